@@ -1,0 +1,107 @@
+"""The contract every channel adapter fulfils; nothing here knows the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can carry; the dispatcher and previews read these, never provider details."""
+
+    max_length: int
+    buttons: bool = False
+    signed_webhooks: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """A webhook request without any web framework, so channel tests need no server."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    form: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message a resident sent, as the provider reported it."""
+
+    channel: str
+    provider_id: str  # the provider's own id: the deduplication key
+    address: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to send; `key` is the outbox idempotency key, passed on where a provider accepts one."""
+
+    key: str
+    channel: str
+    address: str
+    text: str
+    choices: Sequence[Choice] = ()
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str
+
+
+class SendError(Exception):
+    """A send that failed, classified once, by the channel that knows the provider.
+
+    retryable: the message surely did not leave and may be tried again later.
+    stop_contact: the address must never be written to again (blocked, opted out at the provider).
+    retry_after: seconds the provider asked us to wait, when it said so.
+    The message must never carry the address or the text: it is logged and stored.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        stop_contact: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.stop_contact = stop_contact
+        self.retry_after = retry_after
+
+
+@runtime_checkable
+class Channel(Protocol):
+    name: str
+    capabilities: ClassVar[Capabilities]
+
+    def verify(self, request: Request) -> bool: ...
+
+    def parse_inbound(self, request: Request) -> list[Inbound]: ...
+
+    async def send(self, outbound: Outbound) -> Sent: ...
+
+
+def render_plain(outbound: Outbound) -> str:
+    """Buttons degrade to numbered lines on channels that have none."""
+    if not outbound.choices:
+        return outbound.text
+    lines = [f"{number}) {choice.label}" for number, choice in enumerate(outbound.choices, start=1)]
+    return outbound.text + "\n" + "\n".join(lines)
+
+
+class InvalidRequest(Exception):
+    """A webhook whose signature held but whose content is not what the provider sends (answered 400)."""

@@ -1,0 +1,285 @@
+"""The `outreach` command line: what officials and operators type."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from flows.loader import CampaignFileError, load_campaign_file
+from flows.model import Campaign
+from outreach.bootstrap import Services, bootstrap
+from outreach.campaigns import (
+    CampaignCommandError,
+    campaign_status,
+    create_campaign,
+    find_campaign,
+    launch_campaign,
+)
+from outreach.logs import configure_logging
+from outreach.residents_import import ImportFileError, import_residents
+from outreach.results_view import results_table
+from outreach.settings import Settings
+from storage.db import read_session
+from storage.migrate import upgrade
+from storage.read_models import EXPORT_FIELDS, campaign_results, export_rows
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers."
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+residents_app = typer.Typer(no_args_is_help=True, help="Residents and their addresses.")
+campaign_app = typer.Typer(no_args_is_help=True, help="Campaigns: validate, create, launch, status.")
+app.add_typer(db_app, name="db")
+app.add_typer(residents_app, name="residents")
+app.add_typer(campaign_app, name="campaign")
+
+console = Console()
+errors = Console(stderr=True, style="red")
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(message, markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run one async command against freshly wired services, and close them after."""
+
+    async def run() -> T:
+        services = bootstrap(Settings())
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(run())
+    except CampaignCommandError as error:
+        raise fail(str(error)) from None
+
+
+def load_flow(path: Path) -> Campaign:
+    try:
+        return load_campaign_file(path)
+    except CampaignFileError as error:
+        raise fail(str(error)) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind (0 picks a free one).", min=0, max=65535)] = 8080,
+) -> None:
+    """Run the HTTP service (webhooks, /healthz) with the dispatcher."""
+    from outreach.server import serve_forever
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asyncio.run(serve_forever(settings, host=host, port=port))
+
+
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option(help="Simulated residents.", min=10, max=5000)] = 300,
+    database: Annotated[Path, typer.Option(help="SQLite file, made afresh.")] = Path("outreach-demo.db"),
+    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
+) -> None:
+    """A whole consultation on the sandbox channels, with simulated residents, in under a minute."""
+    from outreach.demo import run_demo
+
+    asyncio.run(run_demo(console, residents=residents, database=database, seed=seed))
+
+
+@app.command()
+def dispatch(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once nothing is due.")] = False,
+) -> None:
+    """Run only the outbox dispatcher (a worker without HTTP)."""
+
+    async def work(services: Services) -> None:
+        if until_idle:
+            sent = await services.dispatcher.drain()
+            console.print(f"handled {sent} messages")
+            return
+        await services.dispatcher.run(asyncio.Event(), services.settings.dispatcher_poll_seconds)
+
+    configure_logging(Settings().log_level)
+    with_services(work)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the latest version."""
+
+    async def work(services: Services) -> None:
+        await upgrade(services.engine)
+
+    with_services(work)
+    console.print("database is up to date")
+
+
+@residents_app.command("import")
+def residents_import(
+    file: Annotated[Path, typer.Argument(help="CSV, UTF-8, header row (see README).")],
+    region: Annotated[str | None, typer.Option(help="Region for numbers without +prefix.")] = None,
+) -> None:
+    """Import or update residents; bad rows are reported by line while good rows go in."""
+
+    async def work(services: Services) -> None:
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+            task = bar.add_task("rows", total=_count_rows(file))
+            report = await import_residents(
+                services.sessions,
+                file,
+                region=(region or services.settings.default_region).upper(),
+                clock=services.clock,
+                on_row=lambda: bar.advance(task),
+            )
+        console.print(f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected")
+        for error in report.errors:
+            errors.print(f"{file}:{error}", markup=False, highlight=False)
+        if report.errors:
+            raise typer.Exit(2)
+
+    try:
+        with_services(work)
+    except ImportFileError as error:
+        raise fail(str(error)) from None
+
+
+def _count_rows(path: Path) -> int | None:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+@campaign_app.command("validate")
+def campaign_validate(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
+    """Check a campaign file; errors point at file:line:column."""
+    flow = load_flow(file)
+    console.print(f"{file}: ok — {len(flow.questions)} questions in {', '.join(flow.languages)}")
+
+
+@campaign_app.command("create")
+def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
+    """Store a campaign as a draft; prints its id and slug."""
+    flow = load_flow(file)
+
+    async def work(services: Services) -> None:
+        record = await create_campaign(services.sessions, flow, clock=services.clock)
+        console.print(f"created campaign {record.id} ({record.slug}), status draft")
+
+    with_services(work)
+
+
+@campaign_app.command("launch")
+def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
+    """Start asking the audience; running it again asks only those not asked yet."""
+
+    async def work(services: Services) -> None:
+        report = await launch_campaign(services.sessions, campaign, clock=services.clock)
+        console.print(
+            f"campaign {report.campaign_id} active: {report.conversations_started} conversations started"
+        )
+
+    with_services(work)
+
+
+@campaign_app.command("status")
+def campaign_status_command(
+    campaign: Annotated[str | None, typer.Argument(help="Campaign id or slug; all when omitted.")] = None,
+) -> None:
+    """Status, conversations and messages of a campaign (or a list of all)."""
+
+    async def work(services: Services) -> None:
+        if campaign is None:
+            from storage.campaigns import CampaignRepository
+
+            async with services.sessions() as session:
+                records = await CampaignRepository(session).all()
+            table = Table("id", "slug", "status", "name")
+            for record in records:
+                table.add_row(str(record.id), record.slug, record.status, record.name)
+            console.print(table)
+            return
+        status = await campaign_status(services.sessions, campaign)
+        console.print(f"campaign {status.record.id} ({status.record.slug}): {status.record.status}")
+        console.print("conversations: " + _counts(status.conversations))
+        console.print("messages: " + _counts(status.outbox))
+
+    with_services(work)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) or "none"
+
+
+@app.command()
+def results(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
+    """Per question: answers, counts, shares and bars; the response rate."""
+
+    async def work(services: Services) -> None:
+        record = await find_campaign(services.sessions, campaign)
+        assert record.id is not None
+        async with read_session(services.sessions) as session:
+            figures = await campaign_results(session, record.id)
+        console.print(results_table(Campaign.model_validate(record.definition), figures))
+
+    with_services(work)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command()
+def export(
+    campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")],
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File; standard output if omitted.")
+    ] = None,
+) -> None:
+    """Every answer, with pseudonymous respondent ids and non-identifying attributes only."""
+
+    async def work(services: Services) -> None:
+        record = await find_campaign(services.sessions, campaign)
+        sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            writer = csv.DictWriter(sink, fieldnames=EXPORT_FIELDS) if format is ExportFormat.csv else None
+            if writer:
+                writer.writeheader()
+            async with read_session(services.sessions) as session:
+                async for row in export_rows(session, record):
+                    if writer:
+                        value = row["value"]
+                        writer.writerow(
+                            {**row, "value": "|".join(value) if isinstance(value, list) else value}
+                        )
+                    else:
+                        sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+        finally:
+            if output:
+                sink.close()
+
+    with_services(work)
+
+
+def main() -> None:
+    app()

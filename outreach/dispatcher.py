@@ -1,0 +1,134 @@
+"""The outbox dispatcher: claim due rows atomically, send with bounded concurrency, record outcomes.
+
+Delivery guarantee: a row is claimed by exactly one worker (storage.outbox). A send that surely did
+not leave (SendError retryable) goes back to the queue with backoff; a send whose outcome is unknown
+(any other exception, e.g. a connection dropped after the request was written) is recorded as
+`unknown` and never resent automatically, so no resident gets a message twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from channels.base import Channel, Choice, Outbound, SendError
+from outreach.clock import Clock
+from storage.db import SessionFactory
+from storage.outbox import ClaimedMessage, OutboxRepository
+from storage.residents import ResidentRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    concurrency: int = 8
+    batch_size: int = 50
+    max_attempts: int = 5
+    backoff_seconds: float = 30.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        channels: Mapping[str, Channel],
+        *,
+        worker_id: str,
+        policy: DispatchPolicy,
+        clock: Clock,
+        jitter: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._channels = channels
+        self._worker_id = worker_id
+        self._policy = policy
+        self._clock = clock
+        self._jitter = jitter or random.Random()
+        self._slots = asyncio.Semaphore(policy.concurrency)
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch of due messages and send them; the number claimed."""
+        async with self._sessions() as session, session.begin():
+            claimed = await OutboxRepository(session).claim_due(
+                worker=self._worker_id, now=self._clock(), limit=self._policy.batch_size
+            )
+        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        return len(claimed)
+
+    async def drain(self) -> int:
+        """Send until nothing is due; the number of messages handled."""
+        total = 0
+        while handled := await self.dispatch_once():
+            total += handled
+        return total
+
+    async def run(self, stopping: asyncio.Event, poll_seconds: float) -> None:
+        """Dispatch until `stopping` is set; between empty polls, wait without spinning."""
+        while not stopping.is_set():
+            if await self.dispatch_once() == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=poll_seconds)
+
+    async def _deliver(self, message: ClaimedMessage) -> None:
+        async with self._slots:
+            channel = self._channels.get(message.channel)
+            if channel is None:
+                await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
+                return
+            outbound = Outbound(
+                key=message.idempotency_key,
+                channel=message.channel,
+                address=message.address,
+                text=message.text,
+                choices=tuple(Choice(key=c["key"], label=c["label"]) for c in message.choices),
+            )
+            try:
+                sent = await channel.send(outbound)
+            except SendError as error:
+                await self._record_send_error(message, error)
+            except Exception as error:  # the request may have reached the provider: never resend
+                log.warning("outbox %s: outcome unknown (%s)", message.id, type(error).__name__)
+                async with self._sessions() as session, session.begin():
+                    await OutboxRepository(session).mark_unknown(message.id, detail=type(error).__name__)
+            else:
+                async with self._sessions() as session, session.begin():
+                    await OutboxRepository(session).mark_sent(
+                        message.id, provider_id=sent.provider_id, now=self._clock()
+                    )
+
+    async def _record_send_error(self, message: ClaimedMessage, error: SendError) -> None:
+        detail = str(error)[:500]
+        if error.stop_contact:
+            async with self._sessions() as session, session.begin():
+                await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
+                await OutboxRepository(session).mark_failed(
+                    message.id, error_class="stop_contact", detail=detail
+                )
+            log.info("outbox %s: address stopped by provider", message.id)
+            return
+        if error.retryable and message.attempts < self._policy.max_attempts:
+            delay = self._backoff(message.attempts, error.retry_after)
+            async with self._sessions() as session, session.begin():
+                await OutboxRepository(session).mark_retry(
+                    message.id, at=self._clock() + timedelta(seconds=delay), detail=detail
+                )
+            log.info("outbox %s: retry %d in %.1fs", message.id, message.attempts, delay)
+            return
+        await self._record_failure(message, "retryable" if error.retryable else "permanent", detail)
+
+    async def _record_failure(self, message: ClaimedMessage, error_class: str, detail: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await OutboxRepository(session).mark_failed(message.id, error_class=error_class, detail=detail)
+        log.info("outbox %s: failed (%s)", message.id, error_class)
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Exponential with jitter, never shorter than what the provider asked for."""
+        exponential = self._policy.backoff_seconds * 2 ** (attempts - 1)
+        jittered = exponential * (0.5 + self._jitter.random() / 2)
+        return max(jittered, retry_after or 0.0)

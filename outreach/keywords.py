@@ -1,0 +1,56 @@
+"""Whole-message keywords that work at any point of any conversation, on every channel."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Keyword(StrEnum):
+    STOP = "stop"
+    START = "start"
+    HELP = "help"
+    LANGUAGE = "language"
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    keyword: Keyword
+    language: str | None = None  # for LANGUAGE: the language asked for
+
+
+_WORDS: dict[str, Keyword] = {
+    **dict.fromkeys(
+        ["stop", "stopall", "unsubscribe", "cancel", "end", "quit", "zakoncz", "rezygnacja", "стоп"],
+        Keyword.STOP,
+    ),
+    **dict.fromkeys(["start", "unstop"], Keyword.START),
+    **dict.fromkeys(["help", "info", "pomoc", "допомога"], Keyword.HELP),
+}
+_LANGUAGE_WORDS = {"lang", "language", "jezyk", "мова"}
+_LANGUAGES = {"pl": "pl", "en": "en", "uk": "uk", "ua": "uk"}
+
+
+def _fold(text: str) -> str:
+    """Casefold and drop Latin diacritics (ł is not decomposable, so it is mapped by hand); Cyrillic
+    letters keep their identity (й stays й)."""
+    folded = []
+    for char in unicodedata.normalize("NFC", text.casefold()):
+        if char == "ł":
+            folded.append("l")
+            continue
+        decomposed = unicodedata.normalize("NFD", char)
+        base = decomposed[0]
+        folded.append(base if base.isascii() else char)
+    return "".join(folded)
+
+
+def detect_keyword(text: str) -> KeywordMatch | None:
+    """The keyword the whole message is, if any. A keyword inside a longer reply is an answer."""
+    words = _fold(text).strip().strip(".!?,;:").split()
+    if len(words) == 1 and words[0] in _WORDS:
+        return KeywordMatch(_WORDS[words[0]])
+    if len(words) == 2 and words[0] in _LANGUAGE_WORDS and words[1] in _LANGUAGES:
+        return KeywordMatch(Keyword.LANGUAGE, _LANGUAGES[words[1]])
+    return None

@@ -1,0 +1,12 @@
+"""Logging set-up: our messages carry ids and pseudonyms only, so third-party request logs that
+could carry addresses or tokens are kept at WARNING."""
+
+from __future__ import annotations
+
+import logging
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "aiohttp.access", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,49 @@
+"""What the service itself says to residents (not campaign content), in pl, en and uk."""
+
+from __future__ import annotations
+
+DEFAULT_LANGUAGE = "pl"
+
+_STOPPED = {
+    "pl": "Nie napiszemy już do Ciebie. Jeśli zmienisz zdanie, odpisz START.",
+    "en": "You will get no more messages from us. If you change your mind, reply START.",
+    "uk": "Ми більше не писатимемо вам. Якщо передумаєте, надішліть START.",
+}
+_STARTED = {
+    "pl": "Witamy z powrotem. Możemy znów zapytać Cię o zdanie. STOP kończy.",
+    "en": "Welcome back. We may ask for your opinion again. Reply STOP to stop.",
+    "uk": "Раді, що ви повернулися. Ми знову можемо запитати вашу думку. STOP припиняє.",
+}
+_HELP = {
+    "pl": "{organisation} pyta mieszkańców o zdanie w krótkich konsultacjach, żeby usłyszeć nie tylko"
+    " tych, którzy przychodzą na spotkania. Odpowiedz słowem lub numerem. STOP kończy, START wznawia.",
+    "en": "{organisation} asks residents short consultation questions, to hear more than the few who"
+    " come to meetings. Answer with a word or a number. STOP ends messages, START resumes them.",
+    "uk": "{organisation} ставить мешканцям короткі питання консультацій, щоб почути не лише тих, хто"
+    " приходить на зустрічі. Відповідайте словом або числом. STOP припиняє, START відновлює.",
+}
+_LANGUAGE_SET = {
+    "pl": "Będziemy pisać po polsku.",
+    "en": "We will write in English.",
+    "uk": "Ми писатимемо українською.",
+}
+
+
+def _pick(texts: dict[str, str], language: str) -> str:
+    return texts.get(language, texts[DEFAULT_LANGUAGE])
+
+
+def stopped(language: str) -> str:
+    return _pick(_STOPPED, language)
+
+
+def started(language: str) -> str:
+    return _pick(_STARTED, language)
+
+
+def help_text(language: str, organisation: str) -> str:
+    return _pick(_HELP, language).format(organisation=organisation)
+
+
+def language_set(language: str) -> str:
+    return _pick(_LANGUAGE_SET, language)

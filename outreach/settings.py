@@ -1,0 +1,29 @@
+"""Settings from OUTREACH_* environment variables and a `.env` file (documented in .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OUTREACH_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./outreach.db"
+    public_url: str = "http://127.0.0.1:8080"
+    log_level: str = "INFO"
+
+    default_region: str = Field(default="PL", min_length=2, max_length=2)
+    organisation: str = "Miasto Gdańsk"
+
+    dispatcher_concurrency: int = Field(default=8, ge=1, le=512)
+    dispatcher_batch_size: int = Field(default=50, ge=1, le=5000)
+    dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
+    send_max_attempts: int = Field(default=5, ge=1, le=50)
+    send_backoff_seconds: float = Field(default=30.0, gt=0)
+
+    sandbox_secret: SecretStr | None = None
+    sandbox_latency_ms: int = Field(default=0, ge=0, le=60_000)
+    sandbox_delivery_log: Path | None = None

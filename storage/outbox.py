@@ -1,0 +1,162 @@
+"""The outbox: messages waiting to be sent, claimed atomically by dispatchers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import dialect
+from storage.tables import ContactAddress, OutboxMessage
+from storage.types import UtcDateTime
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    idempotency_key: str
+    resident_id: int
+    contact_id: int
+    kind: str
+    text: str
+    campaign_id: int | None = None
+    choices: Sequence[dict[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    id: int
+    idempotency_key: str
+    channel: str
+    address: str
+    contact_id: int
+    text: str
+    choices: list[dict[str, str]]
+    attempts: int
+
+
+_CLAIM_POSTGRESQL = text(
+    """
+    WITH due AS MATERIALIZED (
+        SELECT id FROM outbox
+        WHERE status = 'queued' AND next_attempt_at <= :now
+        ORDER BY next_attempt_at, id
+        FOR UPDATE SKIP LOCKED
+        LIMIT :limit
+    )
+    UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_at = :now,
+                      attempts = outbox.attempts + 1
+    FROM due WHERE outbox.id = due.id
+    RETURNING outbox.id
+    """
+).bindparams(bindparam("now", type_=UtcDateTime()))
+
+# One statement is atomic in SQLite, and the transaction began IMMEDIATE (storage.db), so no two
+# processes can claim the same row.
+_CLAIM_SQLITE = text(
+    """
+    UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_at = :now,
+                      attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM outbox
+        WHERE status = 'queued' AND next_attempt_at <= :now
+        ORDER BY next_attempt_at, id
+        LIMIT :limit
+    )
+    RETURNING id
+    """
+).bindparams(bindparam("now", type_=UtcDateTime()))
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, message: NewMessage, *, now: datetime) -> bool:
+        """Queue a message once per idempotency key; False when that key was queued before."""
+        statement = (
+            dialect.insert(self._session, OutboxMessage)
+            .values(
+                idempotency_key=message.idempotency_key,
+                campaign_id=message.campaign_id,
+                resident_id=message.resident_id,
+                contact_id=message.contact_id,
+                kind=message.kind,
+                text=message.text,
+                choices=list(message.choices),
+                status="queued",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(OutboxMessage.id)  # type: ignore[arg-type]
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none() is not None
+
+    async def claim_due(self, *, worker: str, now: datetime, limit: int) -> list[ClaimedMessage]:
+        is_postgres = dialect.dialect_name(self._session) == "postgresql"
+        claim = _CLAIM_POSTGRESQL if is_postgres else _CLAIM_SQLITE
+        params: dict[str, Any] = {"worker": worker, "now": now, "limit": limit}
+        ids = [row[0] for row in (await self._session.execute(claim, params)).all()]
+        if not ids:
+            return []
+        rows = await self._session.execute(
+            select(OutboxMessage, ContactAddress.channel, ContactAddress.address)
+            .join(ContactAddress, ContactAddress.id == OutboxMessage.contact_id)  # type: ignore[arg-type]
+            .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        )
+        return [
+            ClaimedMessage(
+                id=message.id,
+                idempotency_key=message.idempotency_key,
+                channel=channel,
+                address=address,
+                contact_id=message.contact_id,
+                text=message.text,
+                choices=list(message.choices),
+                attempts=message.attempts,
+            )
+            for message, channel, address in rows.all()
+        ]
+
+    async def mark_sent(self, message_id: int, *, provider_id: str, now: datetime) -> None:
+        await self._set(message_id, status="sent", provider_id=provider_id, sent_at=now, error_class=None)
+
+    async def mark_retry(self, message_id: int, *, at: datetime, detail: str) -> None:
+        await self._set(
+            message_id, status="queued", next_attempt_at=at, error_class="retryable", error_detail=detail
+        )
+
+    async def mark_failed(self, message_id: int, *, error_class: str, detail: str) -> None:
+        await self._set(message_id, status="failed", error_class=error_class, error_detail=detail)
+
+    async def mark_unknown(self, message_id: int, *, detail: str) -> None:
+        """The send may or may not have reached the provider: never resent automatically."""
+        await self._set(message_id, status="unknown", error_class="unknown", error_detail=detail)
+
+    async def cancel_queued_for_resident(self, resident_id: int) -> int:
+        """Drop what has not left yet (after STOP); system replies stay."""
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.resident_id == resident_id)  # type: ignore[arg-type]
+            .where(OutboxMessage.status == "queued")  # type: ignore[arg-type]
+            .where(OutboxMessage.kind != "system")  # type: ignore[arg-type]
+            .values(status="cancelled")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def count_by_status(self, campaign_id: int | None = None) -> dict[str, int]:
+        statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        if campaign_id is not None:
+            statement = statement.where(OutboxMessage.campaign_id == campaign_id)  # type: ignore[arg-type]
+        return {status: count for status, count in (await self._session.execute(statement)).all()}
+
+    async def _set(self, message_id: int, **values: Any) -> None:
+        await self._session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)  # type: ignore[arg-type]
+        )

@@ -1,0 +1,104 @@
+"""The read side: results and exports. Pseudonymous ids and non-identifying attributes only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import CampaignRecord, Conversation, Resident, Response
+
+# Attributes that may leave the service with an answer; never addresses.
+EXPORTED_ATTRIBUTES = ("district", "age_band", "sex")
+
+
+@dataclass
+class QuestionResult:
+    question_id: str
+    answered: int = 0
+    unanswered: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def share(self, key: str) -> float:
+        return self.counts[key] / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class CampaignResults:
+    contacted: int
+    respondents: int
+    questions: dict[str, QuestionResult]
+
+    @property
+    def response_rate(self) -> float:
+        return self.respondents / self.contacted if self.contacted else 0.0
+
+
+async def campaign_results(session: AsyncSession, campaign_id: int) -> CampaignResults:
+    contacted = (
+        await session.execute(
+            select(func.count()).select_from(Conversation).where(Conversation.campaign_id == campaign_id)  # type: ignore[arg-type]
+        )
+    ).scalar_one()
+    respondents = (
+        await session.execute(
+            select(func.count(func.distinct(Response.resident_id)))
+            .where(Response.campaign_id == campaign_id)  # type: ignore[arg-type]
+            .where(Response.value.is_not(None))  # type: ignore[attr-defined]
+        )
+    ).scalar_one()
+    questions: dict[str, QuestionResult] = {}
+    rows = await session.execute(
+        select(Response.question_id, Response.value).where(Response.campaign_id == campaign_id)  # type: ignore[arg-type]
+    )
+    for question_id, value in rows.all():
+        result = questions.setdefault(question_id, QuestionResult(question_id))
+        if value is None:
+            result.unanswered += 1
+            continue
+        result.answered += 1
+        for key in value if isinstance(value, list) else [value]:
+            result.counts[str(key)] += 1
+    return CampaignResults(contacted=int(contacted), respondents=int(respondents), questions=questions)
+
+
+EXPORT_FIELDS = (
+    "campaign",
+    "question",
+    "respondent",
+    "value",
+    "channel",
+    "answered_at",
+    *EXPORTED_ATTRIBUTES,
+    "language",
+)
+
+
+async def export_rows(session: AsyncSession, campaign: CampaignRecord) -> AsyncIterator[dict[str, Any]]:
+    """Every answer of a campaign, streamed from the database in answer order."""
+    statement = (
+        select(Response, Resident.attributes, Resident.language)
+        .join(Resident, Resident.id == Response.resident_id)  # type: ignore[arg-type]
+        .where(Response.campaign_id == campaign.id)  # type: ignore[arg-type]
+        .where(Response.value.is_not(None))  # type: ignore[attr-defined]
+        .order_by(Response.id)  # type: ignore[arg-type]
+        .execution_options(yield_per=1000)
+    )
+    result = await session.stream(statement)
+    async for response, attributes, language in result:
+        answered_at: datetime = response.answered_at
+        yield {
+            "campaign": campaign.slug,
+            "question": response.question_id,
+            "respondent": response.respondent,
+            "value": response.value,
+            "channel": response.channel,
+            "answered_at": answered_at.isoformat(),
+            **{name: attributes.get(name) for name in EXPORTED_ATTRIBUTES},
+            "language": language,
+        }

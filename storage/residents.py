@@ -1,0 +1,176 @@
+"""Residents and their contact addresses (the one table that holds personal data)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import ContactAddress, Resident
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    channel: str
+    address: str
+    consent_source: str | None
+    consent_at: datetime | None
+
+
+class AddressConflict(Exception):
+    """The addresses of one import row already belong to different residents."""
+
+
+def new_pseudonym() -> str:
+    return "r" + secrets.token_hex(8)
+
+
+class ResidentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(
+        self,
+        *,
+        addresses: Sequence[AddressInput],
+        language: str,
+        attributes: Mapping[str, Any],
+        now: datetime,
+    ) -> tuple[Resident, bool]:
+        """Create the resident, or update the one who already owns any of these addresses.
+
+        Returns the resident and whether it was created.
+        """
+        existing = await self._contacts_by_addresses(addresses)
+        owners = {contact.resident_id for contact in existing.values()}
+        if len(owners) > 1:
+            raise AddressConflict("these addresses belong to different residents already")
+        if owners:
+            resident = await self._session.get_one(Resident, owners.pop())
+            resident.language = language
+            resident.attributes = {**resident.attributes, **attributes}
+            resident.updated_at = now
+            created = False
+        else:
+            resident = Resident(
+                pseudonym=new_pseudonym(),
+                language=language,
+                attributes=dict(attributes),
+                created_at=now,
+                updated_at=now,
+            )
+            created = True
+        self._session.add(resident)
+        await self._session.flush()
+        assert resident.id is not None
+        for given in addresses:
+            contact = existing.get((given.channel, given.address))
+            if contact is None:
+                contact = ContactAddress(
+                    resident_id=resident.id, channel=given.channel, address=given.address, created_at=now
+                )
+            contact.consent_source = given.consent_source
+            contact.consent_at = given.consent_at
+            self._session.add(contact)
+        await self._session.flush()
+        return resident, created
+
+    async def _contacts_by_addresses(
+        self, addresses: Sequence[AddressInput]
+    ) -> dict[tuple[str, str], ContactAddress]:
+        found: dict[tuple[str, str], ContactAddress] = {}
+        for given in addresses:
+            contact = await self.contact_by_address(given.channel, given.address)
+            if contact is not None:
+                found[(given.channel, given.address)] = contact
+        return found
+
+    async def contact_by_address(self, channel: str, address: str) -> ContactAddress | None:
+        result = await self._session.execute(
+            select(ContactAddress)
+            .where(ContactAddress.channel == channel)
+            .where(ContactAddress.address == address)
+        )
+        contact: ContactAddress | None = result.scalar_one_or_none()
+        return contact
+
+    async def get(self, resident_id: int) -> Resident:
+        return await self._session.get_one(Resident, resident_id)
+
+    async def opt_out_everywhere(self, resident_id: int, *, now: datetime) -> None:
+        """STOP on any address silences every address of that resident."""
+        await self._session.execute(
+            update(ContactAddress)
+            .where(ContactAddress.resident_id == resident_id)  # type: ignore[arg-type]
+            .where(ContactAddress.opted_out_at.is_(None))  # type: ignore[union-attr]
+            .values(opted_out_at=now)
+        )
+
+    async def opt_out_contact(self, contact_id: int, *, now: datetime) -> None:
+        await self._session.execute(
+            update(ContactAddress)
+            .where(ContactAddress.id == contact_id)  # type: ignore[arg-type]
+            .where(ContactAddress.opted_out_at.is_(None))  # type: ignore[union-attr]
+            .values(opted_out_at=now)
+        )
+
+    async def opt_in_contact(self, contact_id: int) -> None:
+        await self._session.execute(
+            update(ContactAddress).where(ContactAddress.id == contact_id).values(opted_out_at=None)  # type: ignore[arg-type]
+        )
+
+    async def audience_page(
+        self, *, where: Mapping[str, Sequence[str]], channels: Sequence[str], after_id: int, limit: int
+    ) -> tuple[list[tuple[Resident, ContactAddress]], int | None]:
+        """One page of residents (in id order, `limit` scanned) who match `where`, each with their most
+        preferred reachable address; and the id to continue after, None at the end.
+
+        `where` compares attributes (and `language`) for equality with any listed value; the match runs
+        in Python so that JSON attributes behave the same on SQLite and PostgreSQL.
+        """
+        residents = list(
+            (
+                await self._session.execute(
+                    select(Resident)
+                    .where(Resident.id > after_id)  # type: ignore[arg-type, operator]
+                    .order_by(Resident.id)  # type: ignore[arg-type]
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+        if not residents:
+            return [], None
+        matching = {resident.id: resident for resident in residents if _matches(resident, where)}
+        contacts = (
+            await self._session.execute(
+                select(ContactAddress)
+                .where(ContactAddress.resident_id.in_(list(matching)))  # type: ignore[attr-defined]
+                .where(ContactAddress.channel.in_(channels))  # type: ignore[attr-defined]
+                .where(ContactAddress.opted_out_at.is_(None))  # type: ignore[union-attr]
+            )
+        ).scalars()
+        preference = {channel: rank for rank, channel in enumerate(channels)}
+        best: dict[int, ContactAddress] = {}
+        for contact in contacts:
+            chosen = best.get(contact.resident_id)
+            if chosen is None or preference[contact.channel] < preference[chosen.channel]:
+                best[contact.resident_id] = contact
+        page = [(matching[resident_id], best[resident_id]) for resident_id in sorted(best)]
+        last_id = residents[-1].id
+        return page, last_id
+
+    async def count(self) -> int:
+        return int((await self._session.execute(select(func.count()).select_from(Resident))).scalar_one())
+
+
+def _matches(resident: Resident, where: Mapping[str, Sequence[str]]) -> bool:
+    for attribute, allowed in where.items():
+        value = resident.language if attribute == "language" else resident.attributes.get(attribute)
+        if value not in allowed:
+            return False
+    return True

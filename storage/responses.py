@@ -1,0 +1,46 @@
+"""Responses: one row per resident, campaign and question, never two."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import dialect
+from storage.tables import Response
+
+
+class ResponseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_once(
+        self,
+        *,
+        campaign_id: int,
+        question_id: str,
+        resident_id: int,
+        respondent: str,
+        value: Any,
+        channel: str,
+        inbound_event_id: int | None,
+        answered_at: datetime,
+    ) -> bool:
+        """Store the answer; False when this question already has one from this resident."""
+        statement = (
+            dialect.insert(self._session, Response)
+            .values(
+                campaign_id=campaign_id,
+                question_id=question_id,
+                resident_id=resident_id,
+                respondent=respondent,
+                value=value,
+                channel=channel,
+                inbound_event_id=inbound_event_id,
+                answered_at=answered_at,
+            )
+            .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id", "question_id"])
+            .returning(Response.id)  # type: ignore[arg-type]
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none() is not None

@@ -1,0 +1,123 @@
+"""The tables. Personal data (addresses) lives only in `contact_addresses`; everything else
+refers to residents by id or by their pseudonym."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UtcDateTime
+
+
+class Resident(SQLModel, table=True):
+    __tablename__ = "residents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pseudonym: str = Field(max_length=32, unique=True)
+    language: str = Field(max_length=8)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ContactAddress(SQLModel, table=True):
+    __tablename__ = "contact_addresses"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_contact_channel_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    channel: str = Field(max_length=16)  # the address kind: sms, telegram, email
+    address: str = Field(max_length=320)
+    consent_source: str | None = Field(default=None, max_length=120)
+    consent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    opted_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class CampaignRecord(SQLModel, table=True):
+    __tablename__ = "campaigns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    name: str = Field(max_length=200)
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=16)  # draft, active, paused, closed
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    launched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "resident_id", name="uq_conversation_campaign_resident"),
+        Index("ix_conversations_contact_status", "contact_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaigns.id")
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    contact_id: int = Field(foreign_key="contact_addresses.id")
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=16)  # active, completed, stopped
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=160, unique=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    contact_id: int = Field(foreign_key="contact_addresses.id")
+    kind: str = Field(max_length=16)  # question, say, system
+    text: str
+    choices: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=16)  # queued, sending, sent, failed, unknown, cancelled
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    provider_id: str | None = Field(default=None, max_length=64)
+    error_class: str | None = Field(
+        default=None, max_length=16
+    )  # retryable, permanent, stop_contact, unknown
+    error_detail: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class InboundEvent(SQLModel, table=True):
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_inbound_channel_provider_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_id: str = Field(max_length=128)
+    contact_id: int | None = Field(default=None, foreign_key="contact_addresses.id")
+    text: str  # kept for audit; never logged, never exported
+    outcome: str = Field(max_length=24)
+    received_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Response(SQLModel, table=True):
+    __tablename__ = "responses"
+    __table_args__ = (UniqueConstraint("campaign_id", "resident_id", "question_id", name="uq_response_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaigns.id", index=True)
+    question_id: str = Field(max_length=64)
+    resident_id: int = Field(foreign_key="residents.id")
+    respondent: str = Field(max_length=32)  # pseudonym, the only resident id that leaves the service
+    value: Any = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )  # None: asked, never answered
+    channel: str = Field(max_length=16)
+    inbound_event_id: int | None = Field(default=None, foreign_key="inbound_events.id")
+    answered_at: datetime = Field(sa_type=UtcDateTime)

@@ -1,0 +1,148 @@
+"""Shared fixtures: a database per test on each selected backend, wired services, a manual clock.
+
+OUTREACH_TEST_DATABASES picks the backends (default "sqlite,postgresql"). PostgreSQL comes from
+OUTREACH_TEST_POSTGRES_URL (default the machine's server, database `test`); each test run works in
+a database of its own, made and dropped here. When PostgreSQL is unreachable its tests skip with the
+reason, except with CI=true, where they fail: CI must never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import storage.tables  # noqa: F401  (registers the tables)
+from outreach.bootstrap import Services, bootstrap
+from outreach.settings import Settings
+from storage.db import create_engine
+from storage.migrate import upgrade
+
+DATABASES = [
+    name.strip() for name in os.environ.get("OUTREACH_TEST_DATABASES", "sqlite,postgresql").split(",")
+]
+POSTGRES_URL = os.environ.get(
+    "OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SANDBOX_SECRET = "sandbox-test-secret"
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing server fails the run instead of skipping)")
+    pytest.skip(reason)
+
+
+class ManualClock:
+    """An injected clock that moves only when a test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _admin_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _create_postgres_database() -> str:
+    name = f"outreach_test_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(_admin_dsn(POSTGRES_URL), timeout=3)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)  # the migrations themselves, on a real server
+    finally:
+        await engine.dispose()
+    return url
+
+
+async def _drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    connection = await asyncpg.connect(_admin_dsn(POSTGRES_URL), timeout=3)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """The URL of this run's own PostgreSQL database, or None when the server cannot be reached."""
+    try:
+        url = asyncio.run(_create_postgres_database())
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        yield None
+        del error
+        return
+    yield url
+    asyncio.run(_drop_postgres_database(url))
+
+
+async def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            names = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
+    """An empty database with the current schema, on each selected backend."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'outreach.db'}"
+        engine = create_engine(url)
+        async with engine.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.create_all)
+        await engine.dispose()
+        return url
+    if request.param == "postgresql":
+        if postgres_url is None:
+            unavailable(f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is unreachable")
+        assert postgres_url is not None
+        await _empty_postgres(postgres_url)
+        return postgres_url
+    raise ValueError(f"unknown test database {request.param!r} in OUTREACH_TEST_DATABASES")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        sandbox_secret=SANDBOX_SECRET,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Services]:
+    wired = bootstrap(settings, clock=clock, worker_id="test-worker")
+    yield wired
+    await wired.close()

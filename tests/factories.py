@@ -1,0 +1,32 @@
+"""Small builders for test data, written through the same repositories the service uses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from outreach.bootstrap import Services
+from storage.residents import AddressInput, ResidentRepository
+from storage.tables import Resident
+
+CONSENT_AT = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+
+
+async def add_resident(
+    services: Services,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    telegram: str | None = None,
+    language: str = "pl",
+    **attributes: str,
+) -> Resident:
+    addresses = [
+        AddressInput(channel, address, "test-fixture", CONSENT_AT)
+        for channel, address in (("sms", phone), ("email", email), ("telegram", telegram))
+        if address
+    ]
+    async with services.sessions() as session, session.begin():
+        resident, _ = await ResidentRepository(session).upsert(
+            addresses=addresses, language=language, attributes=attributes, now=services.clock()
+        )
+    return resident

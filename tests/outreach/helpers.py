@@ -1,0 +1,72 @@
+"""Driving the service as a resident would: a campaign, a launch, replies through the pipeline."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy import select
+
+from channels.base import Inbound
+from flows.loader import load_campaign
+from outreach.bootstrap import Services
+from outreach.campaigns import create_campaign, launch_campaign
+from outreach.pipeline import Outcome
+from storage.tables import InboundEvent, OutboxMessage, Response
+
+CAMPAIGN_YAML = """
+name: Tramwaj na Morenę
+languages: [pl, en]
+channels: [sms, email]
+reask_unclear: 1
+intro: {pl: "Miasto Gdańsk pyta o tramwaj.", en: "The City of Gdańsk asks about the tram."}
+questions:
+  - id: uses_tram
+    type: yesno
+    text: {pl: "Czy jeździsz tramwajem?", en: "Do you ride the tram?"}
+    next: {no: end}
+  - id: frequency
+    type: choice
+    text: {pl: "Jak często?", en: "How often?"}
+    options:
+      - {key: daily, text: {pl: codziennie, en: daily}}
+      - {key: weekly, text: {pl: co tydzień, en: weekly}, synonyms: [tydzien]}
+outro: {pl: "Dziękujemy!", en: "Thank you!"}
+"""
+
+_provider_ids = itertools.count(1)
+
+
+async def launch(services: Services, yaml_text: str = CAMPAIGN_YAML) -> int:
+    record = await create_campaign(services.sessions, load_campaign(yaml_text), clock=services.clock)
+    report = await launch_campaign(services.sessions, record.slug, clock=services.clock)
+    return report.campaign_id
+
+
+async def reply(
+    services: Services, address: str, text: str, *, provider_id: str | None = None, channel: str = "sms"
+) -> Outcome:
+    inbound = Inbound(
+        channel=channel,
+        provider_id=provider_id or f"P{next(_provider_ids)}",
+        address=address,
+        text=text,
+        received_at=services.clock(),
+    )
+    return await services.pipeline.handle(inbound)
+
+
+async def outbox(services: Services) -> list[OutboxMessage]:
+    async with services.sessions() as session:
+        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())  # type: ignore[arg-type]
+
+
+async def responses(services: Services) -> list[tuple[str, Any]]:
+    async with services.sessions() as session:
+        rows = await session.execute(select(Response.question_id, Response.value).order_by(Response.id))  # type: ignore[arg-type]
+        return [(question, value) for question, value in rows.all()]
+
+
+async def inbound_outcomes(services: Services) -> list[str]:
+    async with services.sessions() as session:
+        return list((await session.execute(select(InboundEvent.outcome).order_by(InboundEvent.id))).scalars())  # type: ignore[arg-type]
