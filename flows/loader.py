@@ -1,0 +1,205 @@
+"""Load a campaign file and report every problem at the line:column of the node it concerns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from flows.model import SKIP_SEMANTIC, Campaign
+from flows.validate import Path as NodePath
+from flows.validate import Problem, find_problems, format_path
+
+
+@dataclass(frozen=True)
+class CampaignError:
+    source: str
+    line: int  # 1-based
+    column: int  # 1-based
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}:{self.column}: {self.message}"
+
+
+class CampaignFileError(Exception):
+    def __init__(self, errors: list[CampaignError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def load_campaign_file(path: str | Path) -> Campaign:
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise _file_error(source, f"cannot read the file: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _file_error(source, f"the file is not UTF-8 (byte {exc.start}); save it as UTF-8") from exc
+    return load_campaign(text, source)
+
+
+def load_campaign(text: str, source: str = "<campaign>") -> Campaign:
+    root = _parse_yaml(text, source)
+    try:
+        campaign = Campaign.model_validate(_plain(root), context={SKIP_SEMANTIC: True})
+    except ValidationError as exc:
+        raise CampaignFileError([_pydantic_error(source, root, e) for e in exc.errors()]) from None
+    problems = find_problems(campaign)
+    if problems:
+        raise CampaignFileError([_problem_error(source, root, p) for p in problems])
+    return campaign
+
+
+def _file_error(source: str, message: str) -> CampaignFileError:
+    return CampaignFileError([CampaignError(source, 1, 1, message)])
+
+
+def _parse_yaml(text: str, source: str) -> CommentedMap:
+    # Round-trip mode keeps line/column info; YAML 1.2 keeps `no`/`yes`/`on`/`off` as strings.
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    try:
+        root = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        detail = str(exc.problem or exc.context)
+        # The context often names the real culprit (an unclosed bracket a few lines up).
+        if exc.context and exc.problem and exc.context_mark is not None:
+            at = exc.context_mark
+            detail += f" ({exc.context} that starts at line {at.line + 1}, column {at.column + 1})"
+        raise CampaignFileError(
+            [CampaignError(source, line, column, f"YAML syntax error: {detail}")]
+        ) from None
+    except YAMLError as exc:
+        raise _file_error(source, f"YAML syntax error: {exc}") from None
+    if root is None:
+        raise _file_error(
+            source, "the file is empty; a campaign needs name, languages, channels and questions"
+        )
+    if not isinstance(root, CommentedMap):
+        raise _file_error(
+            source, "a campaign file must be a mapping (name: ..., languages: ..., questions: ...)"
+        )
+    return root
+
+
+def _plain(node: Any) -> Any:
+    """ruamel round-trip types -> plain dict/list/str/int/float/bool, as pydantic expects."""
+    if isinstance(node, dict):
+        return {_plain(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, dt.date):  # ruamel's TimeStamp is a datetime subclass
+        return node.isoformat()
+    return node
+
+
+# --- locating nodes -------------------------------------------------------------------------------
+
+
+def _position(root: CommentedMap, path: NodePath, part: str = "value") -> tuple[int, int]:
+    """1-based line/column of the node at `path`; the deepest existing ancestor when it is missing."""
+    node: Any = root
+    line, column = root.lc.line, root.lc.col
+    for depth, step in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(node, CommentedMap) and step in node:
+            line, column = node.lc.key(step) if last and part == "key" else node.lc.value(step)
+            node = node[step]
+        elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
+            line, column = node.lc.item(step)
+            node = node[step]
+        else:
+            break
+    return line + 1, column + 1
+
+
+def _problem_error(source: str, root: CommentedMap, problem: Problem) -> CampaignError:
+    line, column = _position(root, problem.path, problem.part)
+    return CampaignError(source, line, column, str(problem))
+
+
+def _pydantic_error(source: str, root: CommentedMap, error: ErrorDetails) -> CampaignError:
+    loc: NodePath = tuple(error["loc"])
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    part = "value"
+    if kind == "not_supported" and "at" in ctx:
+        loc = (*loc, ctx["at"])
+    if kind == "extra_forbidden":
+        part = "key"
+    elif kind == "not_supported" and "at" not in ctx:
+        part = "key"  # a whole key is refused: point at it, not at its contents
+    line, column = _position(root, loc, part)
+    return CampaignError(source, line, column, _describe(loc, error))
+
+
+def _describe(loc: NodePath, error: ErrorDetails) -> str:
+    kind = error["type"]
+    where = format_path(loc)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(loc[:-1])
+        hint = ""
+        close = difflib.get_close_matches(key, allowed, n=1)
+        if close:
+            hint = f"; did you mean '{close[0]}'?"
+        where = format_path(loc[:-1]) or "campaign"
+        return f"{where}: unknown key '{key}'{hint} (allowed: {', '.join(allowed)})"
+    if kind == "missing":
+        where = format_path(loc[:-1]) or "campaign"
+        return f"{where}: missing required key '{loc[-1]}'"
+    message = error["msg"]
+    if kind == "not_supported" and "at" not in (error.get("ctx") or {}):
+        return message  # it already names the key
+    if kind == "string_type":
+        message += "; put the value in quotes"
+    return f"{where}: {message}" if where else message
+
+
+def _allowed_keys(loc: NodePath) -> list[str]:
+    """The field names of the model found at `loc` (e.g. questions[1] -> Question's fields)."""
+    model: type[BaseModel] | None = Campaign
+    for step in loc:
+        if model is None:
+            return []
+        if isinstance(step, int):
+            continue
+        field = model.model_fields.get(step)
+        model = _model_in(field.annotation) if field else None
+    if model is None:
+        return []
+    return [name for name, f in model.model_fields.items() if not f.exclude]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.GenericAlias | types.UnionType) or typing.get_origin(annotation):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,94 @@
+"""Golden conversations: tests/flows/golden/*.yaml hold a campaign, replies and the expected effects.
+
+Each expected step lists effects as plain dicts; only the keys a golden names are compared, so a
+golden can pin the text where it matters and stay short elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from flows.engine import Ask, Complete, Effect, FlowState, Record, Say, Step, resume, start
+from flows.loader import load_campaign, load_campaign_file
+from flows.model import Campaign
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _campaign(spec: Any, source: str) -> Campaign:
+    if isinstance(spec, str):
+        return load_campaign_file(ROOT / spec)
+    # An inline campaign goes through the real loader, like a file would.
+    out = StringIO()
+    YAML(typ="rt").dump(spec, out)
+    return load_campaign(out.getvalue(), source)
+
+
+def _as_dict(effect: Effect) -> dict[str, Any]:
+    match effect:
+        case Ask():
+            return {
+                "ask": effect.question_id,
+                "attempt": effect.attempt,
+                "text": effect.text,
+                "choices": {c.key: c.label for c in effect.choices},
+            }
+        case Record():
+            return {"record": effect.question_id, "value": effect.value, "raw": effect.raw}
+        case Say():
+            return {"say": effect.key, "text": effect.text}
+        case Complete():
+            return {"complete": True}
+
+
+def _project(step: Step, expected: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    actual = [_as_dict(e) for e in step.effects]
+    if len(actual) != len(expected):
+        return actual
+    return [
+        {k: a.get(k, "<absent>") for k in e} if next(iter(e)) in a else a
+        for a, e in zip(actual, expected, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
+def test_golden(path: Path) -> None:
+    golden = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    flow = _campaign(golden["campaign"], str(path))
+    steps = [start(flow, str(golden["language"]), NOW)]
+    for reply in golden["replies"]:
+        # The caller stores state as JSON between replies; the engine must not depend on anything else.
+        state = FlowState.model_validate_json(steps[-1].state.model_dump_json())
+        steps.append(resume(flow, state, str(reply), NOW))
+
+    expected = [[dict(e) for e in step] for step in golden["expected"]]
+    assert len(steps) == len(expected), "one expected step for start plus one per reply"
+    for number, (step, want) in enumerate(zip(steps, expected, strict=True)):
+        assert _project(step, want) == want, f"step {number}"
+    if "final_state" in golden:
+        assert steps[-1].state == FlowState.model_validate(dict(golden["final_state"]))
+
+
+def test_goldens_cover_the_required_cases() -> None:
+    assert {p.stem for p in GOLDEN} >= {
+        "straight_path",
+        "branch_next_dict",
+        "branch_to_end",
+        "reask_then_match",
+        "reask_exhausted",
+        "done_ignores_replies",
+    }
+
+
+def test_done_state_is_returned_unchanged() -> None:
+    flow = load_campaign_file(ROOT / "examples/park_orunski.yaml")
+    done = FlowState(question_id=None, language="pl", done=True)
+    assert resume(flow, done, "tak", NOW) == Step(done, ())
