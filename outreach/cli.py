@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from flows.loader import CampaignFileError, load_campaign_file
 from flows.model import Campaign
@@ -45,7 +46,7 @@ app.add_typer(residents_app, name="residents")
 app.add_typer(campaign_app, name="campaign")
 
 console = Console()
-errors = Console(stderr=True, style="red")
+errors = Console(stderr=True, style="red", soft_wrap=True)  # one error, one line: greppable
 
 T = TypeVar("T")
 
@@ -69,6 +70,16 @@ def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except CampaignCommandError as error:
         raise fail(str(error)) from None
+    except DBAPIError as error:
+        raise fail(describe_database_error(error)) from None
+
+
+def describe_database_error(error: DBAPIError) -> str:
+    reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+    hint = ""
+    if "no such table" in reason or "does not exist" in reason:
+        hint = "\nthe database has no schema yet: run `outreach db upgrade` first"
+    return f"database error: {reason}{hint}"
 
 
 def load_flow(path: Path) -> Campaign:
@@ -283,3 +294,7 @@ def export(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -129,6 +129,6 @@ class Dispatcher:
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
         """Exponential with jitter, never shorter than what the provider asked for."""
-        exponential = self._policy.backoff_seconds * 2 ** (attempts - 1)
+        exponential = self._policy.backoff_seconds * 2.0 ** (attempts - 1)
         jittered = exponential * (0.5 + self._jitter.random() / 2)
         return max(jittered, retry_after or 0.0)

@@ -57,7 +57,6 @@ class InboundPipeline:
         return outcome
 
     async def _handle_in_transaction(self, session: AsyncSession, inbound: Inbound) -> Outcome:
-        now = self._clock()
         residents = ResidentRepository(session)
         contact = await residents.contact_by_address(inbound.channel, inbound.address)
         event_id = await InboundRepository(session).record_new(

@@ -9,7 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OUTREACH_", env_file=".env", extra="ignore")
+    # Empty values mean "not set", as in .env.example.
+    model_config = SettingsConfigDict(
+        env_prefix="OUTREACH_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = "sqlite+aiosqlite:///./outreach.db"
     public_url: str = "http://127.0.0.1:8080"

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage import dialect
 from storage.tables import CampaignRecord, Conversation
@@ -25,7 +27,9 @@ class CampaignRepository:
         """A campaign by numeric id or by slug, as officials type it on the command line."""
         if reference.isdigit():
             return await self._session.get(CampaignRecord, int(reference))
-        result = await self._session.execute(select(CampaignRecord).where(CampaignRecord.slug == reference))  # type: ignore[arg-type]
+        result = await self._session.execute(
+            select(CampaignRecord).where(col(CampaignRecord.slug) == reference)
+        )
         record: CampaignRecord | None = result.scalar_one_or_none()
         return record
 
@@ -36,7 +40,7 @@ class CampaignRepository:
         return await self.by_reference(slug) is not None
 
     async def all(self) -> list[CampaignRecord]:
-        result = await self._session.execute(select(CampaignRecord).order_by(CampaignRecord.id))  # type: ignore[arg-type]
+        result = await self._session.execute(select(CampaignRecord).order_by(col(CampaignRecord.id)))
         return list(result.scalars())
 
 
@@ -66,7 +70,7 @@ class ConversationRepository:
                 updated_at=now,
             )
             .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id"])
-            .returning(Conversation.id)  # type: ignore[arg-type]
+            .returning(Conversation.id)
         )
         inserted: int | None = (await self._session.execute(statement)).scalar_one_or_none()
         return inserted
@@ -76,9 +80,9 @@ class ConversationRepository:
         SQLite's transactions are already serialised)."""
         result = await self._session.execute(
             select(Conversation)
-            .where(Conversation.contact_id == contact_id)  # type: ignore[arg-type]
-            .where(Conversation.status == "active")  # type: ignore[arg-type]
-            .order_by(Conversation.started_at)  # type: ignore[arg-type]
+            .where(col(Conversation.contact_id) == contact_id)
+            .where(col(Conversation.status) == "active")
+            .order_by(col(Conversation.started_at))
             .limit(1)
             .with_for_update()
         )
@@ -95,18 +99,18 @@ class ConversationRepository:
         await self._session.flush()
 
     async def stop_all_for_resident(self, resident_id: int, *, now: datetime) -> int:
-        result = await self._session.execute(
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(Conversation)
-            .where(Conversation.resident_id == resident_id)  # type: ignore[arg-type]
-            .where(Conversation.status == "active")  # type: ignore[arg-type]
+            .where(col(Conversation.resident_id) == resident_id)
+            .where(col(Conversation.status) == "active")
             .values(status="stopped", updated_at=now)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
     async def count_by_status(self, campaign_id: int) -> dict[str, int]:
         result = await self._session.execute(
-            select(Conversation.status, func.count())
-            .where(Conversation.campaign_id == campaign_id)  # type: ignore[arg-type]
+            select(col(Conversation.status), func.count())
+            .where(col(Conversation.campaign_id) == campaign_id)
             .group_by(Conversation.status)
         )
         return {status: count for status, count in result.all()}

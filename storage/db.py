@@ -40,7 +40,7 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 def _configure_sqlite_connection(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # We issue BEGIN ourselves (below), so the driver must not open transactions on its own.
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in (
         "PRAGMA journal_mode=WAL",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage import dialect
 from storage.tables import InboundEvent
@@ -26,12 +27,12 @@ class InboundRepository:
                 received_at=event.received_at,
             )
             .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-            .returning(InboundEvent.id)  # type: ignore[arg-type]
+            .returning(InboundEvent.id)
         )
         inserted: int | None = (await self._session.execute(statement)).scalar_one_or_none()
         return inserted
 
     async def set_outcome(self, event_id: int, outcome: str) -> None:
         await self._session.execute(
-            update(InboundEvent).where(InboundEvent.id == event_id).values(outcome=outcome)  # type: ignore[arg-type]
+            update(InboundEvent).where(col(InboundEvent.id) == event_id).values(outcome=outcome)
         )

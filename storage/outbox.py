@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage import dialect
 from storage.tables import ContactAddress, OutboxMessage
@@ -93,7 +95,7 @@ class OutboxRepository:
                 created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OutboxMessage.id)  # type: ignore[arg-type]
+            .returning(OutboxMessage.id)
         )
         return (await self._session.execute(statement)).scalar_one_or_none() is not None
 
@@ -105,14 +107,14 @@ class OutboxRepository:
         if not ids:
             return []
         rows = await self._session.execute(
-            select(OutboxMessage, ContactAddress.channel, ContactAddress.address)
-            .join(ContactAddress, ContactAddress.id == OutboxMessage.contact_id)  # type: ignore[arg-type]
-            .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
-            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            select(OutboxMessage, col(ContactAddress.channel), col(ContactAddress.address))
+            .join(ContactAddress, col(ContactAddress.id) == col(OutboxMessage.contact_id))
+            .where(col(OutboxMessage.id).in_(ids))
+            .order_by(col(OutboxMessage.id))
         )
         return [
             ClaimedMessage(
-                id=message.id,
+                id=message_id,
                 idempotency_key=message.idempotency_key,
                 channel=channel,
                 address=address,
@@ -122,6 +124,7 @@ class OutboxRepository:
                 attempts=message.attempts,
             )
             for message, channel, address in rows.all()
+            if (message_id := message.id) is not None
         ]
 
     async def mark_sent(self, message_id: int, *, provider_id: str, now: datetime) -> None:
@@ -141,22 +144,22 @@ class OutboxRepository:
 
     async def cancel_queued_for_resident(self, resident_id: int) -> int:
         """Drop what has not left yet (after STOP); system replies stay."""
-        result = await self._session.execute(
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(OutboxMessage)
-            .where(OutboxMessage.resident_id == resident_id)  # type: ignore[arg-type]
-            .where(OutboxMessage.status == "queued")  # type: ignore[arg-type]
-            .where(OutboxMessage.kind != "system")  # type: ignore[arg-type]
+            .where(col(OutboxMessage.resident_id) == resident_id)
+            .where(col(OutboxMessage.status) == "queued")
+            .where(col(OutboxMessage.kind) != "system")
             .values(status="cancelled")
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
     async def count_by_status(self, campaign_id: int | None = None) -> dict[str, int]:
-        statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        statement = select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
         if campaign_id is not None:
-            statement = statement.where(OutboxMessage.campaign_id == campaign_id)  # type: ignore[arg-type]
+            statement = statement.where(col(OutboxMessage.campaign_id) == campaign_id)
         return {status: count for status, count in (await self._session.execute(statement)).all()}
 
     async def _set(self, message_id: int, **values: Any) -> None:
         await self._session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)  # type: ignore[arg-type]
+            update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
         )

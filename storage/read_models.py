@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.tables import CampaignRecord, Conversation, Resident, Response
 
@@ -42,19 +43,19 @@ class CampaignResults:
 async def campaign_results(session: AsyncSession, campaign_id: int) -> CampaignResults:
     contacted = (
         await session.execute(
-            select(func.count()).select_from(Conversation).where(Conversation.campaign_id == campaign_id)  # type: ignore[arg-type]
+            select(func.count()).select_from(Conversation).where(col(Conversation.campaign_id) == campaign_id)
         )
     ).scalar_one()
     respondents = (
         await session.execute(
-            select(func.count(func.distinct(Response.resident_id)))
-            .where(Response.campaign_id == campaign_id)  # type: ignore[arg-type]
-            .where(Response.value.is_not(None))  # type: ignore[attr-defined]
+            select(func.count(func.distinct(col(Response.resident_id))))
+            .where(col(Response.campaign_id) == campaign_id)
+            .where(col(Response.value).is_not(None))
         )
     ).scalar_one()
     questions: dict[str, QuestionResult] = {}
     rows = await session.execute(
-        select(Response.question_id, Response.value).where(Response.campaign_id == campaign_id)  # type: ignore[arg-type]
+        select(col(Response.question_id), col(Response.value)).where(col(Response.campaign_id) == campaign_id)
     )
     for question_id, value in rows.all():
         result = questions.setdefault(question_id, QuestionResult(question_id))
@@ -82,11 +83,11 @@ EXPORT_FIELDS = (
 async def export_rows(session: AsyncSession, campaign: CampaignRecord) -> AsyncIterator[dict[str, Any]]:
     """Every answer of a campaign, streamed from the database in answer order."""
     statement = (
-        select(Response, Resident.attributes, Resident.language)
-        .join(Resident, Resident.id == Response.resident_id)  # type: ignore[arg-type]
-        .where(Response.campaign_id == campaign.id)  # type: ignore[arg-type]
-        .where(Response.value.is_not(None))  # type: ignore[attr-defined]
-        .order_by(Response.id)  # type: ignore[arg-type]
+        select(Response, col(Resident.attributes), col(Resident.language))
+        .join(Resident, col(Resident.id) == col(Response.resident_id))
+        .where(col(Response.campaign_id) == campaign.id)
+        .where(col(Response.value).is_not(None))
+        .order_by(col(Response.id))
         .execution_options(yield_per=1000)
     )
     result = await session.stream(statement)

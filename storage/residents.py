@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.tables import ContactAddress, Resident
 
@@ -93,8 +94,8 @@ class ResidentRepository:
     async def contact_by_address(self, channel: str, address: str) -> ContactAddress | None:
         result = await self._session.execute(
             select(ContactAddress)
-            .where(ContactAddress.channel == channel)
-            .where(ContactAddress.address == address)
+            .where(col(ContactAddress.channel) == channel)
+            .where(col(ContactAddress.address) == address)
         )
         contact: ContactAddress | None = result.scalar_one_or_none()
         return contact
@@ -106,22 +107,22 @@ class ResidentRepository:
         """STOP on any address silences every address of that resident."""
         await self._session.execute(
             update(ContactAddress)
-            .where(ContactAddress.resident_id == resident_id)  # type: ignore[arg-type]
-            .where(ContactAddress.opted_out_at.is_(None))  # type: ignore[union-attr]
+            .where(col(ContactAddress.resident_id) == resident_id)
+            .where(col(ContactAddress.opted_out_at).is_(None))
             .values(opted_out_at=now)
         )
 
     async def opt_out_contact(self, contact_id: int, *, now: datetime) -> None:
         await self._session.execute(
             update(ContactAddress)
-            .where(ContactAddress.id == contact_id)  # type: ignore[arg-type]
-            .where(ContactAddress.opted_out_at.is_(None))  # type: ignore[union-attr]
+            .where(col(ContactAddress.id) == contact_id)
+            .where(col(ContactAddress.opted_out_at).is_(None))
             .values(opted_out_at=now)
         )
 
     async def opt_in_contact(self, contact_id: int) -> None:
         await self._session.execute(
-            update(ContactAddress).where(ContactAddress.id == contact_id).values(opted_out_at=None)  # type: ignore[arg-type]
+            update(ContactAddress).where(col(ContactAddress.id) == contact_id).values(opted_out_at=None)
         )
 
     async def audience_page(
@@ -137,8 +138,8 @@ class ResidentRepository:
             (
                 await self._session.execute(
                     select(Resident)
-                    .where(Resident.id > after_id)  # type: ignore[arg-type, operator]
-                    .order_by(Resident.id)  # type: ignore[arg-type]
+                    .where(col(Resident.id) > after_id)
+                    .order_by(col(Resident.id))
                     .limit(limit)
                 )
             ).scalars()
@@ -149,9 +150,9 @@ class ResidentRepository:
         contacts = (
             await self._session.execute(
                 select(ContactAddress)
-                .where(ContactAddress.resident_id.in_(list(matching)))  # type: ignore[attr-defined]
-                .where(ContactAddress.channel.in_(channels))  # type: ignore[attr-defined]
-                .where(ContactAddress.opted_out_at.is_(None))  # type: ignore[union-attr]
+                .where(col(ContactAddress.resident_id).in_(list(matching)))
+                .where(col(ContactAddress.channel).in_(channels))
+                .where(col(ContactAddress.opted_out_at).is_(None))
             )
         ).scalars()
         preference = {channel: rank for rank, channel in enumerate(channels)}

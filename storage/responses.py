@@ -41,6 +41,6 @@ class ResponseRepository:
                 answered_at=answered_at,
             )
             .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id", "question_id"])
-            .returning(Response.id)  # type: ignore[arg-type]
+            .returning(Response.id)
         )
         return (await self._session.execute(statement)).scalar_one_or_none() is not None

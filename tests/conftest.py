@@ -136,8 +136,8 @@ def clock() -> ManualClock:
 def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
-        sandbox_secret=SANDBOX_SECRET,  # type: ignore[arg-type]
-        _env_file=None,  # type: ignore[call-arg]
+        sandbox_secret=SANDBOX_SECRET,
+        _env_file=None,
     )
 
 

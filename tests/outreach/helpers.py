@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from channels.base import Inbound
 from flows.loader import load_campaign
@@ -58,15 +59,21 @@ async def reply(
 
 async def outbox(services: Services) -> list[OutboxMessage]:
     async with services.sessions() as session:
-        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())  # type: ignore[arg-type]
+        return list((await session.execute(select(OutboxMessage).order_by(col(OutboxMessage.id)))).scalars())
 
 
 async def responses(services: Services) -> list[tuple[str, Any]]:
     async with services.sessions() as session:
-        rows = await session.execute(select(Response.question_id, Response.value).order_by(Response.id))  # type: ignore[arg-type]
+        rows = await session.execute(
+            select(col(Response.question_id), col(Response.value)).order_by(col(Response.id))
+        )
         return [(question, value) for question, value in rows.all()]
 
 
 async def inbound_outcomes(services: Services) -> list[str]:
     async with services.sessions() as session:
-        return list((await session.execute(select(InboundEvent.outcome).order_by(InboundEvent.id))).scalars())  # type: ignore[arg-type]
+        return list(
+            (
+                await session.execute(select(col(InboundEvent.outcome)).order_by(col(InboundEvent.id)))
+            ).scalars()
+        )

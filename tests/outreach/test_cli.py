@@ -1,0 +1,202 @@
+"""The command line as an official uses it, against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+from typer.testing import CliRunner, Result
+
+from outreach.bootstrap import Services
+from outreach.cli import app
+from outreach.pipeline import Outcome
+from storage.tables import ContactAddress, Resident
+from tests.outreach.helpers import CAMPAIGN_YAML, reply
+
+DATA = Path(__file__).parent / "data"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "park_orunski.yaml"
+
+
+async def invoke(cli: CliRunner, args: list[str]) -> Result:
+    """The CLI runs its own event loop: from an async test, run it in a thread."""
+    return await asyncio.to_thread(cli.invoke, app, args)
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("OUTREACH_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    return CliRunner()
+
+
+def test_residents_import_reports_bad_rows_by_line_and_keeps_the_good(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["residents", "import", str(DATA / "residents.csv")])
+    assert result.exit_code == 2
+    assert "4 created, 0 updated, 5 rejected" in result.stdout
+    rejected = [line.split("residents.csv:", 1)[1] for line in result.stderr.splitlines()]
+    assert rejected == [
+        "line 5: phone is not a valid number (region PL is assumed without a +prefix)",
+        "line 6: email is not a valid address",
+        "line 7: no address: give a phone, an email or a telegram_chat_id",
+        "line 8: language 'de' is not one of pl, en, uk",
+        "line 9: consent_at is not an ISO 8601 date and time (e.g. 2026-03-01T12:00:00+01:00);"
+        " consent_source is empty: say where the resident agreed to be asked",
+    ]
+    assert "600" not in result.stderr  # rows are named by line, never by their address
+
+
+async def test_import_normalises_addresses_and_keeps_consent_and_attributes(
+    cli: CliRunner, services: Services
+) -> None:
+    await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
+    async with services.sessions() as session:
+        contacts = list(
+            (await session.execute(select(ContactAddress).order_by(col(ContactAddress.id)))).scalars()
+        )
+        residents = list((await session.execute(select(Resident).order_by(col(Resident.id)))).scalars())
+    assert [(c.channel, c.address) for c in contacts] == [
+        ("sms", "+48600100200"),
+        ("sms", "+48601100201"),
+        ("email", "anna@example.org"),
+        ("telegram", "123456789"),
+        ("sms", "+48604100204"),
+    ]
+    assert contacts[0].consent_source == "poster-orunia"
+    assert (
+        contacts[0].consent_at is not None
+        and contacts[0].consent_at.isoformat() == "2026-01-10T11:00:00+00:00"
+    )
+    assert (
+        contacts[1].consent_at is not None
+        and contacts[1].consent_at.isoformat() == "2026-01-11T08:30:00+00:00"
+    )
+    assert residents[0].attributes == {
+        "district": "Orunia-Św. Wojciech-Lipce",
+        "age_band": "30-44",
+        "sex": "f",
+        "household": "3",
+    }
+    assert [r.language for r in residents] == ["pl", "en", "uk", "pl"]
+    assert len({r.pseudonym for r in residents}) == 4
+
+
+async def test_reimport_updates_and_never_duplicates(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
+    changed = tmp_path / "changed.csv"
+    changed.write_text(
+        "phone,language,district,consent_source,consent_at\n"
+        "+48600100200,en,Oliwa,phone-call,2026-02-01T10:00:00+01:00\n",
+        encoding="utf-8",
+    )
+    result = await invoke(cli, ["residents", "import", str(changed)])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 1 updated, 0 rejected" in result.stdout
+    async with services.sessions() as session:
+        resident = (await session.execute(select(Resident).order_by(col(Resident.id)))).scalars().first()
+        count = len((await session.execute(select(Resident))).all())
+    assert count == 4
+    assert resident is not None and resident.language == "en"
+    assert resident.attributes["district"] == "Oliwa" and resident.attributes["household"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot open"),
+        ("name,district\nAnna,Oliwa\n", "the header needs at least one address column"),
+        (b"phone,district\n600100200,Oliwa\xff\n", "not UTF-8"),
+    ],
+)
+def test_import_refuses_files_it_cannot_read(
+    cli: CliRunner, tmp_path: Path, content: str | bytes | None, message: str
+) -> None:
+    path = tmp_path / "residents.csv"
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    result = cli.invoke(app, ["residents", "import", str(path)])
+    assert result.exit_code != 0
+    assert message in result.stderr
+
+
+def test_campaign_validate_points_at_the_line_of_a_bad_file(cli: CliRunner, tmp_path: Path) -> None:
+    good = cli.invoke(app, ["campaign", "validate", str(EXAMPLE)])
+    assert good.exit_code == 0 and "ok" in good.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(CAMPAIGN_YAML.replace("next: {no: end}", "next: {no: nowhere}"), encoding="utf-8")
+    result = cli.invoke(app, ["campaign", "validate", str(broken)])
+    assert result.exit_code == 1
+    line = CAMPAIGN_YAML.splitlines().index("    next: {no: end}") + 1
+    assert f"broken.yaml:{line}:" in result.stderr and "nowhere" in result.stderr
+
+
+def test_bad_arguments_get_clear_errors(cli: CliRunner) -> None:
+    unknown = cli.invoke(app, ["results", "no-such-campaign"])
+    assert unknown.exit_code == 1
+    assert "no campaign 'no-such-campaign'" in unknown.stderr
+    bad_format = cli.invoke(app, ["export", "1", "--format", "xlsx"])
+    assert bad_format.exit_code == 2
+    assert "xlsx" in bad_format.output
+
+
+async def test_a_consultation_from_the_command_line(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
+    created = await invoke(cli, ["campaign", "create", str(campaign_file)])
+    assert "created campaign 1 (tramwaj-na-morene)" in created.stdout
+    launched = await invoke(cli, ["campaign", "launch", "tramwaj-na-morene"])
+    # The campaign asks on sms and email only: the Telegram-only resident is not in it.
+    assert "3 conversations started" in launched.stdout, launched.output
+    await reply(services, "+48600100200", "tak")
+    await reply(services, "+48600100200", "codziennie")
+    # Anna has a phone and an email; sms comes first in the campaign, so she is asked by SMS.
+    assert await reply(services, "anna@example.org", "no", channel="email") is Outcome.NO_CONVERSATION
+    await reply(services, "+48601100201", "no")
+    assert await reply(services, "123456789", "tak", channel="telegram") is Outcome.NO_CONVERSATION
+
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "conversations: active 1, completed 2" in status.stdout
+
+    results = await invoke(cli, ["results", "1"])
+    assert results.exit_code == 0, results.output
+    assert "contacted 3, answered 2 — response rate 66.7%" in results.stdout
+    assert "codziennie" in results.stdout
+
+    exported = await invoke(cli, ["export", "1", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [(r["question"], r["value"], r["channel"], r["district"]) for r in rows] == [
+        ("uses_tram", "yes", "sms", "Orunia-Św. Wojciech-Lipce"),
+        ("frequency", "daily", "sms", "Orunia-Św. Wojciech-Lipce"),
+        ("uses_tram", "no", "sms", "Orunia-Św. Wojciech-Lipce"),
+    ]
+    assert rows[0]["respondent"] == rows[1]["respondent"] != rows[2]["respondent"]
+    assert rows[0]["respondent"].startswith("r")
+    lines = (await invoke(cli, ["export", "tramwaj-na-morene", "--format", "jsonl"])).stdout.splitlines()
+    first = json.loads(lines[0])
+    assert set(first) == {
+        "campaign",
+        "question",
+        "respondent",
+        "value",
+        "channel",
+        "answered_at",
+        "district",
+        "age_band",
+        "sex",
+        "language",
+    }
+    for text in (exported.stdout, "\n".join(lines), results.stdout):
+        for address in ("+48600100200", "+48601100201", "anna@example.org", "123456789"):
+            assert address not in text

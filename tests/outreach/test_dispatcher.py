@@ -1,0 +1,160 @@
+"""The dispatcher: every queued message ends sent, retried, failed or unknown, as its channel says."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from typing import ClassVar
+
+from sqlalchemy import select
+
+from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
+from outreach.bootstrap import Services
+from outreach.dispatcher import Dispatcher, DispatchPolicy
+from storage.tables import ContactAddress
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import launch, outbox
+
+PHONE = "+48600100200"
+
+
+class ScriptedChannel:
+    """A channel whose provider answers as the test scripts it: a result or an error per call."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities(max_length=160)
+
+    def __init__(self, name: str, script: Callable[[Outbound], Sent]) -> None:
+        self.name = name
+        self._script = script
+        self.calls: list[str] = []
+
+    def verify(self, request: Request) -> bool:
+        return False
+
+    def parse_inbound(self, request: Request) -> list[Inbound]:
+        return []
+
+    async def send(self, outbound: Outbound) -> Sent:
+        self.calls.append(outbound.key)
+        return self._script(outbound)
+
+
+def dispatcher_with(services: Services, channel: ScriptedChannel, *, max_attempts: int = 3) -> Dispatcher:
+    return Dispatcher(
+        services.sessions,
+        {channel.name: channel},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=4, batch_size=10, max_attempts=max_attempts, backoff_seconds=10),
+        clock=services.clock,
+        jitter=random.Random(1),
+    )
+
+
+def failing(error: SendError) -> Callable[[Outbound], Sent]:
+    def send(outbound: Outbound) -> Sent:
+        raise error
+
+    return send
+
+
+async def test_drain_sends_every_message_through_the_sandbox(services: Services) -> None:
+    for number in range(5):
+        await add_resident(services, phone=f"+4860010020{number}")
+    await launch(services)
+    assert await services.dispatcher.drain() == 5
+    messages = await outbox(services)
+    assert {m.status for m in messages} == {"sent"}
+    assert all(m.provider_id and m.provider_id.startswith("SB") for m in messages)
+    [delivered] = services.sandboxes["sms"].inbox[PHONE]
+    assert delivered.endswith("Czy jeździsz tramwajem?\n1) tak\n2) nie")
+
+
+async def test_retryable_errors_back_off_then_fail_after_the_last_attempt(
+    services: Services, clock: ManualClock
+) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    channel = ScriptedChannel("sms", failing(SendError("HTTP 503", retryable=True)))
+    dispatcher = dispatcher_with(services, channel)
+    assert await dispatcher.drain() == 1
+    [message] = await outbox(services)
+    assert (message.status, message.attempts, message.error_class) == ("queued", 1, "retryable")
+    first_wait = message.next_attempt_at - clock.now
+    assert timedelta(seconds=5) <= first_wait <= timedelta(seconds=10)
+    assert await dispatcher.drain() == 0  # not due yet: nothing is sent early
+    clock.now = message.next_attempt_at
+    assert await dispatcher.drain() == 1
+    [message] = await outbox(services)
+    second_wait = message.next_attempt_at - clock.now
+    assert timedelta(seconds=10) <= second_wait <= timedelta(seconds=20)  # exponential
+    clock.now = message.next_attempt_at
+    await dispatcher.drain()
+    [message] = await outbox(services)
+    assert (message.status, message.attempts, message.error_class) == ("failed", 3, "retryable")
+    assert len(channel.calls) == 3
+
+
+async def test_retry_after_from_the_provider_is_honoured(services: Services, clock: ManualClock) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    channel = ScriptedChannel("sms", failing(SendError("429", retryable=True, retry_after=120)))
+    await dispatcher_with(services, channel).drain()
+    [message] = await outbox(services)
+    assert message.next_attempt_at - clock.now == timedelta(seconds=120)
+
+
+async def test_permanent_error_fails_at_once(services: Services) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    channel = ScriptedChannel("sms", failing(SendError("invalid number", retryable=False)))
+    await dispatcher_with(services, channel).drain()
+    [message] = await outbox(services)
+    assert (message.status, message.error_class, message.error_detail) == (
+        "failed",
+        "permanent",
+        "invalid number",
+    )
+    assert len(channel.calls) == 1
+
+
+async def test_stop_contact_error_silences_the_address(services: Services) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    channel = ScriptedChannel("sms", failing(SendError("blocked", retryable=False, stop_contact=True)))
+    await dispatcher_with(services, channel).drain()
+    [message] = await outbox(services)
+    assert (message.status, message.error_class) == ("failed", "stop_contact")
+    async with services.sessions() as session:
+        contact = (await session.execute(select(ContactAddress))).scalar_one()
+    assert contact.opted_out_at == services.clock()
+
+
+async def test_an_unknown_outcome_is_recorded_and_never_resent(
+    services: Services, clock: ManualClock
+) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+
+    def dropped(outbound: Outbound) -> Sent:
+        raise ConnectionResetError("connection dropped after the request was written")
+
+    channel = ScriptedChannel("sms", dropped)
+    dispatcher = dispatcher_with(services, channel)
+    await dispatcher.drain()
+    clock.advance(days=1)
+    await dispatcher.drain()
+    [message] = await outbox(services)
+    assert (message.status, message.error_class) == ("unknown", "unknown")
+    assert len(channel.calls) == 1
+
+
+async def test_a_message_for_a_channel_that_is_off_fails_with_the_reason(services: Services) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    channel = ScriptedChannel("telegram", lambda outbound: Sent("T1"))
+    await dispatcher_with(services, channel).drain()
+    [message] = await outbox(services)
+    assert (message.status, message.error_detail) == ("failed", "channel sms is not enabled")
+    assert channel.calls == []
