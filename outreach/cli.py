@@ -33,7 +33,7 @@ from outreach.results_view import results_table
 from outreach.settings import Settings
 from storage.db import read_session
 from storage.migrate import upgrade
-from storage.read_models import EXPORT_FIELDS, campaign_results, export_rows
+from storage.read_models import campaign_results, export_fields, export_rows
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers."
@@ -273,11 +273,13 @@ def export(
         record = await find_campaign(services.sessions, campaign)
         sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            writer = csv.DictWriter(sink, fieldnames=EXPORT_FIELDS) if format is ExportFormat.csv else None
+            attributes = services.settings.export_attributes
+            fields = export_fields(attributes)
+            writer = csv.DictWriter(sink, fieldnames=fields) if format is ExportFormat.csv else None
             if writer:
                 writer.writeheader()
             async with read_session(services.sessions) as session:
-                async for row in export_rows(session, record):
+                async for row in export_rows(session, record, attributes):
                     if writer:
                         value = row["value"]
                         writer.writerow(

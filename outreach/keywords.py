@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+
+from flows.matching import fold
 
 
 class Keyword(StrEnum):
@@ -32,23 +33,9 @@ _LANGUAGE_WORDS = {"lang", "language", "jezyk", "мова"}
 _LANGUAGES = {"pl": "pl", "en": "en", "uk": "uk", "ua": "uk"}
 
 
-def _fold(text: str) -> str:
-    """Casefold and drop Latin diacritics (ł is not decomposable, so it is mapped by hand); Cyrillic
-    letters keep their identity (й stays й)."""
-    folded = []
-    for char in unicodedata.normalize("NFC", text.casefold()):
-        if char == "ł":
-            folded.append("l")
-            continue
-        decomposed = unicodedata.normalize("NFD", char)
-        base = decomposed[0]
-        folded.append(base if base.isascii() else char)
-    return "".join(folded)
-
-
 def detect_keyword(text: str) -> KeywordMatch | None:
     """The keyword the whole message is, if any. A keyword inside a longer reply is an answer."""
-    words = _fold(text).strip().strip(".!?,;:").split()
+    words = fold(text).strip().strip(".!?,;:").split()
     if len(words) == 1 and words[0] in _WORDS:
         return KeywordMatch(_WORDS[words[0]])
     if len(words) == 2 and words[0] in _LANGUAGE_WORDS and words[1] in _LANGUAGES:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "first_name", "last_name"}
 
 
 class Settings(BaseSettings):
@@ -17,6 +20,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./outreach.db"
     public_url: str = "http://127.0.0.1:8080"
     log_level: str = "INFO"
+
+    # Resident attributes that may ever leave the service (exports, API); addresses never do.
+    export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
 
     default_region: str = Field(default="PL", min_length=2, max_length=2)
     organisation: str = "Miasto Gdańsk"
@@ -30,3 +36,18 @@ class Settings(BaseSettings):
     sandbox_secret: SecretStr | None = None
     sandbox_latency_ms: int = Field(default=0, ge=0, le=60_000)
     sandbox_delivery_log: Path | None = None
+
+    @field_validator("export_attributes", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("export_attributes")
+    @classmethod
+    def _never_addresses(cls, names: list[str]) -> list[str]:
+        forbidden = sorted(set(names) & PERSONAL_COLUMNS)
+        if forbidden:
+            raise ValueError(f"{', '.join(forbidden)} identify a resident and can never be exported")
+        return names

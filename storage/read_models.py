@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,8 +14,6 @@ from sqlmodel import col
 
 from storage.tables import CampaignRecord, Conversation, Resident, Response
 
-# Attributes that may leave the service with an answer; never addresses.
-EXPORTED_ATTRIBUTES = ("district", "age_band", "sex")
 
 
 @dataclass
@@ -68,20 +66,19 @@ async def campaign_results(session: AsyncSession, campaign_id: int) -> CampaignR
     return CampaignResults(contacted=int(contacted), respondents=int(respondents), questions=questions)
 
 
-EXPORT_FIELDS = (
-    "campaign",
-    "question",
-    "respondent",
-    "value",
-    "channel",
-    "answered_at",
-    *EXPORTED_ATTRIBUTES,
-    "language",
-)
+ANSWER_FIELDS = ("campaign", "question", "respondent", "value", "channel", "answered_at", "language")
 
 
-async def export_rows(session: AsyncSession, campaign: CampaignRecord) -> AsyncIterator[dict[str, Any]]:
-    """Every answer of a campaign, streamed from the database in answer order."""
+def export_fields(attributes: Sequence[str]) -> list[str]:
+    """The columns of an export: the answer, then the allowlisted attributes."""
+    return [*ANSWER_FIELDS, *(name for name in attributes if name not in ANSWER_FIELDS)]
+
+
+async def export_rows(
+    session: AsyncSession, campaign: CampaignRecord, attributes: Sequence[str]
+) -> AsyncIterator[dict[str, Any]]:
+    """Every answer of a campaign, streamed from the database in answer order, with only the
+    allowlisted `attributes` of the respondent."""
     statement = (
         select(Response, col(Resident.attributes), col(Resident.language))
         .join(Resident, col(Resident.id) == col(Response.resident_id))
@@ -91,7 +88,7 @@ async def export_rows(session: AsyncSession, campaign: CampaignRecord) -> AsyncI
         .execution_options(yield_per=1000)
     )
     result = await session.stream(statement)
-    async for response, attributes, language in result:
+    async for response, resident_attributes, language in result:
         answered_at: datetime = response.answered_at
         yield {
             "campaign": campaign.slug,
@@ -100,6 +97,6 @@ async def export_rows(session: AsyncSession, campaign: CampaignRecord) -> AsyncI
             "value": response.value,
             "channel": response.channel,
             "answered_at": answered_at.isoformat(),
-            **{name: attributes.get(name) for name in EXPORTED_ATTRIBUTES},
             "language": language,
+            **{name: resident_attributes.get(name) for name in attributes if name not in ANSWER_FIELDS},
         }

@@ -200,3 +200,21 @@ async def test_a_consultation_from_the_command_line(
     for text in (exported.stdout, "\n".join(lines), results.stdout):
         for address in ("+48600100200", "+48601100201", "anna@example.org", "123456789"):
             assert address not in text
+
+
+async def test_export_carries_only_allowlisted_attributes(
+    cli: CliRunner, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
+    await invoke(cli, ["campaign", "create", str(campaign_file)])
+    await invoke(cli, ["campaign", "launch", "1"])
+    await reply(services, "+48600100200", "tak")
+    monkeypatch.setenv("OUTREACH_EXPORT_ATTRIBUTES", "household")
+    exported = await invoke(cli, ["export", "1", "--format", "csv", "--output", str(tmp_path / "out.csv")])
+    assert exported.exit_code == 0, exported.output
+    with (tmp_path / "out.csv").open(encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["household"] == "3"
+    assert "district" not in row and "sex" not in row and "age_band" not in row

@@ -30,3 +30,11 @@ def test_environment_overrides_and_bad_values_are_refused(monkeypatch: pytest.Mo
     monkeypatch.setenv("OUTREACH_DISPATCHER_CONCURRENCY", "0")
     with pytest.raises(ValueError, match="dispatcher_concurrency"):
         Settings(_env_file=None)
+
+
+def test_export_attributes_are_a_comma_list_without_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTREACH_EXPORT_ATTRIBUTES", "district, household")
+    assert Settings(_env_file=None).export_attributes == ["district", "household"]
+    monkeypatch.setenv("OUTREACH_EXPORT_ATTRIBUTES", "district,phone")
+    with pytest.raises(ValueError, match="phone identify a resident and can never be exported"):
+        Settings(_env_file=None)
