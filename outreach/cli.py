@@ -104,7 +104,7 @@ def serve(
 
 @app.command()
 def demo(
-    residents: Annotated[int, typer.Option(help="Simulated residents.", min=10, max=5000)] = 300,
+    residents: Annotated[int, typer.Option(help="Simulated residents.", min=10, max=1000)] = 300,
     database: Annotated[Path, typer.Option(help="SQLite file, made afresh.")] = Path("outreach-demo.db"),
     seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
 ) -> None:
