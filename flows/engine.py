@@ -6,14 +6,14 @@ the caller's job too; by the time a reply reaches `resume` it is meant as an ans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from flows.matching import match_answer
-from flows.model import END, Campaign, Question
-from flows.texts import REASK_HINTS, YESNO_LABELS
+from flows.matching import match_reply
+from flows.model import END, AnswerValue, Campaign, Question, QuestionType
+from flows.texts import YESNO_LABELS, multi_hint, reask_hint, reminder_prefix
 
 
 class FlowState(BaseModel):
@@ -37,21 +37,31 @@ class Choice:
 class Ask:
     """Send a question; `attempt` is 0 for the first ask, 1.. for re-asks.
 
-    (question_id, attempt) is what the caller's idempotency key is made of.
+    (question_id, attempt) is what the caller's idempotency key is made of. `choices` are the
+    options (yesno, choice, multi) or the values of a scale, whose keys are the values themselves
+    ("1".."5"): shown as numbered lines they would mislead on a 0..10 scale. Number and text
+    questions have none. `reminder` is 0, or 1.. for the n-th reminder of an unanswered question
+    (see `remind`). `question_type` lets a channel pick its widget; None only when built by hand.
     """
 
     question_id: str
     attempt: int
     text: str
     choices: tuple[Choice, ...]
+    question_type: QuestionType | None = None
+    reminder: int = 0
 
 
 @dataclass(frozen=True)
 class Record:
-    """Store an answer; `value=None` means the question ended unanswered."""
+    """Store an answer; `value=None` means the question ended unanswered.
+
+    `value` is JSON-ready: an option key (yesno, choice), a list of option keys (multi), an int
+    (scale), an int or float (number) or the text (text); see `flows.matching.Answer`.
+    """
 
     question_id: str
-    value: str | None
+    value: AnswerValue | None
     raw: str | None
 
 
@@ -78,12 +88,13 @@ class Step:
 
 
 def start(flow: Campaign, language: str, now: datetime) -> Step:
-    # `now` is part of the contract for answer_within/timeouts, which are not built yet.
+    # `now` is part of the contract for timeouts; answer_within counts from when a message is
+    # actually sent (after quiet hours), which only the caller knows.
     lang = language if language in flow.languages else flow.default_language
     first = flow.first_question()
     ask = _ask(first, lang, attempt=0)
     if flow.intro is not None:
-        ask = Ask(ask.question_id, 0, f"{flow.intro[lang]}\n\n{ask.text}", ask.choices)
+        ask = replace(ask, text=f"{flow.intro[lang]}\n\n{ask.text}")
     return Step(FlowState(question_id=first.id, language=lang), (ask,))
 
 
@@ -91,17 +102,26 @@ def resume(flow: Campaign, state: FlowState, reply: str, now: datetime) -> Step:
     if state.done or state.question_id is None:
         return Step(state, ())
     question = flow.question(state.question_id)
-    value = match_answer(question, state.language, reply)
-    if value is not None:
-        return _advance(flow, state, Record(question.id, value, reply), flow.next_id(question, value))
+    answer = match_reply(question, state.language, reply)
+    if answer is not None:
+        record = Record(question.id, answer.value, reply)
+        return _advance(flow, state, record, flow.next_id(question, answer.value))
     if state.reasks < flow.reask_unclear:
         attempt = state.reasks + 1
-        hint = REASK_HINTS[state.language][question.type]
         ask = _ask(question, state.language, attempt)
-        reask = Ask(ask.question_id, attempt, f"{hint}\n{ask.text}", ask.choices)
+        reask = replace(ask, text=f"{reask_hint(question, state.language)}\n{ask.text}")
         return Step(state.model_copy(update={"reasks": attempt}), (reask,))
     # Out of re-asks: unanswered, and an unknown answer cannot pick a branch, so take the default path.
     return _advance(flow, state, Record(question.id, None, reply), flow.default_next(question))
+
+
+def remind(flow: Campaign, state: FlowState, number: int) -> Ask | None:
+    """The `number`-th reminder (1..) of the question the resident has not answered; None when the
+    conversation is over. The state does not change: the caller counts and times reminders."""
+    if state.done or state.question_id is None:
+        return None
+    ask = _ask(flow.question(state.question_id), state.language, state.reasks)
+    return replace(ask, text=f"{reminder_prefix(state.language)}\n{ask.text}", reminder=number)
 
 
 def _advance(flow: Campaign, state: FlowState, record: Record, next_id: str) -> Step:
@@ -116,11 +136,27 @@ def _advance(flow: Campaign, state: FlowState, record: Record, next_id: str) -> 
 
 
 def _ask(question: Question, language: str, attempt: int) -> Ask:
-    return Ask(question.id, attempt, question.text[language], _choices(question, language))
+    text = question.text[language]
+    if question.type == "multi":
+        text = f"{text}\n{multi_hint(question, language)}"
+    return Ask(question.id, attempt, text, _choices(question, language), question.type)
 
 
 def _choices(question: Question, language: str) -> tuple[Choice, ...]:
-    if question.type == "yesno":
-        labels = YESNO_LABELS[language]
-        return (Choice("yes", labels["yes"]), Choice("no", labels["no"]))
-    return tuple(Choice(o.key, o.text[language]) for o in question.options)
+    match question.type:
+        case "yesno":
+            labels = YESNO_LABELS[language]
+            return (Choice("yes", labels["yes"]), Choice("no", labels["no"]))
+        case "choice" | "multi":
+            return tuple(Choice(o.key, o.text[language]) for o in question.options)
+        case "scale":
+            return tuple(Choice(str(v), _scale_label(question, v, language)) for v in question.scale_values())
+        case _:
+            return ()
+
+
+def _scale_label(question: Question, value: int, language: str) -> str:
+    """ "1 – bardzo źle" at a labelled end, the bare number elsewhere."""
+    ends = {question.min: question.low, question.max: question.high}
+    label = ends.get(value)
+    return f"{value} – {label[language]}" if label is not None else str(value)

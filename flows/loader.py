@@ -14,11 +14,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from flows.model import SKIP_SEMANTIC, Campaign
-from flows.validate import Path as NodePath
-from flows.validate import Problem, find_problems, format_path
+from flows.problems import Path as NodePath
+from flows.problems import Problem, format_path
+from flows.validate import find_problems
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,22 @@ def _file_error(source: str, message: str) -> CampaignFileError:
     return CampaignFileError([CampaignError(source, 1, 1, message)])
 
 
+class _TimestampsAsText(RoundTripConstructor):
+    """Timestamps stay the text the official wrote, for `flows.timing` to parse.
+
+    ruamel versions differ in how a TimeStamp keeps its offset (on the object or beside it), and a
+    subclass changes this for our loader only, not for every ruamel user in the process.
+    """
+
+
+_TimestampsAsText.add_constructor("tag:yaml.org,2002:timestamp", _TimestampsAsText.construct_yaml_str)
+
+
 def _parse_yaml(text: str, source: str) -> CommentedMap:
     # Round-trip mode keeps line/column info; YAML 1.2 keeps `no`/`yes`/`on`/`off` as strings.
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
+    yaml.Constructor = _TimestampsAsText
     try:
         root = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -111,7 +125,7 @@ def _plain(node: Any) -> Any:
         return int(node)
     if isinstance(node, float):
         return float(node)
-    if isinstance(node, dt.date):  # ruamel's TimeStamp is a datetime subclass
+    if isinstance(node, dt.date):  # defensive: _TimestampsAsText keeps timestamps as text already
         return node.isoformat()
     return node
 
@@ -125,6 +139,8 @@ def _position(root: CommentedMap, path: NodePath, part: str = "value") -> tuple[
     line, column = root.lc.line, root.lc.col
     for depth, step in enumerate(path):
         last = depth == len(path) - 1
+        if isinstance(node, CommentedMap):
+            step = _key_in(node, step)
         if isinstance(node, CommentedMap) and step in node:
             line, column = node.lc.key(step) if last and part == "key" else node.lc.value(step)
             node = node[step]
@@ -134,6 +150,13 @@ def _position(root: CommentedMap, path: NodePath, part: str = "value") -> tuple[
         else:
             break
     return line + 1, column + 1
+
+
+def _key_in(node: CommentedMap, step: str | int) -> Any:
+    """The file's own key for `step`: the model keeps scale branches ({1: ...}) as text ("1")."""
+    if step in node:
+        return step
+    return next((key for key in node if isinstance(key, int) and str(key) == step), step)
 
 
 def _problem_error(source: str, root: CommentedMap, problem: Problem) -> CampaignError:
@@ -146,7 +169,7 @@ def _pydantic_error(source: str, root: CommentedMap, error: ErrorDetails) -> Cam
     ctx = error.get("ctx") or {}
     kind = error["type"]
     part = "value"
-    if kind == "not_supported" and "at" in ctx:
+    if "at" in ctx:  # the error concerns a key below its location
         loc = (*loc, ctx["at"])
     if kind == "extra_forbidden":
         part = "key"

@@ -1,158 +1,113 @@
-"""Match a resident's free-text reply to an answer key. Pure; every comparison is on folded words.
+"""What a resident's free-text reply means for a question: one normalised value per question type.
 
-Folding removes case and diacritics, and the reply is split into words, so surrounding spaces and
-punctuation never matter ("Tak", " TAK ", "tak!", "2)" all compare equal to their bare form).
+Pure. Every comparison is made on folded words (`flows.folding`), so case, Latin diacritics,
+surrounding spaces and punctuation never matter ("Tak", " TAK ", "tak!", "2)").
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable
+from dataclasses import dataclass
 
-from flows.model import Question
+from flows.folding import fold, words
+from flows.model import AnswerValue, Question
+from flows.numbers import Number, numbers_in, whole
+from flows.options import match_choice, match_multi
+from flows.yesno import EMOJI_NOISE, match_yesno
 
-Words = tuple[str, ...]
+__all__ = ["Answer", "fold", "match_answer", "match_reply"]
 
-_WORD = re.compile(r"\w+")
-# Skin tones and the emoji variation selector vary by phone; they never change the meaning.
-_EMOJI_NOISE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
-_THUMBS = {"👍": "yes", "👎": "no"}
-
-
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.replace("ł", "l")  # the one Polish letter without a Unicode decomposition
+_STARS = frozenset("⭐★🌟")
+_OUT_OF = re.compile(r"(-?\d+)\s*/\s*(\d+)")  # "4/5": a rating out of the scale's top
 
 
-def words(text: str) -> Words:
-    return tuple(_WORD.findall(fold(text)))
+@dataclass(frozen=True)
+class Answer:
+    """A reply that fits the question. `value`: the option key (yesno: "yes"/"no", choice), the
+    option keys in option order (multi), an int (scale), an int or float (number), the text (text)."""
+
+    value: AnswerValue
 
 
-def _word_set(*phrases: str) -> dict[Words, None]:
-    return dict.fromkeys(words(p) for p in phrases)
-
-
-# Full words may start a longer reply ("Tak, codziennie"); short forms only count alone.
-_YES = {w[0] for w in _word_set("tak", "jasne", "oczywiście", "yes", "yeah", "sure", "так", "ага")}
-_NO = {w[0] for w in _word_set("nie", "no", "nope", "ні", "нет")}
-_SHORT = {"t": "yes", "y": "yes", "1": "yes", "n": "no", "2": "no"}
-# Replies that start like "no" but mean "I don't know".
-_DONT_KNOW = _word_set(
-    "nie wiem",
-    "nie mam pojęcia",
-    "nie mam zdania",
-    "nie jestem pewien",
-    "nie jestem pewna",
-    "nie pamiętam",
-    "nwm",
-    "no idea",
-    "no clue",
-    "not sure",
-    "dont know",
-    "don't know",
-    "i don't know",
-    "idk",
-    "не знаю",
-    "ні не знаю",
-)
+def match_reply(question: Question, language: str, reply: str) -> Answer | None:
+    """The answer the reply gives, or None when it fits nothing (the caller may ask again)."""
+    value: AnswerValue | None
+    match question.type:
+        case "yesno":
+            value = match_yesno(reply)
+        case "choice":
+            value = match_choice(question, language, reply)
+        case "multi":
+            value = match_multi(question, language, reply)
+        case "scale":
+            value = _match_scale(question, reply)
+        case "number":
+            value = _match_number(question, reply)
+        case "text":
+            value = _match_text(question, reply)
+    return None if value is None else Answer(value)
 
 
 def match_answer(question: Question, language: str, reply: str) -> str | None:
-    """The option key the reply means (for yesno: "yes"/"no"), or None when it fits nothing."""
-    if question.type == "yesno":
-        return _match_yesno(reply)
-    return _match_choice(question, language, reply)
+    """The option key a reply to a yesno or choice question means (yesno: "yes"/"no"), or None.
+
+    Kept for callers that only deal with single-option questions; `match_reply` covers every type.
+    """
+    if question.type not in ("yesno", "choice"):
+        raise TypeError(f"match_answer is for yesno and choice; use match_reply for {question.type}")
+    answer = match_reply(question, language, reply)
+    return None if answer is None else str(answer.value)
 
 
-def _match_yesno(reply: str) -> str | None:
-    said = words(reply)
-    by_words = _yesno_words(said) if said else None
-    if said and by_words is None:
+def _match_scale(question: Question, reply: str) -> int | None:
+    values = question.scale_values()
+    if not values:
         return None
-    thumbs = {_THUMBS[c] for c in _EMOJI_NOISE.sub("", reply) if c in _THUMBS}
-    if by_words is not None:
-        thumbs.add(by_words)
-    return thumbs.pop() if len(thumbs) == 1 else None
-
-
-def _yesno_words(said: Words) -> str | None:
-    if any(said[: len(phrase)] == phrase for phrase in _DONT_KNOW):
+    text = fold(reply)
+    out_of = _OUT_OF.search(text)
+    if out_of is not None:
+        if int(out_of[2]) != values[-1]:
+            return None  # "8/10" on a 1..5 scale: a different scale
+        text = text[: out_of.start()] + out_of[1] + text[out_of.end() :]
+    found = numbers_in(text)
+    if len(found) > 1:
         return None
-    if len(said) == 1 and said[0] in _SHORT:
-        return _SHORT[said[0]]
-    first = _full_yesno(said[0])
-    # "tak/nie", "yes no": both answers at once.
-    if first is None or (len(said) > 1 and _full_yesno(said[1]) not in (None, first)):
-        return None
-    return first
+    value = whole(found[0]) if found else _stars(text) or _label_end(question, text)
+    return value if value is not None and value in values else None
 
 
-def _full_yesno(word: str) -> str | None:
-    return "yes" if word in _YES else "no" if word in _NO else None
+def _stars(text: str) -> int | None:
+    """ "⭐⭐⭐⭐" -> 4, when the reply is stars and nothing else."""
+    text = EMOJI_NOISE.sub("", text)
+    stars = sum(1 for c in text if c in _STARS)
+    rest = "".join(c for c in text if c not in _STARS).strip()
+    return stars if stars and not rest else None
 
 
-def _phrases(question: Question, index: int, languages: Iterable[str] | None) -> set[Words]:
-    option = question.options[index]
-    texts = option.text.values() if languages is None else [option.text[lang] for lang in languages]
-    found = {words(text) for text in texts}
-    if languages is None:
-        found |= {words(option.key.replace("_", " ").replace("-", " ")), words(option.key)}
-        found |= {words(s) for s in option.synonyms}
-    return {phrase for phrase in found if phrase}
-
-
-def _match_choice(question: Question, language: str, reply: str) -> str | None:
-    said = words(reply)
-    if not said:
-        return None
-    options = question.options
-    everything = [_phrases(question, i, None) for i in range(len(options))]
-
-    # 1. The whole reply is an option's key, text (any language) or synonym.
-    exact = {i for i, phrases in enumerate(everything) if said in phrases}
-    if len(exact) > 1:  # the same words in two options: the conversation's language decides
-        exact = {
-            i for i in exact if language in options[i].text and said in _phrases(question, i, [language])
-        }
-    if len(exact) == 1:
-        return options[exact.pop()].key
-    if exact:
-        return None
-
-    # 2. The whole reply is an option number ("2", "2)") or letter ("b", "B)").
-    if len(said) == 1:
-        index = _index_of(said[0], len(options))
-        if index is not None:
-            return options[index].key
-
-    # 3. The reply mentions exactly one option ("chyba co tydzień"); naming two is ambiguous.
-    spans: list[tuple[int, int, int]] = []  # (start, end, option index)
-    for i, phrases in enumerate(everything):
-        for phrase in phrases:
-            spans.extend((start, start + len(phrase), i) for start in _occurrences(said, phrase))
-    if said[0].isdigit():  # a leading number counts as naming that option ("2 co miesiąc")
-        index = _index_of(said[0], len(options))
-        if index is not None:
-            spans.append((0, 1, index))
-    # A phrase inside a longer phrase of another option ("lighting" in "better lighting") is not a mention.
-    kept = {
-        i for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)
-    }
-    return options[kept.pop()].key if len(kept) == 1 else None
-
-
-def _index_of(token: str, count: int) -> int | None:
-    if token.isdecimal():
-        number = int(token)
-        return number - 1 if 1 <= number <= count else None
-    if len(token) == 1 and "a" <= token <= "z":
-        index = ord(token) - ord("a")
-        return index if index < count else None
+def _label_end(question: Question, text: str) -> int | None:
+    """The scale's end whose label (in any language) the reply repeats: "bardzo źle" -> min."""
+    said = words(text)
+    for label, value in ((question.low, question.min), (question.high, question.max)):
+        if label is not None and said and any(said == words(t) for t in label.values()):
+            return int(value) if value is not None else None
     return None
 
 
-def _occurrences(said: Words, phrase: Words) -> Iterable[int]:
-    size = len(phrase)
-    return (start for start in range(len(said) - size + 1) if said[start : start + size] == phrase)
+def _match_number(question: Question, reply: str) -> Number | None:
+    found = numbers_in(reply)
+    if len(found) != 1:
+        return None
+    number = found[0]
+    as_int = whole(number)
+    if question.integer and as_int is None:
+        return None
+    if (question.min is not None and number < question.min) or (
+        question.max is not None and number > question.max
+    ):
+        return None
+    return as_int if as_int is not None else number
+
+
+def _match_text(question: Question, reply: str) -> str | None:
+    text = reply.strip()
+    return text[: question.max_length] if text else None

@@ -1,17 +1,19 @@
 """Campaign data model: what an official writes in a campaign file, validated by pydantic.
 
 Structural checks (types, unknown keys, allowed languages/channels) live here; checks that need
-the whole campaign (ids, `next` targets, translations, cycles) live in `flows.validate` and run
-from `Campaign`'s after-validator, so a campaign built from JSON is checked the same way.
+the whole campaign or several fields at once (ids, `next` targets, translations, cycles, which keys
+each question type takes, ranges) live in `flows.validate` and run from `Campaign`'s after-validator,
+so a campaign built from JSON is checked the same way as one loaded from a file.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -20,15 +22,27 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from flows.timing import Duration, OffsetDatetime, QuietHoursText
+
 LocalText = dict[str, str]
 """Language code -> text."""
 
 LANGUAGES = ("pl", "en", "uk")
 CHANNELS = ("sms", "telegram", "email")
-QUESTION_TYPES = ("yesno", "choice")
-UNSUPPORTED_QUESTION_TYPES = ("multi", "scale", "number", "text")
+QuestionType = Literal["yesno", "choice", "multi", "scale", "number", "text"]
+QUESTION_TYPES: tuple[QuestionType, ...] = get_args(QuestionType)
+BRANCHING_TYPES: tuple[QuestionType, ...] = ("yesno", "choice", "scale")
+"""Types whose `next` may be a mapping answer -> target; the others have too many possible answers."""
+
+YESNO_KEYS = ("yes", "no")
 END = "end"
 """A `next` target that ends the conversation."""
+OTHER = "other"
+"""A `next` key for every answer not listed (and for no answer), unless an option is keyed so."""
+DEFAULT_QUIET_HOURS = "21:00-08:00"
+
+AnswerValue = str | int | float | list[str]
+"""A matched answer: an option key (yesno, choice), option keys (multi), a number (scale, number), text."""
 
 SKIP_SEMANTIC = "flows.skip_semantic"
 """Validation-context flag: the loader runs `flows.validate` itself to point each problem at its line."""
@@ -77,6 +91,39 @@ def _no_duplicates(values: list[str], what: str) -> list[str]:
     return values
 
 
+def _a_number(value: Any) -> Any:
+    # One clear error instead of one per member of `int | float`.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError(
+            "number", "'{value}' is not a number; write digits, e.g. 1 or 2.5", {"value": str(value)}
+        )
+    return value
+
+
+Bound = Annotated[int | float, BeforeValidator(_a_number)]
+
+
+def _a_next(value: Any) -> Any:
+    """`next` as the model keeps it; one clear error (at the bad branch) instead of one per union member."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "next",
+            "next is a question id, end, or a mapping from answers to question ids, e.g. {no: why_not}",
+        )
+    branches: dict[str, str] = {}
+    for key, target in value.items():
+        # Scale branches are written `{1: why_low}`; YAML reads the key as a number, the model keeps text.
+        text = str(key).lower() if isinstance(key, bool) else str(key)
+        if not isinstance(target, str):
+            raise PydanticCustomError(
+                "next", "a branch leads to a question id or end; put the id in quotes", {"at": text}
+            )
+        branches[text] = target
+    return branches
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -88,20 +135,36 @@ class Option(_Frozen):
 
 
 class Question(_Frozen):
-    id: str = Field(min_length=1)
-    type: Literal["yesno", "choice"]
-    text: LocalText
-    options: list[Option] = []
-    next: str | dict[str, str] | None = None
+    """One question. Which type-specific keys each type takes is checked in `flows.question_rules`."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_unsupported_type(cls, data: Any) -> Any:
-        # Checked before field validation so a `scale` question reports one clear error, not a
-        # "should be yesno or choice" plus unknown-key noise about its `min`/`max`.
-        if isinstance(data, dict) and data.get("type") in UNSUPPORTED_QUESTION_TYPES:
-            raise not_supported(f"question type '{data['type']}'", "use yesno or choice", at="type")
-        return data
+    id: str = Field(min_length=1)
+    type: QuestionType
+    text: LocalText
+    options: list[Option] = []  # choice, multi
+    max_choices: int | None = Field(default=None, ge=1)  # multi
+    min: Bound | None = None  # scale (required, whole), number
+    max: Bound | None = None  # scale (required, whole), number
+    low: LocalText | None = None  # scale: label of the lowest value
+    high: LocalText | None = None  # scale: label of the highest value
+    integer: bool = False  # number
+    max_length: int = Field(default=500, ge=1)  # text
+    next: Annotated[str | dict[str, str], BeforeValidator(_a_next)] | None = None
+
+    def scale_values(self) -> range:
+        """min..max of a scale question; empty when the range is not two whole numbers."""
+        if self.type != "scale" or not isinstance(self.min, int) or not isinstance(self.max, int):
+            return range(0)
+        return range(self.min, self.max + 1)
+
+    def branch_keys(self) -> tuple[str, ...]:
+        """The keys a `next` mapping may use for this question (besides `other`)."""
+        if self.type == "yesno":
+            return YESNO_KEYS
+        if self.type == "choice":
+            return tuple(o.key for o in self.options)
+        if self.type == "scale":
+            return tuple(str(v) for v in self.scale_values())
+        return ()
 
 
 class Audience(_Frozen):
@@ -115,28 +178,26 @@ class Audience(_Frozen):
         raise not_supported("audience.sample", "remove it to ask everyone who matches `where`")
 
 
+class Schedule(_Frozen):
+    """When a campaign may send. Times carry an offset; quiet hours are in each resident's local time."""
+
+    start: OffsetDatetime | None = None  # None: at launch
+    close: OffsetDatetime | None = None  # None: until closed by hand
+    quiet_hours: QuietHoursText | None = DEFAULT_QUIET_HOURS  # None: no quiet hours
+    reminders: list[Duration] = []  # after the question, to those who have not answered
+
+
 class Campaign(_Frozen):
     name: str = Field(min_length=1)
     languages: list[Annotated[str, AfterValidator(_known_language)]] = Field(min_length=1)
     channels: list[Annotated[str, AfterValidator(_known_channel)]] = Field(min_length=1)
     audience: Audience = Audience()
+    schedule: Schedule = Schedule()
+    answer_within: Duration | None = None  # None: answers count until the campaign closes
     reask_unclear: int = Field(default=1, ge=0, le=3)
     intro: LocalText | None = None
     outro: LocalText | None = None
     questions: list[Question] = Field(min_length=1)
-    # Documented in PRODUCT.md but not built: declared only so they are refused, never ignored.
-    schedule: None = Field(default=None, exclude=True, repr=False)
-    answer_within: None = Field(default=None, exclude=True, repr=False)
-
-    @field_validator("schedule", mode="before")
-    @classmethod
-    def _refuse_schedule(cls, value: Any) -> None:
-        raise not_supported("schedule", "remove it (the campaign then runs from launch until it is closed)")
-
-    @field_validator("answer_within", mode="before")
-    @classmethod
-    def _refuse_answer_within(cls, value: Any) -> None:
-        raise not_supported("answer_within", "remove it (answers are accepted until the campaign closes)")
 
     @field_validator("languages")
     @classmethod
@@ -175,15 +236,23 @@ class Campaign(_Frozen):
         return self.questions[0]
 
     def default_next(self, question: Question) -> str:
-        """Where the flow goes when no branch applies: a `next` string, else the following question."""
+        """Where the flow goes when no branch applies (no answer included): a `next` string, the
+        mapping's `other`, else the following question."""
         if isinstance(question.next, str):
             return question.next
+        if isinstance(question.next, dict) and OTHER in question.next and OTHER not in question.branch_keys():
+            return question.next[OTHER]
         # By identity: the engine only passes questions taken from this campaign.
         index = next(i for i, q in enumerate(self.questions) if q is question)
         return self.questions[index + 1].id if index + 1 < len(self.questions) else END
 
-    def next_id(self, question: Question, answer: str | None) -> str:
-        """The question id (or END) after `question` answered with option key `answer` (None = unanswered)."""
-        if isinstance(question.next, dict) and answer is not None and answer in question.next:
-            return question.next[answer]
+    def next_id(self, question: Question, answer: AnswerValue | None) -> str:
+        """The question id (or END) after `question` answered with `answer` (None = unanswered).
+
+        Branches are keyed by text: an option key, yes/no, or a scale value such as "4".
+        """
+        if isinstance(question.next, dict) and isinstance(answer, str | int) and not isinstance(answer, bool):
+            key = str(answer)
+            if key in question.next and key in question.branch_keys():
+                return question.next[key]
         return self.default_next(question)

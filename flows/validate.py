@@ -1,4 +1,4 @@
-"""Checks that need the whole campaign: ids, options, `next` targets, translations, cycles.
+"""Checks that need the whole campaign: ids, each question's rules, `next`, translations, schedule, cycles.
 
 Each problem carries the path of the node it concerns so the loader can point at its line.
 """
@@ -6,45 +6,25 @@ Each problem carries the path of the node it concerns so the loader can point at
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal
 
-from flows.model import END, Campaign, LocalText, Question
+from flows.model import BRANCHING_TYPES, END, OTHER, Campaign, LocalText, Question
+from flows.problems import Path, Problem, format_path
+from flows.question_rules import question_problems
+from flows.timing import format_duration
 
-Path = tuple[str | int, ...]
-YESNO_KEYS = ("yes", "no")
-
-
-def format_path(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    message: str
-    # Whether the problem is the mapping key itself (e.g. an unknown option in `next`) or its value.
-    part: Literal["key", "value"] = "value"
-
-    def __str__(self) -> str:
-        return f"{format_path(self.path)}: {self.message}" if self.path else self.message
-
-
-def answer_keys(question: Question) -> tuple[str, ...]:
-    return YESNO_KEYS if question.type == "yesno" else tuple(o.key for o in question.options)
+__all__ = ["Path", "Problem", "find_problems", "format_path"]
 
 
 def find_problems(campaign: Campaign) -> list[Problem]:
     problems = [
         *_ids(campaign),
-        *_options(campaign),
+        *(p for i, q in enumerate(campaign.questions) for p in question_problems(q, ("questions", i))),
         *_next_targets(campaign),
         *_translations(campaign),
+        *_schedule(campaign),
     ]
-    # A cycle is only meaningful once every id and target is known and unique.
+    # A cycle is only meaningful once every id, range and target is known and sound.
     if not problems:
         problems.extend(_cycles(campaign))
     return problems
@@ -66,26 +46,6 @@ def _ids(campaign: Campaign) -> Iterator[Problem]:
             first_at[q.id] = i
 
 
-def _options(campaign: Campaign) -> Iterator[Problem]:
-    for i, q in enumerate(campaign.questions):
-        if q.type == "yesno" and "options" in q.model_fields_set:
-            yield Problem(
-                ("questions", i, "options"), "a yesno question takes no options (yes/no); remove options"
-            )
-        if q.type == "choice" and not q.options:
-            yield Problem(
-                ("questions", i, "options"), "a choice question needs options; list them under options"
-            )
-        seen: set[str] = set()
-        for j, option in enumerate(q.options):
-            if option.key in seen:
-                yield Problem(
-                    ("questions", i, "options", j, "key"),
-                    f"duplicate option key '{option.key}'; give each option its own key",
-                )
-            seen.add(option.key)
-
-
 def _next_targets(campaign: Campaign) -> Iterator[Problem]:
     ids = [q.id for q in campaign.questions]
     known = f"known: {', '.join(ids)} (or {END})"
@@ -99,14 +59,32 @@ def _next_targets(campaign: Campaign) -> Iterator[Problem]:
             if bad_target(q.next):
                 yield Problem(path, f"unknown question '{q.next}'; {known}")
         elif isinstance(q.next, dict):
-            keys = answer_keys(q)
+            if q.type not in BRANCHING_TYPES:
+                yield Problem(
+                    path,
+                    f"branching by answer works for {', '.join(BRANCHING_TYPES[:-1])} and "
+                    f"{BRANCHING_TYPES[-1]} questions; "
+                    f"give this {q.type} question one question id or {END}",
+                )
+                continue
+            yield from _branch_keys(q, path)
             for key, target in q.next.items():
-                if key not in keys:
-                    yield Problem(
-                        (*path, key), f"unknown option '{key}'; options: {', '.join(keys)}", part="key"
-                    )
                 if bad_target(target):
                     yield Problem((*path, key), f"unknown question '{target}'; {known}")
+
+
+def _branch_keys(q: Question, path: Path) -> Iterator[Problem]:
+    assert isinstance(q.next, dict)
+    keys = q.branch_keys()
+    if q.type == "scale" and not keys:
+        return  # the broken range is reported on its own
+    what = "scale value" if q.type == "scale" else "option"
+    rest = "" if OTHER in keys else f" (or {OTHER} for every other answer)"
+    for key in q.next:
+        if key not in keys and key != OTHER:
+            yield Problem(
+                (*path, key), f"unknown {what} '{key}'; {what}s: {', '.join(keys)}{rest}", part="key"
+            )
 
 
 def _local_texts(campaign: Campaign) -> Iterator[tuple[Path, LocalText]]:
@@ -118,6 +96,10 @@ def _local_texts(campaign: Campaign) -> Iterator[tuple[Path, LocalText]]:
         yield ("questions", i, "text"), q.text
         for j, option in enumerate(q.options):
             yield ("questions", i, "options", j, "text"), option.text
+        for end in ("low", "high"):
+            label: LocalText | None = getattr(q, end)
+            if label is not None:
+                yield ("questions", i, end), label
 
 
 def _translations(campaign: Campaign) -> Iterator[Problem]:
@@ -140,11 +122,37 @@ def _translations(campaign: Campaign) -> Iterator[Problem]:
                 yield Problem((*path, lang), f"the {lang} text is empty")
 
 
+def _schedule(campaign: Campaign) -> Iterator[Problem]:
+    schedule = campaign.schedule
+    start, close = schedule.start, schedule.close
+    if start is not None and close is not None and close <= start:
+        yield Problem(
+            ("schedule", "close"),
+            f"close ({close.isoformat()}) must be after start ({start.isoformat()})",
+        )
+    # Reminders count from when the question was first asked: each must come later than the one
+    # before, and before the time to answer runs out (or it would never be sent).
+    for i, after in enumerate(schedule.reminders):
+        path: Path = ("schedule", "reminders", i)
+        if i and after <= schedule.reminders[i - 1]:
+            yield Problem(
+                path,
+                f"{format_duration(after)} is not later than the reminder before it; reminders count "
+                "from the first ask, so list them in growing order, e.g. [24h, 3d]",
+            )
+        if campaign.answer_within is not None and after >= campaign.answer_within:
+            yield Problem(
+                path,
+                f"a reminder after {format_duration(after)} comes when answer_within "
+                f"({format_duration(campaign.answer_within)}) has run out; make it shorter or remove it",
+            )
+
+
 def _cycles(campaign: Campaign) -> Iterator[Problem]:
     index = {q.id: i for i, q in enumerate(campaign.questions)}
 
     def targets(q: Question) -> list[str]:
-        found = [campaign.next_id(q, key) for key in answer_keys(q)] + [campaign.default_next(q)]
+        found = [campaign.next_id(q, key) for key in q.branch_keys()] + [campaign.default_next(q)]
         return [t for t in dict.fromkeys(found) if t != END]
 
     # Depth-first search with colours; a grey target closes a cycle.

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from flows.engine import Ask, Complete, Effect, FlowState, Record, Say, Step, resume, start
+from flows.engine import Ask, Complete, Effect, FlowState, Record, Say, Step, remind, resume, start
 from flows.loader import load_campaign, load_campaign_file
 from flows.model import Campaign
 
@@ -38,6 +38,7 @@ def _as_dict(effect: Effect) -> dict[str, Any]:
             return {
                 "ask": effect.question_id,
                 "attempt": effect.attempt,
+                "type": effect.question_type,
                 "text": effect.text,
                 "choices": {c.key: c.label for c in effect.choices},
             }
@@ -85,6 +86,11 @@ def test_goldens_cover_the_required_cases() -> None:
         "reask_then_match",
         "reask_exhausted",
         "done_ignores_replies",
+        "multi",
+        "scale_branching",
+        "number",
+        "text",
+        "all_types",
     }
 
 
@@ -92,3 +98,39 @@ def test_done_state_is_returned_unchanged() -> None:
     flow = load_campaign_file(ROOT / "examples/park_orunski.yaml")
     done = FlowState(question_id=None, language="pl", done=True)
     assert resume(flow, done, "tak", NOW) == Step(done, ())
+
+
+ALL_TYPES = ROOT / "tests/flows/campaigns/all_types.yaml"
+
+
+def test_a_reminder_repeats_the_current_question_and_leaves_the_state_alone() -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    state = FlowState(question_id="priorities", language="en", reasks=1)
+    ask = remind(flow, state, 2)
+    assert ask is not None
+    assert (ask.question_id, ask.attempt, ask.reminder, ask.question_type) == ("priorities", 1, 2, "multi")
+    assert ask.text == (
+        "A reminder of our question:\nWhat to improve? (up to 2)\nYou can choose up to 2, e.g. 1,3."
+    )
+    assert [c.key for c in ask.choices] == ["lighting", "benches", "playground", "cleanliness"]
+    assert remind(flow, FlowState(question_id=None, language="en", done=True), 1) is None
+
+
+def test_asks_and_reasks_are_not_reminders() -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    first = start(flow, "uk", NOW)
+    again = resume(flow, first.state, "???", NOW)
+    assert [e.reminder for e in (*first.effects, *again.effects) if isinstance(e, Ask)] == [0, 0]
+
+
+@pytest.mark.parametrize("language", ["pl", "en", "uk"])
+def test_every_question_type_is_worded_in_every_language(language: str) -> None:
+    # Each question of the all-types campaign, asked, re-asked and reminded, in each language.
+    flow = load_campaign_file(ALL_TYPES)
+    for question in flow.questions:
+        state = FlowState(question_id=question.id, language=language)
+        step = resume(flow, state, "", NOW)
+        [reask] = step.effects
+        assert isinstance(reask, Ask) and reask.attempt == 1
+        assert reask.text.endswith(question.text[language]) or question.type == "multi"
+        assert remind(flow, state, 1) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -30,31 +31,53 @@ def _errors(path: Path) -> list[CampaignError]:
     return caught.value.errors
 
 
-@pytest.mark.parametrize(
-    ("name", "line", "column", "fragment"),
-    [
-        ("yaml_syntax", 3, 9, "YAML syntax error: expected ',' or ']'"),
-        ("unknown_key", 8, 5, "questions[0]: unknown key 'optons'; did you mean 'options'?"),
-        ("unsupported_type", 9, 11, "questions[1].type: question type 'scale' is not supported yet"),
-        ("unsupported_schedule", 4, 1, "schedule is not supported yet"),
-        ("unsupported_answer_within", 4, 1, "answer_within is not supported yet"),
-        ("unsupported_sample", 6, 3, "audience.sample is not supported yet"),
-        ("duplicate_id", 8, 9, "questions[1].id: duplicate question id 'visits'"),
-        ("duplicate_option", 10, 15, "questions[0].options[1].key: duplicate option key 'weekly'"),
-        (
-            "unknown_next",
-            11,
-            11,
-            "questions[1].next: unknown question 'why_nott'; known: visits, rating, why_not",
-        ),
-        ("unknown_next_option", 9, 7, "questions[0].next.maybe: unknown option 'maybe'; options: yes, no"),
-        ("missing_translation", 11, 7, "questions[1].text: missing translation for uk"),
-        ("cycle", 14, 31, "making a loop (visits -> rating -> visits)"),
-        ("empty_options", 8, 14, "questions[0].options: a choice question needs options"),
-        ("bad_language", 2, 17, "languages[1]: unknown language 'de'; use one of: pl, en, uk"),
-        ("bad_channel", 5, 5, "channels[1]: unknown channel 'whatsapp'; use one of: sms, telegram, email"),
-    ],
-)
+BROKEN_FILES = [
+    ("yaml_syntax", 3, 9, "YAML syntax error: expected ',' or ']'"),
+    ("unknown_key", 8, 5, "questions[0]: unknown key 'optons'; did you mean 'options'?"),
+    ("unsupported_sample", 6, 3, "audience.sample is not supported yet"),
+    ("duplicate_id", 8, 9, "questions[1].id: duplicate question id 'visits'"),
+    ("duplicate_option", 10, 15, "questions[0].options[1].key: duplicate option key 'weekly'"),
+    (
+        "unknown_next",
+        11,
+        11,
+        "questions[1].next: unknown question 'why_nott'; known: visits, rating, why_not",
+    ),
+    ("unknown_next_option", 9, 7, "questions[0].next.maybe: unknown option 'maybe'; options: yes, no"),
+    ("missing_translation", 11, 7, "questions[1].text: missing translation for uk"),
+    ("cycle", 14, 31, "making a loop (visits -> rating -> visits)"),
+    ("empty_options", 8, 14, "questions[0].options: a choice question needs options"),
+    ("bad_language", 2, 17, "languages[1]: unknown language 'de'; use one of: pl, en, uk"),
+    ("bad_channel", 5, 5, "channels[1]: unknown channel 'whatsapp'; use one of: sms, telegram, email"),
+    ("scale_min_max", 9, 10, "questions[0].max: max (1) must be greater than min (5)"),
+    ("scale_too_long", 9, 10, "a scale spans at most 10 steps (max - min <= 10), 1..100 spans 99"),
+    ("number_min_max", 10, 10, "questions[0].max: max (10) must be greater than min (10)"),
+    ("bad_duration", 5, 16, "answer_within: '48 hours' is not a duration; write a whole number and a unit"),
+    ("bad_reminder", 5, 20, "schedule.reminders[1]: 'tomorrow' is not a duration"),
+    ("naive_datetime", 5, 10, "schedule.start: '2027-03-02T10:00:00' has no time zone; give an offset"),
+    ("close_before_start", 6, 10, "schedule.close: close (2027-03-02T20:00:00+01:00) must be after start"),
+    ("bad_quiet_hours", 6, 16, "schedule.quiet_hours: '21:00-25:00' is not a quiet-hours window"),
+    (
+        "next_dict_on_number",
+        8,
+        11,
+        "questions[0].next: branching by answer works for yesno, choice and scale questions",
+    ),
+    ("max_choices_too_big", 12, 18, "max_choices is 5 but there are only 3 options"),
+    ("scale_label_translation", 11, 11, "questions[0].high: missing translation for en"),
+    ("unknown_scale_branch", 12, 7, "questions[0].next.6: unknown scale value '6'; scale values: 1, 2"),
+    ("misplaced_key", 10, 5, "'options' is for choice and multi questions; remove it from this scale"),
+    ("empty_multi_options", 8, 14, "questions[0].options: a multi question needs options"),
+    (
+        "reminder_after_answer_within",
+        8,
+        7,
+        "schedule.reminders[1]: a reminder after 3d comes when answer_within (2d) has run out",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "line", "column", "fragment"), BROKEN_FILES)
 def test_broken_file_points_at_the_problem(name: str, line: int, column: int, fragment: str) -> None:
     path = BROKEN / f"{name}.yaml"
     errors = _errors(path)
@@ -73,7 +96,9 @@ def test_all_errors_are_reported_not_only_the_first() -> None:
     assert "reask_unclear" in messages
     assert "missing required key 'text'" in messages
     assert "unknown key 'txt'; did you mean 'text'?" in messages
-    assert "question type 'number' is not supported yet" in messages
+    assert "questions[1].type: Input should be 'yesno', 'choice', 'multi', 'scale', 'number' or 'text'" in (
+        messages
+    )
 
 
 def test_error_string_joins_all_errors() -> None:
@@ -174,8 +199,209 @@ def test_the_model_itself_refuses_unsupported_features() -> None:
         "name": "x",
         "languages": ["en"],
         "channels": ["sms"],
-        "schedule": {"close": "2027-03-09"},
+        "audience": {"sample": {"size": 500}},
         "questions": [{"id": "a", "type": "yesno", "text": {"en": "?"}}],
     }
-    with pytest.raises(ValidationError, match="schedule is not supported yet"):
+    with pytest.raises(ValidationError, match=r"audience\.sample is not supported yet"):
         Campaign.model_validate(data)
+
+
+def test_every_broken_file_is_tested() -> None:
+    tested = {row[0] for row in BROKEN_FILES} | {"many_errors"}
+    assert {p.stem for p in BROKEN.glob("*.yaml")} == tested
+
+
+CAMPAIGNS = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
+    (Path(__file__).parent / "campaigns").glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", CAMPAIGNS, ids=[p.stem for p in CAMPAIGNS])
+def test_a_stored_campaign_validates_to_the_same_campaign(path: Path) -> None:
+    # Callers store `model_dump(mode="json", exclude_unset=True)` and validate it again on every use.
+    campaign = load_campaign_file(path)
+    stored = campaign.model_dump(mode="json", exclude_unset=True)
+    assert Campaign.model_validate(stored) == campaign
+    assert Campaign.model_validate_json(campaign.model_dump_json(exclude_unset=True)) == campaign
+    assert Campaign.model_validate(campaign.model_dump()) == campaign  # a full dump carries every key
+
+
+def test_the_campaign_with_every_type_loads() -> None:
+    campaign = load_campaign_file(Path(__file__).parent / "campaigns" / "all_types.yaml")
+    plus_one = timezone(timedelta(hours=1))
+    assert campaign.schedule.start == datetime(2027, 3, 2, 10, 0, tzinfo=plus_one)
+    assert campaign.schedule.close == datetime(2027, 3, 9, 20, 0, tzinfo=plus_one)
+    assert campaign.schedule.quiet_hours == "22:00-07:30"
+    assert campaign.schedule.reminders == [timedelta(hours=12), timedelta(hours=36)]
+    assert campaign.answer_within == timedelta(hours=48)
+    assert [q.type for q in campaign.questions] == ["yesno", "scale", "text", "multi", "number", "choice"]
+    rating = campaign.question("rating")
+    assert rating.next == {"1": "what_wrong", "2": "what_wrong", "other": "priorities"}
+    assert rating.low == {"pl": "bardzo źle", "en": "very bad", "uk": "дуже погано"}
+    assert list(rating.scale_values()) == [1, 2, 3, 4, 5]
+    assert campaign.question("priorities").max_choices == 2
+    times = campaign.question("times")
+    assert (times.min, times.max, times.integer) == (0, 31, True)
+    assert campaign.question("what_wrong").max_length == 200
+    stored = campaign.model_dump(mode="json", exclude_unset=True)
+    assert stored["answer_within"] == "2d"
+    assert stored["schedule"]["reminders"] == ["12h", "36h"]
+    assert stored["schedule"]["start"] == "2027-03-02T10:00:00+01:00"
+
+
+def test_schedule_defaults_keep_nights_quiet() -> None:
+    campaign = load_campaign(MINIMAL)
+    assert campaign.schedule.quiet_hours == "21:00-08:00"
+    assert (campaign.schedule.start, campaign.schedule.close, campaign.schedule.reminders) == (None, None, [])
+    assert campaign.answer_within is None
+    assert "schedule" not in campaign.model_dump(mode="json", exclude_unset=True)
+    off = load_campaign(MINIMAL + "schedule: {quiet_hours: null}\n")
+    assert off.schedule.quiet_hours is None
+    assert (
+        Campaign.model_validate(off.model_dump(mode="json", exclude_unset=True)).schedule.quiet_hours is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "expected", "dumped"),
+    [
+        ("90s", timedelta(seconds=90), "90s"),
+        ("30m", timedelta(minutes=30), "30m"),
+        ("48h", timedelta(hours=48), "2d"),
+        ("36h", timedelta(hours=36), "36h"),
+        ("2d", timedelta(days=2), "2d"),
+        ("1h30m", timedelta(minutes=90), "90m"),
+        (" 24 H ", timedelta(hours=24), "1d"),
+    ],
+)
+def test_durations(written: str, expected: timedelta, dumped: str) -> None:
+    campaign = load_campaign(MINIMAL + f"answer_within: '{written}'\n")
+    assert campaign.answer_within == expected
+    assert campaign.model_dump(mode="json", exclude_unset=True)["answer_within"] == dumped
+
+
+@pytest.mark.parametrize("written", ["48", "0h", "-5m", "48 hours", "h", "1.5h", "1w"])
+def test_bad_durations(written: str) -> None:
+    with pytest.raises(CampaignFileError, match=r"<campaign>:8:16: answer_within: .* is not a duration"):
+        load_campaign(MINIMAL + f"answer_within: {written}\n")
+
+
+@pytest.mark.parametrize(
+    ("written", "fragment"),
+    [
+        ("2027-03-02", "'2027-03-02' is a date alone; give a time and an offset"),
+        ("2027-03-02T10:00", "'2027-03-02T10:00' has no time zone; give an offset, e.g. +01:00"),
+        ("next monday", "'next monday' is not a date and time"),
+        ("'2027-03-02T10:00:00'", "has no time zone"),
+    ],
+)
+def test_bad_schedule_times(written: str, fragment: str) -> None:
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign(MINIMAL + f"schedule:\n  start: {written}\n")
+    [error] = caught.value.errors
+    assert (error.line, error.column) == (9, 10)
+    assert fragment in error.message
+
+
+@pytest.mark.parametrize(
+    ("window", "kept"),
+    [
+        ("21:00-08:00", "21:00-08:00"),
+        ("13:00-14:30", "13:00-14:30"),
+        ("00:00-06:00", "00:00-06:00"),
+        ("22:00 - 7:00", "22:00-07:00"),
+    ],
+)
+def test_quiet_hours_windows(window: str, kept: str) -> None:
+    campaign = load_campaign(MINIMAL + f"schedule: {{quiet_hours: '{window}'}}\n")
+    assert campaign.schedule.quiet_hours == kept
+
+
+@pytest.mark.parametrize("window", ["21-8", "21:00-21:00", "24:00-08:00", "21:00", "21:00-8", "1"])
+def test_bad_quiet_hours(window: str) -> None:
+    with pytest.raises(CampaignFileError, match=r"<campaign>:8:25: schedule.quiet_hours: .*HH:MM-HH:MM"):
+        load_campaign(MINIMAL + f"schedule: {{quiet_hours: {window}}}\n")
+
+
+def test_reminders_must_grow() -> None:
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign(MINIMAL + "schedule:\n  reminders: [2d, 24h, 24h]\n")
+    assert [(e.line, e.column) for e in caught.value.errors] == [(9, 19), (9, 24)]
+    assert "1d is not later than the reminder before it" in caught.value.errors[0].message
+
+
+def test_times_built_in_python_are_accepted() -> None:
+    # Not only text: a campaign built in code (or by another YAML reader) passes datetimes and timedeltas.
+    data = {
+        "name": "x",
+        "languages": ["en"],
+        "channels": ["sms"],
+        "schedule": {"start": datetime(2027, 3, 2, 9, tzinfo=UTC), "reminders": [timedelta(hours=6)]},
+        "answer_within": timedelta(days=1),
+        "questions": [{"id": "a", "type": "yesno", "text": {"en": "?"}}],
+    }
+    campaign = Campaign.model_validate(data)
+    assert campaign.model_dump(mode="json", exclude_unset=True)["schedule"] == {
+        "start": "2027-03-02T09:00:00Z",
+        "reminders": ["6h"],
+    }
+    with pytest.raises(ValidationError, match="has no time zone"):
+        Campaign.model_validate({**data, "schedule": {"start": datetime(2027, 3, 2, 9)}})
+
+
+def test_scale_branches_are_written_as_numbers_and_kept_as_text() -> None:
+    campaign = load_campaign(
+        MINIMAL
+        + """\
+  - id: rating
+    type: scale
+    min: 0
+    max: 10
+    text: {pl: "Ocena?", en: "Rating?"}
+    next: {0: end, 10: end, other: last}
+  - id: last
+    type: text
+    text: {pl: "Dlaczego?", en: "Why?"}
+"""
+    )
+    rating = campaign.question("rating")
+    assert rating.next == {"0": "end", "10": "end", "other": "last"}
+    assert [campaign.next_id(rating, v) for v in (0, 5, 10)] == ["end", "last", "end"]
+    assert campaign.next_id(rating, None) == "last"  # no answer takes `other` too
+
+
+def test_an_option_keyed_other_is_an_option_not_the_default() -> None:
+    campaign = load_campaign_file(Path(__file__).parent / "campaigns" / "all_types.yaml")
+    rating, why_not = campaign.question("rating"), campaign.question("why_not")
+    assert campaign.default_next(rating) == "priorities"
+    assert campaign.default_next(why_not) == "end"  # `other` is one of why_not's options
+
+
+@pytest.mark.parametrize(
+    ("question", "fragment"),
+    [
+        ("type: scale\n    min: 1", "questions[1]: missing required key 'max'; a scale question needs min"),
+        ("type: scale", "missing required keys 'min' and 'max'"),
+        ("type: scale\n    min: 1.5\n    max: 5", "questions[1].min: a scale's min must be a whole number"),
+        ("type: number\n    min: lots", "questions[1].min: 'lots' is not a number"),
+        (
+            "type: text\n    max_length: 0",
+            "questions[1].max_length: Input should be greater than or equal to 1",
+        ),
+        ("type: multi\n    max_choices: 0\n    options: [{key: a, text: {pl: a, en: a}}]", "greater than or"),
+        (
+            "type: text\n    integer: true",
+            "'integer' is for number questions; remove it from this text question",
+        ),
+        ("type: yesno\n    options: [{key: a, text: {pl: a, en: a}}]", "'options' is for choice and multi"),
+        ("type: yesno\n    next: [a, b]", "next is a question id, end, or a mapping from answers"),
+        ("type: yesno\n    next: {yes: 3}", "questions[1].next.yes: a branch leads to a question id or end"),
+        ("type: slider", "Input should be 'yesno', 'choice', 'multi', 'scale', 'number' or 'text'"),
+    ],
+)
+def test_question_type_rules(question: str, fragment: str) -> None:
+    text = MINIMAL + f'  - id: second\n    text: {{pl: "Drugie?", en: "Second?"}}\n    {question}\n'
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign(text)
+    assert any(fragment in e.message for e in caught.value.errors), caught.value.errors
+    assert all(e.line >= 8 for e in caught.value.errors), caught.value.errors

@@ -1,0 +1,105 @@
+"""Checks of one question on its own: which keys its type takes, its options and its ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flows.model import QUESTION_TYPES, Question, QuestionType
+from flows.problems import Path, Problem
+
+COMMON_KEYS = frozenset({"id", "type", "text", "next"})
+TYPE_KEYS: dict[QuestionType, frozenset[str]] = {
+    "yesno": frozenset(),
+    "choice": frozenset({"options"}),
+    "multi": frozenset({"options", "max_choices"}),
+    "scale": frozenset({"min", "max", "low", "high"}),
+    "number": frozenset({"min", "max", "integer"}),
+    "text": frozenset({"max_length"}),
+}
+MAX_SCALE_SPAN = 10  # 0..10 is the longest scale a resident can answer from a phone
+
+
+def question_problems(question: Question, path: Path) -> Iterator[Problem]:
+    yield from _misplaced_keys(question, path)
+    yield from _options(question, path)
+    if question.type == "multi":
+        yield from _max_choices(question, path)
+    elif question.type == "scale":
+        yield from _scale(question, path)
+    elif question.type == "number":
+        yield from _number_range(question, path)
+
+
+def _misplaced_keys(question: Question, path: Path) -> Iterator[Problem]:
+    # Each key belongs to some types; on another type it would be silently meaningless. A default
+    # value means nothing either way, and a full dump of a campaign carries every key.
+    allowed = COMMON_KEYS | TYPE_KEYS[question.type]
+    fields = Question.model_fields
+    for key in fields:
+        if key in allowed or key not in question.model_fields_set:
+            continue
+        if getattr(question, key) == fields[key].default:
+            continue
+        owners = " and ".join(t for t in QUESTION_TYPES if key in TYPE_KEYS[t])
+        yield Problem(
+            (*path, key),
+            f"'{key}' is for {owners} questions; remove it from this {question.type} question",
+            part="key",
+        )
+
+
+def _options(question: Question, path: Path) -> Iterator[Problem]:
+    if question.type in ("choice", "multi") and not question.options:
+        yield Problem(
+            (*path, "options"), f"a {question.type} question needs options; list them under options"
+        )
+    seen: set[str] = set()
+    for j, option in enumerate(question.options):
+        if option.key in seen:
+            yield Problem(
+                (*path, "options", j, "key"),
+                f"duplicate option key '{option.key}'; give each option its own key",
+            )
+        seen.add(option.key)
+
+
+def _max_choices(question: Question, path: Path) -> Iterator[Problem]:
+    count = len(question.options)
+    if question.max_choices is not None and count and question.max_choices > count:
+        yield Problem(
+            (*path, "max_choices"),
+            f"max_choices is {question.max_choices} but there are only {count} options; "
+            f"use a number from 1 to {count}, or remove it to allow all",
+        )
+
+
+def _scale(question: Question, path: Path) -> Iterator[Problem]:
+    ends = {"min": question.min, "max": question.max}
+    missing = [f"'{key}'" for key, value in ends.items() if value is None]
+    if missing:
+        keys = f"key {missing[0]}" if len(missing) == 1 else f"keys {' and '.join(missing)}"
+        yield Problem(
+            path, f"missing required {keys}; a scale question needs min and max, e.g. min: 1 and max: 5"
+        )
+    for key, value in ends.items():
+        if value is not None and not isinstance(value, int):
+            yield Problem((*path, key), f"a scale's {key} must be a whole number, e.g. 1 or 5")
+    low, high = question.min, question.max
+    if not (isinstance(low, int) and isinstance(high, int)):
+        return
+    if low >= high:
+        yield Problem(
+            (*path, "max"), f"max ({high}) must be greater than min ({low}); a scale goes from min up to max"
+        )
+    elif high - low > MAX_SCALE_SPAN:
+        yield Problem(
+            (*path, "max"),
+            f"a scale spans at most {MAX_SCALE_SPAN} steps (max - min <= {MAX_SCALE_SPAN}), "
+            f"{low}..{high} spans {high - low}; e.g. use 1..5 or 0..10",
+        )
+
+
+def _number_range(question: Question, path: Path) -> Iterator[Problem]:
+    low, high = question.min, question.max
+    if low is not None and high is not None and low >= high:
+        yield Problem((*path, "max"), f"max ({high}) must be greater than min ({low}); or remove one of them")
