@@ -53,6 +53,8 @@ class Outbound:
     address: str
     text: str
     choices: Sequence[Choice] = ()
+    # "numbered": options answered by their number; "values": the labels are the answers (a scale)
+    choice_style: str = "numbered"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ def render_plain(outbound: Outbound) -> str:
     """Buttons degrade to numbered lines on channels that have none."""
     if not outbound.choices:
         return outbound.text
+    if outbound.choice_style == "values":
+        return outbound.text + "\n" + " | ".join(choice.label for choice in outbound.choices)
     lines = [f"{number}) {choice.label}" for number, choice in enumerate(outbound.choices, start=1)]
     return outbound.text + "\n" + "\n".join(lines)
 

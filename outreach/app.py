@@ -7,16 +7,19 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from channels.base import InvalidRequest, Request
 from outreach.bootstrap import Services
+from outreach.scheduler import lifecycle_scheduler
 
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task[None])
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 
 # What a store outage looks like from the driver: answered 503 so the provider retries later.
 STORE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
@@ -58,14 +61,27 @@ async def sandbox_webhook(request: web.Request) -> web.Response:
     return web.json_response({"outcomes": [outcome.value for outcome in outcomes]})
 
 
-def create_app(services: Services, *, run_dispatcher: bool = True) -> web.Application:
+def create_app(services: Services, *, run_background: bool = True) -> web.Application:
+    """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler."""
     app = web.Application()
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/webhooks/sandbox/{channel}", sandbox_webhook)
-    if run_dispatcher:
+    if run_background:
         app.cleanup_ctx.append(_dispatcher_running)
+        app.cleanup_ctx.append(_scheduler_running)
     return app
+
+
+async def _scheduler_running(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    scheduler = lifecycle_scheduler(
+        services.lifecycle, interval_seconds=services.settings.lifecycle_interval_seconds
+    )
+    app[SCHEDULER] = scheduler
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)
 
 
 async def _dispatcher_running(app: web.Application) -> AsyncIterator[None]:

@@ -6,13 +6,16 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels.base import Channel
 from channels.sandbox import SandboxChannel
 from outreach.clock import Clock, system_clock
+from outreach.definitions import CampaignDefinitions
 from outreach.dispatcher import Dispatcher, DispatchPolicy
+from outreach.lifecycle import Lifecycle
 from outreach.pipeline import InboundPipeline
 from outreach.settings import Settings
 from storage.db import SessionFactory, create_engine, session_factory
@@ -29,7 +32,13 @@ class Services:
     sandboxes: dict[str, SandboxChannel]
     pipeline: InboundPipeline
     dispatcher: Dispatcher
+    lifecycle: Lifecycle
+    definitions: CampaignDefinitions
     clock: Clock
+
+    @property
+    def spread(self) -> timedelta:
+        return timedelta(minutes=self.settings.quiet_release_minutes)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -57,7 +66,11 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
     sessions = session_factory(engine)
     sandboxes = build_sandboxes(settings)
     channels: dict[str, Channel] = dict(sandboxes)
-    pipeline = InboundPipeline(sessions, organisation=settings.organisation, clock=clock)
+    definitions = CampaignDefinitions()
+    spread = timedelta(minutes=settings.quiet_release_minutes)
+    pipeline = InboundPipeline(
+        sessions, definitions, organisation=settings.organisation, clock=clock, spread=spread
+    )
     dispatcher = Dispatcher(
         sessions,
         channels,
@@ -67,6 +80,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
             batch_size=settings.dispatcher_batch_size,
             max_attempts=settings.send_max_attempts,
             backoff_seconds=settings.send_backoff_seconds,
+            quiet_spread=spread,
         ),
         clock=clock,
     )
@@ -78,5 +92,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         sandboxes=sandboxes,
         pipeline=pipeline,
         dispatcher=dispatcher,
+        lifecycle=Lifecycle(sessions, definitions, clock=clock, spread=spread),
+        definitions=definitions,
         clock=clock,
     )

@@ -1,20 +1,26 @@
-"""Campaign commands an official gives: create, launch, status."""
+"""Campaign commands an official gives: create, launch, pause, resume, close, status."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flows.engine import start
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from flows.model import Campaign
 from outreach.clock import Clock
-from outreach.conversations import ConversationContext, apply_effects
+from outreach.conversations import activate_next_waiting, open_conversation
+from outreach.definitions import CampaignDefinitions
+from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
 from storage.outbox import OutboxRepository
 from storage.residents import ResidentRepository
 from storage.tables import CampaignRecord
+
+DEFAULT_SPREAD = timedelta(minutes=60)
 
 
 class CampaignCommandError(Exception):
@@ -41,6 +47,8 @@ async def create_campaign(sessions: SessionFactory, flow: Campaign, *, clock: Cl
                 name=flow.name,
                 definition=flow.model_dump(mode="json", exclude_unset=True),
                 status="draft",
+                starts_at=flow.schedule.start,
+                closes_at=flow.schedule.close,
                 created_at=clock(),
             )
         )
@@ -59,24 +67,48 @@ async def find_campaign(sessions: SessionFactory, reference: str) -> CampaignRec
 @dataclass(frozen=True)
 class LaunchReport:
     campaign_id: int
+    status: str
     conversations_started: int
 
 
 async def launch_campaign(
-    sessions: SessionFactory, reference: str, *, clock: Clock, page_size: int = 500
+    sessions: SessionFactory,
+    reference: str,
+    *,
+    clock: Clock,
+    spread: timedelta = DEFAULT_SPREAD,
+    page_size: int = 500,
 ) -> LaunchReport:
-    """Start a conversation with everyone in the audience. Safe to run again: residents who already
-    have a conversation in this campaign are skipped, so nobody is asked twice."""
+    """Start a conversation with everyone in the audience, now or at `schedule.start`. Safe to run
+    again: residents who already have a conversation in this campaign are not asked twice."""
     record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    now = clock()
     if record.status == "closed":
         raise CampaignCommandError(f"campaign '{record.slug}' is closed and cannot be launched again")
-    assert record.id is not None
-    flow = Campaign.model_validate(record.definition)
+    if record.status == "paused":
+        raise CampaignCommandError(
+            f"campaign '{record.slug}' is paused: `campaign resume {record.slug}` goes on"
+        )
+    if record.closes_at is not None and record.closes_at <= now:
+        raise CampaignCommandError(
+            f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
+        )
+    if record.starts_at is not None and record.starts_at > now:
+        async with sessions() as session, session.begin():
+            await CampaignRepository(session).set_status(record.id, "scheduled", now=now)
+        return LaunchReport(record.id, "scheduled", 0)
     async with sessions() as session, session.begin():
-        stored = await CampaignRepository(session).get(record.id)
-        stored.status = "active"
-        stored.launched_at = stored.launched_at or clock()
-        session.add(stored)
+        record = await CampaignRepository(session).set_status(record.id, "active", now=now)
+    started = await start_conversations(sessions, record, clock=clock, spread=spread, page_size=page_size)
+    return LaunchReport(record.id or 0, "active", started)
+
+
+async def start_conversations(
+    sessions: SessionFactory, record: CampaignRecord, *, clock: Clock, spread: timedelta, page_size: int = 500
+) -> int:
+    """Open conversations with the whole audience, a page per transaction."""
+    flow = Campaign.model_validate(record.definition)
     started = 0
     after_id: int | None = 0
     while after_id is not None:
@@ -84,30 +116,79 @@ async def launch_campaign(
             page, after_id = await ResidentRepository(session).audience_page(
                 where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=page_size
             )
-            conversations = ConversationRepository(session)
             for resident, contact in page:
-                assert resident.id is not None and contact.id is not None
-                now = clock()
-                step = start(flow, resident.language, now)
-                conversation_id = await conversations.start_once(
-                    campaign_id=record.id,
-                    resident_id=resident.id,
-                    contact_id=contact.id,
-                    state=step.state.model_dump(mode="json"),
-                    now=now,
-                )
-                if conversation_id is None:
-                    continue
-                context = ConversationContext(
-                    campaign_id=record.id,
-                    resident_id=resident.id,
-                    respondent=resident.pseudonym,
-                    contact_id=contact.id,
-                    channel=contact.channel,
-                )
-                await apply_effects(session, context, step.effects, inbound_event_id=None, now=now)
-                started += 1
-    return LaunchReport(campaign_id=record.id, conversations_started=started)
+                if await open_conversation(
+                    session, record, flow, resident, contact, now=clock(), spread=spread
+                ):
+                    started += 1
+    return started
+
+
+async def pause_campaign(sessions: SessionFactory, reference: str, *, clock: Clock) -> CampaignRecord:
+    """A paused campaign sends nothing: queued messages are held, replies are still recorded."""
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    if record.status != "active":
+        raise CampaignCommandError(
+            f"campaign '{record.slug}' is {record.status}; only an active one can pause"
+        )
+    async with sessions() as session, session.begin():
+        await OutboxRepository(session).hold_campaign(record.id)
+        return await CampaignRepository(session).set_status(record.id, "paused", now=clock())
+
+
+async def resume_campaign(
+    sessions: SessionFactory, reference: str, *, clock: Clock, spread: timedelta = DEFAULT_SPREAD
+) -> CampaignRecord:
+    """Held messages go out again, each still respecting its resident's quiet hours."""
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    if record.status != "paused":
+        raise CampaignCommandError(
+            f"campaign '{record.slug}' is {record.status}; only a paused one can resume"
+        )
+    now = clock()
+    async with sessions() as session, session.begin():
+        outbox = OutboxRepository(session)
+        for held in await outbox.held_of_campaign(record.id):
+            window = QuietHours.parse(held.quiet_hours) if held.quiet_hours else None
+            at = release_time(
+                now, window, resident_zone(held.timezone), key=held.idempotency_key, spread=spread
+            )
+            await outbox.release(held.id, at=at)
+        return await CampaignRepository(session).set_status(record.id, "active", now=now)
+
+
+async def close_campaign(
+    sessions: SessionFactory,
+    reference: str,
+    definitions: CampaignDefinitions,
+    *,
+    clock: Clock,
+    spread: timedelta = DEFAULT_SPREAD,
+) -> CampaignRecord:
+    """Nothing more is sent or counted; addresses it held go on to campaigns waiting for them."""
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    if record.status == "closed":
+        raise CampaignCommandError(f"campaign '{record.slug}' is already closed")
+    async with sessions() as session, session.begin():
+        return await close_in_transaction(session, record.id, definitions, now=clock(), spread=spread)
+
+
+async def close_in_transaction(
+    session: AsyncSession,
+    campaign_id: int,
+    definitions: CampaignDefinitions,
+    *,
+    now: datetime,
+    spread: timedelta,
+) -> CampaignRecord:
+    await OutboxRepository(session).cancel_campaign(campaign_id)
+    record = await CampaignRepository(session).set_status(campaign_id, "closed", now=now)
+    for contact_id in await ConversationRepository(session).close_campaign(campaign_id, now=now):
+        await activate_next_waiting(session, contact_id, definitions, now=now, spread=spread)
+    return record
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,11 @@ from outreach.campaigns import (
 )
 from outreach.logs import configure_logging
 from outreach.residents_import import ImportFileError, import_residents
-from outreach.results_view import results_table
+from outreach.results_view import campaign_results_view
 from outreach.settings import Settings
 from storage.db import read_session
 from storage.migrate import upgrade
-from storage.read_models import campaign_results, export_fields, export_rows
+from storage.read_models import export_fields, export_rows
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers."
@@ -247,9 +247,8 @@ def results(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)
         assert record.id is not None
-        async with read_session(services.sessions) as session:
-            figures = await campaign_results(session, record.id)
-        console.print(results_table(Campaign.model_validate(record.definition), figures))
+        flow = services.definitions.flow(record)
+        console.print(await campaign_results_view(services.sessions, record.id, flow))
 
     with_services(work)
 

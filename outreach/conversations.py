@@ -1,4 +1,5 @@
-"""Turning the engine's effects into rows: answers, outbox messages and conversation status.
+"""Conversations as rows: opening them, and turning the engine's effects into answers, outbox
+messages and timers.
 
 Called inside the caller's transaction, so the answer, the new state and the next message are
 committed together or not at all.
@@ -8,80 +9,224 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows.engine import Ask, Complete, Effect, Record, Say
+from flows.engine import Ask, Complete, Effect, Record, Say, start
+from flows.model import Campaign
+from outreach.definitions import CampaignDefinitions
+from outreach.quiet_hours import QuietHours, release_time, resident_zone
+from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.outbox import NewMessage, OutboxRepository
+from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
+from storage.tables import CampaignRecord, ContactAddress, Conversation, Resident
 
 
 @dataclass(frozen=True)
-class ConversationContext:
+class Delivery:
+    """Who a conversation's messages go to, and under which rules."""
+
     campaign_id: int
     resident_id: int
     respondent: str
     contact_id: int
     channel: str
+    timezone: str | None  # the resident's; quiet hours are in their local time
+    quiet_hours: str | None  # the campaign's window; None turns it off
+    held: bool = False  # the campaign is paused: messages wait until it resumes
+
+    @classmethod
+    def of(
+        cls, record: CampaignRecord, flow: Campaign, resident: Resident, contact: ContactAddress
+    ) -> Delivery:
+        assert record.id is not None and resident.id is not None and contact.id is not None
+        timezone = resident.attributes.get("timezone")
+        return cls(
+            campaign_id=record.id,
+            resident_id=resident.id,
+            respondent=resident.pseudonym,
+            contact_id=contact.id,
+            channel=contact.channel,
+            timezone=timezone if isinstance(timezone, str) else None,
+            quiet_hours=flow.schedule.quiet_hours,
+            held=record.status == "paused",
+        )
 
 
-def question_key(campaign_id: int, resident_id: int, question_id: str, attempt: int) -> str:
-    """One key per resident, campaign, question and re-ask: a retry of the same message reuses it."""
+def question_key(campaign_id: int, resident_id: int, question_id: str, attempt: int | str) -> str:
+    """One key per resident, campaign, question and re-ask (0, 1, …) or reminder (r1, r2, …):
+    a re-ask or a reminder is a new message; a retry of the same message reuses its key."""
     return f"q:{campaign_id}:{resident_id}:{question_id}:{attempt}"
+
+
+@dataclass(frozen=True)
+class Applied:
+    completed: bool
+    asked: bool  # a new question (not a re-ask) went out: its answer window starts now
 
 
 async def apply_effects(
     session: AsyncSession,
-    context: ConversationContext,
+    delivery: Delivery,
     effects: Iterable[Effect],
     *,
     inbound_event_id: int | None,
     now: datetime,
-) -> bool:
-    """Store what the engine decided; True when the conversation completed."""
+    initiated: bool,
+    spread: timedelta,
+) -> Applied:
+    """Store what the engine decided. `initiated`: the service speaks first (a first question, a
+    reminder), so quiet hours apply; a reply to what the resident just wrote goes out at once."""
     outbox = OutboxRepository(session)
     responses = ResponseRepository(session)
-    completed = False
+    completed = asked = False
     for effect in effects:
         if isinstance(effect, Ask):
+            attempt = f"r{effect.reminder}" if effect.reminder else effect.attempt
+            key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt)
+            choices = [{"key": choice.key, "label": choice.label} for choice in effect.choices]
+            style = "values" if effect.question_type == "scale" else "numbered"
             await outbox.enqueue(
-                NewMessage(
-                    idempotency_key=question_key(
-                        context.campaign_id, context.resident_id, effect.question_id, effect.attempt
-                    ),
-                    campaign_id=context.campaign_id,
-                    resident_id=context.resident_id,
-                    contact_id=context.contact_id,
-                    kind="question",
-                    text=effect.text,
-                    choices=[{"key": choice.key, "label": choice.label} for choice in effect.choices],
-                ),
+                _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style),
                 now=now,
             )
+            asked = asked or (effect.attempt == 0 and not effect.reminder)
         elif isinstance(effect, Say):
+            key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}"
             await outbox.enqueue(
-                NewMessage(
-                    idempotency_key=f"say:{context.campaign_id}:{context.resident_id}:{effect.key}",
-                    campaign_id=context.campaign_id,
-                    resident_id=context.resident_id,
-                    contact_id=context.contact_id,
-                    kind="say",
-                    text=effect.text,
-                ),
-                now=now,
+                _message(delivery, key, "say", effect.text, [], now, initiated, spread), now=now
             )
         elif isinstance(effect, Record):
             await responses.record_once(
-                campaign_id=context.campaign_id,
+                campaign_id=delivery.campaign_id,
                 question_id=effect.question_id,
-                resident_id=context.resident_id,
-                respondent=context.respondent,
+                resident_id=delivery.resident_id,
+                respondent=delivery.respondent,
                 value=effect.value,
-                channel=context.channel,
+                channel=delivery.channel,
                 inbound_event_id=inbound_event_id,
                 answered_at=now,
             )
         elif isinstance(effect, Complete):
             completed = True
-    return completed
+    return Applied(completed=completed, asked=asked)
+
+
+def _message(
+    delivery: Delivery,
+    key: str,
+    kind: str,
+    text: str,
+    choices: list[dict[str, str]],
+    now: datetime,
+    initiated: bool,
+    spread: timedelta,
+    choice_style: str = "numbered",
+) -> NewMessage:
+    window = QuietHours.parse(delivery.quiet_hours) if initiated and delivery.quiet_hours else None
+    not_before = release_time(now, window, resident_zone(delivery.timezone), key=key, spread=spread)
+    return NewMessage(
+        idempotency_key=key,
+        campaign_id=delivery.campaign_id,
+        resident_id=delivery.resident_id,
+        contact_id=delivery.contact_id,
+        kind=kind,
+        text=text,
+        choices=choices,
+        choice_style=choice_style,
+        status="held" if delivery.held else "queued",
+        not_before=not_before,
+        quiet_hours=delivery.quiet_hours if window else None,
+        timezone=delivery.timezone if window else None,
+    )
+
+
+def set_answer_timers(conversation: Conversation, flow: Campaign, *, now: datetime, first: bool) -> None:
+    """A new question was asked: its answer window starts; reminders count from the first one."""
+    conversation.asked_at = now
+    conversation.expires_at = now + flow.answer_within if flow.answer_within else None
+    if first:
+        conversation.reminders_sent = 0
+        reminders = flow.schedule.reminders
+        conversation.next_reminder_at = now + reminders[0] if reminders else None
+
+
+async def open_conversation(
+    session: AsyncSession,
+    record: CampaignRecord,
+    flow: Campaign,
+    resident: Resident,
+    contact: ContactAddress,
+    *,
+    now: datetime,
+    spread: timedelta,
+) -> bool:
+    """Start asking, or wait while another campaign holds this address (an SMS reply has no thread,
+    so one address is in one conversation at a time). False when the resident already has one."""
+    assert record.id is not None and resident.id is not None and contact.id is not None
+    conversations = ConversationRepository(session)
+    busy = await conversations.has_active_on_contact(contact.id)
+    step = start(flow, resident.language, now)
+    conversation_id = await conversations.start_once(
+        campaign_id=record.id,
+        resident_id=resident.id,
+        contact_id=contact.id,
+        state=step.state.model_dump(mode="json"),
+        status="waiting" if busy else "active",
+        now=now,
+    )
+    if conversation_id is None:
+        return False
+    if not busy:
+        conversation = await conversations.get(conversation_id)
+        await _ask_first(session, conversation, record, flow, resident, contact, now=now, spread=spread)
+    return True
+
+
+async def activate_next_waiting(
+    session: AsyncSession,
+    contact_id: int,
+    definitions: CampaignDefinitions,
+    *,
+    now: datetime,
+    spread: timedelta,
+) -> bool:
+    """The address is free again: the oldest waiting campaign may now ask."""
+    conversations = ConversationRepository(session)
+    if await conversations.has_active_on_contact(contact_id):
+        return False
+    conversation = await conversations.oldest_waiting_on_contact(contact_id)
+    if conversation is None:
+        return False
+    record = await CampaignRepository(session).get(conversation.campaign_id)
+    residents = ResidentRepository(session)
+    resident = await residents.get(conversation.resident_id)
+    contact = await residents.contact(contact_id)
+    conversation.status = "active"
+    await _ask_first(
+        session, conversation, record, definitions.flow(record), resident, contact, now=now, spread=spread
+    )
+    return True
+
+
+async def _ask_first(
+    session: AsyncSession,
+    conversation: Conversation,
+    record: CampaignRecord,
+    flow: Campaign,
+    resident: Resident,
+    contact: ContactAddress,
+    *,
+    now: datetime,
+    spread: timedelta,
+) -> None:
+    step = start(flow, resident.language, now)  # the language may have changed while it waited
+    conversation.state = step.state.model_dump(mode="json")
+    delivery = Delivery.of(record, flow, resident, contact)
+    await apply_effects(
+        session, delivery, step.effects, inbound_event_id=None, now=now, initiated=True, spread=spread
+    )
+    set_answer_timers(conversation, flow, now=now, first=True)
+    await ConversationRepository(session).save(conversation, now=now)

@@ -42,13 +42,12 @@ from outreach.app import create_app
 from outreach.bootstrap import Services, bootstrap
 from outreach.campaigns import create_campaign, launch_campaign
 from outreach.residents_import import import_residents
-from outreach.results_view import results_table
+from outreach.results_view import campaign_results_view
 from outreach.settings import Settings
 from storage.campaigns import ConversationRepository
 from storage.db import read_session
 from storage.migrate import upgrade
 from storage.outbox import OutboxRepository
-from storage.read_models import campaign_results
 
 T = TypeVar("T")
 
@@ -522,10 +521,8 @@ async def run_demo(console: Console, *, residents: int, database: Path, seed: in
         record = await create_campaign(services.sessions, flow, clock=services.clock)
         console.print(f"Campaign [bold]{escape(record.slug)}[/] created from {EXAMPLE}.")
         campaign_id = await consult(services, flow, people, secret, record.slug, console, deadline=deadline)
-        async with read_session(services.sessions) as session:
-            figures = await campaign_results(session, campaign_id)
         console.print()
-        console.print(results_table(flow, figures))
+        console.print(await campaign_results_view(services.sessions, campaign_id, flow))
         print_next_steps(console, database, record.slug)
     finally:
         await services.close()

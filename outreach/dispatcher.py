@@ -16,13 +16,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import DBAPIError
+
 from channels.base import Channel, Choice, Outbound, SendError
 from outreach.clock import Clock
+from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from storage.db import SessionFactory
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
+
+STORE_ERRORS = (DBAPIError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class DispatchPolicy:
     batch_size: int = 50
     max_attempts: int = 5
     backoff_seconds: float = 30.0
+    quiet_spread: timedelta = timedelta(minutes=60)
 
 
 class Dispatcher:
@@ -69,14 +75,22 @@ class Dispatcher:
         return total
 
     async def run(self, stopping: asyncio.Event, poll_seconds: float) -> None:
-        """Dispatch until `stopping` is set; between empty polls, wait without spinning."""
+        """Dispatch until `stopping` is set; between empty polls, wait without spinning. A database
+        outage pauses sending; the loop goes on by itself when the database is back."""
         while not stopping.is_set():
-            if await self.dispatch_once() == 0:
+            try:
+                handled = await self.dispatch_once()
+            except STORE_ERRORS as error:
+                log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
+                handled = 0
+            if handled == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), timeout=poll_seconds)
 
     async def _deliver(self, message: ClaimedMessage) -> None:
         async with self._slots:
+            if await self._deferred_for_quiet_hours(message):
+                return
             channel = self._channels.get(message.channel)
             if channel is None:
                 await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
@@ -87,6 +101,7 @@ class Dispatcher:
                 address=message.address,
                 text=message.text,
                 choices=tuple(Choice(key=c["key"], label=c["label"]) for c in message.choices),
+                choice_style=message.choice_style,
             )
             try:
                 sent = await channel.send(outbound)
@@ -101,6 +116,22 @@ class Dispatcher:
                     await OutboxRepository(session).mark_sent(
                         message.id, provider_id=sent.provider_id, now=self._clock()
                     )
+
+    async def _deferred_for_quiet_hours(self, message: ClaimedMessage) -> bool:
+        """A retry (or a slow queue) must not carry a message into the night either."""
+        if message.quiet_hours is None:
+            return False
+        now = self._clock()
+        window = QuietHours.parse(message.quiet_hours)
+        zone = resident_zone(message.timezone)
+        release = release_time(
+            now, window, zone, key=message.idempotency_key, spread=self._policy.quiet_spread
+        )
+        if release <= now:
+            return False
+        async with self._sessions() as session, session.begin():
+            await OutboxRepository(session).defer(message.id, until=release)
+        return True
 
     async def _record_send_error(self, message: ClaimedMessage, error: SendError) -> None:
         detail = str(error)[:500]

@@ -8,16 +8,17 @@ provider only after `handle` returned, so a crash before commit means the provid
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Inbound
 from flows.engine import FlowState, resume
-from flows.model import Campaign
 from outreach import replies
 from outreach.clock import Clock
-from outreach.conversations import ConversationContext, apply_effects
+from outreach.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
+from outreach.definitions import CampaignDefinitions
 from outreach.keywords import Keyword, KeywordMatch, detect_keyword
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
@@ -38,16 +39,25 @@ class Outcome(StrEnum):
     LANGUAGE = "language"
     OPTED_OUT = "ignored_opted_out"
     NO_CONVERSATION = "no_conversation"
-    CAMPAIGN_NOT_ACTIVE = "campaign_not_active"
+    CAMPAIGN_CLOSED = "campaign_closed"
     ANSWERED = "answered"
 
 
 class InboundPipeline:
-    def __init__(self, sessions: SessionFactory, *, organisation: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        definitions: CampaignDefinitions,
+        *,
+        organisation: str,
+        clock: Clock,
+        spread: timedelta,
+    ) -> None:
         self._sessions = sessions
+        self._definitions = definitions
         self._organisation = organisation
         self._clock = clock
-        self._flows: dict[int, Campaign] = {}  # campaign definitions never change once created
+        self._spread = spread
 
     async def handle(self, inbound: Inbound) -> Outcome:
         async with self._sessions() as session, session.begin():
@@ -145,36 +155,55 @@ class InboundPipeline:
         contact: ContactAddress,
         event_id: int,
     ) -> Outcome:
-        assert contact.id is not None and resident.id is not None
+        assert contact.id is not None
         conversations = ConversationRepository(session)
         conversation = await conversations.active_for_contact(contact.id)
         if conversation is None:
-            return Outcome.NO_CONVERSATION
+            return await self._after_the_end(session, resident, contact, event_id)
         record = await CampaignRepository(session).get(conversation.campaign_id)
-        if record.status != "active":
-            return Outcome.CAMPAIGN_NOT_ACTIVE
-        assert record.id is not None
-        flow = self._flow(record.id, record.definition)
+        flow = self._definitions.flow(record)
         now = self._clock()
         step = resume(flow, FlowState.model_validate(conversation.state), inbound.text, now)
-        context = ConversationContext(
-            campaign_id=record.id,
-            resident_id=resident.id,
-            respondent=resident.pseudonym,
-            contact_id=contact.id,
-            channel=inbound.channel,
-        )
-        completed = await apply_effects(session, context, step.effects, inbound_event_id=event_id, now=now)
-        await conversations.save_state(
-            conversation,
-            state=step.state.model_dump(mode="json"),
-            status="completed" if completed else "active",
+        delivery = Delivery.of(record, flow, resident, contact)
+        applied = await apply_effects(
+            session,
+            delivery,
+            step.effects,
+            inbound_event_id=event_id,
             now=now,
+            initiated=False,  # the resident just wrote: the follow-up is a reply
+            spread=self._spread,
         )
+        conversation.state = step.state.model_dump(mode="json")
+        conversation.last_reply_at = now
+        conversation.next_reminder_at = None  # reminders are for those who never answered
+        if applied.asked:
+            set_answer_timers(conversation, flow, now=now, first=False)
+        if applied.completed:
+            conversation.status = "completed"
+            conversation.expires_at = None
+        await conversations.save(conversation, now=now)
+        if applied.completed:
+            await activate_next_waiting(session, contact.id, self._definitions, now=now, spread=self._spread)
         return Outcome.ANSWERED
 
-    def _flow(self, campaign_id: int, definition: dict[str, object]) -> Campaign:
-        flow = self._flows.get(campaign_id)
-        if flow is None:
-            flow = self._flows[campaign_id] = Campaign.model_validate(definition)
-        return flow
+    async def _after_the_end(
+        self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int
+    ) -> Outcome:
+        """A reply to a campaign that has closed (or whose time to answer ran out): not counted, and
+        answered politely, once per conversation."""
+        assert contact.id is not None and resident.id is not None
+        ended = await ConversationRepository(session).latest_ended_on_contact(contact.id)
+        if ended is None:
+            return Outcome.NO_CONVERSATION
+        await OutboxRepository(session).enqueue(
+            NewMessage(
+                idempotency_key=f"closed:{ended.id}",
+                resident_id=resident.id,
+                contact_id=contact.id,
+                kind="system",
+                text=replies.closed(resident.language),
+            ),
+            now=self._clock(),
+        )
+        return Outcome.CAMPAIGN_CLOSED

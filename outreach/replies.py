@@ -22,6 +22,11 @@ _HELP = {
     "uk": "{organisation} ставить мешканцям короткі питання консультацій, щоб почути не лише тих, хто"
     " приходить на зустрічі. Відповідайте словом або числом. STOP припиняє, START відновлює.",
 }
+_CLOSED = {
+    "pl": "Dziękujemy, ale ta konsultacja jest już zamknięta i nie liczymy nowych odpowiedzi.",
+    "en": "Thank you, but this consultation has closed and new answers are no longer counted.",
+    "uk": "Дякуємо, але ця консультація вже закрита, і нові відповіді не враховуються.",
+}
 _LANGUAGE_SET = {
     "pl": "Będziemy pisać po polsku.",
     "en": "We will write in English.",
@@ -47,3 +52,7 @@ def help_text(language: str, organisation: str) -> str:
 
 def language_set(language: str) -> str:
     return _pick(_LANGUAGE_SET, language)
+
+
+def closed(language: str) -> str:
+    return _pick(_CLOSED, language)

@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import statistics
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from flows.model import Campaign, Question
-from storage.read_models import CampaignResults
+from flows.texts import YESNO_LABELS
+from storage.db import SessionFactory, read_session
+from storage.read_models import CampaignResults, QuestionResult, campaign_results
 
 BAR_WIDTH = 30
-YESNO_KEYS = ("yes", "no")
 
 
-def option_keys(question: Question) -> list[str]:
-    return list(YESNO_KEYS) if question.type == "yesno" else [option.key for option in question.options]
+def question_types(flow: Campaign) -> dict[str, str]:
+    return {question.id: question.type for question in flow.questions}
 
 
-def option_label(question: Question, key: str, language: str) -> str:
-    for option in question.options:
-        if option.key == key:
-            return option.text.get(language, key)
-    return key
+def answer_rows(question: Question, language: str) -> list[tuple[str, str]]:
+    """(key, label) for every answer a question offers, in the order residents saw them."""
+    if question.type == "yesno":
+        labels = YESNO_LABELS[language]
+        return [("yes", labels["yes"]), ("no", labels["no"])]
+    if question.type == "scale":
+        values = list(question.scale_values())
+        ends = {values[0]: question.low, values[-1]: question.high}
+        rows = []
+        for value in values:
+            end = ends.get(value)
+            rows.append((str(value), f"{value} – {end[language]}" if end else str(value)))
+        return rows
+    return [(option.key, option.text[language]) for option in question.options]
+
+
+async def campaign_results_view(sessions: SessionFactory, campaign_id: int, flow: Campaign) -> Group:
+    """Read a campaign's results (without holding SQLite's write lock) and lay them out."""
+    async with read_session(sessions) as session:
+        figures = await campaign_results(session, campaign_id, question_types(flow))
+    return results_table(flow, figures)
 
 
 def results_table(flow: Campaign, results: CampaignResults) -> Group:
@@ -33,22 +52,31 @@ def results_table(flow: Campaign, results: CampaignResults) -> Group:
         )
     ]
     for question in flow.questions:
-        figures = results.questions.get(question.id)
-        answered = figures.answered if figures else 0
-        unanswered = figures.unanswered if figures else 0
-        table = Table(
-            "answer",
-            "n",
-            "share",
-            "",
-            title=f"{question.id}: {question.text.get(language, '')}",
-            caption=f"n = {answered} answered, {unanswered} asked without a usable answer",
-            title_justify="left",
-        )
-        for key in option_keys(question):
-            count = figures.counts[key] if figures else 0
-            share = figures.share(key) if figures else 0.0
-            bar = "█" * round(share * BAR_WIDTH)
-            table.add_row(option_label(question, key, language), str(count), f"{share:.0%}", bar)
-        parts.append(table)
+        figures = results.questions.get(question.id) or QuestionResult(question.id)
+        parts.append(_question_table(question, figures, language))
     return Group(*parts)
+
+
+def _question_table(question: Question, figures: QuestionResult, language: str) -> Table:
+    caption = f"n = {figures.answered} answered, {figures.unanswered} asked without a usable answer"
+    if question.type == "multi":
+        caption += "; several answers each, so shares add up to more than 100%"
+    title = f"{question.id}: {question.text[language]}"
+    if question.type in ("number", "text"):
+        table = Table(
+            "answers", "min", "median", "mean", "max", title=title, caption=caption, title_justify="left"
+        )
+        numbers = figures.numbers
+        if question.type == "number" and numbers:
+            summary = [min(numbers), statistics.median(numbers), statistics.fmean(numbers), max(numbers)]
+            table.add_row(str(figures.answered), *(f"{value:g}" for value in summary))
+        else:  # free text stays out of results: it is read in exports, not counted in bars
+            table.add_row(str(figures.answered), "", "", "", "")
+        return table
+    table = Table("answer", "n", "share", "", title=title, caption=caption, title_justify="left")
+    for key, label in answer_rows(question, language):
+        share = figures.share(key)
+        table.add_row(label, str(figures.counts[key]), f"{share:.0%}", "█" * round(share * BAR_WIDTH))
+    if question.type == "scale" and figures.numbers:
+        table.add_row("mean", f"{statistics.fmean(figures.numbers):.2f}", "", "")
+    return table

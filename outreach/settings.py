@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     dispatcher_concurrency: int = Field(default=8, ge=1, le=512)
     dispatcher_batch_size: int = Field(default=50, ge=1, le=5000)
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
+    # Lifecycle jobs (start, close, reminders, expiry) run this often in every serve process.
+    lifecycle_interval_seconds: float = Field(default=30.0, gt=0)
+    # Messages held by quiet hours are released over this many minutes after the window ends.
+    quiet_release_minutes: int = Field(default=60, ge=0, le=600)
+
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
 

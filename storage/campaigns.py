@@ -39,6 +39,35 @@ class CampaignRepository:
     async def slug_taken(self, slug: str) -> bool:
         return await self.by_reference(slug) is not None
 
+    async def due_to_start(self, now: datetime) -> list[CampaignRecord]:
+        result = await self._session.execute(
+            select(CampaignRecord)
+            .where(col(CampaignRecord.status) == "scheduled")
+            .where(col(CampaignRecord.starts_at) <= now)
+            .order_by(col(CampaignRecord.id))
+        )
+        return list(result.scalars())
+
+    async def due_to_close(self, now: datetime) -> list[CampaignRecord]:
+        result = await self._session.execute(
+            select(CampaignRecord)
+            .where(col(CampaignRecord.status).in_(("scheduled", "active", "paused")))
+            .where(col(CampaignRecord.closes_at) <= now)
+            .order_by(col(CampaignRecord.id))
+        )
+        return list(result.scalars())
+
+    async def set_status(self, campaign_id: int, status: str, *, now: datetime) -> CampaignRecord:
+        record = await self.get(campaign_id)
+        record.status = status
+        if status == "active" and record.launched_at is None:
+            record.launched_at = now
+        if status == "closed":
+            record.closed_at = now
+        self._session.add(record)
+        await self._session.flush()
+        return record
+
     async def all(self) -> list[CampaignRecord]:
         result = await self._session.execute(select(CampaignRecord).order_by(col(CampaignRecord.id)))
         return list(result.scalars())
@@ -55,6 +84,7 @@ class ConversationRepository:
         resident_id: int,
         contact_id: int,
         state: dict[str, Any],
+        status: str,
         now: datetime,
     ) -> int | None:
         """Open the conversation; None when this resident already has one in this campaign."""
@@ -65,7 +95,7 @@ class ConversationRepository:
                 resident_id=resident_id,
                 contact_id=contact_id,
                 state=state,
-                status="active",
+                status=status,
                 started_at=now,
                 updated_at=now,
             )
@@ -89,20 +119,93 @@ class ConversationRepository:
         conversation: Conversation | None = result.scalar_one_or_none()
         return conversation
 
-    async def save_state(
-        self, conversation: Conversation, *, state: dict[str, Any], status: str, now: datetime
-    ) -> None:
-        conversation.state = state
-        conversation.status = status
+    async def get(self, conversation_id: int) -> Conversation:
+        return await self._session.get_one(Conversation, conversation_id)
+
+    async def save(self, conversation: Conversation, *, now: datetime) -> None:
         conversation.updated_at = now
         self._session.add(conversation)
         await self._session.flush()
+
+    async def has_active_on_contact(self, contact_id: int) -> bool:
+        result = await self._session.execute(
+            select(col(Conversation.id))
+            .where(col(Conversation.contact_id) == contact_id)
+            .where(col(Conversation.status) == "active")
+            .limit(1)
+        )
+        return result.first() is not None
+
+    async def oldest_waiting_on_contact(self, contact_id: int) -> Conversation | None:
+        """The next conversation an address owes, among campaigns still running."""
+        result = await self._session.execute(
+            select(Conversation)
+            .join(CampaignRecord, col(CampaignRecord.id) == col(Conversation.campaign_id))
+            .where(col(Conversation.contact_id) == contact_id)
+            .where(col(Conversation.status) == "waiting")
+            .where(col(CampaignRecord.status).in_(("active", "paused")))
+            .order_by(col(Conversation.started_at), col(Conversation.id))
+            .limit(1)
+            .with_for_update(of=Conversation)
+        )
+        conversation: Conversation | None = result.scalar_one_or_none()
+        return conversation
+
+    async def latest_ended_on_contact(self, contact_id: int) -> Conversation | None:
+        """The last conversation on this address that ended without the resident finishing it."""
+        result = await self._session.execute(
+            select(Conversation)
+            .where(col(Conversation.contact_id) == contact_id)
+            .where(col(Conversation.status).in_(("closed", "expired")))
+            .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+            .limit(1)
+        )
+        conversation: Conversation | None = result.scalar_one_or_none()
+        return conversation
+
+    async def due_for_reminder(self, now: datetime, *, limit: int) -> list[Conversation]:
+        return await self._due(col(Conversation.next_reminder_at), now, limit)
+
+    async def due_to_expire(self, now: datetime, *, limit: int) -> list[Conversation]:
+        return await self._due(col(Conversation.expires_at), now, limit)
+
+    async def _due(self, moment: Any, now: datetime, limit: int) -> list[Conversation]:
+        """Active conversations of running campaigns whose `moment` has come, locked for the caller
+        (SKIP LOCKED: two workers share the work instead of doing it twice)."""
+        result = await self._session.execute(
+            select(Conversation)
+            .join(CampaignRecord, col(CampaignRecord.id) == col(Conversation.campaign_id))
+            .where(col(Conversation.status) == "active")
+            .where(col(CampaignRecord.status) == "active")
+            .where(moment <= now)
+            .order_by(moment)
+            .limit(limit)
+            .with_for_update(of=Conversation, skip_locked=True)
+        )
+        return list(result.scalars())
+
+    async def close_campaign(self, campaign_id: int, *, now: datetime) -> list[int]:
+        """End every open conversation of a closed campaign; the contacts they held."""
+        result = await self._session.execute(
+            select(Conversation)
+            .where(col(Conversation.campaign_id) == campaign_id)
+            .where(col(Conversation.status).in_(("active", "waiting")))
+        )
+        contacts = []
+        for conversation in result.scalars():
+            if conversation.status == "active":
+                contacts.append(conversation.contact_id)
+            conversation.status = "closed"
+            conversation.updated_at = now
+            self._session.add(conversation)
+        await self._session.flush()
+        return contacts
 
     async def stop_all_for_resident(self, resident_id: int, *, now: datetime) -> int:
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(Conversation)
             .where(col(Conversation.resident_id) == resident_id)
-            .where(col(Conversation.status) == "active")
+            .where(col(Conversation.status).in_(("active", "waiting")))
             .values(status="stopped", updated_at=now)
         )
         return int(result.rowcount)

@@ -26,6 +26,11 @@ class NewMessage:
     text: str
     campaign_id: int | None = None
     choices: Sequence[dict[str, str]] = ()
+    choice_style: str = "numbered"
+    status: str = "queued"  # or "held" while the campaign is paused
+    not_before: datetime | None = None  # e.g. the end of the resident's quiet hours
+    quiet_hours: str | None = None
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,18 @@ class ClaimedMessage:
     contact_id: int
     text: str
     choices: list[dict[str, str]]
+    choice_style: str
     attempts: int
+    quiet_hours: str | None
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class HeldMessage:
+    id: int
+    idempotency_key: str
+    quiet_hours: str | None
+    timezone: str | None
 
 
 _CLAIM_POSTGRESQL = text(
@@ -89,9 +105,12 @@ class OutboxRepository:
                 kind=message.kind,
                 text=message.text,
                 choices=list(message.choices),
-                status="queued",
+                choice_style=message.choice_style,
+                status=message.status,
                 attempts=0,
-                next_attempt_at=now,
+                next_attempt_at=message.not_before or now,
+                quiet_hours=message.quiet_hours,
+                timezone=message.timezone,
                 created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -121,7 +140,10 @@ class OutboxRepository:
                 contact_id=message.contact_id,
                 text=message.text,
                 choices=list(message.choices),
+                choice_style=message.choice_style,
                 attempts=message.attempts,
+                quiet_hours=message.quiet_hours,
+                timezone=message.timezone,
             )
             for message, channel, address in rows.all()
             if (message_id := message.id) is not None
@@ -150,6 +172,49 @@ class OutboxRepository:
             .where(col(OutboxMessage.status) == "queued")
             .where(col(OutboxMessage.kind) != "system")
             .values(status="cancelled")
+        )
+        return int(result.rowcount)
+
+    async def defer(self, message_id: int, *, until: datetime) -> None:
+        """Put a claimed message back untouched (it fell into quiet hours): the claim was no attempt."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            .values(
+                status="queued", next_attempt_at=until, attempts=OutboxMessage.attempts - 1, claimed_by=None
+            )
+        )
+
+    async def hold_campaign(self, campaign_id: int) -> int:
+        """A paused campaign sends nothing: its queued messages wait as `held`."""
+        return await self._move(campaign_id, ("queued",), "held")
+
+    async def cancel_campaign(self, campaign_id: int) -> int:
+        """A closed campaign sends nothing more."""
+        return await self._move(campaign_id, ("queued", "held"), "cancelled")
+
+    async def held_of_campaign(self, campaign_id: int) -> list[HeldMessage]:
+        rows = await self._session.execute(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.campaign_id) == campaign_id)
+            .where(col(OutboxMessage.status) == "held")
+            .order_by(col(OutboxMessage.id))
+        )
+        return [
+            HeldMessage(message.id, message.idempotency_key, message.quiet_hours, message.timezone)
+            for message in rows.scalars()
+            if message.id is not None
+        ]
+
+    async def release(self, message_id: int, *, at: datetime) -> None:
+        await self._set(message_id, status="queued", next_attempt_at=at)
+
+    async def _move(self, campaign_id: int, from_statuses: tuple[str, ...], to_status: str) -> int:
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.campaign_id) == campaign_id)
+            .where(col(OutboxMessage.status).in_(from_statuses))
+            .values(status=to_status)
         )
         return int(result.rowcount)
 

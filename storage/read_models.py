@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,15 +15,16 @@ from sqlmodel import col
 from storage.tables import CampaignRecord, Conversation, Resident, Response
 
 
-
 @dataclass
 class QuestionResult:
     question_id: str
     answered: int = 0
     unanswered: int = 0
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)  # per option key or scale value
+    numbers: list[float] = field(default_factory=list)  # number and scale answers
 
     def share(self, key: str) -> float:
+        """Of those who answered, the share who chose `key` (several per person on multi questions)."""
         return self.counts[key] / self.answered if self.answered else 0.0
 
 
@@ -38,10 +39,17 @@ class CampaignResults:
         return self.respondents / self.contacted if self.contacted else 0.0
 
 
-async def campaign_results(session: AsyncSession, campaign_id: int) -> CampaignResults:
+async def campaign_results(
+    session: AsyncSession, campaign_id: int, question_types: Mapping[str, str]
+) -> CampaignResults:
+    """Counts per question; `question_types` (id → type) says how to count: text answers are only
+    counted (their words stay out of results), numbers and scales are also kept as numbers."""
     contacted = (
         await session.execute(
-            select(func.count()).select_from(Conversation).where(col(Conversation.campaign_id) == campaign_id)
+            select(func.count())
+            .select_from(Conversation)
+            .where(col(Conversation.campaign_id) == campaign_id)
+            .where(col(Conversation.asked_at).is_not(None))  # waiting ones were never asked
         )
     ).scalar_one()
     respondents = (
@@ -61,8 +69,12 @@ async def campaign_results(session: AsyncSession, campaign_id: int) -> CampaignR
             result.unanswered += 1
             continue
         result.answered += 1
-        for key in value if isinstance(value, list) else [value]:
-            result.counts[str(key)] += 1
+        kind = question_types.get(question_id)
+        if kind in ("number", "scale") and isinstance(value, int | float):
+            result.numbers.append(float(value))
+        if kind not in ("text", "number"):
+            for key in value if isinstance(value, list) else [value]:
+                result.counts[str(key)] += 1
     return CampaignResults(contacted=int(contacted), respondents=int(respondents), questions=questions)
 
 

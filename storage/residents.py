@@ -100,6 +100,9 @@ class ResidentRepository:
         contact: ContactAddress | None = result.scalar_one_or_none()
         return contact
 
+    async def contact(self, contact_id: int) -> ContactAddress:
+        return await self._session.get_one(ContactAddress, contact_id)
+
     async def get(self, resident_id: int) -> Resident:
         return await self._session.get_one(Resident, resident_id)
 

@@ -44,7 +44,10 @@ class CampaignRecord(SQLModel, table=True):
     slug: str = Field(max_length=80, unique=True)
     name: str = Field(max_length=200)
     definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(max_length=16)  # draft, active, paused, closed
+    status: str = Field(max_length=16)  # draft, scheduled, active, paused, closed
+    # From the definition's schedule, as columns so the scheduler can ask what is due.
+    starts_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closes_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(sa_type=UtcDateTime)
     launched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -62,9 +65,15 @@ class Conversation(SQLModel, table=True):
     resident_id: int = Field(foreign_key="residents.id", index=True)
     contact_id: int = Field(foreign_key="contact_addresses.id")
     state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(max_length=16)  # active, completed, stopped
+    # waiting (another campaign holds the address), active, completed, expired, stopped, closed
+    status: str = Field(max_length=16)
     started_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    asked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the current question's ask
+    last_reply_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    reminders_sent: int = 0
+    next_reminder_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -79,7 +88,8 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(max_length=16)  # question, say, system
     text: str
     choices: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = Field(max_length=16)  # queued, sending, sent, failed, unknown, cancelled
+    choice_style: str = Field(default="numbered", max_length=16)  # see channels.base.Outbound
+    status: str = Field(max_length=16)  # queued, held, sending, sent, failed, unknown, cancelled
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     claimed_by: str | None = Field(default=None, max_length=64)
@@ -89,6 +99,9 @@ class OutboxMessage(SQLModel, table=True):
         default=None, max_length=16
     )  # retryable, permanent, stop_contact, unknown
     error_detail: str | None = Field(default=None, max_length=500)
+    # Set on messages the service starts (not replies): re-checked when a retry falls due.
+    quiet_hours: str | None = Field(default=None, max_length=11)
+    timezone: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 

@@ -25,7 +25,7 @@ UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:9/test"
 
 @pytest.fixture
 async def client(services: Services) -> AsyncIterator[AppClient]:
-    async with TestClient(TestServer(create_app(services, run_dispatcher=False))) as test_client:
+    async with TestClient(TestServer(create_app(services, run_background=False))) as test_client:
         yield test_client
 
 
@@ -37,7 +37,7 @@ async def client_without_database(clock: ManualClock) -> AsyncIterator[AppClient
         _env_file=None,
     )
     services = bootstrap(settings, clock=clock)
-    async with TestClient(TestServer(create_app(services, run_dispatcher=False))) as test_client:
+    async with TestClient(TestServer(create_app(services, run_background=False))) as test_client:
         yield test_client
     await services.close()
 

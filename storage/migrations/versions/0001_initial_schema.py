@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 18:29:03.093572
+Create Date: 2026-11-28
 
 """
 
@@ -31,6 +31,8 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("definition", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("starts_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("closes_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("launched_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", storage.types.UtcDateTime(timezone=True), nullable=True),
@@ -78,6 +80,11 @@ def upgrade() -> None:
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("started_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("asked_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_reply_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("reminders_sent", sa.Integer(), nullable=False),
+        sa.Column("next_reminder_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -95,6 +102,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index("ix_conversations_contact_status", ["contact_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_conversations_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_conversations_next_reminder_at"), ["next_reminder_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_conversations_resident_id"), ["resident_id"], unique=False)
 
     op.create_table(
@@ -123,6 +134,7 @@ def upgrade() -> None:
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("choice_style", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", storage.types.UtcDateTime(timezone=True), nullable=False),
@@ -131,6 +143,8 @@ def upgrade() -> None:
         sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("error_class", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("error_detail", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("quiet_hours", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True),
+        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -201,6 +215,8 @@ def downgrade() -> None:
     op.drop_table("inbound_events")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_resident_id"))
+        batch_op.drop_index(batch_op.f("ix_conversations_next_reminder_at"))
+        batch_op.drop_index(batch_op.f("ix_conversations_expires_at"))
         batch_op.drop_index("ix_conversations_contact_status")
 
     op.drop_table("conversations")
