@@ -156,7 +156,8 @@ def _choices(question: Question, language: str) -> tuple[Choice, ...]:
 
 
 def _scale_label(question: Question, value: int, language: str) -> str:
-    """ "1 – bardzo źle" at a labelled end, the bare number elsewhere."""
+    """ "1 - bardzo źle" at a labelled end, the bare number elsewhere. A hyphen, not a dash: a dash is
+    not in GSM-7 and would make an English SMS cost UCS-2 rates."""
     ends = {question.min: question.low, question.max: question.high}
     label = ends.get(value)
-    return f"{value} – {label[language]}" if label is not None else str(value)
+    return f"{value} - {label[language]}" if label is not None else str(value)

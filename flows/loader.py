@@ -95,19 +95,13 @@ def _parse_yaml(text: str, source: str) -> CommentedMap:
         if exc.context and exc.problem and exc.context_mark is not None:
             at = exc.context_mark
             detail += f" ({exc.context} that starts at line {at.line + 1}, column {at.column + 1})"
-        raise CampaignFileError(
-            [CampaignError(source, line, column, f"YAML syntax error: {detail}")]
-        ) from None
+        raise CampaignFileError([CampaignError(source, line, column, f"YAML syntax error: {detail}")]) from None
     except YAMLError as exc:
         raise _file_error(source, f"YAML syntax error: {exc}") from None
     if root is None:
-        raise _file_error(
-            source, "the file is empty; a campaign needs name, languages, channels and questions"
-        )
+        raise _file_error(source, "the file is empty; a campaign needs name, languages, channels and questions")
     if not isinstance(root, CommentedMap):
-        raise _file_error(
-            source, "a campaign file must be a mapping (name: ..., languages: ..., questions: ...)"
-        )
+        raise _file_error(source, "a campaign file must be a mapping (name: ..., languages: ..., questions: ...)")
     return root
 
 

@@ -101,9 +101,7 @@ def _match_number(question: Question, reply: str) -> Number | None:
     as_int = whole(number)
     if question.integer and as_int is None:
         return None
-    if (question.min is not None and number < question.min) or (
-        question.max is not None and number > question.max
-    ):
+    if (question.min is not None and number < question.min) or (question.max is not None and number > question.max):
         return None
     return as_int if as_int is not None else number
 

@@ -84,9 +84,7 @@ def _no_duplicates(values: list[str], what: str) -> list[str]:
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise PydanticCustomError(
-                "duplicate", "{what} '{value}' is listed twice", {"what": what, "value": value}
-            )
+            raise PydanticCustomError("duplicate", "{what} '{value}' is listed twice", {"what": what, "value": value})
         seen.add(value)
     return values
 
@@ -217,9 +215,7 @@ class Campaign(_Frozen):
 
         problems = find_problems(self)
         if problems:
-            raise PydanticCustomError(
-                "campaign", "{problems}", {"problems": "; ".join(str(p) for p in problems)}
-            )
+            raise PydanticCustomError("campaign", "{problems}", {"problems": "; ".join(str(p) for p in problems)})
         return self
 
     @property

@@ -24,9 +24,7 @@ _WORDS_BY_VALUE: dict[int, tuple[str, ...]] = {
 # Ukrainian writes an apostrophe inside words (п'ять) in several forms; drop it so a word stays whole.
 _APOSTROPHES = str.maketrans("", "", "'’ʼ`")
 NUMBER_WORDS: dict[str, int] = {
-    fold(word).translate(_APOSTROPHES): value
-    for value, spelled in _WORDS_BY_VALUE.items()
-    for word in spelled
+    fold(word).translate(_APOSTROPHES): value for value, spelled in _WORDS_BY_VALUE.items() for word in spelled
 }
 # A decimal comma or point only between digits: "1,5" is one number, "1, 5" and "12." are not decimals.
 _TOKEN = re.compile(r"(?P<number>[-−]?\d+(?:[.,]\d+)?)|(?P<word>\w+)")

@@ -29,11 +29,7 @@ def _phrases(question: Question, index: int, languages: Iterable[str] | None) ->
 
 def _in_language(question: Question, indices: set[int], said: Words, language: str) -> set[int]:
     """Of options sharing the same words, those whose text in the conversation's language it is."""
-    return {
-        i
-        for i in indices
-        if language in question.options[i].text and said in _phrases(question, i, [language])
-    }
+    return {i for i in indices if language in question.options[i].text and said in _phrases(question, i, [language])}
 
 
 def _index_of(token: str, count: int) -> int | None:
@@ -84,9 +80,7 @@ def match_choice(question: Question, language: str, reply: str) -> str | None:
         if index is not None:
             spans.append((0, 1, index))
     # A phrase inside a longer phrase of another option ("lighting" in "better lighting") is not a mention.
-    kept = {
-        i for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)
-    }
+    kept = {i for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)}
     return options[kept.pop()].key if len(kept) == 1 else None
 
 

@@ -50,9 +50,7 @@ def _misplaced_keys(question: Question, path: Path) -> Iterator[Problem]:
 
 def _options(question: Question, path: Path) -> Iterator[Problem]:
     if question.type in ("choice", "multi") and not question.options:
-        yield Problem(
-            (*path, "options"), f"a {question.type} question needs options; list them under options"
-        )
+        yield Problem((*path, "options"), f"a {question.type} question needs options; list them under options")
     seen: set[str] = set()
     for j, option in enumerate(question.options):
         if option.key in seen:
@@ -78,9 +76,7 @@ def _scale(question: Question, path: Path) -> Iterator[Problem]:
     missing = [f"'{key}'" for key, value in ends.items() if value is None]
     if missing:
         keys = f"key {missing[0]}" if len(missing) == 1 else f"keys {' and '.join(missing)}"
-        yield Problem(
-            path, f"missing required {keys}; a scale question needs min and max, e.g. min: 1 and max: 5"
-        )
+        yield Problem(path, f"missing required {keys}; a scale question needs min and max, e.g. min: 1 and max: 5")
     for key, value in ends.items():
         if value is not None and not isinstance(value, int):
             yield Problem((*path, key), f"a scale's {key} must be a whole number, e.g. 1 or 5")
@@ -88,9 +84,7 @@ def _scale(question: Question, path: Path) -> Iterator[Problem]:
     if not (isinstance(low, int) and isinstance(high, int)):
         return
     if low >= high:
-        yield Problem(
-            (*path, "max"), f"max ({high}) must be greater than min ({low}); a scale goes from min up to max"
-        )
+        yield Problem((*path, "max"), f"max ({high}) must be greater than min ({low}); a scale goes from min up to max")
     elif high - low > MAX_SCALE_SPAN:
         yield Problem(
             (*path, "max"),

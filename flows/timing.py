@@ -82,9 +82,7 @@ def parse_aware_datetime(value: Any) -> datetime:
             "'{value}' is a date alone; give a time and an offset, e.g. {example}",
             {"value": written, "example": DATETIME_EXAMPLE},
         )
-    raise PydanticCustomError(
-        "datetime", "write a date and time like {example}", {"example": DATETIME_EXAMPLE}
-    )
+    raise PydanticCustomError("datetime", "write a date and time like {example}", {"example": DATETIME_EXAMPLE})
 
 
 def parse_quiet_hours(value: Any) -> str:

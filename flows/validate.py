@@ -39,8 +39,7 @@ def _ids(campaign: Campaign) -> Iterator[Problem]:
         elif q.id in first_at:
             yield Problem(
                 path,
-                f"duplicate question id '{q.id}' (also questions[{first_at[q.id]}]); "
-                "give each question its own id",
+                f"duplicate question id '{q.id}' (also questions[{first_at[q.id]}]); give each question its own id",
             )
         else:
             first_at[q.id] = i
@@ -82,9 +81,7 @@ def _branch_keys(q: Question, path: Path) -> Iterator[Problem]:
     rest = "" if OTHER in keys else f" (or {OTHER} for every other answer)"
     for key in q.next:
         if key not in keys and key != OTHER:
-            yield Problem(
-                (*path, key), f"unknown {what} '{key}'; {what}s: {', '.join(keys)}{rest}", part="key"
-            )
+            yield Problem((*path, key), f"unknown {what} '{key}'; {what}s: {', '.join(keys)}{rest}", part="key")
 
 
 def _local_texts(campaign: Campaign) -> Iterator[tuple[Path, LocalText]]:
@@ -108,9 +105,7 @@ def _translations(campaign: Campaign) -> Iterator[Problem]:
     for path, text in _local_texts(campaign):
         missing = [lang for lang in languages if lang not in text]
         if missing:
-            yield Problem(
-                path, f"missing translation for {', '.join(missing)}; every text needs all of: {listed}"
-            )
+            yield Problem(path, f"missing translation for {', '.join(missing)}; every text needs all of: {listed}")
         for lang, value in text.items():
             if lang not in languages:
                 yield Problem(
@@ -192,6 +187,5 @@ def _cycle_problem(campaign: Campaign, index: dict[str, int], loop: list[str]) -
     chain = " -> ".join([*loop, loop[0]])
     return Problem(
         path,
-        f"'{target}' leads back to an earlier question, making a loop ({chain}); "
-        "branches must only move forward",
+        f"'{target}' leads back to an earlier question, making a loop ({chain}); branches must only move forward",
     )

@@ -31,7 +31,7 @@ def answer_rows(question: Question, language: str) -> list[tuple[str, str]]:
         rows = []
         for value in values:
             end = ends.get(value)
-            rows.append((str(value), f"{value} – {end[language]}" if end else str(value)))
+            rows.append((str(value), f"{value} - {end[language]}" if end else str(value)))
         return rows
     return [(option.key, option.text[language]) for option in question.options]
 
@@ -63,9 +63,7 @@ def _question_table(question: Question, figures: QuestionResult, language: str) 
         caption += "; several answers each, so shares add up to more than 100%"
     title = f"{question.id}: {question.text[language]}"
     if question.type in ("number", "text"):
-        table = Table(
-            "answers", "min", "median", "mean", "max", title=title, caption=caption, title_justify="left"
-        )
+        table = Table("answers", "min", "median", "mean", "max", title=title, caption=caption, title_justify="left")
         numbers = figures.numbers
         if question.type == "number" and numbers:
             summary = [min(numbers), statistics.median(numbers), statistics.fmean(numbers), max(numbers)]

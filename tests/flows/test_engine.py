@@ -55,8 +55,7 @@ def _project(step: Step, expected: list[dict[str, Any]]) -> list[dict[str, Any]]
     if len(actual) != len(expected):
         return actual
     return [
-        {k: a.get(k, "<absent>") for k in e} if next(iter(e)) in a else a
-        for a, e in zip(actual, expected, strict=True)
+        {k: a.get(k, "<absent>") for k in e} if next(iter(e)) in a else a for a, e in zip(actual, expected, strict=True)
     ]
 
 
@@ -109,9 +108,7 @@ def test_a_reminder_repeats_the_current_question_and_leaves_the_state_alone() ->
     ask = remind(flow, state, 2)
     assert ask is not None
     assert (ask.question_id, ask.attempt, ask.reminder, ask.question_type) == ("priorities", 1, 2, "multi")
-    assert ask.text == (
-        "A reminder of our question:\nWhat to improve? (up to 2)\nYou can choose up to 2, e.g. 1,3."
-    )
+    assert ask.text == ("A reminder of our question:\nWhat to improve? (up to 2)\nYou can choose up to 2, e.g. 1,3.")
     assert [c.key for c in ask.choices] == ["lighting", "benches", "playground", "cleanliness"]
     assert remind(flow, FlowState(question_id=None, language="en", done=True), 1) is None
 

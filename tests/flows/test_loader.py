@@ -96,9 +96,7 @@ def test_all_errors_are_reported_not_only_the_first() -> None:
     assert "reask_unclear" in messages
     assert "missing required key 'text'" in messages
     assert "unknown key 'txt'; did you mean 'text'?" in messages
-    assert "questions[1].type: Input should be 'yesno', 'choice', 'multi', 'scale', 'number' or 'text'" in (
-        messages
-    )
+    assert "questions[1].type: Input should be 'yesno', 'choice', 'multi', 'scale', 'number' or 'text'" in (messages)
 
 
 def test_error_string_joins_all_errors() -> None:
@@ -111,9 +109,7 @@ def test_the_example_campaign_loads() -> None:
     campaign = load_campaign_file(ROOT / "examples" / "park_orunski.yaml")
     assert campaign.languages == ["pl", "en", "uk"]
     assert campaign.channels == ["sms", "telegram", "email"]
-    assert campaign.audience.where == {
-        "district": ["Orunia-Św. Wojciech-Lipce", "Orunia Górna-Gdańsk Południe"]
-    }
+    assert campaign.audience.where == {"district": ["Orunia-Św. Wojciech-Lipce", "Orunia Górna-Gdańsk Południe"]}
     assert [q.id for q in campaign.questions] == ["visits_park", "priority", "why_not"]
     assert campaign.question("visits_park").next == {"no": "why_not"}
     assert campaign.intro is not None and all("STOP" in text for text in campaign.intro.values())
@@ -211,9 +207,7 @@ def test_every_broken_file_is_tested() -> None:
     assert {p.stem for p in BROKEN.glob("*.yaml")} == tested
 
 
-CAMPAIGNS = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
-    (Path(__file__).parent / "campaigns").glob("*.yaml")
-)
+CAMPAIGNS = sorted((ROOT / "examples").glob("*.yaml")) + sorted((Path(__file__).parent / "campaigns").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", CAMPAIGNS, ids=[p.stem for p in CAMPAIGNS])
@@ -257,9 +251,7 @@ def test_schedule_defaults_keep_nights_quiet() -> None:
     assert "schedule" not in campaign.model_dump(mode="json", exclude_unset=True)
     off = load_campaign(MINIMAL + "schedule: {quiet_hours: null}\n")
     assert off.schedule.quiet_hours is None
-    assert (
-        Campaign.model_validate(off.model_dump(mode="json", exclude_unset=True)).schedule.quiet_hours is None
-    )
+    assert Campaign.model_validate(off.model_dump(mode="json", exclude_unset=True)).schedule.quiet_hours is None
 
 
 @pytest.mark.parametrize(

@@ -54,9 +54,7 @@ QUESTIONS, ROWS = _load_table()
     ROWS,
     ids=[f"{row[0]}-{row[2]}-{row[3]!r}" for row in ROWS],
 )
-def test_table(
-    name: str, question: Question, language: str, reply: str, expected: AnswerValue | None
-) -> None:
+def test_table(name: str, question: Question, language: str, reply: str, expected: AnswerValue | None) -> None:
     answer = match_reply(question, language, reply)
     assert (answer.value if answer else None) == expected
     if answer is not None:  # int stays int: a scale of 4 must not be stored as 4.0
