@@ -92,7 +92,7 @@ def start(flow: Campaign, language: str, now: datetime) -> Step:
     # actually sent (after quiet hours), which only the caller knows.
     lang = language if language in flow.languages else flow.default_language
     first = flow.first_question()
-    ask = _ask(first, lang, attempt=0)
+    ask = ask_question(first, lang, attempt=0)
     if flow.intro is not None:
         ask = replace(ask, text=f"{flow.intro[lang]}\n\n{ask.text}")
     return Step(FlowState(question_id=first.id, language=lang), (ask,))
@@ -108,8 +108,7 @@ def resume(flow: Campaign, state: FlowState, reply: str, now: datetime) -> Step:
         return _advance(flow, state, record, flow.next_id(question, answer.value))
     if state.reasks < flow.reask_unclear:
         attempt = state.reasks + 1
-        ask = _ask(question, state.language, attempt)
-        reask = replace(ask, text=f"{reask_hint(question, state.language)}\n{ask.text}")
+        reask = ask_again(question, state.language, attempt)
         return Step(state.model_copy(update={"reasks": attempt}), (reask,))
     # Out of re-asks: unanswered, and an unknown answer cannot pick a branch, so take the default path.
     return _advance(flow, state, Record(question.id, None, reply), flow.default_next(question))
@@ -120,8 +119,14 @@ def remind(flow: Campaign, state: FlowState, number: int) -> Ask | None:
     conversation is over. The state does not change: the caller counts and times reminders."""
     if state.done or state.question_id is None:
         return None
-    ask = _ask(flow.question(state.question_id), state.language, state.reasks)
+    ask = ask_question(flow.question(state.question_id), state.language, state.reasks)
     return replace(ask, text=f"{reminder_prefix(state.language)}\n{ask.text}", reminder=number)
+
+
+def ask_again(question: Question, language: str, attempt: int) -> Ask:
+    """The re-ask of a question whose reply fitted nothing: a hint of what fits, then the question."""
+    ask = ask_question(question, language, attempt)
+    return replace(ask, text=f"{reask_hint(question, language)}\n{ask.text}")
 
 
 def _advance(flow: Campaign, state: FlowState, record: Record, next_id: str) -> Step:
@@ -131,11 +136,11 @@ def _advance(flow: Campaign, state: FlowState, record: Record, next_id: str) -> 
             effects.append(Say("outro", flow.outro[state.language]))
         effects.append(Complete())
         return Step(FlowState(question_id=None, language=state.language, done=True), tuple(effects))
-    ask = _ask(flow.question(next_id), state.language, attempt=0)
+    ask = ask_question(flow.question(next_id), state.language, attempt=0)
     return Step(FlowState(question_id=next_id, language=state.language), (record, ask))
 
 
-def _ask(question: Question, language: str, attempt: int) -> Ask:
+def ask_question(question: Question, language: str, attempt: int) -> Ask:
     text = question.text[language]
     if question.type == "multi":
         text = f"{text}\n{multi_hint(question, language)}"

@@ -75,9 +75,7 @@ def create_app(services: Services, *, run_background: bool = True) -> web.Applic
 
 async def _scheduler_running(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
-    scheduler = lifecycle_scheduler(
-        services.lifecycle, interval_seconds=services.settings.lifecycle_interval_seconds
-    )
+    scheduler = lifecycle_scheduler(services.lifecycle, interval_seconds=services.settings.lifecycle_interval_seconds)
     app[SCHEDULER] = scheduler
     scheduler.start()
     yield

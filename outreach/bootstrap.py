@@ -47,9 +47,7 @@ class Services:
 def build_sandboxes(settings: Settings) -> dict[str, SandboxChannel]:
     """Provider channels arrive in later releases; until one is configured, a sandbox serves each
     address kind so the whole service runs without credentials."""
-    secret = (
-        settings.sandbox_secret.get_secret_value() if settings.sandbox_secret else secrets.token_urlsafe(24)
-    )
+    secret = settings.sandbox_secret.get_secret_value() if settings.sandbox_secret else secrets.token_urlsafe(24)
     return {
         kind: SandboxChannel(
             kind,
@@ -68,9 +66,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
     channels: dict[str, Channel] = dict(sandboxes)
     definitions = CampaignDefinitions()
     spread = timedelta(minutes=settings.quiet_release_minutes)
-    pipeline = InboundPipeline(
-        sessions, definitions, organisation=settings.organisation, clock=clock, spread=spread
-    )
+    pipeline = InboundPipeline(sessions, definitions, organisation=settings.organisation, clock=clock, spread=spread)
     dispatcher = Dispatcher(
         sessions,
         channels,

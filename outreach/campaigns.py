@@ -58,9 +58,7 @@ async def find_campaign(sessions: SessionFactory, reference: str) -> CampaignRec
     async with sessions() as session:
         record = await CampaignRepository(session).by_reference(reference)
     if record is None:
-        raise CampaignCommandError(
-            f"no campaign '{reference}' (give its id or slug; `campaign status` lists them)"
-        )
+        raise CampaignCommandError(f"no campaign '{reference}' (give its id or slug; `campaign status` lists them)")
     return record
 
 
@@ -87,9 +85,7 @@ async def launch_campaign(
     if record.status == "closed":
         raise CampaignCommandError(f"campaign '{record.slug}' is closed and cannot be launched again")
     if record.status == "paused":
-        raise CampaignCommandError(
-            f"campaign '{record.slug}' is paused: `campaign resume {record.slug}` goes on"
-        )
+        raise CampaignCommandError(f"campaign '{record.slug}' is paused: `campaign resume {record.slug}` goes on")
     if record.closes_at is not None and record.closes_at <= now:
         raise CampaignCommandError(
             f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
@@ -117,9 +113,7 @@ async def start_conversations(
                 where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=page_size
             )
             for resident, contact in page:
-                if await open_conversation(
-                    session, record, flow, resident, contact, now=clock(), spread=spread
-                ):
+                if await open_conversation(session, record, flow, resident, contact, now=clock(), spread=spread):
                     started += 1
     return started
 
@@ -129,9 +123,7 @@ async def pause_campaign(sessions: SessionFactory, reference: str, *, clock: Clo
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     if record.status != "active":
-        raise CampaignCommandError(
-            f"campaign '{record.slug}' is {record.status}; only an active one can pause"
-        )
+        raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only an active one can pause")
     async with sessions() as session, session.begin():
         await OutboxRepository(session).hold_campaign(record.id)
         return await CampaignRepository(session).set_status(record.id, "paused", now=clock())
@@ -144,17 +136,13 @@ async def resume_campaign(
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     if record.status != "paused":
-        raise CampaignCommandError(
-            f"campaign '{record.slug}' is {record.status}; only a paused one can resume"
-        )
+        raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only a paused one can resume")
     now = clock()
     async with sessions() as session, session.begin():
         outbox = OutboxRepository(session)
         for held in await outbox.held_of_campaign(record.id):
             window = QuietHours.parse(held.quiet_hours) if held.quiet_hours else None
-            at = release_time(
-                now, window, resident_zone(held.timezone), key=held.idempotency_key, spread=spread
-            )
+            at = release_time(now, window, resident_zone(held.timezone), key=held.idempotency_key, spread=spread)
             await outbox.release(held.id, at=at)
         return await CampaignRepository(session).set_status(record.id, "active", now=now)
 

@@ -20,12 +20,16 @@ from sqlalchemy.exc import DBAPIError
 from flows.loader import CampaignFileError, load_campaign_file
 from flows.model import Campaign
 from outreach.bootstrap import Services, bootstrap
+from outreach.campaign_checks import campaign_warnings
 from outreach.campaigns import (
     CampaignCommandError,
     campaign_status,
+    close_campaign,
     create_campaign,
     find_campaign,
     launch_campaign,
+    pause_campaign,
+    resume_campaign,
 )
 from outreach.logs import configure_logging
 from outreach.residents_import import ImportFileError, import_residents
@@ -35,9 +39,7 @@ from storage.db import read_session
 from storage.migrate import upgrade
 from storage.read_models import export_fields, export_rows
 
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers."
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 residents_app = typer.Typer(no_args_is_help=True, help="Residents and their addresses.")
 campaign_app = typer.Typer(no_args_is_help=True, help="Campaigns: validate, create, launch, status.")
@@ -46,7 +48,9 @@ app.add_typer(residents_app, name="residents")
 app.add_typer(campaign_app, name="campaign")
 
 console = Console()
-errors = Console(stderr=True, style="red", soft_wrap=True)  # one error, one line: greppable
+# One error or warning, one line: greppable, and tests can read them.
+errors = Console(stderr=True, style="red", soft_wrap=True)
+warnings = Console(stderr=True, style="yellow", soft_wrap=True)
 
 T = TypeVar("T")
 
@@ -184,6 +188,8 @@ def campaign_validate(file: Annotated[Path, typer.Argument(help="Campaign YAML f
     """Check a campaign file; errors point at file:line:column."""
     flow = load_flow(file)
     console.print(f"{file}: ok — {len(flow.questions)} questions in {', '.join(flow.languages)}")
+    for warning in campaign_warnings(flow):
+        warnings.print(f"{file}: warning: {warning}", markup=False, highlight=False)
 
 
 @campaign_app.command("create")
@@ -203,10 +209,48 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
     """Start asking the audience; running it again asks only those not asked yet."""
 
     async def work(services: Services) -> None:
-        report = await launch_campaign(services.sessions, campaign, clock=services.clock)
-        console.print(
-            f"campaign {report.campaign_id} active: {report.conversations_started} conversations started"
+        report = await launch_campaign(services.sessions, campaign, clock=services.clock, spread=services.spread)
+        if report.status == "scheduled":
+            record = await find_campaign(services.sessions, campaign)
+            starts = record.starts_at.isoformat() if record.starts_at else "its start"
+            console.print(f"campaign {report.campaign_id} scheduled: `outreach serve` starts it at {starts}")
+            return
+        console.print(f"campaign {report.campaign_id} active: {report.conversations_started} conversations started")
+
+    with_services(work)
+
+
+@campaign_app.command("pause")
+def campaign_pause(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
+    """Send nothing until resumed; replies are still recorded."""
+
+    async def work(services: Services) -> None:
+        record = await pause_campaign(services.sessions, campaign, clock=services.clock)
+        console.print(f"campaign {record.id} paused: nothing is sent until `campaign resume {record.slug}`")
+
+    with_services(work)
+
+
+@campaign_app.command("resume")
+def campaign_resume(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
+    """Send again what waited while paused (still never at night)."""
+
+    async def work(services: Services) -> None:
+        record = await resume_campaign(services.sessions, campaign, clock=services.clock, spread=services.spread)
+        console.print(f"campaign {record.id} active again")
+
+    with_services(work)
+
+
+@campaign_app.command("close")
+def campaign_close(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
+    """End it now: nothing more is sent, later answers are not counted."""
+
+    async def work(services: Services) -> None:
+        record = await close_campaign(
+            services.sessions, campaign, services.definitions, clock=services.clock, spread=services.spread
         )
+        console.print(f"campaign {record.id} closed")
 
     with_services(work)
 
@@ -262,9 +306,7 @@ class ExportFormat(StrEnum):
 def export(
     campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")],
     format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File; standard output if omitted.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File; standard output if omitted.")] = None,
 ) -> None:
     """Every answer, with pseudonymous respondent ids and non-identifying attributes only."""
 
@@ -281,9 +323,7 @@ def export(
                 async for row in export_rows(session, record, attributes):
                     if writer:
                         value = row["value"]
-                        writer.writerow(
-                            {**row, "value": "|".join(value) if isinstance(value, list) else value}
-                        )
+                        writer.writerow({**row, "value": "|".join(value) if isinstance(value, list) else value})
                     else:
                         sink.write(json.dumps(row, ensure_ascii=False) + "\n")
         finally:

@@ -38,9 +38,7 @@ class Delivery:
     held: bool = False  # the campaign is paused: messages wait until it resumes
 
     @classmethod
-    def of(
-        cls, record: CampaignRecord, flow: Campaign, resident: Resident, contact: ContactAddress
-    ) -> Delivery:
+    def of(cls, record: CampaignRecord, flow: Campaign, resident: Resident, contact: ContactAddress) -> Delivery:
         assert record.id is not None and resident.id is not None and contact.id is not None
         timezone = resident.attributes.get("timezone")
         return cls(
@@ -95,9 +93,7 @@ async def apply_effects(
             asked = asked or (effect.attempt == 0 and not effect.reminder)
         elif isinstance(effect, Say):
             key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}"
-            await outbox.enqueue(
-                _message(delivery, key, "say", effect.text, [], now, initiated, spread), now=now
-            )
+            await outbox.enqueue(_message(delivery, key, "say", effect.text, [], now, initiated, spread), now=now)
         elif isinstance(effect, Record):
             await responses.record_once(
                 campaign_id=delivery.campaign_id,
@@ -205,9 +201,7 @@ async def activate_next_waiting(
     resident = await residents.get(conversation.resident_id)
     contact = await residents.contact(contact_id)
     conversation.status = "active"
-    await _ask_first(
-        session, conversation, record, definitions.flow(record), resident, contact, now=now, spread=spread
-    )
+    await _ask_first(session, conversation, record, definitions.flow(record), resident, contact, now=now, spread=spread)
     return True
 
 
@@ -225,8 +219,6 @@ async def _ask_first(
     step = start(flow, resident.language, now)  # the language may have changed while it waited
     conversation.state = step.state.model_dump(mode="json")
     delivery = Delivery.of(record, flow, resident, contact)
-    await apply_effects(
-        session, delivery, step.effects, inbound_event_id=None, now=now, initiated=True, spread=spread
-    )
+    await apply_effects(session, delivery, step.effects, inbound_event_id=None, now=now, initiated=True, spread=spread)
     set_answer_timers(conversation, flow, now=now, first=True)
     await ConversationRepository(session).save(conversation, now=now)

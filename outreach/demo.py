@@ -206,9 +206,7 @@ def simulate_residents(
 ) -> list[SimResident]:
     rng = random.Random(seed)
     asked = round(count * AUDIENCE_SHARE)
-    homes = [_home(rng, audience) for _ in range(asked)] + [
-        _home(rng, districts) for _ in range(count - asked)
-    ]
+    homes = [_home(rng, audience) for _ in range(asked)] + [_home(rng, districts) for _ in range(count - asked)]
     rng.shuffle(homes)
     # Fictional numbers, +48 600 0xx xxx, unique; they never leave this machine.
     phones = rng.sample(range(100_000), count)
@@ -443,9 +441,7 @@ class Board:
         to_send = snapshot.sent + snapshot.in_flight
         self._bar(self._sent, snapshot.sent, to_send, f"{snapshot.sent} of {to_send}")
         replies = crowd.acknowledged + crowd.waiting
-        self._bar(
-            self._replies, crowd.acknowledged, replies, f"{crowd.acknowledged} ({crowd.waiting} typing)"
-        )
+        self._bar(self._replies, crowd.acknowledged, replies, f"{crowd.acknowledged} ({crowd.waiting} typing)")
         stopped = snapshot.conversations.get("stopped", 0)
         detail = f"{snapshot.finished} of {snapshot.contacted} ({stopped} stopped)"
         self._bar(self._done, snapshot.finished, snapshot.contacted, detail)
@@ -454,9 +450,7 @@ class Board:
         self._progress.update(task, completed=completed, total=max(total, 1), detail=detail)
 
 
-async def watch(
-    services: Services, crowd: Crowd, campaign_id: int, console: Console, *, deadline: float
-) -> bool:
+async def watch(services: Services, crowd: Crowd, campaign_id: int, console: Console, *, deadline: float) -> bool:
     """Show progress until nothing is left to send and nobody is typing; False when time ran out."""
     progress = Progress(
         TextColumn("{task.description:<24}"),
@@ -528,9 +522,7 @@ async def run_demo(console: Console, *, residents: int, database: Path, seed: in
         await services.close()
 
 
-def describe_crowd(
-    console: Console, people: Sequence[SimResident], audience: Sequence[District], seed: int
-) -> None:
+def describe_crowd(console: Console, people: Sequence[SimResident], audience: Sequence[District], seed: int) -> None:
     names = {d.name for d in audience}
     asked = [p for p in people if p.district in names]
     where = escape(" and ".join(sorted(names)))

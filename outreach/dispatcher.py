@@ -124,9 +124,7 @@ class Dispatcher:
         now = self._clock()
         window = QuietHours.parse(message.quiet_hours)
         zone = resident_zone(message.timezone)
-        release = release_time(
-            now, window, zone, key=message.idempotency_key, spread=self._policy.quiet_spread
-        )
+        release = release_time(now, window, zone, key=message.idempotency_key, spread=self._policy.quiet_spread)
         if release <= now:
             return False
         async with self._sessions() as session, session.begin():
@@ -138,9 +136,7 @@ class Dispatcher:
         if error.stop_contact:
             async with self._sessions() as session, session.begin():
                 await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
-                await OutboxRepository(session).mark_failed(
-                    message.id, error_class="stop_contact", detail=detail
-                )
+                await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
             log.info("outbox %s: address stopped by provider", message.id)
             return
         if error.retryable and message.attempts < self._policy.max_attempts:

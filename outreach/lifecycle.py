@@ -65,9 +65,7 @@ class Lifecycle:
                 await CampaignRepository(session).set_status(record.id, "active", now=self._clock())
         for record in due:
             record.status = "active"
-            started += await start_conversations(
-                self._sessions, record, clock=self._clock, spread=self._spread
-            )
+            started += await start_conversations(self._sessions, record, clock=self._clock, spread=self._spread)
         return started
 
     async def close_due_campaigns(self) -> int:

@@ -65,9 +65,7 @@ def spread_offset(key: str, spread: timedelta) -> timedelta:
     return timedelta(seconds=digest % max(int(spread.total_seconds()), 1))
 
 
-def release_time(
-    now: datetime, window: QuietHours | None, zone: ZoneInfo, *, key: str, spread: timedelta
-) -> datetime:
+def release_time(now: datetime, window: QuietHours | None, zone: ZoneInfo, *, key: str, spread: timedelta) -> datetime:
     """When a message queued at `now` may be sent: now, or after the quiet window it falls into."""
     if window is None:
         return now

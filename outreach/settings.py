@@ -13,9 +13,7 @@ PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "fi
 
 class Settings(BaseSettings):
     # Empty values mean "not set", as in .env.example.
-    model_config = SettingsConfigDict(
-        env_prefix="OUTREACH_", env_file=".env", extra="ignore", env_ignore_empty=True
-    )
+    model_config = SettingsConfigDict(env_prefix="OUTREACH_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite+aiosqlite:///./outreach.db"
     public_url: str = "http://127.0.0.1:8080"

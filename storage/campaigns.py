@@ -27,9 +27,7 @@ class CampaignRepository:
         """A campaign by numeric id or by slug, as officials type it on the command line."""
         if reference.isdigit():
             return await self._session.get(CampaignRecord, int(reference))
-        result = await self._session.execute(
-            select(CampaignRecord).where(col(CampaignRecord.slug) == reference)
-        )
+        result = await self._session.execute(select(CampaignRecord).where(col(CampaignRecord.slug) == reference))
         record: CampaignRecord | None = result.scalar_one_or_none()
         return record
 

@@ -153,9 +153,7 @@ class OutboxRepository:
         await self._set(message_id, status="sent", provider_id=provider_id, sent_at=now, error_class=None)
 
     async def mark_retry(self, message_id: int, *, at: datetime, detail: str) -> None:
-        await self._set(
-            message_id, status="queued", next_attempt_at=at, error_class="retryable", error_detail=detail
-        )
+        await self._set(message_id, status="queued", next_attempt_at=at, error_class="retryable", error_detail=detail)
 
     async def mark_failed(self, message_id: int, *, error_class: str, detail: str) -> None:
         await self._set(message_id, status="failed", error_class=error_class, error_detail=detail)
@@ -180,9 +178,7 @@ class OutboxRepository:
         await self._session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message_id)
-            .values(
-                status="queued", next_attempt_at=until, attempts=OutboxMessage.attempts - 1, claimed_by=None
-            )
+            .values(status="queued", next_attempt_at=until, attempts=OutboxMessage.attempts - 1, claimed_by=None)
         )
 
     async def hold_campaign(self, campaign_id: int) -> int:
@@ -225,6 +221,4 @@ class OutboxRepository:
         return {status: count for status, count in (await self._session.execute(statement)).all()}
 
     async def _set(self, message_id: int, **values: Any) -> None:
-        await self._session.execute(
-            update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
-        )
+        await self._session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))

@@ -81,9 +81,7 @@ class ResidentRepository:
         await self._session.flush()
         return resident, created
 
-    async def _contacts_by_addresses(
-        self, addresses: Sequence[AddressInput]
-    ) -> dict[tuple[str, str], ContactAddress]:
+    async def _contacts_by_addresses(self, addresses: Sequence[AddressInput]) -> dict[tuple[str, str], ContactAddress]:
         found: dict[tuple[str, str], ContactAddress] = {}
         for given in addresses:
             contact = await self.contact_by_address(given.channel, given.address)
@@ -140,10 +138,7 @@ class ResidentRepository:
         residents = list(
             (
                 await self._session.execute(
-                    select(Resident)
-                    .where(col(Resident.id) > after_id)
-                    .order_by(col(Resident.id))
-                    .limit(limit)
+                    select(Resident).where(col(Resident.id) > after_id).order_by(col(Resident.id)).limit(limit)
                 )
             ).scalars()
         )

@@ -95,9 +95,7 @@ class OutboxMessage(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     provider_id: str | None = Field(default=None, max_length=64)
-    error_class: str | None = Field(
-        default=None, max_length=16
-    )  # retryable, permanent, stop_contact, unknown
+    error_class: str | None = Field(default=None, max_length=16)  # retryable, permanent, stop_contact, unknown
     error_detail: str | None = Field(default=None, max_length=500)
     # Set on messages the service starts (not replies): re-checked when a retry falls due.
     quiet_hours: str | None = Field(default=None, max_length=11)

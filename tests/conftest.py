@@ -27,12 +27,8 @@ from outreach.settings import Settings
 from storage.db import create_engine
 from storage.migrate import upgrade
 
-DATABASES = [
-    name.strip() for name in os.environ.get("OUTREACH_TEST_DATABASES", "sqlite,postgresql").split(",")
-]
-POSTGRES_URL = os.environ.get(
-    "OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+DATABASES = [name.strip() for name in os.environ.get("OUTREACH_TEST_DATABASES", "sqlite,postgresql").split(",")]
+POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SANDBOX_SECRET = "sandbox-test-secret"
 

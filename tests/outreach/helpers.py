@@ -64,16 +64,10 @@ async def outbox(services: Services) -> list[OutboxMessage]:
 
 async def responses(services: Services) -> list[tuple[str, Any]]:
     async with services.sessions() as session:
-        rows = await session.execute(
-            select(col(Response.question_id), col(Response.value)).order_by(col(Response.id))
-        )
+        rows = await session.execute(select(col(Response.question_id), col(Response.value)).order_by(col(Response.id)))
         return [(question, value) for question, value in rows.all()]
 
 
 async def inbound_outcomes(services: Services) -> list[str]:
     async with services.sessions() as session:
-        return list(
-            (
-                await session.execute(select(col(InboundEvent.outcome)).order_by(col(InboundEvent.id)))
-            ).scalars()
-        )
+        return list((await session.execute(select(col(InboundEvent.outcome)).order_by(col(InboundEvent.id)))).scalars())

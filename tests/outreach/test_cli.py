@@ -51,14 +51,10 @@ def test_residents_import_reports_bad_rows_by_line_and_keeps_the_good(cli: CliRu
     assert "600" not in result.stderr  # rows are named by line, never by their address
 
 
-async def test_import_normalises_addresses_and_keeps_consent_and_attributes(
-    cli: CliRunner, services: Services
-) -> None:
+async def test_import_normalises_addresses_and_keeps_consent_and_attributes(cli: CliRunner, services: Services) -> None:
     await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
     async with services.sessions() as session:
-        contacts = list(
-            (await session.execute(select(ContactAddress).order_by(col(ContactAddress.id)))).scalars()
-        )
+        contacts = list((await session.execute(select(ContactAddress).order_by(col(ContactAddress.id)))).scalars())
         residents = list((await session.execute(select(Resident).order_by(col(Resident.id)))).scalars())
     assert [(c.channel, c.address) for c in contacts] == [
         ("sms", "+48600100200"),
@@ -68,14 +64,8 @@ async def test_import_normalises_addresses_and_keeps_consent_and_attributes(
         ("sms", "+48604100204"),
     ]
     assert contacts[0].consent_source == "poster-orunia"
-    assert (
-        contacts[0].consent_at is not None
-        and contacts[0].consent_at.isoformat() == "2026-01-10T11:00:00+00:00"
-    )
-    assert (
-        contacts[1].consent_at is not None
-        and contacts[1].consent_at.isoformat() == "2026-01-11T08:30:00+00:00"
-    )
+    assert contacts[0].consent_at is not None and contacts[0].consent_at.isoformat() == "2026-01-10T11:00:00+00:00"
+    assert contacts[1].consent_at is not None and contacts[1].consent_at.isoformat() == "2026-01-11T08:30:00+00:00"
     assert residents[0].attributes == {
         "district": "Orunia-Św. Wojciech-Lipce",
         "age_band": "30-44",
@@ -86,9 +76,7 @@ async def test_import_normalises_addresses_and_keeps_consent_and_attributes(
     assert len({r.pseudonym for r in residents}) == 4
 
 
-async def test_reimport_updates_and_never_duplicates(
-    cli: CliRunner, services: Services, tmp_path: Path
-) -> None:
+async def test_reimport_updates_and_never_duplicates(cli: CliRunner, services: Services, tmp_path: Path) -> None:
     await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
     changed = tmp_path / "changed.csv"
     changed.write_text(
@@ -148,9 +136,7 @@ def test_bad_arguments_get_clear_errors(cli: CliRunner) -> None:
     assert "xlsx" in bad_format.output
 
 
-async def test_a_consultation_from_the_command_line(
-    cli: CliRunner, services: Services, tmp_path: Path
-) -> None:
+async def test_a_consultation_from_the_command_line(cli: CliRunner, services: Services, tmp_path: Path) -> None:
     campaign_file = tmp_path / "tram.yaml"
     campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
     await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])

@@ -131,9 +131,7 @@ async def test_stop_contact_error_silences_the_address(services: Services) -> No
     assert contact.opted_out_at == services.clock()
 
 
-async def test_an_unknown_outcome_is_recorded_and_never_resent(
-    services: Services, clock: ManualClock
-) -> None:
+async def test_an_unknown_outcome_is_recorded_and_never_resent(services: Services, clock: ManualClock) -> None:
     await add_resident(services, phone=PHONE)
     await launch(services)
 

@@ -103,9 +103,7 @@ def upgrade() -> None:
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index("ix_conversations_contact_status", ["contact_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversations_expires_at"), ["expires_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_conversations_next_reminder_at"), ["next_reminder_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_conversations_next_reminder_at"), ["next_reminder_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversations_resident_id"), ["resident_id"], unique=False)
 
     op.create_table(
