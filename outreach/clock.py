@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+class AcceleratedClock:
+    """Simulated time that stands at `start` until `run()`, then moves `speed` times faster than
+    the wall clock: the demo shows a night, reminders and expiry within a minute with the same code
+    paths a real deployment runs (they all read the injected clock)."""
+
+    def __init__(self, start: datetime, speed: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._start = start
+        self._speed = speed
+        self._monotonic = monotonic
+        self._origin: float | None = None
+
+    def run(self) -> None:
+        self._origin = self._monotonic()
+
+    def __call__(self) -> datetime:
+        if self._origin is None:
+            return self._start
+        return self._start + timedelta(seconds=(self._monotonic() - self._origin) * self._speed)

@@ -62,7 +62,8 @@ def question_key(campaign_id: int, resident_id: int, question_id: str, attempt: 
 @dataclass(frozen=True)
 class Applied:
     completed: bool
-    asked: bool  # a new question (not a re-ask) went out: its answer window starts now
+    asked: bool  # a new question (not a re-ask) was queued
+    asked_from: datetime | None  # when it may go out (after quiet hours): its answer window starts then
 
 
 async def apply_effects(
@@ -80,17 +81,17 @@ async def apply_effects(
     outbox = OutboxRepository(session)
     responses = ResponseRepository(session)
     completed = asked = False
+    asked_from: datetime | None = None
     for effect in effects:
         if isinstance(effect, Ask):
             attempt = f"r{effect.reminder}" if effect.reminder else effect.attempt
             key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt)
             choices = [{"key": choice.key, "label": choice.label} for choice in effect.choices]
             style = "values" if effect.question_type == "scale" else "numbered"
-            await outbox.enqueue(
-                _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style),
-                now=now,
-            )
-            asked = asked or (effect.attempt == 0 and not effect.reminder)
+            message = _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style)
+            await outbox.enqueue(message, now=now)
+            if effect.attempt == 0 and not effect.reminder:
+                asked, asked_from = True, message.not_before
         elif isinstance(effect, Say):
             key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}"
             await outbox.enqueue(_message(delivery, key, "say", effect.text, [], now, initiated, spread), now=now)
@@ -107,7 +108,7 @@ async def apply_effects(
             )
         elif isinstance(effect, Complete):
             completed = True
-    return Applied(completed=completed, asked=asked)
+    return Applied(completed=completed, asked=asked, asked_from=asked_from)
 
 
 def _message(
@@ -140,7 +141,7 @@ def _message(
 
 
 def set_answer_timers(conversation: Conversation, flow: Campaign, *, now: datetime, first: bool) -> None:
-    """A new question was asked: its answer window starts; reminders count from the first one."""
+    """A new question goes out at `now`: its answer window starts; reminders count from the first one."""
     conversation.asked_at = now
     conversation.expires_at = now + flow.answer_within if flow.answer_within else None
     if first:
@@ -219,6 +220,8 @@ async def _ask_first(
     step = start(flow, resident.language, now)  # the language may have changed while it waited
     conversation.state = step.state.model_dump(mode="json")
     delivery = Delivery.of(record, flow, resident, contact)
-    await apply_effects(session, delivery, step.effects, inbound_event_id=None, now=now, initiated=True, spread=spread)
-    set_answer_timers(conversation, flow, now=now, first=True)
+    applied = await apply_effects(
+        session, delivery, step.effects, inbound_event_id=None, now=now, initiated=True, spread=spread
+    )
+    set_answer_timers(conversation, flow, now=applied.asked_from or now, first=True)
     await ConversationRepository(session).save(conversation, now=now)

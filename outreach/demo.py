@@ -22,10 +22,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -41,6 +43,8 @@ from flows.model import Campaign, Question
 from outreach.app import create_app
 from outreach.bootstrap import Services, bootstrap
 from outreach.campaigns import create_campaign, launch_campaign
+from outreach.clock import AcceleratedClock
+from outreach.logs import quiet_third_party_logs
 from outreach.residents_import import import_residents
 from outreach.results_view import campaign_results_view
 from outreach.settings import Settings
@@ -64,7 +68,13 @@ AUDIENCE_SHARE = 0.85
 SANDBOX_LATENCY_MS = 20  # a provider's round trip, small enough to finish well within a minute
 DISPATCHER_POLL_SECONDS = 0.05  # the next question goes out right after an answer, not a second later
 REFRESH_SECONDS = 0.25
-TIME_LIMIT_SECONDS = 45.0  # from the start of the demo, set-up included: it ends within a minute
+TIME_LIMIT_SECONDS = 50.0  # from the start of the demo, set-up included: it ends within a minute
+# Simulated time: launched on a Tuesday evening in Gdańsk, after quiet hours began, at two simulated
+# hours per real second: the night hold (till 08:00), the reminder (24 h) and the end of the answer
+# window (48 h) all show within the minute.
+DEMO_START = datetime(2027, 3, 2, 21, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
+DEMO_SPEED = 7200.0
+LIFECYCLE_INTERVAL_SECONDS = 0.2  # real seconds: 24 simulated minutes
 WEBHOOK_ATTEMPTS = 3  # a provider retries a 503 (store busy); the provider id makes the retry safe
 
 CSV_FIELDS = (
@@ -111,6 +121,7 @@ class Persona(StrEnum):
     MISTYPES = "mistypes"
     DROPS_OUT = "drops out"
     SILENT = "silent"
+    LATE = "late"
     STOPS = "stops"
 
 
@@ -119,12 +130,13 @@ PERSONA_LABELS = {
     Persona.MISTYPES: "mistype at times",
     Persona.DROPS_OUT: "drop out after one answer",
     Persona.SILENT: "never answer",
+    Persona.LATE: "answer only after the reminder",
     Persona.STOPS: "replies STOP",
 }
 
 
 # Shares among the people asked; exactly one more replies STOP to the first question.
-PERSONA_SHARES = {Persona.SILENT: 0.45, Persona.MISTYPES: 0.10, Persona.DROPS_OUT: 0.08}
+PERSONA_SHARES = {Persona.SILENT: 0.35, Persona.LATE: 0.10, Persona.MISTYPES: 0.10, Persona.DROPS_OUT: 0.08}
 
 # How people really answer: every one of these must mean its option (tests/outreach/test_demo.py).
 YESNO_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -291,12 +303,20 @@ def mistypes(language: str, question_type: str) -> list[str]:
 
 
 def reply_to(
-    resident: SimResident, question: Question, attempt: int, choices: Sequence[Choice], *, first: bool
+    resident: SimResident,
+    question: Question,
+    attempt: int,
+    choices: Sequence[Choice],
+    *,
+    first: bool,
+    reminder: bool = False,
 ) -> str | None:
     """What the resident sends back to this question, or None for silence."""
     persona, rng = resident.persona, resident.rng
     if persona is Persona.SILENT or (persona is Persona.DROPS_OUT and not first):
         return None
+    if persona is Persona.LATE and first and not reminder:
+        return None  # the first message went unnoticed; the reminder gets an answer
     if persona is Persona.STOPS:
         return "STOP" if first else None
     if persona is Persona.MISTYPES and _mistypes_now(rng, attempt, first=first):
@@ -315,15 +335,18 @@ def _mistypes_now(rng: random.Random, attempt: int, *, first: bool) -> bool:
     return rng.random() < 0.25
 
 
-def parse_question_key(key: str) -> tuple[str, int] | None:
-    """(question id, attempt) from an outbox key "q:{campaign}:{resident}:{question}:{attempt}"."""
+def parse_question_key(key: str) -> tuple[str, int, bool] | None:
+    """(question id, attempt, is a reminder) from an outbox key
+    "q:{campaign}:{resident}:{question}:{attempt}", where a reminder's attempt is "r1", "r2", …"""
     if not key.startswith("q:"):
         return None  # an outro or a system reply: nothing to answer
     head, _, attempt = key.rpartition(":")
     parts = head.split(":", 3)
-    if len(parts) != 4 or not attempt.isdigit():
+    reminder = attempt.startswith("r")
+    number = attempt[1:] if reminder else attempt
+    if len(parts) != 4 or not number.isdigit():
         return None
-    return parts[3], int(attempt)
+    return parts[3], 0 if reminder else int(number), reminder
 
 
 class Crowd:
@@ -355,9 +378,10 @@ class Crowd:
         asked = parse_question_key(outbound.key)
         if self._closed or resident is None or asked is None:
             return
-        question_id, attempt = asked
+        question_id, attempt, reminder = asked
         question = self._flow.question(question_id)
-        text = reply_to(resident, question, attempt, outbound.choices, first=question_id == self._first)
+        first = question_id == self._first
+        text = reply_to(resident, question, attempt, outbound.choices, first=first, reminder=reminder)
         if text is None:
             return
         delay = 0.05 + min(resident.rng.expovariate(4.0), 1.5)  # tens to hundreds of ms, a few slower
@@ -403,6 +427,9 @@ class Crowd:
 class Snapshot:
     outbox: dict[str, int]
     conversations: dict[str, int]
+    waiting_until_later: int
+    reminders: int
+    now: datetime
 
     @property
     def in_flight(self) -> int:
@@ -418,14 +445,22 @@ class Snapshot:
 
     @property
     def finished(self) -> int:
-        return self.conversations.get("completed", 0) + self.conversations.get("stopped", 0)
+        return sum(self.conversations.get(status, 0) for status in ("completed", "stopped", "expired"))
+
+    @property
+    def open(self) -> int:
+        return self.conversations.get("active", 0) + self.conversations.get("waiting", 0)
 
 
 async def take_snapshot(services: Services, campaign_id: int) -> Snapshot:
+    now = services.clock()
     async with read_session(services.sessions) as session:
-        outbox = await OutboxRepository(session).count_by_status()  # STOP confirmations have no campaign
+        outbox = OutboxRepository(session)
+        counts = await outbox.count_by_status()  # STOP confirmations have no campaign
+        later = await outbox.count_waiting_until_later(now)
+        reminders = await outbox.count_reminders(campaign_id)
         conversations = await ConversationRepository(session).count_by_status(campaign_id)
-    return Snapshot(outbox, conversations)
+    return Snapshot(counts, conversations, later, reminders, now)
 
 
 class Board:
@@ -436,6 +471,7 @@ class Board:
         self._sent = progress.add_task("messages sent", total=None, detail="")
         self._replies = progress.add_task("replies received", total=None, detail="")
         self._done = progress.add_task("conversations finished", total=None, detail="")
+        self._time = progress.add_task("simulated time", total=None, detail="")
 
     def show(self, snapshot: Snapshot, crowd: Crowd) -> None:
         to_send = snapshot.sent + snapshot.in_flight
@@ -443,8 +479,12 @@ class Board:
         replies = crowd.acknowledged + crowd.waiting
         self._bar(self._replies, crowd.acknowledged, replies, f"{crowd.acknowledged} ({crowd.waiting} typing)")
         stopped = snapshot.conversations.get("stopped", 0)
-        detail = f"{snapshot.finished} of {snapshot.contacted} ({stopped} stopped)"
+        expired = snapshot.conversations.get("expired", 0)
+        detail = f"{snapshot.finished} of {snapshot.contacted} ({stopped} stopped, {expired} timed out)"
         self._bar(self._done, snapshot.finished, snapshot.contacted, detail)
+        local = snapshot.now.astimezone(DEMO_START.tzinfo)
+        clock = f"{local:%a %H:%M} · {snapshot.waiting_until_later} held till morning · {snapshot.reminders} reminders"
+        self._progress.update(self._time, detail=clock)
 
     def _bar(self, task: TaskID, completed: int, total: int, detail: str) -> None:
         self._progress.update(task, completed=completed, total=max(total, 1), detail=detail)
@@ -468,7 +508,8 @@ async def watch(services: Services, crowd: Crowd, campaign_id: int, console: Con
             board.show(snapshot, crowd)
             # Unchanged activity across the read: no reply started or ended while it ran, and a
             # reply can only be started by a send, which the outbox counts would show.
-            if crowd.waiting == 0 and crowd.activity == activity and snapshot.in_flight == 0:
+            # Open conversations still wait for a reminder or for their answer window to close.
+            if crowd.waiting == 0 and crowd.activity == activity and snapshot.in_flight == 0 and not snapshot.open:
                 return True
             if time.monotonic() >= deadline:
                 return False
@@ -495,15 +536,18 @@ def demo_settings(database: Path, secret: str) -> Settings:
         sandbox_secret=SecretStr(secret),
         sandbox_latency_ms=SANDBOX_LATENCY_MS,
         dispatcher_poll_seconds=DISPATCHER_POLL_SECONDS,
+        lifecycle_interval_seconds=LIFECYCLE_INTERVAL_SECONDS,
         _env_file=None,
     )
 
 
 async def run_demo(console: Console, *, residents: int, database: Path, seed: int) -> None:
     deadline = time.monotonic() + TIME_LIMIT_SECONDS
+    quiet_third_party_logs()
     database = fresh_database(database)
     secret = secrets.token_urlsafe(24)
-    services = bootstrap(demo_settings(database, secret))
+    clock = AcceleratedClock(DEMO_START, DEMO_SPEED)
+    services = bootstrap(demo_settings(database, secret), clock=clock)
     try:
         await upgrade(services.engine)
         flow = load_example()
@@ -514,7 +558,7 @@ async def run_demo(console: Console, *, residents: int, database: Path, seed: in
         await import_crowd(services, people, console)
         record = await create_campaign(services.sessions, flow, clock=services.clock)
         console.print(f"Campaign [bold]{escape(record.slug)}[/] created from {EXAMPLE}.")
-        campaign_id = await consult(services, flow, people, secret, record.slug, console, deadline=deadline)
+        campaign_id = await consult(services, clock, flow, people, secret, record.slug, console, deadline=deadline)
         console.print()
         console.print(await campaign_results_view(services.sessions, campaign_id, flow))
         print_next_steps(console, database, record.slug)
@@ -548,6 +592,7 @@ async def import_crowd(services: Services, people: Sequence[SimResident], consol
 
 async def consult(
     services: Services,
+    clock: AcceleratedClock,
     flow: Campaign,
     people: Sequence[SimResident],
     secret: str,
@@ -569,8 +614,13 @@ async def consult(
                 sandbox.subscribe(crowd.hear)
             try:
                 # Launched only now, with the service up and the crowd listening, as in real life.
-                report = await launch_campaign(services.sessions, slug, clock=services.clock)
-                console.print(f"Launched: {report.conversations_started} conversations started.")
+                clock.run()
+                report = await launch_campaign(services.sessions, slug, clock=services.clock, spread=services.spread)
+                launched_at = f"{DEMO_START:%A %H:%M}"
+                console.print(
+                    f"Launched on {launched_at} (simulated, {DEMO_SPEED / 3600:.0f} h a second):"
+                    f" {report.conversations_started} conversations started; quiet hours hold them until morning."
+                )
                 started = time.monotonic()
                 done = await watch(services, crowd, report.campaign_id, console, deadline=deadline)
             finally:

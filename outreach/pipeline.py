@@ -76,7 +76,7 @@ class InboundPipeline:
                 contact_id=contact.id if contact else None,
                 text=inbound.text,
                 outcome="received",
-                received_at=inbound.received_at,
+                received_at=self._clock(),  # our clock, not the provider's: one timeline for every row
             )
         )
         if event_id is None:
@@ -178,7 +178,7 @@ class InboundPipeline:
         conversation.last_reply_at = now
         conversation.next_reminder_at = None  # reminders are for those who never answered
         if applied.asked:
-            set_answer_timers(conversation, flow, now=now, first=False)
+            set_answer_timers(conversation, flow, now=applied.asked_from or now, first=False)
         if applied.completed:
             conversation.status = "completed"
             conversation.expires_at = None

@@ -214,6 +214,25 @@ class OutboxRepository:
         )
         return int(result.rowcount)
 
+    async def count_waiting_until_later(self, now: datetime) -> int:
+        """Queued messages not due yet (held back by quiet hours or waiting for a retry)."""
+        result = await self._session.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.status) == "queued")
+            .where(col(OutboxMessage.next_attempt_at) > now)
+        )
+        return int(result.scalar_one())
+
+    async def count_reminders(self, campaign_id: int) -> int:
+        result = await self._session.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.campaign_id) == campaign_id)
+            .where(col(OutboxMessage.idempotency_key).like("q:%:r%"))
+        )
+        return int(result.scalar_one())
+
     async def count_by_status(self, campaign_id: int | None = None) -> dict[str, int]:
         statement = select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
         if campaign_id is not None:

@@ -9,7 +9,9 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -75,7 +77,8 @@ def test_every_mistype_fits_nothing(flow: Campaign) -> None:
 
 
 def test_question_keys_are_read_back() -> None:
-    assert demo.parse_question_key("q:1:42:visits_park:1") == ("visits_park", 1)
+    assert demo.parse_question_key("q:1:42:visits_park:1") == ("visits_park", 1, False)
+    assert demo.parse_question_key("q:1:42:visits_park:r1") == ("visits_park", 0, True)
     assert demo.parse_question_key("say:1:42:outro") is None
     assert demo.parse_question_key("reply:7") is None
 
@@ -97,7 +100,8 @@ def test_residents_are_reproducible_and_cast_as_documented(flow: Campaign) -> No
     personas = Counter(p.persona for p in asked)
     assert personas[demo.Persona.STOPS] == 1
     assert Counter(p.persona for p in people)[demo.Persona.STOPS] == 1
-    assert 0.40 <= personas[demo.Persona.SILENT] / len(asked) <= 0.50
+    assert 0.30 <= personas[demo.Persona.SILENT] / len(asked) <= 0.40
+    assert 0.05 <= personas[demo.Persona.LATE] / len(asked) <= 0.15
     assert personas[demo.Persona.MISTYPES] > 0 and personas[demo.Persona.ANSWERS] > 0
     assert {p.language for p in people} == set(LANGUAGES)
     assert all(p.phone.startswith("+486000") for p in people if p.phone)
@@ -168,3 +172,17 @@ def test_the_demo_runs_a_whole_consultation_by_itself(tmp_path: Path) -> None:
 
         unfinished = db.execute("SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending')").fetchone()
         assert unfinished == (0,)
+
+        # The accelerated clock shows the lifecycle: a night held back, reminders, answer windows closing.
+        [(reminders,)] = db.execute("SELECT count(*) FROM outbox WHERE idempotency_key LIKE 'q:%:r1'")
+        [(expired,)] = db.execute("SELECT count(*) FROM conversations WHERE status = 'expired'")
+        assert reminders >= 1 and expired >= 1
+        service_initiated = db.execute(
+            "SELECT sent_at FROM outbox WHERE status = 'sent'"
+            " AND (idempotency_key LIKE 'q:%:visits_park:0' OR idempotency_key LIKE 'q:%:r_')"
+        ).fetchall()
+        warsaw = ZoneInfo("Europe/Warsaw")
+        local_hours = {
+            datetime.fromisoformat(sent).replace(tzinfo=UTC).astimezone(warsaw).hour for (sent,) in service_initiated
+        }
+        assert service_initiated and local_hours.isdisjoint({21, 22, 23, 0, 1, 2, 3, 4, 5, 6, 7})

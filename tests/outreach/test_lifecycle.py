@@ -3,7 +3,7 @@ hours, pause and resume, and one conversation per address. Nothing here waits fo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from outreach.bootstrap import Services
@@ -206,3 +206,22 @@ async def test_launch_refuses_a_closed_or_past_campaign(services: Services, cloc
     await close_campaign(services.sessions, "1", services.definitions, clock=clock, spread=services.spread)
     with pytest.raises(CampaignCommandError, match="is closed and cannot be launched again"):
         await launch_campaign(services.sessions, "1", clock=clock)
+
+
+async def test_answer_window_and_reminders_count_from_the_morning_release(
+    services: Services, clock: ManualClock
+) -> None:
+    clock.now = at("2027-03-02T22:00")
+    await add_resident(services, phone=PHONE)
+    await launch(services, campaign("  reminders: [24h]\n", answer_within="48h"))
+    [first] = await outbox(services)
+    released = first.next_attempt_at
+    assert at("2027-03-03T08:00") <= released < at("2027-03-03T09:00")
+    clock.now = at("2027-03-03T22:30")  # 24 h after the launch, but not after the send
+    assert (await services.lifecycle.tick()).reminded == 0
+    clock.now = released + timedelta(hours=24)
+    assert (await services.lifecycle.tick()).reminded == 1
+    clock.now = released + timedelta(hours=48) - timedelta(seconds=1)
+    assert (await services.lifecycle.tick()).expired == 0
+    clock.now = released + timedelta(hours=48)
+    assert (await services.lifecycle.tick()).expired == 1
