@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -104,16 +105,31 @@ async def _empty_postgres(url: str) -> None:
         await engine.dispose()
 
 
+async def _migrate_sqlite(path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()  # the last connection closing checkpoints the WAL into the file
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database built by the migrations once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "outreach.db"
+    asyncio.run(_migrate_sqlite(path))
+    return path
+
+
 @pytest.fixture(params=DATABASES)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None, sqlite_template: Path
+) -> str:
     """An empty database with the current schema, on each selected backend."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'outreach.db'}"
-        engine = create_engine(url)
-        async with engine.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.create_all)
-        await engine.dispose()
-        return url
+        path = tmp_path / "outreach.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
     if request.param == "postgresql":
         if postgres_url is None:
             unavailable(f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is unreachable")
