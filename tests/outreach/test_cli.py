@@ -204,3 +204,41 @@ async def test_export_carries_only_allowlisted_attributes(
         [row] = list(csv.DictReader(handle))
     assert row["household"] == "3"
     assert "district" not in row and "sex" not in row and "age_band" not in row
+
+
+async def test_pause_resume_close_from_the_command_line(cli: CliRunner, services: Services, tmp_path: Path) -> None:
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
+    await invoke(cli, ["campaign", "create", str(campaign_file)])
+    await invoke(cli, ["campaign", "launch", "1"])
+    paused = await invoke(cli, ["campaign", "pause", "1"])
+    assert "campaign 1 paused" in paused.stdout, paused.output
+    again = await invoke(cli, ["campaign", "pause", "1"])
+    assert again.exit_code == 1 and "is paused; only an active one can pause" in again.stderr
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "campaign 1 (tramwaj-na-morene): paused" in status.stdout and "messages: held 3" in status.stdout
+    resumed = await invoke(cli, ["campaign", "resume", "1"])
+    assert "campaign 1 active again" in resumed.stdout
+    closed = await invoke(cli, ["campaign", "close", "tramwaj-na-morene"])
+    assert "campaign 1 closed" in closed.stdout
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "closed" in status.stdout and "messages: cancelled 3" in status.stdout
+    relaunch = await invoke(cli, ["campaign", "launch", "1"])
+    assert relaunch.exit_code == 1 and "is closed and cannot be launched again" in relaunch.stderr
+
+
+async def test_a_campaign_with_a_future_start_is_scheduled(cli: CliRunner, tmp_path: Path) -> None:
+    campaign_file = tmp_path / "later.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML + "schedule:\n  start: 2099-03-02T10:00:00+01:00\n", encoding="utf-8")
+    await invoke(cli, ["campaign", "create", str(campaign_file)])
+    launched = await invoke(cli, ["campaign", "launch", "1"])
+    assert "campaign 1 scheduled: `outreach serve` starts it at 2099-03-02T09:00:00+00:00" in launched.stdout
+
+
+def test_validate_warns_without_failing(cli: CliRunner, tmp_path: Path) -> None:
+    campaign_file = tmp_path / "offset.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML + "schedule:\n  start: 2027-07-01T10:00:00+01:00\n", encoding="utf-8")
+    result = cli.invoke(app, ["campaign", "validate", str(campaign_file)])
+    assert result.exit_code == 0
+    assert "offset.yaml: warning: schedule.start 2027-07-01T10:00:00+01:00: on that date Gdańsk" in result.stderr
