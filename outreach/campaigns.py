@@ -139,6 +139,8 @@ async def resume_campaign(
         raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only a paused one can resume")
     now = clock()
     async with sessions() as session, session.begin():
+        if record.paused_at is not None:
+            await ConversationRepository(session).postpone_timers(record.id, by=now - record.paused_at)
         outbox = OutboxRepository(session)
         for held in await outbox.held_of_campaign(record.id):
             window = QuietHours.parse(held.quiet_hours) if held.quiet_hours else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -62,6 +62,7 @@ class CampaignRepository:
             record.launched_at = now
         if status == "closed":
             record.closed_at = now
+        record.paused_at = now if status == "paused" else None
         self._session.add(record)
         await self._session.flush()
         return record
@@ -181,6 +182,23 @@ class ConversationRepository:
             .with_for_update(of=Conversation, skip_locked=True)
         )
         return list(result.scalars())
+
+    async def postpone_timers(self, campaign_id: int, by: timedelta) -> None:
+        """A pause does not eat into residents' time to answer: move their deadlines on."""
+        result = await self._session.execute(
+            select(Conversation)
+            .where(col(Conversation.campaign_id) == campaign_id)
+            .where(col(Conversation.status) == "active")
+        )
+        for conversation in result.scalars():
+            if conversation.expires_at is not None:
+                conversation.expires_at += by
+            if conversation.next_reminder_at is not None:
+                conversation.next_reminder_at += by
+            if conversation.asked_at is not None:
+                conversation.asked_at += by  # later reminders count from here
+            self._session.add(conversation)
+        await self._session.flush()
 
     async def close_campaign(self, campaign_id: int, *, now: datetime) -> list[int]:
         """End every open conversation of a closed campaign; the contacts they held."""

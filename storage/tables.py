@@ -50,6 +50,7 @@ class CampaignRecord(SQLModel, table=True):
     closes_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(sa_type=UtcDateTime)
     launched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    paused_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 

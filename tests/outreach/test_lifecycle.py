@@ -225,3 +225,18 @@ async def test_answer_window_and_reminders_count_from_the_morning_release(
     assert (await services.lifecycle.tick()).expired == 0
     clock.now = released + timedelta(hours=48)
     assert (await services.lifecycle.tick()).expired == 1
+
+
+async def test_a_pause_does_not_eat_into_the_time_to_answer(services: Services, clock: ManualClock) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services, campaign("  reminders: [24h]\n", answer_within="48h"))
+    clock.advance(hours=10)
+    await pause_campaign(services.sessions, "1", clock=clock)
+    clock.advance(hours=30)  # 40 h since the question, 30 of them paused
+    await resume_campaign(services.sessions, "1", clock=clock, spread=services.spread)
+    report = await services.lifecycle.tick()
+    assert (report.reminded, report.expired) == (0, 0)  # only 10 h of the window have been used
+    clock.advance(hours=14)
+    assert (await services.lifecycle.tick()).reminded == 1  # 24 h of running time
+    clock.advance(hours=24)
+    assert (await services.lifecycle.tick()).expired == 1  # 48 h of running time

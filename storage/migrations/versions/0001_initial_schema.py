@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("closes_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("launched_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("paused_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("slug"),
