@@ -28,14 +28,41 @@ class Request:
 
 
 @dataclass(frozen=True)
+class ButtonTap:
+    """A tap on a one-tap answer button: which campaign's which question, and the answer key."""
+
+    campaign_id: int
+    question_id: str
+    key: str
+    callback_id: str  # the provider's id of the tap, to acknowledge it
+    message_id: str | None = None  # the message the button was on, to edit it after the tap
+
+
+@dataclass(frozen=True)
 class Inbound:
-    """One message a resident sent, as the provider reported it."""
+    """One message (or button tap, or command) a resident sent, as the provider reported it."""
 
     channel: str
     provider_id: str  # the provider's own id: the deduplication key
     address: str
     text: str
     received_at: datetime
+    tap: ButtonTap | None = None
+    command: str | None = None  # "start", "stop", "help", "language" (Telegram's /start …)
+    argument: str | None = None  # e.g. the enrolment source of "/start SOURCE"
+    language_hint: str | None = None  # the language the resident's app reports, if any
+    opted_out_by_provider: bool = False  # the provider already confirmed a STOP (Twilio Advanced Opt-Out)
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """A provider's later word on a message it accepted (delivered, failed, …)."""
+
+    channel: str
+    provider_id: str  # the id `send` returned in Sent
+    status: str  # queued, sent, delivered, read, undelivered, failed
+    error_code: str | None
+    reported_at: datetime
 
 
 @dataclass(frozen=True)
@@ -60,6 +87,7 @@ class Outbound:
 @dataclass(frozen=True)
 class Sent:
     provider_id: str
+    segments: int | None = None  # what the provider billed, where it says (SMS segments)
 
 
 class SendError(Exception):
