@@ -88,7 +88,9 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         sandboxes=sandboxes,
         pipeline=pipeline,
         dispatcher=dispatcher,
-        lifecycle=Lifecycle(sessions, definitions, clock=clock, spread=spread),
+        lifecycle=Lifecycle(
+            sessions, definitions, clock=clock, spread=spread, pseudonym_secret=settings.pseudonym_key()
+        ),
         definitions=definitions,
         clock=clock,
     )

@@ -13,9 +13,11 @@ from flows.model import Campaign
 from outreach.clock import Clock
 from outreach.conversations import activate_next_waiting, open_conversation
 from outreach.definitions import CampaignDefinitions
+from outreach.pseudonyms import PSEUDONYM_KEY
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
+from storage.keys import installation_key
 from storage.outbox import OutboxRepository
 from storage.residents import ResidentRepository
 from storage.tables import CampaignRecord
@@ -75,6 +77,7 @@ async def launch_campaign(
     *,
     clock: Clock,
     spread: timedelta = DEFAULT_SPREAD,
+    pseudonym_secret: str | None = None,
     page_size: int = 500,
 ) -> LaunchReport:
     """Start a conversation with everyone in the audience, now or at `schedule.start`. Safe to run
@@ -96,15 +99,25 @@ async def launch_campaign(
         return LaunchReport(record.id, "scheduled", 0)
     async with sessions() as session, session.begin():
         record = await CampaignRepository(session).set_status(record.id, "active", now=now)
-    started = await start_conversations(sessions, record, clock=clock, spread=spread, page_size=page_size)
+    started = await start_conversations(
+        sessions, record, clock=clock, spread=spread, pseudonym_secret=pseudonym_secret, page_size=page_size
+    )
     return LaunchReport(record.id or 0, "active", started)
 
 
 async def start_conversations(
-    sessions: SessionFactory, record: CampaignRecord, *, clock: Clock, spread: timedelta, page_size: int = 500
+    sessions: SessionFactory,
+    record: CampaignRecord,
+    *,
+    clock: Clock,
+    spread: timedelta,
+    pseudonym_secret: str | None = None,
+    page_size: int = 500,
 ) -> int:
     """Open conversations with the whole audience, a page per transaction."""
     flow = Campaign.model_validate(record.definition)
+    async with sessions() as session, session.begin():
+        key = pseudonym_secret or await installation_key(session, PSEUDONYM_KEY, now=clock())
     started = 0
     after_id: int | None = 0
     while after_id is not None:
@@ -113,7 +126,10 @@ async def start_conversations(
                 where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=page_size
             )
             for resident, contact in page:
-                if await open_conversation(session, record, flow, resident, contact, now=clock(), spread=spread):
+                opened = await open_conversation(
+                    session, record, flow, resident, contact, pseudonym_key=key, now=clock(), spread=spread
+                )
+                if opened:
                     started += 1
     return started
 

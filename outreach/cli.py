@@ -209,7 +209,13 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
     """Start asking the audience; running it again asks only those not asked yet."""
 
     async def work(services: Services) -> None:
-        report = await launch_campaign(services.sessions, campaign, clock=services.clock, spread=services.spread)
+        report = await launch_campaign(
+            services.sessions,
+            campaign,
+            clock=services.clock,
+            spread=services.spread,
+            pseudonym_secret=services.settings.pseudonym_key(),
+        )
         if report.status == "scheduled":
             record = await find_campaign(services.sessions, campaign)
             starts = record.starts_at.isoformat() if record.starts_at else "its start"

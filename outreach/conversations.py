@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.engine import Ask, Complete, Effect, Record, Say, start
 from flows.model import Campaign
 from outreach.definitions import CampaignDefinitions
+from outreach.pseudonyms import respondent_pseudonym
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.outbox import NewMessage, OutboxRepository
@@ -38,13 +39,20 @@ class Delivery:
     held: bool = False  # the campaign is paused: messages wait until it resumes
 
     @classmethod
-    def of(cls, record: CampaignRecord, flow: Campaign, resident: Resident, contact: ContactAddress) -> Delivery:
+    def of(
+        cls,
+        record: CampaignRecord,
+        flow: Campaign,
+        resident: Resident,
+        contact: ContactAddress,
+        conversation: Conversation,
+    ) -> Delivery:
         assert record.id is not None and resident.id is not None and contact.id is not None
         timezone = resident.attributes.get("timezone")
         return cls(
             campaign_id=record.id,
             resident_id=resident.id,
-            respondent=resident.pseudonym,
+            respondent=conversation.respondent,
             contact_id=contact.id,
             channel=contact.channel,
             timezone=timezone if isinstance(timezone, str) else None,
@@ -157,6 +165,7 @@ async def open_conversation(
     resident: Resident,
     contact: ContactAddress,
     *,
+    pseudonym_key: str,
     now: datetime,
     spread: timedelta,
 ) -> bool:
@@ -170,6 +179,7 @@ async def open_conversation(
         campaign_id=record.id,
         resident_id=resident.id,
         contact_id=contact.id,
+        respondent=respondent_pseudonym(pseudonym_key, resident.id, record.id),
         state=step.state.model_dump(mode="json"),
         status="waiting" if busy else "active",
         now=now,
@@ -219,7 +229,7 @@ async def _ask_first(
 ) -> None:
     step = start(flow, resident.language, now)  # the language may have changed while it waited
     conversation.state = step.state.model_dump(mode="json")
-    delivery = Delivery.of(record, flow, resident, contact)
+    delivery = Delivery.of(record, flow, resident, contact, conversation)
     applied = await apply_effects(
         session, delivery, step.effects, inbound_event_id=None, now=now, initiated=True, spread=spread
     )

@@ -36,12 +36,19 @@ class TickReport:
 
 class Lifecycle:
     def __init__(
-        self, sessions: SessionFactory, definitions: CampaignDefinitions, *, clock: Clock, spread: timedelta
+        self,
+        sessions: SessionFactory,
+        definitions: CampaignDefinitions,
+        *,
+        clock: Clock,
+        spread: timedelta,
+        pseudonym_secret: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._definitions = definitions
         self._clock = clock
         self._spread = spread
+        self._pseudonym_secret = pseudonym_secret
 
     async def tick(self) -> TickReport:
         """Everything that is due now, in the order that keeps it consistent."""
@@ -65,7 +72,9 @@ class Lifecycle:
                 await CampaignRepository(session).set_status(record.id, "active", now=self._clock())
         for record in due:
             record.status = "active"
-            started += await start_conversations(self._sessions, record, clock=self._clock, spread=self._spread)
+            started += await start_conversations(
+                self._sessions, record, clock=self._clock, spread=self._spread, pseudonym_secret=self._pseudonym_secret
+            )
         return started
 
     async def close_due_campaigns(self) -> int:
@@ -97,7 +106,7 @@ class Lifecycle:
                         now = self._clock()
                         await apply_effects(
                             session,
-                            Delivery.of(record, flow, resident, contact),
+                            Delivery.of(record, flow, resident, contact, conversation),
                             [ask],
                             inbound_event_id=None,
                             now=now,

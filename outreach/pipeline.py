@@ -164,7 +164,7 @@ class InboundPipeline:
         flow = self._definitions.flow(record)
         now = self._clock()
         step = resume(flow, FlowState.model_validate(conversation.state), inbound.text, now)
-        delivery = Delivery.of(record, flow, resident, contact)
+        delivery = Delivery.of(record, flow, resident, contact, conversation)
         applied = await apply_effects(
             session,
             delivery,

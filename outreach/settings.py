@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     log_level: str = "INFO"
 
+    # The key of respondent pseudonyms (HMAC of resident and campaign). When unset, a random key is
+    # made once and kept in the database: set it to keep pseudonyms stable across a database rebuild.
+    pseudonym_secret: SecretStr | None = None
+
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
 
@@ -54,3 +58,6 @@ class Settings(BaseSettings):
         if forbidden:
             raise ValueError(f"{', '.join(forbidden)} identify a resident and can never be exported")
         return names
+
+    def pseudonym_key(self) -> str | None:
+        return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None

@@ -65,6 +65,7 @@ class Conversation(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaigns.id")
     resident_id: int = Field(foreign_key="residents.id", index=True)
     contact_id: int = Field(foreign_key="contact_addresses.id")
+    respondent: str = Field(max_length=32)  # HMAC pseudonym for this campaign (outreach.pseudonyms)
     state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     # waiting (another campaign holds the address), active, completed, expired, stopped, closed
     status: str = Field(max_length=16)
@@ -95,7 +96,11 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    provider_id: str | None = Field(default=None, max_length=64)
+    provider_id: str | None = Field(default=None, max_length=64, index=True)
+    segments: int | None = None  # as the provider billed it
+    # The provider's later word (status callbacks): never moves backwards; failure codes kept.
+    delivery_status: str | None = Field(default=None, max_length=16)
+    delivery_error: str | None = Field(default=None, max_length=16)
     error_class: str | None = Field(default=None, max_length=16)  # retryable, permanent, stop_contact, unknown
     error_detail: str | None = Field(default=None, max_length=500)
     # Set on messages the service starts (not replies): re-checked when a retry falls due.
@@ -126,10 +131,35 @@ class Response(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaigns.id", index=True)
     question_id: str = Field(max_length=64)
     resident_id: int = Field(foreign_key="residents.id")
-    respondent: str = Field(max_length=32)  # pseudonym, the only resident id that leaves the service
+    respondent: str = Field(max_length=32)  # the conversation's pseudonym: the only id that leaves the service
     value: Any = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
     )  # None: asked, never answered
     channel: str = Field(max_length=16)
     inbound_event_id: int | None = Field(default=None, foreign_key="inbound_events.id")
     answered_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ServiceKey(SQLModel, table=True):
+    """Random keys made once per installation (e.g. the pseudonym key when no setting gives one)."""
+
+    __tablename__ = "service_keys"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=128)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A token other systems use on the REST API; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 hex of the token
+    label: str = Field(max_length=120)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")  # bound to one campaign
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -16,6 +16,8 @@ from typer.testing import CliRunner, Result
 from outreach.bootstrap import Services
 from outreach.cli import app
 from outreach.pipeline import Outcome
+from outreach.pseudonyms import PSEUDONYM_KEY, respondent_pseudonym
+from storage.keys import installation_key
 from storage.tables import ContactAddress, Resident
 from tests.outreach.helpers import CAMPAIGN_YAML, reply
 
@@ -168,7 +170,9 @@ async def test_a_consultation_from_the_command_line(cli: CliRunner, services: Se
         ("uses_tram", "no", "sms", "Orunia-Św. Wojciech-Lipce"),
     ]
     assert rows[0]["respondent"] == rows[1]["respondent"] != rows[2]["respondent"]
-    assert rows[0]["respondent"].startswith("r")
+    async with services.sessions() as session:
+        key = await installation_key(session, PSEUDONYM_KEY, now=services.clock())
+    assert rows[0]["respondent"] == respondent_pseudonym(key, resident_id=1, campaign_id=1)
     lines = (await invoke(cli, ["export", "tramwaj-na-morene", "--format", "jsonl"])).stdout.splitlines()
     first = json.loads(lines[0])
     assert set(first) == {

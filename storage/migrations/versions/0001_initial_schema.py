@@ -52,6 +52,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("pseudonym"),
     )
     op.create_table(
+        "service_keys",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("scopes", sa.JSON(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    op.create_table(
         "contact_addresses",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
@@ -77,6 +101,7 @@ def upgrade() -> None:
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("respondent", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("started_at", storage.types.UtcDateTime(timezone=True), nullable=False),
@@ -140,6 +165,9 @@ def upgrade() -> None:
         sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("claimed_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("segments", sa.Integer(), nullable=True),
+        sa.Column("delivery_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("delivery_error", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("error_class", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("error_detail", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("quiet_hours", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True),
@@ -164,6 +192,7 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_campaign_id"), ["campaign_id"], unique=False)
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_provider_id"), ["provider_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_resident_id"), ["resident_id"], unique=False)
 
     op.create_table(
@@ -207,6 +236,7 @@ def downgrade() -> None:
     op.drop_table("responses")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_resident_id"))
+        batch_op.drop_index(batch_op.f("ix_outbox_provider_id"))
         batch_op.drop_index("ix_outbox_due")
         batch_op.drop_index(batch_op.f("ix_outbox_campaign_id"))
 
@@ -223,6 +253,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contact_addresses_resident_id"))
 
     op.drop_table("contact_addresses")
+    op.drop_table("api_tokens")
+    op.drop_table("service_keys")
     op.drop_table("residents")
     op.drop_table("campaigns")
     # ### end Alembic commands ###

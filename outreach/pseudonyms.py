@@ -1,0 +1,18 @@
+"""Respondent pseudonyms: HMAC(secret, resident, campaign).
+
+Stable within a campaign (one respondent's answers belong together), unlinkable across campaigns
+(two campaigns' exports cannot be joined on the respondent), and not computable without the
+secret (an outsider who knows a resident's id cannot find their answers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+PSEUDONYM_KEY = "pseudonym"
+
+
+def respondent_pseudonym(secret: str, resident_id: int, campaign_id: int) -> str:
+    digest = hmac.new(secret.encode(), f"{campaign_id}:{resident_id}".encode(), hashlib.sha256).hexdigest()
+    return "p" + digest[:20]
