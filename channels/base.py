@@ -95,6 +95,8 @@ class SendError(Exception):
 
     retryable: the message surely did not leave and may be tried again later.
     stop_contact: the address must never be written to again (blocked, opted out at the provider).
+    address_invalid: the address cannot be reached at all (not a number, not a mobile, never started
+    the bot): it is marked unreachable and not tried again.
     retry_after: seconds the provider asked us to wait, when it said so.
     The message must never carry the address or the text: it is logged and stored.
     """
@@ -105,11 +107,13 @@ class SendError(Exception):
         *,
         retryable: bool,
         stop_contact: bool = False,
+        address_invalid: bool = False,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.stop_contact = stop_contact
+        self.address_invalid = address_invalid
         self.retry_after = retry_after
 
 

@@ -114,7 +114,7 @@ class Dispatcher:
             else:
                 async with self._sessions() as session, session.begin():
                     await OutboxRepository(session).mark_sent(
-                        message.id, provider_id=sent.provider_id, now=self._clock()
+                        message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
                     )
 
     async def _deferred_for_quiet_hours(self, message: ClaimedMessage) -> bool:
@@ -138,6 +138,12 @@ class Dispatcher:
                 await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
             log.info("outbox %s: address stopped by provider", message.id)
+            return
+        if error.address_invalid:
+            async with self._sessions() as session, session.begin():
+                await ResidentRepository(session).mark_unreachable(message.contact_id, now=self._clock())
+                await OutboxRepository(session).mark_failed(message.id, error_class="permanent", detail=detail)
+            log.info("outbox %s: address unreachable", message.id)
             return
         if error.retryable and message.attempts < self._policy.max_attempts:
             delay = self._backoff(message.attempts, error.retry_after)

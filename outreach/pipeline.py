@@ -81,6 +81,8 @@ class InboundPipeline:
         )
         if event_id is None:
             return Outcome.DUPLICATE
+        if contact is not None and contact.id is not None:
+            await residents.note_inbound(contact.id, now=self._clock())
         if contact is None:
             # Never answer numbers that are not residents': no reply, only the record.
             outcome = Outcome.UNKNOWN_SENDER

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -149,8 +149,27 @@ class OutboxRepository:
             if (message_id := message.id) is not None
         ]
 
-    async def mark_sent(self, message_id: int, *, provider_id: str, now: datetime) -> None:
-        await self._set(message_id, status="sent", provider_id=provider_id, sent_at=now, error_class=None)
+    async def mark_sent(self, message_id: int, *, provider_id: str, now: datetime, segments: int | None = None) -> None:
+        await self._set(
+            message_id, status="sent", provider_id=provider_id, sent_at=now, error_class=None, segments=segments
+        )
+
+    async def record_delivery(
+        self, provider_id: str, *, status: str, error_code: str | None, rank: Callable[[str | None], int]
+    ) -> bool:
+        """Apply a provider's status report; a report older than what we know (callbacks arrive out of
+        order and repeated) changes nothing. False when no message has that provider id, or nothing changed."""
+        result = await self._session.execute(
+            select(OutboxMessage).where(col(OutboxMessage.provider_id) == provider_id).with_for_update()
+        )
+        message = result.scalars().first()
+        if message is None or rank(status) <= rank(message.delivery_status):
+            return False
+        message.delivery_status = status
+        message.delivery_error = error_code or message.delivery_error
+        self._session.add(message)
+        await self._session.flush()
+        return True
 
     async def mark_retry(self, message_id: int, *, at: datetime, detail: str) -> None:
         await self._set(message_id, status="queued", next_attempt_at=at, error_class="retryable", error_detail=detail)
@@ -172,6 +191,13 @@ class OutboxRepository:
             .values(status="cancelled")
         )
         return int(result.rowcount)
+
+    async def contact_of(self, provider_id: str) -> int | None:
+        result = await self._session.execute(
+            select(col(OutboxMessage.contact_id)).where(col(OutboxMessage.provider_id) == provider_id)
+        )
+        contact_id: int | None = result.scalars().first()
+        return contact_id
 
     async def defer(self, message_id: int, *, until: datetime) -> None:
         """Put a claimed message back untouched (it fell into quiet hours): the claim was no attempt."""

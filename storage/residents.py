@@ -121,6 +121,22 @@ class ResidentRepository:
             .values(opted_out_at=now)
         )
 
+    async def mark_unreachable(self, contact_id: int, *, now: datetime) -> None:
+        await self._session.execute(
+            update(ContactAddress)
+            .where(col(ContactAddress.id) == contact_id)
+            .where(col(ContactAddress.unreachable_at).is_(None))
+            .values(unreachable_at=now)
+        )
+
+    async def note_inbound(self, contact_id: int, *, now: datetime) -> None:
+        """The resident just wrote from this address (it works, and it opens reply windows)."""
+        await self._session.execute(
+            update(ContactAddress)
+            .where(col(ContactAddress.id) == contact_id)
+            .values(last_inbound_at=now, unreachable_at=None)
+        )
+
     async def opt_in_contact(self, contact_id: int) -> None:
         await self._session.execute(
             update(ContactAddress).where(col(ContactAddress.id) == contact_id).values(opted_out_at=None)
@@ -151,6 +167,7 @@ class ResidentRepository:
                 .where(col(ContactAddress.resident_id).in_(list(matching)))
                 .where(col(ContactAddress.channel).in_(channels))
                 .where(col(ContactAddress.opted_out_at).is_(None))
+                .where(col(ContactAddress.unreachable_at).is_(None))
             )
         ).scalars()
         preference = {channel: rank for rank, channel in enumerate(channels)}

@@ -33,7 +33,9 @@ class ContactAddress(SQLModel, table=True):
     address: str = Field(max_length=320)
     consent_source: str | None = Field(default=None, max_length=120)
     consent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    opted_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    opted_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the resident said stop
+    unreachable_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the address is dead
+    last_inbound_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # e.g. WhatsApp's 24 h window
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 

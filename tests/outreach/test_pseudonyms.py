@@ -29,7 +29,9 @@ async def test_one_resident_has_one_pseudonym_per_campaign(services: Services) -
         await reply(services, PHONE, text)
     async with services.sessions() as session:
         rows = (
-            await session.execute(select(Response.campaign_id, Response.respondent).order_by(col(Response.id)))
+            await session.execute(
+                select(col(Response.campaign_id), col(Response.respondent)).order_by(col(Response.id))
+            )
         ).all()
     by_campaign = {campaign: {respondent for c, respondent in rows if c == campaign} for campaign, _ in rows}
     assert all(len(pseudonyms) == 1 for pseudonyms in by_campaign.values())  # stable within a campaign

@@ -84,6 +84,8 @@ def upgrade() -> None:
         sa.Column("consent_source", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
         sa.Column("consent_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("opted_out_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("unreachable_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_inbound_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["resident_id"],

@@ -1,0 +1,49 @@
+"""Delivery reports from providers: the order statuses move in, whatever order they arrive in."""
+
+from __future__ import annotations
+
+import logging
+
+from channels.base import DeliveryStatus
+from outreach.clock import Clock
+from storage.db import SessionFactory
+from storage.outbox import OutboxRepository
+from storage.residents import ResidentRepository
+
+log = logging.getLogger(__name__)
+
+# A status never moves backwards: "delivered" after "failed" (or a repeated "sent") changes nothing.
+_RANK = {
+    None: 0,
+    "accepted": 1,
+    "queued": 1,
+    "scheduled": 1,
+    "sending": 2,
+    "sent": 3,
+    "undelivered": 4,
+    "failed": 4,
+    "delivered": 5,
+    "read": 6,
+}
+FAILED = ("undelivered", "failed")
+# Codes that mean the address itself is dead or refuses us (Twilio 30003 unreachable, 30005 unknown,
+# 30006 landline, 30004 blocked): the address is not written to again.
+DEAD_ADDRESS_CODES = {"30003", "30004", "30005", "30006"}
+
+
+def status_rank(status: str | None) -> int:
+    return _RANK.get(status, 0)
+
+
+async def record_delivery_status(sessions: SessionFactory, report: DeliveryStatus, *, clock: Clock) -> bool:
+    async with sessions() as session, session.begin():
+        outbox = OutboxRepository(session)
+        changed = await outbox.record_delivery(
+            report.provider_id, status=report.status, error_code=report.error_code, rank=status_rank
+        )
+        if changed and report.status in FAILED and report.error_code in DEAD_ADDRESS_CODES:
+            contact_id = await outbox.contact_of(report.provider_id)
+            if contact_id is not None:
+                await ResidentRepository(session).mark_unreachable(contact_id, now=clock())
+    log.info("delivery %s/%s: %s (%s)", report.channel, report.provider_id, report.status, report.error_code)
+    return changed
