@@ -34,6 +34,8 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     UNKNOWN_SENDER = "unknown_sender"
     STOPPED = "stopped"
+    STOPPED_BY_PROVIDER = "stopped_by_provider"
+    STALE_TAP = "stale_tap"
     STARTED = "started"
     HELP = "help"
     LANGUAGE = "language"
@@ -88,8 +90,10 @@ class InboundPipeline:
             outcome = Outcome.UNKNOWN_SENDER
         else:
             resident = await residents.get(contact.resident_id)
-            keyword = detect_keyword(inbound.text)
-            if keyword is not None:
+            keyword = keyword_of(inbound)
+            if inbound.opted_out_by_provider:
+                outcome = await self._stop(session, resident, contact, event_id, confirm=False)
+            elif keyword is not None:
                 outcome = await self._keyword(session, keyword, resident, contact, event_id)
             elif contact.opted_out_at is not None:
                 outcome = Outcome.OPTED_OUT
@@ -110,13 +114,7 @@ class InboundPipeline:
         assert resident.id is not None and contact.id is not None
         residents = ResidentRepository(session)
         if match.keyword is Keyword.STOP:
-            if contact.opted_out_at is not None:
-                return Outcome.OPTED_OUT  # one confirmation, then nothing
-            await residents.opt_out_everywhere(resident.id, now=now)
-            await ConversationRepository(session).stop_all_for_resident(resident.id, now=now)
-            await OutboxRepository(session).cancel_queued_for_resident(resident.id)
-            await self._reply(session, resident, contact, event_id, replies.stopped(resident.language))
-            return Outcome.STOPPED
+            return await self._stop(session, resident, contact, event_id, confirm=True)
         if match.keyword is Keyword.START:
             await residents.opt_in_contact(contact.id)
             await self._reply(session, resident, contact, event_id, replies.started(resident.language))
@@ -127,12 +125,31 @@ class InboundPipeline:
             text = replies.help_text(resident.language, self._organisation)
             await self._reply(session, resident, contact, event_id, text)
             return Outcome.HELP
-        assert match.language is not None
+        if match.language is None:  # "/language" alone: say how to choose
+            await self._reply(session, resident, contact, event_id, replies.language_choices(resident.language))
+            return Outcome.LANGUAGE
         resident.language = match.language
         resident.updated_at = now
         session.add(resident)
         await self._reply(session, resident, contact, event_id, replies.language_set(match.language))
         return Outcome.LANGUAGE
+
+    async def _stop(
+        self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int, *, confirm: bool
+    ) -> Outcome:
+        """STOP silences every address of the resident, once. `confirm`: we send the one confirmation;
+        a provider that handled STOP itself (Twilio Advanced Opt-Out) has already sent it."""
+        assert resident.id is not None
+        if contact.opted_out_at is not None:
+            return Outcome.OPTED_OUT  # one confirmation, then nothing
+        now = self._clock()
+        await ResidentRepository(session).opt_out_everywhere(resident.id, now=now)
+        await ConversationRepository(session).stop_all_for_resident(resident.id, now=now)
+        await OutboxRepository(session).cancel_queued_for_resident(resident.id)
+        if not confirm:
+            return Outcome.STOPPED_BY_PROVIDER
+        await self._reply(session, resident, contact, event_id, replies.stopped(resident.language))
+        return Outcome.STOPPED
 
     async def _reply(
         self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int, text: str
@@ -165,7 +182,14 @@ class InboundPipeline:
         record = await CampaignRepository(session).get(conversation.campaign_id)
         flow = self._definitions.flow(record)
         now = self._clock()
-        step = resume(flow, FlowState.model_validate(conversation.state), inbound.text, now)
+        state = FlowState.model_validate(conversation.state)
+        reply = inbound.text
+        if inbound.tap is not None:
+            tap = inbound.tap
+            if tap.campaign_id != conversation.campaign_id or tap.question_id != state.question_id:
+                return Outcome.STALE_TAP  # a button on an earlier question: acknowledged, not counted
+            reply = tap.key
+        step = resume(flow, state, reply, now)
         delivery = Delivery.of(record, flow, resident, contact, conversation)
         applied = await apply_effects(
             session,
@@ -209,3 +233,18 @@ class InboundPipeline:
             now=self._clock(),
         )
         return Outcome.CAMPAIGN_CLOSED
+
+
+_COMMANDS = {"stop": Keyword.STOP, "start": Keyword.START, "help": Keyword.HELP, "language": Keyword.LANGUAGE}
+_LANGUAGE_CODES = {"pl": "pl", "en": "en", "uk": "uk", "ua": "uk"}
+
+
+def keyword_of(inbound: Inbound) -> KeywordMatch | None:
+    """A channel command (Telegram's /stop, /help, /language en) or a whole-message keyword."""
+    if inbound.command in _COMMANDS:
+        keyword = _COMMANDS[inbound.command]
+        language = _LANGUAGE_CODES.get((inbound.argument or "").strip().lower())
+        return KeywordMatch(keyword, language if keyword is Keyword.LANGUAGE else None)
+    if inbound.tap is not None:
+        return None  # a button is an answer, whatever its text
+    return detect_keyword(inbound.text)

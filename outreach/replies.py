@@ -22,6 +22,11 @@ _HELP = {
     "uk": "{organisation} ставить мешканцям короткі питання консультацій, щоб почути не лише тих, хто"
     " приходить на зустрічі. Відповідайте словом або числом. STOP припиняє, START відновлює.",
 }
+_LANGUAGE_CHOICES = {
+    "pl": "Wybierz język: napisz JĘZYK PL, LANG EN albo МОВА UK.",
+    "en": "Choose a language: write LANG EN, JĘZYK PL or МОВА UK.",
+    "uk": "Оберіть мову: напишіть МОВА UK, JĘZYK PL або LANG EN.",
+}
 _CLOSED = {
     "pl": "Dziękujemy, ale ta konsultacja jest już zamknięta i nie liczymy nowych odpowiedzi.",
     "en": "Thank you, but this consultation has closed and new answers are no longer counted.",
@@ -56,3 +61,7 @@ def language_set(language: str) -> str:
 
 def closed(language: str) -> str:
     return _pick(_CLOSED, language)
+
+
+def language_choices(language: str) -> str:
+    return _pick(_LANGUAGE_CHOICES, language)

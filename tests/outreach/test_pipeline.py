@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
+
 from outreach.bootstrap import Services
 from outreach.pipeline import Outcome
 from tests.factories import add_resident
@@ -120,3 +124,66 @@ async def test_strangers_get_no_answer(services: Services) -> None:
     assert await reply(services, "+48600999999", "STOP") is Outcome.UNKNOWN_SENDER
     assert [m.kind for m in await outbox(services)] == ["question"]
     assert await inbound_outcomes(services) == ["unknown_sender"]
+
+
+_handled = itertools.count(1)
+
+
+async def handle(services: Services, **fields: object) -> Outcome:
+    """An inbound built like a channel would: taps, commands and provider opt-outs."""
+    from channels.base import Inbound
+
+    defaults: dict[str, object] = {
+        "channel": "sms",
+        "provider_id": f"X{next(_handled)}",
+        "address": PHONE,
+        "text": "",
+        "received_at": services.clock(),
+    }
+    return await services.pipeline.handle(Inbound(**{**defaults, **fields}))  # type: ignore[arg-type]
+
+
+async def test_a_stop_the_provider_already_confirmed_is_recorded_without_a_second_confirmation(
+    services: Services,
+) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    assert await handle(services, provider_id="SM1", text="STOP", opted_out_by_provider=True) is (
+        Outcome.STOPPED_BY_PROVIDER
+    )
+    assert await handle(services, provider_id="SM2", text="STOP", opted_out_by_provider=True) is Outcome.OPTED_OUT
+    assert [(m.kind, m.status) for m in await outbox(services)] == [("question", "cancelled")]  # no reply of ours
+
+
+async def test_a_tap_answers_the_current_question_and_a_stale_tap_counts_for_nothing(services: Services) -> None:
+    from channels.base import ButtonTap
+
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    tap = ButtonTap(campaign_id=1, question_id="uses_tram", key="yes", callback_id="cb1")
+    assert await handle(services, provider_id="T1", text="yes", tap=tap) is Outcome.ANSWERED
+    again = ButtonTap(campaign_id=1, question_id="uses_tram", key="no", callback_id="cb2")
+    assert await handle(services, provider_id="T2", text="no", tap=again) is Outcome.STALE_TAP
+    other_campaign = ButtonTap(campaign_id=9, question_id="frequency", key="daily", callback_id="cb3")
+    assert await handle(services, provider_id="T3", text="daily", tap=other_campaign) is Outcome.STALE_TAP
+    stop_button = ButtonTap(campaign_id=1, question_id="frequency", key="weekly", callback_id="cb4")
+    assert await handle(services, provider_id="T4", text="STOP", tap=stop_button) is Outcome.ANSWERED
+    assert await responses(services) == [("uses_tram", "yes"), ("frequency", "weekly")]
+
+
+@pytest.mark.parametrize(
+    ("command", "argument", "outcome", "reply_starts"),
+    [
+        ("stop", None, Outcome.STOPPED, "Nie napiszemy już do Ciebie"),
+        ("help", None, Outcome.HELP, "Miasto Gdańsk pyta mieszkańców"),
+        ("language", None, Outcome.LANGUAGE, "Wybierz język"),
+        ("language", "EN", Outcome.LANGUAGE, "We will write in English."),
+    ],
+)
+async def test_channel_commands_work_like_keywords(
+    services: Services, command: str, argument: str | None, outcome: Outcome, reply_starts: str
+) -> None:
+    await add_resident(services, phone=PHONE)
+    assert await handle(services, text=f"/{command}", command=command, argument=argument) is outcome
+    [message] = await outbox(services)
+    assert message.text.startswith(reply_starts)
