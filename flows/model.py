@@ -28,7 +28,7 @@ LocalText = dict[str, str]
 """Language code -> text."""
 
 LANGUAGES = ("pl", "en", "uk")
-CHANNELS = ("sms", "telegram", "email")
+CHANNELS = ("sms", "whatsapp", "telegram", "email")
 QuestionType = Literal["yesno", "choice", "multi", "scale", "number", "text"]
 QUESTION_TYPES: tuple[QuestionType, ...] = get_args(QuestionType)
 BRANCHING_TYPES: tuple[QuestionType, ...] = ("yesno", "choice", "scale")
@@ -185,6 +185,23 @@ class Schedule(_Frozen):
     reminders: list[Duration] = []  # after the question, to those who have not answered
 
 
+class SmsOptions(_Frozen):
+    """How questions go out by SMS."""
+
+    # Fold Polish letters to plain Latin (ą→a, ł→l…) in SMS only: one GSM-7 segment holds 160
+    # characters, a UCS-2 one 70. Cyrillic is never folded; other channels keep every letter.
+    fold_diacritics: bool = False
+
+
+class WhatsAppOptions(_Frozen):
+    """WhatsApp lets a business write first only with a template Meta approved; free text is allowed
+    only within 24 hours of the resident's last message."""
+
+    content_sid: str = Field(pattern=r"^HX[0-9a-fA-F]{32}$")  # Twilio Content API template id
+    # Template variables ("1", "2", …) → text per language; {campaign} is the campaign's name.
+    variables: dict[str, LocalText] = {}
+
+
 class Campaign(_Frozen):
     name: str = Field(min_length=1)
     languages: list[Annotated[str, AfterValidator(_known_language)]] = Field(min_length=1)
@@ -195,6 +212,8 @@ class Campaign(_Frozen):
     reask_unclear: int = Field(default=1, ge=0, le=3)
     intro: LocalText | None = None
     outro: LocalText | None = None
+    sms: SmsOptions = SmsOptions()
+    whatsapp: WhatsAppOptions | None = None
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("languages")

@@ -23,6 +23,7 @@ def find_problems(campaign: Campaign) -> list[Problem]:
         *_next_targets(campaign),
         *_translations(campaign),
         *_schedule(campaign),
+        *_whatsapp(campaign),
     ]
     # A cycle is only meaningful once every id, range and target is known and sound.
     if not problems:
@@ -97,6 +98,19 @@ def _local_texts(campaign: Campaign) -> Iterator[tuple[Path, LocalText]]:
             label: LocalText | None = getattr(q, end)
             if label is not None:
                 yield ("questions", i, end), label
+    if campaign.whatsapp is not None:
+        for name, text in campaign.whatsapp.variables.items():
+            yield ("whatsapp", "variables", name), text
+
+
+def _whatsapp(campaign: Campaign) -> Iterator[Problem]:
+    if "whatsapp" in campaign.channels and campaign.whatsapp is None:
+        index = campaign.channels.index("whatsapp")
+        yield Problem(
+            ("channels", index),
+            "whatsapp needs an approved template for the first message: add"
+            " `whatsapp: {content_sid: HX…, variables: {…}}` or drop the channel",
+        )
 
 
 def _translations(campaign: Campaign) -> Iterator[Problem]:

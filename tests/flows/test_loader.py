@@ -48,7 +48,8 @@ BROKEN_FILES = [
     ("cycle", 14, 31, "making a loop (visits -> rating -> visits)"),
     ("empty_options", 8, 14, "questions[0].options: a choice question needs options"),
     ("bad_language", 2, 17, "languages[1]: unknown language 'de'; use one of: pl, en, uk"),
-    ("bad_channel", 5, 5, "channels[1]: unknown channel 'whatsapp'; use one of: sms, telegram, email"),
+    ("bad_channel", 5, 5, "channels[1]: unknown channel 'fax'; use one of: sms, whatsapp, telegram, email"),
+    ("whatsapp_without_template", 5, 5, "channels[1]: whatsapp needs an approved template for the first message"),
     ("scale_min_max", 9, 10, "questions[0].max: max (1) must be greater than min (5)"),
     ("scale_too_long", 9, 10, "a scale spans at most 10 steps (max - min <= 10), 1..100 spans 99"),
     ("number_min_max", 10, 10, "questions[0].max: max (10) must be greater than min (10)"),
@@ -397,3 +398,26 @@ def test_question_type_rules(question: str, fragment: str) -> None:
         load_campaign(text)
     assert any(fragment in e.message for e in caught.value.errors), caught.value.errors
     assert all(e.line >= 8 for e in caught.value.errors), caught.value.errors
+
+
+def test_sms_and_whatsapp_options_load_and_round_trip() -> None:
+    from flows.model import Campaign
+
+    text = """
+name: Opcje
+languages: [pl, uk]
+channels: [whatsapp, sms]
+sms: {fold_diacritics: true}
+whatsapp:
+  content_sid: HX0123456789abcdef0123456789abcdef
+  variables: {"1": {pl: "Park Oruński", uk: "Оруньський парк"}}
+questions:
+  - {id: q, type: yesno, text: {pl: "Czy?", uk: "Чи?"}}
+"""
+    campaign = load_campaign(text)
+    assert campaign.sms.fold_diacritics is True
+    assert campaign.whatsapp is not None and campaign.whatsapp.variables["1"]["uk"] == "Оруньський парк"
+    assert Campaign.model_validate(campaign.model_dump(mode="json", exclude_unset=True)) == campaign
+    missing = text.replace(', uk: "Оруньський парк"', "")
+    with pytest.raises(CampaignFileError, match=r"whatsapp\.variables\.1: missing translation for uk"):
+        load_campaign(missing)
