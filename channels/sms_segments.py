@@ -60,3 +60,27 @@ def count_segments(text: str) -> SegmentCount:
         return SegmentCount("GSM-7", sum(gsm), _parts(gsm, GSM7_SINGLE, GSM7_PART))
     ucs2 = _ucs2_costs(text)
     return SegmentCount("UCS-2", sum(ucs2), _parts(ucs2, UCS2_SINGLE, UCS2_PART))
+
+
+# Polish letters outside GSM-7 and typography that word processors put in: their plain forms.
+# Cyrillic is never folded (a transliterated Ukrainian text is a different text); accented letters
+# that GSM-7 has (é, ü, à…) stay as they are.
+_GSM_FOLDS = str.maketrans(
+    {
+        **dict(zip("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ", strict=True)),
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‘": "'",
+        "’": "'",
+        "–": "-",
+        "—": "-",
+        "…": "...",
+        "\u00a0": " ",
+    }
+)
+
+
+def fold_to_gsm(text: str) -> str:
+    """Polish diacritics and typographic punctuation folded to GSM-7, for SMS only."""
+    return text.translate(_GSM_FOLDS)

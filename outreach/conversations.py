@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.sms_segments import fold_to_gsm
 from flows.engine import Ask, Complete, Effect, Record, Say, start
 from flows.model import Campaign
 from outreach.definitions import CampaignDefinitions
@@ -37,6 +38,7 @@ class Delivery:
     timezone: str | None  # the resident's; quiet hours are in their local time
     quiet_hours: str | None  # the campaign's window; None turns it off
     held: bool = False  # the campaign is paused: messages wait until it resumes
+    fold_to_gsm: bool = False  # SMS only, when the campaign asks: plain Latin letters cost 1/2.3 as much
 
     @classmethod
     def of(
@@ -58,6 +60,7 @@ class Delivery:
             timezone=timezone if isinstance(timezone, str) else None,
             quiet_hours=flow.schedule.quiet_hours,
             held=record.status == "paused",
+            fold_to_gsm=contact.channel == "sms" and flow.sms.fold_diacritics,
         )
 
 
@@ -130,6 +133,9 @@ def _message(
     spread: timedelta,
     choice_style: str = "numbered",
 ) -> NewMessage:
+    if delivery.fold_to_gsm:
+        text = fold_to_gsm(text)
+        choices = [{**choice, "label": fold_to_gsm(choice["label"])} for choice in choices]
     window = QuietHours.parse(delivery.quiet_hours) if initiated and delivery.quiet_hours else None
     not_before = release_time(now, window, resident_zone(delivery.timezone), key=key, spread=spread)
     return NewMessage(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.sms_segments import count_segments
+from channels.sms_segments import count_segments, fold_to_gsm
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,24 @@ from channels.sms_segments import count_segments
 def test_count_segments_table(label: str, text: str, encoding: str, units: int, segments: int) -> None:
     counted = count_segments(text)
     assert (counted.encoding, counted.units, counted.segments) == (encoding, units, segments), label
+
+
+@pytest.mark.parametrize(
+    ("text", "folded", "encoding"),
+    [
+        ("Zażółć gęślą jaźń", "Zazolc gesla jazn", "GSM-7"),
+        ("ŁÓDŹ", "LODZ", "GSM-7"),
+        ("„Park” – co dalej…", '"Park" - co dalej...', "GSM-7"),
+        ("café über", "café über", "GSM-7"),  # GSM-7 has these: left alone
+        ("Дякуємо, Гданськ", "Дякуємо, Гданськ", "UCS-2"),  # Cyrillic is never folded
+    ],
+)
+def test_fold_to_gsm_table(text: str, folded: str, encoding: str) -> None:
+    assert fold_to_gsm(text) == folded
+    assert count_segments(fold_to_gsm(text)).encoding == encoding
+
+
+def test_folding_saves_segments_on_a_long_polish_question() -> None:
+    question = "Czy w ciągu ostatniego roku byłeś/-aś w Parku Oruńskim? Odpowiedz: 1) tak 2) nie. Dziękujemy bardzo!"
+    assert count_segments(question).segments == 2
+    assert count_segments(fold_to_gsm(question)).segments == 1

@@ -187,3 +187,17 @@ async def test_channel_commands_work_like_keywords(
     assert await handle(services, text=f"/{command}", command=command, argument=argument) is outcome
     [message] = await outbox(services)
     assert message.text.startswith(reply_starts)
+
+
+async def test_sms_folds_polish_letters_when_the_campaign_asks(services: Services) -> None:
+    from tests.outreach.helpers import CAMPAIGN_YAML
+
+    await add_resident(services, phone=PHONE)
+    await add_resident(services, email="ola@example.org")
+    await launch(services, CAMPAIGN_YAML + "sms: {fold_diacritics: true}\n")
+    by_sms, by_email = await outbox(services)
+    assert by_sms.text.startswith("Miasto Gdansk pyta o tramwaj.") and "jezdzisz" in by_sms.text
+    assert by_email.text.startswith("Miasto Gdańsk pyta o tramwaj.")  # other channels keep every letter
+    await reply(services, PHONE, "tak")
+    follow_up = (await outbox(services))[-1]
+    assert [choice["label"] for choice in follow_up.choices] == ["codziennie", "co tydzien"]
