@@ -9,6 +9,7 @@ that are never split.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,25 +63,38 @@ def count_segments(text: str) -> SegmentCount:
     return SegmentCount("UCS-2", sum(ucs2), _parts(ucs2, UCS2_SINGLE, UCS2_PART))
 
 
-# Polish letters outside GSM-7 and typography that word processors put in: their plain forms.
-# Cyrillic is never folded (a transliterated Ukrainian text is a different text); accented letters
-# that GSM-7 has (é, ü, à…) stay as they are.
-_GSM_FOLDS = str.maketrans(
+_FOLD = str.maketrans(
     {
         **dict(zip("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ", strict=True)),
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "‘": "'",
-        "’": "'",
-        "–": "-",
-        "—": "-",
+        **dict.fromkeys("“”„‟«»″", '"'),
+        **dict.fromkeys("‘’‚‛′", "'"),
+        **dict.fromkeys("‐‑‒–—―−", "-"),
+        **dict.fromkeys("\u00a0\u2007\u2009\u202f", " "),
         "…": "...",
-        "\u00a0": " ",
+        "\u00ad": "",
     }
 )
 
 
+def _fold_char(char: str) -> str:
+    if count_segments(char).encoding == "GSM-7":
+        return char  # é, ü, ñ, Ö … are GSM-7 already
+    folded = char.translate(_FOLD)
+    if folded != char:
+        return folded
+    base = unicodedata.normalize("NFD", char)[0]
+    if unicodedata.name(char, "").startswith("LATIN") and base.isascii():
+        return base  # other Latin letters with diacritics (č, ő, ř …); Cyrillic and the rest never
+    return char
+
+
 def fold_to_gsm(text: str) -> str:
-    """Polish diacritics and typographic punctuation folded to GSM-7, for SMS only."""
-    return text.translate(_GSM_FOLDS)
+    """The text in plain GSM-7 where that is possible: what an SMS with `fold_diacritics` carries.
+
+    Polish letters lose their diacritics (ą→a, ć→c, ę→e, ł→l, ń→n, ó→o, ś→s, ź/ż→z, capitals too),
+    typographic quotes, dashes, ellipses and non-breaking spaces become ASCII. When the text would still
+    need UCS-2 (Cyrillic, which is never folded, or an emoji), it comes back unchanged: folding would
+    only lose the spelling without saving a segment.
+    """
+    folded = "".join(_fold_char(char) for char in text)
+    return folded if count_segments(folded).encoding == "GSM-7" else text

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from channels.base import Choice, Outbound, render_plain
-from channels.sms_segments import SegmentCount, count_segments
+from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
 from flows.engine import Ask
 from flows.model import Campaign
 from flows.preview import PreviewMessage, every_message
@@ -15,8 +15,15 @@ from flows.preview import PreviewMessage, every_message
 CITY_ZONE = ZoneInfo("Europe/Warsaw")
 
 
-def sms_text(preview: PreviewMessage) -> str:
-    """The exact SMS body: the text plus its choices as the SMS channel lays them out."""
+def sms_text(preview: PreviewMessage, *, fold: bool = False) -> str:
+    """The exact SMS body: the text plus its choices as the SMS channel lays them out (folded to
+    GSM-7 when the campaign asks)."""
+    text = plain_text(preview)
+    return fold_to_gsm(text) if fold else text
+
+
+def plain_text(preview: PreviewMessage) -> str:
+    """The text plus its choices as numbered lines (or a scale's values), for channels without buttons."""
     message = preview.message
     if not isinstance(message, Ask):
         return message.text
@@ -33,7 +40,8 @@ def sms_text(preview: PreviewMessage) -> str:
 
 
 def sms_costs(flow: Campaign, language: str) -> list[tuple[PreviewMessage, SegmentCount]]:
-    return [(preview, count_segments(sms_text(preview))) for preview in every_message(flow, language)]
+    fold = flow.sms.fold_diacritics
+    return [(preview, count_segments(sms_text(preview, fold=fold))) for preview in every_message(flow, language)]
 
 
 def sms_segment_warnings(flow: Campaign) -> list[str]:

@@ -32,6 +32,7 @@ from outreach.campaigns import (
     resume_campaign,
 )
 from outreach.logs import configure_logging
+from outreach.preview import channel_texts, sms_cost
 from outreach.residents_import import ImportFileError, import_residents
 from outreach.results_view import campaign_results_view
 from outreach.settings import Settings
@@ -190,6 +191,47 @@ def campaign_validate(file: Annotated[Path, typer.Argument(help="Campaign YAML f
     console.print(f"{file}: ok — {len(flow.questions)} questions in {', '.join(flow.languages)}")
     for warning in campaign_warnings(flow):
         warnings.print(f"{file}: warning: {warning}", markup=False, highlight=False)
+
+
+@campaign_app.command("preview")
+def campaign_preview(
+    campaign: Annotated[str, typer.Argument(help="Campaign id or slug, or a campaign file.")],
+) -> None:
+    """Per channel and language: the exact texts residents will see, SMS segments, and the SMS cost
+    for the audience (reminders included)."""
+
+    path = Path(campaign)
+    from_file = load_flow(path) if path.suffix in (".yaml", ".yml") or path.is_file() else None
+
+    async def work(services: Services) -> None:
+        flow = from_file or services.definitions.flow(await find_campaign(services.sessions, campaign))
+        for channel in flow.channels:
+            for language in flow.languages:
+                table = Table("message", "text", "SMS" if channel == "sms" else "", title=f"{channel} · {language}")
+                for text in channel_texts(flow, channel, language):
+                    cost = f"{text.segments.segments} × {text.segments.encoding}" if text.segments else ""
+                    table.add_row(text.label, text.text, cost)
+                console.print(table)
+        if "sms" in flow.channels:
+            sms = await sms_cost(services.sessions, flow, services.settings.sms_prices)
+            currency = services.settings.sms_price_currency
+            people = sum(sms.residents.values())
+            by_language = ", ".join(f"{language} {count}" for language, count in sorted(sms.residents.items()))
+            floor = f"{sms.floor_segments} segments ≈ {sms.floor_cost:.2f} {currency}"
+            ceiling = f"{sms.ceiling_segments} segments ≈ {sms.ceiling_cost:.2f} {currency}"
+            console.print(
+                f"SMS audience: {people} residents ({by_language or 'none'}); from {floor} (opening and reminders"
+                f" to all) to {ceiling} (everyone answers everything)"
+            )
+            if sms.unpriced:
+                warnings.print(
+                    f"no price for numbers starting {', '.join(sorted(sms.unpriced))}: priced at the highest known"
+                    " (set OUTREACH_SMS_PRICES)",
+                    markup=False,
+                    highlight=False,
+                )
+
+    with_services(work)
 
 
 @campaign_app.command("create")

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
 
+    # Price of one SMS segment per destination country prefix, for previews and budgets
+    # ("+48=0.04,+380=0.10"); the defaults are rough list prices: set your contract's.
+    sms_prices: Annotated[dict[str, float], NoDecode] = {"+48": 0.04, "+380": 0.10}
+    sms_price_currency: str = "USD"
+
     default_region: str = Field(default="PL", min_length=2, max_length=2)
     organisation: str = "Miasto Gdańsk"
 
@@ -50,6 +55,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
+
+    @field_validator("sms_prices", mode="before")
+    @classmethod
+    def _price_list(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        prices = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            prefix, _, price = item.partition("=")
+            if not prefix.startswith("+") or not prefix[1:].isdigit() or not price:
+                raise ValueError(f"'{item}' is not PREFIX=PRICE, e.g. +48=0.04")
+            prices[prefix] = float(price)
+        return prices
 
     @field_validator("export_attributes")
     @classmethod

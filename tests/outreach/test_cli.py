@@ -246,3 +246,21 @@ def test_validate_warns_without_failing(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(app, ["campaign", "validate", str(campaign_file)])
     assert result.exit_code == 0
     assert "offset.yaml: warning: schedule.start 2027-07-01T10:00:00+01:00: on that date Gdańsk" in result.stderr
+
+
+async def test_preview_shows_each_channel_and_language_with_sms_cost(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML.replace("reask_unclear: 1", "reask_unclear: 0"), encoding="utf-8")
+    result = await invoke(cli, ["campaign", "preview", str(campaign_file)])
+    assert result.exit_code == 0, result.output
+    for title in ("sms · pl", "sms · en", "email · pl", "email · en"):
+        assert title in result.stdout
+    assert "Czy jeździsz tramwajem?" in result.stdout and "1 × UCS-2" in result.stdout
+    # Three SMS residents (pl 2, en 1). The Polish opening is 68 UCS-2 units: 1 segment; the English
+    # one is UCS-2 too (the ń of Gdańsk), 74 units: 2 segments. Floor 1+1+2 = 4. Follow-up and outro
+    # add 1+1 per resident: ceiling 4+6 = 10. +48 costs 0.04 a segment by default.
+    assert "SMS audience: 3 residents (en 1, pl 2); from 4 segments ≈ 0.16 USD" in result.stdout
+    assert "to 10 segments ≈ 0.40 USD" in result.stdout

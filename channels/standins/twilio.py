@@ -1,0 +1,399 @@
+"""A Twilio Messages API stand-in: an aiohttp server on loopback that speaks Twilio's wire format.
+
+The real `twilio` SDK talks to it unchanged (point `client.api.base_url` at `await standin.start()`).
+It answers `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` as Twilio does: HTTP basic auth
+(account SID and auth token), form fields To, From or MessagingServiceSid, Body, StatusCallback, a 201
+with the message resource as JSON, and errors as Twilio's JSON `{code, message, more_info, status}`.
+
+Tests script it: `script(to=…)` makes every request to one address fail with a given status and Twilio
+error code, `fail_next` fails the next requests, `hang_next` never answers (a timeout), `drop_next`
+reads the request and closes the connection (an unknown outcome). Every request is recorded in
+`requests`, the messages it accepted in `messages`.
+
+It can also play Twilio calling us: `deliver_status` posts a status callback and `deliver_inbound` an
+incoming message, both signed with `X-Twilio-Signature` exactly as Twilio signs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Literal, Self
+
+import aiohttp
+from aiohttp import web
+
+from channels.sms_segments import count_segments
+
+API_VERSION = "2010-04-01"
+MAX_BODY = 1600  # Twilio's limit for a concatenated message body (error 21617)
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+# The messages Twilio answers with; some quote the number, as Twilio's do (adapters must not log them).
+ERROR_MESSAGES: Mapping[int, str] = {
+    20003: "Authenticate",
+    20404: "The requested resource {path} was not found",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    21211: "Invalid 'To' Phone Number: {to}",
+    21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}",
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+    21606: "The 'From' phone number provided is not a valid message-capable Twilio phone number for this destination.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21612: "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number via SMS.",
+    21614: "'To' number {to} is not a valid mobile number",
+    21617: "The concatenated message body exceeds the 1600 character limit.",
+}
+
+
+def twilio_signature(auth_token: str, url: str, form: Mapping[str, str]) -> str:
+    """The `X-Twilio-Signature` Twilio puts on a webhook request.
+
+    Base64 of HMAC-SHA1, keyed with the auth token, over the full URL followed by every form field's
+    name and value, fields sorted by name (what `twilio.request_validator.RequestValidator` checks).
+    """
+    payload = url + "".join(name + form[name] for name in sorted(form))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")  # RFC 2822, as Twilio writes dates
+
+
+def error_body(status: int, code: int, message: str | None = None) -> dict[str, object]:
+    return {
+        "code": code,
+        "message": message if message is not None else ERROR_MESSAGES.get(code, "Error"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the stand-in received, before it decided how to answer."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    form: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message the stand-in accepted (answered 201)."""
+
+    sid: str
+    to: str
+    from_: str | None
+    messaging_service_sid: str | None
+    body: str
+    status_callback: str | None
+    num_segments: int
+
+
+FaultKind = Literal["error", "hang", "drop"]
+
+
+@dataclass
+class Fault:
+    """How to answer a request instead of accepting it."""
+
+    kind: FaultKind
+    status: int = 500
+    code: int | None = None
+    message: str | None = None
+    retry_after: str | None = None  # the Retry-After header, when set
+    to: str | None = None  # only requests to this address (bare or with "whatsapp:"); None: any
+    times: int | None = 1  # how many requests it answers; None: all of them
+
+    def matches(self, to: str) -> bool:
+        return self.to is None or self.to in (to, to.removeprefix("whatsapp:"))
+
+
+class TwilioStandIn:
+    """Speaks the Twilio Messages API on 127.0.0.1 (a free port) for tests and the demo."""
+
+    def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "standin-auth-token") -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.requests: list[RecordedRequest] = []
+        self.messages: list[StoredMessage] = []
+        self._faults: list[Fault] = []
+        self._runner: web.AppRunner | None = None
+        self._release: asyncio.Event | None = None
+        self._base_url: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Start serving; returns the base URL (what `api_base_url` of the channel takes)."""
+        app = web.Application()
+        app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._create_message)
+        self._release = asyncio.Event()
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self._base_url = f"http://{host}:{port}"
+        return self._base_url
+
+    async def stop(self) -> None:
+        """Stop serving; hanging requests are released (their connections closed, never answered)."""
+        if self._release is not None:
+            self._release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("the Twilio stand-in is not started")
+        return self._base_url
+
+    def messages_path(self) -> str:
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+
+    # -- scripting -------------------------------------------------------------------------------
+
+    def script(
+        self,
+        *,
+        to: str,
+        status: int,
+        code: int,
+        message: str | None = None,
+        retry_after: str | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Answer requests to `to` with this Twilio error (every time unless `times` is given)."""
+        self._faults.append(Fault("error", status, code, message, retry_after, to=to, times=times))
+
+    def fail_next(
+        self,
+        *,
+        status: int,
+        code: int,
+        message: str | None = None,
+        retry_after: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests with this Twilio error."""
+        self._faults.append(Fault("error", status, code, message, retry_after, times=times))
+
+    def hang_next(self, *, times: int = 1) -> None:
+        """Read the next `times` requests and never answer them (until `stop`)."""
+        self._faults.append(Fault("hang", times=times))
+
+    def drop_next(self, *, times: int = 1) -> None:
+        """Read the next `times` requests, then close the connection without answering."""
+        self._faults.append(Fault("drop", times=times))
+
+    def reset(self) -> None:
+        """Forget scripted faults, recorded requests and accepted messages."""
+        self._faults.clear()
+        self.requests.clear()
+        self.messages.clear()
+
+    def _take_fault(self, to: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.matches(to):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    async def _create_message(self, request: web.Request) -> web.StreamResponse:
+        posted = await request.post()
+        form = {name: value for name, value in posted.items() if isinstance(value, str)}
+        self.requests.append(RecordedRequest(request.method, request.path, dict(request.headers), form))
+
+        if request.match_info["account_sid"] != self.account_sid:
+            return self._error(404, 20404, path=request.path)
+        if not self._authorized(request.headers.get("Authorization", "")):
+            return self._error(401, 20003)
+
+        to = form.get("To", "")
+        fault = self._take_fault(to)
+        if fault is not None:
+            return await self._misbehave(request, fault, to)
+
+        from_, service_sid, body = form.get("From"), form.get("MessagingServiceSid"), form.get("Body")
+        if not to:
+            return self._error(400, 21604)
+        if body is None or body == "":
+            return self._error(400, 21602)
+        if not from_ and not service_sid:
+            return self._error(400, 21603)
+        if len(body) > MAX_BODY:
+            return self._error(400, 21617)
+
+        sid = "SM" + secrets.token_hex(16)
+        # With a Messaging Service Twilio picks the sender later: status "accepted", from null, 0 segments.
+        via_service = not from_
+        segments = 0 if via_service else count_segments(body).segments
+        self.messages.append(
+            StoredMessage(sid, to, from_ or None, service_sid, body, form.get("StatusCallback"), segments)
+        )
+        created = _now()
+        resource = {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": body,
+            "date_created": created,
+            "date_sent": None,
+            "date_updated": created,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": None if via_service else from_,
+            "messaging_service_sid": service_sid,
+            "num_media": "0",
+            "num_segments": str(segments),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "accepted" if via_service else "queued",
+            "subresource_uris": {
+                "media": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}/Media.json",
+            },
+            "to": to,
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}.json",
+        }
+        return web.json_response(resource, status=201)
+
+    def _authorized(self, header: str) -> bool:
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return hmac.compare_digest(header.encode(), expected.encode())
+
+    def _error(
+        self, status: int, code: int, message: str | None = None, *, to: str = "", path: str = ""
+    ) -> web.Response:
+        text = message if message is not None else ERROR_MESSAGES.get(code, "Error").format(to=to, path=path)
+        return web.json_response(error_body(status, code, text), status=status)
+
+    async def _misbehave(self, request: web.Request, fault: Fault, to: str) -> web.StreamResponse:
+        if fault.kind == "hang":
+            assert self._release is not None
+            await self._release.wait()
+        if fault.kind in ("hang", "drop"):
+            if request.transport is not None:
+                request.transport.abort()  # the client never hears back: it cannot know what happened
+            raise asyncio.CancelledError  # aiohttp's way for a handler to end without a response
+        assert fault.code is not None
+        response = self._error(fault.status, fault.code, fault.message, to=to)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = fault.retry_after
+        return response
+
+    # -- Twilio calling us -----------------------------------------------------------------------
+
+    def find_message(self, sid: str) -> StoredMessage:
+        for message in self.messages:
+            if message.sid == sid:
+                return message
+        raise KeyError(sid)
+
+    async def deliver_status(
+        self,
+        sid: str,
+        status: str,
+        *,
+        error_code: str | None = None,
+        url: str | None = None,
+    ) -> int:
+        """POST a signed status callback for an accepted message, as Twilio does; returns the HTTP status.
+
+        It goes to the message's StatusCallback unless `url` is given.
+        """
+        message = self.find_message(sid)
+        target = url or message.status_callback
+        if target is None:
+            raise ValueError(f"message {sid} has no StatusCallback and no url was given")
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "From": message.from_ or "",
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "To": message.to,
+        }
+        if message.messaging_service_sid:
+            form["MessagingServiceSid"] = message.messaging_service_sid
+        if error_code is not None:
+            form["ErrorCode"] = error_code
+        return await self.post_signed(target, form)
+
+    async def deliver_inbound(
+        self,
+        url: str,
+        *,
+        from_: str,
+        to: str,
+        body: str,
+        opt_out_type: str | None = None,
+        messaging_service_sid: str | None = None,
+    ) -> tuple[int, str]:
+        """POST a signed incoming message (a resident's reply) to `url`; returns (HTTP status, sid).
+
+        `opt_out_type` ("STOP", "START", "HELP") is what Twilio adds when a Messaging Service with
+        Advanced Opt-Out recognised a keyword.
+        """
+        sid = "SM" + secrets.token_hex(16)
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "Body": body,
+            "From": from_,
+            "MessageSid": sid,
+            "NumMedia": "0",
+            "NumSegments": str(max(count_segments(body).segments, 1)),
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "To": to,
+        }
+        if opt_out_type is not None:
+            form["OptOutType"] = opt_out_type
+        if messaging_service_sid is not None:
+            form["MessagingServiceSid"] = messaging_service_sid
+        if from_.startswith("whatsapp:"):
+            form["WaId"] = from_.removeprefix("whatsapp:+")
+        return await self.post_signed(url, form), sid
+
+    async def post_signed(self, url: str, form: Mapping[str, str]) -> int:
+        """POST a form to `url` with the X-Twilio-Signature Twilio would put on it."""
+        headers = {SIGNATURE_HEADER: twilio_signature(self.auth_token, url, form)}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=dict(form), headers=headers) as response,
+        ):
+            await response.read()
+            return response.status

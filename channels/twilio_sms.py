@@ -1,0 +1,366 @@
+"""The Twilio channel: SMS and WhatsApp through Twilio's Messages API (one class, two instances).
+
+Sending uses the `twilio` SDK's async client; the API base URL is a constructor argument, so the same
+code talks to Twilio (https://api.twilio.com, or an edge such as https://api.dublin.ie1.twilio.com)
+or to the loopback stand-in (`channels.standins.twilio`). Errors are classified here, once:
+
+- `SendError(stop_contact=True)`: 21610, the resident replied STOP to our sender;
+- `SendError(retryable=False)`: the address cannot get the message (21211, 21408, 21606, 21612, 21614),
+  wrong credentials (20003 / HTTP 401), any other refusal (4xx);
+- `SendError(retryable=True)`: HTTP 429 / 20429 (with `retry_after` when Twilio sent Retry-After), 5xx,
+  and a connection that could not be opened or timed out while opening (the request never left);
+- anything else propagates as it is: a timeout after the request was written (TimeoutError) or a
+  connection dropped after it (aiohttp.ServerDisconnectedError, ClientOSError) is an unknown outcome
+  (the message may exist), and the caller must not send it again.
+
+Webhooks (`POST /webhooks/twilio/sms`, `POST /webhooks/twilio/status`) are checked with
+`verify` against the URL Twilio was given (public URL + path + query), then read by `parse_inbound` /
+`parse_status`. Status callbacks arrive unordered and repeated: `status_rank` tells whether one moves
+a message forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import warnings
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException  # type: ignore[import-untyped]
+from twilio.http.async_http_client import AsyncTwilioHttpClient  # type: ignore[import-untyped]
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from twilio.rest import Client  # type: ignore[import-untyped]
+from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
+
+from channels.base import (
+    Capabilities,
+    DeliveryStatus,
+    Inbound,
+    InvalidRequest,
+    Outbound,
+    Request,
+    SendError,
+    Sent,
+    render_plain,
+)
+from channels.sms_segments import fold_to_gsm
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+WHATSAPP_PREFIX = "whatsapp:"
+NAMES = ("sms", "whatsapp")
+
+# Twilio error codes (https://www.twilio.com/docs/api/errors).
+STOPPED = 21610  # the recipient replied STOP (or Twilio's opt-out list holds them)
+UNREACHABLE = {
+    21211: "invalid 'To' number",
+    21408: "no permission to send to the 'To' number's region",
+    21606: "the sender cannot send to this destination",
+    21612: "the 'To' number is not reachable from this sender",
+    21614: "the 'To' number is not a mobile number",
+}
+AUTHENTICATION = 20003
+TOO_MANY_REQUESTS = 20429
+
+# Status callbacks come unordered and repeated; a status never moves a message backwards. The order:
+#   accepted, scheduled (0) < queued (1) < sending (2) < sent (3)
+#   < delivered, undelivered, failed, canceled, partially_delivered (4: final) < read (5: WhatsApp, after delivered)
+# A caller stores a new status only when its rank is strictly higher than the stored one: a repeated or
+# a competing final status (delivered after failed) changes nothing. Unknown statuses rank -1.
+STATUS_RANKS: Mapping[str, int] = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "partially_delivered": 4,
+    "read": 5,
+}
+
+# twilio 9.13's AsyncTwilioHttpClient builds `aiohttp.BasicAuth(...)` and passes `auth=` to
+# `ClientSession.request`, both deprecated since aiohttp 3.14. The two warnings fire on every send, from
+# the SDK's own modules; they are silenced for those modules only (see `_silence_sdk_deprecations`).
+SDK_DEPRECATIONS = (
+    ("BasicAuth is deprecated and will be removed in aiohttp 4.0", "twilio.http.async_http_client"),
+    ("The 'auth' parameter is deprecated and will be removed in v4", "twilio.base.client_base"),
+)
+
+
+@dataclass
+class _Exchange:
+    """What aiohttp reported about the current task's send (the SDK's exceptions drop it)."""
+
+    request_written: bool = False  # the request headers went out: from then on, Twilio may have the message
+    response_headers: Mapping[str, str] | None = None  # to read Retry-After
+
+
+_exchange: ContextVar[_Exchange | None] = ContextVar("_twilio_exchange", default=None)
+
+
+def _silence_sdk_deprecations() -> None:
+    """Ignore the SDK's two aiohttp deprecation warnings, raised from the SDK's modules and nowhere else.
+
+    Called by `start`, not at import. Adding the same filter twice keeps one entry.
+    """
+    for message, module in SDK_DEPRECATIONS:
+        warnings.filterwarnings(
+            "ignore", message=re.escape(message), category=DeprecationWarning, module=re.escape(module) + r"\Z"
+        )
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def status_rank(status: str) -> int:
+    """Where a Twilio message status stands in its life (see STATUS_RANKS); -1 when unknown."""
+    return STATUS_RANKS.get(status.lower(), -1)
+
+
+def empty_twiml() -> str:
+    """The answer to an inbound-message webhook that sends no reply (Content-Type text/xml)."""
+    return str(MessagingResponse())
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _address(value: str) -> tuple[str, str]:
+    """(channel name, bare E.164 address) of a Twilio address such as "whatsapp:+48600100200"."""
+    if value.startswith(WHATSAPP_PREFIX):
+        return "whatsapp", value.removeprefix(WHATSAPP_PREFIX)
+    return "sms", value
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    value = _header(headers, "Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+async def _on_headers_sent(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestHeadersSentParams
+) -> None:
+    exchange = _exchange.get()
+    if exchange is not None:
+        exchange.request_written = True
+
+
+async def _on_request_end(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+) -> None:
+    exchange = _exchange.get()
+    if exchange is not None:
+        exchange.response_headers = params.response.headers
+
+
+class TwilioChannel:
+    """SMS or WhatsApp through Twilio; `name` says which ("sms" or "whatsapp")."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities(max_length=1600, buttons=False, signed_webhooks=True)
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        account_sid: str,
+        auth_token: str,
+        api_base_url: str,
+        public_url: str,
+        sender: str | None = None,
+        messaging_service_sid: str | None = None,
+        status_callback_path: str = "/webhooks/twilio/status",
+        timeout: float = 10.0,
+        fold_diacritics: bool = False,
+    ) -> None:
+        if name not in NAMES:
+            raise ValueError(f"a Twilio channel is named one of {NAMES}, not {name!r}")
+        if (sender is None) == (messaging_service_sid is None):
+            raise ValueError("give exactly one of sender (a From number) and messaging_service_sid")
+        if not account_sid or not auth_token:
+            raise ValueError("account_sid and auth_token are required")
+        for label, url in (("api_base_url", api_base_url), ("public_url", public_url)):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{label} must be an http(s) URL")
+        if not status_callback_path.startswith("/"):
+            raise ValueError("status_callback_path must start with '/'")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self.name = name
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._sender = sender
+        self._messaging_service_sid = messaging_service_sid
+        self._api_base_url = api_base_url.rstrip("/")
+        self._status_callback = public_url.rstrip("/") + status_callback_path
+        self._timeout = timeout
+        self._fold = fold_diacritics
+        self._validator = RequestValidator(auth_token)
+        self._http: Any = None  # AsyncTwilioHttpClient, made in start() inside the running loop
+        self._client: Any = None  # twilio.rest.Client
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._client is not None:
+            return
+        _silence_sdk_deprecations()
+        trace = aiohttp.TraceConfig()
+        trace.on_request_headers_sent.append(_on_headers_sent)
+        trace.on_request_end.append(_on_request_end)
+        # Never pass max_retries: the SDK would re-POST on 5xx and on exceptions, sending an SMS twice.
+        # The SDK stores `timeout` but (9.13) does not apply it to requests: `send` enforces it itself.
+        self._http = AsyncTwilioHttpClient(timeout=self._timeout, trace_configs=[trace])
+        client = Client(self._account_sid, self._auth_token, http_client=self._http)
+        client.api.base_url = self._api_base_url
+        # TWILIO_EDGE / TWILIO_REGION in the environment would rewrite the host: the URL is the setting.
+        client.edge = None
+        client.region = None
+        self._client = client
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self._http = None
+        self._client = None
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def body(self, outbound: Outbound) -> str:
+        """The text Twilio gets for this message (numbered lines for choices, folded when asked)."""
+        text = render_plain(outbound)
+        return fold_to_gsm(text) if self._fold else text
+
+    def _prefixed(self, address: str) -> str:
+        if self.name == "whatsapp" and not address.startswith(WHATSAPP_PREFIX):
+            return WHATSAPP_PREFIX + address
+        return address
+
+    async def send(self, outbound: Outbound) -> Sent:
+        if self._client is None:
+            raise RuntimeError("TwilioChannel.start() must be awaited before send()")
+        params: dict[str, str] = {
+            "to": self._prefixed(outbound.address),
+            "body": self.body(outbound),
+            "status_callback": self._status_callback,
+        }
+        if self._sender is not None:
+            params["from_"] = self._prefixed(self._sender)
+        else:
+            assert self._messaging_service_sid is not None
+            params["messaging_service_sid"] = self._messaging_service_sid
+        exchange = _Exchange()
+        token = _exchange.set(exchange)
+        try:
+            async with asyncio.timeout(self._timeout):
+                message = await self._client.messages.create_async(**params)
+        except (TwilioRestException, TwilioServiceException) as error:
+            # `from None`: Twilio's own message may quote the number; it must not reach logs.
+            raise _classify(error.status, error.code, exchange.response_headers) from None
+        except aiohttp.ClientConnectorError:
+            raise SendError("twilio: could not connect to the API; the request never left", retryable=True) from None
+        except TimeoutError:
+            if not exchange.request_written:  # still connecting: nothing reached Twilio
+                raise SendError("twilio: timed out connecting; the request never left", retryable=True) from None
+            raise  # written, unanswered: the message may exist (unknown outcome)
+        finally:
+            _exchange.reset(token)
+        return Sent(provider_id=str(message.sid), segments=_segments(message.num_segments))
+
+    # --- webhooks ------------------------------------------------------------------------------
+
+    def verify(self, request: Request) -> bool:
+        signature = _header(request.headers, SIGNATURE_HEADER)
+        if not signature:
+            return False
+        return bool(self._validator.validate(request.url, dict(request.form), signature))
+
+    def parse_inbound(self, request: Request) -> list[Inbound]:
+        form = request.form
+        provider_id, sender = form.get("MessageSid", ""), form.get("From", "")
+        if not provider_id or not sender:
+            raise InvalidRequest("twilio inbound lacks MessageSid or From")
+        channel, address = _address(sender)
+        if not address:
+            raise InvalidRequest("twilio inbound has an empty From")
+        return [
+            Inbound(
+                channel=channel,
+                provider_id=provider_id,
+                address=address,
+                text=form.get("Body", ""),
+                received_at=datetime.now(UTC),
+                # Advanced Opt-Out (a Messaging Service) adds OptOutType STOP/START/HELP to keyword messages;
+                # STOP means Twilio already blocks this sender-recipient pair.
+                opted_out_by_provider=form.get("OptOutType", "").upper() == "STOP",
+            )
+        ]
+
+    def parse_status(self, request: Request) -> list[DeliveryStatus]:
+        form = request.form
+        provider_id = form.get("MessageSid") or form.get("SmsSid") or ""
+        status = form.get("MessageStatus") or form.get("SmsStatus") or ""
+        if not provider_id or not status:
+            raise InvalidRequest("twilio status callback lacks MessageSid or MessageStatus")
+        whatsapp = any(form.get(field, "").startswith(WHATSAPP_PREFIX) for field in ("To", "From"))
+        return [
+            DeliveryStatus(
+                channel="whatsapp" if whatsapp else "sms",
+                provider_id=provider_id,
+                status=status.lower(),
+                error_code=form.get("ErrorCode") or None,
+                reported_at=datetime.now(UTC),
+            )
+        ]
+
+
+def _segments(value: object) -> int | None:
+    """Segments Twilio billed; None when it does not say yet (0 via a Messaging Service)."""
+    try:
+        segments = int(str(value))
+    except ValueError:
+        return None
+    return segments if segments > 0 else None
+
+
+def _classify(status: object, code: object, headers: Mapping[str, str] | None) -> SendError:
+    """One Twilio error answer as a SendError; the message never carries the address or the text."""
+    http = int(status) if isinstance(status, int | str) and str(status).isdigit() else 0
+    number = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+    label = f"twilio HTTP {http} error {number}"
+    if number == STOPPED:
+        return SendError(f"{label}: the recipient replied STOP", retryable=False, stop_contact=True)
+    if number in UNREACHABLE:
+        return SendError(f"{label}: {UNREACHABLE[number]}", retryable=False)
+    if number == AUTHENTICATION or http == 401:
+        return SendError(f"{label}: authentication failed, the Twilio credentials are wrong", retryable=False)
+    if http == 429 or number == TOO_MANY_REQUESTS:
+        return SendError(f"{label}: too many requests", retryable=True, retry_after=_retry_after(headers))
+    if http >= 500:
+        return SendError(f"{label}: Twilio failed; the message was not created", retryable=True)
+    return SendError(f"{label}: refused", retryable=False)
