@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from channels.base import InvalidRequest, Request
+from outreach import webhooks
 from outreach.bootstrap import Services
 from outreach.scheduler import lifecycle_scheduler
+from storage.db import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
+
+__all__ = ["SERVICES", "STORE_UNAVAILABLE", "create_app"]
 
 SERVICES = web.AppKey("services", Services)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task[None])
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
-
-# What a store outage looks like from the driver: answered 503 so the provider retries later.
-STORE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -35,30 +34,13 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "channels": sorted(services.channels)})
 
 
-async def sandbox_webhook(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    channel = services.sandboxes.get(request.match_info["channel"])
-    if channel is None:
-        raise web.HTTPNotFound(text="no such sandbox channel")
-    form = await request.post()
-    channel_request = Request(
-        url=services.settings.public_url.rstrip("/") + request.path_qs,
-        headers=dict(request.headers),
-        form={key: value for key, value in form.items() if isinstance(value, str)},
-        body=b"",
-    )
-    if not channel.verify(channel_request):
-        raise web.HTTPForbidden(text="signature does not match")
-    try:
-        inbounds = channel.parse_inbound(channel_request)
-    except InvalidRequest as error:
-        raise web.HTTPBadRequest(text=str(error)) from None
-    try:
-        outcomes = [await services.pipeline.handle(inbound) for inbound in inbounds]
-    except STORE_UNAVAILABLE as error:
-        log.warning("store unavailable, asking the provider to retry: %s", type(error).__name__)
-        raise web.HTTPServiceUnavailable(text="store unavailable, retry later") from None
-    return web.json_response({"outcomes": [outcome.value for outcome in outcomes]})
+def with_services(
+    handler: Callable[[web.Request, Services], Awaitable[web.StreamResponse]],
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await handler(request, request.app[SERVICES])
+
+    return handle
 
 
 def create_app(services: Services, *, run_background: bool = True) -> web.Application:
@@ -66,7 +48,10 @@ def create_app(services: Services, *, run_background: bool = True) -> web.Applic
     app = web.Application()
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/webhooks/sandbox/{channel}", sandbox_webhook)
+    app.router.add_post("/webhooks/sandbox/{channel}", with_services(webhooks.sandbox_webhook))
+    app.router.add_post("/webhooks/twilio/sms", with_services(webhooks.twilio_inbound_webhook))
+    app.router.add_post("/webhooks/twilio/status", with_services(webhooks.twilio_status_webhook))
+    app.cleanup_ctx.append(_channels_open)
     if run_background:
         app.cleanup_ctx.append(_dispatcher_running)
         app.cleanup_ctx.append(_scheduler_running)
@@ -92,3 +77,9 @@ async def _dispatcher_running(app: web.Application) -> AsyncIterator[None]:
     yield
     stopping.set()  # finish the sends in flight, then stop
     await task
+
+
+async def _channels_open(app: web.Application) -> AsyncIterator[None]:
+    await app[SERVICES].start_channels()
+    yield
+    # Closed with the services (Services.close), after the dispatcher finished its sends.

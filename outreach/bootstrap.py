@@ -7,11 +7,13 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels.base import Channel
 from channels.sandbox import SandboxChannel
+from channels.twilio_sms import TwilioChannel
 from outreach.clock import Clock, system_clock
 from outreach.definitions import CampaignDefinitions
 from outreach.dispatcher import Dispatcher, DispatchPolicy
@@ -20,7 +22,16 @@ from outreach.pipeline import InboundPipeline
 from outreach.settings import Settings
 from storage.db import SessionFactory, create_engine, session_factory
 
-ADDRESS_KINDS = ("sms", "telegram", "email")
+ADDRESS_KINDS = ("sms", "whatsapp", "telegram", "email")
+
+
+@runtime_checkable
+class ManagedChannel(Protocol):
+    """A channel with a connection to open inside the running loop and to close at the end."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -40,7 +51,15 @@ class Services:
     def spread(self) -> timedelta:
         return timedelta(minutes=self.settings.quiet_release_minutes)
 
+    async def start_channels(self) -> None:
+        for channel in self.channels.values():
+            if isinstance(channel, ManagedChannel):
+                await channel.start()
+
     async def close(self) -> None:
+        for channel in self.channels.values():
+            if isinstance(channel, ManagedChannel):
+                await channel.close()
         await self.engine.dispose()
 
 
@@ -59,11 +78,39 @@ def build_sandboxes(settings: Settings) -> dict[str, SandboxChannel]:
     }
 
 
+def build_provider_channels(settings: Settings) -> dict[str, Channel]:
+    """The providers whose settings are present; a channel whose settings are absent is off."""
+    channels: dict[str, Channel] = {}
+    if settings.twilio_enabled:
+        assert settings.twilio_account_sid is not None and settings.twilio_auth_token is not None
+        account_sid, auth_token = settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value()
+
+        def twilio(name: str, sender: str | None, messaging_service_sid: str | None = None) -> TwilioChannel:
+            return TwilioChannel(
+                name=name,
+                account_sid=account_sid,
+                auth_token=auth_token,
+                api_base_url=settings.twilio_api_url,
+                public_url=settings.public_url,
+                timeout=settings.twilio_timeout_seconds,
+                sender=sender,
+                messaging_service_sid=messaging_service_sid,
+            )
+
+        service_sid = None if settings.twilio_from else settings.twilio_messaging_service_sid
+        channels["sms"] = twilio("sms", settings.twilio_from, service_sid)
+        if settings.twilio_whatsapp_from:
+            channels["whatsapp"] = twilio("whatsapp", settings.twilio_whatsapp_from)
+    return channels
+
+
 def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str | None = None) -> Services:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    sandboxes = build_sandboxes(settings)
-    channels: dict[str, Channel] = dict(sandboxes)
+    providers = build_provider_channels(settings)
+    # With no provider configured, the sandbox serves every address kind (no credentials needed).
+    sandboxes = {} if providers else build_sandboxes(settings)
+    channels: dict[str, Channel] = providers or dict(sandboxes)
     definitions = CampaignDefinitions()
     spread = timedelta(minutes=settings.quiet_release_minutes)
     pipeline = InboundPipeline(sessions, definitions, organisation=settings.organisation, clock=clock, spread=spread)

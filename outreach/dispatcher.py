@@ -16,18 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import DBAPIError
-
 from channels.base import Channel, Choice, Outbound, SendError
 from outreach.clock import Clock
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
-from storage.db import SessionFactory
+from storage.db import STORE_UNAVAILABLE, SessionFactory
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
-
-STORE_ERRORS = (DBAPIError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,7 @@ class Dispatcher:
         while not stopping.is_set():
             try:
                 handled = await self.dispatch_once()
-            except STORE_ERRORS as error:
+            except STORE_UNAVAILABLE as error:
                 log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
                 handled = 0
             if handled == 0:

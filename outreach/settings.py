@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
 
+    # Twilio (SMS, and WhatsApp with a WhatsApp-enabled sender). Off unless the SID, the token and a
+    # sender (a From number or a Messaging Service) are set.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_timeout_seconds: float = Field(default=10.0, gt=0)
+
     sandbox_secret: SecretStr | None = None
     sandbox_latency_ms: int = Field(default=0, ge=0, le=60_000)
     sandbox_delivery_log: Path | None = None
@@ -79,3 +89,13 @@ class Settings(BaseSettings):
 
     def pseudonym_key(self) -> str | None:
         return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None
+
+    @property
+    def twilio_enabled(self) -> bool:
+        sender = self.twilio_from or self.twilio_messaging_service_sid
+        return bool(self.twilio_account_sid and self.twilio_auth_token and sender)
+
+    def alphanumeric_sms_sender(self) -> bool:
+        """An alphanumeric sender ("GDANSK") is one-way: residents cannot reply to it."""
+        sender = self.twilio_from
+        return sender is not None and not sender.lstrip("+").isdigit() and not self.twilio_messaging_service_sid

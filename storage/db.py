@@ -10,10 +10,15 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+# What a store outage looks like from the driver: webhooks answer 503 (the provider retries) and the
+# dispatcher waits; all of them go on by themselves when the database is back.
+STORE_UNAVAILABLE = (DBAPIError, OSError, TimeoutError)
 
 SessionFactory = async_sessionmaker[AsyncSession]
 

@@ -45,7 +45,7 @@ async def client_without_database(clock: ManualClock) -> AsyncIterator[AppClient
 async def test_healthz_reports_ok_with_the_enabled_channels(client: AppClient) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "channels": ["email", "sms", "telegram"]}
+    assert await response.json() == {"status": "ok", "channels": ["email", "sms", "telegram", "whatsapp"]}
 
 
 async def test_healthz_is_503_when_the_database_is_down(
