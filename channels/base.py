@@ -80,7 +80,8 @@ class Outbound:
     address: str
     text: str
     choices: Sequence[Choice] = ()
-    # "numbered": options answered by their number; "values": the labels are the answers (a scale)
+    # "numbered": options answered by their number (or a tap); "values": the labels are the answers
+    # (a scale); "multi": several may be chosen, typed as numbers ("1,3"): numbered lines, no buttons
     choice_style: str = "numbered"
 
 

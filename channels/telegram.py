@@ -272,7 +272,7 @@ def classify_send_error(error: TelegramError, outbound: Outbound) -> SendError |
         if "user is deactivated" in lowered:
             return SendError("telegram: the user's account is deleted", retryable=False, stop_contact=True)
         if "can't initiate conversation" in lowered:
-            return SendError("telegram: unreachable: never started the bot", retryable=False)
+            return SendError("telegram: unreachable: never started the bot", retryable=False, address_invalid=True)
         return SendError(f"telegram: forbidden: {description}", retryable=False)
     if isinstance(error, InvalidToken):
         return SendError("telegram: the bot token was rejected", retryable=False)

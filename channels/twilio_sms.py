@@ -5,8 +5,9 @@ code talks to Twilio (https://api.twilio.com, or an edge such as https://api.dub
 or to the loopback stand-in (`channels.standins.twilio`). Errors are classified here, once:
 
 - `SendError(stop_contact=True)`: 21610, the resident replied STOP to our sender;
-- `SendError(retryable=False)`: the address cannot get the message (21211, 21408, 21606, 21612, 21614),
-  wrong credentials (20003 / HTTP 401), any other refusal (4xx);
+- `SendError(retryable=False, address_invalid=True)`: the address cannot get the message (21211,
+  21408, 21606, 21612, 21614);
+- `SendError(retryable=False)`: wrong credentials (20003 / HTTP 401), any other refusal (4xx);
 - `SendError(retryable=True)`: HTTP 429 / 20429 (with `retry_after` when Twilio sent Retry-After), 5xx,
   and a connection that could not be opened or timed out while opening (the request never left);
 - anything else propagates as it is: a timeout after the request was written (TimeoutError) or a
@@ -356,7 +357,7 @@ def _classify(status: object, code: object, headers: Mapping[str, str] | None) -
     if number == STOPPED:
         return SendError(f"{label}: the recipient replied STOP", retryable=False, stop_contact=True)
     if number in UNREACHABLE:
-        return SendError(f"{label}: {UNREACHABLE[number]}", retryable=False)
+        return SendError(f"{label}: {UNREACHABLE[number]}", retryable=False, address_invalid=True)
     if number == AUTHENTICATION or http == 401:
         return SendError(f"{label}: authentication failed, the Twilio credentials are wrong", retryable=False)
     if http == 429 or number == TOO_MANY_REQUESTS:

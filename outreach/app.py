@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -10,9 +11,11 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
+from channels.telegram import TelegramChannel
 from outreach import webhooks
 from outreach.bootstrap import Services
 from outreach.scheduler import lifecycle_scheduler
+from outreach.telegram_updates import poll, register_webhook
 from storage.db import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -51,8 +54,10 @@ def create_app(services: Services, *, run_background: bool = True) -> web.Applic
     app.router.add_post("/webhooks/sandbox/{channel}", with_services(webhooks.sandbox_webhook))
     app.router.add_post("/webhooks/twilio/sms", with_services(webhooks.twilio_inbound_webhook))
     app.router.add_post("/webhooks/twilio/status", with_services(webhooks.twilio_status_webhook))
+    app.router.add_post("/webhooks/telegram", with_services(webhooks.telegram_webhook))
     app.cleanup_ctx.append(_channels_open)
     if run_background:
+        app.cleanup_ctx.append(_telegram_updates)
         app.cleanup_ctx.append(_dispatcher_running)
         app.cleanup_ctx.append(_scheduler_running)
     return app
@@ -83,3 +88,23 @@ async def _channels_open(app: web.Application) -> AsyncIterator[None]:
     await app[SERVICES].start_channels()
     yield
     # Closed with the services (Services.close), after the dispatcher finished its sends.
+
+
+async def _telegram_updates(app: web.Application) -> AsyncIterator[None]:
+    """Webhook mode: tell Telegram where to post. Polling mode: poll beside the web app."""
+    services = app[SERVICES]
+    channel = services.channels.get("telegram")
+    if not isinstance(channel, TelegramChannel):
+        yield
+        return
+    if services.settings.telegram_mode == "webhook":
+        await register_webhook(services, channel)
+        yield
+        return
+    stopping = asyncio.Event()
+    task = asyncio.create_task(poll(services, channel, stopping), name="telegram-polling")
+    yield
+    stopping.set()
+    task.cancel()  # a long poll in flight would otherwise hold shutdown for its whole timeout
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

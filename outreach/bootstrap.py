@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels.base import Channel
 from channels.sandbox import SandboxChannel
+from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel
 from outreach.clock import Clock, system_clock
 from outreach.definitions import CampaignDefinitions
@@ -101,6 +102,15 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
         channels["sms"] = twilio("sms", settings.twilio_from, service_sid)
         if settings.twilio_whatsapp_from:
             channels["whatsapp"] = twilio("whatsapp", settings.twilio_whatsapp_from)
+    if settings.telegram_bot_token is not None:
+        # PTB's 429 handling warns unless told to give a timedelta (our classifier takes both).
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
+        secret = settings.telegram_webhook_secret
+        channels["telegram"] = TelegramChannel(
+            token=settings.telegram_bot_token.get_secret_value(),
+            api_base_url=settings.telegram_api_url,
+            webhook_secret=secret.get_secret_value() if secret else None,
+        )
     return channels
 
 

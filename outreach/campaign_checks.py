@@ -11,6 +11,7 @@ from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
 from flows.engine import Ask
 from flows.model import Campaign
 from flows.preview import PreviewMessage, every_message
+from outreach.conversations import choice_style
 
 CITY_ZONE = ZoneInfo("Europe/Warsaw")
 
@@ -34,7 +35,7 @@ def plain_text(preview: PreviewMessage) -> str:
             address="",
             text=message.text,
             choices=tuple(Choice(choice.key, choice.label) for choice in message.choices),
-            choice_style="values" if message.question_type == "scale" else "numbered",
+            choice_style=choice_style(message),
         )
     )
 

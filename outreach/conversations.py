@@ -70,6 +70,12 @@ def question_key(campaign_id: int, resident_id: int, question_id: str, attempt: 
     return f"q:{campaign_id}:{resident_id}:{question_id}:{attempt}"
 
 
+def choice_style(ask: Ask) -> str:
+    """How a channel lays out the choices (channels.base.Outbound.choice_style): a scale's labels are
+    its values; several answers to a multi question are typed ("1,3"), not one tap."""
+    return {"scale": "values", "multi": "multi"}.get(ask.question_type or "", "numbered")
+
+
 @dataclass(frozen=True)
 class Applied:
     completed: bool
@@ -98,7 +104,7 @@ async def apply_effects(
             attempt = f"r{effect.reminder}" if effect.reminder else effect.attempt
             key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt)
             choices = [{"key": choice.key, "label": choice.label} for choice in effect.choices]
-            style = "values" if effect.question_type == "scale" else "numbered"
+            style = choice_style(effect)
             message = _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style)
             await outbox.enqueue(message, now=now)
             if effect.attempt == 0 and not effect.reminder:

@@ -27,6 +27,11 @@ _LANGUAGE_CHOICES = {
     "en": "Choose a language: write LANG EN, JĘZYK PL or МОВА UK.",
     "uk": "Оберіть мову: напишіть МОВА UK, JĘZYK PL або LANG EN.",
 }
+_TAP_NOT_COUNTED = {
+    "pl": "To pytanie jest już zamknięte — ta odpowiedź nie zostanie policzona.",
+    "en": "This question is already closed, so this answer is not counted.",
+    "uk": "Це запитання вже закрите, тож цю відповідь не враховано.",
+}
 _CLOSED = {
     "pl": "Dziękujemy, ale ta konsultacja jest już zamknięta i nie liczymy nowych odpowiedzi.",
     "en": "Thank you, but this consultation has closed and new answers are no longer counted.",
@@ -65,3 +70,7 @@ def closed(language: str) -> str:
 
 def language_choices(language: str) -> str:
     return _pick(_LANGUAGE_CHOICES, language)
+
+
+def tap_not_counted(language: str) -> str:
+    return _pick(_TAP_NOT_COUNTED, language)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "first_name", "last_name"}
@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     twilio_api_url: str = "https://api.twilio.com"
     twilio_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Telegram: on when the bot token is set. "webhook" mode registers PUBLIC_URL/webhooks/telegram
+    # with Telegram (a secret is then required); "polling" mode long-polls, for deployments that
+    # have no public URL. The API URL can point at a self-hosted Bot API server (or a stand-in).
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: Literal["webhook", "polling"] = "webhook"
+
     sandbox_secret: SecretStr | None = None
     sandbox_latency_ms: int = Field(default=0, ge=0, le=60_000)
     sandbox_delivery_log: Path | None = None
@@ -89,6 +97,15 @@ class Settings(BaseSettings):
 
     def pseudonym_key(self) -> str | None:
         return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None
+
+    @model_validator(mode="after")
+    def _telegram_webhook_needs_a_secret(self) -> Settings:
+        if self.telegram_bot_token and self.telegram_mode == "webhook" and not self.telegram_webhook_secret:
+            raise ValueError(
+                "OUTREACH_TELEGRAM_WEBHOOK_SECRET is required in webhook mode (1-256 of A-Z a-z 0-9 _ -),"
+                " or set OUTREACH_TELEGRAM_MODE=polling"
+            )
+        return self
 
     @property
     def twilio_enabled(self) -> bool:

@@ -9,13 +9,20 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import Channel, Inbound, InvalidRequest, Request
+from channels.base import ButtonTap, Channel, Inbound, InvalidRequest, Request
+from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel, empty_twiml
+from outreach import replies
 from outreach.bootstrap import Services
 from outreach.delivery import record_delivery_status
 from outreach.pipeline import Outcome
-from storage.db import STORE_UNAVAILABLE
+from outreach.results_view import answer_rows
+from storage.campaigns import CampaignRepository
+from storage.db import STORE_UNAVAILABLE, read_session
+from storage.outbox import OutboxRepository
+from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +94,50 @@ async def twilio_status_webhook(request: web.Request, services: Services) -> web
     except STORE_UNAVAILABLE:
         raise web.HTTPServiceUnavailable(text="store unavailable, retry later") from None
     return web.Response(text=empty_twiml(), content_type="text/xml")
+
+
+def telegram_channel(services: Services) -> TelegramChannel:
+    channel = services.channels.get("telegram")
+    if not isinstance(channel, TelegramChannel):
+        raise web.HTTPNotFound(text="Telegram is not configured")
+    return channel
+
+
+async def telegram_webhook(request: web.Request, services: Services) -> web.Response:
+    channel = telegram_channel(services)
+    handled = await receive(services, channel, await channel_request(services, request))
+    for inbound, outcome in handled:
+        if inbound.tap is not None:
+            await acknowledge_tap(services, channel, inbound, outcome)
+    return web.json_response({"outcomes": [outcome.value for _, outcome in handled]})
+
+
+async def acknowledge_tap(services: Services, channel: TelegramChannel, inbound: Inbound, outcome: Outcome) -> None:
+    """After the commit: stop the button's spinner; on an answer, show the choice under the question
+    and take the keyboard off; on an old or closed question, say so politely."""
+    tap = inbound.tap
+    assert tap is not None
+    language = inbound.language_hint if inbound.language_hint in ("pl", "en", "uk") else "pl"
+    if outcome is not Outcome.ANSWERED:
+        notice = replies.tap_not_counted(language) if outcome is not Outcome.DUPLICATE else "✓"
+        await channel.acknowledge_tap(tap, chat_id=inbound.address, notice=notice, chosen_label=None)
+        return
+    async with read_session(services.sessions) as session:
+        label = await tapped_label(session, services, tap, language)
+        contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
+        sent = await OutboxRepository(session).sent_text(contact.id, tap.message_id) if contact and contact.id else None
+    await channel.acknowledge_tap(tap, chat_id=inbound.address, notice="✓", chosen_label=label, question_text=sent)
+
+
+async def tapped_label(session: AsyncSession, services: Services, tap: ButtonTap, language: str) -> str | None:
+    record = await CampaignRepository(session).get(tap.campaign_id)
+    flow = services.definitions.flow(record)
+    try:
+        rows = answer_rows(
+            flow.question(tap.question_id), language if language in flow.languages else flow.default_language
+        )
+    except KeyError:
+        return None
+    if tap.key.isdecimal() and not any(key == tap.key for key, _ in rows) and 0 < int(tap.key) <= len(rows):
+        return rows[int(tap.key) - 1][1]  # the index form of callback data
+    return next((label for key, label in rows if key == tap.key), None)

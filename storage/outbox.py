@@ -192,6 +192,19 @@ class OutboxRepository:
         )
         return int(result.rowcount)
 
+    async def sent_text(self, contact_id: int, provider_id: str | None) -> str | None:
+        """The text of the message a provider knows by `provider_id` on this address (Telegram's
+        message ids are per chat, so the address is part of the key)."""
+        if provider_id is None:
+            return None
+        result = await self._session.execute(
+            select(col(OutboxMessage.text))
+            .where(col(OutboxMessage.contact_id) == contact_id)
+            .where(col(OutboxMessage.provider_id) == provider_id)
+        )
+        text: str | None = result.scalars().first()
+        return text
+
     async def contact_of(self, provider_id: str) -> int | None:
         result = await self._session.execute(
             select(col(OutboxMessage.contact_id)).where(col(OutboxMessage.provider_id) == provider_id)

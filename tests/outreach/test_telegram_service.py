@@ -1,0 +1,209 @@
+"""The service with Telegram configured, end to end over real sockets: questions with one-tap
+buttons through the real python-telegram-bot to the Bot API stand-in; updates posted to our webhook
+(or long-polled) exactly as Telegram sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer, unused_port
+from sqlalchemy import select
+
+from channels.standins.telegram import BLOCKED, NEVER_STARTED, TelegramStandIn
+from outreach.app import create_app
+from outreach.bootstrap import Services, bootstrap
+from outreach.settings import Settings
+from storage.tables import ContactAddress
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import inbound_outcomes, launch, outbox, responses
+
+TOKEN = "123456:telegram-test-token"
+SECRET = "webhook-secret_1"
+CHAT = 424242
+
+
+@dataclass
+class TelegramWorld:
+    services: Services
+    standin: TelegramStandIn
+    client: TestClient[web.Request, web.Application]
+    webhook: str
+
+    async def post(self, update: dict[str, object], secret: str | None = SECRET) -> int:
+        return await self.standin.post_update(self.webhook, update, secret)
+
+
+async def _world(
+    database_url: str, clock: ManualClock, *, mode: str = "webhook", background: bool = False
+) -> AsyncIterator[TelegramWorld]:
+    async with TelegramStandIn(TOKEN) as standin:
+        port = unused_port()
+        public_url = f"http://127.0.0.1:{port}"
+        settings = Settings(
+            database_url=database_url,
+            public_url=public_url,
+            telegram_bot_token=TOKEN,
+            telegram_webhook_secret=SECRET,
+            telegram_api_url=standin.base_url,
+            telegram_mode=mode,
+            dispatcher_poll_seconds=0.05,
+            _env_file=None,
+        )
+        services = bootstrap(settings, clock=clock)
+        app = create_app(services, run_background=background)
+        async with TestClient(TestServer(app, host="127.0.0.1", port=port)) as client:
+            yield TelegramWorld(services, standin, client, f"{public_url}/webhooks/telegram")
+        await services.close()
+
+
+@pytest.fixture
+async def world(database_url: str, clock: ManualClock) -> AsyncIterator[TelegramWorld]:
+    async for made in _world(database_url, clock):
+        yield made
+
+
+async def asked(world: TelegramWorld) -> dict[str, object]:
+    """Launch the tram campaign to one Telegram resident and send the first question."""
+    await add_resident(world.services, telegram=str(CHAT))
+    await launch(world.services, TELEGRAM_CAMPAIGN)
+    assert await world.services.dispatcher.drain() == 1
+    [call] = world.standin.calls_to("sendMessage")
+    return call.params
+
+
+TELEGRAM_CAMPAIGN = """
+name: Tramwaj
+languages: [pl]
+channels: [telegram]
+questions:
+  - {id: uses_tram, type: yesno, text: {pl: "Czy jeździsz tramwajem?"}, next: {no: end}}
+  - id: frequency
+    type: choice
+    text: {pl: "Jak często?"}
+    options:
+      - {key: daily, text: {pl: codziennie}}
+      - {key: weekly, text: {pl: co tydzień}}
+"""
+
+
+async def test_a_question_carries_one_tap_buttons(world: TelegramWorld) -> None:
+    params = await asked(world)
+    assert params["chat_id"] == CHAT and params["text"] == "Czy jeździsz tramwajem?"
+    keyboard = params["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+    assert [[(b["text"], b["callback_data"]) for b in row] for row in keyboard] == [
+        [("tak", "a:1:uses_tram:yes")],
+        [("nie", "a:1:uses_tram:no")],
+    ]
+
+
+async def test_a_tap_is_answered_acknowledged_and_shown(world: TelegramWorld) -> None:
+    await asked(world)
+    [sent] = world.standin.messages(CHAT)
+    tap = world.standin.callback_update(CHAT, "a:1:uses_tram:yes", sent["message_id"])
+    assert await world.post(tap) == 200
+    assert await responses(world.services) == [("uses_tram", "yes")]
+    [ack] = world.standin.calls_to("answerCallbackQuery")
+    assert ack.params["text"] == "✓"
+    edits = world.standin.calls_to("editMessageText") + world.standin.calls_to("editMessageReplyMarkup")
+    assert edits and any("✓ tak" in str(edit.params.get("text", "")) for edit in edits)
+
+    # The same (old) button tapped again is acknowledged politely and not counted.
+    again = world.standin.callback_update(CHAT, "a:1:uses_tram:no", sent["message_id"])
+    assert await world.post(again) == 200
+    assert await responses(world.services) == [("uses_tram", "yes")]
+    notice = world.standin.calls_to("answerCallbackQuery")[-1].params["text"]
+    assert notice.startswith("To pytanie jest już zamknięte")
+
+
+@pytest.mark.parametrize(
+    ("label", "make", "status", "expected"),
+    [
+        ("typed answer", lambda s: s.message_update(CHAT, "Tak!"), 200, ["answered"]),
+        ("edited message ignored", lambda s: s.edited_update(CHAT, "nie", 1), 200, []),
+        ("group message ignored", lambda s: s.message_update(-100123, "tak", chat_type="supergroup"), 200, []),
+        ("sticker is re-asked", lambda s: s.sticker_update(CHAT), 200, ["answered"]),
+        ("/help", lambda s: s.message_update(CHAT, "/help"), 200, ["help"]),
+        ("blocked the bot", lambda s: s.blocked_update(CHAT), 200, ["stopped_by_provider"]),
+    ],
+)
+async def test_update_table(
+    world: TelegramWorld,
+    label: str,
+    make: Callable[[TelegramStandIn], dict[str, object]],
+    status: int,
+    expected: list[str],
+) -> None:
+    await asked(world)
+    assert await world.post(make(world.standin)) == status, label
+    assert await inbound_outcomes(world.services) == expected, label
+
+
+@pytest.mark.parametrize(("label", "secret"), [("no secret", None), ("wrong secret", "guess")])
+async def test_a_forged_update_is_refused(world: TelegramWorld, label: str, secret: str | None) -> None:
+    await asked(world)
+    assert await world.post(world.standin.message_update(CHAT, "tak"), secret=secret) == 403, label
+    assert await responses(world.services) == []
+
+
+async def test_a_retried_update_counts_once(world: TelegramWorld) -> None:
+    await asked(world)
+    update = world.standin.message_update(CHAT, "tak")
+    assert (await world.post(update), await world.post(update)) == (200, 200)
+    assert await responses(world.services) == [("uses_tram", "yes")]
+    assert await inbound_outcomes(world.services) == ["answered"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "column"),
+    [(BLOCKED, "opted_out_at"), (NEVER_STARTED, "unreachable_at")],
+)
+async def test_a_resident_who_blocked_or_never_started_the_bot(
+    world: TelegramWorld, fault: object, column: str
+) -> None:
+    world.standin.fail_chat(CHAT, fault)  # type: ignore[arg-type]
+    await add_resident(world.services, telegram=str(CHAT))
+    await launch(world.services, TELEGRAM_CAMPAIGN)
+    await world.services.dispatcher.drain()
+    [message] = await outbox(world.services)
+    assert message.status == "failed"
+    async with world.services.sessions() as session:
+        contact = (await session.execute(select(ContactAddress))).scalar_one()
+    assert getattr(contact, column) is not None
+
+
+async def test_the_token_never_reaches_the_logs(world: TelegramWorld, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    await asked(world)
+    assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+async def _eventually(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Wait for the service's background task to act (an effect to poll, not a timer to wait out)."""
+    async with asyncio.timeout(10):
+        while not await condition():  # noqa: ASYNC110 (the poller is another task of the app)
+            await asyncio.sleep(0.05)
+
+
+async def test_serving_registers_the_webhook_with_its_secret(database_url: str, clock: ManualClock) -> None:
+    async for world in _world(database_url, clock, background=True):
+        [call] = world.standin.calls_to("setWebhook")
+        assert call.params["url"] == world.webhook and call.params["secret_token"] == SECRET
+
+
+async def test_polling_mode_reads_updates_without_a_webhook(database_url: str, clock: ManualClock) -> None:
+    async for world in _world(database_url, clock, mode="polling", background=True):
+        await add_resident(world.services, telegram=str(CHAT))
+        await launch(world.services, TELEGRAM_CAMPAIGN)
+        world.standin.push_update(world.standin.message_update(CHAT, "nie"))
+        await _eventually(functools.partial(_answered_no, world.services))
+        assert world.standin.calls_to("setWebhook") == []
+
+
+async def _answered_no(services: Services) -> bool:
+    return await responses(services) == [("uses_tram", "no")]
