@@ -83,6 +83,15 @@ class Outbound:
     # "numbered": options answered by their number (or a tap); "values": the labels are the answers
     # (a scale); "multi": several may be chosen, typed as numbers ("1,3"): numbered lines, no buttons
     choice_style: str = "numbered"
+    # An approved template to send instead of free text (WhatsApp's first message): its id and its
+    # variables ("1" → text). Channels without templates ignore it.
+    template: Template | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    content_sid: str
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ a message forward.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import warnings
 from collections.abc import Mapping
@@ -265,11 +266,13 @@ class TwilioChannel:
     async def send(self, outbound: Outbound) -> Sent:
         if self._client is None:
             raise RuntimeError("TwilioChannel.start() must be awaited before send()")
-        params: dict[str, str] = {
-            "to": self._prefixed(outbound.address),
-            "body": self.body(outbound),
-            "status_callback": self._status_callback,
-        }
+        params: dict[str, str] = {"to": self._prefixed(outbound.address), "status_callback": self._status_callback}
+        if outbound.template is not None and self.name == "whatsapp":
+            # Outside WhatsApp's 24-hour window only an approved template may open a conversation.
+            params["content_sid"] = outbound.template.content_sid
+            params["content_variables"] = json.dumps(dict(outbound.template.variables), ensure_ascii=False)
+        else:
+            params["body"] = self.body(outbound)
         if self._sender is not None:
             params["from_"] = self._prefixed(self._sender)
         else:

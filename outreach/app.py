@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from sqlalchemy import text
 
 from channels.telegram import TelegramChannel
 from outreach import webhooks
+from outreach.api import add_api_routes
 from outreach.bootstrap import Services
 from outreach.scheduler import lifecycle_scheduler
 from outreach.telegram_updates import poll, register_webhook
@@ -46,8 +48,11 @@ def with_services(
     return handle
 
 
-def create_app(services: Services, *, run_background: bool = True) -> web.Application:
-    """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler."""
+def create_app(
+    services: Services, *, run_background: bool = True, api_clock: Callable[[], float] = time.monotonic
+) -> web.Application:
+    """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler.
+    `api_clock` times the API's rate limits (tests move it by hand)."""
     app = web.Application()
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
@@ -55,6 +60,7 @@ def create_app(services: Services, *, run_background: bool = True) -> web.Applic
     app.router.add_post("/webhooks/twilio/sms", with_services(webhooks.twilio_inbound_webhook))
     app.router.add_post("/webhooks/twilio/status", with_services(webhooks.twilio_status_webhook))
     app.router.add_post("/webhooks/telegram", with_services(webhooks.telegram_webhook))
+    add_api_routes(app, clock=api_clock)
     app.cleanup_ctx.append(_channels_open)
     if run_background:
         app.cleanup_ctx.append(_telegram_updates)

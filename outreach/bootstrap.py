@@ -18,6 +18,7 @@ from channels.twilio_sms import TwilioChannel
 from outreach.clock import Clock, system_clock
 from outreach.definitions import CampaignDefinitions
 from outreach.dispatcher import Dispatcher, DispatchPolicy
+from outreach.enrolment import District, load_districts
 from outreach.lifecycle import Lifecycle
 from outreach.pipeline import InboundPipeline
 from outreach.settings import Settings
@@ -46,6 +47,7 @@ class Services:
     dispatcher: Dispatcher
     lifecycle: Lifecycle
     definitions: CampaignDefinitions
+    districts: list[District]
     clock: Clock
 
     @property
@@ -123,7 +125,10 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
     channels: dict[str, Channel] = providers or dict(sandboxes)
     definitions = CampaignDefinitions()
     spread = timedelta(minutes=settings.quiet_release_minutes)
-    pipeline = InboundPipeline(sessions, definitions, organisation=settings.organisation, clock=clock, spread=spread)
+    districts = load_districts(settings.districts_file)
+    pipeline = InboundPipeline(
+        sessions, definitions, organisation=settings.organisation, clock=clock, spread=spread, districts=districts
+    )
     dispatcher = Dispatcher(
         sessions,
         channels,
@@ -149,5 +154,6 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
             sessions, definitions, clock=clock, spread=spread, pseudonym_secret=settings.pseudonym_key()
         ),
         definitions=definitions,
+        districts=districts,
         clock=clock,
     )

@@ -12,6 +12,7 @@ from flows.engine import Ask
 from flows.model import Campaign
 from flows.preview import PreviewMessage, every_message
 from outreach.conversations import choice_style
+from outreach.settings import Settings
 
 CITY_ZONE = ZoneInfo("Europe/Warsaw")
 
@@ -85,3 +86,14 @@ def _offset(moment: datetime) -> str:
 
 def campaign_warnings(flow: Campaign) -> list[str]:
     return schedule_offset_warnings(flow) + sms_segment_warnings(flow)
+
+
+def sender_problems(flow: Campaign, settings: Settings) -> list[str]:
+    """Reasons a campaign cannot run with this service's senders (errors, not warnings)."""
+    if "sms" in flow.channels and settings.alphanumeric_sms_sender():
+        return [
+            f"the SMS sender '{settings.twilio_from}' is alphanumeric: residents cannot reply to it, and every"
+            " question needs a reply; send from a number (OUTREACH_TWILIO_FROM=+48…) or a Messaging Service,"
+            " or drop sms from channels"
+        ]
+    return []

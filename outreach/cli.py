@@ -5,22 +5,27 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import segno
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
+from channels.base import SendError
+from channels.telegram import TelegramChannel
 from flows.loader import CampaignFileError, load_campaign_file
 from flows.model import Campaign
+from outreach.api import data_dictionary
 from outreach.bootstrap import Services, bootstrap
-from outreach.campaign_checks import campaign_warnings
+from outreach.campaign_checks import campaign_warnings, sender_problems
 from outreach.campaigns import (
     CampaignCommandError,
     campaign_status,
@@ -31,14 +36,14 @@ from outreach.campaigns import (
     pause_campaign,
     resume_campaign,
 )
+from outreach.cli_tokens import tokens_app
+from outreach.exports import export_lines
 from outreach.logs import configure_logging
-from outreach.preview import channel_texts, sms_cost
+from outreach.preview import channel_texts, guess_channel, sms_cost, test_messages
 from outreach.residents_import import ImportFileError, import_residents
 from outreach.results_view import campaign_results_view
 from outreach.settings import Settings
-from storage.db import read_session
 from storage.migrate import upgrade
-from storage.read_models import export_fields, export_rows
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -47,6 +52,7 @@ campaign_app = typer.Typer(no_args_is_help=True, help="Campaigns: validate, crea
 app.add_typer(db_app, name="db")
 app.add_typer(residents_app, name="residents")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(tokens_app, name="token")
 
 console = Console()
 # One error or warning, one line: greppable, and tests can read them.
@@ -54,6 +60,7 @@ errors = Console(stderr=True, style="red", soft_wrap=True)
 warnings = Console(stderr=True, style="yellow", soft_wrap=True)
 
 T = TypeVar("T")
+ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -87,11 +94,16 @@ def describe_database_error(error: DBAPIError) -> str:
     return f"database error: {reason}{hint}"
 
 
-def load_flow(path: Path) -> Campaign:
+def load_flow(path: Path, *, settings: Settings | None = None) -> Campaign:
+    """A campaign file, checked also against this service's senders when `settings` are given."""
     try:
-        return load_campaign_file(path)
+        flow = load_campaign_file(path)
     except CampaignFileError as error:
         raise fail(str(error)) from None
+    problems = sender_problems(flow, settings) if settings else []
+    if problems:
+        raise fail("\n".join(f"{path}: {problem}" for problem in problems))
+    return flow
 
 
 @app.command()
@@ -117,6 +129,35 @@ def demo(
     from outreach.demo import run_demo
 
     asyncio.run(run_demo(console, residents=residents, database=database, seed=seed))
+
+
+@app.command("enrol-link")
+def enrol_link(
+    source: Annotated[str, typer.Argument(help="Where the code hangs, e.g. bus-stop-12 (A-Z a-z 0-9 _ -).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="QR code PNG; enrol-SOURCE.png.")] = None,
+    bot: Annotated[str | None, typer.Option(help="The bot's username; asked from Telegram when omitted.")] = None,
+) -> None:
+    """Print the Telegram link residents join by, and write it as a QR code for a poster."""
+    if not ENROL_SOURCE.fullmatch(source):
+        raise fail(f"source '{source}' must be 1-64 of A-Z a-z 0-9 _ - (Telegram's deep-link rule)")
+    target = output or Path(f"enrol-{source}.png")
+
+    async def work(services: Services) -> str:
+        channel = services.channels.get("telegram")
+        if bot:
+            return bot
+        if not isinstance(channel, TelegramChannel):
+            raise CampaignCommandError("Telegram is not configured: set OUTREACH_TELEGRAM_BOT_TOKEN, or give --bot")
+        await channel.start()
+        if channel.username is None:
+            raise CampaignCommandError("Telegram did not say the bot's username; give --bot")
+        return channel.username
+
+    username = with_services(work).lstrip("@")
+    link = f"https://t.me/{username}?start={source}"
+    segno.make(link, error="m").save(str(target), scale=10, border=4)
+    console.print(link)
+    console.print(f"QR code written to {target}")
 
 
 @app.command()
@@ -187,7 +228,7 @@ def _count_rows(path: Path) -> int | None:
 @campaign_app.command("validate")
 def campaign_validate(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
     """Check a campaign file; errors point at file:line:column."""
-    flow = load_flow(file)
+    flow = load_flow(file, settings=Settings())
     console.print(f"{file}: ok — {len(flow.questions)} questions in {', '.join(flow.languages)}")
     for warning in campaign_warnings(flow):
         warnings.print(f"{file}: warning: {warning}", markup=False, highlight=False)
@@ -234,10 +275,45 @@ def campaign_preview(
     with_services(work)
 
 
+@campaign_app.command("test-send")
+def campaign_test_send(
+    campaign: Annotated[str, typer.Argument(help="Campaign id or slug, or a campaign file.")],
+    to: Annotated[str, typer.Option("--to", help="Your own address: +48… (SMS), a chat id, an email.")],
+    channel: Annotated[str | None, typer.Option(help="sms, whatsapp, telegram or email; guessed from --to.")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Language of the texts; the campaign's first by default.")
+    ] = None,
+) -> None:
+    """Send every message of the campaign to one address, marked [TEST]; nothing is stored or counted."""
+    path = Path(campaign)
+    from_file = load_flow(path) if path.suffix in (".yaml", ".yml") or path.is_file() else None
+    kind = channel or guess_channel(to)
+
+    async def work(services: Services) -> None:
+        flow = from_file or services.definitions.flow(await find_campaign(services.sessions, campaign))
+        chosen = language or flow.default_language
+        if chosen not in flow.languages:
+            raise CampaignCommandError(f"the campaign has no {chosen} texts; it has {', '.join(flow.languages)}")
+        sender = services.channels.get(kind)
+        if sender is None:
+            raise CampaignCommandError(
+                f"channel {kind} is not enabled here ({', '.join(sorted(services.channels))} are)"
+            )
+        await services.start_channels()
+        for number, outbound in enumerate(test_messages(flow, chosen, kind, to), start=1):
+            try:
+                sent = await sender.send(outbound)
+            except SendError as error:
+                raise CampaignCommandError(f"message {number} was refused: {error}") from None
+            console.print(f"{number}. sent ({sent.provider_id})")
+
+    with_services(work)
+
+
 @campaign_app.command("create")
 def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
     """Store a campaign as a draft; prints its id and slug."""
-    flow = load_flow(file)
+    flow = load_flow(file, settings=Settings())
 
     async def work(services: Services) -> None:
         record = await create_campaign(services.sessions, flow, clock=services.clock)
@@ -355,25 +431,26 @@ def export(
     campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")],
     format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File; standard output if omitted.")] = None,
+    dictionary: Annotated[
+        bool, typer.Option("--dictionary", help="Print the data dictionary (questions, options, fields) instead.")
+    ] = False,
 ) -> None:
     """Every answer, with pseudonymous respondent ids and non-identifying attributes only."""
 
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)
+        flow = services.definitions.flow(record)
+        attributes = services.settings.export_attributes
         sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            attributes = services.settings.export_attributes
-            fields = export_fields(attributes)
-            writer = csv.DictWriter(sink, fieldnames=fields) if format is ExportFormat.csv else None
-            if writer:
-                writer.writeheader()
-            async with read_session(services.sessions) as session:
-                async for row in export_rows(session, record, attributes):
-                    if writer:
-                        value = row["value"]
-                        writer.writerow({**row, "value": "|".join(value) if isinstance(value, list) else value})
-                    else:
-                        sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if dictionary:
+                sink.write(
+                    json.dumps(data_dictionary(flow, attributes, campaign=record.slug), ensure_ascii=False, indent=2)
+                )
+                sink.write("\n")
+                return
+            async for line in export_lines(services.sessions, record, flow, attributes, format.value):
+                sink.write(line)
         finally:
             if output:
                 sink.close()

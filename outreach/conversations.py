@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,7 @@ class Delivery:
     quiet_hours: str | None  # the campaign's window; None turns it off
     held: bool = False  # the campaign is paused: messages wait until it resumes
     fold_to_gsm: bool = False  # SMS only, when the campaign asks: plain Latin letters cost 1/2.3 as much
+    whatsapp_template: dict[str, Any] | None = None  # how the service may open a WhatsApp conversation
 
     @classmethod
     def of(
@@ -61,7 +63,16 @@ class Delivery:
             quiet_hours=flow.schedule.quiet_hours,
             held=record.status == "paused",
             fold_to_gsm=contact.channel == "sms" and flow.sms.fold_diacritics,
+            whatsapp_template=_whatsapp_template(flow, resident.language) if contact.channel == "whatsapp" else None,
         )
+
+
+def _whatsapp_template(flow: Campaign, language: str) -> dict[str, Any] | None:
+    if flow.whatsapp is None:
+        return None
+    language = language if language in flow.languages else flow.default_language
+    variables = {name: text[language] for name, text in flow.whatsapp.variables.items()}
+    return {"content_sid": flow.whatsapp.content_sid, "variables": variables}
 
 
 def question_key(campaign_id: int, resident_id: int, question_id: str, attempt: int | str) -> str:
@@ -144,6 +155,8 @@ def _message(
         choices = [{**choice, "label": fold_to_gsm(choice["label"])} for choice in choices]
     window = QuietHours.parse(delivery.quiet_hours) if initiated and delivery.quiet_hours else None
     not_before = release_time(now, window, resident_zone(delivery.timezone), key=key, spread=spread)
+    # WhatsApp lets the service speak first only with its approved template; replies are free text.
+    template = delivery.whatsapp_template if initiated else None
     return NewMessage(
         idempotency_key=key,
         campaign_id=delivery.campaign_id,
@@ -153,6 +166,7 @@ def _message(
         text=text,
         choices=choices,
         choice_style=choice_style,
+        template=template,
         status="held" if delivery.held else "queued",
         not_before=not_before,
         quiet_hours=delivery.quiet_hours if window else None,

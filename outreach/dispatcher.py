@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from channels.base import Channel, Choice, Outbound, SendError
+from channels.base import Channel, Choice, Outbound, SendError, Template
 from outreach.clock import Clock
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from storage.db import STORE_UNAVAILABLE, SessionFactory
@@ -98,6 +98,9 @@ class Dispatcher:
                 text=message.text,
                 choices=tuple(Choice(key=c["key"], label=c["label"]) for c in message.choices),
                 choice_style=message.choice_style,
+                template=Template(message.template["content_sid"], message.template["variables"])
+                if message.template
+                else None,
             )
             try:
                 sent = await channel.send(outbound)

@@ -15,19 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Inbound
 from flows.engine import FlowState, resume
-from outreach import replies
+from outreach import enrolment, replies
 from outreach.clock import Clock
 from outreach.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
 from outreach.definitions import CampaignDefinitions
+from outreach.enrolment import District
 from outreach.keywords import Keyword, KeywordMatch, detect_keyword
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
 from storage.inbound import InboundRepository
 from storage.outbox import NewMessage, OutboxRepository
-from storage.residents import ResidentRepository
+from storage.residents import AddressInput, ResidentRepository
 from storage.tables import ContactAddress, InboundEvent, Resident
 
 log = logging.getLogger(__name__)
+
+
+ENROLMENT_ATTRIBUTE = "enrolment"  # the step of a resident still joining by themselves
 
 
 class Outcome(StrEnum):
@@ -43,6 +47,9 @@ class Outcome(StrEnum):
     NO_CONVERSATION = "no_conversation"
     CAMPAIGN_CLOSED = "campaign_closed"
     ANSWERED = "answered"
+    ENROLLING = "enrolling"
+    ENROLLED = "enrolled"
+    DECLINED = "declined"
 
 
 class InboundPipeline:
@@ -54,7 +61,9 @@ class InboundPipeline:
         organisation: str,
         clock: Clock,
         spread: timedelta,
+        districts: list[District] | None = None,
     ) -> None:
+        self._districts = districts or []
         self._sessions = sessions
         self._definitions = definitions
         self._organisation = organisation
@@ -86,12 +95,17 @@ class InboundPipeline:
         if contact is not None and contact.id is not None:
             await residents.note_inbound(contact.id, now=self._clock())
         if contact is None:
-            # Never answer numbers that are not residents': no reply, only the record.
-            outcome = Outcome.UNKNOWN_SENDER
+            # Never answer numbers that are not residents' (no SMS to numbers taken from inbound
+            # traffic); only a resident's own "/start" from a QR code begins an enrolment.
+            joining = inbound.command == "start" and inbound.channel == "telegram"
+            outcome = await self._enrol(session, inbound, event_id) if joining else Outcome.UNKNOWN_SENDER
         else:
             resident = await residents.get(contact.resident_id)
             keyword = keyword_of(inbound)
-            if inbound.opted_out_by_provider:
+            enrolling = resident.attributes.get(ENROLMENT_ATTRIBUTE)
+            if enrolling and (keyword is None or keyword.keyword is Keyword.START):
+                outcome = await self._continue_enrolment(session, inbound, resident, contact, event_id, enrolling)
+            elif inbound.opted_out_by_provider:
                 outcome = await self._stop(session, resident, contact, event_id, confirm=False)
             elif keyword is not None:
                 outcome = await self._keyword(session, keyword, resident, contact, event_id)
@@ -133,6 +147,88 @@ class InboundPipeline:
         session.add(resident)
         await self._reply(session, resident, contact, event_id, replies.language_set(match.language))
         return Outcome.LANGUAGE
+
+    async def _enrol(self, session: AsyncSession, inbound: Inbound, event_id: int) -> Outcome:
+        """A stranger's /start SOURCE: a resident without consent yet, and the first question."""
+        language = inbound.language_hint if inbound.language_hint in enrolment.LANGUAGES else "pl"
+        resident, _ = await ResidentRepository(session).upsert(
+            addresses=[AddressInput(inbound.channel, inbound.address, consent_source=None, consent_at=None)],
+            language=language,
+            attributes={ENROLMENT_ATTRIBUTE: enrolment.CONSENT, "enrol_source": inbound.argument or "telegram"},
+            now=self._clock(),
+        )
+        contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
+        assert contact is not None
+        step = enrolment.begin(language, self._organisation, self._districts)
+        await self._send_prompts(session, resident, contact, event_id, step.prompts)
+        return Outcome.ENROLLING
+
+    async def _continue_enrolment(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        resident: Resident,
+        contact: ContactAddress,
+        event_id: int,
+        current: object,
+    ) -> Outcome:
+        now = self._clock()
+        if inbound.command == "start":  # begin again from the top
+            resident.attributes = {**resident.attributes, ENROLMENT_ATTRIBUTE: enrolment.CONSENT}
+            step = enrolment.begin(resident.language, self._organisation, self._districts)
+        else:
+            reply = inbound.tap.key if inbound.tap is not None else inbound.text
+            step = enrolment.advance(str(current), reply, resident.language, self._districts)
+        attributes = dict(resident.attributes)
+        if step.consented:
+            contact.consent_source = f"{inbound.channel}:{attributes.get('enrol_source', inbound.channel)}"
+            contact.consent_at = now
+            session.add(contact)
+        if step.declined:
+            assert contact.id is not None
+            await ResidentRepository(session).opt_out_contact(contact.id, now=now)
+        resident.language = step.updates.get("language", resident.language)
+        attributes.update({key: value for key, value in step.updates.items() if key != "language"})
+        if step.next_step is None:
+            attributes.pop(ENROLMENT_ATTRIBUTE, None)
+        else:
+            attributes[ENROLMENT_ATTRIBUTE] = step.next_step
+        resident.attributes = attributes
+        resident.updated_at = now
+        session.add(resident)
+        await self._send_prompts(session, resident, contact, event_id, step.prompts)
+        if step.declined:
+            return Outcome.DECLINED
+        return Outcome.ENROLLED if step.next_step is None else Outcome.ENROLLING
+
+    async def _send_prompts(
+        self,
+        session: AsyncSession,
+        resident: Resident,
+        contact: ContactAddress,
+        event_id: int,
+        prompts: tuple[enrolment.Prompt, ...],
+    ) -> None:
+        assert resident.id is not None and contact.id is not None
+        outbox = OutboxRepository(session)
+        for number, prompt in enumerate(prompts):
+            # A question-shaped key lets a channel with buttons offer them (campaign 0: enrolment).
+            key = (
+                f"q:{enrolment.ENROLMENT_CAMPAIGN}:{resident.id}:{prompt.step}:e{event_id}"
+                if prompt.step
+                else f"reply:{event_id}:{number}"
+            )
+            await outbox.enqueue(
+                NewMessage(
+                    idempotency_key=key,
+                    resident_id=resident.id,
+                    contact_id=contact.id,
+                    kind="system",
+                    text=prompt.text,
+                    choices=[{"key": key, "label": label} for key, label in prompt.choices],
+                ),
+                now=self._clock(),
+            )
 
     async def _stop(
         self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int, *, confirm: bool

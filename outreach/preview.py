@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from channels.sms_segments import SegmentCount, count_segments
+from channels.base import Choice, Outbound
+from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
 from flows.engine import Ask
 from flows.model import Campaign
 from flows.preview import PreviewMessage, every_message
 from outreach.campaign_checks import plain_text, sms_text
+from outreach.conversations import choice_style
 from storage.db import SessionFactory, read_session
 from storage.residents import ResidentRepository
 
@@ -102,3 +105,37 @@ async def sms_cost(sessions: SessionFactory, flow: Campaign, prices: Mapping[str
             cost.floor_cost += floor * price
             cost.ceiling_cost += ceiling * price
     return cost
+
+
+TEST_MARK = "[TEST] "
+
+
+def guess_channel(address: str) -> str:
+    """sms for a phone number, email for an address with @, telegram for a bare chat id."""
+    if "@" in address:
+        return "email"
+    return "sms" if address.startswith("+") else "telegram"
+
+
+def test_messages(flow: Campaign, language: str, channel: str, address: str) -> list[Outbound]:
+    """Every message of the campaign as one resident could get it, marked as a test (keys that are
+    no outbox key, so no channel offers answer buttons that would be counted)."""
+    run = uuid.uuid4().hex[:8]
+    messages = []
+    for number, preview in enumerate(every_message(flow, language), start=1):
+        message = preview.message
+        choices = tuple(Choice(c.key, c.label) for c in message.choices) if isinstance(message, Ask) else ()
+        text = message.text
+        if channel == "sms" and flow.sms.fold_diacritics:
+            text = fold_to_gsm(text)
+        messages.append(
+            Outbound(
+                key=f"test:{run}:{number}",
+                channel=channel,
+                address=address,
+                text=f"{TEST_MARK}{preview.label}\n{text}",
+                choices=choices,
+                choice_style=choice_style(message) if isinstance(message, Ask) else "numbered",
+            )
+        )
+    return messages

@@ -20,7 +20,9 @@ from outreach.clock import Clock
 from storage.db import SessionFactory
 from storage.residents import AddressConflict, AddressInput, ResidentRepository
 
-ADDRESS_COLUMNS = {"phone": "sms", "email": "email", "telegram_chat_id": "telegram"}
+# A number given as `whatsapp` is a separate address with its own consent (WhatsApp is not SMS).
+ADDRESS_COLUMNS = {"phone": "sms", "whatsapp": "whatsapp", "email": "email", "telegram_chat_id": "telegram"}
+PHONE_COLUMNS = ("phone", "whatsapp")
 KNOWN_COLUMNS = {*ADDRESS_COLUMNS, "language", "consent_source", "consent_at"}
 LANGUAGES = ("pl", "en", "uk")
 # A consent time written without an offset is the city's local time.
@@ -97,7 +99,7 @@ def parse_row(line: int, record: dict[str | None, str | None], *, region: str) -
             if address is not None:
                 addresses.append(AddressInput(channel, address, consent_source, consent_at))
     if not any(values.get(column) for column in ADDRESS_COLUMNS):
-        problems.append("no address: give a phone, an email or a telegram_chat_id")
+        problems.append("no address: give a phone, a whatsapp number, an email or a telegram_chat_id")
     language = values.get("language", "").lower() or LANGUAGES[0]
     if language not in LANGUAGES:
         problems.append(f"language '{language}' is not one of {', '.join(LANGUAGES)}")
@@ -109,13 +111,13 @@ def parse_row(line: int, record: dict[str | None, str | None], *, region: str) -
 
 def _normalise(column: str, raw: str, region: str, problems: list[str]) -> str | None:
     # Messages name the column, never the value: an import report is personal data otherwise.
-    if column == "phone":
+    if column in PHONE_COLUMNS:
         try:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
-            problems.append(f"phone is not a valid number (region {region} is assumed without a +prefix)")
+            problems.append(f"{column} is not a valid number (region {region} is assumed without a +prefix)")
             return None
         return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if column == "email":

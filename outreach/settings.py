@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # made once and kept in the database: set it to keep pseudonyms stable across a database rebuild.
     pseudonym_secret: SecretStr | None = None
 
+    # REST API: requests per minute per token (429 with Retry-After beyond), and the smallest group
+    # shown in results broken down by an attribute (smaller cells are suppressed: k-anonymity).
+    api_rate_limit_per_minute: int = Field(default=120, ge=1)
+    small_cell_k: int = Field(default=5, ge=1)
+
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
 
@@ -30,6 +35,10 @@ class Settings(BaseSettings):
     # ("+48=0.04,+380=0.10"); the defaults are rough list prices: set your contract's.
     sms_prices: Annotated[dict[str, float], NoDecode] = {"+48": 0.04, "+380": 0.10}
     sms_price_currency: str = "USD"
+
+    # The city's districts (CSV: district,population), for self-enrolment and the demo; unset, the
+    # public Gdańsk list that ships with outreach.
+    districts_file: Path | None = None
 
     default_region: str = Field(default="PL", min_length=2, max_length=2)
     organisation: str = "Miasto Gdańsk"

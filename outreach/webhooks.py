@@ -17,6 +17,8 @@ from channels.twilio_sms import TwilioChannel, empty_twiml
 from outreach import replies
 from outreach.bootstrap import Services
 from outreach.delivery import record_delivery_status
+from outreach.enrolment import ENROLMENT_CAMPAIGN
+from outreach.enrolment import prompt as enrolment_prompt
 from outreach.pipeline import Outcome
 from outreach.results_view import answer_rows
 from storage.campaigns import CampaignRepository
@@ -96,6 +98,10 @@ async def twilio_status_webhook(request: web.Request, services: Services) -> web
     return web.Response(text=empty_twiml(), content_type="text/xml")
 
 
+# Taps that were taken as an answer (to a campaign question or a step of self-enrolment).
+COUNTED_TAPS = (Outcome.ANSWERED, Outcome.ENROLLING, Outcome.ENROLLED, Outcome.DECLINED)
+
+
 def telegram_channel(services: Services) -> TelegramChannel:
     channel = services.channels.get("telegram")
     if not isinstance(channel, TelegramChannel):
@@ -118,7 +124,7 @@ async def acknowledge_tap(services: Services, channel: TelegramChannel, inbound:
     tap = inbound.tap
     assert tap is not None
     language = inbound.language_hint if inbound.language_hint in ("pl", "en", "uk") else "pl"
-    if outcome is not Outcome.ANSWERED:
+    if outcome not in COUNTED_TAPS:
         notice = replies.tap_not_counted(language) if outcome is not Outcome.DUPLICATE else "✓"
         await channel.acknowledge_tap(tap, chat_id=inbound.address, notice=notice, chosen_label=None)
         return
@@ -130,6 +136,9 @@ async def acknowledge_tap(services: Services, channel: TelegramChannel, inbound:
 
 
 async def tapped_label(session: AsyncSession, services: Services, tap: ButtonTap, language: str) -> str | None:
+    if tap.campaign_id == ENROLMENT_CAMPAIGN:
+        choices = enrolment_prompt(tap.question_id, language, services.districts).choices
+        return next((label for key, label in choices if key == tap.key), None)
     record = await CampaignRepository(session).get(tap.campaign_id)
     flow = services.definitions.flow(record)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ class NewMessage:
     campaign_id: int | None = None
     choices: Sequence[dict[str, str]] = ()
     choice_style: str = "numbered"
+    template: Mapping[str, Any] | None = None
     status: str = "queued"  # or "held" while the campaign is paused
     not_before: datetime | None = None  # e.g. the end of the resident's quiet hours
     quiet_hours: str | None = None
@@ -43,6 +44,7 @@ class ClaimedMessage:
     text: str
     choices: list[dict[str, str]]
     choice_style: str
+    template: dict[str, Any] | None
     attempts: int
     quiet_hours: str | None
     timezone: str | None
@@ -106,6 +108,7 @@ class OutboxRepository:
                 text=message.text,
                 choices=list(message.choices),
                 choice_style=message.choice_style,
+                template=dict(message.template) if message.template else None,
                 status=message.status,
                 attempts=0,
                 next_attempt_at=message.not_before or now,
@@ -141,6 +144,7 @@ class OutboxRepository:
                 text=message.text,
                 choices=list(message.choices),
                 choice_style=message.choice_style,
+                template=message.template,
                 attempts=message.attempts,
                 quiet_hours=message.quiet_hours,
                 timezone=message.timezone,

@@ -168,6 +168,7 @@ class ResidentRepository:
                 .where(col(ContactAddress.channel).in_(channels))
                 .where(col(ContactAddress.opted_out_at).is_(None))
                 .where(col(ContactAddress.unreachable_at).is_(None))
+                .where(col(ContactAddress.consent_at).is_not(None))  # nobody is asked without consent
             )
         ).scalars()
         preference = {channel: rank for rank, channel in enumerate(channels)}

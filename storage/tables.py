@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.commit_order import writing_transaction
 from storage.types import UtcDateTime
 
 
@@ -93,6 +94,8 @@ class OutboxMessage(SQLModel, table=True):
     text: str
     choices: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     choice_style: str = Field(default="numbered", max_length=16)  # see channels.base.Outbound
+    # An approved template instead of free text (WhatsApp's first message): content_sid, variables.
+    template: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     status: str = Field(max_length=16)  # queued, held, sending, sent, failed, unknown, cancelled
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
@@ -127,9 +130,19 @@ class InboundEvent(SQLModel, table=True):
 
 class Response(SQLModel, table=True):
     __tablename__ = "responses"
-    __table_args__ = (UniqueConstraint("campaign_id", "resident_id", "question_id", name="uq_response_once"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "resident_id", "question_id", name="uq_response_once"),
+        Index("ix_responses_campaign_commit_order", "campaign_id", "txid", "id"),
+        {"sqlite_autoincrement": True},  # an id is never reused: it is the commit order on SQLite
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The writing transaction (PostgreSQL; 0 on SQLite): with id, the commit order that incremental
+    # sync follows (storage.commit_order). Set by the database on insert, never by the caller.
+    txid: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, nullable=False, default=writing_transaction(), server_default="0"),
+    )
     campaign_id: int = Field(foreign_key="campaigns.id", index=True)
     question_id: str = Field(max_length=64)
     resident_id: int = Field(foreign_key="residents.id")
@@ -159,6 +172,7 @@ class ApiToken(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)  # sha256 hex of the token
+    prefix: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})  # shown in lists
     label: str = Field(max_length=120)
     scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")  # bound to one campaign

@@ -17,12 +17,13 @@ async def add_resident(
     phone: str | None = None,
     email: str | None = None,
     telegram: str | None = None,
+    whatsapp: str | None = None,
     language: str = "pl",
     **attributes: str,
 ) -> Resident:
     addresses = [
         AddressInput(channel, address, "test-fixture", CONSENT_AT)
-        for channel, address in (("sms", phone), ("email", email), ("telegram", telegram))
+        for channel, address in (("sms", phone), ("email", email), ("telegram", telegram), ("whatsapp", whatsapp))
         if address
     ]
     async with services.sessions() as session, session.begin():

@@ -244,8 +244,11 @@ class TwilioStandIn:
             return await self._misbehave(request, fault, to)
 
         from_, service_sid, body = form.get("From"), form.get("MessagingServiceSid"), form.get("Body")
+        content_sid = form.get("ContentSid")
         if not to:
             return self._error(400, 21604)
+        if content_sid:  # a Content API template: Twilio renders the body from it and the variables
+            body = f"[template {content_sid}] {form.get('ContentVariables', '{}')}"
         if body is None or body == "":
             return self._error(400, 21602)
         if not from_ and not service_sid:

@@ -13,11 +13,13 @@ from sqlalchemy import select
 from sqlmodel import col
 from typer.testing import CliRunner, Result
 
+from channels.standins.telegram import TelegramStandIn
 from outreach.bootstrap import Services
 from outreach.cli import app
 from outreach.pipeline import Outcome
 from outreach.pseudonyms import PSEUDONYM_KEY, respondent_pseudonym
 from storage.keys import installation_key
+from storage.outbox import OutboxRepository
 from storage.tables import ContactAddress, Resident
 from tests.outreach.helpers import CAMPAIGN_YAML, reply
 
@@ -45,7 +47,7 @@ def test_residents_import_reports_bad_rows_by_line_and_keeps_the_good(cli: CliRu
     assert rejected == [
         "line 5: phone is not a valid number (region PL is assumed without a +prefix)",
         "line 6: email is not a valid address",
-        "line 7: no address: give a phone, an email or a telegram_chat_id",
+        "line 7: no address: give a phone, a whatsapp number, an email or a telegram_chat_id",
         "line 8: language 'de' is not one of pl, en, uk",
         "line 9: consent_at is not an ISO 8601 date and time (e.g. 2026-03-01T12:00:00+01:00);"
         " consent_source is empty: say where the resident agreed to be asked",
@@ -264,3 +266,95 @@ async def test_preview_shows_each_channel_and_language_with_sms_cost(
     # add 1+1 per resident: ceiling 4+6 = 10. +48 costs 0.04 a segment by default.
     assert "SMS audience: 3 residents (en 1, pl 2); from 4 segments ≈ 0.16 USD" in result.stdout
     assert "to 10 segments ≈ 0.40 USD" in result.stdout
+
+
+def test_an_sms_campaign_is_refused_with_an_alphanumeric_sender(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTREACH_TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("OUTREACH_TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("OUTREACH_TWILIO_FROM", "GDANSK")
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    for command in ("validate", "create"):
+        result = cli.invoke(app, ["campaign", command, str(campaign_file)])
+        assert result.exit_code == 1, command
+        assert "the SMS sender 'GDANSK' is alphanumeric: residents cannot reply to it" in result.stderr
+    email_only = tmp_path / "email.yaml"
+    email_only.write_text(CAMPAIGN_YAML.replace("channels: [sms, email]", "channels: [email]"), encoding="utf-8")
+    assert cli.invoke(app, ["campaign", "validate", str(email_only)]).exit_code == 0
+    monkeypatch.setenv("OUTREACH_TWILIO_FROM", "+48500100100")
+    assert cli.invoke(app, ["campaign", "validate", str(campaign_file)]).exit_code == 0
+
+
+async def test_test_send_delivers_every_message_marked_and_stores_nothing(
+    cli: CliRunner, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.standins.twilio import TwilioStandIn
+
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    async with TwilioStandIn(account_sid="AC" + "4" * 32, auth_token="t") as standin:
+        monkeypatch.setenv("OUTREACH_TWILIO_ACCOUNT_SID", "AC" + "4" * 32)
+        monkeypatch.setenv("OUTREACH_TWILIO_AUTH_TOKEN", "t")
+        monkeypatch.setenv("OUTREACH_TWILIO_FROM", "+48500100100")
+        monkeypatch.setenv("OUTREACH_TWILIO_API_URL", standin.base_url)
+        result = await invoke(cli, ["campaign", "test-send", str(campaign_file), "--to", "+48600999000"])
+        assert result.exit_code == 0, result.output
+        bodies = [request.form["Body"] for request in standin.requests]
+    # opening, frequency, two re-asks, outro
+    assert len(bodies) == 5 and all(body.startswith("[TEST] ") for body in bodies)
+    assert "Czy jeździsz tramwajem?" in bodies[0] and bodies[-1].endswith("Dziękujemy!")
+    async with services.sessions() as session:
+        assert await OutboxRepository(session).count_by_status() == {}
+    unknown = await invoke(cli, ["campaign", "test-send", str(campaign_file), "--to", "a@b.pl"])
+    assert unknown.exit_code == 1 and "channel email is not enabled here" in unknown.stderr
+
+
+async def test_enrol_link_prints_the_deep_link_and_writes_a_qr_code(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import struct
+
+    async with TelegramStandIn("123:abc") as standin:
+        monkeypatch.setenv("OUTREACH_TELEGRAM_BOT_TOKEN", "123:abc")
+        monkeypatch.setenv("OUTREACH_TELEGRAM_MODE", "polling")
+        monkeypatch.setenv("OUTREACH_TELEGRAM_API_URL", standin.base_url)
+        result = await invoke(cli, ["enrol-link", "bus-stop-12", "-o", str(tmp_path / "qr.png")])
+        username = await standin_username(standin)
+    assert result.exit_code == 0, result.output
+    assert f"https://t.me/{username}?start=bus-stop-12" in result.stdout
+    png = (tmp_path / "qr.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == height >= (21 + 8) * 10  # at least a version-1 code, 10 px a module, quiet zone
+
+    bad = cli.invoke(app, ["enrol-link", "bus stop!"])
+    assert bad.exit_code == 1 and "must be 1-64 of A-Z a-z 0-9 _ -" in bad.stderr
+
+
+async def standin_username(standin: TelegramStandIn) -> str:
+    """The username the stand-in's getMe reports."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.post(f"{standin.base_url}/bot123:abc/getMe") as response:
+        return str((await response.json())["result"]["username"])
+
+
+async def test_export_dictionary_describes_questions_options_and_fields(cli: CliRunner, tmp_path: Path) -> None:
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    await invoke(cli, ["campaign", "create", str(campaign_file)])
+    result = await invoke(cli, ["export", "1", "--dictionary"])
+    assert result.exit_code == 0, result.output
+    described = json.loads(result.stdout)
+    text = json.dumps(described, ensure_ascii=False)
+    for expected in ("uses_tram", "frequency", "weekly", "co tydzień", "How often?", "respondent", "district"):
+        assert expected in text
+    fields = [field["name"] for field in described["fields"]]
+    assert fields == [
+        "campaign", "question", "respondent", "value", "channel", "answered_at", "language",
+        "district", "age_band", "sex",
+    ]  # fmt: skip

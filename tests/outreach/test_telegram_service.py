@@ -207,3 +207,67 @@ async def test_polling_mode_reads_updates_without_a_webhook(database_url: str, c
 
 async def _answered_no(services: Services) -> bool:
     return await responses(services) == [("uses_tram", "no")]
+
+
+STRANGER = 777001
+
+
+async def _sent(world: TelegramWorld) -> list[dict[str, object]]:
+    await world.services.dispatcher.drain()
+    return [call.params for call in world.standin.calls_to("sendMessage")]
+
+
+async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
+    standin = world.standin
+    assert await world.post(standin.message_update(STRANGER, "/start bus-stop-12", language_code="pl")) == 200
+    intro, consent = await _sent(world)
+    assert str(intro["text"]).startswith("Dzień dobry! Tu Miasto Gdańsk.")
+    buttons = consent["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+    assert [row[0]["callback_data"] for row in buttons] == ["a:0:consent:yes", "a:0:consent:no"]
+
+    consent_message = standin.messages(STRANGER)[-1]
+    tap = standin.callback_update(STRANGER, "a:0:consent:yes", consent_message["message_id"])
+    assert await world.post(tap) == 200
+    [language_question] = (await _sent(world))[2:]
+    assert "Українська" in str(language_question["reply_markup"])
+    assert await world.post(standin.message_update(STRANGER, "English")) == 200
+    [district_question] = (await _sent(world))[3:]
+    assert str(district_question["text"]).startswith("Which district do you live in?")
+    assert await world.post(standin.message_update(STRANGER, "oliwa")) == 200
+    [welcome] = (await _sent(world))[4:]
+    assert str(welcome["text"]).startswith("Thank you, you are in.")
+
+    async with world.services.sessions() as session:
+        contact = (await session.execute(select(ContactAddress))).scalar_one()
+        from storage.residents import ResidentRepository
+
+        resident = await ResidentRepository(session).get(contact.resident_id)
+    assert (contact.consent_source, contact.consent_at is not None) == ("telegram:bus-stop-12", True)
+    assert resident.language == "en"
+    assert resident.attributes == {"enrol_source": "bus-stop-12", "district": "Oliwa"}
+
+    # A campaign for Oliwa now reaches them.
+    await launch(
+        world.services,
+        TELEGRAM_CAMPAIGN.replace(
+            "channels: [telegram]", "channels: [telegram]\naudience: {where: {district: [Oliwa]}}"
+        ),
+    )
+    assert len(await _sent(world)) == 6
+
+
+async def test_a_resident_who_says_no_is_never_asked(world: TelegramWorld) -> None:
+    standin = world.standin
+    await world.post(standin.message_update(STRANGER, "/start poster"))
+    await world.post(standin.message_update(STRANGER, "nie"))
+    assert await inbound_outcomes(world.services) == ["enrolling", "declined"]
+    sent = await _sent(world)
+    assert str(sent[-1]["text"]).startswith("Rozumiemy — nie będziemy pisać.")
+    await launch(world.services, TELEGRAM_CAMPAIGN)
+    assert len(await _sent(world)) == len(sent)  # no question for them
+
+
+async def test_strangers_without_start_get_nothing(world: TelegramWorld) -> None:
+    assert await world.post(world.standin.message_update(STRANGER, "hello?")) == 200
+    assert await inbound_outcomes(world.services) == ["unknown_sender"]
+    assert await _sent(world) == []

@@ -1,0 +1,108 @@
+"""Tokens, scopes and the per-token rate limit of the REST API.
+
+A token is `otr_` followed by 43 random URL-safe characters; the service keeps only its sha256 and
+finds a token by that hash. A token has scopes, and may be bound to one campaign.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from storage.db import SessionFactory
+from storage.tables import ApiToken
+from storage.tokens import TokenRepository
+
+TOKEN_PREFIX = "otr_"
+
+SCOPES: dict[str, str] = {
+    "campaigns:read": "list and read campaigns and their status",
+    "responses:read": "read answers, results, exports and data dictionaries (includes campaigns:read)",
+    "campaigns:write": "create and launch campaigns (includes campaigns:read)",
+    "residents:write": "add or update residents (never read them back)",
+    "admin": "everything, including managing tokens",
+}
+_IMPLIED: dict[str, set[str]] = {
+    "responses:read": {"campaigns:read"},
+    "campaigns:write": {"campaigns:read"},
+    "admin": set(SCOPES),
+}
+# last_used_at is written at most this often per token: a read must not become a write each time.
+TOUCH_EVERY = timedelta(minutes=10)
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def effective_scopes(scopes: Iterable[str]) -> set[str]:
+    granted: set[str] = set()
+    for scope in scopes:
+        granted |= {scope, *_IMPLIED.get(scope, set())}
+    return granted
+
+
+def unknown_scopes(scopes: Iterable[str]) -> list[str]:
+    return sorted(set(scopes) - set(SCOPES))
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once, never stored
+    record: ApiToken
+
+
+async def issue_token(
+    sessions: SessionFactory,
+    *,
+    scopes: Sequence[str],
+    label: str,
+    now: datetime,
+    campaign_id: int | None = None,
+) -> IssuedToken:
+    unknown = unknown_scopes(scopes)
+    if unknown or not scopes:
+        raise ValueError(f"unknown scope {', '.join(unknown)}; scopes are {', '.join(SCOPES)}")
+    token = new_token()
+    async with sessions() as session, session.begin():
+        record = await TokenRepository(session).add(
+            ApiToken(
+                token_hash=token_hash(token),
+                prefix=token[: len(TOKEN_PREFIX) + 6],
+                label=label,
+                scopes=sorted(set(scopes)),
+                campaign_id=campaign_id,
+                created_at=now,
+            )
+        )
+    return IssuedToken(token=token, record=record)
+
+
+class RateLimiter:
+    """A token bucket per API token, in this process: `per_minute` requests a minute, in bursts of
+    up to `per_minute`. (Limits shared between processes come with Redis.)"""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buckets: dict[int, tuple[float, float]] = {}  # token id -> (tokens left, at)
+
+    def take(self, key: int, per_minute: int) -> int | None:
+        """Spend one request; None when allowed, else the whole seconds to wait (Retry-After)."""
+        now = self._clock()
+        capacity = float(max(per_minute, 1))
+        left, at = self._buckets.get(key, (capacity, now))
+        left = min(capacity, left + (now - at) * capacity / 60)
+        if left >= 1:
+            self._buckets[key] = (left - 1, now)
+            return None
+        self._buckets[key] = (left, now)
+        return max(1, math.ceil((1 - left) * 60 / capacity))

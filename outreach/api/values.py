@@ -1,0 +1,41 @@
+"""What of a stored answer may leave the service: the matched answer, never the words of a reply
+that was matched to an option. Text appears only for text questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.model import YESNO_KEYS, AnswerValue, Campaign, Question
+
+
+def public_value(question: Question | None, value: Any) -> AnswerValue | None:
+    """The value as published, or None when it does not have the shape its question allows."""
+    if question is None or value is None:
+        return None
+    kind = question.type
+    if kind == "text":
+        return value if isinstance(value, str) else None
+    if kind == "yesno":
+        return value if isinstance(value, str) and value in YESNO_KEYS else None
+    if kind == "choice":
+        return value if isinstance(value, str) and value in {option.key for option in question.options} else None
+    if kind == "multi":
+        keys = {option.key for option in question.options}
+        if isinstance(value, list) and all(isinstance(key, str) and key in keys for key in value):
+            return [str(key) for key in value]
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if kind == "scale":
+        return value if value in question.scale_values() else None
+    return value  # number
+
+
+class PublicValues:
+    """`public_value` for every question of one campaign."""
+
+    def __init__(self, flow: Campaign) -> None:
+        self._questions = {question.id: question for question in flow.questions}
+
+    def __call__(self, question_id: str, value: Any) -> AnswerValue | None:
+        return public_value(self._questions.get(question_id), value)
