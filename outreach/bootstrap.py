@@ -139,6 +139,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
             max_attempts=settings.send_max_attempts,
             backoff_seconds=settings.send_backoff_seconds,
             quiet_spread=spread,
+            lease_seconds=settings.claim_lease_seconds,
         ),
         clock=clock,
     )

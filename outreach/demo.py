@@ -433,7 +433,7 @@ class Snapshot:
 
     @property
     def in_flight(self) -> int:
-        return self.outbox.get("queued", 0) + self.outbox.get("sending", 0)
+        return sum(self.outbox.get(status, 0) for status in ("queued", "claimed", "sending"))
 
     @property
     def sent(self) -> int:

@@ -33,6 +33,7 @@ class DispatchPolicy:
     max_attempts: int = 5
     backoff_seconds: float = 30.0
     quiet_spread: timedelta = timedelta(minutes=60)
+    lease_seconds: float = 300.0  # a claim older than this belongs to a worker that died
 
 
 class Dispatcher:
@@ -70,6 +71,16 @@ class Dispatcher:
             total += handled
         return total
 
+    async def recover_stale_claims(self) -> tuple[int, int]:
+        """Rows a crashed worker held longer than the lease: (requeued, marked unknown)."""
+        cutoff = self._clock() - timedelta(seconds=self._policy.lease_seconds)
+        async with self._sessions() as session, session.begin():
+            return await OutboxRepository(session).recover_stale(older_than=cutoff)
+
+    async def release_claims(self) -> int:
+        async with self._sessions() as session, session.begin():
+            return await OutboxRepository(session).release_claims(self._worker_id)
+
     async def run(self, stopping: asyncio.Event, poll_seconds: float) -> None:
         """Dispatch until `stopping` is set; between empty polls, wait without spinning. A database
         outage pauses sending; the loop goes on by itself when the database is back."""
@@ -80,8 +91,12 @@ class Dispatcher:
                 log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
                 handled = 0
             if handled == 0:
+                with contextlib.suppress(*STORE_UNAVAILABLE):
+                    await self.recover_stale_claims()  # idle: look after workers that died
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), timeout=poll_seconds)
+        with contextlib.suppress(*STORE_UNAVAILABLE):
+            await self.release_claims()  # SIGTERM: sends in flight finished; unstarted ones go back
 
     async def _deliver(self, message: ClaimedMessage) -> None:
         async with self._slots:
@@ -91,6 +106,8 @@ class Dispatcher:
             if channel is None:
                 await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
                 return
+            async with self._sessions() as session, session.begin():
+                await OutboxRepository(session).mark_sending(message.id, now=self._clock())
             outbound = Outbound(
                 key=message.idempotency_key,
                 channel=message.channel,

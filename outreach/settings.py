@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # Messages held by quiet hours are released over this many minutes after the window ends.
     quiet_release_minutes: int = Field(default=60, ge=0, le=600)
 
+    # A worker's claim on outbox rows lasts this long; after it, another worker takes the rows over
+    # (unsent ones are sent, a send that had started is recorded as unknown, never repeated).
+    claim_lease_seconds: float = Field(default=300.0, gt=0)
+
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
 

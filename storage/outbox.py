@@ -67,7 +67,7 @@ _CLAIM_POSTGRESQL = text(
         FOR UPDATE SKIP LOCKED
         LIMIT :limit
     )
-    UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_at = :now,
+    UPDATE outbox SET status = 'claimed', claimed_by = :worker, claimed_at = :now,
                       attempts = outbox.attempts + 1
     FROM due WHERE outbox.id = due.id
     RETURNING outbox.id
@@ -78,7 +78,7 @@ _CLAIM_POSTGRESQL = text(
 # processes can claim the same row.
 _CLAIM_SQLITE = text(
     """
-    UPDATE outbox SET status = 'sending', claimed_by = :worker, claimed_at = :now,
+    UPDATE outbox SET status = 'claimed', claimed_by = :worker, claimed_at = :now,
                       attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM outbox
@@ -152,6 +152,37 @@ class OutboxRepository:
             for message, channel, address in rows.all()
             if (message_id := message.id) is not None
         ]
+
+    async def mark_sending(self, message_id: int, *, now: datetime) -> None:
+        """The send starts now: from here on, a crash leaves an unknown outcome, never a resend."""
+        await self._set(message_id, status="sending", claimed_at=now)
+
+    async def release_claims(self, worker: str) -> int:
+        """A worker stopping hands back what it claimed but never started sending."""
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.claimed_by) == worker)
+            .where(col(OutboxMessage.status) == "claimed")
+            .values(status="queued", claimed_by=None, attempts=OutboxMessage.attempts - 1)
+        )
+        return int(result.rowcount)
+
+    async def recover_stale(self, *, older_than: datetime) -> tuple[int, int]:
+        """Take over a crashed worker's rows after its lease: claimed-but-unsent go back to the queue
+        (they surely never left); a send that had started has an unknown outcome (never resent)."""
+        requeued: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.status) == "claimed")
+            .where(col(OutboxMessage.claimed_at) < older_than)
+            .values(status="queued", claimed_by=None, attempts=OutboxMessage.attempts - 1)
+        )
+        unknown: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.status) == "sending")
+            .where(col(OutboxMessage.claimed_at) < older_than)
+            .values(status="unknown", error_class="unknown", error_detail="the worker stopped during the send")
+        )
+        return int(requeued.rowcount), int(unknown.rowcount)
 
     async def mark_sent(self, message_id: int, *, provider_id: str, now: datetime, segments: int | None = None) -> None:
         await self._set(

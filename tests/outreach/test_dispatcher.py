@@ -156,3 +156,35 @@ async def test_a_message_for_a_channel_that_is_off_fails_with_the_reason(service
     [message] = await outbox(services)
     assert (message.status, message.error_detail) == ("failed", "channel sms is not enabled")
     assert channel.calls == []
+
+
+async def test_a_crashed_workers_rows_are_taken_over_after_the_lease(services: Services, clock: ManualClock) -> None:
+    from storage.outbox import OutboxRepository
+
+    for number in range(3):
+        await add_resident(services, phone=f"+4860010020{number}")
+    await launch(services)
+    async with services.sessions() as session, session.begin():
+        claimed = await OutboxRepository(session).claim_due(worker="crashed", now=clock(), limit=10)
+        await OutboxRepository(session).mark_sending(claimed[0].id, now=clock())  # died during this send
+    survivor = dispatcher_with(services, ScriptedChannel("sms", lambda outbound: Sent("OK")))
+    assert await survivor.drain() == 0  # nothing due: the rows are someone else's
+    clock.advance(seconds=299)
+    assert await survivor.recover_stale_claims() == (0, 0)  # the lease still holds
+    clock.advance(seconds=2)
+    assert await survivor.recover_stale_claims() == (2, 1)
+    assert await survivor.drain() == 2
+    statuses = sorted((m.idempotency_key, m.status, m.attempts) for m in await outbox(services))
+    assert [(status, attempts) for _, status, attempts in statuses] == [("unknown", 1), ("sent", 1), ("sent", 1)]
+
+
+async def test_stopping_hands_back_claimed_rows_it_never_started(services: Services) -> None:
+    from storage.outbox import OutboxRepository
+
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    async with services.sessions() as session, session.begin():
+        await OutboxRepository(session).claim_due(worker="test-worker", now=services.clock(), limit=10)
+    assert await services.dispatcher.release_claims() == 1
+    [message] = await outbox(services)
+    assert (message.status, message.attempts, message.claimed_by) == ("queued", 0, None)
