@@ -142,6 +142,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
             lease_seconds=settings.claim_lease_seconds,
         ),
         clock=clock,
+        definitions=definitions,
     )
     return Services(
         settings=settings,

@@ -103,6 +103,7 @@ async def apply_effects(
     now: datetime,
     initiated: bool,
     spread: timedelta,
+    key_suffix: str = "",
 ) -> Applied:
     """Store what the engine decided. `initiated`: the service speaks first (a first question, a
     reminder), so quiet hours apply; a reply to what the resident just wrote goes out at once."""
@@ -112,8 +113,9 @@ async def apply_effects(
     asked_from: datetime | None = None
     for effect in effects:
         if isinstance(effect, Ask):
-            attempt = f"r{effect.reminder}" if effect.reminder else effect.attempt
-            key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt)
+            attempt = f"r{effect.reminder}" if effect.reminder else str(effect.attempt)
+            # A fallback channel asks again as a new message: the attempt gets a suffix ("0via-email").
+            key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt + key_suffix)
             choices = [{"key": choice.key, "label": choice.label} for choice in effect.choices]
             style = choice_style(effect)
             message = _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style)
@@ -121,7 +123,7 @@ async def apply_effects(
             if effect.attempt == 0 and not effect.reminder:
                 asked, asked_from = True, message.not_before
         elif isinstance(effect, Say):
-            key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}"
+            key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}{key_suffix}"
             await outbox.enqueue(_message(delivery, key, "say", effect.text, [], now, initiated, spread), now=now)
         elif isinstance(effect, Record):
             await responses.record_once(

@@ -16,8 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from channels.base import Channel, Choice, Outbound, SendError, Template
 from outreach.clock import Clock
+from outreach.definitions import CampaignDefinitions
+from outreach.fallback import fall_back
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from storage.db import STORE_UNAVAILABLE, SessionFactory
 from storage.outbox import ClaimedMessage, OutboxRepository
@@ -46,7 +50,9 @@ class Dispatcher:
         policy: DispatchPolicy,
         clock: Clock,
         jitter: random.Random | None = None,
+        definitions: CampaignDefinitions | None = None,
     ) -> None:
+        self._definitions = definitions  # with them, failed campaign questions fall back to other channels
         self._sessions = sessions
         self._channels = channels
         self._worker_id = worker_id
@@ -153,12 +159,14 @@ class Dispatcher:
             async with self._sessions() as session, session.begin():
                 await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
+                await self._fall_back(session, message)
             log.info("outbox %s: address stopped by provider", message.id)
             return
         if error.address_invalid:
             async with self._sessions() as session, session.begin():
                 await ResidentRepository(session).mark_unreachable(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="permanent", detail=detail)
+                await self._fall_back(session, message)
             log.info("outbox %s: address unreachable", message.id)
             return
         if error.retryable and message.attempts < self._policy.max_attempts:
@@ -174,7 +182,23 @@ class Dispatcher:
     async def _record_failure(self, message: ClaimedMessage, error_class: str, detail: str) -> None:
         async with self._sessions() as session, session.begin():
             await OutboxRepository(session).mark_failed(message.id, error_class=error_class, detail=detail)
+            await self._fall_back(session, message)
         log.info("outbox %s: failed (%s)", message.id, error_class)
+
+    async def _fall_back(self, session: AsyncSession, message: ClaimedMessage) -> None:
+        """A campaign question that cannot reach this address goes to the resident's next channel."""
+        if self._definitions is None or message.kind != "question" or message.campaign_id is None:
+            return
+        assert message.resident_id is not None
+        await fall_back(
+            session,
+            campaign_id=message.campaign_id,
+            resident_id=message.resident_id,
+            failed_contact_id=message.contact_id,
+            definitions=self._definitions,
+            now=self._clock(),
+            spread=self._policy.quiet_spread,
+        )
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
         """Exponential with jitter, never shorter than what the provider asked for."""

@@ -128,6 +128,16 @@ class ConversationRepository:
         self._session.add(conversation)
         await self._session.flush()
 
+    async def of_resident(self, campaign_id: int, resident_id: int) -> Conversation | None:
+        result = await self._session.execute(
+            select(Conversation)
+            .where(col(Conversation.campaign_id) == campaign_id)
+            .where(col(Conversation.resident_id) == resident_id)
+            .with_for_update()
+        )
+        conversation: Conversation | None = result.scalar_one_or_none()
+        return conversation
+
     async def has_active_on_contact(self, contact_id: int) -> bool:
         result = await self._session.execute(
             select(col(Conversation.id))

@@ -48,6 +48,9 @@ class ClaimedMessage:
     attempts: int
     quiet_hours: str | None
     timezone: str | None
+    campaign_id: int | None = None
+    resident_id: int | None = None
+    kind: str = "question"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,9 @@ class OutboxRepository:
                 attempts=message.attempts,
                 quiet_hours=message.quiet_hours,
                 timezone=message.timezone,
+                campaign_id=message.campaign_id,
+                resident_id=message.resident_id,
+                kind=message.kind,
             )
             for message, channel, address in rows.all()
             if (message_id := message.id) is not None

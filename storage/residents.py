@@ -121,6 +121,19 @@ class ResidentRepository:
             .values(opted_out_at=now)
         )
 
+    async def reachable_contacts(self, resident_id: int, channels: Sequence[str]) -> list[ContactAddress]:
+        """The resident's consented, working addresses on these channels, in the channels' order."""
+        result = await self._session.execute(
+            select(ContactAddress)
+            .where(col(ContactAddress.resident_id) == resident_id)
+            .where(col(ContactAddress.channel).in_(channels))
+            .where(col(ContactAddress.opted_out_at).is_(None))
+            .where(col(ContactAddress.unreachable_at).is_(None))
+            .where(col(ContactAddress.consent_at).is_not(None))
+        )
+        order = {channel: rank for rank, channel in enumerate(channels)}
+        return sorted(result.scalars(), key=lambda contact: order[contact.channel])
+
     async def mark_unreachable(self, contact_id: int, *, now: datetime) -> None:
         await self._session.execute(
             update(ContactAddress)

@@ -188,3 +188,45 @@ async def test_stopping_hands_back_claimed_rows_it_never_started(services: Servi
     assert await services.dispatcher.release_claims() == 1
     [message] = await outbox(services)
     assert (message.status, message.attempts, message.claimed_by) == ("queued", 0, None)
+
+
+async def test_a_blocked_channel_falls_back_to_the_residents_next_channel(services: Services) -> None:
+    from tests.outreach.helpers import CAMPAIGN_YAML, reply, responses
+
+    await add_resident(services, telegram="424242", email="ola@example.org")
+    await launch(services, CAMPAIGN_YAML.replace("channels: [sms, email]", "channels: [telegram, email]"))
+    blocked = ScriptedChannel("telegram", failing(SendError("blocked", retryable=False, stop_contact=True)))
+    by_email = ScriptedChannel("email", lambda outbound: Sent("mail-1"))
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"telegram": blocked, "email": by_email},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=2, batch_size=10, max_attempts=3, backoff_seconds=10),
+        clock=services.clock,
+        definitions=services.definitions,
+    )
+    await dispatcher.drain()
+    assert blocked.calls == ["q:1:1:uses_tram:0"]
+    assert by_email.calls == ["q:1:1:uses_tram:0via-email"]  # a new message, with the intro again
+    messages = {m.idempotency_key: m for m in await outbox(services)}
+    assert messages["q:1:1:uses_tram:0via-email"].text.startswith("Miasto Gdańsk pyta o tramwaj.")
+    from outreach.pipeline import Outcome
+
+    assert await reply(services, "ola@example.org", "tak", channel="email") is Outcome.ANSWERED
+    assert await responses(services) == [("uses_tram", "yes")]
+
+
+async def test_no_fallback_without_another_consented_channel(services: Services) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    invalid = ScriptedChannel("sms", failing(SendError("not a mobile", retryable=False, address_invalid=True)))
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": invalid},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=2, batch_size=10, max_attempts=3, backoff_seconds=10),
+        clock=services.clock,
+        definitions=services.definitions,
+    )
+    await dispatcher.drain()
+    assert [m.status for m in await outbox(services)] == ["failed"]
