@@ -67,8 +67,17 @@ class Dispatcher:
             claimed = await OutboxRepository(session).claim_due(
                 worker=self._worker_id, now=self._clock(), limit=self._policy.batch_size
             )
-        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        # One address's messages go one after another, in queue order (an intro before its question);
+        # different addresses' go side by side.
+        by_address: dict[int, list[ClaimedMessage]] = {}
+        for message in claimed:
+            by_address.setdefault(message.contact_id, []).append(message)
+        await asyncio.gather(*(self._deliver_in_order(messages) for messages in by_address.values()))
         return len(claimed)
+
+    async def _deliver_in_order(self, messages: list[ClaimedMessage]) -> None:
+        for message in messages:
+            await self._deliver(message)
 
     async def drain(self) -> int:
         """Send until nothing is due; the number of messages handled."""

@@ -230,3 +230,33 @@ async def test_no_fallback_without_another_consented_channel(services: Services)
     )
     await dispatcher.drain()
     assert [m.status for m in await outbox(services)] == ["failed"]
+
+
+async def test_one_addresss_messages_go_in_queue_order_even_when_sent_side_by_side(services: Services) -> None:
+    import asyncio
+
+    from storage.outbox import NewMessage, OutboxRepository
+
+    resident = await add_resident(services, phone=PHONE)
+    other = await add_resident(services, phone="+48600100201")
+    async with services.sessions() as session, session.begin():
+        outbox_rows = OutboxRepository(session)
+        for number in range(5):
+            for who in (resident, other):
+                assert who.id is not None
+                contact_id = who.id  # one contact per resident here, created in the same order
+                await outbox_rows.enqueue(
+                    NewMessage(f"m:{who.id}:{number}", who.id, contact_id, "system", f"{number}"), now=services.clock()
+                )
+    arrivals: list[str] = []
+
+    class SlowFirst(ScriptedChannel):
+        async def send(self, outbound: Outbound) -> Sent:
+            if outbound.text == "0":
+                await asyncio.sleep(0.05)  # a slow provider answer for the first message only
+            arrivals.append(outbound.key)
+            return Sent(outbound.key)
+
+    await dispatcher_with(services, SlowFirst("sms", lambda outbound: Sent("x"))).drain()
+    for who in (resident, other):
+        assert [key for key in arrivals if key.startswith(f"m:{who.id}:")] == [f"m:{who.id}:{n}" for n in range(5)]
