@@ -1,0 +1,1 @@
+"""Real servers on loopback for the channel tests: aiosmtpd (SMTP) and Dovecot (IMAP)."""
