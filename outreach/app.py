@@ -13,9 +13,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
 from channels.telegram import TelegramChannel
-from outreach import webhooks
+from outreach import email_links, webhooks
 from outreach.api import add_api_routes
 from outreach.bootstrap import Services
+from outreach.mailbox import polling_mailbox
 from outreach.scheduler import lifecycle_scheduler
 from outreach.telegram_updates import poll, register_webhook
 from storage.db import STORE_UNAVAILABLE
@@ -60,10 +61,14 @@ def create_app(
     app.router.add_post("/webhooks/twilio/sms", with_services(webhooks.twilio_inbound_webhook))
     app.router.add_post("/webhooks/twilio/status", with_services(webhooks.twilio_status_webhook))
     app.router.add_post("/webhooks/telegram", with_services(webhooks.telegram_webhook))
+    for method in ("GET", "POST"):
+        app.router.add_route(method, "/answer/{token}/{key}", with_services(email_links.answer_page))
+        app.router.add_route(method, "/unsubscribe/{token}", with_services(email_links.unsubscribe_page))
     add_api_routes(app, clock=api_clock)
     app.cleanup_ctx.append(_channels_open)
     if run_background:
         app.cleanup_ctx.append(_telegram_updates)
+        app.cleanup_ctx.append(_mailbox_polled)
         app.cleanup_ctx.append(_dispatcher_running)
         app.cleanup_ctx.append(_scheduler_running)
     return app
@@ -114,3 +119,8 @@ async def _telegram_updates(app: web.Application) -> AsyncIterator[None]:
     task.cancel()  # a long poll in flight would otherwise hold shutdown for its whole timeout
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _mailbox_polled(app: web.Application) -> AsyncIterator[None]:
+    async with polling_mailbox(app[SERVICES]):
+        yield

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels.base import Channel
+from channels.email import EmailChannel
 from channels.sandbox import SandboxChannel
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel
@@ -112,6 +113,21 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
             token=settings.telegram_bot_token.get_secret_value(),
             api_base_url=settings.telegram_api_url,
             webhook_secret=secret.get_secret_value() if secret else None,
+        )
+    if settings.email_enabled:
+        assert settings.smtp_host and settings.smtp_from and settings.email_reply_domain
+        assert settings.email_token_secret is not None
+        channels["email"] = EmailChannel(
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            smtp_user=settings.smtp_user,
+            smtp_password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            sender=settings.smtp_from,
+            reply_domain=settings.email_reply_domain,
+            public_url=settings.public_url,
+            token_secret=settings.email_token_secret.get_secret_value().encode(),
+            organisation=settings.organisation,
+            tls=settings.smtp_tls,
         )
     return channels
 

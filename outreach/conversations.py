@@ -87,6 +87,16 @@ def choice_style(ask: Ask) -> str:
     return {"scale": "values", "multi": "multi"}.get(ask.question_type or "", "numbered")
 
 
+def parse_question_key(key: str) -> tuple[int, str] | None:
+    """(campaign id, question id) of a question's outbox key; None for any other message."""
+    if not key.startswith("q:"):
+        return None
+    parts = key.split(":")
+    if len(parts) < 5 or not parts[1].isdecimal():
+        return None
+    return int(parts[1]), ":".join(parts[3:-1])
+
+
 @dataclass(frozen=True)
 class Applied:
     completed: bool

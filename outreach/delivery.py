@@ -27,8 +27,13 @@ _RANK = {
 }
 FAILED = ("undelivered", "failed")
 # Codes that mean the address itself is dead or refuses us (Twilio 30003 unreachable, 30005 unknown,
-# 30006 landline, 30004 blocked): the address is not written to again.
+# 30006 landline, 30004 blocked; a mail bounce 5.1.x: no such mailbox or domain): the address is not
+# written to again.
 DEAD_ADDRESS_CODES = {"30003", "30004", "30005", "30006"}
+
+
+def dead_address(code: str | None) -> bool:
+    return code is not None and (code in DEAD_ADDRESS_CODES or code.startswith("5.1."))
 
 
 def status_rank(status: str | None) -> int:
@@ -41,7 +46,7 @@ async def record_delivery_status(sessions: SessionFactory, report: DeliveryStatu
         changed = await outbox.record_delivery(
             report.provider_id, status=report.status, error_code=report.error_code, rank=status_rank
         )
-        if changed and report.status in FAILED and report.error_code in DEAD_ADDRESS_CODES:
+        if changed and report.status in FAILED and dead_address(report.error_code):
             contact_id = await outbox.contact_of(report.provider_id)
             if contact_id is not None:
                 await ResidentRepository(session).mark_unreachable(contact_id, now=clock())

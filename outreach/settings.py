@@ -76,6 +76,24 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_mode: Literal["webhook", "polling"] = "webhook"
 
+    # Email: on when SMTP_HOST, SMTP_FROM, EMAIL_REPLY_DOMAIN and EMAIL_TOKEN_SECRET are set. Replies go
+    # to reply+TOKEN@EMAIL_REPLY_DOMAIN, which must reach the IMAP mailbox the service polls.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    email_reply_domain: str | None = None
+    email_token_secret: SecretStr | None = Field(default=None, min_length=16)
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = "INBOX"
+    imap_tls: Literal["tls", "none"] = "tls"
+    imap_poll_seconds: float = Field(default=30.0, gt=0)
+
     sandbox_secret: SecretStr | None = None
     sandbox_latency_ms: int = Field(default=0, ge=0, le=60_000)
     sandbox_delivery_log: Path | None = None
@@ -129,3 +147,11 @@ class Settings(BaseSettings):
         """An alphanumeric sender ("GDANSK") is one-way: residents cannot reply to it."""
         sender = self.twilio_from
         return sender is not None and not sender.lstrip("+").isdigit() and not self.twilio_messaging_service_sid
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from and self.email_reply_domain and self.email_token_secret)
+
+    @property
+    def imap_enabled(self) -> bool:
+        return bool(self.imap_host and self.imap_user and self.imap_password)

@@ -20,3 +20,13 @@ async def installation_key(session: AsyncSession, name: str, *, now: datetime) -
     )
     key = await session.get_one(ServiceKey, name)
     return key.value
+
+
+async def read_key(session: AsyncSession, name: str) -> str | None:
+    key = await session.get(ServiceKey, name)
+    return key.value if key else None
+
+
+async def write_key(session: AsyncSession, name: str, value: str, *, now: datetime) -> None:
+    statement = dialect.insert(session, ServiceKey).values(name=name, value=value, created_at=now)
+    await session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"value": value}))

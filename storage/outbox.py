@@ -233,6 +233,16 @@ class OutboxRepository:
         )
         return int(result.rowcount)
 
+    async def sent_message(self, provider_id: str) -> tuple[OutboxMessage, ContactAddress] | None:
+        """The message a provider knows by `provider_id`, with the address it went to."""
+        result = await self._session.execute(
+            select(OutboxMessage, ContactAddress)
+            .join(ContactAddress, col(ContactAddress.id) == col(OutboxMessage.contact_id))
+            .where(col(OutboxMessage.provider_id) == provider_id)
+        )
+        row = result.first()
+        return (row[0], row[1]) if row else None
+
     async def sent_text(self, contact_id: int, provider_id: str | None) -> str | None:
         """The text of the message a provider knows by `provider_id` on this address (Telegram's
         message ids are per chat, so the address is part of the key)."""
