@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +18,7 @@ from outreach.api import add_api_routes
 from outreach.bootstrap import Services
 from outreach.mailbox import polling_mailbox
 from outreach.scheduler import lifecycle_scheduler
+from outreach.singleton import run_as_singleton
 from outreach.telegram_updates import poll, register_webhook
 from storage.db import STORE_UNAVAILABLE
 
@@ -113,12 +114,18 @@ async def _telegram_updates(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     stopping = asyncio.Event()
-    task = asyncio.create_task(poll(services, channel, stopping), name="telegram-polling")
+    task = asyncio.create_task(
+        run_as_singleton(
+            "telegram-polling",
+            functools.partial(poll, services, channel),
+            sessions=services.sessions,
+            clock=services.clock,
+            stopping=stopping,
+        )
+    )
     yield
     stopping.set()
-    task.cancel()  # a long poll in flight would otherwise hold shutdown for its whole timeout
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await task
 
 
 async def _mailbox_polled(app: web.Application) -> AsyncIterator[None]:

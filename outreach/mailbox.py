@@ -14,6 +14,7 @@ from channels.email import EmailChannel
 from channels.imap_poller import ImapPoller
 from outreach.bootstrap import Services
 from outreach.delivery import record_delivery_status
+from outreach.singleton import run_as_singleton
 from storage.keys import read_key, write_key
 from storage.outbox import OutboxRepository
 
@@ -85,8 +86,13 @@ async def polling_mailbox(services: Services) -> AsyncIterator[None]:
         yield
         return
     stop = asyncio.Event()
+    poller = mailbox_poller(services, channel)
+
+    async def poll_until(job_stop: asyncio.Event) -> None:
+        await poller.run(services.settings.imap_poll_seconds, job_stop)
+
     task = asyncio.create_task(
-        mailbox_poller(services, channel).run(services.settings.imap_poll_seconds, stop), name="imap-poller"
+        run_as_singleton("imap-poller", poll_until, sessions=services.sessions, clock=services.clock, stopping=stop)
     )
     try:
         yield

@@ -179,3 +179,13 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """A job only one worker may run at a time (Telegram long polling, the IMAP poller)."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UtcDateTime)

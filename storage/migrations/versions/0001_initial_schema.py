@@ -41,6 +41,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug"),
     )
     op.create_table(
+        "leases",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("expires_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
         "residents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("pseudonym", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -264,5 +271,6 @@ def downgrade() -> None:
     op.drop_table("api_tokens")
     op.drop_table("service_keys")
     op.drop_table("residents")
+    op.drop_table("leases")
     op.drop_table("campaigns")
     # ### end Alembic commands ###
