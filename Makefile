@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)  ## a whole consultation on the sandbox channels, in under a minute
+demo: $(STAMP)  ## a whole consultation through the real SMS and Telegram adapters and bundled stand-ins, in under a minute
 	$(BIN)/outreach demo
 
 serve: $(STAMP)  ## the service on the embedded default (SQLite, sandbox channels)

@@ -214,6 +214,9 @@ class Campaign(_Frozen):
     outro: LocalText | None = None
     sms: SmsOptions = SmsOptions()
     whatsapp: WhatsAppOptions | None = None
+    # The most the campaign may spend on SMS, in the service's price currency (OUTREACH_SMS_PRICES):
+    # checked at launch against the cost preview, and by the dispatcher, which stops there.
+    budget: float | None = Field(default=None, gt=0)
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("languages")

@@ -156,6 +156,8 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
             backoff_seconds=settings.send_backoff_seconds,
             quiet_spread=spread,
             lease_seconds=settings.claim_lease_seconds,
+            daily_cap=settings.max_messages_per_address_per_day,
+            sms_prices=settings.sms_prices,
         ),
         clock=clock,
         definitions=definitions,

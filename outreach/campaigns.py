@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -78,6 +79,7 @@ async def launch_campaign(
     clock: Clock,
     spread: timedelta = DEFAULT_SPREAD,
     pseudonym_secret: str | None = None,
+    sms_prices: Mapping[str, float] | None = None,
     page_size: int = 500,
 ) -> LaunchReport:
     """Start a conversation with everyone in the audience, now or at `schedule.start`. Safe to run
@@ -93,6 +95,16 @@ async def launch_campaign(
         raise CampaignCommandError(
             f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
         )
+    budget = Campaign.model_validate(record.definition).budget
+    if budget is not None and sms_prices:
+        from outreach.preview import sms_cost  # preview reads the audience; imported only when needed
+
+        floor = (await sms_cost(sessions, Campaign.model_validate(record.definition), sms_prices)).floor_cost
+        if floor > budget:
+            raise CampaignCommandError(
+                f"campaign '{record.slug}' needs at least {floor:.2f} for SMS (openings and reminders to its"
+                f" audience) but its budget is {budget:.2f}: raise the budget or narrow the audience"
+            )
     if record.starts_at is not None and record.starts_at > now:
         async with sessions() as session, session.begin():
             await CampaignRepository(session).set_status(record.id, "scheduled", now=now)

@@ -125,7 +125,8 @@ def demo(
     database: Annotated[Path, typer.Option(help="SQLite file, made afresh.")] = Path("outreach-demo.db"),
     seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
 ) -> None:
-    """A whole consultation on the sandbox channels, with simulated residents, in under a minute."""
+    """A whole consultation by SMS and Telegram (real adapters, bundled provider stand-ins), with simulated
+    residents, in under a minute."""
     from outreach.demo import run_demo
 
     asyncio.run(run_demo(console, residents=residents, database=database, seed=seed))
@@ -333,6 +334,7 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
             clock=services.clock,
             spread=services.spread,
             pseudonym_secret=services.settings.pseudonym_key(),
+            sms_prices=services.settings.sms_prices,
         )
         if report.status == "scheduled":
             record = await find_campaign(services.sessions, campaign)
@@ -397,7 +399,10 @@ def campaign_status_command(
             console.print(table)
             return
         status = await campaign_status(services.sessions, campaign)
-        console.print(f"campaign {status.record.id} ({status.record.slug}): {status.record.status}")
+        because = f" ({status.record.paused_because})" if status.record.paused_because else ""
+        console.print(f"campaign {status.record.id} ({status.record.slug}): {status.record.status}{because}")
+        if status.record.spent:
+            console.print(f"spent on SMS: {status.record.spent:.2f} {services.settings.sms_price_currency}")
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
 

@@ -1,9 +1,15 @@
-"""`outreach demo`: a whole consultation on the sandbox channels, with simulated residents.
+"""`outreach demo`: a whole consultation through the real SMS and Telegram adapters, with simulated residents.
 
-Only the residents are simulated; everything else runs the service's real paths. They come in through
-the CSV import officials use, the example campaign is created and launched as from the CLI, the HTTP
-app and its dispatcher send through the sandbox channels, and replies arrive as signed POSTs to the
-sandbox webhook, the way a provider delivers them. No credentials, no network beyond 127.0.0.1.
+Only the residents and the providers are simulated. The providers are the bundled stand-ins
+(`channels.standins`): a Twilio Messages API and a Telegram Bot API on 127.0.0.1 that speak the
+providers' wire formats, so the service is configured as with real OUTREACH_TWILIO_* and
+OUTREACH_TELEGRAM_* settings and sends through the real twilio SDK and python-telegram-bot. Residents
+come in through the CSV import officials use, the example campaign is created and launched as from the
+CLI, and the HTTP app (which registers its Telegram webhook at start) and its dispatcher do the rest.
+Each simulated resident reads what the stand-in received for them and answers the way the provider
+delivers it: a signed Twilio inbound-SMS webhook, or a Telegram update (typed text or a button tap)
+carrying the webhook secret. No credentials, no network beyond 127.0.0.1. Email is off: there are no
+mail settings, so residents are asked by SMS or Telegram (an email address only rides along).
 
 Personal data rule: addresses are generated from fictional ranges and still never printed.
 """
@@ -11,35 +17,43 @@ Personal data rule: addresses are generated from fictional ranges and still neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
-import itertools
+import logging
 import random
+import re
 import secrets
 import shlex
+import socket
 import tempfile
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from channels.base import Choice, Outbound
-from channels.sandbox import SECRET_HEADER
+from channels.base import Choice
+from channels.sms_segments import fold_to_gsm
+from channels.standins.telegram import TelegramStandIn
+from channels.standins.twilio import StoredMessage, TwilioStandIn
+from flows.engine import ask_question
 from flows.loader import load_campaign, load_campaign_file
 from flows.model import Campaign, Question
+from flows.texts import reask_hint, reminder_prefix
 from outreach.app import create_app
 from outreach.bootstrap import Services, bootstrap
 from outreach.campaigns import create_campaign, launch_campaign
@@ -48,6 +62,7 @@ from outreach.logs import quiet_third_party_logs
 from outreach.residents_import import import_residents
 from outreach.results_view import campaign_results_view
 from outreach.settings import Settings
+from outreach.telegram_updates import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from storage.campaigns import ConversationRepository
 from storage.db import read_session
 from storage.migrate import upgrade
@@ -65,7 +80,6 @@ DISTRICTS_FILE = "gdansk_districts.csv"
 # The example asks two districts (8% of the city): most simulated residents live there, so that a few
 # hundred are asked; the rest spread over the city by population and show the audience filter at work.
 AUDIENCE_SHARE = 0.85
-SANDBOX_LATENCY_MS = 20  # a provider's round trip, small enough to finish well within a minute
 DISPATCHER_POLL_SECONDS = 0.05  # the next question goes out right after an answer, not a second later
 REFRESH_SECONDS = 0.25
 TIME_LIMIT_SECONDS = 50.0  # from the start of the demo, set-up included: it ends within a minute
@@ -76,6 +90,14 @@ DEMO_START = datetime(2027, 3, 2, 21, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
 DEMO_SPEED = 7200.0
 LIFECYCLE_INTERVAL_SECONDS = 0.2  # real seconds: 24 simulated minutes
 WEBHOOK_ATTEMPTS = 3  # a provider retries a 503 (store busy); the provider id makes the retry safe
+
+# The service's own SMS number (a fictional one: a number, not a name, so residents can reply) and its
+# Telegram bot's id (the part of the token before the colon).
+SMS_SENDER = "+48500000100"
+TELEGRAM_BOT_ID = 7000000001
+TAP_SHARE = 0.6  # of the answers a Telegram resident means: tapped on the button, the rest typed
+# Loggers of the provider SDKs and their HTTP clients, silenced while the demo runs.
+PROVIDER_LOGGERS = ("twilio", "telegram", "httpx", "httpcore", "aiohttp.access", "aiohttp.client")
 
 CSV_FIELDS = (
     "phone",
@@ -95,11 +117,13 @@ CONSENT_AT = "2026-01-15T09:00:00+01:00"
 LANGUAGE_SHARES = {"pl": 0.86, "uk": 0.09, "en": 0.05}
 AGE_BAND_SHARES = {"18-24": 8, "25-34": 17, "35-44": 19, "45-54": 15, "55-64": 14, "65+": 27}
 SEX_SHARES = {"female": 52.7, "male": 47.3}
+# Email is off in the demo (it has no mail settings), so nobody has an email address alone: those who
+# gave one are asked by SMS or on Telegram, the example campaign's first two channels.
 ADDRESS_SHARES: dict[tuple[str, ...], float] = {
-    ("phone",): 0.72,
-    ("phone", "email"): 0.06,
-    ("email",): 0.13,
-    ("telegram",): 0.09,
+    ("phone",): 0.66,
+    ("phone", "email"): 0.12,
+    ("telegram",): 0.15,
+    ("telegram", "email"): 0.07,
 }
 # Made-up opinions for the example's option keys; keys of another campaign weigh 1.
 OPINIONS = {
@@ -200,7 +224,7 @@ class SimResident:
 
     @property
     def addresses(self) -> list[tuple[str, str]]:
-        """(address kind, address) pairs, as the sandbox channels deliver to them."""
+        """(address kind, address) pairs, as the provider stand-ins deliver to them."""
         pairs = (("sms", self.phone), ("email", self.email), ("telegram", self.telegram))
         return [(kind, address) for kind, address in pairs if address]
 
@@ -298,8 +322,21 @@ def answer_variants(language: str, question_type: str, number: int, choice: Choi
     return variants
 
 
+def _numbered(variant: str) -> bool:
+    return variant.removesuffix(")").isdecimal()
+
+
 def mistypes(language: str, question_type: str) -> list[str]:
     return [*MISTYPES_COMMON, *MISTYPES_BY_LANGUAGE.get(language, ()), *TYPOS.get(question_type, ())]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a resident sends back: the text they type, and the option they mean (its index among the
+    choices offered) when they mean one, so that on Telegram they may tap its button instead."""
+
+    text: str
+    choice: int | None = None
 
 
 def reply_to(
@@ -310,21 +347,26 @@ def reply_to(
     *,
     first: bool,
     reminder: bool = False,
-) -> str | None:
-    """What the resident sends back to this question, or None for silence."""
+    numbered: bool = True,
+) -> Reply | None:
+    """What the resident sends back to this question, or None for silence. `numbered`: the options
+    were shown with numbers (an SMS), so a number is a way to answer; Telegram shows buttons."""
     persona, rng = resident.persona, resident.rng
     if persona is Persona.SILENT or (persona is Persona.DROPS_OUT and not first):
         return None
     if persona is Persona.LATE and first and not reminder:
         return None  # the first message went unnoticed; the reminder gets an answer
     if persona is Persona.STOPS:
-        return "STOP" if first else None
+        return Reply("STOP") if first else None
     if persona is Persona.MISTYPES and _mistypes_now(rng, attempt, first=first):
-        return rng.choice(mistypes(resident.language, question.type))
+        return Reply(rng.choice(mistypes(resident.language, question.type)))
     if not choices:
         return None
     index = rng.choices(range(len(choices)), weights=[OPINIONS.get(c.key, 1.0) for c in choices])[0]
-    return rng.choice(answer_variants(resident.language, question.type, index + 1, choices[index]))
+    variants = answer_variants(resident.language, question.type, index + 1, choices[index])
+    if not numbered:
+        variants = [variant for variant in variants if not _numbered(variant)] or variants
+    return Reply(rng.choice(variants), index)
 
 
 def _mistypes_now(rng: random.Random, attempt: int, *, first: bool) -> bool:
@@ -335,57 +377,170 @@ def _mistypes_now(rng: random.Random, attempt: int, *, first: bool) -> bool:
     return rng.random() < 0.25
 
 
-def parse_question_key(key: str) -> tuple[str, int, bool] | None:
-    """(question id, attempt, is a reminder) from an outbox key
-    "q:{campaign}:{resident}:{question}:{attempt}", where a reminder's attempt is "r1", "r2", …"""
-    if not key.startswith("q:"):
-        return None  # an outro or a system reply: nothing to answer
-    head, _, attempt = key.rpartition(":")
-    parts = head.split(":", 3)
-    reminder = attempt.startswith("r")
-    number = attempt[1:] if reminder else attempt
-    if len(parts) != 4 or not number.isdigit():
+# --- what a resident's phone shows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # the callback data a tap sends back
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message as it reached a resident: through which provider (the address kind), the text, and
+    on Telegram the message id and the inline keyboard's buttons."""
+
+    channel: str
+    address: str
+    text: str
+    message_id: int | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+def sms_received(message: StoredMessage) -> Received:
+    """An SMS the Twilio stand-in accepted."""
+    return Received(channel="sms", address=message.to, text=message.body)
+
+
+def telegram_received(message: Mapping[str, Any]) -> Received | None:
+    """A message the Telegram stand-in accepted (the Bot API's Message object); None if not to a chat."""
+    chat, text = message.get("chat"), message.get("text")
+    if not isinstance(chat, Mapping) or not isinstance(text, str):
         return None
-    return parts[3], 0 if reminder else int(number), reminder
+    markup = message.get("reply_markup")
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, Mapping) else []
+    buttons = tuple(
+        Button(str(button["text"]), str(button["callback_data"]))
+        for row in rows
+        for button in row
+        if isinstance(button, Mapping) and "callback_data" in button
+    )
+    return Received(
+        channel="telegram",
+        address=str(chat["id"]),
+        text=text,
+        message_id=int(message["message_id"]),
+        buttons=buttons,
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a resident makes of a message: which question it asks, whether it is a re-ask (after a
+    reply that fitted nothing) or a reminder, and the options offered with the key each one means."""
+
+    question: Question
+    reask: bool
+    reminder: bool
+    choices: tuple[Choice, ...]
+
+
+NUMBERED_LINE = re.compile(r"^(\d+)\) (.+)$", re.MULTILINE)
+
+
+def read_message(flow: Campaign, language: str, received: Received) -> Reading | None:
+    """Read a message as its resident would: by its wording. None when it asks nothing (the outro,
+    a reply to STOP)."""
+    language = language if language in flow.languages else flow.default_language
+    text = received.text
+    asked = [q for q in flow.questions if q.text[language] in text or fold_to_gsm(q.text[language]) in text]
+    if not asked:
+        return None
+    question = max(asked, key=lambda q: len(q.text[language]))  # a question inside a longer one: the longer
+    offered = ask_question(question, language, attempt=0).choices  # the options, in the order shown
+    shown = [button.label for button in received.buttons] or [label for _, label in NUMBERED_LINE.findall(text)]
+    if len(shown) != len(offered):
+        shown = [choice.label for choice in offered]
+    reask = any(hint in text for hint in (reask_hint(question, language), fold_to_gsm(reask_hint(question, language))))
+    reminder = text.startswith((reminder_prefix(language), fold_to_gsm(reminder_prefix(language))))
+    return Reading(
+        question=question,
+        reask=reask,
+        reminder=reminder,
+        choices=tuple(Choice(choice.key, label) for choice, label in zip(offered, shown, strict=True)),
+    )
+
+
+# --- the residents at their phones ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Providers:
+    """The provider stand-ins and where they deliver to us, as the real providers would be told."""
+
+    twilio: TwilioStandIn
+    telegram: TelegramStandIn
+    public_url: str
+    telegram_secret: str
+
+    @property
+    def sms_webhook(self) -> str:
+        return f"{self.public_url}/webhooks/twilio/sms"
+
+    @property
+    def telegram_webhook(self) -> str:
+        return f"{self.public_url}{TELEGRAM_WEBHOOK_PATH}"
 
 
 class Crowd:
-    """The simulated residents at their phones: each reads what the sandbox delivers and may answer,
-    after a human pause, by a signed POST to the sandbox webhook."""
+    """The simulated residents at their phones: each hears what a provider stand-in received for
+    them and may answer, after a human pause, the way that provider delivers it to our webhook."""
 
-    def __init__(
-        self, residents: Sequence[SimResident], flow: Campaign, *, http: aiohttp.ClientSession, secret: str
-    ) -> None:
+    def __init__(self, residents: Sequence[SimResident], flow: Campaign, providers: Providers) -> None:
         self._by_address = {address: r for r in residents for address in r.addresses}
         self._flow = flow
         self._first = flow.first_question().id
-        self._http = http
-        self._secret = secret
+        self._providers = providers
+        self._reasks: Counter[tuple[str, str, str]] = Counter()
         self._pending: set[asyncio.Task[None]] = set()
-        self._provider_ids = itertools.count(1)
         self._closed = False
         self.activity = 0  # bumps whenever a reply starts or ends: lets the watcher see a quiet spell
         self.acknowledged = 0
         self.refused = 0
+        self.delivered: Counter[str] = Counter()  # "sms", "telegram typed", "telegram tapped"
+
+    def listen(self) -> None:
+        self._providers.twilio.subscribe(self._hear_sms)
+        self._providers.telegram.subscribe(self._hear_telegram)
 
     @property
     def waiting(self) -> int:
         return len(self._pending)
 
-    def hear(self, outbound: Outbound, _rendered: str) -> None:
-        """The sandbox listener; it runs inside the dispatcher's send, so it only schedules."""
-        resident = self._by_address.get((outbound.channel, outbound.address))
-        asked = parse_question_key(outbound.key)
-        if self._closed or resident is None or asked is None:
+    def _hear_sms(self, message: StoredMessage) -> None:
+        self.hear(sms_received(message))
+
+    def _hear_telegram(self, message: dict[str, Any]) -> None:
+        received = telegram_received(message)
+        if received is not None:
+            self.hear(received)
+
+    def hear(self, received: Received) -> None:
+        """A stand-in's listener; it runs inside the stand-in's request handler, so it only schedules."""
+        resident = self._by_address.get((received.channel, received.address))
+        if self._closed or resident is None:
             return
-        question_id, attempt, reminder = asked
-        question = self._flow.question(question_id)
-        first = question_id == self._first
-        text = reply_to(resident, question, attempt, outbound.choices, first=first, reminder=reminder)
-        if text is None:
+        reading = read_message(self._flow, resident.language, received)
+        if reading is None:
             return
+        question = reading.question
+        attempt = 0
+        if reading.reask:  # the n-th re-ask of a question is its attempt n
+            self._reasks[(received.channel, received.address, question.id)] += 1
+            attempt = self._reasks[(received.channel, received.address, question.id)]
+        first = question.id == self._first
+        numbered = not received.buttons
+        reply = reply_to(
+            resident, question, attempt, reading.choices, first=first, reminder=reading.reminder, numbered=numbered
+        )
+        if reply is None:
+            return
+        tap = None
+        if reply.choice is not None and received.buttons and resident.rng.random() < TAP_SHARE:
+            tap = received.buttons[reply.choice]
         delay = 0.05 + min(resident.rng.expovariate(4.0), 1.5)  # tens to hundreds of ms, a few slower
-        task = asyncio.create_task(self._reply_later(outbound.channel, outbound.address, text, delay))
+        task = asyncio.create_task(self._reply_later(resident, received, reply.text, tap, delay))
         self._pending.add(task)
         self.activity += 1
         task.add_done_callback(self._finished)
@@ -394,24 +549,53 @@ class Crowd:
         self._pending.discard(task)
         self.activity += 1
 
-    async def _reply_later(self, channel: str, address: str, text: str, delay: float) -> None:
+    async def _reply_later(
+        self, resident: SimResident, received: Received, text: str, tap: Button | None, delay: float
+    ) -> None:
         await asyncio.sleep(delay)
-        form = {"id": f"demo-{next(self._provider_ids)}", "from": address, "text": text}
+        if received.channel == "sms":
+            kind, deliver, retry_unanswered = "sms", self._sms(received, text), False
+        else:
+            kind = "telegram tapped" if tap is not None else "telegram typed"
+            deliver, retry_unanswered = self._telegram(resident, received, text, tap), True
         for _ in range(WEBHOOK_ATTEMPTS):
             try:
-                async with self._http.post(
-                    f"/webhooks/sandbox/{channel}", data=form, headers={SECRET_HEADER: self._secret}
-                ) as response:
-                    status = response.status
+                status = await deliver()
             except aiohttp.ClientError:
                 status = 0
             if status == 200:
                 self.acknowledged += 1
+                self.delivered[kind] += 1
                 return
-            if status not in (0, 503):
+            # A 503 (store busy) rolled back: the provider retries. Telegram also retries an update
+            # left unanswered (its update_id makes that safe); Twilio does not re-send an inbound SMS.
+            if status != 503 and not (status == 0 and retry_unanswered):
                 break
             await asyncio.sleep(0.5)
         self.refused += 1
+
+    def _sms(self, received: Received, text: str) -> Callable[[], Awaitable[int]]:
+        twilio, webhook = self._providers.twilio, self._providers.sms_webhook
+
+        async def deliver() -> int:
+            status, _sid = await twilio.deliver_inbound(webhook, from_=received.address, to=SMS_SENDER, body=text)
+            return status
+
+        return deliver
+
+    def _telegram(
+        self, resident: SimResident, received: Received, text: str, tap: Button | None
+    ) -> Callable[[], Awaitable[int]]:
+        telegram, chat = self._providers.telegram, int(received.address)
+        if tap is not None and received.message_id is not None:
+            update = telegram.callback_update(chat, tap.data, received.message_id, language_code=resident.language)
+        else:
+            update = telegram.message_update(chat, text, language_code=resident.language)
+
+        async def deliver() -> int:  # the same update each time: a retry is recognised by its update_id
+            return await telegram.post_update(self._providers.telegram_webhook, update, self._providers.telegram_secret)
+
+        return deliver
 
     async def close(self) -> None:
         self._closed = True
@@ -530,24 +714,95 @@ def fresh_database(database: Path) -> Path:
     return database
 
 
-def demo_settings(database: Path, secret: str) -> Settings:
-    return Settings(
+class DemoSettings(Settings):
+    """Settings given by the demo alone. OUTREACH_* variables and a .env never reach it: a real SMTP
+    relay, Twilio number or bot in the environment must not meet the simulated residents."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def demo_settings(database: Path, providers: Providers) -> Settings:
+    """The service configured for Twilio SMS and a Telegram bot in webhook mode, as in production,
+    with the providers' API URLs pointing at the stand-ins. No mail settings: email is off."""
+    return DemoSettings(
         database_url=sqlite_url(database),
-        sandbox_secret=SecretStr(secret),
-        sandbox_latency_ms=SANDBOX_LATENCY_MS,
+        public_url=providers.public_url,
+        twilio_account_sid=providers.twilio.account_sid,
+        twilio_auth_token=SecretStr(providers.twilio.auth_token),
+        twilio_from=SMS_SENDER,
+        twilio_api_url=providers.twilio.base_url,
+        telegram_bot_token=SecretStr(providers.telegram.token),
+        telegram_webhook_secret=SecretStr(providers.telegram_secret),
+        telegram_api_url=providers.telegram.base_url,
+        telegram_mode="webhook",
         dispatcher_poll_seconds=DISPATCHER_POLL_SECONDS,
         lifecycle_interval_seconds=LIFECYCLE_INTERVAL_SECONDS,
-        _env_file=None,
     )
+
+
+def loopback_socket() -> socket.socket:
+    """A listening address for the service on a free port of 127.0.0.1, taken before the settings
+    are made (the public URL is in them) and served later: no other process can take it between."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextlib.contextmanager
+def provider_logs_silenced() -> Iterator[None]:
+    """The SDKs' own HTTP logs name URLs (with the bot token) and headers (with the Twilio
+    credentials): none of them reaches the demo's output. Restored afterwards."""
+    loggers = [logging.getLogger(name) for name in PROVIDER_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 async def run_demo(console: Console, *, residents: int, database: Path, seed: int) -> None:
     deadline = time.monotonic() + TIME_LIMIT_SECONDS
     quiet_third_party_logs()
-    database = fresh_database(database)
-    secret = secrets.token_urlsafe(24)
+    with provider_logs_silenced():
+        database = fresh_database(database)
+        twilio = TwilioStandIn(account_sid="AC" + secrets.token_hex(16), auth_token=secrets.token_hex(16))
+        telegram = TelegramStandIn(f"{TELEGRAM_BOT_ID}:{secrets.token_urlsafe(26)}")
+        async with twilio, telegram:
+            sock = loopback_socket()
+            try:
+                host, port = sock.getsockname()[:2]
+                providers = Providers(twilio, telegram, f"http://{host}:{port}", secrets.token_urlsafe(24))
+                await simulate(
+                    console, providers, sock, residents=residents, database=database, seed=seed, deadline=deadline
+                )
+            finally:
+                sock.close()
+
+
+async def simulate(
+    console: Console,
+    providers: Providers,
+    sock: socket.socket,
+    *,
+    residents: int,
+    database: Path,
+    seed: int,
+    deadline: float,
+) -> None:
     clock = AcceleratedClock(DEMO_START, DEMO_SPEED)
-    services = bootstrap(demo_settings(database, secret), clock=clock)
+    services = bootstrap(demo_settings(database, providers), clock=clock)
     try:
         await upgrade(services.engine)
         flow = load_example()
@@ -558,7 +813,9 @@ async def run_demo(console: Console, *, residents: int, database: Path, seed: in
         await import_crowd(services, people, console)
         record = await create_campaign(services.sessions, flow, clock=services.clock)
         console.print(f"Campaign [bold]{escape(record.slug)}[/] created from {EXAMPLE}.")
-        campaign_id = await consult(services, clock, flow, people, secret, record.slug, console, deadline=deadline)
+        campaign_id = await consult(
+            services, providers, sock, clock, flow, people, record.slug, console, deadline=deadline
+        )
         console.print()
         console.print(await campaign_results_view(services.sessions, campaign_id, flow))
         print_next_steps(console, database, record.slug)
@@ -578,6 +835,29 @@ def describe_crowd(console: Console, people: Sequence[SimResident], audience: Se
     console.print("Of those asked: " + ", ".join(f"{personas[p]} {PERSONA_LABELS[p]}" for p in Persona) + ".")
 
 
+def describe_channels(
+    console: Console, services: Services, providers: Providers, flow: Campaign, people: Sequence[SimResident]
+) -> None:
+    """Which provider asks whom: the campaign's first channel the resident has an address for."""
+    order = [kind for kind in flow.channels if kind in services.channels]
+    names = set(flow.audience.where.get("district", ()))
+    asked = [p for p in people if not names or p.district in names]
+    kinds = Counter(next((k for k in order if k in dict(p.addresses)), "none") for p in asked)
+    console.print(
+        f"Channels, in the campaign's order {', '.join(flow.channels)}: SMS through the Twilio adapter (the"
+        f" twilio SDK) to a Twilio API stand-in at {providers.twilio.base_url}, Telegram through"
+        f" python-telegram-bot to a Bot API stand-in at {providers.telegram.base_url}. Of those asked,"
+        f" {kinds['sms']} get SMS and {kinds['telegram']} Telegram.",
+        highlight=False,
+    )
+    with_email = sum(1 for p in asked if p.email)
+    console.print(
+        f"Email is off (no mail settings): the {with_email} of them who also gave an email address are asked by"
+        " SMS or Telegram; email joins as the third channel when mail settings are given.",
+        highlight=False,
+    )
+
+
 async def import_crowd(services: Services, people: Sequence[SimResident], console: Console) -> None:
     with tempfile.TemporaryDirectory(prefix="outreach-demo-") as folder:
         path = Path(folder) / "residents.csv"
@@ -592,47 +872,55 @@ async def import_crowd(services: Services, people: Sequence[SimResident], consol
 
 async def consult(
     services: Services,
+    providers: Providers,
+    sock: socket.socket,
     clock: AcceleratedClock,
     flow: Campaign,
     people: Sequence[SimResident],
-    secret: str,
     slug: str,
     console: Console,
     *,
     deadline: float,
 ) -> int:
     """Serve the app, let the crowd listen, launch, and watch until done; the campaign id."""
+    crowd = Crowd(people, flow, providers)
+    crowd.listen()
     runner = web.AppRunner(create_app(services), access_log=None)
-    await runner.setup()
+    await runner.setup()  # opens the channels (getMe) and registers the Telegram webhook
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        async with aiohttp.ClientSession(base_url=f"http://{host}:{port}") as http:
-            crowd = Crowd(people, flow, http=http, secret=secret)
-            for sandbox in services.sandboxes.values():
-                sandbox.subscribe(crowd.hear)
-            try:
-                # Launched only now, with the service up and the crowd listening, as in real life.
-                clock.run()
-                report = await launch_campaign(services.sessions, slug, clock=services.clock, spread=services.spread)
-                launched_at = f"{DEMO_START:%A %H:%M}"
-                console.print(
-                    f"Launched on {launched_at} (simulated, {DEMO_SPEED / 3600:.0f} h a second):"
-                    f" {report.conversations_started} conversations started; quiet hours hold them until morning."
-                )
-                started = time.monotonic()
-                done = await watch(services, crowd, report.campaign_id, console, deadline=deadline)
-            finally:
-                await crowd.close()
+        await web.SockSite(runner, sock).start()
+        describe_channels(console, services, providers, flow, people)
+        if providers.telegram.webhook is None:
+            console.print("[yellow]The Telegram webhook was not registered: Telegram residents cannot answer.[/]")
+        else:
+            console.print(f"Telegram webhook registered: {providers.telegram_webhook}.", highlight=False)
+        try:
+            # Launched only now, with the service up and the crowd listening, as in real life.
+            clock.run()
+            report = await launch_campaign(services.sessions, slug, clock=services.clock, spread=services.spread)
+            launched_at = f"{DEMO_START:%A %H:%M}"
+            console.print(
+                f"Launched on {launched_at} (simulated, {DEMO_SPEED / 3600:.0f} h a second):"
+                f" {report.conversations_started} conversations started; quiet hours hold them until morning."
+            )
+            started = time.monotonic()
+            done = await watch(services, crowd, report.campaign_id, console, deadline=deadline)
+            elapsed = time.monotonic() - started
+        finally:
+            await crowd.close()
     finally:
         await runner.cleanup()  # stops the dispatcher after the sends in flight
-    elapsed = time.monotonic() - started
     if done:
         console.print(f"Everyone who was going to answer did, in {elapsed:.1f} s.")
     else:
         limit = f"{TIME_LIMIT_SECONDS:.0f} s for the whole demo"
         console.print(f"Time is up ({limit}); the results show what had arrived by then.")
+    delivered = crowd.delivered
+    console.print(
+        f"Replies delivered: {delivered['sms']} SMS through Twilio's signed webhook; on Telegram"
+        f" {delivered['telegram typed']} typed and {delivered['telegram tapped']} button taps.",
+        highlight=False,
+    )
     if crowd.refused:
         console.print(f"[yellow]{crowd.refused} replies were refused by the webhook.[/]")
     return report.campaign_id

@@ -13,16 +13,19 @@ import contextlib
 import logging
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import Channel, Choice, Outbound, SendError, Template
+from channels.base import Channel, Choice, Outbound, SendError, Template, render_plain
+from channels.sms_segments import count_segments
 from outreach.clock import Clock
 from outreach.definitions import CampaignDefinitions
 from outreach.fallback import fall_back
+from outreach.pricing import price_for
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
+from storage.campaigns import CampaignRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
@@ -38,6 +41,8 @@ class DispatchPolicy:
     backoff_seconds: float = 30.0
     quiet_spread: timedelta = timedelta(minutes=60)
     lease_seconds: float = 300.0  # a claim older than this belongs to a worker that died
+    daily_cap: int = 10  # campaign messages per address per 24 h
+    sms_prices: Mapping[str, float] = field(default_factory=dict)  # per segment, by number prefix
 
 
 class Dispatcher:
@@ -115,25 +120,17 @@ class Dispatcher:
 
     async def _deliver(self, message: ClaimedMessage) -> None:
         async with self._slots:
-            if await self._deferred_for_quiet_hours(message):
+            if await self._deferred_for_quiet_hours(message) or await self._deferred_for_daily_cap(message):
                 return
             channel = self._channels.get(message.channel)
             if channel is None:
                 await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
                 return
+            outbound = self._outbound(message)
+            if await self._over_budget(message, outbound):
+                return
             async with self._sessions() as session, session.begin():
                 await OutboxRepository(session).mark_sending(message.id, now=self._clock())
-            outbound = Outbound(
-                key=message.idempotency_key,
-                channel=message.channel,
-                address=message.address,
-                text=message.text,
-                choices=tuple(Choice(key=c["key"], label=c["label"]) for c in message.choices),
-                choice_style=message.choice_style,
-                template=Template(message.template["content_sid"], message.template["variables"])
-                if message.template
-                else None,
-            )
             try:
                 sent = await channel.send(outbound)
             except SendError as error:
@@ -147,6 +144,68 @@ class Dispatcher:
                     await OutboxRepository(session).mark_sent(
                         message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
                     )
+                    cost = self._sms_cost(message, outbound, sent.segments)
+                    if cost and message.campaign_id is not None:
+                        await CampaignRepository(session).add_spent(message.campaign_id, cost)
+
+    @staticmethod
+    def _outbound(message: ClaimedMessage) -> Outbound:
+        return Outbound(
+            key=message.idempotency_key,
+            channel=message.channel,
+            address=message.address,
+            text=message.text,
+            choices=tuple(Choice(key=c["key"], label=c["label"]) for c in message.choices),
+            choice_style=message.choice_style,
+            template=Template(message.template["content_sid"], message.template["variables"])
+            if message.template
+            else None,
+        )
+
+    def _sms_cost(self, message: ClaimedMessage, outbound: Outbound, segments: int | None = None) -> float:
+        """What an SMS costs (the provider's segment count when it said, else ours), 0 elsewhere."""
+        if message.channel != "sms" or not self._policy.sms_prices:
+            return 0.0
+        counted = segments or count_segments(render_plain(outbound)).segments
+        price, _ = price_for(message.address, self._policy.sms_prices)
+        return counted * price
+
+    async def _deferred_for_daily_cap(self, message: ClaimedMessage) -> bool:
+        """No address gets more than `daily_cap` campaign messages in 24 hours; the rest wait."""
+        if message.kind == "system":
+            return False  # a reply to what the resident just asked (STOP, HELP) always goes
+        now = self._clock()
+        async with self._sessions() as session:
+            count, oldest = await OutboxRepository(session).sent_to_since(message.contact_id, now - timedelta(days=1))
+        if count < self._policy.daily_cap or oldest is None:
+            return False
+        async with self._sessions() as session, session.begin():
+            await OutboxRepository(session).defer(message.id, until=oldest + timedelta(days=1))
+        log.info("outbox %s: daily cap of the address reached; waits", message.id)
+        return True
+
+    async def _over_budget(self, message: ClaimedMessage, outbound: Outbound) -> bool:
+        """A campaign with a budget stops before the SMS that would exceed it: the campaign pauses,
+        says why, and its messages wait (an official may raise the budget and resume)."""
+        cost = self._sms_cost(message, outbound)
+        if not cost or message.campaign_id is None or self._definitions is None:
+            return False
+        async with self._sessions() as session, session.begin():
+            campaigns = CampaignRepository(session)
+            record = await campaigns.get(message.campaign_id)
+            budget = self._definitions.flow(record).budget
+            if budget is None or record.spent + cost <= budget:
+                return False
+            assert record.id is not None
+            outbox = OutboxRepository(session)
+            await outbox.hold(message.id)
+            if record.status == "active":
+                await outbox.hold_campaign(record.id)
+                paused = await campaigns.set_status(record.id, "paused", now=self._clock())
+                paused.paused_because = f"budget reached: spent {record.spent:.2f} of {budget:.2f}"
+                session.add(paused)
+        log.warning("campaign %s: SMS budget reached; paused", message.campaign_id)
+        return True
 
     async def _deferred_for_quiet_hours(self, message: ClaimedMessage) -> bool:
         """A retry (or a slow queue) must not carry a message into the night either."""

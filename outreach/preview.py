@@ -14,6 +14,7 @@ from flows.model import Campaign
 from flows.preview import PreviewMessage, every_message
 from outreach.campaign_checks import plain_text, sms_text
 from outreach.conversations import choice_style
+from outreach.pricing import price_for
 from storage.db import SessionFactory, read_session
 from storage.residents import ResidentRepository
 
@@ -61,14 +62,6 @@ class SmsCost:
     floor_cost: float = 0.0
     ceiling_cost: float = 0.0
     unpriced: set[str] = field(default_factory=set)  # number prefixes without a price (priced at the highest)
-
-
-def price_for(address: str, prices: Mapping[str, float]) -> tuple[float, bool]:
-    """The price of a segment to `address` (longest matching prefix), and whether one was known."""
-    matching = [prefix for prefix in prices if address.startswith(prefix)]
-    if matching:
-        return prices[max(matching, key=len)], True
-    return max(prices.values(), default=0.0), False
 
 
 async def sms_cost(sessions: SessionFactory, flow: Campaign, prices: Mapping[str, float]) -> SmsCost:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # (unsent ones are sent, a send that had started is recorded as unknown, never repeated).
     claim_lease_seconds: float = Field(default=300.0, gt=0)
 
+    # No address gets more than this many campaign messages in 24 hours (system replies aside).
+    max_messages_per_address_per_day: int = Field(default=10, ge=1)
+
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
 

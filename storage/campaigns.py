@@ -63,9 +63,19 @@ class CampaignRepository:
         if status == "closed":
             record.closed_at = now
         record.paused_at = now if status == "paused" else None
+        if status != "paused":
+            record.paused_because = None
         self._session.add(record)
         await self._session.flush()
         return record
+
+    async def add_spent(self, campaign_id: int, amount: float) -> None:
+        """One UPDATE, so workers sending at once never lose each other's costs."""
+        await self._session.execute(
+            update(CampaignRecord)
+            .where(col(CampaignRecord.id) == campaign_id)
+            .values(spent=CampaignRecord.spent + amount)
+        )
 
     async def all(self) -> list[CampaignRecord]:
         result = await self._session.execute(select(CampaignRecord).order_by(col(CampaignRecord.id)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
@@ -269,6 +269,30 @@ class OutboxRepository:
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message_id)
             .values(status="queued", next_attempt_at=until, attempts=OutboxMessage.attempts - 1, claimed_by=None)
+        )
+
+    async def sent_to_since(self, contact_id: int, since: datetime) -> tuple[int, datetime | None]:
+        """How many campaign messages went to this address after `since`, and the oldest of them
+        (system replies, such as a STOP confirmation, do not count)."""
+        result = await self._session.execute(
+            select(func.count(), func.min(col(OutboxMessage.sent_at)))
+            .where(col(OutboxMessage.contact_id) == contact_id)
+            .where(col(OutboxMessage.sent_at) > since)  # one sent exactly a day ago no longer counts
+            .where(col(OutboxMessage.kind) != "system")
+        )
+        count, oldest = result.one()
+        if isinstance(oldest, str):  # an aggregate skips the column type on SQLite
+            oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
+        elif oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest
+
+    async def hold(self, message_id: int) -> None:
+        """Back to the queue as held (its campaign was paused before it went): not an attempt."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            .values(status="held", claimed_by=None, attempts=OutboxMessage.attempts - 1)
         )
 
     async def hold_campaign(self, campaign_id: int) -> int:

@@ -54,6 +54,8 @@ class CampaignRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     launched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     paused_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    paused_because: str | None = Field(default=None, max_length=200)  # set when the service paused it
+    spent: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})  # on SMS, in the price currency
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
@@ -83,7 +85,10 @@ class Conversation(SQLModel, table=True):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_contact_sent", "contact_id", "sent_at"),  # the daily cap per address
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=160, unique=True)

@@ -7,13 +7,15 @@ with HTTP 200; errors carry the real HTTP status, as PTB maps errors by status.
 Tests script failures per chat or per method (blocked, never started, chat not found, 429 with
 retry_after, 5xx, a hang, a dropped connection) and feed updates to getUpdates or to a webhook.
 A hang and a drop happen after the call took effect, as on the real network: the message is out,
-only the answer is lost.
+only the answer is lost. `subscribe` hears each message the bot sends as it arrives (the demo's
+simulated residents read their chats that way).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import itertools
 import json
 import time
@@ -26,6 +28,9 @@ from aiohttp import web
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _K = TypeVar("_K", str, int)
+
+# Hears a message the bot sent (sendMessage accepted): the message object as the Bot API returns it.
+MessageListener = Callable[[dict[str, Any]], None]
 
 JSON_FIELDS = frozenset(
     {"reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters", "caption_entities"}
@@ -126,6 +131,7 @@ class TelegramStandIn:
         self._store = _Store()
         self._by_chat: dict[int, _Script] = {}
         self._by_method: dict[str, _Script] = {}
+        self._listeners: list[MessageListener] = []
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(700_000_001)
         self._callback_ids = itertools.count(1)
@@ -189,6 +195,15 @@ class TelegramStandIn:
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
+
+    def subscribe(self, listener: MessageListener) -> None:
+        """Call `listener(message)` with a copy of every message the bot sends from now on (a
+        sendMessage that took effect, whatever fault then befalls its answer; edits are not sent).
+
+        It runs inside the request handler, before the answer goes out: it should take note or
+        schedule work, not wait.
+        """
+        self._listeners.append(listener)
 
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         """The messages the bot has in a chat now (after edits), oldest first."""
@@ -379,6 +394,8 @@ class TelegramStandIn:
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
         self._store.messages[(chat_id, message["message_id"])] = message
+        for listener in self._listeners:
+            listener(copy.deepcopy(message))
         return _ok(message)
 
     def _stored(self, params: Mapping[str, Any]) -> dict[str, Any] | None:

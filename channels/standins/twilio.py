@@ -8,7 +8,8 @@ with the message resource as JSON, and errors as Twilio's JSON `{code, message, 
 Tests script it: `script(to=…)` makes every request to one address fail with a given status and Twilio
 error code, `fail_next` fails the next requests, `hang_next` never answers (a timeout), `drop_next`
 reads the request and closes the connection (an unknown outcome). Every request is recorded in
-`requests`, the messages it accepted in `messages`.
+`requests`, the messages it accepted in `messages`; `subscribe` hears each accepted message as it
+arrives (the demo's simulated residents read their SMS that way).
 
 It can also play Twilio calling us: `deliver_status` posts a status callback and `deliver_inbound` an
 incoming message, both signed with `X-Twilio-Signature` exactly as Twilio signs them.
@@ -21,7 +22,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -102,6 +103,8 @@ class StoredMessage:
     num_segments: int
 
 
+MessageListener = Callable[[StoredMessage], None]
+
 FaultKind = Literal["error", "hang", "drop"]
 
 
@@ -130,6 +133,7 @@ class TwilioStandIn:
         self.requests: list[RecordedRequest] = []
         self.messages: list[StoredMessage] = []
         self._faults: list[Fault] = []
+        self._listeners: list[MessageListener] = []
         self._runner: web.AppRunner | None = None
         self._release: asyncio.Event | None = None
         self._base_url: str | None = None
@@ -174,6 +178,14 @@ class TwilioStandIn:
 
     def messages_path(self) -> str:
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+
+    def subscribe(self, listener: MessageListener) -> None:
+        """Call `listener(message)` with every message accepted from now on (answered 201).
+
+        It runs inside the request handler, before the 201 goes out: it should take note or schedule
+        work, not wait. `reset` keeps the listeners.
+        """
+        self._listeners.append(listener)
 
     # -- scripting -------------------------------------------------------------------------------
 
@@ -260,9 +272,10 @@ class TwilioStandIn:
         # With a Messaging Service Twilio picks the sender later: status "accepted", from null, 0 segments.
         via_service = not from_
         segments = 0 if via_service else count_segments(body).segments
-        self.messages.append(
-            StoredMessage(sid, to, from_ or None, service_sid, body, form.get("StatusCallback"), segments)
-        )
+        stored = StoredMessage(sid, to, from_ or None, service_sid, body, form.get("StatusCallback"), segments)
+        self.messages.append(stored)
+        for listener in self._listeners:
+            listener(stored)
         created = _now()
         resource = {
             "account_sid": self.account_sid,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import ClassVar
 
+import pytest
 from sqlalchemy import select
 
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
@@ -260,3 +261,68 @@ async def test_one_addresss_messages_go_in_queue_order_even_when_sent_side_by_si
     await dispatcher_with(services, SlowFirst("sms", lambda outbound: Sent("x"))).drain()
     for who in (resident, other):
         assert [key for key in arrivals if key.startswith(f"m:{who.id}:")] == [f"m:{who.id}:{n}" for n in range(5)]
+
+
+async def test_no_address_gets_more_than_the_daily_cap(services: Services, clock: ManualClock) -> None:
+    from storage.outbox import NewMessage, OutboxRepository
+
+    resident = await add_resident(services, phone=PHONE)
+    assert resident.id is not None
+    async with services.sessions() as session, session.begin():
+        rows = OutboxRepository(session)
+        for number in range(3):
+            await rows.enqueue(NewMessage(f"c:{number}", resident.id, 1, "question", f"q{number}"), now=clock())
+        await rows.enqueue(NewMessage("reply:1", resident.id, 1, "system", "STOP confirmed"), now=clock())
+    channel = ScriptedChannel("sms", lambda outbound: Sent(outbound.key))
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": channel},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=1, batch_size=10, max_attempts=3, backoff_seconds=10, daily_cap=2),
+        clock=clock,
+    )
+    await dispatcher.drain()
+    assert channel.calls == ["c:0", "c:1", "reply:1"]  # the system reply is never capped
+    [waiting] = [m for m in await outbox(services) if m.status == "queued"]
+    assert waiting.next_attempt_at == clock.now + timedelta(days=1)
+    clock.advance(days=1)
+    await dispatcher.drain()
+    assert channel.calls[-1] == "c:2"
+
+
+async def test_a_campaign_stops_at_its_sms_budget_and_says_so(services: Services, clock: ManualClock) -> None:
+    from outreach.campaigns import CampaignCommandError, campaign_status, launch_campaign
+    from tests.outreach.helpers import CAMPAIGN_YAML, reply
+
+    await add_resident(services, phone=PHONE)
+    await add_resident(services, phone="+48600100201")
+    prices = {"+48": 0.04}
+    too_small = CAMPAIGN_YAML + "budget: 0.05\n"  # the two openings alone cost 0.08
+    from flows.loader import load_campaign
+    from outreach.campaigns import create_campaign
+
+    record = await create_campaign(services.sessions, load_campaign(too_small), clock=clock)
+    with pytest.raises(CampaignCommandError, match=r"needs at least 0\.08 for SMS .* budget is 0\.05"):
+        await launch_campaign(services.sessions, record.slug, clock=clock, sms_prices=prices)
+    enough_to_start = CAMPAIGN_YAML.replace("Tramwaj na Morenę", "Tramwaj 2") + "budget: 0.12\n"
+    second = await create_campaign(services.sessions, load_campaign(enough_to_start), clock=clock)
+    await launch_campaign(services.sessions, second.slug, clock=clock, sms_prices=prices)
+    channel = ScriptedChannel("sms", lambda outbound: Sent(outbound.key, segments=1))
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": channel},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=1, batch_size=10, max_attempts=3, backoff_seconds=10, sms_prices=prices),
+        clock=clock,
+        definitions=services.definitions,
+    )
+    await dispatcher.drain()
+    await reply(services, PHONE, "tak")
+    await reply(services, "+48600100201", "tak")
+    await dispatcher.drain()
+    assert len(channel.calls) == 3  # 0.04 each: the fourth would make 0.16 of 0.12
+    status = await campaign_status(services.sessions, second.slug)
+    assert status.record.status == "paused"
+    assert status.record.paused_because == "budget reached: spent 0.12 of 0.12" or status.record.spent == pytest.approx(
+        0.12
+    )

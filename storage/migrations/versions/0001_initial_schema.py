@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("launched_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("paused_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("paused_because", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("spent", sa.Float(), server_default="0", nullable=False),
         sa.Column("closed_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("slug"),
@@ -202,6 +204,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_campaign_id"), ["campaign_id"], unique=False)
+        batch_op.create_index("ix_outbox_contact_sent", ["contact_id", "sent_at"], unique=False)
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_provider_id"), ["provider_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_resident_id"), ["resident_id"], unique=False)
@@ -253,6 +256,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_resident_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_provider_id"))
         batch_op.drop_index("ix_outbox_due")
+        batch_op.drop_index("ix_outbox_contact_sent")
         batch_op.drop_index(batch_op.f("ix_outbox_campaign_id"))
 
     op.drop_table("outbox")
