@@ -14,6 +14,7 @@ from flows.model import Campaign
 from outreach.clock import Clock
 from outreach.conversations import activate_next_waiting, open_conversation
 from outreach.definitions import CampaignDefinitions
+from outreach.errors import CommandError
 from outreach.pseudonyms import PSEUDONYM_KEY
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from storage.campaigns import CampaignRepository, ConversationRepository
@@ -26,8 +27,8 @@ from storage.tables import CampaignRecord
 DEFAULT_SPREAD = timedelta(minutes=60)
 
 
-class CampaignCommandError(Exception):
-    """An official's command that cannot be carried out, with the reason in plain words."""
+class CampaignCommandError(CommandError):
+    """An official's command on a campaign that cannot be carried out, with the reason in plain words."""
 
 
 def slugify(name: str) -> str:

@@ -7,24 +7,21 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import segno
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError
 
 from channels.base import SendError
 from channels.telegram import TelegramChannel
 from flows.loader import CampaignFileError, load_campaign_file
 from flows.model import Campaign
 from outreach.api import data_dictionary
-from outreach.bootstrap import Services, bootstrap
+from outreach.bootstrap import Services
 from outreach.campaign_checks import campaign_warnings, sender_problems
 from outreach.campaigns import (
     CampaignCommandError,
@@ -36,6 +33,7 @@ from outreach.campaigns import (
     pause_campaign,
     resume_campaign,
 )
+from outreach.cli_support import console, errors, fail, warnings, with_services
 from outreach.cli_tokens import tokens_app
 from outreach.exports import export_lines
 from outreach.logs import configure_logging
@@ -54,44 +52,7 @@ app.add_typer(residents_app, name="residents")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(tokens_app, name="token")
 
-console = Console()
-# One error or warning, one line: greppable, and tests can read them.
-errors = Console(stderr=True, style="red", soft_wrap=True)
-warnings = Console(stderr=True, style="yellow", soft_wrap=True)
-
-T = TypeVar("T")
 ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(message, markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
-    """Run one async command against freshly wired services, and close them after."""
-
-    async def run() -> T:
-        services = bootstrap(Settings())
-        try:
-            return await work(services)
-        finally:
-            await services.close()
-
-    try:
-        return asyncio.run(run())
-    except CampaignCommandError as error:
-        raise fail(str(error)) from None
-    except DBAPIError as error:
-        raise fail(describe_database_error(error)) from None
-
-
-def describe_database_error(error: DBAPIError) -> str:
-    reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
-    hint = ""
-    if "no such table" in reason or "does not exist" in reason:
-        hint = "\nthe database has no schema yet: run `outreach db upgrade` first"
-    return f"database error: {reason}{hint}"
 
 
 def load_flow(path: Path, *, settings: Settings | None = None) -> Campaign:

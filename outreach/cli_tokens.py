@@ -6,51 +6,24 @@ it is made; the service keeps only its sha256.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 
 from outreach.api.auth import SCOPES, issue_token, unknown_scopes
-from outreach.bootstrap import Services, bootstrap
-from outreach.settings import Settings
+from outreach.bootstrap import Services
+from outreach.cli_support import console, errors, with_services
+from outreach.errors import CommandError
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.tokens import TokenRepository
 
 tokens_app = typer.Typer(no_args_is_help=True, help="API tokens for other systems (scoped, shown once).")
 
-console = Console()
-errors = Console(stderr=True, style="red", soft_wrap=True)
 
-T = TypeVar("T")
-
-
-class TokenCommandError(Exception):
+class TokenCommandError(CommandError):
     pass
-
-
-def _run(work: Callable[[Services], Awaitable[T]]) -> T:
-    async def run() -> T:
-        services = bootstrap(Settings())
-        try:
-            return await work(services)
-        finally:
-            await services.close()
-
-    try:
-        return asyncio.run(run())
-    except TokenCommandError as error:
-        errors.print(str(error), markup=False, highlight=False)
-        raise typer.Exit(1) from None
-    except DBAPIError as error:
-        reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
-        errors.print(f"database error: {reason}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
 
 
 @tokens_app.command("create")
@@ -92,7 +65,7 @@ def token_create(
         )
         return issued.token
 
-    token = _run(work)
+    token = with_services(work)
     # The token alone on standard output, so that `TOKEN=$(outreach token create ...)` works.
     typer.echo(token)
 
@@ -121,7 +94,7 @@ def token_list() -> None:
             parts.append(token.label)
             typer.echo("  ".join(parts))
 
-    _run(work)
+    with_services(work)
 
 
 def _moment(value: datetime | None) -> str:
@@ -138,5 +111,5 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (s
         if not revoked:
             raise TokenCommandError(f"no live token {token_id}")
 
-    _run(work)
+    with_services(work)
     console.print(f"token {token_id} revoked")
