@@ -52,6 +52,7 @@ class Inbound:
     argument: str | None = None  # e.g. the enrolment source of "/start SOURCE"
     language_hint: str | None = None  # the language the resident's app reports, if any
     opted_out_by_provider: bool = False  # the provider already confirmed a STOP (Twilio Advanced Opt-Out)
+    full_text: str | None = None  # the whole message when `text` is only part of it (an email's quotes)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ async def handle_mail(services: Services, channel: EmailChannel, raw: bytes) -> 
     inbound = event.inbound
     if inbound is None:
         return
+    if event.parsed is not None:  # the reply we read is cut from the mail; the whole body is kept
+        inbound = dataclasses.replace(inbound, full_text=event.parsed.body)
     token = event.parsed.token if event.parsed else None
     if token:
         async with services.sessions() as session:

@@ -86,6 +86,7 @@ class InboundPipeline:
                 provider_id=inbound.provider_id,
                 contact_id=contact.id if contact else None,
                 text=inbound.text,
+                full_text=inbound.full_text,
                 outcome="received",
                 received_at=self._clock(),  # our clock, not the provider's: one timeline for every row
             )

@@ -23,6 +23,7 @@ class InboundRepository:
                 provider_id=event.provider_id,
                 contact_id=event.contact_id,
                 text=event.text,
+                full_text=event.full_text,
                 outcome=event.outcome,
                 received_at=event.received_at,
             )

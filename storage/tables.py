@@ -129,6 +129,7 @@ class InboundEvent(SQLModel, table=True):
     provider_id: str = Field(max_length=128)
     contact_id: int | None = Field(default=None, foreign_key="contact_addresses.id")
     text: str  # kept for audit; never logged, never exported
+    full_text: str | None = None  # the whole message where `text` is the part we read (email)
     outcome: str = Field(max_length=24)
     received_at: datetime = Field(sa_type=UtcDateTime)
 

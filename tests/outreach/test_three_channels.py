@@ -15,6 +15,8 @@ from email.message import EmailMessage
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, unused_port
+from sqlalchemy import select
+from sqlmodel import col
 
 from channels.email import EmailChannel
 from channels.standins.telegram import TelegramStandIn
@@ -28,7 +30,7 @@ from outreach.settings import Settings
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.read_models import campaign_results
-from storage.tables import CampaignRecord
+from storage.tables import CampaignRecord, InboundEvent
 from tests.conftest import ManualClock, unavailable
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
@@ -190,6 +192,15 @@ async def test_one_campaign_answered_on_sms_telegram_and_email(world: World) -> 
     assert dict(results.questions["frequency"].counts) == {"weekly": 1, "daily": 2}
     outcomes = await inbound_outcomes(services)
     assert outcomes.count(Outcome.ANSWERED.value) == 6
+    async with services.sessions() as session:
+        by_email = (
+            select(col(InboundEvent.text), col(InboundEvent.full_text))
+            .where(col(InboundEvent.channel) == "email")
+            .where(col(InboundEvent.provider_id).not_like("link:%"))  # the mail, not the link click
+        )
+        texts = (await session.execute(by_email)).all()
+    [(reply_text, full_text)] = texts
+    assert reply_text == "Tak, jeżdżę" and full_text is not None and "napisał(a):" in full_text  # kept for audit
 
 
 async def _campaign(services: Services) -> CampaignRecord:

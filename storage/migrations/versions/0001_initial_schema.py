@@ -151,6 +151,7 @@ def upgrade() -> None:
         sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=True),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("full_text", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column("received_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
