@@ -22,6 +22,7 @@ from outreach.dispatcher import Dispatcher, DispatchPolicy
 from outreach.enrolment import District, load_districts
 from outreach.lifecycle import Lifecycle
 from outreach.pipeline import InboundPipeline
+from outreach.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
 from outreach.settings import Settings
 from storage.db import SessionFactory, create_engine, session_factory
 
@@ -64,6 +65,7 @@ class Services:
         for channel in self.channels.values():
             if isinstance(channel, ManagedChannel):
                 await channel.close()
+        await self.dispatcher.close()
         await self.engine.dispose()
 
 
@@ -132,6 +134,19 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
+def build_limiter(settings: Settings) -> RateLimiter:
+    policy = standard_policy(
+        sms_segments_per_second=settings.rate_sms_segments_per_second,
+        whatsapp_per_second=settings.rate_whatsapp_per_second,
+        telegram_per_second=settings.rate_telegram_per_second,
+        telegram_per_chat_per_second=settings.rate_telegram_per_chat_per_second,
+        email_per_minute=settings.rate_email_per_minute,
+    )
+    if settings.redis_url:
+        return RedisRateLimiter.from_url(settings.redis_url, policy)
+    return GcraLimiter(policy)
+
+
 def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str | None = None) -> Services:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -161,6 +176,9 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         ),
         clock=clock,
         definitions=definitions,
+        limiter=build_limiter(settings),
+        # Stable across workers, so all of them hash a chat alike (the per-chat limit is shared).
+        address_key=(settings.pseudonym_key() or "").encode(),
     )
     return Services(
         settings=settings,

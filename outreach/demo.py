@@ -88,6 +88,7 @@ TIME_LIMIT_SECONDS = 50.0  # from the start of the demo, set-up included: it end
 # window (48 h) all show within the minute.
 DEMO_START = datetime(2027, 3, 2, 21, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
 DEMO_SPEED = 7200.0
+DEMO_RATE = 1000.0  # sends per second the demo's stand-ins accept
 LIFECYCLE_INTERVAL_SECONDS = 0.2  # real seconds: 24 simulated minutes
 WEBHOOK_ATTEMPTS = 3  # a provider retries a 503 (store busy); the provider id makes the retry safe
 
@@ -746,6 +747,11 @@ def demo_settings(database: Path, providers: Providers) -> Settings:
         telegram_mode="webhook",
         dispatcher_poll_seconds=DISPATCHER_POLL_SECONDS,
         lifecycle_interval_seconds=LIFECYCLE_INTERVAL_SECONDS,
+        # Provider limits run on the wall clock, not the demo's accelerated one: a simulated day of
+        # sends must fit a real minute, so the stand-ins are treated as generous providers.
+        rate_sms_segments_per_second=DEMO_RATE,
+        rate_telegram_per_second=DEMO_RATE,
+        rate_telegram_per_chat_per_second=DEMO_RATE,
     )
 
 

@@ -25,6 +25,7 @@ from outreach.definitions import CampaignDefinitions
 from outreach.fallback import fall_back
 from outreach.pricing import price_for
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
+from outreach.rate_limits import RateLimiter, send_keys
 from storage.campaigns import CampaignRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory
 from storage.outbox import ClaimedMessage, OutboxRepository
@@ -56,7 +57,11 @@ class Dispatcher:
         clock: Clock,
         jitter: random.Random | None = None,
         definitions: CampaignDefinitions | None = None,
+        limiter: RateLimiter | None = None,
+        address_key: bytes = b"",
     ) -> None:
+        self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
+        self._key = address_key  # keys the per-chat limit's hashes: no chat id in Redis
         self._definitions = definitions  # with them, failed campaign questions fall back to other channels
         self._sessions = sessions
         self._channels = channels
@@ -90,6 +95,10 @@ class Dispatcher:
         while handled := await self.dispatch_once():
             total += handled
         return total
+
+    async def close(self) -> None:
+        if self._limiter is not None:
+            await self._limiter.close()
 
     async def recover_stale_claims(self) -> tuple[int, int]:
         """Rows a crashed worker held longer than the lease: (requeued, marked unknown)."""
@@ -129,6 +138,22 @@ class Dispatcher:
             outbound = self._outbound(message)
             if await self._over_budget(message, outbound):
                 return
+            if self._limiter is not None:
+                # Waits for this send's slot under the provider's limits (counted in what the provider
+                # counts: SMS segments). Still "claimed" meanwhile: a crash now sends it elsewhere.
+                units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
+                keys = send_keys(
+                    message.channel, sender=message.channel, address=message.address, cost=units, secret=self._key
+                )
+                try:
+                    # Bounded well inside the claim's lease: a long Redis outage must not let another
+                    # worker take the row over while this one still means to send it.
+                    async with asyncio.timeout(self._policy.lease_seconds / 2):
+                        await self._limiter.acquire_all(keys)
+                except TimeoutError:
+                    async with self._sessions() as session, session.begin():
+                        await OutboxRepository(session).release_claim(message.id)
+                    return
             async with self._sessions() as session, session.begin():
                 await OutboxRepository(session).mark_sending(message.id, now=self._clock())
             try:

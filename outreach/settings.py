@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     default_region: str = Field(default="PL", min_length=2, max_length=2)
     organisation: str = "Miasto Gdańsk"
 
-    dispatcher_concurrency: int = Field(default=8, ge=1, le=512)
-    dispatcher_batch_size: int = Field(default=50, ge=1, le=5000)
+    # Sends in flight need to cover rate × provider latency (30/s × 0.3 s = 9; docs/BENCHMARKS.md).
+    dispatcher_concurrency: int = Field(default=16, ge=1, le=512)
+    dispatcher_batch_size: int = Field(default=200, ge=1, le=5000)
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
     # Lifecycle jobs (start, close, reminders, expiry) run this often in every serve process.
     lifecycle_interval_seconds: float = Field(default=30.0, gt=0)
@@ -54,6 +55,16 @@ class Settings(BaseSettings):
     # A worker's claim on outbox rows lasts this long; after it, another worker takes the rows over
     # (unsent ones are sent, a send that had started is recorded as unknown, never repeated).
     claim_lease_seconds: float = Field(default=300.0, gt=0)
+
+    # Provider limits, counted as providers count (SMS in segments per second per sender; Telegram
+    # overall and per chat; mail per minute per relay). With REDIS_URL every worker shares them;
+    # without, each process keeps them alone (run one sending process then).
+    redis_url: str | None = None
+    rate_sms_segments_per_second: float = Field(default=10.0, gt=0)
+    rate_whatsapp_per_second: float = Field(default=10.0, gt=0)
+    rate_telegram_per_second: float = Field(default=30.0, gt=0)
+    rate_telegram_per_chat_per_second: float = Field(default=1.0, gt=0)
+    rate_email_per_minute: float = Field(default=60.0, gt=0)
 
     # No address gets more than this many campaign messages in 24 hours (system replies aside).
     max_messages_per_address_per_day: int = Field(default=10, ge=1)

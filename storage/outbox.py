@@ -163,6 +163,15 @@ class OutboxRepository:
         """The send starts now: from here on, a crash leaves an unknown outcome, never a resend."""
         await self._set(message_id, status="sending", claimed_at=now)
 
+    async def release_claim(self, message_id: int) -> None:
+        """Back to the queue untouched: it was claimed, never sent, and the claim was no attempt."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            .where(col(OutboxMessage.status) == "claimed")
+            .values(status="queued", claimed_by=None, attempts=OutboxMessage.attempts - 1)
+        )
+
     async def release_claims(self, worker: str) -> int:
         """A worker stopping hands back what it claimed but never started sending."""
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]

@@ -326,3 +326,41 @@ async def test_a_campaign_stops_at_its_sms_budget_and_says_so(services: Services
     assert status.record.paused_because == "budget reached: spent 0.12 of 0.12" or status.record.spent == pytest.approx(
         0.12
     )
+
+
+async def test_sends_wait_for_their_slot_under_the_provider_limit(services: Services) -> None:
+    from outreach.rate_limits import GcraLimiter, standard_policy
+
+    for number in range(5):
+        await add_resident(services, phone=f"+4860010020{number}")
+    await launch(services)
+    now = [0.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:  # the limiter's own clock, moved instead of waited
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = GcraLimiter(
+        standard_policy(sms_segments_per_second=2, headroom=1.0), clock=lambda: now[0], sleep=fake_sleep
+    )
+    sent_at: list[float] = []
+
+    def record(outbound: Outbound) -> Sent:
+        sent_at.append(now[0])
+        return Sent(outbound.key)
+
+    channel = ScriptedChannel("sms", record)
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": channel},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=1, batch_size=10, max_attempts=3, backoff_seconds=10),
+        clock=services.clock,
+        limiter=limiter,
+    )
+    await dispatcher.drain()
+    assert len(sent_at) == 5
+    gaps = [later - earlier for earlier, later in zip(sorted(sent_at), sorted(sent_at)[1:], strict=False)]
+    assert gaps == [0.5] * 4  # 2 segments a second: one one-segment SMS every 0.5 s, no faster
+    assert sum(slept) == 2.0
