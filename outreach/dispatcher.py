@@ -22,6 +22,7 @@ from channels.base import Channel, Choice, Outbound, SendError, Template, render
 from channels.sms_segments import count_segments
 from outreach.clock import Clock
 from outreach.definitions import CampaignDefinitions
+from outreach.delivery import apply_early_report
 from outreach.fallback import fall_back
 from outreach.pricing import price_for
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
@@ -169,6 +170,7 @@ class Dispatcher:
                     await OutboxRepository(session).mark_sent(
                         message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
                     )
+                    await apply_early_report(session, sent.provider_id, clock=self._clock)
                     cost = self._sms_cost(message, outbound, sent.segments)
                     if cost and message.campaign_id is not None:
                         await CampaignRepository(session).add_spent(message.campaign_id, cost)

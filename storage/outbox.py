@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage import dialect
-from storage.tables import ContactAddress, OutboxMessage
+from storage.tables import ContactAddress, EarlyDeliveryReport, OutboxMessage
 from storage.types import UtcDateTime
 
 
@@ -264,6 +264,27 @@ class OutboxRepository:
         )
         text: str | None = result.scalars().first()
         return text
+
+    async def keep_early_report(
+        self, provider_id: str, *, status: str, error_code: str | None, now: datetime, rank: Callable[[str | None], int]
+    ) -> None:
+        """Park a report for a send not recorded yet; of several, the furthest status is kept."""
+        early = await self._session.get(EarlyDeliveryReport, provider_id, with_for_update=True)
+        if early is None:
+            self._session.add(
+                EarlyDeliveryReport(provider_id=provider_id, status=status, error_code=error_code, received_at=now)
+            )
+        elif rank(status) > rank(early.status):
+            early.status, early.error_code = status, error_code or early.error_code
+            self._session.add(early)
+        await self._session.flush()
+
+    async def take_early_report(self, provider_id: str) -> EarlyDeliveryReport | None:
+        early = await self._session.get(EarlyDeliveryReport, provider_id, with_for_update=True)
+        if early is not None:
+            await self._session.delete(early)
+            await self._session.flush()
+        return early
 
     async def contact_of(self, provider_id: str) -> int | None:
         result = await self._session.execute(

@@ -195,3 +195,15 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=64)
     expires_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class EarlyDeliveryReport(SQLModel, table=True):
+    """A provider's status report that came before we had recorded the send (its callback raced our
+    commit): kept until the send is recorded, then applied."""
+
+    __tablename__ = "early_delivery_reports"
+
+    provider_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=16)
+    error_code: str | None = Field(default=None, max_length=16)
+    received_at: datetime = Field(sa_type=UtcDateTime)

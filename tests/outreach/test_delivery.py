@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from channels.base import DeliveryStatus, SendError
+from channels.base import DeliveryStatus, SendError, Sent
 from outreach.bootstrap import Services
 from outreach.delivery import record_delivery_status
 from storage.tables import ContactAddress
@@ -80,3 +80,18 @@ async def test_an_invalid_address_from_the_provider_is_marked_unreachable(servic
     async with services.sessions() as session:
         contact = (await session.execute(select(ContactAddress))).scalar_one()
     assert contact.unreachable_at is not None
+
+
+async def test_a_report_that_beats_our_record_of_the_send_is_applied_when_the_send_is_recorded(
+    services: Services,
+) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    fixed_id = "SMearly"
+    # The provider's callback arrives before the dispatcher has stored the id it got back.
+    assert not await record_delivery_status(services.sessions, report(fixed_id, "delivered"), clock=services.clock)
+    assert not await record_delivery_status(services.sessions, report(fixed_id, "sent"), clock=services.clock)
+    channel = ScriptedChannel("sms", lambda outbound: Sent(fixed_id))
+    await dispatcher_with(services, channel).drain()
+    [message] = await outbox(services)
+    assert (message.provider_id, message.delivery_status) == (fixed_id, "delivered")

@@ -43,6 +43,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug"),
     )
     op.create_table(
+        "early_delivery_reports",
+        sa.Column("provider_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("error_code", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("received_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("provider_id"),
+    )
+    op.create_table(
         "leases",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -277,5 +285,6 @@ def downgrade() -> None:
     op.drop_table("service_keys")
     op.drop_table("residents")
     op.drop_table("leases")
+    op.drop_table("early_delivery_reports")
     op.drop_table("campaigns")
     # ### end Alembic commands ###
