@@ -96,11 +96,12 @@ async def launch_campaign(
         raise CampaignCommandError(
             f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
         )
-    budget = Campaign.model_validate(record.definition).budget
+    flow = Campaign.model_validate(record.definition)
+    budget = flow.budget
     if budget is not None and sms_prices:
         from outreach.preview import sms_cost  # preview reads the audience; imported only when needed
 
-        floor = (await sms_cost(sessions, Campaign.model_validate(record.definition), sms_prices)).floor_cost
+        floor = (await sms_cost(sessions, flow, sms_prices)).floor_cost
         if floor > budget:
             raise CampaignCommandError(
                 f"campaign '{record.slug}' needs at least {floor:.2f} for SMS (openings and reminders to its"

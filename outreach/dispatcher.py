@@ -137,12 +137,13 @@ class Dispatcher:
                 await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
                 return
             outbound = self._outbound(message)
-            if await self._over_budget(message, outbound):
+            # What the provider counts: SMS segments (counted once here for budget, limit and cost).
+            units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
+            if await self._over_budget(message, units):
                 return
             if self._limiter is not None:
-                # Waits for this send's slot under the provider's limits (counted in what the provider
-                # counts: SMS segments). Still "claimed" meanwhile: a crash now sends it elsewhere.
-                units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
+                # Waits for this send's slot under the provider's limits. Still "claimed" meanwhile:
+                # a crash now sends it elsewhere.
                 keys = send_keys(
                     message.channel, sender=message.channel, address=message.address, cost=units, secret=self._key
                 )
@@ -171,7 +172,7 @@ class Dispatcher:
                         message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
                     )
                     await apply_early_report(session, sent.provider_id, clock=self._clock)
-                    cost = self._sms_cost(message, outbound, sent.segments)
+                    cost = self._sms_cost(message, sent.segments or units)
                     if cost and message.campaign_id is not None:
                         await CampaignRepository(session).add_spent(message.campaign_id, cost)
 
@@ -189,13 +190,12 @@ class Dispatcher:
             else None,
         )
 
-    def _sms_cost(self, message: ClaimedMessage, outbound: Outbound, segments: int | None = None) -> float:
-        """What an SMS costs (the provider's segment count when it said, else ours), 0 elsewhere."""
+    def _sms_cost(self, message: ClaimedMessage, segments: int) -> float:
+        """What an SMS of `segments` costs at its destination's price; 0 for other channels."""
         if message.channel != "sms" or not self._policy.sms_prices:
             return 0.0
-        counted = segments or count_segments(render_plain(outbound)).segments
         price, _ = price_for(message.address, self._policy.sms_prices)
-        return counted * price
+        return segments * price
 
     async def _deferred_for_daily_cap(self, message: ClaimedMessage) -> bool:
         """No address gets more than `daily_cap` campaign messages in 24 hours; the rest wait."""
@@ -211,10 +211,10 @@ class Dispatcher:
         log.info("outbox %s: daily cap of the address reached; waits", message.id)
         return True
 
-    async def _over_budget(self, message: ClaimedMessage, outbound: Outbound) -> bool:
+    async def _over_budget(self, message: ClaimedMessage, segments: int) -> bool:
         """A campaign with a budget stops before the SMS that would exceed it: the campaign pauses,
         says why, and its messages wait (an official may raise the budget and resume)."""
-        cost = self._sms_cost(message, outbound)
+        cost = self._sms_cost(message, segments)
         if not cost or message.campaign_id is None or self._definitions is None:
             return False
         async with self._sessions() as session, session.begin():

@@ -30,7 +30,8 @@ _WORDS: dict[str, Keyword] = {
     **dict.fromkeys(["help", "info", "pomoc", "допомога"], Keyword.HELP),
 }
 _LANGUAGE_WORDS = {"lang", "language", "jezyk", "мова"}
-_LANGUAGES = {"pl": "pl", "en": "en", "uk": "uk", "ua": "uk"}
+# Language codes a resident may type, to the language meant ("ua" is a common slip for uk).
+LANGUAGE_CODES = {"pl": "pl", "en": "en", "uk": "uk", "ua": "uk"}
 
 
 def detect_keyword(text: str) -> KeywordMatch | None:
@@ -38,6 +39,6 @@ def detect_keyword(text: str) -> KeywordMatch | None:
     words = fold(text).strip().strip(".!?,;:").split()
     if len(words) == 1 and words[0] in _WORDS:
         return KeywordMatch(_WORDS[words[0]])
-    if len(words) == 2 and words[0] in _LANGUAGE_WORDS and words[1] in _LANGUAGES:
-        return KeywordMatch(Keyword.LANGUAGE, _LANGUAGES[words[1]])
+    if len(words) == 2 and words[0] in _LANGUAGE_WORDS and words[1] in LANGUAGE_CODES:
+        return KeywordMatch(Keyword.LANGUAGE, LANGUAGE_CODES[words[1]])
     return None

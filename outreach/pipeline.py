@@ -20,7 +20,7 @@ from outreach.clock import Clock
 from outreach.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
 from outreach.definitions import CampaignDefinitions
 from outreach.enrolment import District
-from outreach.keywords import Keyword, KeywordMatch, detect_keyword
+from outreach.keywords import LANGUAGE_CODES, Keyword, KeywordMatch, detect_keyword
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
 from storage.inbound import InboundRepository
@@ -333,14 +333,13 @@ class InboundPipeline:
 
 
 _COMMANDS = {"stop": Keyword.STOP, "start": Keyword.START, "help": Keyword.HELP, "language": Keyword.LANGUAGE}
-_LANGUAGE_CODES = {"pl": "pl", "en": "en", "uk": "uk", "ua": "uk"}
 
 
 def keyword_of(inbound: Inbound) -> KeywordMatch | None:
     """A channel command (Telegram's /stop, /help, /language en) or a whole-message keyword."""
     if inbound.command in _COMMANDS:
         keyword = _COMMANDS[inbound.command]
-        language = _LANGUAGE_CODES.get((inbound.argument or "").strip().lower())
+        language = LANGUAGE_CODES.get((inbound.argument or "").strip().lower())
         return KeywordMatch(keyword, language if keyword is Keyword.LANGUAGE else None)
     if inbound.tap is not None:
         return None  # a button is an answer, whatever its text
