@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flows.matching import fold
 from flows.model import Campaign
 from outreach.clock import Clock
 from outreach.conversations import activate_next_waiting, open_conversation
@@ -32,9 +32,7 @@ class CampaignCommandError(CommandError):
 
 
 def slugify(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name.replace("ł", "l").replace("Ł", "L"))
-    ascii_name = ascii_name.encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")  # fold: no case, no diacritics, ł → l
     return slug[:60] or "campaign"
 
 

@@ -16,6 +16,7 @@ from channels.email import EmailChannel, is_token
 from outreach.bootstrap import Services
 from outreach.conversations import parse_question_key
 from outreach.pipeline import Outcome
+from outreach.replies import pick
 from storage.db import STORE_UNAVAILABLE, read_session
 from storage.outbox import OutboxRepository
 from storage.residents import ResidentRepository
@@ -65,8 +66,7 @@ _TEXTS = {
 
 
 def _t(name: str, language: str) -> str:
-    texts = _TEXTS[name]
-    return texts.get(language, texts["pl"])
+    return pick(_TEXTS[name], language)
 
 
 def _page(language: str, title: str, body: str, button: str | None = None, status: int = 200) -> web.Response:

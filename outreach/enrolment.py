@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flows.matching import match_reply
 from flows.model import Option, Question
+from outreach.replies import pick
 
 ENROLMENT_CAMPAIGN = 0  # campaign id 0 in button data: the enrolment conversation, not a campaign
 CONSENT, LANGUAGE, DISTRICT = "consent", "language", "district"
@@ -95,22 +96,18 @@ class EnrolmentStep:
     updates: dict[str, str] = field(default_factory=dict)  # "language" or resident attributes
 
 
-def _text(texts: dict[str, str], language: str) -> str:
-    return texts.get(language, texts["pl"])
-
-
 def prompt(step: str, language: str, districts: list[District]) -> Prompt:
     if step == CONSENT:
         yes_no = {"pl": ("tak", "nie"), "en": ("yes", "no"), "uk": ("так", "ні")}[language]
-        return Prompt(step, _text(_ASK[CONSENT], language), (("yes", yes_no[0]), ("no", yes_no[1])))
+        return Prompt(step, pick(_ASK[CONSENT], language), (("yes", yes_no[0]), ("no", yes_no[1])))
     if step == LANGUAGE:
-        return Prompt(step, _text(_ASK[LANGUAGE], language), tuple((code, LANGUAGE_NAMES[code]) for code in LANGUAGES))
+        return Prompt(step, pick(_ASK[LANGUAGE], language), tuple((code, LANGUAGE_NAMES[code]) for code in LANGUAGES))
     choices = tuple((str(number), district.name) for number, district in enumerate(districts, start=1))
-    return Prompt(step, _text(_ASK[DISTRICT], language), choices)
+    return Prompt(step, pick(_ASK[DISTRICT], language), choices)
 
 
 def begin(language: str, organisation: str, districts: list[District]) -> EnrolmentStep:
-    intro = Prompt(None, _text(_INTRO, language).format(organisation=organisation))
+    intro = Prompt(None, pick(_INTRO, language).format(organisation=organisation))
     return EnrolmentStep(CONSENT, (intro, prompt(CONSENT, language, districts)))
 
 
@@ -130,13 +127,13 @@ def advance(step: str, reply: str, language: str, districts: list[District]) -> 
     answer = match_reply(_question(step, language, districts), language, reply)
     if answer is None:
         again = prompt(step, language, districts)
-        return EnrolmentStep(step, (Prompt(step, f"{_text(_AGAIN, language)}\n{again.text}", again.choices),))
+        return EnrolmentStep(step, (Prompt(step, f"{pick(_AGAIN, language)}\n{again.text}", again.choices),))
     value = str(answer.value)
     if step == CONSENT:
         if value == "no":
-            return EnrolmentStep(None, (Prompt(None, _text(_DECLINED, language)),), declined=True)
+            return EnrolmentStep(None, (Prompt(None, pick(_DECLINED, language)),), declined=True)
         return EnrolmentStep(LANGUAGE, (prompt(LANGUAGE, language, districts),), consented=True)
     if step == LANGUAGE:
         return EnrolmentStep(DISTRICT, (prompt(DISTRICT, value, districts),), updates={"language": value})
     district = districts[int(value) - 1].name
-    return EnrolmentStep(None, (Prompt(None, _text(_WELCOME, language)),), updates={"district": district})
+    return EnrolmentStep(None, (Prompt(None, pick(_WELCOME, language)),), updates={"district": district})

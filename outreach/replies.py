@@ -44,33 +44,34 @@ _LANGUAGE_SET = {
 }
 
 
-def _pick(texts: dict[str, str], language: str) -> str:
+def pick(texts: dict[str, str], language: str) -> str:
+    """The text in `language`, else Polish (the default of the service's own words)."""
     return texts.get(language, texts[DEFAULT_LANGUAGE])
 
 
 def stopped(language: str) -> str:
-    return _pick(_STOPPED, language)
+    return pick(_STOPPED, language)
 
 
 def started(language: str) -> str:
-    return _pick(_STARTED, language)
+    return pick(_STARTED, language)
 
 
 def help_text(language: str, organisation: str) -> str:
-    return _pick(_HELP, language).format(organisation=organisation)
+    return pick(_HELP, language).format(organisation=organisation)
 
 
 def language_set(language: str) -> str:
-    return _pick(_LANGUAGE_SET, language)
+    return pick(_LANGUAGE_SET, language)
 
 
 def closed(language: str) -> str:
-    return _pick(_CLOSED, language)
+    return pick(_CLOSED, language)
 
 
 def language_choices(language: str) -> str:
-    return _pick(_LANGUAGE_CHOICES, language)
+    return pick(_LANGUAGE_CHOICES, language)
 
 
 def tap_not_counted(language: str) -> str:
-    return _pick(_TAP_NOT_COUNTED, language)
+    return pick(_TAP_NOT_COUNTED, language)
