@@ -131,8 +131,15 @@ async def acknowledge_tap(services: Services, channel: TelegramChannel, inbound:
     async with read_session(services.sessions) as session:
         label = await tapped_label(session, services, tap, language)
         contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
-        sent = await OutboxRepository(session).sent_text(contact.id, tap.message_id) if contact and contact.id else None
-    await channel.acknowledge_tap(tap, chat_id=inbound.address, notice="✓", chosen_label=label, question_text=sent)
+        sent = (
+            await OutboxRepository(session).sent_on_address(contact.id, tap.message_id)
+            if contact and contact.id
+            else None
+        )
+    question_text = sent.text if sent else None
+    await channel.acknowledge_tap(
+        tap, chat_id=inbound.address, notice="✓", chosen_label=label, question_text=question_text
+    )
 
 
 async def tapped_label(session: AsyncSession, services: Services, tap: ButtonTap, language: str) -> str | None:

@@ -27,6 +27,7 @@ class NewMessage:
     campaign_id: int | None = None
     choices: Sequence[dict[str, str]] = ()
     choice_style: str = "numbered"
+    submit_label: str | None = None
     template: Mapping[str, Any] | None = None
     status: str = "queued"  # or "held" while the campaign is paused
     not_before: datetime | None = None  # e.g. the end of the resident's quiet hours
@@ -51,6 +52,16 @@ class ClaimedMessage:
     campaign_id: int | None = None
     resident_id: int | None = None
     kind: str = "question"
+    submit_label: str | None = None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    idempotency_key: str
+    text: str
+    choices: list[dict[str, str]]
+    choice_style: str
+    submit_label: str | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,7 @@ class OutboxRepository:
                 text=message.text,
                 choices=list(message.choices),
                 choice_style=message.choice_style,
+                submit_label=message.submit_label,
                 template=dict(message.template) if message.template else None,
                 status=message.status,
                 attempts=0,
@@ -154,6 +166,7 @@ class OutboxRepository:
                 campaign_id=message.campaign_id,
                 resident_id=message.resident_id,
                 kind=message.kind,
+                submit_label=message.submit_label,
             )
             for message, channel, address in rows.all()
             if (message_id := message.id) is not None
@@ -252,18 +265,26 @@ class OutboxRepository:
         row = result.first()
         return (row[0], row[1]) if row else None
 
-    async def sent_text(self, contact_id: int, provider_id: str | None) -> str | None:
-        """The text of the message a provider knows by `provider_id` on this address (Telegram's
-        message ids are per chat, so the address is part of the key)."""
+    async def sent_on_address(self, contact_id: int, provider_id: str | None) -> SentMessage | None:
+        """The message a provider knows by `provider_id` on this address (Telegram's message ids are
+        per chat, so the address is part of the key): to edit it after a button tap."""
         if provider_id is None:
             return None
         result = await self._session.execute(
-            select(col(OutboxMessage.text))
+            select(OutboxMessage)
             .where(col(OutboxMessage.contact_id) == contact_id)
             .where(col(OutboxMessage.provider_id) == provider_id)
         )
-        text: str | None = result.scalars().first()
-        return text
+        row = result.scalars().first()
+        if row is None:
+            return None
+        return SentMessage(
+            idempotency_key=row.idempotency_key,
+            text=row.text,
+            choices=list(row.choices),
+            choice_style=row.choice_style,
+            submit_label=row.submit_label,
+        )
 
     async def keep_early_report(
         self, provider_id: str, *, status: str, error_code: str | None, now: datetime, rank: Callable[[str | None], int]

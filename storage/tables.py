@@ -99,6 +99,7 @@ class OutboxMessage(SQLModel, table=True):
     text: str
     choices: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     choice_style: str = Field(default="numbered", max_length=16)  # see channels.base.Outbound
+    submit_label: str | None = Field(default=None, max_length=64)  # a multi question's "done" button
     # An approved template instead of free text (WhatsApp's first message): content_sid, variables.
     template: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     status: str = Field(max_length=16)  # queued, held, sending, sent, failed, unknown, cancelled
