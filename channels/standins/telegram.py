@@ -9,6 +9,10 @@ retry_after, 5xx, a hang, a dropped connection) and feed updates to getUpdates o
 A hang and a drop happen after the call took effect, as on the real network: the message is out,
 only the answer is lost. `subscribe` hears each message the bot sends as it arrives (the demo's
 simulated residents read their chats that way).
+
+`steady(SteadyFaults(...))` meets a steady share of sendMessage calls with 429 (retry_after), 500,
+503, a slow answer, a hang or a dropped connection (the last two after the message went out);
+`steady_log` says what each such call met and which message it created.
 """
 
 from __future__ import annotations
@@ -19,12 +23,18 @@ import copy
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
+
+# One schedule for both stand-ins (it lives with the Twilio one); re-exported for the tests.
+from channels.standins.twilio import RETRYABLE_FAULTS, SteadyFaultKind
+from channels.standins.twilio import SteadyFaults as SteadyFaults
+from channels.standins.twilio import SteadyOutcome as SteadyOutcome
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _K = TypeVar("_K", str, int)
@@ -57,6 +67,7 @@ NEVER_STARTED = Fault(403, "Forbidden: bot can't initiate conversation with a us
 DEACTIVATED = Fault(403, "Forbidden: user is deactivated")
 CHAT_NOT_FOUND = Fault(400, "Bad Request: chat not found")
 SERVER_ERROR = Fault(500, "Internal Server Error")
+SERVICE_UNAVAILABLE = Fault(503, "Service Unavailable")
 BAD_GATEWAY = Fault(502, "Bad Gateway")
 HANG = Fault(hang=True)
 DROP = Fault(drop=True)
@@ -132,6 +143,9 @@ class TelegramStandIn:
         self._by_chat: dict[int, _Script] = {}
         self._by_method: dict[str, _Script] = {}
         self._listeners: list[MessageListener] = []
+        self._steady: SteadyFaults | None = None
+        self._steady_counts: Counter[int] = Counter()
+        self.steady_log: list[SteadyOutcome] = []
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(700_000_001)
         self._callback_ids = itertools.count(1)
@@ -189,9 +203,15 @@ class TelegramStandIn:
     def fail_method(self, method: str, fault: Fault, *, times: int | None = None) -> None:
         self._by_method[method] = _Script(fault, times)
 
+    def steady(self, faults: SteadyFaults | None) -> None:
+        """Meet sendMessage calls with faults at a steady rate from now on (None: no more); faults
+        scripted per chat or method come first."""
+        self._steady = faults
+
     def clear_faults(self) -> None:
         self._by_chat.clear()
         self._by_method.clear()
+        self._steady = None
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -348,6 +368,9 @@ class TelegramStandIn:
             return _error(400, "Bad Request: can't parse request parameters")
         self.calls.append(Call(method, params))
         fault = self._fault_for(method, params)
+        chat_id = params.get("chat_id")
+        if fault is None and self._steady is not None and method == "sendMessage" and isinstance(chat_id, int):
+            return await self._steadily(request, self._steady, chat_id, params)
         if fault is not None and fault.status:
             return _error(fault.status, fault.description, fault.retry_after)
         handler = self._methods.get(method)
@@ -361,6 +384,35 @@ class TelegramStandIn:
         if fault is not None and fault.hang:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.hang_seconds)
+        return response
+
+    async def _steadily(
+        self, request: web.Request, faults: SteadyFaults, chat_id: int, params: dict[str, Any]
+    ) -> web.StreamResponse:
+        """Answer a sendMessage under steady faults, and log what it met."""
+        self._steady_counts[chat_id] += 1
+        number = self._steady_counts[chat_id]
+        kind: SteadyFaultKind = faults.draw(str(chat_id), number)
+        if kind in RETRYABLE_FAULTS:
+            self.steady_log.append(SteadyOutcome(str(chat_id), number, kind, None))
+            if kind == "rate_limited":
+                limited = too_many_requests(faults.retry_after)
+                return _error(limited.status, limited.description, limited.retry_after)
+            answer = SERVER_ERROR if kind == "server_error" else SERVICE_UNAVAILABLE
+            return _error(answer.status, answer.description)
+        if kind == "slow":
+            await asyncio.sleep(faults.slow_seconds)
+        response = await self._send_message(params)
+        sent = json.loads(response.text or "{}").get("result") if response.status == 200 else None
+        message_id = str(sent["message_id"]) if isinstance(sent, dict) else None
+        self.steady_log.append(SteadyOutcome(str(chat_id), number, kind, message_id))
+        if message_id is not None and kind == "drop":
+            assert request.transport is not None
+            request.transport.abort()  # the message is out; its answer never comes
+            raise web.HTTPInternalServerError()
+        if message_id is not None and kind == "hang":
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), faults.hang_seconds)
         return response
 
     async def _get_me(self, params: dict[str, Any]) -> web.Response:

@@ -11,6 +11,11 @@ reads the request and closes the connection (an unknown outcome). Every request 
 `requests`, the messages it accepted in `messages`; `subscribe` hears each accepted message as it
 arrives (the demo's simulated residents read their SMS that way).
 
+`steady(SteadyFaults(...))` adds faults at a steady rate: a share of message requests meets 429 with
+Retry-After, 500, 503, a slow answer, a hang or a dropped connection. A hang and a drop there happen
+after the message was created (it is in `messages`: only the answer is lost). `steady_log` says what
+each such request met and whether its message exists. (`SteadyFaults` serves the Telegram stand-in too.)
+
 It can also play Twilio calling us: `deliver_status` posts a status callback and `deliver_inbound` an
 incoming message, both signed with `X-Twilio-Signature` exactly as Twilio signs them.
 """
@@ -19,9 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
+import random
 import secrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +51,7 @@ ERROR_MESSAGES: Mapping[int, str] = {
     20404: "The requested resource {path} was not found",
     20429: "Too Many Requests",
     20500: "Internal Server Error",
+    20503: "Service Unavailable",
     21211: "Invalid 'To' Phone Number: {to}",
     21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}",
     21602: "Message body is required.",
@@ -124,6 +133,76 @@ class Fault:
         return self.to is None or self.to in (to, to.removeprefix("whatsapp:"))
 
 
+SteadyFaultKind = Literal["ok", "rate_limited", "server_error", "unavailable", "slow", "hang", "drop"]
+RETRYABLE_FAULTS: frozenset[SteadyFaultKind] = frozenset({"rate_limited", "server_error", "unavailable"})
+EFFECTIVE_FAULTS: frozenset[SteadyFaultKind] = frozenset({"ok", "slow", "hang", "drop"})  # the message exists
+
+
+@dataclass(frozen=True)
+class SteadyFaults:
+    """Faults at a steady rate: the share of message requests that meets each one (the rest succeed).
+
+    The n-th request to one recipient meets a fault drawn from a generator seeded with (seed, recipient,
+    n), so a run is reproducible however concurrent sends interleave, and over many requests each
+    fault's share tends to its weight. Retryable: rate_limited (429 with retry_after), server_error
+    (500), unavailable (503); nothing is created. slow: created, answered after `slow_seconds` (keep it
+    shorter than the client's timeout: the send succeeds). hang: created, answered after `hang_seconds`
+    at the earliest (longer than the client's timeout). drop: created, then the connection is closed
+    without an answer. After a hang or a drop the sender cannot know the message exists.
+    """
+
+    rate_limited: float = 0.0
+    server_error: float = 0.0
+    unavailable: float = 0.0
+    slow: float = 0.0
+    hang: float = 0.0
+    drop: float = 0.0
+    retry_after: int = 1  # seconds, what a 429 asks for
+    slow_seconds: float = 0.1
+    hang_seconds: float = 30.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        shares = [share for _, share in self.shares()]
+        if any(share < 0 for share in shares) or sum(shares) > 1:
+            raise ValueError("fault shares must be non-negative and add up to at most 1")
+        if self.retry_after < 1 or self.slow_seconds < 0 or self.hang_seconds <= 0:
+            raise ValueError("retry_after must be at least 1 s, slow_seconds non-negative, hang_seconds positive")
+
+    def shares(self) -> list[tuple[SteadyFaultKind, float]]:
+        return [
+            ("rate_limited", self.rate_limited),
+            ("server_error", self.server_error),
+            ("unavailable", self.unavailable),
+            ("slow", self.slow),
+            ("hang", self.hang),
+            ("drop", self.drop),
+        ]
+
+    def draw(self, recipient: str, number: int) -> SteadyFaultKind:
+        """The fault the `number`-th (1-based) request to `recipient` meets; "ok" for none."""
+        roll = random.Random(f"{self.seed}:{recipient}:{number}").random()  # str seeds are stable across runs
+        for kind, share in self.shares():
+            if roll < share:
+                return kind
+            roll -= share
+        return "ok"
+
+
+@dataclass(frozen=True)
+class SteadyOutcome:
+    """What one request under steady faults met, as the provider saw it."""
+
+    recipient: str  # the To address (Twilio) or the chat id (Telegram)
+    number: int  # 1-based: the how-many-th request to this recipient
+    fault: SteadyFaultKind
+    message_id: str | None  # the created message (sid, or Telegram message_id); None: nothing was created
+
+    @property
+    def took_effect(self) -> bool:
+        return self.message_id is not None
+
+
 class TwilioStandIn:
     """Speaks the Twilio Messages API on 127.0.0.1 (a free port) for tests and the demo."""
 
@@ -133,6 +212,9 @@ class TwilioStandIn:
         self.requests: list[RecordedRequest] = []
         self.messages: list[StoredMessage] = []
         self._faults: list[Fault] = []
+        self._steady: SteadyFaults | None = None
+        self._steady_counts: Counter[str] = Counter()
+        self.steady_log: list[SteadyOutcome] = []
         self._listeners: list[MessageListener] = []
         self._runner: web.AppRunner | None = None
         self._release: asyncio.Event | None = None
@@ -222,9 +304,17 @@ class TwilioStandIn:
         """Read the next `times` requests, then close the connection without answering."""
         self._faults.append(Fault("drop", times=times))
 
+    def steady(self, faults: SteadyFaults | None) -> None:
+        """Meet message requests with faults at a steady rate from now on (None: no more); scripted
+        faults (`script`, `fail_next`, …) come first."""
+        self._steady = faults
+
     def reset(self) -> None:
-        """Forget scripted faults, recorded requests and accepted messages."""
+        """Forget scripted and steady faults, recorded requests and accepted messages."""
         self._faults.clear()
+        self._steady = None
+        self._steady_counts.clear()
+        self.steady_log.clear()
         self.requests.clear()
         self.messages.clear()
 
@@ -254,7 +344,14 @@ class TwilioStandIn:
         fault = self._take_fault(to)
         if fault is not None:
             return await self._misbehave(request, fault, to)
+        if self._steady is not None:
+            return await self._steadily(request, self._steady, form)
+        created = self._create(form)
+        return created if isinstance(created, web.Response) else self._created(created)
 
+    def _create(self, form: Mapping[str, str]) -> StoredMessage | web.Response:
+        """Create the message the form asks for (heard by listeners), or Twilio's refusal."""
+        to = form.get("To", "")
         from_, service_sid, body = form.get("From"), form.get("MessagingServiceSid"), form.get("Body")
         content_sid = form.get("ContentSid")
         if not to:
@@ -270,27 +367,31 @@ class TwilioStandIn:
 
         sid = "SM" + secrets.token_hex(16)
         # With a Messaging Service Twilio picks the sender later: status "accepted", from null, 0 segments.
-        via_service = not from_
-        segments = 0 if via_service else count_segments(body).segments
+        segments = 0 if not from_ else count_segments(body).segments
         stored = StoredMessage(sid, to, from_ or None, service_sid, body, form.get("StatusCallback"), segments)
         self.messages.append(stored)
         for listener in self._listeners:
             listener(stored)
+        return stored
+
+    def _created(self, stored: StoredMessage) -> web.Response:
+        """The 201 with the message resource, as Twilio answers a created message."""
+        sid, via_service = stored.sid, stored.from_ is None
         created = _now()
         resource = {
             "account_sid": self.account_sid,
             "api_version": API_VERSION,
-            "body": body,
+            "body": stored.body,
             "date_created": created,
             "date_sent": None,
             "date_updated": created,
             "direction": "outbound-api",
             "error_code": None,
             "error_message": None,
-            "from": None if via_service else from_,
-            "messaging_service_sid": service_sid,
+            "from": stored.from_,
+            "messaging_service_sid": stored.messaging_service_sid,
             "num_media": "0",
-            "num_segments": str(segments),
+            "num_segments": str(stored.num_segments),
             "price": None,
             "price_unit": "USD",
             "sid": sid,
@@ -298,10 +399,43 @@ class TwilioStandIn:
             "subresource_uris": {
                 "media": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}/Media.json",
             },
-            "to": to,
+            "to": stored.to,
             "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}.json",
         }
         return web.json_response(resource, status=201)
+
+    async def _steadily(
+        self, request: web.Request, faults: SteadyFaults, form: Mapping[str, str]
+    ) -> web.StreamResponse:
+        """Answer a message request under steady faults, and log what it met."""
+        to = form.get("To", "")
+        self._steady_counts[to] += 1
+        number = self._steady_counts[to]
+        kind = faults.draw(to, number)
+        if kind in RETRYABLE_FAULTS:
+            self.steady_log.append(SteadyOutcome(to, number, kind, None))
+            if kind == "rate_limited":
+                response = self._error(429, 20429)
+                response.headers["Retry-After"] = str(faults.retry_after)
+                return response
+            return self._error(500, 20500) if kind == "server_error" else self._error(503, 20503)
+        if kind == "slow":
+            await asyncio.sleep(faults.slow_seconds)
+        created = self._create(form)
+        self.steady_log.append(
+            SteadyOutcome(to, number, kind, None if isinstance(created, web.Response) else created.sid)
+        )
+        if isinstance(created, web.Response):
+            return created
+        if kind == "hang":
+            assert self._release is not None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._release.wait(), faults.hang_seconds)
+        if kind == "drop" or (kind == "hang" and self._release is not None and self._release.is_set()):
+            if request.transport is not None:
+                request.transport.abort()  # the message exists; the client never hears so
+            raise asyncio.CancelledError  # aiohttp's way for a handler to end without a response
+        return self._created(created)
 
     def _authorized(self, header: str) -> bool:
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()

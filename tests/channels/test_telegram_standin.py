@@ -15,6 +15,7 @@ from channels.standins.telegram import (
     HANG,
     SERVER_ERROR,
     Call,
+    SteadyFaults,
     TelegramStandIn,
     too_many_requests,
 )
@@ -195,3 +196,80 @@ async def test_stop_releases_a_hanging_call(http: aiohttp.ClientSession) -> None
     assert loop.time() - started < 3.0
     pending.cancel()
     await asyncio.gather(pending, return_exceptions=True)
+
+
+# --- steady faults -----------------------------------------------------------------------------------
+
+EVERY_FAULT = SteadyFaults(
+    rate_limited=1 / 7,
+    server_error=1 / 7,
+    unavailable=1 / 7,
+    slow=1 / 7,
+    hang=1 / 7,
+    drop=1 / 7,
+    retry_after=9,
+    slow_seconds=0.1,
+    hang_seconds=5.0,
+    seed=7,
+)
+CLIENT_TIMEOUT = 0.5  # longer than a slow answer, shorter than a hang
+
+
+async def send(http: aiohttp.ClientSession, standin: TelegramStandIn, chat_id: int) -> tuple[tuple[object, ...], float]:
+    """One sendMessage with a client timeout: (what came back, seconds it took)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        async with asyncio.timeout(CLIENT_TIMEOUT):
+            status, answer = await call(http, standin, "sendMessage", body={"chat_id": chat_id, "text": "Czy?"})
+    except TimeoutError:
+        return ("timeout",), loop.time() - started
+    except aiohttp.ServerDisconnectedError:
+        return ("dropped",), loop.time() - started
+    return (status, answer.get("parameters")), loop.time() - started
+
+
+async def test_steady_faults_meet_their_share_and_log_what_took_effect(
+    standin: TelegramStandIn, http: aiohttp.ClientSession
+) -> None:
+    standin.steady(EVERY_FAULT)
+    chats = [CHAT + n for n in range(60)]
+    answers = dict(zip(chats, await asyncio.gather(*(send(http, standin, chat) for chat in chats)), strict=True))
+    log = {int(entry.recipient): entry for entry in standin.steady_log}
+    assert sorted(log) == chats and {entry.number for entry in log.values()} == {1}
+    assert {entry.fault for entry in log.values()} == {"ok", *(kind for kind, _ in EVERY_FAULT.shares())}
+    expected: dict[str, tuple[object, ...]] = {
+        "ok": (200, None),
+        "slow": (200, None),
+        "rate_limited": (429, {"retry_after": 9}),
+        "server_error": (500, None),
+        "unavailable": (503, None),
+        "hang": ("timeout",),
+        "drop": ("dropped",),
+    }
+    assert {chat: answer for chat, (answer, _) in answers.items()} == {
+        chat: expected[log[chat].fault] for chat in chats
+    }
+    assert all(
+        seconds >= EVERY_FAULT.slow_seconds for chat, (_, seconds) in answers.items() if log[chat].fault == "slow"
+    )
+    # A hang and a drop lose only the answer: the message is in the chat; refusals sent nothing.
+    in_chats = {chat: [str(m["message_id"]) for m in standin.messages(chat)] for chat in chats}
+    assert in_chats == {chat: [e.message_id] if e.message_id else [] for chat, e in log.items()}
+    assert {log[chat].fault for chat, sent in in_chats.items() if sent} == {"ok", "slow", "hang", "drop"}
+
+
+async def test_steady_faults_spare_other_methods_and_yield_to_scripted_ones(
+    standin: TelegramStandIn, http: aiohttp.ClientSession
+) -> None:
+    standin.steady(SteadyFaults(server_error=1.0))
+    assert (await call(http, standin, "getMe"))[0] == 200  # a channel's start (getMe) is not a send
+    standin.fail_chat(CHAT, BLOCKED, times=1)
+    body = {"chat_id": CHAT, "text": "x"}
+    assert [(await call(http, standin, "sendMessage", body=body))[0] for _ in range(2)] == [403, 500]
+    assert [(e.recipient, e.number, e.fault, e.took_effect) for e in standin.steady_log] == [
+        (str(CHAT), 1, "server_error", False)
+    ]
+    standin.clear_faults()
+    assert (await call(http, standin, "sendMessage", body=body))[0] == 200
+    assert len(standin.steady_log) == 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +15,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from channels.base import Outbound, Request
-from channels.standins.twilio import SIGNATURE_HEADER, TwilioStandIn, twilio_signature
+from channels.standins.twilio import SIGNATURE_HEADER, SteadyFaults, TwilioStandIn, twilio_signature
 from channels.twilio_sms import TwilioChannel
 
 ACCOUNT_SID = "AC" + "3" * 32
@@ -352,3 +354,96 @@ async def test_deliver_inbound_is_signed_and_parses(
     [inbound] = channel.parse_inbound(request)
     assert inbound.provider_id == sid, label
     assert (inbound.channel, inbound.address, inbound.text, inbound.opted_out_by_provider) == expected, label
+
+
+# --- steady faults -----------------------------------------------------------------------------------
+
+EVERY_FAULT = SteadyFaults(
+    rate_limited=1 / 7,
+    server_error=1 / 7,
+    unavailable=1 / 7,
+    slow=1 / 7,
+    hang=1 / 7,
+    drop=1 / 7,
+    retry_after=7,
+    slow_seconds=0.1,
+    hang_seconds=5.0,
+    seed=5,
+)
+CLIENT_TIMEOUT = 0.5  # longer than a slow answer, shorter than a hang
+
+
+def test_steady_draws_are_reproducible_and_keep_their_shares() -> None:
+    faults = SteadyFaults(rate_limited=0.2, server_error=0.1, hang=0.05, seed=11)
+    requests = [(f"+48600{n:06d}", attempt) for n in range(2000) for attempt in (1, 2)]
+    draws = [faults.draw(to, attempt) for to, attempt in requests]
+    assert draws == [faults.draw(to, attempt) for to, attempt in requests]  # whatever the order of arrival
+    counts = Counter(draws)
+    for kind, share in [*faults.shares(), ("ok", 0.65)]:
+        assert counts[kind] / len(draws) == pytest.approx(share, abs=0.02), kind
+    reseeded = SteadyFaults(rate_limited=0.2, server_error=0.1, hang=0.05, seed=12)
+    assert [reseeded.draw(to, attempt) for to, attempt in requests] != draws
+
+
+@pytest.mark.parametrize(
+    ("label", "overrides"),
+    [
+        ("shares over 1", {"rate_limited": 0.6, "drop": 0.5}),
+        ("negative share", {"slow": -0.1}),
+        ("retry_after under a second", {"retry_after": 0}),
+        ("no hang", {"hang_seconds": 0.0}),
+    ],
+)
+def test_steady_faults_refuse_nonsense(label: str, overrides: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        SteadyFaults(**overrides)  # type: ignore[arg-type]
+
+
+async def attempt(standin: TwilioStandIn, to: str) -> tuple[tuple[object, ...], float]:
+    """One message request with a client timeout: (what came back, seconds it took)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    form = {"To": to, "From": SENDER, "Body": "Czy jeździsz tramwajem?"}
+    try:
+        async with asyncio.timeout(CLIENT_TIMEOUT):
+            status, body, headers = await post(standin, form)
+    except TimeoutError:
+        return ("timeout",), loop.time() - started
+    except aiohttp.ServerDisconnectedError:
+        return ("dropped",), loop.time() - started
+    return (status, body.get("code"), headers.get("Retry-After")), loop.time() - started
+
+
+async def test_steady_faults_meet_their_share_and_log_what_took_effect(standin: TwilioStandIn) -> None:
+    standin.steady(EVERY_FAULT)
+    recipients = [f"+48600{n:06d}" for n in range(60)]
+    answers = dict(zip(recipients, await asyncio.gather(*(attempt(standin, to) for to in recipients)), strict=True))
+    log = {entry.recipient: entry for entry in standin.steady_log}
+    assert sorted(log) == recipients and {entry.number for entry in log.values()} == {1}
+    assert {entry.fault for entry in log.values()} == {"ok", *(kind for kind, _ in EVERY_FAULT.shares())}
+    expected: dict[str, tuple[object, ...]] = {
+        "ok": (201, None, None),
+        "slow": (201, None, None),
+        "rate_limited": (429, 20429, "7"),
+        "server_error": (500, 20500, None),
+        "unavailable": (503, 20503, None),
+        "hang": ("timeout",),
+        "drop": ("dropped",),
+    }
+    assert {to: answer for to, (answer, _) in answers.items()} == {to: expected[log[to].fault] for to in recipients}
+    assert all(seconds >= EVERY_FAULT.slow_seconds for to, (_, seconds) in answers.items() if log[to].fault == "slow")
+    # A hang and a drop lose only the answer: those messages exist, as the log says; refusals created nothing.
+    assert {m.to: m.sid for m in standin.messages} == {to: e.message_id for to, e in log.items() if e.took_effect}
+    assert {log[m.to].fault for m in standin.messages} == {"ok", "slow", "hang", "drop"}
+
+
+async def test_scripted_faults_come_before_steady_ones_and_reset_ends_them(standin: TwilioStandIn) -> None:
+    standin.steady(SteadyFaults(server_error=1.0))
+    standin.fail_next(status=400, code=21211)
+    form = {"To": RESIDENT, "From": SENDER, "Body": "x"}
+    assert [(await post(standin, form))[0] for _ in range(2)] == [400, 500]
+    assert [(e.recipient, e.number, e.fault, e.took_effect) for e in standin.steady_log] == [
+        (RESIDENT, 1, "server_error", False)
+    ]
+    standin.reset()
+    assert (await post(standin, form))[0] == 201 and standin.steady_log == []
