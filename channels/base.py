@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,24 @@ class Request:
     body: bytes = b""
 
 
+TapAction = Literal["answer", "toggle", "submit"]
+
+
 @dataclass(frozen=True)
 class ButtonTap:
-    """A tap on a one-tap answer button: which campaign's which question, and the answer key."""
+    """A tap on an answer button: which campaign's which question, and what it does.
+
+    "answer": `key` is the answer (an option key, or its 1-based number). On a multi question,
+    "toggle" picks or unpicks the option numbered `key`, and "submit" (the "done" button, `key`
+    empty) answers with the options picked so far.
+    """
 
     campaign_id: int
     question_id: str
     key: str
     callback_id: str  # the provider's id of the tap, to acknowledge it
     message_id: str | None = None  # the message the button was on, to edit it after the tap
+    action: TapAction = "answer"
 
 
 @dataclass(frozen=True)
@@ -82,8 +91,10 @@ class Outbound:
     text: str
     choices: Sequence[Choice] = ()
     # "numbered": options answered by their number (or a tap); "values": the labels are the answers
-    # (a scale); "multi": several may be chosen, typed as numbers ("1,3"): numbered lines, no buttons
+    # (a scale); "multi": several may be chosen, typed as numbers ("1,3") or, where the channel has
+    # buttons, toggled one by one and sent with a "done" button labelled `submit_label`
     choice_style: str = "numbered"
+    submit_label: str | None = None
     # An approved template to send instead of free text (WhatsApp's first message): its id and its
     # variables ("1" → text). Channels without templates ignore it.
     template: Template | None = None

@@ -8,6 +8,9 @@ One-tap answers are inline keyboard buttons whose callback data names the questi
 "a:{campaign}:{question}:{key}", or "i:{campaign}:{question}:{number}" (the option's 1-based number,
 as numbered lines count it) when the key does not fit Telegram's 64 bytes. A tap arrives as an
 `Inbound` whose `text` is that key or number, so the flow engine reads it like a typed reply.
+A multi question gets toggles "t:{campaign}:{question}:{number}" and a "done" button
+"d:{campaign}:{question}:ok"; what is picked so far is kept by the caller (the conversation's state),
+never here, and shown by `show_selection`.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from channels.base import (
     Request,
     SendError,
     Sent,
+    TapAction,
     render_plain,
 )
 
@@ -60,7 +64,7 @@ CALLBACK_NOTICE_LIMIT = 200  # characters answerCallbackQuery shows
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ARGUMENT_LIMIT = 64
-_CHOICE_STYLES = ("numbered", "values")  # any other style (e.g. "multi") is sent as numbered lines
+_CHOICE_STYLES = ("numbered", "values", "multi")  # any other style is sent as numbered lines
 
 
 class TelegramApiError(Exception):
@@ -155,8 +159,13 @@ def silence_token_logging(token: str | None = None) -> None:
 class CallbackData(NamedTuple):
     campaign_id: int
     question_id: str
-    key: str  # the option key, or its 1-based number when is_index
+    key: str  # the option key, or its 1-based number when is_index (always for toggles); "" to submit
     is_index: bool
+    action: TapAction = "answer"
+
+
+_ACTIONS: dict[str, TapAction] = {"a": "answer", "i": "answer", "t": "toggle", "d": "submit"}
+SUBMIT_KEY = "ok"  # the last part of a "done" button's data: never an option
 
 
 def _fits(data: str) -> bool:
@@ -174,16 +183,34 @@ def encode_callback_data(campaign_id: int, question_id: str, key: str, number: i
     return data if _fits(data) else None
 
 
+def encode_toggle_data(campaign_id: int, question_id: str, number: int) -> str | None:
+    """ "t:{campaign}:{question}:{number}": pick or unpick an option of a multi question."""
+    data = f"t:{campaign_id}:{question_id}:{number}"
+    return data if _fits(data) else None
+
+
+def encode_submit_data(campaign_id: int, question_id: str) -> str | None:
+    """ "d:{campaign}:{question}:ok": the "done" button of a multi question."""
+    data = f"d:{campaign_id}:{question_id}:{SUBMIT_KEY}"
+    return data if _fits(data) else None
+
+
 def decode_callback_data(data: str) -> CallbackData:
-    """The inverse of `encode_callback_data`; ValueError for anything this channel did not write."""
+    """The inverse of the encoders; ValueError for anything this channel did not write."""
     kind, _, rest = data.partition(":")
     campaign, _, rest = rest.partition(":")
     question, _, key = rest.rpartition(":")  # keys hold no colon; question ids may
-    if kind not in ("a", "i") or not campaign.isdecimal() or not question or not key:
+    action = _ACTIONS.get(kind)
+    if action is None or not campaign.isdecimal() or not question or not key:
         raise ValueError("not a callback data of this channel")
-    if kind == "i" and (not key.isdecimal() or int(key) < 1):
+    numbered = kind in ("i", "t")
+    if numbered and (not key.isdecimal() or int(key) < 1):
         raise ValueError("not a callback data of this channel")
-    return CallbackData(int(campaign), question, key, kind == "i")
+    if kind == "d":
+        if key != SUBMIT_KEY:
+            raise ValueError("not a callback data of this channel")
+        key = ""
+    return CallbackData(int(campaign), question, key, numbered, action)
 
 
 def question_of(outbound_key: str) -> tuple[int, str] | None:
@@ -211,14 +238,17 @@ def _rows(buttons: list[InlineKeyboardButton], one_row: bool) -> list[list[Inlin
     return [buttons[start : start + size] for start in range(0, len(buttons), size)]
 
 
-def build_keyboard(outbound: Outbound) -> InlineKeyboardMarkup | None:
+def build_keyboard(outbound: Outbound, selected: frozenset[str] = frozenset()) -> InlineKeyboardMarkup | None:
     """The inline keyboard for an outbound's choices; None when it has none or they cannot be buttons
-    (not a question, a style other than numbered/values, too many, callback data too long)."""
+    (not a question, an unknown style, too many, callback data too long). A multi question gets a
+    toggle per option, ☑ on those in `selected` (option keys), and a "done" button."""
     question = question_of(outbound.key)
     if not outbound.choices or question is None or outbound.choice_style not in _CHOICE_STYLES:
         return None
-    if len(outbound.choices) > MAX_BUTTONS:
+    if len(outbound.choices) + (outbound.choice_style == "multi") > MAX_BUTTONS:
         return None
+    if outbound.choice_style == "multi":
+        return _toggle_keyboard(outbound, *question, selected)
     campaign_id, question_id = question
     values = outbound.choice_style == "values"
     buttons = []
@@ -229,6 +259,24 @@ def build_keyboard(outbound: Outbound) -> InlineKeyboardMarkup | None:
             return None
         buttons.append(InlineKeyboardButton(button_text(choice.label, number), callback_data=data))
     return InlineKeyboardMarkup(_rows(buttons, one_row=values))
+
+
+def _toggle_keyboard(
+    outbound: Outbound, campaign_id: int, question_id: str, selected: frozenset[str]
+) -> InlineKeyboardMarkup | None:
+    rows = []
+    for number, choice in enumerate(outbound.choices, start=1):
+        data = encode_toggle_data(campaign_id, question_id, number)
+        if data is None:
+            return None
+        # The number stays in sight: the question's hint says a typed "1,3" works too.
+        mark = "☑" if choice.key in selected else "☐"
+        rows.append([InlineKeyboardButton(f"{mark} {number}) {choice.label.strip()}".rstrip(), callback_data=data)])
+    submit = encode_submit_data(campaign_id, question_id)
+    if submit is None:
+        return None
+    rows.append([InlineKeyboardButton(f"✓ {outbound.submit_label or 'OK'}", callback_data=submit)])
+    return InlineKeyboardMarkup(rows)
 
 
 def compose(outbound: Outbound) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -417,7 +465,7 @@ def _from_callback(query: Mapping[str, Any], provider_id: str, received: datetim
         data = decode_callback_data(_string(query.get("data")))
     except ValueError:
         return []  # not our button (or a game): nothing to answer
-    tap = ButtonTap(data.campaign_id, data.question_id, data.key, callback_id, message_id)
+    tap = ButtonTap(data.campaign_id, data.question_id, data.key, callback_id, message_id, data.action)
     return [
         Inbound(
             channel=TELEGRAM,
@@ -609,6 +657,29 @@ class TelegramChannel:
                 await self._bot.edit_message_reply_markup(chat_id=chat, message_id=message_id, reply_markup=None)
         except TelegramError as error:
             log.warning("telegram: editing a tapped question failed (%s)", type(error).__name__)
+            done = False
+        return done
+
+    async def show_selection(
+        self, tap: ButtonTap, *, chat_id: str, notice: str, outbound: Outbound, selected: frozenset[str]
+    ) -> bool:
+        """After a toggle on a multi question: stop the spinner with `notice` and redraw the keyboard
+        of `outbound` (the question as sent) with ☑ on the `selected` option keys. Best effort."""
+        done = True
+        try:
+            await self._bot.answer_callback_query(tap.callback_id, text=notice[:CALLBACK_NOTICE_LIMIT] or None)
+        except TelegramError as error:
+            log.warning("telegram: acknowledging a tap failed (%s)", type(error).__name__)
+            done = False
+        keyboard = build_keyboard(outbound, selected)
+        if tap.message_id is None or keyboard is None:
+            return done
+        try:
+            await self._bot.edit_message_reply_markup(
+                chat_id=int(chat_id), message_id=int(tap.message_id), reply_markup=keyboard
+            )
+        except TelegramError as error:
+            log.warning("telegram: redrawing a keyboard failed (%s)", type(error).__name__)
             done = False
         return done
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from flows.matching import match_reply
 from flows.model import END, AnswerValue, Campaign, Question, QuestionType
-from flows.texts import YESNO_LABELS, multi_hint, reask_hint, reminder_prefix
+from flows.texts import YESNO_LABELS, multi_hint, reask_hint, reminder_prefix, submit_label
 
 
 class FlowState(BaseModel):
@@ -25,6 +25,7 @@ class FlowState(BaseModel):
     reasks: int = 0
     language: str
     done: bool = False
+    selected: tuple[str, ...] = ()  # options of a multi question picked one tap at a time, not yet sent
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Ask:
     choices: tuple[Choice, ...]
     question_type: QuestionType | None = None
     reminder: int = 0
+    submit_label: str | None = None  # multi: the "done" button, where a channel offers taps
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,49 @@ def resume(flow: Campaign, state: FlowState, reply: str, now: datetime) -> Step:
     return _advance(flow, state, Record(question.id, None, reply), flow.default_next(question))
 
 
+@dataclass(frozen=True)
+class Toggled:
+    """The result of a tap on a multi question's option: the new state, and what it did."""
+
+    state: FlowState
+    option: Choice
+    picked: bool  # the option is now picked (False: unpicked)
+    refused: bool = False  # picking it would go over max_choices: nothing changed
+
+
+def toggle(flow: Campaign, state: FlowState, number: int) -> Toggled | None:
+    """Pick or unpick option `number` (1-based) of the multi question being asked; None when no
+    multi question is being asked or it has no such option. Nothing is recorded until `submit`."""
+    if state.done or state.question_id is None:
+        return None
+    question = flow.question(state.question_id)
+    if question.type != "multi" or not 1 <= number <= len(question.options):
+        return None
+    option = question.options[number - 1]
+    choice = Choice(option.key, option.text[state.language])
+    if option.key in state.selected:
+        remaining = tuple(key for key in state.selected if key != option.key)
+        return Toggled(state.model_copy(update={"selected": remaining}), choice, picked=False)
+    if question.max_choices is not None and len(state.selected) >= question.max_choices:
+        return Toggled(state, choice, picked=False, refused=True)
+    keys = [o.key for o in question.options]
+    picked = sorted((*state.selected, option.key), key=keys.index)  # in the options' order
+    return Toggled(state.model_copy(update={"selected": tuple(picked)}), choice, picked=True)
+
+
+def submit(flow: Campaign, state: FlowState, now: datetime) -> Step | None:
+    """The "done" of a multi question answered by taps: the picked options, as if typed ("1,3");
+    None when nothing is picked (or no multi question is being asked)."""
+    if state.done or state.question_id is None or not state.selected:
+        return None
+    question = flow.question(state.question_id)
+    if question.type != "multi":
+        return None
+    keys = [o.key for o in question.options]
+    numbers = ",".join(str(keys.index(key) + 1) for key in state.selected if key in keys)
+    return resume(flow, state, numbers, now)
+
+
 def remind(flow: Campaign, state: FlowState, number: int) -> Ask | None:
     """The `number`-th reminder (1..) of the question the resident has not answered; None when the
     conversation is over. The state does not change: the caller counts and times reminders."""
@@ -142,9 +187,11 @@ def _advance(flow: Campaign, state: FlowState, record: Record, next_id: str) -> 
 
 def ask_question(question: Question, language: str, attempt: int) -> Ask:
     text = question.text[language]
+    done_label = None
     if question.type == "multi":
         text = f"{text}\n{multi_hint(question, language)}"
-    return Ask(question.id, attempt, text, _choices(question, language), question.type)
+        done_label = submit_label(language)
+    return Ask(question.id, attempt, text, _choices(question, language), question.type, submit_label=done_label)
 
 
 def _choices(question: Question, language: str) -> tuple[Choice, ...]:

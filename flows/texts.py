@@ -23,6 +23,9 @@ _REMINDER = {
     "uk": "Нагадуємо про запитання:",
 }
 
+# The "done" button under a multi question answered by taps.
+_SUBMIT = {"pl": "Gotowe", "en": "Done", "uk": "Готово"}
+
 _MULTI = {
     "pl": {"any": "Możesz wybrać kilka, np. 1,3.", "up_to": "Możesz wybrać do {n}, np. 1,3."},
     "en": {"any": "You can choose several, e.g. 1,3.", "up_to": "You can choose up to {n}, e.g. 1,3."},
@@ -79,6 +82,11 @@ def multi_hint(question: Question, language: str) -> str:
     if question.max_choices is None or question.max_choices >= len(question.options):
         return texts["any"]
     return texts["up_to"].format(n=question.max_choices)
+
+
+def submit_label(language: str) -> str:
+    """The label of the button that sends the options picked on a multi question."""
+    return _SUBMIT[language]
 
 
 def reminder_prefix(language: str) -> str:

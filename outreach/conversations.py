@@ -83,7 +83,7 @@ def question_key(campaign_id: int, resident_id: int, question_id: str, attempt: 
 
 def choice_style(ask: Ask) -> str:
     """How a channel lays out the choices (channels.base.Outbound.choice_style): a scale's labels are
-    its values; several answers to a multi question are typed ("1,3"), not one tap."""
+    its values; a multi question takes several answers, typed ("1,3") or tapped one by one."""
     return {"scale": "values", "multi": "multi"}.get(ask.question_type or "", "numbered")
 
 
@@ -128,7 +128,9 @@ async def apply_effects(
             key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt + key_suffix)
             choices = [{"key": choice.key, "label": choice.label} for choice in effect.choices]
             style = choice_style(effect)
-            message = _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style)
+            message = _message(
+                delivery, key, "question", effect.text, choices, now, initiated, spread, style, effect.submit_label
+            )
             await outbox.enqueue(message, now=now)
             if effect.attempt == 0 and not effect.reminder:
                 asked, asked_from = True, message.not_before
@@ -161,6 +163,7 @@ def _message(
     initiated: bool,
     spread: timedelta,
     choice_style: str = "numbered",
+    submit_label: str | None = None,
 ) -> NewMessage:
     if delivery.fold_to_gsm:
         text = fold_to_gsm(text)
@@ -178,6 +181,7 @@ def _message(
         text=text,
         choices=choices,
         choice_style=choice_style,
+        submit_label=submit_label,
         template=template,
         status="held" if delivery.held else "queued",
         not_before=not_before,

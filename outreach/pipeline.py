@@ -8,13 +8,14 @@ provider only after `handle` returned, so a crash before commit means the provid
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Inbound
-from flows.engine import FlowState, resume
+from flows.engine import FlowState, Step, resume, submit, toggle
+from flows.model import Campaign
 from outreach import enrolment, replies
 from outreach.clock import Clock
 from outreach.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
@@ -40,6 +41,9 @@ class Outcome(StrEnum):
     STOPPED = "stopped"
     STOPPED_BY_PROVIDER = "stopped_by_provider"
     STALE_TAP = "stale_tap"
+    PICKED = "picked"  # a toggle on a multi question: nothing recorded until its "done"
+    TOO_MANY_PICKED = "too_many_picked"
+    NOTHING_PICKED = "nothing_picked"
     STARTED = "started"
     HELP = "help"
     LANGUAGE = "language"
@@ -280,13 +284,13 @@ class InboundPipeline:
         flow = self._definitions.flow(record)
         now = self._clock()
         state = FlowState.model_validate(conversation.state)
-        reply = inbound.text
-        if inbound.tap is not None:
-            tap = inbound.tap
-            if tap.campaign_id != conversation.campaign_id or tap.question_id != state.question_id:
-                return Outcome.STALE_TAP  # a button on an earlier question: acknowledged, not counted
-            reply = tap.key
-        step = resume(flow, state, reply, now)
+        step = self._step(flow, state, inbound, conversation.campaign_id, now)
+        if isinstance(step, Outcome):
+            return step
+        if isinstance(step, FlowState):  # a pick on a multi question: kept, so no restart loses it
+            conversation.state = step.model_dump(mode="json")
+            await conversations.save(conversation, now=now)
+            return Outcome.PICKED
         delivery = Delivery.of(record, flow, resident, contact, conversation)
         applied = await apply_effects(
             session,
@@ -309,6 +313,26 @@ class InboundPipeline:
         if applied.completed:
             await activate_next_waiting(session, contact.id, self._definitions, now=now, spread=self._spread)
         return Outcome.ANSWERED
+
+    @staticmethod
+    def _step(
+        flow: Campaign, state: FlowState, inbound: Inbound, campaign_id: int, now: datetime
+    ) -> Step | FlowState | Outcome:
+        """What a reply does: an engine step; the new picks of a multi question's toggle; or an
+        outcome when a tap counts for nothing (an old question's button, over max_choices, …)."""
+        tap = inbound.tap
+        if tap is None:
+            return resume(flow, state, inbound.text, now)
+        if tap.campaign_id != campaign_id or tap.question_id != state.question_id:
+            return Outcome.STALE_TAP  # a button on an earlier question: acknowledged, not counted
+        if tap.action == "toggle":
+            toggled = toggle(flow, state, int(tap.key))
+            if toggled is None:
+                return Outcome.STALE_TAP
+            return Outcome.TOO_MANY_PICKED if toggled.refused else toggled.state
+        if tap.action == "submit":
+            return submit(flow, state, now) or Outcome.NOTHING_PICKED
+        return resume(flow, state, tap.key, now)
 
     async def _after_the_end(
         self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int

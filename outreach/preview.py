@@ -48,6 +48,9 @@ def _with_buttons(preview: PreviewMessage) -> str:
     message = preview.message
     if not isinstance(message, Ask) or not message.choices:
         return message.text
+    if message.submit_label is not None:  # a multi question: toggles, then "done"
+        toggles = " ".join(f"[☐ {number}) {choice.label}]" for number, choice in enumerate(message.choices, start=1))
+        return f"{message.text}\n{toggles} [✓ {message.submit_label}]"
     return message.text + "\n" + " ".join(f"[{choice.label}]" for choice in message.choices)
 
 

@@ -32,6 +32,16 @@ _TAP_NOT_COUNTED = {
     "en": "This question is already closed, so this answer is not counted.",
     "uk": "Це запитання вже закрите, тож цю відповідь не враховано.",
 }
+_TOO_MANY_PICKED = {
+    "pl": "Możesz wybrać najwyżej {n}. Odznacz jedną, by wybrać inną.",
+    "en": "You can choose at most {n}. Untick one to choose another.",
+    "uk": "Можна вибрати щонайбільше {n}. Зніміть одну позначку, щоб вибрати іншу.",
+}
+_NOTHING_PICKED = {
+    "pl": "Najpierw zaznacz co najmniej jedną odpowiedź.",
+    "en": "First tick at least one answer.",
+    "uk": "Спочатку позначте хоча б одну відповідь.",
+}
 _CLOSED = {
     "pl": "Dziękujemy, ale ta konsultacja jest już zamknięta i nie liczymy nowych odpowiedzi.",
     "en": "Thank you, but this consultation has closed and new answers are no longer counted.",
@@ -75,3 +85,11 @@ def language_choices(language: str) -> str:
 
 def tap_not_counted(language: str) -> str:
     return pick(_TAP_NOT_COUNTED, language)
+
+
+def too_many_picked(language: str, limit: int) -> str:
+    return pick(_TOO_MANY_PICKED, language).format(n=limit)
+
+
+def nothing_picked(language: str) -> str:
+    return pick(_NOTHING_PICKED, language)

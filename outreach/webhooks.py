@@ -11,9 +11,10 @@ import logging
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import ButtonTap, Channel, Inbound, InvalidRequest, Request
+from channels.base import ButtonTap, Channel, Choice, Inbound, InvalidRequest, Outbound, Request
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel, empty_twiml
+from flows.engine import FlowState
 from outreach import replies
 from outreach.bootstrap import Services
 from outreach.delivery import record_delivery_status
@@ -21,10 +22,11 @@ from outreach.enrolment import ENROLMENT_CAMPAIGN
 from outreach.enrolment import prompt as enrolment_prompt
 from outreach.pipeline import Outcome
 from outreach.results_view import answer_rows
-from storage.campaigns import CampaignRepository
+from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import STORE_UNAVAILABLE, read_session
 from storage.outbox import OutboxRepository
 from storage.residents import ResidentRepository
+from storage.responses import ResponseRepository
 
 log = logging.getLogger(__name__)
 
@@ -120,29 +122,76 @@ async def telegram_webhook(request: web.Request, services: Services) -> web.Resp
 
 async def acknowledge_tap(services: Services, channel: TelegramChannel, inbound: Inbound, outcome: Outcome) -> None:
     """After the commit: stop the button's spinner; on an answer, show the choice under the question
-    and take the keyboard off; on an old or closed question, say so politely."""
+    and take the keyboard off; on a multi question's toggle, redraw its ticks; on an old or closed
+    question, say so politely."""
     tap = inbound.tap
     assert tap is not None
     language = inbound.language_hint if inbound.language_hint in ("pl", "en", "uk") else "pl"
+    if outcome in PICK_TAPS:
+        await acknowledge_pick(services, channel, inbound, outcome, language)
+        return
     if outcome not in COUNTED_TAPS:
         notice = replies.tap_not_counted(language) if outcome is not Outcome.DUPLICATE else "✓"
         await channel.acknowledge_tap(tap, chat_id=inbound.address, notice=notice, chosen_label=None)
         return
     async with read_session(services.sessions) as session:
-        label = await tapped_label(session, services, tap, language)
         contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
-        sent = (
-            await OutboxRepository(session).sent_on_address(contact.id, tap.message_id)
-            if contact and contact.id
-            else None
-        )
+        label = sent = None
+        if contact is not None and contact.id is not None:
+            label = await tapped_label(session, services, tap, language, resident_id=contact.resident_id)
+            sent = await OutboxRepository(session).sent_on_address(contact.id, tap.message_id)
     question_text = sent.text if sent else None
     await channel.acknowledge_tap(
         tap, chat_id=inbound.address, notice="✓", chosen_label=label, question_text=question_text
     )
 
 
-async def tapped_label(session: AsyncSession, services: Services, tap: ButtonTap, language: str) -> str | None:
+# Taps on a multi question's toggles and "done" that recorded no answer.
+PICK_TAPS = (Outcome.PICKED, Outcome.TOO_MANY_PICKED, Outcome.NOTHING_PICKED)
+
+
+async def acknowledge_pick(
+    services: Services, channel: TelegramChannel, inbound: Inbound, outcome: Outcome, language: str
+) -> None:
+    """A toggle ticks or unticks its option (the keyboard is redrawn from the stored picks, the
+    truth after any number of taps); a refused toggle or an empty "done" says why."""
+    tap = inbound.tap
+    assert tap is not None
+    async with read_session(services.sessions) as session:
+        contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
+        if contact is None or contact.id is None:
+            return
+        conversation = await ConversationRepository(session).active_for_contact(contact.id)
+        sent = await OutboxRepository(session).sent_on_address(contact.id, tap.message_id)
+        record = await CampaignRepository(session).get(tap.campaign_id)
+    question = services.definitions.flow(record).question(tap.question_id)
+    if outcome is not Outcome.PICKED or conversation is None or sent is None:
+        notice = (
+            replies.too_many_picked(language, question.max_choices or len(question.options))
+            if outcome is Outcome.TOO_MANY_PICKED
+            else replies.nothing_picked(language)
+        )
+        await channel.acknowledge_tap(tap, chat_id=inbound.address, notice=notice, chosen_label=None)
+        return
+    selected = frozenset(FlowState.model_validate(conversation.state).selected)
+    number = int(tap.key)  # the toggle's option number, checked against the question by the engine
+    option = sent.choices[number - 1] if number <= len(sent.choices) else {"key": "", "label": ""}
+    notice = f"{'☑' if option['key'] in selected else '☐'} {option['label']}".strip()
+    outbound = Outbound(
+        key=sent.idempotency_key,
+        channel=inbound.channel,
+        address=inbound.address,
+        text=sent.text,
+        choices=tuple(Choice(choice["key"], choice["label"]) for choice in sent.choices),
+        choice_style=sent.choice_style,
+        submit_label=sent.submit_label,
+    )
+    await channel.show_selection(tap, chat_id=inbound.address, notice=notice, outbound=outbound, selected=selected)
+
+
+async def tapped_label(
+    session: AsyncSession, services: Services, tap: ButtonTap, language: str, *, resident_id: int
+) -> str | None:
     if tap.campaign_id == ENROLMENT_CAMPAIGN:
         choices = enrolment_prompt(tap.question_id, language, services.districts).choices
         return next((label for key, label in choices if key == tap.key), None)
@@ -154,6 +203,12 @@ async def tapped_label(session: AsyncSession, services: Services, tap: ButtonTap
         )
     except KeyError:
         return None
+    if tap.action == "submit":  # the options picked, as stored
+        value = await ResponseRepository(session).value_of(
+            campaign_id=tap.campaign_id, resident_id=resident_id, question_id=tap.question_id
+        )
+        picked = value if isinstance(value, list) else []
+        return ", ".join(label for key, label in rows if key in picked) or None
     if tap.key.isdecimal() and not any(key == tap.key for key, _ in rows) and 0 < int(tap.key) <= len(rows):
         return rows[int(tap.key) - 1][1]  # the index form of callback data
     return next((label for key, label in rows if key == tap.key), None)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage import dialect
 from storage.tables import Response
@@ -44,3 +46,13 @@ class ResponseRepository:
             .returning(Response.id)
         )
         return (await self._session.execute(statement)).scalar_one_or_none() is not None
+
+    async def value_of(self, *, campaign_id: int, resident_id: int, question_id: str) -> Any:
+        """The answer stored for this question (None when there is none, or it ended unanswered)."""
+        result = await self._session.execute(
+            select(col(Response.value))
+            .where(col(Response.campaign_id) == campaign_id)
+            .where(col(Response.resident_id) == resident_id)
+            .where(col(Response.question_id) == question_id)
+        )
+        return result.scalar_one_or_none()

@@ -18,7 +18,17 @@ import pytest
 from aiohttp import web
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 
-from channels.base import ButtonTap, Channel, Choice, Inbound, InvalidRequest, Outbound, Request, SendError
+from channels.base import (
+    ButtonTap,
+    Channel,
+    Choice,
+    Inbound,
+    InvalidRequest,
+    Outbound,
+    Request,
+    SendError,
+    TapAction,
+)
 from channels.standins.telegram import (
     BAD_GATEWAY,
     BLOCKED,
@@ -42,6 +52,8 @@ from channels.telegram import (
     classify_send_error,
     decode_callback_data,
     encode_callback_data,
+    encode_submit_data,
+    encode_toggle_data,
     parse_update,
     update_request,
 )
@@ -210,11 +222,43 @@ SCALE_11 = tuple(Choice(str(v), str(v)) for v in range(11))
             {"chat_id": CHAT, "text": "Wybierz:\n1) jeden\n2) dwa"},
         ),
         (
-            "a multi question stays typed: numbered lines",
+            "a multi question: a numbered toggle per option and a done button",
             Outbound(
-                "q:3:17:which:0", "telegram", str(CHAT), "Które?", (Choice("a", "jeden"), Choice("b", "dwa")), "multi"
+                "q:3:17:which:0",
+                "telegram",
+                str(CHAT),
+                "Które?",
+                (Choice("a", "jeden"), Choice("b", "dwa")),
+                "multi",
+                submit_label="Gotowe",
             ),
-            {"chat_id": CHAT, "text": "Które?\n1) jeden\n2) dwa"},
+            {
+                "chat_id": CHAT,
+                "text": "Które?",
+                "reply_markup": {
+                    "inline_keyboard": [
+                        [button("☐ 1) jeden", "t:3:which:1")],
+                        [button("☐ 2) dwa", "t:3:which:2")],
+                        [button("✓ Gotowe", "d:3:which:ok")],
+                    ]
+                },
+            },
+        ),
+        (
+            "a multi question without a done label still gets a worded button",
+            Outbound("q:3:17:which:1", "telegram", str(CHAT), "Które?", (Choice("a", "👍"),), "multi"),
+            {
+                "chat_id": CHAT,
+                "text": "Które?",
+                "reply_markup": {
+                    "inline_keyboard": [[button("☐ 1) 👍", "t:3:which:1")], [button("✓ OK", "d:3:which:ok")]]
+                },
+            },
+        ),
+        (
+            "a multi question whose done data cannot fit: numbered lines",
+            Outbound(f"q:3:17:{'x' * 58}:0", "telegram", str(CHAT), "Które?", (Choice("a", "jeden"),), "multi"),
+            {"chat_id": CHAT, "text": "Które?\n1) jeden"},
         ),
         (
             "a question id too long for any callback data: numbered lines",
@@ -453,6 +497,42 @@ async def test_acknowledge_a_tap_on_a_closed_question_only_answers_it(
     assert "reply_markup" in message
 
 
+MULTI = Outbound(
+    "q:3:17:which:0",
+    "telegram",
+    str(CHAT),
+    "Które?",
+    (Choice("a", "jeden"), Choice("b", "dwa"), Choice("c", "trzy")),
+    "multi",
+    submit_label="Gotowe",
+)
+
+
+async def test_show_selection_ticks_the_picked_options(channel: TelegramChannel, standin: TelegramStandIn) -> None:
+    sent = await channel.send(MULTI)
+    [inbound] = parse_update(standin.callback_update(CHAT, "t:3:which:3", int(sent.provider_id)))
+    assert inbound.tap is not None
+    shown = await channel.show_selection(
+        inbound.tap, chat_id=str(CHAT), notice="☑ trzy", outbound=MULTI, selected=frozenset({"a", "c"})
+    )
+    assert shown
+    ticked = [
+        [button("☑ 1) jeden", "t:3:which:1")],
+        [button("☐ 2) dwa", "t:3:which:2")],
+        [button("☑ 3) trzy", "t:3:which:3")],
+        [button("✓ Gotowe", "d:3:which:ok")],
+    ]
+    assert standin.calls[-2:] == [
+        Call("answerCallbackQuery", {"callback_query_id": inbound.tap.callback_id, "text": "☑ trzy"}),
+        Call(
+            "editMessageReplyMarkup",
+            {"chat_id": CHAT, "message_id": int(sent.provider_id), "reply_markup": {"inline_keyboard": ticked}},
+        ),
+    ]
+    [message] = standin.messages(CHAT)
+    assert message["text"] == "Które?" and message["reply_markup"] == {"inline_keyboard": ticked}
+
+
 async def test_acknowledge_is_best_effort(channel: TelegramChannel, standin: TelegramStandIn) -> None:
     tap = ButtonTap(3, "uses_tram", "yes", "cb-gone", message_id="999")  # a message that no longer exists
     assert not await channel.acknowledge_tap(tap, chat_id=str(CHAT), notice="", chosen_label="tak")
@@ -548,8 +628,10 @@ def said(text: str, **fields: Any) -> Inbound:
     return Inbound(channel="telegram", provider_id="u1001", address=str(CHAT), text=text, received_at=AT, **values)
 
 
-def tapped(key: str, question: str = "uses_tram", message_id: str | None = "77") -> Inbound:
-    tap = ButtonTap(3, question, key, "cb1", message_id)
+def tapped(
+    key: str, question: str = "uses_tram", message_id: str | None = "77", action: TapAction = "answer"
+) -> Inbound:
+    tap = ButtonTap(3, question, key, "cb1", message_id, action)
     return Inbound(
         channel="telegram",
         provider_id="u1001",
@@ -572,6 +654,8 @@ def tapped(key: str, question: str = "uses_tram", message_id: str | None = "77")
         ),
         ("a tap", callback("a:3:uses_tram:yes"), [tapped("yes")]),
         ("a tap by number", callback("i:3:route:2"), [tapped("2", question="route")]),
+        ("a toggle", callback("t:3:which:2"), [tapped("2", question="which", action="toggle")]),
+        ("done", callback("d:3:which:ok"), [tapped("", question="which", action="submit")]),
         ("a question id with a colon", callback("a:3:part:one:yes"), [tapped("yes", question="part:one")]),
         (
             "a tap on an inline message",
@@ -703,7 +787,39 @@ def test_callback_data_round_trip(
     )
 
 
-@pytest.mark.parametrize("data", ["", "a", "a:x:q:k", "a:1::k", "a:1:q:", "b:1:q:k", "i:1:q:0", "i:1:q:x", "vote:4"])
+@pytest.mark.parametrize(
+    ("label", "data", "expected"),
+    [
+        ("a toggle names the option's number", "t:3:which:2", CallbackData(3, "which", "2", True, "toggle")),
+        ("a question id with a colon", "t:3:a:b:1", CallbackData(3, "a:b", "1", True, "toggle")),
+        ("done has no key", "d:3:which:ok", CallbackData(3, "which", "", False, "submit")),
+    ],
+)
+def test_multi_callback_data(label: str, data: str, expected: CallbackData) -> None:
+    assert decode_callback_data(data) == expected, label
+    encoded = encode_toggle_data(3, expected.question_id, 2) if expected.action == "toggle" else None
+    assert encoded is None or decode_callback_data(encoded).action == "toggle"
+    assert encode_submit_data(3, "which") == "d:3:which:ok"
+    assert encode_toggle_data(3, "q" * 60, 1) is None and encode_submit_data(3, "q" * 58) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        "a",
+        "a:x:q:k",
+        "a:1::k",
+        "a:1:q:",
+        "b:1:q:k",
+        "i:1:q:0",
+        "i:1:q:x",
+        "vote:4",
+        "t:1:q:0",
+        "t:1:q:a",
+        "d:1:q:1",
+    ],
+)
 def test_decode_callback_data_refuses_foreign_data(data: str) -> None:
     with pytest.raises(ValueError):
         decode_callback_data(data)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from flows.engine import Ask, Complete, Effect, FlowState, Record, Say, Step, remind, resume, start
+from flows.engine import Ask, Complete, Effect, FlowState, Record, Say, Step, remind, resume, start, submit, toggle
 from flows.loader import load_campaign, load_campaign_file
 from flows.model import Campaign
 
@@ -131,3 +131,84 @@ def test_every_question_type_is_worded_in_every_language(language: str) -> None:
         assert isinstance(reask, Ask) and reask.attempt == 1
         assert reask.text.endswith(question.text[language]) or question.type == "multi"
         assert remind(flow, state, 1) is not None
+
+
+# -- a multi question answered by taps: picks kept in the state, recorded on "done" ---------------
+
+PRIORITIES = FlowState(question_id="priorities", language="en")  # all_types: 4 options, up to 2
+
+
+def _picks(flow: Campaign, numbers: list[int]) -> FlowState:
+    state = PRIORITIES
+    for number in numbers:
+        toggled = toggle(flow, state, number)
+        assert toggled is not None
+        # The caller stores the state as JSON between taps.
+        state = FlowState.model_validate_json(toggled.state.model_dump_json())
+    return state
+
+
+@pytest.mark.parametrize(
+    ("label", "taps", "selected"),
+    [
+        ("one pick", [3], ("playground",)),
+        ("kept in the options' order", [3, 1], ("lighting", "playground")),
+        ("a second tap unpicks", [3, 1, 3], ("lighting",)),
+        ("a pick over max_choices is refused", [1, 2, 4], ("lighting", "benches")),
+        ("unpicking makes room again", [1, 2, 1, 4], ("benches", "cleanliness")),
+    ],
+)
+def test_toggles_pick_and_unpick(label: str, taps: list[int], selected: tuple[str, ...]) -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    assert _picks(flow, taps).selected == selected, label
+
+
+def test_a_refused_pick_says_so_and_changes_nothing() -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    full = _picks(flow, [1, 2])
+    refused = toggle(flow, full, 4)
+    assert refused is not None and refused.refused and not refused.picked
+    assert refused.state == full and refused.option.label == "cleanliness"
+
+
+@pytest.mark.parametrize(
+    ("label", "state", "number"),
+    [
+        ("no such option", PRIORITIES, 5),
+        ("option zero", PRIORITIES, 0),
+        ("not a multi question", FlowState(question_id="rating", language="en"), 1),
+        ("the conversation is over", FlowState(question_id=None, language="en", done=True), 1),
+    ],
+)
+def test_a_toggle_that_fits_nothing(label: str, state: FlowState, number: int) -> None:
+    assert toggle(load_campaign_file(ALL_TYPES), state, number) is None, label
+
+
+def test_done_records_the_picks_like_a_typed_reply_and_clears_them() -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    state = _picks(flow, [3, 1])
+    step = submit(flow, state, NOW)
+    assert step is not None
+    typed = resume(flow, PRIORITIES, "1,3", NOW)
+    assert step == typed
+    record = step.effects[0]
+    assert isinstance(record, Record) and record.value == ["lighting", "playground"] and record.raw == "1,3"
+    assert step.state.selected == () and step.state.question_id != "priorities"
+
+
+def test_done_with_nothing_picked_is_no_answer() -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    assert submit(flow, PRIORITIES, NOW) is None
+    assert submit(flow, _picks(flow, [2, 2]), NOW) is None
+
+
+def test_a_multi_question_carries_its_done_label_in_each_language() -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    labels = {}
+    for language in ("pl", "en", "uk"):
+        [ask] = resume(flow, FlowState(question_id="priorities", language=language), "", NOW).effects
+        assert isinstance(ask, Ask)
+        labels[language] = ask.submit_label
+    assert labels == {"pl": "Gotowe", "en": "Done", "uk": "Готово"}
+    [other] = resume(flow, FlowState(question_id="rating", language="en"), "", NOW).effects
+    assert isinstance(other, Ask) and other.submit_label is None

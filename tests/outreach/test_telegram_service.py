@@ -13,12 +13,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, unused_port
 from sqlalchemy import select
+from sqlmodel import col
 
 from channels.standins.telegram import BLOCKED, NEVER_STARTED, TelegramStandIn
 from outreach.app import create_app
 from outreach.bootstrap import Services, bootstrap
 from outreach.settings import Settings
-from storage.tables import ContactAddress
+from storage.tables import ContactAddress, Conversation
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, outbox, responses
@@ -119,6 +120,98 @@ async def test_a_tap_is_answered_acknowledged_and_shown(world: TelegramWorld) ->
     assert await responses(world.services) == [("uses_tram", "yes")]
     notice = world.standin.calls_to("answerCallbackQuery")[-1].params["text"]
     assert notice.startswith("To pytanie jest już zamknięte")
+
+
+PARK_CAMPAIGN = """
+name: Park
+languages: [pl]
+channels: [telegram]
+questions:
+  - id: needs
+    type: multi
+    max_choices: 2
+    text: {pl: "Czego brakuje w parku?"}
+    options:
+      - {key: benches, text: {pl: ławek}}
+      - {key: lights, text: {pl: oświetlenia}}
+      - {key: toilets, text: {pl: toalet}}
+  - {id: again, type: yesno, text: {pl: "Czy przyjdziesz znowu?"}}
+"""
+
+
+def toggles(ticked: set[int]) -> list[list[dict[str, str]]]:
+    labels = ["ławek", "oświetlenia", "toalet"]
+    rows = [
+        [{"text": f"{'☑' if n in ticked else '☐'} {n}) {label}", "callback_data": f"t:1:needs:{n}"}]
+        for n, label in enumerate(labels, start=1)
+    ]
+    return [*rows, [{"text": "✓ Gotowe", "callback_data": "d:1:needs:ok"}]]
+
+
+async def tap(world: TelegramWorld, data: str, message_id: int) -> tuple[str, list[list[dict[str, str]]] | None]:
+    """Post a tap; what the resident then sees: the notice, and the keyboard if it was redrawn."""
+    redraws = len(world.standin.calls_to("editMessageReplyMarkup"))
+    assert await world.post(world.standin.callback_update(CHAT, data, message_id)) == 200
+    notice = world.standin.calls_to("answerCallbackQuery")[-1].params["text"]
+    redrawn = world.standin.calls_to("editMessageReplyMarkup")[redraws:]
+    return notice, redrawn[-1].params["reply_markup"]["inline_keyboard"] if redrawn else None
+
+
+async def test_a_multi_question_is_answered_with_toggles_and_done(world: TelegramWorld) -> None:
+    await add_resident(world.services, telegram=str(CHAT))
+    await launch(world.services, PARK_CAMPAIGN)
+    assert await world.services.dispatcher.drain() == 1
+    [question] = world.standin.messages(CHAT)
+    assert question["text"] == "Czego brakuje w parku?\nMożesz wybrać do 2, np. 1,3."
+    assert question["reply_markup"]["inline_keyboard"] == toggles(set())
+    message_id = question["message_id"]
+
+    # (tap, notice the resident sees, keyboard redrawn to, or None: untouched)
+    for data, notice, keyboard in [
+        ("d:1:needs:ok", "Najpierw zaznacz co najmniej jedną odpowiedź.", None),
+        ("t:1:needs:1", "☑ ławek", toggles({1})),
+        ("t:1:needs:3", "☑ toalet", toggles({1, 3})),
+        ("t:1:needs:2", "Możesz wybrać najwyżej 2. Odznacz jedną, by wybrać inną.", None),
+        ("t:1:needs:1", "☐ ławek", toggles({3})),
+        ("t:1:needs:2", "☑ oświetlenia", toggles({2, 3})),
+    ]:
+        assert await tap(world, data, message_id) == (notice, keyboard), data
+    assert await responses(world.services) == []  # nothing counts before "done"
+    assert world.standin.messages(CHAT)[0]["reply_markup"]["inline_keyboard"] == toggles({2, 3})
+    async with world.services.sessions() as session:
+        [state] = (await session.execute(select(col(Conversation.state)))).scalars()
+    assert state["selected"] == ["lights", "toilets"]  # kept in the database, not in a worker's memory
+
+    notice, _ = await tap(world, "d:1:needs:ok", message_id)
+    assert notice == "✓"
+    assert await responses(world.services) == [("needs", ["lights", "toilets"])]
+    shown = world.standin.messages(CHAT)[0]
+    assert shown["text"].endswith("\n\n✓ oświetlenia, toalet") and "reply_markup" not in shown
+    assert await world.services.dispatcher.drain() == 1
+    assert world.standin.messages(CHAT)[-1]["text"] == "Czy przyjdziesz znowu?"
+
+    # The old keyboard's buttons count for nothing now.
+    notice, keyboard = await tap(world, "t:1:needs:1", message_id)
+    assert notice.startswith("To pytanie jest już zamknięte") and keyboard is None
+    assert await responses(world.services) == [("needs", ["lights", "toilets"])]
+    assert await inbound_outcomes(world.services) == [
+        "nothing_picked",
+        *["picked"] * 2,
+        "too_many_picked",
+        *["picked"] * 2,
+        "answered",
+        "stale_tap",
+    ]
+
+
+async def test_a_typed_answer_still_works_beside_the_toggles(world: TelegramWorld) -> None:
+    await add_resident(world.services, telegram=str(CHAT))
+    await launch(world.services, PARK_CAMPAIGN)
+    await world.services.dispatcher.drain()
+    [question] = world.standin.messages(CHAT)
+    await tap(world, "t:1:needs:1", question["message_id"])
+    assert await world.post(world.standin.message_update(CHAT, "2, 3")) == 200
+    assert await responses(world.services) == [("needs", ["lights", "toilets"])]  # what was typed, not the pick
 
 
 @pytest.mark.parametrize(
