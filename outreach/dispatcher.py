@@ -1,9 +1,15 @@
-"""The outbox dispatcher: claim due rows atomically, send with bounded concurrency, record outcomes.
+"""The outbox dispatcher: claim due rows atomically, send each channel at its provider's pace, record outcomes.
 
 Delivery guarantee: a row is claimed by exactly one worker (storage.outbox). A send that surely did
 not leave (SendError retryable) goes back to the queue with backoff; a send whose outcome is unknown
 (any other exception, e.g. a connection dropped after the request was written) is recorded as
 `unknown` and never resent automatically, so no resident gets a message twice.
+
+Pace: `run` is a pipeline, not a loop of batches. Each enabled channel has a lane: its own pool of
+sends in flight (a slow SMS number never holds up Telegram) and its own claims, taken again as soon as
+fewer than half a batch of its claimed messages are unfinished, so the rate limiter always has the next
+sends waiting while a claim's stragglers finish. One address's messages go one after another in queue
+order, across claims too (an intro before its question): each address has a chain of pending messages.
 """
 
 from __future__ import annotations
@@ -11,14 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
-from collections.abc import Mapping
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import Channel, Choice, Outbound, SendError, Template, render_plain
+from channels.base import Channel, Choice, Outbound, SendError, Sent, Template, render_plain
 from channels.sms_segments import count_segments
 from outreach.clock import Clock
 from outreach.definitions import CampaignDefinitions
@@ -34,17 +43,159 @@ from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
 
+MIN_POOL = 4
+
+
+def pool_for_rate(per_second: float, latency_seconds: float) -> int:
+    """Sends in flight a channel needs to reach `per_second` when the provider answers in `latency_seconds`:
+    rate × latency, doubled because a slot also covers the send's database writes and a chat's own wait
+    for its per-chat limit (docs/BENCHMARKS.md)."""
+    return max(MIN_POOL, math.ceil(2 * per_second * latency_seconds))
+
 
 @dataclass(frozen=True)
 class DispatchPolicy:
-    concurrency: int = 8
-    batch_size: int = 50
+    concurrency: int = 8  # sends in flight per channel, for a channel `channel_concurrency` does not name
+    batch_size: int = 50  # a channel holds at most this many claimed rows; it claims again below half
     max_attempts: int = 5
     backoff_seconds: float = 30.0
     quiet_spread: timedelta = timedelta(minutes=60)
     lease_seconds: float = 300.0  # a claim older than this belongs to a worker that died
     daily_cap: int = 10  # campaign messages per address per 24 h
     sms_prices: Mapping[str, float] = field(default_factory=dict)  # per segment, by number prefix
+    channel_concurrency: Mapping[str, int] = field(default_factory=dict)  # sends in flight, by channel
+
+    def pool_size(self, channel: str | None) -> int:
+        size = self.channel_concurrency.get(channel, self.concurrency) if channel else self.concurrency
+        return max(1, size)
+
+    @property
+    def low_water(self) -> int:
+        """A lane claims again when fewer of its claimed messages than this are unfinished."""
+        return max(1, self.batch_size // 2)
+
+
+@dataclass
+class _Lane:
+    """One channel's claimed-but-unfinished messages (`channel` None: channels not enabled here, whose
+    messages fail with the reason) and its pool of sends in flight."""
+
+    channel: str | None
+    pool: asyncio.Semaphore
+    pending: int = 0
+    dry_until: float = 0.0  # monotonic: its last claim came back short, nothing more is due before this
+
+
+async def _unless_halted(halt: asyncio.Event, waiting: Callable[[], Awaitable[object]]) -> bool:
+    """Wait for `waiting()` unless `halt` is set first (False then: the wait is cancelled; a cancelled
+    limiter waiter leaves its slot unused, never over-used)."""
+    if halt.is_set():
+        return False
+    task = asyncio.ensure_future(waiting())
+    stop = asyncio.ensure_future(halt.wait())
+    try:
+        await asyncio.wait((task, stop), return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()  # our caller was cancelled (a timeout): the wait must not go on without it
+        raise
+    finally:
+        stop.cancel()
+    if task.done():
+        task.result()  # its exception, if any
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
+
+
+async def _first_of(events: Iterable[asyncio.Event], seconds: float | None) -> None:
+    """Until one of `events` is set or `seconds` pass (None: no limit)."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+Deliver = Callable[[ClaimedMessage, _Lane, asyncio.Event], Awaitable[None]]
+
+
+class _Pump:
+    """One pass of the pipeline: claimed messages wait in their address's chain; each chain sends its
+    messages one after another. `halt` stops every chain before its next send starts."""
+
+    def __init__(self, lanes: dict[str | None, _Lane], deliver: Deliver, low_water: int) -> None:
+        self.lanes = lanes
+        self.halt = asyncio.Event()
+        self.room = asyncio.Event()  # a lane went below its low-water mark (or a message finished)
+        self.handled = 0
+        self.error: BaseException | None = None  # the first store error a chain met
+        self._deliver = deliver
+        self._low_water = low_water
+        self._chains: dict[int, deque[ClaimedMessage]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def lane_of(self, message: ClaimedMessage) -> _Lane:
+        return self.lanes.get(message.channel) or self.lanes[None]
+
+    @property
+    def pending(self) -> int:
+        return sum(lane.pending for lane in self.lanes.values())
+
+    def hungry(self, now: float) -> list[_Lane]:
+        """Lanes with room for more claims and no recent sign that nothing is due for them."""
+        return [lane for lane in self.lanes.values() if lane.pending < self._low_water and lane.dry_until <= now]
+
+    def admit(self, messages: Iterable[ClaimedMessage]) -> None:
+        for message in messages:
+            self.lane_of(message).pending += 1
+            self.handled += 1
+            chain = self._chains.get(message.contact_id)
+            if chain is not None:
+                chain.append(message)  # behind the address's earlier messages, even from an earlier claim
+                continue
+            self._chains[message.contact_id] = deque([message])
+            task = asyncio.create_task(self._run_chain(message.contact_id), name=f"outbox-contact-{message.contact_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run_chain(self, contact_id: int) -> None:
+        chain = self._chains[contact_id]
+        try:
+            while chain and not self.halt.is_set():
+                message = chain.popleft()
+                try:
+                    await self._deliver(message, self.lane_of(message), self.halt)
+                except Exception as error:
+                    # Its later messages must not overtake it: they stay claimed with it until this
+                    # worker stops (release_claims) or the lease ends (recover_stale).
+                    if isinstance(error, STORE_UNAVAILABLE):
+                        log.warning(
+                            "outbox %s: store unavailable (%s); its address waits", message.id, type(error).__name__
+                        )
+                    else:
+                        log.exception("outbox %s: dispatch failed; its address waits", message.id)
+                    self.error = self.error or error
+                    break
+                finally:
+                    self._finished(message)
+        finally:
+            for message in chain:  # stopped or abandoned: still claimed, handed back by release_claims
+                self._finished(message)
+            del self._chains[contact_id]
+
+    def _finished(self, message: ClaimedMessage) -> None:
+        lane = self.lane_of(message)
+        lane.pending -= 1
+        if lane.pending < self._low_water:
+            self.room.set()
+
+    async def settle(self) -> None:
+        """Until every chain has ended (after `halt`: once the sends already started are recorded)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 class Dispatcher:
@@ -70,30 +221,29 @@ class Dispatcher:
         self._policy = policy
         self._clock = clock
         self._jitter = jitter or random.Random()
-        self._slots = asyncio.Semaphore(policy.concurrency)
+        # One pool of sends in flight per channel, kept across passes; None: channels not enabled here.
+        self._pools: dict[str | None, asyncio.Semaphore] = {
+            name: asyncio.Semaphore(policy.pool_size(name)) for name in [*channels, None]
+        }
+
+    def _pump(self) -> _Pump:
+        lanes = {name: _Lane(name, pool) for name, pool in self._pools.items()}
+        return _Pump(lanes, self._deliver, self._policy.low_water)
 
     async def dispatch_once(self) -> int:
-        """Claim one batch of due messages and send them; the number claimed."""
-        async with self._sessions() as session, session.begin():
-            claimed = await OutboxRepository(session).claim_due(
-                worker=self._worker_id, now=self._clock(), limit=self._policy.batch_size
-            )
-        # One address's messages go one after another, in queue order (an intro before its question);
-        # different addresses' go side by side.
-        by_address: dict[int, list[ClaimedMessage]] = {}
-        for message in claimed:
-            by_address.setdefault(message.contact_id, []).append(message)
-        await asyncio.gather(*(self._deliver_in_order(messages) for messages in by_address.values()))
+        """Claim one batch of due messages (any channel) and send them; the number claimed."""
+        pump = self._pump()
+        claimed = await self._claim(None, self._policy.batch_size, every_channel=True)
+        pump.admit(claimed)
+        await pump.settle()
+        if pump.error is not None:
+            raise pump.error
         return len(claimed)
-
-    async def _deliver_in_order(self, messages: list[ClaimedMessage]) -> None:
-        for message in messages:
-            await self._deliver(message)
 
     async def drain(self) -> int:
         """Send until nothing is due; the number of messages handled."""
         total = 0
-        while handled := await self.dispatch_once():
+        while handled := await self._pass(asyncio.Event(), poll_seconds=None):
             total += handled
         return total
 
@@ -112,69 +262,170 @@ class Dispatcher:
             return await OutboxRepository(session).release_claims(self._worker_id)
 
     async def run(self, stopping: asyncio.Event, poll_seconds: float) -> None:
-        """Dispatch until `stopping` is set; between empty polls, wait without spinning. A database
-        outage pauses sending; the loop goes on by itself when the database is back."""
-        while not stopping.is_set():
-            try:
-                handled = await self.dispatch_once()
-            except STORE_UNAVAILABLE as error:
-                log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
-                handled = 0
-            if handled == 0:
-                with contextlib.suppress(*STORE_UNAVAILABLE):
-                    await self.recover_stale_claims()  # idle: look after workers that died
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), timeout=poll_seconds)
-        with contextlib.suppress(*STORE_UNAVAILABLE):
-            await self.release_claims()  # SIGTERM: sends in flight finished; unstarted ones go back
+        """Dispatch until `stopping` is set; when nothing is due, wait `poll_seconds` without spinning.
+        A database outage pauses claiming; it goes on by itself when the database is back. On stop no
+        new send starts, claimed-but-unstarted messages go back to the queue at once, and the sends
+        already started finish and are recorded."""
+        await self._pass(stopping, poll_seconds)
 
-    async def _deliver(self, message: ClaimedMessage) -> None:
-        async with self._slots:
-            if await self._deferred_for_quiet_hours(message) or await self._deferred_for_daily_cap(message):
-                return
-            channel = self._channels.get(message.channel)
-            if channel is None:
-                await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
-                return
-            outbound = self._outbound(message)
-            # What the provider counts: SMS segments (counted once here for budget, limit and cost).
-            units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
-            if await self._over_budget(message, units):
-                return
-            if self._limiter is not None:
-                # Waits for this send's slot under the provider's limits. Still "claimed" meanwhile:
-                # a crash now sends it elsewhere.
-                keys = send_keys(
-                    message.channel, sender=message.channel, address=message.address, cost=units, secret=self._key
-                )
-                try:
-                    # Bounded well inside the claim's lease: a long Redis outage must not let another
-                    # worker take the row over while this one still means to send it.
-                    async with asyncio.timeout(self._policy.lease_seconds / 2):
-                        await self._limiter.acquire_all(keys)
-                except TimeoutError:
-                    async with self._sessions() as session, session.begin():
-                        await OutboxRepository(session).release_claim(message.id)
-                    return
-            async with self._sessions() as session, session.begin():
-                await OutboxRepository(session).mark_sending(message.id, now=self._clock())
+    async def _pass(self, stopping: asyncio.Event, poll_seconds: float | None) -> int:
+        """Feed the lanes until `stopping` (or, with `poll_seconds` None, until nothing more is due and
+        every claimed message finished); the number of messages claimed."""
+        pump = self._pump()
+        try:
+            await self._feed(pump, stopping, poll_seconds)
+        finally:
+            # Stopping (or failing): no new send starts, and waits for a pool or a limiter slot end now.
+            # The sends already started finish and are recorded; then the unstarted claims go back
+            # (after, not before: a chain may be writing its row, e.g. deferring it to the morning).
+            interrupted = poll_seconds is not None or pump.pending > 0
+            pump.halt.set()
+            await pump.settle()
+            if interrupted:
+                with contextlib.suppress(*STORE_UNAVAILABLE):
+                    await self.release_claims()
+        if poll_seconds is None and pump.error is not None:
+            raise pump.error
+        return pump.handled
+
+    async def _feed(self, pump: _Pump, stopping: asyncio.Event, poll_seconds: float | None) -> None:
+        """Claim for every lane with room, then wait for room, for the next poll, or for `stopping`."""
+        next_recovery = 0.0
+        while not stopping.is_set():
+            pump.room.clear()
+            now = time.monotonic()
             try:
-                sent = await channel.send(outbound)
-            except SendError as error:
-                await self._record_send_error(message, error)
-            except Exception as error:  # the request may have reached the provider: never resend
-                log.warning("outbox %s: outcome unknown (%s)", message.id, type(error).__name__)
-                async with self._sessions() as session, session.begin():
-                    await OutboxRepository(session).mark_unknown(message.id, detail=type(error).__name__)
-            else:
-                async with self._sessions() as session, session.begin():
-                    await OutboxRepository(session).mark_sent(
-                        message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
-                    )
-                    await apply_early_report(session, sent.provider_id, clock=self._clock)
-                    cost = self._sms_cost(message, sent.segments or units)
-                    if cost and message.campaign_id is not None:
-                        await CampaignRepository(session).add_spent(message.campaign_id, cost)
+                claimed = await self._refill(pump, now, poll_seconds)
+            except STORE_UNAVAILABLE as error:
+                if poll_seconds is None:
+                    raise
+                log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
+                await _first_of([stopping], poll_seconds)
+                continue
+            if poll_seconds is None:
+                if all(lane.dry_until == math.inf for lane in pump.lanes.values()) and pump.pending == 0:
+                    return  # drained: nothing was due at the last claims, and everything claimed finished
+            elif claimed == 0 and now >= next_recovery and not pump.hungry(now):
+                next_recovery = now + poll_seconds
+                with contextlib.suppress(*STORE_UNAVAILABLE):
+                    await self.recover_stale_claims()  # nothing due: look after workers that died
+            await _first_of([stopping, pump.room], self._wake_in(pump, time.monotonic()))
+
+    @staticmethod
+    def _wake_in(pump: _Pump, now: float) -> float | None:
+        """Seconds until a lane with room may have something due again; None: only room wakes us."""
+        waits = [lane.dry_until - now for lane in pump.lanes.values() if lane.dry_until != math.inf]
+        due = [wait for wait in waits if wait > 0]
+        return min(due) if due else None
+
+    async def _refill(self, pump: _Pump, now: float, poll_seconds: float | None) -> int:
+        """Claim for the lanes with room; the number claimed. When every lane has room (idle, or just
+        started), one claim serves them all, so an idle worker polls with one query, as before."""
+        hungry = pump.hungry(now)
+        if not hungry:
+            return 0
+        dry_until = math.inf if poll_seconds is None else now + poll_seconds
+        if len(hungry) == len(pump.lanes):
+            limit = self._policy.batch_size - max(lane.pending for lane in hungry)
+            claimed = await self._claim(None, limit, every_channel=True)
+            pump.admit(claimed)
+            if len(claimed) < limit:
+                for lane in hungry:
+                    lane.dry_until = dry_until
+            return len(claimed)
+        total = 0
+        for lane in hungry:
+            limit = self._policy.batch_size - lane.pending
+            claimed = await self._claim(lane.channel, limit)
+            pump.admit(claimed)
+            if len(claimed) < limit:
+                lane.dry_until = dry_until
+            total += len(claimed)
+        return total
+
+    async def _claim(self, channel: str | None, limit: int, *, every_channel: bool = False) -> list[ClaimedMessage]:
+        """Claim for one channel's lane; `channel` None: the channels not enabled here (every channel
+        with `every_channel`)."""
+        channels = None if channel is None else [channel]
+        excluding = () if every_channel or channel is not None else list(self._channels)
+        async with self._sessions() as session, session.begin():
+            return await OutboxRepository(session).claim_due(
+                worker=self._worker_id,
+                now=self._clock(),
+                limit=limit,
+                channels=channels,
+                excluding=excluding,
+            )
+
+    async def _deliver(self, message: ClaimedMessage, lane: _Lane, halt: asyncio.Event) -> None:
+        if not await _unless_halted(halt, lane.pool.acquire):
+            return  # stopping: still claimed, handed back by release_claims
+        try:
+            await self._deliver_in_slot(message, halt)
+        finally:
+            lane.pool.release()
+
+    async def _deliver_in_slot(self, message: ClaimedMessage, halt: asyncio.Event) -> None:
+        if await self._deferred_for_quiet_hours(message) or await self._deferred_for_daily_cap(message):
+            return
+        channel = self._channels.get(message.channel)
+        if channel is None:
+            await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
+            return
+        outbound = self._outbound(message)
+        # What the provider counts: SMS segments (counted once here for budget, limit and cost).
+        units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
+        if await self._over_budget(message, units):
+            return
+        if not await self._slot_granted(message, units, halt) or halt.is_set():
+            return  # no send starts once stopping: the claim goes back untouched
+        async with self._sessions() as session, session.begin():
+            started = await OutboxRepository(session).mark_sending(
+                message.id, now=self._clock(), worker=self._worker_id
+            )
+        if not started:  # handed back (stopping) or taken over after the lease: not ours to send
+            log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
+            return
+        await self._send(message, channel, outbound, units)
+
+    async def _slot_granted(self, message: ClaimedMessage, units: int, halt: asyncio.Event) -> bool:
+        """Wait for this send's slot under the provider's limits (still "claimed" meanwhile: a crash now
+        sends it elsewhere); False when stopping first or when the limiter took too long."""
+        limiter = self._limiter
+        if limiter is None:
+            return True
+        keys = send_keys(message.channel, sender=message.channel, address=message.address, cost=units, secret=self._key)
+        try:
+            # Bounded well inside the claim's lease: a long Redis outage must not let another worker
+            # take the row over while this one still means to send it.
+            async with asyncio.timeout(self._policy.lease_seconds / 2):
+                return await _unless_halted(halt, lambda: limiter.acquire_all(keys))
+        except TimeoutError:
+            async with self._sessions() as session, session.begin():
+                await OutboxRepository(session).release_claim(message.id)
+            return False
+
+    async def _send(self, message: ClaimedMessage, channel: Channel, outbound: Outbound, units: int) -> None:
+        try:
+            sent = await channel.send(outbound)
+        except SendError as error:
+            await self._record_send_error(message, error)
+        except Exception as error:  # the request may have reached the provider: never resend
+            log.warning("outbox %s: outcome unknown (%s)", message.id, type(error).__name__)
+            async with self._sessions() as session, session.begin():
+                await OutboxRepository(session).mark_unknown(message.id, detail=type(error).__name__)
+        else:
+            await self._record_sent(message, sent, units)
+
+    async def _record_sent(self, message: ClaimedMessage, sent: Sent, units: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await OutboxRepository(session).mark_sent(
+                message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
+            )
+            await apply_early_report(session, sent.provider_id, clock=self._clock)
+            cost = self._sms_cost(message, sent.segments or units)
+            if cost and message.campaign_id is not None:
+                await CampaignRepository(session).add_spent(message.campaign_id, cost)
 
     @staticmethod
     def _outbound(message: ClaimedMessage) -> Outbound:

@@ -23,6 +23,7 @@ from storage.residents import AddressConflict, AddressInput, ResidentRepository
 # A number given as `whatsapp` is a separate address with its own consent (WhatsApp is not SMS).
 ADDRESS_COLUMNS = {"phone": "sms", "whatsapp": "whatsapp", "email": "email", "telegram_chat_id": "telegram"}
 PHONE_COLUMNS = ("phone", "whatsapp")
+CONSENT_SOURCE_LIMIT = 120  # the column's size (storage.tables.ContactAddress.consent_source)
 KNOWN_COLUMNS = {*ADDRESS_COLUMNS, "language", "consent_source", "consent_at"}
 LANGUAGES = ("pl", "en", "uk")
 # A consent time written without an offset is the city's local time.
@@ -91,6 +92,8 @@ def parse_row(line: int, record: dict[str | None, str | None], *, region: str) -
     consent_at = _parse_time(values.get("consent_at", ""), problems)
     if consent_source is None:
         problems.append("consent_source is empty: say where the resident agreed to be asked")
+    elif len(consent_source) > CONSENT_SOURCE_LIMIT:
+        problems.append(f"consent_source is longer than {CONSENT_SOURCE_LIMIT} characters")
     addresses: list[AddressInput] = []
     for column, channel in ADDRESS_COLUMNS.items():
         raw = values.get(column, "")

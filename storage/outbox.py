@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import TextClause, bindparam, func, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -72,37 +72,54 @@ class HeldMessage:
     timezone: str | None
 
 
-_CLAIM_POSTGRESQL = text(
-    """
-    WITH due AS MATERIALIZED (
-        SELECT id FROM outbox
-        WHERE status = 'queued' AND next_attempt_at <= :now
-        ORDER BY next_attempt_at, id
-        FOR UPDATE SKIP LOCKED
-        LIMIT :limit
-    )
-    UPDATE outbox SET status = 'claimed', claimed_by = :worker, claimed_at = :now,
-                      attempts = outbox.attempts + 1
-    FROM due WHERE outbox.id = due.id
-    RETURNING outbox.id
-    """
-).bindparams(bindparam("now", type_=UtcDateTime()))
+def _claim_statement(postgres: bool, channels: str) -> TextClause:
+    """The claim, for every channel ("any"), only the named ones ("only") or all but them ("excluding").
 
-# One statement is atomic in SQLite, and the transaction began IMMEDIATE (storage.db), so no two
-# processes can claim the same row.
-_CLAIM_SQLITE = text(
+    PostgreSQL: a MATERIALIZED CTE takes the due rows with FOR UPDATE SKIP LOCKED (locking only outbox
+    rows, not the addresses joined for the channel) before the UPDATE; `id IN (SELECT … LIMIT)` could be
+    re-evaluated and claim more or other rows than it locked. SQLite: one statement is atomic and the
+    transaction began IMMEDIATE (storage.db), so no two processes can claim the same row."""
+    return _CLAIMS[(postgres, channels)]
+
+
+def _build_claim(postgres: bool, channels: str) -> TextClause:
+    join = "JOIN contact_addresses ON contact_addresses.id = outbox.contact_id" if channels != "any" else ""
+    where = {
+        "any": "",
+        "only": "AND contact_addresses.channel IN :channels",
+        "excluding": "AND contact_addresses.channel NOT IN :channels",
+    }[channels]
+    due = f"""
+        SELECT outbox.id FROM outbox {join}
+        WHERE outbox.status = 'queued' AND outbox.next_attempt_at <= :now {where}
+        ORDER BY outbox.next_attempt_at, outbox.id
     """
-    UPDATE outbox SET status = 'claimed', claimed_by = :worker, claimed_at = :now,
-                      attempts = attempts + 1
-    WHERE id IN (
-        SELECT id FROM outbox
-        WHERE status = 'queued' AND next_attempt_at <= :now
-        ORDER BY next_attempt_at, id
-        LIMIT :limit
-    )
-    RETURNING id
-    """
-).bindparams(bindparam("now", type_=UtcDateTime()))
+    if postgres:
+        sql = f"""
+        WITH due AS MATERIALIZED ({due} FOR UPDATE OF outbox SKIP LOCKED LIMIT :limit)
+        UPDATE outbox SET status = 'claimed', claimed_by = :worker, claimed_at = :now,
+                          attempts = outbox.attempts + 1
+        FROM due WHERE outbox.id = due.id
+        RETURNING outbox.id
+        """
+    else:
+        sql = f"""
+        UPDATE outbox SET status = 'claimed', claimed_by = :worker, claimed_at = :now,
+                          attempts = attempts + 1
+        WHERE id IN ({due} LIMIT :limit)
+        RETURNING id
+        """
+    statement = text(sql).bindparams(bindparam("now", type_=UtcDateTime()))
+    if channels != "any":
+        statement = statement.bindparams(bindparam("channels", expanding=True))
+    return statement
+
+
+_CLAIMS = {
+    (postgres, channels): _build_claim(postgres, channels)
+    for postgres in (True, False)
+    for channels in ("any", "only", "excluding")
+}
 
 
 class OutboxRepository:
@@ -136,10 +153,27 @@ class OutboxRepository:
         )
         return (await self._session.execute(statement)).scalar_one_or_none() is not None
 
-    async def claim_due(self, *, worker: str, now: datetime, limit: int) -> list[ClaimedMessage]:
+    async def claim_due(
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        limit: int,
+        channels: Collection[str] | None = None,
+        excluding: Collection[str] = (),
+    ) -> list[ClaimedMessage]:
+        """Claim up to `limit` due rows, the longest-waiting first; `channels` keeps to those address
+        kinds and `excluding` leaves those out (a dispatcher claims for each channel's own pace)."""
+        if channels is not None and not channels:
+            return []
         is_postgres = dialect.dialect_name(self._session) == "postgresql"
-        claim = _CLAIM_POSTGRESQL if is_postgres else _CLAIM_SQLITE
         params: dict[str, Any] = {"worker": worker, "now": now, "limit": limit}
+        mode = "any"
+        if channels is not None:
+            mode, params["channels"] = "only", sorted(channels)
+        elif excluding:
+            mode, params["channels"] = "excluding", sorted(excluding)
+        claim = _claim_statement(is_postgres, mode)
         ids = [row[0] for row in (await self._session.execute(claim, params)).all()]
         if not ids:
             return []
@@ -172,9 +206,20 @@ class OutboxRepository:
             if (message_id := message.id) is not None
         ]
 
-    async def mark_sending(self, message_id: int, *, now: datetime) -> None:
-        """The send starts now: from here on, a crash leaves an unknown outcome, never a resend."""
-        await self._set(message_id, status="sending", claimed_at=now)
+    async def mark_sending(self, message_id: int, *, now: datetime, worker: str | None = None) -> bool:
+        """The send starts now: from here on, a crash leaves an unknown outcome, never a resend.
+
+        With `worker`, only while that worker still holds the claim: a row taken over after the lease
+        (recover_stale) must not be sent by both. False when the claim was lost."""
+        statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+        if worker is not None:
+            statement = statement.where(col(OutboxMessage.status) == "claimed").where(
+                col(OutboxMessage.claimed_by) == worker
+            )
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            statement.values(status="sending", claimed_at=now)
+        )
+        return int(result.rowcount) == 1
 
     async def release_claim(self, message_id: int) -> None:
         """Back to the queue untouched: it was claimed, never sent, and the claim was no attempt."""

@@ -61,7 +61,6 @@ EXPORT_CHUNK = 64 * 1024
 # Column widths of the tables, checked here so that a too-long value is a 422, not a database error.
 MAX_CAMPAIGN_NAME = 200
 MAX_QUESTION_ID = 64
-MAX_CONSENT_SOURCE = 120
 
 
 # --- campaigns -------------------------------------------------------------------------------
@@ -390,8 +389,6 @@ def _row_problem(record: dict[str, str | None]) -> str | None:
     for key, value in record.items():
         if "\x00" in key or (value is not None and "\x00" in value):
             return "fields cannot contain the NUL character"
-    if len(record.get("consent_source") or "") > MAX_CONSENT_SOURCE:
-        return f"consent_source is longer than {MAX_CONSENT_SOURCE} characters"
     return None
 
 
