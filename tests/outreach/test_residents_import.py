@@ -9,7 +9,7 @@ import pytest
 from outreach.residents_import import ResidentRow, RowError, parse_row
 from storage.residents import AddressInput
 
-GOOD = {
+GOOD: dict[str | None, str | None] = {
     "phone": "600 100 200",
     "language": "en",
     "consent_source": "poster-orunia",
@@ -20,9 +20,7 @@ GOOD = {
 
 def row(**changes: str) -> dict[str | None, str | None]:
     """A record as csv.DictReader gives it (its keys may be None for surplus fields)."""
-    record: dict[str | None, str | None] = dict(GOOD)
-    record.update(changes)
-    return record
+    return {**GOOD, **changes}
 
 
 def test_a_good_row_is_taken_with_its_attributes() -> None:
