@@ -20,7 +20,9 @@ GOOD: dict[str | None, str | None] = {
 
 def row(**changes: str) -> dict[str | None, str | None]:
     """A record as csv.DictReader gives it (its keys may be None for surplus fields)."""
-    return {**GOOD, **changes}
+    record = dict(GOOD)
+    record.update(changes.items())
+    return record
 
 
 def test_a_good_row_is_taken_with_its_attributes() -> None:
