@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
@@ -18,7 +19,7 @@ from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel
 from outreach.clock import Clock, system_clock
 from outreach.definitions import CampaignDefinitions
-from outreach.dispatcher import Dispatcher, DispatchPolicy
+from outreach.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
 from outreach.enrolment import District, load_districts
 from outreach.lifecycle import Lifecycle
 from outreach.pipeline import InboundPipeline
@@ -134,6 +135,23 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
+def channel_rates(settings: Settings) -> dict[str, float]:
+    """Each channel's limit in messages per second (an SMS is at least one segment)."""
+    return {
+        "sms": settings.rate_sms_segments_per_second,
+        "whatsapp": settings.rate_whatsapp_per_second,
+        "telegram": settings.rate_telegram_per_second,
+        "email": settings.rate_email_per_minute / 60,
+    }
+
+
+def channel_pools(settings: Settings, channels: Iterable[str]) -> dict[str, int]:
+    """Sends in flight per channel: the setting, or enough for the channel's limit at the set latency."""
+    rates = channel_rates(settings)
+    latency = settings.dispatcher_latency_ms / 1000
+    return {name: settings.dispatcher_concurrency or pool_for_rate(rates.get(name, 1.0), latency) for name in channels}
+
+
 def build_limiter(settings: Settings) -> RateLimiter:
     policy = standard_policy(
         sms_segments_per_second=settings.rate_sms_segments_per_second,
@@ -165,7 +183,8 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         channels,
         worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
         policy=DispatchPolicy(
-            concurrency=settings.dispatcher_concurrency,
+            concurrency=settings.dispatcher_concurrency or MIN_POOL,
+            channel_concurrency=channel_pools(settings, channels),
             batch_size=settings.dispatcher_batch_size,
             max_attempts=settings.send_max_attempts,
             backoff_seconds=settings.send_backoff_seconds,

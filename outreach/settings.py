@@ -43,8 +43,12 @@ class Settings(BaseSettings):
     default_region: str = Field(default="PL", min_length=2, max_length=2)
     organisation: str = "Miasto Gdańsk"
 
-    # Sends in flight need to cover rate × provider latency (30/s × 0.3 s = 9; docs/BENCHMARKS.md).
-    dispatcher_concurrency: int = Field(default=16, ge=1, le=512)
+    # Sends in flight, per channel: each channel has a pool of its own, so a slow provider never holds
+    # up another. They must cover rate × provider latency (Telegram 30/s × 0.3 s = 9; docs/BENCHMARKS.md).
+    # Unset: each channel gets twice its rate limit × DISPATCHER_LATENCY_MS, at least 4.
+    dispatcher_concurrency: int | None = Field(default=None, ge=1, le=512)
+    dispatcher_latency_ms: int = Field(default=300, ge=1, le=60_000)
+    # A channel holds at most this many claimed rows and claims more when fewer than half are unfinished.
     dispatcher_batch_size: int = Field(default=200, ge=1, le=5000)
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
     # Lifecycle jobs (start, close, reminders, expiry) run this often in every serve process.
