@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
 from outreach.bootstrap import Services
 from outreach.dispatcher import Dispatcher, DispatchPolicy
+from storage.outbox import ClaimedMessage, NewMessage, OutboxRepository
+from storage.residents import ResidentRepository
 from storage.tables import ContactAddress
 from tests.conftest import ManualClock
 from tests.factories import add_resident
@@ -364,3 +367,259 @@ async def test_sends_wait_for_their_slot_under_the_provider_limit(services: Serv
     gaps = [later - earlier for earlier, later in zip(sorted(sent_at), sorted(sent_at)[1:], strict=False)]
     assert gaps == [0.5] * 4  # 2 segments a second: one one-segment SMS every 0.5 s, no faster
     assert sum(slept) == 2.0
+
+
+# --- the pipeline: claims, lanes, chains, stop ----------------------------------------------------
+
+GUARD_SECONDS = 10  # a wait for an event that a broken pipeline never sets fails instead of hanging
+
+
+class GatedChannel(ScriptedChannel):
+    """A provider that answers the keys in `held` only once `gate` opens (all of them with `hold_all`),
+    and every other send at once; `finished` lists the sends that got their answer."""
+
+    def __init__(self, name: str, held: Iterable[str] = (), *, hold_all: bool = False) -> None:
+        super().__init__(name, lambda outbound: Sent(outbound.key))
+        self.held, self.hold_all = set(held), hold_all
+        self.gate = asyncio.Event()
+        self.finished: list[str] = []
+        self._progress = asyncio.Event()
+
+    async def send(self, outbound: Outbound) -> Sent:
+        self.calls.append(outbound.key)
+        self._progress.set()
+        if self.hold_all or outbound.key in self.held:
+            await self.gate.wait()
+        self.finished.append(outbound.key)
+        self._progress.set()
+        return Sent(outbound.key)
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Until `condition` holds after a send started or finished."""
+        while not condition():
+            self._progress.clear()
+            await asyncio.wait_for(self._progress.wait(), GUARD_SECONDS)
+
+
+class ClaimLog:
+    """Every claim_due's keys, in order; `until` waits for a claim that took a given key."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.claims: list[list[str]] = []
+        self._claimed = asyncio.Event()
+        claim_due = OutboxRepository.claim_due
+
+        async def logged(repository: OutboxRepository, **arguments: Any) -> list[ClaimedMessage]:
+            claimed = await claim_due(repository, **arguments)
+            if claimed:
+                self.claims.append([message.idempotency_key for message in claimed])
+                self._claimed.set()
+            return claimed
+
+        monkeypatch.setattr(OutboxRepository, "claim_due", logged)
+
+    def claim_of(self, key: str) -> int | None:
+        return next((number for number, keys in enumerate(self.claims) if key in keys), None)
+
+    async def until_claimed(self, key: str) -> None:
+        while self.claim_of(key) is None:
+            self._claimed.clear()
+            await asyncio.wait_for(self._claimed.wait(), GUARD_SECONDS)
+
+
+async def queue(services: Services, *messages: tuple[str, str, str]) -> None:
+    """(channel, address, key) per message, queued in this order, one resident per address."""
+    for channel, address, _ in messages:
+        async with services.sessions() as session:
+            known = await ResidentRepository(session).contact_by_address(channel, address)
+        if known is None:
+            await add_resident(services, **{"phone" if channel == "sms" else channel: address})
+    async with services.sessions() as session, session.begin():
+        for channel, address, key in messages:
+            contact = await ResidentRepository(session).contact_by_address(channel, address)
+            assert contact is not None and contact.id is not None
+            message = NewMessage(key, contact.resident_id, contact.id, "system", key)
+            assert await OutboxRepository(session).enqueue(message, now=services.clock())
+
+
+def pipeline(services: Services, *channels: ScriptedChannel, **policy: Any) -> Dispatcher:
+    return Dispatcher(
+        services.sessions,
+        {channel.name: channel for channel in channels},
+        worker_id="test-worker",
+        policy=DispatchPolicy(**{"concurrency": 8, "batch_size": 4, "max_attempts": 3, **policy}),
+        clock=services.clock,
+    )
+
+
+async def statuses(services: Services) -> dict[str, str]:
+    return {message.idempotency_key: message.status for message in await outbox(services)}
+
+
+async def test_the_next_rows_are_claimed_before_the_last_send_of_the_previous_claim_finished(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await queue(services, *(("sms", f"+4860010020{n}", f"m{n}") for n in range(6)))
+    claims = ClaimLog(monkeypatch)
+    channel = GatedChannel("sms", held={"m0"})  # the first claim's straggler
+    draining = asyncio.create_task(pipeline(services, channel, batch_size=4).drain())
+    await channel.until(lambda: len(channel.finished) == 5)
+    assert claims.claims[0] == ["m0", "m1", "m2", "m3"]
+    assert claims.claim_of("m4") == claims.claim_of("m5") == 1
+    assert await statuses(services) == {"m0": "sending"} | {f"m{n}": "sent" for n in range(1, 6)}
+    channel.gate.set()
+    assert await asyncio.wait_for(draining, GUARD_SECONDS) == 6
+    assert set((await statuses(services)).values()) == {"sent"}
+
+
+async def test_one_addresss_messages_stay_in_queue_order_across_claims(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ola, others = "+48600100200", ["+48600100201", "+48600100202", "+48600100203"]
+    await queue(
+        services,
+        ("sms", ola, "intro"),
+        *(("sms", address, f"other{n}") for n, address in enumerate(others)),
+        ("sms", ola, "question"),
+        ("sms", ola, "reminder"),
+    )
+    claims = ClaimLog(monkeypatch)
+    channel = GatedChannel("sms", held={"intro"})  # her provider is slow to take the intro
+    draining = asyncio.create_task(pipeline(services, channel, batch_size=4).drain())
+    await claims.until_claimed("reminder")
+    await channel.until(lambda: len(channel.finished) == 3)
+    assert claims.claim_of("intro") == 0 and claims.claim_of("question") == 1  # a later claim…
+    assert "question" not in channel.calls  # …waits behind the intro still in flight
+    channel.gate.set()
+    await asyncio.wait_for(draining, GUARD_SECONDS)
+    assert [key for key in channel.calls if key in {"intro", "question", "reminder"}] == [
+        "intro",
+        "question",
+        "reminder",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("channel_concurrency", "sms_in_flight"),
+    [
+        ({}, 2),  # DispatchPolicy.concurrency for every channel
+        ({"sms": 3}, 3),  # a channel's own size
+    ],
+)
+async def test_a_slow_channel_fills_only_its_own_pool(
+    services: Services, channel_concurrency: dict[str, int], sms_in_flight: int
+) -> None:
+    await queue(
+        services,
+        *(("sms", f"+4860010020{n}", f"sms{n}") for n in range(5)),  # queued first
+        *(("telegram", f"42424242{n}", f"tg{n}") for n in range(5)),
+    )
+    slow = GatedChannel("sms", hold_all=True)
+    fast = GatedChannel("telegram")
+    dispatcher = pipeline(services, slow, fast, concurrency=2, batch_size=10, channel_concurrency=channel_concurrency)
+    draining = asyncio.create_task(dispatcher.drain())
+    await fast.until(lambda: len(fast.finished) == 5)  # all of Telegram, while SMS is stuck:
+    await slow.until(lambda: len(slow.calls) >= sms_in_flight)
+    assert len(slow.calls) == sms_in_flight and slow.finished == []  # the rest wait for the SMS pool
+    slow.gate.set()
+    assert await asyncio.wait_for(draining, GUARD_SECONDS) == 10
+    assert set((await statuses(services)).values()) == {"sent"}
+
+
+async def test_stop_hands_back_unstarted_claims_and_records_the_send_in_flight(services: Services) -> None:
+    from outreach.rate_limits import GcraLimiter, standard_policy
+
+    await queue(services, *(("sms", f"+4860010020{n}", f"m{n}") for n in range(3)))
+    channel = GatedChannel("sms", held={"m0"})
+    # One SMS segment per 1000 s: m0 goes at once, m1 and m2 wait for their limiter slots.
+    limiter = GcraLimiter(standard_policy(sms_segments_per_second=0.001, headroom=1.0))
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": channel},
+        worker_id="test-worker",
+        policy=DispatchPolicy(concurrency=4, batch_size=10),
+        clock=services.clock,
+        limiter=limiter,
+    )
+    stopping = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stopping, poll_seconds=60))
+    await channel.until(lambda: channel.calls == ["m0"])
+    stopping.set()  # SIGTERM while m0 is with the provider
+    channel.gate.set()
+    await asyncio.wait_for(running, GUARD_SECONDS)  # not 1000 s: nobody waits for a limiter slot
+    rows = {message.idempotency_key: message for message in await outbox(services)}
+    assert (rows["m0"].status, rows["m0"].provider_id) == ("sent", "m0")  # started, so finished and recorded
+    for key in ("m1", "m2"):
+        assert (rows[key].status, rows[key].attempts, rows[key].claimed_by) == ("queued", 0, None)
+    assert channel.calls == ["m0"]
+
+
+@pytest.mark.parametrize(
+    ("channels", "excluding", "claimed"),
+    [
+        (None, (), ["s1", "t1", "e1", "s2"]),
+        (["telegram"], (), ["t1"]),
+        (["sms", "email"], (), ["s1", "e1", "s2"]),
+        (None, ["sms"], ["t1", "e1"]),
+        (None, ["sms", "telegram", "email"], []),
+        ([], (), []),
+    ],
+)
+async def test_claims_keep_to_the_channels_asked_for(
+    services: Services, channels: list[str] | None, excluding: list[str], claimed: list[str]
+) -> None:
+    await queue(
+        services,
+        ("sms", "+48600100200", "s1"),
+        ("telegram", "424242", "t1"),
+        ("email", "ola@example.org", "e1"),
+        ("sms", "+48600100201", "s2"),
+    )
+    async with services.sessions() as session, session.begin():
+        rows = await OutboxRepository(session).claim_due(
+            worker="w", now=services.clock(), limit=10, channels=channels, excluding=excluding
+        )
+    assert [row.idempotency_key for row in rows] == claimed
+    assert {key for key, status in (await statuses(services)).items() if status == "claimed"} == set(claimed)
+
+
+@pytest.mark.parametrize(
+    ("taken_over_by", "starts"),
+    [
+        (None, True),  # still this worker's claim
+        ("released", False),  # handed back (stopping), now queued
+        ("other", False),  # recovered after the lease and claimed by another worker
+    ],
+)
+async def test_a_send_starts_only_while_the_claim_is_still_this_workers(
+    services: Services, taken_over_by: str | None, starts: bool
+) -> None:
+    await queue(services, ("sms", PHONE, "m0"))
+    async with services.sessions() as session, session.begin():
+        outbox_rows = OutboxRepository(session)
+        [message] = await outbox_rows.claim_due(worker="mine", now=services.clock(), limit=1)
+        if taken_over_by is not None:
+            await outbox_rows.release_claims("mine")
+        if taken_over_by == "other":
+            await outbox_rows.claim_due(worker="other", now=services.clock(), limit=1)
+        assert await outbox_rows.mark_sending(message.id, now=services.clock(), worker="mine") is starts
+    expected = {None: "sending", "released": "queued", "other": "claimed"}[taken_over_by]
+    assert (await statuses(services))["m0"] == expected
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "latency_ms", "pools"),
+    [
+        (None, 300, {"sms": 6, "whatsapp": 6, "telegram": 18, "email": 4}),  # 2 × rate × 0.3 s, at least 4
+        (None, 1000, {"sms": 20, "whatsapp": 20, "telegram": 60, "email": 4}),
+        (32, 300, {"sms": 32, "whatsapp": 32, "telegram": 32, "email": 32}),  # one size set for all
+    ],
+)
+def test_each_channels_pool_covers_its_rate_limit_at_the_set_latency(
+    concurrency: int | None, latency_ms: int, pools: dict[str, int]
+) -> None:
+    from outreach.bootstrap import ADDRESS_KINDS, channel_pools
+    from outreach.settings import Settings
+
+    settings = Settings(_env_file=None, dispatcher_concurrency=concurrency, dispatcher_latency_ms=latency_ms)
+    assert channel_pools(settings, ADDRESS_KINDS) == pools
