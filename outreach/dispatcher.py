@@ -313,7 +313,10 @@ class Dispatcher:
 
     @staticmethod
     def _wake_in(pump: _Pump, now: float) -> float | None:
-        """Seconds until a lane with room may have something due again; None: only room wakes us."""
+        """Seconds until a lane with room may have something due again (0: a lane with room got nothing
+        from a claim that came back full, for every channel); None: only room wakes us."""
+        if pump.hungry(now):
+            return 0.0
         waits = [lane.dry_until - now for lane in pump.lanes.values() if lane.dry_until != math.inf]
         due = [wait for wait in waits if wait > 0]
         return min(due) if due else None
@@ -436,6 +439,7 @@ class Dispatcher:
             text=message.text,
             choices=tuple(Choice(key=c["key"], label=c["label"]) for c in message.choices),
             choice_style=message.choice_style,
+            submit_label=message.submit_label,
             template=Template(message.template["content_sid"], message.template["variables"])
             if message.template
             else None,

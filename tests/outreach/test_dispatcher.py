@@ -527,6 +527,25 @@ async def test_a_slow_channel_fills_only_its_own_pool(
     assert set((await statuses(services)).values()) == {"sent"}
 
 
+async def test_a_lane_left_out_of_a_full_claim_for_every_channel_claims_for_itself_at_once(
+    services: Services,
+) -> None:
+    await queue(
+        services,
+        *(("sms", f"+4860010020{n}", f"sms{n}") for n in range(6)),  # the first claim takes only SMS
+        *(("telegram", f"42424242{n}", f"tg{n}") for n in range(2)),
+    )
+    slow = GatedChannel("sms", hold_all=True)  # the SMS lane never gets room back in this test
+    fast = GatedChannel("telegram")
+    stopping = asyncio.Event()
+    # An hour between polls: only a claim made at once, not the next poll, can reach Telegram in time.
+    running = asyncio.create_task(pipeline(services, slow, fast, batch_size=4).run(stopping, poll_seconds=3600))
+    await fast.until(lambda: sorted(fast.finished) == ["tg0", "tg1"])
+    stopping.set()
+    slow.gate.set()
+    await asyncio.wait_for(running, GUARD_SECONDS)
+
+
 async def test_stop_hands_back_unstarted_claims_and_records_the_send_in_flight(services: Services) -> None:
     from outreach.rate_limits import GcraLimiter, standard_policy
 
