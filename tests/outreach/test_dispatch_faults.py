@@ -10,7 +10,8 @@ that log predicts how every outbox row must end, and the test holds the rows to 
 - a hang or a drop: unknown, never asked again (the message exists: a resend would be a duplicate);
 - retryable faults max_attempts times: failed.
 
-While every remaining row waits for its backoff, `Dispatcher.run` must wait, not spin.
+While every remaining row waits for its backoff, `Dispatcher.run` must wait, not spin; and waiting must
+not turn into never waking.
 """
 
 from __future__ import annotations
@@ -298,3 +299,47 @@ async def assert_waits_without_spinning(services: Services, dispatcher: Dispatch
     assert cpu < 0.3 * wall, f"{cpu:.3f}s of CPU in {wall:.3f}s of waiting"
     assert providers.request_count() == requests_before
     assert {message.idempotency_key: message.attempts for message, _ in await rows(services)} == before
+
+
+async def test_an_idle_run_polls_again_after_a_claim_slower_than_its_poll(services: Services) -> None:
+    """Waiting must not turn into never waking: a claim that takes longer than the poll interval (a lock
+    held by another writer, a slow database) once stalled an idle `run` until a send finished, so a
+    message queued later stayed queued for good."""
+    poll_seconds = 0.05
+    slowed: list[str] = []
+
+    def slow_first_claim(connection: Connection, cursor: object, statement: str, *args: object) -> None:
+        if "status = 'claimed'" in statement and not slowed:
+            slowed.append(statement)
+            time.sleep(3 * poll_seconds)  # blocks the claim, as a lock wait would
+
+    dispatcher = Dispatcher(
+        services.sessions, services.channels, worker_id="slow-claim", policy=DispatchPolicy(), clock=services.clock
+    )
+    event.listen(services.engine.sync_engine, "before_cursor_execute", slow_first_claim)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stopping, poll_seconds=poll_seconds))
+    try:
+        await asyncio.sleep(10 * poll_seconds)
+        assert slowed, "the idle dispatcher never claimed"
+        resident = await add_resident(services, phone="+48600100200")
+        async with services.sessions() as session, session.begin():
+            [contact] = (await session.execute(select(ContactAddress))).scalars().all()
+            assert resident.id is not None and contact.id is not None
+            await OutboxRepository(session).enqueue(
+                NewMessage(
+                    idempotency_key="late", resident_id=resident.id, contact_id=contact.id, kind="system", text="x"
+                ),
+                now=services.clock(),
+            )
+        statuses: list[str] = []
+        for _ in range(40):  # two seconds: forty polls
+            await asyncio.sleep(poll_seconds)
+            statuses = [message.status for message, _ in await rows(services)]
+            if statuses == ["sent"]:
+                break
+        assert statuses == ["sent"], "an idle dispatcher stopped polling after one slow claim"
+    finally:
+        stopping.set()
+        await running
+        event.remove(services.engine.sync_engine, "before_cursor_execute", slow_first_claim)
