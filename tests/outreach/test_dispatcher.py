@@ -643,3 +643,26 @@ def test_each_channels_pool_covers_its_rate_limit_at_the_set_latency(
 
     settings = Settings(_env_file=None, dispatcher_concurrency=concurrency, dispatcher_latency_ms=latency_ms)
     assert channel_pools(settings, ADDRESS_KINDS) == pools
+
+
+async def test_a_store_outage_pauses_claiming_and_sending_goes_on_by_itself(
+    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    await queue(services, ("sms", PHONE, "m0"))
+    claim_due = OutboxRepository.claim_due
+    outage = [OSError("connection refused"), OSError("connection refused")]  # the first two claims
+
+    async def flaky(repository: OutboxRepository, **arguments: Any) -> list[ClaimedMessage]:
+        if outage:
+            raise outage.pop()
+        return await claim_due(repository, **arguments)
+
+    monkeypatch.setattr(OutboxRepository, "claim_due", flaky)
+    channel = GatedChannel("sms")
+    stopping = asyncio.Event()
+    running = asyncio.create_task(pipeline(services, channel).run(stopping, poll_seconds=0.01))
+    await channel.until(lambda: channel.finished == ["m0"])
+    stopping.set()
+    await asyncio.wait_for(running, GUARD_SECONDS)
+    assert (await statuses(services))["m0"] == "sent"
+    assert caplog.text.count("store unavailable (OSError); retrying") == 2
