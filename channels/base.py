@@ -139,6 +139,11 @@ class SendError(Exception):
         self.retry_after = retry_after
 
 
+class OutcomeUnknown(Exception):
+    """The provider's answer leaves open whether the message exists (a gateway in front of it gave up
+    waiting): like a dropped connection, recorded as unknown and never resent automatically."""
+
+
 @runtime_checkable
 class Channel(Protocol):
     name: str

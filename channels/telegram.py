@@ -60,6 +60,7 @@ ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 COMMANDS = frozenset({"start", "stop", "help", "language"})
 MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
 MAX_ROW = 8  # Telegram's limit of buttons in one row
+_GATEWAY_GAVE_UP = ("bad gateway", "gateway timeout")  # 502 and 504, as PTB words them
 CALLBACK_NOTICE_LIMIT = 200  # characters answerCallbackQuery shows
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -336,7 +337,9 @@ def classify_send_error(error: TelegramError, outbound: Outbound) -> SendError |
         if isinstance(cause, httpx.ConnectError):
             return SendError("telegram: could not connect", retryable=True)
         if cause is None or isinstance(cause, TelegramError):
-            # Raised from an HTTP error status (5xx, 429 without retry_after): Telegram answered.
+            if lowered.startswith(_GATEWAY_GAVE_UP) or any(f"({code})" in lowered for code in ("502", "504")):
+                return None  # a gateway that gave up waiting: the message may have gone through
+            # Raised from an HTTP error status (500, 503, 429 without retry_after): Telegram answered.
             return SendError(f"telegram: server error: {description}", retryable=True)
         return None  # the connection broke after the request was written
     if type(error) is TelegramError:

@@ -8,8 +8,11 @@ or to the loopback stand-in (`channels.standins.twilio`). Errors are classified 
 - `SendError(retryable=False, address_invalid=True)`: the address cannot get the message (21211,
   21408, 21606, 21612, 21614);
 - `SendError(retryable=False)`: wrong credentials (20003 / HTTP 401), any other refusal (4xx);
-- `SendError(retryable=True)`: HTTP 429 / 20429 (with `retry_after` when Twilio sent Retry-After), 5xx,
-  and a connection that could not be opened or timed out while opening (the request never left);
+- `SendError(retryable=True)`: HTTP 429 / 20429 (with `retry_after` when Twilio sent Retry-After), 500,
+  503 and other 5xx Twilio answered itself, and a connection that could not be opened or timed out
+  while opening (the request never left);
+- `OutcomeUnknown`: 502 and 504, a gateway in front of Twilio that gave up waiting (the message may
+  have been created behind it);
 - anything else propagates as it is: a timeout after the request was written (TimeoutError) or a
   connection dropped after it (aiohttp.ServerDisconnectedError, ClientOSError) is an unknown outcome
   (the message may exist), and the caller must not send it again.
@@ -47,6 +50,7 @@ from channels.base import (
     Inbound,
     InvalidRequest,
     Outbound,
+    OutcomeUnknown,
     Request,
     SendError,
     Sent,
@@ -59,6 +63,7 @@ WHATSAPP_PREFIX = "whatsapp:"
 NAMES = ("sms", "whatsapp")
 
 # Twilio error codes (https://www.twilio.com/docs/api/errors).
+GATEWAY_GAVE_UP = frozenset({502, 504})  # a proxy's answer: Twilio may have created the message behind it
 STOPPED = 21610  # the recipient replied STOP (or Twilio's opt-out list holds them)
 UNREACHABLE = {
     21211: "invalid 'To' number",
@@ -284,6 +289,8 @@ class TwilioChannel:
             async with asyncio.timeout(self._timeout):
                 message = await self._client.messages.create_async(**params)
         except (TwilioRestException, TwilioServiceException) as error:
+            if error.status in GATEWAY_GAVE_UP:
+                raise OutcomeUnknown(f"twilio HTTP {error.status}: a gateway gave up; the message may exist") from None
             # `from None`: Twilio's own message may quote the number; it must not reach logs.
             raise _classify(error.status, error.code, exchange.response_headers) from None
         except aiohttp.ClientConnectorError:

@@ -60,6 +60,7 @@ class Fault:
     retry_after: int | None = None
     hang: bool = False  # take effect, then answer only after a long while (or never, before stop)
     drop: bool = False  # take effect, then close the connection without an answer
+    after_effect: bool = False  # with a status: take effect first (a proxy that gave up waiting)
 
 
 BLOCKED = Fault(403, "Forbidden: bot was blocked by the user")
@@ -68,7 +69,8 @@ DEACTIVATED = Fault(403, "Forbidden: user is deactivated")
 CHAT_NOT_FOUND = Fault(400, "Bad Request: chat not found")
 SERVER_ERROR = Fault(500, "Internal Server Error")
 SERVICE_UNAVAILABLE = Fault(503, "Service Unavailable")
-BAD_GATEWAY = Fault(502, "Bad Gateway")
+BAD_GATEWAY = Fault(502, "Bad Gateway", after_effect=True)  # a proxy: the call may have gone through
+GATEWAY_TIMEOUT = Fault(504, "Gateway Timeout", after_effect=True)
 HANG = Fault(hang=True)
 DROP = Fault(drop=True)
 
@@ -371,12 +373,14 @@ class TelegramStandIn:
         chat_id = params.get("chat_id")
         if fault is None and self._steady is not None and method == "sendMessage" and isinstance(chat_id, int):
             return await self._steadily(request, self._steady, chat_id, params)
-        if fault is not None and fault.status:
+        if fault is not None and fault.status and not fault.after_effect:
             return _error(fault.status, fault.description, fault.retry_after)
         handler = self._methods.get(method)
         if handler is None:
             return _error(404, "Not Found")
         response = await handler(params)
+        if fault is not None and fault.status:
+            return _error(fault.status, fault.description, fault.retry_after)
         if fault is not None and fault.drop:
             assert request.transport is not None
             request.transport.abort()  # the call took effect; its answer never comes

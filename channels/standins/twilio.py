@@ -114,7 +114,7 @@ class StoredMessage:
 
 MessageListener = Callable[[StoredMessage], None]
 
-FaultKind = Literal["error", "hang", "drop"]
+FaultKind = Literal["error", "hang", "drop", "gateway"]
 
 
 @dataclass
@@ -300,6 +300,11 @@ class TwilioStandIn:
         """Read the next `times` requests and never answer them (until `stop`)."""
         self._faults.append(Fault("hang", times=times))
 
+    def gateway_error_next(self, *, status: int = 504, times: int = 1) -> None:
+        """Create the next `times` messages, then answer as a proxy in front of Twilio that gave up
+        waiting (a 502/504 page, not Twilio's JSON): the message exists, the client cannot tell."""
+        self._faults.append(Fault("gateway", status=status, times=times))
+
     def drop_next(self, *, times: int = 1) -> None:
         """Read the next `times` requests, then close the connection without answering."""
         self._faults.append(Fault("drop", times=times))
@@ -342,6 +347,11 @@ class TwilioStandIn:
 
         to = form.get("To", "")
         fault = self._take_fault(to)
+        if fault is not None and fault.kind == "gateway":
+            created = self._create(form)
+            if isinstance(created, web.Response):
+                return created
+            return web.Response(status=fault.status, text="<html><body>Gateway Timeout</body></html>")
         if fault is not None:
             return await self._misbehave(request, fault, to)
         if self._steady is not None:
