@@ -37,7 +37,7 @@ from outreach.pricing import price_for
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from outreach.rate_limits import RateLimiter, send_keys
 from storage.campaigns import CampaignRepository
-from storage.db import STORE_UNAVAILABLE, SessionFactory
+from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
 
@@ -457,7 +457,8 @@ class Dispatcher:
         if message.kind == "system":
             return False  # a reply to what the resident just asked (STOP, HELP) always goes
         now = self._clock()
-        async with self._sessions() as session:
+        # A read: on SQLite it must not take the write lock every send's own writes wait for.
+        async with read_session(self._sessions) as session:
             count, oldest = await OutboxRepository(session).sent_to_since(message.contact_id, now - timedelta(days=1))
         if count < self._policy.daily_cap or oldest is None:
             return False
