@@ -79,6 +79,7 @@ class DeliveryStatus:
 class Choice:
     key: str
     label: str
+    picked: bool = False  # a multi question's option the resident already ticked (shown ticked)
 
 
 @dataclass(frozen=True)

@@ -239,17 +239,19 @@ def _rows(buttons: list[InlineKeyboardButton], one_row: bool) -> list[list[Inlin
     return [buttons[start : start + size] for start in range(0, len(buttons), size)]
 
 
-def build_keyboard(outbound: Outbound, selected: frozenset[str] = frozenset()) -> InlineKeyboardMarkup | None:
+def build_keyboard(outbound: Outbound, selected: frozenset[str] | None = None) -> InlineKeyboardMarkup | None:
     """The inline keyboard for an outbound's choices; None when it has none or they cannot be buttons
     (not a question, an unknown style, too many, callback data too long). A multi question gets a
-    toggle per option, ☑ on those in `selected` (option keys), and a "done" button."""
+    toggle per option, ☑ on those in `selected` (option keys; by default the choices marked picked),
+    and a "done" button."""
     question = question_of(outbound.key)
     if not outbound.choices or question is None or outbound.choice_style not in _CHOICE_STYLES:
         return None
     if len(outbound.choices) + (outbound.choice_style == "multi") > MAX_BUTTONS:
         return None
     if outbound.choice_style == "multi":
-        return _toggle_keyboard(outbound, *question, selected)
+        ticked = frozenset(c.key for c in outbound.choices if c.picked) if selected is None else selected
+        return _toggle_keyboard(outbound, *question, ticked)
     campaign_id, question_id = question
     values = outbound.choice_style == "values"
     buttons = []

@@ -52,6 +52,7 @@ class Ask:
     question_type: QuestionType | None = None
     reminder: int = 0
     submit_label: str | None = None  # multi: the "done" button, where a channel offers taps
+    selected: tuple[str, ...] = ()  # multi: options already picked by taps, shown ticked when asked again
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def resume(flow: Campaign, state: FlowState, reply: str, now: datetime) -> Step:
         return _advance(flow, state, record, flow.next_id(question, answer.value))
     if state.reasks < flow.reask_unclear:
         attempt = state.reasks + 1
-        reask = ask_again(question, state.language, attempt)
+        reask = replace(ask_again(question, state.language, attempt), selected=state.selected)
         return Step(state.model_copy(update={"reasks": attempt}), (reask,))
     # Out of re-asks: unanswered, and an unknown answer cannot pick a branch, so take the default path.
     return _advance(flow, state, Record(question.id, None, reply), flow.default_next(question))
@@ -165,7 +166,8 @@ def remind(flow: Campaign, state: FlowState, number: int) -> Ask | None:
     if state.done or state.question_id is None:
         return None
     ask = ask_question(flow.question(state.question_id), state.language, state.reasks)
-    return replace(ask, text=f"{reminder_prefix(state.language)}\n{ask.text}", reminder=number)
+    text = f"{reminder_prefix(state.language)}\n{ask.text}"
+    return replace(ask, text=text, reminder=number, selected=state.selected)
 
 
 def ask_again(question: Question, language: str, attempt: int) -> Ask:

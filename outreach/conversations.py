@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.sms_segments import fold_to_gsm
-from flows.engine import Ask, Complete, Effect, Record, Say, start
+from flows.engine import Ask, Choice, Complete, Effect, Record, Say, start
 from flows.model import Campaign
 from outreach.definitions import CampaignDefinitions
 from outreach.pseudonyms import respondent_pseudonym
@@ -126,7 +126,7 @@ async def apply_effects(
             attempt = f"r{effect.reminder}" if effect.reminder else str(effect.attempt)
             # A fallback channel asks again as a new message: the attempt gets a suffix ("0via-email").
             key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt + key_suffix)
-            choices = [{"key": choice.key, "label": choice.label} for choice in effect.choices]
+            choices = [_choice(choice, picked=choice.key in effect.selected) for choice in effect.choices]
             style = choice_style(effect)
             message = _message(
                 delivery, key, "question", effect.text, choices, now, initiated, spread, style, effect.submit_label
@@ -151,6 +151,11 @@ async def apply_effects(
         elif isinstance(effect, Complete):
             completed = True
     return Applied(completed=completed, asked=asked, asked_from=asked_from)
+
+
+def _choice(choice: Choice, *, picked: bool) -> dict[str, str]:
+    """An option as the outbox stores it; "picked" marks one ticked before (see Ask.selected)."""
+    return {"key": choice.key, "label": choice.label} | ({"picked": "1"} if picked else {})
 
 
 def _message(

@@ -437,7 +437,7 @@ class Dispatcher:
             channel=message.channel,
             address=message.address,
             text=message.text,
-            choices=tuple(Choice(key=c["key"], label=c["label"]) for c in message.choices),
+            choices=tuple(Choice(c["key"], c["label"], picked=c.get("picked") == "1") for c in message.choices),
             choice_style=message.choice_style,
             submit_label=message.submit_label,
             template=Template(message.template["content_sid"], message.template["variables"])

@@ -246,6 +246,29 @@ SCALE_11 = tuple(Choice(str(v), str(v)) for v in range(11))
             },
         ),
         (
+            "a multi question asked again shows the options picked before",
+            Outbound(
+                "q:3:17:which:r1",
+                "telegram",
+                str(CHAT),
+                "Które?",
+                (Choice("a", "jeden"), Choice("b", "dwa", picked=True)),
+                "multi",
+                submit_label="Gotowe",
+            ),
+            {
+                "chat_id": CHAT,
+                "text": "Które?",
+                "reply_markup": {
+                    "inline_keyboard": [
+                        [button("☐ 1) jeden", "t:3:which:1")],
+                        [button("☑ 2) dwa", "t:3:which:2")],
+                        [button("✓ Gotowe", "d:3:which:ok")],
+                    ]
+                },
+            },
+        ),
+        (
             "a multi question without a done label still gets a worded button",
             Outbound("q:3:17:which:1", "telegram", str(CHAT), "Które?", (Choice("a", "👍"),), "multi"),
             {

@@ -212,3 +212,15 @@ def test_a_multi_question_carries_its_done_label_in_each_language() -> None:
     assert labels == {"pl": "Gotowe", "en": "Done", "uk": "Готово"}
     [other] = resume(flow, FlowState(question_id="rating", language="en"), "", NOW).effects
     assert isinstance(other, Ask) and other.submit_label is None
+
+
+def test_a_multi_question_asked_again_shows_the_picks_so_far() -> None:
+    flow = load_campaign_file(ALL_TYPES)
+    picked = _picks(flow, [2])
+    reminder = remind(flow, picked, 1)
+    assert reminder is not None and reminder.selected == ("benches",)
+    [reask] = resume(flow, picked, "???", NOW).effects
+    assert isinstance(reask, Ask) and reask.selected == ("benches",)
+    assert resume(flow, picked, "???", NOW).state.selected == ("benches",)  # a re-ask keeps the picks
+    first = remind(flow, PRIORITIES, 1)
+    assert first is not None and first.selected == ()

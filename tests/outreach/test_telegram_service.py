@@ -204,6 +204,25 @@ async def test_a_multi_question_is_answered_with_toggles_and_done(world: Telegra
     ]
 
 
+async def test_a_reminder_shows_the_picks_made_before_it(world: TelegramWorld, clock: ManualClock) -> None:
+    await add_resident(world.services, telegram=str(CHAT))
+    await launch(
+        world.services,
+        PARK_CAMPAIGN.replace("channels: [telegram]", "channels: [telegram]\nschedule: {reminders: [24h]}"),
+    )
+    await world.services.dispatcher.drain()
+    [question] = world.standin.messages(CHAT)
+    await tap(world, "t:1:needs:3", question["message_id"])  # ticked, but "done" never tapped
+    clock.advance(hours=24)
+    assert (await world.services.lifecycle.tick()).reminded == 1
+    assert await world.services.dispatcher.drain() == 1
+    reminder = world.standin.messages(CHAT)[-1]
+    assert reminder["text"].startswith("Przypominamy o pytaniu:")
+    assert reminder["reply_markup"]["inline_keyboard"] == toggles({3})
+    assert await tap(world, "d:1:needs:ok", reminder["message_id"]) == ("✓", None)
+    assert await responses(world.services) == [("needs", ["toilets"])]
+
+
 async def test_a_typed_answer_still_works_beside_the_toggles(world: TelegramWorld) -> None:
     await add_resident(world.services, telegram=str(CHAT))
     await launch(world.services, PARK_CAMPAIGN)
