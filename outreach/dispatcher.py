@@ -38,10 +38,12 @@ from outreach.quiet_hours import QuietHours, release_time, resident_zone
 from outreach.rate_limits import RateLimiter, send_keys
 from storage.campaigns import CampaignRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
+from storage.keys import installation_key
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
+LIMITER_KEY = "rate-limit-keys"  # the installation key that keys per-chat limits without a configured secret
 
 MIN_POOL = 4
 
@@ -213,7 +215,7 @@ class Dispatcher:
         address_key: bytes = b"",
     ) -> None:
         self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
-        self._key = address_key  # keys the per-chat limit's hashes: no chat id in Redis
+        self._key = address_key  # keys the per-chat limit's hashes (see _limiter_secret)
         self._definitions = definitions  # with them, failed campaign questions fall back to other channels
         self._sessions = sessions
         self._channels = channels
@@ -391,13 +393,23 @@ class Dispatcher:
             return
         await self._send(message, channel, outbound, units)
 
+    async def _limiter_secret(self) -> bytes:
+        """What keys the per-chat limit's hashes, so neither a chat id nor a digest that could be
+        reversed by trying every id reaches Redis: the configured secret, else this installation's
+        own key (in the database: the same for every worker)."""
+        if not self._key:
+            async with self._sessions() as session, session.begin():
+                self._key = (await installation_key(session, LIMITER_KEY, now=self._clock())).encode()
+        return self._key
+
     async def _slot_granted(self, message: ClaimedMessage, units: int, halt: asyncio.Event) -> bool:
         """Wait for this send's slot under the provider's limits (still "claimed" meanwhile: a crash now
         sends it elsewhere); False when stopping first or when the limiter took too long."""
         limiter = self._limiter
         if limiter is None:
             return True
-        keys = send_keys(message.channel, sender=message.channel, address=message.address, cost=units, secret=self._key)
+        secret = await self._limiter_secret()
+        keys = send_keys(message.channel, sender=message.channel, address=message.address, cost=units, secret=secret)
         try:
             # Bounded well inside the claim's lease: a long Redis outage must not let another worker
             # take the row over while this one still means to send it.

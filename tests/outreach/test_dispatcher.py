@@ -9,17 +9,19 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
 from outreach.bootstrap import Services
-from outreach.dispatcher import Dispatcher, DispatchPolicy
+from outreach.dispatcher import LIMITER_KEY, Dispatcher, DispatchPolicy
+from outreach.rate_limits import TELEGRAM_CHAT_PREFIX, GcraLimiter, Item, Reservation, address_tag, standard_policy
+from storage.keys import read_key
 from storage.outbox import ClaimedMessage, NewMessage, OutboxRepository
 from storage.residents import ResidentRepository
-from storage.tables import ContactAddress
+from storage.tables import ContactAddress, OutboxMessage
 from tests.conftest import ManualClock
 from tests.factories import add_resident
-from tests.outreach.helpers import launch, outbox
+from tests.outreach.helpers import CAMPAIGN_YAML, launch, outbox
 
 PHONE = "+48600100200"
 
@@ -666,3 +668,42 @@ async def test_a_store_outage_pauses_claiming_and_sending_goes_on_by_itself(
     await asyncio.wait_for(running, GUARD_SECONDS)
     assert (await statuses(services))["m0"] == "sent"
     assert caplog.text.count("store unavailable (OSError); retrying") == 2
+
+
+class RecordingLimiter(GcraLimiter):
+    """The in-process limiter, remembering every key it was asked for (what Redis would hold)."""
+
+    def __init__(self) -> None:
+        super().__init__(standard_policy())
+        self.keys: list[str] = []
+
+    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+        items = list(items)
+        self.keys.extend(key for key, _ in items)
+        return await super().acquire_all(items)
+
+
+async def test_per_chat_limits_are_keyed_by_the_installation_without_a_configured_secret(services: Services) -> None:
+    chat = "987654321"
+    await add_resident(services, telegram=chat)
+    await launch(services, CAMPAIGN_YAML.replace("channels: [sms, email]", "channels: [telegram]"))
+    limiters = [RecordingLimiter(), RecordingLimiter()]
+    for limiter in limiters:  # two workers, no OUTREACH_PSEUDONYM_SECRET: each finds the key in the database
+        channel = ScriptedChannel("telegram", lambda outbound: Sent(provider_id="1"))
+        worker = Dispatcher(
+            services.sessions,
+            {"telegram": channel},
+            worker_id=f"worker-{id(limiter)}",
+            policy=DispatchPolicy(concurrency=4, batch_size=10),
+            clock=services.clock,
+            limiter=limiter,
+        )
+        async with services.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).values(status="queued"))  # send it again, through this worker
+        assert await worker.drain() == 1
+    first, second = ([key for key in limiter.keys if key.startswith(TELEGRAM_CHAT_PREFIX)] for limiter in limiters)
+    assert first == second and len(first) == 1  # the same per-chat key on every worker
+    assert chat not in first[0] and address_tag(chat) not in first[0]  # neither the id nor its plain digest
+    async with services.sessions() as session:
+        key = await read_key(session, LIMITER_KEY)
+    assert key is not None and first[0].endswith(address_tag(chat, key.encode()))
