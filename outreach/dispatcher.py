@@ -21,7 +21,7 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -223,10 +223,20 @@ class Dispatcher:
         self._policy = policy
         self._clock = clock
         self._jitter = jitter or random.Random()
+        bind = sessions.kw.get("bind")
+        self._writes = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
         # One pool of sends in flight per channel, kept across passes; None: channels not enabled here.
         self._pools: dict[str | None, asyncio.Semaphore] = {
             name: asyncio.Semaphore(policy.pool_size(name)) for name in [*channels, None]
         }
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction. On SQLite this process's writes queue here, in order, and not in
+        SQLite's busy handler, whose growing sleeps (up to 100 ms) let a burst of writers (every pool
+        filling at once) leave the lock idle and the limiter without senders for a second."""
+        async with self._writes or contextlib.nullcontext(), self._sessions() as session, session.begin():
+            yield session
 
     def _pump(self) -> _Pump:
         lanes = {name: _Lane(name, pool) for name, pool in self._pools.items()}
@@ -256,11 +266,11 @@ class Dispatcher:
     async def recover_stale_claims(self) -> tuple[int, int]:
         """Rows a crashed worker held longer than the lease: (requeued, marked unknown)."""
         cutoff = self._clock() - timedelta(seconds=self._policy.lease_seconds)
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             return await OutboxRepository(session).recover_stale(older_than=cutoff)
 
     async def release_claims(self) -> int:
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             return await OutboxRepository(session).release_claims(self._worker_id)
 
     async def run(self, stopping: asyncio.Event, poll_seconds: float) -> None:
@@ -353,7 +363,7 @@ class Dispatcher:
         with `every_channel`)."""
         channels = None if channel is None else [channel]
         excluding = () if every_channel or channel is not None else list(self._channels)
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             return await OutboxRepository(session).claim_due(
                 worker=self._worker_id,
                 now=self._clock(),
@@ -384,7 +394,7 @@ class Dispatcher:
             return
         if not await self._slot_granted(message, units, halt) or halt.is_set():
             return  # no send starts once stopping: the claim goes back untouched
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             started = await OutboxRepository(session).mark_sending(
                 message.id, now=self._clock(), worker=self._worker_id
             )
@@ -398,7 +408,7 @@ class Dispatcher:
         reversed by trying every id reaches Redis: the configured secret, else this installation's
         own key (in the database: the same for every worker)."""
         if not self._key:
-            async with self._sessions() as session, session.begin():
+            async with self._transaction() as session:
                 self._key = (await installation_key(session, LIMITER_KEY, now=self._clock())).encode()
         return self._key
 
@@ -416,7 +426,7 @@ class Dispatcher:
             async with asyncio.timeout(self._policy.lease_seconds / 2):
                 return await _unless_halted(halt, lambda: limiter.acquire_all(keys))
         except TimeoutError:
-            async with self._sessions() as session, session.begin():
+            async with self._transaction() as session:
                 await OutboxRepository(session).release_claim(message.id)
             return False
 
@@ -427,13 +437,13 @@ class Dispatcher:
             await self._record_send_error(message, error)
         except Exception as error:  # the request may have reached the provider: never resend
             log.warning("outbox %s: outcome unknown (%s)", message.id, type(error).__name__)
-            async with self._sessions() as session, session.begin():
+            async with self._transaction() as session:
                 await OutboxRepository(session).mark_unknown(message.id, detail=type(error).__name__)
         else:
             await self._record_sent(message, sent, units)
 
     async def _record_sent(self, message: ClaimedMessage, sent: Sent, units: int) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             await OutboxRepository(session).mark_sent(
                 message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
             )
@@ -474,7 +484,7 @@ class Dispatcher:
             count, oldest = await OutboxRepository(session).sent_to_since(message.contact_id, now - timedelta(days=1))
         if count < self._policy.daily_cap or oldest is None:
             return False
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             await OutboxRepository(session).defer(message.id, until=oldest + timedelta(days=1))
         log.info("outbox %s: daily cap of the address reached; waits", message.id)
         return True
@@ -485,7 +495,7 @@ class Dispatcher:
         cost = self._sms_cost(message, segments)
         if not cost or message.campaign_id is None or self._definitions is None:
             return False
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             campaigns = CampaignRepository(session)
             record = await campaigns.get(message.campaign_id)
             budget = self._definitions.flow(record).budget
@@ -512,21 +522,21 @@ class Dispatcher:
         release = release_time(now, window, zone, key=message.idempotency_key, spread=self._policy.quiet_spread)
         if release <= now:
             return False
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             await OutboxRepository(session).defer(message.id, until=release)
         return True
 
     async def _record_send_error(self, message: ClaimedMessage, error: SendError) -> None:
         detail = str(error)[:500]
         if error.stop_contact:
-            async with self._sessions() as session, session.begin():
+            async with self._transaction() as session:
                 await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
                 await self._fall_back(session, message)
             log.info("outbox %s: address stopped by provider", message.id)
             return
         if error.address_invalid:
-            async with self._sessions() as session, session.begin():
+            async with self._transaction() as session:
                 await ResidentRepository(session).mark_unreachable(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="permanent", detail=detail)
                 await self._fall_back(session, message)
@@ -534,7 +544,7 @@ class Dispatcher:
             return
         if error.retryable and message.attempts < self._policy.max_attempts:
             delay = self._backoff(message.attempts, error.retry_after)
-            async with self._sessions() as session, session.begin():
+            async with self._transaction() as session:
                 await OutboxRepository(session).mark_retry(
                     message.id, at=self._clock() + timedelta(seconds=delay), detail=detail
                 )
@@ -543,7 +553,7 @@ class Dispatcher:
         await self._record_failure(message, "retryable" if error.retryable else "permanent", detail)
 
     async def _record_failure(self, message: ClaimedMessage, error_class: str, detail: str) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._transaction() as session:
             await OutboxRepository(session).mark_failed(message.id, error_class=error_class, detail=detail)
             await self._fall_back(session, message)
         log.info("outbox %s: failed (%s)", message.id, error_class)
