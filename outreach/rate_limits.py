@@ -44,7 +44,8 @@ Two guards: `Rate.with_headroom(0.98)` absorbs up to W·(1/0.98 − 1) ≈ 20 ms
 one-second window and keeps 98% of the limit; and a sender that wakes more than `late_after` (10 ms)
 after its slot (a stalled event loop, a busy CPU: every sleeper then wakes at once) does not send on
 that slot but reserves a new one, up to `max_late` times, then sends anyway so that a starved process
-still makes progress. An abandoned slot stays unused: capacity lost, never over-used.
+still makes progress. An abandoned slot stays unused: capacity lost, never over-used. The new
+reservation may defer once more (below): the abandoned slot spent its slow keys' units too.
 
 Several keys at once (`acquire_all`): each attempt is atomic (one synchronous step in-process, one
 Lua call in Redis) and reserves the same slot on every key, so no key is ever over-used. Reserving a
@@ -52,7 +53,8 @@ slot that a slow key pushed far into the future would leave the earlier capacity
 (a resident's second message within a second would stall the whole bot for a second). So when the
 key that sets the slot (the latest) would make a key of a higher rate idle for more than one of that
 key's intervals, the first attempt reserves nothing and says how long to wait; the second attempt,
-after that wait, reserves whatever the slot: at most one deferral, so nobody starves. A slow key left
+after that wait, reserves whatever the slot: at most one deferral per reservation (and a sender
+takes at most `max_late` new reservations), so nobody starves. A slow key left
 idle (a chat waiting behind the bot's queue) costs nothing: rarely does anyone else share it.
 
 A cancelled waiter keeps its reserved slot: that capacity goes unused (never over-used).
@@ -263,7 +265,9 @@ class _Waiter:
             if limit is not None and late < self.lateness.max_late and self.clock() - due > limit:
                 late += 1
                 self.late_slots += 1
-                may_defer = False
+                # A new reservation may defer once again: the slot given up spent a slow key's unit (a
+                # chat's second), and reserving the fast key (the bot) that far ahead would idle it.
+                may_defer = True
                 continue
             return reservation
 

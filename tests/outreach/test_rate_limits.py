@@ -306,6 +306,26 @@ async def test_a_sender_woken_late_takes_a_new_slot_instead_of_bunching() -> Non
     assert limiter.late_slots == 1
 
 
+async def test_a_late_sender_whose_chat_slot_is_spent_waits_for_its_chat_without_stalling_the_bot() -> None:
+    clock = FakeTime()
+    overshoot = [0.05]  # the event loop stalls once (a garbage collection): the sender wakes 50 ms late
+    bot_waits: list[float] = []  # what a send to another chat would wait, at each later sleep
+
+    async def sleep(seconds: float) -> None:
+        if not overshoot:
+            bot_waits.append(limiter.delay(TELEGRAM_BOT_KEY, now=clock.now))
+        clock.now += seconds + (overshoot.pop() if overshoot else 0.0)
+
+    limiter = GcraLimiter(standard_policy(headroom=1.0), clock=clock, sleep=sleep)
+    limiter.reserve([(TELEGRAM_BOT_KEY, 1)], now=0.0)  # the bot is busy: the sender sleeps for its slot
+    grant = await limiter.acquire_all(send_keys("telegram", sender="bot", address="4242"))
+    # The slot given up spent the chat's second: the next one is a second later. Reserving the bot then
+    # too would leave it idle for that second; the sender waits for its chat first, the bot stays free.
+    assert grant.slot == pytest.approx(1 / 30 + 1.0)
+    assert bot_waits and max(bot_waits) <= 1 / 30
+    assert limiter.late_slots == 1
+
+
 @pytest.mark.parametrize(("lateness", "late_slots", "sent_at"), [(Lateness(), 3, 0.45), (Lateness(None), 0, 0.15)])
 async def test_a_starved_sender_gives_up_only_a_few_slots(lateness: Lateness, late_slots: int, sent_at: float) -> None:
     clock = FakeTime()
