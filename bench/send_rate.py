@@ -1,6 +1,6 @@
 """Send-rate benchmark: the rate limiter in front of a provider stand-in that answers in 200 ms.
 
-    .venv/bin/python bench/send_rate.py            # about four minutes; writes docs/BENCHMARKS.md
+    .venv/bin/python bench/send_rate.py            # about five minutes; writes docs/BENCHMARKS.md
     .venv/bin/python bench/send_rate.py --quick    # a shorter run, for a look (writes nothing)
 
 The stand-in runs in a child process (its own event loop) on loopback and logs each send's arrival
@@ -10,10 +10,13 @@ on the machine's monotonic clock. Every figure is measured in this run, next to 
    machine and the provider's latency allow (concurrency / latency);
 2. limits: SMS 10 segments/s and Telegram 30/s overall + 1/s per chat, through the in-process limiter
    and through Redis: achieved rate, share of the limit, busiest sliding one-second window;
-3. in flight: the concurrency a limit needs: at least rate × latency sends must be waiting on the
+3. the dispatcher itself: `outreach.dispatcher.Dispatcher.run` draining a SQLite outbox of Telegram
+   and SMS messages at once through a minimal channel that posts to the stand-in, next to the
+   dispatcher's previous loop (claim a batch, send it, claim again when all are done) simulated;
+4. in flight: the concurrency a limit needs: at least rate × latency sends must be waiting on the
    provider at once, or the latency, not the limit, sets the pace;
-4. overhead: microseconds per acquire, in-process and through Redis;
-5. memory: what the in-process limiter keeps for 100,000 chats.
+5. overhead: microseconds per acquire, in-process and through Redis;
+6. memory: what the in-process limiter keeps for 100,000 chats.
 """
 
 from __future__ import annotations
@@ -25,17 +28,27 @@ import itertools
 import os
 import platform
 import sys
+import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from channels.base import Capabilities, Inbound, Outbound, Sent
+from channels.base import Request as WebhookRequest
 from channels.sms_segments import count_segments
+from outreach.bootstrap import channel_pools
+from outreach.clock import system_clock
+from outreach.dispatcher import Dispatcher, DispatchPolicy
 from outreach.rate_limits import (
     GcraLimiter,
     Item,
@@ -43,9 +56,15 @@ from outreach.rate_limits import (
     RateLimiter,
     RatePolicy,
     RedisRateLimiter,
+    Reservation,
     send_keys,
     standard_policy,
 )
+from outreach.settings import Settings
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.outbox import NewMessage, OutboxRepository
+from storage.tables import ContactAddress, OutboxMessage, Resident
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "BENCHMARKS.md"
@@ -286,6 +305,164 @@ def memory(chats: int, prune_every: int) -> tuple[int, int]:
     return held, len(limiter)
 
 
+# --- the dispatcher itself, draining a SQLite outbox --------------------------------------------
+
+DISPATCHER_CHANNELS = ("telegram", "sms")
+TELEGRAM_TEXT = "Czy w ciągu ostatniego roku byłeś/-aś w Parku Oruńskim? 1) tak 2) nie"
+
+
+class StandInChannel:
+    """The least a Channel needs: each send is one POST to the stand-in, answered after `latency`; the
+    stand-in logs the units the provider counts (SMS segments) and the address."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities(max_length=1600)
+
+    def __init__(self, name: str, http: aiohttp.ClientSession, latency: float) -> None:
+        self.name, self._http, self._latency = name, http, latency
+
+    def verify(self, request: WebhookRequest) -> bool:
+        return False
+
+    def parse_inbound(self, request: WebhookRequest) -> list[Inbound]:
+        return []
+
+    async def send(self, outbound: Outbound) -> Sent:
+        segments = count_segments(outbound.text).segments if self.name == "sms" else 1
+        params = {"latency": str(self._latency), "units": str(segments), "tag": f"{self.name}:{outbound.address}"}
+        async with self._http.post("/send", params=params) as response:
+            response.raise_for_status()
+            await response.read()
+        return Sent(outbound.key, segments=segments if self.name == "sms" else None)
+
+
+class RecordingLimiter:
+    """A limiter that notes each grant's slot and units by channel, for the busiest window of slots."""
+
+    def __init__(self, inner: RateLimiter) -> None:
+        self.inner = inner
+        self.slots: dict[str, list[tuple[float, float]]] = {}
+
+    async def acquire(self, key: str, cost: float = 1.0) -> Reservation:
+        return await self.acquire_all([(key, cost)])
+
+    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+        request = list(items)
+        grant = await self.inner.acquire_all(request)
+        if request:
+            key, cost = request[0]
+            self.slots.setdefault(key.split(":", 1)[0], []).append((grant.slot, cost))
+        return grant
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def seed_outbox(url: str, *, sms: int, telegram: int) -> None:
+    """A migrated SQLite outbox (as the tests build theirs): `sms` SMS of 1-3 segments queued first, then
+    `telegram` Telegram residents, every tenth with a second message right behind the first (an intro
+    and its question: the second waits for the first, then for its chat's 1/s)."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        now = datetime.now(UTC)
+        addresses = [("sms", f"+48600{n:06d}") for n in range(sms)]
+        addresses += [("telegram", str(100_000_000 + n)) for n in range(telegram)]
+        async with session_factory(engine)() as session, session.begin():
+            residents = [
+                {"pseudonym": f"bench{n}", "language": "pl", "attributes": {}, "created_at": now, "updated_at": now}
+                for n in range(len(addresses))
+            ]
+            await session.execute(insert(Resident), residents)
+            contacts = [
+                {"resident_id": n + 1, "channel": channel, "address": address, "created_at": now, "consent_at": now}
+                for n, (channel, address) in enumerate(addresses)
+            ]
+            await session.execute(insert(ContactAddress), contacts)  # a fresh database: ids 1, 2, 3, …
+            outbox = OutboxRepository(session)
+            for n, (channel, _) in enumerate(addresses):
+                texts = [SMS_BODIES[n % len(SMS_BODIES)]] if channel == "sms" else [TELEGRAM_TEXT]
+                if channel == "telegram" and n % 10 == 0:
+                    texts.append("Jak oceniasz Park Oruński? 1-5")
+                for number, text in enumerate(texts):
+                    await outbox.enqueue(NewMessage(f"bench:{n}:{number}", n + 1, n + 1, "question", text), now=now)
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class DispatcherRun:
+    arrivals: list[Arrival]
+    slots: dict[str, list[tuple[float, float]]]
+    end: float
+    waiting: dict[str, int]  # rows still queued per channel when the run stopped
+    late_slots: int | None
+
+
+async def run_dispatcher(
+    http: aiohttp.ClientSession, limiter: RateLimiter, *, seconds: float, latency: float, pools: dict[str, int]
+) -> DispatcherRun:
+    """`Dispatcher.run` for `seconds` on an outbox holding more than the limits let go meanwhile, as the
+    service runs it (default batch size and pools), then stopped as on SIGTERM."""
+    async with http.post("/reset") as response:
+        response.raise_for_status()
+    recording = RecordingLimiter(limiter)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/outbox.db"
+        margin = seconds + 15  # work waits to the end
+        await seed_outbox(url, sms=int(10 * margin), telegram=int(30 * margin))
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        channels = {name: StandInChannel(name, http, latency) for name in DISPATCHER_CHANNELS}
+        batch_size = Settings(_env_file=None).dispatcher_batch_size
+        policy = DispatchPolicy(batch_size=batch_size, channel_concurrency=pools)
+        dispatcher = Dispatcher(
+            sessions, channels, worker_id="bench", policy=policy, clock=system_clock, limiter=recording
+        )
+        stopping = asyncio.Event()
+        running = asyncio.create_task(dispatcher.run(stopping, poll_seconds=1.0))
+        await asyncio.sleep(seconds)
+        end = time.monotonic()
+        stopping.set()
+        await running
+        async with sessions() as session:
+            waiting = await queued_by_channel(session)
+        await engine.dispose()
+    async with http.get("/log") as response:
+        logged: list[list[float | str]] = await response.json()
+    arrivals = [Arrival(float(t), float(units), str(tag)) for t, units, tag in logged]
+    return DispatcherRun(arrivals, recording.slots, end, waiting, getattr(limiter, "late_slots", None))
+
+
+async def queued_by_channel(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(col(ContactAddress.channel), func.count())
+        .join(OutboxMessage, col(OutboxMessage.contact_id) == col(ContactAddress.id))
+        .where(col(OutboxMessage.status) == "queued")
+        .group_by(col(ContactAddress.channel))
+    )
+    return {channel: count for channel, count in rows.all()}
+
+
+def dispatcher_results(run: DispatcherRun, label: str, latency: float, pools: dict[str, int]) -> list[Result]:
+    """One row per channel of the run: the same measures as the limiter rows."""
+    results = []
+    for channel, scenario, limit in (
+        ("telegram", "Dispatcher: Telegram, beside SMS", 30.0),
+        ("sms", "Dispatcher: SMS 1-3 segments, beside Telegram", 10.0),
+    ):
+        # Only a Telegram chat is a per-chat window; SMS addresses are counted together.
+        arrivals = [
+            Arrival(a.time, a.units, a.tag if channel == "telegram" else "")
+            for a in run.arrivals
+            if a.tag.startswith(channel + ":")
+        ]
+        slots = run.slots.get(channel, [])
+        results.append(
+            summarise(scenario, label, limit, pools[channel], latency, arrivals, run.end, slots, run.late_slots)
+        )
+    return results
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -320,6 +497,25 @@ class Bench:
         self.results.append(result)
         print(_row(result), flush=True)
         return result
+
+    async def dispatcher(self, policy: RatePolicy, prefix: str, seconds: float) -> dict[str, dict[str, int]]:
+        """The dispatcher rows, in-process and (when Redis answers) through Redis; what was still queued
+        per channel when each run stopped."""
+        pools = channel_pools(Settings(_env_file=None), DISPATCHER_CHANNELS)
+        limiters: list[tuple[str, RateLimiter]] = [("in-process", GcraLimiter(policy))]
+        shared = await redis_limiter(policy, prefix + "dispatcher:")
+        if shared is not None:
+            limiters.append(("Redis", shared))
+        waiting: dict[str, dict[str, int]] = {}
+        for label, limiter in limiters:
+            outcome = await run_dispatcher(self.http, limiter, seconds=seconds, latency=LATENCY, pools=pools)
+            for result in dispatcher_results(outcome, label, LATENCY, pools):
+                self.results.append(result)
+                print(_row(result), flush=True)
+            waiting[label] = outcome.waiting
+        if shared is not None:
+            await shared.close()
+        return waiting
 
 
 def free_key(number: int) -> Send:
@@ -369,6 +565,7 @@ async def bench(seconds: float, sweep_seconds: float) -> str:
             for batch in (50, 300):
                 batches = f"Telegram, batches of {batch}"
                 await run.measure(batches, "in-process", GcraLimiter(policy), 30, telegram, 16, LATENCY, seconds, batch)
+            waiting = await run.dispatcher(policy, prefix, seconds)
 
             for latency in (0.2, 0.3):
                 for concurrency in (1, 2, 4, 6, 8, 10, 12, 16):
@@ -395,7 +592,7 @@ async def bench(seconds: float, sweep_seconds: float) -> str:
         await provider.wait()
 
     memory_rows = [(100_000, every, *memory(100_000, every)) for every in (PRUNE_EVERY, 10**9)]
-    return _report(run.results, sweep, costs_us, memory_rows, seconds, sweep_seconds, load)
+    return _report(run.results, sweep, costs_us, memory_rows, seconds, sweep_seconds, load, waiting)
 
 
 def _header() -> str:
@@ -428,7 +625,12 @@ def _report(
     seconds: float,
     sweep_seconds: float,
     load: float,
+    waiting: dict[str, dict[str, int]],
 ) -> str:
+    still_queued = "; ".join(
+        f"{label}: " + ", ".join(f"{count} {channel}" for channel, count in sorted(counts.items()))
+        for label, counts in waiting.items()
+    )
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs (load average {load:.2f} when the run began), Python "
@@ -451,10 +653,20 @@ def _report(
         "loop or a busy CPU) and took a new one rather than bunch up with the next sender.",
         "- Busiest chat 1 s: the most sends to one Telegram chat in a sliding second. Every tenth resident "
         "gets a second message at once; it waits for its chat without holding up the bot.",
-        "- Batches of N: the dispatcher's present loop (claim N, send them 16 at a time with the limiter "
-        "inside the slot, claim again when all are done). The limit goes unused while a batch waits for its "
-        "last member: the answer's latency, and here up to a second more for a chat's second message, out of "
-        "every N / rate seconds.",
+        "- Batches of N: the dispatcher's previous loop, simulated (claim N, send them 16 at a time with the "
+        "limiter inside the slot, claim again when all are done). The limit goes unused while a batch waits "
+        "for its last member: the answer's latency, and here up to a second more for a chat's second message, "
+        "out of every N / rate seconds.",
+        "- Dispatcher: `Dispatcher.run` itself, as `outreach serve` runs it (default batch size, each "
+        "channel's default pool: the in-flight column), on a SQLite outbox (a temporary file, migrated) "
+        "holding SMS of 1-3 segments queued before Telegram messages (every tenth Telegram resident with a "
+        "second message right behind the first), through a minimal channel that posts each send to the "
+        "stand-in; stopped as on SIGTERM after the run's seconds, with work still queued (rows left: "
+        f"{still_queued}). Each channel claims and sends in a lane of its own and claims again while fewer "
+        "than half a batch of its claimed messages are unfinished, so the limiter never waits for a claim's "
+        "stragglers. Late slots count the whole run (both channels). A send records that it started (a "
+        "database write) between its slot and its request, so arrivals jitter more than in the limiter rows: "
+        "the busiest second at the provider may hold one send more than the slots did.",
         "",
         "Sends in flight needed (Telegram 30/s overall, one limiter, the stand-in answering in 200 or 300 ms):",
         "",
