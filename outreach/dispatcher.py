@@ -276,8 +276,8 @@ class Dispatcher:
     async def run(self, stopping: asyncio.Event, poll_seconds: float) -> None:
         """Dispatch until `stopping` is set; when nothing is due, wait `poll_seconds` without spinning.
         A database outage pauses claiming; it goes on by itself when the database is back. On stop no
-        new send starts, claimed-but-unstarted messages go back to the queue at once, and the sends
-        already started finish and are recorded."""
+        new send starts and no message waits any longer for a pool or a limiter slot; the sends already
+        started finish and are recorded, then the claimed-but-unstarted messages go back to the queue."""
         await self._pass(stopping, poll_seconds)
 
     async def _pass(self, stopping: asyncio.Event, poll_seconds: float | None) -> int:
