@@ -20,8 +20,7 @@ import logging
 import math
 import random
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -32,10 +31,11 @@ from channels.sms_segments import count_segments
 from outreach.clock import Clock
 from outreach.definitions import CampaignDefinitions
 from outreach.delivery import apply_early_report
+from outreach.dispatch_pump import Lane, Pump, first_of, unless_halted
 from outreach.fallback import fall_back
 from outreach.pricing import price_for
 from outreach.quiet_hours import QuietHours, release_time, resident_zone
-from outreach.rate_limits import RateLimiter, send_keys
+from outreach.rate_limits import Item, RateLimiter, send_keys
 from storage.campaigns import CampaignRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.keys import installation_key
@@ -66,6 +66,10 @@ class DispatchPolicy:
     daily_cap: int = 10  # campaign messages per address per 24 h
     sms_prices: Mapping[str, float] = field(default_factory=dict)  # per segment, by number prefix
     channel_concurrency: Mapping[str, int] = field(default_factory=dict)  # sends in flight, by channel
+    # How late for its limiter slot a send may go, once its start is recorded. The limiter keeps 98% of
+    # a limit, and arrivals jittering by under 2% of a second still fit any one-second window; its own
+    # wake-up takes up to 10 ms of that. Later than this, the send takes a fresh slot.
+    slot_tolerance: float = 0.010
 
     def pool_size(self, channel: str | None) -> int:
         size = self.channel_concurrency.get(channel, self.concurrency) if channel else self.concurrency
@@ -75,129 +79,6 @@ class DispatchPolicy:
     def low_water(self) -> int:
         """A lane claims again when fewer of its claimed messages than this are unfinished."""
         return max(1, self.batch_size // 2)
-
-
-@dataclass
-class _Lane:
-    """One channel's claimed-but-unfinished messages (`channel` None: channels not enabled here, whose
-    messages fail with the reason) and its pool of sends in flight."""
-
-    channel: str | None
-    pool: asyncio.Semaphore
-    pending: int = 0
-    dry_until: float = 0.0  # monotonic: its last claim came back short, nothing more is due before this
-
-
-async def _unless_halted(halt: asyncio.Event, waiting: Callable[[], Awaitable[object]]) -> bool:
-    """Wait for `waiting()` unless `halt` is set first (False then: the wait is cancelled; a cancelled
-    limiter waiter leaves its slot unused, never over-used)."""
-    if halt.is_set():
-        return False
-    task = asyncio.ensure_future(waiting())
-    stop = asyncio.ensure_future(halt.wait())
-    try:
-        await asyncio.wait((task, stop), return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
-        task.cancel()  # our caller was cancelled (a timeout): the wait must not go on without it
-        raise
-    finally:
-        stop.cancel()
-    if task.done():
-        task.result()  # its exception, if any
-        return True
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    return False
-
-
-async def _first_of(events: Iterable[asyncio.Event], seconds: float | None) -> None:
-    """Until one of `events` is set or `seconds` pass (None: no limit)."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-
-
-Deliver = Callable[[ClaimedMessage, _Lane, asyncio.Event], Awaitable[None]]
-
-
-class _Pump:
-    """One pass of the pipeline: claimed messages wait in their address's chain; each chain sends its
-    messages one after another. `halt` stops every chain before its next send starts."""
-
-    def __init__(self, lanes: dict[str | None, _Lane], deliver: Deliver, low_water: int) -> None:
-        self.lanes = lanes
-        self.halt = asyncio.Event()
-        self.room = asyncio.Event()  # a lane went below its low-water mark (or a message finished)
-        self.handled = 0
-        self.error: BaseException | None = None  # the first store error a chain met
-        self._deliver = deliver
-        self._low_water = low_water
-        self._chains: dict[int, deque[ClaimedMessage]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def lane_of(self, message: ClaimedMessage) -> _Lane:
-        return self.lanes.get(message.channel) or self.lanes[None]
-
-    @property
-    def pending(self) -> int:
-        return sum(lane.pending for lane in self.lanes.values())
-
-    def hungry(self, now: float) -> list[_Lane]:
-        """Lanes with room for more claims and no recent sign that nothing is due for them."""
-        return [lane for lane in self.lanes.values() if lane.pending < self._low_water and lane.dry_until <= now]
-
-    def admit(self, messages: Iterable[ClaimedMessage]) -> None:
-        for message in messages:
-            self.lane_of(message).pending += 1
-            self.handled += 1
-            chain = self._chains.get(message.contact_id)
-            if chain is not None:
-                chain.append(message)  # behind the address's earlier messages, even from an earlier claim
-                continue
-            self._chains[message.contact_id] = deque([message])
-            task = asyncio.create_task(self._run_chain(message.contact_id), name=f"outbox-contact-{message.contact_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _run_chain(self, contact_id: int) -> None:
-        chain = self._chains[contact_id]
-        try:
-            while chain and not self.halt.is_set():
-                message = chain.popleft()
-                try:
-                    await self._deliver(message, self.lane_of(message), self.halt)
-                except Exception as error:
-                    # Its later messages must not overtake it: they stay claimed with it until this
-                    # worker stops (release_claims) or the lease ends (recover_stale).
-                    if isinstance(error, STORE_UNAVAILABLE):
-                        log.warning(
-                            "outbox %s: store unavailable (%s); its address waits", message.id, type(error).__name__
-                        )
-                    else:
-                        log.exception("outbox %s: dispatch failed; its address waits", message.id)
-                    self.error = self.error or error
-                    break
-                finally:
-                    self._finished(message)
-        finally:
-            for message in chain:  # stopped or abandoned: still claimed, handed back by release_claims
-                self._finished(message)
-            del self._chains[contact_id]
-
-    def _finished(self, message: ClaimedMessage) -> None:
-        lane = self.lane_of(message)
-        lane.pending -= 1
-        if lane.pending < self._low_water:
-            self.room.set()
-
-    async def settle(self) -> None:
-        """Until every chain has ended (after `halt`: once the sends already started are recorded)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 class Dispatcher:
@@ -216,6 +97,7 @@ class Dispatcher:
     ) -> None:
         self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
         self._key = address_key  # keys the per-chat limit's hashes (see _limiter_secret)
+        self.late_writes = 0  # sends that took a fresh slot because recording their start was slow
         self._definitions = definitions  # with them, failed campaign questions fall back to other channels
         self._sessions = sessions
         self._channels = channels
@@ -238,9 +120,9 @@ class Dispatcher:
         async with self._writes or contextlib.nullcontext(), self._sessions() as session, session.begin():
             yield session
 
-    def _pump(self) -> _Pump:
-        lanes = {name: _Lane(name, pool) for name, pool in self._pools.items()}
-        return _Pump(lanes, self._deliver, self._policy.low_water)
+    def _pump(self) -> Pump:
+        lanes = {name: Lane(name, pool) for name, pool in self._pools.items()}
+        return Pump(lanes, self._deliver, self._policy.low_water)
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due messages (any channel) and send them; the number claimed."""
@@ -300,7 +182,7 @@ class Dispatcher:
             raise pump.error
         return pump.handled
 
-    async def _feed(self, pump: _Pump, stopping: asyncio.Event, poll_seconds: float | None) -> None:
+    async def _feed(self, pump: Pump, stopping: asyncio.Event, poll_seconds: float | None) -> None:
         """Claim for every lane with room, then wait for room, for the next poll, or for `stopping`."""
         next_recovery = 0.0
         while not stopping.is_set():
@@ -312,7 +194,7 @@ class Dispatcher:
                 if poll_seconds is None:
                     raise
                 log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
-                await _first_of([stopping], poll_seconds)
+                await first_of([stopping], poll_seconds)
                 continue
             if poll_seconds is None:
                 if all(lane.dry_until == math.inf for lane in pump.lanes.values()) and pump.pending == 0:
@@ -321,10 +203,10 @@ class Dispatcher:
                 next_recovery = now + poll_seconds
                 with contextlib.suppress(*STORE_UNAVAILABLE):
                     await self.recover_stale_claims()  # nothing due: look after workers that died
-            await _first_of([stopping, pump.room], self._wake_in(pump, time.monotonic()))
+            await first_of([stopping, pump.room], self._wake_in(pump, time.monotonic()))
 
     @staticmethod
-    def _wake_in(pump: _Pump, now: float) -> float | None:
+    def _wake_in(pump: Pump, now: float) -> float | None:
         """Seconds until a lane with room may have something due again (0: a lane with room got nothing
         from a claim that came back full, for every channel); None: only room wakes us."""
         if pump.hungry(now):
@@ -333,7 +215,7 @@ class Dispatcher:
         due = [wait for wait in waits if wait > 0]
         return min(due) if due else None
 
-    async def _refill(self, pump: _Pump, now: float, poll_seconds: float | None) -> int:
+    async def _refill(self, pump: Pump, now: float, poll_seconds: float | None) -> int:
         """Claim for the lanes with room; the number claimed. When every lane has room (idle, or just
         started), one claim serves them all, so an idle worker polls with one query, as before."""
         hungry = pump.hungry(now)
@@ -372,8 +254,8 @@ class Dispatcher:
                 excluding=excluding,
             )
 
-    async def _deliver(self, message: ClaimedMessage, lane: _Lane, halt: asyncio.Event) -> None:
-        if not await _unless_halted(halt, lane.pool.acquire):
+    async def _deliver(self, message: ClaimedMessage, lane: Lane, halt: asyncio.Event) -> None:
+        if not await unless_halted(halt, lane.pool.acquire):
             return  # stopping: still claimed, handed back by release_claims
         try:
             await self._deliver_in_slot(message, halt)
@@ -392,8 +274,10 @@ class Dispatcher:
         units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
         if await self._over_budget(message, units):
             return
-        if not await self._slot_granted(message, units, halt) or halt.is_set():
+        keys = await self._limit_keys(message, units)
+        if not await self._slot_granted(message, keys, halt) or halt.is_set():
             return  # no send starts once stopping: the claim goes back untouched
+        granted = time.monotonic()
         async with self._transaction() as session:
             started = await OutboxRepository(session).mark_sending(
                 message.id, now=self._clock(), worker=self._worker_id
@@ -401,6 +285,11 @@ class Dispatcher:
         if not started:  # handed back (stopping) or taken over after the lease: not ours to send
             log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
             return
+        if self._limiter is not None and keys and time.monotonic() - granted > self._policy.slot_tolerance:
+            # A slow write made this send late for its slot: sent now, it would land beside the next
+            # ones and crowd a provider's second. It takes a fresh slot (a wait of about one interval).
+            self.late_writes += 1
+            await self._limiter.acquire_all(keys)
         await self._send(message, channel, outbound, units)
 
     async def _limiter_secret(self) -> bytes:
@@ -412,19 +301,24 @@ class Dispatcher:
                 self._key = (await installation_key(session, LIMITER_KEY, now=self._clock())).encode()
         return self._key
 
-    async def _slot_granted(self, message: ClaimedMessage, units: int, halt: asyncio.Event) -> bool:
+    async def _limit_keys(self, message: ClaimedMessage, units: int) -> list[Item]:
+        """What this send counts against under the provider's limits; none without a limiter."""
+        if self._limiter is None:
+            return []
+        secret = await self._limiter_secret()
+        return send_keys(message.channel, sender=message.channel, address=message.address, cost=units, secret=secret)
+
+    async def _slot_granted(self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event) -> bool:
         """Wait for this send's slot under the provider's limits (still "claimed" meanwhile: a crash now
         sends it elsewhere); False when stopping first or when the limiter took too long."""
         limiter = self._limiter
-        if limiter is None:
+        if limiter is None or not keys:
             return True
-        secret = await self._limiter_secret()
-        keys = send_keys(message.channel, sender=message.channel, address=message.address, cost=units, secret=secret)
         try:
             # Bounded well inside the claim's lease: a long Redis outage must not let another worker
             # take the row over while this one still means to send it.
             async with asyncio.timeout(self._policy.lease_seconds / 2):
-                return await _unless_halted(halt, lambda: limiter.acquire_all(keys))
+                return await unless_halted(halt, lambda: limiter.acquire_all(keys))
         except TimeoutError:
             async with self._transaction() as session:
                 await OutboxRepository(session).release_claim(message.id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
 from outreach.bootstrap import Services
@@ -707,3 +708,38 @@ async def test_per_chat_limits_are_keyed_by_the_installation_without_a_configure
     async with services.sessions() as session:
         key = await read_key(session, LIMITER_KEY)
     assert key is not None and first[0].endswith(address_tag(chat, key.encode()))
+
+
+@pytest.mark.parametrize(
+    ("label", "write_seconds", "tolerance", "slots"),
+    [("a write within the tolerance", 0.0, 5.0, 1), ("a write past it", 0.05, 0.01, 2)],
+)
+async def test_a_send_whose_start_was_recorded_slowly_takes_a_fresh_slot(
+    services: Services, label: str, write_seconds: float, tolerance: float, slots: int
+) -> None:
+    await add_resident(services, telegram="555")
+    await launch(services, CAMPAIGN_YAML.replace("channels: [sms, email]", "channels: [telegram]"))
+    limiter = RecordingLimiter()
+    channel = ScriptedChannel("telegram", lambda outbound: Sent(provider_id="1"))
+    worker = Dispatcher(
+        services.sessions,
+        {"telegram": channel},
+        worker_id="slow-writes",
+        policy=DispatchPolicy(slot_tolerance=tolerance),
+        clock=services.clock,
+        limiter=limiter,
+        address_key=b"k",
+    )
+
+    def slow_start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.startswith("UPDATE outbox SET status") and "sending" in str(parameters):
+            time.sleep(write_seconds)  # the database is slow to record that the send starts
+
+    event.listen(services.engine.sync_engine, "before_cursor_execute", slow_start)
+    try:
+        assert await worker.drain() == 1
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", slow_start)
+    # Late for its slot, the send would crowd the provider's next second: it waits for a new one.
+    assert len([key for key in limiter.keys if key.startswith(TELEGRAM_CHAT_PREFIX)]) == slots, label
+    assert worker.late_writes == slots - 1 and len(channel.calls) == 1
