@@ -645,12 +645,7 @@ class TelegramChannel:
         """Stop the tapped button's spinner with `notice`; when an answer was taken (`chosen_label`),
         take the keyboard off the question, and with `question_text` (the text sent) show "✓ label"
         under it. Best effort: False when a call failed (the answer is stored either way)."""
-        done = True
-        try:
-            await self._bot.answer_callback_query(tap.callback_id, text=notice[:CALLBACK_NOTICE_LIMIT] or None)
-        except TelegramError as error:
-            log.warning("telegram: acknowledging a tap failed (%s)", type(error).__name__)
-            done = False
+        done = await self._answer_tap(tap, notice)
         if chosen_label is None or tap.message_id is None:
             return done
         chat, message_id = int(chat_id), int(tap.message_id)
@@ -665,17 +660,21 @@ class TelegramChannel:
             done = False
         return done
 
+    async def _answer_tap(self, tap: ButtonTap, notice: str) -> bool:
+        """Stop the tapped button's spinner, showing `notice`; False when Telegram refused."""
+        try:
+            await self._bot.answer_callback_query(tap.callback_id, text=notice[:CALLBACK_NOTICE_LIMIT] or None)
+        except TelegramError as error:
+            log.warning("telegram: acknowledging a tap failed (%s)", type(error).__name__)
+            return False
+        return True
+
     async def show_selection(
         self, tap: ButtonTap, *, chat_id: str, notice: str, outbound: Outbound, selected: frozenset[str]
     ) -> bool:
         """After a toggle on a multi question: stop the spinner with `notice` and redraw the keyboard
         of `outbound` (the question as sent) with ☑ on the `selected` option keys. Best effort."""
-        done = True
-        try:
-            await self._bot.answer_callback_query(tap.callback_id, text=notice[:CALLBACK_NOTICE_LIMIT] or None)
-        except TelegramError as error:
-            log.warning("telegram: acknowledging a tap failed (%s)", type(error).__name__)
-            done = False
+        done = await self._answer_tap(tap, notice)
         keyboard = build_keyboard(outbound, selected)
         if tap.message_id is None or keyboard is None:
             return done
