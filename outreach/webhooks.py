@@ -166,11 +166,10 @@ async def acknowledge_pick(
         record = await CampaignRepository(session).get(tap.campaign_id)
     question = services.definitions.flow(record).question(tap.question_id)
     if outcome is not Outcome.PICKED or conversation is None or sent is None:
-        notice = (
-            replies.too_many_picked(language, question.max_choices or len(question.options))
-            if outcome is Outcome.TOO_MANY_PICKED
-            else replies.nothing_picked(language)
-        )
+        notice = {
+            Outcome.TOO_MANY_PICKED: replies.too_many_picked(language, question.max_choices or len(question.options)),
+            Outcome.NOTHING_PICKED: replies.nothing_picked(language),
+        }.get(outcome, "✓")  # picked, but the conversation or the message is gone since: nothing to redraw
         await channel.acknowledge_tap(tap, chat_id=inbound.address, notice=notice, chosen_label=None)
         return
     selected = frozenset(FlowState.model_validate(conversation.state).selected)
