@@ -286,11 +286,17 @@ class Dispatcher:
             log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
             return
         if self._limiter is not None and keys and time.monotonic() - granted > self._policy.slot_tolerance:
-            # A slow write made this send late for its slot: sent now, it would land beside the next
-            # ones and crowd a provider's second. It takes a fresh slot (a wait of about one interval).
-            self.late_writes += 1
-            await self._limiter.acquire_all(keys)
+            await self._fresh_slot(self._limiter, keys, halt)
         await self._send(message, channel, outbound, units)
+
+    async def _fresh_slot(self, limiter: RateLimiter, keys: list[Item], halt: asyncio.Event) -> None:
+        """A slow write made this send late for its slot: sent now, it would land beside the next ones
+        and crowd a provider's second, so it waits for a fresh slot (about one interval). Its start is
+        recorded already, so stopping (or a limiter that does not answer) sends it at once instead."""
+        self.late_writes += 1
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._policy.lease_seconds / 2):
+                await unless_halted(halt, lambda: limiter.acquire_all(keys))
 
     async def _limiter_secret(self) -> bytes:
         """What keys the per-chat limit's hashes, so neither a chat id nor a digest that could be

@@ -15,7 +15,15 @@ from sqlalchemy import event, select, update
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
 from outreach.bootstrap import Services
 from outreach.dispatcher import LIMITER_KEY, Dispatcher, DispatchPolicy
-from outreach.rate_limits import TELEGRAM_CHAT_PREFIX, GcraLimiter, Item, Reservation, address_tag, standard_policy
+from outreach.rate_limits import (
+    TELEGRAM_CHAT_PREFIX,
+    GcraLimiter,
+    Item,
+    RatePolicy,
+    Reservation,
+    address_tag,
+    standard_policy,
+)
 from storage.keys import read_key
 from storage.outbox import ClaimedMessage, NewMessage, OutboxRepository
 from storage.residents import ResidentRepository
@@ -560,7 +568,8 @@ async def test_stop_hands_back_unstarted_claims_and_records_the_send_in_flight(s
         services.sessions,
         {"sms": channel},
         worker_id="test-worker",
-        policy=DispatchPolicy(concurrency=4, batch_size=10),
+        # However slowly m0's start is written, m0 keeps its slot (see the test of slow writes).
+        policy=DispatchPolicy(concurrency=4, batch_size=10, slot_tolerance=GUARD_SECONDS),
         clock=services.clock,
         limiter=limiter,
     )
@@ -743,3 +752,52 @@ async def test_a_send_whose_start_was_recorded_slowly_takes_a_fresh_slot(
     # Late for its slot, the send would crowd the provider's next second: it waits for a new one.
     assert len([key for key in limiter.keys if key.startswith(TELEGRAM_CHAT_PREFIX)]) == slots, label
     assert worker.late_writes == slots - 1 and len(channel.calls) == 1
+
+
+class SecondAskLimiter(GcraLimiter):
+    """The in-process limiter, saying when a send asks for a slot the second time."""
+
+    def __init__(self, policy: RatePolicy) -> None:
+        super().__init__(policy)
+        self.asks = 0
+        self.asked_again = asyncio.Event()
+
+    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+        self.asks += 1
+        if self.asks == 2:
+            self.asked_again.set()
+        return await super().acquire_all(items)
+
+
+async def test_stop_sends_a_started_message_that_waits_for_a_fresh_slot(services: Services) -> None:
+    await queue(services, ("sms", "+48600100200", "m0"))
+    channel = GatedChannel("sms")
+    channel.gate.set()
+    # One SMS segment per 1000 s: after a slow start record, m0's fresh slot is 1000 s away.
+    limiter = SecondAskLimiter(standard_policy(sms_segments_per_second=0.001, headroom=1.0))
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": channel},
+        worker_id="test-worker",
+        policy=DispatchPolicy(slot_tolerance=0.01),
+        clock=services.clock,
+        limiter=limiter,
+        address_key=b"k",
+    )
+
+    def slow_start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.startswith("UPDATE outbox SET status") and "sending" in str(parameters):
+            time.sleep(0.05)
+
+    event.listen(services.engine.sync_engine, "before_cursor_execute", slow_start)
+    stopping = asyncio.Event()
+    try:
+        running = asyncio.create_task(dispatcher.run(stopping, poll_seconds=60))
+        await asyncio.wait_for(limiter.asked_again.wait(), GUARD_SECONDS)  # m0 waits for its fresh slot
+        assert channel.calls == [] and dispatcher.late_writes == 1
+        stopping.set()  # SIGTERM: m0's start is recorded, so it goes now rather than stay "sending"
+        await asyncio.wait_for(running, GUARD_SECONDS)
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", slow_start)
+    assert channel.calls == ["m0"]
+    assert [(m.status, m.provider_id) for m in await outbox(services)] == [("sent", "m0")]
