@@ -75,22 +75,21 @@ class HeldMessage:
 def _claim_statement(postgres: bool, channels: str) -> TextClause:
     """The claim, for every channel ("any"), only the named ones ("only") or all but them ("excluding").
 
-    PostgreSQL: a MATERIALIZED CTE takes the due rows with FOR UPDATE SKIP LOCKED (locking only outbox
-    rows, not the addresses joined for the channel) before the UPDATE; `id IN (SELECT … LIMIT)` could be
-    re-evaluated and claim more or other rows than it locked. SQLite: one statement is atomic and the
-    transaction began IMMEDIATE (storage.db), so no two processes can claim the same row."""
+    PostgreSQL: a MATERIALIZED CTE takes the due rows with FOR UPDATE SKIP LOCKED before the UPDATE;
+    `id IN (SELECT … LIMIT)` could be re-evaluated and claim more or other rows than it locked.
+    SQLite: one statement is atomic and the transaction began IMMEDIATE (storage.db), so no two
+    processes can claim the same row."""
     return _CLAIMS[(postgres, channels)]
 
 
 def _build_claim(postgres: bool, channels: str) -> TextClause:
-    join = "JOIN contact_addresses ON contact_addresses.id = outbox.contact_id" if channels != "any" else ""
     where = {
         "any": "",
-        "only": "AND contact_addresses.channel IN :channels",
-        "excluding": "AND contact_addresses.channel NOT IN :channels",
+        "only": "AND outbox.channel IN :channels",
+        "excluding": "AND outbox.channel NOT IN :channels",
     }[channels]
     due = f"""
-        SELECT outbox.id FROM outbox {join}
+        SELECT outbox.id FROM outbox
         WHERE outbox.status = 'queued' AND outbox.next_attempt_at <= :now {where}
         ORDER BY outbox.next_attempt_at, outbox.id
     """
@@ -135,6 +134,10 @@ class OutboxRepository:
                 campaign_id=message.campaign_id,
                 resident_id=message.resident_id,
                 contact_id=message.contact_id,
+                # The address's channel, in the same statement: a lane claims by it without a join.
+                channel=select(col(ContactAddress.channel))
+                .where(col(ContactAddress.id) == message.contact_id)
+                .scalar_subquery(),
                 kind=message.kind,
                 text=message.text,
                 choices=list(message.choices),

@@ -87,6 +87,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_due_by_channel", "status", "channel", "next_attempt_at"),  # a dispatcher lane's claim
         Index("ix_outbox_contact_sent", "contact_id", "sent_at"),  # the daily cap per address
     )
 
@@ -95,6 +96,7 @@ class OutboxMessage(SQLModel, table=True):
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
     resident_id: int = Field(foreign_key="residents.id", index=True)
     contact_id: int = Field(foreign_key="contact_addresses.id")
+    channel: str = Field(max_length=16)  # the address's channel, copied so a lane's claim needs no join
     kind: str = Field(max_length=16)  # question, say, system
     text: str
     choices: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -40,5 +40,39 @@ async def test_postgres_test_database_was_built_by_the_migrations(postgres_url: 
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(_differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0003_gives_queued_rows_their_address_channel(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/upgraded.db")
+    moment = "2026-11-28 10:00:00.000000"
+    try:
+        await upgrade(engine, "0002")  # a database from before the outbox had a channel column
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO residents VALUES (1, 'p1', 'pl', '{}', :at, :at)"), {"at": moment}
+            )
+            for contact, channel in ((1, "sms"), (2, "telegram")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO contact_addresses (id, resident_id, channel, address, created_at)"
+                        " VALUES (:id, 1, :channel, :address, :at)"
+                    ),
+                    {"id": contact, "channel": channel, "address": f"a{contact}", "at": moment},
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO outbox (idempotency_key, resident_id, contact_id, kind, text, choices,"
+                        " choice_style, status, attempts, next_attempt_at, created_at)"
+                        " VALUES (:key, 1, :id, 'question', 'x', '[]', 'numbered', 'queued', 0, :at, :at)"
+                    ),
+                    {"key": f"k{contact}", "id": contact, "at": moment},
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT idempotency_key, channel FROM outbox ORDER BY id"))).all()
+            assert await connection.run_sync(_differences) == []
+        assert [tuple(row) for row in rows] == [("k1", "sms"), ("k2", "telegram")]
     finally:
         await engine.dispose()
