@@ -212,7 +212,7 @@ EVERY_FAULT = SteadyFaults(
     hang_seconds=5.0,
     seed=7,
 )
-CLIENT_TIMEOUT = 0.5  # longer than a slow answer, shorter than a hang
+CLIENT_TIMEOUT = 2.0  # well above a slow answer (a loaded CI machine), shorter than a hang
 
 
 async def send(http: aiohttp.ClientSession, standin: TelegramStandIn, chat_id: int) -> tuple[tuple[object, ...], float]:
