@@ -427,7 +427,7 @@ ErrorExpected = tuple[bool, bool, str] | type[BaseException]  # (retryable, addr
         ("535 wrong password", lambda s: None, {"smtp_password": "wrong"}, (False, False, "credentials")),
         ("STARTTLS asked of a server without it", lambda s: None, {"tls": "starttls"}, (False, False, "STARTTLS")),
         ("no AUTH on the server", lambda s: setattr(s, "offer_auth", False), {}, (False, False, "AUTH")),
-        ("a server hanging after DATA: unknown outcome", lambda s: s.hang_after_data(), {"timeout": 0.5}, TimeoutError),
+        ("a server hanging after DATA: unknown outcome", lambda s: s.hang_after_data(), {"timeout": 1.0}, TimeoutError),
         (
             "a connection dropped after DATA: unknown outcome",
             lambda s: s.drop_after_data(),

@@ -403,7 +403,7 @@ Expected = tuple[bool, bool, float | None, str] | type[BaseException]  # (retrya
         ("a gateway's 504 after Twilio created it: unknown", lambda s: s.gateway_error_next(), {}, OutcomeUnknown),
         ("a gateway's 502: unknown", lambda s: s.gateway_error_next(status=502), {}, OutcomeUnknown),
         ("400 other refusal", lambda s: s.fail_next(status=400, code=21617), {}, (False, False, None, "refused")),
-        ("hanging API with timeout=0.5: unknown outcome", lambda s: s.hang_next(), {"timeout": 0.5}, TimeoutError),
+        ("hanging API with timeout=1.0: unknown outcome", lambda s: s.hang_next(), {"timeout": 1.0}, TimeoutError),
         (
             "connection dropped after the request: unknown outcome",
             lambda s: s.drop_next(),
