@@ -7,13 +7,14 @@ committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import channels.base
 from channels.sms_segments import fold_to_gsm
 from flows.engine import Ask, Choice, Complete, Effect, Record, Say, start
 from flows.model import Campaign
@@ -156,6 +157,11 @@ async def apply_effects(
 def _choice(choice: Choice, *, picked: bool) -> dict[str, str]:
     """An option as the outbox stores it; "picked" marks one ticked before (see Ask.selected)."""
     return {"key": choice.key, "label": choice.label} | ({"picked": "1"} if picked else {})
+
+
+def stored_choices(rows: Iterable[Mapping[str, str]]) -> tuple[channels.base.Choice, ...]:
+    """The options of an outbox row, as a channel takes them (the inverse of `_choice`)."""
+    return tuple(channels.base.Choice(row["key"], row["label"], picked=row.get("picked") == "1") for row in rows)
 
 
 def _message(

@@ -26,9 +26,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import Channel, Choice, Outbound, SendError, Sent, Template, render_plain
+from channels.base import Channel, Outbound, SendError, Sent, Template, render_plain
 from channels.sms_segments import count_segments
 from outreach.clock import Clock
+from outreach.conversations import stored_choices
 from outreach.definitions import CampaignDefinitions
 from outreach.delivery import apply_early_report
 from outreach.dispatch_pump import Lane, Pump, first_of, unless_halted
@@ -359,7 +360,7 @@ class Dispatcher:
             channel=message.channel,
             address=message.address,
             text=message.text,
-            choices=tuple(Choice(c["key"], c["label"], picked=c.get("picked") == "1") for c in message.choices),
+            choices=stored_choices(message.choices),
             choice_style=message.choice_style,
             submit_label=message.submit_label,
             template=Template(message.template["content_sid"], message.template["variables"])

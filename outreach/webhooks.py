@@ -11,12 +11,13 @@ import logging
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import ButtonTap, Channel, Choice, Inbound, InvalidRequest, Outbound, Request
+from channels.base import ButtonTap, Channel, Inbound, InvalidRequest, Outbound, Request
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel, empty_twiml
 from flows.engine import FlowState
 from outreach import replies
 from outreach.bootstrap import Services
+from outreach.conversations import stored_choices
 from outreach.delivery import record_delivery_status
 from outreach.enrolment import ENROLMENT_CAMPAIGN
 from outreach.enrolment import prompt as enrolment_prompt
@@ -181,7 +182,7 @@ async def acknowledge_pick(
         channel=inbound.channel,
         address=inbound.address,
         text=sent.text,
-        choices=tuple(Choice(choice["key"], choice["label"]) for choice in sent.choices),
+        choices=stored_choices(sent.choices),
         choice_style=sent.choice_style,
         submit_label=sent.submit_label,
     )
