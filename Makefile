@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the layer contracts of docs/ARCHITECTURE.md ([tool.importlinter] in pyproject.toml)
 
 test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest -q

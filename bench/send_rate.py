@@ -10,7 +10,7 @@ on the machine's monotonic clock. Every figure is measured in this run, next to 
    machine and the provider's latency allow (concurrency / latency);
 2. limits: SMS 10 segments/s and Telegram 30/s overall + 1/s per chat, through the in-process limiter
    and through Redis: achieved rate, share of the limit, busiest sliding one-second window;
-3. the dispatcher itself: `outreach.dispatcher.Dispatcher.run` draining a SQLite outbox of Telegram
+3. the dispatcher itself: `outreach.outbound.dispatcher.Dispatcher.run` draining a SQLite outbox of Telegram
    and SMS messages at once through a minimal channel that posts to the stand-in, next to the
    dispatcher's previous loop (claim a batch, send it, claim again when all are done) simulated;
 4. in flight: the concurrency a limit needs: at least rate × latency sends must be waiting on the
@@ -48,8 +48,8 @@ from channels.base import Request as WebhookRequest
 from channels.sms_segments import count_segments
 from outreach.bootstrap import channel_pools
 from outreach.clock import system_clock
-from outreach.dispatcher import Dispatcher, DispatchPolicy
-from outreach.rate_limits import (
+from outreach.outbound.dispatcher import Dispatcher, DispatchPolicy
+from outreach.outbound.rate_limits import (
     GcraLimiter,
     Item,
     Rate,

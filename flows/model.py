@@ -22,12 +22,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from flows.languages import LANGUAGES
 from flows.timing import Duration, OffsetDatetime, QuietHoursText
 
 LocalText = dict[str, str]
 """Language code -> text."""
 
-LANGUAGES = ("pl", "en", "uk")
 CHANNELS = ("sms", "whatsapp", "telegram", "email")
 QuestionType = Literal["yesno", "choice", "multi", "scale", "number", "text"]
 QUESTION_TYPES: tuple[QuestionType, ...] = get_args(QuestionType)

@@ -17,13 +17,13 @@ from channels.email import EmailChannel
 from channels.sandbox import SandboxChannel
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel
+from outreach.campaigns.lifecycle import Lifecycle
+from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.clock import Clock, system_clock
-from outreach.definitions import CampaignDefinitions
-from outreach.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
-from outreach.enrolment import District, load_districts
-from outreach.lifecycle import Lifecycle
-from outreach.pipeline import InboundPipeline
-from outreach.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
+from outreach.inbound.enrolment import District, load_districts
+from outreach.inbound.pipeline import InboundPipeline
+from outreach.outbound.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
+from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
 from outreach.settings import Settings
 from storage.db import SessionFactory, create_engine, session_factory
 

@@ -70,7 +70,7 @@ class Conversation(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaigns.id")
     resident_id: int = Field(foreign_key="residents.id", index=True)
     contact_id: int = Field(foreign_key="contact_addresses.id")
-    respondent: str = Field(max_length=32)  # HMAC pseudonym for this campaign (outreach.pseudonyms)
+    respondent: str = Field(max_length=32)  # HMAC pseudonym for this campaign (outreach.campaigns.pseudonyms)
     state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     # waiting (another campaign holds the address), active, completed, expired, stopped, closed
     status: str = Field(max_length=16)

@@ -321,7 +321,7 @@ async def test_sdk_deprecations_are_silenced_only_where_the_sdk_raises_them(
     text = message + "; use aiohttp.encode_basic_auth() instead"
     warnings.warn_explicit(text, DeprecationWarning, "sdk.py", 1, module=module)  # ignored
     with pytest.raises(DeprecationWarning):
-        warnings.warn_explicit(text, DeprecationWarning, "ours.py", 1, module="outreach.dispatcher")
+        warnings.warn_explicit(text, DeprecationWarning, "ours.py", 1, module="outreach.outbound.dispatcher")
 
 
 async def test_concurrent_sends_keep_their_own_retry_after(

@@ -11,8 +11,8 @@ from sqlmodel import col
 from channels.base import Inbound
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
-from outreach.campaigns import create_campaign, launch_campaign
-from outreach.pipeline import Outcome
+from outreach.campaigns.commands import create_campaign, launch_campaign
+from outreach.inbound.pipeline import Outcome
 from storage.tables import InboundEvent, OutboxMessage, Response
 
 CAMPAIGN_YAML = """

@@ -1,0 +1,224 @@
+"""Campaign commands an official gives: create, launch, pause, resume, close, status."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows.matching import fold
+from flows.model import Campaign
+from outreach.campaigns.conversations import activate_next_waiting, open_conversation
+from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.campaigns.preview import sms_cost
+from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
+from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
+from outreach.clock import Clock
+from outreach.errors import CommandError
+from storage.campaigns import CampaignRepository, ConversationRepository
+from storage.db import SessionFactory
+from storage.keys import installation_key
+from storage.outbox import OutboxRepository
+from storage.residents import ResidentRepository
+from storage.tables import CampaignRecord
+
+DEFAULT_SPREAD = timedelta(minutes=60)
+
+
+class CampaignCommandError(CommandError):
+    """An official's command on a campaign that cannot be carried out, with the reason in plain words."""
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")  # fold: no case, no diacritics, ł → l
+    return slug[:60] or "campaign"
+
+
+async def create_campaign(sessions: SessionFactory, flow: Campaign, *, clock: Clock) -> CampaignRecord:
+    async with sessions() as session, session.begin():
+        campaigns = CampaignRepository(session)
+        base = slug = slugify(flow.name)
+        suffix = 2
+        while await campaigns.slug_taken(slug):
+            slug, suffix = f"{base}-{suffix}", suffix + 1
+        return await campaigns.add(
+            CampaignRecord(
+                slug=slug,
+                name=flow.name,
+                definition=flow.model_dump(mode="json", exclude_unset=True),
+                status="draft",
+                starts_at=flow.schedule.start,
+                closes_at=flow.schedule.close,
+                created_at=clock(),
+            )
+        )
+
+
+async def find_campaign(sessions: SessionFactory, reference: str) -> CampaignRecord:
+    async with sessions() as session:
+        record = await CampaignRepository(session).by_reference(reference)
+    if record is None:
+        raise CampaignCommandError(f"no campaign '{reference}' (give its id or slug; `campaign status` lists them)")
+    return record
+
+
+@dataclass(frozen=True)
+class LaunchReport:
+    campaign_id: int
+    status: str
+    conversations_started: int
+
+
+async def launch_campaign(
+    sessions: SessionFactory,
+    reference: str,
+    *,
+    clock: Clock,
+    spread: timedelta = DEFAULT_SPREAD,
+    pseudonym_secret: str | None = None,
+    sms_prices: Mapping[str, float] | None = None,
+    page_size: int = 500,
+) -> LaunchReport:
+    """Start a conversation with everyone in the audience, now or at `schedule.start`. Safe to run
+    again: residents who already have a conversation in this campaign are not asked twice."""
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    now = clock()
+    if record.status == "closed":
+        raise CampaignCommandError(f"campaign '{record.slug}' is closed and cannot be launched again")
+    if record.status == "paused":
+        raise CampaignCommandError(f"campaign '{record.slug}' is paused: `campaign resume {record.slug}` goes on")
+    if record.closes_at is not None and record.closes_at <= now:
+        raise CampaignCommandError(
+            f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
+        )
+    flow = Campaign.model_validate(record.definition)
+    budget = flow.budget
+    if budget is not None and sms_prices:
+        floor = (await sms_cost(sessions, flow, sms_prices)).floor_cost
+        if floor > budget:
+            raise CampaignCommandError(
+                f"campaign '{record.slug}' needs at least {floor:.2f} for SMS (openings and reminders to its"
+                f" audience) but its budget is {budget:.2f}: raise the budget or narrow the audience"
+            )
+    if record.starts_at is not None and record.starts_at > now:
+        async with sessions() as session, session.begin():
+            await CampaignRepository(session).set_status(record.id, "scheduled", now=now)
+        return LaunchReport(record.id, "scheduled", 0)
+    async with sessions() as session, session.begin():
+        record = await CampaignRepository(session).set_status(record.id, "active", now=now)
+    started = await start_conversations(
+        sessions, record, clock=clock, spread=spread, pseudonym_secret=pseudonym_secret, page_size=page_size
+    )
+    return LaunchReport(record.id or 0, "active", started)
+
+
+async def start_conversations(
+    sessions: SessionFactory,
+    record: CampaignRecord,
+    *,
+    clock: Clock,
+    spread: timedelta,
+    pseudonym_secret: str | None = None,
+    page_size: int = 500,
+) -> int:
+    """Open conversations with the whole audience, a page per transaction."""
+    flow = Campaign.model_validate(record.definition)
+    async with sessions() as session, session.begin():
+        key = pseudonym_secret or await installation_key(session, PSEUDONYM_KEY, now=clock())
+    started = 0
+    after_id: int | None = 0
+    while after_id is not None:
+        async with sessions() as session, session.begin():
+            page, after_id = await ResidentRepository(session).audience_page(
+                where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=page_size
+            )
+            for resident, contact in page:
+                opened = await open_conversation(
+                    session, record, flow, resident, contact, pseudonym_key=key, now=clock(), spread=spread
+                )
+                if opened:
+                    started += 1
+    return started
+
+
+async def pause_campaign(sessions: SessionFactory, reference: str, *, clock: Clock) -> CampaignRecord:
+    """A paused campaign sends nothing: queued messages are held, replies are still recorded."""
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    if record.status != "active":
+        raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only an active one can pause")
+    async with sessions() as session, session.begin():
+        await OutboxRepository(session).hold_campaign(record.id)
+        return await CampaignRepository(session).set_status(record.id, "paused", now=clock())
+
+
+async def resume_campaign(
+    sessions: SessionFactory, reference: str, *, clock: Clock, spread: timedelta = DEFAULT_SPREAD
+) -> CampaignRecord:
+    """Held messages go out again, each still respecting its resident's quiet hours."""
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    if record.status != "paused":
+        raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only a paused one can resume")
+    now = clock()
+    async with sessions() as session, session.begin():
+        if record.paused_at is not None:
+            await ConversationRepository(session).postpone_timers(record.id, by=now - record.paused_at)
+        outbox = OutboxRepository(session)
+        for held in await outbox.held_of_campaign(record.id):
+            window = QuietHours.parse(held.quiet_hours) if held.quiet_hours else None
+            at = release_time(now, window, resident_zone(held.timezone), key=held.idempotency_key, spread=spread)
+            await outbox.release(held.id, at=at)
+        return await CampaignRepository(session).set_status(record.id, "active", now=now)
+
+
+async def close_campaign(
+    sessions: SessionFactory,
+    reference: str,
+    definitions: CampaignDefinitions,
+    *,
+    clock: Clock,
+    spread: timedelta = DEFAULT_SPREAD,
+) -> CampaignRecord:
+    """Nothing more is sent or counted; addresses it held go on to campaigns waiting for them."""
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    if record.status == "closed":
+        raise CampaignCommandError(f"campaign '{record.slug}' is already closed")
+    async with sessions() as session, session.begin():
+        return await close_in_transaction(session, record.id, definitions, now=clock(), spread=spread)
+
+
+async def close_in_transaction(
+    session: AsyncSession,
+    campaign_id: int,
+    definitions: CampaignDefinitions,
+    *,
+    now: datetime,
+    spread: timedelta,
+) -> CampaignRecord:
+    await OutboxRepository(session).cancel_campaign(campaign_id)
+    record = await CampaignRepository(session).set_status(campaign_id, "closed", now=now)
+    for contact_id in await ConversationRepository(session).close_campaign(campaign_id, now=now):
+        await activate_next_waiting(session, contact_id, definitions, now=now, spread=spread)
+    return record
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    record: CampaignRecord
+    conversations: dict[str, int]
+    outbox: dict[str, int]
+
+
+async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignStatus:
+    record = await find_campaign(sessions, reference)
+    assert record.id is not None
+    async with sessions() as session:
+        conversations = await ConversationRepository(session).count_by_status(record.id)
+        outbox = await OutboxRepository(session).count_by_status(record.id)
+    return CampaignStatus(record=record, conversations=conversations, outbox=outbox)

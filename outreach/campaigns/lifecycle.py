@@ -1,0 +1,148 @@
+"""The campaign lifecycle: what is due at a given moment, done idempotently from the database.
+
+Every `serve` process runs these on an APScheduler interval (outreach/scheduler.py), and tests call
+them with an injected clock. The database is the only source of truth for what is due: each job
+claims its rows (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), so two processes running the
+same job share the work and never do it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flows.engine import FlowState, remind
+from outreach.campaigns.commands import close_in_transaction, start_conversations
+from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects
+from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.clock import Clock
+from storage.campaigns import CampaignRepository, ConversationRepository
+from storage.db import SessionFactory
+from storage.residents import ResidentRepository
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class TickReport:
+    started: int = 0
+    closed: int = 0
+    reminded: int = 0
+    expired: int = 0
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        definitions: CampaignDefinitions,
+        *,
+        clock: Clock,
+        spread: timedelta,
+        pseudonym_secret: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._definitions = definitions
+        self._clock = clock
+        self._spread = spread
+        self._pseudonym_secret = pseudonym_secret
+
+    async def tick(self) -> TickReport:
+        """Everything that is due now, in the order that keeps it consistent."""
+        report = TickReport(
+            closed=await self.close_due_campaigns(),
+            started=await self.start_due_campaigns(),
+            expired=await self.expire_due_conversations(),
+            reminded=await self.send_due_reminders(),
+        )
+        if report != TickReport():
+            log.info("lifecycle: %s", report)
+        return report
+
+    async def start_due_campaigns(self) -> int:
+        """Scheduled campaigns whose start has come begin asking their audience."""
+        started = 0
+        async with self._sessions() as session, session.begin():
+            due = await CampaignRepository(session).due_to_start(self._clock())
+            for record in due:
+                assert record.id is not None
+                await CampaignRepository(session).set_status(record.id, "active", now=self._clock())
+        for record in due:
+            record.status = "active"
+            started += await start_conversations(
+                self._sessions, record, clock=self._clock, spread=self._spread, pseudonym_secret=self._pseudonym_secret
+            )
+        return started
+
+    async def close_due_campaigns(self) -> int:
+        async with self._sessions() as session, session.begin():
+            due = await CampaignRepository(session).due_to_close(self._clock())
+            for record in due:
+                assert record.id is not None
+                await close_in_transaction(
+                    session, record.id, self._definitions, now=self._clock(), spread=self._spread
+                )
+        return len(due)
+
+    async def send_due_reminders(self) -> int:
+        """Ask again those who have not answered at all, after each interval of `schedule.reminders`."""
+        sent = 0
+        while True:
+            async with self._sessions() as session, session.begin():
+                due = await ConversationRepository(session).due_for_reminder(self._clock(), limit=BATCH)
+                residents = ResidentRepository(session)
+                for conversation in due:
+                    record = await CampaignRepository(session).get(conversation.campaign_id)
+                    flow = self._definitions.flow(record)
+                    number = conversation.reminders_sent + 1
+                    state = FlowState.model_validate(conversation.state)
+                    ask = remind(flow, state, number)
+                    if ask is not None:
+                        resident = await residents.get(conversation.resident_id)
+                        contact = await residents.contact(conversation.contact_id)
+                        now = self._clock()
+                        await apply_effects(
+                            session,
+                            Delivery.of(record, flow, resident, contact, conversation),
+                            [ask],
+                            inbound_event_id=None,
+                            now=now,
+                            initiated=True,
+                            spread=self._spread,
+                        )
+                        sent += 1
+                    reminders = flow.schedule.reminders
+                    first_ask = conversation.asked_at or conversation.started_at
+                    conversation.reminders_sent = number
+                    conversation.next_reminder_at = (
+                        first_ask + reminders[number] if ask is not None and number < len(reminders) else None
+                    )
+                    await ConversationRepository(session).save(conversation, now=self._clock())
+            if len(due) < BATCH:
+                return sent
+
+    async def expire_due_conversations(self) -> int:
+        """Conversations whose time to answer (`answer_within`) ran out end; the address is free."""
+        expired = 0
+        while True:
+            async with self._sessions() as session, session.begin():
+                conversations = ConversationRepository(session)
+                due = await conversations.due_to_expire(self._clock(), limit=BATCH)
+                for conversation in due:
+                    conversation.status = "expired"
+                    conversation.next_reminder_at = None
+                    await conversations.save(conversation, now=self._clock())
+                for conversation in due:
+                    await activate_next_waiting(
+                        session,
+                        conversation.contact_id,
+                        self._definitions,
+                        now=self._clock(),
+                        spread=self._spread,
+                    )
+                expired += len(due)
+            if len(due) < BATCH:
+                return expired

@@ -1,0 +1,138 @@
+"""Residents who join by themselves: `/start SOURCE` from a QR code on a poster or a bus stop.
+
+A small conversation of its own, kept pure here (the pipeline stores what it decides): explain who
+asks and why, ask for consent, then language, then district, with buttons. Until consent is given
+the address is never written to by a campaign; a "no" leaves nothing but the opt-out.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from flows.languages import LANGUAGE_NAMES, LANGUAGES
+from flows.matching import match_reply
+from flows.model import Option, Question
+from outreach.inbound.service_texts import pick
+
+ENROLMENT_CAMPAIGN = 0  # campaign id 0 in button data: the enrolment conversation, not a campaign
+CONSENT, LANGUAGE, DISTRICT = "consent", "language", "district"
+
+_INTRO = {
+    "pl": "Dzień dobry! Tu {organisation}. Od czasu do czasu zadajemy mieszkańcom jedno-dwa krótkie pytania"
+    " o sprawy dzielnicy, żeby decyzje nie zapadały tylko na podstawie głosu kilku najaktywniejszych osób."
+    " Odpowiedź zajmuje kilka sekund; STOP kończy w każdej chwili.",
+    "en": "Hello! This is {organisation}. Now and then we ask residents one or two short questions about their"
+    " district, so that decisions do not rest only on the few who always speak up. Answering takes seconds;"
+    " STOP ends it at any time.",
+    "uk": "Добрий день! Це {organisation}. Час від часу ми ставимо мешканцям одне-два короткі запитання про"
+    " їхній район, щоб рішення не залежали лише від кількох найактивніших. Відповідь займає кілька секунд;"
+    " STOP припиняє будь-коли.",
+}
+_ASK = {
+    CONSENT: {
+        "pl": "Czy możemy pisać do Ciebie tutaj z takimi pytaniami?",
+        "en": "May we send you such questions here?",
+        "uk": "Чи можемо ми надсилати вам такі запитання тут?",
+    },
+    LANGUAGE: {"pl": "W jakim języku pisać?", "en": "Which language should we write in?", "uk": "Якою мовою писати?"},
+    DISTRICT: {
+        "pl": "W której dzielnicy mieszkasz? Wybierz lub wpisz nazwę.",
+        "en": "Which district do you live in? Choose or type its name.",
+        "uk": "У якому районі ви живете? Оберіть або напишіть назву.",
+    },
+}
+_AGAIN = {
+    "pl": "Nie rozpoznaliśmy odpowiedzi — wybierz przycisk albo wpisz numer.",
+    "en": "We did not recognise that — tap a button or type its number.",
+    "uk": "Ми не розпізнали відповідь — натисніть кнопку або напишіть номер.",
+}
+_DECLINED = {
+    "pl": "Rozumiemy — nie będziemy pisać. Jeśli zmienisz zdanie, wyślij /start.",
+    "en": "Understood — we will not write. If you change your mind, send /start.",
+    "uk": "Зрозуміло — ми не писатимемо. Якщо передумаєте, надішліть /start.",
+}
+_WELCOME = {
+    "pl": "Dziękujemy, jesteś zapisany/-a. Pytania przyjdą tutaj. /help wyjaśnia, /stop kończy.",
+    "en": "Thank you, you are in. Questions will come here. /help explains, /stop ends it.",
+    "uk": "Дякуємо, вас додано. Запитання надходитимуть сюди. /help пояснює, /stop припиняє.",
+}
+
+
+@dataclass(frozen=True)
+class District:
+    name: str
+    population: int
+
+
+def load_districts(path: Path | None = None) -> list[District]:
+    """The city's districts (shared/data's public Gdańsk list, packaged), or a city's own file."""
+    text = (
+        path.read_text(encoding="utf-8")
+        if path
+        else (resources.files("outreach") / "data" / "gdansk_districts.csv").read_text(encoding="utf-8")
+    )
+    return [District(row["district"], int(row["population"])) for row in csv.DictReader(text.splitlines())]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A message of the enrolment conversation: text and buttons (key, label)."""
+
+    step: str | None  # the step it asks for; None for a closing message
+    text: str
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class EnrolmentStep:
+    next_step: str | None  # None: enrolment over (done or declined)
+    prompts: tuple[Prompt, ...]
+    consented: bool = False
+    declined: bool = False
+    updates: dict[str, str] = field(default_factory=dict)  # "language" or resident attributes
+
+
+def prompt(step: str, language: str, districts: list[District]) -> Prompt:
+    if step == CONSENT:
+        yes_no = {"pl": ("tak", "nie"), "en": ("yes", "no"), "uk": ("так", "ні")}[language]
+        return Prompt(step, pick(_ASK[CONSENT], language), (("yes", yes_no[0]), ("no", yes_no[1])))
+    if step == LANGUAGE:
+        return Prompt(step, pick(_ASK[LANGUAGE], language), tuple((code, LANGUAGE_NAMES[code]) for code in LANGUAGES))
+    choices = tuple((str(number), district.name) for number, district in enumerate(districts, start=1))
+    return Prompt(step, pick(_ASK[DISTRICT], language), choices)
+
+
+def begin(language: str, organisation: str, districts: list[District]) -> EnrolmentStep:
+    intro = Prompt(None, pick(_INTRO, language).format(organisation=organisation))
+    return EnrolmentStep(CONSENT, (intro, prompt(CONSENT, language, districts)))
+
+
+def _question(step: str, language: str, districts: list[District]) -> Question:
+    """The step as a flows question, so replies are matched as forgivingly as campaign answers."""
+    asked = prompt(step, language, districts)
+    if step == CONSENT:
+        return Question(id=step, type="yesno", text={language: asked.text})
+    options = [Option(key=key, text={language: label}) for key, label in asked.choices]
+    if step == LANGUAGE:  # a language may be named in any of them ("polski", "English", "uk")
+        options = [Option(key=code, text={language: LANGUAGE_NAMES[code]}, synonyms=[code]) for code in LANGUAGES]
+    return Question(id=step, type="choice", text={language: asked.text}, options=options)
+
+
+def advance(step: str, reply: str, language: str, districts: list[District]) -> EnrolmentStep:
+    """The resident answered `step` with `reply` (a button key or typed text)."""
+    answer = match_reply(_question(step, language, districts), language, reply)
+    if answer is None:
+        again = prompt(step, language, districts)
+        return EnrolmentStep(step, (Prompt(step, f"{pick(_AGAIN, language)}\n{again.text}", again.choices),))
+    value = str(answer.value)
+    if step == CONSENT:
+        if value == "no":
+            return EnrolmentStep(None, (Prompt(None, pick(_DECLINED, language)),), declined=True)
+        return EnrolmentStep(LANGUAGE, (prompt(LANGUAGE, language, districts),), consented=True)
+    if step == LANGUAGE:
+        return EnrolmentStep(DISTRICT, (prompt(DISTRICT, value, districts),), updates={"language": value})
+    district = districts[int(value) - 1].name
+    return EnrolmentStep(None, (Prompt(None, pick(_WELCOME, language)),), updates={"district": district})

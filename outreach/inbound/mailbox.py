@@ -1,0 +1,103 @@
+"""Email replies: the IMAP poller's position kept in the database, and each mail handed to the
+pipeline (answers) or to delivery status (bounces). The token in the reply address says whose reply
+it is, whichever alias the resident wrote from."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from channels.email import EmailChannel
+from channels.imap_poller import ImapPoller
+from outreach.inbound.leader import run_as_singleton
+from outreach.inbound.services import InboundServices
+from outreach.outbound.delivery_status import record_delivery_status
+from storage.keys import read_key, write_key
+from storage.outbox import OutboxRepository
+
+log = logging.getLogger(__name__)
+
+
+class DatabasePosition:
+    """The poller's (UIDVALIDITY, last UID) in the database, so a restart goes on where it stopped."""
+
+    def __init__(self, services: InboundServices, mailbox: str) -> None:
+        self._services = services
+        self._name = f"imap:{mailbox}"[:40]
+
+    async def load(self) -> tuple[int, int] | None:
+        async with self._services.sessions() as session:
+            value = await read_key(session, self._name)
+        if value is None:
+            return None
+        validity, _, uid = value.partition(":")
+        return int(validity), int(uid)
+
+    async def save(self, uidvalidity: int, last_uid: int) -> None:
+        async with self._services.sessions() as session, session.begin():
+            await write_key(session, self._name, f"{uidvalidity}:{last_uid}", now=self._services.clock())
+
+
+async def handle_mail(services: InboundServices, channel: EmailChannel, raw: bytes) -> None:
+    """One mail: an answer goes through the pipeline (deduped by Message-ID), a bounce becomes a
+    delivery status, an auto-reply is dropped. Returns normally for mail it cannot use."""
+    event = channel.read(raw, now=services.clock())
+    if event.status is not None:
+        await record_delivery_status(services.sessions, event.status, clock=services.clock)
+    inbound = event.inbound
+    if inbound is None:
+        return
+    if event.parsed is not None:  # the reply we read is cut from the mail; the whole body is kept
+        inbound = dataclasses.replace(inbound, full_text=event.parsed.body)
+    token = event.parsed.token if event.parsed else None
+    if token:
+        async with services.sessions() as session:
+            sent = await OutboxRepository(session).sent_message(channel.message_id(token))
+        if sent is not None:  # the resident may write from an alias: the token says who it is
+            inbound = dataclasses.replace(inbound, address=sent[1].address)
+    await services.pipeline.handle(inbound)
+
+
+def mailbox_poller(services: InboundServices, channel: EmailChannel) -> ImapPoller:
+    settings = services.settings
+    assert settings.imap_host and settings.imap_user and settings.imap_password
+
+    async def handle(raw: bytes, uid: int) -> None:
+        await handle_mail(services, channel, raw)
+
+    return ImapPoller(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        user=settings.imap_user,
+        password=settings.imap_password.get_secret_value(),
+        position=DatabasePosition(services, settings.imap_mailbox),
+        handle=handle,
+        mailbox=settings.imap_mailbox,
+        tls=settings.imap_tls,
+    )
+
+
+@asynccontextmanager
+async def polling_mailbox(services: InboundServices) -> AsyncIterator[None]:
+    """Poll the replies mailbox beside the web app, when email and IMAP are configured."""
+    channel = services.channels.get("email")
+    if not isinstance(channel, EmailChannel) or not services.settings.imap_enabled:
+        yield
+        return
+    stop = asyncio.Event()
+    poller = mailbox_poller(services, channel)
+
+    async def poll_until(job_stop: asyncio.Event) -> None:
+        await poller.run(services.settings.imap_poll_seconds, job_stop)
+
+    task = asyncio.create_task(
+        run_as_singleton("imap-poller", poll_until, sessions=services.sessions, clock=services.clock, stopping=stop)
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,371 @@
+"""The inbound pipeline: dedupe, keywords, flow engine, one transaction.
+
+Each inbound message is handled in a single transaction: the event row (unique per provider id), the
+answer, the conversation state and the next outbox row commit together. A webhook acknowledges the
+provider only after `handle` returned, so a crash before commit means the provider retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import Inbound
+from flows.engine import FlowState, Step, resume, submit, toggle
+from flows.languages import TYPED_LANGUAGE_CODES, supported_or_default
+from flows.model import Campaign
+from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
+from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.clock import Clock
+from outreach.inbound import enrolment, service_texts
+from outreach.inbound.enrolment import District
+from outreach.inbound.keywords import Keyword, KeywordMatch, detect_keyword
+from storage.campaigns import CampaignRepository, ConversationRepository
+from storage.db import SessionFactory
+from storage.inbound import InboundRepository
+from storage.outbox import NewMessage, OutboxRepository
+from storage.residents import AddressInput, ResidentRepository
+from storage.tables import ContactAddress, InboundEvent, Resident
+
+log = logging.getLogger(__name__)
+
+
+ENROLMENT_ATTRIBUTE = "enrolment"  # the step of a resident still joining by themselves
+
+
+class Outcome(StrEnum):
+    DUPLICATE = "duplicate"
+    UNKNOWN_SENDER = "unknown_sender"
+    STOPPED = "stopped"
+    STOPPED_BY_PROVIDER = "stopped_by_provider"
+    STALE_TAP = "stale_tap"
+    PICKED = "picked"  # a toggle on a multi question: nothing recorded until its "done"
+    TOO_MANY_PICKED = "too_many_picked"
+    NOTHING_PICKED = "nothing_picked"
+    STARTED = "started"
+    HELP = "help"
+    LANGUAGE = "language"
+    OPTED_OUT = "ignored_opted_out"
+    NO_CONVERSATION = "no_conversation"
+    CAMPAIGN_CLOSED = "campaign_closed"
+    ANSWERED = "answered"
+    ENROLLING = "enrolling"
+    ENROLLED = "enrolled"
+    DECLINED = "declined"
+
+
+class InboundPipeline:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        definitions: CampaignDefinitions,
+        *,
+        organisation: str,
+        clock: Clock,
+        spread: timedelta,
+        districts: list[District] | None = None,
+    ) -> None:
+        self._districts = districts or []
+        self._sessions = sessions
+        self._definitions = definitions
+        self._organisation = organisation
+        self._clock = clock
+        self._spread = spread
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        async with self._sessions() as session, session.begin():
+            outcome = await self._handle_in_transaction(session, inbound)
+        # Pseudonymous facts only: never the address nor the text.
+        log.info("inbound %s/%s: %s", inbound.channel, inbound.provider_id, outcome.value)
+        return outcome
+
+    async def _handle_in_transaction(self, session: AsyncSession, inbound: Inbound) -> Outcome:
+        residents = ResidentRepository(session)
+        contact = await residents.contact_by_address(inbound.channel, inbound.address)
+        event_id = await InboundRepository(session).record_new(
+            InboundEvent(
+                channel=inbound.channel,
+                provider_id=inbound.provider_id,
+                contact_id=contact.id if contact else None,
+                text=inbound.text,
+                full_text=inbound.full_text,
+                outcome="received",
+                received_at=self._clock(),  # our clock, not the provider's: one timeline for every row
+            )
+        )
+        if event_id is None:
+            return Outcome.DUPLICATE
+        if contact is not None and contact.id is not None:
+            await residents.note_inbound(contact.id, now=self._clock())
+        if contact is None:
+            # Never answer numbers that are not residents' (no SMS to numbers taken from inbound
+            # traffic); only a resident's own "/start" from a QR code begins an enrolment.
+            joining = inbound.command == "start" and inbound.channel == "telegram"
+            outcome = await self._enrol(session, inbound, event_id) if joining else Outcome.UNKNOWN_SENDER
+        else:
+            resident = await residents.get(contact.resident_id)
+            keyword = keyword_of(inbound)
+            enrolling = resident.attributes.get(ENROLMENT_ATTRIBUTE)
+            if enrolling and (keyword is None or keyword.keyword is Keyword.START):
+                outcome = await self._continue_enrolment(session, inbound, resident, contact, event_id, enrolling)
+            elif inbound.opted_out_by_provider:
+                outcome = await self._stop(session, resident, contact, event_id, confirm=False)
+            elif keyword is not None:
+                outcome = await self._keyword(session, keyword, resident, contact, event_id)
+            elif contact.opted_out_at is not None:
+                outcome = Outcome.OPTED_OUT
+            else:
+                outcome = await self._answer(session, inbound, resident, contact, event_id)
+        await InboundRepository(session).set_outcome(event_id, outcome.value)
+        return outcome
+
+    async def _keyword(
+        self,
+        session: AsyncSession,
+        match: KeywordMatch,
+        resident: Resident,
+        contact: ContactAddress,
+        event_id: int,
+    ) -> Outcome:
+        now = self._clock()
+        assert resident.id is not None and contact.id is not None
+        residents = ResidentRepository(session)
+        if match.keyword is Keyword.STOP:
+            return await self._stop(session, resident, contact, event_id, confirm=True)
+        if match.keyword is Keyword.START:
+            await residents.opt_in_contact(contact.id)
+            await self._reply(session, resident, contact, event_id, service_texts.started(resident.language))
+            return Outcome.STARTED
+        if contact.opted_out_at is not None:
+            return Outcome.OPTED_OUT
+        if match.keyword is Keyword.HELP:
+            text = service_texts.help_text(resident.language, self._organisation)
+            await self._reply(session, resident, contact, event_id, text)
+            return Outcome.HELP
+        if match.language is None:  # "/language" alone: say how to choose
+            await self._reply(session, resident, contact, event_id, service_texts.language_choices(resident.language))
+            return Outcome.LANGUAGE
+        resident.language = match.language
+        resident.updated_at = now
+        session.add(resident)
+        await self._reply(session, resident, contact, event_id, service_texts.language_set(match.language))
+        return Outcome.LANGUAGE
+
+    async def _enrol(self, session: AsyncSession, inbound: Inbound, event_id: int) -> Outcome:
+        """A stranger's /start SOURCE: a resident without consent yet, and the first question."""
+        language = supported_or_default(inbound.language_hint)
+        resident, _ = await ResidentRepository(session).upsert(
+            addresses=[AddressInput(inbound.channel, inbound.address, consent_source=None, consent_at=None)],
+            language=language,
+            attributes={ENROLMENT_ATTRIBUTE: enrolment.CONSENT, "enrol_source": inbound.argument or "telegram"},
+            now=self._clock(),
+        )
+        contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
+        assert contact is not None
+        step = enrolment.begin(language, self._organisation, self._districts)
+        await self._send_prompts(session, resident, contact, event_id, step.prompts)
+        return Outcome.ENROLLING
+
+    async def _continue_enrolment(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        resident: Resident,
+        contact: ContactAddress,
+        event_id: int,
+        current: object,
+    ) -> Outcome:
+        now = self._clock()
+        if inbound.command == "start":  # begin again from the top
+            resident.attributes = {**resident.attributes, ENROLMENT_ATTRIBUTE: enrolment.CONSENT}
+            step = enrolment.begin(resident.language, self._organisation, self._districts)
+        else:
+            reply = inbound.tap.key if inbound.tap is not None else inbound.text
+            step = enrolment.advance(str(current), reply, resident.language, self._districts)
+        attributes = dict(resident.attributes)
+        if step.consented:
+            contact.consent_source = f"{inbound.channel}:{attributes.get('enrol_source', inbound.channel)}"
+            contact.consent_at = now
+            session.add(contact)
+        if step.declined:
+            assert contact.id is not None
+            await ResidentRepository(session).opt_out_contact(contact.id, now=now)
+        resident.language = step.updates.get("language", resident.language)
+        attributes.update({key: value for key, value in step.updates.items() if key != "language"})
+        if step.next_step is None:
+            attributes.pop(ENROLMENT_ATTRIBUTE, None)
+        else:
+            attributes[ENROLMENT_ATTRIBUTE] = step.next_step
+        resident.attributes = attributes
+        resident.updated_at = now
+        session.add(resident)
+        await self._send_prompts(session, resident, contact, event_id, step.prompts)
+        if step.declined:
+            return Outcome.DECLINED
+        return Outcome.ENROLLED if step.next_step is None else Outcome.ENROLLING
+
+    async def _send_prompts(
+        self,
+        session: AsyncSession,
+        resident: Resident,
+        contact: ContactAddress,
+        event_id: int,
+        prompts: tuple[enrolment.Prompt, ...],
+    ) -> None:
+        assert resident.id is not None and contact.id is not None
+        outbox = OutboxRepository(session)
+        for number, prompt in enumerate(prompts):
+            # A question-shaped key lets a channel with buttons offer them (campaign 0: enrolment).
+            key = (
+                f"q:{enrolment.ENROLMENT_CAMPAIGN}:{resident.id}:{prompt.step}:e{event_id}"
+                if prompt.step
+                else f"reply:{event_id}:{number}"
+            )
+            await outbox.enqueue(
+                NewMessage(
+                    idempotency_key=key,
+                    resident_id=resident.id,
+                    contact_id=contact.id,
+                    kind="system",
+                    text=prompt.text,
+                    choices=[{"key": key, "label": label} for key, label in prompt.choices],
+                ),
+                now=self._clock(),
+            )
+
+    async def _stop(
+        self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int, *, confirm: bool
+    ) -> Outcome:
+        """STOP silences every address of the resident, once. `confirm`: we send the one confirmation;
+        a provider that handled STOP itself (Twilio Advanced Opt-Out) has already sent it."""
+        assert resident.id is not None
+        if contact.opted_out_at is not None:
+            return Outcome.OPTED_OUT  # one confirmation, then nothing
+        now = self._clock()
+        await ResidentRepository(session).opt_out_everywhere(resident.id, now=now)
+        await ConversationRepository(session).stop_all_for_resident(resident.id, now=now)
+        await OutboxRepository(session).cancel_queued_for_resident(resident.id)
+        if not confirm:
+            return Outcome.STOPPED_BY_PROVIDER
+        await self._reply(session, resident, contact, event_id, service_texts.stopped(resident.language))
+        return Outcome.STOPPED
+
+    async def _reply(
+        self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int, text: str
+    ) -> None:
+        assert resident.id is not None and contact.id is not None
+        await OutboxRepository(session).enqueue(
+            NewMessage(
+                idempotency_key=f"reply:{event_id}",
+                resident_id=resident.id,
+                contact_id=contact.id,
+                kind="system",
+                text=text,
+            ),
+            now=self._clock(),
+        )
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        resident: Resident,
+        contact: ContactAddress,
+        event_id: int,
+    ) -> Outcome:
+        assert contact.id is not None
+        conversations = ConversationRepository(session)
+        conversation = await conversations.active_for_contact(contact.id)
+        if conversation is None:
+            return await self._after_the_end(session, resident, contact, event_id)
+        record = await CampaignRepository(session).get(conversation.campaign_id)
+        flow = self._definitions.flow(record)
+        now = self._clock()
+        state = FlowState.model_validate(conversation.state)
+        step = self._step(flow, state, inbound, conversation.campaign_id, now)
+        if isinstance(step, Outcome):
+            return step
+        if isinstance(step, FlowState):  # a pick on a multi question: kept, so no restart loses it
+            conversation.state = step.model_dump(mode="json")
+            await conversations.save(conversation, now=now)
+            return Outcome.PICKED
+        delivery = Delivery.of(record, flow, resident, contact, conversation)
+        applied = await apply_effects(
+            session,
+            delivery,
+            step.effects,
+            inbound_event_id=event_id,
+            now=now,
+            initiated=False,  # the resident just wrote: the follow-up is a reply
+            spread=self._spread,
+        )
+        conversation.state = step.state.model_dump(mode="json")
+        conversation.last_reply_at = now
+        conversation.next_reminder_at = None  # reminders are for those who never answered
+        if applied.asked:
+            set_answer_timers(conversation, flow, now=applied.asked_from or now, first=False)
+        if applied.completed:
+            conversation.status = "completed"
+            conversation.expires_at = None
+        await conversations.save(conversation, now=now)
+        if applied.completed:
+            await activate_next_waiting(session, contact.id, self._definitions, now=now, spread=self._spread)
+        return Outcome.ANSWERED
+
+    @staticmethod
+    def _step(
+        flow: Campaign, state: FlowState, inbound: Inbound, campaign_id: int, now: datetime
+    ) -> Step | FlowState | Outcome:
+        """What a reply does: an engine step; the new picks of a multi question's toggle; or an
+        outcome when a tap counts for nothing (an old question's button, over max_choices, …)."""
+        tap = inbound.tap
+        if tap is None:
+            return resume(flow, state, inbound.text, now)
+        if tap.campaign_id != campaign_id or tap.question_id != state.question_id:
+            return Outcome.STALE_TAP  # a button on an earlier question: acknowledged, not counted
+        if tap.action == "toggle":
+            toggled = toggle(flow, state, int(tap.key))
+            if toggled is None:
+                return Outcome.STALE_TAP
+            return Outcome.TOO_MANY_PICKED if toggled.refused else toggled.state
+        if tap.action == "submit":
+            return submit(flow, state, now) or Outcome.NOTHING_PICKED
+        return resume(flow, state, tap.key, now)
+
+    async def _after_the_end(
+        self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int
+    ) -> Outcome:
+        """A reply to a campaign that has closed (or whose time to answer ran out): not counted, and
+        answered politely, once per conversation."""
+        assert contact.id is not None and resident.id is not None
+        ended = await ConversationRepository(session).latest_ended_on_contact(contact.id)
+        if ended is None:
+            return Outcome.NO_CONVERSATION
+        await OutboxRepository(session).enqueue(
+            NewMessage(
+                idempotency_key=f"closed:{ended.id}",
+                resident_id=resident.id,
+                contact_id=contact.id,
+                kind="system",
+                text=service_texts.closed(resident.language),
+            ),
+            now=self._clock(),
+        )
+        return Outcome.CAMPAIGN_CLOSED
+
+
+_COMMANDS = {"stop": Keyword.STOP, "start": Keyword.START, "help": Keyword.HELP, "language": Keyword.LANGUAGE}
+
+
+def keyword_of(inbound: Inbound) -> KeywordMatch | None:
+    """A channel command (Telegram's /stop, /help, /language en) or a whole-message keyword."""
+    if inbound.command in _COMMANDS:
+        keyword = _COMMANDS[inbound.command]
+        language = TYPED_LANGUAGE_CODES.get((inbound.argument or "").strip().lower())
+        return KeywordMatch(keyword, language if keyword is Keyword.LANGUAGE else None)
+    if inbound.tap is not None:
+        return None  # a button is an answer, whatever its text
+    return detect_keyword(inbound.text)

@@ -1,0 +1,481 @@
+"""The outbox dispatcher: claim due rows atomically, send each channel at its provider's pace, record outcomes.
+
+Delivery guarantee: a row is claimed by exactly one worker (storage.outbox). A send that surely did
+not leave (SendError retryable) goes back to the queue with backoff; a send whose outcome is unknown
+(any other exception, e.g. a connection dropped after the request was written) is recorded as
+`unknown` and never resent automatically, so no resident gets a message twice.
+
+Pace: `run` is a pipeline, not a loop of batches. Each enabled channel has a lane: its own pool of
+sends in flight (a slow SMS number never holds up Telegram) and its own claims, taken again as soon as
+fewer than half a batch of its claimed messages are unfinished, so the rate limiter always has the next
+sends waiting while a claim's stragglers finish. One address's messages go one after another in queue
+order, across claims too (an intro before its question): each address has a chain of pending messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import Channel, Outbound, SendError, Sent, Template, render_plain
+from channels.sms_segments import count_segments
+from outreach.campaigns.conversations import stored_choices
+from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.campaigns.pricing import price_for
+from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
+from outreach.clock import Clock
+from outreach.outbound.delivery_status import apply_early_report
+from outreach.outbound.fallback import fall_back
+from outreach.outbound.lanes import Lane, Pump, first_of, unless_halted
+from outreach.outbound.rate_limits import Item, RateLimiter, send_keys
+from storage.campaigns import CampaignRepository
+from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
+from storage.keys import installation_key
+from storage.outbox import ClaimedMessage, OutboxRepository
+from storage.residents import ResidentRepository
+
+log = logging.getLogger(__name__)
+LIMITER_KEY = "rate-limit-keys"  # the installation key that keys per-chat limits without a configured secret
+
+MIN_POOL = 4
+
+
+def pool_for_rate(per_second: float, latency_seconds: float) -> int:
+    """Sends in flight a channel needs to reach `per_second` when the provider answers in `latency_seconds`:
+    rate × latency, doubled because a slot also covers the send's database writes and a chat's own wait
+    for its per-chat limit (docs/BENCHMARKS.md)."""
+    return max(MIN_POOL, math.ceil(2 * per_second * latency_seconds))
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    concurrency: int = 8  # sends in flight per channel, for a channel `channel_concurrency` does not name
+    batch_size: int = 50  # a channel holds at most this many claimed rows; it claims again below half
+    max_attempts: int = 5
+    backoff_seconds: float = 30.0
+    quiet_spread: timedelta = timedelta(minutes=60)
+    lease_seconds: float = 300.0  # a claim older than this belongs to a worker that died
+    daily_cap: int = 10  # campaign messages per address per 24 h
+    sms_prices: Mapping[str, float] = field(default_factory=dict)  # per segment, by number prefix
+    channel_concurrency: Mapping[str, int] = field(default_factory=dict)  # sends in flight, by channel
+    # How late for its limiter slot a send may go, once its start is recorded. The limiter keeps 98% of
+    # a limit, and arrivals jittering by under 2% of a second still fit any one-second window; its own
+    # wake-up takes up to 10 ms of that. Later than this, the send takes a fresh slot.
+    slot_tolerance: float = 0.010
+
+    def pool_size(self, channel: str | None) -> int:
+        size = self.channel_concurrency.get(channel, self.concurrency) if channel else self.concurrency
+        return max(1, size)
+
+    @property
+    def low_water(self) -> int:
+        """A lane claims again when fewer of its claimed messages than this are unfinished."""
+        return max(1, self.batch_size // 2)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        channels: Mapping[str, Channel],
+        *,
+        worker_id: str,
+        policy: DispatchPolicy,
+        clock: Clock,
+        jitter: random.Random | None = None,
+        definitions: CampaignDefinitions | None = None,
+        limiter: RateLimiter | None = None,
+        address_key: bytes = b"",
+    ) -> None:
+        self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
+        self._key = address_key  # keys the per-chat limit's hashes (see _limiter_secret)
+        self.late_writes = 0  # sends that took a fresh slot because recording their start was slow
+        self._definitions = definitions  # with them, failed campaign questions fall back to other channels
+        self._sessions = sessions
+        self._channels = channels
+        self._worker_id = worker_id
+        self._policy = policy
+        self._clock = clock
+        self._jitter = jitter or random.Random()
+        bind = sessions.kw.get("bind")
+        self._writes = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+        # One pool of sends in flight per channel, kept across passes; None: channels not enabled here.
+        self._pools: dict[str | None, asyncio.Semaphore] = {
+            name: asyncio.Semaphore(policy.pool_size(name)) for name in [*channels, None]
+        }
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction. On SQLite this process's writes queue here, in order, and not in
+        SQLite's busy handler, whose growing sleeps (up to 100 ms) let a burst of writers (every pool
+        filling at once) leave the lock idle and the limiter without senders for a second."""
+        async with self._writes or contextlib.nullcontext(), self._sessions() as session, session.begin():
+            yield session
+
+    def _pump(self) -> Pump:
+        lanes = {name: Lane(name, pool) for name, pool in self._pools.items()}
+        return Pump(lanes, self._deliver, self._policy.low_water)
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch of due messages (any channel) and send them; the number claimed."""
+        pump = self._pump()
+        claimed = await self._claim(None, self._policy.batch_size, every_channel=True)
+        pump.admit(claimed)
+        await pump.settle()
+        if pump.error is not None:
+            raise pump.error
+        return len(claimed)
+
+    async def drain(self) -> int:
+        """Send until nothing is due; the number of messages handled."""
+        total = 0
+        while handled := await self._pass(asyncio.Event(), poll_seconds=None):
+            total += handled
+        return total
+
+    async def close(self) -> None:
+        if self._limiter is not None:
+            await self._limiter.close()
+
+    async def recover_stale_claims(self) -> tuple[int, int]:
+        """Rows a crashed worker held longer than the lease: (requeued, marked unknown)."""
+        cutoff = self._clock() - timedelta(seconds=self._policy.lease_seconds)
+        async with self._transaction() as session:
+            return await OutboxRepository(session).recover_stale(older_than=cutoff)
+
+    async def release_claims(self) -> int:
+        async with self._transaction() as session:
+            return await OutboxRepository(session).release_claims(self._worker_id)
+
+    async def run(self, stopping: asyncio.Event, poll_seconds: float) -> None:
+        """Dispatch until `stopping` is set; when nothing is due, wait `poll_seconds` without spinning.
+        A database outage pauses claiming; it goes on by itself when the database is back. On stop no
+        new send starts and no message waits any longer for a pool or a limiter slot; the sends already
+        started finish and are recorded, then the claimed-but-unstarted messages go back to the queue."""
+        await self._pass(stopping, poll_seconds)
+
+    async def _pass(self, stopping: asyncio.Event, poll_seconds: float | None) -> int:
+        """Feed the lanes until `stopping` (or, with `poll_seconds` None, until nothing more is due and
+        every claimed message finished); the number of messages claimed."""
+        pump = self._pump()
+        try:
+            await self._feed(pump, stopping, poll_seconds)
+        finally:
+            # Stopping (or failing): no new send starts, and waits for a pool or a limiter slot end now.
+            # The sends already started finish and are recorded; then the unstarted claims go back
+            # (after, not before: a chain may be writing its row, e.g. deferring it to the morning).
+            interrupted = poll_seconds is not None or pump.pending > 0
+            pump.halt.set()
+            await pump.settle()
+            if interrupted:
+                with contextlib.suppress(*STORE_UNAVAILABLE):
+                    await self.release_claims()
+        if poll_seconds is None and pump.error is not None:
+            raise pump.error
+        return pump.handled
+
+    async def _feed(self, pump: Pump, stopping: asyncio.Event, poll_seconds: float | None) -> None:
+        """Claim for every lane with room, then wait for room, for the next poll, or for `stopping`."""
+        next_recovery = 0.0
+        while not stopping.is_set():
+            pump.room.clear()
+            now = time.monotonic()
+            try:
+                claimed = await self._refill(pump, now, poll_seconds)
+            except STORE_UNAVAILABLE as error:
+                if poll_seconds is None:
+                    raise
+                log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
+                await first_of([stopping], poll_seconds)
+                continue
+            if poll_seconds is None:
+                if all(lane.dry_until == math.inf for lane in pump.lanes.values()) and pump.pending == 0:
+                    return  # drained: nothing was due at the last claims, and everything claimed finished
+            elif claimed == 0 and now >= next_recovery and not pump.hungry(now):
+                next_recovery = now + poll_seconds
+                with contextlib.suppress(*STORE_UNAVAILABLE):
+                    await self.recover_stale_claims()  # nothing due: look after workers that died
+            await first_of([stopping, pump.room], self._wake_in(pump, time.monotonic()))
+
+    @staticmethod
+    def _wake_in(pump: Pump, now: float) -> float | None:
+        """Seconds until a lane with room may have something due again (0: a lane with room got nothing
+        from a claim that came back full, for every channel); None: only room wakes us."""
+        if pump.hungry(now):
+            return 0.0
+        waits = [lane.dry_until - now for lane in pump.lanes.values() if lane.dry_until != math.inf]
+        due = [wait for wait in waits if wait > 0]
+        return min(due) if due else None
+
+    async def _refill(self, pump: Pump, now: float, poll_seconds: float | None) -> int:
+        """Claim for the lanes with room; the number claimed. When every lane has room (idle, or just
+        started), one claim serves them all, so an idle worker polls with one query, as before."""
+        hungry = pump.hungry(now)
+        if not hungry:
+            return 0
+        dry_until = math.inf if poll_seconds is None else now + poll_seconds
+        if len(hungry) == len(pump.lanes):
+            limit = self._policy.batch_size - max(lane.pending for lane in hungry)
+            claimed = await self._claim(None, limit, every_channel=True)
+            pump.admit(claimed)
+            if len(claimed) < limit:
+                for lane in hungry:
+                    lane.dry_until = dry_until
+            return len(claimed)
+        total = 0
+        for lane in hungry:
+            limit = self._policy.batch_size - lane.pending
+            claimed = await self._claim(lane.channel, limit)
+            pump.admit(claimed)
+            if len(claimed) < limit:
+                lane.dry_until = dry_until
+            total += len(claimed)
+        return total
+
+    async def _claim(self, channel: str | None, limit: int, *, every_channel: bool = False) -> list[ClaimedMessage]:
+        """Claim for one channel's lane; `channel` None: the channels not enabled here (every channel
+        with `every_channel`)."""
+        channels = None if channel is None else [channel]
+        excluding = () if every_channel or channel is not None else list(self._channels)
+        async with self._transaction() as session:
+            return await OutboxRepository(session).claim_due(
+                worker=self._worker_id,
+                now=self._clock(),
+                limit=limit,
+                channels=channels,
+                excluding=excluding,
+            )
+
+    async def _deliver(self, message: ClaimedMessage, lane: Lane, halt: asyncio.Event) -> None:
+        if not await unless_halted(halt, lane.pool.acquire):
+            return  # stopping: still claimed, handed back by release_claims
+        try:
+            await self._deliver_in_slot(message, halt)
+        finally:
+            lane.pool.release()
+
+    async def _deliver_in_slot(self, message: ClaimedMessage, halt: asyncio.Event) -> None:
+        if await self._deferred_for_quiet_hours(message) or await self._deferred_for_daily_cap(message):
+            return
+        channel = self._channels.get(message.channel)
+        if channel is None:
+            await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
+            return
+        outbound = self._outbound(message)
+        # What the provider counts: SMS segments (counted once here for budget, limit and cost).
+        units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
+        if await self._over_budget(message, units):
+            return
+        keys = await self._limit_keys(message, units)
+        if not await self._slot_granted(message, keys, halt) or halt.is_set():
+            return  # no send starts once stopping: the claim goes back untouched
+        granted = time.monotonic()
+        async with self._transaction() as session:
+            started = await OutboxRepository(session).mark_sending(
+                message.id, now=self._clock(), worker=self._worker_id
+            )
+        if not started:  # handed back (stopping) or taken over after the lease: not ours to send
+            log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
+            return
+        if self._limiter is not None and keys and time.monotonic() - granted > self._policy.slot_tolerance:
+            await self._fresh_slot(self._limiter, keys, halt)
+        await self._send(message, channel, outbound, units)
+
+    async def _fresh_slot(self, limiter: RateLimiter, keys: list[Item], halt: asyncio.Event) -> None:
+        """A slow write made this send late for its slot: sent now, it would land beside the next ones
+        and crowd a provider's second, so it waits for a fresh slot (about one interval). Its start is
+        recorded already, so stopping (or a limiter that does not answer) sends it at once instead."""
+        self.late_writes += 1
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._policy.lease_seconds / 2):
+                await unless_halted(halt, lambda: limiter.acquire_all(keys))
+
+    async def _limiter_secret(self) -> bytes:
+        """What keys the per-chat limit's hashes, so neither a chat id nor a digest that could be
+        reversed by trying every id reaches Redis: the configured secret, else this installation's
+        own key (in the database: the same for every worker)."""
+        if not self._key:
+            async with self._transaction() as session:
+                self._key = (await installation_key(session, LIMITER_KEY, now=self._clock())).encode()
+        return self._key
+
+    async def _limit_keys(self, message: ClaimedMessage, units: int) -> list[Item]:
+        """What this send counts against under the provider's limits; none without a limiter."""
+        if self._limiter is None:
+            return []
+        secret = await self._limiter_secret()
+        return send_keys(message.channel, sender=message.channel, address=message.address, cost=units, secret=secret)
+
+    async def _slot_granted(self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event) -> bool:
+        """Wait for this send's slot under the provider's limits (still "claimed" meanwhile: a crash now
+        sends it elsewhere); False when stopping first or when the limiter took too long."""
+        limiter = self._limiter
+        if limiter is None or not keys:
+            return True
+        try:
+            # Bounded well inside the claim's lease: a long Redis outage must not let another worker
+            # take the row over while this one still means to send it.
+            async with asyncio.timeout(self._policy.lease_seconds / 2):
+                return await unless_halted(halt, lambda: limiter.acquire_all(keys))
+        except TimeoutError:
+            async with self._transaction() as session:
+                await OutboxRepository(session).release_claim(message.id)
+            return False
+
+    async def _send(self, message: ClaimedMessage, channel: Channel, outbound: Outbound, units: int) -> None:
+        try:
+            sent = await channel.send(outbound)
+        except SendError as error:
+            await self._record_send_error(message, error)
+        except Exception as error:  # the request may have reached the provider: never resend
+            log.warning("outbox %s: outcome unknown (%s)", message.id, type(error).__name__)
+            async with self._transaction() as session:
+                await OutboxRepository(session).mark_unknown(message.id, detail=type(error).__name__)
+        else:
+            await self._record_sent(message, sent, units)
+
+    async def _record_sent(self, message: ClaimedMessage, sent: Sent, units: int) -> None:
+        async with self._transaction() as session:
+            await OutboxRepository(session).mark_sent(
+                message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
+            )
+            await apply_early_report(session, sent.provider_id, clock=self._clock)
+            cost = self._sms_cost(message, sent.segments or units)
+            if cost and message.campaign_id is not None:
+                await CampaignRepository(session).add_spent(message.campaign_id, cost)
+
+    @staticmethod
+    def _outbound(message: ClaimedMessage) -> Outbound:
+        return Outbound(
+            key=message.idempotency_key,
+            channel=message.channel,
+            address=message.address,
+            text=message.text,
+            choices=stored_choices(message.choices),
+            choice_style=message.choice_style,
+            submit_label=message.submit_label,
+            template=Template(message.template["content_sid"], message.template["variables"])
+            if message.template
+            else None,
+        )
+
+    def _sms_cost(self, message: ClaimedMessage, segments: int) -> float:
+        """What an SMS of `segments` costs at its destination's price; 0 for other channels."""
+        if message.channel != "sms" or not self._policy.sms_prices:
+            return 0.0
+        price, _ = price_for(message.address, self._policy.sms_prices)
+        return segments * price
+
+    async def _deferred_for_daily_cap(self, message: ClaimedMessage) -> bool:
+        """No address gets more than `daily_cap` campaign messages in 24 hours; the rest wait."""
+        if message.kind == "system":
+            return False  # a reply to what the resident just asked (STOP, HELP) always goes
+        now = self._clock()
+        # A read: on SQLite it must not take the write lock every send's own writes wait for.
+        async with read_session(self._sessions) as session:
+            count, oldest = await OutboxRepository(session).sent_to_since(message.contact_id, now - timedelta(days=1))
+        if count < self._policy.daily_cap or oldest is None:
+            return False
+        async with self._transaction() as session:
+            await OutboxRepository(session).defer(message.id, until=oldest + timedelta(days=1))
+        log.info("outbox %s: daily cap of the address reached; waits", message.id)
+        return True
+
+    async def _over_budget(self, message: ClaimedMessage, segments: int) -> bool:
+        """A campaign with a budget stops before the SMS that would exceed it: the campaign pauses,
+        says why, and its messages wait (an official may raise the budget and resume)."""
+        cost = self._sms_cost(message, segments)
+        if not cost or message.campaign_id is None or self._definitions is None:
+            return False
+        async with self._transaction() as session:
+            campaigns = CampaignRepository(session)
+            record = await campaigns.get(message.campaign_id)
+            budget = self._definitions.flow(record).budget
+            if budget is None or record.spent + cost <= budget:
+                return False
+            assert record.id is not None
+            outbox = OutboxRepository(session)
+            await outbox.hold(message.id)
+            if record.status == "active":
+                await outbox.hold_campaign(record.id)
+                paused = await campaigns.set_status(record.id, "paused", now=self._clock())
+                paused.paused_because = f"budget reached: spent {record.spent:.2f} of {budget:.2f}"
+                session.add(paused)
+        log.warning("campaign %s: SMS budget reached; paused", message.campaign_id)
+        return True
+
+    async def _deferred_for_quiet_hours(self, message: ClaimedMessage) -> bool:
+        """A retry (or a slow queue) must not carry a message into the night either."""
+        if message.quiet_hours is None:
+            return False
+        now = self._clock()
+        window = QuietHours.parse(message.quiet_hours)
+        zone = resident_zone(message.timezone)
+        release = release_time(now, window, zone, key=message.idempotency_key, spread=self._policy.quiet_spread)
+        if release <= now:
+            return False
+        async with self._transaction() as session:
+            await OutboxRepository(session).defer(message.id, until=release)
+        return True
+
+    async def _record_send_error(self, message: ClaimedMessage, error: SendError) -> None:
+        detail = str(error)[:500]
+        if error.stop_contact:
+            async with self._transaction() as session:
+                await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
+                await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
+                await self._fall_back(session, message)
+            log.info("outbox %s: address stopped by provider", message.id)
+            return
+        if error.address_invalid:
+            async with self._transaction() as session:
+                await ResidentRepository(session).mark_unreachable(message.contact_id, now=self._clock())
+                await OutboxRepository(session).mark_failed(message.id, error_class="permanent", detail=detail)
+                await self._fall_back(session, message)
+            log.info("outbox %s: address unreachable", message.id)
+            return
+        if error.retryable and message.attempts < self._policy.max_attempts:
+            delay = self._backoff(message.attempts, error.retry_after)
+            async with self._transaction() as session:
+                await OutboxRepository(session).mark_retry(
+                    message.id, at=self._clock() + timedelta(seconds=delay), detail=detail
+                )
+            log.info("outbox %s: retry %d in %.1fs", message.id, message.attempts, delay)
+            return
+        await self._record_failure(message, "retryable" if error.retryable else "permanent", detail)
+
+    async def _record_failure(self, message: ClaimedMessage, error_class: str, detail: str) -> None:
+        async with self._transaction() as session:
+            await OutboxRepository(session).mark_failed(message.id, error_class=error_class, detail=detail)
+            await self._fall_back(session, message)
+        log.info("outbox %s: failed (%s)", message.id, error_class)
+
+    async def _fall_back(self, session: AsyncSession, message: ClaimedMessage) -> None:
+        """A campaign question that cannot reach this address goes to the resident's next channel."""
+        if self._definitions is None or message.kind != "question" or message.campaign_id is None:
+            return
+        assert message.resident_id is not None
+        await fall_back(
+            session,
+            campaign_id=message.campaign_id,
+            resident_id=message.resident_id,
+            failed_contact_id=message.contact_id,
+            definitions=self._definitions,
+            now=self._clock(),
+            spread=self._policy.quiet_spread,
+        )
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Exponential with jitter, never shorter than what the provider asked for."""
+        exponential = self._policy.backoff_seconds * 2.0 ** (attempts - 1)
+        jittered = exponential * (0.5 + self._jitter.random() / 2)
+        return max(jittered, retry_after or 0.0)

@@ -1,0 +1,127 @@
+"""The data dictionary of a campaign's answers: fields, questions, their texts per language,
+option keys and labels, and the type of `value` for each question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flows.model import Campaign, Question
+from flows.texts import YESNO_LABELS
+from storage.read_models import export_fields
+
+
+class _DictionaryModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DictionaryField(_DictionaryModel):
+    name: str
+    type: str
+    description: str
+
+
+class DictionaryOption(_DictionaryModel):
+    key: str = Field(description="What `value` holds for this answer.")
+    label: dict[str, str] = Field(description="The text residents saw, per language.")
+
+
+class DictionaryQuestion(_DictionaryModel):
+    id: str
+    type: str
+    value_type: str = Field(description="The JSON type of `value` for this question.")
+    text: dict[str, str]
+    options: list[DictionaryOption]
+    min: float | None
+    max: float | None
+    integer: bool | None
+    max_choices: int | None
+    max_length: int | None
+
+
+class DataDictionary(_DictionaryModel):
+    campaign: str | None
+    name: str
+    languages: list[str]
+    fields: list[DictionaryField]
+    questions: list[DictionaryQuestion]
+
+
+_FIELD_DESCRIPTIONS = {
+    "campaign": ("string", "The campaign's slug."),
+    "question": ("string", "The question's id (see questions)."),
+    "respondent": (
+        "string",
+        "Pseudonym of the respondent: stable within the campaign, unlinkable across campaigns.",
+    ),
+    "value": ("see questions[].value_type", "The answer; in CSV, the keys of a multi answer are joined by |."),
+    "channel": ("string", "The channel the answer came by: sms, telegram or email."),
+    "answered_at": ("string (ISO 8601 date-time, UTC)", "When the answer was recorded."),
+    "language": ("string", "The respondent's language: pl, en or uk."),
+}
+
+_VALUE_TYPES = {
+    "yesno": "string: yes or no",
+    "choice": "string: an option key",
+    "multi": "array of strings: option keys (CSV: joined by |)",
+    "scale": "integer: min to max",
+    "text": "string: the answer's text",
+}
+
+
+def _value_type(question: Question) -> str:
+    if question.type == "number":
+        return "integer" if question.integer else "number"
+    return _VALUE_TYPES[question.type]
+
+
+def _options(question: Question, languages: Sequence[str]) -> list[DictionaryOption]:
+    if question.type == "yesno":
+        return [
+            DictionaryOption(key=key, label={language: YESNO_LABELS[language][key] for language in languages})
+            for key in ("yes", "no")
+        ]
+    if question.type == "scale":
+        values = list(question.scale_values())
+        ends = {values[0]: question.low, values[-1]: question.high} if values else {}
+        options = []
+        for value in values:
+            end = ends.get(value)
+            label = {language: f"{value} - {end[language]}" if end else str(value) for language in languages}
+            options.append(DictionaryOption(key=str(value), label=label))
+        return options
+    return [DictionaryOption(key=option.key, label=dict(option.text)) for option in question.options]
+
+
+def data_dictionary_model(
+    flow: Campaign, attributes: Sequence[str] = (), *, campaign: str | None = None
+) -> DataDictionary:
+    fields = []
+    for name in export_fields(attributes):
+        kind, description = _FIELD_DESCRIPTIONS.get(name, ("string or null", "An allowlisted respondent attribute."))
+        fields.append(DictionaryField(name=name, type=kind, description=description))
+    questions = [
+        DictionaryQuestion(
+            id=question.id,
+            type=question.type,
+            value_type=_value_type(question),
+            text=dict(question.text),
+            options=_options(question, flow.languages),
+            min=question.min if question.type in ("scale", "number") else None,
+            max=question.max if question.type in ("scale", "number") else None,
+            integer=question.integer if question.type == "number" else None,
+            max_choices=question.max_choices if question.type == "multi" else None,
+            max_length=question.max_length if question.type == "text" else None,
+        )
+        for question in flow.questions
+    ]
+    return DataDictionary(
+        campaign=campaign, name=flow.name, languages=list(flow.languages), fields=fields, questions=questions
+    )
+
+
+def data_dictionary(flow: Campaign, attributes: Sequence[str] = (), *, campaign: str | None = None) -> dict[str, Any]:
+    """The dictionary as JSON-ready data (for `outreach export --dictionary` and the API)."""
+    return data_dictionary_model(flow, attributes, campaign=campaign).model_dump(mode="json")

@@ -1,0 +1,245 @@
+"""The pydantic models of the REST API: handlers validate and answer with these, and the OpenAPI
+document is generated from the very same classes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**31 - 1
+CampaignStatusName = str  # draft, scheduled, active, paused, closed
+Scope = Literal["campaigns:read", "responses:read", "campaigns:write", "residents:write", "admin"]
+AnswerValue = str | int | float | list[str]
+AttributeValue = str | int | float | bool | None
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(_Out):
+    at: str = Field(description="Where the problem is: a dotted path into the body or the parameter name.")
+    message: str
+
+
+class ErrorInfo(_Out):
+    code: str = Field(description="Stable, machine-readable: e.g. unauthorized, insufficient_scope, rate_limited.")
+    message: str = Field(description="What went wrong, in plain words.")
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(_Out):
+    """Every error the API answers, whatever its status."""
+
+    error: ErrorInfo
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+class QuestionBrief(_Out):
+    id: str
+    type: str = Field(description="yesno, choice, multi, scale, number or text.")
+
+
+class CampaignInfo(_Out):
+    id: int
+    slug: str
+    name: str
+    status: CampaignStatusName
+    languages: list[str]
+    channels: list[str]
+    questions: list[QuestionBrief]
+    created_at: datetime
+    starts_at: datetime | None
+    closes_at: datetime | None
+    launched_at: datetime | None
+    closed_at: datetime | None
+
+
+class CampaignList(_Out):
+    data: list[CampaignInfo]
+
+
+class CampaignProgress(_Out):
+    id: int
+    slug: str
+    status: CampaignStatusName
+    contacted: int = Field(description="Residents whose first question went out.")
+    respondents: int = Field(description="Residents who answered at least one question.")
+    answers: int
+    response_rate: float = Field(description="respondents / contacted (0 when nobody was contacted yet).")
+    conversations: dict[str, int] = Field(description="Conversations by status (waiting, active, completed, ...).")
+    messages: dict[str, int] = Field(description="Outgoing messages by status (queued, sent, failed, ...).")
+
+
+class LaunchReport(_Out):
+    id: int
+    status: CampaignStatusName
+    conversations_started: int
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+class ResponsesQuery(BaseModel):
+    """Query of GET /campaigns/{id}/responses; allowlisted attributes are further filters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    limit: int = Field(default=100, ge=1, le=1000, description="Answers per page.")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` of the previous page: the next page."
+    )
+    since: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A `watermark` kept from an earlier sync: only answers committed after it.",
+    )
+    question: str | None = Field(default=None, min_length=1, max_length=64, description="Only this question.")
+    channel: str | None = Field(
+        default=None, min_length=1, max_length=16, description="Only answers from this channel."
+    )
+    language: str | None = Field(
+        default=None, min_length=1, max_length=8, description="Only respondents of this language."
+    )
+
+
+class Answer(_Out):
+    """One answer, as other systems read it: a pseudonymous respondent, never an address."""
+
+    campaign: str = Field(description="The campaign's slug.")
+    question: str
+    respondent: str = Field(description="Pseudonym: stable within this campaign, unlinkable across campaigns.")
+    value: AnswerValue = Field(
+        description="Option key (yesno, choice), list of option keys (multi), number (scale, number),"
+        " or the answer's text (text questions only)."
+    )
+    channel: str
+    answered_at: datetime
+    language: str
+    attributes: dict[str, AttributeValue] = Field(description="The respondent's allowlisted attributes only.")
+
+
+class AnswerPage(_Out):
+    data: list[Answer]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null when caught up.")
+    watermark: str = Field(
+        description="Keep it: pass as `since` in a later sync to get only answers committed after this page."
+    )
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+class ResultsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Break results down by `language` or an allowlisted attribute; small cells are suppressed.",
+    )
+
+
+class QuestionFigures(_Out):
+    id: str
+    type: str
+    answered: int
+    unanswered: int = Field(description="Asked, but no usable answer came.")
+    counts: dict[str, int] | None = Field(
+        description="Per option key or scale value (yesno, choice, multi, scale); null for number and text."
+    )
+    mean: float | None
+    median: float | None
+    min: float | None
+    max: float | None
+
+
+class GroupQuestionFigures(_Out):
+    id: str
+    suppressed: bool = Field(description="True when fewer than k in this group answered it (figures withheld).")
+    answered: int | None
+    counts: dict[str, int | None] | None = Field(description="A null count is a suppressed small cell.")
+    mean: float | None
+
+
+class Group(_Out):
+    value: str | None = Field(description="The attribute's value; null for respondents without one.")
+    suppressed: bool = Field(description="True when the group is too small to show (figures withheld).")
+    respondents: int | None
+    questions: list[GroupQuestionFigures]
+
+
+class Breakdown(_Out):
+    by: str
+    k: int = Field(description="Cells of fewer than k respondents are suppressed.")
+    groups: list[Group]
+
+
+class CampaignResults(_Out):
+    campaign: str
+    contacted: int
+    respondents: int
+    response_rate: float
+    questions: list[QuestionFigures]
+    breakdown: Breakdown | None
+
+
+# --- residents -------------------------------------------------------------------------------
+
+
+class ResidentsBatch(BaseModel):
+    """Residents in the fields of the residents CSV: phone, email, telegram_chat_id, language,
+    consent_source, consent_at, and any other field as an attribute."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    residents: list[dict[str, str | None]] = Field(min_length=1, max_length=1000)
+    region: str | None = Field(
+        default=None, pattern="^[A-Za-z]{2}$", description="Region of phone numbers written without +prefix."
+    )
+
+
+class RejectedResident(_Out):
+    index: int = Field(description="Position of the resident in the batch, from 0.")
+    message: str = Field(description="What is wrong; names the field, never its value.")
+
+
+class ResidentsImported(_Out):
+    created: int
+    updated: int
+    rejected: list[RejectedResident]
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+class TokenInfo(_Out):
+    id: int
+    prefix: str = Field(description="The first characters of the token, to recognise it.")
+    label: str
+    scopes: list[str]
+    campaign_id: int | None = Field(description="When set, the token sees only this campaign.")
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None = Field(description="Updated at most every 10 minutes.")
+
+
+class TokenList(_Out):
+    data: list[TokenInfo]
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=120, pattern=r"^[^\x00]*$")
+    scopes: list[Scope] = Field(min_length=1)
+    campaign_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class IssuedTokenInfo(TokenInfo):
+    token: str = Field(description="Shown this once; only its hash is kept.")

@@ -1,0 +1,120 @@
+"""The aiohttp application: health, webhooks, and the dispatcher running beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+from sqlalchemy import text
+
+from channels.telegram import TelegramChannel
+from outreach.bootstrap import Services
+from outreach.campaigns.scheduler import lifecycle_scheduler
+from outreach.inbound.leader import run_as_singleton
+from outreach.inbound.mailbox import polling_mailbox
+from outreach.inbound.telegram_updates import poll, register_webhook
+from outreach.web import email_links, webhooks
+from outreach.web.api import add_api_routes
+from outreach.web.keys import DISPATCHER_TASK, SCHEDULER, SERVICES, handler_with_services
+from storage.db import STORE_UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+__all__ = ["create_app"]
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except STORE_UNAVAILABLE:
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "channels": sorted(services.channels)})
+
+
+def create_app(
+    services: Services, *, run_background: bool = True, api_clock: Callable[[], float] = time.monotonic
+) -> web.Application:
+    """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler.
+    `api_clock` times the API's rate limits (tests move it by hand)."""
+    app = web.Application()
+    app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/webhooks/sandbox/{channel}", handler_with_services(webhooks.sandbox_webhook))
+    app.router.add_post("/webhooks/twilio/sms", handler_with_services(webhooks.twilio_inbound_webhook))
+    app.router.add_post("/webhooks/twilio/status", handler_with_services(webhooks.twilio_status_webhook))
+    app.router.add_post("/webhooks/telegram", handler_with_services(webhooks.telegram_webhook))
+    for method in ("GET", "POST"):
+        app.router.add_route(method, "/answer/{token}/{key}", handler_with_services(email_links.answer_page))
+        app.router.add_route(method, "/unsubscribe/{token}", handler_with_services(email_links.unsubscribe_page))
+    add_api_routes(app, clock=api_clock)
+    app.cleanup_ctx.append(_channels_open)
+    if run_background:
+        app.cleanup_ctx.append(_telegram_updates)
+        app.cleanup_ctx.append(_mailbox_polled)
+        app.cleanup_ctx.append(_dispatcher_running)
+        app.cleanup_ctx.append(_scheduler_running)
+    return app
+
+
+async def _scheduler_running(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    scheduler = lifecycle_scheduler(services.lifecycle, interval_seconds=services.settings.lifecycle_interval_seconds)
+    app[SCHEDULER] = scheduler
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)
+
+
+async def _dispatcher_running(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    stopping = asyncio.Event()
+    task = asyncio.create_task(
+        services.dispatcher.run(stopping, services.settings.dispatcher_poll_seconds), name="dispatcher"
+    )
+    app[DISPATCHER_TASK] = task
+    yield
+    stopping.set()  # finish the sends in flight, then stop
+    await task
+
+
+async def _channels_open(app: web.Application) -> AsyncIterator[None]:
+    await app[SERVICES].start_channels()
+    yield
+    # Closed with the services (Services.close), after the dispatcher finished its sends.
+
+
+async def _telegram_updates(app: web.Application) -> AsyncIterator[None]:
+    """Webhook mode: tell Telegram where to post. Polling mode: poll beside the web app."""
+    services = app[SERVICES]
+    channel = services.channels.get("telegram")
+    if not isinstance(channel, TelegramChannel):
+        yield
+        return
+    if services.settings.telegram_mode == "webhook":
+        await register_webhook(services, channel)
+        yield
+        return
+    stopping = asyncio.Event()
+    task = asyncio.create_task(
+        run_as_singleton(
+            "telegram-polling",
+            functools.partial(poll, services, channel),
+            sessions=services.sessions,
+            clock=services.clock,
+            stopping=stopping,
+        )
+    )
+    yield
+    stopping.set()
+    await task
+
+
+async def _mailbox_polled(app: web.Application) -> AsyncIterator[None]:
+    async with polling_mailbox(app[SERVICES]):
+        yield

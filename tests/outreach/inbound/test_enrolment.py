@@ -1,0 +1,61 @@
+"""The self-enrolment conversation, pure: a table of steps, replies and what follows."""
+
+from __future__ import annotations
+
+import pytest
+
+from outreach.inbound.enrolment import CONSENT, DISTRICT, LANGUAGE, advance, begin, load_districts
+
+DISTRICTS = load_districts()
+
+
+def test_the_packaged_district_list_is_gdansk() -> None:
+    assert len(DISTRICTS) == 35 and sum(d.population for d in DISTRICTS) == 490_301
+
+
+def test_begin_explains_then_asks_for_consent_with_buttons() -> None:
+    step = begin("pl", "Miasto Gdańsk", DISTRICTS)
+    intro, question = step.prompts
+    assert step.next_step == CONSENT
+    assert intro.text.startswith("Dzień dobry! Tu Miasto Gdańsk.") and "STOP" in intro.text
+    assert question.choices == (("yes", "tak"), ("no", "nie"))
+
+
+@pytest.mark.parametrize(
+    ("step", "reply", "language", "next_step", "expected"),
+    [
+        (CONSENT, "yes", "pl", LANGUAGE, {"consented": True}),  # a tap carries the key
+        (CONSENT, "Tak!", "pl", LANGUAGE, {"consented": True}),
+        (CONSENT, "так", "uk", LANGUAGE, {"consented": True}),
+        (CONSENT, "nie", "pl", None, {"declined": True}),
+        (CONSENT, "może", "pl", CONSENT, {}),  # unclear: asked again
+        (LANGUAGE, "en", "pl", DISTRICT, {"updates": {"language": "en"}}),
+        (LANGUAGE, "English", "pl", DISTRICT, {"updates": {"language": "en"}}),
+        (LANGUAGE, "polski", "uk", DISTRICT, {"updates": {"language": "pl"}}),
+        (LANGUAGE, "3", "pl", DISTRICT, {"updates": {"language": "uk"}}),
+        (LANGUAGE, "deutsch", "pl", LANGUAGE, {}),
+        (DISTRICT, "Oliwa", "pl", None, {"updates": {"district": "Oliwa"}}),
+        (DISTRICT, " oliwa ", "pl", None, {"updates": {"district": "Oliwa"}}),
+        (DISTRICT, "brętowo", "en", None, {"updates": {"district": "Brętowo"}}),
+        (DISTRICT, "Narnia", "pl", DISTRICT, {}),
+    ],
+)
+def test_advance_table(
+    step: str, reply: str, language: str, next_step: str | None, expected: dict[str, object]
+) -> None:
+    result = advance(step, reply, language, DISTRICTS)
+    assert result.next_step == next_step
+    assert result.consented == expected.get("consented", False)
+    assert result.declined == expected.get("declined", False)
+    assert result.updates == expected.get("updates", {})
+    if next_step == step:
+        assert result.prompts[0].text.splitlines()[0].startswith(("Nie rozpoznaliśmy", "We did not"))
+
+
+def test_the_district_question_offers_every_district_as_a_button_in_the_chosen_language() -> None:
+    step = advance(LANGUAGE, "uk", "pl", DISTRICTS)
+    [question] = step.prompts
+    assert question.text.startswith("У якому районі")
+    assert [label for _, label in question.choices] == [d.name for d in DISTRICTS]
+    by_number = advance(DISTRICT, question.choices[4][0], "uk", DISTRICTS)
+    assert by_number.updates == {"district": DISTRICTS[4].name}

@@ -1,0 +1,97 @@
+"""Campaign endpoints: list, read, status with counts, create (422 with errors), launch (409)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from outreach.bootstrap import Services
+from outreach.campaigns.commands import close_campaign
+from tests.outreach.web.api.conftest import AppClient
+from tests.outreach.web.api.helpers import auth, draft, seeded_survey
+
+DEFINITION: dict[str, Any] = {
+    "name": "Nowy przystanek",
+    "languages": ["pl", "en"],
+    "channels": ["sms"],
+    "questions": [
+        {"id": "stop", "type": "yesno", "text": {"pl": "Przystanek?", "en": "A stop?"}},
+        {"id": "why", "type": "text", "text": {"pl": "Dlaczego?", "en": "Why?"}},
+    ],
+}
+
+
+async def test_list_and_read_campaigns(services: Services, api: AppClient) -> None:
+    campaign_id = await seeded_survey(services)
+    headers = await auth(services, "campaigns:read")
+    listed = await (await api.get("/api/v1/campaigns", headers=headers)).json()
+    read = await (await api.get(f"/api/v1/campaigns/{campaign_id}", headers=headers)).json()
+    assert listed == {"data": [read]}
+    assert read["slug"] == "park-orunski" and read["status"] == "active"
+    assert read["questions"] == [
+        {"id": "visits", "type": "choice"},
+        {"id": "rating", "type": "scale"},
+        {"id": "idea", "type": "text"},
+    ]
+    assert read["launched_at"] is not None and read["closed_at"] is None
+
+
+async def test_status_counts_conversations_messages_and_answers(services: Services, api: AppClient) -> None:
+    campaign_id = await seeded_survey(services)
+    response = await api.get(f"/api/v1/campaigns/{campaign_id}/status", headers=await auth(services, "campaigns:read"))
+    status = await response.json()
+    assert (status["contacted"], status["respondents"], status["answers"], status["response_rate"]) == (3, 3, 9, 1.0)
+    assert status["conversations"] == {"completed": 3}
+    assert sum(status["messages"].values()) > 0
+
+
+async def test_create_a_campaign_from_json_then_launch_it(services: Services, api: AppClient) -> None:
+    headers = await auth(services, "campaigns:write")
+    created = await api.post("/api/v1/campaigns", headers=headers, json=DEFINITION)
+    assert created.status == 201
+    campaign = await created.json()
+    assert (campaign["slug"], campaign["status"], campaign["languages"]) == ("nowy-przystanek", "draft", ["pl", "en"])
+    launched = await api.post(f"/api/v1/campaigns/{campaign['id']}/launch", headers=headers)
+    assert launched.status == 200
+    assert await launched.json() == {"id": campaign["id"], "status": "active", "conversations_started": 0}
+
+
+async def test_a_bad_campaign_is_422_with_each_problem(services: Services, api: AppClient) -> None:
+    headers = await auth(services, "campaigns:write")
+    bad = {**DEFINITION, "languages": ["pl", "de"], "questions": [{"id": "q", "type": "pick", "text": {"pl": "?"}}]}
+    response = await api.post("/api/v1/campaigns", headers=headers, json=bad)
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert error["code"] == "invalid_body"
+    at = {detail["at"] for detail in error["details"]}
+    assert {"languages.1", "questions.0.type"} <= at
+    assert any("unknown language 'de'" in detail["message"] for detail in error["details"])
+
+    too_long = {**DEFINITION, "name": "x" * 201}
+    response = await api.post("/api/v1/campaigns", headers=headers, json=too_long)
+    assert response.status == 422
+    assert (await response.json())["error"]["details"] == [{"at": "name", "message": "at most 200 characters"}]
+
+    not_json = await api.post("/api/v1/campaigns", headers=headers, data=b"name: yaml?")
+    assert not_json.status == 400
+    assert (await not_json.json())["error"]["code"] == "invalid_json"
+
+
+async def test_launching_a_closed_campaign_is_409(services: Services, api: AppClient) -> None:
+    campaign_id = await draft(services)
+    await close_campaign(services.sessions, str(campaign_id), services.definitions, clock=services.clock)
+    response = await api.post(
+        f"/api/v1/campaigns/{campaign_id}/launch", headers=await auth(services, "campaigns:write")
+    )
+    assert response.status == 409
+    assert "closed" in (await response.json())["error"]["message"]
+
+
+async def test_unknown_ids_and_paths_are_json_404s(services: Services, api: AppClient) -> None:
+    headers = await auth(services, "admin")
+    for path in ("/api/v1/campaigns/7", "/api/v1/campaigns/0", "/api/v1/campaigns/abc", "/api/v1/nowhere"):
+        response = await api.get(path, headers=headers)
+        assert response.status == 404, path
+        assert (await response.json())["error"]["code"] == "not_found"
+    wrong_method = await api.put("/api/v1/campaigns", headers=headers)
+    assert wrong_method.status == 405
+    assert (await wrong_method.json())["error"]["code"] == "method_not_allowed"

@@ -1,0 +1,132 @@
+"""A property-based run of schemathesis against the OpenAPI document the running service serves:
+for every operation, generated requests (valid ones, and invalid ones) must never get a 5xx, and
+every answer must be documented and match its schema."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from outreach.bootstrap import Services
+from outreach.web.api import API_ROUTES
+from outreach.web.app import create_app
+from tests.outreach.web.api.conftest import AppClient
+from tests.outreach.web.api.helpers import bearer, seeded_survey, token
+
+SEEN = web.AppKey("seen", Counter[tuple[str, str, int]])
+
+EXAMPLES = 30  # per operation, mode and set of fixed parameters: the run stays well under a minute
+POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance]
+EXAMPLES_BY_OPERATION = {route.operation_id: route.body_example for route in API_ROUTES if route.body_example}
+
+
+def exercise(
+    strategy: Any, base_url: str, session: requests.Session, headers: dict[str, str], checks: list[Any]
+) -> None:
+    """Call the service with examples drawn from `strategy`; raises on the first finding."""
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(case=strategy)
+    def check(case: Any) -> None:
+        case.call_and_validate(base_url=base_url, session=session, headers=headers, checks=checks)
+
+    check()
+
+
+def run_schemathesis(base_url: str, headers: dict[str, str], fixed_ids: dict[str, int]) -> list[str]:
+    """Every operation of the served document, with generated and with real ids; the findings."""
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
+    session = requests.Session()
+    findings: list[str] = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            findings.append(f"an operation of the document cannot be tested: {result.err()}")
+            continue
+        operation = result.ok()
+        names = [parameter.name for parameter in operation.path_parameters]
+        choices: list[dict[str, Any] | None] = [None]
+        if names:
+            choices.append({name: fixed_ids[name] for name in names})
+        runs: list[tuple[str, Any, list[Any]]] = []
+        example = EXAMPLES_BY_OPERATION.get(str(operation.definition.raw.get("operationId")))
+        if example is not None:  # the documented body: valid by construction, so it reaches the handler
+            strategy = operation.as_strategy(GenerationMode.POSITIVE, body=example, headers=headers)
+            runs.append(("documented example", strategy, POSITIVE_CHECKS))
+        for mode, checks in ((GenerationMode.POSITIVE, POSITIVE_CHECKS), (GenerationMode.NEGATIVE, NEGATIVE_CHECKS)):
+            for path_parameters in choices:
+                strategy = operation.as_strategy(mode, path_parameters=path_parameters, headers=headers)
+                runs.append((f"{mode.value}, ids {path_parameters}", strategy, checks))
+        for label, strategy, checks in runs:
+            try:
+                exercise(strategy, base_url, session, headers, checks)
+            except Unsatisfiable:
+                assert label.startswith("negative")  # nothing to make invalid: no query, no body
+            except (Exception, BaseExceptionGroup) as error:  # a finding, reported with its operation
+                findings.append(f"{operation.label} ({label}): {error}")
+    session.close()
+    return findings
+
+
+async def _count(request: web.Request, response: web.StreamResponse) -> None:
+    resource = request.match_info.route.resource
+    path = resource.canonical if resource is not None else "?"
+    request.config_dict[SEEN][(request.method, path, response.status // 100)] += 1
+
+
+@pytest.fixture
+async def counted(services: Services) -> AsyncIterator[tuple[AppClient, Counter[tuple[str, str, int]]]]:
+    """The API over a real socket, counting answers by (method, route, status class)."""
+    app = create_app(services, run_background=False)
+    app[SEEN] = Counter()
+    app.on_response_prepare.append(_count)
+    async with TestClient(TestServer(app)) as client:
+        yield client, app[SEEN]
+
+
+async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    services: Services, counted: tuple[AppClient, Counter[tuple[str, str, int]]]
+) -> None:
+    api, seen = counted
+    object.__setattr__(services.settings, "api_rate_limit_per_minute", 1_000_000)
+    campaign_id = await seeded_survey(services)
+    admin = await token(services, "admin")
+    await token(services, "responses:read")  # token 2: the one DELETE /tokens/{id} may revoke
+    base_url = str(api.make_url("")).rstrip("/")
+    started = time.monotonic()
+    findings = await asyncio.to_thread(
+        run_schemathesis, base_url, bearer(admin), {"campaign_id": campaign_id, "token_id": 2}
+    )
+    assert not findings, "\n\n".join(findings)
+    assert time.monotonic() - started < 60
+    # The run reached every handler, not only the checks in front of them.
+    succeeded = {(method, path) for method, path, kind in seen if kind == 2}
+    unreached = [route.operation_id for route in API_ROUTES if (route.method, route.full_path) not in succeeded]
+    assert not unreached, f"no generated request succeeded on {unreached}; seen: {sorted(seen.items())}"

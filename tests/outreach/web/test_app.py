@@ -1,0 +1,106 @@
+"""The HTTP app over a real socket: health, and the sandbox webhook as providers would call it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from channels.sandbox import SECRET_HEADER
+from outreach.bootstrap import Services, bootstrap
+from outreach.settings import Settings
+from outreach.web.app import create_app
+from tests.conftest import SANDBOX_SECRET, ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import inbound_outcomes, launch, responses
+
+AppClient = TestClient[web.Request, web.Application]
+
+PHONE = "+48600100200"
+# A port nothing listens on: the database is "down".
+UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:9/test"
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[AppClient]:
+    async with TestClient(TestServer(create_app(services, run_background=False))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def client_without_database(clock: ManualClock) -> AsyncIterator[AppClient]:
+    settings = Settings(
+        database_url=UNREACHABLE_DATABASE,
+        sandbox_secret=SANDBOX_SECRET,
+        _env_file=None,
+    )
+    services = bootstrap(settings, clock=clock)
+    async with TestClient(TestServer(create_app(services, run_background=False))) as test_client:
+        yield test_client
+    await services.close()
+
+
+async def test_healthz_reports_ok_with_the_enabled_channels(client: AppClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "channels": ["email", "sms", "telegram", "whatsapp"]}
+
+
+async def test_healthz_is_503_when_the_database_is_down(
+    client_without_database: AppClient,
+) -> None:
+    response = await client_without_database.get("/healthz")
+    assert response.status == 503
+
+
+SIGNED = {SECRET_HEADER: SANDBOX_SECRET}
+FORM = {"id": "SB-1", "from": PHONE, "text": "tak"}
+
+
+@pytest.mark.parametrize(
+    ("label", "path", "headers", "form", "status"),
+    [
+        ("signed reply", "/webhooks/sandbox/sms", SIGNED, FORM, 200),
+        ("no secret", "/webhooks/sandbox/sms", {}, FORM, 403),
+        ("wrong secret", "/webhooks/sandbox/sms", {SECRET_HEADER: "guess"}, FORM, 403),
+        ("missing text", "/webhooks/sandbox/sms", SIGNED, {"id": "SB-2", "from": PHONE}, 400),
+        ("empty id", "/webhooks/sandbox/sms", SIGNED, {**FORM, "id": ""}, 400),
+        ("unknown channel", "/webhooks/sandbox/fax", SIGNED, FORM, 404),
+    ],
+)
+async def test_sandbox_webhook_table(
+    services: Services,
+    client: AppClient,
+    label: str,
+    path: str,
+    headers: dict[str, str],
+    form: dict[str, str],
+    status: int,
+) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    response = await client.post(path, data=form, headers=headers)
+    assert response.status == status, label
+    expected = [("uses_tram", "yes")] if status == 200 else []
+    assert await responses(services) == expected
+
+
+async def test_a_webhook_retried_by_the_provider_counts_once(services: Services, client: AppClient) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    first = await client.post("/webhooks/sandbox/sms", data=FORM, headers=SIGNED)
+    second = await client.post("/webhooks/sandbox/sms", data=FORM, headers=SIGNED)
+    assert (first.status, second.status) == (200, 200)
+    assert await first.json() == {"outcomes": ["answered"]}
+    assert await second.json() == {"outcomes": ["duplicate"]}
+    assert await responses(services) == [("uses_tram", "yes")]
+    assert await inbound_outcomes(services) == ["answered"]
+
+
+async def test_webhook_answers_503_when_the_database_is_down(
+    client_without_database: AppClient,
+) -> None:
+    response = await client_without_database.post("/webhooks/sandbox/sms", data=FORM, headers=SIGNED)
+    assert response.status == 503

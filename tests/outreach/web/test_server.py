@@ -1,0 +1,81 @@
+"""`outreach serve` as an operator runs it: a separate process that binds, answers /healthz, runs the
+lifecycle scheduler and the dispatcher, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from outreach.bootstrap import Services
+from outreach.campaigns.commands import create_campaign, launch_campaign
+from storage.outbox import OutboxRepository
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import CAMPAIGN_YAML
+
+READY_SECONDS = 30
+
+
+async def _wait_for_line(process: asyncio.subprocess.Process, prefix: str) -> str:
+    assert process.stdout is not None
+    while True:
+        line = (await asyncio.wait_for(process.stdout.readline(), READY_SECONDS)).decode()
+        if not line:
+            raise AssertionError("serve exited before it was ready")
+        if line.startswith(prefix):
+            return line.strip()
+
+
+async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Wait for the other process to act (polling its effect in the database, not a timer)."""
+    async with asyncio.timeout(READY_SECONDS):
+        while not await condition():  # noqa: ASYNC110 (another process acts: no Event to share)
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.slow
+async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigterm(
+    services: Services, database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    from flows.loader import load_campaign
+
+    # A campaign scheduled to start a minute ago (on the wall clock the serve process uses).
+    clock.now = datetime.now(UTC).replace(microsecond=0)
+    await add_resident(services, phone="+48600100200")
+    start = (clock.now - timedelta(minutes=1)).isoformat()
+    flow = load_campaign(CAMPAIGN_YAML + f"schedule:\n  start: {start}\n  quiet_hours: null\n")
+    clock.now -= timedelta(minutes=2)
+    record = await create_campaign(services.sessions, flow, clock=clock)
+    assert (await launch_campaign(services.sessions, record.slug, clock=clock)).status == "scheduled"
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
+    env.update(OUTREACH_DATABASE_URL=database_url, OUTREACH_LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "outreach.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        ready = await _wait_for_line(process, "outreach listening on ")
+        url = ready.removeprefix("outreach listening on ")
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
+            assert response.status == 200
+            assert (await response.json())["status"] == "ok"
+
+        async def question_sent() -> bool:
+            async with services.sessions() as session:
+                return await OutboxRepository(session).count_by_status() == {"sent": 1}
+
+        await _until(question_sent)  # the scheduler started the campaign, the dispatcher sent it
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), READY_SECONDS)
+    assert process.returncode == 0, stderr.decode()
