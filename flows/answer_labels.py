@@ -3,7 +3,8 @@ exports and tap acknowledgements all show these labels)."""
 
 from __future__ import annotations
 
-from flows.model import Campaign, Question
+from flows.campaign import Campaign
+from flows.model import Question
 from flows.texts import YESNO_LABELS
 
 

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from flows.campaign import Campaign
 from flows.matching import match_reply
-from flows.model import END, AnswerValue, Campaign, Question, QuestionType
+from flows.model import END, AnswerValue, Question, QuestionType
 from flows.texts import YESNO_LABELS, multi_hint, reask_hint, reminder_prefix, submit_label
 
 

@@ -17,7 +17,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from flows.model import SKIP_SEMANTIC, Campaign
+from flows.campaign import Campaign
+from flows.model import SKIP_SEMANTIC
 from flows.problems import Path as NodePath
 from flows.problems import Problem, format_path
 from flows.validate import find_problems

@@ -2,8 +2,8 @@
 
 Structural checks (types, unknown keys, allowed languages/channels) live here; checks that need
 the whole campaign or several fields at once (ids, `next` targets, translations, cycles, which keys
-each question type takes, ranges) live in `flows.validate` and run from `Campaign`'s after-validator,
-so a campaign built from JSON is checked the same way as one loaded from a file.
+each question type takes, ranges) live in `flows.validate` and run from the after-validator of
+`flows.campaign.Campaign`, so a campaign built from JSON is checked the same way as one loaded from a file.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -202,7 +200,10 @@ class WhatsAppOptions(_Frozen):
     variables: dict[str, LocalText] = {}
 
 
-class Campaign(_Frozen):
+class CampaignDefinition(_Frozen):
+    """A campaign as written, checked field by field; `flows.campaign.Campaign` adds the checks that need
+    the whole of it."""
+
     name: str = Field(min_length=1)
     languages: list[Annotated[str, AfterValidator(_known_language)]] = Field(min_length=1)
     channels: list[Annotated[str, AfterValidator(_known_channel)]] = Field(min_length=1)
@@ -228,17 +229,6 @@ class Campaign(_Frozen):
     @classmethod
     def _unique_channels(cls, value: list[str]) -> list[str]:
         return _no_duplicates(value, "channel")
-
-    @model_validator(mode="after")
-    def _semantic(self, info: ValidationInfo) -> Campaign:
-        if info.context and info.context.get(SKIP_SEMANTIC):
-            return self
-        from flows.validate import find_problems  # validate imports this module
-
-        problems = find_problems(self)
-        if problems:
-            raise PydanticCustomError("campaign", "{problems}", {"problems": "; ".join(str(p) for p in problems)})
-        return self
 
     @property
     def default_language(self) -> str:

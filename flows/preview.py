@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flows.campaign import Campaign
 from flows.engine import Ask, FlowState, Say, ask_again, ask_question, remind, start
-from flows.model import Campaign
 
 # The engine takes a time for its contract; wording never depends on it.
 _ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from flows.model import BRANCHING_TYPES, END, OTHER, Campaign, LocalText, Question
+from flows.model import BRANCHING_TYPES, END, OTHER, CampaignDefinition, LocalText, Question
 from flows.problems import Path, Problem, format_path
 from flows.question_rules import question_problems
 from flows.timing import format_duration
@@ -16,7 +16,7 @@ from flows.timing import format_duration
 __all__ = ["Path", "Problem", "find_problems", "format_path"]
 
 
-def find_problems(campaign: Campaign) -> list[Problem]:
+def find_problems(campaign: CampaignDefinition) -> list[Problem]:
     problems = [
         *_ids(campaign),
         *(p for i, q in enumerate(campaign.questions) for p in question_problems(q, ("questions", i))),
@@ -31,7 +31,7 @@ def find_problems(campaign: Campaign) -> list[Problem]:
     return problems
 
 
-def _ids(campaign: Campaign) -> Iterator[Problem]:
+def _ids(campaign: CampaignDefinition) -> Iterator[Problem]:
     first_at: dict[str, int] = {}
     for i, q in enumerate(campaign.questions):
         path: Path = ("questions", i, "id")
@@ -46,7 +46,7 @@ def _ids(campaign: Campaign) -> Iterator[Problem]:
             first_at[q.id] = i
 
 
-def _next_targets(campaign: Campaign) -> Iterator[Problem]:
+def _next_targets(campaign: CampaignDefinition) -> Iterator[Problem]:
     ids = [q.id for q in campaign.questions]
     known = f"known: {', '.join(ids)} (or {END})"
 
@@ -85,7 +85,7 @@ def _branch_keys(q: Question, path: Path) -> Iterator[Problem]:
             yield Problem((*path, key), f"unknown {what} '{key}'; {what}s: {', '.join(keys)}{rest}", part="key")
 
 
-def _local_texts(campaign: Campaign) -> Iterator[tuple[Path, LocalText]]:
+def _local_texts(campaign: CampaignDefinition) -> Iterator[tuple[Path, LocalText]]:
     if campaign.intro is not None:
         yield ("intro",), campaign.intro
     if campaign.outro is not None:
@@ -103,7 +103,7 @@ def _local_texts(campaign: Campaign) -> Iterator[tuple[Path, LocalText]]:
             yield ("whatsapp", "variables", name), text
 
 
-def _whatsapp(campaign: Campaign) -> Iterator[Problem]:
+def _whatsapp(campaign: CampaignDefinition) -> Iterator[Problem]:
     if "whatsapp" in campaign.channels and campaign.whatsapp is None:
         index = campaign.channels.index("whatsapp")
         yield Problem(
@@ -113,7 +113,7 @@ def _whatsapp(campaign: Campaign) -> Iterator[Problem]:
         )
 
 
-def _translations(campaign: Campaign) -> Iterator[Problem]:
+def _translations(campaign: CampaignDefinition) -> Iterator[Problem]:
     languages = campaign.languages
     listed = ", ".join(languages)
     for path, text in _local_texts(campaign):
@@ -131,7 +131,7 @@ def _translations(campaign: Campaign) -> Iterator[Problem]:
                 yield Problem((*path, lang), f"the {lang} text is empty")
 
 
-def _schedule(campaign: Campaign) -> Iterator[Problem]:
+def _schedule(campaign: CampaignDefinition) -> Iterator[Problem]:
     schedule = campaign.schedule
     start, close = schedule.start, schedule.close
     if start is not None and close is not None and close <= start:
@@ -157,7 +157,7 @@ def _schedule(campaign: Campaign) -> Iterator[Problem]:
             )
 
 
-def _cycles(campaign: Campaign) -> Iterator[Problem]:
+def _cycles(campaign: CampaignDefinition) -> Iterator[Problem]:
     index = {q.id: i for i, q in enumerate(campaign.questions)}
 
     def targets(q: Question) -> list[str]:
@@ -188,7 +188,7 @@ def _cycles(campaign: Campaign) -> Iterator[Problem]:
             yield from visit(q.id)
 
 
-def _cycle_problem(campaign: Campaign, index: dict[str, int], loop: list[str]) -> Problem:
+def _cycle_problem(campaign: CampaignDefinition, index: dict[str, int], loop: list[str]) -> Problem:
     # Implicit "next in the list" edges always move forward, so every loop has an explicit `next`
     # that goes back (or to itself); point at that one.
     edges = list(zip(loop, [*loop[1:], loop[0]], strict=True))

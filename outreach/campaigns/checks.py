@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from channels.base import Choice, Outbound, render_plain
 from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
+from flows.campaign import Campaign
 from flows.engine import Ask
-from flows.model import Campaign
 from flows.preview import PreviewMessage, every_message
 from outreach.campaigns.conversations import choice_style
 from outreach.settings import Settings

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flows.campaign import Campaign
 from flows.matching import fold
-from flows.model import Campaign
 from outreach.campaigns.conversations import activate_next_waiting, open_conversation
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.preview import sms_cost

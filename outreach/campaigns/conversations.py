@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import channels.base
 from channels.sms_segments import fold_to_gsm
+from flows.campaign import Campaign
 from flows.engine import Ask, Choice, Complete, Effect, Record, Say, start
-from flows.model import Campaign
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.pseudonyms import respondent_pseudonym
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.model import Campaign
+from flows.campaign import Campaign
 from storage.tables import CampaignRecord
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from channels.base import Choice, Outbound
 from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
+from flows.campaign import Campaign
 from flows.engine import Ask
-from flows.model import Campaign
 from flows.preview import PreviewMessage, every_message
 from outreach.campaigns.checks import plain_text, sms_text
 from outreach.campaigns.conversations import choice_style

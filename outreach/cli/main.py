@@ -18,8 +18,8 @@ from rich.table import Table
 
 from channels.base import SendError
 from channels.telegram import TelegramChannel
+from flows.campaign import Campaign
 from flows.loader import CampaignFileError, load_campaign_file
-from flows.model import Campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.checks import campaign_warnings, sender_problems
 from outreach.campaigns.commands import (

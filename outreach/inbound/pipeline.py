@@ -14,9 +14,9 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Inbound
+from flows.campaign import Campaign
 from flows.engine import FlowState, Step, resume, submit, toggle
 from flows.languages import TYPED_LANGUAGE_CODES, supported_or_default
-from flows.model import Campaign
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.clock import Clock

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows.model import Campaign, Question
+from flows.campaign import Campaign
+from flows.model import Question
 from flows.texts import YESNO_LABELS
 from storage.read_models import export_fields
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
-from flows.model import Campaign
+from flows.campaign import Campaign
 from outreach.results.public_values import PublicValues
 from storage.db import SessionFactory, read_session
 from storage.read_models import export_fields, export_rows

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.model import YESNO_KEYS, AnswerValue, Campaign, Question
+from flows.campaign import Campaign
+from flows.model import YESNO_KEYS, AnswerValue, Question
 
 
 def public_value(question: Question | None, value: Any) -> AnswerValue | None:

@@ -9,7 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.answer_labels import answer_rows, question_types
-from flows.model import Campaign, Question
+from flows.campaign import Campaign
+from flows.model import Question
 from storage.db import SessionFactory, read_session
 from storage.read_models import CampaignResults, QuestionResult, campaign_results
 

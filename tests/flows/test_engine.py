@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from flows.campaign import Campaign
 from flows.engine import Ask, Complete, Effect, FlowState, Record, Say, Step, remind, resume, start, submit, toggle
 from flows.loader import load_campaign, load_campaign_file
-from flows.model import Campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))

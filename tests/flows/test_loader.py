@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from flows.campaign import Campaign
 from flows.loader import CampaignError, CampaignFileError, load_campaign, load_campaign_file
-from flows.model import Campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = Path(__file__).parent / "broken"
@@ -401,7 +401,7 @@ def test_question_type_rules(question: str, fragment: str) -> None:
 
 
 def test_sms_and_whatsapp_options_load_and_round_trip() -> None:
-    from flows.model import Campaign
+    from flows.campaign import Campaign
 
     text = """
 name: Opcje

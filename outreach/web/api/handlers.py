@@ -13,8 +13,8 @@ from aiohttp import web
 
 from flows import model as flow_model
 from flows.answer_labels import answer_rows, question_types
+from flows.campaign import Campaign
 from flows.languages import LANGUAGES
-from flows.model import Campaign
 from outreach.campaigns.commands import CampaignCommandError, create_campaign, launch_campaign
 from outreach.campaigns.residents_import import RowError, parse_row
 from outreach.results.dictionary import DataDictionary, data_dictionary_model

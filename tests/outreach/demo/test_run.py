@@ -22,10 +22,10 @@ from channels.standins.telegram import TelegramStandIn
 from channels.standins.twilio import StoredMessage, TwilioStandIn
 from channels.telegram import TelegramChannel, compose
 from channels.twilio_sms import TwilioChannel
+from flows.campaign import Campaign
 from flows.engine import Ask, FlowState, ask_again, remind, start
 from flows.languages import LANGUAGES
 from flows.matching import match_answer
-from flows.model import Campaign
 from outreach.campaigns.conversations import choice_style
 from outreach.demo import run as demo
 from outreach.inbound import service_texts
