@@ -9,12 +9,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+
+from storage.db import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
-
-# As in outreach.web.app (not imported from there: outreach.web.app may import this package).
-STORE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, TimeoutError)
 
 _CODES = {
     400: "bad_request",
