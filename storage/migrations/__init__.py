@@ -1,0 +1,1 @@
+"""Alembic migrations of the schema (`outreach db upgrade` runs them)."""

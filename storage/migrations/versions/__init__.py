@@ -1,0 +1,1 @@
+"""Alembic revisions, one schema change each, never rewritten once released."""
