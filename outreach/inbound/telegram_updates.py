@@ -12,7 +12,9 @@ import logging
 from typing import Any
 
 from channels.base import Inbound, InvalidRequest
-from channels.telegram import TelegramApiError, TelegramChannel, parse_update
+from channels.telegram import TelegramChannel
+from channels.telegram_errors import TelegramApiError
+from channels.telegram_updates import parse_update
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.services import InboundServices
 from outreach.inbound.taps import acknowledge_tap

@@ -1,7 +1,7 @@
 """The Telegram channel, courier style: tables of updates in, requests out, recorded answers back.
 
 Sending goes through the real python-telegram-bot over HTTP to the Bot API stand-in on loopback;
-reading updates is pure and needs no server.
+reading updates is pure and needs no server (its table: tests/channels/test_telegram_updates.py).
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from aiohttp import web
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import NetworkError, TimedOut
 
 from channels.base import (
     ButtonTap,
@@ -27,7 +26,6 @@ from channels.base import (
     Outbound,
     Request,
     SendError,
-    TapAction,
 )
 from channels.standins.telegram import (
     BAD_GATEWAY,
@@ -44,25 +42,14 @@ from channels.standins.telegram import (
     TelegramStandIn,
     too_many_requests,
 )
-from channels.telegram import (
-    ALLOWED_UPDATES,
-    SECRET_HEADER,
-    CallbackData,
-    TelegramApiError,
-    TelegramChannel,
-    classify_send_error,
-    decode_callback_data,
-    encode_callback_data,
-    encode_submit_data,
-    encode_toggle_data,
-    parse_update,
-    update_request,
-)
+from channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, TelegramChannel, update_request
+from channels.telegram_errors import TelegramApiError
+from channels.telegram_updates import parse_update
+from tests.channels.test_telegram_updates import message
 
 TOKEN = "123456:AAH-test_token_abcdefghijklmnopqrstuvw"
 SECRET = "hook-secret_123"
 CHAT = 4242001
-NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
 DATE = 1804000000  # 2027-03-02 …, a message's own date
 AT = datetime.fromtimestamp(DATE, UTC)
 
@@ -414,45 +401,6 @@ async def test_a_non_numeric_address_is_permanent(channel: TelegramChannel, stan
     assert standin.calls_to("sendMessage") == []
 
 
-def caused(error: TelegramError, cause: BaseException) -> TelegramError:
-    error.__cause__ = cause
-    return error
-
-
-@pytest.mark.parametrize(
-    ("label", "error", "retryable"),
-    [
-        ("pool timeout: never sent", caused(TimedOut("Pool timeout"), httpx.PoolTimeout("")), True),
-        ("connect timeout: never sent", caused(TimedOut(), httpx.ConnectTimeout("")), True),
-        ("read timeout: maybe sent", caused(TimedOut(), httpx.ReadTimeout("")), None),
-        ("write timeout: maybe sent", caused(TimedOut(), httpx.WriteTimeout("")), None),
-        ("refused", caused(NetworkError("httpx.ConnectError"), httpx.ConnectError("refused")), True),
-        ("reset after writing", caused(NetworkError("httpx.ReadError"), httpx.ReadError("")), None),
-        ("unknown failure inside httpx", caused(NetworkError("Unknown error"), RuntimeError("x")), None),
-        ("a 5xx answer", NetworkError("Internal Server Error (500)"), True),
-        ("503", NetworkError("Service Unavailable"), True),
-        ("a gateway's 502 page", caused(NetworkError("Bad Gateway (502). Parsing … failed"), TelegramError("")), None),
-        ("a gateway's 504 in JSON", NetworkError("Gateway Timeout"), None),
-        ("a 504 by its number", NetworkError("Unknown HTTPError (504)"), None),
-        ("an unreadable 2xx answer", caused(TelegramError("Invalid server response"), ValueError()), None),
-        ("other bad request", BadRequest("Bad Request: message is too long"), False),
-        ("forbidden in general", Forbidden("Forbidden: bot was kicked from the group chat"), False),
-    ],
-)
-def test_classify_send_error_table(label: str, error: TelegramError, retryable: bool | None) -> None:
-    classified = classify_send_error(error, QUESTION)
-    if retryable is None:
-        assert classified is None, label
-    else:
-        assert classified is not None and classified.retryable is retryable, label
-
-
-def test_send_error_messages_are_scrubbed() -> None:
-    error = classify_send_error(BadRequest(f"Bad Request: chat {CHAT} says {TEXT}"), QUESTION)
-    assert error is not None
-    assert str(CHAT) not in str(error) and TEXT not in str(error)
-
-
 # -- the token stays out of the logs -------------------------------------------------------------
 
 
@@ -595,178 +543,7 @@ def test_a_bad_secret_is_refused_when_configured(secret: str) -> None:
         TelegramChannel(token=TOKEN, api_base_url="http://127.0.0.1:9", webhook_secret=secret)
 
 
-# -- reading updates ---------------------------------------------------------------------------------
-
-
-def user(user_id: int = CHAT, language: str | None = "pl") -> dict[str, Any]:
-    sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Ola"}
-    if language is not None:
-        sender["language_code"] = language
-    return sender
-
-
-def chat(chat_type: str = "private", chat_id: int = CHAT) -> dict[str, Any]:
-    return (
-        {"id": chat_id, "type": chat_type, "first_name": "Ola"}
-        if chat_type == "private"
-        else {"id": chat_id, "type": chat_type, "title": "Rada"}
-    )
-
-
-def message(
-    text: str | None = "tak", *, chat_type: str = "private", language: str | None = "pl", **extra: Any
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"message_id": 50, "from": user(language=language), "chat": chat(chat_type), "date": DATE}
-    if text is not None:
-        body["text"] = text
-    return body | extra
-
-
-def bot_question(message_id: int = 77) -> dict[str, Any]:
-    return {
-        "message_id": message_id,
-        "from": {"id": 123456, "is_bot": True, "first_name": "Gdańsk pyta"},
-        "chat": chat(),
-        "date": DATE,
-        "text": TEXT,
-    }
-
-
-def callback(data: str, *, with_message: bool = True, chat_type: str = "private") -> dict[str, Any]:
-    query: dict[str, Any] = {"id": "cb1", "from": user(language="uk"), "chat_instance": "42", "data": data}
-    if with_message:
-        query["message"] = bot_question() | {"chat": chat(chat_type)}
-    return {"update_id": 1001, "callback_query": query}
-
-
-def membership(status: str) -> dict[str, Any]:
-    bot = {"id": 123456, "is_bot": True, "first_name": "Gdańsk pyta"}
-    return {
-        "update_id": 1001,
-        "my_chat_member": {
-            "chat": chat(),
-            "from": user(),
-            "date": DATE,
-            "old_chat_member": {"user": bot, "status": "member"},
-            "new_chat_member": {"user": bot, "status": status, "until_date": 0},
-        },
-    }
-
-
-def said(text: str, **fields: Any) -> Inbound:
-    values: dict[str, Any] = {"language_hint": "pl"} | fields
-    return Inbound(channel="telegram", provider_id="u1001", address=str(CHAT), text=text, received_at=AT, **values)
-
-
-def tapped(
-    key: str, question: str = "uses_tram", message_id: str | None = "77", action: TapAction = "answer"
-) -> Inbound:
-    tap = ButtonTap(3, question, key, "cb1", message_id, action)
-    return Inbound(
-        channel="telegram",
-        provider_id="u1001",
-        address=str(CHAT),
-        text=key,
-        received_at=NOW,
-        tap=tap,
-        language_hint="uk",
-    )
-
-
-@pytest.mark.parametrize(
-    ("label", "update", "expected"),
-    [
-        ("a private text", {"update_id": 1001, "message": message("tak")}, [said("tak")]),
-        (
-            "no language reported",
-            {"update_id": 1001, "message": message("2", language=None)},
-            [said("2", language_hint=None)],
-        ),
-        ("a tap", callback("a:3:uses_tram:yes"), [tapped("yes")]),
-        ("a tap by number", callback("i:3:route:2"), [tapped("2", question="route")]),
-        ("a toggle", callback("t:3:which:2"), [tapped("2", question="which", action="toggle")]),
-        ("done", callback("d:3:which:ok"), [tapped("", question="which", action="submit")]),
-        ("a question id with a colon", callback("a:3:part:one:yes"), [tapped("yes", question="part:one")]),
-        (
-            "a tap on an inline message",
-            callback("a:3:uses_tram:no", with_message=False),
-            [tapped("no", message_id=None)],
-        ),
-        ("a tap on someone else's button", callback("vote:42"), []),
-        ("a tap in a group", callback("a:3:uses_tram:yes", chat_type="group"), []),
-        (
-            "/start SOURCE",
-            {"update_id": 1001, "message": message("/start plakat_orunia-3")},
-            [said("/start plakat_orunia-3", command="start", argument="plakat_orunia-3")],
-        ),
-        ("/start alone", {"update_id": 1001, "message": message("/start")}, [said("/start", command="start")]),
-        (
-            "/start with a bot name",
-            {"update_id": 1001, "message": message("/start@gdansk_pyta_bot src1")},
-            [said("/start@gdansk_pyta_bot src1", command="start", argument="src1")],
-        ),
-        (
-            "/start with a payload no deep link carries",
-            {"update_id": 1001, "message": message("/start a b!")},
-            [said("/start a b!", command="start")],
-        ),
-        (
-            "/start with a payload of 65",
-            {"update_id": 1001, "message": message("/start " + "a" * 65)},
-            [said("/start " + "a" * 65, command="start")],
-        ),
-        (
-            "/start with a payload of 64",
-            {"update_id": 1001, "message": message("/start " + "a" * 64)},
-            [said("/start " + "a" * 64, command="start", argument="a" * 64)],
-        ),
-        ("/stop", {"update_id": 1001, "message": message("/stop")}, [said("/stop", command="stop")]),
-        (
-            "/stop@botname",
-            {"update_id": 1001, "message": message("/stop@gdansk_pyta_bot")},
-            [said("/stop@gdansk_pyta_bot", command="stop")],
-        ),
-        ("/help in capitals", {"update_id": 1001, "message": message("/HELP")}, [said("/HELP", command="help")]),
-        (
-            "/language uk",
-            {"update_id": 1001, "message": message("/language uk")},
-            [said("/language uk", command="language", argument="uk")],
-        ),
-        ("an unknown command is text", {"update_id": 1001, "message": message("/foo")}, [said("/foo")]),
-        ("an edit is not a new answer", {"update_id": 1001, "edited_message": message("nie", edit_date=DATE + 9)}, []),
-        ("a group", {"update_id": 1001, "message": message("tak", chat_type="group")}, []),
-        ("a supergroup", {"update_id": 1001, "message": message("tak", chat_type="supergroup")}, []),
-        ("a channel post", {"update_id": 1001, "channel_post": message("tak", chat_type="channel")}, []),
-        (
-            "a sticker",
-            {"update_id": 1001, "message": message(None, sticker={"file_id": "x", "emoji": "👍"})},
-            [said("")],
-        ),
-        (
-            "a photo with a caption",
-            {"update_id": 1001, "message": message(None, photo=[], caption="zdjęcie")},
-            [said("zdjęcie")],
-        ),
-        ("blocking the bot", membership("kicked"), [said("", command="stop", opted_out_by_provider=True)]),
-        ("unblocking the bot", membership("member"), []),
-        ("an update kind we do not read", {"update_id": 1001, "inline_query": {"id": "1"}}, []),
-        ("no update_id", {"message": message("tak")}, InvalidRequest),
-        ("a string update_id", {"update_id": "1001", "message": message("tak")}, InvalidRequest),
-        ("not an object", [1, 2], InvalidRequest),
-        ("a message without chat", {"update_id": 1001, "message": {"message_id": 1, "text": "x"}}, InvalidRequest),
-        (
-            "a tap without id",
-            {"update_id": 1001, "callback_query": {"from": user(), "data": "a:1:q:k"}},
-            InvalidRequest,
-        ),
-    ],
-)
-def test_parse_update_table(label: str, update: object, expected: list[Inbound] | type[Exception]) -> None:
-    if isinstance(expected, type):
-        with pytest.raises(expected):
-            parse_update(update, now=NOW)
-        return
-    assert parse_update(update, now=NOW) == expected, label
+# -- reading webhook requests (the updates themselves: tests/channels/test_telegram_updates.py) -----
 
 
 @pytest.mark.parametrize(
@@ -785,74 +562,6 @@ def test_parse_inbound_reads_the_body() -> None:
     assert channel.verify(request)
     [inbound] = channel.parse_inbound(request)
     assert (inbound.provider_id, inbound.address, inbound.text, inbound.received_at) == ("u1001", str(CHAT), "tak", AT)
-
-
-# -- callback data -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("label", "campaign", "question", "key", "number", "data"),
-    [
-        ("key", 3, "uses_tram", "yes", 1, "a:3:uses_tram:yes"),
-        ("exactly 64 bytes", 12, "q", "k" * 57, 1, "a:12:q:" + "k" * 57),
-        ("65 bytes: the number", 12, "q", "k" * 58, 4, "i:12:q:4"),
-        ("multibyte key over 64 bytes", 3, "q", POLISH_KEY, 2, "i:3:q:2"),
-        ("multibyte key within 64 bytes", 3, "q", "ż" * 20, 2, "a:3:q:" + "ż" * 20),
-        ("a colon in the key", 3, "q", "a:b", 2, "i:3:q:2"),
-        ("a colon in the question", 3, "a:b", "yes", 1, "a:3:a:b:yes"),
-        ("nothing fits", 3, "q" * 60, "yes", 1, None),
-    ],
-)
-def test_callback_data_round_trip(
-    label: str, campaign: int, question: str, key: str, number: int, data: str | None
-) -> None:
-    encoded = encode_callback_data(campaign, question, key, number)
-    assert encoded == data, label
-    if encoded is None:
-        return
-    assert len(encoded.encode()) <= 64
-    by_number = encoded.startswith("i:")
-    assert decode_callback_data(encoded) == CallbackData(
-        campaign, question, str(number) if by_number else key, by_number
-    )
-
-
-@pytest.mark.parametrize(
-    ("label", "data", "expected"),
-    [
-        ("a toggle names the option's number", "t:3:which:2", CallbackData(3, "which", "2", True, "toggle")),
-        ("a question id with a colon", "t:3:a:b:1", CallbackData(3, "a:b", "1", True, "toggle")),
-        ("done has no key", "d:3:which:ok", CallbackData(3, "which", "", False, "submit")),
-    ],
-)
-def test_multi_callback_data(label: str, data: str, expected: CallbackData) -> None:
-    assert decode_callback_data(data) == expected, label
-    encoded = encode_toggle_data(3, expected.question_id, 2) if expected.action == "toggle" else None
-    assert encoded is None or decode_callback_data(encoded).action == "toggle"
-    assert encode_submit_data(3, "which") == "d:3:which:ok"
-    assert encode_toggle_data(3, "q" * 60, 1) is None and encode_submit_data(3, "q" * 58) is None
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        "",
-        "a",
-        "a:x:q:k",
-        "a:1::k",
-        "a:1:q:",
-        "b:1:q:k",
-        "i:1:q:0",
-        "i:1:q:x",
-        "vote:4",
-        "t:1:q:0",
-        "t:1:q:a",
-        "d:1:q:1",
-    ],
-)
-def test_decode_callback_data_refuses_foreign_data(data: str) -> None:
-    with pytest.raises(ValueError):
-        decode_callback_data(data)
 
 
 # -- webhook and long polling ----------------------------------------------------------------------
