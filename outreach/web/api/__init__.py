@@ -14,9 +14,9 @@ from aiohttp import web
 from outreach.results.dictionary import data_dictionary
 from outreach.web.api.auth import RateLimiter
 from outreach.web.api.errors import json_errors
-from outreach.web.api.handlers import ROUTES
 from outreach.web.api.openapi import REFERENCE_ROUTES, ROUTE_TABLE
 from outreach.web.api.registry import API_PREFIX, RATE_LIMITER, ApiRoute, add_routes
+from outreach.web.api.routes import ROUTES
 
 API_ROUTES: list[ApiRoute] = [*ROUTES, *REFERENCE_ROUTES]
 

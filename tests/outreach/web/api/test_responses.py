@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from outreach.bootstrap import Services
-from outreach.web.api.handlers import encode_position
+from outreach.web.api.cursors import encode_position
 from storage.answer_feed import Position
 from storage.responses import ResponseRepository
 from storage.tables import Response

@@ -1,0 +1,179 @@
+"""The campaign endpoints of /api/v1 (list, read, status, create, launch) and their declarations,
+with the example campaign the document shows for a create."""
+
+from __future__ import annotations
+
+from flows.campaign import Campaign
+from outreach.campaigns.commands import CampaignCommandError, create_campaign, launch_campaign
+from outreach.web.api.errors import ApiError
+from outreach.web.api.models import CampaignInfo, CampaignList, CampaignProgress, LaunchReport, QuestionBrief
+from outreach.web.api.registry import ApiRoute, Call
+from outreach.web.api.storable import campaign_problems
+from storage.answer_feed import campaign_counts
+from storage.campaigns import CampaignRepository, ConversationRepository
+from storage.db import read_session
+from storage.outbox import OutboxRepository
+from storage.tables import CampaignRecord
+
+
+def campaign_info(call: Call, record: CampaignRecord) -> CampaignInfo:
+    flow = call.services.definitions.flow(record)
+    assert record.id is not None
+    return CampaignInfo(
+        id=record.id,
+        slug=record.slug,
+        name=record.name,
+        status=record.status,
+        languages=list(flow.languages),
+        channels=list(flow.channels),
+        questions=[QuestionBrief(id=question.id, type=question.type) for question in flow.questions],
+        created_at=record.created_at,
+        starts_at=record.starts_at,
+        closes_at=record.closes_at,
+        launched_at=record.launched_at,
+        closed_at=record.closed_at,
+    )
+
+
+async def list_campaigns(call: Call) -> CampaignList:
+    assert call.token is not None
+    async with read_session(call.services.sessions) as session:
+        records = await CampaignRepository(session).all()
+    bound = call.token.campaign_id
+    return CampaignList(data=[campaign_info(call, record) for record in records if bound in (None, record.id)])
+
+
+async def read_campaign(call: Call) -> CampaignInfo:
+    return campaign_info(call, call.record)
+
+
+async def campaign_progress(call: Call) -> CampaignProgress:
+    record = call.record
+    assert record.id is not None
+    async with read_session(call.services.sessions) as session:
+        counts = await campaign_counts(session, record.id)
+        conversations = await ConversationRepository(session).count_by_status(record.id)
+        messages = await OutboxRepository(session).count_by_status(record.id)
+    return CampaignProgress(
+        id=record.id,
+        slug=record.slug,
+        status=record.status,
+        contacted=counts.contacted,
+        respondents=counts.respondents,
+        answers=counts.answers,
+        response_rate=counts.respondents / counts.contacted if counts.contacted else 0.0,
+        conversations=conversations,
+        messages=messages,
+    )
+
+
+async def create_campaign_endpoint(call: Call) -> CampaignInfo:
+    flow = call.body_as(Campaign)
+    problems = campaign_problems(flow)
+    if problems:
+        raise ApiError(422, "invalid_body", "the campaign cannot be stored", details=problems)
+    record = await create_campaign(call.services.sessions, flow, clock=call.services.clock)
+    return campaign_info(call, record)
+
+
+async def launch_campaign_endpoint(call: Call) -> LaunchReport:
+    services = call.services
+    try:
+        report = await launch_campaign(
+            services.sessions,
+            str(call.record.id),
+            clock=services.clock,
+            spread=services.spread,
+            pseudonym_secret=services.settings.pseudonym_key(),
+        )
+    except CampaignCommandError as error:
+        raise ApiError(409, "conflict", str(error)) from None
+    return LaunchReport(id=report.campaign_id, status=report.status, conversations_started=report.conversations_started)
+
+
+CAMPAIGN_EXAMPLE = {
+    "name": "Park Oruński — what next?",
+    "languages": ["pl", "en"],
+    "channels": ["sms", "email"],
+    "audience": {"where": {"district": ["Orunia-Św. Wojciech-Lipce"]}},
+    "schedule": {"quiet_hours": "21:00-08:00"},
+    "answer_within": "48h",
+    "intro": {"pl": "Miasto Gdańsk pyta o Park Oruński. STOP kończy.", "en": "The City of Gdańsk asks. STOP ends."},
+    "questions": [
+        {
+            "id": "visits",
+            "type": "choice",
+            "text": {"pl": "Jak często bywasz w parku?", "en": "How often do you visit the park?"},
+            "options": [
+                {"key": "weekly", "text": {"pl": "co tydzień", "en": "every week"}},
+                {"key": "never", "text": {"pl": "wcale", "en": "never"}},
+            ],
+            "next": {"never": "why_not"},
+        },
+        {"id": "rating", "type": "scale", "min": 1, "max": 5, "text": {"pl": "Oceń park", "en": "Rate the park"}},
+        {"id": "why_not", "type": "text", "text": {"pl": "Co by Cię zachęciło?", "en": "What would make you come?"}},
+    ],
+    "outro": {"pl": "Dziękujemy!", "en": "Thank you!"},
+}
+
+CAMPAIGN_ROUTES: list[ApiRoute] = [
+    ApiRoute(
+        "GET",
+        "/campaigns",
+        list_campaigns,
+        "listCampaigns",
+        "List campaigns",
+        "campaigns",
+        scope="campaigns:read",
+        response=CampaignList,
+        description="A token bound to one campaign sees only that campaign.",
+    ),
+    ApiRoute(
+        "POST",
+        "/campaigns",
+        create_campaign_endpoint,
+        "createCampaign",
+        "Create a campaign (draft)",
+        "campaigns",
+        scope="campaigns:write",
+        body=Campaign,
+        body_example=CAMPAIGN_EXAMPLE,
+        response=CampaignInfo,
+        status=201,
+        unbound_only=True,
+        description="The body is a campaign definition (the campaign file's format, as JSON).",
+    ),
+    ApiRoute(
+        "GET",
+        "/campaigns/{campaign_id}",
+        read_campaign,
+        "getCampaign",
+        "Read a campaign",
+        "campaigns",
+        scope="campaigns:read",
+        response=CampaignInfo,
+    ),
+    ApiRoute(
+        "GET",
+        "/campaigns/{campaign_id}/status",
+        campaign_progress,
+        "getCampaignStatus",
+        "Status and counts of a campaign",
+        "campaigns",
+        scope="campaigns:read",
+        response=CampaignProgress,
+    ),
+    ApiRoute(
+        "POST",
+        "/campaigns/{campaign_id}/launch",
+        launch_campaign_endpoint,
+        "launchCampaign",
+        "Launch a campaign",
+        "campaigns",
+        scope="campaigns:write",
+        response=LaunchReport,
+        conflict="the campaign is closed, paused, or its close time has passed",
+        description="Starts conversations with its audience now, or schedules them for `schedule.start`."
+        " Running it again asks only residents not asked yet.",
+    ),
+]

@@ -1,0 +1,33 @@
+"""The opaque cursors of the answer feed: a campaign's position in it (`storage.answer_feed.Position`)
+as URL-safe text, and back, with a 400 for any text this API did not give out for that campaign."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from outreach.web.api.errors import ApiError
+from storage.answer_feed import Position
+
+
+def encode_position(campaign_id: int, position: Position) -> str:
+    raw = json.dumps([1, campaign_id, position.txid, position.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position(token: str, campaign_id: int, parameter: str) -> Position:
+    invalid = ApiError(400, "invalid_cursor", f"'{parameter}' is not a cursor of this API; start without it")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        version, owner, txid, row_id = json.loads(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise invalid from None
+    numbers = (version, owner, txid, row_id)
+    if any(isinstance(number, bool) or not isinstance(number, int) for number in numbers) or version != 1:
+        raise invalid
+    if not (0 <= txid < 2**63 and 0 <= row_id < 2**63):
+        raise invalid
+    if owner != campaign_id:
+        raise ApiError(400, "invalid_cursor", f"'{parameter}' belongs to another campaign")
+    return Position(txid, row_id)

@@ -1,0 +1,95 @@
+"""The results endpoint of /api/v1 (aggregated figures per question, and a breakdown by one attribute
+with small cells suppressed) and its declaration."""
+
+from __future__ import annotations
+
+import statistics
+
+from flows import model as flow_model
+from flows.answer_labels import answer_rows, question_types
+from outreach.web.api.disclosure import QuestionShape, protected_groups
+from outreach.web.api.errors import ApiError
+from outreach.web.api.models import Breakdown, CampaignResults, QuestionFigures, ResultsQuery
+from outreach.web.api.registry import ApiRoute, Call
+from storage.db import read_session
+from storage.read_models import QuestionResult, campaign_results, campaign_results_by
+
+
+def small_cell_k(call: Call) -> int:
+    return call.services.settings.small_cell_k
+
+
+def _figures(question: flow_model.Question, result: QuestionResult, language: str) -> QuestionFigures:
+    counts = None
+    if question.type not in ("number", "text"):
+        counts = {key: result.counts[key] for key, _ in answer_rows(question, language)}
+    numbers = result.numbers if question.type in ("number", "scale") else []
+    summary = question.type == "number" and bool(numbers)
+    return QuestionFigures(
+        id=question.id,
+        type=question.type,
+        answered=result.answered,
+        unanswered=result.unanswered,
+        counts=counts,
+        mean=statistics.fmean(numbers) if numbers else None,
+        median=statistics.median(numbers) if summary else None,
+        min=min(numbers) if summary else None,
+        max=max(numbers) if summary else None,
+    )
+
+
+async def campaign_results_endpoint(call: Call) -> CampaignResults:
+    query = call.query_as(ResultsQuery)
+    record = call.record
+    assert record.id is not None
+    flow = call.services.definitions.flow(record)
+    allowed = ["language", *call.services.settings.export_attributes]
+    if query.by is not None and query.by not in allowed:
+        raise ApiError(
+            400, "invalid_parameter", f"cannot break results down by '{query.by}'; use one of {', '.join(allowed)}"
+        )
+    kinds = question_types(flow)
+    language = flow.default_language
+    async with read_session(call.services.sessions) as session:
+        figures = await campaign_results(session, record.id, kinds)
+        groups = await campaign_results_by(session, record.id, kinds, query.by) if query.by else None
+    breakdown = None
+    if groups is not None and query.by is not None:
+        k = small_cell_k(call)
+        shapes = [
+            QuestionShape(
+                question.id,
+                question.type,
+                [] if question.type in ("number", "text") else [key for key, _ in answer_rows(question, language)],
+            )
+            for question in flow.questions
+        ]
+        breakdown = Breakdown(by=query.by, k=k, groups=protected_groups(groups, shapes, k))
+    return CampaignResults(
+        campaign=record.slug,
+        contacted=figures.contacted,
+        respondents=figures.respondents,
+        response_rate=figures.response_rate,
+        questions=[
+            _figures(question, figures.questions.get(question.id) or QuestionResult(question.id), language)
+            for question in flow.questions
+        ],
+        breakdown=breakdown,
+    )
+
+
+RESULT_ROUTES: list[ApiRoute] = [
+    ApiRoute(
+        "GET",
+        "/campaigns/{campaign_id}/results",
+        campaign_results_endpoint,
+        "getResults",
+        "Aggregated results per question",
+        "answers",
+        scope="responses:read",
+        query=ResultsQuery,
+        response=CampaignResults,
+        description="With `by`, a breakdown per value of that attribute in which every cell of fewer"
+        " than k respondents (and whatever would let one be worked out) is suppressed.",
+    ),
+]

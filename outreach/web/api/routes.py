@@ -1,0 +1,22 @@
+"""The route table of /api/v1, assembled from the route groups: the router and the OpenAPI document
+are made from it (see `outreach.web.api.registry`), in this order."""
+
+from __future__ import annotations
+
+from outreach.web.api.campaign_routes import CAMPAIGN_ROUTES
+from outreach.web.api.export_routes import EXPORT_ROUTES
+from outreach.web.api.registry import ApiRoute
+from outreach.web.api.resident_routes import RESIDENT_ROUTES
+from outreach.web.api.response_routes import RESPONSE_ROUTES
+from outreach.web.api.result_routes import RESULT_ROUTES
+from outreach.web.api.token_routes import CURRENT_TOKEN_ROUTE, TOKEN_ROUTES
+
+ROUTES: list[ApiRoute] = [
+    CURRENT_TOKEN_ROUTE,
+    *CAMPAIGN_ROUTES,
+    *RESPONSE_ROUTES,
+    *RESULT_ROUTES,
+    *EXPORT_ROUTES,
+    *RESIDENT_ROUTES,
+    *TOKEN_ROUTES,
+]

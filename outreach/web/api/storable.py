@@ -1,0 +1,55 @@
+"""What the tables cannot hold, checked before writing so that a bad value is a 422 or a rejected row,
+not a database error: column widths, the NUL character, moments out of the store's range of dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flows.campaign import Campaign
+
+# Column widths of the tables, checked here so that a too-long value is a 422, not a database error.
+MAX_CAMPAIGN_NAME = 200
+MAX_QUESTION_ID = 64
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (*_strings(key), *_strings(item))]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def campaign_problems(flow: Campaign) -> list[dict[str, str]]:
+    """What the tables cannot hold of a campaign, as validation problems."""
+    problems = []
+    if len(flow.name) > MAX_CAMPAIGN_NAME:
+        problems.append({"at": "name", "message": f"at most {MAX_CAMPAIGN_NAME} characters"})
+    for index, question in enumerate(flow.questions):
+        if len(question.id) > MAX_QUESTION_ID:
+            problems.append({"at": f"questions.{index}.id", "message": f"at most {MAX_QUESTION_ID} characters"})
+    if any("\x00" in text for text in _strings(flow.model_dump(mode="json"))):
+        problems.append({"at": "(body)", "message": "texts cannot contain the NUL character"})
+    for name in ("start", "close"):
+        moment = getattr(flow.schedule, name)
+        if moment is not None and not storable_moment(moment):
+            problems.append({"at": f"schedule.{name}", "message": "out of the range of dates the store keeps"})
+    return problems
+
+
+def row_problem(record: dict[str, str | None]) -> str | None:
+    """Why the tables cannot hold a resident's fields, if they cannot."""
+    for key, value in record.items():
+        if "\x00" in key or (value is not None and "\x00" in value):
+            return "fields cannot contain the NUL character"
+    return None
+
+
+def storable_moment(moment: datetime) -> bool:
+    try:
+        moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return False
+    return True
