@@ -19,8 +19,8 @@ or to the loopback stand-in (`channels.standins.twilio`). Errors are classified 
 
 Webhooks (`POST /webhooks/twilio/sms`, `POST /webhooks/twilio/status`) are checked with
 `verify` against the URL Twilio was given (public URL + path + query), then read by `parse_inbound` /
-`parse_status`. Status callbacks arrive unordered and repeated: `status_rank` tells whether one moves
-a message forward.
+`parse_status`. Status callbacks arrive unordered and repeated: `channels.delivery_status.status_rank`
+tells whether one moves a message forward.
 """
 
 from __future__ import annotations
@@ -75,25 +75,6 @@ UNREACHABLE = {
 AUTHENTICATION = 20003
 TOO_MANY_REQUESTS = 20429
 
-# Status callbacks come unordered and repeated; a status never moves a message backwards. The order:
-#   accepted, scheduled (0) < queued (1) < sending (2) < sent (3)
-#   < delivered, undelivered, failed, canceled, partially_delivered (4: final) < read (5: WhatsApp, after delivered)
-# A caller stores a new status only when its rank is strictly higher than the stored one: a repeated or
-# a competing final status (delivered after failed) changes nothing. Unknown statuses rank -1.
-STATUS_RANKS: Mapping[str, int] = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivered": 4,
-    "undelivered": 4,
-    "failed": 4,
-    "canceled": 4,
-    "partially_delivered": 4,
-    "read": 5,
-}
-
 # twilio 9.13's AsyncTwilioHttpClient builds `aiohttp.BasicAuth(...)` and passes `auth=` to
 # `ClientSession.request`, both deprecated since aiohttp 3.14. The two warnings fire on every send, from
 # the SDK's own modules; they are silenced for those modules only (see `_silence_sdk_deprecations`).
@@ -126,11 +107,6 @@ def _silence_sdk_deprecations() -> None:
 
 
 # --- webhooks ----------------------------------------------------------------------------------
-
-
-def status_rank(status: str) -> int:
-    """Where a Twilio message status stands in its life (see STATUS_RANKS); -1 when unknown."""
-    return STATUS_RANKS.get(status.lower(), -1)
 
 
 def empty_twiml() -> str:

@@ -65,6 +65,15 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class DeliveryChange:
+    """A status report that moved a message on: its address, and the status and code it replaced."""
+
+    contact_id: int
+    previous_status: str | None
+    previous_error: str | None
+
+
+@dataclass(frozen=True)
 class HeldMessage:
     id: int
     idempotency_key: str
@@ -267,20 +276,28 @@ class OutboxRepository:
 
     async def record_delivery(
         self, provider_id: str, *, status: str, error_code: str | None, rank: Callable[[str | None], int]
-    ) -> bool:
-        """Apply a provider's status report; a report older than what we know (callbacks arrive out of
-        order and repeated) changes nothing. False when no message has that provider id, or nothing changed."""
+    ) -> DeliveryChange | None:
+        """Apply a provider's status report when it ranks above the stored status (callbacks arrive out of
+        order and repeated); the failure code of an earlier report stays unless this one has its own.
+        None when no message has that provider id, or nothing changed."""
         result = await self._session.execute(
             select(OutboxMessage).where(col(OutboxMessage.provider_id) == provider_id).with_for_update()
         )
         message = result.scalars().first()
         if message is None or rank(status) <= rank(message.delivery_status):
-            return False
+            return None
+        change = DeliveryChange(message.contact_id, message.delivery_status, message.delivery_error)
         message.delivery_status = status
         message.delivery_error = error_code or message.delivery_error
         self._session.add(message)
         await self._session.flush()
-        return True
+        return change
+
+    async def clear_unreachable(self, contact_id: int) -> None:
+        """The address is known to work after all (a delivery confirmed after a failure marked it dead)."""
+        await self._session.execute(
+            update(ContactAddress).where(col(ContactAddress.id) == contact_id).values(unreachable_at=None)
+        )
 
     async def mark_retry(self, message_id: int, *, at: datetime, detail: str) -> None:
         await self._set(message_id, status="queued", next_attempt_at=at, error_class="retryable", error_detail=detail)

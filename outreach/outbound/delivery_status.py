@@ -1,4 +1,6 @@
-"""Delivery reports from providers: the order statuses move in, whatever order they arrive in."""
+"""Delivery reports from providers: applied in the order of `channels.delivery_status.status_rank`,
+whatever order they arrive in; a failure that names the address dead marks it unreachable, and a
+delivery confirmed after that failure takes the mark back."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import DeliveryStatus
+from channels.delivery_status import FAILED, REACHED, status_rank
 from outreach.clock import Clock
 from storage.db import SessionFactory
 from storage.outbox import OutboxRepository
@@ -14,32 +17,14 @@ from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
 
-# A status never moves backwards: "delivered" after "failed" (or a repeated "sent") changes nothing.
-_RANK = {
-    None: 0,
-    "accepted": 1,
-    "queued": 1,
-    "scheduled": 1,
-    "sending": 2,
-    "sent": 3,
-    "undelivered": 4,
-    "failed": 4,
-    "delivered": 5,
-    "read": 6,
-}
-FAILED = ("undelivered", "failed")
 # Codes that mean the address itself is dead or refuses us (Twilio 30003 unreachable, 30005 unknown,
 # 30006 landline, 30004 blocked; a mail bounce 5.1.x: no such mailbox or domain): the address is not
-# written to again.
+# written to again, unless the same message's delivery is confirmed after all (`apply_report`).
 DEAD_ADDRESS_CODES = {"30003", "30004", "30005", "30006"}
 
 
 def dead_address(code: str | None) -> bool:
     return code is not None and (code in DEAD_ADDRESS_CODES or code.startswith("5.1."))
-
-
-def status_rank(status: str | None) -> int:
-    return _RANK.get(status, 0)
 
 
 async def record_delivery_status(sessions: SessionFactory, report: DeliveryStatus, *, clock: Clock) -> bool:
@@ -60,12 +45,17 @@ async def apply_report(
     session: AsyncSession, provider_id: str, status: str, error_code: str | None, *, clock: Clock
 ) -> bool:
     outbox = OutboxRepository(session)
-    changed = await outbox.record_delivery(provider_id, status=status, error_code=error_code, rank=status_rank)
-    if changed and status in FAILED and dead_address(error_code):
-        contact_id = await outbox.contact_of(provider_id)
-        if contact_id is not None:
-            await ResidentRepository(session).mark_unreachable(contact_id, now=clock())
-    return changed
+    change = await outbox.record_delivery(provider_id, status=status, error_code=error_code, rank=status_rank)
+    if change is None:
+        return False
+    if status in FAILED and dead_address(error_code):
+        await ResidentRepository(session).mark_unreachable(change.contact_id, now=clock())
+    elif status in REACHED and change.previous_status in FAILED and dead_address(change.previous_error):
+        # A confirmed delivery overrules this message's failure (see channels.delivery_status), and with
+        # it the dead mark that failure made: the address works. Only a message whose own failure named
+        # the address dead takes the mark back; a late receipt for any other message says nothing about it.
+        await outbox.clear_unreachable(change.contact_id)
+    return True
 
 
 async def apply_early_report(session: AsyncSession, provider_id: str, *, clock: Clock) -> None:

@@ -37,7 +37,6 @@ from channels.twilio_sms import (
     SDK_DEPRECATIONS,
     TwilioChannel,
     empty_twiml,
-    status_rank,
 )
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -646,33 +645,6 @@ def test_parse_status_table(label: str, form: dict[str, str], expected: StatusEx
     [status] = offline_channel().parse_status(request)
     assert (status.channel, status.provider_id, status.status, status.error_code) == expected, label
     assert status.reported_at.tzinfo is not None
-
-
-@pytest.mark.parametrize(
-    ("label", "arrivals", "kept"),
-    [
-        ("in order", ["queued", "sending", "sent", "delivered"], "delivered"),
-        ("late sent after delivered", ["queued", "delivered", "sent"], "delivered"),
-        ("repeated", ["sent", "sent", "delivered", "delivered"], "delivered"),
-        ("failed stays failed", ["sent", "failed", "delivered"], "failed"),
-        ("WhatsApp read after delivered", ["sent", "read", "delivered"], "read"),
-        ("accepted by a messaging service first", ["accepted", "queued", "sent"], "sent"),
-        ("unknown status never moves", ["sent", "mystery"], "sent"),
-    ],
-)
-def test_status_rank_keeps_the_furthest_table(label: str, arrivals: list[str], kept: str) -> None:
-    current: str | None = None
-    for status in arrivals:
-        if current is None or status_rank(status) > status_rank(current):
-            current = status
-    assert current == kept, label
-
-
-def test_status_rank_order() -> None:
-    order = ["queued", "sending", "sent", "delivered", "read"]
-    assert [status_rank(s) for s in order] == sorted(status_rank(s) for s in order)
-    assert status_rank("failed") == status_rank("undelivered") == status_rank("delivered")
-    assert status_rank("accepted") < status_rank("queued") and status_rank("nonsense") == -1
 
 
 # --- signatures ----------------------------------------------------------------------------------

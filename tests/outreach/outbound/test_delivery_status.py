@@ -2,20 +2,71 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from channels.base import DeliveryStatus, SendError, Sent
+from channels.delivery_status import STATUS_RANKS, status_rank
 from outreach.bootstrap import Services
-from outreach.outbound.delivery_status import record_delivery_status
-from storage.tables import ContactAddress
+from outreach.outbound.delivery_status import apply_early_report, record_delivery_status
+from storage.outbox import NewMessage, OutboxRepository
+from storage.tables import ContactAddress, OutboxMessage
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, outbox
 from tests.outreach.outbound.test_dispatcher import ScriptedChannel, dispatcher_with, failing
 
 PHONE = "+48600100200"
+
+# The order statuses move in, written out here as the tests' own expectation (channels.delivery_status
+# holds the production table): a report whose status is in a later tier than the stored one replaces
+# it; one in the same or an earlier tier changes nothing; the first tier is never stored at all.
+TIERS: list[tuple[str, ...]] = [
+    ("receiving", "received", "mystery"),  # about messages sent to us, or unknown
+    ("accepted", "scheduled"),
+    ("queued",),
+    ("sending",),
+    ("sent",),
+    ("failed", "undelivered", "canceled"),
+    ("partially_delivered",),
+    ("delivered",),
+    ("read",),
+]
+TIER = {status: tier for tier, statuses in enumerate(TIERS) for status in statuses}
+STATUSES = list(TIER)
+# Every ordered pair: each two statuses in both orders, and each status twice.
+PAIRS: list[tuple[str, str]] = [(first, second) for first, second in itertools.product(STATUSES, repeat=2)]
+
+
+def kept(first: str, second: str) -> str | None:
+    """The status stored after `first` then `second` arrived, by the tiers above."""
+    stored: str | None = None
+    for status in (first, second):
+        if TIER[status] > (TIER[stored] if stored is not None else 0):
+            stored = status
+    return stored
+
+
+# The decisions the rule makes, spelled out (and checked against `kept`, so the tiers say them too).
+DECISIONS = [
+    ("failed", "delivered", "delivered"),  # a late delivery receipt wins over an earlier failure
+    ("delivered", "failed", "delivered"),
+    ("undelivered", "read", "read"),
+    ("read", "undelivered", "read"),
+    ("undelivered", "failed", "undelivered"),  # two failures: the first stays
+    ("sent", "canceled", "canceled"),  # canceled is final
+    ("canceled", "queued", "canceled"),
+    ("canceled", "failed", "canceled"),
+    ("undelivered", "partially_delivered", "partially_delivered"),  # part of it arrived: more than none
+    ("partially_delivered", "undelivered", "partially_delivered"),
+    ("partially_delivered", "delivered", "delivered"),
+    ("delivered", "partially_delivered", "delivered"),
+    ("sent", "received", "sent"),  # an inbound message's status never lands on one we sent
+    ("receiving", "mystery", None),
+]
 
 
 async def _sent_message_id(services: Services) -> str:
@@ -95,3 +146,161 @@ async def test_a_report_that_beats_our_record_of_the_send_is_applied_when_the_se
     await dispatcher_with(services, channel).drain()
     [message] = await outbox(services)
     assert (message.provider_id, message.delivery_status) == (fixed_id, "delivered")
+
+
+def test_the_tiers_list_every_status_of_the_production_table() -> None:
+    assert set(STATUS_RANKS) == set(STATUSES) - {"mystery"}
+
+
+@pytest.mark.parametrize(("first", "second", "stored"), DECISIONS)
+def test_the_rule_decides_late_and_competing_reports_table(first: str, second: str, stored: str | None) -> None:
+    assert kept(first, second) == stored
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_status_rank_orders_every_pair_table(first: str, second: str) -> None:
+    """Each pair, both orders: the ranks compare as the tiers do, and the first tier ranks as no status."""
+    by_rank = (status_rank(first) > status_rank(second)) - (status_rank(first) < status_rank(second))
+    by_tier = (TIER[first] > TIER[second]) - (TIER[first] < TIER[second])
+    assert by_rank == by_tier
+    assert (status_rank(first) == status_rank(None)) == (TIER[first] == 0)
+
+
+async def _messages(services: Services, count: int) -> list[int]:
+    """`count` messages queued to one address, not sent yet: their ids."""
+    resident = await add_resident(services, phone=PHONE)
+    async with services.sessions() as session, session.begin():
+        contact = (await session.execute(select(ContactAddress))).scalar_one()
+        assert resident.id is not None and contact.id is not None
+        outbox_repository = OutboxRepository(session)
+        for number in range(count):
+            message = NewMessage(f"pair-{number:04}", resident.id, contact.id, kind="question", text="?")
+            assert await outbox_repository.enqueue(message, now=services.clock())
+        rows = await session.execute(select(OutboxMessage).order_by(col(OutboxMessage.idempotency_key)))
+        ids = [message.id for message in rows.scalars() if message.id is not None]
+    assert len(ids) == count
+    return ids
+
+
+async def _mark_sent(services: Services, *sends: tuple[int, str]) -> None:
+    """What the dispatcher does once the provider took a message (message id, provider id): record the
+    send, then apply a report that came before it."""
+    async with services.sessions() as session, session.begin():
+        for message_id, provider_id in sends:
+            await OutboxRepository(session).mark_sent(message_id, provider_id=provider_id, now=services.clock())
+            await apply_early_report(session, provider_id, clock=services.clock)
+
+
+# outbox.delivery_status and early_delivery_reports.status are VARCHAR(16): "partially_delivered" (19)
+# does not fit, and PostgreSQL refuses it (SQLite does not check). Until a migration widens the columns,
+# the pairs with it are left out on PostgreSQL and test_partially_delivered_is_stored says so.
+TOO_LONG = "partially_delivered"
+
+
+def _storable(pairs: list[tuple[str, str]], database_url: str) -> list[tuple[str, str]]:
+    if not database_url.startswith("postgresql"):
+        return pairs
+    return [pair for pair in pairs if TOO_LONG not in pair]
+
+
+async def _apply_pairs(services: Services, pairs: list[tuple[str, str]], *, before_the_send: int) -> None:
+    """Each pair on a message of its own (one database for all keeps this fast): the two reports go
+    through record_delivery_status as the webhooks send them, the first `before_the_send` of them before
+    the send is recorded; then the stored statuses are compared with `kept`."""
+    ids = await _messages(services, len(pairs))
+    if before_the_send == 0:
+        await _mark_sent(services, *((message_id, f"SM{message_id}") for message_id in ids))
+    for message_id, pair in zip(ids, pairs, strict=True):
+        provider_id = f"SM{message_id}"
+        for number, status in enumerate(pair):
+            if before_the_send and number == before_the_send:
+                await _mark_sent(services, (message_id, provider_id))
+            await record_delivery_status(services.sessions, report(provider_id, status), clock=services.clock)
+        if before_the_send == len(pair):
+            await _mark_sent(services, (message_id, provider_id))
+    stored = {message.id: message.delivery_status for message in await outbox(services)}
+    found = {pair: stored[message_id] for message_id, pair in zip(ids, pairs, strict=True)}
+    assert found == {(first, second): kept(first, second) for first, second in pairs}
+
+
+async def test_every_pair_of_reports_in_both_orders_through_the_store(services: Services, database_url: str) -> None:
+    await _apply_pairs(services, _storable(PAIRS, database_url), before_the_send=0)
+
+
+@pytest.mark.parametrize(("when", "before_the_send"), [("both before the send is recorded", 2), ("one before", 1)])
+async def test_reports_that_beat_the_record_of_the_send_table(
+    services: Services, database_url: str, when: str, before_the_send: int
+) -> None:
+    """The early-report path (kept, then applied when the send is recorded), for the decisions' pairs."""
+    pairs = [(first, second) for first, second, _ in DECISIONS]
+    await _apply_pairs(services, _storable(pairs, database_url), before_the_send=before_the_send)
+
+
+async def _unreachable_at(services: Services) -> datetime | None:
+    async with services.sessions() as session:
+        contact = (await session.execute(select(ContactAddress))).scalar_one()
+    return contact.unreachable_at
+
+
+async def test_partially_delivered_is_stored(
+    services: Services, database_url: str, request: pytest.FixtureRequest
+) -> None:
+    """Part of it arrived after a dead-number failure: stored, and the address is not dead."""
+    if database_url.startswith("postgresql"):
+        reason = "delivery status columns are VARCHAR(16), 'partially_delivered' is 19: needs a migration"
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    provider_id = await _sent_message_id(services)
+    for status, code in (("undelivered", "30003"), ("partially_delivered", None)):
+        await record_delivery_status(services.sessions, report(provider_id, status, code), clock=services.clock)
+    [message] = await outbox(services)
+    assert (message.delivery_status, message.delivery_error) == ("partially_delivered", "30003")
+    assert await _unreachable_at(services) is None
+
+
+@pytest.mark.parametrize(
+    ("label", "arrivals", "final", "unreachable"),
+    [
+        (
+            "a delivery receipt after a dead-number failure takes the mark back",
+            ["undelivered:30003", "delivered"],
+            ("delivered", "30003"),
+            False,
+        ),
+        ("so does a read receipt", ["failed:30005", "read"], ("read", "30005"), False),
+        (
+            "a failure after the delivery changes nothing",
+            ["delivered", "undelivered:30003"],
+            ("delivered", None),
+            False,
+        ),
+        (
+            "a failure that says nothing of the address",
+            ["undelivered:30008", "delivered"],
+            ("delivered", "30008"),
+            False,
+        ),
+        ("a dead-number failure alone", ["sent", "undelivered:30005"], ("undelivered", "30005"), True),
+        ("a competing failure keeps the mark", ["undelivered:30005", "failed"], ("undelivered", "30005"), True),
+        ("canceled after it keeps the mark", ["undelivered:30005", "canceled"], ("undelivered", "30005"), True),
+    ],
+)
+async def test_a_late_delivery_and_the_dead_address_mark_table(
+    services: Services, label: str, arrivals: list[str], final: tuple[str, str | None], unreachable: bool
+) -> None:
+    provider_id = await _sent_message_id(services)
+    for arrival in arrivals:
+        status, _, code = arrival.partition(":")
+        await record_delivery_status(services.sessions, report(provider_id, status, code or None), clock=services.clock)
+    [message] = await outbox(services)
+    assert (message.delivery_status, message.delivery_error) == final, label
+    assert (await _unreachable_at(services) is not None) == unreachable, label
+
+
+async def test_a_late_receipt_for_another_message_leaves_the_mark(services: Services) -> None:
+    """The mark goes only with the failure of the message that made it: an older message's receipt
+    arriving late says nothing about a later message's dead-number failure."""
+    first, second = await _messages(services, 2)
+    await _mark_sent(services, (first, "SMolder"), (second, "SMnewer"))
+    await record_delivery_status(services.sessions, report("SMnewer", "undelivered", "30005"), clock=services.clock)
+    await record_delivery_status(services.sessions, report("SMolder", "delivered"), clock=services.clock)
+    assert await _unreachable_at(services) == services.clock()
