@@ -12,7 +12,8 @@ import html
 from aiohttp import web
 
 from channels.base import ButtonTap, Inbound
-from channels.email import EmailChannel, is_token
+from channels.email import EmailChannel
+from channels.email_tokens import is_token
 from outreach.bootstrap import Services
 from outreach.campaigns.conversations import parse_question_key
 from outreach.inbound.pipeline import Outcome

@@ -25,7 +25,9 @@ import aiosmtplib
 import pytest
 
 from channels.base import Channel, Choice, InvalidRequest, Outbound, Request, SendError, Sent
-from channels.email import EmailChannel, TlsMode, is_token, reply_token, subject_of
+from channels.email import EmailChannel, TlsMode
+from channels.email_composition import subject_of
+from channels.email_tokens import reply_token
 from tests.conftest import unavailable
 from tests.servers.certs import Certificate, make_certificate
 from tests.servers.smtp import SmtpServer
@@ -112,35 +114,6 @@ def test_email_is_a_channel() -> None:
     assert channel.name == "email"
     assert channel.capabilities.buttons and not channel.capabilities.signed_webhooks
     assert channel.capabilities.max_length >= 10_000
-
-
-# --- the token ---------------------------------------------------------------------------------------
-
-
-def test_reply_token_is_160_bits_of_case_proof_base32() -> None:
-    token = reply_token(SECRET, "q:1:7:park:1")
-    assert re.fullmatch(r"[a-z2-7]{32}", token) and is_token(token)
-    assert len(token) * 5 >= 128  # 32 base32 characters: 160 bits
-    assert token == reply_token(SECRET, "q:1:7:park:1")  # a resend carries the same token
-    assert token != reply_token(SECRET, "q:1:7:park:2")
-    assert token != reply_token(b"another-secret-0123456789", "q:1:7:park:1")
-    tokens = {reply_token(SECRET, f"q:1:{n}:park:1") for n in range(2000)}
-    assert len(tokens) == 2000
-    assert not is_token(token.upper()) and not is_token(token[:-1])
-
-
-@pytest.mark.parametrize(
-    ("text", "subject"),
-    [
-        (QUESTION, QUESTION),
-        ("\n  Pytanie pierwsze  \nciąg dalszy", "Pytanie pierwsze"),
-        ("słowo " * 30, ("słowo " * 12).strip() + "…"),
-        ("", ""),
-    ],
-)
-def test_subject_of(text: str, subject: str) -> None:
-    assert subject_of(text) == subject
-    assert len(subject_of(text)) <= 78
 
 
 # --- construction ----------------------------------------------------------------------------------
