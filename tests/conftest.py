@@ -27,11 +27,11 @@ from outreach.bootstrap import Services, bootstrap
 from outreach.settings import Settings
 from storage.db import create_engine
 from storage.migrate import upgrade
+from tests.providers import SANDBOX_SECRET
 
 DATABASES = [name.strip() for name in os.environ.get("OUTREACH_TEST_DATABASES", "sqlite,postgresql").split(",")]
 POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SANDBOX_SECRET = "sandbox-test-secret"
 
 
 def unavailable(reason: str) -> None:
@@ -53,13 +53,14 @@ class ManualClock:
         self.now += timedelta(**delta)
 
 
-def _admin_dsn(url: str) -> str:
+def admin_dsn(url: str) -> str:
+    """The server of `url`, as asyncpg takes it (for the statements that make, drop or close a database)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _create_postgres_database() -> str:
     name = f"outreach_test_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(_admin_dsn(POSTGRES_URL), timeout=3)
+    connection = await asyncpg.connect(admin_dsn(POSTGRES_URL), timeout=3)
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -75,7 +76,7 @@ async def _create_postgres_database() -> str:
 
 async def _drop_postgres_database(url: str) -> None:
     name = make_url(url).database
-    connection = await asyncpg.connect(_admin_dsn(POSTGRES_URL), timeout=3)
+    connection = await asyncpg.connect(admin_dsn(POSTGRES_URL), timeout=3)
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

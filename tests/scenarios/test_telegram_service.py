@@ -10,22 +10,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer, unused_port
 from sqlalchemy import select
 from sqlmodel import col
 
 from channels.standins.telegram import BLOCKED, NEVER_STARTED, TelegramStandIn
-from outreach.bootstrap import Services, bootstrap
-from outreach.settings import Settings
-from outreach.web.app import create_app
+from outreach.bootstrap import Services
 from storage.tables import ContactAddress, Conversation
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, outbox, responses
+from tests.providers import TELEGRAM_BOT_TOKEN as TOKEN
+from tests.providers import TELEGRAM_WEBHOOK_SECRET as SECRET
+from tests.world import AppClient, open_world
 
-TOKEN = "123456:telegram-test-token"
-SECRET = "webhook-secret_1"
 CHAT = 424242
 
 
@@ -33,7 +30,7 @@ CHAT = 424242
 class TelegramWorld:
     services: Services
     standin: TelegramStandIn
-    client: TestClient[web.Request, web.Application]
+    client: AppClient
     webhook: str
 
     async def post(self, update: dict[str, object], secret: str | None = SECRET) -> int:
@@ -43,24 +40,10 @@ class TelegramWorld:
 async def _world(
     database_url: str, clock: ManualClock, *, mode: str = "webhook", background: bool = False
 ) -> AsyncIterator[TelegramWorld]:
-    async with TelegramStandIn(TOKEN) as standin:
-        port = unused_port()
-        public_url = f"http://127.0.0.1:{port}"
-        settings = Settings(
-            database_url=database_url,
-            public_url=public_url,
-            telegram_bot_token=TOKEN,
-            telegram_webhook_secret=SECRET,
-            telegram_api_url=standin.base_url,
-            telegram_mode=mode,
-            dispatcher_poll_seconds=0.05,
-            _env_file=None,
-        )
-        services = bootstrap(settings, clock=clock)
-        app = create_app(services, run_background=background)
-        async with TestClient(TestServer(app, host="127.0.0.1", port=port)) as client:
-            yield TelegramWorld(services, standin, client, f"{public_url}/webhooks/telegram")
-        await services.close()
+    async with open_world(
+        database_url, clock, telegram=True, background=background, telegram_mode=mode, dispatcher_poll_seconds=0.05
+    ) as world:
+        yield TelegramWorld(world.services, world.telegram, world.client, world.url("/webhooks/telegram"))
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer, unused_port
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -22,11 +20,9 @@ from channels.email import EmailChannel
 from channels.standins.telegram import TelegramStandIn
 from channels.standins.twilio import TwilioStandIn
 from flows.answer_labels import question_types
-from outreach.bootstrap import Services, bootstrap
+from outreach.bootstrap import Services
 from outreach.inbound.mailbox import mailbox_poller
 from outreach.inbound.pipeline import Outcome
-from outreach.settings import Settings
-from outreach.web.app import create_app
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.read_models import campaign_results
@@ -34,16 +30,16 @@ from storage.tables import CampaignRecord, InboundEvent
 from tests.conftest import ManualClock, unavailable
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
+from tests.providers import SMS_FROM
+from tests.providers import TELEGRAM_WEBHOOK_SECRET as BOT_SECRET
 from tests.servers import dovecot as dovecot_server
 from tests.servers.dovecot import Dovecot
 from tests.servers.imap import ImapTestClient
 from tests.servers.smtp import SmtpServer
+from tests.world import AppClient, open_world
 
 pytestmark = pytest.mark.slow
 
-ACCOUNT_SID, AUTH_TOKEN, SMS_FROM = "AC" + "5" * 32, "twilio-token", "+48500100100"
-BOT_TOKEN, BOT_SECRET = "987:three-channel-bot", "three_channel_secret"
-REPLY_DOMAIN = "odpowiedzi.konsultacje.example"
 PHONE, CHAT, MAIL = "+48600100200", 515151, "ola@example.org"
 
 CAMPAIGN = """
@@ -77,7 +73,7 @@ def dovecot() -> Iterator[Dovecot]:
 @dataclass
 class World:
     services: Services
-    client: TestClient[web.Request, web.Application]
+    client: AppClient
     twilio: TwilioStandIn
     telegram: TelegramStandIn
     smtp: SmtpServer
@@ -87,52 +83,33 @@ class World:
 
 
 @pytest.fixture
-async def world(
-    database_url: str, clock: ManualClock, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[World]:
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-    async with (
-        TwilioStandIn(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as twilio,
-        TelegramStandIn(BOT_TOKEN) as telegram,
-        SmtpServer() as smtp,
-        ImapTestClient(dovecot.port, dovecot.user, dovecot.password) as imap,
-    ):
+async def world(database_url: str, clock: ManualClock, dovecot: Dovecot) -> AsyncIterator[World]:
+    async with ImapTestClient(dovecot.port, dovecot.user, dovecot.password) as imap:
         mailbox = f"replies-{uuid.uuid4().hex[:10]}"
         await imap.create(mailbox)
-        port = unused_port()
-        public_url = f"http://127.0.0.1:{port}"
-        settings = Settings(
-            database_url=database_url,
-            public_url=public_url,
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            twilio_from=SMS_FROM,
-            twilio_api_url=twilio.base_url,
-            telegram_bot_token=BOT_TOKEN,
-            telegram_webhook_secret=BOT_SECRET,
-            telegram_api_url=telegram.base_url,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_user=smtp.user,
-            smtp_password=smtp.password,
-            smtp_from="konsultacje@gdansk.example",
-            smtp_tls="none",
-            email_reply_domain=REPLY_DOMAIN,
-            email_token_secret="a-token-secret-of-32-characters!",
+        async with open_world(
+            database_url,
+            clock,
+            twilio=True,
+            telegram=True,
+            smtp=True,
             imap_host="127.0.0.1",
             imap_port=dovecot.port,
             imap_user=dovecot.user,
             imap_password=dovecot.password,
             imap_mailbox=mailbox,
             imap_tls="none",
-            _env_file=None,
-        )
-        services = bootstrap(settings, clock=clock)
-        app = create_app(services, run_background=False)
-        async with TestClient(TestServer(app, host="127.0.0.1", port=port)) as client:
-            yield World(services, client, twilio, telegram, smtp, imap, mailbox, public_url)
-        await services.close()
+        ) as opened:
+            yield World(
+                opened.services,
+                opened.client,
+                opened.twilio,
+                opened.telegram,
+                opened.smtp,
+                imap,
+                mailbox,
+                opened.public_url,
+            )
 
 
 def reply_mail(question: bytes, text: str) -> bytes:

@@ -7,55 +7,37 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer, unused_port
 from sqlalchemy import select
 
 from channels.standins.twilio import SIGNATURE_HEADER, TwilioStandIn, twilio_signature
-from outreach.bootstrap import Services, bootstrap
+from outreach.bootstrap import Services
 from outreach.inbound.pipeline import Outcome
-from outreach.settings import Settings
-from outreach.web.app import create_app
 from storage.tables import ContactAddress
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, outbox, responses
+from tests.providers import SMS_FROM as SENDER
+from tests.providers import TWILIO_ACCOUNT_SID as ACCOUNT_SID
+from tests.providers import TWILIO_AUTH_TOKEN as AUTH_TOKEN
+from tests.world import AppClient, open_world
 
-ACCOUNT_SID = "AC" + "2" * 32
-AUTH_TOKEN = "twilio-test-token"
-SENDER = "+48500100100"
 PHONE = "+48600100200"
+# A port nothing listens on: the database is "down".
+UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:9/test"
 
 
 @dataclass
 class TwilioWorld:
     services: Services
     standin: TwilioStandIn
-    client: TestClient[web.Request, web.Application]
-    public_url: str
+    client: AppClient
+    public_url: str  # what Twilio is told to call, and signs
 
 
 @pytest.fixture
-async def world(database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TwilioWorld]:
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-    async with TwilioStandIn(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as standin:
-        port = unused_port()
-        public_url = f"http://127.0.0.1:{port}"  # what Twilio is told to call, and signs
-        settings = Settings(
-            database_url=database_url,
-            public_url=public_url,
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            twilio_from=SENDER,
-            twilio_api_url=standin.base_url,
-            _env_file=None,
-        )
-        services = bootstrap(settings, clock=clock)
-        app = create_app(services, run_background=False)
-        async with TestClient(TestServer(app, host="127.0.0.1", port=port)) as client:
-            yield TwilioWorld(services, standin, client, public_url)
-        await services.close()
+async def world(database_url: str, clock: ManualClock) -> AsyncIterator[TwilioWorld]:
+    async with open_world(database_url, clock, twilio=True) as opened:
+        yield TwilioWorld(opened.services, opened.twilio, opened.client, opened.public_url)
 
 
 async def test_only_twilio_serves_when_it_is_configured(world: TwilioWorld) -> None:
@@ -144,25 +126,8 @@ async def test_21610_from_twilio_opts_the_number_out(world: TwilioWorld) -> None
     assert contact.opted_out_at is not None
 
 
-async def test_the_service_answers_503_to_twilio_while_the_database_is_down(
-    clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with TwilioStandIn(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as standin:
-        port = unused_port()
-        public_url = f"http://127.0.0.1:{port}"
-        settings = Settings(
-            database_url="postgresql+asyncpg://postgres@127.0.0.1:9/test",  # nothing listens there
-            public_url=public_url,
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            twilio_from=SENDER,
-            twilio_api_url=standin.base_url,
-            _env_file=None,
-        )
-        services = bootstrap(settings, clock=clock)
-        async with TestClient(TestServer(create_app(services, run_background=False), host="127.0.0.1", port=port)):
-            status, _ = await standin.deliver_inbound(
-                f"{public_url}/webhooks/twilio/sms", from_=PHONE, to=SENDER, body="tak"
-            )
-        await services.close()
+async def test_the_service_answers_503_to_twilio_while_the_database_is_down(clock: ManualClock) -> None:
+    async with open_world(UNREACHABLE_DATABASE, clock, twilio=True) as world:
+        url = world.url("/webhooks/twilio/sms")
+        status, _ = await world.twilio.deliver_inbound(url, from_=PHONE, to=SENDER, body="tak")
     assert status == 503  # Twilio retries later; nothing is lost

@@ -6,20 +6,15 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer, unused_port
 
 from channels.standins.twilio import TwilioStandIn
-from outreach.bootstrap import Services, bootstrap
-from outreach.settings import Settings
-from outreach.web.app import create_app
+from outreach.bootstrap import Services
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, responses
+from tests.providers import WHATSAPP_FROM
+from tests.world import open_world
 
-ACCOUNT_SID = "AC" + "3" * 32
-AUTH_TOKEN = "whatsapp-test-token"
-WHATSAPP_FROM = "+48500200200"
 PHONE = "+48600100200"
 TEMPLATE = "HX" + "ab" * 16
 
@@ -38,29 +33,9 @@ questions:
 
 
 @pytest.fixture
-async def world(
-    database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[Services, TwilioStandIn, str]]:
-    monkeypatch.delenv("TWILIO_REGION", raising=False)
-    monkeypatch.delenv("TWILIO_EDGE", raising=False)
-    async with TwilioStandIn(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as standin:
-        port = unused_port()
-        public_url = f"http://127.0.0.1:{port}"
-        settings = Settings(
-            database_url=database_url,
-            public_url=public_url,
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            twilio_from="+48500100100",
-            twilio_whatsapp_from=WHATSAPP_FROM,
-            twilio_api_url=standin.base_url,
-            _env_file=None,
-        )
-        services = bootstrap(settings, clock=clock)
-        app: web.Application = create_app(services, run_background=False)
-        async with TestClient(TestServer(app, host="127.0.0.1", port=port)):
-            yield services, standin, public_url
-        await services.close()
+async def world(database_url: str, clock: ManualClock) -> AsyncIterator[tuple[Services, TwilioStandIn, str]]:
+    async with open_world(database_url, clock, twilio=True, twilio_whatsapp_from=WHATSAPP_FROM) as opened:
+        yield opened.services, opened.twilio, opened.public_url
 
 
 async def test_the_first_message_and_reminders_use_the_template_replies_are_free_text(

@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from channels.sandbox import SECRET_HEADER
-from outreach.bootstrap import Services, bootstrap
-from outreach.settings import Settings
-from outreach.web.app import create_app
-from tests.conftest import SANDBOX_SECRET, ManualClock
+from outreach.bootstrap import Services
+from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
-
-AppClient = TestClient[web.Request, web.Application]
+from tests.providers import SANDBOX_SECRET
+from tests.world import AppClient, World, open_world
 
 PHONE = "+48600100200"
 # A port nothing listens on: the database is "down".
@@ -24,22 +20,26 @@ UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:9/test"
 
 
 @pytest.fixture
-async def client(services: Services) -> AsyncIterator[AppClient]:
-    async with TestClient(TestServer(create_app(services, run_background=False))) as test_client:
-        yield test_client
+async def world(database_url: str, clock: ManualClock) -> AsyncIterator[World]:
+    async with open_world(database_url, clock, worker_id="test-worker", sandbox_secret=SANDBOX_SECRET) as opened:
+        yield opened
+
+
+@pytest.fixture
+def services(world: World) -> Services:
+    """The services the app serves (in place of conftest's, which no app serves)."""
+    return world.services
+
+
+@pytest.fixture
+def client(world: World) -> AppClient:
+    return world.client
 
 
 @pytest.fixture
 async def client_without_database(clock: ManualClock) -> AsyncIterator[AppClient]:
-    settings = Settings(
-        database_url=UNREACHABLE_DATABASE,
-        sandbox_secret=SANDBOX_SECRET,
-        _env_file=None,
-    )
-    services = bootstrap(settings, clock=clock)
-    async with TestClient(TestServer(create_app(services, run_background=False))) as test_client:
-        yield test_client
-    await services.close()
+    async with open_world(UNREACHABLE_DATABASE, clock, sandbox_secret=SANDBOX_SECRET) as world:
+        yield world.client
 
 
 async def test_healthz_reports_ok_with_the_enabled_channels(client: AppClient) -> None:

@@ -1,25 +1,18 @@
-"""An API client over a real socket, tokens per scope, and settings with the API's own knobs."""
+"""An API client over a real socket: the app of `tests.world`, its rate limits timed by a clock moved
+by hand, and the services it serves."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from outreach.bootstrap import Services
-from outreach.settings import Settings
-from outreach.web.app import create_app
-from tests.conftest import SANDBOX_SECRET
+from tests.conftest import ManualClock
 from tests.outreach.web.api.helpers import Monotonic
-
-AppClient = TestClient[web.Request, web.Application]
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, sandbox_secret=SANDBOX_SECRET, _env_file=None)
+from tests.providers import SANDBOX_SECRET
+from tests.world import AppClient as AppClient  # the API tests import it from here
+from tests.world import World, open_world
 
 
 @pytest.fixture
@@ -28,7 +21,19 @@ def monotonic() -> Monotonic:
 
 
 @pytest.fixture
-async def api(services: Services, monotonic: Monotonic) -> AsyncIterator[AppClient]:
-    app = create_app(services, run_background=False, api_clock=monotonic)
-    async with TestClient(TestServer(app)) as client:
-        yield client
+async def world(database_url: str, clock: ManualClock, monotonic: Monotonic) -> AsyncIterator[World]:
+    async with open_world(
+        database_url, clock, worker_id="test-worker", api_clock=monotonic, sandbox_secret=SANDBOX_SECRET
+    ) as opened:
+        yield opened
+
+
+@pytest.fixture
+def services(world: World) -> Services:
+    """The services the API serves (in place of conftest's, which no app serves)."""
+    return world.services
+
+
+@pytest.fixture
+def api(world: World) -> AppClient:
+    return world.client

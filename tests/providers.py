@@ -1,0 +1,26 @@
+"""The provider credentials, senders and webhook secrets the tests share (one place, not one per file).
+
+The stand-ins in channels/standins/ are started with these, the service's settings name them, and the
+tests sign webhooks with them. None of them is real; a test that needs a wrong one writes it out.
+"""
+
+from __future__ import annotations
+
+# Twilio (SMS and WhatsApp): the account, its auth token (the key webhooks are signed with), the senders.
+TWILIO_ACCOUNT_SID = "AC" + "2" * 32
+TWILIO_AUTH_TOKEN = "twilio-test-token"
+TWILIO_SERVICE_SID = "MG" + "2" * 32  # a Messaging Service, the alternative to a From number
+SMS_FROM = "+48500100100"
+WHATSAPP_FROM = "+48500200200"
+
+# Telegram: a bot token of the real shape (id:secret) and the secret Telegram sends on each webhook call.
+TELEGRAM_BOT_TOKEN = "123456:AAH-test_token_abcdefghijklmnopqrstuvw"
+TELEGRAM_WEBHOOK_SECRET = "webhook-secret_1"
+
+# Email: the sender, the domain replies go to, and the key that signs reply tokens and link tokens.
+EMAIL_FROM = "konsultacje@konsultacje.example"
+REPLY_DOMAIN = "odpowiedzi.konsultacje.example"
+EMAIL_TOKEN_SECRET = "a-token-secret-of-32-characters!"
+
+# The sandbox channels (no provider configured): the secret their webhook calls carry.
+SANDBOX_SECRET = "sandbox-test-secret"
