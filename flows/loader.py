@@ -14,8 +14,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, NodeEvent
 
 from flows.campaign import Campaign
 from flows.model import SKIP_SEMANTIC
@@ -81,13 +83,39 @@ class _TimestampsAsText(RoundTripConstructor):
 _TimestampsAsText.add_constructor("tag:yaml.org,2002:timestamp", _TimestampsAsText.construct_yaml_str)
 
 
+_NO_ALIASES = "YAML anchors and aliases (&name, *name) are not allowed in a campaign file; write each value out in full"
+
+
+class _AliasRefused(ComposerError):
+    pass
+
+
+class _NoAliases(Composer):
+    """Refuses the first anchor or alias, before any node is built.
+
+    A campaign never needs them, and nested aliases make a few hundred bytes stand for billions of
+    values (an "alias bomb": ten aliases per level, ten times the work per level when the tree is
+    walked). Every anchor comes before its aliases, so in practice the error points at the anchor.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor is not None):
+            raise _AliasRefused(None, None, _NO_ALIASES, event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def _parse_yaml(text: str, source: str) -> CommentedMap:
     # Round-trip mode keeps line/column info; YAML 1.2 keeps `no`/`yes`/`on`/`off` as strings.
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     yaml.Constructor = _TimestampsAsText
+    yaml.Composer = _NoAliases
     try:
         root = yaml.load(text)
+    except _AliasRefused as exc:
+        mark = exc.problem_mark
+        raise CampaignFileError([CampaignError(source, mark.line + 1, mark.column + 1, _NO_ALIASES)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

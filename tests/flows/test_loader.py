@@ -75,6 +75,8 @@ BROKEN_FILES = [
         7,
         "schedule.reminders[1]: a reminder after 3d comes when answer_within (2d) has run out",
     ),
+    # Refused at the first anchor, before a single alias is expanded (10^7 strings on the old loader).
+    ("alias_bomb", 10, 5, "YAML anchors and aliases (&name, *name) are not allowed in a campaign file"),
 ]
 
 
@@ -149,6 +151,28 @@ def test_missing_top_level_key_points_at_the_start() -> None:
 def test_duplicate_channel_is_refused() -> None:
     with pytest.raises(CampaignFileError, match=r"<campaign>:3:11: channels: channel 'sms' is listed twice"):
         load_campaign(MINIMAL.replace("[sms]", "[sms, sms]"))
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        # An anchor, then an alias of it: the second question's text is the first one's.
+        (
+            MINIMAL.replace('text: {pl: "Czy?"', 'text: &t {pl: "Czy?"') + "  - id: b\n    type: yesno\n    text: *t\n",
+            7,
+            11,
+        ),
+        (MINIMAL + "  - id: b\n    type: yesno\n    text: *t\n", 10, 11),  # an alias of nothing
+        (MINIMAL.replace("[sms]", "&c [sms]"), 3, 11),  # an anchor that nothing uses
+        (MINIMAL + "defaults: &d {type: yesno}\n", 8, 11),
+    ],
+)
+def test_anchors_and_aliases_are_refused_where_they_are(text: str, line: int, column: int) -> None:
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign(text, source="x.yaml")
+    [error] = caught.value.errors
+    assert (error.line, error.column) == (line, column)
+    assert error.message.startswith("YAML anchors and aliases (&name, *name) are not allowed in a campaign file")
 
 
 def test_duplicate_yaml_key_is_a_syntax_error() -> None:
