@@ -14,14 +14,20 @@ _WORD = re.compile(r"\w+")
 _LATIN_END = "\u024f"  # the end of Latin Extended-B: marks on letters up to here are dropped
 
 
-def fold(text: str) -> str:
+def strip_marks(text: str) -> str:
+    """The text without Latin diacritics, its case kept ("Łódź" -> "Lodz"); Cyrillic keeps its marks."""
     kept: list[str] = []
-    for char in unicodedata.normalize("NFKD", text.casefold()):
+    for char in unicodedata.normalize("NFKD", text):
         if unicodedata.combining(char) and kept and kept[-1] <= _LATIN_END:
             continue
         kept.append(char)
-    folded = unicodedata.normalize("NFC", "".join(kept))
-    return folded.replace("ł", "l")  # the one Polish letter without a Unicode decomposition
+    stripped = unicodedata.normalize("NFC", "".join(kept))
+    # Ł and ł, the Polish letters without a Unicode decomposition.
+    return stripped.replace("ł", "l").replace("Ł", "L")
+
+
+def fold(text: str) -> str:
+    return strip_marks(text.casefold())
 
 
 def words(text: str) -> Words:
