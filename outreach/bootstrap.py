@@ -26,6 +26,7 @@ from outreach.outbound.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, p
 from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
 from outreach.settings import Settings
 from storage.db import SessionFactory, create_engine, session_factory
+from storage.tables import PROVIDER_ID_LENGTH
 
 ADDRESS_KINDS = ("sms", "whatsapp", "telegram", "email")
 
@@ -120,7 +121,7 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
     if settings.email_enabled:
         assert settings.smtp_host and settings.smtp_from and settings.email_reply_domain
         assert settings.email_token_secret is not None
-        channels["email"] = EmailChannel(
+        email = EmailChannel(
             smtp_host=settings.smtp_host,
             smtp_port=settings.smtp_port,
             smtp_user=settings.smtp_user,
@@ -132,7 +133,20 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
             organisation=settings.organisation,
             tls=settings.smtp_tls,
         )
+        check_message_ids_fit(email)
+        channels["email"] = email
     return channels
+
+
+def check_message_ids_fit(channel: EmailChannel, limit: int = PROVIDER_ID_LENGTH) -> None:
+    """Refuse to start with a reply domain whose Message-IDs the outbox could not record: each send
+    would go out, fail to be recorded, and its replies and bounces would never find it."""
+    message_id = channel.message_id(channel.token(""))  # every token has the same length
+    if len(message_id) > limit:
+        raise ValueError(
+            f"OUTREACH_EMAIL_REPLY_DOMAIN is too long: a Message-ID (TOKEN@domain) would have"
+            f" {len(message_id)} characters, and the store keeps {limit}"
+        )
 
 
 def channel_rates(settings: Settings) -> dict[str, float]:

@@ -144,6 +144,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{', '.join(forbidden)} identify a resident and can never be exported")
         return names
 
+    @field_validator("email_reply_domain")
+    @classmethod
+    def _a_domain_name(cls, domain: str | None) -> str | None:
+        # Messages are known by their Message-ID, TOKEN@domain, which the store keeps whole (up to
+        # storage.tables.PROVIDER_ID_LENGTH; outreach.bootstrap checks the sum): a name DNS can hold.
+        if domain is not None and (len(domain) > 253 or any(not 0 < len(label) <= 63 for label in domain.split("."))):
+            raise ValueError(
+                f"OUTREACH_EMAIL_REPLY_DOMAIN ({len(domain)} characters) is not a domain name:"
+                " at most 253 characters, of labels of 1-63 between the dots"
+            )
+        return domain
+
     def pseudonym_key(self) -> str | None:
         return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None
 

@@ -12,6 +12,14 @@ from sqlmodel import Field, SQLModel
 from storage.commit_order import writing_transaction
 from storage.types import UtcDateTime
 
+# A provider's id for a message: Twilio's SID (34 characters), Telegram's message number, or a mail's
+# Message-ID. Ours is TOKEN@reply domain: 32 + 1 + the domain, which DNS allows up to 253 characters
+# (286 in all, so 255 would not do); a resident's mail program writes its own, up to what a header line
+# holds: a Message-ID cannot be folded and RFC 5322 caps a line at 998 characters. So 998 keeps every
+# standard id exactly as it came (the mailbox keeps a longer, non-standard one as its digest), and ASCII
+# ids that long still fit a PostgreSQL index entry (2704 bytes). VARCHAR costs the value's length only.
+PROVIDER_ID_LENGTH = 998
+
 
 class Resident(SQLModel, table=True):
     __tablename__ = "residents"
@@ -109,7 +117,7 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    provider_id: str | None = Field(default=None, max_length=64, index=True)
+    provider_id: str | None = Field(default=None, max_length=PROVIDER_ID_LENGTH, index=True)
     segments: int | None = None  # as the provider billed it
     # The provider's later word (status callbacks): never moves backwards; failure codes kept.
     delivery_status: str | None = Field(default=None, max_length=16)
@@ -129,7 +137,7 @@ class InboundEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
-    provider_id: str = Field(max_length=128)
+    provider_id: str = Field(max_length=PROVIDER_ID_LENGTH)
     contact_id: int | None = Field(default=None, foreign_key="contact_addresses.id")
     text: str  # kept for audit; never logged, never exported
     full_text: str | None = None  # the whole message where `text` is the part we read (email)
@@ -206,7 +214,7 @@ class EarlyDeliveryReport(SQLModel, table=True):
 
     __tablename__ = "early_delivery_reports"
 
-    provider_id: str = Field(primary_key=True, max_length=64)
+    provider_id: str = Field(primary_key=True, max_length=PROVIDER_ID_LENGTH)
     status: str = Field(max_length=16)
     error_code: str | None = Field(default=None, max_length=16)
     received_at: datetime = Field(sa_type=UtcDateTime)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from outreach.inbound.services import InboundServices
 from outreach.outbound.delivery_status import record_delivery_status
 from storage.keys import read_key, write_key
 from storage.outbox import OutboxRepository
+from storage.tables import PROVIDER_ID_LENGTH
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +43,27 @@ class DatabasePosition:
             await write_key(session, self._name, f"{uidvalidity}:{last_uid}", now=self._services.clock())
 
 
+def fits(provider_id: str) -> bool:
+    """Whether a Message-ID fits the provider id columns (in bytes: also a PostgreSQL index entry)."""
+    return len(provider_id.encode("utf-8")) <= PROVIDER_ID_LENGTH
+
+
 async def handle_mail(services: InboundServices, channel: EmailChannel, raw: bytes) -> None:
     """One mail: an answer goes through the pipeline (deduped by Message-ID), a bounce becomes a
-    delivery status, an auto-reply is dropped. Returns normally for mail it cannot use."""
+    delivery status, an auto-reply is dropped. Returns normally for mail it cannot use.
+
+    Anyone can write to the mailbox, and a Message-ID longer than a header line (no standard mail has
+    one) would not fit the store: an answer is then known by the id's digest (still deduped), and a
+    bounce naming one is about no message of ours (ours fit), so it is dropped."""
     event = channel.read(raw, now=services.clock())
-    if event.status is not None:
+    if event.status is not None and fits(event.status.provider_id):
         await record_delivery_status(services.sessions, event.status, clock=services.clock)
     inbound = event.inbound
     if inbound is None:
         return
+    if not fits(inbound.provider_id):
+        digest = hashlib.sha256(inbound.provider_id.encode("utf-8")).hexdigest()
+        inbound = dataclasses.replace(inbound, provider_id=f"sha256:{digest}")
     if event.parsed is not None:  # the reply we read is cut from the mail; the whole body is kept
         inbound = dataclasses.replace(inbound, full_text=event.parsed.body)
     token = event.parsed.token if event.parsed else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import String, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -74,5 +74,46 @@ async def test_revision_0003_gives_queued_rows_their_address_channel(tmp_path: o
             rows = (await connection.execute(text("SELECT idempotency_key, channel FROM outbox ORDER BY id"))).all()
             assert await connection.run_sync(_differences) == []
         assert [tuple(row) for row in rows] == [("k1", "sms"), ("k2", "telegram")]
+    finally:
+        await engine.dispose()
+
+
+def _provider_id_lengths(connection: Connection) -> dict[str, int | None]:
+    lengths = {}
+    for table in ("outbox", "inbound_events", "early_delivery_reports"):
+        [column] = [c for c in inspect(connection).get_columns(table) if c["name"] == "provider_id"]
+        assert isinstance(column["type"], String)
+        lengths[table] = column["type"].length
+    return lengths
+
+
+async def test_revision_0004_widens_the_provider_ids_and_keeps_the_rows(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/widened.db")
+    moment = "2026-11-28 10:00:00.000000"
+    try:
+        await upgrade(engine, "0003")  # provider ids of 64 (outbox, early reports) and 128 (inbound)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO early_delivery_reports (provider_id, status, error_code, received_at)"
+                    " VALUES ('SM1', 'delivered', NULL, :at)"
+                ),
+                {"at": moment},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO inbound_events (channel, provider_id, text, outcome, received_at)"
+                    " VALUES ('sms', 'SM2', 'Tak', 'answered', :at)"
+                ),
+                {"at": moment},
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+            lengths = await connection.run_sync(_provider_id_lengths)
+            kept = (await connection.execute(text("SELECT provider_id FROM early_delivery_reports"))).scalars().all()
+            inbound = (await connection.execute(text("SELECT provider_id FROM inbound_events"))).scalars().all()
+        assert lengths == dict.fromkeys(("outbox", "inbound_events", "early_delivery_reports"), 998)
+        assert (kept, inbound) == (["SM1"], ["SM2"])
     finally:
         await engine.dispose()

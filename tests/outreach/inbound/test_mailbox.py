@@ -1,0 +1,177 @@
+"""Email sends and the mail that comes back, through the real storage on each database: a reply
+domain of any length a domain may have gives Message-IDs the outbox records, and the replies and
+bounces naming them are matched; a resident's mail program may write long Message-IDs of its own.
+
+SQLite does not enforce VARCHAR lengths: the PostgreSQL run is the one that shows a column too short
+(the conftest fixtures run every test on both, and with CI=true a missing server fails the run)."""
+
+from __future__ import annotations
+
+import email
+import re
+import uuid
+from collections.abc import AsyncIterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from channels.email import EmailChannel
+from outreach.bootstrap import Services, bootstrap
+from outreach.inbound.mailbox import handle_mail
+from outreach.inbound.pipeline import Outcome
+from outreach.settings import Settings
+from storage.tables import ContactAddress, EarlyDeliveryReport, InboundEvent, OutboxMessage
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import inbound_outcomes, launch, responses
+from tests.servers.smtp import SmtpServer
+
+MAIL = "ola@example.org"
+GDANSK = "odpowiedzi.konsultacje.gdansk.pl"  # 32 characters: a Message-ID of 65, past the old 64
+LONGEST = ".".join(("a" * 63, "b" * 63, "c" * 63, "d" * 61))  # 253: the longest name DNS allows
+BOUNCE = Path(__file__).parents[2] / "channels" / "email_fixtures" / "20_dsn_5_1_1.eml"
+
+CAMPAIGN = """
+name: Długa domena
+languages: [pl]
+channels: [email]
+schedule: {quiet_hours: null}
+questions:
+  - {id: uses_tram, type: yesno, text: {pl: "Czy jeździsz tramwajem?"}}
+outro: {pl: "Dziękujemy!"}
+"""
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    async with SmtpServer() as server:
+        yield server
+
+
+def email_settings(database_url: str, smtp: SmtpServer, reply_domain: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        public_url="http://127.0.0.1:8080",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_user=smtp.user,
+        smtp_password=smtp.password,
+        smtp_from="konsultacje@gdansk.example",
+        smtp_tls="none",
+        email_reply_domain=reply_domain,
+        email_token_secret="a-token-secret-of-32-characters!",
+        _env_file=None,
+    )
+
+
+async def emailed(services: Services, smtp: SmtpServer) -> tuple[EmailChannel, bytes]:
+    """Launch to one email resident and send; (the channel, the raw question mail)."""
+    await add_resident(services, email=MAIL)
+    await launch(services, CAMPAIGN)
+    assert await services.dispatcher.drain() == 1
+    [mail] = smtp.messages
+    channel = services.channels["email"]
+    assert isinstance(channel, EmailChannel)
+    return channel, mail.content
+
+
+def reply_mail(question: bytes, text: str, *, message_id: str | None = None) -> bytes:
+    """A resident's answer: To the Reply-To, In-Reply-To the question's Message-ID."""
+    original = email.message_from_bytes(question)
+    reply = EmailMessage()
+    reply["From"] = f"Ola <{MAIL}>"
+    reply["To"] = str(original["Reply-To"])
+    reply["Subject"] = f"Re: {original['Subject']}"
+    reply["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@mail.example.org>"
+    reply["In-Reply-To"] = str(original["Message-ID"])
+    reply.set_content(f"{text}\n")
+    return reply.as_bytes()
+
+
+async def sent_rows(services: Services) -> list[tuple[str, str | None]]:
+    async with services.sessions() as session:
+        rows = await session.execute(select(col(OutboxMessage.status), col(OutboxMessage.provider_id)))
+        return [(status, provider_id) for status, provider_id in rows.all()]
+
+
+@pytest.mark.parametrize("reply_domain", [GDANSK, LONGEST], ids=["32-characters", "253-characters"])
+async def test_a_send_with_a_long_reply_domain_is_recorded_and_its_reply_matched(
+    database_url: str, clock: ManualClock, smtp: SmtpServer, reply_domain: str
+) -> None:
+    services = bootstrap(email_settings(database_url, smtp, reply_domain), clock=clock)
+    try:
+        channel, question = await emailed(services, smtp)
+        message_id = email.message_from_bytes(question)["Message-ID"]
+        assert re.fullmatch(rf"<[a-z2-7]{{32}}@{re.escape(reply_domain)}>", str(message_id))
+        assert await sent_rows(services) == [("sent", str(message_id)[1:-1])]
+
+        # The resident answers from an alias: only the token (in To and In-Reply-To) says who it is.
+        await handle_mail(services, channel, reply_mail(question, "Tak").replace(MAIL.encode(), b"ola@alias.org"))
+        assert await responses(services) == [("uses_tram", "yes")]
+        assert await inbound_outcomes(services) == [Outcome.ANSWERED.value]
+    finally:
+        await services.close()
+
+
+async def test_a_bounce_of_a_send_with_a_long_reply_domain_finds_the_address(
+    database_url: str, clock: ManualClock, smtp: SmtpServer
+) -> None:
+    services = bootstrap(email_settings(database_url, smtp, LONGEST), clock=clock)
+    try:
+        channel, question = await emailed(services, smtp)
+        ours = re.search(rb"Message-ID: <([a-z2-7]{32}@[a-z.]+)>", question)
+        assert ours is not None and ours.group(1).endswith(LONGEST.encode())
+        # A real DSN (Postfix, 5.1.1) about the message we sent: its headers name our Message-ID.
+        bounce = re.sub(rb"[a-z2-7]{32}@odpowiedzi\.konsultacje\.example", ours.group(1), BOUNCE.read_bytes())
+        await handle_mail(services, channel, bounce)
+        async with services.sessions() as session:
+            contact = (await session.execute(select(ContactAddress))).scalar_one()
+        assert contact.unreachable_at is not None
+    finally:
+        await services.close()
+
+
+@pytest.mark.parametrize("length", [300, 984, 5000])
+async def test_a_reply_with_a_long_message_id_of_its_own_is_recorded_once(
+    database_url: str, clock: ManualClock, smtp: SmtpServer, length: int
+) -> None:
+    """Up to 984 characters (a Message-ID fills at most a 998-character header line) it is kept as it
+    is; a longer one, which no standard mail has, is kept as its digest: either way the mail is
+    recorded and a second copy of it is a duplicate, never an error that holds up the mailbox."""
+    services = bootstrap(email_settings(database_url, smtp, "odpowiedzi.example"), clock=clock)
+    try:
+        channel, question = await emailed(services, smtp)
+        own_id = "x" * (length - len("@mail.example.org")) + "@mail.example.org"
+        reply = reply_mail(question, "Tak", message_id=f"<{own_id}>")
+        await handle_mail(services, channel, reply)
+        await handle_mail(services, channel, reply)  # the poller handed it over again
+        assert await responses(services) == [("uses_tram", "yes")]
+        assert await inbound_outcomes(services) == [Outcome.ANSWERED.value]  # a duplicate stores nothing
+        async with services.sessions() as session:
+            [stored] = (await session.execute(select(col(InboundEvent.provider_id)))).scalars().all()
+        if length <= 984:
+            assert stored == own_id
+        else:
+            assert re.fullmatch(r"sha256:[0-9a-f]{64}", stored)
+    finally:
+        await services.close()
+
+
+async def test_a_bounce_naming_a_message_id_longer_than_any_of_ours_is_dropped(
+    database_url: str, clock: ManualClock, smtp: SmtpServer
+) -> None:
+    services = bootstrap(email_settings(database_url, smtp, "odpowiedzi.example"), clock=clock)
+    try:
+        channel, _ = await emailed(services, smtp)
+        unknown = b"y" * 5000 + b"@odpowiedzi.example"
+        bounce = re.sub(rb"[a-z2-7]{32}@odpowiedzi\.konsultacje\.example", unknown, BOUNCE.read_bytes())
+        await handle_mail(services, channel, bounce)
+        async with services.sessions() as session:
+            contact = (await session.execute(select(ContactAddress))).scalar_one()
+            early = (await session.execute(select(EarlyDeliveryReport))).scalars().all()
+        assert contact.unreachable_at is None and early == []
+    finally:
+        await services.close()
