@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import quote
 
+from channels import webhook_paths
 from channels.base import Outbound, SendError
 from channels.email_tokens import reply_token
 
@@ -141,10 +142,10 @@ class MailComposer:
         return f"{token}@{self._reply_domain}"
 
     def answer_url(self, token: str, key: str) -> str:
-        return f"{self._public_url}/answer/{token}/{quote(key, safe='')}"
+        return self._public_url + webhook_paths.ANSWER_LINK.format(token=token, key=quote(key, safe=""))
 
     def unsubscribe_url(self, token: str) -> str:
-        return f"{self._public_url}/unsubscribe/{token}"
+        return self._public_url + webhook_paths.UNSUBSCRIBE_LINK.format(token=token)
 
     # --- composing ---------------------------------------------------------------------------------
 

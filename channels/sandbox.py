@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
+from channels import webhook_paths
 from channels.base import Capabilities, Inbound, InvalidRequest, Outbound, Request, Sent, render_plain
 
 SECRET_HEADER = "X-Sandbox-Secret"
@@ -93,7 +94,7 @@ class SandboxChannel:
 def sandbox_request(name: str, secret: str, *, provider_id: str, address: str, text: str) -> Request:
     """Build the webhook request a simulated resident's reply arrives as."""
     return Request(
-        url=f"/webhooks/sandbox/{name}",
+        url=webhook_paths.SANDBOX.format(channel=name),
         headers={SECRET_HEADER: secret},
         form={"id": provider_id, "from": address, "text": text},
     )

@@ -20,6 +20,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
+from channels import webhook_paths
 from channels.base import (
     ButtonTap,
     Capabilities,
@@ -308,7 +309,7 @@ def update_request(update: Mapping[str, Any], secret: str | None) -> Request:
     """A webhook `Request` carrying one update, as Telegram posts it (for polling loops and tests)."""
     headers = {SECRET_HEADER: secret} if secret else {}
     return Request(
-        url="/webhooks/telegram",
+        url=webhook_paths.TELEGRAM,
         headers=headers,
         body=json.dumps(update).encode(),
     )

@@ -44,6 +44,7 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from twilio.rest import Client  # type: ignore[import-untyped]
 from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
 
+from channels import webhook_paths
 from channels.base import (
     Capabilities,
     DeliveryStatus,
@@ -177,7 +178,7 @@ class TwilioChannel:
         public_url: str,
         sender: str | None = None,
         messaging_service_sid: str | None = None,
-        status_callback_path: str = "/webhooks/twilio/status",
+        status_callback_path: str = webhook_paths.TWILIO_STATUS,
         timeout: float = 10.0,
         fold_diacritics: bool = False,
     ) -> None:

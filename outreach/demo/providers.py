@@ -14,9 +14,9 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+from channels import webhook_paths
 from channels.standins.telegram import TelegramStandIn
 from channels.standins.twilio import TwilioStandIn
-from outreach.inbound.telegram_updates import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 
 # The service's own SMS number (a fictional one: a number, not a name, so residents can reply) and its
 # Telegram bot's id (the part of the token before the colon).
@@ -37,11 +37,11 @@ class Providers:
 
     @property
     def sms_webhook(self) -> str:
-        return f"{self.public_url}/webhooks/twilio/sms"
+        return self.public_url + webhook_paths.TWILIO_INBOUND
 
     @property
     def telegram_webhook(self) -> str:
-        return f"{self.public_url}{TELEGRAM_WEBHOOK_PATH}"
+        return self.public_url + webhook_paths.TELEGRAM
 
 
 @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from typing import Any
 
+from channels import webhook_paths
 from channels.base import Inbound, InvalidRequest
 from channels.telegram import TelegramChannel
 from channels.telegram_errors import TelegramApiError
@@ -22,13 +23,12 @@ from storage.db import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/webhooks/telegram"
 POLL_SECONDS = 25
 BACKOFF_SECONDS = 5.0
 
 
 async def register_webhook(services: InboundServices, channel: TelegramChannel) -> None:
-    url = services.settings.public_url.rstrip("/") + WEBHOOK_PATH
+    url = services.settings.public_url.rstrip("/") + webhook_paths.TELEGRAM
     try:
         await channel.set_webhook(url)
     except TelegramApiError as error:  # the service still sends; updates wait at Telegram for 24 h

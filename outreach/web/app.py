@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from sqlalchemy import text
 
+from channels import webhook_paths
 from channels.telegram import TelegramChannel
 from outreach.bootstrap import Services
 from outreach.campaigns.scheduler import lifecycle_scheduler
@@ -45,13 +46,15 @@ def create_app(
     app = web.Application()
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/webhooks/sandbox/{channel}", handler_with_services(webhooks.sandbox_webhook))
-    app.router.add_post("/webhooks/twilio/sms", handler_with_services(webhooks.twilio_inbound_webhook))
-    app.router.add_post("/webhooks/twilio/status", handler_with_services(webhooks.twilio_status_webhook))
-    app.router.add_post("/webhooks/telegram", handler_with_services(webhooks.telegram_webhook))
+    app.router.add_post(webhook_paths.SANDBOX, handler_with_services(webhooks.sandbox_webhook))
+    app.router.add_post(webhook_paths.TWILIO_INBOUND, handler_with_services(webhooks.twilio_inbound_webhook))
+    app.router.add_post(webhook_paths.TWILIO_STATUS, handler_with_services(webhooks.twilio_status_webhook))
+    app.router.add_post(webhook_paths.TELEGRAM, handler_with_services(webhooks.telegram_webhook))
     for method in ("GET", "POST"):
-        app.router.add_route(method, "/answer/{token}/{key}", handler_with_services(email_links.answer_page))
-        app.router.add_route(method, "/unsubscribe/{token}", handler_with_services(email_links.unsubscribe_page))
+        app.router.add_route(method, webhook_paths.ANSWER_LINK, handler_with_services(email_links.answer_page))
+        app.router.add_route(
+            method, webhook_paths.UNSUBSCRIBE_LINK, handler_with_services(email_links.unsubscribe_page)
+        )
     add_api_routes(app, clock=api_clock)
     app.cleanup_ctx.append(_channels_open)
     if run_background:
