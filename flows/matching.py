@@ -2,23 +2,39 @@
 
 Pure. Every comparison is made on folded words (`flows.folding`), so case, Latin diacritics,
 surrounding spaces and punctuation never matter ("Tak", " TAK ", "tak!", "2)").
+
+Bounded: `match_reply` looks at no more than MAX_MATCHED_LENGTH characters of a reply (a text
+question's answer excepted: it keeps up to its own max_length), a number of more than
+`flows.numbers.MAX_DIGITS` digits is no answer, and no pattern backtracks on a long run of one character.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from flows.folding import fold, words
 from flows.model import AnswerValue, Question
-from flows.numbers import Number, numbers_in, whole
+from flows.numbers import Number, numbers_in, whole, whole_number
 from flows.options import match_choice, match_multi
 from flows.yesno import EMOJI_NOISE, match_yesno
 
-__all__ = ["Answer", "fold", "match_answer", "match_reply"]
+__all__ = ["MAX_MATCHED_LENGTH", "Answer", "fold", "match_answer", "match_reply"]
+
+# The most of a reply that is matched against a yesno, choice, multi, scale or number question. The
+# answers are a word, a number or an option's few words, perhaps inside a sentence ("chyba co
+# tydzień, bo mam blisko"): 500 characters is three SMS segments, far more than any of them needs.
+# A longer reply (an email, a pasted text, a flood) is matched on its beginning, cut back to a space
+# so that no word or number is split ("12345" cut after "12" is no 12). Folding may lengthen that
+# (NFKD makes up to 18 characters of one), so every matcher works on a few thousand at most.
+MAX_MATCHED_LENGTH = 500
 
 _STARS = frozenset("⭐★🌟")
-_OUT_OF = re.compile(r"(-?\d+)\s*/\s*(\d+)")  # "4/5": a rating out of the scale's top
+# "4/5": a rating out of the scale's top. Linear: the lookbehind starts a number only at its first
+# digit and the possessive quantifiers never give digits back (a quadratic search took 22 s on a
+# 40,000-digit reply).
+_OUT_OF = re.compile(r"(-?(?<!\d)\d++)\s*+/\s*+(\d++)")
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,9 @@ class Answer:
 
 def match_reply(question: Question, language: str, reply: str) -> Answer | None:
     """The answer the reply gives, or None when it fits nothing (the caller may ask again)."""
+    if question.type == "text":
+        return _answer(_match_text(question, reply))
+    reply = _beginning(reply)
     value: AnswerValue | None
     match question.type:
         case "yesno":
@@ -43,9 +62,26 @@ def match_reply(question: Question, language: str, reply: str) -> Answer | None:
             value = _match_scale(question, reply)
         case "number":
             value = _match_number(question, reply)
-        case "text":
-            value = _match_text(question, reply)
+    return _answer(value)
+
+
+def _answer(value: AnswerValue | None) -> Answer | None:
     return None if value is None else Answer(value)
+
+
+def _beginning(reply: str) -> str:
+    """At most MAX_MATCHED_LENGTH characters of the reply from its first non-space, ending at a space."""
+    text = reply.lstrip()
+    if len(text) <= MAX_MATCHED_LENGTH:
+        return text
+    head = text[:MAX_MATCHED_LENGTH]
+    if text[MAX_MATCHED_LENGTH].isspace():
+        return head
+    # The limit falls inside a word or number: leave it out whole (all of it when there is no space).
+    end = len(head)
+    while end and not head[end - 1].isspace():
+        end -= 1
+    return head[:end]
 
 
 def match_answer(question: Question, language: str, reply: str) -> str | None:
@@ -66,7 +102,7 @@ def _match_scale(question: Question, reply: str) -> int | None:
     text = fold(reply)
     out_of = _OUT_OF.search(text)
     if out_of is not None:
-        if int(out_of[2]) != values[-1]:
+        if whole_number(out_of[2]) != values[-1]:
             return None  # "8/10" on a 1..5 scale: a different scale
         text = text[: out_of.start()] + out_of[1] + text[out_of.end() :]
     found = numbers_in(text)
@@ -98,6 +134,8 @@ def _match_number(question: Question, reply: str) -> Number | None:
     if len(found) != 1:
         return None
     number = found[0]
+    if not math.isfinite(number):
+        return None  # more digits than any answer has (`flows.numbers.MAX_DIGITS`)
     as_int = whole(number)
     if question.integer and as_int is None:
         return None
@@ -107,5 +145,7 @@ def _match_number(question: Question, reply: str) -> Number | None:
 
 
 def _match_text(question: Question, reply: str) -> str | None:
-    text = reply.strip()
-    return text[: question.max_length] if text else None
+    """The reply, its surrounding spaces off, cut to the question's own max_length (not to
+    MAX_MATCHED_LENGTH: a free text may be longer than any micro-answer); linear in the reply."""
+    text = reply.lstrip()[: question.max_length].rstrip()
+    return text or None

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from flows.folding import Words, words
 from flows.model import Question
+from flows.numbers import whole_number
 
 # Words that join several answers ("1 i 3", "1 and 3"); between option numbers they are dropped.
 _CONNECTORS = frozenset({"i", "oraz", "and", "plus", "і", "та", "й"})
@@ -35,8 +36,8 @@ def _in_language(question: Question, indices: set[int], said: Words, language: s
 def _index_of(token: str, count: int) -> int | None:
     """ "2" -> 1, "b" -> 1; None when the token is no option number or letter."""
     if token.isdecimal():
-        number = int(token)
-        return number - 1 if 1 <= number <= count else None
+        number = whole_number(token)
+        return number - 1 if number is not None and 1 <= number <= count else None
     if len(token) == 1 and "a" <= token <= "z":
         index = ord(token) - ord("a")
         return index if index < count else None
@@ -80,8 +81,21 @@ def match_choice(question: Question, language: str, reply: str) -> str | None:
         if index is not None:
             spans.append((0, 1, index))
     # A phrase inside a longer phrase of another option ("lighting" in "better lighting") is not a mention.
-    kept = {i for s, e, i in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)}
+    inside = _inside_longer({(start, end) for start, end, _ in spans})
+    kept = {i for start, end, i in spans if (start, end) not in inside}
     return options[kept.pop()].key if len(kept) == 1 else None
+
+
+def _inside_longer(spans: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The spans (start, end) that lie within a longer one; sorted once rather than compared pairwise,
+    as a reply repeating an option's words has a span at almost every word."""
+    inside: set[tuple[int, int]] = set()
+    reach = -1  # the furthest end of the spans starting before, or at the same start and ending later
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if reach >= end:
+            inside.add((start, end))
+        reach = max(reach, end)
+    return inside
 
 
 def match_multi(question: Question, language: str, reply: str) -> list[str] | None:
