@@ -42,10 +42,22 @@ class DictionaryQuestion(_DictionaryModel):
     max_length: int | None
 
 
+CSV_RULE = (
+    "In CSV, a text cell (an answer or an attribute) that begins with =, +, -, @, a tab or a carriage return"
+    " is written with a ' in front of it, as OWASP advises against CSV (formula) injection: a spreadsheet"
+    " would otherwise run it as a formula. A text that begins with ' gets one more, so removing one leading '"
+    " from any cell that has one gives back exactly what was stored. Numbers (number and scale answers) are"
+    " written as numbers and never get a ': a negative number such as -3 is not a formula, and a ' would"
+    " turn it into text. Quotes, commas and line breaks inside a cell are quoted as in any CSV (RFC 4180)."
+    " JSON Lines keeps every value exactly as it was stored."
+)
+
+
 class DataDictionary(_DictionaryModel):
     campaign: str | None
     name: str
     languages: list[str]
+    csv: str = Field(description="How the CSV export writes a text that could start a formula.")
     fields: list[DictionaryField]
     questions: list[DictionaryQuestion]
 
@@ -57,11 +69,20 @@ _FIELD_DESCRIPTIONS = {
         "string",
         "Pseudonym of the respondent: stable within the campaign, unlinkable across campaigns.",
     ),
-    "value": ("see questions[].value_type", "The answer; in CSV, the keys of a multi answer are joined by |."),
+    "value": (
+        "see questions[].value_type",
+        "The answer; in CSV, the keys of a multi answer are joined by |, and a text that could start a formula"
+        " gets a ' in front (see csv).",
+    ),
     "channel": ("string", "The channel the answer came by: sms, telegram or email."),
     "answered_at": ("string (ISO 8601 date-time, UTC)", "When the answer was recorded."),
     "language": ("string", "The respondent's language: pl, en or uk."),
 }
+
+_ATTRIBUTE = (
+    "string or null",
+    "An allowlisted respondent attribute; in CSV, a text that could start a formula gets a ' in front (see csv).",
+)
 
 _VALUE_TYPES = {
     "yesno": "string: yes or no",
@@ -101,7 +122,7 @@ def data_dictionary_model(
 ) -> DataDictionary:
     fields = []
     for name in export_fields(attributes):
-        kind, description = _FIELD_DESCRIPTIONS.get(name, ("string or null", "An allowlisted respondent attribute."))
+        kind, description = _FIELD_DESCRIPTIONS.get(name, _ATTRIBUTE)
         fields.append(DictionaryField(name=name, type=kind, description=description))
     questions = [
         DictionaryQuestion(
@@ -119,7 +140,12 @@ def data_dictionary_model(
         for question in flow.questions
     ]
     return DataDictionary(
-        campaign=campaign, name=flow.name, languages=list(flow.languages), fields=fields, questions=questions
+        campaign=campaign,
+        name=flow.name,
+        languages=list(flow.languages),
+        csv=CSV_RULE,
+        fields=fields,
+        questions=questions,
     )
 
 

@@ -1,6 +1,13 @@
 """Exports as other systems read them (CLI and API alike): CSV or JSON Lines, streamed in constant
 memory, with pseudonymous respondents, allowlisted attributes, and answer texts only where the
-question asked for text."""
+question asked for text.
+
+A CSV is opened in spreadsheets, which run a cell that starts with =, +, -, @, a tab or a carriage
+return as a formula (CSV injection): such a text cell, an answer or an attribute alike, is written with
+a ' in front (OWASP's rule), and so is one that starts with ', so that taking one ' off any cell that
+starts with it gives the text back exactly. Numbers are written as numbers: -3 is no formula, and a '
+would make it text. JSON Lines is not for spreadsheets and keeps every value exact.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +24,18 @@ from storage.read_models import export_fields, export_rows
 from storage.tables import CampaignRecord
 
 ExportKind = Literal["csv", "jsonl"]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
+_PREFIXED_STARTS = (*FORMULA_STARTS, "'")
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell: text that a spreadsheet would run as a formula gets a ' in front (and so
+    does text starting with ', which keeps the rule reversible); numbers and None (empty) as they are."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    text = str(value)
+    return f"'{text}" if text.startswith(_PREFIXED_STARTS) else text
 
 
 async def export_lines(
@@ -35,7 +54,8 @@ async def export_lines(
             if value is None:
                 continue
             if kind == "csv":
-                writer.writerow({**row, "value": "|".join(value) if isinstance(value, list) else value})
+                cells = {**row, "value": "|".join(value) if isinstance(value, list) else value}
+                writer.writerow({name: csv_cell(cell) for name, cell in cells.items()})
                 yield _drain(buffer)
             else:
                 yield json.dumps({**row, "value": value}, ensure_ascii=False) + "\n"

