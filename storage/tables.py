@@ -19,6 +19,9 @@ from storage.types import UtcDateTime
 # standard id exactly as it came (the mailbox keeps a longer, non-standard one as its digest), and ASCII
 # ids that long still fit a PostgreSQL index entry (2704 bytes). VARCHAR costs the value's length only.
 PROVIDER_ID_LENGTH = 998
+# A provider's delivery status word (channels.delivery_status ranks them): Twilio's longest is
+# "partially_delivered" (19); room for a longer one without a migration.
+DELIVERY_STATUS_LENGTH = 32
 
 
 class Resident(SQLModel, table=True):
@@ -120,7 +123,7 @@ class OutboxMessage(SQLModel, table=True):
     provider_id: str | None = Field(default=None, max_length=PROVIDER_ID_LENGTH, index=True)
     segments: int | None = None  # as the provider billed it
     # The provider's later word (status callbacks): never moves backwards; failure codes kept.
-    delivery_status: str | None = Field(default=None, max_length=16)
+    delivery_status: str | None = Field(default=None, max_length=DELIVERY_STATUS_LENGTH)
     delivery_error: str | None = Field(default=None, max_length=16)
     error_class: str | None = Field(default=None, max_length=16)  # retryable, permanent, stop_contact, unknown
     error_detail: str | None = Field(default=None, max_length=500)
@@ -215,6 +218,6 @@ class EarlyDeliveryReport(SQLModel, table=True):
     __tablename__ = "early_delivery_reports"
 
     provider_id: str = Field(primary_key=True, max_length=PROVIDER_ID_LENGTH)
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=DELIVERY_STATUS_LENGTH)
     error_code: str | None = Field(default=None, max_length=16)
     received_at: datetime = Field(sa_type=UtcDateTime)

@@ -191,18 +191,6 @@ async def _mark_sent(services: Services, *sends: tuple[int, str]) -> None:
             await apply_early_report(session, provider_id, clock=services.clock)
 
 
-# outbox.delivery_status and early_delivery_reports.status are VARCHAR(16): "partially_delivered" (19)
-# does not fit, and PostgreSQL refuses it (SQLite does not check). Until a migration widens the columns,
-# the pairs with it are left out on PostgreSQL and test_partially_delivered_is_stored says so.
-TOO_LONG = "partially_delivered"
-
-
-def _storable(pairs: list[tuple[str, str]], database_url: str) -> list[tuple[str, str]]:
-    if not database_url.startswith("postgresql"):
-        return pairs
-    return [pair for pair in pairs if TOO_LONG not in pair]
-
-
 async def _apply_pairs(services: Services, pairs: list[tuple[str, str]], *, before_the_send: int) -> None:
     """Each pair on a message of its own (one database for all keeps this fast): the two reports go
     through record_delivery_status as the webhooks send them, the first `before_the_send` of them before
@@ -223,17 +211,17 @@ async def _apply_pairs(services: Services, pairs: list[tuple[str, str]], *, befo
     assert found == {(first, second): kept(first, second) for first, second in pairs}
 
 
-async def test_every_pair_of_reports_in_both_orders_through_the_store(services: Services, database_url: str) -> None:
-    await _apply_pairs(services, _storable(PAIRS, database_url), before_the_send=0)
+async def test_every_pair_of_reports_in_both_orders_through_the_store(services: Services) -> None:
+    await _apply_pairs(services, PAIRS, before_the_send=0)
 
 
 @pytest.mark.parametrize(("when", "before_the_send"), [("both before the send is recorded", 2), ("one before", 1)])
 async def test_reports_that_beat_the_record_of_the_send_table(
-    services: Services, database_url: str, when: str, before_the_send: int
+    services: Services, when: str, before_the_send: int
 ) -> None:
     """The early-report path (kept, then applied when the send is recorded), for the decisions' pairs."""
     pairs = [(first, second) for first, second, _ in DECISIONS]
-    await _apply_pairs(services, _storable(pairs, database_url), before_the_send=before_the_send)
+    await _apply_pairs(services, pairs, before_the_send=before_the_send)
 
 
 async def _unreachable_at(services: Services) -> datetime | None:
@@ -242,13 +230,8 @@ async def _unreachable_at(services: Services) -> datetime | None:
     return contact.unreachable_at
 
 
-async def test_partially_delivered_is_stored(
-    services: Services, database_url: str, request: pytest.FixtureRequest
-) -> None:
+async def test_partially_delivered_is_stored(services: Services) -> None:
     """Part of it arrived after a dead-number failure: stored, and the address is not dead."""
-    if database_url.startswith("postgresql"):
-        reason = "delivery status columns are VARCHAR(16), 'partially_delivered' is 19: needs a migration"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     provider_id = await _sent_message_id(services)
     for status, code in (("undelivered", "30003"), ("partially_delivered", None)):
         await record_delivery_status(services.sessions, report(provider_id, status, code), clock=services.clock)
