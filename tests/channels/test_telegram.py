@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import unused_port
 from telegram.error import NetworkError, TimedOut
 
 from channels.base import (
@@ -46,9 +46,9 @@ from channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, TelegramChannel, u
 from channels.telegram_errors import TelegramApiError
 from channels.telegram_updates import parse_update
 from tests.channels.test_telegram_updates import message
+from tests.providers import TELEGRAM_BOT_TOKEN as TOKEN
+from tests.providers import TELEGRAM_WEBHOOK_SECRET as SECRET
 
-TOKEN = "123456:AAH-test_token_abcdefghijklmnopqrstuvw"
-SECRET = "hook-secret_123"
 CHAT = 4242001
 DATE = 1804000000  # 2027-03-02 …, a message's own date
 AT = datetime.fromtimestamp(DATE, UTC)
@@ -356,15 +356,8 @@ async def test_send_error_table(
     assert standin.messages(CHAT) == []
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_connection_refused_is_retryable() -> None:
-    channel = make_channel(f"http://127.0.0.1:{free_port()}")
+    channel = make_channel(f"http://127.0.0.1:{unused_port()}")
     try:
         with pytest.raises(SendError) as raised:
             await channel.send(QUESTION)
@@ -387,7 +380,7 @@ async def test_rejected_token_is_permanent(standin: TelegramStandIn) -> None:
 
 
 async def test_start_against_nothing_is_retryable() -> None:
-    channel = make_channel(f"http://127.0.0.1:{free_port()}")
+    channel = make_channel(f"http://127.0.0.1:{unused_port()}")
     with pytest.raises(TelegramApiError) as raised:
         await channel.start()
     await channel.close()

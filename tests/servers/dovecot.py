@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from aiohttp.test_utils import unused_port
+
 from tests.servers.certs import Certificate
 
 USER = "outreach"
@@ -55,13 +57,6 @@ def available() -> str | None:
         except KeyError:
             return f"the system user {name!r} that Dovecot's package creates is missing"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Dovecot:
@@ -139,8 +134,8 @@ class Dovecot:
         (root / "users").write_text(
             f"{self.user}:{{PLAIN}}{self.password}:{MAIL_UID}:{MAIL_GID}::{root}/mail/{self.user}::\n"
         )
-        self.port = _free_port()
-        self.tls_port = _free_port() if self._certificate is not None else 0
+        self.port = unused_port()
+        self.tls_port = unused_port() if self._certificate is not None else 0
         conf = root / "dovecot.conf"
         conf.write_text(self._config())
         self._process = subprocess.Popen(

@@ -13,7 +13,6 @@ import itertools
 import logging
 import math
 import os
-import socket
 import sys
 import time
 import uuid
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
+from aiohttp.test_utils import unused_port
 from redis.exceptions import RedisError
 
 from outreach.outbound.rate_limits import (
@@ -138,13 +138,6 @@ async def test_the_script_is_loaded_again_after_redis_forgets_it(redis_client: a
     assert second.granted and second.wait == pytest.approx(0.1, abs=0.05)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Proxy:
     """A TCP relay to the real Redis, started late: Redis "comes back" when it starts."""
 
@@ -180,7 +173,7 @@ class Proxy:
 async def test_an_unreachable_redis_holds_every_send_logs_once_and_resumes(
     redis_client: aioredis.Redis, prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    proxy = Proxy(_free_port())
+    proxy = Proxy(unused_port())
     sleeps: list[float] = []
 
     async def sleep(seconds: float) -> None:
