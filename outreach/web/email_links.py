@@ -86,11 +86,14 @@ async def _message_for(services: Services, token: str) -> tuple[OutboxMessage, C
     channel = services.channels.get("email")
     if not isinstance(channel, EmailChannel) or not is_token(token):
         raise web.HTTPNotFound(text="no such link")
-    async with read_session(services.sessions) as session:
-        sent = await OutboxRepository(session).sent_message(channel.message_id(token))
-        if sent is None:
-            raise web.HTTPNotFound(text="no such link")
-        resident = await ResidentRepository(session).get(sent[1].resident_id)
+    try:
+        async with read_session(services.sessions) as session:
+            sent = await OutboxRepository(session).sent_message(channel.message_id(token))
+            if sent is None:
+                raise web.HTTPNotFound(text="no such link")
+            resident = await ResidentRepository(session).get(sent[1].resident_id)
+    except STORE_UNAVAILABLE:
+        raise _store_unavailable() from None
     return sent[0], sent[1], resident.language
 
 
@@ -147,4 +150,9 @@ async def _handle(services: Services, inbound: Inbound) -> Outcome:
     try:
         return await services.pipeline.handle(inbound)
     except STORE_UNAVAILABLE:
-        raise web.HTTPServiceUnavailable(text="please try again in a minute") from None
+        raise _store_unavailable() from None
+
+
+def _store_unavailable() -> web.HTTPServiceUnavailable:
+    """A page a resident can come back to: the store is down, nothing was recorded."""
+    return web.HTTPServiceUnavailable(text="please try again in a minute")

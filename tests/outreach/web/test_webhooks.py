@@ -246,11 +246,8 @@ def case(
     again: tuple[int, Stored] | None = None,
     store_down: bool = False,
     providers: Providers = "configured",
-    bug: str | None = None,
 ) -> ParameterSet:
-    """A row; `bug` names a way the service departs from the table (the row must fail until it is fixed)."""
-    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-    return pytest.param(Case(request, status, stored, again, store_down, providers), id=name, marks=marks)
+    return pytest.param(Case(request, status, stored, again, store_down, providers), id=name)
 
 
 SMS, STATUS = "/webhooks/twilio/sms", "/webhooks/twilio/status"
@@ -317,7 +314,6 @@ CASES = [
         NOTHING,
         again=(200, ANSWERED),
         store_down=True,
-        bug="the link pages look the message up outside their STORE_UNAVAILABLE guard: 500, not 503",
     ),
     case("answer link: a click, clicked again", answer_link("yes"), 200, ANSWERED, again=(200, ANSWERED)),
     case("unsubscribe: a forged token", unsubscribe(forged_token), 404, NOTHING),
@@ -328,7 +324,6 @@ CASES = [
         NOTHING,
         again=(200, UNSUBSCRIBED),
         store_down=True,
-        bug="the link pages look the message up outside their STORE_UNAVAILABLE guard: 500, not 503",
     ),
     case("unsubscribe: one click, clicked again", unsubscribe(), 200, UNSUBSCRIBED, again=(200, UNSUBSCRIBED)),
     # A provider that is not configured has no webhook.
