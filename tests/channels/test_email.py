@@ -29,12 +29,12 @@ from channels.email import EmailChannel, TlsMode
 from channels.email_composition import subject_of
 from channels.email_tokens import reply_token
 from tests.conftest import unavailable
+from tests.providers import EMAIL_FROM as SENDER
+from tests.providers import EMAIL_TOKEN_SECRET, REPLY_DOMAIN
 from tests.servers.certs import Certificate, make_certificate
 from tests.servers.smtp import SmtpServer
 
-SECRET = b"test-token-secret-0123456789"
-SENDER = "konsultacje@konsultacje.example"
-REPLY_DOMAIN = "odpowiedzi.konsultacje.example"
+SECRET = EMAIL_TOKEN_SECRET.encode()
 PUBLIC_URL = "https://konsultacje.example"
 ORGANISATION = "Miasto Gdańsk"
 RESIDENT = "anna.nowak@example.org"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from channels.email_parsing import Bounce, _parse_reply, parse_reply
+from tests.providers import REPLY_DOMAIN
 
 FIXTURES = Path(__file__).parent / "email_fixtures"
-REPLY_DOMAIN = "odpowiedzi.konsultacje.example"
 
 # file → (kind, token, sender, text)
 EXPECTED: dict[str, tuple[str, str | None, str, str]] = {

@@ -20,6 +20,7 @@ from channels.email import EmailChannel
 from channels.email_parsing import parse_reply
 from channels.imap_poller import Handler, ImapError, ImapPoller, MemoryPosition, _literal, _search_uids
 from tests.conftest import unavailable
+from tests.providers import EMAIL_FROM, EMAIL_TOKEN_SECRET, REPLY_DOMAIN
 from tests.servers import dovecot as dovecot_server
 from tests.servers.certs import Certificate, make_certificate
 from tests.servers.dovecot import Dovecot
@@ -27,7 +28,6 @@ from tests.servers.imap import ImapTestClient
 from tests.servers.smtp import SmtpServer
 
 FIXTURES = Path(__file__).parent / "email_fixtures"
-REPLY_DOMAIN = "odpowiedzi.konsultacje.example"
 
 pytestmark = pytest.mark.slow
 
@@ -309,10 +309,10 @@ async def test_questions_sent_replies_polled_answers_and_bounces_read(
             smtp_port=smtp.port,
             smtp_user="outreach",
             smtp_password="smtp-secret",
-            sender="konsultacje@konsultacje.example",
+            sender=EMAIL_FROM,
             reply_domain=REPLY_DOMAIN,
             public_url="https://konsultacje.example",
-            token_secret=b"end-to-end-secret-0123456789",
+            token_secret=EMAIL_TOKEN_SECRET.encode(),
             organisation="Miasto Gdańsk",
             tls="none",
         )

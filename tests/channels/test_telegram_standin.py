@@ -19,8 +19,8 @@ from channels.standins.telegram import (
     TelegramStandIn,
     too_many_requests,
 )
+from tests.providers import TELEGRAM_BOT_TOKEN as TOKEN
 
-TOKEN = "123456:AAH-standin_token"
 CHAT = 4242001
 
 

@@ -38,11 +38,11 @@ from channels.twilio_sms import (
     TwilioChannel,
     empty_twiml,
 )
+from tests.providers import SMS_FROM as SENDER
+from tests.providers import TWILIO_ACCOUNT_SID as ACCOUNT_SID
+from tests.providers import TWILIO_AUTH_TOKEN as AUTH_TOKEN
+from tests.providers import TWILIO_SERVICE_SID as SERVICE_SID
 
-ACCOUNT_SID = "AC" + "1" * 32
-AUTH_TOKEN = "test-auth-token"
-SERVICE_SID = "MG" + "2" * 32
-SENDER = "+48500100100"
 RESIDENT = "+48600100200"
 PUBLIC_URL = "https://outreach.example.gda.pl"
 STATUS_CALLBACK = PUBLIC_URL + "/webhooks/twilio/status"

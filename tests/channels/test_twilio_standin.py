@@ -17,12 +17,12 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from channels.base import Outbound, Request
 from channels.standins.twilio import SIGNATURE_HEADER, SteadyFaults, TwilioStandIn, twilio_signature
 from channels.twilio_sms import TwilioChannel
+from tests.providers import SMS_FROM as SENDER
+from tests.providers import TWILIO_ACCOUNT_SID as ACCOUNT_SID
+from tests.providers import TWILIO_AUTH_TOKEN as AUTH_TOKEN
+from tests.providers import TWILIO_SERVICE_SID as SERVICE_SID
 
-ACCOUNT_SID = "AC" + "3" * 32
-AUTH_TOKEN = "standin-test-token"
 RESIDENT = "+48600100200"
-SENDER = "+48500100100"
-SERVICE_SID = "MG" + "4" * 32
 
 
 def basic(sid: str = ACCOUNT_SID, token: str = AUTH_TOKEN) -> str:

@@ -41,6 +41,10 @@ from storage.outbox import NewMessage, OutboxRepository
 from storage.tables import ContactAddress, OutboxMessage
 from tests.conftest import ManualClock
 from tests.factories import add_resident
+from tests.providers import SMS_FROM as SENDER
+from tests.providers import TELEGRAM_BOT_TOKEN as BOT_TOKEN
+from tests.providers import TWILIO_ACCOUNT_SID as ACCOUNT_SID
+from tests.providers import TWILIO_AUTH_TOKEN as AUTH_TOKEN
 
 RESIDENTS_PER_CHANNEL = 150
 MAX_ATTEMPTS = 3
@@ -60,10 +64,6 @@ FAULTS = SteadyFaults(
     hang_seconds=30.0,  # the stand-ins' stop releases them
     seed=8,
 )
-ACCOUNT_SID = "AC" + "8" * 32
-AUTH_TOKEN = "faults-auth-token"
-SENDER = "+48500100100"
-BOT_TOKEN = "888888:faults-bot-token"
 KEY = re.compile(r"fault:(?:sms|telegram):\d+")
 FINAL = {"sent", "failed", "unknown"}
 

@@ -22,6 +22,7 @@ from storage.keys import installation_key
 from storage.outbox import OutboxRepository
 from storage.tables import ContactAddress, Resident
 from tests.outreach.helpers import CAMPAIGN_YAML, reply
+from tests.providers import SMS_FROM, TELEGRAM_BOT_TOKEN, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 
 DATA = Path(__file__).parents[1] / "data"
 EXAMPLE = Path(__file__).parents[3] / "examples" / "park_orunski.yaml"
@@ -271,8 +272,8 @@ async def test_preview_shows_each_channel_and_language_with_sms_cost(
 def test_an_sms_campaign_is_refused_with_an_alphanumeric_sender(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OUTREACH_TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
-    monkeypatch.setenv("OUTREACH_TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("OUTREACH_TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID)
+    monkeypatch.setenv("OUTREACH_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
     monkeypatch.setenv("OUTREACH_TWILIO_FROM", "GDANSK")
     campaign_file = tmp_path / "tram.yaml"
     campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
@@ -283,7 +284,7 @@ def test_an_sms_campaign_is_refused_with_an_alphanumeric_sender(
     email_only = tmp_path / "email.yaml"
     email_only.write_text(CAMPAIGN_YAML.replace("channels: [sms, email]", "channels: [email]"), encoding="utf-8")
     assert cli.invoke(app, ["campaign", "validate", str(email_only)]).exit_code == 0
-    monkeypatch.setenv("OUTREACH_TWILIO_FROM", "+48500100100")
+    monkeypatch.setenv("OUTREACH_TWILIO_FROM", SMS_FROM)
     assert cli.invoke(app, ["campaign", "validate", str(campaign_file)]).exit_code == 0
 
 
@@ -296,10 +297,10 @@ async def test_test_send_delivers_every_message_marked_and_stores_nothing(
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
     campaign_file = tmp_path / "tram.yaml"
     campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
-    async with TwilioStandIn(account_sid="AC" + "4" * 32, auth_token="t") as standin:
-        monkeypatch.setenv("OUTREACH_TWILIO_ACCOUNT_SID", "AC" + "4" * 32)
-        monkeypatch.setenv("OUTREACH_TWILIO_AUTH_TOKEN", "t")
-        monkeypatch.setenv("OUTREACH_TWILIO_FROM", "+48500100100")
+    async with TwilioStandIn(account_sid=TWILIO_ACCOUNT_SID, auth_token=TWILIO_AUTH_TOKEN) as standin:
+        monkeypatch.setenv("OUTREACH_TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID)
+        monkeypatch.setenv("OUTREACH_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
+        monkeypatch.setenv("OUTREACH_TWILIO_FROM", SMS_FROM)
         monkeypatch.setenv("OUTREACH_TWILIO_API_URL", standin.base_url)
         result = await invoke(cli, ["campaign", "test-send", str(campaign_file), "--to", "+48600999000"])
         assert result.exit_code == 0, result.output
@@ -318,8 +319,8 @@ async def test_enrol_link_prints_the_deep_link_and_writes_a_qr_code(
 ) -> None:
     import struct
 
-    async with TelegramStandIn("123:abc") as standin:
-        monkeypatch.setenv("OUTREACH_TELEGRAM_BOT_TOKEN", "123:abc")
+    async with TelegramStandIn(TELEGRAM_BOT_TOKEN) as standin:
+        monkeypatch.setenv("OUTREACH_TELEGRAM_BOT_TOKEN", TELEGRAM_BOT_TOKEN)
         monkeypatch.setenv("OUTREACH_TELEGRAM_MODE", "polling")
         monkeypatch.setenv("OUTREACH_TELEGRAM_API_URL", standin.base_url)
         result = await invoke(cli, ["enrol-link", "bus-stop-12", "-o", str(tmp_path / "qr.png")])
@@ -339,7 +340,7 @@ async def standin_username(standin: TelegramStandIn) -> str:
     """The username the stand-in's getMe reports."""
     import aiohttp
 
-    async with aiohttp.ClientSession() as http, http.post(f"{standin.base_url}/bot123:abc/getMe") as response:
+    async with aiohttp.ClientSession() as http, http.post(f"{standin.base_url}/bot{standin.token}/getMe") as response:
         return str((await response.json())["result"]["username"])
 
 
