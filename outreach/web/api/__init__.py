@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from outreach.results.dictionary import data_dictionary
 from outreach.web.api.auth import RateLimiter
 from outreach.web.api.errors import json_errors
 from outreach.web.api.openapi import REFERENCE_ROUTES, ROUTE_TABLE
@@ -35,4 +34,4 @@ def add_api_routes(app: web.Application, *, clock: Callable[[], float] = time.mo
     app.add_subapp(API_PREFIX, api_application(clock=clock))
 
 
-__all__ = ["API_PREFIX", "API_ROUTES", "add_api_routes", "data_dictionary"]
+__all__ = ["API_PREFIX", "API_ROUTES", "add_api_routes"]

@@ -9,7 +9,7 @@ import tracemalloc
 
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
-from outreach.web.api import data_dictionary
+from outreach.results.dictionary import data_dictionary
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
 from tests.outreach.web.api.conftest import AppClient
