@@ -84,25 +84,37 @@ _TimestampsAsText.add_constructor("tag:yaml.org,2002:timestamp", _TimestampsAsTe
 
 
 _NO_ALIASES = "YAML anchors and aliases (&name, *name) are not allowed in a campaign file; write each value out in full"
+# A campaign is at most a handful of levels deep (questions, a question, its texts by language); the
+# parser and the tree walks recurse per level, so a few kilobytes of brackets could exhaust the stack.
+MAX_NESTING = 32
+_TOO_DEEP = f"the file nests more than {MAX_NESTING} levels deep; a campaign needs only a few"
 
 
-class _AliasRefused(ComposerError):
+class _NodeRefused(ComposerError):
     pass
 
 
-class _NoAliases(Composer):
-    """Refuses the first anchor or alias, before any node is built.
+class _GuardedComposer(Composer):
+    """Refuses the first anchor or alias, and nesting deeper than MAX_NESTING, before any node is built.
 
-    A campaign never needs them, and nested aliases make a few hundred bytes stand for billions of
+    A campaign never needs aliases, and nested aliases make a few hundred bytes stand for billions of
     values (an "alias bomb": ten aliases per level, ten times the work per level when the tree is
     walked). Every anchor comes before its aliases, so in practice the error points at the anchor.
     """
 
+    _depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor is not None):
-            raise _AliasRefused(None, None, _NO_ALIASES, event.start_mark)
-        return super().compose_node(parent, index)
+            raise _NodeRefused(None, None, _NO_ALIASES, event.start_mark)
+        if self._depth >= MAX_NESTING:
+            raise _NodeRefused(None, None, _TOO_DEEP, event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _parse_yaml(text: str, source: str) -> CommentedMap:
@@ -110,12 +122,12 @@ def _parse_yaml(text: str, source: str) -> CommentedMap:
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     yaml.Constructor = _TimestampsAsText
-    yaml.Composer = _NoAliases
+    yaml.Composer = _GuardedComposer
     try:
         root = yaml.load(text)
-    except _AliasRefused as exc:
+    except _NodeRefused as exc:
         mark = exc.problem_mark
-        raise CampaignFileError([CampaignError(source, mark.line + 1, mark.column + 1, _NO_ALIASES)]) from None
+        raise CampaignFileError([CampaignError(source, mark.line + 1, mark.column + 1, str(exc.problem))]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

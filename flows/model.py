@@ -143,7 +143,8 @@ class Question(_Frozen):
     low: LocalText | None = None  # scale: label of the lowest value
     high: LocalText | None = None  # scale: label of the highest value
     integer: bool = False  # number
-    max_length: int = Field(default=500, ge=1)  # text
+    # text; the cap keeps a pasted page or a flood of mail out of the answers (a long email's reply is cut)
+    max_length: int = Field(default=500, ge=1, le=5000)
     next: Annotated[str | dict[str, str], BeforeValidator(_a_next)] | None = None
 
     def scale_values(self) -> range:

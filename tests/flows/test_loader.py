@@ -175,6 +175,31 @@ def test_anchors_and_aliases_are_refused_where_they_are(text: str, line: int, co
     assert error.message.startswith("YAML anchors and aliases (&name, *name) are not allowed in a campaign file")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        # 20,000 brackets raised RecursionError after seconds; the error points at the 33rd level.
+        ("name: x\nquestions: " + "[" * 20_000 + "]" * 20_000 + "\n", 2, 43),
+        (MINIMAL + "    extra:\n" + "".join("  " * (level + 3) + f"k{level}:\n" for level in range(40)), 37, 63),
+    ],
+)
+def test_nesting_is_capped_where_it_gets_too_deep(text: str, line: int, column: int) -> None:
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign(text, source="x.yaml")
+    [error] = caught.value.errors
+    assert (error.line, error.column) == (line, column)
+    assert error.message == "the file nests more than 32 levels deep; a campaign needs only a few"
+
+
+def test_text_answers_have_a_length_cap() -> None:
+    text = MINIMAL.replace("type: yesno", "type: text\n    max_length: 1000000000")
+    with pytest.raises(CampaignFileError) as caught:
+        load_campaign(text, source="x.yaml")
+    [error] = caught.value.errors
+    assert (error.line, error.column) == (7, 17)
+    assert "less than or equal to 5000" in error.message
+
+
 def test_duplicate_yaml_key_is_a_syntax_error() -> None:
     with pytest.raises(CampaignFileError, match=r":2:1: YAML syntax error: .*found duplicate key"):
         load_campaign("name: A\nname: B\n")
