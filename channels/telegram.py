@@ -146,6 +146,7 @@ class TelegramChannel:
         if webhook_secret is not None and not _SECRET.fullmatch(webhook_secret):
             raise ValueError("telegram: the webhook secret must be 1-256 characters of A-Z a-z 0-9 _ -")
         silence_token_logging(token)  # before Bot(), which logs its URL (token included) at DEBUG
+        self._token = token  # to redact it from the errors we raise
         self._secret = webhook_secret
         self._timeout = timeout
         base = api_base_url.rstrip("/")
@@ -172,7 +173,7 @@ class TelegramChannel:
         try:
             await self._bot.initialize()
         except TelegramError as error:
-            raise api_error("getMe", error) from error
+            raise api_error("getMe", error, self._token) from None
 
     async def close(self) -> None:
         await self._bot.shutdown()
@@ -198,13 +199,13 @@ class TelegramChannel:
         try:
             await self._bot.set_webhook(url=url, secret_token=self._secret, allowed_updates=list(ALLOWED_UPDATES))
         except TelegramError as error:
-            raise api_error("setWebhook", error) from error
+            raise api_error("setWebhook", error, self._token) from None
 
     async def delete_webhook(self) -> None:
         try:
             await self._bot.delete_webhook()
         except TelegramError as error:
-            raise api_error("deleteWebhook", error) from error
+            raise api_error("deleteWebhook", error, self._token) from None
 
     async def get_updates(self, offset: int | None, poll_seconds: int) -> list[dict[str, Any]]:
         """Long-poll for updates (webhook off), waiting up to `poll_seconds` for one to come; feed each
@@ -215,7 +216,7 @@ class TelegramChannel:
                 offset=offset, timeout=poll_seconds, allowed_updates=list(ALLOWED_UPDATES)
             )
         except TelegramError as error:
-            raise api_error("getUpdates", error) from error
+            raise api_error("getUpdates", error, self._token) from None
         # PTB parses each update; its JSON form is plain again (enums become strings) for `parse_update`.
         return [json.loads(update.to_json()) for update in updates]
 

@@ -94,7 +94,16 @@ def classify_send_error(error: TelegramError, outbound: Outbound) -> SendError |
     return SendError(f"telegram: {type(error).__name__}: {description}", retryable=False)
 
 
-def api_error(what: str, error: TelegramError) -> TelegramApiError:
-    """The error for a failed Bot API call other than a send (`what`: getMe, setWebhook, …)."""
+def api_error(what: str, error: TelegramError, token: str) -> TelegramApiError:
+    """The error for a failed Bot API call other than a send (`what`: getMe, setWebhook, …), without
+    the bot token: PTB words a rejected getMe as "The token `ID:SECRET` was rejected by the server".
+    Raise it `from None`: the PTB error it replaces would carry the token along in the chain."""
     retryable = isinstance(error, NetworkError | RetryAfter)
-    return TelegramApiError(f"telegram {what} failed: {type(error).__name__}: {error.message}", retryable=retryable)
+    description = redact_token(error.message, token)
+    return TelegramApiError(f"telegram {what} failed: {type(error).__name__}: {description}", retryable=retryable)
+
+
+def redact_token(text: str, token: str) -> str:
+    """`text` with the bot token's secret part (after "ID:", also alone, as in a URL) replaced."""
+    secret = token.partition(":")[2] or token
+    return text.replace(secret, "<token>") if secret else text

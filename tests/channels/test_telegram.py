@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -377,6 +378,24 @@ async def test_rejected_token_is_permanent(standin: TelegramStandIn) -> None:
         await channel.close()
     assert not raised.value.retryable and "token" in str(raised.value)
     assert not at_start.value.retryable
+
+
+async def test_a_rejected_token_is_not_in_the_error_raised(
+    standin: TelegramStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PTB words a rejected getMe as "The token `…` was rejected": what we raise (its message, its
+    args, the errors chained to it, a logged traceback) names the failure, never the token."""
+    rejected = "654321:AAH-a_rejected_secret_part_0123456789"
+    channel = make_channel(standin.base_url, token=rejected)
+    try:
+        with pytest.raises(TelegramApiError) as raised:
+            await channel.start()
+    finally:
+        await channel.close()
+    logging.getLogger(__name__).error("start failed", exc_info=raised.value)
+    shown = "".join(traceback.format_exception(raised.value)) + repr(raised.value.args) + caplog.text
+    assert "InvalidToken" in shown and "rejected" in str(raised.value)
+    assert "a_rejected_secret_part_0123456789" not in shown
 
 
 async def test_start_against_nothing_is_retryable() -> None:
