@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from storage.commit_order import finished_below
 from storage.dialect import dialect_name
-from storage.tables import Conversation, Resident, Response
+from storage.tables import Conversation, Response
 
 
 @dataclass(frozen=True, order=True)
@@ -67,7 +67,8 @@ async def answers_page(
     """Up to `limit` answers after `after`, in commit order, that every reader will always see in
     this order: on PostgreSQL only rows whose transaction is older than every transaction still
     running are handed out (storage.commit_order), so a row committed late can never land behind a
-    position already handed out. Each row carries only the allowlisted `attributes`."""
+    position already handed out. Each row carries only the allowlisted `attributes`, as the respondent
+    had them when answering (the snapshot on the answer, never the resident's current row)."""
     statement = (
         select(
             col(Response.txid),
@@ -77,10 +78,9 @@ async def answers_page(
             col(Response.value),
             col(Response.channel),
             col(Response.answered_at),
-            col(Resident.language),
-            col(Resident.attributes),
+            col(Response.language),
+            col(Response.attributes),
         )
-        .join(Resident, col(Resident.id) == col(Response.resident_id))
         .where(col(Response.campaign_id) == campaign_id)
         .where(col(Response.value).is_not(None))
         .where(
@@ -98,9 +98,9 @@ async def answers_page(
     if channel is not None:
         statement = statement.where(col(Response.channel) == channel)
     if language is not None:
-        statement = statement.where(col(Resident.language) == language)
+        statement = statement.where(col(Response.language) == language)
     for name, value in (attribute_equals or {}).items():
-        statement = statement.where(col(Resident.attributes)[name].as_string() == value)
+        statement = statement.where(col(Response.attributes)[name].as_string() == value)
     rows = (await session.execute(statement)).all()
     answers = [
         AnswerRow(
@@ -109,8 +109,8 @@ async def answers_page(
             value=value,
             channel=answer_channel,
             answered_at=answered_at,
-            language=resident_language,
-            attributes={name: resident_attributes.get(name) for name in attributes},
+            language=respondent_language,
+            attributes={name: respondent_attributes.get(name) for name in attributes},
             position=Position(int(txid), int(row_id)),
         )
         for (
@@ -121,8 +121,8 @@ async def answers_page(
             value,
             answer_channel,
             answered_at,
-            resident_language,
-            resident_attributes,
+            respondent_language,
+            respondent_attributes,
         ) in rows[:limit]
     ]
     return AnswerPage(rows=answers, has_more=len(rows) > limit)

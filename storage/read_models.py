@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.tables import CampaignRecord, Conversation, Resident, Response
+from storage.tables import CampaignRecord, Conversation, Response
 
 
 @dataclass
@@ -91,11 +91,11 @@ async def campaign_results_by(
     session: AsyncSession, campaign_id: int, question_types: Mapping[str, str], attribute: str
 ) -> dict[str | None, GroupResults]:
     """`campaign_results` per value of one respondent attribute (`language`, or one of the resident's
-    attributes), streamed from the database. Raw figures: small cells are the caller's to suppress."""
-    group_of = col(Resident.language) if attribute == "language" else col(Resident.attributes)[attribute].as_string()
+    attributes), streamed from the database. Each answer counts under the value its respondent had when
+    giving it (the snapshot on the answer). Raw figures: small cells are the caller's to suppress."""
+    group_of = col(Response.language) if attribute == "language" else col(Response.attributes)[attribute].as_string()
     statement = (
         select(col(Response.resident_id), col(Response.question_id), col(Response.value), group_of)
-        .join(Resident, col(Resident.id) == col(Response.resident_id))
         .where(col(Response.campaign_id) == campaign_id)
         .execution_options(yield_per=1000)
     )
@@ -134,7 +134,8 @@ async def export_rows(
     session: AsyncSession, campaign: CampaignRecord, attributes: Sequence[str]
 ) -> AsyncIterator[dict[str, Any]]:
     """Every answer of a campaign, streamed from the database in commit order (`storage.commit_order`;
-    on SQLite, answer order), with only the allowlisted `attributes` of the respondent. Plain columns,
+    on SQLite, answer order), with only the allowlisted `attributes` of the respondent as they were when
+    answering (the snapshot on the answer, never the resident's current row). Plain columns,
     not ORM objects, a thousand rows at a time: memory stays flat however many answers there are."""
     statement = (
         select(
@@ -143,17 +144,16 @@ async def export_rows(
             col(Response.value),
             col(Response.channel),
             col(Response.answered_at),
-            col(Resident.attributes),
-            col(Resident.language),
+            col(Response.attributes),
+            col(Response.language),
         )
-        .join(Resident, col(Resident.id) == col(Response.resident_id))
         .where(col(Response.campaign_id) == campaign.id)
         .where(col(Response.value).is_not(None))
         .order_by(col(Response.txid), col(Response.id))
         .execution_options(yield_per=1000)
     )
     result = await session.stream(statement)
-    async for question_id, respondent, value, channel, answered_at, resident_attributes, language in result:
+    async for question_id, respondent, value, channel, answered_at, respondent_attributes, language in result:
         moment: datetime = answered_at
         yield {
             "campaign": campaign.slug,
@@ -163,5 +163,5 @@ async def export_rows(
             "channel": channel,
             "answered_at": moment.isoformat(),
             "language": language,
-            **{name: resident_attributes.get(name) for name in attributes if name not in ANSWER_FIELDS},
+            **{name: respondent_attributes.get(name) for name in attributes if name not in ANSWER_FIELDS},
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,8 +29,12 @@ class ResponseRepository:
         channel: str,
         inbound_event_id: int | None,
         answered_at: datetime,
+        language: str,
+        attributes: Mapping[str, Any],
     ) -> bool:
-        """Store the answer; False when this question already has one from this resident."""
+        """Store the answer with the respondent's `language` and `attributes` as they are now (the
+        snapshot that exports and results read); False when this question already has one from this
+        resident."""
         statement = (
             dialect.insert(self._session, Response)
             .values(
@@ -41,6 +46,8 @@ class ResponseRepository:
                 channel=channel,
                 inbound_event_id=inbound_event_id,
                 answered_at=answered_at,
+                language=language,
+                attributes=dict(attributes),
             )
             .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id", "question_id"])
             .returning(Response.id)

@@ -173,6 +173,10 @@ class Response(SQLModel, table=True):
     channel: str = Field(max_length=16)
     inbound_event_id: int | None = Field(default=None, foreign_key="inbound_events.id")
     answered_at: datetime = Field(sa_type=UtcDateTime)
+    # The respondent as they were when answering (revision 0006): exports, the answer feed and results
+    # read these, never the resident's row, so a later import cannot rewrite an answer already given.
+    language: str = Field(max_length=8)
+    attributes: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class ServiceKey(SQLModel, table=True):

@@ -39,6 +39,9 @@ class Delivery:
     channel: str
     timezone: str | None  # the resident's; quiet hours are in their local time
     quiet_hours: str | None  # the campaign's window; None turns it off
+    # The resident as they are now: each answer keeps these, so a later import never rewrites it.
+    language: str
+    attributes: Mapping[str, Any]
     held: bool = False  # the campaign is paused: messages wait until it resumes
     fold_to_gsm: bool = False  # SMS only, when the campaign asks: plain Latin letters cost 1/2.3 as much
     whatsapp_template: dict[str, Any] | None = None  # how the service may open a WhatsApp conversation
@@ -65,6 +68,8 @@ class Delivery:
             held=record.status == "paused",
             fold_to_gsm=contact.channel == "sms" and flow.sms.fold_diacritics,
             whatsapp_template=_whatsapp_template(flow, resident.language) if contact.channel == "whatsapp" else None,
+            language=resident.language,
+            attributes=dict(resident.attributes),
         )
 
 
@@ -148,6 +153,8 @@ async def apply_effects(
                 channel=delivery.channel,
                 inbound_event_id=inbound_event_id,
                 answered_at=now,
+                language=delivery.language,
+                attributes=delivery.attributes,
             )
         elif isinstance(effect, Complete):
             completed = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import String, inspect, text
@@ -115,5 +117,40 @@ async def test_revision_0004_widens_the_provider_ids_and_keeps_the_rows(tmp_path
             inbound = (await connection.execute(text("SELECT provider_id FROM inbound_events"))).scalars().all()
         assert lengths == dict.fromkeys(("outbox", "inbound_events", "early_delivery_reports"), 998)
         assert (kept, inbound) == (["SM1"], ["SM2"])
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0006_gives_old_answers_their_residents_attributes_as_they_stand(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/snapshot.db")
+    moment = "2026-11-28 10:00:00.000000"
+    try:
+        await upgrade(engine, "0005")  # answers without a snapshot: exports read the resident's row
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO residents VALUES (1, 'p1', 'uk', :attributes, :at, :at)"),
+                {"attributes": '{"district": "Oliwa", "age_band": "30-44"}', "at": moment},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO campaigns (id, slug, name, definition, status, created_at, spent)"
+                    " VALUES (1, 'c', 'C', '{}', 'active', :at, 0)"
+                ),
+                {"at": moment},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO responses (id, campaign_id, question_id, resident_id, respondent, value, channel,"
+                    " answered_at) VALUES (7, 1, 'q', 1, 'r1', '\"yes\"', 'sms', :at)"
+                ),
+                {"at": moment},
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+            row = (await connection.execute(text("SELECT id, language, attributes FROM responses"))).one()
+            schema = (await connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'responses'"))).scalar()
+        assert (row[0], row[1], json.loads(row[2])) == (7, "uk", {"district": "Oliwa", "age_band": "30-44"})
+        assert "AUTOINCREMENT" in str(schema)  # the rebuilt table still never reuses an id
     finally:
         await engine.dispose()

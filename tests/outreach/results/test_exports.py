@@ -16,9 +16,12 @@ from sqlmodel import col
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
+from outreach.inbound.pipeline import Outcome
 from outreach.results.dictionary import data_dictionary
 from outreach.results.exports import ExportKind, export_lines
 from storage.tables import CampaignRecord, Resident, Response
+from tests.factories import add_resident
+from tests.outreach.helpers import launch, reply
 
 CAMPAIGN = """
 name: Formuły
@@ -89,8 +92,10 @@ async def answered(services: Services) -> CampaignRecord:
                     "value": value,
                     "channel": "sms",
                     "answered_at": now,
+                    "language": "pl",
+                    "attributes": {"district": district},
                 }
-                for resident_id, (_, idea, number) in zip(ids, ANSWERS, strict=True)
+                for resident_id, (district, idea, number) in zip(ids, ANSWERS, strict=True)
                 for question, value in (("idea", idea), ("change", number), ("places", ["park", "plaza"]))
             ],
         )
@@ -147,3 +152,34 @@ def test_the_data_dictionary_says_how_csv_cells_are_neutralised() -> None:
     value = next(field for field in dictionary["fields"] if field["name"] == "value")
     district = next(field for field in dictionary["fields"] if field["name"] == "district")
     assert "'" in value["description"] and "'" in district["description"]
+
+
+SNAPSHOT_CAMPAIGN = """
+name: Dzielnice
+languages: [pl, en]
+channels: [sms]
+questions:
+  - {id: idea, type: text, text: {pl: "Co zmienić?", en: "What should change?"}}
+"""
+
+
+async def test_an_answer_keeps_the_attributes_its_respondent_had_when_giving_it(services: Services) -> None:
+    """An import that moves the resident to another district (and language) later does not rewrite
+    the answer they already gave: exports read the snapshot taken at answer time."""
+    await add_resident(services, phone="+48600100300", language="pl", district="Orunia", age_band="30-44")
+    record_id = await launch(services, SNAPSHOT_CAMPAIGN)
+    assert await reply(services, "+48600100300", "więcej ławek") is Outcome.ANSWERED
+    await add_resident(services, phone="+48600100300", language="en", district="Oliwa", age_band="45-59")
+    async with services.sessions() as session:
+        record = await session.get_one(CampaignRecord, record_id)
+    flow = services.definitions.flow(record)
+    for kind in ("csv", "jsonl"):
+        text = "".join(
+            [line async for line in export_lines(services.sessions, record, flow, ["district", "age_band"], kind)]
+        )
+        rows = (
+            list(csv.DictReader(io.StringIO(text)))
+            if kind == "csv"
+            else [json.loads(line) for line in text.splitlines()]
+        )
+        assert [(row["district"], row["age_band"], row["language"]) for row in rows] == [("Orunia", "30-44", "pl")]

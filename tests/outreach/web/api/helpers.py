@@ -104,6 +104,7 @@ async def bulk_answers(services: Services, campaign_id: int, residents: int, *, 
             for index in range(residents)
         ]
         ids = list((await session.execute(insert(Resident).returning(col(Resident.id)), resident_rows)).scalars())
+        attributes_of = {resident_id: row["attributes"] for resident_id, row in zip(ids, resident_rows, strict=True)}
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
             await session.execute(
@@ -117,6 +118,8 @@ async def bulk_answers(services: Services, campaign_id: int, residents: int, *, 
                         "value": value,
                         "channel": "sms",
                         "answered_at": now,
+                        "language": "pl",
+                        "attributes": attributes_of[resident_id],
                     }
                     for resident_id in chunk
                     for question, value in (("visits", "weekly"), ("idea", "Więcej drzew, ławek i koszy"))

@@ -96,6 +96,8 @@ async def test_choice_answers_never_carry_the_words_of_the_reply(services: Servi
                 channel="sms",
                 inbound_event_id=None,
                 answered_at=datetime(2027, 3, 2, tzinfo=UTC),
+                language="pl",
+                attributes={},
             )
     page = await get_page(api, campaign_id, await auth(services, "responses:read"))
     assert [(answer["question"], answer["value"]) for answer in page["data"]] == [("idea", "ławki")]
@@ -144,6 +146,8 @@ async def test_a_row_committed_late_is_still_synced(services: Services, api: App
             channel="sms",
             inbound_event_id=None,
             answered_at=services.clock(),
+            language="pl",
+            attributes={},
         )
 
     async with services.sessions() as first_session, first_session.begin():
@@ -224,3 +228,19 @@ async def test_a_repeated_parameter_is_refused(services: Services, api: AppClien
     )
     assert response.status == 400
     assert (await response.json())["error"]["message"] == "give the parameter 'question' once"
+
+
+async def test_answers_keep_the_attributes_their_respondent_had_when_giving_them(
+    services: Services, api: AppClient
+) -> None:
+    campaign_id = await seeded_survey(services)
+    phone, language, district, _ = PEOPLE[0]
+    await add_resident(services, phone=phone, language="uk", district="Oliwa", age_band="60+")  # a later import
+    headers = await auth(services, "responses:read")
+    first = (await get_page(api, campaign_id, headers))["data"][0]
+    assert (first["language"], first["attributes"]) == (
+        language,
+        {"district": district, "age_band": "30-44", "sex": None},
+    )
+    assert (await get_page(api, campaign_id, headers, district="Oliwa"))["data"] == []
+    assert len((await get_page(api, campaign_id, headers, district=district, language=language))["data"]) == 3

@@ -10,7 +10,9 @@ from sqlmodel import col
 
 from outreach.bootstrap import Services
 from storage.tables import Resident, Response
+from tests.factories import add_resident
 from tests.outreach.web.api.conftest import AppClient
+from tests.outreach.web.api.helpers import PEOPLE as SURVEY_PEOPLE
 from tests.outreach.web.api.helpers import auth, draft, seeded_survey
 
 
@@ -78,6 +80,8 @@ async def answers_by_district(services: Services, campaign_id: int, people: list
                     "value": value,
                     "channel": "sms",
                     "answered_at": now,
+                    "language": "pl",
+                    "attributes": attributes,
                 },
             )
 
@@ -143,3 +147,16 @@ async def test_everything_is_suppressed_when_the_campaign_itself_is_small(servic
     campaign_id = await seeded_survey(services)
     body = await results(api, services, campaign_id, by="district")
     assert all(group["suppressed"] for group in body["breakdown"]["groups"])
+
+
+async def test_breakdowns_count_answers_under_the_attributes_given_with_them(
+    services: Services, api: AppClient
+) -> None:
+    campaign_id = await seeded_survey(services)
+    object.__setattr__(services.settings, "small_cell_k", 1)
+    for phone, *_ in SURVEY_PEOPLE:  # a later import moves everybody to Oliwa and to Ukrainian
+        await add_resident(services, phone=phone, language="uk", district="Oliwa")
+    by_district = (await results(api, services, campaign_id, by="district"))["breakdown"]["groups"]
+    assert [(group["value"], group["respondents"]) for group in by_district] == [("Orunia", 2), ("Wrzeszcz", 1)]
+    by_language = (await results(api, services, campaign_id, by="language"))["breakdown"]["groups"]
+    assert [(group["value"], group["respondents"]) for group in by_language] == [("en", 1), ("pl", 2)]
