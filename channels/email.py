@@ -49,6 +49,7 @@ from channels.base import (
     SendError,
     Sent,
 )
+from channels.email_authentication import dmarc_pass
 from channels.email_composition import DOMAIN, LANGUAGES, MailComposer, normalise_address
 from channels.email_parsing import ParsedReply, parse_reply
 
@@ -85,6 +86,7 @@ class EmailChannel:
         language: str = "pl",
         tls_context: ssl.SSLContext | None = None,
         helo_name: str | None = None,
+        authserv_id: str | None = None,
     ) -> None:
         if not smtp_host:
             raise ValueError("email: smtp_host is required")
@@ -118,6 +120,7 @@ class EmailChannel:
         self._timeout = timeout
         self._tls_context = tls_context
         self._helo_name = helo_name or self._reply_domain  # spares aiosmtplib a getfqdn() per send
+        self._authserv_id = authserv_id or None  # our receiving server's name in Authentication-Results
         self._composer = MailComposer(
             sender=sender,
             reply_domain=self._reply_domain,
@@ -207,7 +210,12 @@ class EmailChannel:
     def read(self, raw: bytes, *, now: datetime | None = None) -> EmailEvent:
         """One mail from the replies mailbox: an answer (`inbound`), a bounce (`status`) or neither."""
         parsed = parse_reply(raw)
-        return EmailEvent(parsed, *_events(parsed, self._reply_domain, now or datetime.now(UTC)))
+        authenticated = bool(
+            parsed is not None
+            and self._authserv_id is not None
+            and dmarc_pass(parsed.authentication_results, self._authserv_id, parsed.sender)
+        )
+        return EmailEvent(parsed, *_events(parsed, self._reply_domain, now or datetime.now(UTC)), authenticated)
 
     def verify(self, request: Request) -> bool:
         """Email has no webhook: replies come from the mailbox the poller reads, never over HTTP."""
@@ -232,11 +240,13 @@ class EmailChannel:
 class EmailEvent:
     """What one received mail means: `inbound` for a reply or an unsubscribe mail (command "stop"),
     `status` for a bounce of one of our messages, neither for an auto-reply or an unreadable mail.
-    `parsed` keeps everything (token, full body) for the audit."""
+    `parsed` keeps everything (token, full body) for the audit. `sender_authenticated`: our receiving
+    server vouches for the From address (DMARC pass, `email_authentication`; only with an authserv-id)."""
 
     parsed: ParsedReply | None
     inbound: Inbound | None
     status: DeliveryStatus | None
+    sender_authenticated: bool = False
 
 
 def _events(

@@ -76,6 +76,7 @@ class ParsedReply:
     date: datetime | None  # the Date header (the sender's clock: for the audit only)
     language: str | None = None  # Content-Language, when the sender's client set it
     bounce: Bounce | None = None
+    authentication_results: tuple[str, ...] = ()  # the Authentication-Results values, topmost first
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,6 +277,7 @@ def _parse_reply(raw: bytes) -> ParsedReply | None:
         body=body,
         date=_date(_header_text(message, "Date")),
         language=language,
+        authentication_results=tuple(_raw_values(message, "Authentication-Results")),
     )
     if _is_bounce(message, sender, subject):
         bounce = _bounce(message, body)

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     email_reply_domain: str | None = None
     email_token_secret: SecretStr | None = Field(default=None, min_length=16)
+    # The authserv-id our receiving server stamps on Authentication-Results; when set, a mail without a
+    # reply token counts as from its From address if that header shows DMARC pass (off when unset).
+    email_authserv_id: str | None = None
     imap_host: str | None = None
     imap_port: int = 993
     imap_user: str | None = None

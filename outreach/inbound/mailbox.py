@@ -1,6 +1,7 @@
 """Email replies: the IMAP poller's position kept in the database, and each mail handed to the
-pipeline (answers) or to delivery status (bounces). The token in the reply address says whose reply
-it is, whichever alias the resident wrote from."""
+pipeline (answers) or to delivery status (bounces). Only a token the service issued says whose mail it
+is (whichever alias the resident wrote from): the From header is anyone's to write, so a mail without
+one goes to `unverified_mail`, unless our receiving server vouches for its From (DMARC, when set)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from channels.email import EmailChannel
 from channels.imap_poller import ImapPoller
 from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.services import InboundServices
+from outreach.inbound.unverified_mail import record_unverified_mail
 from outreach.outbound.delivery_status import record_delivery_status
 from storage.keys import read_key, write_key
 from storage.outbox import OutboxRepository
@@ -66,13 +68,22 @@ async def handle_mail(services: InboundServices, channel: EmailChannel, raw: byt
         inbound = dataclasses.replace(inbound, provider_id=f"sha256:{digest}")
     if event.parsed is not None:  # the reply we read is cut from the mail; the whole body is kept
         inbound = dataclasses.replace(inbound, full_text=event.parsed.body)
-    token = event.parsed.token if event.parsed else None
-    if token:
-        async with services.sessions() as session:
-            sent = await OutboxRepository(session).sent_message(channel.message_id(token))
-        if sent is not None:  # the resident may write from an alias: the token says who it is
-            inbound = dataclasses.replace(inbound, address=sent[1].address)
-    await services.pipeline.handle(inbound)
+    issued_to = await _address_of_token(services, channel, event.parsed.token if event.parsed else None)
+    if issued_to is not None:  # the resident may write from an alias: the token says who it is
+        await services.pipeline.handle(dataclasses.replace(inbound, address=issued_to))
+    elif event.sender_authenticated:  # our own server checked the From domain (DMARC pass)
+        await services.pipeline.handle(inbound)
+    else:
+        await record_unverified_mail(services.sessions, inbound, clock=services.clock)
+
+
+async def _address_of_token(services: InboundServices, channel: EmailChannel, token: str | None) -> str | None:
+    """The address the mail carrying `token` was sent to; None for no token, or one we never sent."""
+    if not token:
+        return None
+    async with services.sessions() as session:
+        sent = await OutboxRepository(session).sent_message(channel.message_id(token))
+    return sent[1].address if sent is not None else None
 
 
 def mailbox_poller(services: InboundServices, channel: EmailChannel) -> ImapPoller:

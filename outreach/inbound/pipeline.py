@@ -55,6 +55,10 @@ class Outcome(StrEnum):
     ENROLLING = "enrolling"
     ENROLLED = "enrolled"
     DECLINED = "declined"
+    # Mail without a token we issued (outreach.inbound.unverified_mail): kept, changes no resident.
+    UNVERIFIED = "unverified"
+    UNVERIFIED_STOP = "unverified_stop"  # a STOP, not answered (unknown or opted-out address, or answered today)
+    UNVERIFIED_STOP_LINK = "unverified_stop_link"  # a STOP answered with a one-click unsubscribe link
 
 
 class InboundPipeline:

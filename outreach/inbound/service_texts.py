@@ -47,6 +47,17 @@ _CLOSED = {
     "en": "Thank you, but this consultation has closed and new answers are no longer counted.",
     "uk": "Дякуємо, але ця консультація вже закрита, і нові відповіді не враховуються.",
 }
+_STOP_BY_LINK = {
+    "pl": "Otrzymaliśmy z tego adresu prośbę STOP, ale bez znaku, że wysłała ją osoba, do której piszemy."
+    " Jeśli to Ty i nie chcesz więcej pytań, kliknij „Wypisz się” na dole tej wiadomości."
+    " Jeśli to nie Ty, zignoruj ją: nic się nie zmieniło.",
+    "en": "We received a STOP request from this address, without a sign that it came from the person we"
+    ' write to. If it was you and you want no more questions, click "Unsubscribe" at the bottom of this'
+    " message. If it was not you, ignore this message: nothing has changed.",
+    "uk": "Ми отримали з цієї адреси запит STOP, але без ознаки, що його надіслала особа, якій ми пишемо."
+    " Якщо це ви і не хочете більше запитань, натисніть «Відпишіться» внизу цього листа."
+    " Якщо це не ви, проігноруйте лист: нічого не змінилося.",
+}
 _LANGUAGE_SET = {
     "pl": "Będziemy pisać po polsku.",
     "en": "We will write in English.",
@@ -73,6 +84,11 @@ def help_text(language: str, organisation: str) -> str:
 
 def language_set(language: str) -> str:
     return pick(_LANGUAGE_SET, language)
+
+
+def stop_by_link(language: str) -> str:
+    """The reply to a STOP mail without a reply token: unsubscribing is one click on the mail's link."""
+    return pick(_STOP_BY_LINK, language)
 
 
 def closed(language: str) -> str:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -51,7 +52,7 @@ async def smtp() -> AsyncIterator[SmtpServer]:
         yield server
 
 
-def email_settings(database_url: str, smtp: SmtpServer, reply_domain: str) -> Settings:
+def email_settings(database_url: str, smtp: SmtpServer, reply_domain: str, **extra: Any) -> Settings:
     return Settings(
         database_url=database_url,
         public_url="http://127.0.0.1:8080",
@@ -64,6 +65,7 @@ def email_settings(database_url: str, smtp: SmtpServer, reply_domain: str) -> Se
         email_reply_domain=reply_domain,
         email_token_secret="a-token-secret-of-32-characters!",
         _env_file=None,
+        **extra,
     )
 
 
