@@ -22,6 +22,7 @@ from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.clock import Clock, system_clock
 from outreach.inbound.enrolment import District, load_districts
 from outreach.inbound.pipeline import InboundPipeline
+from outreach.logs import quiet_third_party_logs
 from outreach.outbound.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
 from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
 from outreach.settings import Settings
@@ -181,6 +182,7 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 
 def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str | None = None) -> Services:
+    quiet_third_party_logs()  # wherever the service runs, not only under `outreach serve`
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     providers = build_provider_channels(settings)

@@ -129,7 +129,9 @@ async def open_world(
         services = bootstrap(Settings(**(fields | settings), _env_file=None), clock=clock, worker_id=worker_id)
         stack.push_async_callback(services.close)  # after the app stopped, before the stand-ins stop
         app = create_app(services, run_background=background, api_clock=api_clock)
-        client = await stack.enter_async_context(TestClient(TestServer(app, host="127.0.0.1", port=port)))
+        # No access log, as `outreach serve` runs it (request paths carry link tokens).
+        server = TestServer(app, host="127.0.0.1", port=port, access_log=None)
+        client = await stack.enter_async_context(TestClient(server))
         yield World(services, client, public_url, twilio_standin, telegram_standin, smtp_server)
 
 

@@ -8,6 +8,7 @@ provider only after `handle` returned, so a crash before commit means the provid
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -61,6 +62,15 @@ class Outcome(StrEnum):
     UNVERIFIED_STOP_LINK = "unverified_stop_link"  # a STOP answered with a one-click unsubscribe link
 
 
+@dataclass(frozen=True)
+class Handled:
+    """What became of one inbound message, in the terms the log may carry: our row ids."""
+
+    outcome: Outcome
+    event_id: int | None  # None: a repeat of an event already stored
+    contact_id: int | None  # None: from an address no resident has (yet)
+
+
 class InboundPipeline:
     def __init__(
         self,
@@ -81,12 +91,19 @@ class InboundPipeline:
 
     async def handle(self, inbound: Inbound) -> Outcome:
         async with self._sessions() as session, session.begin():
-            outcome = await self._handle_in_transaction(session, inbound)
-        # Pseudonymous facts only: never the address nor the text.
-        log.info("inbound %s/%s: %s", inbound.channel, inbound.provider_id, outcome.value)
-        return outcome
+            handled = await self._handle_in_transaction(session, inbound)
+        # Our own row ids only: never the address, the text, nor the provider id (an email link's is
+        # `link:TOKEN:key`, and whoever holds the token can answer or unsubscribe for the resident).
+        log.info(
+            "inbound %s: %s (event %s, contact %s)",
+            inbound.channel,
+            handled.outcome.value,
+            handled.event_id,
+            handled.contact_id,
+        )
+        return handled.outcome
 
-    async def _handle_in_transaction(self, session: AsyncSession, inbound: Inbound) -> Outcome:
+    async def _handle_in_transaction(self, session: AsyncSession, inbound: Inbound) -> Handled:
         residents = ResidentRepository(session)
         contact = await residents.contact_by_address(inbound.channel, inbound.address)
         event_id = await InboundRepository(session).record_new(
@@ -101,7 +118,7 @@ class InboundPipeline:
             )
         )
         if event_id is None:
-            return Outcome.DUPLICATE
+            return Handled(Outcome.DUPLICATE, None, contact.id if contact else None)
         if contact is not None and contact.id is not None:
             await residents.note_inbound(contact.id, now=self._clock())
         if contact is None:
@@ -124,7 +141,7 @@ class InboundPipeline:
             else:
                 outcome = await self._answer(session, inbound, resident, contact, event_id)
         await InboundRepository(session).set_outcome(event_id, outcome.value)
-        return outcome
+        return Handled(outcome, event_id, contact.id if contact else None)
 
     async def _keyword(
         self,

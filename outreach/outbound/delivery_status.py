@@ -30,14 +30,17 @@ def dead_address(code: str | None) -> bool:
 async def record_delivery_status(sessions: SessionFactory, report: DeliveryStatus, *, clock: Clock) -> bool:
     async with sessions() as session, session.begin():
         outbox = OutboxRepository(session)
-        if await outbox.contact_of(report.provider_id) is None:
+        contact_id = await outbox.contact_of(report.provider_id)
+        if contact_id is None:
             # The callback beat our own record of the send: keep it for when the send is recorded.
             await outbox.keep_early_report(
                 report.provider_id, status=report.status, error_code=report.error_code, now=clock(), rank=status_rank
             )
             return False
         changed = await apply_report(session, report.provider_id, report.status, report.error_code, clock=clock)
-    log.info("delivery %s/%s: %s (%s)", report.channel, report.provider_id, report.status, report.error_code)
+    # The contact, not the provider id: an email's is its Message-ID, TOKEN@domain, and the token answers
+    # and unsubscribes for the resident.
+    log.info("delivery %s to contact %s: %s (%s)", report.channel, contact_id, report.status, report.error_code)
     return changed
 
 
