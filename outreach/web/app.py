@@ -19,7 +19,8 @@ from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.mailbox import polling_mailbox
 from outreach.inbound.telegram_updates import poll, register_webhook
 from outreach.web import email_links, webhooks
-from outreach.web.api import add_api_routes
+from outreach.web.api import API_PREFIX, add_api_routes
+from outreach.web.json_bodies import json_body_guard
 from outreach.web.keys import DISPATCHER_TASK, SCHEDULER, SERVICES, handler_with_services
 from storage.db import STORE_UNAVAILABLE
 
@@ -43,7 +44,7 @@ def create_app(
 ) -> web.Application:
     """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler.
     `api_clock` times the API's rate limits (tests move it by hand)."""
-    app = web.Application()
+    app = web.Application(middlewares=[json_body_guard([API_PREFIX + "/", webhook_paths.TELEGRAM])])
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     app.router.add_post(webhook_paths.SANDBOX, handler_with_services(webhooks.sandbox_webhook))

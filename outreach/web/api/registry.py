@@ -8,7 +8,6 @@ limit (429), the scope (403), `{campaign_id}` resolved and checked against a cam
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from outreach.bootstrap import Services
 from outreach.web.api.auth import TOUCH_EVERY, RateLimiter, effective_scopes, token_hash
 from outreach.web.api.errors import ApiError, validation_details
 from outreach.web.api.models import MAX_ID
+from outreach.web.json_bodies import RefusedJson, json_document
 from outreach.web.keys import SERVICES
 from storage.db import read_session
 from storage.tables import ApiToken, CampaignRecord
@@ -218,11 +218,11 @@ def _query(route: ApiRoute, request: web.Request) -> tuple[BaseModel | None, dic
 async def _body(route: ApiRoute, request: web.Request) -> BaseModel | None:
     if route.body is None:
         return None
-    raw = await request.read()
     try:
-        data: Any = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "invalid_json", "the body must be a JSON document") from None
+        data = await json_document(request)
+    except RefusedJson as refused:
+        details = [{"at": refused.at, "message": refused.message}]
+        raise ApiError(400, "invalid_json", refused.message, details=details) from None
     try:
         return route.body.model_validate(data)
     except ValidationError as error:
