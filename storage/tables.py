@@ -68,6 +68,11 @@ class CampaignRecord(SQLModel, table=True):
     paused_because: str | None = Field(default=None, max_length=200)  # set when the service paused it
     spent: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})  # on SMS, in the price currency
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Opening the audience's conversations (outreach.campaigns.launches), a page per transaction:
+    # "opening" until the whole audience has a conversation or a recorded skip, then "opened"; the
+    # cursor is the last resident id gone past, committed with its page, so any worker goes on from it.
+    launch_state: str | None = Field(default=None, max_length=16)
+    launch_cursor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Conversation(SQLModel, table=True):
@@ -92,6 +97,20 @@ class Conversation(SQLModel, table=True):
     reminders_sent: int = 0
     next_reminder_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+
+
+class LaunchSkip(SQLModel, table=True):
+    """A resident a launch could not open a conversation with (the database refused their data): the
+    reason is the database's error code in words, never the data itself."""
+
+    __tablename__ = "launch_skips"
+    __table_args__ = (UniqueConstraint("campaign_id", "resident_id", name="uq_launch_skip_campaign_resident"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaigns.id", index=True)
+    resident_id: int = Field(foreign_key="residents.id")
+    reason: str = Field(max_length=200)
+    skipped_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -11,18 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
 from flows.matching import fold
-from outreach.campaigns.conversations import activate_next_waiting, open_conversation
+from outreach.campaigns.conversations import activate_next_waiting
+from outreach.campaigns.launches import (
+    PAGE_SIZE,
+    AudienceProgress,
+    Progress,
+    audience_progress,
+    open_audience,
+    skipped_residents,
+)
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.preview import sms_cost
-from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
 from outreach.clock import Clock
 from outreach.errors import CommandError
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
-from storage.keys import installation_key
+from storage.launches import LaunchRepository, SkippedResident
 from storage.outbox import OutboxRepository
-from storage.residents import ResidentRepository
 from storage.tables import CampaignRecord
 
 DEFAULT_SPREAD = timedelta(minutes=60)
@@ -70,6 +76,8 @@ class LaunchReport:
     campaign_id: int
     status: str
     conversations_started: int
+    skipped: int = 0  # residents the database refused (`campaign status` names them)
+    finished: bool = True  # False: another worker is still opening the audience
 
 
 async def launch_campaign(
@@ -80,10 +88,13 @@ async def launch_campaign(
     spread: timedelta = DEFAULT_SPREAD,
     pseudonym_secret: str | None = None,
     sms_prices: Mapping[str, float] | None = None,
-    page_size: int = 500,
+    page_size: int = PAGE_SIZE,
+    worker_id: str | None = None,
+    progress: Progress | None = None,
 ) -> LaunchReport:
     """Start a conversation with everyone in the audience, now or at `schedule.start`. Safe to run
-    again: residents who already have a conversation in this campaign are not asked twice."""
+    again: residents who already have a conversation in this campaign are not asked twice, and a
+    launch cut short goes on where it stopped (which any worker's lifecycle tick also does)."""
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     now = clock()
@@ -109,40 +120,19 @@ async def launch_campaign(
             await CampaignRepository(session).set_status(record.id, "scheduled", now=now)
         return LaunchReport(record.id, "scheduled", 0)
     async with sessions() as session, session.begin():
-        record = await CampaignRepository(session).set_status(record.id, "active", now=now)
-    started = await start_conversations(
-        sessions, record, clock=clock, spread=spread, pseudonym_secret=pseudonym_secret, page_size=page_size
+        await CampaignRepository(session).set_status(record.id, "active", now=now)
+        await LaunchRepository(session).begin(record.id)  # in the same commit: no active campaign unopened
+    done = await open_audience(
+        sessions,
+        record.id,
+        clock=clock,
+        spread=spread,
+        pseudonym_secret=pseudonym_secret,
+        worker_id=worker_id,
+        page_size=page_size,
+        progress=progress,
     )
-    return LaunchReport(record.id or 0, "active", started)
-
-
-async def start_conversations(
-    sessions: SessionFactory,
-    record: CampaignRecord,
-    *,
-    clock: Clock,
-    spread: timedelta,
-    pseudonym_secret: str | None = None,
-    page_size: int = 500,
-) -> int:
-    """Open conversations with the whole audience, a page per transaction."""
-    flow = Campaign.model_validate(record.definition)
-    async with sessions() as session, session.begin():
-        key = pseudonym_secret or await installation_key(session, PSEUDONYM_KEY, now=clock())
-    started = 0
-    after_id: int | None = 0
-    while after_id is not None:
-        async with sessions() as session, session.begin():
-            page, after_id = await ResidentRepository(session).audience_page(
-                where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=page_size
-            )
-            for resident, contact in page:
-                opened = await open_conversation(
-                    session, record, flow, resident, contact, pseudonym_key=key, now=clock(), spread=spread
-                )
-                if opened:
-                    started += 1
-    return started
+    return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished)
 
 
 async def pause_campaign(sessions: SessionFactory, reference: str, *, clock: Clock) -> CampaignRecord:
@@ -213,6 +203,8 @@ class CampaignStatus:
     record: CampaignRecord
     conversations: dict[str, int]
     outbox: dict[str, int]
+    audience: AudienceProgress
+    skips: list[SkippedResident]  # the first of them, by resident
 
 
 async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignStatus:
@@ -221,4 +213,10 @@ async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignS
     async with sessions() as session:
         conversations = await ConversationRepository(session).count_by_status(record.id)
         outbox = await OutboxRepository(session).count_by_status(record.id)
-    return CampaignStatus(record=record, conversations=conversations, outbox=outbox)
+    return CampaignStatus(
+        record=record,
+        conversations=conversations,
+        outbox=outbox,
+        audience=await audience_progress(sessions, record),
+        skips=await skipped_residents(sessions, record.id),
+    )

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flows.engine import FlowState, remind
-from outreach.campaigns.commands import close_in_transaction, start_conversations
+from outreach.campaigns.commands import close_in_transaction
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects
+from outreach.campaigns.launches import PAGE_SIZE, Progress, open_audience
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.clock import Clock
 from storage.campaigns import CampaignRepository, ConversationRepository
-from storage.db import SessionFactory
+from storage.db import SessionFactory, read_session
+from storage.launches import LaunchRepository
 from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ BATCH = 200
 
 @dataclass(frozen=True)
 class TickReport:
-    started: int = 0
+    started: int = 0  # conversations opened (scheduled starts, and launches cut short finished)
+    skipped: int = 0  # residents those launches had to skip
     closed: int = 0
     reminded: int = 0
     expired: int = 0
@@ -43,18 +46,27 @@ class Lifecycle:
         clock: Clock,
         spread: timedelta,
         pseudonym_secret: str | None = None,
+        worker_id: str | None = None,
+        page_size: int = PAGE_SIZE,
+        progress: Progress | None = None,
     ) -> None:
         self._sessions = sessions
         self._definitions = definitions
         self._clock = clock
         self._spread = spread
         self._pseudonym_secret = pseudonym_secret
+        self._worker_id = worker_id
+        self._page_size = page_size
+        self._progress = progress
 
     async def tick(self) -> TickReport:
         """Everything that is due now, in the order that keeps it consistent."""
+        closed = await self.close_due_campaigns()
+        started, skipped = await self.start_due_campaigns()
         report = TickReport(
-            closed=await self.close_due_campaigns(),
-            started=await self.start_due_campaigns(),
+            closed=closed,
+            started=started,
+            skipped=skipped,
             expired=await self.expire_due_conversations(),
             reminded=await self.send_due_reminders(),
         )
@@ -62,20 +74,30 @@ class Lifecycle:
             log.info("lifecycle: %s", report)
         return report
 
-    async def start_due_campaigns(self) -> int:
-        """Scheduled campaigns whose start has come begin asking their audience."""
-        started = 0
+    async def start_due_campaigns(self) -> tuple[int, int]:
+        """Scheduled campaigns whose start has come begin asking their audience, and launches cut
+        short (an outage, a restart, a worker that died) are finished: (conversations opened, skipped)."""
         async with self._sessions() as session, session.begin():
-            due = await CampaignRepository(session).due_to_start(self._clock())
-            for record in due:
+            for record in await CampaignRepository(session).due_to_start(self._clock()):
                 assert record.id is not None
                 await CampaignRepository(session).set_status(record.id, "active", now=self._clock())
-        for record in due:
-            record.status = "active"
-            started += await start_conversations(
-                self._sessions, record, clock=self._clock, spread=self._spread, pseudonym_secret=self._pseudonym_secret
+                await LaunchRepository(session).begin(record.id)
+        async with read_session(self._sessions) as session:
+            opening = await LaunchRepository(session).opening()
+        started = skipped = 0
+        for campaign_id in opening:
+            done = await open_audience(
+                self._sessions,
+                campaign_id,
+                clock=self._clock,
+                spread=self._spread,
+                pseudonym_secret=self._pseudonym_secret,
+                worker_id=self._worker_id,
+                page_size=self._page_size,
+                progress=self._progress,
             )
-        return started
+            started, skipped = started + done.opened, skipped + done.skipped
+        return started, skipped
 
     async def close_due_campaigns(self) -> int:
         async with self._sessions() as session, session.begin():

@@ -23,10 +23,12 @@ from outreach.campaigns.commands import (
     pause_campaign,
     resume_campaign,
 )
+from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
 from outreach.cli.runner import console, fail, run_with_services, warnings
 from outreach.settings import Settings
 from storage.campaigns import CampaignRepository
+from storage.launches import OPENING
 
 campaign_app = typer.Typer(no_args_is_help=True, help="Campaigns: validate, create, launch, status.")
 
@@ -142,23 +144,40 @@ def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML fil
 
 @campaign_app.command("launch")
 def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
-    """Start asking the audience; running it again asks only those not asked yet."""
+    """Start asking the audience; running it again asks only those not asked yet, and goes on with a
+    launch that was cut short."""
 
     async def work(services: Services) -> None:
-        report = await launch_campaign(
-            services.sessions,
-            campaign,
-            clock=services.clock,
-            spread=services.spread,
-            pseudonym_secret=services.settings.pseudonym_key(),
-            sms_prices=services.settings.sms_prices,
-        )
+        with console.status("opening conversations") as shown:
+
+            async def show(progress: LaunchProgress) -> None:
+                shown.update(f"opening conversations: {progress.opened} started, {progress.skipped} skipped")
+
+            report = await launch_campaign(
+                services.sessions,
+                campaign,
+                clock=services.clock,
+                spread=services.spread,
+                pseudonym_secret=services.settings.pseudonym_key(),
+                sms_prices=services.settings.sms_prices,
+                progress=show,
+            )
         if report.status == "scheduled":
             record = await find_campaign(services.sessions, campaign)
             starts = record.starts_at.isoformat() if record.starts_at else "its start"
             console.print(f"campaign {report.campaign_id} scheduled: `outreach serve` starts it at {starts}")
             return
-        console.print(f"campaign {report.campaign_id} active: {report.conversations_started} conversations started")
+        skipped = f", {report.skipped} resident{'s' if report.skipped != 1 else ''} skipped" if report.skipped else ""
+        why = f" (`campaign status {report.campaign_id}` says why)" if report.skipped else ""
+        console.print(
+            f"campaign {report.campaign_id} active: {report.conversations_started} conversations started{skipped}{why}",
+            soft_wrap=True,
+        )
+        if not report.finished:
+            console.print(
+                "another worker is opening the rest of the audience (`campaign status` shows how far); a running"
+                " `outreach serve` finishes it if that worker stopped"
+            )
 
     run_with_services(work)
 
@@ -218,11 +237,25 @@ def campaign_status_command(
         console.print(f"campaign {status.record.id} ({status.record.slug}): {status.record.status}{because}")
         if status.record.spent:
             console.print(f"spent on SMS: {status.record.spent:.2f} {services.settings.sms_price_currency}")
+        console.print(_audience(status.audience), markup=False, highlight=False, soft_wrap=True)
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
+        for skip in status.skips:
+            console.print(f"skipped {skip.resident}: {skip.reason}", markup=False, highlight=False, soft_wrap=True)
+        if status.audience.skipped > len(status.skips):
+            console.print(f"… and {status.audience.skipped - len(status.skips)} more skipped")
 
     run_with_services(work)
 
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) or "none"
+
+
+def _audience(audience: AudienceProgress) -> str:
+    counts = f"audience: {audience.opened} opened, {audience.skipped} skipped, {audience.remaining} remaining"
+    if audience.state is None:
+        return counts + " (not launched yet)"
+    if audience.state == OPENING:
+        return counts + " (still opening: a running `outreach serve` finishes it, or `campaign launch` again)"
+    return counts

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import AsyncExitStack
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -12,8 +14,11 @@ from channels.base import Inbound
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign, launch_campaign
+from outreach.campaigns.launches import LaunchProgress
 from outreach.inbound.pipeline import Outcome
+from storage.db import STORE_UNAVAILABLE
 from storage.tables import InboundEvent, OutboxMessage, Response
+from tests.world import store_outage
 
 CAMPAIGN_YAML = """
 name: Tramwaj na Morenę
@@ -42,6 +47,19 @@ async def launch(services: Services, yaml_text: str = CAMPAIGN_YAML) -> int:
     record = await create_campaign(services.sessions, load_campaign(yaml_text), clock=services.clock)
     report = await launch_campaign(services.sessions, record.slug, clock=services.clock)
     return report.campaign_id
+
+
+async def launch_cut_by_an_outage(services: Services, reference: str, *, page_size: int) -> None:
+    """`campaign launch` in pages of `page_size` residents, the store going down for real after the first."""
+    async with AsyncExitStack() as outage:
+
+        async def store_goes_down(progress: LaunchProgress) -> None:
+            await outage.enter_async_context(store_outage(services))
+
+        with pytest.raises(STORE_UNAVAILABLE):
+            await launch_campaign(
+                services.sessions, reference, clock=services.clock, page_size=page_size, progress=store_goes_down
+            )
 
 
 async def reply(

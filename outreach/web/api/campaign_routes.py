@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from flows.campaign import Campaign
 from outreach.campaigns.commands import CampaignCommandError, create_campaign, launch_campaign
+from outreach.campaigns.launches import audience_progress
 from outreach.web.api.errors import ApiError
-from outreach.web.api.models import CampaignInfo, CampaignList, CampaignProgress, LaunchReport, QuestionBrief
+from outreach.web.api.models import (
+    AudienceCounts,
+    CampaignInfo,
+    CampaignList,
+    CampaignProgress,
+    LaunchReport,
+    QuestionBrief,
+)
 from outreach.web.api.registry import ApiRoute, Call
 from outreach.web.api.storable import campaign_problems
 from storage.answer_feed import campaign_counts
@@ -54,6 +62,7 @@ async def campaign_progress(call: Call) -> CampaignProgress:
         counts = await campaign_counts(session, record.id)
         conversations = await ConversationRepository(session).count_by_status(record.id)
         messages = await OutboxRepository(session).count_by_status(record.id)
+    audience = await audience_progress(call.services.sessions, record)
     return CampaignProgress(
         id=record.id,
         slug=record.slug,
@@ -64,6 +73,12 @@ async def campaign_progress(call: Call) -> CampaignProgress:
         response_rate=counts.respondents / counts.contacted if counts.contacted else 0.0,
         conversations=conversations,
         messages=messages,
+        audience=AudienceCounts(
+            launch=audience.state,
+            opened=audience.opened,
+            skipped=audience.skipped,
+            remaining=audience.remaining,
+        ),
     )
 
 
@@ -88,7 +103,13 @@ async def launch_campaign_endpoint(call: Call) -> LaunchReport:
         )
     except CampaignCommandError as error:
         raise ApiError(409, "conflict", str(error)) from None
-    return LaunchReport(id=report.campaign_id, status=report.status, conversations_started=report.conversations_started)
+    return LaunchReport(
+        id=report.campaign_id,
+        status=report.status,
+        conversations_started=report.conversations_started,
+        skipped=report.skipped,
+        finished=report.finished,
+    )
 
 
 CAMPAIGN_EXAMPLE = {
@@ -174,6 +195,7 @@ CAMPAIGN_ROUTES: list[ApiRoute] = [
         response=LaunchReport,
         conflict="the campaign is closed, paused, or its close time has passed",
         description="Starts conversations with its audience now, or schedules them for `schedule.start`."
-        " Running it again asks only residents not asked yet.",
+        " Running it again asks only residents not asked yet, and goes on with a launch cut short (which the"
+        " service also finishes by itself). A resident whose data the database refuses is skipped and counted.",
     ),
 ]

@@ -63,6 +63,18 @@ class CampaignList(_Out):
     data: list[CampaignInfo]
 
 
+class AudienceCounts(_Out):
+    """How far the launch has gone through the campaign's audience."""
+
+    launch: str | None = Field(
+        description="null: not launched yet; opening: some of the audience has no conversation yet (a launch"
+        " cut short is finished by the service); opened: everyone it went past has a conversation or was skipped."
+    )
+    opened: int = Field(description="Residents with a conversation in this campaign.")
+    skipped: int = Field(description="Residents the launch could not open (the database refused their data).")
+    remaining: int = Field(description="Audience members the launch has not reached yet.")
+
+
 class CampaignProgress(_Out):
     id: int
     slug: str
@@ -73,12 +85,17 @@ class CampaignProgress(_Out):
     response_rate: float = Field(description="respondents / contacted (0 when nobody was contacted yet).")
     conversations: dict[str, int] = Field(description="Conversations by status (waiting, active, completed, ...).")
     messages: dict[str, int] = Field(description="Outgoing messages by status (queued, sent, failed, ...).")
+    audience: AudienceCounts
 
 
 class LaunchReport(_Out):
     id: int
     status: CampaignStatusName
-    conversations_started: int
+    conversations_started: int = Field(description="Conversations this launch opened.")
+    skipped: int = Field(description="Residents it could not open (`outreach campaign status` names them).")
+    finished: bool = Field(
+        description="false: another worker is opening the rest of the audience (GET …/status shows how far)."
+    )
 
 
 # --- answers ---------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ from typing import Any
 
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import close_campaign
+from outreach.campaigns.launches import LAUNCH_LEASE
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import launch_cut_by_an_outage
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import auth, draft, seeded_survey
 
@@ -42,6 +46,39 @@ async def test_status_counts_conversations_messages_and_answers(services: Servic
     assert (status["contacted"], status["respondents"], status["answers"], status["response_rate"]) == (3, 3, 9, 1.0)
     assert status["conversations"] == {"completed": 3}
     assert sum(status["messages"].values()) > 0
+    assert status["audience"] == {"launch": "opened", "opened": 3, "skipped": 0, "remaining": 0}
+
+
+async def test_status_says_how_far_a_launch_cut_short_has_opened_its_audience(
+    services: Services, api: AppClient, clock: ManualClock
+) -> None:
+    for number in range(3):
+        await add_resident(services, phone=f"+4860010030{number}")
+    campaign_id = await draft(services)
+    headers = await auth(services, "campaigns:read")
+    path = f"/api/v1/campaigns/{campaign_id}/status"
+    assert (await (await api.get(path, headers=headers)).json())["audience"] == {
+        "launch": None,
+        "opened": 0,
+        "skipped": 0,
+        "remaining": 3,
+    }
+    await launch_cut_by_an_outage(services, str(campaign_id), page_size=2)
+    status = await (await api.get(path, headers=headers)).json()
+    assert status["audience"] == {"launch": "opening", "opened": 2, "skipped": 0, "remaining": 1}
+    clock.advance(seconds=LAUNCH_LEASE.total_seconds())
+    launched = await api.post(
+        f"/api/v1/campaigns/{campaign_id}/launch", headers=await auth(services, "campaigns:write")
+    )
+    assert await launched.json() == {
+        "id": campaign_id,
+        "status": "active",
+        "conversations_started": 1,
+        "skipped": 0,
+        "finished": True,
+    }
+    status = await (await api.get(path, headers=headers)).json()
+    assert status["audience"] == {"launch": "opened", "opened": 3, "skipped": 0, "remaining": 0}
 
 
 async def test_create_a_campaign_from_json_then_launch_it(services: Services, api: AppClient) -> None:
@@ -52,7 +89,13 @@ async def test_create_a_campaign_from_json_then_launch_it(services: Services, ap
     assert (campaign["slug"], campaign["status"], campaign["languages"]) == ("nowy-przystanek", "draft", ["pl", "en"])
     launched = await api.post(f"/api/v1/campaigns/{campaign['id']}/launch", headers=headers)
     assert launched.status == 200
-    assert await launched.json() == {"id": campaign["id"], "status": "active", "conversations_started": 0}
+    assert await launched.json() == {
+        "id": campaign["id"],
+        "status": "active",
+        "conversations_started": 0,
+        "skipped": 0,
+        "finished": True,
+    }
 
 
 async def test_a_bad_campaign_is_422_with_each_problem(services: Services, api: AppClient) -> None:

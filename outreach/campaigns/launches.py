@@ -1,0 +1,179 @@
+"""Opening a launched campaign's conversations with its audience: a page of residents per
+transaction, resumable, by one worker at a time.
+
+The campaign row carries the launch's state ("opening" until everyone in the audience has a
+conversation or a recorded skip, then "opened") and its cursor (the last resident id gone past),
+committed with each page. A launch cut short (an outage, a restart) is taken up where it stopped by
+`campaign launch` run again or by the lifecycle tick of any worker. Each page first renews the
+campaign's lease inside its own transaction: another worker waits until the lease runs out (its
+holder died) instead of opening beside it, and a holder whose lease was taken over commits nothing
+more. A resident whose data the database refuses is skipped and recorded, and the page goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows.campaign import Campaign
+from outreach.campaigns.conversations import open_conversation
+from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
+from outreach.clock import Clock
+from storage.campaigns import CampaignRepository, ConversationRepository
+from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
+from storage.keys import installation_key
+from storage.launches import OPENED, OPENING, LaunchRepository, SkippedResident
+from storage.leases import hold_lease, release_lease
+from storage.refusals import refused_data
+from storage.residents import ResidentRepository
+from storage.tables import CampaignRecord
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+# Renewed with every page, so it only has to outlast one page; a dead holder's runs out this long after.
+LAUNCH_LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LaunchProgress:
+    """What one run of the opening did, so far."""
+
+    opened: int = 0  # conversations this run opened
+    skipped: int = 0  # residents this run had to skip
+    finished: bool = False  # the launch has gone through the whole audience (by this run or before)
+
+
+Progress = Callable[[LaunchProgress], Awaitable[None]]
+
+
+def launch_lease(campaign_id: int) -> str:
+    return f"launch:{campaign_id}"
+
+
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def open_audience(
+    sessions: SessionFactory,
+    campaign_id: int,
+    *,
+    clock: Clock,
+    spread: timedelta,
+    pseudonym_secret: str | None = None,
+    worker_id: str | None = None,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+) -> LaunchProgress:
+    """Open conversations from where the campaign's launch stopped to the end of its audience, while
+    this run holds the launch's lease; `progress` hears after each committed page."""
+    # One holder per run: an API launch and a tick in the same process exclude each other too.
+    holder = f"{(worker_id or this_worker())[:50]}/{secrets.token_hex(4)}"
+    async with sessions() as session, session.begin():
+        key = pseudonym_secret or await installation_key(session, PSEUDONYM_KEY, now=clock())
+    done = LaunchProgress()
+    try:
+        while True:
+            async with sessions() as session, session.begin():
+                lease = launch_lease(campaign_id)
+                if not await hold_lease(session, lease, holder=holder, now=clock(), ttl=LAUNCH_LEASE):
+                    return done  # another worker is opening it
+                record = await CampaignRepository(session).get(campaign_id)
+                if record.launch_state != OPENING or record.status not in ("active", "paused"):
+                    return replace(done, finished=record.launch_state == OPENED)
+                page = await _open_page(session, record, pseudonym_key=key, clock=clock, spread=spread, size=page_size)
+            done = LaunchProgress(done.opened + page.opened, done.skipped + page.skipped, page.finished)
+            if progress is not None:
+                await progress(done)
+            if done.finished:
+                return done
+    finally:
+        with contextlib.suppress(*STORE_UNAVAILABLE):  # in an outage the lease simply runs out
+            async with sessions() as session, session.begin():
+                await release_lease(session, launch_lease(campaign_id), holder=holder, now=clock())
+
+
+async def _open_page(
+    session: AsyncSession,
+    record: CampaignRecord,
+    *,
+    pseudonym_key: str,
+    clock: Clock,
+    spread: timedelta,
+    size: int,
+) -> LaunchProgress:
+    assert record.id is not None
+    campaign_id, flow = record.id, Campaign.model_validate(record.definition)
+    page, after_id = await ResidentRepository(session).audience_page(
+        where=flow.audience.where, channels=flow.channels, after_id=record.launch_cursor, limit=size
+    )
+    launches = LaunchRepository(session)
+    skipped_before = await launches.skipped_among(campaign_id, [resident.id for resident, _ in page if resident.id])
+    opened = skipped = 0
+    for resident, contact in page:
+        resident_id, pseudonym = resident.id, resident.pseudonym
+        assert resident_id is not None
+        try:
+            async with session.begin_nested():  # a refused resident undoes only their own rows
+                started = await open_conversation(
+                    session, record, flow, resident, contact, pseudonym_key=pseudonym_key, now=clock(), spread=spread
+                )
+        except DBAPIError as error:
+            refusal = refused_data(error)
+            if refusal is None:
+                raise  # an outage: the page is not committed, and the launch goes on from it later
+            reason = f"the database refused the resident's data ({refusal})"
+            await launches.skip(campaign_id, resident_id, reason=reason, now=clock())
+            log.warning("launch of campaign %s: resident %s skipped: %s", campaign_id, pseudonym, reason)
+            skipped += 1
+            continue
+        if resident_id in skipped_before:
+            await launches.unskip(campaign_id, resident_id)
+        opened += int(started)
+    await launches.advance(campaign_id, cursor=after_id)
+    return LaunchProgress(opened, skipped, finished=after_id is None)
+
+
+@dataclass(frozen=True)
+class AudienceProgress:
+    """How far a campaign's launch has gone through its audience."""
+
+    state: str | None  # None (not launched yet), "opening", "opened"
+    opened: int  # residents with a conversation in this campaign
+    skipped: int  # residents the launch had to skip (their reasons: `skips`)
+    remaining: int  # audience members the launch has not reached yet
+
+
+async def audience_progress(sessions: SessionFactory, record: CampaignRecord) -> AudienceProgress:
+    """The counts `campaign status` shows. Reaching the rest means reading the audience past the
+    cursor, so it is counted only while some of it remains (a launch opening, or none yet)."""
+    assert record.id is not None
+    async with read_session(sessions) as session:
+        opened = sum((await ConversationRepository(session).count_by_status(record.id)).values())
+        skipped = await LaunchRepository(session).count_skipped(record.id)
+    remaining = 0
+    if record.launch_state != OPENED:
+        flow = Campaign.model_validate(record.definition)
+        after_id: int | None = record.launch_cursor if record.launch_state == OPENING else 0
+        while after_id is not None:
+            async with read_session(sessions) as session:
+                page, after_id = await ResidentRepository(session).audience_page(
+                    where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000
+                )
+            remaining += len(page)
+    return AudienceProgress(record.launch_state, opened, skipped, remaining)
+
+
+async def skipped_residents(sessions: SessionFactory, campaign_id: int, *, limit: int = 50) -> list[SkippedResident]:
+    async with read_session(sessions) as session:
+        return await LaunchRepository(session).skipped(campaign_id, limit=limit)

@@ -1,0 +1,68 @@
+"""`outreach campaign launch|status` as an official reads them: how far a launch has opened its audience."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from outreach.bootstrap import Services
+from outreach.campaigns.launches import LAUNCH_LEASE
+from outreach.cli.main import app
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import CAMPAIGN_YAML, launch_cut_by_an_outage
+
+
+async def invoke(cli: CliRunner, args: list[str]) -> Result:
+    """The CLI runs its own event loop: from an async test, run it in a thread."""
+    return await asyncio.to_thread(cli.invoke, app, args)
+
+
+async def test_status_counts_the_audience_opened_skipped_and_remaining(
+    cli: CliRunner, services: Services, clock: ManualClock, tmp_path: Path
+) -> None:
+    for number in range(3):
+        await add_resident(services, phone=f"+4860010020{number}")
+    await add_resident(services, telegram="123456789")  # not in the audience: the campaign asks by sms and email
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    await invoke(cli, ["campaign", "create", str(campaign_file)])
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "audience: 0 opened, 0 skipped, 3 remaining (not launched yet)" in status.stdout, status.output
+
+    await launch_cut_by_an_outage(services, "1", page_size=2)
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "campaign 1 (tramwaj-na-morene): active" in status.stdout, status.output
+    assert "audience: 2 opened, 0 skipped, 1 remaining (still opening:" in status.stdout
+
+    clock.advance(seconds=LAUNCH_LEASE.total_seconds())  # the cut launch's lease has run out
+    await services.lifecycle.tick()
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "audience: 3 opened, 0 skipped, 0 remaining\n" in status.stdout, status.output
+
+
+async def test_a_launch_names_the_residents_it_had_to_skip_by_pseudonym_only(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    if not services.settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite does not enforce VARCHAR lengths: the 70-character time zone is stored there")
+    await add_resident(services, phone="+48600100200")
+    bad = await add_resident(services, phone="+48600100201", timezone="Europe/" + "x" * 63)
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+    await invoke(cli, ["campaign", "create", str(campaign_file)])
+    launched = await invoke(cli, ["campaign", "launch", "1"])
+    assert launched.exit_code == 0, launched.output
+    assert "campaign 1 active: 1 conversations started, 1 resident skipped (`campaign status 1` says why)" in (
+        launched.stdout
+    )
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "audience: 1 opened, 1 skipped, 0 remaining\n" in status.stdout, status.output
+    assert (
+        f"skipped {bad.pseudonym}: the database refused the resident's data (SQLSTATE 22001: a value is too long)"
+        in status.stdout
+    )
+    assert "+48600100201" not in status.output + launched.output and "xxxx" not in status.output
