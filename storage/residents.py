@@ -6,9 +6,11 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,6 +29,33 @@ class AddressConflict(Exception):
     """The addresses of one import row already belong to different residents."""
 
 
+class OnMatch(StrEnum):
+    """What a row does to the resident who already owns one of its addresses."""
+
+    SKIP = "skip"  # nothing: the row is taken as known, and that resident is left as they were
+    UPDATE = "update"  # language, attributes and the consent of the addresses they already own
+    MERGE = "merge"  # as update, and the row's new addresses are attached to that resident
+
+
+class Upserted(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+# SQLSTATE classes of a value the database refuses (22: data exception, 23: integrity constraint); the
+# other classes (connection, serialization, resources) are the store failing, not the row.
+_REFUSED_DATA_STATES = ("22", "23")
+
+
+def refused_data(error: DBAPIError) -> bool:
+    """Whether the database refused the values of a statement (as opposed to being unavailable)."""
+    if isinstance(error, DataError | IntegrityError):
+        return True
+    state = getattr(error.orig, "sqlstate", None)  # asyncpg's errors all come as a bare DBAPIError
+    return isinstance(state, str) and state.startswith(_REFUSED_DATA_STATES)
+
+
 def new_pseudonym() -> str:
     return "r" + secrets.token_hex(8)
 
@@ -42,44 +71,70 @@ class ResidentRepository:
         language: str,
         attributes: Mapping[str, Any],
         now: datetime,
-    ) -> tuple[Resident, bool]:
-        """Create the resident, or update the one who already owns any of these addresses.
+        on_match: OnMatch = OnMatch.MERGE,
+        set_once: Mapping[str, Any] | None = None,
+    ) -> tuple[Resident, Upserted]:
+        """Create the resident, or do `on_match` to the one who already owns any of these addresses.
 
-        Returns the resident and whether it was created.
+        `set_once` are attributes written when they are missing and never overwritten (where a resident
+        was recruited). Returns the resident and what was done.
         """
         existing = await self._contacts_by_addresses(addresses)
         owners = {contact.resident_id for contact in existing.values()}
-        if len(owners) > 1:
-            raise AddressConflict("these addresses belong to different residents already")
-        if owners:
-            resident = await self._session.get_one(Resident, owners.pop())
-            resident.language = language
-            resident.attributes = {**resident.attributes, **attributes}
-            resident.updated_at = now
-            created = False
-        else:
+        if not owners:
             resident = Resident(
                 pseudonym=new_pseudonym(),
                 language=language,
-                attributes=dict(attributes),
+                attributes={**attributes, **(set_once or {})},
                 created_at=now,
                 updated_at=now,
             )
-            created = True
-        self._session.add(resident)
-        await self._session.flush()
+            self._session.add(resident)
+            await self._session.flush()
+            assert resident.id is not None
+            for given in addresses:
+                self._session.add(
+                    ContactAddress(
+                        resident_id=resident.id,
+                        channel=given.channel,
+                        address=given.address,
+                        consent_source=given.consent_source,
+                        consent_at=given.consent_at,
+                        created_at=now,
+                    )
+                )
+            await self._session.flush()
+            return resident, Upserted.CREATED
+        if on_match is OnMatch.SKIP:  # decided before anything about the owners is looked at
+            return await self._session.get_one(Resident, min(owners)), Upserted.UNCHANGED
+        if len(owners) > 1:
+            raise AddressConflict("these addresses belong to different residents already")
+        resident = await self._session.get_one(Resident, owners.pop())
         assert resident.id is not None
+        changed = False
+        merged = {**resident.attributes, **attributes}
+        for key, value in (set_once or {}).items():
+            merged[key] = resident.attributes.get(key, value)
+        if (resident.language, resident.attributes) != (language, merged):
+            resident.language, resident.attributes, resident.updated_at = language, merged, now
+            self._session.add(resident)
+            changed = True
         for given in addresses:
             contact = existing.get((given.channel, given.address))
+            if contact is None and on_match is not OnMatch.MERGE:
+                continue  # an address new to this resident is attached only when the official chose to merge
             if contact is None:
                 contact = ContactAddress(
                     resident_id=resident.id, channel=given.channel, address=given.address, created_at=now
                 )
+            elif (contact.consent_source, contact.consent_at) == (given.consent_source, given.consent_at):
+                continue
             contact.consent_source = given.consent_source
             contact.consent_at = given.consent_at
             self._session.add(contact)
+            changed = True
         await self._session.flush()
-        return resident, created
+        return resident, Upserted.UPDATED if changed else Upserted.UNCHANGED
 
     async def _contacts_by_addresses(self, addresses: Sequence[AddressInput]) -> dict[tuple[str, str], ContactAddress]:
         found: dict[tuple[str, str], ContactAddress] = {}

@@ -1,33 +1,49 @@
-"""Importing residents from the CSV format of PRODUCT.md.
+"""Importing residents from the CSV format of PRODUCT.md, and storing rows of it (the CLI's file and
+the API's batches share `store_rows`).
 
-Good rows go in while bad rows are reported by their line number; importing the same file again
-updates residents (matched by any of their addresses) and never duplicates them.
+Every good row goes in while every bad row is reported by its line number and why, never by its
+values; the counts (created, updated, unchanged, rejected) add up to the rows read. A row whose
+address a resident already owns leaves that resident as they were unless the official chose
+otherwise (`OnMatch`). Each line is decoded by itself, so one bad byte rejects only its row.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import DBAPIError
 
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
+from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recruitment
 from outreach.clock import Clock
 from storage.db import SessionFactory
-from storage.residents import AddressConflict, AddressInput, ResidentRepository
+from storage.residents import AddressConflict, AddressInput, OnMatch, ResidentRepository, Upserted, refused_data
+from storage.tables import ContactAddress
 
 # A number given as `whatsapp` is a separate address with its own consent (WhatsApp is not SMS).
 ADDRESS_COLUMNS = {"phone": "sms", "whatsapp": "whatsapp", "email": "email", "telegram_chat_id": "telegram"}
 PHONE_COLUMNS = ("phone", "whatsapp")
-CONSENT_SOURCE_LIMIT = 120  # the column's size (storage.tables.ContactAddress.consent_source)
 KNOWN_COLUMNS = {*ADDRESS_COLUMNS, "language", "consent_source", "consent_at"}
+# The widths of the columns a row is written to, checked before writing so that the database never
+# refuses a row for its length (and a row it refuses anyway is rejected alone, by line).
+ADDRESS_LIMIT: int = ContactAddress.__table__.c.address.type.length  # type: ignore[attr-defined]
+CONSENT_SOURCE_LIMIT: int = ContactAddress.__table__.c.consent_source.type.length  # type: ignore[attr-defined]
+# Attributes are JSON (no width), but they are labels to split results on: names and values are short.
+ATTRIBUTE_NAME_LIMIT = 64
+ATTRIBUTE_VALUE_LIMIT = 200
+TELEGRAM_CHAT_ID_DIGITS = 20  # a 64-bit number
 # A consent time written without an offset is the city's local time.
 LOCAL_ZONE = ZoneInfo("Europe/Warsaw")
+NOT_UTF8 = "not UTF-8 text; save the file as CSV UTF-8"
 
 
 class ImportFileError(Exception):
@@ -53,41 +69,94 @@ class RowError:
 
 @dataclass
 class ImportReport:
+    rows: int = 0  # data rows read; created + updated + unchanged + rejected add up to it
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # an address already known (and left as it was), or nothing new in the row
     errors: list[RowError] = field(default_factory=list)
 
+    @property
+    def accepted(self) -> int:
+        return self.created + self.updated + self.unchanged
 
-def read_rows(path: Path, *, region: str) -> Iterator[ResidentRow | RowError]:
+
+def _decoded_lines(handle: BinaryIO) -> Iterator[str]:
+    """The file's lines, each decoded by itself: a byte that is not UTF-8 becomes a lone surrogate
+    (which no valid text holds), so it marks its own row as unreadable and nothing else."""
+    for number, raw in enumerate(handle):
+        yield (raw.removeprefix(codecs.BOM_UTF8) if number == 0 else raw).decode("utf-8", "surrogateescape")
+
+
+def _records(path: Path) -> Iterator[tuple[list[str], int, list[str] | csv.Error]]:
+    """The header, then each non-blank record with the line it starts on (or the CSV error there).
+    After a broken record the reader goes on at the next line."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = path.open("rb")
     except OSError as error:
         raise ImportFileError(f"{path}: cannot open ({error.strerror})") from None
     with handle:
-        reader = csv.DictReader(handle)
+        reader = csv.reader(_decoded_lines(handle))
         try:
-            header = reader.fieldnames or []
-        except UnicodeDecodeError:
-            raise ImportFileError(f"{path}: not UTF-8 text; save the file as CSV UTF-8") from None
+            header = [name.strip() for name in next(reader, [])]
+        except csv.Error as error:
+            raise ImportFileError(f"{path}:1: the header is not CSV ({error})") from None
+        if not all(_is_text(name) for name in header):
+            raise ImportFileError(f"{path}:1: {NOT_UTF8}")
         if not ADDRESS_COLUMNS.keys() & set(header):
             raise ImportFileError(
                 f"{path}:1: the header needs at least one address column ({', '.join(ADDRESS_COLUMNS)});"
                 f" found: {', '.join(header) or 'nothing'}"
             )
-        try:
-            for record in reader:
-                yield parse_row(reader.line_num, record, region=region)
-        except UnicodeDecodeError:
-            yield RowError(reader.line_num + 1, "not UTF-8 text; save the file as CSV UTF-8")
-        except csv.Error as error:
-            yield RowError(reader.line_num, f"broken CSV: {error}")
+        while True:
+            start = reader.line_num + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield header, start, error
+                continue
+            if fields:  # a blank line is no row
+                yield header, start, fields
+
+
+def read_rows(path: Path, *, region: str) -> Iterator[ResidentRow | RowError]:
+    for header, line, fields in _records(path):
+        if isinstance(fields, csv.Error):
+            yield RowError(line, f"broken CSV: {fields}")
+            continue
+        record: dict[str | None, str | None] = dict(zip(header, fields, strict=False))
+        if len(fields) > len(header):
+            record[None] = "surplus"
+        yield parse_row(line, record, region=region)
+
+
+def count_rows(path: Path) -> int | None:
+    """The data rows of the file (for a progress bar), None when it cannot be read."""
+    try:
+        return sum(1 for _ in _records(path))
+    except (ImportFileError, OSError):
+        return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: an undecodable byte of the file, or bad JSON text
+        return False
+    return True
 
 
 def parse_row(line: int, record: dict[str | None, str | None], *, region: str) -> ResidentRow | RowError:
     if None in record:
         return RowError(line, "more fields than the header has columns")
+    texts = [text for pair in record.items() for text in pair if text is not None]
+    if not all(_is_text(text) for text in texts):
+        return RowError(line, NOT_UTF8)
+    if any("\x00" in text for text in texts):
+        return RowError(line, "fields cannot contain the NUL character")
     values = {str(key).strip(): (value or "").strip() for key, value in record.items()}
-    problems: list[str] = []
+    problems = _field_problems(values)
     consent_source = values.get("consent_source") or None
     consent_at = _parse_time(values.get("consent_at", ""), problems)
     if consent_source is None:
@@ -105,11 +174,25 @@ def parse_row(line: int, record: dict[str | None, str | None], *, region: str) -
         problems.append("no address: give a phone, a whatsapp number, an email or a telegram_chat_id")
     language = values.get("language", "").lower() or DEFAULT_LANGUAGE
     if language not in LANGUAGES:
-        problems.append(f"language '{language}' is not one of {', '.join(LANGUAGES)}")
+        named = f" '{language}'" if len(language) <= 8 else ""
+        problems.append(f"language{named} is not one of {', '.join(LANGUAGES)}")
     if problems:
         return RowError(line, "; ".join(problems))
     attributes = {key: value for key, value in values.items() if key not in KNOWN_COLUMNS and value}
     return ResidentRow(line=line, addresses=addresses, language=language, attributes=attributes)
+
+
+def _field_problems(values: dict[str, str]) -> list[str]:
+    """Names and lengths the store cannot hold, and the attributes only the service sets."""
+    problems = []
+    for name, value in values.items():
+        if len(name) > ATTRIBUTE_NAME_LIMIT:
+            problems.append(f"a field name is longer than {ATTRIBUTE_NAME_LIMIT} characters")
+        elif name in SERVICE_ATTRIBUTES:
+            problems.append(f"{name} is set by the service, not by the file")
+        elif name not in KNOWN_COLUMNS and len(value) > ATTRIBUTE_VALUE_LIMIT:
+            problems.append(f"{name} is longer than {ATTRIBUTE_VALUE_LIMIT} characters")
+    return problems
 
 
 def _normalise(column: str, raw: str, region: str, problems: list[str]) -> str | None:
@@ -125,14 +208,19 @@ def _normalise(column: str, raw: str, region: str, problems: list[str]) -> str |
         return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if column == "email":
         try:
-            return str(validate_email(raw, check_deliverability=False).normalized)
+            address = str(validate_email(raw, check_deliverability=False).normalized)
         except EmailNotValidError:
             problems.append("email is not a valid address")
             return None
-    if not raw.isdigit():
-        problems.append("telegram_chat_id must be the numeric chat id")
+    else:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= TELEGRAM_CHAT_ID_DIGITS):
+            problems.append(f"telegram_chat_id must be the numeric chat id (at most {TELEGRAM_CHAT_ID_DIGITS} digits)")
+            return None
+        address = raw
+    if len(address) > ADDRESS_LIMIT:
+        problems.append(f"{column} is longer than {ADDRESS_LIMIT} characters")
         return None
-    return raw
+    return address
 
 
 def _parse_time(raw: str, problems: list[str]) -> datetime | None:
@@ -141,10 +229,77 @@ def _parse_time(raw: str, problems: list[str]) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(raw)
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_ZONE)
+        parsed.astimezone(UTC)  # the store keeps UTC: a moment beyond its range of dates is no date
+    except (ValueError, OverflowError):
         problems.append("consent_at is not an ISO 8601 date and time (e.g. 2026-03-01T12:00:00+01:00)")
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_ZONE)
+    return parsed
+
+
+async def store_rows(
+    sessions: SessionFactory,
+    rows: Iterable[ResidentRow | RowError],
+    *,
+    clock: Clock,
+    label: str,
+    on_match: OnMatch = OnMatch.SKIP,
+    on_row: Callable[[], None] = lambda: None,
+    batch_size: int = 200,
+) -> ImportReport:
+    """Write the good rows, count what each did, keep the bad ones. One transaction per batch and a
+    savepoint per row, so a row the database refuses anyway is rejected alone; an outage aborts."""
+    report = ImportReport()
+    remaining = iter(rows)
+    exhausted = False
+    recruited = recruitment(VIA_IMPORT, label)
+    while not exhausted:
+        async with sessions() as session, session.begin():
+            residents = ResidentRepository(session)
+            for _ in range(batch_size):
+                row = next(remaining, None)
+                if row is None:
+                    exhausted = True
+                    break
+                on_row()
+                report.rows += 1
+                if isinstance(row, RowError):
+                    report.errors.append(row)
+                    continue
+                try:
+                    async with session.begin_nested():
+                        _, done = await residents.upsert(
+                            addresses=row.addresses,
+                            language=row.language,
+                            attributes=row.attributes,
+                            now=clock(),
+                            on_match=on_match,
+                            set_once=recruited,
+                        )
+                except AddressConflict as conflict:
+                    report.errors.append(RowError(row.line, str(conflict)))
+                    continue
+                except DBAPIError as error:
+                    if not refused_data(error):
+                        raise
+                    # The reason's class only: the database's message may quote the value.
+                    report.errors.append(RowError(row.line, f"the database refused the row ({_reason(error)})"))
+                    continue
+                _count(report, done)
+    return report
+
+
+def _reason(error: DBAPIError) -> str:
+    return type(error.orig.__cause__ or error.orig).__name__ if error.orig is not None else type(error).__name__
+
+
+def _count(report: ImportReport, done: Upserted) -> None:
+    if done is Upserted.CREATED:
+        report.created += 1
+    elif done is Upserted.UPDATED:
+        report.updated += 1
+    else:
+        report.unchanged += 1
 
 
 async def import_residents(
@@ -153,37 +308,18 @@ async def import_residents(
     *,
     region: str,
     clock: Clock,
+    on_match: OnMatch = OnMatch.SKIP,
+    label: str | None = None,
     on_row: Callable[[], None] = lambda: None,
     batch_size: int = 200,
 ) -> ImportReport:
-    report = ImportReport()
-    rows = read_rows(path, region=region)
-    exhausted = False
-    while not exhausted:
-        async with sessions() as session, session.begin():
-            residents = ResidentRepository(session)
-            for _ in range(batch_size):
-                row = next(rows, None)
-                if row is None:
-                    exhausted = True
-                    break
-                on_row()
-                if isinstance(row, RowError):
-                    report.errors.append(row)
-                    continue
-                try:
-                    async with session.begin_nested():
-                        _, created = await residents.upsert(
-                            addresses=row.addresses,
-                            language=row.language,
-                            attributes=row.attributes,
-                            now=clock(),
-                        )
-                except AddressConflict as conflict:
-                    report.errors.append(RowError(row.line, str(conflict)))
-                    continue
-                if created:
-                    report.created += 1
-                else:
-                    report.updated += 1
-    return report
+    """Import a residents file; `label` (by default the file's name) is their recruitment source."""
+    return await store_rows(
+        sessions,
+        read_rows(path, region=region),
+        clock=clock,
+        label=label or path.name,
+        on_match=on_match,
+        on_row=on_row,
+        batch_size=batch_size,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated
 
@@ -10,30 +9,52 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from outreach.bootstrap import Services
-from outreach.campaigns.residents_import import ImportFileError, import_residents
+from outreach.campaigns.recruitment import SOURCE_LENGTH
+from outreach.campaigns.residents_import import ImportFileError, count_rows, import_residents
 from outreach.cli.runner import console, errors, fail, run_with_services
+from storage.residents import OnMatch
 
 residents_app = typer.Typer(no_args_is_help=True, help="Residents and their addresses.")
+
+ON_MATCH_HELP = (
+    "A row with an address a resident already has: skip leaves that resident as they were; update"
+    " sets their language, attributes and the consent of the addresses they have; merge also attaches"
+    " the row's new addresses to them."
+)
 
 
 @residents_app.command("import")
 def residents_import(
     file: Annotated[Path, typer.Argument(help="CSV, UTF-8, header row (see README).")],
     region: Annotated[str | None, typer.Option(help="Region for numbers without +prefix.")] = None,
+    on_match: Annotated[OnMatch, typer.Option(help=ON_MATCH_HELP)] = OnMatch.SKIP,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help="Recruitment source of new residents (attribute recruitment_source); default: the file's name."
+        ),
+    ] = None,
 ) -> None:
-    """Import or update residents; bad rows are reported by line while good rows go in."""
+    """Import residents; bad rows are reported by line while good rows go in."""
+    if label is not None and not 0 < len(label.strip()) <= SOURCE_LENGTH:
+        raise fail(f"--label must be 1 to {SOURCE_LENGTH} characters")
 
     async def work(services: Services) -> None:
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
-            task = bar.add_task("rows", total=_count_rows(file))
+            task = bar.add_task("rows", total=count_rows(file))
             report = await import_residents(
                 services.sessions,
                 file,
                 region=(region or services.settings.default_region).upper(),
                 clock=services.clock,
+                on_match=on_match,
+                label=label.strip() if label else None,
                 on_row=lambda: bar.advance(task),
             )
-        console.print(f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected")
+        console.print(
+            f"{report.rows} rows: {report.created} created, {report.updated} updated,"
+            f" {report.unchanged} unchanged, {len(report.errors)} rejected"
+        )
         for error in report.errors:
             errors.print(f"{file}:{error}", markup=False, highlight=False)
         if report.errors:
@@ -43,11 +64,3 @@ def residents_import(
         run_with_services(work)
     except ImportFileError as error:
         raise fail(str(error)) from None
-
-
-def _count_rows(path: Path) -> int | None:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_ID = 2**31 - 1
 CampaignStatusName = str  # draft, scheduled, active, paused, closed
-Scope = Literal["campaigns:read", "responses:read", "campaigns:write", "residents:write", "admin"]
+Scope = Literal["campaigns:read", "responses:read", "responses:rows", "campaigns:write", "residents:write", "admin"]
 AnswerValue = str | int | float | list[str]
 AttributeValue = str | int | float | bool | None
 
@@ -135,9 +135,14 @@ class Answer(_Out):
         " or the answer's text (text questions only)."
     )
     channel: str
-    answered_at: datetime
-    language: str
-    attributes: dict[str, AttributeValue] = Field(description="The respondent's allowlisted attributes only.")
+    answered_at: datetime = Field(
+        description="When it was answered, in UTC, cut down to the hour (or the day: OUTREACH_ROW_TIME_PRECISION):"
+        " an exact time could be matched with a provider's log of who wrote when."
+    )
+    language: str = Field(description="The respondent's language when answering.")
+    attributes: dict[str, AttributeValue] = Field(
+        description="The respondent's allowlisted attributes only, as they were when answering."
+    )
 
 
 class AnswerPage(_Out):
@@ -219,6 +224,18 @@ class ResidentsBatch(BaseModel):
     region: str | None = Field(
         default=None, pattern="^[A-Za-z]{2}$", description="Region of phone numbers written without +prefix."
     )
+    label: str = Field(
+        default="api",
+        min_length=1,
+        max_length=120,
+        description="Recruitment source of the residents this batch adds (their attribute recruitment_source).",
+    )
+    on_match: Literal["skip", "update", "merge"] = Field(
+        default="skip",
+        description="A resident who already has one of a row's addresses: `skip` leaves them as they were;"
+        " `update` sets their language, attributes and the consent of addresses they have; `merge` also"
+        " attaches the row's new addresses to them. Other than `skip` needs an admin token.",
+    )
 
 
 class RejectedResident(_Out):
@@ -227,8 +244,9 @@ class RejectedResident(_Out):
 
 
 class ResidentsImported(_Out):
-    created: int
-    updated: int
+    accepted: int = Field(
+        description="Residents taken: added, or already known (whether a resident was known is not said)."
+    )
     rejected: list[RejectedResident]
 
 

@@ -1,45 +1,32 @@
-"""The residents endpoint of /api/v1 (a batch of residents added or updated, bad rows reported by
-index) and its declaration, with the example batch the document shows."""
+"""The residents endpoint of /api/v1 (a batch of residents added, bad rows reported by index; whether
+a resident was already known is never said) and its declaration, with the example batch the document
+shows."""
 
 from __future__ import annotations
 
-from outreach.campaigns.residents_import import RowError, parse_row
+from outreach.campaigns.residents_import import parse_row, store_rows
+from outreach.web.api.auth import effective_scopes
+from outreach.web.api.errors import ApiError
 from outreach.web.api.models import RejectedResident, ResidentsBatch, ResidentsImported
 from outreach.web.api.registry import ApiRoute, Call
-from outreach.web.api.storable import row_problem, storable_moment
-from storage.residents import AddressConflict, ResidentRepository
+from storage.residents import OnMatch
 
 
 async def import_residents_endpoint(call: Call) -> ResidentsImported:
     batch = call.body_as(ResidentsBatch)
+    on_match = OnMatch(batch.on_match)
+    # Changing a known resident is the official's choice: residents:write alone can only add.
+    if on_match is not OnMatch.SKIP and (call.token is None or "admin" not in effective_scopes(call.token.scopes)):
+        raise ApiError(403, "insufficient_scope", f"on_match {on_match.value} needs an admin token")
     services = call.services
     region = (batch.region or services.settings.default_region).upper()
-    report = ResidentsImported(created=0, updated=0, rejected=[])
-    async with services.sessions() as session, session.begin():
-        residents = ResidentRepository(session)
-        for index, given in enumerate(batch.residents):
-            problem = row_problem(given)
-            fields: dict[str | None, str | None] = {key: value for key, value in given.items()}
-            row = RowError(index, problem) if problem else parse_row(index, fields, region=region)
-            if isinstance(row, RowError):
-                report.rejected.append(RejectedResident(index=index, message=row.message))
-                continue
-            if any(address.consent_at and not storable_moment(address.consent_at) for address in row.addresses):
-                report.rejected.append(RejectedResident(index=index, message="consent_at is out of range"))
-                continue
-            try:
-                async with session.begin_nested():
-                    _, created = await residents.upsert(
-                        addresses=row.addresses, language=row.language, attributes=row.attributes, now=services.clock()
-                    )
-            except AddressConflict as conflict:
-                report.rejected.append(RejectedResident(index=index, message=str(conflict)))
-                continue
-            if created:
-                report.created += 1
-            else:
-                report.updated += 1
-    return report
+    rows = [
+        parse_row(index, {key: value for key, value in given.items()}, region=region)
+        for index, given in enumerate(batch.residents)
+    ]
+    report = await store_rows(services.sessions, rows, clock=services.clock, label=batch.label, on_match=on_match)
+    rejected = [RejectedResident(index=error.line, message=error.message) for error in report.errors]
+    return ResidentsImported(accepted=report.accepted, rejected=rejected)
 
 
 RESIDENTS_EXAMPLE = {
@@ -61,7 +48,7 @@ RESIDENT_ROUTES: list[ApiRoute] = [
         "/residents",
         import_residents_endpoint,
         "importResidents",
-        "Add or update residents",
+        "Add residents",
         "residents",
         scope="residents:write",
         body=ResidentsBatch,
@@ -69,6 +56,8 @@ RESIDENT_ROUTES: list[ApiRoute] = [
         response=ResidentsImported,
         unbound_only=True,
         description="Up to 1000 residents in the residents-CSV fields; good ones go in, bad ones are"
-        " reported by index (naming the field, never its value). Nothing about residents is read back.",
+        " reported by index (naming the field, never its value). Nothing about residents is read back, not"
+        " even whether one was known: a row with an address a resident already has leaves that resident as"
+        " they were unless an admin token chooses `on_match`.",
     ),
 ]

@@ -1,5 +1,6 @@
 """What the tables cannot hold, checked before writing so that a bad value is a 422 or a rejected row,
-not a database error: column widths, the NUL character, moments out of the store's range of dates."""
+not a database error: column widths, the NUL character, moments out of the store's range of dates.
+(A resident's fields are checked where every import reads them: outreach.campaigns.residents_import.)"""
 
 from __future__ import annotations
 
@@ -37,14 +38,6 @@ def campaign_problems(flow: Campaign) -> list[dict[str, str]]:
         if moment is not None and not storable_moment(moment):
             problems.append({"at": f"schedule.{name}", "message": "out of the range of dates the store keeps"})
     return problems
-
-
-def row_problem(record: dict[str, str | None]) -> str | None:
-    """Why the tables cannot hold a resident's fields, if they cannot."""
-    for key, value in record.items():
-        if "\x00" in key or (value is not None and "\x00" in value):
-            return "fields cannot contain the NUL character"
-    return None
 
 
 def storable_moment(moment: datetime) -> bool:

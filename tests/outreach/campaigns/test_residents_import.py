@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from outreach.campaigns.residents_import import ResidentRow, RowError, parse_row
-from storage.residents import AddressInput
+from outreach.bootstrap import Services
+from outreach.campaigns.residents_import import (
+    ImportReport,
+    ResidentRow,
+    RowError,
+    import_residents,
+    parse_row,
+    store_rows,
+)
+from storage.residents import AddressInput, ResidentRepository
 
 GOOD: dict[str | None, str | None] = {
     "phone": "600 100 200",
@@ -52,3 +61,93 @@ def test_a_bad_row_names_its_problem(label: str, changes: dict[str, str], proble
 
 def test_a_consent_source_of_exactly_120_is_taken() -> None:
     assert isinstance(parse_row(3, row(consent_source="x" * 120), region="PL"), ResidentRow)
+
+
+# --- whole files, into the store --------------------------------------------------------------
+
+HEADER = "phone,telegram_chat_id,language,district,consent_source,consent_at\n"
+
+
+def good_line(number: int) -> str:
+    """A good data row with its own phone number (600 100 000 + number)."""
+    return f"+48600{100000 + number},,pl,Oliwa,register,2026-01-10T12:00:00+01:00\n"
+
+
+async def imported(services: Services, path: Path) -> ImportReport:
+    return await import_residents(services.sessions, path, region="PL", clock=services.clock)
+
+
+async def resident_count(services: Services) -> int:
+    async with services.sessions() as session:
+        return await ResidentRepository(session).count()
+
+
+async def test_a_bad_byte_on_line_863_of_1047_rejects_that_line_only(services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    lines = [HEADER.encode(), *(good_line(number).encode() for number in range(2, 1048))]
+    lines[862] = lines[862].replace(b"Oliwa", b"Oliwa\xff")  # line 863 of the file
+    path.write_bytes(b"".join(lines))
+    report = await imported(services, path)
+    assert [str(error) for error in report.errors] == ["line 863: not UTF-8 text; save the file as CSV UTF-8"]
+    assert (report.created, report.rows) == (1045, 1046)
+    assert await resident_count(services) == 1045
+
+
+async def test_a_128_kib_field_rejects_its_line_and_the_rest_go_in(services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    huge = good_line(3).replace("Oliwa", "x" * 128 * 1024 + "y")
+    path.write_text(HEADER + good_line(2) + huge + good_line(4) + good_line(5), encoding="utf-8")
+    report = await imported(services, path)
+    assert [error.line for error in report.errors] == [3]
+    assert "x" * 20 not in str(report.errors[0])
+    assert report.created == 3
+    assert await resident_count(services) == 3
+
+
+@pytest.mark.parametrize(
+    ("field", "line", "reason"),
+    [
+        ("telegram_chat_id", "+48600100003,{},pl,Oliwa,register,2026-01-10T12:00:00+01:00\n", "telegram_chat_id"),
+        ("district", "+48600100003,,pl,{},register,2026-01-10T12:00:00+01:00\n", "district is longer than"),
+    ],
+)
+async def test_an_over_long_field_rejects_its_line_by_name(
+    services: Services, tmp_path: Path, field: str, line: str, reason: str
+) -> None:
+    """On PostgreSQL a 400-digit telegram_chat_id used to abort the whole batch, with no line named."""
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + good_line(2) + line.format("7" * 400) + good_line(4), encoding="utf-8")
+    report = await imported(services, path)
+    assert [error.line for error in report.errors] == [3], field
+    assert reason in report.errors[0].message and "777" not in report.errors[0].message
+    assert report.created == 2
+    assert await resident_count(services) == 2
+
+
+async def test_the_counts_add_up_to_the_rows_of_the_file(services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    bad = "12345,,pl,Oliwa,register,2026-01-10T12:00:00+01:00\n"
+    path.write_text(HEADER + good_line(2) + good_line(3) + good_line(2) + bad + "\n" + good_line(4), encoding="utf-8")
+    first = await imported(services, path)
+    assert (first.rows, first.created, first.updated, first.unchanged, len(first.errors)) == (5, 3, 0, 1, 1)
+    again = await imported(services, path)
+    assert (again.rows, again.created, again.updated, again.unchanged, len(again.errors)) == (5, 0, 0, 4, 1)
+
+
+async def test_a_row_the_database_refuses_is_rejected_alone(services: Services) -> None:
+    """Past the checks (a row built by hand): PostgreSQL refuses a 400-character address; the savepoint
+    of that row is rolled back and the rest of its batch still goes in."""
+    if services.settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite stores strings of any length")
+    consent = datetime(2026, 1, 10, tzinfo=UTC)
+
+    def resident(line: int, address: str) -> ResidentRow:
+        return ResidentRow(line, [AddressInput("telegram", address, "register", consent)], "pl", {})
+
+    rows = [resident(2, "1001"), resident(3, "7" * 400), resident(4, "1002")]
+    report = await store_rows(services.sessions, rows, clock=services.clock, label="register.csv")
+    assert [str(error) for error in report.errors] == [
+        "line 3: the database refused the row (StringDataRightTruncationError)"
+    ]
+    assert (report.created, report.rows) == (2, 3)
+    assert await resident_count(services) == 2

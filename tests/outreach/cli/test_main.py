@@ -43,7 +43,7 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> C
 def test_residents_import_reports_bad_rows_by_line_and_keeps_the_good(cli: CliRunner) -> None:
     result = cli.invoke(app, ["residents", "import", str(DATA / "residents.csv")])
     assert result.exit_code == 2
-    assert "4 created, 0 updated, 5 rejected" in result.stdout
+    assert "9 rows: 4 created, 0 updated, 0 unchanged, 5 rejected" in result.stdout
     rejected = [line.split("residents.csv:", 1)[1] for line in result.stderr.splitlines()]
     assert rejected == [
         "line 5: phone is not a valid number (region PL is assumed without a +prefix)",
@@ -76,6 +76,8 @@ async def test_import_normalises_addresses_and_keeps_consent_and_attributes(cli:
         "age_band": "30-44",
         "sex": "f",
         "household": "3",
+        "recruited_via": "import",
+        "recruitment_source": "residents.csv",
     }
     assert [r.language for r in residents] == ["pl", "en", "uk", "pl"]
     assert len({r.pseudonym for r in residents}) == 4
@@ -89,15 +91,71 @@ async def test_reimport_updates_and_never_duplicates(cli: CliRunner, services: S
         "+48600100200,en,Oliwa,phone-call,2026-02-01T10:00:00+01:00\n",
         encoding="utf-8",
     )
-    result = await invoke(cli, ["residents", "import", str(changed)])
+    result = await invoke(cli, ["residents", "import", str(changed), "--on-match", "update"])
     assert result.exit_code == 0, result.output
-    assert "0 created, 1 updated, 0 rejected" in result.stdout
+    assert "1 rows: 0 created, 1 updated, 0 unchanged, 0 rejected" in result.stdout
     async with services.sessions() as session:
         resident = (await session.execute(select(Resident).order_by(col(Resident.id)))).scalars().first()
         count = len((await session.execute(select(Resident))).all())
     assert count == 4
     assert resident is not None and resident.language == "en"
     assert resident.attributes["district"] == "Oliwa" and resident.attributes["household"] == "3"
+    assert resident.attributes["recruitment_source"] == "residents.csv"  # where they came from first
+
+
+async def test_a_known_address_leaves_its_resident_alone_unless_the_official_merges(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    await invoke(cli, ["residents", "import", str(DATA / "residents.csv")])
+    known_phone_new_email = tmp_path / "web-form.csv"
+    known_phone_new_email.write_text(
+        "phone,email,language,district,consent_source,consent_at\n"
+        "+48600100200,stranger@example.org,en,Oliwa,web-form,2026-02-01T10:00:00+01:00\n",
+        encoding="utf-8",
+    )
+    result = await invoke(cli, ["residents", "import", str(known_phone_new_email), "--label", "web form"])
+    assert "1 rows: 0 created, 0 updated, 1 unchanged, 0 rejected" in result.stdout
+    assert await _addresses_and_district_of_first(services) == (["sms:+48600100200"], "Orunia-Św. Wojciech-Lipce")
+
+    result = await invoke(cli, ["residents", "import", str(known_phone_new_email), "--on-match", "update"])
+    assert "0 created, 1 updated" in result.stdout
+    assert await _addresses_and_district_of_first(services) == (["sms:+48600100200"], "Oliwa")
+
+    result = await invoke(cli, ["residents", "import", str(known_phone_new_email), "--on-match", "merge"])
+    assert "0 created, 1 updated" in result.stdout
+    addresses, _ = await _addresses_and_district_of_first(services)
+    assert addresses == ["sms:+48600100200", "email:stranger@example.org"]
+
+
+async def _addresses_and_district_of_first(services: Services) -> tuple[list[str], str]:
+    async with services.sessions() as session:
+        first = (await session.execute(select(Resident).order_by(col(Resident.id)))).scalars().first()
+        assert first is not None
+        contacts = (
+            await session.execute(
+                select(ContactAddress)
+                .where(col(ContactAddress.resident_id) == first.id)
+                .order_by(col(ContactAddress.id))
+            )
+        ).scalars()
+        return [f"{c.channel}:{c.address}" for c in contacts], first.attributes["district"]
+
+
+async def test_the_label_names_the_recruitment_source(cli: CliRunner, services: Services, tmp_path: Path) -> None:
+    result = await invoke(cli, ["residents", "import", str(DATA / "residents.csv"), "--label", "register 2026-03"])
+    assert result.exit_code == 2, result.output
+    async with services.sessions() as session:
+        residents = list((await session.execute(select(Resident))).scalars())
+    assert {(r.attributes["recruited_via"], r.attributes["recruitment_source"]) for r in residents} == {
+        ("import", "register 2026-03")
+    }
+    forged = tmp_path / "forged.csv"
+    forged.write_text(
+        "phone,recruited_via,consent_source,consent_at\n+48600100299,self-enrolment,x,2026-02-01T10:00:00\n",
+        encoding="utf-8",
+    )
+    result = await invoke(cli, ["residents", "import", str(forged)])
+    assert "forged.csv:line 2: recruited_via is set by the service, not by the file" in result.stderr
 
 
 @pytest.mark.parametrize(

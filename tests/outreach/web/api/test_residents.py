@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from outreach.bootstrap import Services
+from storage.residents import ResidentRepository
 from storage.tables import ContactAddress, Resident
+from tests.factories import add_resident
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import auth
 
@@ -26,7 +28,7 @@ async def test_a_batch_goes_in_and_bad_residents_are_named_by_index(services: Se
     response = await api.post("/api/v1/residents", headers=await auth(services, "residents:write"), json=batch)
     assert response.status == 200
     body = await response.json()
-    assert (body["created"], body["updated"]) == (2, 0)
+    assert body["accepted"] == 2
     assert [(rejected["index"], rejected["message"].split(":")[0]) for rejected in body["rejected"]] == [
         (2, "phone is not a valid number (region PL is assumed without a +prefix)"),
         (3, "no address"),
@@ -38,13 +40,77 @@ async def test_a_batch_goes_in_and_bad_residents_are_named_by_index(services: Se
         addresses = sorted((c.channel, c.address) for c in (await session.execute(select(ContactAddress))).scalars())
         residents = list((await session.execute(select(Resident).order_by(Resident.id))).scalars())  # type: ignore[arg-type]
     assert addresses == [("email", "Anna@example.org"), ("sms", "+48600100200"), ("telegram", "12345")]
-    assert [(r.language, r.attributes) for r in residents] == [("pl", {"district": "Orunia"}), ("uk", {})]
+    recruited = {"recruited_via": "import", "recruitment_source": "api"}
+    assert [(r.language, r.attributes) for r in residents] == [
+        ("pl", {"district": "Orunia", **recruited}),
+        ("uk", recruited),
+    ]
 
-    again = {"residents": [{"phone": "+48600100200", "district": "Wrzeszcz", **CONSENT}], "region": "pl"}
-    updated = await (
-        await api.post("/api/v1/residents", headers=await auth(services, "residents:write"), json=again)
-    ).json()
-    assert (updated["created"], updated["updated"]) == (0, 1)
+
+async def test_the_answer_never_tells_a_known_address_from_a_new_one(services: Services, api: AppClient) -> None:
+    """residents:write cannot probe the register: one resident known, one new, the same answer."""
+    await add_resident(services, phone="+48600100200", district="Orunia")
+    headers = await auth(services, "residents:write")
+    answers = []
+    for phone in ("+48600100200", "+48600100201"):
+        batch = {"residents": [{"phone": phone, "email": "caller@example.org", "district": "Oliwa", **CONSENT}]}
+        response = await api.post("/api/v1/residents", headers=headers, json=batch)
+        answers.append((response.status, await response.json()))
+    assert answers[0] == answers[1] == (200, {"accepted": 1, "rejected": []})
+
+
+async def test_a_known_phone_does_not_take_a_new_email_nor_new_attributes(services: Services, api: AppClient) -> None:
+    known = await add_resident(services, phone="+48600100200", district="Orunia")
+    batch = {"residents": [{"phone": "+48600100200", "email": "caller@example.org", "district": "Oliwa", **CONSENT}]}
+    response = await api.post("/api/v1/residents", headers=await auth(services, "residents:write"), json=batch)
+    assert response.status == 200
+    async with services.sessions() as session:
+        addresses = [(c.resident_id, c.channel) for c in (await session.execute(select(ContactAddress))).scalars()]
+        resident = await session.get_one(Resident, known.id)
+    assert addresses == [(known.id, "sms")]
+    assert resident.attributes == {"district": "Orunia"}
+    assert resident.updated_at == known.updated_at
+
+
+async def test_only_an_admin_may_choose_to_update_or_merge(services: Services, api: AppClient) -> None:
+    known = await add_resident(services, phone="+48600100200", district="Orunia")
+    batch = {
+        "residents": [{"phone": "+48600100200", "email": "new@example.org", "district": "Oliwa", **CONSENT}],
+        "on_match": "merge",
+        "label": "school survey list",
+    }
+    refused = await api.post("/api/v1/residents", headers=await auth(services, "residents:write"), json=batch)
+    assert refused.status == 403
+    merged = await api.post("/api/v1/residents", headers=await auth(services, "admin"), json=batch)
+    assert (merged.status, await merged.json()) == (200, {"accepted": 1, "rejected": []})
+    async with services.sessions() as session:
+        channels = sorted(c.channel for c in (await session.execute(select(ContactAddress))).scalars())
+        resident = await session.get_one(Resident, known.id)
+    assert channels == ["email", "sms"]
+    assert resident.attributes["district"] == "Oliwa"
+
+
+async def test_bad_lines_of_a_big_batch_are_named_and_the_rest_go_in(services: Services, api: AppClient) -> None:
+    """The API's side of a hostile file: over-long and unreadable fields, each rejected by index."""
+    good = [{"phone": f"+48600{100000 + number}", **CONSENT} for number in range(6)]
+    batch = {
+        "residents": [
+            good[0],
+            {**good[1], "telegram_chat_id": "7" * 400},
+            {**good[2], "district": "x" * 128 * 1024},
+            good[3],
+            {**good[4], "recruited_via": "self-enrolment"},
+            good[5],
+        ]
+    }
+    response = await api.post("/api/v1/residents", headers=await auth(services, "residents:write"), json=batch)
+    assert response.status == 200
+    body = await response.json()
+    assert body["accepted"] == 3
+    assert [rejected["index"] for rejected in body["rejected"]] == [1, 2, 4]
+    assert "777" not in await response.text() and "xxx" not in await response.text()
+    async with services.sessions() as session:
+        assert await ResidentRepository(session).count() == 3
 
 
 async def test_a_malformed_batch_is_422(services: Services, api: AppClient) -> None:
