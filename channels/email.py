@@ -52,6 +52,7 @@ from channels.base import (
 from channels.email_authentication import dmarc_pass
 from channels.email_composition import DOMAIN, LANGUAGES, MailComposer, normalise_address
 from channels.email_parsing import ParsedReply, parse_reply
+from channels.email_tokens import is_token
 
 EMAIL = "email"
 TLS_MODES = ("starttls", "tls", "none")
@@ -258,9 +259,14 @@ def _events(
         bounce = parsed.bounce
         if bounce is None:
             return None, None
-        original = bounce.original_message_id or (f"{parsed.token}@{reply_domain}" if parsed.token else None)
+        # Anyone can mail a report to the mailbox: it speaks only of our own sends, by the Message-ID we
+        # made (TOKEN@reply_domain), never of an id in any other form (`<1>` is some Telegram message's).
+        if bounce.original_message_id is not None:
+            original = our_message_id(bounce.original_message_id, reply_domain)
+        else:
+            original = f"{parsed.token}@{reply_domain}" if parsed.token else None
         if original is None:
-            return None, None  # not about a message we can name
+            return None, None  # not about a message of ours
         if bounce.action == "failed":
             status = "failed"
         elif bounce.action in ("delivered", "relayed", "expanded"):
@@ -280,6 +286,14 @@ def _events(
         language_hint=parsed.language,
     )
     return inbound, None
+
+
+def our_message_id(message_id: str, reply_domain: str) -> str | None:
+    """`message_id` as our provider id when it is one we generate (TOKEN@reply_domain), else None."""
+    local, at, domain = message_id.strip().rpartition("@")
+    if not at or domain.lower() != reply_domain or not is_token(local.lower()):
+        return None
+    return f"{local.lower()}@{reply_domain}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, func, select, text, update
+from sqlalchemy import TextClause, bindparam, delete, func, select, text, tuple_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from storage import dialect
@@ -128,6 +129,12 @@ _CLAIMS = {
     for postgres in (True, False)
     for channels in ("any", "only", "excluding")
 }
+
+
+def _sent_as(channel: str, provider_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The message of `channel` its provider knows by `provider_id`: ids are unique only within one
+    provider (Telegram's are small integers repeated per chat), never across channels."""
+    return col(OutboxMessage.channel) == channel, col(OutboxMessage.provider_id) == provider_id
 
 
 class OutboxRepository:
@@ -275,13 +282,19 @@ class OutboxRepository:
         )
 
     async def record_delivery(
-        self, provider_id: str, *, status: str, error_code: str | None, rank: Callable[[str | None], int]
+        self,
+        channel: str,
+        provider_id: str,
+        *,
+        status: str,
+        error_code: str | None,
+        rank: Callable[[str | None], int],
     ) -> DeliveryChange | None:
         """Apply a provider's status report when it ranks above the stored status (callbacks arrive out of
         order and repeated); the failure code of an earlier report stays unless this one has its own.
-        None when no message has that provider id, or nothing changed."""
+        None when no message of `channel` has that provider id, or nothing changed."""
         result = await self._session.execute(
-            select(OutboxMessage).where(col(OutboxMessage.provider_id) == provider_id).with_for_update()
+            select(OutboxMessage).where(*_sent_as(channel, provider_id)).with_for_update()
         )
         message = result.scalars().first()
         if message is None or rank(status) <= rank(message.delivery_status):
@@ -320,12 +333,12 @@ class OutboxRepository:
         )
         return int(result.rowcount)
 
-    async def sent_message(self, provider_id: str) -> tuple[OutboxMessage, ContactAddress] | None:
-        """The message a provider knows by `provider_id`, with the address it went to."""
+    async def sent_message(self, channel: str, provider_id: str) -> tuple[OutboxMessage, ContactAddress] | None:
+        """The message of `channel` its provider knows by `provider_id`, with the address it went to."""
         result = await self._session.execute(
             select(OutboxMessage, ContactAddress)
             .join(ContactAddress, col(ContactAddress.id) == col(OutboxMessage.contact_id))
-            .where(col(OutboxMessage.provider_id) == provider_id)
+            .where(*_sent_as(channel, provider_id))
         )
         row = result.first()
         return (row[0], row[1]) if row else None
@@ -352,29 +365,66 @@ class OutboxRepository:
         )
 
     async def keep_early_report(
-        self, provider_id: str, *, status: str, error_code: str | None, now: datetime, rank: Callable[[str | None], int]
+        self,
+        channel: str,
+        provider_id: str,
+        *,
+        status: str,
+        error_code: str | None,
+        now: datetime,
+        rank: Callable[[str | None], int],
+        keep_for: timedelta,
+        cap: int,
     ) -> None:
-        """Park a report for a send not recorded yet; of several, the furthest status is kept."""
-        early = await self._session.get(EarlyDeliveryReport, provider_id, with_for_update=True)
+        """Park a report for a send of `channel` not recorded yet; of several, the furthest status is
+        kept. The channel's reports older than `keep_for` go first, and the oldest beyond `cap`: a
+        report for a send we never make (or anyone's invention) cannot pile up."""
+        await self._session.execute(
+            delete(EarlyDeliveryReport)
+            .where(col(EarlyDeliveryReport.channel) == channel)
+            .where(col(EarlyDeliveryReport.received_at) < now - keep_for)
+        )
+        early = await self._session.get(EarlyDeliveryReport, (channel, provider_id), with_for_update=True)
         if early is None:
             self._session.add(
-                EarlyDeliveryReport(provider_id=provider_id, status=status, error_code=error_code, received_at=now)
+                EarlyDeliveryReport(
+                    channel=channel, provider_id=provider_id, status=status, error_code=error_code, received_at=now
+                )
             )
+            await self._session.flush()
+            await self._drop_beyond(channel, cap)
         elif rank(status) > rank(early.status):
             early.status, early.error_code = status, error_code or early.error_code
             self._session.add(early)
         await self._session.flush()
 
-    async def take_early_report(self, provider_id: str) -> EarlyDeliveryReport | None:
-        early = await self._session.get(EarlyDeliveryReport, provider_id, with_for_update=True)
-        if early is not None:
-            await self._session.delete(early)
-            await self._session.flush()
-        return early
+    async def _drop_beyond(self, channel: str, cap: int) -> None:
+        """Drop the channel's oldest early reports beyond the newest `cap`."""
+        beyond = (
+            select(col(EarlyDeliveryReport.channel), col(EarlyDeliveryReport.provider_id))
+            .where(col(EarlyDeliveryReport.channel) == channel)
+            .order_by(col(EarlyDeliveryReport.received_at).desc(), col(EarlyDeliveryReport.provider_id).desc())
+            .offset(cap)
+        )
+        oldest = (await self._session.execute(beyond)).all()
+        if oldest:
+            key = tuple_(col(EarlyDeliveryReport.channel), col(EarlyDeliveryReport.provider_id))
+            await self._session.execute(delete(EarlyDeliveryReport).where(key.in_([tuple(row) for row in oldest])))
 
-    async def contact_of(self, provider_id: str) -> int | None:
+    async def take_early_report(
+        self, channel: str, provider_id: str, *, now: datetime, keep_for: timedelta
+    ) -> EarlyDeliveryReport | None:
+        """The report kept for this send, taken away; None when there is none or it has expired."""
+        early = await self._session.get(EarlyDeliveryReport, (channel, provider_id), with_for_update=True)
+        if early is None:
+            return None
+        await self._session.delete(early)
+        await self._session.flush()
+        return early if early.received_at >= now - keep_for else None
+
+    async def contact_of(self, channel: str, provider_id: str) -> int | None:
         result = await self._session.execute(
-            select(col(OutboxMessage.contact_id)).where(col(OutboxMessage.provider_id) == provider_id)
+            select(col(OutboxMessage.contact_id)).where(*_sent_as(channel, provider_id))
         )
         contact_id: int | None = result.scalars().first()
         return contact_id

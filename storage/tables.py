@@ -236,10 +236,13 @@ class Lease(SQLModel, table=True):
 
 class EarlyDeliveryReport(SQLModel, table=True):
     """A provider's status report that came before we had recorded the send (its callback raced our
-    commit): kept until the send is recorded, then applied."""
+    commit): kept until the send is recorded, then applied. Per channel (provider ids are unique only
+    within a provider), bounded and expiring (outreach.outbound.delivery_status; revision 0009)."""
 
     __tablename__ = "early_delivery_reports"
+    __table_args__ = (Index("ix_early_delivery_reports_age", "channel", "received_at"),)
 
+    channel: str = Field(primary_key=True, max_length=16)
     provider_id: str = Field(primary_key=True, max_length=PROVIDER_ID_LENGTH)
     status: str = Field(max_length=DELIVERY_STATUS_LENGTH)
     error_code: str | None = Field(default=None, max_length=16)

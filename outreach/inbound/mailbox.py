@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from channels.email import EmailChannel
+from channels.email import EMAIL, EmailChannel
 from channels.imap_poller import ImapPoller
 from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.services import InboundServices
@@ -82,7 +82,7 @@ async def _address_of_token(services: InboundServices, channel: EmailChannel, to
     if not token:
         return None
     async with services.sessions() as session:
-        sent = await OutboxRepository(session).sent_message(channel.message_id(token))
+        sent = await OutboxRepository(session).sent_message(EMAIL, channel.message_id(token))
     return sent[1].address if sent is not None else None
 
 

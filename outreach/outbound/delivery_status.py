@@ -1,10 +1,13 @@
 """Delivery reports from providers: applied in the order of `channels.delivery_status.status_rank`,
 whatever order they arrive in; a failure that names the address dead marks it unreachable, and a
-delivery confirmed after that failure takes the mark back."""
+delivery confirmed after that failure takes the mark back. A report names a message of its own
+channel only (provider ids are unique only within a provider). One that beats our record of the send is
+kept for it, per channel, at most `EARLY_REPORTS_PER_CHANNEL` of them and for `EARLY_REPORT_LIFETIME`."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +24,11 @@ log = logging.getLogger(__name__)
 # 30006 landline, 30004 blocked; a mail bounce 5.1.x: no such mailbox or domain): the address is not
 # written to again, unless the same message's delivery is confirmed after all (`apply_report`).
 DEAD_ADDRESS_CODES = {"30003", "30004", "30005", "30006"}
+# A provider's callback beats our commit of the send by milliseconds; an hour is room for a slow
+# commit, and a report older than that is about no send of ours. The cap keeps a flood of reports
+# for sends we never made (a bug, or anyone's invention) from growing the table.
+EARLY_REPORT_LIFETIME = timedelta(hours=1)
+EARLY_REPORTS_PER_CHANNEL = 1000
 
 
 def dead_address(code: str | None) -> bool:
@@ -30,14 +38,23 @@ def dead_address(code: str | None) -> bool:
 async def record_delivery_status(sessions: SessionFactory, report: DeliveryStatus, *, clock: Clock) -> bool:
     async with sessions() as session, session.begin():
         outbox = OutboxRepository(session)
-        contact_id = await outbox.contact_of(report.provider_id)
+        contact_id = await outbox.contact_of(report.channel, report.provider_id)
         if contact_id is None:
             # The callback beat our own record of the send: keep it for when the send is recorded.
             await outbox.keep_early_report(
-                report.provider_id, status=report.status, error_code=report.error_code, now=clock(), rank=status_rank
+                report.channel,
+                report.provider_id,
+                status=report.status,
+                error_code=report.error_code,
+                now=clock(),
+                rank=status_rank,
+                keep_for=EARLY_REPORT_LIFETIME,
+                cap=EARLY_REPORTS_PER_CHANNEL,
             )
             return False
-        changed = await apply_report(session, report.provider_id, report.status, report.error_code, clock=clock)
+        changed = await apply_report(
+            session, report.channel, report.provider_id, report.status, report.error_code, clock=clock
+        )
     # The contact, not the provider id: an email's is its Message-ID, TOKEN@domain, and the token answers
     # and unsubscribes for the resident.
     log.info("delivery %s to contact %s: %s (%s)", report.channel, contact_id, report.status, report.error_code)
@@ -45,10 +62,10 @@ async def record_delivery_status(sessions: SessionFactory, report: DeliveryStatu
 
 
 async def apply_report(
-    session: AsyncSession, provider_id: str, status: str, error_code: str | None, *, clock: Clock
+    session: AsyncSession, channel: str, provider_id: str, status: str, error_code: str | None, *, clock: Clock
 ) -> bool:
     outbox = OutboxRepository(session)
-    change = await outbox.record_delivery(provider_id, status=status, error_code=error_code, rank=status_rank)
+    change = await outbox.record_delivery(channel, provider_id, status=status, error_code=error_code, rank=status_rank)
     if change is None:
         return False
     if status in FAILED and dead_address(error_code):
@@ -61,8 +78,10 @@ async def apply_report(
     return True
 
 
-async def apply_early_report(session: AsyncSession, provider_id: str, *, clock: Clock) -> None:
-    """Right after a send is recorded: a report that came first is applied now."""
-    early = await OutboxRepository(session).take_early_report(provider_id)
+async def apply_early_report(session: AsyncSession, channel: str, provider_id: str, *, clock: Clock) -> None:
+    """Right after a send is recorded: a report that came first (and not too long ago) is applied now."""
+    early = await OutboxRepository(session).take_early_report(
+        channel, provider_id, now=clock(), keep_for=EARLY_REPORT_LIFETIME
+    )
     if early is not None:
-        await apply_report(session, provider_id, early.status, early.error_code, clock=clock)
+        await apply_report(session, channel, provider_id, early.status, early.error_code, clock=clock)

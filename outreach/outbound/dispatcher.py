@@ -348,7 +348,7 @@ class Dispatcher:
             await OutboxRepository(session).mark_sent(
                 message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
             )
-            await apply_early_report(session, sent.provider_id, clock=self._clock)
+            await apply_early_report(session, message.channel, sent.provider_id, clock=self._clock)
             cost = self._sms_cost(message, sent.segments or units)
             if cost and message.campaign_id is not None:
                 await CampaignRepository(session).add_spent(message.campaign_id, cost)

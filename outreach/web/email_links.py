@@ -12,7 +12,7 @@ import html
 from aiohttp import web
 
 from channels.base import ButtonTap, Inbound
-from channels.email import EmailChannel
+from channels.email import EMAIL, EmailChannel
 from channels.email_tokens import is_token
 from outreach.bootstrap import Services
 from outreach.campaigns.conversations import parse_question_key
@@ -88,7 +88,7 @@ async def _message_for(services: Services, token: str) -> tuple[OutboxMessage, C
         raise web.HTTPNotFound(text="no such link")
     try:
         async with read_session(services.sessions) as session:
-            sent = await OutboxRepository(session).sent_message(channel.message_id(token))
+            sent = await OutboxRepository(session).sent_message(EMAIL, channel.message_id(token))
             if sent is None:
                 raise web.HTTPNotFound(text="no such link")
             resident = await ResidentRepository(session).get(sent[1].resident_id)

@@ -565,6 +565,29 @@ def test_read_table(
         )
 
 
+OUR_BOUNCE_ID = "k7xq2m4n6p3r5s7t2v4w6y3z5a7b2c4d@odpowiedzi.konsultacje.example"
+
+
+@pytest.mark.parametrize(
+    ("named", "reported"),
+    [
+        (OUR_BOUNCE_ID, OUR_BOUNCE_ID),
+        (OUR_BOUNCE_ID.upper(), OUR_BOUNCE_ID),  # a server that folded the case: still ours
+        ("1", None),  # a Telegram message's id
+        ("SM" + "0" * 32, None),  # a Twilio one's
+        ("abc@odpowiedzi.konsultacje.example", None),  # our domain, no token
+        ("k7xq2m4n6p3r5s7t2v4w6y3z5a7b2c4d@mail.example.org", None),  # a token's shape, another domain
+        ("k7xq2m4n6p3r5s7t2v4w6y3z5a7b2c4d@odpowiedzi.konsultacje.example.evil", None),
+    ],
+)
+def test_a_bounce_reports_only_on_message_ids_of_ours_table(named: str, reported: str | None) -> None:
+    """Anyone can mail a report: it names a send of ours only by the full Message-ID we generate."""
+    raw = (FIXTURES / "20_dsn_5_1_1.eml").read_bytes().replace(OUR_BOUNCE_ID.encode(), named.encode())
+    event = offline_channel(reply_domain=REPLY_DOMAIN).read(raw, now=NOW)
+    assert (event.status.provider_id if event.status else None) == reported
+    assert event.inbound is None
+
+
 def test_parse_inbound_and_parse_status_take_the_raw_mail_as_body() -> None:
     channel = offline_channel()
     reply = Request(url="imap:INBOX/1", body=(FIXTURES / "16_answer_number.eml").read_bytes())

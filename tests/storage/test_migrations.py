@@ -109,14 +109,45 @@ async def test_revision_0004_widens_the_provider_ids_and_keeps_the_rows(tmp_path
                 ),
                 {"at": moment},
             )
-        await upgrade(engine)
+        await upgrade(engine, "0004")
         async with engine.connect() as connection:
-            assert await connection.run_sync(_differences) == []
             lengths = await connection.run_sync(_provider_id_lengths)
             kept = (await connection.execute(text("SELECT provider_id FROM early_delivery_reports"))).scalars().all()
             inbound = (await connection.execute(text("SELECT provider_id FROM inbound_events"))).scalars().all()
         assert lengths == dict.fromkeys(("outbox", "inbound_events", "early_delivery_reports"), 998)
         assert (kept, inbound) == (["SM1"], ["SM2"])
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0009_keeps_early_reports_per_channel(tmp_path: object) -> None:
+    """Reports waiting at the upgrade are dropped (which channel each was for is unknown); after it the
+    same provider id may wait once per channel."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/per_channel.db")
+    moment = "2026-11-28 10:00:00.000000"
+    try:
+        await upgrade(engine, "0008")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO early_delivery_reports (provider_id, status, error_code, received_at)"
+                    " VALUES ('1', 'failed', '5.1.1', :at)"
+                ),
+                {"at": moment},
+            )
+        await upgrade(engine)
+        async with engine.begin() as connection:
+            assert await connection.run_sync(_differences) == []
+            assert (await connection.execute(text("SELECT count(*) FROM early_delivery_reports"))).scalar_one() == 0
+            for channel in ("sms", "email"):
+                await connection.execute(
+                    text(
+                        "INSERT INTO early_delivery_reports (channel, provider_id, status, received_at)"
+                        " VALUES (:channel, 'X1', 'delivered', :at)"
+                    ),
+                    {"channel": channel, "at": moment},
+                )
+            assert (await connection.execute(text("SELECT count(*) FROM early_delivery_reports"))).scalar_one() == 2
     finally:
         await engine.dispose()
 

@@ -24,6 +24,7 @@ from outreach.bootstrap import Services, bootstrap
 from outreach.inbound.mailbox import handle_mail
 from outreach.inbound.pipeline import Outcome
 from outreach.settings import Settings
+from storage.outbox import NewMessage, OutboxRepository
 from storage.tables import ContactAddress, EarlyDeliveryReport, InboundEvent, OutboxMessage
 from tests.conftest import ManualClock
 from tests.factories import add_resident
@@ -174,6 +175,50 @@ async def test_a_bounce_naming_a_message_id_longer_than_any_of_ours_is_dropped(
         async with services.sessions() as session:
             contact = (await session.execute(select(ContactAddress))).scalar_one()
             early = (await session.execute(select(EarlyDeliveryReport))).scalars().all()
+        assert contact.unreachable_at is None and early == []
+    finally:
+        await services.close()
+
+
+async def _a_telegram_message_sent_as(services: Services, provider_id: str) -> None:
+    """A Telegram message the service sent, known to Telegram by a small integer (they repeat per chat)."""
+    resident = await add_resident(services, telegram="700100200")
+    async with services.sessions() as session, session.begin():
+        contact = (await session.execute(select(ContactAddress))).scalar_one()
+        assert resident.id is not None and contact.id is not None
+        outbox = OutboxRepository(session)
+        assert await outbox.enqueue(NewMessage("q:1", resident.id, contact.id, "question", "?"), now=services.clock())
+        message = (await session.execute(select(OutboxMessage))).scalar_one()
+        assert message.id is not None and message.channel == "telegram"
+        await outbox.mark_sent(message.id, provider_id=provider_id, now=services.clock())
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        "1",  # the id of the Telegram message itself
+        "abc@odpowiedzi.example",  # our domain, not a token
+        "a" * 32 + "@mail.example.org",  # a token's shape, another domain
+    ],
+)
+async def test_a_bounce_naming_anything_but_our_message_ids_changes_nothing(
+    database_url: str, clock: ManualClock, smtp: SmtpServer, named: str
+) -> None:
+    """Anyone can mail a delivery report to the mailbox: it speaks only of email sends, by the full
+    Message-ID we generated (TOKEN@reply domain); any other id is no message of ours, and is not kept."""
+    services = bootstrap(email_settings(database_url, smtp, "odpowiedzi.example"), clock=clock)
+    try:
+        channel = services.channels["email"]
+        assert isinstance(channel, EmailChannel)
+        await _a_telegram_message_sent_as(services, "1")
+        bounce = re.sub(rb"[a-z2-7]{32}@odpowiedzi\.konsultacje\.example", named.encode(), BOUNCE.read_bytes())
+        assert f"<{named}>".encode() in bounce
+        await handle_mail(services, channel, bounce)
+        async with services.sessions() as session:
+            message = (await session.execute(select(OutboxMessage))).scalar_one()
+            contact = (await session.execute(select(ContactAddress))).scalar_one()
+            early = (await session.execute(select(EarlyDeliveryReport))).scalars().all()
+        assert (message.delivery_status, message.delivery_error) == (None, None)
         assert contact.unreachable_at is None and early == []
     finally:
         await services.close()

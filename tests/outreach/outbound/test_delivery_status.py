@@ -14,7 +14,8 @@ from channels.delivery_status import STATUS_RANKS, status_rank
 from outreach.bootstrap import Services
 from outreach.outbound.delivery_status import apply_early_report, record_delivery_status
 from storage.outbox import NewMessage, OutboxRepository
-from storage.tables import ContactAddress, OutboxMessage
+from storage.tables import ContactAddress, EarlyDeliveryReport, OutboxMessage
+from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, outbox
 from tests.outreach.outbound.test_dispatcher import ScriptedChannel, dispatcher_with, failing
@@ -188,7 +189,7 @@ async def _mark_sent(services: Services, *sends: tuple[int, str]) -> None:
     async with services.sessions() as session, session.begin():
         for message_id, provider_id in sends:
             await OutboxRepository(session).mark_sent(message_id, provider_id=provider_id, now=services.clock())
-            await apply_early_report(session, provider_id, clock=services.clock)
+            await apply_early_report(session, "sms", provider_id, clock=services.clock)
 
 
 async def _apply_pairs(services: Services, pairs: list[tuple[str, str]], *, before_the_send: int) -> None:
@@ -287,3 +288,50 @@ async def test_a_late_receipt_for_another_message_leaves_the_mark(services: Serv
     await record_delivery_status(services.sessions, report("SMnewer", "undelivered", "30005"), clock=services.clock)
     await record_delivery_status(services.sessions, report("SMolder", "delivered"), clock=services.clock)
     assert await _unreachable_at(services) == services.clock()
+
+
+def on(channel: str, provider_id: str, status: str, error: str | None = None) -> DeliveryStatus:
+    return DeliveryStatus(channel, provider_id, status, error, reported_at=datetime(2027, 3, 2, tzinfo=UTC))
+
+
+async def test_a_report_matches_only_a_message_of_its_own_channel(services: Services) -> None:
+    """Provider ids are unique only within a provider (Telegram's repeat per chat): an id that names an
+    SMS is no message of any other channel's."""
+    provider_id = await _sent_message_id(services)
+    [before] = await outbox(services)
+    for other in ("whatsapp", "email", "telegram"):
+        report = on(other, provider_id, "undelivered", "30005")
+        assert not await record_delivery_status(services.sessions, report, clock=services.clock)
+    [after] = await outbox(services)
+    assert (after.delivery_status, after.delivery_error) == (before.delivery_status, before.delivery_error)
+    assert await _unreachable_at(services) is None
+
+
+async def test_early_reports_are_kept_per_channel(services: Services) -> None:
+    """The same id reported early on two channels: the send takes its own channel's report only."""
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    await record_delivery_status(services.sessions, on("sms", "X1", "undelivered", "30008"), clock=services.clock)
+    await record_delivery_status(services.sessions, on("whatsapp", "X1", "delivered"), clock=services.clock)
+    await dispatcher_with(services, ScriptedChannel("sms", lambda outbound: Sent("X1"))).drain()
+    [message] = await outbox(services)
+    assert (message.delivery_status, message.delivery_error) == ("undelivered", "30008")
+    assert await early_reports(services) == [("whatsapp", "X1")]
+
+
+async def test_an_early_report_expires(services: Services, clock: ManualClock) -> None:
+    """A report for a send not recorded within the hour is about no send of ours: dropped, not applied."""
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    await record_delivery_status(services.sessions, on("sms", "SMlate", "delivered"), clock=services.clock)
+    clock.advance(hours=1, seconds=1)
+    await dispatcher_with(services, ScriptedChannel("sms", lambda outbound: Sent("SMlate"))).drain()
+    [message] = await outbox(services)
+    assert (message.provider_id, message.delivery_status) == ("SMlate", None)
+    assert await early_reports(services) == []
+
+
+async def early_reports(services: Services) -> list[tuple[str, str]]:
+    async with services.sessions() as session:
+        rows = await session.execute(select(EarlyDeliveryReport).order_by(col(EarlyDeliveryReport.provider_id)))
+        return [(early.channel, early.provider_id) for early in rows.scalars()]
