@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision
+
 PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "first_name", "last_name"}
 
 
@@ -30,6 +32,10 @@ class Settings(BaseSettings):
 
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
+    # How exactly a row that leaves the service (API answers, exports) says when it was answered: the
+    # time is cut down to the hour or the day (UTC), because an exact time joins a pseudonymous row to
+    # the provider's log of who wrote when (outreach.results.public_values.public_time).
+    row_time_precision: RowTimePrecision = "hour"
 
     # Price of one SMS segment per destination country prefix, for previews and budgets
     # ("+48=0.04,+380=0.10"); the defaults are rough list prices: set your contract's.

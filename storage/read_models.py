@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -154,14 +153,13 @@ async def export_rows(
     )
     result = await session.stream(statement)
     async for question_id, respondent, value, channel, answered_at, respondent_attributes, language in result:
-        moment: datetime = answered_at
         yield {
             "campaign": campaign.slug,
             "question": question_id,
             "respondent": respondent,
             "value": value,
             "channel": channel,
-            "answered_at": moment.isoformat(),
+            "answered_at": answered_at,  # exact: the caller publishes it coarsened
             "language": language,
             **{name: respondent_attributes.get(name) for name in attributes if name not in ANSWER_FIELDS},
         }

@@ -150,7 +150,9 @@ def export(
                 )
                 sink.write("\n")
                 return
-            async for line in export_lines(services.sessions, record, flow, attributes, format.value):
+            precision = services.settings.row_time_precision
+            lines = export_lines(services.sessions, record, flow, attributes, format.value, time_precision=precision)
+            async for line in lines:
                 sink.write(line)
         finally:
             if output:

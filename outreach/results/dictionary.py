@@ -75,13 +75,18 @@ _FIELD_DESCRIPTIONS = {
         " gets a ' in front (see csv).",
     ),
     "channel": ("string", "The channel the answer came by: sms, telegram or email."),
-    "answered_at": ("string (ISO 8601 date-time, UTC)", "When the answer was recorded."),
-    "language": ("string", "The respondent's language: pl, en or uk."),
+    "answered_at": (
+        "string (ISO 8601 date-time, UTC)",
+        "When the answer was recorded, cut down to the start of its hour (or of its day, if the service is set"
+        " so: OUTREACH_ROW_TIME_PRECISION), so that it cannot be matched with a provider's log of who wrote when.",
+    ),
+    "language": ("string", "The respondent's language when answering: pl, en or uk."),
 }
 
 _ATTRIBUTE = (
     "string or null",
-    "An allowlisted respondent attribute; in CSV, a text that could start a formula gets a ' in front (see csv).",
+    "An allowlisted respondent attribute, as it was when the answer was given; in CSV, a text that could start"
+    " a formula gets a ' in front (see csv).",
 )
 
 _VALUE_TYPES = {

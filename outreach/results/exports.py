@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
 from flows.campaign import Campaign
-from outreach.results.public_values import PublicValues
+from outreach.results.public_values import PublicValues, public_time
+from outreach.settings import RowTimePrecision
 from storage.db import SessionFactory, read_session
 from storage.read_models import export_fields, export_rows
 from storage.tables import CampaignRecord
@@ -39,9 +40,15 @@ def csv_cell(value: object) -> object:
 
 
 async def export_lines(
-    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, attributes: Sequence[str], kind: ExportKind
+    sessions: SessionFactory,
+    record: CampaignRecord,
+    flow: Campaign,
+    attributes: Sequence[str],
+    kind: ExportKind,
+    *,
+    time_precision: RowTimePrecision,
 ) -> AsyncIterator[str]:
-    """The export line by line (a CSV starts with its header)."""
+    """The export line by line (a CSV starts with its header); `answered_at` cut to `time_precision`."""
     public = PublicValues(flow)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=export_fields(attributes), lineterminator="\r\n")
@@ -49,10 +56,11 @@ async def export_lines(
         writer.writeheader()
         yield _drain(buffer)
     async with read_session(sessions) as session:
-        async for row in export_rows(session, record, attributes):
-            value = public(row["question"], row["value"])
+        async for stored in export_rows(session, record, attributes):
+            value = public(stored["question"], stored["value"])
             if value is None:
                 continue
+            row = {**stored, "answered_at": public_time(stored["answered_at"], time_precision).isoformat()}
             if kind == "csv":
                 cells = {**row, "value": "|".join(value) if isinstance(value, list) else value}
                 writer.writerow({name: csv_cell(cell) for name, cell in cells.items()})

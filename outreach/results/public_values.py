@@ -1,12 +1,15 @@
 """What of a stored answer may leave the service: the matched answer, never the words of a reply
-that was matched to an option. Text appears only for text questions."""
+that was matched to an option (text appears only for text questions), and when it was given only to
+the hour or the day."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flows.campaign import Campaign
 from flows.model import YESNO_KEYS, AnswerValue, Question
+from outreach.settings import RowTimePrecision
 
 
 def public_value(question: Question | None, value: Any) -> AnswerValue | None:
@@ -40,3 +43,13 @@ class PublicValues:
 
     def __call__(self, question_id: str, value: Any) -> AnswerValue | None:
         return public_value(self._questions.get(question_id), value)
+
+
+def public_time(moment: datetime, precision: RowTimePrecision) -> datetime:
+    """When a row was answered, as every row that leaves the service gives it (the API, the exports,
+    and whatever else publishes rows): in UTC, cut down to the start of its hour or day. An exact time
+    could be joined with a provider's log of who wrote when, and would name the respondent."""
+    utc = moment.astimezone(UTC)
+    if precision == "day":
+        return utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return utc.replace(minute=0, second=0, microsecond=0)

@@ -22,13 +22,15 @@ TOKEN_PREFIX = "otr_"
 
 SCOPES: dict[str, str] = {
     "campaigns:read": "list and read campaigns and their status",
-    "responses:read": "read answers, results, exports and data dictionaries (includes campaigns:read)",
+    "responses:read": "read results (counts, small cells suppressed) and data dictionaries (includes campaigns:read)",
+    "responses:rows": "read answers row by row: the answer feed and the exports (includes responses:read)",
     "campaigns:write": "create and launch campaigns (includes campaigns:read)",
     "residents:write": "add or update residents (never read them back)",
     "admin": "everything, including managing tokens",
 }
 _IMPLIED: dict[str, set[str]] = {
     "responses:read": {"campaigns:read"},
+    "responses:rows": {"responses:read", "campaigns:read"},
     "campaigns:write": {"campaigns:read"},
     "admin": set(SCOPES),
 }

@@ -30,7 +30,15 @@ async def _export(call: Call, kind: ExportKind) -> web.StreamResponse:
     chunk: list[str] = []
     size = 0
     try:
-        lines = export_lines(call.services.sessions, record, flow, call.services.settings.export_attributes, kind)
+        settings = call.services.settings
+        lines = export_lines(
+            call.services.sessions,
+            record,
+            flow,
+            settings.export_attributes,
+            kind,
+            time_precision=settings.row_time_precision,
+        )
         async for line in lines:
             chunk.append(line)
             size += len(line)
@@ -66,7 +74,7 @@ EXPORT_ROUTES: list[ApiRoute] = [
         "exportCsv",
         "Export answers as CSV",
         "exports",
-        scope="responses:read",
+        scope="responses:rows",
         media_type="text/csv",
         description="Streams every answer; the keys of a multi answer are joined by |.",
     ),
@@ -77,7 +85,7 @@ EXPORT_ROUTES: list[ApiRoute] = [
         "exportJsonl",
         "Export answers as JSON Lines",
         "exports",
-        scope="responses:read",
+        scope="responses:rows",
         media_type="application/x-ndjson",
         description="Streams every answer, one JSON object a line.",
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flows import model as flow_model
 from flows.campaign import Campaign
 from flows.languages import LANGUAGES
-from outreach.results.public_values import PublicValues
+from outreach.results.public_values import PublicValues, public_time
 from outreach.web.api.cursors import decode_position, encode_position
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import Answer, AnswerPage, ResponsesQuery
@@ -78,7 +78,7 @@ async def list_responses(call: Call) -> AnswerPage:
                 respondent=row.respondent,
                 value=value,
                 channel=row.channel,
-                answered_at=row.answered_at,
+                answered_at=public_time(row.answered_at, call.services.settings.row_time_precision),
                 language=row.language,
                 attributes=row.attributes,
             )
@@ -100,7 +100,7 @@ RESPONSE_ROUTES: list[ApiRoute] = [
         "listResponses",
         "Answers of a campaign (cursor pagination, incremental sync)",
         "answers",
-        scope="responses:read",
+        scope="responses:rows",
         query=ResponsesQuery,
         response=AnswerPage,
         attribute_filters=True,

@@ -104,7 +104,8 @@ async def answered(services: Services) -> CampaignRecord:
 
 async def exported(services: Services, record: CampaignRecord, kind: ExportKind) -> str:
     flow = services.definitions.flow(record)
-    return "".join([line async for line in export_lines(services.sessions, record, flow, ["district"], kind)])
+    lines = export_lines(services.sessions, record, flow, ["district"], kind, time_precision="hour")
+    return "".join([line async for line in lines])
 
 
 async def test_csv_cells_that_would_start_a_formula_are_neutralised(services: Services) -> None:
@@ -175,7 +176,12 @@ async def test_an_answer_keeps_the_attributes_its_respondent_had_when_giving_it(
     flow = services.definitions.flow(record)
     for kind in ("csv", "jsonl"):
         text = "".join(
-            [line async for line in export_lines(services.sessions, record, flow, ["district", "age_band"], kind)]
+            [
+                line
+                async for line in export_lines(
+                    services.sessions, record, flow, ["district", "age_band"], kind, time_precision="hour"
+                )
+            ]
         )
         rows = (
             list(csv.DictReader(io.StringIO(text)))

@@ -18,13 +18,14 @@ from storage.tables import ApiToken
 from storage.tokens import TokenRepository
 from tests.conftest import ManualClock
 from tests.outreach.web.api.conftest import AppClient
-from tests.outreach.web.api.helpers import Monotonic, auth, bearer, draft, token
+from tests.outreach.web.api.helpers import Monotonic, auth, bearer, draft, seeded_survey, token
 
 PROTECTED = [route for route in API_ROUTES if route.scope is not None]
 # A scope that does not grant each route's scope.
 OTHER_SCOPE = {
     "campaigns:read": "residents:write",
     "responses:read": "campaigns:write",
+    "responses:rows": "responses:read",
     "campaigns:write": "responses:read",
     "residents:write": "responses:read",
     "admin": "responses:read",
@@ -113,20 +114,41 @@ async def test_a_bound_token_lists_only_its_campaign(services: Services, api: Ap
     everything = await api.get("/api/v1/campaigns", headers=await auth(services, "campaigns:read"))
     assert [campaign["id"] for campaign in (await everything.json())["data"]] == [first, second]
     own = await api.get(
-        f"/api/v1/campaigns/{second}/responses", headers=await auth(services, "responses:read", campaign_id=second)
+        f"/api/v1/campaigns/{second}/responses", headers=await auth(services, "responses:rows", campaign_id=second)
     )
     assert own.status == 200
 
 
 async def test_scopes_imply_reading_campaigns(services: Services, api: AppClient) -> None:
     campaign_id = await draft(services)
-    for scope in ("campaigns:read", "responses:read", "campaigns:write", "admin"):
+    for scope in ("campaigns:read", "responses:read", "responses:rows", "campaigns:write", "admin"):
         response = await api.get(f"/api/v1/campaigns/{campaign_id}", headers=await auth(services, scope))
         assert response.status == 200, scope
     answers = await api.get(
         f"/api/v1/campaigns/{campaign_id}/responses", headers=await auth(services, "campaigns:read")
     )
     assert answers.status == 403
+
+
+ROW_ROUTES = {"listResponses", "exportCsv", "exportJsonl"}
+
+
+async def test_answers_row_by_row_need_the_rows_scope_and_aggregates_do_not(services: Services, api: AppClient) -> None:
+    """Rows (the answer feed, the exports) can single a respondent out; counts cannot: a token made for
+    aggregates gets 403 on rows, and only a token with responses:rows (or admin) reads them."""
+    campaign_id = await seeded_survey(services)
+    assert {route.operation_id for route in API_ROUTES if route.scope == "responses:rows"} == ROW_ROUTES
+    aggregates, rows = await auth(services, "responses:read"), await auth(services, "responses:rows")
+    for route in PROTECTED:
+        if route.method != "GET" or "{campaign_id}" not in route.path:
+            continue
+        status, body = await call(api, route, aggregates, campaign_id=campaign_id)
+        if route.operation_id in ROW_ROUTES:
+            assert status == 403, route.operation_id
+            assert body["error"]["message"] == "this token lacks the scope responses:rows"
+        else:
+            assert status == 200, route.operation_id
+        assert (await call(api, route, rows, campaign_id=campaign_id))[0] == 200, route.operation_id
 
 
 async def test_the_rate_limit_answers_429_with_retry_after_per_token(

@@ -10,6 +10,7 @@ import tracemalloc
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.results.dictionary import data_dictionary
+from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
 from tests.outreach.web.api.conftest import AppClient
@@ -20,7 +21,7 @@ async def test_csv_export_has_a_header_and_every_answer(services: Services, api:
     await add_resident(services, phone="+48600100209", street="Długa 5")
     campaign_id = await seeded_survey(services)
     response = await api.get(
-        f"/api/v1/campaigns/{campaign_id}/export.csv", headers=await auth(services, "responses:read")
+        f"/api/v1/campaigns/{campaign_id}/export.csv", headers=await auth(services, "responses:rows")
     )
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -40,7 +41,7 @@ async def test_csv_export_has_a_header_and_every_answer(services: Services, api:
 async def test_jsonl_export_is_one_answer_a_line(services: Services, api: AppClient) -> None:
     campaign_id = await seeded_survey(services)
     response = await api.get(
-        f"/api/v1/campaigns/{campaign_id}/export.jsonl", headers=await auth(services, "responses:read")
+        f"/api/v1/campaigns/{campaign_id}/export.jsonl", headers=await auth(services, "responses:rows")
     )
     assert response.headers["Content-Type"] == "application/x-ndjson; charset=utf-8"
     lines = [json.loads(line) for line in (await response.text()).splitlines()]
@@ -111,7 +112,7 @@ async def test_exports_stream_in_constant_memory(services: Services, api: AppCli
     small, large = await draft(services), await draft(services)
     await bulk_answers(services, small, ROWS // 20, first=ROWS)
     await bulk_answers(services, large, ROWS // 2)
-    headers = await auth(services, "responses:read")
+    headers = await auth(services, "responses:rows")
     kinds = ("csv", "jsonl") if database_url.startswith("sqlite") else ("csv",)
     for kind in kinds:
         await streamed(api, f"/api/v1/campaigns/{small}/export.{kind}", headers, trace=False)  # first-use allocations
@@ -132,7 +133,7 @@ async def test_csv_export_neutralises_formulas_and_jsonl_keeps_them(services: Se
     campaign_id = await launch(services, SURVEY_YAML)
     for text in ("1", "5", hyperlink):  # visits, rating, idea
         await reply(services, "+48600100211", text)
-    headers = await auth(services, "responses:read")
+    headers = await auth(services, "responses:rows")
 
     response = await api.get(f"/api/v1/campaigns/{campaign_id}/export.csv", headers=headers)
     rows = list(csv.DictReader(io.StringIO(await response.text(), newline="")))
@@ -150,3 +151,19 @@ async def test_csv_export_neutralises_formulas_and_jsonl_keeps_them(services: Se
     ]
     response = await api.get(f"/api/v1/campaigns/{campaign_id}/dictionary", headers=headers)
     assert "OWASP" in (await response.json())["csv"]
+
+
+async def test_exports_give_answer_times_to_the_hour_or_the_day(
+    services: Services, api: AppClient, clock: ManualClock
+) -> None:
+    """A time to the second can be joined with the provider's log of who texted when (re-identifying
+    the respondent): both exports cut it to the hour, or to the day when the setting says so."""
+    clock.advance(minutes=14, seconds=3, microseconds=123456)  # 10:14:03.123456 UTC
+    campaign_id = await seeded_survey(services)
+    headers = await auth(services, "responses:rows")
+    for precision, expected in (("hour", "2027-03-02T10:00:00+00:00"), ("day", "2027-03-02T00:00:00+00:00")):
+        object.__setattr__(services.settings, "row_time_precision", precision)
+        csv_text = await (await api.get(f"/api/v1/campaigns/{campaign_id}/export.csv", headers=headers)).text()
+        jsonl = await (await api.get(f"/api/v1/campaigns/{campaign_id}/export.jsonl", headers=headers)).text()
+        assert {row["answered_at"] for row in csv.DictReader(io.StringIO(csv_text))} == {expected}, precision
+        assert {json.loads(line)["answered_at"] for line in jsonl.splitlines()} == {expected}, precision

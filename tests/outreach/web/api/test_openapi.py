@@ -65,7 +65,7 @@ async def test_the_document_is_openapi_3_1_with_resolvable_references(api: AppCl
     for ref in refs(body):
         assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, ref
     operation = body["paths"]["/api/v1/campaigns/{campaign_id}/responses"]["get"]
-    assert operation["x-scope"] == "responses:read"
+    assert operation["x-scope"] == "responses:rows"
     assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "429", "503"}
     assert operation["responses"]["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
     for status in ("400", "401", "403"):

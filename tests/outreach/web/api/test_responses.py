@@ -15,6 +15,7 @@ from outreach.web.api.cursors import encode_position
 from storage.answer_feed import Position
 from storage.responses import ResponseRepository
 from storage.tables import Response
+from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import PEOPLE, auth, bulk_answers, draft, seeded_survey
@@ -46,7 +47,7 @@ async def test_answers_carry_pseudonyms_and_allowlisted_attributes_only(services
     await add_resident(services, phone="+48600100209", district="Orunia", street="Długa 5", name="Anna")
     campaign_id = await seeded_survey(services)
     await add_resident(services, phone="+48600100209", street="Długa 5")  # attributes kept, never published
-    response = await api.get(responses_url(campaign_id), headers=await auth(services, "responses:read"))
+    response = await api.get(responses_url(campaign_id), headers=await auth(services, "responses:rows"))
     text = await response.text()
     page = await response.json()
     assert [(answer["question"], answer["value"]) for answer in page["data"]] == [
@@ -99,7 +100,7 @@ async def test_choice_answers_never_carry_the_words_of_the_reply(services: Servi
                 language="pl",
                 attributes={},
             )
-    page = await get_page(api, campaign_id, await auth(services, "responses:read"))
+    page = await get_page(api, campaign_id, await auth(services, "responses:rows"))
     assert [(answer["question"], answer["value"]) for answer in page["data"]] == [("idea", "ławki")]
 
 
@@ -108,7 +109,7 @@ async def test_cursor_pages_cover_every_answer_once_and_since_gets_only_new_ones
 ) -> None:
     campaign_id = await draft(services)
     await bulk_answers(services, campaign_id, 125)
-    headers = await auth(services, "responses:read")
+    headers = await auth(services, "responses:rows")
     first = await get_page(api, campaign_id, headers, limit=100)
     assert len(first["data"]) == 100 and first["next_cursor"] is not None
     answers, watermark = await sync_all(api, campaign_id, headers, limit=100)
@@ -132,7 +133,7 @@ async def test_a_row_committed_late_is_still_synced(services: Services, api: App
     on_postgres = database_url.startswith("postgresql")
     campaign_id = await draft(services)
     early, late = await add_resident(services, phone="+48600100221"), await add_resident(services, phone="+48600100222")
-    headers = await auth(services, "responses:read")
+    headers = await auth(services, "responses:rows")
     _, watermark = await sync_all(api, campaign_id, headers)  # also the token's one write (last_used_at)
 
     async def answer(session: Any, resident_id: int | None, value: str) -> None:
@@ -175,7 +176,7 @@ async def test_filters_by_question_channel_language_and_allowlisted_attributes(
     services: Services, api: AppClient
 ) -> None:
     campaign_id = await seeded_survey(services)
-    headers = await auth(services, "responses:read")
+    headers = await auth(services, "responses:rows")
 
     async def values(**params: str) -> list[Any]:
         page = await get_page(api, campaign_id, headers, **params)
@@ -214,7 +215,7 @@ async def test_bad_filters_and_cursors_are_400_with_a_clear_message(
 ) -> None:
     campaign_id = await draft(services)
     assert campaign_id == 1
-    response = await api.get(responses_url(campaign_id), headers=await auth(services, "responses:read"), params=params)
+    response = await api.get(responses_url(campaign_id), headers=await auth(services, "responses:rows"), params=params)
     assert response.status == 400
     error = (await response.json())["error"]
     assert error["code"] == code
@@ -224,7 +225,7 @@ async def test_bad_filters_and_cursors_are_400_with_a_clear_message(
 async def test_a_repeated_parameter_is_refused(services: Services, api: AppClient) -> None:
     campaign_id = await draft(services)
     response = await api.get(
-        responses_url(campaign_id) + "?question=visits&question=idea", headers=await auth(services, "responses:read")
+        responses_url(campaign_id) + "?question=visits&question=idea", headers=await auth(services, "responses:rows")
     )
     assert response.status == 400
     assert (await response.json())["error"]["message"] == "give the parameter 'question' once"
@@ -236,7 +237,7 @@ async def test_answers_keep_the_attributes_their_respondent_had_when_giving_them
     campaign_id = await seeded_survey(services)
     phone, language, district, _ = PEOPLE[0]
     await add_resident(services, phone=phone, language="uk", district="Oliwa", age_band="60+")  # a later import
-    headers = await auth(services, "responses:read")
+    headers = await auth(services, "responses:rows")
     first = (await get_page(api, campaign_id, headers))["data"][0]
     assert (first["language"], first["attributes"]) == (
         language,
@@ -244,3 +245,15 @@ async def test_answers_keep_the_attributes_their_respondent_had_when_giving_them
     )
     assert (await get_page(api, campaign_id, headers, district="Oliwa"))["data"] == []
     assert len((await get_page(api, campaign_id, headers, district=district, language=language))["data"]) == 3
+
+
+async def test_answer_times_are_given_to_the_hour_or_the_day(
+    services: Services, api: AppClient, clock: ManualClock
+) -> None:
+    clock.advance(minutes=14, seconds=3, microseconds=123456)  # 10:14:03.123456 UTC
+    campaign_id = await seeded_survey(services)
+    headers = await auth(services, "responses:rows")
+    for precision, expected in (("hour", "2027-03-02T10:00:00Z"), ("day", "2027-03-02T00:00:00Z")):
+        object.__setattr__(services.settings, "row_time_precision", precision)
+        page = await get_page(api, campaign_id, headers)
+        assert {answer["answered_at"] for answer in page["data"]} == {expected}, precision

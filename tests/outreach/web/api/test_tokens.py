@@ -48,7 +48,7 @@ async def test_token_create_prints_the_token_once_and_stores_its_hash(
         "portal",
     )
     assert value not in stored.model_dump_json()
-    own = await api.get(f"/api/v1/campaigns/{campaign_id}/responses", headers=bearer(value))
+    own = await api.get(f"/api/v1/campaigns/{campaign_id}/results", headers=bearer(value))
     assert own.status == 200
 
     listed = await invoke(cli, ["list"])
@@ -56,7 +56,7 @@ async def test_token_create_prints_the_token_once_and_stores_its_hash(
 
     revoked = await invoke(cli, ["revoke", str(stored.id)])
     assert revoked.exit_code == 0
-    assert (await api.get(f"/api/v1/campaigns/{campaign_id}/responses", headers=bearer(value))).status == 401
+    assert (await api.get(f"/api/v1/campaigns/{campaign_id}/results", headers=bearer(value))).status == 401
     assert (await invoke(cli, ["revoke", str(stored.id)])).exit_code == 1
 
 
