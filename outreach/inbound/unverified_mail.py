@@ -50,8 +50,8 @@ async def record_unverified_mail(sessions: SessionFactory, inbound: Inbound, *, 
         else:
             outcome = await _answer_a_stop(session, inbound, clock=clock) if _is_stop(inbound) else Outcome.UNVERIFIED
             await InboundRepository(session).set_outcome(event_id, outcome.value)
-    # Pseudonymous facts only: never the address nor the text.
-    log.info("inbound %s/%s: %s", inbound.channel, inbound.provider_id, outcome.value)
+    # Our own row id only: never the address, the text, nor the provider id (the sender's Message-ID).
+    log.info("inbound %s: %s (event %s)", inbound.channel, outcome.value, event_id)
     return outcome
 
 

@@ -6,6 +6,7 @@ by our own receiving server (its authserv-id, a setting) vouches for the From ad
 from __future__ import annotations
 
 import email
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -71,12 +72,18 @@ async def audit(services: Services) -> list[tuple[str, int | None, str]]:
 
 
 @pytest.mark.parametrize("text", ["STOP", "START", "Tak"])
-async def test_a_forged_mail_changes_no_resident(services: Services, smtp: SmtpServer, text: str) -> None:
+async def test_a_forged_mail_changes_no_resident(
+    services: Services, smtp: SmtpServer, text: str, caplog: pytest.LogCaptureFixture
+) -> None:
     channel, question = await emailed(services, smtp)
     if text == "START":  # the resident left (by their own reply, which carries the token) …
         await handle_mail(services, channel, reply_mail(question, "STOP"))
     before = await contact(services)
-    await handle_mail(services, channel, tokenless(text))  # … and a forger writes as them
+    with caplog.at_level(logging.DEBUG, logger="outreach"):
+        await handle_mail(services, channel, tokenless(text))  # … and a forger writes as them
+    assert caplog.records and not any(
+        secret in record.getMessage() for record in caplog.records for secret in (MAIL, "forger.example", text)
+    )
     after = await contact(services)
     assert after.opted_out_at == before.opted_out_at
     assert (after.opted_out_at is None) == (text != "START")
