@@ -50,7 +50,7 @@ class LaunchProgress:
 
     opened: int = 0  # conversations this run opened
     skipped: int = 0  # residents this run had to skip
-    finished: bool = False  # the launch has gone through the whole audience (by this run or before)
+    finished: bool = False  # nobody is left to open: the whole audience was gone through, or the campaign closed
 
 
 Progress = Callable[[LaunchProgress], Awaitable[None]]
@@ -90,7 +90,8 @@ async def open_audience(
                     return done  # another worker is opening it
                 record = await CampaignRepository(session).get(campaign_id)
                 if record.launch_state != OPENING or record.status not in ("active", "paused"):
-                    return replace(done, finished=record.launch_state == OPENED)
+                    # Opened, or closed meanwhile: nobody is to be asked any more.
+                    return replace(done, finished=True)
                 page = await _open_page(session, record, pseudonym_key=key, clock=clock, spread=spread, size=page_size)
             done = LaunchProgress(done.opened + page.opened, done.skipped + page.skipped, page.finished)
             if progress is not None:

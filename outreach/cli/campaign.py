@@ -237,7 +237,7 @@ def campaign_status_command(
         console.print(f"campaign {status.record.id} ({status.record.slug}): {status.record.status}{because}")
         if status.record.spent:
             console.print(f"spent on SMS: {status.record.spent:.2f} {services.settings.sms_price_currency}")
-        console.print(_audience(status.audience), markup=False, highlight=False, soft_wrap=True)
+        console.print(_audience(status.audience, status.record.status), markup=False, highlight=False, soft_wrap=True)
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
         for skip in status.skips:
@@ -252,10 +252,12 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) or "none"
 
 
-def _audience(audience: AudienceProgress) -> str:
+def _audience(audience: AudienceProgress, status: str) -> str:
     counts = f"audience: {audience.opened} opened, {audience.skipped} skipped, {audience.remaining} remaining"
     if audience.state is None:
         return counts + " (not launched yet)"
+    if audience.state == OPENING and status == "closed":
+        return counts + " (closed before the launch reached them)"
     if audience.state == OPENING:
         return counts + " (still opening: a running `outreach serve` finishes it, or `campaign launch` again)"
     return counts

@@ -11,7 +11,7 @@ import pytest
 
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
-from outreach.campaigns.commands import campaign_status, create_campaign, launch_campaign
+from outreach.campaigns.commands import campaign_status, close_campaign, create_campaign, launch_campaign
 from outreach.campaigns.launches import LAUNCH_LEASE, LaunchProgress, launch_lease
 from outreach.campaigns.lifecycle import Lifecycle
 from storage.db import STORE_UNAVAILABLE
@@ -128,3 +128,13 @@ async def test_a_resident_the_database_refuses_is_skipped_and_reported_and_the_o
     assert skip.resident == bad.pseudonym
     assert skip.reason == "the database refused the resident's data (SQLSTATE 22001: a value is too long)"
     assert "xxxx" not in skip.reason and PHONES[1] not in skip.reason
+
+
+async def test_a_campaign_closed_while_opening_asks_nobody_more(services: Services, clock: ManualClock) -> None:
+    slug = await five_residents_launched_until_an_outage(services, clock)
+    await close_campaign(services.sessions, slug, services.definitions, clock=clock)
+    clock.advance(seconds=LAUNCH_LEASE.total_seconds())
+    assert (await services.lifecycle.tick()).started == 0
+    assert len(await first_questions(services)) == 2
+    status = await campaign_status(services.sessions, slug)
+    assert (status.record.status, status.audience.opened, status.audience.remaining) == ("closed", 2, 3)

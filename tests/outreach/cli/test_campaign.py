@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from flows.loader import load_campaign
 from outreach.bootstrap import Services
+from outreach.campaigns.commands import create_campaign
 from outreach.campaigns.launches import LAUNCH_LEASE
 from outreach.cli.main import app
 from tests.conftest import ManualClock
@@ -66,3 +68,18 @@ async def test_a_launch_names_the_residents_it_had_to_skip_by_pseudonym_only(
         in status.stdout
     )
     assert "+48600100201" not in status.output + launched.output and "xxxx" not in status.output
+
+
+async def test_status_of_a_campaign_closed_while_opening_says_so(cli: CliRunner, services: Services) -> None:
+    for number in range(3):
+        await add_resident(services, phone=f"+4860010020{number}")
+    await launch_cut_by_an_outage(services, await draft(services), page_size=2)
+    closed = await invoke(cli, ["campaign", "close", "1"])
+    assert closed.exit_code == 0, closed.output
+    status = await invoke(cli, ["campaign", "status", "1"])
+    assert "audience: 2 opened, 0 skipped, 1 remaining (closed before the launch reached them)" in status.stdout
+
+
+async def draft(services: Services) -> str:
+    record = await create_campaign(services.sessions, load_campaign(CAMPAIGN_YAML), clock=services.clock)
+    return record.slug
