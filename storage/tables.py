@@ -22,6 +22,8 @@ PROVIDER_ID_LENGTH = 998
 # A provider's delivery status word (channels.delivery_status ranks them): Twilio's longest is
 # "partially_delivered" (19); room for a longer one without a migration.
 DELIVERY_STATUS_LENGTH = 32
+# Why an inbound event failed, in words (storage.failures.reason names a column or constraint too).
+INBOUND_REASON_LENGTH = 200
 
 
 class Resident(SQLModel, table=True):
@@ -165,6 +167,9 @@ class InboundEvent(SQLModel, table=True):
     full_text: str | None = None  # the whole message where `text` is the part we read (email)
     outcome: str = Field(max_length=24)
     received_at: datetime = Field(sa_type=UtcDateTime)
+    # Why the event could not be handled (outcome "failed"): the store's refusal in words and its
+    # SQLSTATE (storage.failures.reason), never the refused value (revision 0008).
+    reason: str | None = Field(default=None, max_length=INBOUND_REASON_LENGTH)
 
 
 class Response(SQLModel, table=True):

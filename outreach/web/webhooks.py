@@ -1,11 +1,16 @@
 """Provider webhooks: verify the signature, parse, run the pipeline, answer only after the commit.
 
-A forged request gets 403, a malformed one 400, a store outage 503 (the provider retries later);
+A forged request gets 403, a malformed one 400, a store outage 503 (the provider retries later: Telegram
+always, Twilio when its webhook URL carries the `#rc=5&rp=all` override, see `outreach webhooks`);
 anything else is 200, and by then the inbound event, its answer and the next message are committed.
+Input the store refuses (a value it cannot hold) would fail forever: it is answered 200 too, and kept
+as a failed inbound event with the store's reason (outreach.inbound.failures). Two writers colliding
+(serialization failure, deadlock) are tried again a few times before that counts as an outage.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from aiohttp import web
@@ -14,10 +19,11 @@ from channels.base import Channel, Inbound, InvalidRequest, Request
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel, empty_twiml
 from outreach.bootstrap import Services
+from outreach.inbound.failures import record_refused
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.taps import acknowledge_tap
 from outreach.outbound.delivery_status import record_delivery_status
-from storage.db import STORE_UNAVAILABLE
+from storage.failures import STORE_ERRORS, StoreFailure, classify, describe, retrying_collisions
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +52,26 @@ async def receive(services: Services, channel: Channel, incoming: Request) -> li
         inbounds = channel.parse_inbound(incoming)
     except InvalidRequest as error:
         raise web.HTTPBadRequest(text=str(error)) from None
+    return [(inbound, await handled(services, inbound)) for inbound in inbounds]
+
+
+async def handled(services: Services, inbound: Inbound) -> Outcome:
+    """The pipeline's outcome; FAILED when the store refused the input (kept as a failed event)."""
     try:
-        return [(inbound, await services.pipeline.handle(inbound)) for inbound in inbounds]
-    except STORE_UNAVAILABLE as error:
-        log.warning("store unavailable, asking the provider to retry: %s", type(error).__name__)
-        raise web.HTTPServiceUnavailable(text="store unavailable, retry later") from None
+        return await retrying_collisions(functools.partial(services.pipeline.handle, inbound))
+    except STORE_ERRORS as error:
+        if classify(error) is StoreFailure.OUTAGE:
+            raise _unavailable(error) from None
+        refused = error
+    try:
+        return await record_refused(services.sessions, inbound, refused, clock=services.clock)
+    except STORE_ERRORS as error:
+        raise _unavailable(error) from None
+
+
+def _unavailable(error: BaseException) -> web.HTTPServiceUnavailable:
+    log.warning("store unavailable, asking the provider to retry: %s", describe(error))
+    return web.HTTPServiceUnavailable(text="store unavailable, retry later")
 
 
 async def sandbox_webhook(request: web.Request, services: Services) -> web.Response:
@@ -83,11 +104,16 @@ async def twilio_status_webhook(request: web.Request, services: Services) -> web
         reports = channel.parse_status(incoming)
     except InvalidRequest as error:
         raise web.HTTPBadRequest(text=str(error)) from None
-    try:
-        for report in reports:
-            await record_delivery_status(services.sessions, report, clock=services.clock)
-    except STORE_UNAVAILABLE:
-        raise web.HTTPServiceUnavailable(text="store unavailable, retry later") from None
+    for report in reports:
+        try:
+            await retrying_collisions(
+                functools.partial(record_delivery_status, services.sessions, report, clock=services.clock)
+            )
+        except STORE_ERRORS as error:
+            if classify(error) is StoreFailure.OUTAGE:
+                raise _unavailable(error) from None
+            # The same report would be refused again: acknowledged, and said in the log (no address).
+            log.warning("delivery status for %s refused by the store: %s", report.provider_id, describe(error))
     return web.Response(text=empty_twiml(), content_type="text/xml")
 
 

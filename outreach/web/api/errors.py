@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
-from storage.db import STORE_UNAVAILABLE
+from storage.failures import STORE_ERRORS, StoreFailure, classify, describe, reason
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ _CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
-    422: "invalid_body",
+    422: "invalid_body",  # also "data_rejected": a value the store refused (store_error_response)
     429: "rate_limited",
     503: "store_unavailable",
 }
@@ -71,6 +71,22 @@ def validation_details(error: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+def store_error_response(request: web.Request, error: BaseException) -> web.Response:
+    """An outage is 503 (retry later); a value the store refused is 422, a duplicate of a stored
+    unique value 409, with the reason (its kind, the column or constraint, the SQLSTATE; never the
+    value): retrying that request would fail forever. The log says the error's class and SQLSTATE."""
+    failure = classify(error)
+    if failure is StoreFailure.OUTAGE:
+        log.warning("API %s %s: store unavailable (%s)", request.method, request.path, describe(error))
+        return error_response(503, "store_unavailable", "the store is unavailable; retry later")
+    log.warning("API %s %s: the store refused a value (%s)", request.method, request.path, describe(error))
+    why = reason(error)
+    details = [{"at": "(body)", "message": why}]
+    if failure is StoreFailure.CONFLICT:
+        return error_response(409, "conflict", f"the store refused this request: {why}", details=details)
+    return error_response(422, "data_rejected", f"the store refused this request: {why}", details=details)
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Errors of the API sub-application, its router's 404 and 405 included, as JSON bodies."""
@@ -85,9 +101,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         code = _CODES.get(error.status, "error")
         message = error.reason if error.status != 404 else f"no such endpoint: {request.method} {request.path}"
         return error_response(error.status, code, message, headers=headers)
-    except STORE_UNAVAILABLE as error:
-        log.warning("API: store unavailable (%s)", type(error).__name__)
-        return error_response(503, "store_unavailable", "the store is unavailable; retry later")
+    except STORE_ERRORS as error:
+        return store_error_response(request, error)
     except Exception:
         log.exception("API: unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal", "unexpected error; it has been logged")

@@ -1,6 +1,8 @@
 """Every webhook over HTTP, one table (courier's `IncomingTestCase` style): a forged call is refused
-(403), a malformed one too (400), a call while the store is down asks the provider to retry (503), a
-good one is answered 200 with its effect stored, once.
+(403), a malformed one too (400, hostile JSON included: 100,000 brackets, a lone surrogate), a call
+while the store is down asks the provider to retry (503), input the store refuses (a NUL on PostgreSQL)
+is acknowledged (200: a retry would fail forever) and kept as a failed event with the store's reason,
+a good one is answered 200 with its effect stored, once.
 
 Each row runs in a world of its own (tests/world.py): the service with Twilio, Telegram and email
 configured against the stand-ins of channels/standins/ and an SMTP server (or, for the sandbox rows,
@@ -31,7 +33,8 @@ from channels.email_tokens import reply_token
 from channels.sandbox import SECRET_HEADER as SANDBOX_HEADER
 from channels.standins.twilio import SIGNATURE_HEADER, twilio_signature
 from channels.telegram import SECRET_HEADER as TELEGRAM_HEADER
-from storage.tables import OutboxMessage
+from storage.db import is_sqlite
+from storage.tables import InboundEvent, OutboxMessage
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
@@ -202,12 +205,17 @@ class Stored:
     outcomes: tuple[str, ...] = ()  # the inbound events stored, by outcome
     answers: tuple[tuple[str, Any], ...] = ()  # the answers recorded
     delivery: tuple[str, ...] = ()  # the delivery statuses recorded on sent messages
+    reasons: tuple[str, ...] = ()  # why inbound events failed
 
 
 NOTHING = Stored()
 ANSWERED = Stored(outcomes=("answered",), answers=(("uses_tram", "yes"),))
 UNSUBSCRIBED = Stored(outcomes=("stopped",))
 DELIVERED = Stored(delivery=("delivered",))
+# Acknowledged, and recorded as failed with the store's reason (its words and SQLSTATE, never the text).
+FAILED = Stored(
+    outcomes=("failed",), reasons=("a text holds a character the store refuses (the NUL character) [SQLSTATE 22021]",)
+)
 
 
 async def stored(world: World) -> Stored:
@@ -219,7 +227,15 @@ async def stored(world: World) -> Stored:
             .order_by(col(OutboxMessage.id))
         )
         delivery = tuple(str(status) for status in statuses.scalars())
-    return Stored(tuple(await inbound_outcomes(services)), tuple(await responses(services)), delivery)
+        reasons = await session.execute(
+            select(col(InboundEvent.reason)).where(col(InboundEvent.reason).is_not(None)).order_by(col(InboundEvent.id))
+        )
+    return Stored(
+        tuple(await inbound_outcomes(services)),
+        tuple(await responses(services)),
+        delivery,
+        tuple(str(reason) for reason in reasons.scalars()),
+    )
 
 
 # --- the table -------------------------------------------------------------------------------------
@@ -235,6 +251,7 @@ class Case:
     again: tuple[int, Stored] | None = None  # the same request once more (after a 503: the store is back)
     store_down: bool = False
     providers: Providers = "configured"
+    on_sqlite: tuple[int, Stored] | None = None  # where SQLite holds what PostgreSQL refuses (a NUL)
 
 
 def case(
@@ -246,8 +263,9 @@ def case(
     again: tuple[int, Stored] | None = None,
     store_down: bool = False,
     providers: Providers = "configured",
+    on_sqlite: tuple[int, Stored] | None = None,
 ) -> ParameterSet:
-    return pytest.param(Case(request, status, stored, again, store_down, providers), id=name)
+    return pytest.param(Case(request, status, stored, again, store_down, providers, on_sqlite), id=name)
 
 
 SMS, STATUS = "/webhooks/twilio/sms", "/webhooks/twilio/status"
@@ -266,6 +284,14 @@ CASES = [
     case("twilio sms: no From", twilio(SMS, inbound_sms(without=("From",))), 400, NOTHING),
     case("twilio sms: no MessageSid", twilio(SMS, inbound_sms(without=("MessageSid",))), 400, NOTHING),
     case("twilio sms: an empty WhatsApp From", twilio(SMS, inbound_sms(From="whatsapp:")), 400, NOTHING),
+    case(
+        "twilio sms: a text the store refuses (NUL)",
+        twilio(SMS, inbound_sms(Body="tak\x00")),
+        200,
+        FAILED,
+        again=(200, FAILED),
+        on_sqlite=(200, ANSWERED),
+    ),
     case("twilio sms: store down", twilio(SMS, inbound_sms()), 503, NOTHING, again=(200, ANSWERED), store_down=True),
     case("twilio sms: an answer, retried", twilio(SMS, inbound_sms()), 200, ANSWERED, again=(200, ANSWERED)),
     # Twilio: a delivery status callback for the SMS question.
@@ -300,6 +326,16 @@ CASES = [
         NOTHING,
     ),
     case("telegram: a tap without its id", telegram(tap_without_its_id), 400, NOTHING),
+    case("telegram: nested 100,000 deep", telegram(b"[" * 100_000 + b"]" * 100_000), 400, NOTHING),
+    case("telegram: a lone surrogate in the text", telegram(typed("\ud800")), 400, NOTHING),
+    case(
+        "telegram: a text the store refuses (NUL)",
+        telegram(typed("tak\x00")),
+        200,
+        FAILED,
+        again=(200, FAILED),
+        on_sqlite=(200, ANSWERED),
+    ),
     case("telegram: store down", telegram(typed("tak")), 503, NOTHING, again=(200, ANSWERED), store_down=True),
     case("telegram: a typed answer, retried", telegram(typed("tak")), 200, ANSWERED, again=(200, ANSWERED)),
     case("telegram: a tap, retried", telegram(tap), 200, ANSWERED, again=(200, ANSWERED)),
@@ -389,6 +425,11 @@ async def test_webhook(row: Case, database_url: str, clock: ManualClock) -> None
                 status = await post(world, call)
         else:
             status = await post(world, call)
-        assert (status, await stored(world)) == (row.status, row.stored)
-        if row.again is not None:
+        expected = (row.status, row.stored)
+        if row.on_sqlite is not None and is_sqlite(database_url):
+            expected = row.on_sqlite
+        assert (status, await stored(world)) == expected
+        if row.again is not None and expected == row.on_sqlite:
+            assert (await post(world, call), await stored(world)) == (row.on_sqlite[0], row.on_sqlite[1])
+        elif row.again is not None:
             assert (await post(world, call), await stored(world)) == row.again
