@@ -24,6 +24,7 @@ from outreach.cli.db import db_app
 from outreach.cli.residents import residents_app
 from outreach.cli.runner import console, fail, run_with_services
 from outreach.cli.tokens import tokens_app
+from outreach.cli.webhooks import print_webhooks
 from outreach.demo.run import run_demo
 from outreach.logs import configure_logging
 from outreach.results.dictionary import data_dictionary
@@ -37,6 +38,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(residents_app, name="residents")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(tokens_app, name="token")
+app.command("webhooks")(print_webhooks)
 
 ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
