@@ -12,10 +12,12 @@ RECRUITED_VIA = "recruited_via"
 RECRUITMENT_SOURCE = "recruitment_source"
 VIA_IMPORT = "import"
 VIA_SELF_ENROLMENT = "self-enrolment"
-# The step of a resident still joining by themselves (the inbound pipeline's enrolment conversation).
+# The step of a resident still joining by themselves (the inbound pipeline's enrolment conversation),
+# and how often their chat has begun it (outreach.inbound.enrolment.MAX_STARTS); both go when it ends.
 ENROLMENT_ATTRIBUTE = "enrolment"
+ENROLMENT_STARTS = "enrolment_starts"
 # Attributes the service sets itself: a file or an API call naming them is refused.
-SERVICE_ATTRIBUTES = frozenset({RECRUITED_VIA, RECRUITMENT_SOURCE, ENROLMENT_ATTRIBUTE})
+SERVICE_ATTRIBUTES = frozenset({RECRUITED_VIA, RECRUITMENT_SOURCE, ENROLMENT_ATTRIBUTE, ENROLMENT_STARTS})
 SOURCE_LENGTH = 120  # a label is kept whole; longer is refused
 
 

@@ -3,6 +3,11 @@
 A small conversation of its own, kept pure here (the pipeline stores what it decides): explain who
 asks and why, ask for consent, then language, then district, with buttons. Until consent is given
 the address is never written to by a campaign; a "no" leaves nothing but the opt-out.
+
+A chat enrols once: the district is declared once, at the end, and a /start after that only opts the
+chat back in. Before the end, /start begins again from the top at most MAX_STARTS times in all. The
+resident is recorded as recruited via self-enrolment from the /start source (outreach.campaigns.
+recruitment), so results can tell self-declared respondents from imported ones.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from flows.model import Option, Question
 from outreach.inbound.service_texts import pick
 
 ENROLMENT_CAMPAIGN = 0  # campaign id 0 in button data: the enrolment conversation, not a campaign
+MAX_STARTS = 3  # a chat begins its enrolment at most this often (a first /start and two over again)
 CONSENT, LANGUAGE, DISTRICT = "consent", "language", "district"
 
 _INTRO = {
@@ -108,6 +114,16 @@ def prompt(step: str, language: str, districts: list[District]) -> Prompt:
 def begin(language: str, organisation: str, districts: list[District]) -> EnrolmentStep:
     intro = Prompt(None, pick(_INTRO, language).format(organisation=organisation))
     return EnrolmentStep(CONSENT, (intro, prompt(CONSENT, language, districts)))
+
+
+def start_again(
+    current: str, starts: int, language: str, organisation: str, districts: list[District]
+) -> EnrolmentStep:
+    """/start while enrolling (`starts` so far): from the top while the chat has starts left, else the
+    current question again. A chat cannot loop the bot into sending its introduction without end."""
+    if starts < MAX_STARTS:
+        return begin(language, organisation, districts)
+    return EnrolmentStep(current, (prompt(current, language, districts),))
 
 
 def _question(step: str, language: str, districts: list[District]) -> Question:

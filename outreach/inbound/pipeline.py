@@ -20,6 +20,13 @@ from flows.engine import FlowState, Step, resume, submit, toggle
 from flows.languages import TYPED_LANGUAGE_CODES, supported_or_default
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
 from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.campaigns.recruitment import (
+    ENROLMENT_ATTRIBUTE,
+    ENROLMENT_STARTS,
+    RECRUITMENT_SOURCE,
+    VIA_SELF_ENROLMENT,
+    recruitment,
+)
 from outreach.clock import Clock
 from outreach.inbound import enrolment, service_texts
 from outreach.inbound.enrolment import District
@@ -32,9 +39,6 @@ from storage.residents import AddressInput, ResidentRepository
 from storage.tables import ContactAddress, InboundEvent, Resident
 
 log = logging.getLogger(__name__)
-
-
-ENROLMENT_ATTRIBUTE = "enrolment"  # the step of a resident still joining by themselves
 
 
 class Outcome(StrEnum):
@@ -182,7 +186,10 @@ class InboundPipeline:
         resident, _ = await ResidentRepository(session).upsert(
             addresses=[AddressInput(inbound.channel, inbound.address, consent_source=None, consent_at=None)],
             language=language,
-            attributes={ENROLMENT_ATTRIBUTE: enrolment.CONSENT, "enrol_source": inbound.argument or "telegram"},
+            attributes={
+                ENROLMENT_ATTRIBUTE: enrolment.CONSENT,
+                **recruitment(VIA_SELF_ENROLMENT, inbound.argument or inbound.channel),
+            },
             now=self._clock(),
         )
         contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
@@ -201,15 +208,18 @@ class InboundPipeline:
         current: object,
     ) -> Outcome:
         now = self._clock()
-        if inbound.command == "start":  # begin again from the top
-            resident.attributes = {**resident.attributes, ENROLMENT_ATTRIBUTE: enrolment.CONSENT}
-            step = enrolment.begin(resident.language, self._organisation, self._districts)
+        attributes = dict(resident.attributes)
+        if inbound.command == "start":  # begin again from the top, a few times at most
+            starts = int(attributes.get(ENROLMENT_STARTS, 1))
+            step = enrolment.start_again(str(current), starts, resident.language, self._organisation, self._districts)
+            attributes[ENROLMENT_STARTS] = min(starts + 1, enrolment.MAX_STARTS)
         else:
             reply = inbound.tap.key if inbound.tap is not None else inbound.text
             step = enrolment.advance(str(current), reply, resident.language, self._districts)
-        attributes = dict(resident.attributes)
         if step.consented:
-            contact.consent_source = f"{inbound.channel}:{attributes.get('enrol_source', inbound.channel)}"
+            # (enrol_source: a resident who began enrolling before recruitment_source existed)
+            source = attributes.get(RECRUITMENT_SOURCE) or attributes.get("enrol_source", inbound.channel)
+            contact.consent_source = f"{inbound.channel}:{source}"
             contact.consent_at = now
             session.add(contact)
         if step.declined:
@@ -219,6 +229,7 @@ class InboundPipeline:
         attributes.update({key: value for key, value in step.updates.items() if key != "language"})
         if step.next_step is None:
             attributes.pop(ENROLMENT_ATTRIBUTE, None)
+            attributes.pop(ENROLMENT_STARTS, None)
         else:
             attributes[ENROLMENT_ATTRIBUTE] = step.next_step
         resident.attributes = attributes

@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from channels.standins.telegram import BLOCKED, NEVER_STARTED, TelegramStandIn
 from outreach.bootstrap import Services
-from storage.tables import ContactAddress, Conversation
+from storage.tables import ContactAddress, Conversation, Resident
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, outbox, responses
@@ -339,7 +339,11 @@ async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
         resident = await ResidentRepository(session).get(contact.resident_id)
     assert (contact.consent_source, contact.consent_at is not None) == ("telegram:bus-stop-12", True)
     assert resident.language == "en"
-    assert resident.attributes == {"enrol_source": "bus-stop-12", "district": "Oliwa"}
+    assert resident.attributes == {
+        "recruited_via": "self-enrolment",
+        "recruitment_source": "bus-stop-12",
+        "district": "Oliwa",
+    }
 
     # A campaign for Oliwa now reaches them.
     await launch(
@@ -349,6 +353,29 @@ async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
         ),
     )
     assert len(await _sent(world)) == 6
+
+
+async def test_a_chat_starts_over_at_most_twice_and_enrols_once(world: TelegramWorld) -> None:
+    standin = world.standin
+    for _ in range(5):
+        assert await world.post(standin.message_update(STRANGER, "/start bus-stop-12")) == 200
+    sent = [str(message["text"]) for message in await _sent(world)]
+    assert len([text for text in sent if text.startswith("Dzień dobry!")]) == 3  # the first /start and 2 more
+    assert sent[6:] == ["Czy możemy pisać do Ciebie tutaj z takimi pytaniami?"] * 2  # then the question again
+    for text in ("tak", "polski", "oliwa"):
+        await world.post(standin.message_update(STRANGER, text))
+    assert await inbound_outcomes(world.services) == [*["enrolling"] * 7, "enrolled"]
+
+    # Enrolled once: a later /start (another poster) only says they are in; it asks no district again.
+    await world.post(standin.message_update(STRANGER, "/start tram-stop-3"))
+    assert (await inbound_outcomes(world.services))[-1] == "started"
+    async with world.services.sessions() as session:
+        resident = (await session.execute(select(Resident))).scalar_one()
+    assert resident.attributes == {
+        "recruited_via": "self-enrolment",
+        "recruitment_source": "bus-stop-12",
+        "district": "Oliwa",
+    }
 
 
 async def test_a_resident_who_says_no_is_never_asked(world: TelegramWorld) -> None:

@@ -163,7 +163,8 @@ class ResultsQuery(BaseModel):
         default=None,
         min_length=1,
         max_length=64,
-        description="Break results down by `language` or an allowlisted attribute; small cells are suppressed.",
+        description="Break results down by `language`, `recruited_via` (import or self-enrolment) or an"
+        " allowlisted attribute; small cells are suppressed.",
     )
 
 

@@ -7,6 +7,7 @@ import statistics
 
 from flows import model as flow_model
 from flows.answer_labels import answer_rows, question_types
+from outreach.campaigns.recruitment import RECRUITED_VIA
 from outreach.web.api.disclosure import QuestionShape, protected_groups
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import Breakdown, CampaignResults, QuestionFigures, ResultsQuery
@@ -43,7 +44,9 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
     record = call.record
     assert record.id is not None
     flow = call.services.definitions.flow(record)
-    allowed = ["language", *call.services.settings.export_attributes]
+    # How a respondent was recruited (import or self-enrolment) is the service's own fact, not personal
+    # data: results split on it whatever the allowlist says, so self-selected answers can be told apart.
+    allowed = list(dict.fromkeys(["language", RECRUITED_VIA, *call.services.settings.export_attributes]))
     if query.by is not None and query.by not in allowed:
         raise ApiError(
             400, "invalid_parameter", f"cannot break results down by '{query.by}'; use one of {', '.join(allowed)}"

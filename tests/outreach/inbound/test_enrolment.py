@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.inbound.enrolment import CONSENT, DISTRICT, LANGUAGE, advance, begin, load_districts
+from outreach.inbound.enrolment import (
+    CONSENT,
+    DISTRICT,
+    LANGUAGE,
+    MAX_STARTS,
+    advance,
+    begin,
+    load_districts,
+    start_again,
+)
 
 DISTRICTS = load_districts()
 
@@ -59,3 +68,17 @@ def test_the_district_question_offers_every_district_as_a_button_in_the_chosen_l
     assert [label for _, label in question.choices] == [d.name for d in DISTRICTS]
     by_number = advance(DISTRICT, question.choices[4][0], "uk", DISTRICTS)
     assert by_number.updates == {"district": DISTRICTS[4].name}
+
+
+@pytest.mark.parametrize(
+    ("starts", "next_step", "first_text"),
+    [
+        (1, CONSENT, "Hello! This is the City."),  # the second /start: from the top
+        (MAX_STARTS - 1, CONSENT, "Hello! This is the City."),
+        (MAX_STARTS, LANGUAGE, "Which language should we write in?"),  # then only the current question
+    ],
+)
+def test_starting_again_begins_anew_a_few_times_only(starts: int, next_step: str, first_text: str) -> None:
+    step = start_again(LANGUAGE, starts, "en", "the City", DISTRICTS)
+    assert step.next_step == next_step
+    assert step.prompts[0].text.startswith(first_text)

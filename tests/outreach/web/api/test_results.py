@@ -11,9 +11,10 @@ from sqlmodel import col
 from outreach.bootstrap import Services
 from storage.tables import Resident, Response
 from tests.factories import add_resident
+from tests.outreach.helpers import launch, reply
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import PEOPLE as SURVEY_PEOPLE
-from tests.outreach.web.api.helpers import auth, draft, seeded_survey
+from tests.outreach.web.api.helpers import SURVEY_YAML, auth, draft, seeded_survey
 
 
 async def results(api: AppClient, services: Services, campaign_id: int, **params: str) -> dict[str, Any]:
@@ -160,3 +161,16 @@ async def test_breakdowns_count_answers_under_the_attributes_given_with_them(
     assert [(group["value"], group["respondents"]) for group in by_district] == [("Orunia", 2), ("Wrzeszcz", 1)]
     by_language = (await results(api, services, campaign_id, by="language"))["breakdown"]["groups"]
     assert [(group["value"], group["respondents"]) for group in by_language] == [("en", 1), ("pl", 2)]
+
+
+async def test_results_tell_self_enrolled_respondents_from_imported_ones(services: Services, api: AppClient) -> None:
+    """recruited_via is a breakdown of its own, whatever OUTREACH_EXPORT_ATTRIBUTES lists."""
+    object.__setattr__(services.settings, "small_cell_k", 1)
+    recruited = (("+48600100201", "import"), ("+48600100202", "self-enrolment"), ("+48600100203", "self-enrolment"))
+    for phone, via in recruited:
+        await add_resident(services, phone=phone, recruited_via=via)
+    campaign_id = await launch(services, SURVEY_YAML)
+    for phone, _ in recruited:
+        await reply(services, phone, "1")
+    groups = (await results(api, services, campaign_id, by="recruited_via"))["breakdown"]["groups"]
+    assert [(group["value"], group["respondents"]) for group in groups] == [("import", 1), ("self-enrolment", 2)]
