@@ -2,7 +2,8 @@
 
 A GET never records anything (mail scanners open every link in a mail): it shows a page with a
 button, and only the POST that button sends records the answer or the unsubscribe. RFC 8058
-one-click unsubscribe POSTs `List-Unsubscribe=One-Click` to the same URL.
+one-click unsubscribe POSTs `List-Unsubscribe=One-Click` to the same URL. The unsubscribe page says
+what the click did (outreach.web.unsubscribe_results); a link that is not ours gets a 404 page.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from outreach.bootstrap import Services
 from outreach.campaigns.conversations import parse_question_key
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.service_texts import pick
+from outreach.web.unsubscribe_results import (
+    UnsubscribeResult,
+    browser_language,
+    result_page_texts,
+    unsubscribe_result,
+)
 from storage.db import STORE_UNAVAILABLE, read_session
 from storage.outbox import OutboxRepository
 from storage.residents import ResidentRepository
@@ -48,11 +55,6 @@ _TEXTS = {
         "uk": "Це запитання вже закрите, тож цю відповідь не враховано.",
     },
     "unsubscribe": {"pl": "Wypisz mnie", "en": "Unsubscribe me", "uk": "Відписати мене"},
-    "unsubscribe_body": {
-        "pl": "Nie będziemy już wysyłać pytań na ten adres.",
-        "en": "We will send no more questions to this address.",
-        "uk": "Ми більше не надсилатимемо запитань на цю адресу.",
-    },
     "unsubscribe_ask": {
         "pl": "Czy na pewno nie chcesz więcej pytań od miasta?",
         "en": "Do you really want no more questions from the city?",
@@ -81,16 +83,26 @@ def _page(language: str, title: str, body: str, button: str | None = None, statu
     return web.Response(text=text, content_type="text/html", status=status)
 
 
-async def _message_for(services: Services, token: str) -> tuple[OutboxMessage, ContactAddress, str]:
+def _not_ours(request: web.Request) -> web.HTTPNotFound:
+    """A link no message of ours carries (mistyped, cut short, forged): a page saying so, in the
+    browser's language, since no resident is known."""
+    language = browser_language(request.headers.get("Accept-Language"))
+    title, body = result_page_texts(UnsubscribeResult.NOT_OURS, language)
+    page = _page(language, title, body)
+    return web.HTTPNotFound(text=page.text, content_type="text/html")
+
+
+async def _message_for(request: web.Request, services: Services) -> tuple[OutboxMessage, ContactAddress, str]:
     """The message a link's token belongs to, the address it went to, and the resident's language."""
+    token = request.match_info["token"]
     channel = services.channels.get("email")
     if not isinstance(channel, EmailChannel) or not is_token(token):
-        raise web.HTTPNotFound(text="no such link")
+        raise _not_ours(request)
     try:
         async with read_session(services.sessions) as session:
             sent = await OutboxRepository(session).sent_message(EMAIL, channel.message_id(token))
             if sent is None:
-                raise web.HTTPNotFound(text="no such link")
+                raise _not_ours(request)
             resident = await ResidentRepository(session).get(sent[1].resident_id)
     except STORE_UNAVAILABLE:
         raise _store_unavailable() from None
@@ -99,7 +111,7 @@ async def _message_for(services: Services, token: str) -> tuple[OutboxMessage, C
 
 async def answer_page(request: web.Request, services: Services) -> web.Response:
     token, key = request.match_info["token"], request.match_info["key"]
-    message, contact, language = await _message_for(services, token)
+    message, contact, language = await _message_for(request, services)
     label = next((choice["label"] for choice in message.choices if choice["key"] == key), None)
     if label is None:
         return _page(language, _t("gone", language), "", status=404)
@@ -127,12 +139,12 @@ async def answer_page(request: web.Request, services: Services) -> web.Response:
 
 async def unsubscribe_page(request: web.Request, services: Services) -> web.Response:
     token = request.match_info["token"]
-    _, contact, language = await _message_for(services, token)
+    _, contact, language = await _message_for(request, services)
     if request.method == "GET":
         return _page(
             language, _t("unsubscribe", language), _t("unsubscribe_ask", language), _t("unsubscribe", language)
         )
-    await _handle(
+    outcome = await _handle(
         services,
         Inbound(
             channel="email",
@@ -143,7 +155,20 @@ async def unsubscribe_page(request: web.Request, services: Services) -> web.Resp
             command="stop",
         ),
     )
-    return _page(language, _t("unsubscribe", language), _t("unsubscribe_body", language))
+    # The pipeline keeps one event per link: a link used before changes nothing now, and whether the
+    # address is unsubscribed depends on what came since (a START by the resident).
+    opted_out_now = outcome is Outcome.DUPLICATE and await _opted_out(services, contact)
+    title, body = result_page_texts(unsubscribe_result(outcome, opted_out_now=opted_out_now), language)
+    return _page(language, title, body)
+
+
+async def _opted_out(services: Services, contact: ContactAddress) -> bool:
+    try:
+        async with read_session(services.sessions) as session:
+            current = await session.get(ContactAddress, contact.id)
+    except STORE_UNAVAILABLE:
+        raise _store_unavailable() from None
+    return current is not None and current.opted_out_at is not None
 
 
 async def _handle(services: Services, inbound: Inbound) -> Outcome:
