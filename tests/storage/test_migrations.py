@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import String, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from storage.db import create_engine
-from storage.migrate import upgrade
+from storage.migrate import alembic_config, upgrade
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -185,3 +187,50 @@ async def test_revision_0006_gives_old_answers_their_residents_attributes_as_the
         assert "AUTOINCREMENT" in str(schema)  # the rebuilt table still never reuses an id
     finally:
         await engine.dispose()
+
+
+async def test_revision_0010_says_how_each_resident_was_recruited(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/recruitment.db")
+    moment = "2026-11-28 10:00:00.000000"
+    before = {
+        1: {"district": "Oliwa"},  # imported
+        2: {"enrol_source": "bus-stop-12", "district": "Oliwa"},  # enrolled over Telegram
+        3: {"enrolment": "consent", "enrol_source": "poster"},  # still enrolling
+    }
+    try:
+        await upgrade(engine, "0009")
+        async with engine.begin() as connection:
+            for resident_id, attributes in before.items():
+                await connection.execute(
+                    text("INSERT INTO residents VALUES (:id, :pseudonym, 'pl', :attributes, :at, :at)"),
+                    {
+                        "id": resident_id,
+                        "pseudonym": f"p{resident_id}",
+                        "attributes": json.dumps(attributes),
+                        "at": moment,
+                    },
+                )
+        await upgrade(engine, "0010")
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT id, attributes FROM residents ORDER BY id"))).all()
+        assert {resident_id: json.loads(attributes) for resident_id, attributes in rows} == {
+            1: {"district": "Oliwa", "recruited_via": "import", "recruitment_source": "before-0010"},
+            2: {"district": "Oliwa", "recruited_via": "self-enrolment", "recruitment_source": "bus-stop-12"},
+            3: {"enrolment": "consent", "recruited_via": "self-enrolment", "recruitment_source": "poster"},
+        }
+        await _downgrade(engine, "0009")
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT id, attributes FROM residents ORDER BY id"))).all()
+        assert {resident_id: json.loads(attributes) for resident_id, attributes in rows} == before
+    finally:
+        await engine.dispose()
+
+
+async def _downgrade(engine: AsyncEngine, revision: str) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
