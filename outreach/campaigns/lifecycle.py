@@ -19,7 +19,7 @@ from outreach.campaigns.launches import PAGE_SIZE, Progress, open_audience
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.clock import Clock
 from storage.campaigns import CampaignRepository, ConversationRepository
-from storage.db import SessionFactory, read_session
+from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.launches import LaunchRepository
 from storage.residents import ResidentRepository
 
@@ -86,16 +86,24 @@ class Lifecycle:
             opening = await LaunchRepository(session).opening()
         started = skipped = 0
         for campaign_id in opening:
-            done = await open_audience(
-                self._sessions,
-                campaign_id,
-                clock=self._clock,
-                spread=self._spread,
-                pseudonym_secret=self._pseudonym_secret,
-                worker_id=self._worker_id,
-                page_size=self._page_size,
-                progress=self._progress,
-            )
+            try:
+                done = await open_audience(
+                    self._sessions,
+                    campaign_id,
+                    clock=self._clock,
+                    spread=self._spread,
+                    pseudonym_secret=self._pseudonym_secret,
+                    worker_id=self._worker_id,
+                    page_size=self._page_size,
+                    progress=self._progress,
+                )
+            except STORE_UNAVAILABLE:
+                raise  # nothing else can be done either; the next tick goes on
+            except Exception:
+                # A launch that cannot go on (say a definition this version no longer reads) must not
+                # hold up the other campaigns' reminders and expiries; every tick tries it again.
+                log.exception("launch of campaign %s stopped; the next tick tries again", campaign_id)
+                continue
             started, skipped = started + done.opened, skipped + done.skipped
         return started, skipped
 

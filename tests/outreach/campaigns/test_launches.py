@@ -14,11 +14,12 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import campaign_status, close_campaign, create_campaign, launch_campaign
 from outreach.campaigns.launches import LAUNCH_LEASE, LaunchProgress, launch_lease
 from outreach.campaigns.lifecycle import Lifecycle
+from storage.campaigns import CampaignRepository
 from storage.db import STORE_UNAVAILABLE
 from storage.leases import hold_lease
 from tests.conftest import ManualClock
 from tests.factories import add_resident
-from tests.outreach.helpers import CAMPAIGN_YAML, launch_cut_by_an_outage, outbox
+from tests.outreach.helpers import CAMPAIGN_YAML, launch, launch_cut_by_an_outage, outbox
 from tests.world import store_outage
 
 PHONES = [f"+4860010020{number}" for number in range(5)]
@@ -138,3 +139,19 @@ async def test_a_campaign_closed_while_opening_asks_nobody_more(services: Servic
     assert len(await first_questions(services)) == 2
     status = await campaign_status(services.sessions, slug)
     assert (status.record.status, status.audience.opened, status.audience.remaining) == ("closed", 2, 3)
+
+
+async def test_a_launch_that_cannot_go_on_does_not_hold_up_the_other_jobs(
+    services: Services, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add_resident(services, phone=PHONES[0])
+    await launch(services, CAMPAIGN_YAML + "schedule:\n  reminders: [24h]\n")
+    slug = await five_residents_launched_until_an_outage(services, clock)  # residents 1-2 of 6 are asked
+    async with services.sessions() as session, session.begin():
+        record = await CampaignRepository(session).by_reference(slug)
+        assert record is not None
+        record.definition = {"name": "stored by an older version", "questions": "no longer valid"}
+    clock.advance(hours=24)
+    report = await services.lifecycle.tick()
+    assert (report.started, report.reminded) == (0, 1)  # the first campaign's reminder still went out
+    assert f"launch of campaign {record.id} stopped" in caplog.text
