@@ -15,6 +15,7 @@ from channels.base import DeliveryStatus
 from channels.delivery_status import FAILED, REACHED, status_rank
 from outreach.clock import Clock
 from storage.db import SessionFactory
+from storage.early_reports import EarlyReportRepository
 from storage.outbox import OutboxRepository
 from storage.residents import ResidentRepository
 
@@ -41,7 +42,7 @@ async def record_delivery_status(sessions: SessionFactory, report: DeliveryStatu
         contact_id = await outbox.contact_of(report.channel, report.provider_id)
         if contact_id is None:
             # The callback beat our own record of the send: keep it for when the send is recorded.
-            await outbox.keep_early_report(
+            await EarlyReportRepository(session).keep(
                 report.channel,
                 report.provider_id,
                 status=report.status,
@@ -80,8 +81,6 @@ async def apply_report(
 
 async def apply_early_report(session: AsyncSession, channel: str, provider_id: str, *, clock: Clock) -> None:
     """Right after a send is recorded: a report that came first (and not too long ago) is applied now."""
-    early = await OutboxRepository(session).take_early_report(
-        channel, provider_id, now=clock(), keep_for=EARLY_REPORT_LIFETIME
-    )
+    early = await EarlyReportRepository(session).take(channel, provider_id, now=clock(), keep_for=EARLY_REPORT_LIFETIME)
     if early is not None:
         await apply_report(session, channel, provider_id, early.status, early.error_code, clock=clock)
