@@ -28,12 +28,13 @@ from flows.campaign import Campaign
 from outreach.campaigns.conversations import open_conversation
 from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
 from outreach.clock import Clock
+from storage import failures
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
+from storage.failures import StoreFailure
 from storage.keys import installation_key
 from storage.launches import OPENED, OPENING, LaunchRepository, SkippedResident
 from storage.leases import hold_lease, release_lease
-from storage.refusals import refused_data
 from storage.residents import ResidentRepository
 from storage.tables import CampaignRecord
 
@@ -129,11 +130,10 @@ async def _open_page(
                 started = await open_conversation(
                     session, record, flow, resident, contact, pseudonym_key=pseudonym_key, now=clock(), spread=spread
                 )
-        except DBAPIError as error:
-            refusal = refused_data(error)
-            if refusal is None:
-                raise  # an outage: the page is not committed, and the launch goes on from it later
-            reason = f"the database refused the resident's data ({refusal})"
+        except (DBAPIError, UnicodeError) as error:
+            if failures.classify(error) is StoreFailure.OUTAGE:
+                raise  # the page is not committed, and the launch goes on from it later
+            reason = f"the database refused the resident's data: {failures.reason(error)}"
             await launches.skip(campaign_id, resident_id, reason=reason, now=clock())
             log.warning("launch of campaign %s: resident %s skipped: %s", campaign_id, pseudonym, reason)
             skipped += 1

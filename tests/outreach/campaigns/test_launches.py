@@ -127,7 +127,10 @@ async def test_a_resident_the_database_refuses_is_skipped_and_reported_and_the_o
     assert status.audience.remaining == 0
     [skip] = status.skips
     assert skip.resident == bad.pseudonym
-    assert skip.reason == "the database refused the resident's data (SQLSTATE 22001: a value is too long)"
+    assert (
+        skip.reason
+        == "the database refused the resident's data: a text is longer than its column holds [SQLSTATE 22001]"
+    )
     assert "xxxx" not in skip.reason and PHONES[1] not in skip.reason
 
 

@@ -64,7 +64,8 @@ async def test_a_launch_names_the_residents_it_had_to_skip_by_pseudonym_only(
     status = await invoke(cli, ["campaign", "status", "1"])
     assert "audience: 1 opened, 1 skipped, 0 remaining\n" in status.stdout, status.output
     assert (
-        f"skipped {bad.pseudonym}: the database refused the resident's data (SQLSTATE 22001: a value is too long)"
+        f"skipped {bad.pseudonym}: the database refused the resident's data:"
+        " a text is longer than its column holds [SQLSTATE 22001]"
         in status.stdout
     )
     assert "+48600100201" not in status.output + launched.output and "xxxx" not in status.output
