@@ -201,7 +201,8 @@ class TwilioChannel:
         self._sender = sender
         self._messaging_service_sid = messaging_service_sid
         self._api_base_url = api_base_url.rstrip("/")
-        self._status_callback = public_url.rstrip("/") + status_callback_path
+        # With the retry override: a status our 503 met during an outage is posted again.
+        self._status_callback = public_url.rstrip("/") + status_callback_path + webhook_paths.TWILIO_RETRY_OVERRIDES
         self._timeout = timeout
         self._fold = fold_diacritics
         self._validator = RequestValidator(auth_token)

@@ -549,7 +549,9 @@ class TwilioStandIn:
         return await self.post_signed(url, form), sid
 
     async def post_signed(self, url: str, form: Mapping[str, str]) -> int:
-        """POST a form to `url` with the X-Twilio-Signature Twilio would put on it."""
+        """POST a form to `url` with the X-Twilio-Signature Twilio would put on it. A fragment
+        (`#rc=5&rp=all`, Twilio's connection overrides) is neither sent nor signed, as by Twilio."""
+        url = url.partition("#")[0]
         headers = {SIGNATURE_HEADER: twilio_signature(self.auth_token, url, form)}
         async with (
             aiohttp.ClientSession() as session,

@@ -17,10 +17,6 @@ from outreach.bootstrap import build_provider_channels
 from outreach.cli.runner import console, warnings
 from outreach.settings import Settings
 
-# Twilio's connection overrides (docs: "Webhooks (HTTP callbacks): Connection Overrides"): rc = retry
-# count (0-5, default 1), rp = retry policy (ct, rt, 4xx, 5xx or all; by default only a failed connection).
-TWILIO_RETRY_OVERRIDES = "#rc=5&rp=all"
-
 
 @dataclass(frozen=True)
 class Webhook:
@@ -39,7 +35,7 @@ def webhooks(settings: Settings) -> list[Webhook]:
         found.append(
             Webhook(
                 " and ".join(twilio),
-                base + webhook_paths.TWILIO_INBOUND + TWILIO_RETRY_OVERRIDES,
+                base + webhook_paths.TWILIO_INBOUND + webhook_paths.TWILIO_RETRY_OVERRIDES,
                 'Twilio console: the number (or Messaging Service) > "A message comes in" > Webhook, HTTP POST;'
                 " paste it with its #rc=5&rp=all, which makes Twilio retry our 503",
             )
@@ -47,8 +43,8 @@ def webhooks(settings: Settings) -> list[Webhook]:
         found.append(
             Webhook(
                 "sms delivery",
-                base + webhook_paths.TWILIO_STATUS,
-                "nothing to set: the service names it as each message's StatusCallback",
+                base + webhook_paths.TWILIO_STATUS + webhook_paths.TWILIO_RETRY_OVERRIDES,
+                "nothing to set: the service names it, override included, as each message's StatusCallback",
             )
         )
     if "telegram" in providers:

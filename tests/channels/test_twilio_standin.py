@@ -320,6 +320,17 @@ async def test_deliver_status_to_another_url(standin: TwilioStandIn, receiver: R
     assert RequestValidator(AUTH_TOKEN).validate(url, form, headers[SIGNATURE_HEADER])
 
 
+async def test_a_fragment_is_neither_sent_nor_signed(standin: TwilioStandIn, receiver: Receiver) -> None:
+    """Twilio's connection overrides ride in the URL's fragment; the request and its signature are the
+    URL without it."""
+    _, body, _ = await post(standin, {"To": RESIDENT, "MessagingServiceSid": SERVICE_SID, "Body": "x"})
+    url = receiver.url + "/webhooks/twilio/status"
+    assert await standin.deliver_status(body["sid"], "sent", url=url + "#rc=5&rp=all") == 200
+    [(got_url, headers, form)] = receiver.received
+    assert got_url == url
+    assert RequestValidator(AUTH_TOKEN).validate(url, form, headers[SIGNATURE_HEADER])
+
+
 async def test_deliver_status_needs_a_known_message_and_a_url(standin: TwilioStandIn) -> None:
     with pytest.raises(KeyError):
         await standin.deliver_status("SM" + "0" * 32, "sent")

@@ -54,7 +54,7 @@ async def test_a_question_goes_out_and_the_reply_comes_back(world: TwilioWorld) 
     assert sent.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     assert sent.form["To"] == PHONE and sent.form["From"] == SENDER
     assert sent.form["Body"].endswith("Czy jeździsz tramwajem?\n1) tak\n2) nie")
-    assert sent.form["StatusCallback"] == f"{world.public_url}/webhooks/twilio/status"
+    assert sent.form["StatusCallback"] == f"{world.public_url}/webhooks/twilio/status#rc=5&rp=all"
     [message] = await outbox(services)
     assert message.provider_id == standin.messages[0].sid and message.segments == 1
 

@@ -39,7 +39,7 @@ def test_twilio_is_given_its_inbound_url_with_the_retry_override(cli: CliRunner)
     assert result.exit_code == 0, result.output
     assert urls(result.stdout) == [
         f"sms: {PUBLIC}/webhooks/twilio/sms#rc=5&rp=all",
-        f"sms delivery: {PUBLIC}/webhooks/twilio/status",
+        f"sms delivery: {PUBLIC}/webhooks/twilio/status#rc=5&rp=all",
         f"telegram: {PUBLIC}/webhooks/telegram",
     ]
     assert '"A message comes in"' in result.stdout and "setWebhook" in result.stdout
