@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -41,19 +40,6 @@ class Upserted(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-
-
-# SQLSTATE classes of a value the database refuses (22: data exception, 23: integrity constraint); the
-# other classes (connection, serialization, resources) are the store failing, not the row.
-_REFUSED_DATA_STATES = ("22", "23")
-
-
-def refused_data(error: DBAPIError) -> bool:
-    """Whether the database refused the values of a statement (as opposed to being unavailable)."""
-    if isinstance(error, DataError | IntegrityError):
-        return True
-    state = getattr(error.orig, "sqlstate", None)  # asyncpg's errors all come as a bare DBAPIError
-    return isinstance(state, str) and state.startswith(_REFUSED_DATA_STATES)
 
 
 def new_pseudonym() -> str:

@@ -25,8 +25,9 @@ from sqlalchemy.exc import DBAPIError
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
 from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recruitment
 from outreach.clock import Clock
+from storage import failures
 from storage.db import SessionFactory
-from storage.residents import AddressConflict, AddressInput, OnMatch, ResidentRepository, Upserted, refused_data
+from storage.residents import AddressConflict, AddressInput, OnMatch, ResidentRepository, Upserted
 from storage.tables import ContactAddress
 
 # A number given as `whatsapp` is a separate address with its own consent (WhatsApp is not SMS).
@@ -280,17 +281,13 @@ async def store_rows(
                     report.errors.append(RowError(row.line, str(conflict)))
                     continue
                 except DBAPIError as error:
-                    if not refused_data(error):
+                    if failures.classify(error) is failures.StoreFailure.OUTAGE:
                         raise
-                    # The reason's class only: the database's message may quote the value.
-                    report.errors.append(RowError(row.line, f"the database refused the row ({_reason(error)})"))
+                    # The kind of refusal in words, never the database's message (it may quote the value).
+                    report.errors.append(RowError(row.line, f"the store refused the row: {failures.reason(error)}"))
                     continue
                 _count(report, done)
     return report
-
-
-def _reason(error: DBAPIError) -> str:
-    return type(error.orig.__cause__ or error.orig).__name__ if error.orig is not None else type(error).__name__
 
 
 def _count(report: ImportReport, done: Upserted) -> None:

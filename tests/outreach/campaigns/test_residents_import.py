@@ -147,7 +147,7 @@ async def test_a_row_the_database_refuses_is_rejected_alone(services: Services) 
     rows = [resident(2, "1001"), resident(3, "7" * 400), resident(4, "1002")]
     report = await store_rows(services.sessions, rows, clock=services.clock, label="register.csv")
     assert [str(error) for error in report.errors] == [
-        "line 3: the database refused the row (StringDataRightTruncationError)"
+        "line 3: the store refused the row: a text is longer than its column holds [SQLSTATE 22001]"
     ]
     assert (report.created, report.rows) == (2, 3)
     assert await resident_count(services) == 2
