@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -28,6 +29,8 @@ from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLim
 from outreach.settings import Settings
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.tables import PROVIDER_ID_LENGTH
+
+log = logging.getLogger(__name__)
 
 ADDRESS_KINDS = ("sms", "whatsapp", "telegram", "email")
 
@@ -140,6 +143,24 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
+def describe_channels(services: Services) -> str:
+    """The start-up line that says what sending means here: real providers, or the sandbox."""
+    mode = services.settings.env
+    if services.sandboxes:
+        return (
+            f"{mode}: no provider configured, so the sandbox serves {', '.join(services.sandboxes)}:"
+            " messages are recorded as sent and reach nobody (OUTREACH_ENV=production never does this)"
+        )
+    off = [kind for kind in ADDRESS_KINDS if kind not in services.channels]
+    unserved = f"; {', '.join(off)} off (no provider)" if off else ""
+    return f"{mode}: providers serve {', '.join(services.channels) or 'nothing'}{unserved}; no sandbox"
+
+
+def announce_channels(services: Services) -> None:
+    """Log `describe_channels` once at start-up: a warning while the sandbox stands in for providers."""
+    log.log(logging.WARNING if services.sandboxes else logging.INFO, "%s", describe_channels(services))
+
+
 def check_message_ids_fit(channel: EmailChannel, limit: int = PROVIDER_ID_LENGTH) -> None:
     """Refuse to start with a reply domain whose Message-IDs the outbox could not record: each send
     would go out, fail to be recorded, and its replies and bounces would never find it."""
@@ -186,8 +207,10 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     providers = build_provider_channels(settings)
-    # With no provider configured, the sandbox serves every address kind (no credentials needed).
-    sandboxes = {} if providers else build_sandboxes(settings)
+    # In development with no provider configured, the sandbox serves every address kind (no credentials
+    # needed); never in production, and never beside a provider (a launch would reach residents on one
+    # channel and pretend to on another).
+    sandboxes = {} if providers or settings.env == "production" else build_sandboxes(settings)
     channels: dict[str, Channel] = providers or dict(sandboxes)
     definitions = CampaignDefinitions()
     spread = timedelta(minutes=settings.quiet_release_minutes)

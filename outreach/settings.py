@@ -12,10 +12,64 @@ RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_tim
 
 PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "first_name", "last_name"}
 
+Mode = Literal["development", "production"]
+
+# Each provider: the settings that show it is meant to be on, and what it then needs (each a group of
+# alternatives: any one of them will do). A provider set only in part is refused in every mode: the
+# sandbox that stood in for it "sent" with fake ids, charged the budget, and reached nobody.
+PROVIDER_SETTINGS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
+    "Twilio": (
+        (
+            "twilio_account_sid",
+            "twilio_auth_token",
+            "twilio_from",
+            "twilio_messaging_service_sid",
+            "twilio_whatsapp_from",
+        ),
+        (("twilio_account_sid",), ("twilio_auth_token",), ("twilio_from", "twilio_messaging_service_sid")),
+    ),
+    "Telegram": (("telegram_bot_token", "telegram_webhook_secret"), (("telegram_bot_token",),)),
+    "email": (
+        (
+            "smtp_host",
+            "smtp_user",
+            "smtp_password",
+            "smtp_from",
+            "email_reply_domain",
+            "email_token_secret",
+            "imap_host",
+        ),
+        (("smtp_host",), ("smtp_from",), ("email_reply_domain",), ("email_token_secret",)),
+    ),
+    "the SMTP login": (("smtp_user", "smtp_password"), (("smtp_user",), ("smtp_password",))),
+    "the replies mailbox": (
+        ("imap_host", "imap_user", "imap_password"),
+        (("imap_host",), ("imap_user",), ("imap_password",)),
+    ),
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a Settings field."""
+    return f"OUTREACH_{field.upper()}"
+
+
+def _either(names: tuple[str, ...]) -> str:
+    return " or ".join(env_name(name) for name in names)
+
 
 class Settings(BaseSettings):
     # Empty values mean "not set", as in .env.example.
-    model_config = SettingsConfigDict(env_prefix="OUTREACH_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    # A refused configuration is printed without its input: that holds the tokens and passwords.
+    model_config = SettingsConfigDict(
+        env_prefix="OUTREACH_", env_file=".env", extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
+    )
+
+    # development (the default): with no provider configured the sandbox serves every channel, and
+    # `serve` binds loopback only. production: never the sandbox; every secret must be set.
+    env: Mode = "development"
+    # The interface `serve` binds (its --host wins); unset: 127.0.0.1 in development, 0.0.0.0 in production.
+    host: str | None = None
 
     database_url: str = "sqlite+aiosqlite:///./outreach.db"
     public_url: str = "http://127.0.0.1:8080"
@@ -169,13 +223,46 @@ class Settings(BaseSettings):
         return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None
 
     @model_validator(mode="after")
-    def _telegram_webhook_needs_a_secret(self) -> Settings:
+    def _complete(self) -> Settings:
+        problems = self.configuration_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def configuration_problems(self) -> list[str]:
+        """What keeps this configuration from starting, each naming the settings to give."""
+        problems = []
+        for provider, (signs, needs) in PROVIDER_SETTINGS.items():
+            given = [env_name(name) for name in signs if getattr(self, name) is not None]
+            missing = [_either(group) for group in needs if all(getattr(self, name) is None for name in group)]
+            if given and missing:
+                problems.append(f"{provider} is set only in part ({', '.join(given)}): {', '.join(missing)} missing")
         if self.telegram_bot_token and self.telegram_mode == "webhook" and not self.telegram_webhook_secret:
-            raise ValueError(
+            problems.append(
                 "OUTREACH_TELEGRAM_WEBHOOK_SECRET is required in webhook mode (1-256 of A-Z a-z 0-9 _ -),"
                 " or set OUTREACH_TELEGRAM_MODE=polling"
             )
-        return self
+        if self.env == "production":
+            problems += self._production_problems()
+        return problems
+
+    def _production_problems(self) -> list[str]:
+        problems = []
+        if not (self.twilio_enabled or self.telegram_bot_token or self.email_enabled):
+            problems.append("production: no provider is configured (Twilio, Telegram or email), and the sandbox is off")
+        if self.pseudonym_secret is None:
+            problems.append("production: OUTREACH_PSEUDONYM_SECRET is missing (the key of respondent pseudonyms)")
+        if self.email_enabled and not (self.imap_host or self.imap_user or self.imap_password):
+            problems.append(
+                "production: email needs its replies mailbox (OUTREACH_IMAP_HOST, OUTREACH_IMAP_USER,"
+                " OUTREACH_IMAP_PASSWORD): replies, STOPs by mail and bounces would go unread"
+            )
+        if not self.public_url.startswith("https://"):
+            problems.append(
+                "production: OUTREACH_PUBLIC_URL must start with https:// (answer links carry tokens;"
+                " providers call and sign webhooks at it)"
+            )
+        return problems
 
     @property
     def twilio_enabled(self) -> bool:

@@ -6,6 +6,8 @@ tests sign webhooks with them. None of them is real; a test that needs a wrong o
 
 from __future__ import annotations
 
+from typing import Any
+
 # Twilio (SMS and WhatsApp): the account, its auth token (the key webhooks are signed with), the senders.
 TWILIO_ACCOUNT_SID = "AC" + "2" * 32
 TWILIO_AUTH_TOKEN = "twilio-test-token"
@@ -24,3 +26,13 @@ EMAIL_TOKEN_SECRET = "a-token-secret-of-32-characters!"
 
 # The sandbox channels (no provider configured): the secret their webhook calls carry.
 SANDBOX_SECRET = "sandbox-test-secret"
+
+# A production configuration that starts: Twilio complete, the secrets production requires, an https URL.
+PRODUCTION_SETTINGS: dict[str, Any] = {
+    "env": "production",
+    "public_url": "https://konsultacje.example",
+    "pseudonym_secret": "a-pseudonym-key-of-32-characters",
+    "twilio_account_sid": TWILIO_ACCOUNT_SID,
+    "twilio_auth_token": TWILIO_AUTH_TOKEN,
+    "twilio_from": SMS_FROM,
+}

@@ -14,7 +14,7 @@ import segno
 import typer
 
 from channels.telegram import TelegramChannel
-from outreach.bootstrap import Services
+from outreach.bootstrap import Services, announce_channels
 from outreach.campaigns.commands import (
     CampaignCommandError,
     find_campaign,
@@ -22,7 +22,7 @@ from outreach.campaigns.commands import (
 from outreach.cli.campaign import campaign_app
 from outreach.cli.db import db_app
 from outreach.cli.residents import residents_app
-from outreach.cli.runner import console, fail, run_with_services
+from outreach.cli.runner import console, fail, load_settings, run_with_services
 from outreach.cli.tokens import tokens_app
 from outreach.cli.webhooks import print_webhooks
 from outreach.demo.run import run_demo
@@ -30,7 +30,6 @@ from outreach.logs import configure_logging
 from outreach.results.dictionary import data_dictionary
 from outreach.results.exports import export_lines
 from outreach.results.terminal_view import campaign_results_view
-from outreach.settings import Settings
 from outreach.web.server import serve_forever
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers.")
@@ -45,11 +44,14 @@ ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to bind; default OUTREACH_HOST, else 127.0.0.1 (development) or 0.0.0.0."),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to bind (0 picks a free one).", min=0, max=65535)] = 8080,
 ) -> None:
     """Run the HTTP service (webhooks, /healthz) with the dispatcher."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     asyncio.run(serve_forever(settings, host=host, port=port))
 
@@ -101,13 +103,14 @@ def dispatch(
     """Run only the outbox dispatcher (a worker without HTTP)."""
 
     async def work(services: Services) -> None:
+        announce_channels(services)
         if until_idle:
             sent = await services.dispatcher.drain()
             console.print(f"handled {sent} messages")
             return
         await services.dispatcher.run(asyncio.Event(), services.settings.dispatcher_poll_seconds)
 
-    configure_logging(Settings().log_level)
+    configure_logging(load_settings().log_level)
     run_with_services(work)
 
 

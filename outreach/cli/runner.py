@@ -7,12 +7,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
 from outreach.bootstrap import Services, bootstrap
 from outreach.errors import CommandError
-from outreach.settings import Settings
+from outreach.settings import Settings, env_name
 
 console = Console()
 # One error or warning, one line: greppable, and tests can read them.
@@ -27,11 +29,26 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def load_settings() -> Settings:
+    """The settings, or a clean exit naming each setting to fix (never their values: secrets)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = [_problem(problem) for problem in error.errors(include_input=False, include_url=False)]
+        raise fail("configuration refused: " + "; ".join(problems)) from None
+
+
+def _problem(problem: ErrorDetails) -> str:
+    message = problem["msg"].removeprefix("Value error, ")
+    return f"{env_name(str(problem['loc'][0]))}: {message}" if problem["loc"] else message
+
+
 def run_with_services(work: Callable[[Services], Awaitable[T]]) -> T:
     """Run one async command against freshly wired services, and close them after."""
+    settings = load_settings()
 
     async def run() -> T:
-        services = bootstrap(Settings())
+        services = bootstrap(settings)
         try:
             return await work(services)
         finally:

@@ -8,7 +8,7 @@ import signal
 
 from aiohttp import web
 
-from outreach.bootstrap import bootstrap
+from outreach.bootstrap import announce_channels, bootstrap
 from outreach.settings import Settings
 from outreach.web.app import create_app
 from storage.db import is_sqlite
@@ -16,9 +16,33 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
+LOOPBACK = "127.0.0.1"
+EVERY_INTERFACE = "0.0.0.0"  # production's default: providers must reach the service
 
-async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
+
+def bind_host(settings: Settings, host: str | None) -> tuple[str, str]:
+    """The interface `serve` binds (`host`: its --host option) and why, for its start-up line.
+
+    Development binds loopback unless told otherwise: it may run the sandbox, need not have its secrets
+    set (the pseudonym key, for one, is then made up), and checks no public URL, so it is not for a
+    network.
+    """
+    if host:
+        return host, f"{settings.env}, as --host says"
+    if settings.host:
+        return settings.host, f"{settings.env}, as OUTREACH_HOST says"
+    if settings.env == "production":
+        return EVERY_INTERFACE, "production: every interface; --host or OUTREACH_HOST to narrow"
+    return LOOPBACK, (
+        "development: loopback only, not for a network (sandbox, made-up secrets);"
+        " --host or OUTREACH_HOST to bind elsewhere, OUTREACH_ENV=production to deploy"
+    )
+
+
+async def serve_forever(settings: Settings, *, host: str | None, port: int) -> None:
     services = bootstrap(settings)
+    announce_channels(services)
+    host, why = bind_host(settings, host)
     if is_sqlite(settings.database_url):
         # The embedded default must work with no set-up step; PostgreSQL is upgraded by an operator
         # (`outreach db upgrade`), once, not by every worker at once.
@@ -28,7 +52,7 @@ async def serve_forever(settings: Settings, *, host: str, port: int) -> None:
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0]
-    print(f"outreach listening on http://{bound[0]}:{bound[1]}", flush=True)
+    print(f"outreach listening on http://{bound[0]}:{bound[1]} ({why})", flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

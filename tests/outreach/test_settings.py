@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from channels.email import EmailChannel
 from outreach.bootstrap import build_provider_channels, check_message_ids_fit
 from outreach.settings import Settings
 from storage.tables import PROVIDER_ID_LENGTH
+from tests import providers
+from tests.providers import PRODUCTION_SETTINGS
 
 EXAMPLE = Path(__file__).parents[2] / ".env.example"
 
@@ -57,7 +61,8 @@ def test_start_up_refuses_a_reply_domain_no_message_id_can_carry(monkeypatch: py
     with pytest.raises(ValueError, match=r"OUTREACH_EMAIL_REPLY_DOMAIN .* is not a domain name"):
         Settings(_env_file=None)
     longest = ".".join(("a" * 63, "b" * 63, "c" * 63, "d" * 61))  # 253: DNS's longest name
-    monkeypatch.setenv("OUTREACH_EMAIL_REPLY_DOMAIN", longest)
+    for name, value in (EMAIL | {"email_reply_domain": longest}).items():  # email whole, not in part
+        monkeypatch.setenv(f"OUTREACH_{name.upper()}", value)
     assert Settings(_env_file=None).email_reply_domain == longest
 
 
@@ -74,3 +79,108 @@ def test_start_up_refuses_a_reply_domain_whose_message_ids_the_store_cannot_keep
     assert len(email.message_id(email.token("any key"))) == 65 <= PROVIDER_ID_LENGTH
     with pytest.raises(ValueError, match=r"OUTREACH_EMAIL_REPLY_DOMAIN is too long: .* 65 characters, .* keeps 64"):
         check_message_ids_fit(email, limit=64)  # the columns before revision 0004
+
+
+# -- development and production; a provider set only in part -----------------------------------
+
+TWILIO_SID, TWILIO_TOKEN = {"twilio_account_sid": providers.TWILIO_ACCOUNT_SID}, {"twilio_auth_token": "tok"}
+EMAIL = {
+    "smtp_host": "smtp.example",
+    "smtp_from": providers.EMAIL_FROM,
+    "email_reply_domain": providers.REPLY_DOMAIN,
+    "email_token_secret": providers.EMAIL_TOKEN_SECRET,
+}
+IMAP = {"imap_host": "imap.example", "imap_user": "replies", "imap_password": "imap-password"}
+NO_SENDER = "OUTREACH_TWILIO_FROM or OUTREACH_TWILIO_MESSAGING_SERVICE_SID missing"
+PARTS: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "twilio-without-a-sender",
+        TWILIO_SID | TWILIO_TOKEN,
+        f"Twilio is set only in part (OUTREACH_TWILIO_ACCOUNT_SID, OUTREACH_TWILIO_AUTH_TOKEN): {NO_SENDER}",
+    ),
+    ("twilio-whatsapp-sender-only", TWILIO_SID | TWILIO_TOKEN | {"twilio_whatsapp_from": "+48500"}, NO_SENDER),
+    (
+        "twilio-without-its-token",
+        TWILIO_SID | {"twilio_from": providers.SMS_FROM},
+        "OUTREACH_TWILIO_AUTH_TOKEN missing",
+    ),
+    (
+        "telegram-secret-without-a-bot",
+        {"telegram_webhook_secret": providers.TELEGRAM_WEBHOOK_SECRET},
+        "Telegram is set only in part (OUTREACH_TELEGRAM_WEBHOOK_SECRET): OUTREACH_TELEGRAM_BOT_TOKEN missing",
+    ),
+    (
+        "smtp-host-only",
+        {"smtp_host": "smtp.example"},
+        "email is set only in part (OUTREACH_SMTP_HOST): OUTREACH_SMTP_FROM, OUTREACH_EMAIL_REPLY_DOMAIN,"
+        " OUTREACH_EMAIL_TOKEN_SECRET missing",
+    ),
+    (
+        "smtp-user-without-password",
+        EMAIL | {"smtp_user": "relay"},
+        "the SMTP login is set only in part (OUTREACH_SMTP_USER): OUTREACH_SMTP_PASSWORD missing",
+    ),
+    ("mailbox-without-email", IMAP, "email is set only in part (OUTREACH_IMAP_HOST): OUTREACH_SMTP_HOST, "),
+    (
+        "mailbox-without-password",
+        EMAIL | {"imap_host": "imap.example", "imap_user": "replies"},
+        "the replies mailbox is set only in part (OUTREACH_IMAP_HOST, OUTREACH_IMAP_USER):"
+        " OUTREACH_IMAP_PASSWORD missing",
+    ),
+]
+
+
+@pytest.mark.parametrize("mode", ["development", "production"])
+@pytest.mark.parametrize(("given", "missing"), [case[1:] for case in PARTS], ids=[case[0] for case in PARTS])
+def test_a_provider_set_only_in_part_is_refused_naming_what_is_missing(
+    mode: str, given: dict[str, Any], missing: str
+) -> None:
+    """In either mode: the sandbox that used to stand in "sent" with fake ids and charged the budget."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(**given, env=mode, _env_file=None)
+    assert missing in str(refused.value)
+
+
+def test_the_mode_is_development_unless_set() -> None:
+    assert Settings(_env_file=None).env == "development"
+    assert Settings(**PRODUCTION_SETTINGS, _env_file=None).env == "production"
+
+
+PRODUCTION_REFUSES: list[tuple[str, dict[str, Any], str]] = [
+    ("no-pseudonym-key", {"pseudonym_secret": None}, "production: OUTREACH_PSEUDONYM_SECRET is missing"),
+    ("plain-http-url", {"public_url": "http://konsultacje.example"}, "OUTREACH_PUBLIC_URL must start with https://"),
+    (
+        "no-provider",
+        {"twilio_account_sid": None, "twilio_auth_token": None, "twilio_from": None},
+        "production: no provider is configured (Twilio, Telegram or email), and the sandbox is off",
+    ),
+    ("email-without-its-mailbox", EMAIL, "production: email needs its replies mailbox (OUTREACH_IMAP_HOST, "),
+    (
+        "telegram-webhook-without-its-secret",
+        {"telegram_bot_token": providers.TELEGRAM_BOT_TOKEN},
+        "OUTREACH_TELEGRAM_WEBHOOK_SECRET is required in webhook mode",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [case[1:] for case in PRODUCTION_REFUSES], ids=[case[0] for case in PRODUCTION_REFUSES]
+)
+def test_production_refuses_to_start_without_a_provider_its_secrets_or_an_https_url(
+    change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**(PRODUCTION_SETTINGS | change), _env_file=None)
+    assert message in str(refused.value)
+    development = {name: value for name, value in change.items() if name != "telegram_bot_token"}
+    Settings(**(PRODUCTION_SETTINGS | development | {"env": "development"}), _env_file=None)  # fine there
+    assert Settings(**(PRODUCTION_SETTINGS | EMAIL | IMAP), _env_file=None).email_enabled
+
+
+def test_a_refused_configuration_never_echoes_a_secret() -> None:
+    """Its message names settings; the input it was given (tokens, passwords) stays out of it."""
+    token = "1:s3cr3t"  # short: pydantic cuts long values short in what it prints
+    with pytest.raises(ValidationError) as refused:
+        Settings(telegram_bot_token=token, _env_file=None)  # webhook mode, no secret
+    assert "OUTREACH_TELEGRAM_WEBHOOK_SECRET" in str(refused.value)
+    assert "s3cr3t" not in str(refused.value)

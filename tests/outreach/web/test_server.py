@@ -11,16 +11,20 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign, launch_campaign
+from outreach.settings import Settings
+from outreach.web.server import bind_host
 from storage.outbox import OutboxRepository
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import CAMPAIGN_YAML
+from tests.providers import PRODUCTION_SETTINGS
 
 READY_SECONDS = 30
 
@@ -42,6 +46,26 @@ async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.05)
 
 
+@pytest.mark.parametrize(
+    ("mode", "setting", "option", "bound", "why"),
+    [
+        ("development", None, None, "127.0.0.1", "development: loopback only, not for a network"),
+        ("development", "0.0.0.0", None, "0.0.0.0", "development, as OUTREACH_HOST says"),
+        ("development", None, "0.0.0.0", "0.0.0.0", "development, as --host says"),
+        ("development", "10.0.0.5", "0.0.0.0", "0.0.0.0", "development, as --host says"),
+        ("production", None, None, "0.0.0.0", "production: every interface"),
+        ("production", "10.0.0.5", None, "10.0.0.5", "production, as OUTREACH_HOST says"),
+    ],
+)
+def test_development_binds_loopback_unless_told_otherwise_and_says_why(
+    mode: str, setting: str | None, option: str | None, bound: str, why: str
+) -> None:
+    fields: dict[str, Any] = PRODUCTION_SETTINGS | {"env": mode, "host": setting}
+    settings = Settings(**fields, _env_file=None)
+    host, reason = bind_host(settings, option)
+    assert host == bound and reason.startswith(why)
+
+
 @pytest.mark.slow
 async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigterm(
     services: Services, database_url: str, clock: ManualClock, tmp_path: Path
@@ -60,12 +84,13 @@ async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigt
     env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
     env.update(OUTREACH_DATABASE_URL=database_url, OUTREACH_LOG_LEVEL="WARNING")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "outreach.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+        sys.executable, "-m", "outreach.cli", "serve", "--port", "0",
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         ready = await _wait_for_line(process, "outreach listening on ")
-        url = ready.removeprefix("outreach listening on ")
+        url, why = ready.removeprefix("outreach listening on ").split(" ", 1)
+        assert url.startswith("http://127.0.0.1:") and why.startswith("(development: loopback only, not for a network")
         async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
             assert response.status == 200
             assert (await response.json())["status"] == "ok"

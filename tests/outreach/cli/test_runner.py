@@ -1,0 +1,41 @@
+"""What every command shares: a configuration that cannot start is refused in one clean line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from outreach.bootstrap import Services
+from outreach.cli.main import app
+from storage.outbox import OutboxRepository
+from tests.factories import add_resident
+from tests.outreach.helpers import launch
+from tests.providers import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+
+
+@pytest.mark.parametrize("mode", ["development", "production"])
+async def test_a_worker_with_twilio_set_only_in_part_refuses_to_start_and_names_what_is_missing(
+    services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str
+) -> None:
+    """Twilio without a sender used to put the sandbox in its place: the launch "sent" SMS with fake
+    ids and charged the budget. Now the worker does not start, in either mode, and says why."""
+    await add_resident(services, phone="+48600100200")
+    await launch(services)
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    for name, value in {
+        "OUTREACH_DATABASE_URL": database_url,
+        "OUTREACH_ENV": mode,
+        "OUTREACH_TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "OUTREACH_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["dispatch", "--until-idle"])
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("configuration refused: Twilio is set only in part")
+    assert "OUTREACH_TWILIO_FROM or OUTREACH_TWILIO_MESSAGING_SERVICE_SID missing" in line
+    assert TWILIO_AUTH_TOKEN not in result.output
+    async with services.sessions() as session:
+        assert await OutboxRepository(session).count_by_status() == {"queued": 1}  # nothing "sent"
