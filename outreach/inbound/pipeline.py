@@ -23,6 +23,7 @@ from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.recruitment import (
     ENROLMENT_ATTRIBUTE,
     ENROLMENT_STARTS,
+    RECRUITED_VIA,
     RECRUITMENT_SOURCE,
     VIA_SELF_ENROLMENT,
     recruitment,
@@ -134,7 +135,7 @@ class InboundPipeline:
         else:
             resident = await residents.get(contact.resident_id)
             keyword = keyword_of(inbound)
-            enrolling = resident.attributes.get(ENROLMENT_ATTRIBUTE)
+            enrolling = resident.attributes.get(ENROLMENT_ATTRIBUTE) or _declined_enrolment(inbound, resident, contact)
             if enrolling and (keyword is None or keyword.keyword is Keyword.START):
                 outcome = await self._continue_enrolment(session, inbound, resident, contact, event_id, enrolling)
             elif inbound.opted_out_by_provider:
@@ -221,6 +222,7 @@ class InboundPipeline:
             source = attributes.get(RECRUITMENT_SOURCE) or attributes.get("enrol_source", inbound.channel)
             contact.consent_source = f"{inbound.channel}:{source}"
             contact.consent_at = now
+            contact.opted_out_at = None  # their own yes, after a no
             session.add(contact)
         if step.declined:
             assert contact.id is not None
@@ -229,7 +231,8 @@ class InboundPipeline:
         attributes.update({key: value for key, value in step.updates.items() if key != "language"})
         if step.next_step is None:
             attributes.pop(ENROLMENT_ATTRIBUTE, None)
-            attributes.pop(ENROLMENT_STARTS, None)
+            if not step.declined:  # a no keeps the count: no/start cannot loop without end
+                attributes.pop(ENROLMENT_STARTS, None)
         else:
             attributes[ENROLMENT_ATTRIBUTE] = step.next_step
         resident.attributes = attributes
@@ -388,6 +391,13 @@ class InboundPipeline:
             now=self._clock(),
         )
         return Outcome.CAMPAIGN_CLOSED
+
+
+def _declined_enrolment(inbound: Inbound, resident: Resident, contact: ContactAddress) -> str | None:
+    """A /start from a chat that said no to its self-enrolment begins it again (the "no" told them so);
+    the chat's starts are counted across both (outreach.inbound.enrolment.MAX_STARTS)."""
+    declined = contact.consent_at is None and resident.attributes.get(RECRUITED_VIA) == VIA_SELF_ENROLMENT
+    return enrolment.CONSENT if declined and inbound.command == "start" else None
 
 
 _COMMANDS = {"stop": Keyword.STOP, "start": Keyword.START, "help": Keyword.HELP, "language": Keyword.LANGUAGE}

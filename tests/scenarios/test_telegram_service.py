@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from channels.standins.telegram import BLOCKED, NEVER_STARTED, TelegramStandIn
 from outreach.bootstrap import Services
+from storage.db import is_sqlite
 from storage.tables import ContactAddress, Conversation, Resident
 from tests.conftest import ManualClock
 from tests.factories import add_resident
@@ -300,6 +301,19 @@ async def test_polling_mode_reads_updates_without_a_webhook(database_url: str, c
         assert world.standin.calls_to("setWebhook") == []
 
 
+async def test_polling_goes_past_an_update_the_store_refuses(database_url: str, clock: ManualClock) -> None:
+    """A text PostgreSQL refuses (a NUL) stopped polling for good: the update was tried again every 5 s
+    and nothing after it was read. Now it is kept as a failed event and the next update is read."""
+    async for world in _world(database_url, clock, mode="polling", background=True):
+        await add_resident(world.services, telegram=str(CHAT))
+        await launch(world.services, TELEGRAM_CAMPAIGN)
+        world.standin.push_update(world.standin.message_update(STRANGER, "hej\x00"))
+        world.standin.push_update(world.standin.message_update(CHAT, "nie"))
+        await _eventually(functools.partial(_answered_no, world.services))
+        refused = "unknown_sender" if is_sqlite(database_url) else "failed"  # SQLite keeps a NUL
+        assert await inbound_outcomes(world.services) == [refused, "answered"]
+
+
 async def _answered_no(services: Services) -> bool:
     return await responses(services) == [("uses_tram", "no")]
 
@@ -387,6 +401,42 @@ async def test_a_resident_who_says_no_is_never_asked(world: TelegramWorld) -> No
     assert str(sent[-1]["text"]).startswith("Rozumiemy — nie będziemy pisać.")
     await launch(world.services, TELEGRAM_CAMPAIGN)
     assert len(await _sent(world)) == len(sent)  # no question for them
+
+
+async def test_a_resident_who_said_no_can_enrol_with_start_as_told(world: TelegramWorld) -> None:
+    """ "If you change your mind, send /start": it begins the enrolment again (one of the chat's starts),
+    and their own yes makes them reachable."""
+    standin = world.standin
+    await world.post(standin.message_update(STRANGER, "/start poster"))
+    await world.post(standin.message_update(STRANGER, "nie"))
+    for text in ("/start", "tak", "polski", "oliwa"):
+        await world.post(standin.message_update(STRANGER, text))
+    assert await inbound_outcomes(world.services) == [
+        "enrolling",
+        "declined",
+        "enrolling",
+        *["enrolling"] * 2,
+        "enrolled",
+    ]
+    sent = await _sent(world)
+    assert str(sent[-1]["text"]).startswith("Dziękujemy, jesteś zapisany/-a.")
+    await launch(world.services, TELEGRAM_CAMPAIGN)
+    assert len(await _sent(world)) == len(sent) + 1  # now asked
+
+    # Enrolled: the count of starts goes, the district stays.
+    await world.post(standin.message_update(STRANGER, "/stop"))
+    async with world.services.sessions() as session:
+        resident = (await session.execute(select(Resident))).scalar_one()
+    assert resident.attributes["district"] == "Oliwa" and "enrolment_starts" not in resident.attributes
+
+
+async def test_declining_over_and_over_uses_up_the_starts(world: TelegramWorld) -> None:
+    standin = world.standin
+    for _ in range(4):
+        await world.post(standin.message_update(STRANGER, "/start poster"))
+        await world.post(standin.message_update(STRANGER, "nie"))
+    sent = [str(message["text"]) for message in await _sent(world)]
+    assert len([text for text in sent if text.startswith("Dzień dobry!")]) == 3
 
 
 async def test_strangers_without_start_get_nothing(world: TelegramWorld) -> None:
