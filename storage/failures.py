@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # What the store raises when it cannot do the work: its driver's errors wrapped by SQLAlchemy, and the
 # network's (a connection refused before SQLAlchemy saw one arrives as OSError).
-STORE_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, OSError, TimeoutError)
+STORE_ERRORS = (DBAPIError, OSError, TimeoutError)
 
 COLLISION_STATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 COLLISION_ATTEMPTS = 3

@@ -1,5 +1,7 @@
 """Input the store refused (a value it cannot hold): acknowledged to the provider, since the same input
-fails forever, and kept as a failed inbound event with the store's reason.
+fails forever, and kept as a failed inbound event with the store's reason. `handle_or_keep_failed` is
+how webhooks and Telegram polling hand a message to the pipeline: an outage is raised (the provider
+retries, the poller waits), two colliding transactions are run again first.
 
 The failed event is kept in a storable form: the text without the characters stores refuse (NUL, lone
 surrogates), the provider's id as its digest when it is not storable itself, no contact (finding it
@@ -9,6 +11,7 @@ the text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -16,8 +19,9 @@ import re
 from channels.base import Inbound
 from outreach.clock import Clock
 from outreach.inbound.pipeline import Outcome
+from outreach.inbound.services import InboundServices
 from storage.db import SessionFactory
-from storage.failures import STORE_ERRORS, StoreFailure, classify, describe, reason
+from storage.failures import STORE_ERRORS, StoreFailure, classify, describe, reason, retrying_collisions
 from storage.inbound import InboundRepository
 from storage.tables import INBOUND_REASON_LENGTH, PROVIDER_ID_LENGTH, InboundEvent
 
@@ -36,6 +40,18 @@ def storable_provider_id(provider_id: str) -> str:
     if storable_text(provider_id) == provider_id and len(provider_id.encode("utf-8")) <= PROVIDER_ID_LENGTH:
         return provider_id
     return "sha256:" + hashlib.sha256(provider_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+async def handle_or_keep_failed(services: InboundServices, inbound: Inbound) -> Outcome:
+    """The pipeline's outcome for `inbound`; FAILED when the store refused it (kept as a failed event).
+    An outage, or a collision still there after the retries, is raised: one of STORE_ERRORS."""
+    try:
+        return await retrying_collisions(functools.partial(services.pipeline.handle, inbound))
+    except STORE_ERRORS as error:
+        if classify(error) is StoreFailure.OUTAGE:
+            raise
+        refused = error
+    return await record_refused(services.sessions, inbound, refused, clock=services.clock)
 
 
 async def record_refused(sessions: SessionFactory, inbound: Inbound, error: BaseException, *, clock: Clock) -> Outcome:

@@ -16,10 +16,11 @@ from channels.base import Inbound, InvalidRequest
 from channels.telegram import TelegramChannel
 from channels.telegram_errors import TelegramApiError
 from channels.telegram_updates import parse_update
+from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.services import InboundServices
 from outreach.inbound.taps import acknowledge_tap
-from storage.db import STORE_UNAVAILABLE
+from storage.failures import STORE_ERRORS, describe
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,15 @@ async def poll(services: InboundServices, channel: TelegramChannel, stopping: as
             updates = await channel.get_updates(offset, POLL_SECONDS)
             for update in updates:
                 for inbound in _parsed(update):
-                    outcome = await services.pipeline.handle(inbound)
+                    outcome = await handle_or_keep_failed(services, inbound)  # refused input: kept as failed
                     if inbound.tap is not None and outcome is not Outcome.DUPLICATE:
                         await acknowledge_tap(services, channel, inbound, outcome)
                 offset = int(update["update_id"]) + 1
-        except (TelegramApiError, *STORE_UNAVAILABLE) as error:
+        except (TelegramApiError, *STORE_ERRORS) as error:
             if isinstance(error, TelegramApiError) and not error.retryable:
                 log.error("telegram polling stopped: %s", error)
                 return
-            log.warning("telegram polling: %s; trying again", type(error).__name__)
+            log.warning("telegram polling: %s; trying again", describe(error))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=BACKOFF_SECONDS)
 

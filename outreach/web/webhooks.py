@@ -19,7 +19,7 @@ from channels.base import Channel, Inbound, InvalidRequest, Request
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel, empty_twiml
 from outreach.bootstrap import Services
-from outreach.inbound.failures import record_refused
+from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.taps import acknowledge_tap
 from outreach.outbound.delivery_status import record_delivery_status
@@ -58,13 +58,7 @@ async def receive(services: Services, channel: Channel, incoming: Request) -> li
 async def handled(services: Services, inbound: Inbound) -> Outcome:
     """The pipeline's outcome; FAILED when the store refused the input (kept as a failed event)."""
     try:
-        return await retrying_collisions(functools.partial(services.pipeline.handle, inbound))
-    except STORE_ERRORS as error:
-        if classify(error) is StoreFailure.OUTAGE:
-            raise _unavailable(error) from None
-        refused = error
-    try:
-        return await record_refused(services.sessions, inbound, refused, clock=services.clock)
+        return await handle_or_keep_failed(services, inbound)
     except STORE_ERRORS as error:
         raise _unavailable(error) from None
 
