@@ -218,9 +218,7 @@ class InboundPipeline:
             reply = inbound.tap.key if inbound.tap is not None else inbound.text
             step = enrolment.advance(str(current), reply, resident.language, self._districts)
         if step.consented:
-            # (enrol_source: a resident who began enrolling before recruitment_source existed)
-            source = attributes.get(RECRUITMENT_SOURCE) or attributes.get("enrol_source", inbound.channel)
-            contact.consent_source = f"{inbound.channel}:{source}"
+            contact.consent_source = f"{inbound.channel}:{attributes.get(RECRUITMENT_SOURCE, inbound.channel)}"
             contact.consent_at = now
             contact.opted_out_at = None  # their own yes, after a no
             session.add(contact)
