@@ -36,8 +36,8 @@ def residents_import(
     ] = None,
 ) -> None:
     """Import residents; bad rows are reported by line while good rows go in."""
-    if label is not None and not 0 < len(label.strip()) <= SOURCE_LENGTH:
-        raise fail(f"--label must be 1 to {SOURCE_LENGTH} characters")
+    if label is not None and not (0 < len(label.strip()) <= SOURCE_LENGTH and label.isprintable()):
+        raise fail(f"--label must be 1 to {SOURCE_LENGTH} printable characters")
 
     async def work(services: Services) -> None:
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:

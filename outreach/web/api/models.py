@@ -229,6 +229,7 @@ class ResidentsBatch(BaseModel):
         default="api",
         min_length=1,
         max_length=120,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
         description="Recruitment source of the residents this batch adds (their attribute recruitment_source).",
     )
     on_match: Literal["skip", "update", "merge"] = Field(

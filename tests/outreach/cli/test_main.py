@@ -156,6 +156,9 @@ async def test_the_label_names_the_recruitment_source(cli: CliRunner, services: 
     )
     result = await invoke(cli, ["residents", "import", str(forged)])
     assert "forged.csv:line 2: recruited_via is set by the service, not by the file" in result.stderr
+    for label in ("", "x" * 121, "tab\there"):
+        result = await invoke(cli, ["residents", "import", str(forged), "--label", label])
+        assert result.exit_code == 1 and "--label must be 1 to 120 printable characters" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,16 @@ async def test_bad_lines_of_a_big_batch_are_named_and_the_rest_go_in(services: S
 
 async def test_a_malformed_batch_is_422(services: Services, api: AppClient) -> None:
     headers = await auth(services, "residents:write")
-    bodies: list[object] = [{"residents": []}, {"residents": [{"phone": 600100200}]}, {"people": []}, [1, 2]]
+    resident = {"phone": "+48600100200", **CONSENT}
+    bodies: list[object] = [
+        {"residents": []},
+        {"residents": [{"phone": 600100200}]},
+        {"people": []},
+        [1, 2],
+        {"residents": [resident], "label": "a\x00b"},
+        {"residents": [resident], "label": "x" * 121},
+        {"residents": [resident], "on_match": "overwrite"},
+    ]
     for body in bodies:
         response = await api.post("/api/v1/residents", headers=headers, json=body)
         assert response.status == 422, body
