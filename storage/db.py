@@ -16,8 +16,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 
-# What a store outage looks like from the driver: webhooks answer 503 (the provider retries) and the
-# dispatcher waits; all of them go on by themselves when the database is back.
+# Every error the store raises, taken as an outage by the background loops (the dispatcher, the leases):
+# they wait and go on by themselves when the database is back. The web (webhooks, the API) tells an
+# outage from refused data with storage.failures, since refused data fails forever.
 STORE_UNAVAILABLE = (DBAPIError, OSError, TimeoutError)
 
 SessionFactory = async_sessionmaker[AsyncSession]
