@@ -52,10 +52,10 @@ async def receive(services: Services, channel: Channel, incoming: Request) -> li
         inbounds = channel.parse_inbound(incoming)
     except InvalidRequest as error:
         raise web.HTTPBadRequest(text=str(error)) from None
-    return [(inbound, await handled(services, inbound)) for inbound in inbounds]
+    return [(inbound, await outcome_of(services, inbound)) for inbound in inbounds]
 
 
-async def handled(services: Services, inbound: Inbound) -> Outcome:
+async def outcome_of(services: Services, inbound: Inbound) -> Outcome:
     """The pipeline's outcome; FAILED when the store refused the input (kept as a failed event)."""
     try:
         return await handle_or_keep_failed(services, inbound)
