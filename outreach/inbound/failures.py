@@ -15,6 +15,7 @@ import functools
 import hashlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from channels.base import Inbound
 from outreach.clock import Clock
@@ -42,11 +43,14 @@ def storable_provider_id(provider_id: str) -> str:
     return "sha256:" + hashlib.sha256(provider_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def handle_or_keep_failed(services: InboundServices, inbound: Inbound) -> Outcome:
-    """The pipeline's outcome for `inbound`; FAILED when the store refused it (kept as a failed event).
-    An outage, or a collision still there after the retries, is raised: one of STORE_ERRORS."""
+async def handle_or_keep_failed(
+    services: InboundServices, inbound: Inbound, handle: Callable[[Inbound], Awaitable[Outcome]] | None = None
+) -> Outcome:
+    """The outcome of `handle` (the pipeline's, unless told) for `inbound`; FAILED when the store
+    refused it (kept as a failed event). An outage, or a collision still there after the retries, is
+    raised: one of STORE_ERRORS."""
     try:
-        return await retrying_collisions(functools.partial(services.pipeline.handle, inbound))
+        return await retrying_collisions(functools.partial(handle or services.pipeline.handle, inbound))
     except STORE_ERRORS as error:
         if classify(error) is StoreFailure.OUTAGE:
             raise

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from channels.base import Inbound
 from channels.email import EMAIL, EmailChannel
 from channels.imap_poller import ImapPoller
+from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.leader import run_as_singleton
+from outreach.inbound.pipeline import Outcome
 from outreach.inbound.services import InboundServices
 from outreach.inbound.unverified_mail import record_unverified_mail
 from outreach.outbound.delivery_status import record_delivery_status
@@ -68,13 +72,19 @@ async def handle_mail(services: InboundServices, channel: EmailChannel, raw: byt
         inbound = dataclasses.replace(inbound, provider_id=f"sha256:{digest}")
     if event.parsed is not None:  # the reply we read is cut from the mail; the whole body is kept
         inbound = dataclasses.replace(inbound, full_text=event.parsed.body)
+    # A mail the store refuses (a NUL in its text on PostgreSQL) is kept as failed and the poller goes
+    # past it; an outage is raised, and the poller tries the mail again at its next poll.
     issued_to = await _address_of_token(services, channel, event.parsed.token if event.parsed else None)
     if issued_to is not None:  # the resident may write from an alias: the token says who it is
-        await services.pipeline.handle(dataclasses.replace(inbound, address=issued_to))
+        await handle_or_keep_failed(services, dataclasses.replace(inbound, address=issued_to))
     elif event.sender_authenticated:  # our own server checked the From domain (DMARC pass)
-        await services.pipeline.handle(inbound)
+        await handle_or_keep_failed(services, inbound)
     else:
-        await record_unverified_mail(services.sessions, inbound, clock=services.clock)
+        await handle_or_keep_failed(services, inbound, functools.partial(_keep_unverified, services))
+
+
+async def _keep_unverified(services: InboundServices, inbound: Inbound) -> Outcome:
+    return await record_unverified_mail(services.sessions, inbound, clock=services.clock)
 
 
 async def _address_of_token(services: InboundServices, channel: EmailChannel, token: str | None) -> str | None:

@@ -222,3 +222,31 @@ async def test_a_bounce_naming_anything_but_our_message_ids_changes_nothing(
         assert contact.unreachable_at is None and early == []
     finally:
         await services.close()
+
+
+@pytest.mark.parametrize("to_us", [True, False], ids=["with-our-token", "tokenless"])
+async def test_a_mail_the_store_refuses_is_kept_as_failed_and_the_mailbox_goes_on(
+    database_url: str, clock: ManualClock, smtp: SmtpServer, to_us: bool
+) -> None:
+    """A NUL in a reply (`=00` in quoted-printable) is text PostgreSQL refuses: the mail is kept as a
+    failed event with the store's reason and handle_mail returns, so the poller moves past it (it
+    raised, and the poller tried the same mail again at every poll, for good)."""
+    services = bootstrap(email_settings(database_url, smtp, "odpowiedzi.example"), clock=clock)
+    try:
+        channel, question = await emailed(services, smtp)
+        reply = reply_mail(question, "Tak\x00 na pewno")
+        if not to_us:  # written to the mailbox from scratch: no reply address, no reference of ours
+            mail = email.message_from_bytes(reply)
+            del mail["In-Reply-To"]
+            mail.replace_header("To", "odpowiedzi@odpowiedzi.example")
+            reply = mail.as_bytes()
+        await handle_mail(services, channel, reply)
+        await handle_mail(services, channel, reply)  # the poller may hand it over again
+        outcomes = await inbound_outcomes(services)
+        if database_url.startswith("postgresql"):
+            assert outcomes == [Outcome.FAILED.value]
+            assert await responses(services) == []
+        else:  # SQLite keeps a NUL: the mail is handled as any other
+            assert outcomes == [Outcome.ANSWERED.value if to_us else Outcome.UNVERIFIED.value]
+    finally:
+        await services.close()
