@@ -25,7 +25,7 @@ from outreach.campaigns.commands import (
 )
 from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
-from outreach.cli.runner import console, fail, run_with_services, warnings
+from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.settings import Settings
 from storage.campaigns import CampaignRepository
 from storage.launches import OPENING
@@ -48,7 +48,7 @@ def load_flow(path: Path, *, settings: Settings | None = None) -> Campaign:
 @campaign_app.command("validate")
 def campaign_validate(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
     """Check a campaign file; errors point at file:line:column."""
-    flow = load_flow(file, settings=Settings())
+    flow = load_flow(file, settings=load_settings())
     console.print(f"{file}: ok — {len(flow.questions)} questions in {', '.join(flow.languages)}")
     for warning in campaign_warnings(flow):
         warnings.print(f"{file}: warning: {warning}", markup=False, highlight=False)
@@ -133,7 +133,7 @@ def campaign_test_send(
 @campaign_app.command("create")
 def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
     """Store a campaign as a draft; prints its id and slug."""
-    flow = load_flow(file, settings=Settings())
+    flow = load_flow(file, settings=load_settings())
 
     async def work(services: Services) -> None:
         record = await create_campaign(services.sessions, flow, clock=services.clock)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from channels import webhook_paths
 from channels.sandbox import SECRET_HEADER as SANDBOX_SECRET_HEADER
 from outreach.bootstrap import build_provider_channels
-from outreach.cli.runner import console, warnings
+from outreach.cli.runner import console, load_settings, warnings
 from outreach.settings import Settings
 
 
@@ -69,7 +69,7 @@ def webhooks(settings: Settings) -> list[Webhook]:
 
 def print_webhooks() -> None:
     """Print each webhook this configuration serves: the URL to give the provider, and where."""
-    settings = Settings()
+    settings = load_settings()
     if not settings.public_url.startswith("https://"):
         warnings.print(
             f"OUTREACH_PUBLIC_URL is {settings.public_url}: providers need a public https:// address of this"

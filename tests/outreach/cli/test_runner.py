@@ -39,3 +39,25 @@ async def test_a_worker_with_twilio_set_only_in_part_refuses_to_start_and_names_
     assert TWILIO_AUTH_TOKEN not in result.output
     async with services.sessions() as session:
         assert await OutboxRepository(session).count_by_status() == {"queued": 1}  # nothing "sent"
+
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "budzet_obywatelski_2027.yaml"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["campaign", "validate", str(EXAMPLE)], ["campaign", "create", str(EXAMPLE)], ["webhooks"]],
+    ids=["campaign validate", "campaign create", "webhooks"],
+)
+def test_every_command_refuses_a_configuration_in_one_clean_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: list[str]
+) -> None:
+    """These read the settings themselves: a refused one gave pydantic's traceback instead."""
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    monkeypatch.setenv("OUTREACH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("OUTREACH_TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    [line] = result.stderr.splitlines()
+    assert line.startswith("configuration refused: Twilio is set only in part")
