@@ -1,0 +1,326 @@
+"""Population margins (pure): how many residents the city has per value of an attribute (district,
+age band, sex, ...), read from a CSV `dimension,value,population` and turned into shares.
+
+A file may hold joint cells too (dimension `district×age_band`, value `Oliwa×30-44`); a share over
+several dimensions comes from joint cells when the file has them and from the product of the
+one-dimensional shares (independence) otherwise, and says which. Values are compared after
+`fold_value`, the folding residents' attributes get as well, so "ORUNIA  górna" is "Orunia Górna".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import product
+
+from flows.folding import fold
+
+JOINT = "×"  # joins the dimensions of a joint cell and its values: district×age_band, Oliwa×30-44
+HEADER = ("dimension", "value", "population")
+# Joint cells and the one-dimensional margin of the same dimension may come from different
+# sources; their shares may differ by rounding, not by more than this.
+SHARE_TOLERANCE = 0.005
+
+_Problem = Callable[[int | None, str], None]  # reports a problem at a line of the file
+
+_SPACES = re.compile(r"\s+")
+_SPACED_HYPHEN = re.compile(r"\s*-\s*")
+
+
+def fold_value(value: str) -> str:
+    """The form a margin value and a resident's attribute are compared on: case and Latin
+    diacritics dropped, spaces collapsed, none around a hyphen ("30 - 44" is "30-44")."""
+    folded = _SPACES.sub(" ", fold(value)).strip()
+    return _SPACED_HYPHEN.sub("-", folded)
+
+
+@dataclass(frozen=True)
+class MarginsProblem:
+    source: str
+    line: int | None  # 1-based; None when the problem is not at a line (an unknown name)
+    message: str
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return f"{self.source}: {self.message}" if self.source else self.message
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+class MarginsError(ValueError):
+    """Margins that cannot be used, with every problem found and where (like flows.loader's)."""
+
+    def __init__(self, problems: Sequence[MarginsProblem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = list(problems)
+
+    @classmethod
+    def single(cls, message: str, source: str = "", line: int | None = None) -> MarginsError:
+        return cls([MarginsProblem(source, line, message)])
+
+
+@dataclass(frozen=True)
+class Margins:
+    name: str
+    # dimension -> folded value -> population (as given in the file, > 0)
+    dimensions: Mapping[str, Mapping[str, float]]
+    # joint cells: tuple of dimensions -> tuple of folded values -> population
+    joint: Mapping[tuple[str, ...], Mapping[tuple[str, ...], float]] = field(default_factory=dict)
+    # (dimension, folded value) -> the value as written; joint cells under their joined names
+    labels: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    def label(self, dimension: str, value: str) -> str:
+        return self.labels.get((dimension, value), value)
+
+    def total(self, dimension: str) -> float:
+        return sum(self._dimension(dimension).values())
+
+    def shares(self, dimension: str) -> dict[str, float]:
+        """Each value's share of its dimension (sums to 1)."""
+        populations = self._dimension(dimension)
+        total = sum(populations.values())
+        return {value: population / total for value, population in populations.items()}
+
+    def joint_shares(self, dimensions: Sequence[str]) -> tuple[dict[tuple[str, ...], float], bool]:
+        """Shares of each cell over `dimensions` (sums to 1) and whether they were ASSUMED independent
+        (product of one-dimensional shares) rather than read from joint cells in the file.
+
+        Joint cells over a part of `dimensions` are used for that part, the rest assumed independent.
+        """
+        wanted = list(dimensions)
+        if not wanted:
+            raise MarginsError.single("no dimensions asked for", self.name)
+        if len(set(wanted)) != len(wanted):
+            raise MarginsError.single(f"a dimension is named twice: {', '.join(wanted)}", self.name)
+        for dimension in wanted:
+            self._dimension(dimension)
+        factors = self._factors(wanted)
+        cells: dict[tuple[str, ...], float] = {}
+        for parts in product(*(factor.items() for _, factor in factors)):
+            by_dimension: dict[str, str] = {}
+            share = 1.0
+            for (dims, _), (values, part_share) in zip(factors, parts, strict=True):
+                by_dimension.update(zip(dims, values, strict=True))
+                share *= part_share
+            cells[tuple(by_dimension[dimension] for dimension in wanted)] = share
+        return cells, len(factors) > 1
+
+    def _factors(self, wanted: list[str]) -> list[tuple[tuple[str, ...], dict[tuple[str, ...], float]]]:
+        """Independent pieces covering `wanted`: the largest joint cells first, single dimensions last."""
+        remaining = set(wanted)
+        factors: list[tuple[tuple[str, ...], dict[tuple[str, ...], float]]] = []
+        for dims in sorted(self.joint, key=lambda dims: (-len(dims), dims)):
+            if set(dims) <= remaining:
+                populations = self.joint[dims]
+                total = sum(populations.values())
+                factors.append((dims, {values: p / total for values, p in populations.items()}))
+                remaining -= set(dims)
+        for dimension in wanted:
+            if dimension in remaining:
+                shares = self.shares(dimension)
+                factors.append(((dimension,), {(value,): share for value, share in shares.items()}))
+        return factors
+
+    def _dimension(self, dimension: str) -> Mapping[str, float]:
+        try:
+            return self.dimensions[dimension]
+        except KeyError:
+            known = ", ".join(sorted(self.dimensions)) or "none"
+            raise MarginsError.single(
+                f"unknown dimension {dimension!r}; margins {self.name!r} have: {known}", self.name
+            ) from None
+
+
+def unmatched_values(margins: Margins, dimension: str, values: Iterable[str | None]) -> dict[str, int]:
+    """Residents' values of `dimension` that match no margin value after folding, counted per value
+    (as first written); an absent value counts under "" so that nobody is dropped unseen."""
+    known = margins.dimensions.get(dimension, {})
+    counts: dict[str, int] = {}
+    spelling: dict[str, str] = {}
+    for value in values:
+        folded = fold_value(value or "")
+        if folded in known:
+            continue
+        written = spelling.setdefault(folded, (value or "").strip())
+        counts[written] = counts.get(written, 0) + 1
+    return counts
+
+
+@dataclass
+class _Row:
+    line: int
+    dimension: str  # folded
+    value: str  # folded
+    written: str
+    population: float
+
+
+def parse_margins(text: str, name: str, source: str) -> tuple[Margins, list[str]]:
+    """Margins from the text of a CSV file, and notes on what was done to them (scaling to shares,
+    dimensions derived from joint cells). Raises MarginsError with every problem and its line."""
+    problems: list[MarginsProblem] = []
+
+    def problem(line: int | None, message: str) -> None:
+        problems.append(MarginsProblem(source, line, message))
+
+    rows = _read_rows(text.removeprefix("\ufeff"), problem)
+    singles: dict[str, dict[str, _Row]] = {}
+    joints: dict[tuple[str, ...], dict[tuple[str, ...], _Row]] = {}
+    for row in rows:
+        if JOINT in row.dimension:
+            _add_joint(row, joints, problem)
+        else:
+            seen = singles.setdefault(row.dimension, {})
+            if row.value in seen:
+                problem(row.line, f"duplicate value {row.written!r} of {row.dimension!r} (line {seen[row.value].line})")
+            else:
+                seen[row.value] = row
+    if not rows and not problems:
+        problem(None, "no margins: the file has a header but no rows")
+    notes: list[str] = []
+    derived = _derive_from_joints(singles, joints, notes)
+    _check_joints(singles, derived, joints, problem)
+    if problems:
+        raise MarginsError(problems)
+    dimensions = {dim: {value: row.population for value, row in values.items()} for dim, values in singles.items()}
+    dimensions.update(derived)
+    labels = {(dim, value): row.written for dim, values in singles.items() for value, row in values.items()}
+    for dims, cells in joints.items():
+        joined = JOINT.join(dims)
+        for values, row in cells.items():
+            labels[(joined, JOINT.join(values))] = row.written
+            for dim, value, written in zip(dims, values, row.written.split(JOINT), strict=True):
+                labels.setdefault((dim, value), written.strip())
+    joint = {dims: {values: row.population for values, row in cells.items()} for dims, cells in joints.items()}
+    totals = {dim: sum(values.values()) for dim, values in dimensions.items()}
+    if len({round(total, 6) for total in totals.values()}) > 1:
+        listed = ", ".join(f"{dim} {_number(total)}" for dim, total in totals.items())
+        notes.append(f"the dimensions have different totals ({listed}); each is scaled to shares")
+    return Margins(name=name, dimensions=dimensions, joint=joint, labels=labels), notes
+
+
+def _read_rows(text: str, problem: _Problem) -> list[_Row]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        problem(None, f"the file is empty; it needs the header {','.join(HEADER)}")
+        return []
+    if tuple(cell.strip().casefold() for cell in header) != HEADER:
+        problem(1, f"the header must be {','.join(HEADER)} (found {','.join(header)})")
+        return []
+    rows: list[_Row] = []
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(HEADER):
+            problem(line, f"expected 3 fields (dimension,value,population), found {len(cells)}")
+            continue
+        dimension, written, population_text = (cell.strip() for cell in cells)
+        if not dimension:
+            problem(line, "the dimension is empty")
+            continue
+        if not written:
+            problem(line, f"the value of {dimension!r} is empty")
+            continue
+        population = _population(population_text)
+        if population is None:
+            problem(line, f"the population of {written!r} is not a number: {population_text!r}")
+            continue
+        if population <= 0:
+            problem(line, f"the population of {written!r} must be above zero, not {population_text}")
+            continue
+        rows.append(_Row(line, _dimension_name(dimension), fold_value(written), written, population))
+    return rows
+
+
+def _dimension_name(written: str) -> str:
+    return JOINT.join(fold_value(part).replace(" ", "_") for part in written.split(JOINT))
+
+
+def _population(text: str) -> float | None:
+    try:
+        population = float(text.replace(" ", "").replace("\u00a0", ""))
+    except ValueError:
+        return None
+    return population if math.isfinite(population) else None
+
+
+def _add_joint(row: _Row, joints: dict[tuple[str, ...], dict[tuple[str, ...], _Row]], problem: _Problem) -> None:
+    dims = tuple(row.dimension.split(JOINT))
+    values = tuple(fold_value(part) for part in row.written.split(JOINT))
+    if any(not dim for dim in dims) or len(set(dims)) != len(dims):
+        problem(row.line, f"a joint dimension names each dimension once: {row.dimension!r}")
+    elif len(values) != len(dims) or not all(values):
+        problem(row.line, f"the joint value {row.written!r} needs one value per dimension of {row.dimension!r}")
+    else:
+        cells = joints.setdefault(dims, {})
+        if values in cells:
+            problem(row.line, f"duplicate joint cell {row.written!r} (line {cells[values].line})")
+        else:
+            cells[values] = row
+
+
+def _derive_from_joints(
+    singles: Mapping[str, Mapping[str, _Row]],
+    joints: Mapping[tuple[str, ...], Mapping[tuple[str, ...], _Row]],
+    notes: list[str],
+) -> dict[str, dict[str, float]]:
+    """One-dimensional margins summed from joint cells, for dimensions the file gives only jointly."""
+    derived: dict[str, dict[str, float]] = {}
+    for dims, cells in joints.items():
+        for index, dim in enumerate(dims):
+            if dim in singles or dim in derived:
+                continue
+            sums: dict[str, float] = {}
+            for values, row in cells.items():
+                sums[values[index]] = sums.get(values[index], 0.0) + row.population
+            derived[dim] = sums
+            notes.append(f"{dim!r} has no margin of its own; it is summed from the joint cells {JOINT.join(dims)!r}")
+    return derived
+
+
+def _check_joints(
+    singles: Mapping[str, Mapping[str, _Row]],
+    derived: Mapping[str, Mapping[str, float]],
+    joints: Mapping[tuple[str, ...], Mapping[tuple[str, ...], _Row]],
+    problem: _Problem,
+) -> None:
+    """Joint cells name known values, cover every combination, and sum to the one-dimensional shares."""
+    for dims, cells in joints.items():
+        known = [set(singles[dim]) if dim in singles else set(derived.get(dim, {})) for dim in dims]
+        bad = False
+        for values, row in cells.items():
+            for dim, value, allowed in zip(dims, values, known, strict=True):
+                if value not in allowed:
+                    problem(row.line, f"{value!r} is not a value of {dim!r} in this file")
+                    bad = True
+        if bad:
+            continue
+        first_line = min(row.line for row in cells.values())
+        missing = [JOINT.join(values) for values in product(*(sorted(k) for k in known)) if values not in cells]
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            problem(first_line, f"the joint cells {JOINT.join(dims)!r} miss {shown}")
+            continue
+        total = sum(row.population for row in cells.values())
+        for index, dim in enumerate(dims):
+            if dim not in singles:
+                continue
+            single_total = sum(row.population for row in singles[dim].values())
+            for value, row in singles[dim].items():
+                joint_share = sum(r.population for v, r in cells.items() if v[index] == value) / total
+                single_share = row.population / single_total
+                if abs(joint_share - single_share) > SHARE_TOLERANCE:
+                    problem(
+                        row.line,
+                        f"the margins do not sum: {row.written!r} is {single_share:.1%} of {dim!r} here "
+                        f"but {joint_share:.1%} in the joint cells {JOINT.join(dims)!r}",
+                    )
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
