@@ -164,15 +164,52 @@ class Question(_Frozen):
         return ()
 
 
+ALLOCATIONS = ("proportional", "equal")
+STRATUM_JOIN = "×"
+"""Joins a stratum's values over several dimensions, as in `fixed` keys and margins' joint cells: Oliwa×30-44."""
+
+
+def _an_allocation(value: Any) -> Any:
+    # One clear error instead of one per member of the union.
+    if value in ALLOCATIONS or isinstance(value, dict):
+        return value
+    raise PydanticCustomError(
+        "allocation",
+        "allocation is proportional, equal, or {fixed}; not '{value}'",
+        {"value": str(value), "fixed": "{fixed: {stratum: count, …}}"},
+    )
+
+
+class FixedAllocation(_Frozen):
+    """How many to draw in each stratum, as the official set it (keys: a stratum's values joined by ×)."""
+
+    fixed: dict[str, Annotated[int, Field(ge=0)]] = Field(min_length=1)
+
+
+class Sample(_Frozen):
+    """Whom of the audience to ask: `size` (or `share`) residents, drawn at random inside each stratum.
+
+    Which combinations are allowed (size or share, margins for proportional allocation) is checked in
+    `flows.validate`, so the loader can point at the key concerned."""
+
+    size: int | None = Field(default=None, ge=1)
+    share: float | None = Field(default=None, gt=0, le=1)  # of the eligible audience
+    strata: list[str] = []  # resident attributes (or language); none: a simple random sample
+    allocation: Annotated[Literal["proportional", "equal"] | FixedAllocation, BeforeValidator(_an_allocation)] = (
+        "proportional"
+    )
+    margins: str | None = Field(default=None, min_length=1)  # population margins' name (`outreach margins list`)
+    seed: int | None = None  # None: derived from the campaign's id
+
+    @field_validator("strata")
+    @classmethod
+    def _unique_strata(cls, value: list[str]) -> list[str]:
+        return _no_duplicates(value, "stratum dimension")
+
+
 class Audience(_Frozen):
     where: dict[str, list[str]] = {}
-    # Declared only to refuse it with a clear message; excluded from dumps.
-    sample: None = Field(default=None, exclude=True, repr=False)
-
-    @field_validator("sample", mode="before")
-    @classmethod
-    def _refuse_sample(cls, value: Any) -> None:
-        raise not_supported("audience.sample", "remove it to ask everyone who matches `where`")
+    sample: Sample | None = None  # None: everyone who matches `where`
 
 
 class Schedule(_Frozen):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from flows.model import BRANCHING_TYPES, END, OTHER, CampaignDefinition, LocalText, Question
+from flows.model import BRANCHING_TYPES, END, OTHER, CampaignDefinition, FixedAllocation, LocalText, Question
 from flows.problems import Path, Problem, format_path
 from flows.question_rules import question_problems
 from flows.timing import format_duration
@@ -24,6 +24,7 @@ def find_problems(campaign: CampaignDefinition) -> list[Problem]:
         *_translations(campaign),
         *_schedule(campaign),
         *_whatsapp(campaign),
+        *_sample(campaign),
     ]
     # A cycle is only meaningful once every id, range and target is known and sound.
     if not problems:
@@ -155,6 +156,34 @@ def _schedule(campaign: CampaignDefinition) -> Iterator[Problem]:
                 f"a reminder after {format_duration(after)} comes when answer_within "
                 f"({format_duration(campaign.answer_within)}) has run out; make it shorter or remove it",
             )
+
+
+def _sample(campaign: CampaignDefinition) -> Iterator[Problem]:
+    sample = campaign.audience.sample
+    if sample is None:
+        return
+    at: Path = ("audience", "sample")
+    fixed = sample.allocation if isinstance(sample.allocation, FixedAllocation) else None
+    if sample.size is not None and sample.share is not None:
+        yield Problem((*at, "share"), "give the sample's size or its share of the audience, not both")
+    elif sample.size is None and sample.share is None and fixed is None:
+        yield Problem(at, "a sample needs its size (size: 1200) or its share of the eligible audience (share: 0.05)")
+    if fixed is not None:
+        total = sum(fixed.fixed.values())
+        if not sample.strata:
+            yield Problem((*at, "allocation"), "fixed counts are per stratum: name the strata (strata: [district])")
+        if sample.share is not None:
+            yield Problem((*at, "share"), f"fixed counts make the size ({total}); remove share")
+        elif sample.size is not None and sample.size != total:
+            yield Problem((*at, "size"), f"the fixed counts add up to {total}, not {sample.size}; make them agree")
+        elif total == 0:
+            yield Problem((*at, "allocation"), "the fixed counts are all 0: nobody would be asked")
+    elif sample.allocation == "proportional" and sample.strata and sample.margins is None:
+        yield Problem(
+            (*at, "strata"),
+            "proportional allocation needs the population's margins (margins: gdansk-districts;"
+            " `outreach margins list` names them), or use allocation: equal",
+        )
 
 
 def _cycles(campaign: CampaignDefinition) -> Iterator[Problem]:

@@ -107,6 +107,8 @@ async def launch_campaign(
             f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
         )
     flow = Campaign.model_validate(record.definition)
+    if flow.audience.sample is not None:  # until the draw is wired in, never ask everyone instead
+        raise CampaignCommandError(f"campaign '{record.slug}' has audience.sample, which launch cannot draw yet")
     budget = flow.budget
     if budget is not None and sms_prices:
         floor = (await sms_cost(sessions, flow, sms_prices)).floor_cost

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from flows.campaign import Campaign
 from flows.loader import CampaignError, CampaignFileError, load_campaign, load_campaign_file
+from flows.model import FixedAllocation
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = Path(__file__).parent / "broken"
@@ -34,7 +35,10 @@ def _errors(path: Path) -> list[CampaignError]:
 BROKEN_FILES = [
     ("yaml_syntax", 3, 9, "YAML syntax error: expected ',' or ']'"),
     ("unknown_key", 8, 5, "questions[0]: unknown key 'optons'; did you mean 'options'?"),
-    ("unsupported_sample", 6, 3, "audience.sample is not supported yet"),
+    ("sample_size_and_share", 6, 30, "audience.sample.share: give the sample's size or its share"),
+    ("sample_without_margins", 7, 13, "audience.sample.strata: proportional allocation needs the population's margins"),
+    ("sample_fixed_size", 6, 11, "audience.sample.size: the fixed counts add up to 70, not 100"),
+    ("sample_bad_allocation", 8, 17, "allocation is proportional, equal, or {fixed: {stratum: count, …}}; not 'quota'"),
     ("duplicate_id", 8, 9, "questions[1].id: duplicate question id 'visits'"),
     ("duplicate_option", 10, 15, "questions[0].options[1].key: duplicate option key 'weekly'"),
     (
@@ -240,15 +244,32 @@ def test_the_model_itself_refuses_semantic_problems() -> None:
         Campaign.model_validate(data)
 
 
-def test_the_model_itself_refuses_unsupported_features() -> None:
+def test_a_sample_is_read_from_the_file() -> None:
+    campaign = load_campaign_file(Path(__file__).parent / "campaigns" / "sampled.yaml")
+    sample = campaign.audience.sample
+    assert sample is not None
+    assert (sample.size, sample.share, sample.strata) == (1200, None, ["district", "age_band"])
+    assert (sample.allocation, sample.margins, sample.seed) == ("proportional", "gdansk-districts", 2026)
+    assert load_campaign(MINIMAL).audience.sample is None
+
+
+def test_fixed_counts_set_the_size() -> None:
+    text = MINIMAL + "audience:\n  sample: {strata: [district], allocation: {fixed: {Oliwa: 40, Osowa: 2}}}\n"
+    sample = load_campaign(text).audience.sample
+    assert sample is not None and sample.size is None
+    assert sample.allocation == FixedAllocation(fixed={"Oliwa": 40, "Osowa": 2})
+
+
+def test_the_model_itself_refuses_a_broken_sample() -> None:
+    # A campaign from JSON (a stored definition, the API) is checked as a file is.
     data = {
         "name": "x",
         "languages": ["en"],
         "channels": ["sms"],
-        "audience": {"sample": {"size": 500}},
+        "audience": {"sample": {"strata": ["district"]}},
         "questions": [{"id": "a", "type": "yesno", "text": {"en": "?"}}],
     }
-    with pytest.raises(ValidationError, match=r"audience\.sample is not supported yet"):
+    with pytest.raises(ValidationError, match=r"audience\.sample: a sample needs its size"):
         Campaign.model_validate(data)
 
 
