@@ -24,6 +24,9 @@ PROVIDER_ID_LENGTH = 998
 DELIVERY_STATUS_LENGTH = 32
 # Why an inbound event failed, in words (storage.failures.reason names a column or constraint too).
 INBOUND_REASON_LENGTH = 200
+# Population margins: a set's name, and a dimension, value or label (a joint cell joins several).
+MARGINS_NAME_LENGTH = 80
+MARGINS_TEXT_LENGTH = 400
 
 
 class Resident(SQLModel, table=True):
@@ -252,3 +255,32 @@ class EarlyDeliveryReport(SQLModel, table=True):
     status: str = Field(max_length=DELIVERY_STATUS_LENGTH)
     error_code: str | None = Field(default=None, max_length=16)
     received_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class MarginSet(SQLModel, table=True):
+    """One version of a named set of population margins (outreach.survey.margins): importing a file
+    under a name that exists adds a version; the latest is the one used (revision 0011)."""
+
+    __tablename__ = "margin_sets"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_margin_set_name_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=MARGINS_NAME_LENGTH)
+    version: int
+    source: str = Field(max_length=MARGINS_TEXT_LENGTH)  # the file it came from, as the importer named it
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class MarginCell(SQLModel, table=True):
+    """A population count of a margin set: one value of a dimension, or a joint cell of several (the
+    dimension and value then name their parts joined by outreach.survey.margins.JOINT)."""
+
+    __tablename__ = "margin_cells"
+    __table_args__ = (UniqueConstraint("margin_set_id", "dimension", "value", name="uq_margin_cell"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    margin_set_id: int = Field(foreign_key="margin_sets.id", index=True)
+    dimension: str = Field(max_length=MARGINS_TEXT_LENGTH)  # folded
+    value: str = Field(max_length=MARGINS_TEXT_LENGTH)  # folded
+    label: str = Field(max_length=MARGINS_TEXT_LENGTH)  # the value as the file wrote it
+    population: float
