@@ -171,7 +171,7 @@ STRATUM_JOIN = "×"
 
 def _an_allocation(value: Any) -> Any:
     # One clear error instead of one per member of the union.
-    if value in ALLOCATIONS or isinstance(value, dict):
+    if value in ALLOCATIONS or isinstance(value, dict | FixedAllocation):
         return value
     raise PydanticCustomError(
         "allocation",
