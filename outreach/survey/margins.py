@@ -5,6 +5,8 @@ A file may hold joint cells too (dimension `district×age_band`, value `Oliwa×3
 several dimensions comes from joint cells when the file has them and from the product of the
 one-dimensional shares (independence) otherwise, and says which. Values are compared after
 `fold_value`, the folding residents' attributes get as well, so "ORUNIA  górna" is "Orunia Górna".
+
+This module is pure; outreach.survey.margins_store saves and loads margins (save_margins, load_margins).
 """
 
 from __future__ import annotations
@@ -147,6 +149,37 @@ def unmatched_values(margins: Margins, dimension: str, values: Iterable[str | No
         written = spelling.setdefault(folded, (value or "").strip())
         counts[written] = counts.get(written, 0) + 1
     return counts
+
+
+Cell = tuple[str, str, str, float]  # dimension, value, label, population; a joint cell's parts joined by JOINT
+
+
+def cells_of(margins: Margins) -> list[Cell]:
+    """Margins as plain cells, as the store keeps them (storage.margins)."""
+    cells = [
+        (dimension, value, margins.label(dimension, value), population)
+        for dimension, values in margins.dimensions.items()
+        for value, population in values.items()
+    ]
+    for dims, joint_cells in margins.joint.items():
+        joined = JOINT.join(dims)
+        for values, population in joint_cells.items():
+            cells.append((joined, JOINT.join(values), margins.label(joined, JOINT.join(values)), population))
+    return cells
+
+
+def margins_from_cells(name: str, cells: Iterable[Cell]) -> Margins:
+    """Margins from the cells `cells_of` made (they were checked when parsed)."""
+    dimensions: dict[str, dict[str, float]] = {}
+    joint: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
+    labels: dict[tuple[str, str], str] = {}
+    for dimension, value, label, population in cells:
+        labels[(dimension, value)] = label
+        if JOINT in dimension:
+            joint.setdefault(tuple(dimension.split(JOINT)), {})[tuple(value.split(JOINT))] = population
+        else:
+            dimensions.setdefault(dimension, {})[value] = population
+    return Margins(name=name, dimensions=dimensions, joint=joint, labels=labels)
 
 
 @dataclass
