@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.tables import MarginCell, MarginSet
+from storage.tables import MarginCell, MarginSet, Resident
 
 
 @dataclass(frozen=True)
@@ -117,3 +117,11 @@ class MarginsRepository:
             created_at=margin_set.created_at,
             cells=tuple(StoredCell(cell.dimension, cell.value, cell.label, cell.population) for cell in cells),
         )
+
+
+async def resident_value_counts(session: AsyncSession, attribute: str) -> dict[str | None, int]:
+    """How many residents have each value of an attribute, as written (None: without it), to match
+    against margins."""
+    value = col(Resident.attributes)[attribute].as_string()
+    rows = await session.execute(select(value, func.count()).group_by(value))
+    return {written: count for written, count in rows.all()}

@@ -136,19 +136,20 @@ class Margins:
             ) from None
 
 
-def unmatched_values(margins: Margins, dimension: str, values: Iterable[str | None]) -> dict[str, int]:
-    """Residents' values of `dimension` that match no margin value after folding, counted per value
-    (as first written); an absent value counts under "" so that nobody is dropped unseen."""
+def unmatched_values(margins: Margins, dimension: str, counts: Mapping[str | None, int]) -> dict[str, int]:
+    """Of residents counted per value of `dimension` (as written), those whose value matches no margin
+    value after folding, per value; residents without the value count under "", so nobody is dropped
+    unseen. Values that fold alike are counted together under the first spelling."""
     known = margins.dimensions.get(dimension, {})
-    counts: dict[str, int] = {}
+    unmatched: dict[str, int] = {}
     spelling: dict[str, str] = {}
-    for value in values:
+    for value, count in counts.items():
         folded = fold_value(value or "")
-        if folded in known:
+        if folded in known or count <= 0:
             continue
         written = spelling.setdefault(folded, (value or "").strip())
-        counts[written] = counts.get(written, 0) + 1
-    return counts
+        unmatched[written] = unmatched.get(written, 0) + count
+    return dict(sorted(unmatched.items(), key=lambda item: (-item[1], item[0])))
 
 
 Cell = tuple[str, str, str, float]  # dimension, value, label, population; a joint cell's parts joined by JOINT

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from outreach.bootstrap import Services
-from storage.margins import MarginsRepository, StoredCell
+from storage.margins import MarginsRepository, StoredCell, resident_value_counts
 from tests.conftest import ManualClock
+from tests.factories import add_resident
 
 FIRST = (StoredCell("district", "oliwa", "Oliwa", 22431.0), StoredCell("district", "osowa", "Osowa", 8053.0))
 SECOND = (
@@ -46,3 +47,12 @@ async def test_nothing_stored_lists_nothing(services: Services) -> None:
     async with services.sessions() as session:
         assert await MarginsRepository(session).summaries() == []
         assert await MarginsRepository(session).names() == []
+
+
+async def test_residents_are_counted_per_value_of_an_attribute_as_written(services: Services) -> None:
+    for number, district in enumerate(["Oliwa", "Oliwa", "oliwa", "Żabianka", None]):
+        attributes = {"district": district} if district else {}
+        await add_resident(services, phone=f"+4860010020{number}", **attributes)
+    async with services.sessions() as session:
+        assert await resident_value_counts(session, "district") == {"Oliwa": 2, "oliwa": 1, "Żabianka": 1, None: 1}
+        assert await resident_value_counts(session, "sex") == {None: 5}

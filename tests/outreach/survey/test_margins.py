@@ -217,9 +217,11 @@ def test_joint_cells_may_differ_from_the_margins_by_rounding() -> None:
 
 def test_residents_values_matching_no_margin_are_counted_per_value() -> None:
     margins, _ = _parse(CITY)
-    values = ["Oliwa", "OLIWA", "orunia  gorna", "Wrzeszcz", "wrzeszcz ", None, "Osowa", "", "Wrzeszcz"]
-    assert unmatched_values(margins, "district", values) == {"Wrzeszcz": 3, "": 2, "Osowa": 1}
-    assert unmatched_values(margins, "district", ["Oliwa"]) == {}
+    counts = {"Oliwa": 5, "OLIWA": 1, "orunia  gorna": 2, "Wrzeszcz": 2, "wrzeszcz ": 1, None: 1, "Osowa": 1, "": 1}
+    unmatched = unmatched_values(margins, "district", counts)
+    assert list(unmatched.items()) == [("Wrzeszcz", 3), ("", 2), ("Osowa", 1)]  # the most first
+    assert unmatched_values(margins, "district", {"Oliwa": 3}) == {}
+    assert unmatched_values(margins, "language", {"pl": 3}) == {"pl": 3}  # a dimension the margins lack
 
 
 def test_cells_give_back_the_same_margins() -> None:
