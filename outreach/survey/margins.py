@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
+from flows.age_bands import AGE_BAND, age_band_of
 from flows.folding import fold
 
 JOINT = "×"  # joins the dimensions of a joint cell and its values: district×age_band, Oliwa×30-44
@@ -192,15 +193,22 @@ class _Row:
     population: float
 
 
-def parse_margins(text: str, name: str, source: str) -> tuple[Margins, list[str]]:
+def parse_margins(
+    text: str, name: str, source: str, *, age_bands: Sequence[str] | None = None
+) -> tuple[Margins, list[str]]:
     """Margins from the text of a CSV file, and notes on what was done to them (scaling to shares,
-    dimensions derived from joint cells). Raises MarginsError with every problem and its line."""
+    dimensions derived from joint cells). Raises MarginsError with every problem and its line.
+
+    With `age_bands` (the setting's labels), every value of `age_band` must name one of them and is
+    kept as its label ("30 - 44" is 30-44)."""
     problems: list[MarginsProblem] = []
 
     def problem(line: int | None, message: str) -> None:
         problems.append(MarginsProblem(source, line, message))
 
     rows = _read_rows(text.removeprefix("\ufeff"), problem)
+    if age_bands is not None:
+        rows = [row for row in rows if _as_age_bands(row, age_bands, problem)]
     singles: dict[str, dict[str, _Row]] = {}
     joints: dict[tuple[str, ...], dict[tuple[str, ...], _Row]] = {}
     for row in rows:
@@ -229,6 +237,10 @@ def parse_margins(text: str, name: str, source: str) -> tuple[Margins, list[str]
             for dim, value, written in zip(dims, values, row.written.split(JOINT), strict=True):
                 labels.setdefault((dim, value), written.strip())
     joint = {dims: {values: row.population for values, row in cells.items()} for dims, cells in joints.items()}
+    if age_bands is not None and AGE_BAND in dimensions:
+        missing = [band for band in age_bands if band not in dimensions[AGE_BAND]]
+        if missing:
+            notes.append(f"{AGE_BAND} has no population for {', '.join(missing)} (OUTREACH_AGE_BANDS)")
     totals = {dim: sum(values.values()) for dim, values in dimensions.items()}
     if len({round(total, 6) for total in totals.values()}) > 1:
         listed = ", ".join(f"{dim} {_number(total)}" for dim, total in totals.items())
@@ -267,8 +279,30 @@ def _read_rows(text: str, problem: _Problem) -> list[_Row]:
         if population <= 0:
             problem(line, f"the population of {written!r} must be above zero, not {population_text}")
             continue
-        rows.append(_Row(line, _dimension_name(dimension), fold_value(written), written, population))
+        value = JOINT.join(fold_value(part) for part in written.split(JOINT))
+        rows.append(_Row(line, _dimension_name(dimension), value, written, population))
     return rows
+
+
+def _as_age_bands(row: _Row, age_bands: Sequence[str], problem: _Problem) -> bool:
+    """Write the row's age bands as the setting's labels; False (and a problem) when one names none."""
+    dimensions = row.dimension.split(JOINT)
+    if AGE_BAND not in dimensions:
+        return True
+    values = row.value.split(JOINT)
+    if len(values) != len(dimensions):
+        return True  # _add_joint says what is wrong
+    index = dimensions.index(AGE_BAND)
+    band = age_band_of(values[index], age_bands)
+    if band is None:
+        problem(
+            row.line,
+            f"{values[index]!r} is not one of the age bands {', '.join(age_bands)} (OUTREACH_AGE_BANDS)",
+        )
+        return False
+    values[index] = band
+    row.value = JOINT.join(values)
+    return True
 
 
 def _dimension_name(written: str) -> str:
@@ -285,7 +319,7 @@ def _population(text: str) -> float | None:
 
 def _add_joint(row: _Row, joints: dict[tuple[str, ...], dict[tuple[str, ...], _Row]], problem: _Problem) -> None:
     dims = tuple(row.dimension.split(JOINT))
-    values = tuple(fold_value(part) for part in row.written.split(JOINT))
+    values = tuple(row.value.split(JOINT))
     if any(not dim for dim in dims) or len(set(dims)) != len(dims):
         problem(row.line, f"a joint dimension names each dimension once: {row.dimension!r}")
     elif len(values) != len(dims) or not all(values):

@@ -241,3 +241,20 @@ def test_the_default_margins_are_the_shared_district_list_converted() -> None:
         margins.label("district", value): population for value, population in margins.dimensions["district"].items()
     } == districts
     assert (len(districts), margins.total("district")) == (35, 490_301)
+
+
+def test_age_bands_must_be_the_settings_and_are_kept_as_its_labels() -> None:
+    bands = ["18-29", "30-44", "45-64", "65+"]
+    rows = "age_band,18 - 29,10\nage_band,30–44,20\nage_band,45-64,30\ndistrict×age_band,Oliwa×30 - 44,20\n"
+    rows += "district×age_band,Oliwa×18-29,10\ndistrict×age_band,Oliwa×45-64,30\n"
+    margins, notes = parse_margins(HEADER + rows, "city", "city.csv", age_bands=bands)
+    assert list(margins.dimensions["age_band"]) == ["18-29", "30-44", "45-64"]
+    assert ("oliwa", "30-44") in margins.joint[("district", "age_band")]
+    assert margins.label("age_band", "30-44") == "30–44"  # as written
+    assert "age_band has no population for 65+ (OUTREACH_AGE_BANDS)" in notes
+    with pytest.raises(MarginsError) as raised:
+        parse_margins(HEADER + "age_band,18-24,5\nsex×age_band,K×45-59,5\n", "city", "city.csv", age_bands=bands)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "city.csv:2: '18-24' is not one of the age bands 18-29, 30-44, 45-64, 65+ (OUTREACH_AGE_BANDS)",
+        "city.csv:3: '45-59' is not one of the age bands 18-29, 30-44, 45-64, 65+ (OUTREACH_AGE_BANDS)",
+    ]
