@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -67,13 +67,12 @@ def estimate_question(
     array = np.ones(len(answers)) if weights is None else np.asarray(weights, dtype=np.float64)
     if array.shape != (len(answers),):
         raise WeightingError(f"{array.size} weights for {len(answers)} answers")
-    order = list(dict.fromkeys([*keys, *sorted({key for answer in answers for key in _keys(answer)})]))
-    counts = dict.fromkeys(order, 0)
-    totals = dict.fromkeys(order, 0.0)
-    for answer, weight in zip(answers, array.tolist(), strict=True):
-        for key in _keys(answer):
-            counts[key] += 1
-            totals[key] += weight
+    respondents, codes, seen = _coded(answers)
+    order = list(dict.fromkeys([*keys, *sorted(seen)]))
+    position = np.array([order.index(key) for key in seen], dtype=np.intp)[codes]
+    counts = dict(zip(order, np.bincount(position, minlength=len(order)).tolist(), strict=True))
+    sums = np.bincount(position, weights=array[respondents], minlength=len(order))
+    totals = dict(zip(order, sums.tolist(), strict=True))
     n = len(answers)
     total = float(array.sum())
     effective = kish_effective_n(array)
@@ -100,6 +99,23 @@ def response_rates(drawn: Mapping[K, int], answered: Mapping[K, int]) -> dict[K,
 def thin_strata(answered: Mapping[K, int], minimum: int = THIN_STRATUM) -> list[K]:
     """Strata with fewer than `minimum` answers (but some), whose weights to warn about."""
     return [stratum for stratum, count in answered.items() if 0 < count < minimum]
+
+
+def _coded(answers: Sequence[Answer]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], list[str]]:
+    """(respondent, key code) for every key given, and the keys in the order first seen; one key per
+    answer, the common case, needs no pairs."""
+    index: dict[str, int] = {}
+    if all(isinstance(answer, str) for answer in answers):
+        plain = cast(Sequence[str], answers)
+        codes = np.fromiter((index.setdefault(answer, len(index)) for answer in plain), np.intp, len(plain))
+        return np.arange(len(plain), dtype=np.intp), codes, list(index)
+    rows: list[int] = []
+    keys: list[int] = []
+    for row, answer in enumerate(answers):
+        for key in _keys(answer):
+            rows.append(row)
+            keys.append(index.setdefault(key, len(index)))
+    return np.array(rows, dtype=np.intp), np.array(keys, dtype=np.intp), list(index)
 
 
 def _keys(answer: Answer) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ def test_unweighted_figures_are_the_plain_ones() -> None:
 
 
 def test_a_multi_answer_counts_towards_each_of_its_keys() -> None:
-    shares = weighted_shares([("bus", "tram"), ("tram",), ("bike", "bike")], [1.0, 2.0, 1.0])
+    shares = weighted_shares([("bus", "tram"), "tram", ("bike", "bike")], [1.0, 2.0, 1.0])
     assert shares == {"bike": 0.25, "bus": 0.25, "tram": 0.75}
 
 
