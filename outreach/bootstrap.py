@@ -20,6 +20,7 @@ from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel
 from outreach.campaigns.lifecycle import Lifecycle
 from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.campaigns.sampling import fatigue_of
 from outreach.clock import Clock, system_clock
 from outreach.inbound.enrolment import District, load_districts
 from outreach.inbound.pipeline import InboundPipeline
@@ -248,7 +249,12 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         pipeline=pipeline,
         dispatcher=dispatcher,
         lifecycle=Lifecycle(
-            sessions, definitions, clock=clock, spread=spread, pseudonym_secret=settings.pseudonym_key()
+            sessions,
+            definitions,
+            clock=clock,
+            spread=spread,
+            pseudonym_secret=settings.pseudonym_key(),
+            fatigue=fatigue_of(settings),
         ),
         definitions=definitions,
         districts=districts,

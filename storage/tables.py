@@ -284,3 +284,33 @@ class MarginCell(SQLModel, table=True):
     value: str = Field(max_length=MARGINS_TEXT_LENGTH)  # folded
     label: str = Field(max_length=MARGINS_TEXT_LENGTH)  # the value as the file wrote it
     population: float
+
+
+class CampaignSample(SQLModel, table=True):
+    """A sampled campaign's design, written once when its launch draws the sample
+    (outreach.campaigns.sampling): the seed, the strata and each stratum's allocation, so results and
+    reminders know how residents were chosen (revision 0012)."""
+
+    __tablename__ = "campaign_samples"
+
+    campaign_id: int = Field(primary_key=True, foreign_key="campaigns.id")
+    seed: int = Field(sa_type=BigInteger)
+    size: int  # asked for
+    strata: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    margins: str | None = Field(default=None, max_length=MARGINS_NAME_LENGTH)
+    # Per stratum: label, values, wanted, eligible, held_back (fatigue), drawn.
+    allocation: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    drawn_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SampledResident(SQLModel, table=True):
+    """A resident a sampled campaign drew: its launch opens conversations with these only."""
+
+    __tablename__ = "sampled_residents"
+    __table_args__ = (UniqueConstraint("campaign_id", "resident_id", name="uq_sampled_resident"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign_samples.campaign_id")
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    stratum: str = Field(max_length=MARGINS_TEXT_LENGTH)  # its folded values joined by ×; "" without strata
+    inclusion_probability: float

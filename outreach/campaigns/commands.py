@@ -23,8 +23,10 @@ from outreach.campaigns.launches import (
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.preview import sms_cost
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
+from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue, preview_plan
 from outreach.clock import Clock
 from outreach.errors import CommandError
+from outreach.survey.sampling import SampleError
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
 from storage.launches import LaunchRepository, SkippedResident
@@ -91,6 +93,7 @@ async def launch_campaign(
     page_size: int = PAGE_SIZE,
     worker_id: str | None = None,
     progress: Progress | None = None,
+    fatigue: Fatigue = DEFAULT_FATIGUE,
 ) -> LaunchReport:
     """Start a conversation with everyone in the audience, now or at `schedule.start`. Safe to run
     again: residents who already have a conversation in this campaign are not asked twice, and a
@@ -107,8 +110,13 @@ async def launch_campaign(
             f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
         )
     flow = Campaign.model_validate(record.definition)
-    if flow.audience.sample is not None:  # until the draw is wired in, never ask everyone instead
-        raise CampaignCommandError(f"campaign '{record.slug}' has audience.sample, which launch cannot draw yet")
+    if flow.audience.sample is not None and record.launch_state is None:
+        # What the draw would refuse (a sample larger than the eligible audience, unknown margins) is
+        # said now, before the campaign is scheduled or started; the draw itself comes with the opening.
+        try:
+            await preview_plan(sessions, record.id, flow, now=now, fatigue=fatigue)
+        except SampleError as error:
+            raise CampaignCommandError(f"campaign '{record.slug}': {error}") from None
     budget = flow.budget
     if budget is not None and sms_prices:
         floor = (await sms_cost(sessions, flow, sms_prices)).floor_cost
@@ -133,6 +141,7 @@ async def launch_campaign(
         worker_id=worker_id,
         page_size=page_size,
         progress=progress,
+        fatigue=fatigue,
     )
     return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished)
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.campaign import Campaign
 from outreach.campaigns.conversations import open_conversation
 from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
+from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue, draw_sample
 from outreach.clock import Clock
 from storage import failures
 from storage.campaigns import CampaignRepository, ConversationRepository
@@ -36,7 +37,8 @@ from storage.keys import installation_key
 from storage.launches import OPENED, OPENING, LaunchRepository, SkippedResident
 from storage.leases import hold_lease, release_lease
 from storage.residents import ResidentRepository
-from storage.tables import CampaignRecord
+from storage.samples import SampleRepository
+from storage.tables import CampaignRecord, ContactAddress, Resident
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +77,11 @@ async def open_audience(
     worker_id: str | None = None,
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
+    fatigue: Fatigue = DEFAULT_FATIGUE,
 ) -> LaunchProgress:
     """Open conversations from where the campaign's launch stopped to the end of its audience, while
-    this run holds the launch's lease; `progress` hears after each committed page."""
+    this run holds the launch's lease; `progress` hears after each committed page. A sampled campaign
+    draws its sample first (once: in the first page's transaction) and opens only the drawn."""
     # One holder per run: an API launch and a tick in the same process exclude each other too.
     holder = f"{(worker_id or this_worker())[:50]}/{secrets.token_hex(4)}"
     async with sessions() as session, session.begin():
@@ -93,7 +97,12 @@ async def open_audience(
                 if record.launch_state != OPENING or record.status not in ("active", "paused"):
                     # Opened, or closed meanwhile: nobody is to be asked any more.
                     return replace(done, finished=True)
-                page = await _open_page(session, record, pseudonym_key=key, clock=clock, spread=spread, size=page_size)
+                flow = Campaign.model_validate(record.definition)
+                if flow.audience.sample is not None and await SampleRepository(session).design(campaign_id) is None:
+                    await draw_sample(session, campaign_id, flow, now=clock(), fatigue=fatigue)
+                page = await _open_page(
+                    session, record, flow, pseudonym_key=key, clock=clock, spread=spread, size=page_size
+                )
             done = LaunchProgress(done.opened + page.opened, done.skipped + page.skipped, page.finished)
             if progress is not None:
                 await progress(done)
@@ -108,6 +117,7 @@ async def open_audience(
 async def _open_page(
     session: AsyncSession,
     record: CampaignRecord,
+    flow: Campaign,
     *,
     pseudonym_key: str,
     clock: Clock,
@@ -115,10 +125,11 @@ async def _open_page(
     size: int,
 ) -> LaunchProgress:
     assert record.id is not None
-    campaign_id, flow = record.id, Campaign.model_validate(record.definition)
+    campaign_id = record.id
     page, after_id = await ResidentRepository(session).audience_page(
         where=flow.audience.where, channels=flow.channels, after_id=record.launch_cursor, limit=size
     )
+    page = await _drawn_only(session, campaign_id, flow, page)
     launches = LaunchRepository(session)
     skipped_before = await launches.skipped_among(campaign_id, [resident.id for resident, _ in page if resident.id])
     opened = skipped = 0
@@ -143,6 +154,16 @@ async def _open_page(
         opened += int(started)
     await launches.advance(campaign_id, cursor=after_id)
     return LaunchProgress(opened, skipped, finished=after_id is None)
+
+
+async def _drawn_only(
+    session: AsyncSession, campaign_id: int, flow: Campaign, page: list[tuple[Resident, ContactAddress]]
+) -> list[tuple[Resident, ContactAddress]]:
+    """The residents of a page a sampled campaign drew (all of them when it asks everyone)."""
+    if flow.audience.sample is None:
+        return page
+    drawn = await SampleRepository(session).drawn_among(campaign_id, [r.id for r, _ in page if r.id is not None])
+    return [(resident, contact) for resident, contact in page if resident.id in drawn]
 
 
 @dataclass(frozen=True)
@@ -171,6 +192,7 @@ async def audience_progress(sessions: SessionFactory, record: CampaignRecord) ->
                 page, after_id = await ResidentRepository(session).audience_page(
                     where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000
                 )
+                page = await _drawn_only(session, record.id, flow, page)
             remaining += len(page)
     return AudienceProgress(record.launch_state, opened, skipped, remaining)
 

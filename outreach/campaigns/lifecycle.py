@@ -17,6 +17,7 @@ from outreach.campaigns.commands import close_in_transaction
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects
 from outreach.campaigns.launches import PAGE_SIZE, Progress, open_audience
 from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue
 from outreach.clock import Clock
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
@@ -49,6 +50,7 @@ class Lifecycle:
         worker_id: str | None = None,
         page_size: int = PAGE_SIZE,
         progress: Progress | None = None,
+        fatigue: Fatigue = DEFAULT_FATIGUE,
     ) -> None:
         self._sessions = sessions
         self._definitions = definitions
@@ -58,6 +60,7 @@ class Lifecycle:
         self._worker_id = worker_id
         self._page_size = page_size
         self._progress = progress
+        self._fatigue = fatigue
 
     async def tick(self) -> TickReport:
         """Everything that is due now, in the order that keeps it consistent."""
@@ -96,6 +99,7 @@ class Lifecycle:
                     worker_id=self._worker_id,
                     page_size=self._page_size,
                     progress=self._progress,
+                    fatigue=self._fatigue,
                 )
             except STORE_UNAVAILABLE:
                 raise  # nothing else can be done either; the next tick goes on

@@ -25,6 +25,7 @@ from outreach.campaigns.commands import (
 )
 from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
+from outreach.campaigns.sampling import fatigue_of
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.settings import Settings
 from storage.campaigns import CampaignRepository
@@ -161,6 +162,7 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
                 pseudonym_secret=services.settings.pseudonym_key(),
                 sms_prices=services.settings.sms_prices,
                 progress=show,
+                fatigue=fatigue_of(services.settings),
             )
         if report.status == "scheduled":
             record = await find_campaign(services.sessions, campaign)

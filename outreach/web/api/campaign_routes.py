@@ -6,6 +6,7 @@ from __future__ import annotations
 from flows.campaign import Campaign
 from outreach.campaigns.commands import CampaignCommandError, create_campaign, launch_campaign
 from outreach.campaigns.launches import audience_progress
+from outreach.campaigns.sampling import fatigue_of
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import (
     AudienceCounts,
@@ -100,6 +101,7 @@ async def launch_campaign_endpoint(call: Call) -> LaunchReport:
             clock=services.clock,
             spread=services.spread,
             pseudonym_secret=services.settings.pseudonym_key(),
+            fatigue=fatigue_of(services.settings),
         )
     except CampaignCommandError as error:
         raise ApiError(409, "conflict", str(error)) from None
