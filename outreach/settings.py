@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
+
 RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision
 
 PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "first_name", "last_name"}
@@ -86,6 +88,9 @@ class Settings(BaseSettings):
 
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
+    # Age bands, youngest first, each starting where the last ended ("16-17,18-29,..." where a city
+    # enrols 16-year-olds): the one list imports, enrolment, the demo, margins and results use.
+    age_bands: Annotated[list[str], NoDecode] = list(DEFAULT_AGE_BANDS)
     # How exactly a row that leaves the service (API answers, exports) says when it was answered: the
     # time is cut down to the hour or the day (UTC), because an exact time joins a pseudonymous row to
     # the provider's log of who wrote when (outreach.results.public_values.public_time).
@@ -132,10 +137,6 @@ class Settings(BaseSettings):
 
     # No address gets more than this many campaign messages in 24 hours (system replies aside).
     max_messages_per_address_per_day: int = Field(default=10, ge=1)
-    # Fatigue: a resident is asked by at most MAX_ASKS campaigns in ASK_WINDOW_DAYS days (an ask: a
-    # campaign's first question sent to them, sampled campaign or not); the others are held back.
-    max_asks: int = Field(default=2, ge=1)
-    ask_window_days: int = Field(default=30, ge=1, le=3660)
 
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
@@ -183,7 +184,7 @@ class Settings(BaseSettings):
     sandbox_latency_ms: int = Field(default=0, ge=0, le=60_000)
     sandbox_delivery_log: Path | None = None
 
-    @field_validator("export_attributes", mode="before")
+    @field_validator("export_attributes", "age_bands", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -210,6 +211,11 @@ class Settings(BaseSettings):
         if forbidden:
             raise ValueError(f"{', '.join(forbidden)} identify a resident and can never be exported")
         return names
+
+    @field_validator("age_bands")
+    @classmethod
+    def _age_bands(cls, labels: list[str]) -> list[str]:
+        return [band.label for band in parse_age_bands(labels)]  # "30 - 44" is written 30-44
 
     @field_validator("email_reply_domain")
     @classmethod

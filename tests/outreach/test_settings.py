@@ -47,6 +47,15 @@ def test_export_attributes_are_a_comma_list_without_addresses(monkeypatch: pytes
         Settings(_env_file=None)
 
 
+def test_age_bands_are_one_comma_list_written_as_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).age_bands == ["18-29", "30-44", "45-64", "65+"]
+    monkeypatch.setenv("OUTREACH_AGE_BANDS", "16-17, 18 - 29,30-44,45-64,65+")
+    assert Settings(_env_file=None).age_bands == ["16-17", "18-29", "30-44", "45-64", "65+"]
+    monkeypatch.setenv("OUTREACH_AGE_BANDS", "18-29,35-44,45+")
+    with pytest.raises(ValueError, match="'35-44' after '18-29' must start at 30"):
+        Settings(_env_file=None)
+
+
 @pytest.mark.parametrize(
     "domain",
     [
