@@ -137,6 +137,10 @@ class Settings(BaseSettings):
 
     # No address gets more than this many campaign messages in 24 hours (system replies aside).
     max_messages_per_address_per_day: int = Field(default=10, ge=1)
+    # Fatigue: a resident is asked by at most MAX_ASKS campaigns in ASK_WINDOW_DAYS days (an ask: a
+    # campaign's first question sent to them, sampled campaign or not); the others are held back.
+    max_asks: int = Field(default=2, ge=1)
+    ask_window_days: int = Field(default=30, ge=1, le=3660)
 
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
