@@ -1,4 +1,4 @@
-"""`outreach db upgrade`: the database schema."""
+"""`outreach db upgrade`: the database schema, and the default population margins."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typer
 
 from outreach.bootstrap import Services
 from outreach.cli.runner import console, run_with_services
+from outreach.survey.margins_store import DEFAULT_MARGINS, ensure_default_margins
 from storage.migrate import upgrade
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -13,10 +14,16 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or upgrade the schema to the latest version."""
+    """Create or upgrade the schema to the latest version; add the default margins (gdansk-districts)
+    unless margins of that name exist."""
 
-    async def work(services: Services) -> None:
+    async def work(services: Services) -> bool:
         await upgrade(services.engine)
+        async with services.sessions() as session, session.begin():
+            return await ensure_default_margins(session, now=services.clock())
 
-    run_with_services(work)
+    added = run_with_services(work)
     console.print("database is up to date")
+    if added:
+        shown = f"`outreach margins show {DEFAULT_MARGINS}`"
+        console.print(f"default margins '{DEFAULT_MARGINS}' added: the 35 districts of Gdańsk ({shown})")

@@ -21,6 +21,7 @@ from outreach.campaigns.commands import (
 )
 from outreach.cli.campaign import campaign_app
 from outreach.cli.db import db_app
+from outreach.cli.margins import margins_app
 from outreach.cli.residents import residents_app
 from outreach.cli.runner import console, fail, load_settings, run_with_services
 from outreach.cli.tokens import tokens_app
@@ -36,6 +37,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Ask resident
 app.add_typer(db_app, name="db")
 app.add_typer(residents_app, name="residents")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(margins_app, name="margins")
 app.add_typer(tokens_app, name="token")
 app.command("webhooks")(print_webhooks)
 

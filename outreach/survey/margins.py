@@ -226,7 +226,7 @@ def parse_margins(
     derived = _derive_from_joints(singles, joints, notes)
     _check_joints(singles, derived, joints, problem)
     if problems:
-        raise MarginsError(problems)
+        raise MarginsError(sorted(problems, key=lambda problem: problem.line or 0))
     dimensions = {dim: {value: row.population for value, row in values.items()} for dim, values in singles.items()}
     dimensions.update(derived)
     labels = {(dim, value): row.written for dim, values in singles.items() for value, row in values.items()}
