@@ -115,7 +115,7 @@ def post_stratify(
     start = _start(base, len(codes))
     shares = _shares(dimension, targets)
     totals = _totals(codes, start, len(keys))
-    _refuse_empty(dimension, keys, totals, shares)
+    _refuse_empty(dimension, keys, totals)
     values = start * (shares * len(codes) / totals)[codes]
     return Weights(values, "post-stratification", (dimension,), 1, 0)
 
@@ -150,7 +150,7 @@ def rake(
     shares = {dimension: _shares(dimension, targets[dimension]) for dimension in dimensions}
     for dimension in dimensions:
         totals = _totals(codes[dimension], weights, len(keys[dimension]))
-        _refuse_empty(dimension, keys[dimension], totals, shares[dimension])
+        _refuse_empty(dimension, keys[dimension], totals)
     method: Method = "raking" if len(dimensions) > 1 else "post-stratification"
     gap = (dimensions[0], 0, np.inf)
     for iteration in range(1, max_iterations + 1):
@@ -229,7 +229,7 @@ def _same_length(codes: Mapping[str, IntArray]) -> int:
     return lengths.pop()
 
 
-def _refuse_empty(dimension: str, keys: Sequence[Hashable], totals: FloatArray, shares: FloatArray) -> None:
+def _refuse_empty(dimension: str, keys: Sequence[Hashable], totals: FloatArray) -> None:
     empty = [key for key, total in zip(keys, totals, strict=True) if total <= 0]
     if empty:
         shown = ", ".join(_named([key]) for key in empty[:_SHOWN])
