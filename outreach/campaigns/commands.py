@@ -23,10 +23,10 @@ from outreach.campaigns.launches import (
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.preview import sms_cost
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
-from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue, preview_plan
+from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue, preview_plan, seed_of
 from outreach.clock import Clock
 from outreach.errors import CommandError
-from outreach.survey.sampling import SampleError
+from outreach.survey.sampling import SampleError, draw
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
 from storage.launches import LaunchRepository, SkippedResident
@@ -110,16 +110,18 @@ async def launch_campaign(
             f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
         )
     flow = Campaign.model_validate(record.definition)
+    drawn: set[int] | None = None  # a sampled campaign costs what its sample costs
     if flow.audience.sample is not None and record.launch_state is None:
         # What the draw would refuse (a sample larger than the eligible audience, unknown margins) is
         # said now, before the campaign is scheduled or started; the draw itself comes with the opening.
         try:
-            await preview_plan(sessions, record.id, flow, now=now, fatigue=fatigue)
+            plan = await preview_plan(sessions, record.id, flow, now=now, fatigue=fatigue)
         except SampleError as error:
             raise CampaignCommandError(f"campaign '{record.slug}': {error}") from None
+        drawn = {d.resident_id for d in draw(plan, seed_of(flow.audience.sample, record.id))}
     budget = flow.budget
     if budget is not None and sms_prices:
-        floor = (await sms_cost(sessions, flow, sms_prices)).floor_cost
+        floor = (await sms_cost(sessions, flow, sms_prices, among=drawn)).floor_cost
         if floor > budget:
             raise CampaignCommandError(
                 f"campaign '{record.slug}' needs at least {floor:.2f} for SMS (openings and reminders to its"

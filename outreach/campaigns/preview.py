@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from channels.base import Choice, Outbound
@@ -67,7 +67,10 @@ class SmsCost:
     unpriced: set[str] = field(default_factory=set)  # number prefixes without a price (priced at the highest)
 
 
-async def sms_cost(sessions: SessionFactory, flow: Campaign, prices: Mapping[str, float]) -> SmsCost:
+async def sms_cost(
+    sessions: SessionFactory, flow: Campaign, prices: Mapping[str, float], *, among: Collection[int] | None = None
+) -> SmsCost:
+    """The SMS cost of the audience, or of the residents `among` it (a sampled campaign's draw)."""
     per_language: dict[str, tuple[int, int]] = {}
     for language in flow.languages:
         segments = {
@@ -88,7 +91,7 @@ async def sms_cost(sessions: SessionFactory, flow: Campaign, prices: Mapping[str
                 where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000
             )
         for resident, contact in page:
-            if contact.channel != "sms":
+            if contact.channel != "sms" or (among is not None and resident.id not in among):
                 continue
             language = resident.language if resident.language in flow.languages else flow.default_language
             floor, ceiling = per_language[language]

@@ -25,9 +25,11 @@ from outreach.campaigns.commands import (
 )
 from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
-from outreach.campaigns.sampling import fatigue_of
+from outreach.campaigns.sampling import fatigue_of, preview_plan, seed_of
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
+from outreach.cli.sample_preview import print_sample_plan
 from outreach.settings import Settings
+from outreach.survey.sampling import SampleError, draw
 from storage.campaigns import CampaignRepository
 from storage.launches import OPENING
 
@@ -66,7 +68,12 @@ def campaign_preview(
     from_file = load_flow(path) if path.suffix in (".yaml", ".yml") or path.is_file() else None
 
     async def work(services: Services) -> None:
-        flow = from_file or services.definitions.flow(await find_campaign(services.sessions, campaign))
+        record = None if from_file else await find_campaign(services.sessions, campaign)
+        flow = from_file if record is None else services.definitions.flow(record)
+        assert flow is not None
+        drawn = None
+        if flow.audience.sample is not None:
+            drawn = await _preview_sample(services, flow, None if record is None else record.id)
         for channel in flow.channels:
             for language in flow.languages:
                 table = Table("message", "text", "SMS" if channel == "sms" else "", title=f"{channel} · {language}")
@@ -75,14 +82,14 @@ def campaign_preview(
                     table.add_row(text.label, text.text, cost)
                 console.print(table)
         if "sms" in flow.channels:
-            sms = await sms_cost(services.sessions, flow, services.settings.sms_prices)
+            sms = await sms_cost(services.sessions, flow, services.settings.sms_prices, among=drawn)
             currency = services.settings.sms_price_currency
             people = sum(sms.residents.values())
             by_language = ", ".join(f"{language} {count}" for language, count in sorted(sms.residents.items()))
             floor = f"{sms.floor_segments} segments ≈ {sms.floor_cost:.2f} {currency}"
             ceiling = f"{sms.ceiling_segments} segments ≈ {sms.ceiling_cost:.2f} {currency}"
             console.print(
-                f"SMS audience: {people} residents ({by_language or 'none'}); from {floor} (opening and reminders"
+                f"SMS {'audience' if drawn is None else 'sample'}: {people} residents ({by_language or 'none'}); from {floor} (opening and reminders"
                 f" to all) to {ceiling} (everyone answers everything)"
             )
             if sms.unpriced:
@@ -94,6 +101,21 @@ def campaign_preview(
                 )
 
     run_with_services(work)
+
+
+async def _preview_sample(services: Services, flow: Campaign, campaign_id: int | None) -> set[int]:
+    """Print the allocation; the residents the draw would take now (whose SMS cost the preview shows)."""
+    sample = flow.audience.sample
+    assert sample is not None
+    fatigue = fatigue_of(services.settings)
+    try:
+        plan = await preview_plan(services.sessions, campaign_id, flow, now=services.clock(), fatigue=fatigue)
+    except SampleError as error:
+        raise fail(str(error)) from None
+    seed = seed_of(sample, campaign_id) if campaign_id is not None else sample.seed
+    print_sample_plan(plan, sample, seed=seed, fatigue=fatigue)
+    # A file not created yet has no id to derive a seed from: any seed draws a sample of the same size.
+    return {drawn.resident_id for drawn in draw(plan, seed if seed is not None else 0)}
 
 
 @campaign_app.command("test-send")

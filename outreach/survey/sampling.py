@@ -47,6 +47,7 @@ class Frame:
 class SamplePlan:
     dimensions: tuple[str, ...]  # as the campaign names them
     allocation: Allocation[Stratum]
+    weights: Mapping[Stratum, float]  # how the size is shared: population shares, 1 each, or fixed counts
     labels: Mapping[Stratum, str]  # how to show a stratum: the values as the margins write them
     assumed_independent: bool  # shares over several dimensions are a product of one-dimensional ones
     members: Mapping[Stratum, tuple[int, ...]]  # the eligible residents of each stratum, by id
@@ -103,6 +104,7 @@ def plan_sample(sample: Sample, frame: Frame, margins: Margins | None) -> Sample
     return SamplePlan(
         dimensions=dimensions,
         allocation=allocate(size, weights, available),
+        weights=weights,
         labels=labels,
         assumed_independent=independent,
         members={stratum: tuple(ids) for stratum, ids in members.items()},

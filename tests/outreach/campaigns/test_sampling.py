@@ -164,3 +164,13 @@ async def test_a_sample_that_cannot_be_drawn_is_refused_before_anything_is_sent(
         await launch_campaign(services.sessions, record.slug, clock=clock)
     status = await campaign_status(services.sessions, record.slug)
     assert (status.record.status, status.audience.opened) == ("draft", 0)
+
+
+async def test_the_budget_is_checked_against_the_sample_not_the_whole_audience(
+    services: Services, clock: ManualClock
+) -> None:
+    await _city(services, clock)  # 20 residents by SMS; 5 drawn, 1 segment each at 0.04: 0.20
+    flow = load_campaign(SAMPLED + "budget: 0.5\n")
+    record = await create_campaign(services.sessions, flow, clock=clock)
+    report = await launch_campaign(services.sessions, record.slug, clock=clock, sms_prices={"+48": 0.04})
+    assert report.conversations_started == 5
