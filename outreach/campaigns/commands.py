@@ -31,7 +31,8 @@ from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
 from storage.launches import LaunchRepository, SkippedResident
 from storage.outbox import OutboxRepository
-from storage.tables import CampaignRecord
+from storage.samples import SampleRepository
+from storage.tables import CampaignRecord, CampaignSample
 
 DEFAULT_SPREAD = timedelta(minutes=60)
 
@@ -218,6 +219,7 @@ class CampaignStatus:
     outbox: dict[str, int]
     audience: AudienceProgress
     skips: list[SkippedResident]  # the first of them, by resident
+    sample: CampaignSample | None = None  # a sampled campaign's design, once its launch drew it
 
 
 async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignStatus:
@@ -226,10 +228,12 @@ async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignS
     async with sessions() as session:
         conversations = await ConversationRepository(session).count_by_status(record.id)
         outbox = await OutboxRepository(session).count_by_status(record.id)
+        sample = await SampleRepository(session).design(record.id)
     return CampaignStatus(
         record=record,
         conversations=conversations,
         outbox=outbox,
         audience=await audience_progress(sessions, record),
         skips=await skipped_residents(sessions, record.id),
+        sample=sample,
     )

@@ -27,7 +27,7 @@ from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
 from outreach.campaigns.sampling import fatigue_of, preview_plan, seed_of
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
-from outreach.cli.sample_preview import print_sample_plan
+from outreach.cli.sample_preview import drawn_lines, print_sample_plan
 from outreach.settings import Settings
 from outreach.survey.sampling import SampleError, draw
 from storage.campaigns import CampaignRepository
@@ -85,11 +85,12 @@ def campaign_preview(
             sms = await sms_cost(services.sessions, flow, services.settings.sms_prices, among=drawn)
             currency = services.settings.sms_price_currency
             people = sum(sms.residents.values())
+            who = "audience" if drawn is None else "sample"
             by_language = ", ".join(f"{language} {count}" for language, count in sorted(sms.residents.items()))
             floor = f"{sms.floor_segments} segments ≈ {sms.floor_cost:.2f} {currency}"
             ceiling = f"{sms.ceiling_segments} segments ≈ {sms.ceiling_cost:.2f} {currency}"
             console.print(
-                f"SMS {'audience' if drawn is None else 'sample'}: {people} residents ({by_language or 'none'}); from {floor} (opening and reminders"
+                f"SMS {who}: {people} residents ({by_language or 'none'}); from {floor} (opening and reminders"
                 f" to all) to {ceiling} (everyone answers everything)"
             )
             if sms.unpriced:
@@ -197,6 +198,9 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
             f"campaign {report.campaign_id} active: {report.conversations_started} conversations started{skipped}{why}",
             soft_wrap=True,
         )
+        status = await campaign_status(services.sessions, str(report.campaign_id))
+        for line in drawn_lines(status.sample) if status.sample else []:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         if not report.finished:
             console.print(
                 "another worker is opening the rest of the audience (`campaign status` shows how far); a running"
@@ -262,6 +266,8 @@ def campaign_status_command(
         if status.record.spent:
             console.print(f"spent on SMS: {status.record.spent:.2f} {services.settings.sms_price_currency}")
         console.print(_audience(status.audience, status.record.status), markup=False, highlight=False, soft_wrap=True)
+        for line in drawn_lines(status.sample) if status.sample else []:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
         for skip in status.skips:

@@ -11,6 +11,7 @@ from flows.model import FixedAllocation, Sample
 from outreach.campaigns.sampling import Fatigue
 from outreach.cli.runner import console, warnings
 from outreach.survey.sampling import SamplePlan
+from storage.tables import CampaignSample
 
 
 def describe_allocation(sample: Sample) -> str:
@@ -71,3 +72,22 @@ def print_sample_plan(plan: SamplePlan, sample: Sample, *, seed: int | None, fat
         warnings.print(
             f"residents whose {dimension} matches no stratum, not drawn: {listed}", markup=False, highlight=False
         )
+
+
+def drawn_lines(design: CampaignSample) -> list[str]:
+    """What a launch drew, for `campaign launch` and `campaign status`: the count and the short strata."""
+    drawn = sum(int(stratum["drawn"]) for stratum in design.allocation)
+    eligible = sum(int(stratum["eligible"]) for stratum in design.allocation)
+    held = sum(int(stratum["held_back"]) for stratum in design.allocation)
+    strata = " × ".join(design.strata) or "none"
+    lines = [
+        f"sample: {drawn} drawn of {eligible} eligible (size {design.size}, strata {strata}, seed {design.seed}"
+        + (f"; {held} held back by fatigue)" if held else ")")
+    ]
+    for stratum in design.allocation:
+        if int(stratum["eligible"]) < int(stratum["wanted"]):
+            lines.append(
+                f"short stratum {stratum['stratum']}: wanted {stratum['wanted']}, had {stratum['eligible']}"
+                " (all drawn; the rest spread over the other strata)"
+            )
+    return lines

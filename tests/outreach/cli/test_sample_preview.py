@@ -101,3 +101,18 @@ async def test_a_sample_larger_than_the_eligible_audience_is_an_error_in_the_pre
     result = await invoke(cli, ["campaign", "preview", str(campaign_file)])
     assert result.exit_code == 1
     assert "audience.sample.size: 50 is more than the 9 eligible residents in the strata" in result.stderr
+
+
+async def test_launch_and_status_say_what_was_drawn_and_the_short_strata(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    await _city(services)
+    await create_campaign(services.sessions, load_campaign(SAMPLED), clock=services.clock)
+    launched = await invoke(cli, ["campaign", "launch", "park"])
+    assert launched.exit_code == 0, launched.output
+    out = " ".join(launched.stdout.split())
+    assert "campaign 1 active: 5 conversations started" in out
+    assert "sample: 5 drawn of 9 eligible (size 5, strata district, seed 7)" in out
+    assert "short stratum Osowa: wanted 2, had 1 (all drawn; the rest spread over the other strata)" in out
+    status = await invoke(cli, ["campaign", "status", "park"])
+    assert "sample: 5 drawn of 9 eligible" in " ".join(status.stdout.split())
