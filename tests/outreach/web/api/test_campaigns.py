@@ -129,6 +129,18 @@ async def test_launching_a_closed_campaign_is_409(services: Services, api: AppCl
     assert "closed" in (await response.json())["error"]["message"]
 
 
+async def test_a_sample_that_cannot_be_drawn_is_409_naming_its_key(services: Services, api: AppClient) -> None:
+    await add_resident(services, phone="+48600100200", district="Oliwa")
+    definition = {**DEFINITION, "audience": {"sample": {"size": 2, "strata": ["district"], "allocation": "equal"}}}
+    headers = await auth(services, "campaigns:write")
+    created = await (await api.post("/api/v1/campaigns", json=definition, headers=headers)).json()
+    response = await api.post(f"/api/v1/campaigns/{created['id']}/launch", headers=headers)
+    assert response.status == 409
+    error = (await response.json())["error"]
+    assert error["code"] == "conflict"
+    assert "audience.sample.size: 2 is more than the 1 eligible residents" in error["message"]
+
+
 async def test_unknown_ids_and_paths_are_json_404s(services: Services, api: AppClient) -> None:
     headers = await auth(services, "admin")
     for path in ("/api/v1/campaigns/7", "/api/v1/campaigns/0", "/api/v1/campaigns/abc", "/api/v1/nowhere"):
