@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import DBAPIError
 
+from flows.age_bands import AGE_BAND, age_band_of
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
 from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recruitment
 from outreach.clock import Clock
@@ -121,7 +122,7 @@ def _records(path: Path) -> Iterator[tuple[list[str], int, list[str] | csv.Error
                 yield header, start, fields
 
 
-def read_rows(path: Path, *, region: str) -> Iterator[ResidentRow | RowError]:
+def read_rows(path: Path, *, region: str, age_bands: Sequence[str]) -> Iterator[ResidentRow | RowError]:
     for header, line, fields in _records(path):
         if isinstance(fields, csv.Error):
             yield RowError(line, f"broken CSV: {fields}")
@@ -129,7 +130,7 @@ def read_rows(path: Path, *, region: str) -> Iterator[ResidentRow | RowError]:
         record: dict[str | None, str | None] = dict(zip(header, fields, strict=False))
         if len(fields) > len(header):
             record[None] = "surplus"
-        yield parse_row(line, record, region=region)
+        yield parse_row(line, record, region=region, age_bands=age_bands)
 
 
 def count_rows(path: Path) -> int | None:
@@ -148,7 +149,10 @@ def _is_text(value: str) -> bool:
     return True
 
 
-def parse_row(line: int, record: dict[str | None, str | None], *, region: str) -> ResidentRow | RowError:
+def parse_row(
+    line: int, record: dict[str | None, str | None], *, region: str, age_bands: Sequence[str]
+) -> ResidentRow | RowError:
+    """One row; `age_bands` (the setting's) are the bands an age_band may name (an age becomes its band)."""
     if None in record:
         return RowError(line, "more fields than the header has columns")
     texts = [text for pair in record.items() for text in pair if text is not None]
@@ -177,10 +181,26 @@ def parse_row(line: int, record: dict[str | None, str | None], *, region: str) -
     if language not in LANGUAGES:
         named = f" '{language}'" if len(language) <= 8 else ""
         problems.append(f"language{named} is not one of {', '.join(LANGUAGES)}")
+    band = _age_band(values.get(AGE_BAND, ""), age_bands, problems)
     if problems:
         return RowError(line, "; ".join(problems))
     attributes = {key: value for key, value in values.items() if key not in KNOWN_COLUMNS and value}
+    if band is not None:
+        attributes[AGE_BAND] = band
     return ResidentRow(line=line, addresses=addresses, language=language, attributes=attributes)
+
+
+def _age_band(written: str, age_bands: Sequence[str], problems: list[str]) -> str | None:
+    """The band an age_band field names, as the setting writes it; None when the field is empty or
+    names none (a problem then, without the value)."""
+    if not written:
+        return None
+    band = age_band_of(written, age_bands)
+    if band is None:
+        problems.append(
+            f"age_band is neither one of the age bands {', '.join(age_bands)} (OUTREACH_AGE_BANDS) nor an age in them"
+        )
+    return band
 
 
 def _field_problems(values: dict[str, str]) -> list[str]:
@@ -305,6 +325,7 @@ async def import_residents(
     *,
     region: str,
     clock: Clock,
+    age_bands: Sequence[str],
     on_match: OnMatch = OnMatch.SKIP,
     label: str | None = None,
     on_row: Callable[[], None] = lambda: None,
@@ -313,7 +334,7 @@ async def import_residents(
     """Import a residents file; `label` (by default the file's name) is their recruitment source."""
     return await store_rows(
         sessions,
-        read_rows(path, region=region),
+        read_rows(path, region=region, age_bands=age_bands),
         clock=clock,
         label=label or path.name,
         on_match=on_match,

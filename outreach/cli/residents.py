@@ -47,6 +47,7 @@ def residents_import(
                 file,
                 region=(region or services.settings.default_region).upper(),
                 clock=services.clock,
+                age_bands=services.settings.age_bands,
                 on_match=on_match,
                 label=label.strip() if label else None,
                 on_row=lambda: bar.advance(task),

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from flows.age_bands import parse_age_bands
 from outreach.inbound.enrolment import District
 
 T = TypeVar("T")
@@ -24,7 +25,13 @@ AUDIENCE_SHARE = 0.85
 
 # Rough shares for a believable crowd; only sex comes from published figures (shared/data/README.md).
 LANGUAGE_SHARES = {"pl": 0.86, "uk": 0.09, "en": 0.05}
-AGE_BAND_SHARES = {"18-24": 8, "25-34": 17, "35-44": 19, "45-54": 15, "55-64": 14, "65+": 27}
+# Residents per age group (first age, last age): a rough big-city pyramid, spread evenly over each
+# group's years; the age bands are the setting's (OUTREACH_AGE_BANDS), so they are drawn from these.
+AGE_GROUP_SHARES = {
+    (15, 19): 4.3, (20, 24): 4.6, (25, 29): 5.8, (30, 34): 7.6, (35, 39): 8.6, (40, 44): 8.1, (45, 49): 6.7,
+    (50, 54): 5.7, (55, 59): 5.3, (60, 64): 6.0, (65, 69): 7.2, (70, 74): 6.3, (75, 79): 3.9, (80, 84): 2.7,
+    (85, 99): 2.6,
+}  # fmt: skip
 SEX_SHARES = {"female": 52.7, "male": 47.3}
 # Email is off in the demo (it has no mail settings), so nobody has an email address alone: those who
 # gave one are asked by SMS or on Telegram, the example campaign's first two channels.
@@ -100,10 +107,29 @@ def _home(rng: random.Random, districts: Sequence[District]) -> str:
     return rng.choices([d.name for d in districts], weights=[d.population for d in districts])[0]
 
 
+def _age_band_shares(labels: Sequence[str]) -> dict[str, float]:
+    """Each band's share of the residents, from AGE_GROUP_SHARES."""
+    bands = parse_age_bands(labels)
+    shares = dict.fromkeys((band.label for band in bands), 0.0)
+    for (first, last), share in AGE_GROUP_SHARES.items():
+        for age in range(first, last + 1):
+            band = next((band for band in bands if band.holds(age)), None)
+            if band is not None:
+                shares[band.label] += share / (last - first + 1)
+    return shares
+
+
 def simulate_residents(
-    count: int, *, seed: int, districts: Sequence[District], audience: Sequence[District]
+    count: int,
+    *,
+    seed: int,
+    districts: Sequence[District],
+    audience: Sequence[District],
+    age_bands: Sequence[str],
 ) -> list[SimResident]:
+    """`count` residents, most of them in `audience`, in the age bands `age_bands` (the setting's)."""
     rng = random.Random(seed)
+    age_band_shares = _age_band_shares(age_bands)
     asked = round(count * AUDIENCE_SHARE)
     homes = [_home(rng, audience) for _ in range(asked)] + [_home(rng, districts) for _ in range(count - asked)]
     rng.shuffle(homes)
@@ -117,7 +143,7 @@ def simulate_residents(
             SimResident(
                 language=_draw(rng, LANGUAGE_SHARES),
                 district=home,
-                age_band=_draw(rng, AGE_BAND_SHARES),
+                age_band=_draw(rng, age_band_shares),
                 sex=_draw(rng, SEX_SHARES),
                 rng=random.Random(f"{seed}:{index}"),
                 phone=f"+486000{phones[index]:05d}" if "phone" in kinds else "",

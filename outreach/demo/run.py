@@ -71,7 +71,9 @@ async def simulate(
         flow = load_example()
         districts = load_districts()
         audience = audience_districts(flow, districts)
-        people = simulate_residents(residents, seed=seed, districts=districts, audience=audience)
+        people = simulate_residents(
+            residents, seed=seed, districts=districts, audience=audience, age_bands=services.settings.age_bands
+        )
         describe_crowd(console, people, audience, seed)
         await import_crowd(services, people, console)
         record = await create_campaign(services.sessions, flow, clock=services.clock)
@@ -124,7 +126,11 @@ async def import_crowd(services: Services, people: Sequence[SimResident], consol
         path = Path(folder) / "residents.csv"
         write_residents_csv(people, path)
         report = await import_residents(
-            services.sessions, path, region=services.settings.default_region, clock=services.clock
+            services.sessions,
+            path,
+            region=services.settings.default_region,
+            clock=services.clock,
+            age_bands=services.settings.age_bands,
         )
     if report.errors:  # a bug in the simulation, not the visitor's problem; messages hold no addresses
         raise RuntimeError(f"the simulated residents file was refused: {report.errors[0]}")

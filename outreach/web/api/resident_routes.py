@@ -21,7 +21,7 @@ async def import_residents_endpoint(call: Call) -> ResidentsImported:
     services = call.services
     region = (batch.region or services.settings.default_region).upper()
     rows = [
-        parse_row(index, {key: value for key, value in given.items()}, region=region)
+        parse_row(index, dict(given.items()), region=region, age_bands=services.settings.age_bands)
         for index, given in enumerate(batch.residents)
     ]
     report = await store_rows(services.sessions, rows, clock=services.clock, label=batch.label, on_match=on_match)

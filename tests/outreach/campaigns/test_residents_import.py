@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.age_bands import DEFAULT_AGE_BANDS
 from outreach.bootstrap import Services
 from outreach.campaigns.residents_import import (
     ImportReport,
@@ -35,7 +36,7 @@ def row(**changes: str) -> dict[str | None, str | None]:
 
 
 def test_a_good_row_is_taken_with_its_attributes() -> None:
-    taken = parse_row(2, row(), region="PL")
+    taken = parse_row(2, row(), region="PL", age_bands=DEFAULT_AGE_BANDS)
     assert taken == ResidentRow(
         line=2,
         addresses=[AddressInput("sms", "+48600100200", "poster-orunia", datetime(2026, 1, 10, 11, tzinfo=UTC))],
@@ -54,13 +55,37 @@ def test_a_good_row_is_taken_with_its_attributes() -> None:
     ],
 )
 def test_a_bad_row_names_its_problem(label: str, changes: dict[str, str], problem: str) -> None:
-    refused = parse_row(7, row(**changes), region="PL")
+    refused = parse_row(7, row(**changes), region="PL", age_bands=DEFAULT_AGE_BANDS)
     assert isinstance(refused, RowError) and refused.line == 7, label
     assert problem in refused.message
 
 
+@pytest.mark.parametrize(
+    ("written", "bands", "band"),
+    [
+        ("30-44", DEFAULT_AGE_BANDS, "30-44"),
+        ("30 – 44", DEFAULT_AGE_BANDS, "30-44"),  # spelled loosely: kept as the setting writes it
+        ("37", DEFAULT_AGE_BANDS, "30-44"),  # an age becomes its band
+        ("17", ("16-17", *DEFAULT_AGE_BANDS), "16-17"),  # where a city enrols 16-year-olds
+    ],
+)
+def test_the_age_band_is_kept_as_a_band_of_the_setting(written: str, bands: tuple[str, ...], band: str) -> None:
+    taken = parse_row(2, row(age_band=written), region="PL", age_bands=bands)
+    assert isinstance(taken, ResidentRow) and taken.attributes == {"district": "Oliwa", "age_band": band}
+
+
+@pytest.mark.parametrize("written", ["45-59", "17", "old", "16-17"])
+def test_an_age_band_the_setting_does_not_have_is_refused_without_its_value(written: str) -> None:
+    refused = parse_row(4, row(age_band=written), region="PL", age_bands=DEFAULT_AGE_BANDS)
+    assert refused == RowError(
+        4, "age_band is neither one of the age bands 18-29, 30-44, 45-64, 65+ (OUTREACH_AGE_BANDS) nor an age in them"
+    )
+
+
 def test_a_consent_source_of_exactly_120_is_taken() -> None:
-    assert isinstance(parse_row(3, row(consent_source="x" * 120), region="PL"), ResidentRow)
+    assert isinstance(
+        parse_row(3, row(consent_source="x" * 120), region="PL", age_bands=DEFAULT_AGE_BANDS), ResidentRow
+    )
 
 
 # --- whole files, into the store --------------------------------------------------------------
@@ -74,7 +99,9 @@ def good_line(number: int) -> str:
 
 
 async def imported(services: Services, path: Path) -> ImportReport:
-    return await import_residents(services.sessions, path, region="PL", clock=services.clock)
+    return await import_residents(
+        services.sessions, path, region="PL", clock=services.clock, age_bands=DEFAULT_AGE_BANDS
+    )
 
 
 async def resident_count(services: Services) -> int:

@@ -3,6 +3,7 @@ nothing, and on Telegram (buttons, no numbers) nobody types a number."""
 
 from __future__ import annotations
 
+from flows.age_bands import DEFAULT_AGE_BANDS
 from flows.campaign import Campaign
 from flows.languages import LANGUAGES
 from flows.matching import match_answer
@@ -32,7 +33,7 @@ def test_every_mistype_fits_nothing(flow: Campaign) -> None:
 
 def test_a_reply_means_the_option_it_names(flow: Campaign) -> None:
     districts = load_districts()
-    people = simulate_residents(300, seed=11, districts=districts, audience=districts)
+    people = simulate_residents(300, seed=11, districts=districts, audience=districts, age_bands=DEFAULT_AGE_BANDS)
     answering = [p for p in people if p.persona is Persona.ANSWERS]
     for question in flow.questions:
         for person in answering:

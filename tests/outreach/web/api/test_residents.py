@@ -128,3 +128,26 @@ async def test_a_malformed_batch_is_422(services: Services, api: AppClient) -> N
     for body in bodies:
         response = await api.post("/api/v1/residents", headers=headers, json=body)
         assert response.status == 422, body
+
+
+async def test_age_bands_are_the_settings(services: Services, api: AppClient) -> None:
+    batch = {
+        "residents": [
+            {"phone": "+48600100200", "age_band": "30 - 44", **CONSENT},
+            {"phone": "+48600100201", "age_band": "71", **CONSENT},  # an age becomes its band
+            {"phone": "+48600100202", "age_band": "45-59", **CONSENT},
+        ]
+    }
+    response = await api.post("/api/v1/residents", headers=await auth(services, "residents:write"), json=batch)
+    body = await response.json()
+    assert body["accepted"] == 2
+    assert body["rejected"] == [
+        {
+            "index": 2,
+            "message": "age_band is neither one of the age bands 18-29, 30-44, 45-64, 65+ (OUTREACH_AGE_BANDS)"
+            " nor an age in them",
+        }
+    ]
+    async with services.sessions() as session:
+        residents = list((await session.execute(select(Resident).order_by(Resident.id))).scalars())  # type: ignore[arg-type]
+    assert [resident.attributes["age_band"] for resident in residents] == ["30-44", "65+"]
