@@ -135,17 +135,22 @@ async def launch_campaign(
     async with sessions() as session, session.begin():
         await CampaignRepository(session).set_status(record.id, "active", now=now)
         await LaunchRepository(session).begin(record.id)  # in the same commit: no active campaign unopened
-    done = await open_audience(
-        sessions,
-        record.id,
-        clock=clock,
-        spread=spread,
-        pseudonym_secret=pseudonym_secret,
-        worker_id=worker_id,
-        page_size=page_size,
-        progress=progress,
-        fatigue=fatigue,
-    )
+    try:
+        done = await open_audience(
+            sessions,
+            record.id,
+            clock=clock,
+            spread=spread,
+            pseudonym_secret=pseudonym_secret,
+            worker_id=worker_id,
+            page_size=page_size,
+            progress=progress,
+            fatigue=fatigue,
+        )
+    except SampleError as error:
+        # The audience changed between the check above and the draw: nothing was drawn or sent, and
+        # every lifecycle tick tries the draw again until the official closes or fixes the campaign.
+        raise CampaignCommandError(f"campaign '{record.slug}': {error}") from None
     return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished)
 
 

@@ -16,6 +16,7 @@ from outreach.campaigns.sampling import Fatigue, preview_plan, seed_of
 from outreach.survey.margins import Margins
 from outreach.survey.margins_store import save_margins
 from outreach.survey.sampling import draw
+from storage.launches import LaunchRepository
 from storage.samples import SampleRepository
 from storage.tables import Conversation, Resident
 from tests.conftest import ManualClock
@@ -174,3 +175,20 @@ async def test_the_budget_is_checked_against_the_sample_not_the_whole_audience(
     record = await create_campaign(services.sessions, flow, clock=clock)
     report = await launch_campaign(services.sessions, record.slug, clock=clock, sms_prices={"+48": 0.04})
     assert report.conversations_started == 5
+
+
+async def test_a_draw_that_fails_after_the_check_is_a_clean_refusal(services: Services, clock: ManualClock) -> None:
+    # A launch cut short before its draw (an outage) goes on without the first launch's check: the
+    # draw itself refuses, and nothing is drawn or sent.
+    await _city(services, clock)
+    record = await create_campaign(
+        services.sessions, load_campaign(SAMPLED.replace("size: 5", "size: 50")), clock=clock
+    )
+    assert record.id is not None
+    async with services.sessions() as session, session.begin():
+        await LaunchRepository(session).begin(record.id)
+    with pytest.raises(CampaignCommandError, match=r"audience\.sample\.size: 50 is more than the 20 eligible"):
+        await launch_campaign(services.sessions, record.slug, clock=clock)
+    async with services.sessions() as session:
+        assert await SampleRepository(session).design(record.id) is None
+    assert (await campaign_status(services.sessions, record.slug)).audience.opened == 0
