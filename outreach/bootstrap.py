@@ -217,7 +217,13 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
     spread = timedelta(minutes=settings.quiet_release_minutes)
     districts = load_districts(settings.districts_file)
     pipeline = InboundPipeline(
-        sessions, definitions, organisation=settings.organisation, clock=clock, spread=spread, districts=districts
+        sessions,
+        definitions,
+        organisation=settings.organisation,
+        clock=clock,
+        spread=spread,
+        districts=districts,
+        age_bands=settings.age_bands,
     )
     dispatcher = Dispatcher(
         sessions,

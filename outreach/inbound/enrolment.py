@@ -1,11 +1,12 @@
 """Residents who join by themselves: `/start SOURCE` from a QR code on a poster or a bus stop.
 
 A small conversation of its own, kept pure here (the pipeline stores what it decides): explain who
-asks and why, ask for consent, then language, then district, with buttons. Until consent is given
-the address is never written to by a campaign; a "no" leaves nothing but the opt-out.
+asks and why, ask for consent, then language, then district, then age band (the setting's,
+OUTREACH_AGE_BANDS; a typed age becomes its band, and nobody has to say), with buttons. Until consent
+is given the address is never written to by a campaign; a "no" leaves nothing but the opt-out.
 
-A chat enrols once: the district is declared once, at the end, and a /start after that only opts the
-chat back in. Before the end, /start begins again from the top at most MAX_STARTS times in all. The
+A chat enrols once: district and age band are declared once, at the end, and a /start after that only
+opts the chat back in. Before the end, /start begins again from the top at most MAX_STARTS times in all. The
 resident is recorded as recruited via self-enrolment from the /start source (outreach.campaigns.
 recruitment), so results can tell self-declared respondents from imported ones.
 """
@@ -13,10 +14,12 @@ recruitment), so results can tell self-declared respondents from imported ones.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from flows.age_bands import AGE_BAND, age_band_of
 from flows.languages import LANGUAGE_NAMES, LANGUAGES
 from flows.matching import match_reply
 from flows.model import Option, Question
@@ -25,6 +28,7 @@ from outreach.inbound.service_texts import pick
 ENROLMENT_CAMPAIGN = 0  # campaign id 0 in button data: the enrolment conversation, not a campaign
 MAX_STARTS = 3  # a chat begins its enrolment at most this often (a first /start and two over again)
 CONSENT, LANGUAGE, DISTRICT = "consent", "language", "district"
+NOT_SAID = "skip"  # the age band's "prefer not to say"
 
 _INTRO = {
     "pl": "Dzień dobry! Tu {organisation}. Od czasu do czasu zadajemy mieszkańcom jedno-dwa krótkie pytania"
@@ -49,7 +53,13 @@ _ASK = {
         "en": "Which district do you live in? Choose or type its name.",
         "uk": "У якому районі ви живете? Оберіть або напишіть назву.",
     },
+    AGE_BAND: {
+        "pl": "Ile masz lat? Wybierz przedział albo wpisz swój wiek.",
+        "en": "How old are you? Choose a range or type your age.",
+        "uk": "Скільки вам років? Оберіть проміжок або напишіть свій вік.",
+    },
 }
+_NOT_SAID = {"pl": "wolę nie mówić", "en": "prefer not to say", "uk": "волію не казати"}
 _AGAIN = {
     "pl": "Nie rozpoznaliśmy odpowiedzi — wybierz przycisk albo wpisz numer.",
     "en": "We did not recognise that — tap a button or type its number.",
@@ -84,6 +94,14 @@ def load_districts(path: Path | None = None) -> list[District]:
 
 
 @dataclass(frozen=True)
+class Choices:
+    """What the enrolment offers: the city's districts and its age bands (OUTREACH_AGE_BANDS)."""
+
+    districts: Sequence[District]
+    age_bands: Sequence[str]
+
+
+@dataclass(frozen=True)
 class Prompt:
     """A message of the enrolment conversation: text and buttons (key, label)."""
 
@@ -101,34 +119,35 @@ class EnrolmentStep:
     updates: dict[str, str] = field(default_factory=dict)  # "language" or resident attributes
 
 
-def prompt(step: str, language: str, districts: list[District]) -> Prompt:
+def prompt(step: str, language: str, choices: Choices) -> Prompt:
     if step == CONSENT:
         yes_no = {"pl": ("tak", "nie"), "en": ("yes", "no"), "uk": ("так", "ні")}[language]
         return Prompt(step, pick(_ASK[CONSENT], language), (("yes", yes_no[0]), ("no", yes_no[1])))
     if step == LANGUAGE:
         return Prompt(step, pick(_ASK[LANGUAGE], language), tuple((code, LANGUAGE_NAMES[code]) for code in LANGUAGES))
-    choices = tuple((str(number), district.name) for number, district in enumerate(districts, start=1))
-    return Prompt(step, pick(_ASK[DISTRICT], language), choices)
+    if step == AGE_BAND:
+        bands = tuple((band, band) for band in choices.age_bands)
+        return Prompt(step, pick(_ASK[AGE_BAND], language), (*bands, (NOT_SAID, pick(_NOT_SAID, language))))
+    districts = tuple((str(number), district.name) for number, district in enumerate(choices.districts, start=1))
+    return Prompt(step, pick(_ASK[DISTRICT], language), districts)
 
 
-def begin(language: str, organisation: str, districts: list[District]) -> EnrolmentStep:
+def begin(language: str, organisation: str, choices: Choices) -> EnrolmentStep:
     intro = Prompt(None, pick(_INTRO, language).format(organisation=organisation))
-    return EnrolmentStep(CONSENT, (intro, prompt(CONSENT, language, districts)))
+    return EnrolmentStep(CONSENT, (intro, prompt(CONSENT, language, choices)))
 
 
-def start_again(
-    current: str, starts: int, language: str, organisation: str, districts: list[District]
-) -> EnrolmentStep:
+def start_again(current: str, starts: int, language: str, organisation: str, choices: Choices) -> EnrolmentStep:
     """/start while enrolling (`starts` so far): from the top while the chat has starts left, else the
     current question again. A chat cannot loop the bot into sending its introduction without end."""
     if starts < MAX_STARTS:
-        return begin(language, organisation, districts)
-    return EnrolmentStep(current, (prompt(current, language, districts),))
+        return begin(language, organisation, choices)
+    return EnrolmentStep(current, (prompt(current, language, choices),))
 
 
-def _question(step: str, language: str, districts: list[District]) -> Question:
+def _question(step: str, language: str, choices: Choices) -> Question:
     """The step as a flows question, so replies are matched as forgivingly as campaign answers."""
-    asked = prompt(step, language, districts)
+    asked = prompt(step, language, choices)
     if step == CONSENT:
         return Question(id=step, type="yesno", text={language: asked.text})
     options = [Option(key=key, text={language: label}) for key, label in asked.choices]
@@ -137,18 +156,29 @@ def _question(step: str, language: str, districts: list[District]) -> Question:
     return Question(id=step, type="choice", text={language: asked.text}, options=options)
 
 
-def advance(step: str, reply: str, language: str, districts: list[District]) -> EnrolmentStep:
+def _typed_age(step: str, reply: str, choices: Choices) -> str | None:
+    """The band of an age typed at the age step ("37"); a number the buttons have means the button."""
+    typed = reply.strip()
+    if step != AGE_BAND or not typed.isdecimal() or int(typed) <= len(choices.age_bands) + 1:
+        return None
+    return age_band_of(typed, choices.age_bands)
+
+
+def advance(step: str, reply: str, language: str, choices: Choices) -> EnrolmentStep:
     """The resident answered `step` with `reply` (a button key or typed text)."""
-    answer = match_reply(_question(step, language, districts), language, reply)
-    if answer is None:
-        again = prompt(step, language, districts)
+    answer = match_reply(_question(step, language, choices), language, reply)
+    value = _typed_age(step, reply, choices) or (None if answer is None else str(answer.value))
+    if value is None:
+        again = prompt(step, language, choices)
         return EnrolmentStep(step, (Prompt(step, f"{pick(_AGAIN, language)}\n{again.text}", again.choices),))
-    value = str(answer.value)
     if step == CONSENT:
         if value == "no":
             return EnrolmentStep(None, (Prompt(None, pick(_DECLINED, language)),), declined=True)
-        return EnrolmentStep(LANGUAGE, (prompt(LANGUAGE, language, districts),), consented=True)
+        return EnrolmentStep(LANGUAGE, (prompt(LANGUAGE, language, choices),), consented=True)
     if step == LANGUAGE:
-        return EnrolmentStep(DISTRICT, (prompt(DISTRICT, value, districts),), updates={"language": value})
-    district = districts[int(value) - 1].name
-    return EnrolmentStep(None, (Prompt(None, pick(_WELCOME, language)),), updates={"district": district})
+        return EnrolmentStep(DISTRICT, (prompt(DISTRICT, value, choices),), updates={"language": value})
+    if step == DISTRICT:
+        district = choices.districts[int(value) - 1].name
+        return EnrolmentStep(AGE_BAND, (prompt(AGE_BAND, language, choices),), updates={"district": district})
+    said = {} if value == NOT_SAID else {AGE_BAND: value}
+    return EnrolmentStep(None, (Prompt(None, pick(_WELCOME, language)),), updates=said)

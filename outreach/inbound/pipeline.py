@@ -8,6 +8,7 @@ provider only after `handle` returned, so a crash before commit means the provid
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,7 +31,7 @@ from outreach.campaigns.recruitment import (
 )
 from outreach.clock import Clock
 from outreach.inbound import enrolment, service_texts
-from outreach.inbound.enrolment import District
+from outreach.inbound.enrolment import Choices, District
 from outreach.inbound.keywords import Keyword, KeywordMatch, detect_keyword
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
@@ -87,8 +88,9 @@ class InboundPipeline:
         clock: Clock,
         spread: timedelta,
         districts: list[District] | None = None,
+        age_bands: Sequence[str],
     ) -> None:
-        self._districts = districts or []
+        self._choices = Choices(districts or [], tuple(age_bands))  # what enrolment offers
         self._sessions = sessions
         self._definitions = definitions
         self._organisation = organisation
@@ -195,7 +197,7 @@ class InboundPipeline:
         )
         contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
         assert contact is not None
-        step = enrolment.begin(language, self._organisation, self._districts)
+        step = enrolment.begin(language, self._organisation, self._choices)
         await self._send_prompts(session, resident, contact, event_id, step.prompts)
         return Outcome.ENROLLING
 
@@ -212,11 +214,11 @@ class InboundPipeline:
         attributes = dict(resident.attributes)
         if inbound.command == "start":  # begin again from the top, a few times at most
             starts = int(attributes.get(ENROLMENT_STARTS, 1))
-            step = enrolment.start_again(str(current), starts, resident.language, self._organisation, self._districts)
+            step = enrolment.start_again(str(current), starts, resident.language, self._organisation, self._choices)
             attributes[ENROLMENT_STARTS] = min(starts + 1, enrolment.MAX_STARTS)
         else:
             reply = inbound.tap.key if inbound.tap is not None else inbound.text
-            step = enrolment.advance(str(current), reply, resident.language, self._districts)
+            step = enrolment.advance(str(current), reply, resident.language, self._choices)
         if step.consented:
             contact.consent_source = f"{inbound.channel}:{attributes.get(RECRUITMENT_SOURCE, inbound.channel)}"
             contact.consent_at = now

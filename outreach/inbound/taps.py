@@ -12,7 +12,7 @@ from flows.engine import FlowState
 from flows.languages import supported_or_default
 from outreach.campaigns.conversations import stored_choices
 from outreach.inbound import service_texts
-from outreach.inbound.enrolment import ENROLMENT_CAMPAIGN
+from outreach.inbound.enrolment import ENROLMENT_CAMPAIGN, Choices
 from outreach.inbound.enrolment import prompt as enrolment_prompt
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.services import InboundServices
@@ -102,7 +102,8 @@ async def tapped_label(
     session: AsyncSession, services: InboundServices, tap: ButtonTap, language: str, *, resident_id: int
 ) -> str | None:
     if tap.campaign_id == ENROLMENT_CAMPAIGN:
-        choices = enrolment_prompt(tap.question_id, language, services.districts).choices
+        offered = Choices(services.districts, services.settings.age_bands)
+        choices = enrolment_prompt(tap.question_id, language, offered).choices
         return next((label for key, label in choices if key == tap.key), None)
     record = await CampaignRepository(session).get(tap.campaign_id)
     flow = services.definitions.flow(record)

@@ -343,7 +343,13 @@ async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
     [district_question] = (await _sent(world))[3:]
     assert str(district_question["text"]).startswith("Which district do you live in?")
     assert await world.post(standin.message_update(STRANGER, "oliwa")) == 200
-    [welcome] = (await _sent(world))[4:]
+    [age_question] = (await _sent(world))[4:]
+    assert str(age_question["text"]).startswith("How old are you?")
+    buttons = age_question["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+    assert [row[0]["text"] for row in buttons] == ["18-29", "30-44", "45-64", "65+", "prefer not to say"]
+    age_message = standin.messages(STRANGER)[-1]
+    assert await world.post(standin.callback_update(STRANGER, "a:0:age_band:30-44", age_message["message_id"])) == 200
+    [welcome] = (await _sent(world))[5:]
     assert str(welcome["text"]).startswith("Thank you, you are in.")
 
     async with world.services.sessions() as session:
@@ -357,6 +363,7 @@ async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
         "recruited_via": "self-enrolment",
         "recruitment_source": "bus-stop-12",
         "district": "Oliwa",
+        "age_band": "30-44",
     }
 
     # A campaign for Oliwa now reaches them.
@@ -366,7 +373,7 @@ async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
             "channels: [telegram]", "channels: [telegram]\naudience: {where: {district: [Oliwa]}}"
         ),
     )
-    assert len(await _sent(world)) == 6
+    assert len(await _sent(world)) == 7
 
 
 async def test_a_chat_starts_over_at_most_twice_and_enrols_once(world: TelegramWorld) -> None:
@@ -376,9 +383,9 @@ async def test_a_chat_starts_over_at_most_twice_and_enrols_once(world: TelegramW
     sent = [str(message["text"]) for message in await _sent(world)]
     assert len([text for text in sent if text.startswith("Dzień dobry!")]) == 3  # the first /start and 2 more
     assert sent[6:] == ["Czy możemy pisać do Ciebie tutaj z takimi pytaniami?"] * 2  # then the question again
-    for text in ("tak", "polski", "oliwa"):
+    for text in ("tak", "polski", "oliwa", "37"):
         await world.post(standin.message_update(STRANGER, text))
-    assert await inbound_outcomes(world.services) == [*["enrolling"] * 7, "enrolled"]
+    assert await inbound_outcomes(world.services) == [*["enrolling"] * 8, "enrolled"]
 
     # Enrolled once: a later /start (another poster) only says they are in; it asks no district again.
     await world.post(standin.message_update(STRANGER, "/start tram-stop-3"))
@@ -389,6 +396,7 @@ async def test_a_chat_starts_over_at_most_twice_and_enrols_once(world: TelegramW
         "recruited_via": "self-enrolment",
         "recruitment_source": "bus-stop-12",
         "district": "Oliwa",
+        "age_band": "30-44",  # 37, typed
     }
 
 
@@ -409,13 +417,13 @@ async def test_a_resident_who_said_no_can_enrol_with_start_as_told(world: Telegr
     standin = world.standin
     await world.post(standin.message_update(STRANGER, "/start poster"))
     await world.post(standin.message_update(STRANGER, "nie"))
-    for text in ("/start", "tak", "polski", "oliwa"):
+    for text in ("/start", "tak", "polski", "oliwa", "wolę nie mówić"):
         await world.post(standin.message_update(STRANGER, text))
     assert await inbound_outcomes(world.services) == [
         "enrolling",
         "declined",
         "enrolling",
-        *["enrolling"] * 2,
+        *["enrolling"] * 3,
         "enrolled",
     ]
     sent = await _sent(world)
@@ -428,6 +436,7 @@ async def test_a_resident_who_said_no_can_enrol_with_start_as_told(world: Telegr
     async with world.services.sessions() as session:
         resident = (await session.execute(select(Resident))).scalar_one()
     assert resident.attributes["district"] == "Oliwa" and "enrolment_starts" not in resident.attributes
+    assert "age_band" not in resident.attributes  # they preferred not to say
 
 
 async def test_declining_over_and_over_uses_up_the_starts(world: TelegramWorld) -> None:
