@@ -1,0 +1,213 @@
+"""Weighted results, built once for the CLI (`outreach results --weights`) and the API
+(`?weights=`): per question and answer n, the unweighted and weighted share and a 95% margin of
+error; per question n, effective n and design effect; per stratum (each value of each dimension
+weighted on) the population share, residents asked, respondents and response rate, with counts of
+fewer than k suppressed like every other breakdown; warnings for strata with fewer than 10 answers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flows.answer_labels import answer_rows
+from flows.campaign import Campaign
+from flows.model import Question
+from outreach.results.weighted_models import Stratum, WeightedQuestion, WeightedResults, WeightedValue
+from outreach.results.weighting import (
+    CellWeights,
+    WeightingRequest,
+    cell_weights,
+    dimensions_of,
+    matches,
+)
+from outreach.survey.estimates import THIN_STRATUM, Answer, estimate_question
+from outreach.survey.margins import Margins, fold_value
+from outreach.survey.margins_store import load_margins
+from outreach.survey.small_cells import suppressed_line
+from storage.db import SessionFactory, read_session
+from storage.tables import CampaignRecord
+from storage.weighting_cells import AnswerCell, RespondentCell, Values, answer_cells, contacted_cells, respondent_cells
+
+_COUNTED = ("yesno", "choice", "multi", "scale")  # questions whose answers are keys to share out
+
+
+async def weighted_results(
+    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, request: WeightingRequest, *, k: int
+) -> WeightedResults:
+    """The campaign's results weighted to the margins `request` names. MarginsError: margins or a
+    dimension that do not exist; WeightingError: weights that cannot be made (the message says why)."""
+    assert record.id is not None
+    async with read_session(sessions) as session:
+        margins = await load_margins(session, request.margins)
+        dimensions = dimensions_of(margins, request.by)
+        respondents = await respondent_cells(session, record.id, dimensions)
+        answers = await answer_cells(session, record.id, dimensions)
+        contacted = await contacted_cells(session, record.id, dimensions)
+    weights = cell_weights(margins, dimensions, respondents, trim=request.trim, collapse=request.collapse)
+    weighting = weights.weighting
+    strata = _strata(margins, weights, respondents, contacted, k)
+    return WeightedResults(
+        campaign=record.slug,
+        margins=margins.name,
+        method=weighting.method,
+        by=list(dimensions),
+        joint=weighting.joint,
+        trim=request.trim,
+        trimmed=weighting.weights.trimmed,
+        iterations=weighting.weights.iterations,
+        k=k,
+        contacted=sum(count for _, count in contacted),
+        respondents=sum(cell.respondents for cell in respondents),
+        weighted=weighting.weights.n,
+        effective_n=weighting.weights.effective_n,
+        design_effect=weighting.weights.design_effect,
+        left_out=weights.left_out,
+        unmatched={dimension: _suppressed(counts, k) for dimension, counts in weights.unmatched.items()},
+        strata=strata,
+        questions=[_question(question, flow.default_language, answers, weights) for question in flow.questions],
+        warnings=_warnings(margins, weights, respondents),
+    )
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _question(question: Question, language: str, cells: Sequence[AnswerCell], weights: CellWeights) -> WeightedQuestion:
+    answers: list[Answer] = []
+    weight_list: list[float] = []
+    for cell in cells:
+        if cell.question_id != question.id:
+            continue
+        weight = weights.weight(cell.values, cell.inclusion_probability)
+        if weight is None:
+            continue  # left out: a value matching no margin
+        answer = _answer(cell.value)
+        answers.extend([answer] * cell.answers)
+        weight_list.extend([weight] * cell.answers)
+    rows = answer_rows(question, language) if question.type in _COUNTED else []
+    estimate = estimate_question(answers if rows else [""] * len(answers), weight_list, [key for key, _ in rows])
+    values = None
+    if rows:
+        labels = dict(rows)
+        values = [
+            WeightedValue(
+                value=value.value,
+                label=labels.get(value.value, value.value),
+                n=value.n,
+                share=_number(value.share),
+                weighted_share=_number(value.weighted_share),
+                margin_of_error=_number(value.margin_of_error),
+            )
+            for value in estimate.values
+        ]
+    return WeightedQuestion(
+        id=question.id,
+        type=question.type,
+        n=estimate.n,
+        effective_n=estimate.effective_n if estimate.n else None,
+        design_effect=_number(estimate.design_effect),
+        values=values,
+    )
+
+
+def _answer(value: Any) -> Answer:
+    if isinstance(value, list):
+        return tuple(str(key) for key in value)
+    return str(value)
+
+
+def _suppressed(counts: Mapping[str, int], k: int) -> dict[str, int | None]:
+    hidden = suppressed_line(counts, k)
+    return {value: None if value in hidden else count for value, count in counts.items()}
+
+
+def _per_value(
+    margins: Margins, dimension: str, position: int, counted: Sequence[tuple[Values, int]]
+) -> dict[str, int]:
+    """Counts per folded margin value of `dimension`; values matching no margin under their own text."""
+    counts: dict[str, int] = dict.fromkeys(margins.dimensions[dimension], 0)
+    for values, count in counted:
+        value = values[position]
+        key = fold_value(value) if value is not None and matches(margins, dimension, value) else f"\0{value or ''}"
+        counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+def _strata(
+    margins: Margins,
+    weights: CellWeights,
+    respondents: Sequence[RespondentCell],
+    contacted: Sequence[tuple[Values, int]],
+    k: int,
+) -> list[Stratum]:
+    weighting = weights.weighting
+    strata: list[Stratum] = []
+    for position, dimension in enumerate(weighting.by):
+        # Lines whose totals are shown (everyone asked, everyone who answered): withhold small counts.
+        answered = _per_value(margins, dimension, position, [(cell.values, cell.respondents) for cell in respondents])
+        asked = _per_value(margins, dimension, position, contacted)
+        hidden_answered = suppressed_line(answered, k)
+        hidden_asked = suppressed_line(asked, k)
+        weighted = _weighted_shares(weights, position, margins, dimension, respondents)
+        into = {fold_value(value): neighbour for value, neighbour in weighting.collapsed.get(dimension, ())}
+        for value, share in margins.shares(dimension).items():
+            shown_answered = None if value in hidden_answered else answered[value]
+            shown_asked = None if value in hidden_asked else asked[value]
+            rate = shown_answered / shown_asked if shown_answered is not None and shown_asked else None
+            strata.append(
+                Stratum(
+                    dimension=dimension,
+                    value=margins.label(dimension, value),
+                    population_share=share,
+                    contacted=shown_asked,
+                    answered=shown_answered,
+                    response_rate=rate,
+                    weighted_share=weighted.get(value, 0.0),
+                    collapsed_into=into.get(value),
+                )
+            )
+    return strata
+
+
+def _weighted_shares(
+    weights: CellWeights, position: int, margins: Margins, dimension: str, respondents: Sequence[RespondentCell]
+) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for cell in respondents:
+        weight = weights.weight(cell.values, cell.inclusion_probability)
+        value = cell.values[position]
+        if weight is None or value is None:
+            continue
+        key = fold_value(value)
+        totals[key] = totals.get(key, 0.0) + weight * cell.respondents
+    total = sum(totals.values())
+    return {key: value / total for key, value in totals.items()} if total > 0 else {}
+
+
+def _warnings(margins: Margins, weights: CellWeights, respondents: Sequence[RespondentCell]) -> list[str]:
+    weighting = weights.weighting
+    warnings: list[str] = []
+    for position, dimension in enumerate(weighting.by):
+        collapsed = dict(weighting.collapsed.get(dimension, ()))
+        for written, neighbour in collapsed.items():
+            warnings.append(f"{dimension}={written} is weighted together with {neighbour}, as asked (--collapse)")
+        answered = _per_value(margins, dimension, position, [(cell.values, cell.respondents) for cell in respondents])
+        for value, count in answered.items():
+            label = margins.label(dimension, value)
+            if value.startswith("\0") or not 0 < count < THIN_STRATUM or label in collapsed:
+                continue
+            warnings.append(
+                f"{dimension}={label} has fewer than {THIN_STRATUM} answers: its weights rest on few people;"
+                f" to weight it together with a neighbour, add --collapse {dimension}:{label}=NEIGHBOUR"
+            )
+    if weights.left_out:
+        for dimension, counts in weights.unmatched.items():
+            named = ", ".join(repr(value) if value else "(none)" for value in counts)
+            warnings.append(
+                f"respondents whose {dimension} matches no value of margins {margins.name!r} are left out of the"
+                f" weighted figures: {named}"
+            )
+    return warnings
