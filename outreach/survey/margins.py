@@ -27,6 +27,9 @@ HEADER = ("dimension", "value", "population")
 # Joint cells and the one-dimensional margin of the same dimension may come from different
 # sources; their shares may differ by rounding, not by more than this.
 SHARE_TOLERANCE = 0.005
+# As residents' attributes may be (outreach.campaigns.residents_import), and a joint cell in all as the
+# store keeps it (storage.tables.MARGINS_TEXT_LENGTH).
+DIMENSION_LIMIT, VALUE_LIMIT, CELL_LIMIT = 64, 200, 400
 
 _Problem = Callable[[int | None, str], None]  # reports a problem at a line of the file
 
@@ -272,6 +275,10 @@ def _read_rows(text: str, problem: _Problem) -> list[_Row]:
         if not written:
             problem(line, f"the value of {dimension!r} is empty")
             continue
+        too_long = _too_long(dimension, written)
+        if too_long:
+            problem(line, too_long)
+            continue
         population = _population(population_text)
         if population is None:
             problem(line, f"the population of {written!r} is not a number: {population_text!r}")
@@ -303,6 +310,16 @@ def _as_age_bands(row: _Row, age_bands: Sequence[str], problem: _Problem) -> boo
     values[index] = band
     row.value = JOINT.join(values)
     return True
+
+
+def _too_long(dimension: str, written: str) -> str | None:
+    if any(len(part.strip()) > DIMENSION_LIMIT for part in dimension.split(JOINT)):
+        return f"a dimension is longer than {DIMENSION_LIMIT} characters (as an attribute's name)"
+    if any(len(part.strip()) > VALUE_LIMIT for part in written.split(JOINT)):
+        return f"a value of {dimension!r} is longer than {VALUE_LIMIT} characters"
+    if max(len(dimension), len(written)) > CELL_LIMIT:
+        return f"a joint cell is longer than {CELL_LIMIT} characters in all"
+    return None
 
 
 def _dimension_name(written: str) -> str:

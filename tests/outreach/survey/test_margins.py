@@ -149,6 +149,12 @@ def test_an_unknown_dimension_is_an_error_naming_those_there_are() -> None:
         ("district,,1\n", ["city.csv:2: the value of 'district' is empty"]),
         ("district,Oliwa\n", ["city.csv:2: expected 3 fields (dimension,value,population), found 2"]),
         ("", ["city.csv: no margins: the file has a header but no rows"]),
+        ("d" * 65 + ",Oliwa,1\n", ["city.csv:2: a dimension is longer than 64 characters (as an attribute's name)"]),
+        ("district," + "O" * 201 + ",1\n", ["city.csv:2: a value of 'district' is longer than 200 characters"]),
+        (
+            "a×b×c," + "×".join(["v" * 150] * 3) + ",1\n",
+            ["city.csv:2: a joint cell is longer than 400 characters in all"],
+        ),
         (
             "district,Oliwa,0\n\nsex,K,1\nsex,K,2\n",  # every problem, each at its line
             [
