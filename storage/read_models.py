@@ -129,13 +129,18 @@ def export_fields(attributes: Sequence[str]) -> list[str]:
     return [*ANSWER_FIELDS, *(name for name in attributes if name not in ANSWER_FIELDS)]
 
 
+WEIGHTING_VALUES = "weighting_values"  # export_rows' key for the values weights are looked up by
+
+
 async def export_rows(
-    session: AsyncSession, campaign: CampaignRecord, attributes: Sequence[str]
+    session: AsyncSession, campaign: CampaignRecord, attributes: Sequence[str], weighting: Sequence[str] = ()
 ) -> AsyncIterator[dict[str, Any]]:
     """Every answer of a campaign, streamed from the database in commit order (`storage.commit_order`;
     on SQLite, answer order), with only the allowlisted `attributes` of the respondent as they were when
     answering (the snapshot on the answer, never the resident's current row). Plain columns,
-    not ORM objects, a thousand rows at a time: memory stays flat however many answers there are."""
+    not ORM objects, a thousand rows at a time: memory stays flat however many answers there are.
+    With `weighting` (dimensions), each row also holds the respondent's values of those dimensions under
+    WEIGHTING_VALUES, for the caller to look a weight up by and never to publish."""
     statement = (
         select(
             col(Response.question_id),
@@ -162,4 +167,13 @@ async def export_rows(
             "answered_at": answered_at,  # exact: the caller publishes it coarsened
             "language": language,
             **{name: respondent_attributes.get(name) for name in attributes if name not in ANSWER_FIELDS},
+            **({WEIGHTING_VALUES: _weighting_values(weighting, language, respondent_attributes)} if weighting else {}),
         }
+
+
+def _weighting_values(
+    dimensions: Sequence[str], language: str, attributes: Mapping[str, Any]
+) -> tuple[str | None, ...]:
+    """As storage.weighting_cells reads them: language from the answer, the rest from its attributes."""
+    values = [language if dimension == "language" else attributes.get(dimension) for dimension in dimensions]
+    return tuple(None if value is None else str(value) for value in values)

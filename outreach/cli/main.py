@@ -26,11 +26,21 @@ from outreach.cli.residents import residents_app
 from outreach.cli.runner import console, fail, load_settings, run_with_services
 from outreach.cli.tokens import tokens_app
 from outreach.cli.webhooks import print_webhooks
+from outreach.cli.weighting import (
+    BY_OPTION,
+    COLLAPSE_OPTION,
+    TRIM_OPTION,
+    WEIGHTS_OPTION,
+    weighted_or_fail,
+    weighting_request,
+)
 from outreach.demo.run import run_demo
 from outreach.logs import configure_logging
 from outreach.results.dictionary import data_dictionary
 from outreach.results.exports import export_lines
 from outreach.results.terminal_view import campaign_results_view
+from outreach.results.weighted import respondent_weights, weighted_results
+from outreach.results.weighted_view import weighted_results_view
 from outreach.web.server import serve_forever
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Ask residents short questions; collect answers.")
@@ -116,15 +126,41 @@ def dispatch(
     run_with_services(work)
 
 
+class ResultsFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
 @app.command()
-def results(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
-    """Per question: answers, counts, shares and bars; the response rate."""
+def results(
+    campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")],
+    weights: Annotated[str | None, WEIGHTS_OPTION] = None,
+    by: Annotated[str | None, BY_OPTION] = None,
+    trim: Annotated[float | None, TRIM_OPTION] = None,
+    collapse: Annotated[list[str] | None, COLLAPSE_OPTION] = None,
+    format: Annotated[
+        ResultsFormat, typer.Option("--format", help="table, or json (with --weights).")
+    ] = ResultsFormat.table,
+) -> None:
+    """Per question: answers, counts, shares and bars; the response rate. With --weights: weighted
+    shares with 95% margins of error, effective n, design effect, response rate per stratum."""
+    request = weighting_request(weights, by, trim, collapse)
+    if request is None and format is ResultsFormat.json:
+        raise fail("--format json gives weighted results: name the margins with --weights NAME")
 
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)
         assert record.id is not None
         flow = services.definitions.flow(record)
-        console.print(await campaign_results_view(services.sessions, record.id, flow))
+        if request is None:
+            console.print(await campaign_results_view(services.sessions, record.id, flow))
+            return
+        k = services.settings.small_cell_k
+        figures = await weighted_or_fail(weighted_results(services.sessions, record, flow, request, k=k))
+        if format is ResultsFormat.json:
+            sys.stdout.write(figures.model_dump_json(indent=2) + "\n")
+        else:
+            console.print(weighted_results_view(flow, figures))
 
     run_with_services(work)
 
@@ -142,12 +178,21 @@ def export(
     dictionary: Annotated[
         bool, typer.Option("--dictionary", help="Print the data dictionary (questions, options, fields) instead.")
     ] = False,
+    weights: Annotated[str | None, WEIGHTS_OPTION] = None,
+    by: Annotated[str | None, BY_OPTION] = None,
+    trim: Annotated[float | None, TRIM_OPTION] = None,
+    collapse: Annotated[list[str] | None, COLLAPSE_OPTION] = None,
 ) -> None:
-    """Every answer, with pseudonymous respondent ids and non-identifying attributes only."""
+    """Every answer, with pseudonymous respondent ids and non-identifying attributes only; with
+    --weights, a last column `weight` (the respondent's weight)."""
+    request = weighting_request(weights, by, trim, collapse)
 
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)
         flow = services.definitions.flow(record)
+        respondents = None
+        if request is not None and not dictionary:
+            respondents = await weighted_or_fail(respondent_weights(services.sessions, record, request))
         attributes = services.settings.export_attributes
         sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
@@ -158,7 +203,9 @@ def export(
                 sink.write("\n")
                 return
             precision = services.settings.row_time_precision
-            lines = export_lines(services.sessions, record, flow, attributes, format.value, time_precision=precision)
+            lines = export_lines(
+                services.sessions, record, flow, attributes, format.value, time_precision=precision, weights=respondents
+            )
             async for line in lines:
                 sink.write(line)
         finally:

@@ -19,12 +19,14 @@ from typing import Literal
 
 from flows.campaign import Campaign
 from outreach.results.public_values import PublicValues, public_time
+from outreach.results.weighted import RespondentWeights
 from outreach.settings import RowTimePrecision
 from storage.db import SessionFactory, read_session
-from storage.read_models import export_fields, export_rows
+from storage.read_models import WEIGHTING_VALUES, export_fields, export_rows
 from storage.tables import CampaignRecord
 
 ExportKind = Literal["csv", "jsonl"]
+WEIGHT = "weight"  # the column of a weighted export
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
 _PREFIXED_STARTS = (*FORMULA_STARTS, "'")
@@ -47,20 +49,26 @@ async def export_lines(
     kind: ExportKind,
     *,
     time_precision: RowTimePrecision,
+    weights: RespondentWeights | None = None,
 ) -> AsyncIterator[str]:
-    """The export line by line (a CSV starts with its header); `answered_at` cut to `time_precision`."""
+    """The export line by line (a CSV starts with its header); `answered_at` cut to `time_precision`.
+    With `weights`, a last column `weight`: the respondent's weight (empty for one left out of the
+    weighting, whose value of a dimension matches no margin)."""
     public = PublicValues(flow)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=export_fields(attributes), lineterminator="\r\n")
+    fields = [*export_fields(attributes), *([WEIGHT] if weights else [])]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
     if kind == "csv":
         writer.writeheader()
         yield _drain(buffer)
     async with read_session(sessions) as session:
-        async for stored in export_rows(session, record, attributes):
+        async for stored in export_rows(session, record, attributes, weights.by if weights else ()):
             value = public(stored["question"], stored["value"])
             if value is None:
                 continue
             row = {**stored, "answered_at": public_time(stored["answered_at"], time_precision).isoformat()}
+            if weights is not None:
+                row[WEIGHT] = weights.weight(stored["respondent"], row.pop(WEIGHTING_VALUES))
             if kind == "csv":
                 cells = {**row, "value": "|".join(value) if isinstance(value, list) else value}
                 writer.writerow({name: csv_cell(cell) for name, cell in cells.items()})

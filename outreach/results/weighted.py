@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flows.answer_labels import answer_rows
@@ -28,7 +29,15 @@ from outreach.survey.margins_store import load_margins
 from outreach.survey.small_cells import suppressed_line
 from storage.db import SessionFactory, read_session
 from storage.tables import CampaignRecord
-from storage.weighting_cells import AnswerCell, RespondentCell, Values, answer_cells, contacted_cells, respondent_cells
+from storage.weighting_cells import (
+    AnswerCell,
+    RespondentCell,
+    Values,
+    answer_cells,
+    contacted_cells,
+    respondent_cells,
+    respondent_probabilities,
+)
 
 _COUNTED = ("yesno", "choice", "multi", "scale")  # questions whose answers are keys to share out
 
@@ -69,6 +78,34 @@ async def weighted_results(
         questions=[_question(question, flow.default_language, answers, weights) for question in flow.questions],
         warnings=_warnings(margins, weights, respondents),
     )
+
+
+@dataclass(frozen=True)
+class RespondentWeights:
+    """Each respondent's weight for an export: looked up by their values of the dimensions weighted on
+    (the snapshot on the answer) and their inclusion probability, as the results weigh them."""
+
+    by: tuple[str, ...]
+    cells: CellWeights
+    probabilities: Mapping[str, float]  # respondent (pseudonym) -> inclusion probability; absent: 1
+
+    def weight(self, respondent: str, values: Values) -> float | None:
+        """None for a respondent left out (a value matching no margin)."""
+        return self.cells.weight(values, self.probabilities.get(respondent, 1.0))
+
+
+async def respondent_weights(
+    sessions: SessionFactory, record: CampaignRecord, request: WeightingRequest
+) -> RespondentWeights:
+    """The weights `weighted_results` uses, per respondent (same errors)."""
+    assert record.id is not None
+    async with read_session(sessions) as session:
+        margins = await load_margins(session, request.margins)
+        dimensions = dimensions_of(margins, request.by)
+        respondents = await respondent_cells(session, record.id, dimensions)
+        probabilities = await respondent_probabilities(session, record.id)
+    cells = cell_weights(margins, dimensions, respondents, trim=request.trim, collapse=request.collapse)
+    return RespondentWeights(dimensions, cells, probabilities)
 
 
 def _number(value: float) -> float | None:

@@ -1,0 +1,96 @@
+"""`outreach results` and `outreach export` weighted (--weights, --by, --trim, --collapse): the JSON is
+the results builder's, the table shows weighted shares with margins of error, the export gains a
+weight per respondent, and bad input is one located line."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from outreach.bootstrap import Services
+from outreach.cli.main import app
+from outreach.results.weighted import weighted_results
+from outreach.results.weighting import WeightingRequest
+from tests.outreach.results.weighted_fixture import YES_SHARE, answered_city
+
+
+async def invoke(cli: CliRunner, args: list[str]) -> Result:
+    return await asyncio.to_thread(cli.invoke, app, args)
+
+
+async def test_json_is_the_weighted_results(cli: CliRunner, services: Services) -> None:
+    record = await answered_city(services)
+    result = await invoke(cli, ["results", record.slug, "--weights", "city", "--by", "district", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    flow = services.definitions.flow(record)
+    k = services.settings.small_cell_k
+    expected = await weighted_results(services.sessions, record, flow, WeightingRequest("city", ("district",)), k=k)
+    assert printed == json.loads(expected.model_dump_json())
+    assert (printed["margins"], printed["method"]) == ("city", "post-stratification")
+    assert printed["questions"][0]["values"][0]["weighted_share"] == pytest.approx(YES_SHARE)
+
+
+async def test_the_table_shows_weighted_shares_margins_of_error_and_warnings(
+    cli: CliRunner, services: Services
+) -> None:
+    record = await answered_city(services)
+    result = await invoke(cli, ["results", record.slug, "--weights", "city", "--by", "district"])
+    assert result.exit_code == 0, result.output
+    assert "post-stratification" in result.stdout
+    assert "73.3%" in result.stdout  # yes, weighted
+    assert "40.0%" in result.stdout  # yes, raw
+    assert "± 39.0 pt" in result.stdout  # 1.96·sqrt(0.733·0.267/4.945)
+    assert "district=Oliwa has fewer than 10 answers" in result.stdout
+
+
+async def test_trim_and_collapse_are_taken(cli: CliRunner, services: Services) -> None:
+    record = await answered_city(services)
+    args = ["results", record.slug, "--weights", "city", "--by", "district", "--format", "json"]
+    result = await invoke(cli, [*args, "--trim", "1.5", "--collapse", "district:Oliwa=Osowa"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["trim"] == 1.5
+    assert [stratum["collapsed_into"] for stratum in printed["strata"]] == ["Osowa", None]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--weights", "town"], "no margins named 'town'; there are: city"),
+        (["--weights", "city", "--by", "district,sex"], "unknown dimension 'sex'; margins 'city' have: age_band"),
+        (["--by", "district"], "name the margins with --weights NAME"),
+        (["--format", "json"], "name the margins with --weights NAME"),
+        (["--weights", "city", "--collapse", "Oliwa=Osowa"], "DIMENSION:VALUE=NEIGHBOUR"),
+        (["--weights", "city", "--trim", "0.5"], "trim must be more than 1"),
+    ],
+)
+async def test_bad_weighting_is_one_clean_line(
+    cli: CliRunner, services: Services, args: list[str], message: str
+) -> None:
+    record = await answered_city(services)
+    result = await invoke(cli, ["results", record.slug, *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+async def test_a_weighted_export_has_each_respondents_weight(cli: CliRunner, services: Services) -> None:
+    record = await answered_city(services)
+    result = await invoke(cli, ["export", record.slug, "--weights", "city", "--by", "district"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    weights = {row["respondent"]: row["weight"] for row in rows if row["question"] == "visits"}
+    assert len(weights) == 11
+    by_weight = sorted(round(float(weight), 6) for weight in weights.values() if weight)
+    assert by_weight == [round(1 / 3, 6)] * 4 + [round(2 / 3, 6)] * 4 + [3.0, 3.0]
+    assert list(weights.values()).count("") == 1  # Mars: left out of the weighting
+    # Every answer of a respondent carries the same weight.
+    assert all(row["weight"] == weights[row["respondent"]] for row in rows)
+    plain = await invoke(cli, ["export", record.slug])
+    assert "weight" not in plain.stdout.splitlines()[0]
