@@ -11,45 +11,26 @@ random sample is invited; those who answer are raked to the city's district and 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import outreach
 from flows.folding import fold
 from outreach.survey.estimates import estimate_question
 from outreach.survey.weights import base_weights, rake
-
-DISTRICTS_CSV = Path(outreach.__file__).parent / "data" / "gdansk_districts.csv"
-AGE_BANDS = ("18-29", "30-44", "45-64", "65+")
-AGE_SHARES = (0.19, 0.25, 0.31, 0.25)
-# The city centre and the districts around it; every other district is "the outskirts".
-CENTRAL = frozenset(
-    fold(name)
-    for name in (
-        "Śródmieście",
-        "Aniołki",
-        "Siedlce",
-        "Młyniska",
-        "Wrzeszcz Dolny",
-        "Wrzeszcz Górny",
-        "Strzyża",
-        "Zaspa-Młyniec",
-        "Zaspa-Rozstaje",
-    )
+from tests.simulated_city import (
+    AGE_BANDS,
+    ANSWER_BY_AGE,
+    CENTRAL,
+    CENTRAL_ANSWER_FACTOR,
+    YES_BY_AGE,
+    YES_CENTRAL_SHIFT,
+    YES_OUTSKIRTS_SHIFT,
+    build_city,
+    district_populations,
 )
-# Chance of "yes": by age band, minus 10 points in the centre and plus 10 outside it. The groups that
-# answer most (the old, the centre) lean "no", so the raw share underrates "yes".
-YES_BY_AGE = (0.65, 0.55, 0.45, 0.35)
-YES_CENTRAL_SHIFT = -0.10
-YES_OUTSKIRTS_SHIFT = +0.10
-# Chance of answering an invitation: 18-29 in the outskirts answer at 8%; 65+ three times as often,
-# and the centre twice as often as the outskirts.
-ANSWER_BY_AGE = (0.08, 0.12, 0.16, 0.24)
-CENTRAL_ANSWER_FACTOR = 2.0
+
 INVITED = 10_000
 SEEDS = range(20)
 
@@ -72,40 +53,28 @@ class Run:
         return abs(self.weighted - self.truth) <= self.margin_of_error
 
 
-def district_populations() -> dict[str, int]:
-    with DISTRICTS_CSV.open(encoding="utf-8", newline="") as file:
-        return {fold(row["district"]): int(row["population"]) for row in csv.DictReader(file)}
-
-
 def simulate(seed: int) -> Run:
     rng = np.random.default_rng(seed)
-    populations = district_populations()
-    names = list(populations)
-    district = np.repeat(np.arange(len(names)), list(populations.values()))  # the district figures, exactly
-    central = np.isin(district, [index for index, name in enumerate(names) if name in CENTRAL])
-    age = rng.choice(len(AGE_BANDS), size=len(district), p=AGE_SHARES)
-    chance_of_yes = np.array(YES_BY_AGE)[age] + np.where(central, YES_CENTRAL_SHIFT, YES_OUTSKIRTS_SHIFT)
-    says_yes = rng.random(len(district)) < chance_of_yes
+    city = build_city(rng)
     # A simple random sample is invited, each resident with the same inclusion probability.
-    invited = rng.choice(len(district), size=INVITED, replace=False)
-    chance_of_answer = np.array(ANSWER_BY_AGE)[age[invited]] * np.where(central[invited], CENTRAL_ANSWER_FACTOR, 1)
-    answered = invited[rng.random(INVITED) < chance_of_answer]
+    invited = rng.choice(city.size, size=INVITED, replace=False)
+    answered = invited[rng.random(INVITED) < city.chance_of_answer(invited)]
     # The margins: the city's residents per district (the published figures) and per age band.
     targets = {
-        "district": {name: float(count) for name, count in populations.items()},
-        "age_band": {band: float(np.count_nonzero(age == index)) for index, band in enumerate(AGE_BANDS)},
+        "district": {name: float(count) for name, count in district_populations().items()},
+        "age_band": {band: float(count) for band, count in city.age_counts().items()},
     }
     columns = {
-        "district": [names[index] for index in district[answered]],
-        "age_band": [AGE_BANDS[index] for index in age[answered]],
+        "district": [fold(city.names[index]) for index in city.district[answered]],
+        "age_band": [AGE_BANDS[index] for index in city.age[answered]],
     }
-    inclusion = np.full(len(answered), INVITED / len(district))
+    inclusion = np.full(len(answered), INVITED / city.size)
     weights = rake(columns, targets, base_weights(inclusion))
-    answers = ["yes" if value else "no" for value in says_yes[answered]]
+    answers = ["yes" if value else "no" for value in city.says_yes[answered]]
     estimate = estimate_question(answers, weights.values, keys=["yes", "no"])
     yes = estimate.value("yes")
     return Run(
-        truth=float(says_yes.mean()),
+        truth=city.truth,
         raw=yes.share,
         weighted=yes.weighted_share,
         margin_of_error=yes.margin_of_error,
