@@ -9,7 +9,11 @@ from aiohttp import web
 
 from outreach.results.dictionary import DataDictionary, data_dictionary_model
 from outreach.results.exports import ExportKind, export_lines
+from outreach.results.weighted import respondent_weights
+from outreach.web.api.errors import ApiError
+from outreach.web.api.models import ExportQuery
 from outreach.web.api.registry import ApiRoute, Call
+from outreach.web.api.weighting import api_weighted, check_dimensions, weighting_request
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +23,14 @@ EXPORT_CHUNK = 64 * 1024
 async def _export(call: Call, kind: ExportKind) -> web.StreamResponse:
     record = call.record
     flow = call.services.definitions.flow(record)
+    query = call.query_as(ExportQuery)
+    weights = None
+    if query.weights is not None:
+        request = weighting_request(query.weights, query.by, query.trim, call.services.settings)
+        weights = await api_weighted(respondent_weights(call.services.sessions, record, request))
+        check_dimensions(weights.by, call.services.settings)
+    elif query.by is not None or query.trim is not None:
+        raise ApiError(400, "invalid_parameter", "by and trim weight the export: name the margins with `weights`")
     content_type = "text/csv; charset=utf-8" if kind == "csv" else "application/x-ndjson; charset=utf-8"
     response = web.StreamResponse(
         headers={
@@ -38,6 +50,7 @@ async def _export(call: Call, kind: ExportKind) -> web.StreamResponse:
             settings.export_attributes,
             kind,
             time_precision=settings.row_time_precision,
+            weights=weights,
         )
         async for line in lines:
             chunk.append(line)
@@ -75,8 +88,10 @@ EXPORT_ROUTES: list[ApiRoute] = [
         "Export answers as CSV",
         "exports",
         scope="responses:rows",
+        query=ExportQuery,
         media_type="text/csv",
-        description="Streams every answer; the keys of a multi answer are joined by |.",
+        description="Streams every answer; the keys of a multi answer are joined by |. With `weights`, a last"
+        " column `weight`: the respondent's weight to those margins.",
     ),
     ApiRoute(
         "GET",
@@ -86,8 +101,10 @@ EXPORT_ROUTES: list[ApiRoute] = [
         "Export answers as JSON Lines",
         "exports",
         scope="responses:rows",
+        query=ExportQuery,
         media_type="application/x-ndjson",
-        description="Streams every answer, one JSON object a line.",
+        description="Streams every answer, one JSON object a line. With `weights`, each has a `weight`: the"
+        " respondent's weight to those margins (null: left out of the weighting).",
     ),
     ApiRoute(
         "GET",

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from outreach.results.weighted_models import WeightedResults
+
 MAX_ID = 2**31 - 1
 CampaignStatusName = str  # draft, scheduled, active, paused, closed
 Scope = Literal["campaigns:read", "responses:read", "responses:rows", "campaigns:write", "residents:write", "admin"]
@@ -162,9 +164,39 @@ class ResultsQuery(BaseModel):
     by: str | None = Field(
         default=None,
         min_length=1,
-        max_length=64,
+        max_length=200,
         description="Break results down by `language`, `recruited_via` (import or self-enrolment) or an"
-        " allowlisted attribute; small cells are suppressed.",
+        " allowlisted attribute; small cells are suppressed. With `weights`: the dimensions to weight on,"
+        " comma-separated (default: every dimension of the margins).",
+    )
+    weights: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="Weight the results to these margins (by name); the figures come under `weighted`.",
+    )
+    trim: float | None = Field(
+        default=None, gt=1, description="With `weights`: cap weights at this many times the mean (re-raked)."
+    )
+
+
+class ExportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weights: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="Add a last column `weight`: each respondent's weight to these margins (empty: left out).",
+    )
+    by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="With `weights`: the dimensions to weight on, comma-separated (default: all of the margins').",
+    )
+    trim: float | None = Field(
+        default=None, gt=1, description="With `weights`: cap weights at this many times the mean (re-raked)."
     )
 
 
@@ -210,6 +242,11 @@ class CampaignResults(_Out):
     response_rate: float
     questions: list[QuestionFigures]
     breakdown: Breakdown | None
+    weighted: WeightedResults | None = Field(
+        default=None,
+        description="With `weights`: the results weighted to those margins, as `outreach results --weights"
+        " --format json` prints them (then `by` names the dimensions weighted on and `breakdown` is null).",
+    )
 
 
 # --- residents -------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ import statistics
 from flows import model as flow_model
 from flows.answer_labels import answer_rows, question_types
 from outreach.campaigns.recruitment import RECRUITED_VIA
+from outreach.results.weighted import weighted_results
 from outreach.web.api.disclosure import QuestionShape, protected_groups
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import Breakdown, CampaignResults, QuestionFigures, ResultsQuery
 from outreach.web.api.registry import ApiRoute, Call
+from outreach.web.api.weighting import api_weighted, check_dimensions, weighting_request
 from storage.db import read_session
 from storage.read_models import QuestionResult, campaign_results, campaign_results_by
 
@@ -47,6 +49,16 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
     # How a respondent was recruited (import or self-enrolment) is the service's own fact, not personal
     # data: results split on it whatever the allowlist says, so self-selected answers can be told apart.
     allowed = list(dict.fromkeys(["language", RECRUITED_VIA, *call.services.settings.export_attributes]))
+    weighted = None
+    if query.weights is not None:
+        request = weighting_request(query.weights, query.by, query.trim, call.services.settings)
+        weighted = await api_weighted(
+            weighted_results(call.services.sessions, record, flow, request, k=small_cell_k(call))
+        )
+        check_dimensions(weighted.by, call.services.settings)  # the margins' own, when `by` named none
+        query = query.model_copy(update={"by": None})  # `by` named the dimensions weighted on
+    elif query.trim is not None:
+        raise ApiError(400, "invalid_parameter", "trim weights results: name the margins with `weights`")
     if query.by is not None and query.by not in allowed:
         raise ApiError(
             400, "invalid_parameter", f"cannot break results down by '{query.by}'; use one of {', '.join(allowed)}"
@@ -78,6 +90,7 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
             for question in flow.questions
         ],
         breakdown=breakdown,
+        weighted=weighted,
     )
 
 
@@ -93,6 +106,7 @@ RESULT_ROUTES: list[ApiRoute] = [
         query=ResultsQuery,
         response=CampaignResults,
         description="With `by`, a breakdown per value of that attribute in which every cell of fewer"
-        " than k respondents (and whatever would let one be worked out) is suppressed.",
+        " than k respondents (and whatever would let one be worked out) is suppressed. With `weights`,"
+        " the results weighted to those margins under `weighted` (by the dimensions `by` names).",
     ),
 ]

@@ -1,0 +1,47 @@
+"""`?weights=&by=&trim=` of the results and export endpoints: the weighting request they make, the
+dimensions the API may weight on (those it may break results down by), and the weighting's errors
+as API errors at the parameter at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
+
+from outreach.results.weighting import WeightingRequest
+from outreach.settings import Settings
+from outreach.survey.margins import MarginsError
+from outreach.survey.weights import WeightingError
+from outreach.web.api.errors import ApiError
+
+T = TypeVar("T")
+
+
+def _allowed(settings: Settings) -> list[str]:
+    return list(dict.fromkeys(["language", *settings.export_attributes]))
+
+
+def check_dimensions(dimensions: Sequence[str], settings: Settings) -> None:
+    """Weighting publishes counts per value: only attributes that may leave the service qualify."""
+    allowed = _allowed(settings)
+    refused = [dimension for dimension in dimensions if dimension not in allowed]
+    if refused:
+        message = f"cannot weight by '{refused[0]}'; use one of {', '.join(allowed)}"
+        raise ApiError(400, "invalid_parameter", message, details=[{"at": "by", "message": message}])
+
+
+def weighting_request(margins: str, by: str | None, trim: float | None, settings: Settings) -> WeightingRequest:
+    dimensions = tuple(part.strip() for part in (by or "").split(",") if part.strip())
+    check_dimensions(dimensions, settings)
+    return WeightingRequest(margins, dimensions, trim)
+
+
+async def api_weighted(work: Awaitable[T]) -> T:
+    """`work`, with unknown margins or dimensions a 400 at `weights` or `by`, and weights that cannot
+    be made (an empty cell, nobody to weight) a 422 saying why."""
+    try:
+        return await work
+    except MarginsError as error:
+        at = "weights" if "no margins named" in str(error) else "by"
+        raise ApiError(400, "invalid_parameter", str(error), details=[{"at": at, "message": str(error)}]) from None
+    except WeightingError as error:
+        raise ApiError(422, "cannot_weight", str(error)) from None
