@@ -26,4 +26,5 @@ def db_upgrade() -> None:
     console.print("database is up to date")
     if added:
         shown = f"`outreach margins show {DEFAULT_MARGINS}`"
-        console.print(f"default margins '{DEFAULT_MARGINS}' added: the 35 districts of Gdańsk ({shown})")
+        added_line = f"default margins '{DEFAULT_MARGINS}' added: the 35 districts of Gdańsk ({shown})"
+        console.print(added_line, markup=False, highlight=False, soft_wrap=True)

@@ -55,7 +55,7 @@ def margins_import(
             version = await save_margins(session, margins, source=file.name, now=services.clock())
         sizes = ", ".join(f"{dimension} ({len(values)} values)" for dimension, values in margins.dimensions.items())
         joint = "".join(f", joint cells {JOINT.join(dims)}" for dims in margins.joint)
-        console.print(f"margins '{name}' version {version} saved: {sizes}{joint}", markup=False, highlight=False)
+        _say(f"margins '{name}' version {version} saved: {sizes}{joint}")
         for note in notes:
             warnings.print(f"note: {note}", markup=False, highlight=False)
         async with services.sessions() as session:
@@ -72,7 +72,7 @@ def margins_list() -> None:
         async with services.sessions() as session:
             summaries = await MarginsRepository(session).summaries()
         if not summaries:
-            console.print("no margins yet: `outreach margins import FILE --name NAME` (or `outreach db upgrade`)")
+            _say("no margins yet: `outreach margins import FILE --name NAME` (or `outreach db upgrade`)")
             return
         width = max(len(summary.name) for summary in summaries)
         for summary in summaries:
@@ -146,4 +146,4 @@ def _count(population: float) -> str:
 
 
 def _say(line: str) -> None:
-    console.print(line, markup=False, highlight=False)
+    console.print(line, markup=False, highlight=False, soft_wrap=True)  # one line, however wide

@@ -12,7 +12,9 @@ from outreach.bootstrap import Services
 from outreach.cli.main import app
 from outreach.survey.margins_store import DEFAULT_MARGINS, default_margins, load_margins
 
-ADDED = "default margins 'gdansk-districts' added: the 35 districts of Gdańsk"
+ADDED = (
+    "default margins 'gdansk-districts' added: the 35 districts of Gdańsk (`outreach margins show gdansk-districts`)"
+)
 
 
 async def invoke(cli: CliRunner, args: list[str]) -> Result:

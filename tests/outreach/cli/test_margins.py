@@ -114,3 +114,17 @@ async def test_residents_whose_value_matches_no_margin_are_counted_per_value(
     ]
     shown = await invoke(cli, ["margins", "show", "city"])
     assert "residents whose district matches no margin (4): Wrzeszcz 2, (none) 1, Osowa 1" in shown.stderr
+
+
+async def test_show_prints_joint_cells_with_their_shares(cli: CliRunner, tmp_path: Path) -> None:
+    joint = "dimension,value,population\ndistrict×sex,Oliwa×K,30\ndistrict×sex,Oliwa×M,20\n"
+    joint += "district×sex,Osowa×K,25\ndistrict×sex,Osowa×M,25\n"
+    imported = await invoke(cli, ["margins", "import", str(_file(tmp_path, joint)), "--name", "joint"])
+    assert "saved: district (2 values), sex (2 values), joint cells district×sex" in imported.stdout
+    assert (
+        "note: 'district' has no margin of its own; it is summed from the joint cells 'district×sex'" in imported.stderr
+    )
+    lines = [line.rstrip() for line in (await invoke(cli, ["margins", "show", "joint"])).stdout.splitlines()]
+    assert "district: 2 values, population 100" in lines
+    assert "district×sex: 4 joint cells, population 100" in lines
+    assert "  Oliwa×K            30   30.0%" in lines
