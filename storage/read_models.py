@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.tables import CampaignRecord, Conversation, Response
+from storage.weighting_cells import snapshot_values
 
 
 @dataclass
@@ -167,13 +168,5 @@ async def export_rows(
             "answered_at": answered_at,  # exact: the caller publishes it coarsened
             "language": language,
             **{name: respondent_attributes.get(name) for name in attributes if name not in ANSWER_FIELDS},
-            **({WEIGHTING_VALUES: _weighting_values(weighting, language, respondent_attributes)} if weighting else {}),
+            **({WEIGHTING_VALUES: snapshot_values(weighting, language, respondent_attributes)} if weighting else {}),
         }
-
-
-def _weighting_values(
-    dimensions: Sequence[str], language: str, attributes: Mapping[str, Any]
-) -> tuple[str | None, ...]:
-    """As storage.weighting_cells reads them: language from the answer, the rest from its attributes."""
-    values = [language if dimension == "language" else attributes.get(dimension) for dimension in dimensions]
-    return tuple(None if value is None else str(value) for value in values)

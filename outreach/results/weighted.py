@@ -115,17 +115,20 @@ def _number(value: float) -> float | None:
 def _question(question: Question, language: str, cells: Sequence[AnswerCell], weights: CellWeights) -> WeightedQuestion:
     answers: list[Answer] = []
     weight_list: list[float] = []
+    frequencies: list[int] = []
     for cell in cells:
         if cell.question_id != question.id:
             continue
         weight = weights.weight(cell.values, cell.inclusion_probability)
         if weight is None:
             continue  # left out: a value matching no margin
-        answer = _answer(cell.value)
-        answers.extend([answer] * cell.answers)
-        weight_list.extend([weight] * cell.answers)
+        answers.append(_answer(cell.value))
+        weight_list.append(weight)
+        frequencies.append(cell.answers)
     rows = answer_rows(question, language) if question.type in _COUNTED else []
-    estimate = estimate_question(answers if rows else [""] * len(answers), weight_list, [key for key, _ in rows])
+    keys = [key for key, _ in rows]
+    shared = answers if rows else [""] * len(answers)  # numbers and texts: only counted
+    estimate = estimate_question(shared, weight_list, keys, frequencies=frequencies)
     values = None
     if rows:
         labels = dict(rows)

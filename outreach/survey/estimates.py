@@ -17,7 +17,7 @@ from typing import TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from outreach.survey.weights import WeightingError, design_effect, kish_effective_n
+from outreach.survey.weights import WeightingError
 
 Z_95 = 1.96
 THIN_STRATUM = 10  # fewer answers than this: a stratum's weights rest on too few people
@@ -60,22 +60,33 @@ def weighted_shares(answers: Sequence[Answer], weights: npt.ArrayLike | None = N
 
 
 def estimate_question(
-    answers: Sequence[Answer], weights: npt.ArrayLike | None = None, keys: Sequence[str] = ()
+    answers: Sequence[Answer],
+    weights: npt.ArrayLike | None = None,
+    keys: Sequence[str] = (),
+    *,
+    frequencies: npt.ArrayLike | None = None,
 ) -> QuestionEstimate:
     """The figures of one question from its respondents' answers and their weights (same order).
-    `keys` lists values to report even when nobody gave them, first and in that order."""
+    `keys` lists values to report even when nobody gave them, first and in that order. With
+    `frequencies`, each answer stands for that many respondents who gave it with the same weight
+    (grouped data: the figures are those of the answers repeated)."""
     array = np.ones(len(answers)) if weights is None else np.asarray(weights, dtype=np.float64)
     if array.shape != (len(answers),):
         raise WeightingError(f"{array.size} weights for {len(answers)} answers")
+    repeats = np.ones(len(answers)) if frequencies is None else np.asarray(frequencies, dtype=np.float64)
+    if repeats.shape != (len(answers),) or (repeats < 0).any():
+        raise WeightingError(f"{repeats.size} frequencies (none negative) for {len(answers)} answers")
     respondents, codes, seen = _coded(answers)
     order = list(dict.fromkeys([*keys, *sorted(seen)]))
     position = np.array([order.index(key) for key in seen], dtype=np.intp)[codes]
-    counts = dict(zip(order, np.bincount(position, minlength=len(order)).tolist(), strict=True))
-    sums = np.bincount(position, weights=array[respondents], minlength=len(order))
+    tallies = np.bincount(position, weights=repeats[respondents], minlength=len(order))
+    counts = dict(zip(order, np.rint(tallies).astype(np.int64).tolist(), strict=True))
+    sums = np.bincount(position, weights=(array * repeats)[respondents], minlength=len(order))
     totals = dict(zip(order, sums.tolist(), strict=True))
-    n = len(answers)
-    total = float(array.sum())
-    effective = kish_effective_n(array)
+    n = round(float(repeats.sum()))
+    total = float(np.dot(array, repeats))
+    squares = float(np.dot(array * array, repeats))
+    effective = total**2 / squares if squares > 0 else 0.0
     values = []
     for key in order:
         weighted = totals[key] / total if total > 0 else math.nan
@@ -88,7 +99,7 @@ def estimate_question(
                 margin_of_error=margin_of_error(min(weighted, 1.0), effective) if total > 0 else math.nan,
             )
         )
-    return QuestionEstimate(n, effective, design_effect(array) if n else math.nan, tuple(values))
+    return QuestionEstimate(n, effective, n / effective if n and effective > 0 else math.nan, tuple(values))
 
 
 def response_rates(drawn: Mapping[K, int], answered: Mapping[K, int]) -> dict[K, float]:

@@ -57,7 +57,7 @@ def weigh(
     if missing:
         raise WeightingError(f"the respondents have no values for {', '.join(missing)}")
     columns = {
-        dimension: [_shown(margins, dimension, value, merges.get(dimension, {})) for value in attributes[dimension]]
+        dimension: _shown_all(margins, dimension, attributes[dimension], merges.get(dimension, {}))
         for dimension in dimensions
     }
     base = None if inclusion_probabilities is None else base_weights(inclusion_probabilities)
@@ -126,6 +126,17 @@ def _shown(margins: Margins, dimension: str, value: str | None, merges: Mapping[
     if folded in margins.dimensions[dimension]:
         return _group(margins, dimension, folded, merges)
     return value.strip()
+
+
+def _shown_all(
+    margins: Margins, dimension: str, values: Sequence[str | None], merges: Mapping[str, str]
+) -> list[str | None]:
+    """`_shown` for every respondent, folding each distinct value once (folding is the slow part)."""
+    shown: dict[str | None, str | None] = {}
+    for value in values:
+        if value not in shown:
+            shown[value] = _shown(margins, dimension, value, merges)
+    return [shown[value] for value in values]
 
 
 def _cell(values: tuple[str | None, ...]) -> str | None:

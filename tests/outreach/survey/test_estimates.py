@@ -5,6 +5,7 @@ import math
 import pytest
 
 from outreach.survey.estimates import (
+    Answer,
     estimate_question,
     margin_of_error,
     response_rates,
@@ -78,3 +79,27 @@ def test_response_rates_and_thin_strata() -> None:
     assert response_rates(drawn, answered) == {"oliwa": 0.75, "osowa": 0.2}
     assert thin_strata({"oliwa": 30, "osowa": 4, "letnica": 0}) == ["osowa"]
     assert thin_strata({"oliwa": 30, "osowa": 4}, minimum=40) == ["oliwa", "osowa"]
+
+
+def test_grouped_answers_with_frequencies_give_the_figures_of_the_answers_repeated() -> None:
+    grouped: list[Answer] = ["yes", "no", "yes", ("a", "b"), "no"]
+    weights = [0.5, 2.0, 1.5, 3.0, 0.25]
+    frequencies = [3, 1, 2, 4, 0]
+    expanded = [answer for answer, count in zip(grouped, frequencies, strict=True) for _ in range(count)]
+    repeated = [weight for weight, count in zip(weights, frequencies, strict=True) for _ in range(count)]
+    keys = ["yes", "no", "maybe"]
+    together = estimate_question(grouped, weights, keys, frequencies=frequencies)
+    apart = estimate_question(expanded, repeated, keys)
+    assert (together.n, [value.value for value in together.values]) == (
+        apart.n,
+        [value.value for value in apart.values],
+    )
+    assert together.effective_n == pytest.approx(apart.effective_n)
+    assert together.design_effect == pytest.approx(apart.design_effect)
+    for mine, theirs in zip(together.values, apart.values, strict=True):
+        assert mine.n == theirs.n
+        assert mine.share == pytest.approx(theirs.share, nan_ok=True)
+        assert mine.weighted_share == pytest.approx(theirs.weighted_share)
+        assert mine.margin_of_error == pytest.approx(theirs.margin_of_error)
+    with pytest.raises(WeightingError, match="frequencies"):
+        estimate_question(grouped, weights, frequencies=[1, 2])
