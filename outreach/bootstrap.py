@@ -18,9 +18,9 @@ from channels.email import EmailChannel
 from channels.sandbox import SandboxChannel
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel
+from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.lifecycle import Lifecycle
 from outreach.campaigns.parsed_flows import CampaignDefinitions
-from outreach.campaigns.sampling import fatigue_of
 from outreach.clock import Clock, system_clock
 from outreach.inbound.enrolment import District, load_districts
 from outreach.inbound.pipeline import InboundPipeline

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -147,6 +148,15 @@ class ConversationRepository:
         )
         conversation: Conversation | None = result.scalar_one_or_none()
         return conversation
+
+    async def residents_among(self, campaign_id: int, resident_ids: Collection[int]) -> set[int]:
+        """Those of `resident_ids` with a conversation in the campaign (whatever its status)."""
+        result = await self._session.execute(
+            select(col(Conversation.resident_id))
+            .where(col(Conversation.campaign_id) == campaign_id)
+            .where(col(Conversation.resident_id).in_(list(resident_ids)))
+        )
+        return set(result.scalars())
 
     async def has_active_on_contact(self, contact_id: int) -> bool:
         result = await self._session.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,12 +38,15 @@ class LaunchRepository:
             update(CampaignRecord)
             .where(col(CampaignRecord.id) == campaign_id)
             .where(or_(col(CampaignRecord.launch_state).is_(None), col(CampaignRecord.launch_state) != OPENING))
-            .values(launch_state=OPENING, launch_cursor=0)
+            .values(launch_state=OPENING, launch_cursor=0, launch_held_back=0)
         )
 
-    async def advance(self, campaign_id: int, *, cursor: int | None) -> None:
-        """Everyone up to `cursor` (a resident id) has been gone past; None: the whole audience."""
-        values = {"launch_state": OPENED} if cursor is None else {"launch_cursor": cursor}
+    async def advance(self, campaign_id: int, *, cursor: int | None, held_back: int = 0) -> None:
+        """Everyone up to `cursor` (a resident id) has been gone past; None: the whole audience.
+        `held_back`: residents of the page fatigue held back, added to the pass's count."""
+        values: dict[str, Any] = {"launch_state": OPENED} if cursor is None else {"launch_cursor": cursor}
+        if held_back:
+            values["launch_held_back"] = col(CampaignRecord.launch_held_back) + held_back
         await self._session.execute(update(CampaignRecord).where(col(CampaignRecord.id) == campaign_id).values(values))
 
     async def opening(self) -> list[int]:

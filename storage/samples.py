@@ -1,5 +1,6 @@
 """Sampled campaigns: the design a launch drew and the residents it drew (outreach.campaigns.sampling
-draws them), and how often each resident was asked lately (fatigue)."""
+draws them), and how often each resident was asked lately (fatigue, for every launch:
+outreach.campaigns.fatigue)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.tables import CampaignSample, OutboxMessage, SampledResident
+from storage.tables import CampaignSample, Conversation, OutboxMessage, SampledResident
 
 # Messages that reached the resident or are on their way; a failed or cancelled one asked nobody.
 _ASKING = ("queued", "held", "sending", "sent", "unknown")
@@ -63,11 +64,15 @@ class SampleRepository:
         )
         return [DrawnResident(r.resident_id, r.stratum, r.inclusion_probability) for r in result.scalars()]
 
-    async def asks_since(self, since: datetime, *, other_than: int | None = None) -> dict[int, int]:
-        """Per resident, how many campaigns (but `other_than`) sent them their first question since
-        `since`, or have it on its way: an ask is a campaign's first question, whatever follows."""
+    async def asks_since(
+        self, since: datetime, *, other_than: int | None = None, among: Collection[int] | None = None
+    ) -> dict[int, int]:
+        """Per resident (of `among`, or of all), how many campaigns (but `other_than`) sent them their
+        first question since `since`, have it on its way, or hold a conversation waiting for their
+        address (it asks as soon as the address is free): an ask is a campaign's first question,
+        whatever follows."""
         first = func.min(func.coalesce(col(OutboxMessage.sent_at), col(OutboxMessage.created_at)))
-        statement = (
+        asked = (
             select(col(OutboxMessage.resident_id), col(OutboxMessage.campaign_id))
             .where(col(OutboxMessage.kind) == "question")
             .where(col(OutboxMessage.campaign_id).is_not(None))
@@ -75,9 +80,19 @@ class SampleRepository:
             .group_by(col(OutboxMessage.resident_id), col(OutboxMessage.campaign_id))
             .having(first >= since)
         )
+        waiting = select(col(Conversation.resident_id), col(Conversation.campaign_id)).where(
+            col(Conversation.status) == "waiting"
+        )
         if other_than is not None:
-            statement = statement.where(col(OutboxMessage.campaign_id) != other_than)
+            asked = asked.where(col(OutboxMessage.campaign_id) != other_than)
+            waiting = waiting.where(col(Conversation.campaign_id) != other_than)
+        if among is not None:
+            asked = asked.where(col(OutboxMessage.resident_id).in_(list(among)))
+            waiting = waiting.where(col(Conversation.resident_id).in_(list(among)))
+        pairs = {(row[0], row[1]) for row in (await self._session.execute(asked)).all()}
+        pairs |= {(row[0], row[1]) for row in (await self._session.execute(waiting)).all()}
         asks: dict[int, int] = {}
-        for resident_id, _ in (await self._session.execute(statement)).all():
-            asks[resident_id] = asks.get(resident_id, 0) + 1
+        for resident_id, _ in pairs:
+            if resident_id is not None:
+                asks[resident_id] = asks.get(resident_id, 0) + 1
         return asks

@@ -78,6 +78,9 @@ class CampaignRecord(SQLModel, table=True):
     # cursor is the last resident id gone past, committed with its page, so any worker goes on from it.
     launch_state: str | None = Field(default=None, max_length=16)
     launch_cursor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Residents the launch's latest pass held back by fatigue (outreach.campaigns.fatigue), counted
+    # with each page; a sampled campaign's are in its design (campaign_samples.allocation).
+    launch_held_back: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Conversation(SQLModel, table=True):

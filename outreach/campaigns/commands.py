@@ -12,23 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.campaign import Campaign
 from flows.matching import fold
 from outreach.campaigns.conversations import activate_next_waiting
+from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue, fatigue_split
 from outreach.campaigns.launches import (
     PAGE_SIZE,
     AudienceProgress,
     Progress,
     audience_progress,
+    held_back_by_launch,
     open_audience,
     skipped_residents,
 )
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.preview import sms_cost
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
-from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue, preview_plan, seed_of
+from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.clock import Clock
 from outreach.errors import CommandError
 from outreach.survey.sampling import SampleError, draw
 from storage.campaigns import CampaignRepository, ConversationRepository
-from storage.db import SessionFactory
+from storage.db import SessionFactory, read_session
 from storage.launches import LaunchRepository, SkippedResident
 from storage.outbox import OutboxRepository
 from storage.samples import SampleRepository
@@ -81,6 +83,7 @@ class LaunchReport:
     conversations_started: int
     skipped: int = 0  # residents the database refused (`campaign status` names them)
     finished: bool = True  # False: another worker is still opening the audience
+    held_back: int = 0  # residents fatigue held back (asked by OUTREACH_MAX_ASKS campaigns lately)
 
 
 async def launch_campaign(
@@ -96,9 +99,10 @@ async def launch_campaign(
     progress: Progress | None = None,
     fatigue: Fatigue = DEFAULT_FATIGUE,
 ) -> LaunchReport:
-    """Start a conversation with everyone in the audience, now or at `schedule.start`. Safe to run
-    again: residents who already have a conversation in this campaign are not asked twice, and a
-    launch cut short goes on where it stopped (which any worker's lifecycle tick also does)."""
+    """Start a conversation with everyone in the audience, now or at `schedule.start`, but those
+    other campaigns asked too often lately (`fatigue`). Safe to run again: residents who already have
+    a conversation in this campaign are not asked twice, and a launch cut short goes on where it
+    stopped (which any worker's lifecycle tick also does)."""
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     now = clock()
@@ -111,7 +115,7 @@ async def launch_campaign(
             f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
         )
     flow = Campaign.model_validate(record.definition)
-    drawn: set[int] | None = None  # a sampled campaign costs what its sample costs
+    drawn: set[int] | None = None  # who would be asked now: the sample, or the audience fatigue does not hold back
     if flow.audience.sample is not None and record.launch_state is None:
         # What the draw would refuse (a sample larger than the eligible audience, unknown margins) is
         # said now, before the campaign is scheduled or started; the draw itself comes with the opening.
@@ -122,6 +126,8 @@ async def launch_campaign(
         drawn = {d.resident_id for d in draw(plan, seed_of(flow.audience.sample, record.id))}
     budget = flow.budget
     if budget is not None and sms_prices:
+        if drawn is None:
+            drawn = (await fatigue_split(sessions, record.id, flow, now=now, fatigue=fatigue)).eligible
         floor = (await sms_cost(sessions, flow, sms_prices, among=drawn)).floor_cost
         if floor > budget:
             raise CampaignCommandError(
@@ -151,7 +157,9 @@ async def launch_campaign(
         # The audience changed between the check above and the draw: nothing was drawn or sent, and
         # every lifecycle tick tries the draw again until the official closes or fixes the campaign.
         raise CampaignCommandError(f"campaign '{record.slug}': {error}") from None
-    return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished)
+    async with read_session(sessions) as session:
+        held_back = await held_back_by_launch(session, await CampaignRepository(session).get(record.id))
+    return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished, held_back)
 
 
 async def pause_campaign(sessions: SessionFactory, reference: str, *, clock: Clock) -> CampaignRecord:

@@ -7,7 +7,8 @@ committed with each page. A launch cut short (an outage, a restart) is taken up 
 `campaign launch` run again or by the lifecycle tick of any worker. Each page first renews the
 campaign's lease inside its own transaction: another worker waits until the lease runs out (its
 holder died) instead of opening beside it, and a holder whose lease was taken over commits nothing
-more. A resident whose data the database refuses is skipped and recorded, and the page goes on.
+more. A resident whose data the database refuses is skipped and recorded, and the page goes on;
+residents other campaigns asked too often lately are held back and counted (outreach.campaigns.fatigue).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
 from outreach.campaigns.conversations import open_conversation
+from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue, held_back_among
 from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
-from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue, draw_sample
+from outreach.campaigns.sampling import draw_sample
 from outreach.clock import Clock
 from storage import failures
 from storage.campaigns import CampaignRepository, ConversationRepository
@@ -53,6 +55,7 @@ class LaunchProgress:
 
     opened: int = 0  # conversations this run opened
     skipped: int = 0  # residents this run had to skip
+    held_back: int = 0  # residents this run held back by fatigue (a sampled campaign's draw: in its design)
     finished: bool = False  # nobody is left to open: the whole audience was gone through, or the campaign closed
 
 
@@ -80,8 +83,9 @@ async def open_audience(
     fatigue: Fatigue = DEFAULT_FATIGUE,
 ) -> LaunchProgress:
     """Open conversations from where the campaign's launch stopped to the end of its audience, while
-    this run holds the launch's lease; `progress` hears after each committed page. A sampled campaign
-    draws its sample first (once: in the first page's transaction) and opens only the drawn."""
+    this run holds the launch's lease; `progress` hears after each committed page. Residents other
+    campaigns asked too often lately are held back (`fatigue`), page by page. A sampled campaign draws
+    its sample first among the eligible (once: in the first page's transaction) and opens only the drawn."""
     # One holder per run: an API launch and a tick in the same process exclude each other too.
     holder = f"{(worker_id or this_worker())[:50]}/{secrets.token_hex(4)}"
     async with sessions() as session, session.begin():
@@ -101,9 +105,18 @@ async def open_audience(
                 if flow.audience.sample is not None and await SampleRepository(session).design(campaign_id) is None:
                     await draw_sample(session, campaign_id, flow, now=clock(), fatigue=fatigue)
                 page = await _open_page(
-                    session, record, flow, pseudonym_key=key, clock=clock, spread=spread, size=page_size
+                    session,
+                    record,
+                    flow,
+                    pseudonym_key=key,
+                    clock=clock,
+                    spread=spread,
+                    size=page_size,
+                    fatigue=fatigue,
                 )
-            done = LaunchProgress(done.opened + page.opened, done.skipped + page.skipped, page.finished)
+            done = LaunchProgress(
+                done.opened + page.opened, done.skipped + page.skipped, done.held_back + page.held_back, page.finished
+            )
             if progress is not None:
                 await progress(done)
             if done.finished:
@@ -123,6 +136,7 @@ async def _open_page(
     clock: Clock,
     spread: timedelta,
     size: int,
+    fatigue: Fatigue,
 ) -> LaunchProgress:
     assert record.id is not None
     campaign_id = record.id
@@ -130,6 +144,11 @@ async def _open_page(
         where=flow.audience.where, channels=flow.channels, after_id=record.launch_cursor, limit=size
     )
     page = await _drawn_only(session, campaign_id, flow, page)
+    held: set[int] = set()
+    if flow.audience.sample is None:  # a sample was drawn among the eligible: the drawn are all asked
+        ids = [resident.id for resident, _ in page if resident.id is not None]
+        held = await held_back_among(session, campaign_id, ids, now=clock(), fatigue=fatigue)
+        page = [(resident, contact) for resident, contact in page if resident.id not in held]
     launches = LaunchRepository(session)
     skipped_before = await launches.skipped_among(campaign_id, [resident.id for resident, _ in page if resident.id])
     opened = skipped = 0
@@ -152,8 +171,8 @@ async def _open_page(
         if resident_id in skipped_before:
             await launches.unskip(campaign_id, resident_id)
         opened += int(started)
-    await launches.advance(campaign_id, cursor=after_id)
-    return LaunchProgress(opened, skipped, finished=after_id is None)
+    await launches.advance(campaign_id, cursor=after_id, held_back=len(held))
+    return LaunchProgress(opened, skipped, len(held), finished=after_id is None)
 
 
 async def _drawn_only(
@@ -174,6 +193,7 @@ class AudienceProgress:
     opened: int  # residents with a conversation in this campaign
     skipped: int  # residents the launch had to skip (their reasons: `skips`)
     remaining: int  # audience members the launch has not reached yet
+    held_back: int = 0  # residents fatigue held back (the latest pass; a sampled campaign: its draw)
 
 
 async def audience_progress(sessions: SessionFactory, record: CampaignRecord) -> AudienceProgress:
@@ -183,6 +203,7 @@ async def audience_progress(sessions: SessionFactory, record: CampaignRecord) ->
     async with read_session(sessions) as session:
         opened = sum((await ConversationRepository(session).count_by_status(record.id)).values())
         skipped = await LaunchRepository(session).count_skipped(record.id)
+        held_back = await held_back_by_launch(session, record)
     remaining = 0
     if record.launch_state != OPENED:
         flow = Campaign.model_validate(record.definition)
@@ -194,7 +215,16 @@ async def audience_progress(sessions: SessionFactory, record: CampaignRecord) ->
                 )
                 page = await _drawn_only(session, record.id, flow, page)
             remaining += len(page)
-    return AudienceProgress(record.launch_state, opened, skipped, remaining)
+    return AudienceProgress(record.launch_state, opened, skipped, remaining, held_back)
+
+
+async def held_back_by_launch(session: AsyncSession, record: CampaignRecord) -> int:
+    """Residents fatigue held back from the campaign: its draw's, or its launch's latest pass."""
+    assert record.id is not None
+    design = await SampleRepository(session).design(record.id)
+    if design is not None:
+        return sum(int(stratum["held_back"]) for stratum in design.allocation)
+    return record.launch_held_back
 
 
 async def skipped_residents(sessions: SessionFactory, campaign_id: int, *, limit: int = 50) -> list[SkippedResident]:

@@ -15,9 +15,9 @@ from datetime import timedelta
 from flows.engine import FlowState, remind
 from outreach.campaigns.commands import close_in_transaction
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects
+from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue
 from outreach.campaigns.launches import PAGE_SIZE, Progress, open_audience
 from outreach.campaigns.parsed_flows import CampaignDefinitions
-from outreach.campaigns.sampling import DEFAULT_FATIGUE, Fatigue
 from outreach.clock import Clock
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session

@@ -8,14 +8,13 @@ the recent asks, and writes the design and the drawn residents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
 from flows.model import STRATUM_JOIN, Sample
-from outreach.settings import Settings
+from outreach.campaigns.fatigue import Fatigue, asks_of
 from outreach.survey.margins import Margins, MarginsError
 from outreach.survey.margins_store import load_margins
 from outreach.survey.sampling import Frame, SampleError, SamplePlan, derived_seed, draw, plan_sample
@@ -25,22 +24,6 @@ from storage.samples import DrawnResident, SampleRepository
 from storage.tables import CampaignSample, Resident
 
 READ_PAGE = 1000
-
-
-@dataclass(frozen=True)
-class Fatigue:
-    """A resident is asked by at most `max_asks` campaigns in `window_days` days (OUTREACH_MAX_ASKS,
-    OUTREACH_ASK_WINDOW_DAYS)."""
-
-    max_asks: int = 2
-    window_days: int = 30
-
-
-DEFAULT_FATIGUE = Fatigue()
-
-
-def fatigue_of(settings: Settings) -> Fatigue:
-    return Fatigue(settings.max_asks, settings.ask_window_days)
 
 
 def seed_of(sample: Sample, campaign_id: int) -> int:
@@ -98,7 +81,7 @@ async def _plan(
     sample = flow.audience.sample
     assert sample is not None
     margins = await _margins(session, sample)
-    asks = await SampleRepository(session).asks_since(now - timedelta(days=fatigue.window_days), other_than=campaign_id)
+    asks = await asks_of(session, campaign_id, now=now, fatigue=fatigue, among=None)
     eligible: dict[int, tuple[str | None, ...]] = {}
     held_back: dict[int, tuple[str | None, ...]] = {}
     after_id: int | None = 0

@@ -23,9 +23,10 @@ from outreach.campaigns.commands import (
     pause_campaign,
     resume_campaign,
 )
+from outreach.campaigns.fatigue import Fatigue, fatigue_of, fatigue_split
 from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
-from outreach.campaigns.sampling import fatigue_of, preview_plan, seed_of
+from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.cli.sample_preview import drawn_lines, print_sample_plan
 from outreach.settings import Settings
@@ -71,9 +72,15 @@ def campaign_preview(
         record = None if from_file else await find_campaign(services.sessions, campaign)
         flow = from_file if record is None else services.definitions.flow(record)
         assert flow is not None
-        drawn = None
+        campaign_id = None if record is None else record.id
         if flow.audience.sample is not None:
-            drawn = await _preview_sample(services, flow, None if record is None else record.id)
+            drawn = await _preview_sample(services, flow, campaign_id)
+        else:
+            fatigue = fatigue_of(services.settings)
+            split = await fatigue_split(services.sessions, campaign_id, flow, now=services.clock(), fatigue=fatigue)
+            if split.held_back:
+                console.print(f"Held back by fatigue: {split.held_back} residents {fatigue.describe()}", markup=False)
+            drawn = split.eligible
         for channel in flow.channels:
             for language in flow.languages:
                 table = Table("message", "text", "SMS" if channel == "sms" else "", title=f"{channel} · {language}")
@@ -85,7 +92,7 @@ def campaign_preview(
             sms = await sms_cost(services.sessions, flow, services.settings.sms_prices, among=drawn)
             currency = services.settings.sms_price_currency
             people = sum(sms.residents.values())
-            who = "audience" if drawn is None else "sample"
+            who = "audience" if flow.audience.sample is None else "sample"
             by_language = ", ".join(f"{language} {count}" for language, count in sorted(sms.residents.items()))
             floor = f"{sms.floor_segments} segments ≈ {sms.floor_cost:.2f} {currency}"
             ceiling = f"{sms.ceiling_segments} segments ≈ {sms.ceiling_cost:.2f} {currency}"
@@ -172,6 +179,7 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
     launch that was cut short."""
 
     async def work(services: Services) -> None:
+        fatigue = fatigue_of(services.settings)
         with console.status("opening conversations") as shown:
 
             async def show(progress: LaunchProgress) -> None:
@@ -185,7 +193,7 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
                 pseudonym_secret=services.settings.pseudonym_key(),
                 sms_prices=services.settings.sms_prices,
                 progress=show,
-                fatigue=fatigue_of(services.settings),
+                fatigue=fatigue,
             )
         if report.status == "scheduled":
             record = await find_campaign(services.sessions, campaign)
@@ -201,6 +209,8 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
         status = await campaign_status(services.sessions, str(report.campaign_id))
         for line in drawn_lines(status.sample) if status.sample else []:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if status.sample is None and report.held_back:
+            console.print(held_back_line(report.held_back, fatigue), markup=False, highlight=False, soft_wrap=True)
         if not report.finished:
             console.print(
                 "another worker is opening the rest of the audience (`campaign status` shows how far); a running"
@@ -268,6 +278,9 @@ def campaign_status_command(
         console.print(_audience(status.audience, status.record.status), markup=False, highlight=False, soft_wrap=True)
         for line in drawn_lines(status.sample) if status.sample else []:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if status.sample is None and status.audience.held_back:
+            line = held_back_line(status.audience.held_back, fatigue_of(services.settings))
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
         for skip in status.skips:
@@ -276,6 +289,13 @@ def campaign_status_command(
             console.print(f"… and {status.audience.skipped - len(status.skips)} more skipped")
 
     run_with_services(work)
+
+
+def held_back_line(count: int, fatigue: Fatigue) -> str:
+    return (
+        f"{count} resident{'s' if count != 1 else ''} held back by fatigue ({fatigue.describe()});"
+        " `campaign launch` again later asks those the window then allows"
+    )
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from flows.model import FixedAllocation, Sample
-from outreach.campaigns.sampling import Fatigue
+from outreach.campaigns.fatigue import Fatigue
 from outreach.cli.runner import console, warnings
 from outreach.survey.sampling import SamplePlan
 from storage.tables import CampaignSample

@@ -19,6 +19,7 @@ from rich.markup import escape
 from flows.campaign import Campaign
 from outreach.bootstrap import Services, bootstrap
 from outreach.campaigns.commands import create_campaign, launch_campaign
+from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.residents_import import import_residents
 from outreach.clock import AcceleratedClock
 from outreach.demo.board import watch
@@ -163,7 +164,13 @@ async def consult(
         try:
             # Launched only now, with the service up and the crowd listening, as in real life.
             clock.run()
-            report = await launch_campaign(services.sessions, slug, clock=services.clock, spread=services.spread)
+            report = await launch_campaign(
+                services.sessions,
+                slug,
+                clock=services.clock,
+                spread=services.spread,
+                fatigue=fatigue_of(services.settings),
+            )
             launched_at = f"{DEMO_START:%A %H:%M}"
             console.print(
                 f"Launched on {launched_at} (simulated, {DEMO_SPEED / 3600:.0f} h a second):"

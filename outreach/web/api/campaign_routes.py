@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flows.campaign import Campaign
 from outreach.campaigns.commands import CampaignCommandError, create_campaign, launch_campaign
+from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.launches import audience_progress
-from outreach.campaigns.sampling import fatigue_of
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import (
     AudienceCounts,
@@ -79,6 +79,7 @@ async def campaign_progress(call: Call) -> CampaignProgress:
             opened=audience.opened,
             skipped=audience.skipped,
             remaining=audience.remaining,
+            held_back=audience.held_back,
         ),
     )
 
@@ -111,6 +112,7 @@ async def launch_campaign_endpoint(call: Call) -> LaunchReport:
         conversations_started=report.conversations_started,
         skipped=report.skipped,
         finished=report.finished,
+        held_back=report.held_back,
     )
 
 
@@ -196,7 +198,8 @@ CAMPAIGN_ROUTES: list[ApiRoute] = [
         scope="campaigns:write",
         response=LaunchReport,
         conflict="the campaign is closed, paused, or its close time has passed",
-        description="Starts conversations with its audience now, or schedules them for `schedule.start`."
+        description="Starts conversations with its audience now, or schedules them for `schedule.start`,"
+        " holding back residents other campaigns asked OUTREACH_MAX_ASKS times in OUTREACH_ASK_WINDOW_DAYS days."
         " Running it again asks only residents not asked yet, and goes on with a launch cut short (which the"
         " service also finishes by itself). A resident whose data the database refuses is skipped and counted.",
     ),

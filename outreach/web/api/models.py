@@ -75,6 +75,10 @@ class AudienceCounts(_Out):
     opened: int = Field(description="Residents with a conversation in this campaign.")
     skipped: int = Field(description="Residents the launch could not open (the database refused their data).")
     remaining: int = Field(description="Audience members the launch has not reached yet.")
+    held_back: int = Field(
+        description="Residents fatigue held back: asked by OUTREACH_MAX_ASKS other campaigns in the last"
+        " OUTREACH_ASK_WINDOW_DAYS days (the launch's latest pass; a sampled campaign: when it drew)."
+    )
 
 
 class CampaignProgress(_Out):
@@ -97,6 +101,10 @@ class LaunchReport(_Out):
     skipped: int = Field(description="Residents it could not open (`outreach campaign status` names them).")
     finished: bool = Field(
         description="false: another worker is opening the rest of the audience (GET …/status shows how far)."
+    )
+    held_back: int = Field(
+        description="Residents fatigue held back: asked by OUTREACH_MAX_ASKS other campaigns in the last"
+        " OUTREACH_ASK_WINDOW_DAYS days. Launched again later, it asks those the window then allows."
     )
 
 

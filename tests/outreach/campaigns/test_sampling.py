@@ -12,7 +12,8 @@ from sqlmodel import col
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import CampaignCommandError, campaign_status, create_campaign, launch_campaign
-from outreach.campaigns.sampling import Fatigue, preview_plan, seed_of
+from outreach.campaigns.fatigue import Fatigue
+from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.survey.margins import Margins
 from outreach.survey.margins_store import save_margins
 from outreach.survey.sampling import draw

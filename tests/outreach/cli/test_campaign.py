@@ -1,4 +1,5 @@
-"""`outreach campaign launch|status` as an official reads them: how far a launch has opened its audience."""
+"""`outreach campaign preview|launch|status` as an official reads them: how far a launch has opened its
+audience, and how many residents fatigue held back."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from outreach.campaigns.launches import LAUNCH_LEASE
 from outreach.cli.main import app
 from tests.conftest import ManualClock
 from tests.factories import add_resident
-from tests.outreach.helpers import CAMPAIGN_YAML, launch_cut_by_an_outage
+from tests.outreach.helpers import CAMPAIGN_YAML, launch, launch_cut_by_an_outage
 
 
 async def invoke(cli: CliRunner, args: list[str]) -> Result:
@@ -65,8 +66,7 @@ async def test_a_launch_names_the_residents_it_had_to_skip_by_pseudonym_only(
     assert "audience: 1 opened, 1 skipped, 0 remaining\n" in status.stdout, status.output
     assert (
         f"skipped {bad.pseudonym}: the database refused the resident's data:"
-        " a text is longer than its column holds [SQLSTATE 22001]"
-        in status.stdout
+        " a text is longer than its column holds [SQLSTATE 22001]" in status.stdout
     )
     assert "+48600100201" not in status.output + launched.output and "xxxx" not in status.output
 
@@ -84,3 +84,52 @@ async def test_status_of_a_campaign_closed_while_opening_says_so(cli: CliRunner,
 async def draft(services: Services) -> str:
     record = await create_campaign(services.sessions, load_campaign(CAMPAIGN_YAML), clock=services.clock)
     return record.slug
+
+
+ASKING_SOME = """
+name: {name}
+languages: [pl]
+channels: [{channel}]
+audience: {{where: {{group: [asked]}}}}
+questions:
+  - id: q
+    type: yesno
+    text: {{pl: "Czy?"}}
+"""
+
+
+async def test_preview_launch_and_status_say_how_many_fatigue_held_back(
+    cli: CliRunner, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number, group in enumerate(["asked", "asked", "not asked"]):
+        await add_resident(services, phone=f"+4860010020{number}", email=f"r{number}@example.org", group=group)
+    for name, channel in (("A", "sms"), ("B", "email")):  # two campaigns ask two of the three lately
+        await launch(services, ASKING_SOME.format(name=name, channel=channel))
+    campaign_file = tmp_path / "tram.yaml"
+    campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
+
+    preview = await invoke(cli, ["campaign", "preview", str(campaign_file)])
+    assert preview.exit_code == 0, preview.output
+    out = " ".join(preview.stdout.split())
+    assert (
+        "Held back by fatigue: 2 residents asked by 2 campaigns in the last 30 days"
+        " (OUTREACH_MAX_ASKS, OUTREACH_ASK_WINDOW_DAYS)" in out
+    )
+    assert "SMS audience: 1 residents" in out  # the cost is the eligible's
+
+    await invoke(cli, ["campaign", "create", str(campaign_file)])
+    launched = await invoke(cli, ["campaign", "launch", "tramwaj-na-morene"])
+    assert launched.exit_code == 0, launched.output
+    out = " ".join(launched.stdout.split())
+    assert "campaign 3 active: 1 conversations started" in out
+    assert "2 residents held back by fatigue (asked by 2 campaigns in the last 30 days" in out
+    status = await invoke(cli, ["campaign", "status", "tramwaj-na-morene"])
+    out = " ".join(status.stdout.split())
+    assert "audience: 1 opened, 0 skipped, 0 remaining" in out
+    assert "2 residents held back by fatigue" in out
+
+    monkeypatch.setenv("OUTREACH_MAX_ASKS", "3")  # the city allows three asks: launched again, they are asked
+    launched = await invoke(cli, ["campaign", "launch", "tramwaj-na-morene"])
+    assert "campaign 3 active: 2 conversations started" in " ".join(launched.stdout.split()), launched.output
+    status = await invoke(cli, ["campaign", "status", "tramwaj-na-morene"])
+    assert "held back" not in status.stdout

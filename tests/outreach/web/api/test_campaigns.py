@@ -1,11 +1,13 @@
-"""Campaign endpoints: list, read, status with counts, create (422 with errors), launch (409)."""
+"""Campaign endpoints: list, read, status with counts, create (422 with errors), launch (409), and the
+residents fatigue held back."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flows.campaign import Campaign
 from outreach.bootstrap import Services
-from outreach.campaigns.commands import close_campaign
+from outreach.campaigns.commands import close_campaign, create_campaign, launch_campaign
 from outreach.campaigns.launches import LAUNCH_LEASE
 from tests.conftest import ManualClock
 from tests.factories import add_resident
@@ -46,7 +48,7 @@ async def test_status_counts_conversations_messages_and_answers(services: Servic
     assert (status["contacted"], status["respondents"], status["answers"], status["response_rate"]) == (3, 3, 9, 1.0)
     assert status["conversations"] == {"completed": 3}
     assert sum(status["messages"].values()) > 0
-    assert status["audience"] == {"launch": "opened", "opened": 3, "skipped": 0, "remaining": 0}
+    assert status["audience"] == {"launch": "opened", "opened": 3, "skipped": 0, "remaining": 0, "held_back": 0}
 
 
 async def test_status_says_how_far_a_launch_cut_short_has_opened_its_audience(
@@ -62,10 +64,11 @@ async def test_status_says_how_far_a_launch_cut_short_has_opened_its_audience(
         "opened": 0,
         "skipped": 0,
         "remaining": 3,
+        "held_back": 0,
     }
     await launch_cut_by_an_outage(services, str(campaign_id), page_size=2)
     status = await (await api.get(path, headers=headers)).json()
-    assert status["audience"] == {"launch": "opening", "opened": 2, "skipped": 0, "remaining": 1}
+    assert status["audience"] == {"launch": "opening", "opened": 2, "skipped": 0, "remaining": 1, "held_back": 0}
     clock.advance(seconds=LAUNCH_LEASE.total_seconds())
     launched = await api.post(
         f"/api/v1/campaigns/{campaign_id}/launch", headers=await auth(services, "campaigns:write")
@@ -76,9 +79,10 @@ async def test_status_says_how_far_a_launch_cut_short_has_opened_its_audience(
         "conversations_started": 1,
         "skipped": 0,
         "finished": True,
+        "held_back": 0,
     }
     status = await (await api.get(path, headers=headers)).json()
-    assert status["audience"] == {"launch": "opened", "opened": 3, "skipped": 0, "remaining": 0}
+    assert status["audience"] == {"launch": "opened", "opened": 3, "skipped": 0, "remaining": 0, "held_back": 0}
 
 
 async def test_create_a_campaign_from_json_then_launch_it(services: Services, api: AppClient) -> None:
@@ -95,7 +99,32 @@ async def test_create_a_campaign_from_json_then_launch_it(services: Services, ap
         "conversations_started": 0,
         "skipped": 0,
         "finished": True,
+        "held_back": 0,
     }
+
+
+async def test_launch_and_status_count_the_residents_fatigue_held_back(services: Services, api: AppClient) -> None:
+    for number, group in enumerate(["asked", "asked", "not asked"]):
+        await add_resident(services, phone=f"+4860010030{number}", email=f"r{number}@example.org", group=group)
+    for channel in ("sms", "email"):  # two campaigns lately asked two of the three
+        asking = Campaign.model_validate(
+            {**DEFINITION, "channels": [channel], "audience": {"where": {"group": ["asked"]}}}
+        )
+        record = await create_campaign(services.sessions, asking, clock=services.clock)
+        await launch_campaign(services.sessions, record.slug, clock=services.clock)
+    headers = await auth(services, "campaigns:write")
+    created = await (await api.post("/api/v1/campaigns", headers=headers, json=DEFINITION)).json()
+    launched = await api.post(f"/api/v1/campaigns/{created['id']}/launch", headers=headers)
+    assert await launched.json() == {
+        "id": created["id"],
+        "status": "active",
+        "conversations_started": 1,
+        "skipped": 0,
+        "finished": True,
+        "held_back": 2,
+    }
+    status = await (await api.get(f"/api/v1/campaigns/{created['id']}/status", headers=headers)).json()
+    assert status["audience"] == {"launch": "opened", "opened": 1, "skipped": 0, "remaining": 0, "held_back": 2}
 
 
 async def test_a_bad_campaign_is_422_with_each_problem(services: Services, api: AppClient) -> None:
