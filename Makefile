@@ -27,8 +27,9 @@ lint: $(STAMP)
 test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest -q
 
-bench: $(STAMP)  ## send-rate benchmark: prints a table, writes docs/BENCHMARKS.md (about 5 minutes)
+bench: $(STAMP)  ## send-rate and weighted-results benchmarks: print tables, write docs/BENCHMARKS.md (about 10 minutes)
 	$(BIN)/python bench/send_rate.py
+	$(BIN)/python bench/weighted_results.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info outreach-demo.db*
