@@ -13,7 +13,7 @@ from outreach.results.weighted import respondent_weights
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import ExportQuery
 from outreach.web.api.registry import ApiRoute, Call
-from outreach.web.api.weighting import api_weighted, check_dimensions, weighting_request
+from outreach.web.api.weighting import WEIGHTS_CANNOT_BE_MADE, api_weighted, check_dimensions, weighting_request
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ EXPORT_ROUTES: list[ApiRoute] = [
         "exports",
         scope="responses:rows",
         query=ExportQuery,
+        extra_errors={422: WEIGHTS_CANNOT_BE_MADE},
         media_type="text/csv",
         description="Streams every answer; the keys of a multi answer are joined by |. With `weights`, a last"
         " column `weight`: the respondent's weight to those margins.",
@@ -102,6 +103,7 @@ EXPORT_ROUTES: list[ApiRoute] = [
         "exports",
         scope="responses:rows",
         query=ExportQuery,
+        extra_errors={422: WEIGHTS_CANNOT_BE_MADE},
         media_type="application/x-ndjson",
         description="Streams every answer, one JSON object a line. With `weights`, each has a `weight`: the"
         " respondent's weight to those margins (null: left out of the weighting).",

@@ -13,7 +13,7 @@ from outreach.web.api.disclosure import QuestionShape, protected_groups
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import Breakdown, CampaignResults, QuestionFigures, ResultsQuery
 from outreach.web.api.registry import ApiRoute, Call
-from outreach.web.api.weighting import api_weighted, check_dimensions, weighting_request
+from outreach.web.api.weighting import WEIGHTS_CANNOT_BE_MADE, api_weighted, check_dimensions, weighting_request
 from storage.db import read_session
 from storage.read_models import QuestionResult, campaign_results, campaign_results_by
 
@@ -105,6 +105,7 @@ RESULT_ROUTES: list[ApiRoute] = [
         scope="responses:read",
         query=ResultsQuery,
         response=CampaignResults,
+        extra_errors={422: WEIGHTS_CANNOT_BE_MADE},
         description="With `by`, a breakdown per value of that attribute in which every cell of fewer"
         " than k respondents (and whatever would let one be worked out) is suppressed. With `weights`,"
         " the results weighted to those margins under `weighted` (by the dimensions `by` names).",

@@ -15,6 +15,10 @@ from outreach.web.api.errors import ApiError
 
 T = TypeVar("T")
 
+WEIGHTS_CANNOT_BE_MADE = (
+    "cannot_weight: the weights cannot be made (an empty stratum, margins that cannot be met, nobody to weight)."
+)
+
 
 def _allowed(settings: Settings) -> list[str]:
     return list(dict.fromkeys(["language", *settings.export_attributes]))
