@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench clean
+.PHONY: demo serve test lint bench simulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 bench: $(STAMP)  ## send-rate and weighted-results benchmarks: print tables, write docs/BENCHMARKS.md (about 10 minutes)
 	$(BIN)/python bench/send_rate.py
 	$(BIN)/python bench/weighted_results.py
+
+simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the engine, sandbox channels): prints the table (about 40 minutes)
+	PYTHONPATH=. $(BIN)/python bench/simulate.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info outreach-demo.db*

@@ -79,7 +79,10 @@ class City:
 
     def chance_of_answer(self, who: np.ndarray) -> np.ndarray:
         """Each resident's chance of answering an invitation (`who`: resident indices)."""
-        return np.array(ANSWER_BY_AGE)[self.age[who]] * np.where(self.central[who], CENTRAL_ANSWER_FACTOR, 1)
+        chance: np.ndarray = np.array(ANSWER_BY_AGE)[self.age[who]] * np.where(
+            self.central[who], CENTRAL_ANSWER_FACTOR, 1
+        )
+        return chance
 
     def age_counts(self) -> dict[str, int]:
         return {band: int(np.count_nonzero(self.age == index)) for index, band in enumerate(AGE_BANDS)}

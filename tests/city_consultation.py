@@ -1,0 +1,286 @@
+"""One consultation of the simulated city end to end (issue 16), as an official would run it.
+
+The city of tests/simulated_city.py, scaled down (every district's figure × `scale` residents), is
+handed over as a residents file (district, age band and area: the centre or the outskirts); its
+margins (the published district figures, the two areas they form, and the city's own count per age
+band) as a margins file. Then, through the `outreach` command line: `db upgrade`,
+`margins import`, `residents import`, `campaign preview` of a campaign sampled by district and age
+band, `campaign create` and `campaign launch`. The service itself (the real engine: outbox,
+dispatcher, webhooks, pipeline) runs with sandbox channels: each drawn resident gets the question by
+SMS and, with the chance the model gives their age band and district, answers it through the
+sandbox's signed webhook. Last, `outreach results --weights … --by area,age_band --format json`
+gives the raw and the weighted share, set against the city's true share. (Weighting on the 35
+districts needs answers in each: with a few hundred answers the smallest, Letnica with 2,024 of the
+city's 490,301, gets one or none, an empty cell; the two areas the districts form are the coarser
+geography such a sample carries.)
+
+`tests/scenarios/test_hearing_the_city.py` runs one seed in CI; `bench/simulate.py` (`make simulate`)
+runs all 20 and prints the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from typer.testing import CliRunner, Result
+
+from channels import webhook_paths
+from channels.base import Outbound
+from channels.sandbox import SECRET_HEADER
+from flows.folding import fold
+from outreach.cli.main import app
+from outreach.clock import system_clock
+from tests.simulated_city import AGE_BANDS, CENTRAL, City, build_city, district_figures
+from tests.world import World, open_world
+
+SCALE = 0.01  # 490,301 × 0.01: a city of 4,904 residents on the list (rounded per district)
+SAMPLE = 2_500  # residents drawn and asked
+MARGINS = "simulated-gdansk"
+SLUG = "park-lights"
+SANDBOX_SECRET = "simulated-city-sandbox"
+BY = "area,age_band"
+AREAS = ("centre", "outskirts")
+# The sandbox stands in for providers that answer at once; the default limits (10 SMS segments a
+# second) would turn a consultation of thousands into minutes of waiting for nothing.
+SETTINGS = {"rate_sms_segments_per_second": 100_000.0, "max_messages_per_address_per_day": 100}
+CAMPAIGN = """
+name: Park lights
+languages: [pl]
+channels: [sms]
+schedule: {{quiet_hours: null}}
+audience:
+  sample:
+    size: {size}
+    strata: [district, age_band]
+    allocation: proportional
+    margins: {margins}
+    seed: {seed}
+questions:
+  - id: lights
+    type: yesno
+    text: {{pl: "Czy park Oruński powinien być oświetlony nocą?"}}
+outro: {{pl: "Dziękujemy!"}}
+"""
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """What one run found, beside what the city truly thinks."""
+
+    seed: int
+    residents: int
+    truth: float  # the city's share of "yes"
+    contacted: int
+    answered: int
+    raw: float  # the share of "yes" among those who answered
+    weighted: float
+    margin_of_error: float  # 95%, around the weighted share
+    effective_n: float
+    design_effect: float
+    preview: str  # `campaign preview`, as printed
+    launch: str  # `campaign launch`, as printed
+    table: str  # `outreach results --weights`, as printed
+    figures: dict[str, Any]  # `outreach results --weights --format json`
+    asked: frozenset[int]  # the residents (indices into the city) who got the question
+    expected_answers: int  # how many of them the model has answering
+    replies_taken: int  # replies the webhook took as answers
+
+    @property
+    def weighted_is_closer(self) -> bool:
+        return abs(self.weighted - self.truth) < abs(self.raw - self.truth)
+
+    @property
+    def interval_holds_truth(self) -> bool:
+        return abs(self.weighted - self.truth) <= self.margin_of_error
+
+
+def phone(resident: int) -> str:
+    return f"+4860{resident:07d}"
+
+
+def resident_of(address: str) -> int:
+    return int(address.removeprefix("+4860"))
+
+
+def write_residents(city: City, path: Path) -> None:
+    """The residents file of PRODUCT.md, as the city hands it over (everyone gave consent to SMS)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["phone", "language", "district", "age_band", "area", "consent_source", "consent_at"])
+        for resident in range(city.size):
+            district, band = city.names[city.district[resident]], AGE_BANDS[city.age[resident]]
+            area = AREAS[0] if city.central[resident] else AREAS[1]
+            consent = ["city register", "2026-01-15T09:00:00+01:00"]
+            writer.writerow([phone(resident), "pl", district, band, area, *consent])
+
+
+def write_margins(city: City, path: Path) -> None:
+    """The published district figures (490,301 residents) and the two areas they add up to, and the
+    city's residents per age band: sources with different totals, each scaled to shares by the import."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["dimension", "value", "population"])
+        figures = district_figures()
+        writer.writerows(("district", name, population) for name, population in figures.items())
+        centre = sum(population for name, population in figures.items() if fold(name) in CENTRAL)
+        writer.writerows((("area", AREAS[0], centre), ("area", AREAS[1], sum(figures.values()) - centre)))
+        writer.writerows(("age_band", band, count) for band, count in city.age_counts().items())
+
+
+class CommandLine:
+    """`outreach …` as typed, against one database; a command that fails stops the run."""
+
+    def __init__(self, database_url: str) -> None:
+        self._runner = CliRunner()
+        # COLUMNS: a terminal wide enough for the allocation and results tables.
+        self._env = {"OUTREACH_DATABASE_URL": database_url, "COLUMNS": "110"} | {
+            f"OUTREACH_{name.upper()}": str(value) for name, value in SETTINGS.items()
+        }
+
+    async def __call__(self, *args: str) -> Result:
+        result = await asyncio.to_thread(self._runner.invoke, app, list(args), env=self._env)
+        if result.exit_code != 0:
+            raise AssertionError(f"outreach {' '.join(args)} exited {result.exit_code}:\n{result.output}")
+        return result
+
+
+class Residents:
+    """The drawn residents at their phones: each answers the question, or not, as the model says."""
+
+    def __init__(self, city: City, answers_if_asked: np.ndarray) -> None:
+        self._city = city
+        self._answers_if_asked = answers_if_asked
+        self.asked: set[int] = set()
+        self.replies: list[tuple[str, str]] = []  # (address, text) waiting to be sent
+
+    def hear(self, outbound: Outbound, text: str) -> None:
+        resident = resident_of(outbound.address)
+        if resident in self.asked:  # the thanks after an answer
+            return
+        self.asked.add(resident)
+        if self._answers_if_asked[resident]:
+            self.replies.append((outbound.address, "tak" if self._city.says_yes[resident] else "nie"))
+
+    async def reply(self, world: World) -> int:
+        """Each waiting reply through the sandbox's signed webhook; how many were taken as answers."""
+        replies, self.replies = self.replies, []
+        answered = 0
+        for address, text in replies:
+            response = await world.client.post(
+                webhook_paths.SANDBOX.format(channel="sms"),
+                data={"id": f"SIM{uuid.uuid4().hex}", "from": address, "text": text},
+                headers={SECRET_HEADER: SANDBOX_SECRET},
+            )
+            assert response.status == 200, await response.text()
+            answered += (await response.json())["outcomes"] == ["answered"]
+        return answered
+
+
+async def consult_the_city(
+    database_url: str, folder: Path, *, seed: int, scale: float = SCALE, sample: int = SAMPLE
+) -> Consultation:
+    """One consultation of the city drawn from `seed`, on an empty database at `database_url`."""
+    rng = np.random.default_rng(seed)
+    city = build_city(rng, scale)
+    answers_if_asked = rng.random(city.size) < city.chance_of_answer(np.arange(city.size))
+    residents_file, margins_file, campaign_file = (folder / name for name in ("city.csv", "margins.csv", "park.yaml"))
+    write_residents(city, residents_file)
+    write_margins(city, margins_file)
+    campaign_file.write_text(CAMPAIGN.format(size=sample, margins=MARGINS, seed=seed), encoding="utf-8")
+
+    outreach = CommandLine(database_url)
+    await outreach("db", "upgrade")
+    await outreach("margins", "import", str(margins_file), "--name", MARGINS)
+    await outreach("residents", "import", str(residents_file))
+    preview = await outreach("campaign", "preview", str(campaign_file))
+    await outreach("campaign", "create", str(campaign_file))
+    launch = await outreach("campaign", "launch", SLUG)
+
+    people = Residents(city, answers_if_asked)
+    settings: dict[str, Any] = SETTINGS | {"sandbox_secret": SANDBOX_SECRET}
+    async with open_world(database_url, system_clock, **settings) as world:
+        world.services.sandboxes["sms"].subscribe(people.hear)
+        await world.services.dispatcher.drain()  # the questions
+        answered = await people.reply(world)
+        await world.services.dispatcher.drain()  # the thanks
+    asked = frozenset(people.asked)
+
+    weighting = ("--weights", MARGINS, "--by", BY)
+    figures = json.loads((await outreach("results", SLUG, *weighting, "--format", "json")).stdout)
+    table = await outreach("results", SLUG, *weighting)
+    return consultation(
+        seed,
+        city,
+        figures,
+        preview=preview.stdout,
+        launch=launch.stdout,
+        table=table.stdout,
+        asked=asked,
+        expected_answers=int(np.count_nonzero(answers_if_asked[sorted(asked)])),
+        replies_taken=answered,
+    )
+
+
+def consultation(
+    seed: int,
+    city: City,
+    figures: dict[str, Any],
+    *,
+    preview: str,
+    launch: str,
+    table: str,
+    asked: frozenset[int],
+    expected_answers: int,
+    replies_taken: int,
+) -> Consultation:
+    [question] = figures["questions"]
+    yes = next(value for value in question["values"] if value["value"] == "yes")
+    return Consultation(
+        seed=seed,
+        residents=city.size,
+        truth=city.truth,
+        contacted=figures["contacted"],
+        answered=question["n"],
+        raw=yes["share"],
+        weighted=yes["weighted_share"],
+        margin_of_error=yes["margin_of_error"],
+        effective_n=question["effective_n"],
+        design_effect=question["design_effect"],
+        preview=preview,
+        launch=launch,
+        table=table,
+        figures=figures,
+        asked=asked,
+        expected_answers=expected_answers,
+        replies_taken=replies_taken,
+    )
+
+
+def table_of(runs: Sequence[Consultation]) -> str:
+    """The runs as a Markdown table, and the counts the issue asks for."""
+    rows = [
+        "| seed | truth | raw | weighted | ± 95% | asked | answered | effective n | design effect | closer | holds |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: |",
+    ]
+    for run in runs:
+        rows.append(
+            f"| {run.seed} | {run.truth:.1%} | {run.raw:.1%} | {run.weighted:.1%} | {run.margin_of_error * 100:.1f} pt"
+            f" | {run.contacted} | {run.answered} | {run.effective_n:.0f} | {run.design_effect:.2f}"
+            f" | {'yes' if run.weighted_is_closer else 'no'} | {'yes' if run.interval_holds_truth else 'no'} |"
+        )
+    closer = sum(run.weighted_is_closer for run in runs)
+    held = sum(run.interval_holds_truth for run in runs)
+    rows.append("")
+    rows.append(
+        f"Weighted closer to the truth than raw in {closer} of {len(runs)} runs;"
+        f" the 95% interval holds the truth in {held} of {len(runs)}."
+    )
+    return "\n".join(rows)
