@@ -58,6 +58,8 @@ async def held_back_among(
     """The residents (of a launch's page) fatigue holds back from this campaign: asked `max_asks`
     times lately by other campaigns and not already in a conversation of this one."""
     ids = list(resident_ids)
+    if not ids:
+        return set()
     asks = await asks_of(session, campaign_id, now=now, fatigue=fatigue, among=ids)
     tired = {resident_id for resident_id in ids if asks.get(resident_id, 0) >= fatigue.max_asks}
     if not tired:
