@@ -4,7 +4,8 @@ database so that a million answers come back as a few thousand rows.
 
 Values are the snapshot on each answer (as written; the caller folds them). The inclusion
 probability is the one the campaign's sample recorded for the resident, 1 for an unsampled
-campaign. A resident whose attributes changed between two answers counts in both cells.
+campaign. A respondent counts once, as one of their answers saw them; should their attributes change
+between answers, each answer is still counted under its own snapshot.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from storage.tables import Conversation, Resident, Response, SampledResident
@@ -73,16 +75,42 @@ def snapshot_values(dimensions: Sequence[str], language: str, attributes: Mappin
 
 
 async def respondent_cells(session: AsyncSession, campaign_id: int, dimensions: Sequence[str]) -> list[RespondentCell]:
-    """Residents who gave at least one answer, counted per cell."""
-    snapshot = cast(col(Response.attributes), Text)
-    probability = _probability()
+    """Residents who gave at least one answer, counted per cell: each once, as one of their answers
+    saw them. Read from the campaign's conversations (one per resident) and each one's first answer
+    through the answers' (campaign, resident) index, rather than from every answer."""
+
+    def first_answer(column: ColumnElement[Any] | Mapped[Any]) -> ColumnElement[Any]:
+        return (
+            select(column)
+            .where(col(Response.campaign_id) == col(Conversation.campaign_id))
+            .where(col(Response.resident_id) == col(Conversation.resident_id))
+            .where(col(Response.value).is_not(None))
+            .limit(1)  # no ORDER BY: it would trade the (campaign, resident) index for a scan in id order
+            .correlate(Conversation)
+            .scalar_subquery()
+        )
+
+    per_resident = (
+        select(
+            first_answer(col(Response.language)).label("language"),
+            first_answer(cast(col(Response.attributes), Text)).label("snapshot"),
+            func.coalesce(col(SampledResident.inclusion_probability), 1.0).label("probability"),
+        )
+        .select_from(Conversation)
+        .outerjoin(
+            SampledResident,
+            and_(
+                col(SampledResident.campaign_id) == col(Conversation.campaign_id),
+                col(SampledResident.resident_id) == col(Conversation.resident_id),
+            ),
+        )
+        .where(col(Conversation.campaign_id) == campaign_id)
+        .subquery()
+    )
     statement = (
-        select(col(Response.language), snapshot, probability, func.count(func.distinct(col(Response.resident_id))))
-        .select_from(Response)
-        .outerjoin(SampledResident, _sampled())
-        .where(col(Response.campaign_id) == campaign_id)
-        .where(col(Response.value).is_not(None))
-        .group_by(col(Response.language), snapshot, probability)
+        select(per_resident.c.language, per_resident.c.snapshot, per_resident.c.probability, func.count())
+        .where(per_resident.c.snapshot.is_not(None))  # no answer: not a respondent
+        .group_by(per_resident.c.language, per_resident.c.snapshot, per_resident.c.probability)
     )
     snapshots = _Snapshots(dimensions)
     cells: dict[tuple[Values, float], int] = {}
