@@ -1,6 +1,6 @@
 """The simulated city, all 20 seeds end to end (issue 16): `make simulate`.
 
-    PYTHONPATH=. .venv/bin/python bench/simulate.py                 # seeds 0-19, about 2 minutes each
+    PYTHONPATH=. .venv/bin/python bench/simulate.py                 # seeds 0-19, one to two minutes each
     PYTHONPATH=. .venv/bin/python bench/simulate.py --seeds 3 7     # some of them
 
 Each seed is one whole consultation of tests/city_consultation.py on a fresh SQLite file: the
