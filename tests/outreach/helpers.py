@@ -16,6 +16,7 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign, launch_campaign
 from outreach.campaigns.launches import LaunchProgress
 from outreach.inbound.pipeline import Outcome
+from outreach.survey.margins import Margins
 from storage.db import STORE_UNAVAILABLE
 from storage.tables import InboundEvent, OutboxMessage, Response
 from tests.world import store_outage
@@ -89,3 +90,23 @@ async def responses(services: Services) -> list[tuple[str, Any]]:
 async def inbound_outcomes(services: Services) -> list[str]:
     async with services.sessions() as session:
         return list((await session.execute(select(col(InboundEvent.outcome)).order_by(col(InboundEvent.id)))).scalars())
+
+
+# Margins of two districts, and a campaign sampling five residents by district (the sampling tests).
+CITY = Margins(
+    name="city",
+    dimensions={"district": {"oliwa": 600.0, "osowa": 400.0}},
+    labels={("district", "oliwa"): "Oliwa", ("district", "osowa"): "Osowa"},
+)
+
+SAMPLED = """
+name: Park
+languages: [pl]
+channels: [sms, email]
+audience:
+  sample: {size: 5, strata: [district], margins: city, seed: 7}
+questions:
+  - id: visits
+    type: yesno
+    text: {pl: "Czy bywasz w parku?"}
+"""

@@ -14,7 +14,6 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import CampaignCommandError, campaign_status, create_campaign, launch_campaign
 from outreach.campaigns.fatigue import Fatigue
 from outreach.campaigns.sampling import preview_plan, seed_of
-from outreach.survey.margins import Margins
 from outreach.survey.margins_store import save_margins
 from outreach.survey.sampling import draw
 from storage.launches import LaunchRepository
@@ -22,24 +21,7 @@ from storage.samples import SampleRepository
 from storage.tables import Conversation, Resident
 from tests.conftest import ManualClock
 from tests.factories import add_resident
-
-CITY = Margins(
-    name="city",
-    dimensions={"district": {"oliwa": 600.0, "osowa": 400.0}},
-    labels={("district", "oliwa"): "Oliwa", ("district", "osowa"): "Osowa"},
-)
-
-SAMPLED = """
-name: Park
-languages: [pl]
-channels: [sms, email]
-audience:
-  sample: {size: 5, strata: [district], margins: city, seed: 7}
-questions:
-  - id: visits
-    type: yesno
-    text: {pl: "Czy bywasz w parku?"}
-"""
+from tests.outreach.helpers import CITY, SAMPLED
 
 
 def _asking_everyone(channel: str, name: str) -> str:

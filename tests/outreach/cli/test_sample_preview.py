@@ -12,27 +12,9 @@ from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign, launch_campaign
 from outreach.cli.main import app
-from outreach.survey.margins import Margins
 from outreach.survey.margins_store import save_margins
 from tests.factories import add_resident
-
-CITY = Margins(
-    name="city",
-    dimensions={"district": {"oliwa": 600.0, "osowa": 400.0}},
-    labels={("district", "oliwa"): "Oliwa", ("district", "osowa"): "Osowa"},
-)
-
-SAMPLED = """
-name: Park
-languages: [pl]
-channels: [sms, email]
-audience:
-  sample: {size: 5, strata: [district], margins: city, seed: 7}
-questions:
-  - id: visits
-    type: yesno
-    text: {pl: "Czy bywasz w parku?"}
-"""
+from tests.outreach.helpers import CITY, SAMPLED
 
 ASKING_OLIWA = """
 name: {name}
