@@ -13,11 +13,14 @@ import numpy as np
 import pytest
 
 from outreach.survey.allocation import allocate
-from tests.city_consultation import SAMPLE, SCALE, consult_the_city
+from tests.city_consultation import consult_the_city
 from tests.conftest import DATABASES
 from tests.simulated_city import AGE_BANDS, build_city, district_figures
 
 SEED = 0
+# CI's city is 0.6% of Gdańsk (about 2,940 residents, 1,500 asked): every step as in `make simulate`'s 1%
+# city of 2,500 asked, in about half the time.
+CI_SCALE, CI_SAMPLE = 0.006, 1_500
 
 
 async def test_a_sampled_consultation_weighted_hears_the_city_better_than_the_raw_share(
@@ -26,18 +29,18 @@ async def test_a_sampled_consultation_weighted_hears_the_city_better_than_the_ra
     if not database_url.startswith(DATABASES[0]):  # one seed in CI, on the first backend selected
         pytest.skip("the simulated city runs once, on the first backend of OUTREACH_TEST_DATABASES")
     monkeypatch.chdir(tmp_path)  # the command line reads no stray .env
-    run = await consult_the_city(database_url, tmp_path, seed=SEED)
+    run = await consult_the_city(database_url, tmp_path, seed=SEED, scale=CI_SCALE, sample=CI_SAMPLE)
 
     # The preview showed the allocation before anything was sent; the launch drew the sample.
     preview = " ".join(run.preview.split())
-    assert f"Sample: {SAMPLE} of {run.residents} eligible residents; strata: district × age_band" in preview
+    assert f"Sample: {CI_SAMPLE} of {run.residents} eligible residents; strata: district × age_band" in preview
     assert "allocation proportional to the margins 'simulated-gdansk'; seed 0" in preview
-    assert f"sample: {SAMPLE} drawn of {run.residents} eligible" in " ".join(run.launch.split())
+    assert f"sample: {CI_SAMPLE} drawn of {run.residents} eligible" in " ".join(run.launch.split())
 
     # The stratified sample hit its allocation exactly: the residents who got the question, per
     # district and age band, are each cell's share of the sample (the product of the margins' shares,
     # no joint cells given) by largest remainders, a short cell giving all it has.
-    city = build_city(np.random.default_rng(SEED), SCALE)
+    city = build_city(np.random.default_rng(SEED), CI_SCALE)
     asked = Counter((city.names[city.district[who]], AGE_BANDS[city.age[who]]) for who in run.asked)
     available = Counter(
         (city.names[district], AGE_BANDS[age]) for district, age in zip(city.district, city.age, strict=True)
@@ -48,9 +51,9 @@ async def test_a_sampled_consultation_weighted_hears_the_city_better_than_the_ra
         for name, population in figures.items()
         for band in AGE_BANDS
     }
-    allocation = allocate(SAMPLE, shares, available)
+    allocation = allocate(CI_SAMPLE, shares, available)
     assert asked == {quota.stratum: quota.allocated for quota in allocation.strata if quota.allocated}
-    assert sum(asked.values()) == run.contacted == SAMPLE
+    assert sum(asked.values()) == run.contacted == CI_SAMPLE
     assert any(quota.allocated < quota.wanted for quota in allocation.strata)  # a short cell was made up for
 
     # Who answered is who the model said would; the figures name the margins and the method.
