@@ -25,6 +25,7 @@ class InboundRepository:
                 text=event.text,
                 full_text=event.full_text,
                 outcome=event.outcome,
+                reason=event.reason,
                 received_at=event.received_at,
             )
             .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
@@ -37,21 +38,3 @@ class InboundRepository:
         await self._session.execute(
             update(InboundEvent).where(col(InboundEvent.id) == event_id).values(outcome=outcome)
         )
-
-    async def record_failed(self, event: InboundEvent) -> bool:
-        """Keep an event the store refused to handle (outcome "failed", with its reason), unless the
-        provider's id is already stored; whether it was new."""
-        statement = (
-            dialect.insert(self._session, InboundEvent)
-            .values(
-                channel=event.channel,
-                provider_id=event.provider_id,
-                text=event.text,
-                outcome=event.outcome,
-                reason=event.reason,
-                received_at=event.received_at,
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-            .returning(InboundEvent.id)
-        )
-        return (await self._session.execute(statement)).scalar_one_or_none() is not None

@@ -74,7 +74,7 @@ async def record_refused(sessions: SessionFactory, inbound: Inbound, error: Base
     )
     try:
         async with sessions() as session, session.begin():
-            await InboundRepository(session).record_failed(event)
+            await InboundRepository(session).record_new(event)  # a repeat of it is stored already
     except STORE_ERRORS as again:
         if classify(again) is StoreFailure.OUTAGE:
             raise
