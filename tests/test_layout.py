@@ -18,7 +18,34 @@ LINE_LIMIT = 500
 # Left out of the line limit: the demo's package, the provider stand-ins and the migrations (the scope).
 LINE_LIMIT_EXEMPT = ("outreach/demo/", "channels/standins/", "storage/migrations/")
 # Third-party libraries loaded once before the forks, so that each child imports only our modules.
-PRELOADED = ("aiohttp", "sqlalchemy", "sqlmodel", "pydantic", "telegram", "twilio.rest", "typer", "rich", "alembic")
+PRELOADED = (
+    "aiohttp",
+    "sqlalchemy",
+    "sqlalchemy.ext.asyncio",
+    "sqlmodel",
+    "pydantic",
+    "pydantic_settings",
+    "telegram",
+    "telegram.ext",
+    "twilio.rest",
+    "twilio.request_validator",
+    "typer",
+    "rich.console",
+    "rich.table",
+    "alembic",
+    "numpy",
+    "ruamel.yaml",
+    "redis.asyncio",
+    "apscheduler",
+    "phonenumbers",
+    "segno",
+    "httpx",
+    "aiosmtplib",
+    "aioimaplib",
+    "email_validator",
+    "aiosqlite",
+    "asyncpg",
+)
 
 
 def modules(package: str) -> list[Path]:
