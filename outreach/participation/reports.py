@@ -1,0 +1,86 @@
+"""The participation figures read from the store and built: coverage against margins, the meter over
+the campaigns launched in a date range, and one campaign's part of its results (the CLI, the API and
+the results JSON all call these)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flows.campaign import Campaign
+from outreach.participation.coverage import DimensionCounts, RegisterCounts, coverage
+from outreach.participation.meter import Participation, first_participations, participation_meter
+from outreach.participation.models import CampaignParticipation, Coverage, ParticipationMeter
+from outreach.participation.self_selection import GroupAnswerCount, group_of, self_selection
+from outreach.survey.margins_store import load_margins
+from storage.coverage import CoverageCounts
+from storage.db import SessionFactory, read_session
+from storage.participation import (
+    ParticipationRow,
+    answers_by_group,
+    campaigns_launched,
+    participations,
+    respondents_by_group,
+)
+from storage.tables import CampaignRecord
+
+
+async def coverage_report(sessions: SessionFactory, margins_name: str, *, k: int) -> Coverage:
+    """Coverage against the latest margins called `margins_name` (MarginsError when there are none)."""
+    async with read_session(sessions) as session:
+        margins = await load_margins(session, margins_name)
+        store = CoverageCounts(session)
+        residents, reachable, channels = await store.totals()
+        dimensions = {
+            dimension: DimensionCounts(
+                residents=await store.residents_by(dimension),
+                reachable=await store.reachable_by(dimension),
+                channels=await store.channels_by(dimension),
+                sources=await store.sources_by(dimension),
+            )
+            for dimension in margins.dimensions
+        }
+        sources = await store.sources()
+    return coverage(margins, RegisterCounts(residents, reachable, channels, sources, dimensions), k=k)
+
+
+def _participation(row: ParticipationRow) -> Participation:
+    return Participation(
+        row.resident_id, row.campaign_id, row.answered_at, row.channel, row.district, row.recruitment_source
+    )
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+async def participation_report(sessions: SessionFactory, since: date, until: date, *, k: int) -> ParticipationMeter:
+    """The meter over the campaigns launched from `since` to `until` (days, UTC, both included)."""
+    async with read_session(sessions) as session:
+        campaigns = await campaigns_launched(session, day_start(since), day_start(until + timedelta(days=1)))
+        history = [_participation(row) for row in await participations(session)]
+    scope = [p for p in history if p.campaign_id in campaigns]
+    return participation_meter(scope, first_participations(history), campaigns, k=k, since=since, until=until)
+
+
+async def campaign_participation(
+    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, *, k: int
+) -> CampaignParticipation:
+    """One campaign's part: its first-timers, how many campaigns its respondents have answered up to
+    it, and its answers from the sampled beside the self-enrolled."""
+    assert record.id is not None
+    async with read_session(sessions) as session:
+        history = [_participation(row) for row in await participations(session)]
+        groups = await respondents_by_group(session, record.id)
+        answers = await answers_by_group(session, record.id)
+    own = [p for p in history if p.campaign_id == record.id]
+    respondents = {p.resident_id for p in own}
+    last = max((p.answered_at for p in own), default=None)
+    # Their answers up to this campaign: a later campaign must not change how this one reads.
+    scope = [p for p in history if p.resident_id in respondents and last is not None and p.answered_at <= last]
+    meter = participation_meter(scope, first_participations(history), {record.id: record.slug}, k=k)
+    per_group: dict[str, int] = {}
+    for (drawn, via), count in groups.items():
+        group = group_of(drawn, via)
+        per_group[group] = per_group.get(group, 0) + count
+    counted = [GroupAnswerCount(group_of(a.drawn, a.recruited_via), a.question_id, a.value, a.count) for a in answers]
+    return CampaignParticipation(meter=meter, sampled_vs_self_enrolled=self_selection(flow, per_group, counted, k=k))
