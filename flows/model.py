@@ -221,6 +221,45 @@ class Schedule(_Frozen):
     reminders: list[Duration] = []  # after the question, to those who have not answered
 
 
+ReminderStrategy = Literal["uniform", "lagging_strata"]
+REMINDER_STRATEGIES: tuple[ReminderStrategy, ...] = get_args(ReminderStrategy)
+
+
+def _a_strategy(value: Any) -> Any:
+    # One clear error that names both strategies, instead of pydantic's literal message.
+    if value in REMINDER_STRATEGIES:
+        return value
+    raise PydanticCustomError(
+        "strategy",
+        "strategy is uniform (every silent resident alike) or lagging_strata (the strata answering least"
+        " first); not '{value}'",
+        {"value": str(value)},
+    )
+
+
+class Reminders(_Frozen):
+    """Whom the reminders of `schedule.reminders` go to (and channel fallback, after a failed address).
+
+    `uniform`: everyone who has not answered, as they come due. `lagging_strata` (a sample with
+    strata): the strata whose response rate lags the campaign's first; a stratum past its target gets
+    no further reminders or fallback. `limit`: the most reminders the campaign sends, shared out by
+    the strategy (outreach.survey.reminder_shares); None: no limit but the SMS budget."""
+
+    strategy: Annotated[ReminderStrategy, BeforeValidator(_a_strategy)] = "uniform"
+    limit: int | None = Field(default=None, ge=1)
+
+    @property
+    def shared_out(self) -> bool:
+        """Whether the scheduler must decide whom to remind (anything but today's remind-everyone)."""
+        return self.strategy != "uniform" or self.limit is not None
+
+    def describe(self) -> str:
+        limit = f", at most {self.limit:,}" if self.limit is not None else ""
+        if self.strategy == "lagging_strata":
+            return f"lagging_strata (the strata answering least first; none past their target){limit}"
+        return f"uniform (everyone who has not answered){limit}"
+
+
 class SmsOptions(_Frozen):
     """How questions go out by SMS."""
 
@@ -247,6 +286,7 @@ class CampaignDefinition(_Frozen):
     channels: list[Annotated[str, AfterValidator(_known_channel)]] = Field(min_length=1)
     audience: Audience = Audience()
     schedule: Schedule = Schedule()
+    reminders: Reminders = Reminders()
     answer_within: Duration | None = None  # None: answers count until the campaign closes
     reask_unclear: int = Field(default=1, ge=0, le=3)
     intro: LocalText | None = None

@@ -25,6 +25,7 @@ def find_problems(campaign: CampaignDefinition) -> list[Problem]:
         *_schedule(campaign),
         *_whatsapp(campaign),
         *_sample(campaign),
+        *_reminders(campaign),
     ]
     # A cycle is only meaningful once every id, range and target is known and sound.
     if not problems:
@@ -183,6 +184,23 @@ def _sample(campaign: CampaignDefinition) -> Iterator[Problem]:
             (*at, "strata"),
             "proportional allocation needs the population's margins (margins: gdansk-districts;"
             " `outreach margins list` names them), or use allocation: equal",
+        )
+
+
+def _reminders(campaign: CampaignDefinition) -> Iterator[Problem]:
+    reminders = campaign.reminders
+    sample = campaign.audience.sample
+    if reminders.strategy == "lagging_strata" and (sample is None or not sample.strata):
+        yield Problem(
+            ("reminders", "strategy"),
+            "lagging_strata compares the response rates of the sample's strata: give the audience a sample"
+            " with strata (audience: {sample: {size: 1200, strata: [district]}}), or use strategy: uniform",
+        )
+    if reminders.shared_out and not campaign.schedule.reminders:
+        yield Problem(
+            ("reminders",),
+            "no reminder is scheduled, so this would send none: add schedule.reminders (e.g. [24h]) or remove it",
+            part="key",
         )
 
 

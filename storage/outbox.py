@@ -447,11 +447,16 @@ class OutboxRepository:
         return int(result.scalar_one())
 
     async def count_reminders(self, campaign_id: int) -> int:
+        """Reminders the campaign queued (whatever became of them): questions whose key ends in the
+        reminder's number, ":r1" to ":r99" (outreach.campaigns.conversations.question_key), so a question
+        whose id begins with r is not one; a fallback's copy ("r1via-email") is the same reminder again."""
+        key = col(OutboxMessage.idempotency_key)
         result = await self._session.execute(
             select(func.count())
             .select_from(OutboxMessage)
             .where(col(OutboxMessage.campaign_id) == campaign_id)
-            .where(col(OutboxMessage.idempotency_key).like("q:%:r%"))
+            .where(col(OutboxMessage.kind) == "question")
+            .where(key.like("%:r_") | key.like("%:r__"))
         )
         return int(result.scalar_one())
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,6 +23,15 @@ class DrawnResident:
     resident_id: int
     stratum: str
     inclusion_probability: float
+
+
+@dataclass(frozen=True)
+class StratumCounts:
+    """A stratum of a campaign now (outreach.campaigns.reminders shares the reminders out by these)."""
+
+    asked: int  # residents with a conversation that has asked (not waiting for its address)
+    answered: int  # of them, those who replied
+    remindable: int  # of them, still open with a reminder to come
 
 
 class SampleRepository:
@@ -63,6 +72,39 @@ class SampleRepository:
             .order_by(col(SampledResident.resident_id))
         )
         return [DrawnResident(r.resident_id, r.stratum, r.inclusion_probability) for r in result.scalars()]
+
+    async def counts_by_stratum(self, campaign_id: int) -> dict[str, StratumCounts]:
+        """Per stratum of the campaign's sample ("" for residents not drawn, as in an unsampled
+        campaign): its conversations that asked, the replies, and those a reminder may still reach."""
+        stratum = func.coalesce(col(SampledResident.stratum), "")
+        remindable = case(
+            (and_(col(Conversation.status) == "active", col(Conversation.next_reminder_at).is_not(None)), 1), else_=0
+        )
+        result = await self._session.execute(
+            select(stratum, func.count(), func.count(col(Conversation.last_reply_at)), func.sum(remindable))
+            .select_from(Conversation)
+            .outerjoin(
+                SampledResident,
+                and_(
+                    col(SampledResident.campaign_id) == col(Conversation.campaign_id),
+                    col(SampledResident.resident_id) == col(Conversation.resident_id),
+                ),
+            )
+            .where(col(Conversation.campaign_id) == campaign_id)
+            .where(col(Conversation.status) != "waiting")
+            .group_by(stratum)
+        )
+        return {row[0]: StratumCounts(int(row[1]), int(row[2]), int(row[3] or 0)) for row in result.all()}
+
+    async def strata_of(self, campaign_id: int, resident_ids: Collection[int]) -> dict[int, str]:
+        """The stratum each of `resident_ids` was drawn in ("" for one not drawn)."""
+        result = await self._session.execute(
+            select(col(SampledResident.resident_id), col(SampledResident.stratum))
+            .where(col(SampledResident.campaign_id) == campaign_id)
+            .where(col(SampledResident.resident_id).in_(list(resident_ids)))
+        )
+        drawn = {row[0]: row[1] for row in result.all()}
+        return {resident_id: drawn.get(resident_id, "") for resident_id in resident_ids}
 
     async def asks_since(
         self, since: datetime, *, other_than: int | None = None, among: Collection[int] | None = None

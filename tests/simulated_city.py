@@ -4,8 +4,9 @@
 Its residents are placed by the 35 district figures and given one of four age bands; opinions differ
 by 20 points between central districts and the outskirts and by 30 points between the youngest and
 the oldest; residents aged 65+ answer three times as often as those aged 18-29, and central districts
-twice as often as the outskirts. The groups that answer most (the old, the centre) lean "no", so the
-raw share of those who answer underrates "yes".
+twice as often as the outskirts; a reminder is answered half as often as the invitation (issue 17).
+The groups that answer most (the old, the centre) lean "no", so the raw share of those who answer
+underrates "yes".
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ YES_OUTSKIRTS_SHIFT = +0.10
 # and the centre twice as often as the outskirts.
 ANSWER_BY_AGE = (0.08, 0.12, 0.16, 0.24)
 CENTRAL_ANSWER_FACTOR = 2.0
+# A reminder to one who did not answer the invitation is answered half as often as the invitation was
+# (issue 17: where the reminders go decides whom they bring).
+REMINDER_ANSWER_FACTOR = 0.5
 
 
 def district_figures() -> dict[str, int]:
@@ -83,6 +87,10 @@ class City:
             self.central[who], CENTRAL_ANSWER_FACTOR, 1
         )
         return chance
+
+    def chance_of_answering_a_reminder(self, who: np.ndarray) -> np.ndarray:
+        """Each resident's chance of answering a reminder, having let the invitation pass."""
+        return self.chance_of_answer(who) * REMINDER_ANSWER_FACTOR
 
     def age_counts(self) -> dict[str, int]:
         return {band: int(np.count_nonzero(self.age == index)) for index, band in enumerate(AGE_BANDS)}

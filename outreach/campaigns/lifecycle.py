@@ -18,6 +18,7 @@ from outreach.campaigns.conversations import Delivery, activate_next_waiting, ap
 from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue
 from outreach.campaigns.launches import PAGE_SIZE, Progress, open_audience
 from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.campaigns.reminders import choose_reminded
 from outreach.clock import Clock
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
@@ -122,18 +123,26 @@ class Lifecycle:
         return len(due)
 
     async def send_due_reminders(self) -> int:
-        """Ask again those who have not answered at all, after each interval of `schedule.reminders`."""
+        """Ask again those who have not answered at all, after each interval of `schedule.reminders`:
+        everyone due, or those the campaign's `reminders` strategy and limit choose
+        (outreach.campaigns.reminders); a reminder passed over is not sent, and the next one (if the
+        schedule has more) is asked again when it comes due."""
         sent = 0
         while True:
             async with self._sessions() as session, session.begin():
                 due = await ConversationRepository(session).due_for_reminder(self._clock(), limit=BATCH)
                 residents = ResidentRepository(session)
+                chosen: set[int] = set()
+                for campaign_id in dict.fromkeys(conversation.campaign_id for conversation in due):
+                    flow = self._definitions.flow(await CampaignRepository(session).get(campaign_id))
+                    of_campaign = [conversation for conversation in due if conversation.campaign_id == campaign_id]
+                    chosen |= await choose_reminded(session, campaign_id, flow, of_campaign)
                 for conversation in due:
                     record = await CampaignRepository(session).get(conversation.campaign_id)
                     flow = self._definitions.flow(record)
                     number = conversation.reminders_sent + 1
                     state = FlowState.model_validate(conversation.state)
-                    ask = remind(flow, state, number)
+                    ask = remind(flow, state, number) if conversation.id in chosen else None
                     if ask is not None:
                         resident = await residents.get(conversation.resident_id)
                         contact = await residents.contact(conversation.contact_id)
@@ -151,8 +160,10 @@ class Lifecycle:
                     reminders = flow.schedule.reminders
                     first_ask = conversation.asked_at or conversation.started_at
                     conversation.reminders_sent = number
+                    # A conversation that is over has no reminder to come; one passed over may get the next.
+                    over = state.done or state.question_id is None
                     conversation.next_reminder_at = (
-                        first_ask + reminders[number] if ask is not None and number < len(reminders) else None
+                        first_ask + reminders[number] if not over and number < len(reminders) else None
                     )
                     await ConversationRepository(session).save(conversation, now=self._clock())
             if len(due) < BATCH:

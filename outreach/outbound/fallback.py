@@ -1,6 +1,7 @@
 """Channel fallback: when a resident's address fails for good (blocked, invalid, refused), the
 conversation moves to their next consented address in the campaign's order of channels and the
-current question is asked there, as a new message (its own idempotency key)."""
+current question is asked there, as a new message (its own idempotency key). Under a
+`lagging_strata` reminder strategy a resident in a stratum past its target is not followed there."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.engine import Effect, FlowState, ask_question, start
 from outreach.campaigns.conversations import Delivery, apply_effects
 from outreach.campaigns.parsed_flows import CampaignDefinitions
+from outreach.campaigns.reminders import may_fall_back
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.residents import ResidentRepository
 
@@ -35,6 +37,9 @@ async def fall_back(
         return False
     record = await CampaignRepository(session).get(campaign_id)
     flow = definitions.flow(record)
+    if not await may_fall_back(session, campaign_id, resident_id, flow):
+        log.info("conversation %s: no fallback, its stratum answers above the campaign's rate", conversation.id)
+        return False
     residents = ResidentRepository(session)
     candidates = [
         contact

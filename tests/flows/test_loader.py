@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from flows.campaign import Campaign
 from flows.loader import CampaignError, CampaignFileError, load_campaign, load_campaign_file
-from flows.model import FixedAllocation
+from flows.model import FixedAllocation, Reminders
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = Path(__file__).parent / "broken"
@@ -39,6 +39,9 @@ BROKEN_FILES = [
     ("sample_without_margins", 7, 13, "audience.sample.strata: proportional allocation needs the population's margins"),
     ("sample_fixed_size", 6, 11, "audience.sample.size: the fixed counts add up to 70, not 100"),
     ("sample_bad_allocation", 8, 17, "allocation is proportional, equal, or {fixed: {stratum: count, …}}; not 'quota'"),
+    ("reminders_bad_strategy", 5, 23, "reminders.strategy: strategy is uniform (every silent resident alike) or"),
+    ("reminders_lagging_without_strata", 8, 13, "reminders.strategy: lagging_strata compares the response rates"),
+    ("reminders_unscheduled", 6, 1, "reminders: no reminder is scheduled, so this would send none"),
     ("duplicate_id", 8, 9, "questions[1].id: duplicate question id 'visits'"),
     ("duplicate_option", 10, 15, "questions[0].options[1].key: duplicate option key 'weekly'"),
     (
@@ -258,6 +261,20 @@ def test_fixed_counts_set_the_size() -> None:
     sample = load_campaign(text).audience.sample
     assert sample is not None and sample.size is None
     assert sample.allocation == FixedAllocation(fixed={"Oliwa": 40, "Osowa": 2})
+
+
+def test_reminders_are_uniform_unless_the_file_says_otherwise() -> None:
+    assert load_campaign(MINIMAL).reminders == Reminders(strategy="uniform", limit=None)
+    assert not load_campaign(MINIMAL).reminders.shared_out  # every silent resident, as before
+    text = MINIMAL + (
+        "schedule: {reminders: [24h]}\n"
+        "audience: {sample: {size: 100, strata: [district], allocation: equal}}\n"
+        "reminders: {strategy: lagging_strata, limit: 40}\n"
+    )
+    campaign = load_campaign(text)
+    assert campaign.reminders == Reminders(strategy="lagging_strata", limit=40)
+    assert campaign.reminders.shared_out
+    assert Campaign.model_validate(campaign.model_dump(mode="json")).reminders == campaign.reminders  # as stored
 
 
 def test_the_model_itself_refuses_a_broken_sample() -> None:
