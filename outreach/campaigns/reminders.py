@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
 from outreach.survey.reminder_shares import StratumProgress, lags, share_reminders
+from storage.db import SessionFactory, read_session
 from storage.outbox import OutboxRepository
 from storage.samples import SampleRepository
 from storage.tables import Conversation
@@ -67,3 +69,25 @@ async def may_fall_back(session: AsyncSession, campaign_id: int, resident_id: in
     progress = await progress_of(session, campaign_id)
     stratum = (await SampleRepository(session).strata_of(campaign_id, [resident_id]))[resident_id]
     return stratum not in progress or lags(progress, stratum)
+
+
+@dataclass(frozen=True)
+class ReminderProgress:
+    """How a campaign's reminders stand (`campaign status`)."""
+
+    sent: int  # reminders queued so far
+    left: int | None  # under the limit (None: no limit)
+    strata: int  # strata with residents asked
+    past_target: int  # of them, answering above the campaign's rate: no further reminders there
+    rate: float  # the campaign's response rate
+
+
+async def reminder_progress(sessions: SessionFactory, campaign_id: int, flow: Campaign) -> ReminderProgress:
+    async with read_session(sessions) as session:
+        progress = await progress_of(session, campaign_id)
+        sent = await OutboxRepository(session).count_reminders(campaign_id)
+        left = await reminders_left(session, campaign_id, flow)
+    asked = sum(p.asked for p in progress.values())
+    answered = sum(p.answered for p in progress.values())
+    past = sum(not lags(progress, stratum) for stratum in progress)
+    return ReminderProgress(sent, left, len(progress), past, answered / asked if asked else 0.0)

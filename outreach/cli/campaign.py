@@ -26,7 +26,9 @@ from outreach.campaigns.commands import (
 from outreach.campaigns.fatigue import Fatigue, fatigue_of, fatigue_split
 from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
+from outreach.campaigns.reminders import reminder_progress
 from outreach.campaigns.sampling import preview_plan, seed_of
+from outreach.cli import reminder_lines
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.cli.sample_preview import drawn_lines, print_sample_plan
 from outreach.settings import Settings
@@ -81,6 +83,8 @@ def campaign_preview(
             if split.held_back:
                 console.print(f"Held back by fatigue: {split.held_back} residents {fatigue.describe()}", markup=False)
             drawn = split.eligible
+        if (reminders := reminder_lines.preview_line(flow)) is not None:
+            console.print(reminders, markup=False, highlight=False, soft_wrap=True)
         for channel in flow.channels:
             for language in flow.languages:
                 table = Table("message", "text", "SMS" if channel == "sms" else "", title=f"{channel} · {language}")
@@ -283,6 +287,10 @@ def campaign_status_command(
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
+        flow = services.definitions.flow(status.record)
+        if flow.schedule.reminders and status.record.id is not None:
+            standing = await reminder_progress(services.sessions, status.record.id, flow)
+            console.print(reminder_lines.status_line(flow, standing), markup=False, highlight=False, soft_wrap=True)
         for skip in status.skips:
             console.print(f"skipped {skip.resident}: {skip.reason}", markup=False, highlight=False, soft_wrap=True)
         if status.audience.skipped > len(status.skips):

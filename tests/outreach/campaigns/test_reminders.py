@@ -37,7 +37,9 @@ questions:
 """
 
 
-async def _sampled_campaign(services: Services, clock: ManualClock, strategy: str) -> dict[str, list[int]]:
+async def sampled_campaign_with_a_silent_district(
+    services: Services, clock: ManualClock, strategy: str
+) -> dict[str, list[int]]:
     """The campaign launched over twenty residents, half in each district; three of the six drawn in
     Oliwa answer, none of the four in Osowa: its drawn residents by district."""
     async with services.sessions() as session, session.begin():
@@ -89,7 +91,7 @@ async def _reminded(services: Services) -> list[int]:
 async def test_lagging_strata_spends_the_limit_on_the_silent_district_and_none_on_the_one_past_its_target(
     services: Services, clock: ManualClock
 ) -> None:
-    drawn = await _sampled_campaign(services, clock, "lagging_strata")
+    drawn = await sampled_campaign_with_a_silent_district(services, clock, "lagging_strata")
     clock.advance(hours=24)
     # Oliwa answers at 3 of 6, above the campaign's 3 of 10: past its target, it gets none; Osowa
     # (0 of 4) takes the whole limit of 3.
@@ -103,7 +105,7 @@ async def test_lagging_strata_spends_the_limit_on_the_silent_district_and_none_o
 
 
 async def test_uniform_spends_the_same_limit_over_everyone_silent(services: Services, clock: ManualClock) -> None:
-    drawn = await _sampled_campaign(services, clock, "uniform")
+    drawn = await sampled_campaign_with_a_silent_district(services, clock, "uniform")
     clock.advance(hours=24)
     assert (await services.lifecycle.tick()).reminded == 3  # the same number of reminders
     # 3 silent in Oliwa and 4 in Osowa share the 3 reminders by their number: 1 and 2.
@@ -115,7 +117,7 @@ async def test_uniform_spends_the_same_limit_over_everyone_silent(services: Serv
 async def test_fallback_follows_only_residents_of_lagging_strata(
     services: Services, clock: ManualClock, district: str, follows: bool
 ) -> None:
-    drawn = await _sampled_campaign(services, clock, "lagging_strata")
+    drawn = await sampled_campaign_with_a_silent_district(services, clock, "lagging_strata")
     resident_id = drawn[district][-1]  # one who has not answered
     async with services.sessions() as session, session.begin():
         conversation = await session.scalar(select(Conversation).where(col(Conversation.resident_id) == resident_id))
