@@ -38,6 +38,8 @@ from outreach.demo.run import run_demo
 from outreach.logs import configure_logging
 from outreach.results.dictionary import data_dictionary
 from outreach.results.exports import export_lines
+from outreach.results.free_text import free_text_results
+from outreach.results.free_text_view import free_text_view
 from outreach.results.terminal_view import campaign_results_view
 from outreach.results.weighted import respondent_weights, weighted_results
 from outreach.results.weighted_view import weighted_results_view
@@ -152,15 +154,19 @@ def results(
         record = await find_campaign(services.sessions, campaign)
         assert record.id is not None
         flow = services.definitions.flow(record)
+        free_text = await free_text_results(services.sessions, record, flow)  # text questions, scrubbed
         if request is None:
             console.print(await campaign_results_view(services.sessions, record.id, flow))
+            console.print(free_text_view(flow, free_text))
             return
         k = services.settings.small_cell_k
         figures = await weighted_or_fail(weighted_results(services.sessions, record, flow, request, k=k))
         if format is ResultsFormat.json:
-            sys.stdout.write(figures.model_dump_json(indent=2) + "\n")
+            output = figures.model_dump(mode="json") | {"free_text": [q.model_dump(mode="json") for q in free_text]}
+            sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
         else:
             console.print(weighted_results_view(flow, figures))
+            console.print(free_text_view(flow, free_text))
 
     run_with_services(work)
 

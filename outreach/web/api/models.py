@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from outreach.results.free_text import FreeTextQuestion
 from outreach.results.weighted_models import WeightedResults
 
 MAX_ID = 2**31 - 1
@@ -254,6 +255,11 @@ class CampaignResults(_Out):
         default=None,
         description="With `weights`: the results weighted to those margins, as `outreach results --weights"
         " --format json` prints them (then `by` names the dimensions weighted on and `breakdown` is null).",
+    )
+    free_text: list[FreeTextQuestion] = Field(
+        default_factory=list,
+        description="Per text question: answers grouped by the words they share, with counts and up to three"
+        " examples each, phone numbers, e-mail addresses and PESEL numbers masked.",
     )
 
 

@@ -31,6 +31,10 @@ async def test_json_is_the_weighted_results(cli: CliRunner, services: Services) 
     flow = services.definitions.flow(record)
     k = services.settings.small_cell_k
     expected = await weighted_results(services.sessions, record, flow, WeightingRequest("city", ("district",)), k=k)
+    free_text = printed.pop(
+        "free_text"
+    )  # the text question's answers grouped (tests/outreach/results/test_free_text.py)
+    assert [(question["id"], question["answered"]) for question in free_text] == [("idea", 11)]
     assert printed == json.loads(expected.model_dump_json())
     assert (printed["margins"], printed["method"]) == ("city", "post-stratification")
     assert printed["questions"][0]["values"][0]["weighted_share"] == pytest.approx(YES_SHARE)

@@ -50,7 +50,11 @@ async def test_results_count_answers_per_question_and_keep_texts_out(services: S
     assert rating["counts"] == {"1": 0, "2": 0, "3": 1, "4": 1, "5": 1} and rating["mean"] == 4.0
     assert idea["answered"] == 3 and idea["counts"] is None
     assert body["breakdown"] is None
-    assert "benches" not in str(body) and "ławek" not in str(body)
+    # Residents' words are counted per question, and shown only as free text: grouped, scrubbed.
+    assert "benches" not in str(body["questions"]) and "ławek" not in str(body["questions"])
+    [free_text] = body["free_text"]
+    assert (free_text["id"], free_text["answered"], free_text["groups"], free_text["ungrouped"]) == ("idea", 3, [], 3)
+    assert free_text["ungrouped_examples"] == ["więcej ławek", "more benches", "nic"]
 
 
 async def answers_by_district(services: Services, campaign_id: int, people: list[tuple[str | None, str]]) -> None:
