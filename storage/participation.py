@@ -45,10 +45,10 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-async def participations(session: AsyncSession, *, until: datetime | None = None) -> list[ParticipationRow]:
-    """Every resident's participation in every campaign (first answered before `until`, when given):
-    one row each, grouped in the database; should a resident's channel or snapshot change within a
-    campaign, the earliest answer's wins."""
+async def participations(session: AsyncSession, *, respondents_of: int | None = None) -> list[ParticipationRow]:
+    """Every resident's participation in every campaign (of the residents who answered the campaign
+    `respondents_of`, when given): one row each, grouped in the database; should a resident's channel
+    or snapshot change within a campaign, the earliest answer's wins."""
     district = col(Response.attributes)[DISTRICT].as_string()
     source = col(Response.attributes)[RECRUITMENT_SOURCE].as_string()
     statement = (
@@ -63,8 +63,13 @@ async def participations(session: AsyncSession, *, until: datetime | None = None
         .where(col(Response.value).is_not(None))
         .group_by(col(Response.resident_id), col(Response.campaign_id), col(Response.channel), district, source)
     )
-    if until is not None:
-        statement = statement.where(col(Response.answered_at) < until)
+    if respondents_of is not None:
+        answered = (
+            select(col(Response.resident_id))
+            .where(col(Response.campaign_id) == respondents_of)
+            .where(col(Response.value).is_not(None))
+        )
+        statement = statement.where(col(Response.resident_id).in_(answered))
     earliest: dict[tuple[int, int], ParticipationRow] = {}
     for resident_id, campaign_id, channel, place, origin, answered_at in (await session.execute(statement)).all():
         row = ParticipationRow(resident_id, campaign_id, answered_at, channel, _text(place), _text(origin))

@@ -22,6 +22,7 @@ from outreach.campaigns.commands import (
 from outreach.cli.campaign import campaign_app
 from outreach.cli.db import db_app
 from outreach.cli.margins import margins_app
+from outreach.cli.participation import coverage, participation, participation_json
 from outreach.cli.residents import residents_app
 from outreach.cli.runner import console, fail, load_settings, run_with_services
 from outreach.cli.tokens import tokens_app
@@ -52,6 +53,8 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(margins_app, name="margins")
 app.add_typer(tokens_app, name="token")
 app.command("webhooks")(print_webhooks)
+app.command("coverage")(coverage)
+app.command("participation")(participation)
 
 ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -163,6 +166,7 @@ def results(
         figures = await weighted_or_fail(weighted_results(services.sessions, record, flow, request, k=k))
         if format is ResultsFormat.json:
             output = figures.model_dump(mode="json") | {"free_text": [q.model_dump(mode="json") for q in free_text]}
+            output["participation"] = await participation_json(services, record, flow)
             sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
         else:
             console.print(weighted_results_view(flow, figures))

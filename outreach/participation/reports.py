@@ -4,6 +4,7 @@ the results JSON all call these)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 
 from flows.campaign import Campaign
@@ -11,7 +12,8 @@ from outreach.participation.coverage import DimensionCounts, RegisterCounts, cov
 from outreach.participation.meter import Participation, first_participations, participation_meter
 from outreach.participation.models import CampaignParticipation, Coverage, ParticipationMeter
 from outreach.participation.self_selection import GroupAnswerCount, group_of, self_selection
-from outreach.survey.margins_store import load_margins
+from outreach.survey.margins import Margins, MarginsError
+from outreach.survey.margins_store import DEFAULT_MARGINS, default_margins, load_margins
 from storage.coverage import CoverageCounts
 from storage.db import SessionFactory, read_session
 from storage.participation import (
@@ -24,10 +26,21 @@ from storage.participation import (
 from storage.tables import CampaignRecord
 
 
-async def coverage_report(sessions: SessionFactory, margins_name: str, *, k: int) -> Coverage:
-    """Coverage against the latest margins called `margins_name` (MarginsError when there are none)."""
+async def coverage_report(
+    sessions: SessionFactory, margins_name: str, *, k: int, only: Collection[str] | None = None
+) -> Coverage:
+    """Coverage against the latest margins called `margins_name` (MarginsError when there are none), on
+    their dimensions (of `only`, when given: the API publishes allowlisted attributes only)."""
     async with read_session(sessions) as session:
-        margins = await load_margins(session, margins_name)
+        try:
+            margins = await load_margins(session, margins_name)
+        except MarginsError:
+            if margins_name != DEFAULT_MARGINS:
+                raise
+            margins = default_margins()  # as shipped, where `outreach db upgrade` has not stored them yet
+        if only is not None:
+            kept = {dimension: values for dimension, values in margins.dimensions.items() if dimension in only}
+            margins = Margins(name=margins.name, dimensions=kept, labels=margins.labels)
         store = CoverageCounts(session)
         residents, reachable, channels = await store.totals()
         dimensions = {
@@ -69,14 +82,12 @@ async def campaign_participation(
     it, and its answers from the sampled beside the self-enrolled."""
     assert record.id is not None
     async with read_session(sessions) as session:
-        history = [_participation(row) for row in await participations(session)]
+        history = [_participation(row) for row in await participations(session, respondents_of=record.id)]
         groups = await respondents_by_group(session, record.id)
         answers = await answers_by_group(session, record.id)
-    own = [p for p in history if p.campaign_id == record.id]
-    respondents = {p.resident_id for p in own}
-    last = max((p.answered_at for p in own), default=None)
-    # Their answers up to this campaign: a later campaign must not change how this one reads.
-    scope = [p for p in history if p.resident_id in respondents and last is not None and p.answered_at <= last]
+    last = max((p.answered_at for p in history if p.campaign_id == record.id), default=None)
+    # Its respondents' answers up to this campaign: a later campaign must not change how this one reads.
+    scope = [p for p in history if last is not None and p.answered_at <= last]
     meter = participation_meter(scope, first_participations(history), {record.id: record.slug}, k=k)
     per_group: dict[str, int] = {}
     for (drawn, via), count in groups.items():

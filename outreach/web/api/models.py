@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from outreach.participation.models import CampaignParticipation
 from outreach.results.free_text import FreeTextQuestion
 from outreach.results.weighted_models import WeightedResults
 
@@ -260,6 +261,13 @@ class CampaignResults(_Out):
         default_factory=list,
         description="Per text question: answers grouped by the words they share, with counts and up to three"
         " examples each, phone numbers, e-mail addresses and PESEL numbers masked.",
+    )
+    participation: CampaignParticipation | None = Field(
+        default=None,
+        description="Who answered: the campaign's first-timers and how many campaigns its respondents have"
+        " answered up to it (top 1%/10% shares, Gini), split by channel, district and recruitment source;"
+        " and its answers from the sampled beside the self-enrolled, with the difference per question."
+        " Small groups suppressed.",
     )
 
 

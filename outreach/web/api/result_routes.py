@@ -8,6 +8,7 @@ import statistics
 from flows import model as flow_model
 from flows.answer_labels import answer_rows, question_types
 from outreach.campaigns.recruitment import RECRUITED_VIA
+from outreach.participation.reports import campaign_participation
 from outreach.results.free_text import free_text_results
 from outreach.results.weighted import weighted_results
 from outreach.web.api.disclosure import QuestionShape, protected_groups
@@ -93,6 +94,7 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
         breakdown=breakdown,
         weighted=weighted,
         free_text=await free_text_results(call.services.sessions, record, flow),
+        participation=await campaign_participation(call.services.sessions, record, flow, k=small_cell_k(call)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from outreach.web.api.campaign_routes import CAMPAIGN_ROUTES
 from outreach.web.api.export_routes import EXPORT_ROUTES
+from outreach.web.api.participation_routes import PARTICIPATION_ROUTES
 from outreach.web.api.registry import ApiRoute
 from outreach.web.api.resident_routes import RESIDENT_ROUTES
 from outreach.web.api.response_routes import RESPONSE_ROUTES
@@ -16,6 +17,7 @@ ROUTES: list[ApiRoute] = [
     *CAMPAIGN_ROUTES,
     *RESPONSE_ROUTES,
     *RESULT_ROUTES,
+    *PARTICIPATION_ROUTES,
     *EXPORT_ROUTES,
     *RESIDENT_ROUTES,
     *TOKEN_ROUTES,

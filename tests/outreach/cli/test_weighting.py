@@ -35,6 +35,7 @@ async def test_json_is_the_weighted_results(cli: CliRunner, services: Services) 
         "free_text"
     )  # the text question's answers grouped (tests/outreach/results/test_free_text.py)
     assert [(question["id"], question["answered"]) for question in free_text] == [("idea", 11)]
+    assert printed.pop("participation")["meter"]["respondents"] == 11  # tests/outreach/cli/test_participation.py
     assert printed == json.loads(expected.model_dump_json())
     assert (printed["margins"], printed["method"]) == ("city", "post-stratification")
     assert printed["questions"][0]["values"][0]["weighted_share"] == pytest.approx(YES_SHARE)
