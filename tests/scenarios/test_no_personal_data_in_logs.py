@@ -137,6 +137,9 @@ async def test_a_whole_consultation_logs_no_address_answer_or_token(
         imap_password=dovecot.password,
         imap_mailbox=mailbox,
         imap_tls="none",
+        # no real-time pacing between mails (1 a second) or a chat's messages: the dispatcher's tests pace
+        rate_email_per_minute=60_000,
+        rate_telegram_per_chat_per_second=1000.0,
     ) as world:
         services = world.services
         for address in (SMS_RESIDENT, SMS_QUITTER):

@@ -99,6 +99,9 @@ async def world(database_url: str, clock: ManualClock, dovecot: Dovecot) -> Asyn
             imap_password=dovecot.password,
             imap_mailbox=mailbox,
             imap_tls="none",
+            # no real-time pacing between mails (1 a second) or a chat's messages: the dispatcher's tests pace
+            rate_email_per_minute=60_000,
+            rate_telegram_per_chat_per_second=1000.0,
         ) as opened:
             yield World(
                 opened.services,
