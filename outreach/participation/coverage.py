@@ -101,9 +101,7 @@ def coverage(margins: Margins, counts: RegisterCounts, *, k: int) -> Coverage:
                     dimension=dimension, residents=residents[UNMATCHED], reachable=reachable.get(UNMATCHED, 0)
                 )
             )
-    # Thinnest first; a withheld stratum has fewer than k reachable (or hides one that has), so first
-    # of all, the most populous of them first.
-    strata.sort(key=lambda s: (s.coverage is not None, s.coverage or 0.0, -s.population, s.dimension, s.value))
+    strata.sort(key=_thinnest_first)
     return Coverage(
         margins=margins.name,
         k=k,
@@ -114,6 +112,18 @@ def coverage(margins: Margins, counts: RegisterCounts, *, k: int) -> Coverage:
         unmatched=unmatched,
         sources=_sources(margins, counts, k),
     )
+
+
+def _thinnest_first(stratum: StratumCoverage) -> tuple[int, float, float, str, str]:
+    """Nobody reached first, then the withheld (fewer than k reached, or hiding such a stratum: their
+    order would tell their counts), then by coverage; the more populous first where alike."""
+    if stratum.coverage == 0:
+        rank = 0
+    elif stratum.coverage is None:
+        rank = 1
+    else:
+        rank = 2
+    return rank, stratum.coverage or 0.0, -stratum.population, stratum.dimension, stratum.value
 
 
 def _sources(margins: Margins, counts: RegisterCounts, k: int) -> list[SourceCoverage]:

@@ -29,24 +29,19 @@ def coverage_view(figures: Coverage) -> Group:
         f" reachable and consented ({reach}); counts under {figures.k} withheld: {_DASH}"
     )
     strata = Table(
-        Column("stratum", no_wrap=True),
-        "population",
-        "residents",
-        "reachable",
-        "coverage",
-        "vs city",
-        *channels,
-        title="strata, thinnest first (coverage: reachable per 100 residents of the city)",
+        Column("stratum", min_width=14, max_width=32),  # long district names wrap; the figures do not
+        *(Column(name, no_wrap=True, justify="right") for name in ("people", "reached", "cover")),
+        *(Column(channel, no_wrap=True, justify="right") for channel in channels),
+        title="strata, thinnest first: people in the city, reached (reachable and consented), cover (reached per"
+        " 100 people), reached per channel",
         title_justify="left",
     )
     for stratum in figures.strata:
         strata.add_row(
             f"{stratum.dimension}={stratum.value}",
-            f"{stratum.population:,.0f}",
-            _count(stratum.residents),
+            f"{stratum.population:.0f}",
             _count(stratum.reachable),
             _share(stratum.coverage, 2),
-            _DASH if stratum.representation is None else f"{stratum.representation:.2f}×",
             *(_count(stratum.channels.get(channel)) for channel in channels),
         )
     parts: list[Table | Text] = [header, strata]
@@ -61,11 +56,7 @@ def coverage_view(figures: Coverage) -> Group:
         "source", "via", "residents", "reachable", "into", title="recruitment sources", title_justify="left"
     )
     for source in figures.sources[:SHOWN_SOURCES]:
-        into = "; ".join(
-            f"{dimension}: "
-            + ", ".join(f"{value or '(none)'} {_count(count)}" for value, count in values.items() if count != 0)
-            for dimension, values in source.strata.items()
-        )
+        into = "; ".join(_into(dimension, values) for dimension, values in source.strata.items())
         sources.add_row(
             source.source or "(none)", source.via or "(none)", str(source.residents), str(source.reachable), into
         )
@@ -73,6 +64,16 @@ def coverage_view(figures: Coverage) -> Group:
     if len(figures.sources) > SHOWN_SOURCES:
         parts.append(Text(f"… and {len(figures.sources) - SHOWN_SOURCES} more sources (--format json lists them all)"))
     return Group(*parts)
+
+
+def _into(dimension: str, values: dict[str, int | None]) -> str:
+    """The strata a source brought residents into, most first; withheld ones only counted."""
+    shown = sorted(((count, value) for value, count in values.items() if count), reverse=True)
+    withheld = sum(1 for count in values.values() if count is None)
+    parts = [f"{value or '(none)'} {count}" for count, value in shown]
+    if withheld:
+        parts.append(f"{withheld} more withheld")
+    return f"{dimension}: " + (", ".join(parts) or "none")
 
 
 def _concentration(figures: Concentration) -> tuple[str, str, str, str, str]:
