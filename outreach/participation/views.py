@@ -29,7 +29,7 @@ def coverage_view(figures: Coverage) -> Group:
         f" reachable and consented ({reach}); counts under {figures.k} withheld: {_DASH}"
     )
     strata = Table(
-        Column("stratum", min_width=14, max_width=32),  # long district names wrap; the figures do not
+        Column("stratum", min_width=14, max_width=48),  # long district names wrap; the figures do not
         *(Column(name, no_wrap=True, justify="right") for name in ("people", "reached", "cover")),
         *(Column(channel, no_wrap=True, justify="right") for channel in channels),
         title="strata, thinnest first: people in the city, reached (reachable and consented), cover (reached per"
