@@ -31,7 +31,7 @@ bench: $(STAMP)  ## send-rate and weighted-results benchmarks: print tables, wri
 	$(BIN)/python bench/send_rate.py
 	$(BIN)/python bench/weighted_results.py
 
-simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the engine, sandbox channels): prints the table (about 30 minutes)
+simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the engine, sandbox channels): weighting, and uniform against lagging_strata reminders; prints both tables (about 90 minutes)
 	PYTHONPATH=. $(BIN)/python bench/simulate.py
 
 clean:

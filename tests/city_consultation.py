@@ -14,8 +14,14 @@ districts needs answers in each: with a few hundred answers the smallest, Letnic
 city's 490,301, gets one or none, an empty cell; the two areas the districts form are the coarser
 geography such a sample carries.)
 
+With `reminders` (issue 17) the campaign also reminds, a day after the question, those who have not
+answered: `uniform` or `lagging_strata`, with the same limit (`reminder_limit`); the day passes on the
+service's clock, the real lifecycle sends the reminders the strategy chooses, and a reminded resident
+answers with half their chance of answering the question (drawn once per seed, so both strategies meet
+the same residents).
+
 `tests/scenarios/test_hearing_the_city.py` runs one seed in CI; `bench/simulate.py` (`make simulate`)
-runs all 20 and prints the table.
+runs all 20 and prints the tables.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +43,15 @@ from channels import webhook_paths
 from channels.base import Outbound
 from channels.sandbox import SECRET_HEADER
 from flows.folding import fold
+from flows.model import ReminderStrategy
+from flows.texts import reminder_prefix
 from outreach.cli.main import app
-from outreach.clock import system_clock
 from tests.simulated_city import AGE_BANDS, CENTRAL, City, build_city, district_figures
 from tests.world import World, open_world
 
 SCALE = 0.01  # 490,301 × 0.01: a city of 4,904 residents on the list (rounded per district)
 SAMPLE = 2_500  # residents drawn and asked
+REMINDER_SHARE = 0.15  # with reminders: the limit is this share of the sample (375 of 2,500)
 MARGINS = "simulated-gdansk"
 SLUG = "park-lights"
 SANDBOX_SECRET = "simulated-city-sandbox"
@@ -55,7 +64,7 @@ CAMPAIGN = """
 name: Park lights
 languages: [pl]
 channels: [sms]
-schedule: {{quiet_hours: null}}
+schedule: {{quiet_hours: null{reminder_schedule}}}{reminders}
 audience:
   sample:
     size: {size}
@@ -92,6 +101,8 @@ class Consultation:
     asked: frozenset[int]  # the residents (indices into the city) who got the question
     expected_answers: int  # how many of them the model has answering
     replies_taken: int  # replies the webhook took as answers
+    strategy: ReminderStrategy | None = None  # None: no reminders
+    reminded: frozenset[int] = frozenset()  # the residents who got a reminder
 
     @property
     def weighted_is_closer(self) -> bool:
@@ -153,21 +164,31 @@ class CommandLine:
 
 
 class Residents:
-    """The drawn residents at their phones: each answers the question, or not, as the model says."""
+    """The drawn residents at their phones: each answers the question, or a reminder of it, or not, as
+    the model says."""
 
-    def __init__(self, city: City, answers_if_asked: np.ndarray) -> None:
+    def __init__(self, city: City, answers_if_asked: np.ndarray, answers_if_reminded: np.ndarray) -> None:
         self._city = city
         self._answers_if_asked = answers_if_asked
+        self._answers_if_reminded = answers_if_reminded
         self.asked: set[int] = set()
+        self.reminded: set[int] = set()
         self.replies: list[tuple[str, str]] = []  # (address, text) waiting to be sent
 
     def hear(self, outbound: Outbound, text: str) -> None:
         resident = resident_of(outbound.address)
-        if resident in self.asked:  # the thanks after an answer
-            return
-        self.asked.add(resident)
-        if self._answers_if_asked[resident]:
-            self.replies.append((outbound.address, "tak" if self._city.says_yes[resident] else "nie"))
+        if resident not in self.asked:
+            self.asked.add(resident)
+            if self._answers_if_asked[resident]:
+                self._answer(outbound.address, resident)
+        elif text.startswith(reminder_prefix("pl")):
+            self.reminded.add(resident)
+            if self._answers_if_reminded[resident]:
+                self._answer(outbound.address, resident)
+        # Anything else is the thanks after an answer.
+
+    def _answer(self, address: str, resident: int) -> None:
+        self.replies.append((address, "tak" if self._city.says_yes[resident] else "nie"))
 
     async def reply(self, world: World) -> int:
         """Each waiting reply through the sandbox's signed webhook; how many were taken as answers."""
@@ -184,17 +205,48 @@ class Residents:
         return answered
 
 
+class ServiceClock:
+    """The service's clock: the wall clock, moved on when the consultation lets a day pass."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+
+def campaign_text(*, sample: int, seed: int, reminders: ReminderStrategy | None, reminder_limit: int) -> str:
+    schedule, block = "", ""
+    if reminders is not None:
+        schedule = ", reminders: [24h]"
+        block = f"\nreminders: {{strategy: {reminders}, limit: {reminder_limit}}}"
+    return CAMPAIGN.format(size=sample, margins=MARGINS, seed=seed, reminder_schedule=schedule, reminders=block)
+
+
 async def consult_the_city(
-    database_url: str, folder: Path, *, seed: int, scale: float = SCALE, sample: int = SAMPLE
+    database_url: str,
+    folder: Path,
+    *,
+    seed: int,
+    scale: float = SCALE,
+    sample: int = SAMPLE,
+    reminders: ReminderStrategy | None = None,
+    reminder_limit: int | None = None,
 ) -> Consultation:
-    """One consultation of the city drawn from `seed`, on an empty database at `database_url`."""
+    """One consultation of the city drawn from `seed`, on an empty database at `database_url`; with
+    `reminders`, a day later the strategy's reminders (at most `reminder_limit`, by default
+    REMINDER_SHARE of the sample) and the answers they bring."""
     rng = np.random.default_rng(seed)
     city = build_city(rng, scale)
     answers_if_asked = rng.random(city.size) < city.chance_of_answer(np.arange(city.size))
+    # Drawn after the answers to the question, so a run without reminders draws as it always did.
+    answers_if_reminded = rng.random(city.size) < city.chance_of_answering_a_reminder(np.arange(city.size))
+    limit = reminder_limit if reminder_limit is not None else round(sample * REMINDER_SHARE)
     residents_file, margins_file, campaign_file = (folder / name for name in ("city.csv", "margins.csv", "park.yaml"))
     write_residents(city, residents_file)
     write_margins(city, margins_file)
-    campaign_file.write_text(CAMPAIGN.format(size=sample, margins=MARGINS, seed=seed), encoding="utf-8")
+    text = campaign_text(sample=sample, seed=seed, reminders=reminders, reminder_limit=limit)
+    campaign_file.write_text(text, encoding="utf-8")
 
     outreach = CommandLine(database_url)
     await outreach("db", "upgrade")
@@ -204,13 +256,20 @@ async def consult_the_city(
     await outreach("campaign", "create", str(campaign_file))
     launch = await outreach("campaign", "launch", SLUG)
 
-    people = Residents(city, answers_if_asked)
+    people = Residents(city, answers_if_asked, answers_if_reminded)
     settings: dict[str, Any] = SETTINGS | {"sandbox_secret": SANDBOX_SECRET}
-    async with open_world(database_url, system_clock, **settings) as world:
+    clock = ServiceClock()
+    async with open_world(database_url, clock, **settings) as world:
         world.services.sandboxes["sms"].subscribe(people.hear)
         await world.services.dispatcher.drain()  # the questions
         answered = await people.reply(world)
         await world.services.dispatcher.drain()  # the thanks
+        if reminders is not None:
+            clock.ahead = timedelta(hours=24, minutes=1)  # the day passes: the reminders are due
+            await world.services.lifecycle.tick()
+            await world.services.dispatcher.drain()  # the reminders
+            answered += await people.reply(world)
+            await world.services.dispatcher.drain()  # the thanks
     asked = frozenset(people.asked)
 
     weighting = ("--weights", MARGINS, "--by", BY)
@@ -224,8 +283,12 @@ async def consult_the_city(
         launch=launch.stdout,
         table=table.stdout,
         asked=asked,
-        expected_answers=int(np.count_nonzero(answers_if_asked[sorted(asked)])),
+        # Only the silent are reminded: those the model has answering the question or the reminder.
+        expected_answers=int(np.count_nonzero(answers_if_asked[sorted(asked)]))
+        + int(np.count_nonzero(answers_if_reminded[sorted(people.reminded)])),
         replies_taken=answered,
+        strategy=reminders,
+        reminded=frozenset(people.reminded),
     )
 
 
@@ -240,6 +303,8 @@ def consultation(
     asked: frozenset[int],
     expected_answers: int,
     replies_taken: int,
+    strategy: ReminderStrategy | None = None,
+    reminded: frozenset[int] = frozenset(),
 ) -> Consultation:
     [question] = figures["questions"]
     yes = next(value for value in question["values"] if value["value"] == "yes")
@@ -261,6 +326,8 @@ def consultation(
         asked=asked,
         expected_answers=expected_answers,
         replies_taken=replies_taken,
+        strategy=strategy,
+        reminded=reminded,
     )
 
 
@@ -282,5 +349,31 @@ def table_of(runs: Sequence[Consultation]) -> str:
     rows.append(
         f"Weighted closer to the truth than raw in {closer} of {len(runs)} runs;"
         f" the 95% interval holds the truth in {held} of {len(runs)}."
+    )
+    return "\n".join(rows)
+
+
+def reminders_table(pairs: Sequence[tuple[Consultation, Consultation]]) -> str:
+    """Per seed, the same consultation reminded `uniform` and `lagging_strata` with the same limit, as
+    a Markdown table, and how often lagging_strata gave the lower design effect."""
+    rows = [
+        "| seed | strategy | asked | reminded | answered | weighted | ± 95% | effective n | design effect |",
+        "| ---: | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for pair in pairs:
+        for run in pair:
+            rows.append(
+                f"| {run.seed} | {run.strategy} | {run.contacted} | {len(run.reminded)} | {run.answered}"
+                f" | {run.weighted:.1%} | {run.margin_of_error * 100:.1f} pt | {run.effective_n:.0f}"
+                f" | {run.design_effect:.3f} |"
+            )
+    lower = sum(lagging.design_effect < uniform.design_effect for uniform, lagging in pairs)
+    uniform_mean = float(np.mean([uniform.design_effect for uniform, _ in pairs]))
+    lagging_mean = float(np.mean([lagging.design_effect for _, lagging in pairs]))
+    rows.append("")
+    rows.append(
+        f"lagging_strata gave the lower design effect in {lower} of {len(pairs)} seeds; mean design effect"
+        f" {uniform_mean:.3f} uniform, {lagging_mean:.3f} lagging_strata"
+        f" ({(1 - lagging_mean / uniform_mean):.1%} lower)."
     )
     return "\n".join(rows)
