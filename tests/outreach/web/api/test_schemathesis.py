@@ -5,7 +5,6 @@ every answer must be documented and match its schema."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from outreach.bootstrap import Services
 from outreach.web.api import API_ROUTES
 from outreach.web.app import create_app
+from tests.conftest import DATABASES
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import bearer, seeded_survey, token
 
@@ -111,6 +111,9 @@ async def counted(services: Services) -> AsyncIterator[tuple[AppClient, Counter[
         yield client, app[SEEN]
 
 
+# One backend: PostgreSQL where it is selected, the stricter of the two (an int4 overflow or a bad cast
+# is a 500 there first); both backends' storage is covered by the API's own tests.
+@pytest.mark.parametrize("database_url", ["postgresql" if "postgresql" in DATABASES else DATABASES[0]], indirect=True)
 async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     services: Services, counted: tuple[AppClient, Counter[tuple[str, str, int]]]
 ) -> None:
@@ -120,12 +123,10 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     admin = await token(services, "admin")
     await token(services, "responses:read")  # token 2: the one DELETE /tokens/{id} may revoke
     base_url = str(api.make_url("")).rstrip("/")
-    started = time.monotonic()
     findings = await asyncio.to_thread(
         run_schemathesis, base_url, bearer(admin), {"campaign_id": campaign_id, "token_id": 2}
     )
     assert not findings, "\n\n".join(findings)
-    assert time.monotonic() - started < 60
     # The run reached every handler, not only the checks in front of them.
     succeeded = {(method, path) for method, path, kind in seen if kind == 2}
     unreached = [route.operation_id for route in API_ROUTES if (route.method, route.full_path) not in succeeded]
