@@ -1,6 +1,6 @@
 """`outreach demo` from start to end, within a minute: the stand-ins up, the service configured and
 migrated, the simulated residents imported, the example campaign created and launched, the crowd
-answering while the board shows progress, then the results and how to look at them again."""
+answering while the board shows progress, then the results, the usual-suspects meter and how to look at them again."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ from outreach.demo.residents import (
 from outreach.demo.service import DEMO_SPEED, DEMO_START, demo_settings, fresh_database, sqlite_url
 from outreach.inbound.enrolment import District, load_districts
 from outreach.logs import quiet_third_party_logs
+from outreach.participation.reports import campaign_participation
+from outreach.participation.views import meter_view
 from outreach.results.terminal_view import campaign_results_view
 from outreach.web.app import create_app
 from storage.migrate import upgrade
@@ -85,6 +87,8 @@ async def simulate(
         )
         console.print()
         console.print(await campaign_results_view(services.sessions, campaign_id, flow))
+        part = await campaign_participation(services.sessions, record, flow, k=services.settings.small_cell_k)
+        console.print(meter_view(part.meter))  # who of the crowd answered: the usual suspects, or new voices
         print_next_steps(console, database, record.slug)
     finally:
         await services.close()

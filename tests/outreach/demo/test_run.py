@@ -57,7 +57,8 @@ def test_the_demo_runs_a_whole_consultation_by_itself(flow: Campaign, tmp_path: 
     run = _run_demo(tmp_path, database)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
-    for expected in ("response rate", "visits_park", "priority", "why_not", "outreach results", "button taps"):
+    expected_lines = ("response rate", "visits_park", "priority", "why_not", "outreach results", "button taps")
+    for expected in (*expected_lines, "usual-suspects meter", "first-timers"):
         assert expected in run.stdout, run.stdout
     # The SDKs' HTTP logs are silenced: no Bot API URL (it holds the token), no Twilio request.
     for secret_bearing in ("/bot", "/Accounts/", "Authorization", "BEGIN Twilio API Request"):
