@@ -28,6 +28,7 @@ from outreach.logs import quiet_third_party_logs
 from outreach.outbound.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
 from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
 from outreach.settings import Settings
+from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.tables import PROVIDER_ID_LENGTH
 
@@ -58,6 +59,7 @@ class Services:
     definitions: CampaignDefinitions
     districts: list[District]
     clock: Clock
+    telemetry: Telemetry = NO_TELEMETRY  # what /metrics counts in this process (`serve` only)
 
     @property
     def spread(self) -> timedelta:
@@ -203,7 +205,13 @@ def build_limiter(settings: Settings) -> RateLimiter:
     return GcraLimiter(policy)
 
 
-def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str | None = None) -> Services:
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    worker_id: str | None = None,
+    telemetry: Telemetry = NO_TELEMETRY,
+) -> Services:
     quiet_third_party_logs()  # wherever the service runs, not only under `outreach serve`
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -224,6 +232,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         spread=spread,
         districts=districts,
         age_bands=settings.age_bands,
+        telemetry=telemetry,
     )
     dispatcher = Dispatcher(
         sessions,
@@ -245,6 +254,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         limiter=build_limiter(settings),
         # Stable across workers, so all of them hash a chat alike (the per-chat limit is shared).
         address_key=(settings.pseudonym_key() or "").encode(),
+        telemetry=telemetry,
     )
     return Services(
         settings=settings,
@@ -265,4 +275,5 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock, worker_id: str
         definitions=definitions,
         districts=districts,
         clock=clock,
+        telemetry=telemetry,
     )

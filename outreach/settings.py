@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -76,10 +77,22 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./outreach.db"
     public_url: str = "http://127.0.0.1:8080"
     log_level: str = "INFO"
+    # text: a line a person reads; json: one JSON object per line (time, level, logger, message, pid).
+    log_format: Literal["text", "json"] = "text"
 
     # The key of respondent pseudonyms (HMAC of resident and campaign). When unset, a random key is
     # made once and kept in the database: set it to keep pseudonyms stable across a database rebuild.
     pseudonym_secret: SecretStr | None = None
+
+    # GET /metrics (Prometheus) answers a scrape that carries `Authorization: Bearer METRICS_TOKEN`, or
+    # one from an address in METRICS_ALLOW (IP networks, comma-separated; "none": no address) that did
+    # not come through a proxy (no Forwarded / X-Forwarded-For header: a proxy's own address would let
+    # the whole internet in). Default: loopback only, no token. docs/SECURITY.md.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    metrics_allow: Annotated[list[IPv4Network | IPv6Network], NoDecode] = [
+        IPv4Network("127.0.0.0/8"),
+        IPv6Network("::1/128"),
+    ]
 
     # REST API: requests per minute per token (429 with Retry-After beyond), and the smallest group
     # shown in results broken down by an attribute (smaller cells are suppressed: k-anonymity).
@@ -193,6 +206,18 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().lower() == "none":
+                return []
+            try:
+                return [ip_network(item.strip()) for item in value.split(",") if item.strip()]
+            except ValueError as error:
+                raise ValueError(f"{error} (give IP addresses or networks, e.g. 10.0.0.0/8,::1)") from None
         return value
 
     @field_validator("sms_prices", mode="before")

@@ -30,6 +30,7 @@ from channels.standins.twilio import TwilioStandIn
 from outreach.bootstrap import Services, bootstrap
 from outreach.clock import Clock
 from outreach.settings import Settings
+from outreach.telemetry import NO_TELEMETRY, Telemetry
 from outreach.web.app import create_app
 from storage.db import is_sqlite
 from tests import providers
@@ -84,10 +85,12 @@ async def open_world(
     background: bool = False,
     worker_id: str | None = None,
     api_clock: Callable[[], float] = time.monotonic,
+    telemetry: Telemetry = NO_TELEMETRY,
     **settings: Any,
 ) -> AsyncIterator[World]:
     """The service on `database_url` with the stand-ins asked for, its app served on 127.0.0.1 (with the
-    dispatcher and scheduler running beside it when `background`); all of it stopped on exit."""
+    dispatcher and scheduler running beside it when `background`; counting in `telemetry`, as `serve`
+    does with its Prometheus one); all of it stopped on exit."""
     async with AsyncExitStack() as stack:
         environment = stack.enter_context(pytest.MonkeyPatch.context())
         port = unused_port()
@@ -126,7 +129,9 @@ async def open_world(
                 "email_reply_domain": providers.REPLY_DOMAIN,
                 "email_token_secret": providers.EMAIL_TOKEN_SECRET,
             }
-        services = bootstrap(Settings(**(fields | settings), _env_file=None), clock=clock, worker_id=worker_id)
+        services = bootstrap(
+            Settings(**(fields | settings), _env_file=None), clock=clock, worker_id=worker_id, telemetry=telemetry
+        )
         stack.push_async_callback(services.close)  # after the app stopped, before the stand-ins stop
         app = create_app(services, run_background=background, api_clock=api_clock)
         # No access log, as `outreach serve` runs it (request paths carry link tokens).

@@ -33,6 +33,7 @@ from outreach.clock import Clock
 from outreach.inbound import enrolment, service_texts
 from outreach.inbound.enrolment import Choices, District
 from outreach.inbound.keywords import Keyword, KeywordMatch, detect_keyword
+from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory
 from storage.inbound import InboundRepository
@@ -89,7 +90,9 @@ class InboundPipeline:
         spread: timedelta,
         districts: list[District] | None = None,
         age_bands: Sequence[str],
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
+        self._telemetry = telemetry
         self._choices = Choices(districts or [], tuple(age_bands))  # what enrolment offers
         self._sessions = sessions
         self._definitions = definitions
@@ -109,6 +112,7 @@ class InboundPipeline:
             handled.event_id,
             handled.contact_id,
         )
+        self._telemetry.inbound_handled(inbound.channel, handled.outcome.value)
         return handled.outcome
 
     async def _handle_in_transaction(self, session: AsyncSession, inbound: Inbound) -> Handled:

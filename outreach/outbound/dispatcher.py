@@ -37,6 +37,7 @@ from outreach.outbound.delivery_status import apply_early_report
 from outreach.outbound.fallback import fall_back
 from outreach.outbound.lanes import Lane, Pump, first_of, unless_halted
 from outreach.outbound.rate_limits import Item, RateLimiter, send_keys
+from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.campaigns import CampaignRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.keys import installation_key
@@ -95,7 +96,9 @@ class Dispatcher:
         definitions: CampaignDefinitions | None = None,
         limiter: RateLimiter | None = None,
         address_key: bytes = b"",
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
+        self._telemetry = telemetry
         self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
         self._key = address_key  # keys the per-chat limit's hashes (see _limiter_secret)
         self.late_writes = 0  # sends that took a fresh slot because recording their start was slow
@@ -325,7 +328,10 @@ class Dispatcher:
             # Bounded well inside the claim's lease: a long Redis outage must not let another worker
             # take the row over while this one still means to send it.
             async with asyncio.timeout(self._policy.lease_seconds / 2):
-                return await unless_halted(halt, lambda: limiter.acquire_all(keys))
+                waiting = time.monotonic()
+                granted = await unless_halted(halt, lambda: limiter.acquire_all(keys))
+                self._telemetry.waited_for_slot(message.channel, time.monotonic() - waiting)
+                return granted
         except TimeoutError:
             async with self._transaction() as session:
                 await OutboxRepository(session).release_claim(message.id)
@@ -338,9 +344,11 @@ class Dispatcher:
             await self._record_send_error(message, error)
         except Exception as error:  # the request may have reached the provider: never resend
             log.warning("outbox %s: outcome unknown (%s)", message.id, type(error).__name__)
+            self._telemetry.send_failed(message.channel, "unknown")
             async with self._transaction() as session:
                 await OutboxRepository(session).mark_unknown(message.id, detail=type(error).__name__)
         else:
+            self._telemetry.sent(message.channel)
             await self._record_sent(message, sent, units)
 
     async def _record_sent(self, message: ClaimedMessage, sent: Sent, units: int) -> None:
@@ -435,6 +443,7 @@ class Dispatcher:
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
                 await self._fall_back(session, message)
             log.info("outbox %s: address stopped by provider", message.id)
+            self._telemetry.send_failed(message.channel, "stop_contact")
             return
         if error.address_invalid:
             async with self._transaction() as session:
@@ -442,6 +451,7 @@ class Dispatcher:
                 await OutboxRepository(session).mark_failed(message.id, error_class="permanent", detail=detail)
                 await self._fall_back(session, message)
             log.info("outbox %s: address unreachable", message.id)
+            self._telemetry.send_failed(message.channel, "permanent")
             return
         if error.retryable and message.attempts < self._policy.max_attempts:
             delay = self._backoff(message.attempts, error.retry_after)
@@ -450,6 +460,7 @@ class Dispatcher:
                     message.id, at=self._clock() + timedelta(seconds=delay), detail=detail
                 )
             log.info("outbox %s: retry %d in %.1fs", message.id, message.attempts, delay)
+            self._telemetry.send_failed(message.channel, "retryable")
             return
         await self._record_failure(message, "retryable" if error.retryable else "permanent", detail)
 
@@ -458,6 +469,7 @@ class Dispatcher:
             await OutboxRepository(session).mark_failed(message.id, error_class=error_class, detail=detail)
             await self._fall_back(session, message)
         log.info("outbox %s: failed (%s)", message.id, error_class)
+        self._telemetry.send_failed(message.channel, error_class)
 
     async def _fall_back(self, session: AsyncSession, message: ClaimedMessage) -> None:
         """A campaign question that cannot reach this address goes to the resident's next channel."""

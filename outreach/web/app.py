@@ -22,6 +22,7 @@ from outreach.web import email_links, webhooks
 from outreach.web.api import API_PREFIX, add_api_routes
 from outreach.web.json_bodies import json_body_guard
 from outreach.web.keys import DISPATCHER_TASK, SCHEDULER, SERVICES, handler_with_services
+from outreach.web.metrics import add_metrics_route, webhook_timing
 from storage.db import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,12 @@ def create_app(
 ) -> web.Application:
     """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler.
     `api_clock` times the API's rate limits (tests move it by hand)."""
-    app = web.Application(middlewares=[json_body_guard([API_PREFIX + "/", webhook_paths.TELEGRAM])])
+    timing = webhook_timing(services)
+    guard = json_body_guard([API_PREFIX + "/", webhook_paths.TELEGRAM])
+    app = web.Application(middlewares=[timing, guard] if timing else [guard])
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
+    add_metrics_route(app)
     app.router.add_post(webhook_paths.SANDBOX, handler_with_services(webhooks.sandbox_webhook))
     app.router.add_post(webhook_paths.TWILIO_INBOUND, handler_with_services(webhooks.twilio_inbound_webhook))
     app.router.add_post(webhook_paths.TWILIO_STATUS, handler_with_services(webhooks.twilio_status_webhook))

@@ -11,6 +11,7 @@ from aiohttp import web
 from outreach.bootstrap import announce_channels, bootstrap
 from outreach.settings import Settings
 from outreach.web.app import create_app
+from outreach.web.prometheus_telemetry import PrometheusTelemetry
 from storage.db import is_sqlite
 from storage.migrate import upgrade
 
@@ -40,7 +41,7 @@ def bind_host(settings: Settings, host: str | None) -> tuple[str, str]:
 
 
 async def serve_forever(settings: Settings, *, host: str | None, port: int) -> None:
-    services = bootstrap(settings)
+    services = bootstrap(settings, telemetry=PrometheusTelemetry())  # counted here only: `serve` is scraped
     announce_channels(services)
     host, why = bind_host(settings, host)
     if is_sqlite(settings.database_url):
