@@ -22,6 +22,7 @@ import snowballstemmer
 from stop_words import get_stop_words
 
 from flows.folding import fold
+from outreach.privacy.scrubber import MASKS
 
 EXAMPLES = 3
 MAX_GROUPS = 20
@@ -85,6 +86,8 @@ def stem(word: str, language: str) -> str:
 def content_words(text: str, language: str) -> dict[str, str]:
     """Stem → the word as written (lower case), for the words of `text` that are not stop words."""
     found: dict[str, str] = {}
+    for mask in MASKS:  # "[phone]" stands for what was there: no word residents share
+        text = text.replace(mask, " ")
     for word in _WORD.findall(text):
         lower = word.casefold()
         if len(lower) < MIN_WORD or lower in _stop_words():

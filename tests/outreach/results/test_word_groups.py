@@ -60,6 +60,11 @@ def test_an_answer_counts_in_one_group_only() -> None:
     assert grouping.ungrouped == 1
 
 
+def test_masked_personal_data_is_no_shared_word() -> None:
+    grouping = group_answers(pl("zadzwoń [phone]", "pisz na [email]", "[PESEL] [phone]"))
+    assert grouping.groups == () and grouping.ungrouped == 3
+
+
 def test_languages_mix_in_one_question() -> None:
     answers = [
         TextAnswer("more benches please", "en"),
