@@ -1,13 +1,44 @@
 """Logging set-up: our messages carry ids and pseudonyms only, so third-party request logs that
-could carry addresses or tokens are kept at WARNING."""
+could carry addresses or tokens are kept at WARNING.
+
+Two formats (OUTREACH_LOG_FORMAT): `text`, a line a person reads, and `json`, one JSON object per line
+for a log collector: time, level, logger, message, process id, and a traceback where there is one.
+Only those fields: a record's extra attributes are never written, so whatever a library attaches to a
+record (a request, a message) cannot carry an address into the log."""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
+from typing import Literal
+
+LogFormat = Literal["text", "json"]
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class JsonLines(logging.Formatter):
+    """One JSON object per record, on one line (a traceback's newlines are escaped inside its string)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, log_format: LogFormat = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
     quiet_third_party_logs()
 
 

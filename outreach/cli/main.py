@@ -69,7 +69,7 @@ def serve(
 ) -> None:
     """Run the HTTP service (webhooks, /healthz) with the dispatcher."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve_forever(settings, host=host, port=port))
 
 
@@ -127,7 +127,8 @@ def dispatch(
             return
         await services.dispatcher.run(asyncio.Event(), services.settings.dispatcher_poll_seconds)
 
-    configure_logging(load_settings().log_level)
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
     run_with_services(work)
 
 

@@ -4,6 +4,7 @@ lifecycle scheduler and the dispatcher, and stops cleanly on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign, launch_campaign
@@ -82,7 +84,7 @@ async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigt
     assert (await launch_campaign(services.sessions, record.slug, clock=clock)).status == "scheduled"
 
     env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
-    env.update(OUTREACH_DATABASE_URL=database_url, OUTREACH_LOG_LEVEL="WARNING")
+    env.update(OUTREACH_DATABASE_URL=database_url, OUTREACH_LOG_LEVEL="WARNING", OUTREACH_LOG_FORMAT="json")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "outreach.cli", "serve", "--port", "0",
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -100,7 +102,20 @@ async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigt
                 return await OutboxRepository(session).count_by_status() == {"sent": 1}
 
         await _until(question_sent)  # the scheduler started the campaign, the dispatcher sent it
+        # Its /metrics: this process counted the send; the database's gauges show the empty queue.
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+            assert response.status == 200
+            samples = {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(await response.text())
+                for sample in family.samples
+            }
+        assert samples[("outreach_sends_total", (("channel", "sms"),))] == 1
+        assert samples[("outreach_outbox_depth", (("channel", "sms"), ("status", "queued")))] == 0
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), READY_SECONDS)
     assert process.returncode == 0, stderr.decode()
+    # OUTREACH_LOG_FORMAT=json: every line is one JSON object (the sandbox warning among them).
+    entries = [json.loads(line) for line in stderr.decode().splitlines()]
+    assert any(entry["level"] == "WARNING" and "the sandbox serves" in entry["message"] for entry in entries), entries
