@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -26,9 +27,10 @@ from outreach.campaigns.commands import (
 from outreach.campaigns.fatigue import Fatigue, fatigue_of, fatigue_split
 from outreach.campaigns.launches import AudienceProgress, LaunchProgress
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
+from outreach.campaigns.progress import CampaignProgress, campaign_progress
 from outreach.campaigns.reminders import reminder_progress
 from outreach.campaigns.sampling import preview_plan, seed_of
-from outreach.cli import reminder_lines
+from outreach.cli import campaign_watch, reminder_lines
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.cli.sample_preview import drawn_lines, print_sample_plan
 from outreach.settings import Settings
@@ -262,8 +264,13 @@ def campaign_close(campaign: Annotated[str, typer.Argument(help="Campaign id or 
 @campaign_app.command("status")
 def campaign_status_command(
     campaign: Annotated[str | None, typer.Argument(help="Campaign id or slug; all when omitted.")] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Follow the sends with a progress bar per channel until idle.")
+    ] = False,
+    every: Annotated[float, typer.Option(help="Seconds between readings with --watch.", min=0.1)] = 2.0,
 ) -> None:
-    """Status, conversations and messages of a campaign (or a list of all)."""
+    """Status, conversations and messages of a campaign (or a list of all): per channel, messages
+    queued, sent, delivered, failed, of unknown outcome, and residents who answered."""
 
     async def work(services: Services) -> None:
         if campaign is None:
@@ -287,6 +294,21 @@ def campaign_status_command(
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
+        campaign_id = status.record.id
+        assert campaign_id is not None
+
+        async def read() -> CampaignProgress:
+            return await campaign_progress(services.sessions, campaign_id, now=services.clock())
+
+        if watch:
+            progress = await campaign_watch.watch(read, lambda: asyncio.sleep(every), console)
+        else:
+            progress = await read()
+            if progress.channels:
+                console.print(campaign_watch.progress_table(progress))
+        waiting = campaign_watch.waiting_line(progress)
+        if waiting:
+            console.print(waiting, markup=False, highlight=False, soft_wrap=True)
         flow = services.definitions.flow(status.record)
         if flow.schedule.reminders and status.record.id is not None:
             standing = await reminder_progress(services.sessions, status.record.id, flow)
