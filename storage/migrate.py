@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.tables import SQLITE_ONLY_INDEXES
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,3 +31,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+def compared_objects(dialect: str) -> Callable[..., bool]:
+    """Alembic's include_object for comparing the models with a database of `dialect`: an index the
+    models make on SQLite only is not missing from PostgreSQL."""
+
+    def include(_object: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+        return not (type_ == "index" and name in SQLITE_ONLY_INDEXES and dialect != "sqlite")
+
+    return include

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.grouping import as_text, json_text, prepare_grouping
 from storage.tables import CampaignRecord, Conversation, Response
 from storage.weighting_cells import snapshot_values
 
@@ -21,11 +23,50 @@ class QuestionResult:
     answered: int = 0
     unanswered: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # per option key or scale value
-    numbers: list[float] = field(default_factory=list)  # number and scale answers
+    numbers: Counter[float] = field(default_factory=Counter)  # number and scale answers: value -> how many
 
     def share(self, key: str) -> float:
         """Of those who answered, the share who chose `key` (several per person on multi questions)."""
         return self.counts[key] / self.answered if self.answered else 0.0
+
+    def count(self, question_type: str | None, value: Any, times: int = 1) -> None:
+        """Count `times` answers of `value` (None: asked, never answered) to a question of this type:
+        text answers are only counted (their words stay out of results), numbers and scales are also
+        kept as numbers."""
+        if value is None:
+            self.unanswered += times
+            return
+        self.answered += times
+        if question_type in ("number", "scale") and isinstance(value, int | float):
+            self.numbers[float(value)] += times
+        if question_type not in ("text", "number"):
+            for key in value if isinstance(value, list) else [value]:
+                self.counts[str(key)] += times
+
+    def mean(self) -> float | None:
+        total = sum(self.numbers.values())
+        return sum(value * times for value, times in self.numbers.items()) / total if total else None
+
+    def median(self) -> float | None:
+        """The middle number (the mean of the two middle ones when their count is even)."""
+        total = sum(self.numbers.values())
+        if not total:
+            return None
+        middle = [(total - 1) // 2, total // 2]  # positions in the sorted numbers
+        found: list[float] = []
+        seen = 0
+        for value in sorted(self.numbers):
+            seen += self.numbers[value]
+            while middle and middle[0] < seen:
+                found.append(value)
+                middle.pop(0)
+        return (found[0] + found[1]) / 2
+
+    def smallest(self) -> float | None:
+        return min(self.numbers) if self.numbers else None
+
+    def largest(self) -> float | None:
+        return max(self.numbers) if self.numbers else None
 
 
 @dataclass(frozen=True)
@@ -42,8 +83,10 @@ class CampaignResults:
 async def campaign_results(
     session: AsyncSession, campaign_id: int, question_types: Mapping[str, str]
 ) -> CampaignResults:
-    """Counts per question; `question_types` (id → type) says how to count: text answers are only
-    counted (their words stay out of results), numbers and scales are also kept as numbers."""
+    """Counts per question; `question_types` (id → type) says how to count (QuestionResult.count).
+    The answers are grouped in the database, per question and answer (on SQLite in the order of the
+    results index, storage.tables.RESULTS_INDEX): a million answers come back as a few rows."""
+    await prepare_grouping(session)
     contacted = (
         await session.execute(
             select(func.count())
@@ -60,22 +103,25 @@ async def campaign_results(
         )
     ).scalar_one()
     questions: dict[str, QuestionResult] = {}
-    rows = await session.execute(
-        select(col(Response.question_id), col(Response.value)).where(col(Response.campaign_id) == campaign_id)
-    )
-    for question_id, value in rows.all():
+    for question_id, value, times in await answers_counted(session, campaign_id):
         result = questions.setdefault(question_id, QuestionResult(question_id))
-        if value is None:
-            result.unanswered += 1
-            continue
-        result.answered += 1
-        kind = question_types.get(question_id)
-        if kind in ("number", "scale") and isinstance(value, int | float):
-            result.numbers.append(float(value))
-        if kind not in ("text", "number"):
-            for key in value if isinstance(value, list) else [value]:
-                result.counts[str(key)] += 1
+        result.count(question_types.get(question_id), value, times)
     return CampaignResults(contacted=int(contacted), respondents=int(respondents), questions=questions)
+
+
+async def answers_counted(session: AsyncSession, campaign_id: int) -> list[tuple[str, Any, int]]:
+    """(question, answer, how many gave it) for every answer of the campaign; answer None: asked,
+    never answered."""
+    value = as_text(session, col(Response.value))
+    statement = (
+        select(col(Response.question_id), value, func.count())
+        .where(col(Response.campaign_id) == campaign_id)
+        .group_by(col(Response.question_id), value)
+    )
+    return [
+        (question_id, None if stored is None else json.loads(json_text(stored)), int(times))
+        for question_id, stored, times in (await session.execute(statement)).all()
+    ]
 
 
 @dataclass
@@ -110,13 +156,7 @@ async def campaign_results_by(
             figures.unanswered += 1
             continue
         respondents.setdefault(value_of_group, set()).add(resident_id)
-        figures.answered += 1
-        kind = question_types.get(question_id)
-        if kind in ("number", "scale") and isinstance(value, int | float):
-            figures.numbers.append(float(value))
-        if kind not in ("text", "number"):
-            for key in value if isinstance(value, list) else [value]:
-                figures.counts[str(key)] += 1
+        figures.count(question_types.get(question_id), value)
     for value_of_group, group in groups.items():
         group.respondents = len(respondents.get(value_of_group, ()))
     return groups

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage import dialect
-from storage.tables import Response
+from storage.tables import Response, SampledResident
 
 
 class ResponseRepository:
@@ -32,9 +32,15 @@ class ResponseRepository:
         language: str,
         attributes: Mapping[str, Any],
     ) -> bool:
-        """Store the answer with the respondent's `language` and `attributes` as they are now (the
-        snapshot that exports and results read); False when this question already has one from this
-        resident."""
+        """Store the answer with the respondent's `language` and `attributes` as they are now, and the
+        inclusion probability the campaign's sample drew them with (the snapshot that exports and
+        results read); False when this question already has one from this resident."""
+        drawn_with = (
+            select(col(SampledResident.inclusion_probability))
+            .where(col(SampledResident.campaign_id) == campaign_id)
+            .where(col(SampledResident.resident_id) == resident_id)
+            .scalar_subquery()
+        )
         statement = (
             dialect.insert(self._session, Response)
             .values(
@@ -48,6 +54,7 @@ class ResponseRepository:
                 answered_at=answered_at,
                 language=language,
                 attributes=dict(attributes),
+                inclusion_probability=drawn_with,
             )
             .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id", "question_id"])
             .returning(Response.id)

@@ -12,6 +12,9 @@ from sqlmodel import Field, SQLModel
 from storage.commit_order import writing_transaction
 from storage.types import UtcDateTime
 
+RESULTS_INDEX = "ix_responses_results"  # SQLite only: see Response
+SQLITE_ONLY_INDEXES = frozenset({RESULTS_INDEX})
+
 # A provider's id for a message: Twilio's SID (34 characters), Telegram's message number, or a mail's
 # Message-ID. Ours is TOKEN@reply domain: 32 + 1 + the domain, which DNS allows up to 253 characters
 # (286 in all, so 255 would not do); a resident's mail program writes its own, up to what a header line
@@ -183,6 +186,11 @@ class Response(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "resident_id", "question_id", name="uq_response_once"),
         Index("ix_responses_campaign_commit_order", "campaign_id", "txid", "id"),
+        # What results group answers by, in order: SQLite aggregates by sorting, and this index hands it
+        # the answers already sorted (revision 0014). PostgreSQL hashes instead and cannot index json.
+        Index(
+            RESULTS_INDEX, "campaign_id", "question_id", "value", "language", "attributes", "inclusion_probability"
+        ).ddl_if(dialect="sqlite"),
         {"sqlite_autoincrement": True},  # an id is never reused: it is the commit order on SQLite
     )
 
@@ -207,6 +215,9 @@ class Response(SQLModel, table=True):
     # read these, never the resident's row, so a later import cannot rewrite an answer already given.
     language: str = Field(max_length=8)
     attributes: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # The probability the campaign's sample drew the respondent with (revision 0014; None: not sampled,
+    # asked with certainty), copied onto the answer so weighted results need no join per answer.
+    inclusion_probability: float | None = Field(default=None)
 
 
 class ServiceKey(SQLModel, table=True):

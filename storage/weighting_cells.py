@@ -3,9 +3,11 @@ respondent's values of the dimensions weighted on, and their inclusion probabili
 database so that a million answers come back as a few thousand rows.
 
 Values are the snapshot on each answer (as written; the caller folds them). The inclusion
-probability is the one the campaign's sample recorded for the resident, 1 for an unsampled
-campaign. A respondent counts once, as one of their answers saw them; should their attributes change
-between answers, each answer is still counted under its own snapshot.
+probability is the one the campaign's sample drew the resident with, copied onto each answer when it
+was stored (1 for an unsampled campaign), so answers are grouped alone, with no join per answer; on
+SQLite the results index (storage.tables.RESULTS_INDEX) hands them over already in their groups. A
+respondent counts once, as one of their answers saw them; should their attributes change between
+answers, each answer is still counted under its own snapshot.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, func, select
+from sqlalchemy import ColumnElement, Text, and_, cast, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
+from storage.dialect import dialect_name
+from storage.grouping import as_text, json_text
 from storage.tables import Conversation, Resident, Response, SampledResident
 
 Values = tuple[str | None, ...]  # a respondent's value of each dimension, in the order asked
@@ -41,15 +45,8 @@ class AnswerCell:
     answers: int
 
 
-def _probability() -> ColumnElement[Any]:
-    return func.coalesce(col(SampledResident.inclusion_probability), 1.0)
-
-
-def _sampled() -> ColumnElement[bool]:
-    return and_(
-        col(SampledResident.campaign_id) == col(Response.campaign_id),
-        col(SampledResident.resident_id) == col(Response.resident_id),
-    )
+def _probability(inclusion: float | None) -> float:
+    return 1.0 if inclusion is None else float(inclusion)
 
 
 class _Snapshots:
@@ -76,74 +73,69 @@ def snapshot_values(dimensions: Sequence[str], language: str, attributes: Mappin
 
 async def respondent_cells(session: AsyncSession, campaign_id: int, dimensions: Sequence[str]) -> list[RespondentCell]:
     """Residents who gave at least one answer, counted per cell: each once, as one of their answers
-    saw them. Read from the campaign's conversations (one per resident) and each one's first answer
+    saw them. Read from the campaign's conversations (one per resident), each one's first answer found
     through the answers' (campaign, resident) index, rather than from every answer."""
-
-    def first_answer(column: ColumnElement[Any] | Mapped[Any]) -> ColumnElement[Any]:
-        return (
-            select(column)
-            .where(col(Response.campaign_id) == col(Conversation.campaign_id))
-            .where(col(Response.resident_id) == col(Conversation.resident_id))
-            .where(col(Response.value).is_not(None))
-            .limit(1)  # no ORDER BY: it would trade the (campaign, resident) index for a scan in id order
-            .correlate(Conversation)
-            .scalar_subquery()
-        )
-
-    per_resident = (
-        select(
-            first_answer(col(Response.language)).label("language"),
-            first_answer(cast(col(Response.attributes), Text)).label("snapshot"),
-            func.coalesce(col(SampledResident.inclusion_probability), 1.0).label("probability"),
-        )
-        .select_from(Conversation)
-        .outerjoin(
-            SampledResident,
-            and_(
-                col(SampledResident.campaign_id) == col(Conversation.campaign_id),
-                col(SampledResident.resident_id) == col(Conversation.resident_id),
-            ),
-        )
-        .where(col(Conversation.campaign_id) == campaign_id)
-        .subquery()
+    first = (
+        select(col(Response.language), col(Response.attributes), col(Response.inclusion_probability))
+        .where(col(Response.campaign_id) == col(Conversation.campaign_id))
+        .where(col(Response.resident_id) == col(Conversation.resident_id))
+        .where(col(Response.value).is_not(None))
+        .limit(1)  # no ORDER BY: it would trade the (campaign, resident) index for a scan in id order
     )
+    columns: tuple[ColumnElement[Any] | Mapped[Any], ...]
+    if dialect_name(session) == "postgresql":
+        # A lateral join probes the index once per conversation; joined on the id, PostgreSQL hashes
+        # every answer of the campaign instead.
+        answer = first.lateral("first_answer")
+        joined = select().select_from(Conversation).join(answer, true())
+        columns = (answer.c.language, cast(answer.c.attributes, Text), answer.c.inclusion_probability)
+    else:
+        # SQLite has no lateral join: the first answer's id, then the answer by its key.
+        first_id = first.with_only_columns(col(Response.id)).correlate(Conversation).scalar_subquery()
+        joined = select().select_from(Conversation).join(Response, col(Response.id) == first_id)
+        columns = (
+            col(Response.language),
+            as_text(session, col(Response.attributes)),
+            col(Response.inclusion_probability),
+        )
     statement = (
-        select(per_resident.c.language, per_resident.c.snapshot, per_resident.c.probability, func.count())
-        .where(per_resident.c.snapshot.is_not(None))  # no answer: not a respondent
-        .group_by(per_resident.c.language, per_resident.c.snapshot, per_resident.c.probability)
+        joined.add_columns(*columns, func.count())
+        .where(col(Conversation.campaign_id) == campaign_id)
+        .group_by(*columns)
     )
     snapshots = _Snapshots(dimensions)
     cells: dict[tuple[Values, float], int] = {}
     for language, attributes, inclusion, count in (await session.execute(statement)).all():
-        key = (snapshots.values(language, attributes), float(inclusion))
+        key = (snapshots.values(language, attributes), _probability(inclusion))
         cells[key] = cells.get(key, 0) + int(count)
     return [RespondentCell(values, inclusion, count) for (values, inclusion), count in cells.items()]
 
 
 async def answer_cells(session: AsyncSession, campaign_id: int, dimensions: Sequence[str]) -> list[AnswerCell]:
-    """Answers counted per question, answer and cell (the answer compared as its JSON text)."""
-    snapshot = cast(col(Response.attributes), Text)
-    probability = _probability()
-    value = cast(col(Response.value), Text)
+    """Answers counted per question, answer and cell (the answer compared as its JSON text), grouped in
+    the order of the results index."""
+    value = as_text(session, col(Response.value))
+    snapshot = as_text(session, col(Response.attributes))
+    probability = col(Response.inclusion_probability)
+    grouped = (col(Response.question_id), value, col(Response.language), snapshot, probability)
     statement = (
-        select(col(Response.question_id), value, col(Response.language), snapshot, probability, func.count())
-        .select_from(Response)
-        .outerjoin(SampledResident, _sampled())
+        select(*grouped, func.count())
         .where(col(Response.campaign_id) == campaign_id)
         .where(col(Response.value).is_not(None))
-        .group_by(col(Response.question_id), value, col(Response.language), snapshot, probability)
+        .group_by(*grouped)
     )
     snapshots = _Snapshots(dimensions)
     answers: dict[str, Any] = {}
     cells: dict[tuple[str, str, Values, float], int] = {}
-    for question_id, text, language, attributes, inclusion, count in (await session.execute(statement)).all():
-        if text not in answers:
-            answers[text] = json.loads(text)
-        key = (question_id, text, snapshots.values(language, attributes), float(inclusion))
+    for question_id, stored, language, attributes, inclusion, count in (await session.execute(statement)).all():
+        written = json_text(stored)
+        if written not in answers:
+            answers[written] = json.loads(written)
+        key = (question_id, written, snapshots.values(language, attributes), _probability(inclusion))
         cells[key] = cells.get(key, 0) + int(count)
     return [
-        AnswerCell(question_id, answers[text], values, inclusion, count)
-        for (question_id, text, values, inclusion), count in cells.items()
+        AnswerCell(question_id, answers[written], values, inclusion, count)
+        for (question_id, written, values, inclusion), count in cells.items()
     ]
 
 
@@ -151,7 +143,7 @@ async def contacted_cells(
     session: AsyncSession, campaign_id: int, dimensions: Sequence[str]
 ) -> list[tuple[Values, int]]:
     """Residents asked (their first question sent), counted per value of their attributes now."""
-    snapshot = cast(col(Resident.attributes), Text)
+    snapshot = as_text(session, col(Resident.attributes))
     statement = (
         select(col(Resident.language), snapshot, func.count())
         .select_from(Conversation)

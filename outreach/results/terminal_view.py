@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -45,10 +43,9 @@ def _question_table(question: Question, figures: QuestionResult, language: str) 
     title = f"{question.id}: {question.text[language]}"
     if question.type in ("number", "text"):
         table = Table("answers", "min", "median", "mean", "max", title=title, caption=caption, title_justify="left")
-        numbers = figures.numbers
-        if question.type == "number" and numbers:
-            summary = [min(numbers), statistics.median(numbers), statistics.fmean(numbers), max(numbers)]
-            table.add_row(str(figures.answered), *(f"{value:g}" for value in summary))
+        summary = [figures.smallest(), figures.median(), figures.mean(), figures.largest()]
+        if question.type == "number" and figures.numbers:
+            table.add_row(str(figures.answered), *(f"{value:g}" for value in summary if value is not None))
         else:  # free text stays out of results: it is read in exports, not counted in bars
             table.add_row(str(figures.answered), "", "", "", "")
         return table
@@ -56,6 +53,7 @@ def _question_table(question: Question, figures: QuestionResult, language: str) 
     for key, label in answer_rows(question, language):
         share = figures.share(key)
         table.add_row(label, str(figures.counts[key]), f"{share:.0%}", "█" * round(share * BAR_WIDTH))
-    if question.type == "scale" and figures.numbers:
-        table.add_row("mean", f"{statistics.fmean(figures.numbers):.2f}", "", "")
+    mean = figures.mean()
+    if question.type == "scale" and mean is not None:
+        table.add_row("mean", f"{mean:.2f}", "", "")
     return table

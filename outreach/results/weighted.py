@@ -28,6 +28,7 @@ from outreach.survey.margins import Margins, fold_value
 from outreach.survey.margins_store import load_margins
 from outreach.survey.small_cells import suppressed_line
 from storage.db import SessionFactory, read_session
+from storage.grouping import prepare_grouping
 from storage.tables import CampaignRecord
 from storage.weighting_cells import (
     AnswerCell,
@@ -51,6 +52,7 @@ async def weighted_results(
     async with read_session(sessions) as session:
         margins = await load_margins(session, request.margins)
         dimensions = dimensions_of(margins, request.by)
+        await prepare_grouping(session)
         respondents = await respondent_cells(session, record.id, dimensions)
         answers = await answer_cells(session, record.id, dimensions)
         contacted = await contacted_cells(session, record.id, dimensions)

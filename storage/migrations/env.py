@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import create_engine, is_sqlite
+from storage.migrate import compared_objects
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -21,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=is_sqlite(str(connection.engine.url)),
         compare_type=True,
+        include_object=compared_objects(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from storage.db import create_engine
-from storage.migrate import alembic_config, upgrade
+from storage.migrate import alembic_config, compared_objects, upgrade
 
 
 def _differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": compared_objects(connection.dialect.name)}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, SQLModel.metadata))
 
 
@@ -234,3 +235,56 @@ async def _downgrade(engine: AsyncEngine, revision: str) -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def test_revision_0014_gives_old_answers_the_inclusion_probability_their_respondent_was_drawn_with(
+    tmp_path: object,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/inclusion.db")
+    moment = "2026-11-28 10:00:00.000000"
+    try:
+        await upgrade(engine, "0013")
+        async with engine.begin() as connection:
+            for resident_id in (1, 2):
+                await connection.execute(
+                    text("INSERT INTO residents VALUES (:id, :pseudonym, 'pl', '{}', :at, :at)"),
+                    {"id": resident_id, "pseudonym": f"p{resident_id}", "at": moment},
+                )
+            for campaign_id in (1, 2):
+                await connection.execute(
+                    text(
+                        "INSERT INTO campaigns (id, slug, name, definition, status, created_at, spent,"
+                        " launch_held_back) VALUES (:id, :slug, 'C', '{}', 'active', :at, 0, 0)"
+                    ),
+                    {"id": campaign_id, "slug": f"c{campaign_id}", "at": moment},
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO campaign_samples (campaign_id, seed, size, strata, allocation, drawn_at)"
+                    " VALUES (1, 1, 1, '[]', '{}', :at)"
+                ),
+                {"at": moment},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO sampled_residents (campaign_id, resident_id, stratum, inclusion_probability)"
+                    " VALUES (1, 1, '', 0.125)"
+                )
+            )
+            answers = ((1, 1, 1), (2, 1, 2), (3, 2, 1))  # (id, campaign, resident): campaign 2 drew no sample
+            for answer_id, campaign_id, resident_id in answers:
+                await connection.execute(
+                    text(
+                        "INSERT INTO responses (id, campaign_id, question_id, resident_id, respondent, value,"
+                        " channel, answered_at, language, attributes)"
+                        " VALUES (:id, :campaign, 'q', :resident, 'r', '\"yes\"', 'sms', :at, 'pl', '{}')"
+                    ),
+                    {"id": answer_id, "campaign": campaign_id, "resident": resident_id, "at": moment},
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+            rows = (await connection.execute(text("SELECT id, inclusion_probability FROM responses ORDER BY id"))).all()
+        assert [tuple(row) for row in rows] == [(1, 0.125), (2, None), (3, None)]
+    finally:
+        await engine.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,8 +41,8 @@ def protected_groups(
                 counts = {key: None if (value, key) in hidden_cells else result.counts[key] for key in question.keys}
             mean = None
             any_hidden = counts is not None and any(count is None for count in counts.values())
-            if question.type in ("number", "scale") and result.numbers and not any_hidden:
-                mean = statistics.fmean(result.numbers)
+            if question.type in ("number", "scale") and not any_hidden:
+                mean = result.mean()
             figures[value].append(
                 GroupQuestionFigures(
                     id=question.id, suppressed=False, answered=result.answered, counts=counts, mean=mean

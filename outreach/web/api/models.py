@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from outreach.participation.models import CampaignParticipation
 from outreach.results.free_text import FreeTextQuestion
+from outreach.results.unweighted import QuestionFigures
 from outreach.results.weighted_models import WeightedResults
 
 MAX_ID = 2**31 - 1
@@ -210,20 +211,6 @@ class ExportQuery(BaseModel):
     )
 
 
-class QuestionFigures(_Out):
-    id: str
-    type: str
-    answered: int
-    unanswered: int = Field(description="Asked, but no usable answer came.")
-    counts: dict[str, int] | None = Field(
-        description="Per option key or scale value (yesno, choice, multi, scale); null for number and text."
-    )
-    mean: float | None
-    median: float | None
-    min: float | None
-    max: float | None
-
-
 class GroupQuestionFigures(_Out):
     id: str
     suppressed: bool = Field(description="True when fewer than k in this group answered it (figures withheld).")
@@ -250,7 +237,10 @@ class CampaignResults(_Out):
     contacted: int
     respondents: int
     response_rate: float
-    questions: list[QuestionFigures]
+    questions: list[QuestionFigures] = Field(
+        description="Per question, unweighted. Empty with `weights`: `weighted.questions` then gives each"
+        " answer's n and unweighted share beside the weighted one (the results are read once)."
+    )
     breakdown: Breakdown | None
     weighted: WeightedResults | None = Field(
         default=None,

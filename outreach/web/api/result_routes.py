@@ -3,20 +3,22 @@ with small cells suppressed) and its declaration."""
 
 from __future__ import annotations
 
-import statistics
+from typing import Any
 
-from flows import model as flow_model
 from flows.answer_labels import answer_rows, question_types
 from outreach.campaigns.recruitment import RECRUITED_VIA
 from outreach.participation.reports import campaign_participation
 from outreach.results.free_text import free_text_results
+from outreach.results.unweighted import question_figures
 from outreach.results.weighted import weighted_results
+from outreach.results.weighted_models import WeightedResults
 from outreach.web.api.disclosure import QuestionShape, protected_groups
 from outreach.web.api.errors import ApiError
-from outreach.web.api.models import Breakdown, CampaignResults, QuestionFigures, ResultsQuery
+from outreach.web.api.models import Breakdown, CampaignResults, ResultsQuery
 from outreach.web.api.registry import ApiRoute, Call
 from outreach.web.api.weighting import WEIGHTS_CANNOT_BE_MADE, api_weighted, check_dimensions, weighting_request
 from storage.db import read_session
+from storage.read_models import CampaignResults as UnweightedResults
 from storage.read_models import QuestionResult, campaign_results, campaign_results_by
 
 
@@ -24,23 +26,17 @@ def small_cell_k(call: Call) -> int:
     return call.services.settings.small_cell_k
 
 
-def _figures(question: flow_model.Question, result: QuestionResult, language: str) -> QuestionFigures:
-    counts = None
-    if question.type not in ("number", "text"):
-        counts = {key: result.counts[key] for key, _ in answer_rows(question, language)}
-    numbers = result.numbers if question.type in ("number", "scale") else []
-    summary = question.type == "number" and bool(numbers)
-    return QuestionFigures(
-        id=question.id,
-        type=question.type,
-        answered=result.answered,
-        unanswered=result.unanswered,
-        counts=counts,
-        mean=statistics.fmean(numbers) if numbers else None,
-        median=statistics.median(numbers) if summary else None,
-        min=min(numbers) if summary else None,
-        max=max(numbers) if summary else None,
-    )
+def _totals(figures: UnweightedResults | None, weighted: WeightedResults | None) -> dict[str, Any]:
+    """Residents asked, respondents and the response rate, from whichever pass ran."""
+    if figures is not None:
+        return {
+            "contacted": figures.contacted,
+            "respondents": figures.respondents,
+            "response_rate": figures.response_rate,
+        }
+    assert weighted is not None
+    rate = weighted.respondents / weighted.contacted if weighted.contacted else 0.0
+    return {"contacted": weighted.contacted, "respondents": weighted.respondents, "response_rate": rate}
 
 
 async def campaign_results_endpoint(call: Call) -> CampaignResults:
@@ -68,7 +64,8 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
     kinds = question_types(flow)
     language = flow.default_language
     async with read_session(call.services.sessions) as session:
-        figures = await campaign_results(session, record.id, kinds)
+        # With weights, the weighted figures carry each answer's count and unweighted share: no second pass.
+        figures = await campaign_results(session, record.id, kinds) if weighted is None else None
         groups = await campaign_results_by(session, record.id, kinds, query.by) if query.by else None
     breakdown = None
     if groups is not None and query.by is not None:
@@ -84,11 +81,11 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
         breakdown = Breakdown(by=query.by, k=k, groups=protected_groups(groups, shapes, k))
     return CampaignResults(
         campaign=record.slug,
-        contacted=figures.contacted,
-        respondents=figures.respondents,
-        response_rate=figures.response_rate,
-        questions=[
-            _figures(question, figures.questions.get(question.id) or QuestionResult(question.id), language)
+        **_totals(figures, weighted),
+        questions=[]
+        if figures is None
+        else [
+            question_figures(question, figures.questions.get(question.id) or QuestionResult(question.id), language)
             for question in flow.questions
         ],
         breakdown=breakdown,

@@ -132,8 +132,9 @@ async def answered_city(services: Services, *, sampled: bool = True) -> Campaign
                 "answered_at": NOW,
                 "language": "pl",
                 "attributes": {"district": district, "age_band": band},
+                "inclusion_probability": p if sampled else None,  # as the answer stores it (record_once)
             }
-            for resident_id, (district, band, _, answer) in zip(ids, PEOPLE, strict=True)
+            for resident_id, (district, band, p, answer) in zip(ids, PEOPLE, strict=True)
             if answer is not None
             for question, value in (("visits", answer), ("idea", f"więcej ławek {resident_id}"))
         ]

@@ -31,6 +31,9 @@ async def test_results_with_weights_carry_the_weighted_json(services: Services, 
     assert status == 200, text
     body: dict[str, Any] = json.loads(text)
     assert body["breakdown"] is None
+    # No unweighted pass: the weighted figures carry each answer's n and share, and the totals.
+    assert body["questions"] == []
+    assert (body["contacted"], body["respondents"], body["response_rate"]) == (16, 11, pytest.approx(11 / 16))
     flow = services.definitions.flow(record)
     k = services.settings.small_cell_k
     expected = await weighted_results(services.sessions, record, flow, WeightingRequest("city", ("district",)), k=k)
@@ -39,7 +42,14 @@ async def test_results_with_weights_carry_the_weighted_json(services: Services, 
     assert body["weighted"]["questions"][0]["values"][0]["weighted_share"] == pytest.approx(YES_SHARE)
     # Without weights, nothing changes.
     status, text = await get(api, services, f"/campaigns/{record.id}/results", "responses:read")
-    assert json.loads(text)["weighted"] is None
+    unweighted = json.loads(text)
+    assert unweighted["weighted"] is None
+    assert (unweighted["contacted"], unweighted["respondents"]) == (16, 11)
+    assert [(question["id"], question["answered"]) for question in unweighted["questions"]] == [
+        ("visits", 11),
+        ("idea", 11),
+    ]
+    assert unweighted["questions"][0]["counts"] == {"yes": 5, "no": 6}
 
 
 @pytest.mark.parametrize(
