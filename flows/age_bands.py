@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 AGE_BAND = "age_band"  # the resident attribute
 DEFAULT_AGE_BANDS = ("18-29", "30-44", "45-64", "65+")
@@ -68,10 +69,16 @@ def parse_age_bands(labels: Iterable[str]) -> tuple[AgeBand, ...]:
 def age_band_of(value: str, labels: Sequence[str]) -> str | None:
     """The label of the band that `value` names, among the bands `labels` (a setting's): the band
     spelled loosely ("30 - 44", "30–44") or an age ("37"); None when it names none of them."""
-    bands = parse_age_bands(labels)
+    bands = _setting_bands(tuple(labels))
     written = value.strip()
     if _AGE.fullmatch(written):
         age = int(written)
         return next((band.label for band in bands if band.holds(age)), None)
     band = parse_band(written)
     return band.label if band in bands else None
+
+
+@lru_cache(maxsize=8)
+def _setting_bands(labels: tuple[str, ...]) -> tuple[AgeBand, ...]:
+    """A setting's bands, parsed once: an import asks for them on every row."""
+    return parse_age_bands(labels)

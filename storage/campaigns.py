@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage import dialect
+from storage.bulk import insert_rows
 from storage.tables import CampaignRecord, Conversation
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    """A conversation a launch opens (ConversationRepository.start_many), with its first question's timers."""
+
+    resident_id: int
+    contact_id: int
+    respondent: str
+    state: dict[str, Any]
+    status: str  # active, or waiting while another campaign holds the address
+    asked_at: datetime | None = None
+    expires_at: datetime | None = None
+    next_reminder_at: datetime | None = None
 
 
 class CampaignRepository:
@@ -116,6 +132,37 @@ class ConversationRepository:
         )
         inserted: int | None = (await self._session.execute(statement)).scalar_one_or_none()
         return inserted
+
+    async def start_many(self, campaign_id: int, conversations: Sequence[NewConversation], *, now: datetime) -> None:
+        """Open these conversations set-based (storage.bulk). None of the residents may have one in the
+        campaign yet (the caller checked, in this transaction): a clash is refused, not skipped."""
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "resident_id": new.resident_id,
+                "contact_id": new.contact_id,
+                "respondent": new.respondent,
+                "state": new.state,
+                "status": new.status,
+                "started_at": now,
+                "updated_at": now,
+                "asked_at": new.asked_at,
+                "reminders_sent": 0,
+                "next_reminder_at": new.next_reminder_at,
+                "expires_at": new.expires_at,
+            }
+            for new in conversations
+        ]
+        await insert_rows(self._session, Conversation.__table__, rows)  # type: ignore[attr-defined]
+
+    async def contacts_with_active(self, contact_ids: Collection[int]) -> set[int]:
+        """Those of `contact_ids` held by an active conversation (of any campaign)."""
+        result = await self._session.execute(
+            select(col(Conversation.contact_id))
+            .where(col(Conversation.contact_id).in_(list(contact_ids)))
+            .where(col(Conversation.status) == "active")
+        )
+        return set(result.scalars())
 
     async def active_for_contact(self, contact_id: int) -> Conversation | None:
         """The open conversation on this address, locked until the transaction ends (PostgreSQL;

@@ -77,12 +77,14 @@ class LaunchRepository:
         )
         return set(result.scalars())
 
-    async def unskip(self, campaign_id: int, resident_id: int) -> None:
-        """A resident skipped before now has a conversation (their data was put right)."""
+    async def unskip(self, campaign_id: int, resident_ids: Collection[int]) -> None:
+        """Residents skipped before now have a conversation (their data was put right)."""
+        if not resident_ids:
+            return
         await self._session.execute(
             delete(LaunchSkip)
             .where(col(LaunchSkip.campaign_id) == campaign_id)
-            .where(col(LaunchSkip.resident_id) == resident_id)
+            .where(col(LaunchSkip.resident_id).in_(list(resident_ids)))
         )
 
     async def count_skipped(self, campaign_id: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.bulk import insert_rows, next_ids
 from storage.tables import ContactAddress, Resident
 
 
@@ -22,6 +23,24 @@ class AddressInput:
     address: str
     consent_source: str | None
     consent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewResident:
+    """A resident none of whose addresses is stored yet (ResidentRepository.create_many)."""
+
+    addresses: Sequence[AddressInput]
+    language: str
+    attributes: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AudienceScan:
+    """A page of a campaign's audience (ResidentRepository.audience_scan)."""
+
+    page: list[tuple[Resident, ContactAddress]]  # the matching residents, each with their preferred address
+    after_id: int | None  # the id to continue after; None at the end of the register
+    scanned: int  # residents of the register the page went past
 
 
 class AddressConflict(Exception):
@@ -122,6 +141,55 @@ class ResidentRepository:
         await self._session.flush()
         return resident, Upserted.UPDATED if changed else Upserted.UNCHANGED
 
+    async def owners_of(self, addresses: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The resident owning each of these (channel, address) pairs that is stored: one query per
+        channel, by the (channel, address) unique index."""
+        by_channel: dict[str, set[str]] = {}
+        for channel, address in addresses:
+            by_channel.setdefault(channel, set()).add(address)
+        owners: dict[tuple[str, str], int] = {}
+        for channel, wanted in by_channel.items():
+            result = await self._session.execute(
+                select(col(ContactAddress.address), col(ContactAddress.resident_id))
+                .where(col(ContactAddress.channel) == channel)
+                .where(col(ContactAddress.address).in_(sorted(wanted)))
+            )
+            owners.update(((channel, address), resident_id) for address, resident_id in result.all())
+        return owners
+
+    async def create_many(
+        self, residents: Sequence[NewResident], *, now: datetime, set_once: Mapping[str, Any] | None = None
+    ) -> None:
+        """Create residents whose addresses nobody owns (the caller checked, in this transaction), in
+        two set-based writes: as `upsert` would create each of them, without a statement per row."""
+        ids = await next_ids(self._session, Resident.__table__, len(residents))  # type: ignore[attr-defined]
+        resident_rows: list[dict[str, Any]] = []
+        contact_rows: list[dict[str, Any]] = []
+        for resident_id, new in zip(ids, residents, strict=True):
+            resident_rows.append(
+                {
+                    "id": resident_id,
+                    "pseudonym": new_pseudonym(),
+                    "language": new.language,
+                    "attributes": {**new.attributes, **(set_once or {})},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            contact_rows.extend(
+                {
+                    "resident_id": resident_id,
+                    "channel": given.channel,
+                    "address": given.address,
+                    "consent_source": given.consent_source,
+                    "consent_at": given.consent_at,
+                    "created_at": now,
+                }
+                for given in new.addresses
+            )
+        await insert_rows(self._session, Resident.__table__, resident_rows)  # type: ignore[attr-defined]
+        await insert_rows(self._session, ContactAddress.__table__, contact_rows)  # type: ignore[attr-defined]
+
     async def _contacts_by_addresses(self, addresses: Sequence[AddressInput]) -> dict[tuple[str, str], ContactAddress]:
         found: dict[tuple[str, str], ContactAddress] = {}
         for given in addresses:
@@ -205,6 +273,13 @@ class ResidentRepository:
         `where` compares attributes (and `language`) for equality with any listed value; the match runs
         in Python so that JSON attributes behave the same on SQLite and PostgreSQL.
         """
+        scan = await self.audience_scan(where=where, channels=channels, after_id=after_id, limit=limit)
+        return scan.page, scan.after_id
+
+    async def audience_scan(
+        self, *, where: Mapping[str, Sequence[str]], channels: Sequence[str], after_id: int, limit: int
+    ) -> AudienceScan:
+        """As `audience_page`, with how many residents of the register the page went past."""
         residents = list(
             (
                 await self._session.execute(
@@ -213,30 +288,38 @@ class ResidentRepository:
             ).scalars()
         )
         if not residents:
-            return [], None
+            return AudienceScan([], None, 0)
+        last_id = residents[-1].id
+        assert last_id is not None
         matching = {resident.id: resident for resident in residents if _matches(resident, where)}
-        contacts = (
-            await self._session.execute(
-                select(ContactAddress)
-                .where(col(ContactAddress.resident_id).in_(list(matching)))
-                .where(col(ContactAddress.channel).in_(channels))
-                .where(col(ContactAddress.opted_out_at).is_(None))
-                .where(col(ContactAddress.unreachable_at).is_(None))
-                .where(col(ContactAddress.consent_at).is_not(None))  # nobody is asked without consent
+        reachable = (
+            select(ContactAddress)
+            .where(col(ContactAddress.channel).in_(channels))
+            .where(col(ContactAddress.opted_out_at).is_(None))
+            .where(col(ContactAddress.unreachable_at).is_(None))
+            .where(col(ContactAddress.consent_at).is_not(None))  # nobody is asked without consent
+        )
+        if 2 * len(matching) >= len(residents):  # most of the page: its range of ids, not a list of them
+            reachable = reachable.where(col(ContactAddress.resident_id) > after_id).where(
+                col(ContactAddress.resident_id) <= last_id
             )
-        ).scalars()
+        else:
+            reachable = reachable.where(col(ContactAddress.resident_id).in_(list(matching)))
         preference = {channel: rank for rank, channel in enumerate(channels)}
         best: dict[int, ContactAddress] = {}
-        for contact in contacts:
+        for contact in (await self._session.execute(reachable)).scalars():
+            if contact.resident_id not in matching:
+                continue
             chosen = best.get(contact.resident_id)
             if chosen is None or preference[contact.channel] < preference[chosen.channel]:
                 best[contact.resident_id] = contact
         page = [(matching[resident_id], best[resident_id]) for resident_id in sorted(best)]
-        last_id = residents[-1].id
-        return page, last_id
+        return AudienceScan(page, last_id, len(residents))
 
-    async def count(self) -> int:
-        return int((await self._session.execute(select(func.count()).select_from(Resident))).scalar_one())
+    async def count(self, *, after_id: int = 0) -> int:
+        """Residents in the register (those past `after_id`: what a launch's cursor has still to go through)."""
+        statement = select(func.count()).select_from(Resident).where(col(Resident.id) > after_id)
+        return int((await self._session.execute(statement)).scalar_one())
 
 
 def _matches(resident: Resident, where: Mapping[str, Sequence[str]]) -> bool:

@@ -55,12 +55,19 @@ class Delivery:
         contact: ContactAddress,
         conversation: Conversation,
     ) -> Delivery:
+        return cls.to_respondent(record, flow, resident, contact, conversation.respondent)
+
+    @classmethod
+    def to_respondent(
+        cls, record: CampaignRecord, flow: Campaign, resident: Resident, contact: ContactAddress, respondent: str
+    ) -> Delivery:
+        """As `of`, for a conversation not stored yet (a launch opens a page of them at once)."""
         assert record.id is not None and resident.id is not None and contact.id is not None
         timezone = resident.attributes.get("timezone")
         return cls(
             campaign_id=record.id,
             resident_id=resident.id,
-            respondent=conversation.respondent,
+            respondent=respondent,
             contact_id=contact.id,
             channel=contact.channel,
             timezone=timezone if isinstance(timezone, str) else None,
@@ -128,21 +135,13 @@ async def apply_effects(
     completed = asked = False
     asked_from: datetime | None = None
     for effect in effects:
-        if isinstance(effect, Ask):
-            attempt = f"r{effect.reminder}" if effect.reminder else str(effect.attempt)
-            # A fallback channel asks again as a new message: the attempt gets a suffix ("0via-email").
-            key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt + key_suffix)
-            choices = [_choice(choice, picked=choice.key in effect.selected) for choice in effect.choices]
-            style = choice_style(effect)
-            message = _message(
-                delivery, key, "question", effect.text, choices, now, initiated, spread, style, effect.submit_label
+        if isinstance(effect, Ask | Say):
+            message = outbound_message(
+                delivery, effect, now=now, initiated=initiated, spread=spread, key_suffix=key_suffix
             )
             await outbox.enqueue(message, now=now)
-            if effect.attempt == 0 and not effect.reminder:
+            if is_first_ask(effect):
                 asked, asked_from = True, message.not_before
-        elif isinstance(effect, Say):
-            key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}{key_suffix}"
-            await outbox.enqueue(_message(delivery, key, "say", effect.text, [], now, initiated, spread), now=now)
         elif isinstance(effect, Record):
             await responses.record_once(
                 campaign_id=delivery.campaign_id,
@@ -159,6 +158,26 @@ async def apply_effects(
         elif isinstance(effect, Complete):
             completed = True
     return Applied(completed=completed, asked=asked, asked_from=asked_from)
+
+
+def is_first_ask(effect: Effect) -> bool:
+    """A new question (not a re-ask, not a reminder): its answer window starts when it goes out."""
+    return isinstance(effect, Ask) and effect.attempt == 0 and not effect.reminder
+
+
+def outbound_message(
+    delivery: Delivery, effect: Ask | Say, *, now: datetime, initiated: bool, spread: timedelta, key_suffix: str = ""
+) -> NewMessage:
+    """The outbox message of a question or a text the engine decided to send."""
+    if isinstance(effect, Say):
+        key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}{key_suffix}"
+        return _message(delivery, key, "say", effect.text, [], now, initiated, spread)
+    attempt = f"r{effect.reminder}" if effect.reminder else str(effect.attempt)
+    # A fallback channel asks again as a new message: the attempt gets a suffix ("0via-email").
+    key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt + key_suffix)
+    choices = [_choice(choice, picked=choice.key in effect.selected) for choice in effect.choices]
+    style = choice_style(effect)
+    return _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style, effect.submit_label)
 
 
 def _choice(choice: Choice, *, picked: bool) -> dict[str, str]:
@@ -211,11 +230,19 @@ def _message(
 def set_answer_timers(conversation: Conversation, flow: Campaign, *, now: datetime, first: bool) -> None:
     """A new question goes out at `now`: its answer window starts; reminders count from the first one."""
     conversation.asked_at = now
-    conversation.expires_at = now + flow.answer_within if flow.answer_within else None
+    conversation.expires_at = answer_deadline(flow, now)
     if first:
         conversation.reminders_sent = 0
-        reminders = flow.schedule.reminders
-        conversation.next_reminder_at = now + reminders[0] if reminders else None
+        conversation.next_reminder_at = first_reminder(flow, now)
+
+
+def answer_deadline(flow: Campaign, asked_at: datetime) -> datetime | None:
+    return asked_at + flow.answer_within if flow.answer_within else None
+
+
+def first_reminder(flow: Campaign, asked_at: datetime) -> datetime | None:
+    reminders = flow.schedule.reminders
+    return asked_at + reminders[0] if reminders else None
 
 
 async def open_conversation(

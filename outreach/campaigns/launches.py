@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
+from outreach.campaigns.batch_opening import open_conversations
 from outreach.campaigns.conversations import open_conversation
 from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue, held_back_among
 from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
@@ -57,6 +58,7 @@ class LaunchProgress:
     skipped: int = 0  # residents this run had to skip
     held_back: int = 0  # residents this run held back by fatigue (a sampled campaign's draw: in its design)
     finished: bool = False  # nobody is left to open: the whole audience was gone through, or the campaign closed
+    scanned: int = 0  # residents of the register this run went past (in the audience or not): a progress bar's
 
 
 Progress = Callable[[LaunchProgress], Awaitable[None]]
@@ -115,7 +117,11 @@ async def open_audience(
                     fatigue=fatigue,
                 )
             done = LaunchProgress(
-                done.opened + page.opened, done.skipped + page.skipped, done.held_back + page.held_back, page.finished
+                done.opened + page.opened,
+                done.skipped + page.skipped,
+                done.held_back + page.held_back,
+                page.finished,
+                done.scanned + page.scanned,
             )
             if progress is not None:
                 await progress(done)
@@ -140,10 +146,11 @@ async def _open_page(
 ) -> LaunchProgress:
     assert record.id is not None
     campaign_id = record.id
-    page, after_id = await ResidentRepository(session).audience_page(
+    scan = await ResidentRepository(session).audience_scan(
         where=flow.audience.where, channels=flow.channels, after_id=record.launch_cursor, limit=size
     )
-    page = await _drawn_only(session, campaign_id, flow, page)
+    after_id = scan.after_id
+    page = await _drawn_only(session, campaign_id, flow, scan.page)
     held: set[int] = set()
     if flow.audience.sample is None:  # a sample was drawn among the eligible: the drawn are all asked
         ids = [resident.id for resident, _ in page if resident.id is not None]
@@ -151,6 +158,39 @@ async def _open_page(
         page = [(resident, contact) for resident, contact in page if resident.id not in held]
     launches = LaunchRepository(session)
     skipped_before = await launches.skipped_among(campaign_id, [resident.id for resident, _ in page if resident.id])
+    try:
+        async with session.begin_nested():  # refused: the page's writes are undone, and it goes one by one
+            opened = await open_conversations(
+                session, record, flow, page, pseudonym_key=pseudonym_key, now=clock(), spread=spread
+            )
+        skipped = 0
+        await launches.unskip(campaign_id, skipped_before)  # their data was put right since
+    except (DBAPIError, UnicodeError) as error:
+        if failures.classify(error) is StoreFailure.OUTAGE:
+            raise  # the page is not committed, and the launch goes on from it later
+        opened, skipped = await _open_one_by_one(
+            session, record, flow, page, skipped_before, pseudonym_key=pseudonym_key, clock=clock, spread=spread
+        )
+    await launches.advance(campaign_id, cursor=after_id, held_back=len(held))
+    return LaunchProgress(opened, skipped, len(held), finished=after_id is None, scanned=scan.scanned)
+
+
+async def _open_one_by_one(
+    session: AsyncSession,
+    record: CampaignRecord,
+    flow: Campaign,
+    page: list[tuple[Resident, ContactAddress]],
+    skipped_before: set[int],
+    *,
+    pseudonym_key: str,
+    clock: Clock,
+    spread: timedelta,
+) -> tuple[int, int]:
+    """The page a resident at a time, each in a savepoint: one the database refuses is skipped and
+    recorded (never their data, only the kind of refusal), and the others are opened. (opened, skipped)"""
+    assert record.id is not None
+    campaign_id = record.id
+    launches = LaunchRepository(session)
     opened = skipped = 0
     for resident, contact in page:
         resident_id, pseudonym = resident.id, resident.pseudonym
@@ -162,17 +202,16 @@ async def _open_page(
                 )
         except (DBAPIError, UnicodeError) as error:
             if failures.classify(error) is StoreFailure.OUTAGE:
-                raise  # the page is not committed, and the launch goes on from it later
+                raise
             reason = f"the database refused the resident's data: {failures.reason(error)}"
             await launches.skip(campaign_id, resident_id, reason=reason, now=clock())
             log.warning("launch of campaign %s: resident %s skipped: %s", campaign_id, pseudonym, reason)
             skipped += 1
             continue
         if resident_id in skipped_before:
-            await launches.unskip(campaign_id, resident_id)
+            await launches.unskip(campaign_id, {resident_id})
         opened += int(started)
-    await launches.advance(campaign_id, cursor=after_id, held_back=len(held))
-    return LaunchProgress(opened, skipped, len(held), finished=after_id is None)
+    return opened, skipped
 
 
 async def _drawn_only(
@@ -225,6 +264,14 @@ async def held_back_by_launch(session: AsyncSession, record: CampaignRecord) -> 
     if design is not None:
         return sum(int(stratum["held_back"]) for stratum in design.allocation)
     return record.launch_held_back
+
+
+async def register_to_go(sessions: SessionFactory, record: CampaignRecord) -> int:
+    """Residents of the register a launch of the campaign starting now goes through (a progress bar's
+    total): past its cursor when a launch is still opening, else all of them."""
+    after_id = record.launch_cursor if record.launch_state == OPENING else 0
+    async with read_session(sessions) as session:
+        return await ResidentRepository(session).count(after_id=after_id)
 
 
 async def skipped_residents(sessions: SessionFactory, campaign_id: int, *, limit: int = 50) -> list[SkippedResident]:

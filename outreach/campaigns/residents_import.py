@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.age_bands import AGE_BAND, age_band_of
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
@@ -28,7 +29,7 @@ from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recru
 from outreach.clock import Clock
 from storage import failures
 from storage.db import SessionFactory
-from storage.residents import AddressConflict, AddressInput, OnMatch, ResidentRepository, Upserted
+from storage.residents import AddressConflict, AddressInput, NewResident, OnMatch, ResidentRepository, Upserted
 from storage.tables import ContactAddress
 
 # A number given as `whatsapp` is a separate address with its own consent (WhatsApp is not SMS).
@@ -46,6 +47,9 @@ TELEGRAM_CHAT_ID_DIGITS = 20  # a 64-bit number
 # A consent time written without an offset is the city's local time.
 LOCAL_ZONE = ZoneInfo("Europe/Warsaw")
 NOT_UTF8 = "not UTF-8 text; save the file as CSV UTF-8"
+# Rows per transaction: a batch costs a few statements whatever its size (storage.bulk), and stays small
+# in memory (a few MB) and short enough that other writers wait for SQLite's lock a moment only.
+BATCH_SIZE = 2000
 
 
 class ImportFileError(Exception):
@@ -266,48 +270,115 @@ async def store_rows(
     label: str,
     on_match: OnMatch = OnMatch.SKIP,
     on_row: Callable[[], None] = lambda: None,
-    batch_size: int = 200,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """Write the good rows, count what each did, keep the bad ones. One transaction per batch and a
-    savepoint per row, so a row the database refuses anyway is rejected alone; an outage aborts."""
+    """Write the good rows, count what each did, keep the bad ones; an outage aborts. One transaction
+    per batch: the rows whose addresses nobody has yet are created set-based (storage.bulk), the rest
+    (an address stored already, or met earlier in the batch) row by row in a savepoint each, in file
+    order. When the database refuses the set-based write, the whole batch goes row by row, so a row
+    it refuses is still rejected alone, by its line."""
     report = ImportReport()
-    remaining = iter(rows)
-    exhausted = False
     recruited = recruitment(VIA_IMPORT, label)
-    while not exhausted:
+    for batch in _batches(rows, batch_size, on_row):
+        report.rows += len(batch)
+        good = [row for row in batch if isinstance(row, ResidentRow)]
+        errors = [row for row in batch if isinstance(row, RowError)]
         async with sessions() as session, session.begin():
             residents = ResidentRepository(session)
-            for _ in range(batch_size):
-                row = next(remaining, None)
-                if row is None:
-                    exhausted = True
-                    break
-                on_row()
-                report.rows += 1
-                if isinstance(row, RowError):
-                    report.errors.append(row)
-                    continue
+            fresh, known, one_by_one = await _sorted_rows(residents, good, on_match)
+            report.unchanged += known
+            if fresh:
                 try:
                     async with session.begin_nested():
-                        _, done = await residents.upsert(
-                            addresses=row.addresses,
-                            language=row.language,
-                            attributes=row.attributes,
+                        await residents.create_many(
+                            [NewResident(row.addresses, row.language, row.attributes) for row in fresh],
                             now=clock(),
-                            on_match=on_match,
                             set_once=recruited,
                         )
-                except AddressConflict as conflict:
-                    report.errors.append(RowError(row.line, str(conflict)))
-                    continue
+                    report.created += len(fresh)
                 except DBAPIError as error:
                     if failures.classify(error) is failures.StoreFailure.OUTAGE:
                         raise
-                    # The kind of refusal in words, never the database's message (it may quote the value).
-                    report.errors.append(RowError(row.line, f"the store refused the row: {failures.reason(error)}"))
-                    continue
-                _count(report, done)
+                    one_by_one = sorted([*fresh, *one_by_one], key=lambda row: row.line)
+            for row in one_by_one:
+                outcome = await _store_one(session, residents, row, clock=clock, on_match=on_match, once=recruited)
+                if isinstance(outcome, RowError):
+                    errors.append(outcome)
+                else:
+                    _count(report, outcome)
+        report.errors.extend(sorted(errors, key=lambda error: error.line))
     return report
+
+
+def _batches(
+    rows: Iterable[ResidentRow | RowError], size: int, on_row: Callable[[], None]
+) -> Iterator[list[ResidentRow | RowError]]:
+    batch: list[ResidentRow | RowError] = []
+    for row in rows:
+        on_row()
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _sorted_rows(
+    residents: ResidentRepository, rows: list[ResidentRow], on_match: OnMatch
+) -> tuple[list[ResidentRow], int, list[ResidentRow]]:
+    """The batch's rows that create a resident nobody else's row touches (written set-based), how
+    many leave a resident as they were (skip, and an address is stored already: nothing to write),
+    and the rest, to be written one by one in file order. A row sharing an address with an earlier
+    row of the batch goes one by one, after the earlier one is written, as the file orders them."""
+    owners = await residents.owners_of((given.channel, given.address) for row in rows for given in row.addresses)
+    fresh: list[ResidentRow] = []
+    one_by_one: list[ResidentRow] = []
+    known = 0
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        keys = {(given.channel, given.address) for given in row.addresses}
+        if keys & seen:
+            one_by_one.append(row)
+        elif keys & owners.keys():
+            if on_match is OnMatch.SKIP:
+                known += 1
+            else:
+                one_by_one.append(row)
+        else:
+            fresh.append(row)
+        seen |= keys
+    return fresh, known, one_by_one
+
+
+async def _store_one(
+    session: AsyncSession,
+    residents: ResidentRepository,
+    row: ResidentRow,
+    *,
+    clock: Clock,
+    on_match: OnMatch,
+    once: Mapping[str, str],
+) -> Upserted | RowError:
+    """One row in its own savepoint: what it did, or why it was rejected."""
+    try:
+        async with session.begin_nested():
+            _, done = await residents.upsert(
+                addresses=row.addresses,
+                language=row.language,
+                attributes=row.attributes,
+                now=clock(),
+                on_match=on_match,
+                set_once=once,
+            )
+    except AddressConflict as conflict:
+        return RowError(row.line, str(conflict))
+    except DBAPIError as error:
+        if failures.classify(error) is failures.StoreFailure.OUTAGE:
+            raise
+        # The kind of refusal in words, never the database's message (it may quote the value).
+        return RowError(row.line, f"the store refused the row: {failures.reason(error)}")
+    return done
 
 
 def _count(report: ImportReport, done: Upserted) -> None:
@@ -329,7 +400,7 @@ async def import_residents(
     on_match: OnMatch = OnMatch.SKIP,
     label: str | None = None,
     on_row: Callable[[], None] = lambda: None,
-    batch_size: int = 200,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
     """Import a residents file; `label` (by default the file's name) is their recruitment source."""
     return await store_rows(

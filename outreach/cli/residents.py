@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from outreach.bootstrap import Services
 from outreach.campaigns.recruitment import SOURCE_LENGTH
 from outreach.campaigns.residents_import import ImportFileError, count_rows, import_residents
+from outreach.cli.progress_bars import on_terminal, progress_bar
 from outreach.cli.runner import console, errors, fail, run_with_services
 from storage.residents import OnMatch
 
@@ -40,8 +40,8 @@ def residents_import(
         raise fail(f"--label must be 1 to {SOURCE_LENGTH} printable characters")
 
     async def work(services: Services) -> None:
-        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
-            task = bar.add_task("rows", total=count_rows(file))
+        total = count_rows(file) if on_terminal(console) else None  # piped: no bar, so no counting pass
+        with progress_bar(console, "importing", total) as bar:
             report = await import_residents(
                 services.sessions,
                 file,
@@ -50,7 +50,7 @@ def residents_import(
                 age_bands=services.settings.age_bands,
                 on_match=on_match,
                 label=label.strip() if label else None,
-                on_row=lambda: bar.advance(task),
+                on_row=bar.advance,
             )
         console.print(
             f"{report.rows} rows: {report.created} created, {report.updated} updated,"

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
 from flows.age_bands import DEFAULT_AGE_BANDS
 from outreach.bootstrap import Services
@@ -17,7 +19,8 @@ from outreach.campaigns.residents_import import (
     parse_row,
     store_rows,
 )
-from storage.residents import AddressInput, ResidentRepository
+from storage.residents import AddressInput, OnMatch, ResidentRepository
+from storage.tables import ContactAddress
 
 GOOD: dict[str | None, str | None] = {
     "phone": "600 100 200",
@@ -178,3 +181,90 @@ async def test_a_row_the_database_refuses_is_rejected_alone(services: Services) 
     ]
     assert (report.created, report.rows) == (2, 3)
     assert await resident_count(services) == 2
+
+
+# --- set-based batches keep the file's order ----------------------------------------------------
+
+# A resident stored before the file: +48600100001 (sms).
+SAME_FILE = (
+    "phone,email,language,consent_source,consent_at\n"
+    "+48600100002,,pl,register,2026-01-10T12:00:00+01:00\n"  # 2: new
+    "+48600100001,e1@example.org,pl,register,2026-01-10T12:00:00+01:00\n"  # 3: the resident stored before
+    "+48600100002,e2@example.org,en,register,2026-01-10T12:00:00+01:00\n"  # 4: line 2's resident again
+    "+48600100003,e1@example.org,pl,register,2026-01-10T12:00:00+01:00\n"  # 5: line 3's email (merged or not)
+    "12345,,pl,register,2026-01-10T12:00:00+01:00\n"  # 6: not a number
+    "+48600100004,,pl,register,2026-01-10T12:00:00+01:00\n"  # 7: new
+)
+
+
+async def addresses_by_resident(services: Services) -> list[list[str]]:
+    """Each resident's addresses (a row written after its batch's new residents may get a larger id)."""
+    async with services.sessions() as session:
+        contacts = (await session.execute(select(ContactAddress).order_by(col(ContactAddress.id)))).scalars()
+        owned: dict[int, list[str]] = {}
+        for contact in contacts:
+            owned.setdefault(contact.resident_id, []).append(contact.address)
+    return sorted(sorted(addresses) for addresses in owned.values())
+
+
+@pytest.mark.parametrize("batch_size", [2000, 2])
+@pytest.mark.parametrize(
+    ("on_match", "counts", "owners"),
+    [
+        (
+            OnMatch.SKIP,
+            (3, 0, 2),  # line 5's addresses are nobody's yet (skip attached no email at line 3): created
+            [["+48600100001"], ["+48600100002"], ["+48600100003", "e1@example.org"], ["+48600100004"]],
+        ),
+        (
+            OnMatch.MERGE,
+            (2, 3, 0),  # line 5 finds the email merged at line 3, and attaches its phone to that resident
+            [["+48600100001", "+48600100003", "e1@example.org"], ["+48600100002", "e2@example.org"], ["+48600100004"]],
+        ),
+    ],
+)
+async def test_rows_written_set_based_end_as_the_file_orders_them(
+    services: Services,
+    tmp_path: Path,
+    batch_size: int,
+    on_match: OnMatch,
+    counts: tuple[int, int, int],
+    owners: list[list[str]],
+) -> None:
+    """Rows sharing an address with an earlier row of their batch, or with a stored resident, are
+    written after it, in file order, whether both sit in one batch of 2000 or in batches of two."""
+    await store_rows(
+        services.sessions,
+        [ResidentRow(1, [AddressInput("sms", "+48600100001", "register", datetime(2026, 1, 1, tzinfo=UTC))], "pl", {})],
+        clock=services.clock,
+        label="before",
+    )
+    path = tmp_path / "register.csv"
+    path.write_text(SAME_FILE, encoding="utf-8")
+    report = await import_residents(
+        services.sessions,
+        path,
+        region="PL",
+        clock=services.clock,
+        age_bands=DEFAULT_AGE_BANDS,
+        on_match=on_match,
+        batch_size=batch_size,
+    )
+    assert (report.created, report.updated, report.unchanged) == counts
+    assert [str(error) for error in report.errors] == [
+        "line 6: phone is not a valid number (region PL is assumed without a +prefix)"
+    ]
+    assert report.rows == 6
+    assert await addresses_by_resident(services) == owners
+
+
+async def test_bad_rows_of_many_batches_are_named_by_line_in_order(services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    lines = [good_line(number) for number in range(2, 2 + 4500)]
+    for line in (2, 2001, 2002, 4501):  # the first and last row of the file, two rows at a batch boundary
+        lines[line - 2] = lines[line - 2].replace("register", "")
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    report = await imported(services, path)
+    assert [error.line for error in report.errors] == [2, 2001, 2002, 4501]
+    assert (report.rows, report.created) == (4500, 4496)
+    assert await resident_count(services) == 4496
