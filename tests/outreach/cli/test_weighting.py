@@ -41,6 +41,46 @@ async def test_json_is_the_weighted_results(cli: CliRunner, services: Services) 
     assert printed["questions"][0]["values"][0]["weighted_share"] == pytest.approx(YES_SHARE)
 
 
+async def test_json_without_weights_is_the_unweighted_results(cli: CliRunner, services: Services) -> None:
+    record = await answered_city(services)
+    result = await invoke(cli, ["results", record.slug, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert [question["id"] for question in printed["free_text"]] == ["idea"]
+    results = {key: printed[key] for key in ("campaign", "contacted", "respondents", "response_rate", "questions")}
+    # 16 asked, 11 answered (Mars too: unweighted results leave nobody out); 5 yes, 6 no.
+    assert results == {
+        "campaign": record.slug,
+        "contacted": 16,
+        "respondents": 11,
+        "response_rate": pytest.approx(11 / 16),
+        "questions": [
+            {
+                "id": "visits",
+                "type": "yesno",
+                "answered": 11,
+                "unanswered": 0,
+                "counts": {"yes": 5, "no": 6},
+                "mean": None,
+                "median": None,
+                "min": None,
+                "max": None,
+            },
+            {
+                "id": "idea",
+                "type": "text",
+                "answered": 11,
+                "unanswered": 0,
+                "counts": None,
+                "mean": None,
+                "median": None,
+                "min": None,
+                "max": None,
+            },
+        ],
+    }
+
+
 async def test_the_table_shows_weighted_shares_margins_of_error_and_warnings(
     cli: CliRunner, services: Services
 ) -> None:
@@ -70,7 +110,6 @@ async def test_trim_and_collapse_are_taken(cli: CliRunner, services: Services) -
         (["--weights", "town"], "no margins named 'town'; there are: city"),
         (["--weights", "city", "--by", "district,sex"], "unknown dimension 'sex'; margins 'city' have: age_band"),
         (["--by", "district"], "name the margins with --weights NAME"),
-        (["--format", "json"], "name the margins with --weights NAME"),
         (["--weights", "city", "--collapse", "Oliwa=Osowa"], "DIMENSION:VALUE=NEIGHBOUR"),
         (["--weights", "city", "--trim", "0.5"], "trim must be more than 1"),
     ],
