@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from flows.languages import LANGUAGES
+from flows.results_back import ResultsBack
 from flows.timing import Duration, OffsetDatetime, QuietHoursText
 
 LocalText = dict[str, str]
@@ -296,6 +297,8 @@ class CampaignDefinition(_Frozen):
     # The most the campaign may spend on SMS, in the service's price currency (OUTREACH_SMS_PRICES):
     # checked at launch against the cost preview, and by the dispatcher, which stops there.
     budget: float | None = Field(default=None, gt=0)
+    # What respondents are told once the campaign closes (flows.results_back); None: nothing.
+    results_back: ResultsBack | None = None
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("languages")

@@ -11,6 +11,7 @@ from typing import Literal
 from flows.model import BRANCHING_TYPES, END, OTHER, CampaignDefinition, FixedAllocation, LocalText, Question
 from flows.problems import Path, Problem, format_path
 from flows.question_rules import question_problems
+from flows.results_back_rules import results_back_problems
 from flows.timing import format_duration
 
 __all__ = ["Path", "Problem", "find_problems", "format_path"]
@@ -26,6 +27,7 @@ def find_problems(campaign: CampaignDefinition) -> list[Problem]:
         *_whatsapp(campaign),
         *_sample(campaign),
         *_reminders(campaign),
+        *results_back_problems(campaign),
     ]
     # A cycle is only meaningful once every id, range and target is known and sound.
     if not problems:

@@ -27,6 +27,7 @@ from outreach.inbound.pipeline import InboundPipeline
 from outreach.logs import quiet_third_party_logs
 from outreach.outbound.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
 from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
+from outreach.results.results_back import ResultsBack
 from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.db import SessionFactory, create_engine, session_factory
@@ -271,6 +272,9 @@ def bootstrap(
             spread=spread,
             pseudonym_secret=settings.pseudonym_key(),
             fatigue=fatigue_of(settings),
+            results_back=ResultsBack(
+                sessions, definitions, clock=clock, spread=spread, k=settings.small_cell_k
+            ).send_due,
         ),
         definitions=definitions,
         districts=districts,

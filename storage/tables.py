@@ -84,6 +84,9 @@ class CampaignRecord(SQLModel, table=True):
     # Residents the launch's latest pass held back by fatigue (outreach.campaigns.fatigue), counted
     # with each page; a sampled campaign's are in its design (campaign_samples.allocation).
     launch_held_back: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # When its results went back to its respondents (outreach.results.results_back): set once the job
+    # has queued every message of a closed campaign, so no tick looks at it again (revision 0015).
+    results_back_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Conversation(SQLModel, table=True):
@@ -138,7 +141,7 @@ class OutboxMessage(SQLModel, table=True):
     resident_id: int = Field(foreign_key="residents.id", index=True)
     contact_id: int = Field(foreign_key="contact_addresses.id")
     channel: str = Field(max_length=16)  # the address's channel, copied so a lane's claim needs no join
-    kind: str = Field(max_length=16)  # question, say, system
+    kind: str = Field(max_length=16)  # question, say, system, results (outreach.results.results_back)
     text: str
     choices: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     choice_style: str = Field(default="numbered", max_length=16)  # see channels.base.Outbound

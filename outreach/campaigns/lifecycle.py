@@ -9,6 +9,7 @@ same job share the work and never do it twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,6 +38,7 @@ class TickReport:
     closed: int = 0
     reminded: int = 0
     expired: int = 0
+    results_back: int = 0  # results-back messages queued to closed campaigns' respondents
 
 
 class Lifecycle:
@@ -52,6 +54,7 @@ class Lifecycle:
         page_size: int = PAGE_SIZE,
         progress: Progress | None = None,
         fatigue: Fatigue = DEFAULT_FATIGUE,
+        results_back: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._definitions = definitions
@@ -62,6 +65,9 @@ class Lifecycle:
         self._page_size = page_size
         self._progress = progress
         self._fatigue = fatigue
+        # Queues closed campaigns' results (outreach.results.results_back, a room above this one: the
+        # bootstrap passes it in); None: nothing goes back.
+        self._results_back = results_back
 
     async def tick(self) -> TickReport:
         """Everything that is due now, in the order that keeps it consistent."""
@@ -73,6 +79,7 @@ class Lifecycle:
             skipped=skipped,
             expired=await self.expire_due_conversations(),
             reminded=await self.send_due_reminders(),
+            results_back=await self.send_results_back(),
         )
         if report != TickReport():
             log.info("lifecycle: %s", report)
@@ -121,6 +128,10 @@ class Lifecycle:
                     session, record.id, self._definitions, now=self._clock(), spread=self._spread
                 )
         return len(due)
+
+    async def send_results_back(self) -> int:
+        """Queue the results of closed campaigns to their respondents, once each."""
+        return await self._results_back() if self._results_back is not None else 0
 
     async def send_due_reminders(self) -> int:
         """Ask again those who have not answered at all, after each interval of `schedule.reminders`:

@@ -31,6 +31,7 @@ from outreach.campaigns.progress import CampaignProgress, campaign_progress
 from outreach.campaigns.reminders import reminder_progress
 from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.cli import campaign_watch, reminder_lines
+from outreach.cli.results_back_lines import print_results_back_preview, send_results_back_now
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.cli.sample_preview import drawn_lines, print_sample_plan
 from outreach.settings import Settings
@@ -113,6 +114,7 @@ def campaign_preview(
                     markup=False,
                     highlight=False,
                 )
+        await print_results_back_preview(services, record, flow)
 
     run_with_services(work)
 
@@ -257,6 +259,7 @@ def campaign_close(campaign: Annotated[str, typer.Argument(help="Campaign id or 
             services.sessions, campaign, services.definitions, clock=services.clock, spread=services.spread
         )
         console.print(f"campaign {record.id} closed")
+        await send_results_back_now(services)
 
     run_with_services(work)
 

@@ -42,6 +42,11 @@ BROKEN_FILES = [
     ("reminders_bad_strategy", 5, 23, "reminders.strategy: strategy is uniform (every silent resident alike) or"),
     ("reminders_lagging_without_strata", 8, 13, "reminders.strategy: lagging_strata compares the response rates"),
     ("reminders_unscheduled", 6, 1, "reminders: no reminder is scheduled, so this would send none"),
+    ("results_back_text_question", 9, 9, "results_back.text.pl: 'idea' is a text question: it has no top answer"),
+    ("results_back_district_in_text", 8, 9, "{district_share:visits} goes in results_back.district, which is added"),
+    ("results_back_unknown_question", 9, 9, "results_back.text.en: unknown question 'visit' in {share:visit}"),
+    ("results_back_missing_translation", 9, 5, "results_back.district: missing translation for uk"),
+    ("results_back_after_open", 7, 10, "results_back.after: Input should be 'close'"),
     ("duplicate_id", 8, 9, "questions[1].id: duplicate question id 'visits'"),
     ("duplicate_option", 10, 15, "questions[0].options[1].key: duplicate option key 'weekly'"),
     (
