@@ -200,7 +200,7 @@ def export(
     collapse: Annotated[list[str] | None, COLLAPSE_OPTION] = None,
 ) -> None:
     """Every answer, with pseudonymous respondent ids and non-identifying attributes only; with
-    --weights, a last column `weight` (the respondent's weight)."""
+    --weights, a last column `weight` (the respondent's weight; --dictionary then describes it)."""
     request = weighting_request(weights, by, trim, collapse)
 
     async def work(services: Services) -> None:
@@ -213,9 +213,8 @@ def export(
         sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             if dictionary:
-                sink.write(
-                    json.dumps(data_dictionary(flow, attributes, campaign=record.slug), ensure_ascii=False, indent=2)
-                )
+                described = data_dictionary(flow, attributes, campaign=record.slug, weighting=request)
+                sink.write(json.dumps(described, ensure_ascii=False, indent=2))
                 sink.write("\n")
                 return
             precision = services.settings.row_time_precision

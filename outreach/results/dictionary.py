@@ -1,10 +1,11 @@
 """The data dictionary of a campaign's answers: fields, questions, their texts per language,
-option keys and labels, and the type of `value` for each question."""
+option keys and labels, and the type of `value` for each question; for a weighted export, the
+`weight` column and what it was weighted to."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +13,12 @@ from flows.campaign import Campaign
 from flows.model import Question
 from flows.texts import YESNO_LABELS
 from storage.read_models import export_fields
+
+if TYPE_CHECKING:  # the weighting (numpy) is imported only by what weighs
+    from outreach.results.weighting import WeightingRequest
+
+
+WEIGHT = "weight"  # the last column of a weighted export (outreach.results.exports)
 
 
 class _DictionaryModel(BaseModel):
@@ -122,13 +129,42 @@ def _options(question: Question, languages: Sequence[str]) -> list[DictionaryOpt
     return [DictionaryOption(key=option.key, label=dict(option.text)) for option in question.options]
 
 
+def weight_field(weighting: WeightingRequest) -> DictionaryField:
+    """The last column of an export weighted as `weighting` asks."""
+    by = ", ".join(weighting.by) if weighting.by else "every dimension of the margins"
+    trim = f", capped at {weighting.trim:g} times the mean weight and raked again" if weighting.trim else ""
+    collapsed = [
+        f"{dimension}={value} with {into}"
+        for dimension, pairs in weighting.collapse.items()
+        for value, into in pairs.items()
+    ]
+    together = f"; weighted together as asked: {', '.join(collapsed)}" if collapsed else ""
+    return DictionaryField(
+        name=WEIGHT,
+        type="number, or empty (CSV) / null (JSON Lines)",
+        description=f"The respondent's weight to the margins {weighting.margins!r} by {by}{trim}{together}: the"
+        " inverse of their inclusion probability (1 when the campaign drew no sample), post-stratified on one"
+        " dimension or the margins' joint cells, raked on several; the weights of everyone weighted add up to"
+        " their number, so a weight of 2 counts as two respondents. Every answer of a respondent carries the same"
+        " weight. Empty (null) for a respondent left out of the weighting: their value of a dimension matches no"
+        " value of the margins, or they have none. Sum `weight` instead of counting rows to get weighted shares.",
+    )
+
+
 def data_dictionary_model(
-    flow: Campaign, attributes: Sequence[str] = (), *, campaign: str | None = None
+    flow: Campaign,
+    attributes: Sequence[str] = (),
+    *,
+    campaign: str | None = None,
+    weighting: WeightingRequest | None = None,
 ) -> DataDictionary:
+    """The dictionary of an export of `attributes`; with `weighting`, of the export weighted so."""
     fields = []
     for name in export_fields(attributes):
         kind, description = _FIELD_DESCRIPTIONS.get(name, _ATTRIBUTE)
         fields.append(DictionaryField(name=name, type=kind, description=description))
+    if weighting is not None:
+        fields.append(weight_field(weighting))
     questions = [
         DictionaryQuestion(
             id=question.id,
@@ -154,6 +190,12 @@ def data_dictionary_model(
     )
 
 
-def data_dictionary(flow: Campaign, attributes: Sequence[str] = (), *, campaign: str | None = None) -> dict[str, Any]:
+def data_dictionary(
+    flow: Campaign,
+    attributes: Sequence[str] = (),
+    *,
+    campaign: str | None = None,
+    weighting: WeightingRequest | None = None,
+) -> dict[str, Any]:
     """The dictionary as JSON-ready data (for `outreach export --dictionary` and the API)."""
-    return data_dictionary_model(flow, attributes, campaign=campaign).model_dump(mode="json")
+    return data_dictionary_model(flow, attributes, campaign=campaign, weighting=weighting).model_dump(mode="json")

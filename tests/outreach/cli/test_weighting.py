@@ -138,3 +138,14 @@ async def test_a_weighted_export_has_each_respondents_weight(cli: CliRunner, ser
     assert all(row["weight"] == weights[row["respondent"]] for row in rows)
     plain = await invoke(cli, ["export", record.slug])
     assert "weight" not in plain.stdout.splitlines()[0]
+
+
+async def test_the_dictionary_of_a_weighted_export_describes_its_weight(cli: CliRunner, services: Services) -> None:
+    record = await answered_city(services)
+    result = await invoke(cli, ["export", record.slug, "--dictionary", "--weights", "city", "--by", "district"])
+    assert result.exit_code == 0, result.output
+    fields = json.loads(result.stdout)["fields"]
+    assert fields[-1]["name"] == "weight"
+    assert "to the margins 'city' by district:" in fields[-1]["description"]
+    plain = json.loads((await invoke(cli, ["export", record.slug, "--dictionary"])).stdout)
+    assert "weight" not in [field["name"] for field in plain["fields"]]
