@@ -26,7 +26,7 @@ async def print_results_back_preview(services: Services, record: CampaignRecord 
     currency = services.settings.sms_price_currency
     console.print(
         f"Results back after close: {preview.respondents.total()} respondents so far ({channels or 'none'});"
-        f" SMS at most {preview.sms_segments} segments ≈ {preview.sms_cost:.2f} {currency}, within the budget",
+        f" SMS at most {preview.sms_segments} segments ≈ {preview.sms_cost:.2f} {currency} (spent from its budget)",
         markup=False,
     )
 
