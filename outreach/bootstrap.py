@@ -24,6 +24,7 @@ from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.clock import Clock, system_clock
 from outreach.inbound.enrolment import District, load_districts
 from outreach.inbound.pipeline import InboundPipeline
+from outreach.inbound.spool import InboundSpool
 from outreach.logs import quiet_third_party_logs
 from outreach.outbound.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
 from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
@@ -60,6 +61,7 @@ class Services:
     definitions: CampaignDefinitions
     districts: list[District]
     clock: Clock
+    spool: InboundSpool  # webhook input kept on disk through a database outage
     telemetry: Telemetry = NO_TELEMETRY  # what /metrics counts in this process (`serve` only)
 
     @property
@@ -279,5 +281,6 @@ def bootstrap(
         definitions=definitions,
         districts=districts,
         clock=clock,
+        spool=InboundSpool(settings.inbound_spool_dir),
         telemetry=telemetry,
     )

@@ -17,6 +17,8 @@ PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "fi
 
 Mode = Literal["development", "production"]
 
+DEFAULT_SPOOL_FOLDER = "outreach-spool"
+
 # Each provider: the settings that show it is meant to be on, and what it then needs (each a group of
 # alternatives: any one of them will do). A provider set only in part is refused in every mode: the
 # sandbox that stood in for it "sent" with fake ids, charged the budget, and reached nobody.
@@ -133,6 +135,13 @@ class Settings(BaseSettings):
     lifecycle_interval_seconds: float = Field(default=30.0, gt=0)
     # Messages held by quiet hours are released over this many minutes after the window ends.
     quiet_release_minutes: int = Field(default=60, ge=0, le=600)
+
+    # Webhook input that meets a database outage is written here (one fsync'd file per message) and
+    # answered 200, then applied in order when the database is back (outreach.inbound.spool). Unset:
+    # `outreach-spool` beside the SQLite file, or in the working directory. A local disk, made 0700;
+    # workers of one host share it. The flusher retries with a pause doubling up to SPOOL_RETRY_MAX_SECONDS.
+    spool_dir: Path | None = None
+    spool_retry_max_seconds: float = Field(default=15.0, gt=0, le=600)
 
     # A worker's claim on outbox rows lasts this long; after it, another worker takes the rows over
     # (unsent ones are sent, a send that had started is recorded as unknown, never repeated).
@@ -302,6 +311,16 @@ class Settings(BaseSettings):
                 " providers call and sign webhooks at it)"
             )
         return problems
+
+    @property
+    def inbound_spool_dir(self) -> Path:
+        """SPOOL_DIR, or its default: beside the SQLite file (its data), else the working directory."""
+        if self.spool_dir is not None:
+            return self.spool_dir
+        scheme, _, path = self.database_url.partition(":///")
+        if scheme.startswith("sqlite") and path and not path.startswith(":memory:"):
+            return Path(path.partition("?")[0]).parent / DEFAULT_SPOOL_FOLDER
+        return Path(DEFAULT_SPOOL_FOLDER)
 
     @property
     def twilio_enabled(self) -> bool:

@@ -12,6 +12,7 @@ providers are told to call and sign. With no provider the sandbox channels serve
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -95,7 +96,9 @@ async def open_world(
         environment = stack.enter_context(pytest.MonkeyPatch.context())
         port = unused_port()
         public_url = f"http://127.0.0.1:{port}"
-        fields: dict[str, Any] = {"database_url": database_url, "public_url": public_url}
+        # A spool of its own (outreach.inbound.spool), not the default in the working directory.
+        spool_dir = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "spool"
+        fields: dict[str, Any] = {"database_url": database_url, "public_url": public_url, "spool_dir": spool_dir}
         twilio_standin = telegram_standin = smtp_server = None
         if twilio:
             # The SDK sends to the regional edge these name; the stand-in must be the only edge.

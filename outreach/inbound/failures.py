@@ -44,18 +44,22 @@ def storable_provider_id(provider_id: str) -> str:
 
 
 async def handle_or_keep_failed(
-    services: InboundServices, inbound: Inbound, handle: Callable[[Inbound], Awaitable[Outcome]] | None = None
+    services: InboundServices,
+    inbound: Inbound,
+    handle: Callable[[Inbound], Awaitable[Outcome]] | None = None,
+    *,
+    clock: Clock | None = None,
 ) -> Outcome:
     """The outcome of `handle` (the pipeline's, unless told) for `inbound`; FAILED when the store
-    refused it (kept as a failed event). An outage, or a collision still there after the retries, is
-    raised: one of STORE_ERRORS."""
+    refused it (kept as a failed event, received as `clock` says: the services' unless told). An
+    outage, or a collision still there after the retries, is raised: one of STORE_ERRORS."""
     try:
         return await retrying_collisions(functools.partial(handle or services.pipeline.handle, inbound))
     except STORE_ERRORS as error:
         if classify(error) is StoreFailure.OUTAGE:
             raise
         refused = error
-    return await record_refused(services.sessions, inbound, refused, clock=services.clock)
+    return await record_refused(services.sessions, inbound, refused, clock=clock or services.clock)
 
 
 async def record_refused(sessions: SessionFactory, inbound: Inbound, error: BaseException, *, clock: Clock) -> Outcome:

@@ -7,6 +7,8 @@ provider only after `handle` returned, so a crash before commit means the provid
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,6 +70,8 @@ class Outcome(StrEnum):
     UNVERIFIED = "unverified"
     UNVERIFIED_STOP = "unverified_stop"  # a STOP, not answered (unknown or opted-out address, or answered today)
     UNVERIFIED_STOP_LINK = "unverified_stop_link"  # a STOP answered with a one-click unsubscribe link
+    # Kept on disk while the store was away (outreach.inbound.spool): acknowledged, applied when it is back.
+    SPOOLED = "spooled"
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,13 @@ class InboundPipeline:
         self._organisation = organisation
         self._clock = clock
         self._spread = spread
+
+    def at(self, now: datetime) -> InboundPipeline:
+        """This pipeline with its clock stopped at `now`: a message kept on disk through an outage
+        (outreach.inbound.spool) is handled as of when it arrived, its answer and reply times too."""
+        stopped = copy.copy(self)
+        stopped._clock = functools.partial(_stopped_clock, now)
+        return stopped
 
     async def handle(self, inbound: Inbound) -> Outcome:
         async with self._sessions() as session, session.begin():
@@ -395,6 +406,10 @@ class InboundPipeline:
             now=self._clock(),
         )
         return Outcome.CAMPAIGN_CLOSED
+
+
+def _stopped_clock(now: datetime) -> datetime:
+    return now
 
 
 def _declined_enrolment(inbound: Inbound, resident: Resident, contact: ContactAddress) -> str | None:

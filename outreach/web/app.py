@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -17,6 +18,7 @@ from outreach.bootstrap import Services
 from outreach.campaigns.scheduler import lifecycle_scheduler
 from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.mailbox import polling_mailbox
+from outreach.inbound.spool_flusher import SpoolFlusher
 from outreach.inbound.telegram_updates import poll, register_webhook
 from outreach.web import email_links, webhooks
 from outreach.web.api import API_PREFIX, add_api_routes
@@ -66,6 +68,7 @@ def create_app(
         app.cleanup_ctx.append(_telegram_updates)
         app.cleanup_ctx.append(_mailbox_polled)
         app.cleanup_ctx.append(_dispatcher_running)
+        app.cleanup_ctx.append(_spool_flushing)
         app.cleanup_ctx.append(_scheduler_running)
     return app
 
@@ -89,6 +92,19 @@ async def _dispatcher_running(app: web.Application) -> AsyncIterator[None]:
     yield
     stopping.set()  # finish the sends in flight, then stop
     await task
+
+
+async def _spool_flushing(app: web.Application) -> AsyncIterator[None]:
+    """Webhook input kept on disk through an outage, applied once the store is back."""
+    services = app[SERVICES]
+    flusher = SpoolFlusher(services.spool, services, max_pause=services.settings.spool_retry_max_seconds)
+    stopping = asyncio.Event()
+    task = asyncio.create_task(flusher.run(stopping), name="spool-flusher")
+    yield
+    stopping.set()
+    task.cancel()  # an item cut off mid-way stays on disk and is applied by the next round (a duplicate)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _channels_open(app: web.Application) -> AsyncIterator[None]:

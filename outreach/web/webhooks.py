@@ -1,8 +1,11 @@
 """Provider webhooks: verify the signature, parse, run the pipeline, answer only after the commit.
 
-A forged request gets 403, a malformed one 400, a store outage 503 (the provider retries later: Telegram
-always, Twilio when its webhook URL carries the `#rc=5&rp=all` override, see `outreach webhooks`);
-anything else is 200, and by then the inbound event, its answer and the next message are committed.
+A forged request gets 403, a malformed one 400; anything else is 200, and by then the inbound event,
+its answer and the next message are committed, or, while the store is away, the verified message (or
+delivery report) is written durably to the spool (outreach.inbound.spool) and applied in order when
+the store is back: Twilio retries a 503 for only about 15 s. While the spool holds anything, new input
+queues behind it, so arrival order holds. Only when the spool cannot be written either is the answer
+503 (the provider retries later: Telegram always, Twilio with `#rc=5&rp=all`, see `outreach webhooks`).
 Input the store refuses (a value it cannot hold) would fail forever: it is answered 200 too, and kept
 as a failed inbound event with the store's reason (outreach.inbound.failures). Two writers colliding
 (serialization failure, deadlock) are tried again a few times before that counts as an outage.
@@ -15,7 +18,7 @@ import logging
 
 from aiohttp import web
 
-from channels.base import Channel, Inbound, InvalidRequest, Request
+from channels.base import Channel, DeliveryStatus, Inbound, InvalidRequest, Request
 from channels.telegram import TelegramChannel
 from channels.twilio_sms import TwilioChannel, empty_twiml
 from outreach.bootstrap import Services
@@ -56,15 +59,30 @@ async def receive(services: Services, channel: Channel, incoming: Request) -> li
 
 
 async def outcome_of(services: Services, inbound: Inbound) -> Outcome:
-    """The pipeline's outcome; FAILED when the store refused the input (kept as a failed event)."""
+    """The pipeline's outcome; FAILED when the store refused the input (kept as a failed event);
+    SPOOLED when it was kept on disk (the store is away, or older input still waits there)."""
+    if services.spool.has_pending():
+        await spooled(services, inbound, because="older input waits in the spool")
+        return Outcome.SPOOLED
     try:
         return await handle_or_keep_failed(services, inbound)
-    except STORE_ERRORS as error:
-        raise _unavailable(error) from None
+    except STORE_ERRORS as error:  # an outage (or collisions that did not pass): bad data was kept above
+        await spooled(services, inbound, because=describe(error))
+        return Outcome.SPOOLED
 
 
-def _unavailable(error: BaseException) -> web.HTTPServiceUnavailable:
-    log.warning("store unavailable, asking the provider to retry: %s", describe(error))
+async def spooled(services: Services, item: Inbound | DeliveryStatus, *, because: str) -> None:
+    """Keep a verified item in the spool; 503 when even that fails (the provider retries later)."""
+    try:
+        await services.spool.put(item, arrived_at=services.clock())
+    except OSError as error:
+        log.error("%s %s: could not spool it either (%s)", item.channel, type(item).__name__, type(error).__name__)
+        raise _unavailable(because) from None
+    log.info("%s %s kept in the spool: %s", item.channel, type(item).__name__, because)
+
+
+def _unavailable(why: str) -> web.HTTPServiceUnavailable:
+    log.warning("store unavailable, asking the provider to retry: %s", why)
     return web.HTTPServiceUnavailable(text="store unavailable, retry later")
 
 
@@ -98,14 +116,21 @@ async def twilio_status_webhook(request: web.Request, services: Services) -> web
         reports = channel.parse_status(incoming)
     except InvalidRequest as error:
         raise web.HTTPBadRequest(text=str(error)) from None
+    # Spooled through an outage too: a lost "undelivered" would leave a dead number unmarked and its
+    # fallback unsent. Reports carry no personal data, and replaying one is safe (the outbox keeps a
+    # status only when it outranks the one it has).
     for report in reports:
+        if services.spool.has_pending():
+            await spooled(services, report, because="older input waits in the spool")
+            continue
         try:
             await retrying_collisions(
                 functools.partial(record_delivery_status, services.sessions, report, clock=services.clock)
             )
         except STORE_ERRORS as error:
             if classify(error) is StoreFailure.OUTAGE:
-                raise _unavailable(error) from None
+                await spooled(services, report, because=describe(error))
+                continue
             # The same report would be refused again: acknowledged, and said in the log (no address).
             log.warning("delivery status for %s refused by the store: %s", report.provider_id, describe(error))
     return web.Response(text=empty_twiml(), content_type="text/xml")
@@ -122,6 +147,9 @@ async def telegram_webhook(request: web.Request, services: Services) -> web.Resp
     channel = telegram_channel(services)
     handled = await receive(services, channel, await channel_request(services, request))
     for inbound, outcome in handled:
-        if inbound.tap is not None:
+        if inbound.tap is not None and outcome is Outcome.SPOOLED:
+            # The spinner stops now; the store that knows the tapped label is away.
+            await channel.acknowledge_tap(inbound.tap, chat_id=inbound.address, notice="✓", chosen_label=None)
+        elif inbound.tap is not None:
             await acknowledge_tap(services, channel, inbound, outcome)
     return web.json_response({"outcomes": [outcome.value for _, outcome in handled]})
