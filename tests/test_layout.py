@@ -70,7 +70,15 @@ import importlib, os, sys, traceback
 for name in {preloaded!r}:
     importlib.import_module(name)
 failed = []
+running = {{}}  # pid -> module; one child per core at a time
+def reap():
+    pid, status = os.wait()
+    if status != 0:
+        failed.append(running[pid])
+    del running[pid]
 for name in sys.argv[1:]:
+    if len(running) >= (os.cpu_count() or 1):
+        reap()
     pid = os.fork()
     if pid == 0:
         try:
@@ -79,10 +87,10 @@ for name in sys.argv[1:]:
             traceback.print_exc()
             os._exit(1)
         os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        failed.append(name)
-print("FAILED:" + ",".join(failed))
+    running[pid] = name
+while running:
+    reap()
+print("FAILED:" + ",".join(sorted(failed)))
 sys.exit(1 if failed else 0)
 """
 
