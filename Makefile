@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench simulate clean
+.PHONY: demo serve test lint bench simulate soak-outage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)  ## send-rate and weighted-results benchmarks: print tables, wri
 
 simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the engine, sandbox channels): weighting, and uniform against lagging_strata reminders; prints both tables (about 90 minutes)
 	PYTHONPATH=. $(BIN)/python bench/simulate.py
+
+OUTAGE_SECONDS ?= 60
+soak-outage: $(STAMP)  ## an outage round: PostgreSQL's network cut for OUTAGE_SECONDS during a campaign while replies arrive (CI cuts it for 1.5 s)
+	OUTREACH_TEST_DATABASES=postgresql OUTREACH_OUTAGE_SECONDS=$(OUTAGE_SECONDS) $(BIN)/pytest -q tests/scenarios/test_outage_round.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info outreach-demo.db*

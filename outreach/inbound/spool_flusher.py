@@ -3,7 +3,8 @@
 One round (`flush`) takes the flush lock (one flusher at a time across the processes sharing the
 directory, so arrival order holds), then applies the files oldest first: each through the pipeline as
 of when it arrived (its answer time, its reply's), or as a delivery report. A file applied is removed;
-a corrupt one is set aside and reported; an outage ends the round with the rest left in order.
+a corrupt one, or one whose applying fails with anything but a store error (a defect: it would hold up
+every file behind it), is set aside and reported; an outage ends the round with the rest left in order.
 
 Between rounds the flusher waits: after an outage, a pause doubling from `min_pause` up to `max_pause`
 (a webhook that spools meanwhile does not cut it short, or each reply in an outage would knock on the
@@ -72,7 +73,11 @@ class SpoolFlusher:
         pause = self._min_pause
         while not stopping.is_set():
             self._spool.arrived.clear()  # what is spooled from here on is seen by this round or wakes the next
-            done = await self.flush()
+            try:
+                done = await self.flush()
+            except OSError as error:  # the directory itself cannot be read: said, and tried again later
+                log.error("spool: %s cannot be read (%s)", self._spool.directory, type(error).__name__)
+                done = FlushRound(outage=True)
             if done.outage:
                 await self._wait(pause, False)
                 pause = min(pause * 2, self._max_pause)
@@ -104,6 +109,12 @@ class SpoolFlusher:
                         "spool: the store is still away (%s); %d applied, the rest wait", describe(error), applied
                     )
                     return FlushRound(applied, set_aside, outage=True)
+                except Exception as error:  # a defect of ours: the file would block every one behind it
+                    where = await asyncio.to_thread(self._spool.set_aside, name)
+                    # The class only: a message may hold the text or the address.
+                    log.error("spool file %s could not be applied (%s): moved to %s", name, type(error).__name__, where)
+                    set_aside += 1
+                    continue
                 await asyncio.to_thread(self._spool.done, name)
                 applied += 1
             if applied or set_aside:

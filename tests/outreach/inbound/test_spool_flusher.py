@@ -6,14 +6,19 @@ file once; the loop backs off through an outage without sleeping (its wait is in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import col
 
+from channels.base import Inbound
 from channels.standins.twilio import API_VERSION
+from outreach.bootstrap import Services
+from outreach.inbound.pipeline import InboundPipeline, Outcome
 from outreach.inbound.spool import CORRUPT_FOLDER, InboundSpool
 from outreach.inbound.spool_flusher import FlushRound, SpoolFlusher
 from storage.tables import InboundEvent
@@ -183,3 +188,29 @@ async def test_the_loop_backs_off_through_an_outage_and_applies_when_the_store_r
         await SpoolFlusher(world.services.spool, world.services, min_pause=0.5, max_pause=1.5, wait=wait).run(stopping)
         assert waits == [(0.5, False), (1.0, False), (1.5, False), (5.0, True)]
         assert await responses(world.services) == [("uses_tram", "yes")]
+
+
+class DefectivePipeline(InboundPipeline):
+    """A pipeline with a defect: every message raises something that is no store error."""
+
+    def __init__(self) -> None:
+        pass
+
+    def at(self, now: datetime) -> InboundPipeline:
+        return self
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        raise RuntimeError("a defect")
+
+
+async def test_an_item_that_fails_for_a_defect_is_set_aside_not_retried_forever(
+    services: Services, tmp_path: Path
+) -> None:
+    spool = InboundSpool(tmp_path / "spool")
+    sent = Inbound(channel="sms", provider_id="SM1", address=PHONES[0], text="tak", received_at=services.clock())
+    later = dataclasses.replace(sent, provider_id="SM2")
+    first, second = (spool.keep(item, arrived_at=services.clock()) for item in (sent, later))
+    defective = SpoolFlusher(spool, dataclasses.replace(services, pipeline=DefectivePipeline()))
+    assert await defective.flush() == FlushRound(set_aside=2)  # the second was not held up behind the first
+    assert sorted(path.name for path in (spool.directory / CORRUPT_FOLDER).iterdir()) == [first, second]
+    assert spool.pending() == []
