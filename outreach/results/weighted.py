@@ -56,7 +56,9 @@ async def weighted_results(
         respondents = await respondent_cells(session, record.id, dimensions)
         answers = await answer_cells(session, record.id, dimensions)
         contacted = await contacted_cells(session, record.id, dimensions)
-    weights = cell_weights(margins, dimensions, respondents, trim=request.trim, collapse=request.collapse)
+    weights = cell_weights(
+        margins, dimensions, respondents, trim=request.trim, collapse=request.collapse, thin=request.thin
+    )
     weighting = weights.weighting
     strata = _strata(margins, weights, respondents, contacted, k)
     return WeightedResults(
@@ -66,6 +68,7 @@ async def weighted_results(
         by=list(dimensions),
         joint=weighting.joint,
         trim=request.trim,
+        thin=request.thin,
         trimmed=weighting.weights.trimmed,
         iterations=weighting.weights.iterations,
         k=k,
@@ -106,7 +109,9 @@ async def respondent_weights(
         dimensions = dimensions_of(margins, request.by)
         respondents = await respondent_cells(session, record.id, dimensions)
         probabilities = await respondent_probabilities(session, record.id)
-    cells = cell_weights(margins, dimensions, respondents, trim=request.trim, collapse=request.collapse)
+    cells = cell_weights(
+        margins, dimensions, respondents, trim=request.trim, collapse=request.collapse, thin=request.thin
+    )
     return RespondentWeights(dimensions, cells, probabilities)
 
 
@@ -195,6 +200,7 @@ def _strata(
         hidden_asked = suppressed_line(asked, k)
         weighted = _weighted_shares(weights, position, margins, dimension, respondents)
         into = {fold_value(value): neighbour for value, neighbour in weighting.collapsed.get(dimension, ())}
+        left = weights.left_unweighted.get(dimension, {})
         for value, share in margins.shares(dimension).items():
             shown_answered = None if value in hidden_answered else answered[value]
             shown_asked = None if value in hidden_asked else asked[value]
@@ -209,6 +215,7 @@ def _strata(
                     response_rate=rate,
                     weighted_share=weighted.get(value, 0.0),
                     collapsed_into=into.get(value),
+                    left_unweighted=value in left,
                 )
             )
     return strata
@@ -237,13 +244,23 @@ def _warnings(margins: Margins, weights: CellWeights, respondents: Sequence[Resp
         for written, neighbour in collapsed.items():
             warnings.append(f"{dimension}={written} is weighted together with {neighbour}, as asked (--collapse)")
         answered = _per_value(margins, dimension, position, [(cell.values, cell.respondents) for cell in respondents])
+        shares = margins.shares(dimension)
+        left = weights.left_unweighted.get(dimension, {})
         for value, count in answered.items():
             label = margins.label(dimension, value)
             if value.startswith("\0") or not 0 < count < THIN_STRATUM or label in collapsed:
                 continue
+            if value in left:
+                warnings.append(
+                    f"{dimension}={label} has fewer than {THIN_STRATUM} answers: left unweighted, as asked (--thin"
+                    f" leave): weighted to its share of the sample ({left[value]:.1%}) instead of the population's"
+                    f" ({shares[value]:.1%})"
+                )
+                continue
             warnings.append(
                 f"{dimension}={label} has fewer than {THIN_STRATUM} answers: its weights rest on few people;"
-                f" to weight it together with a neighbour, add --collapse {dimension}:{label}=NEIGHBOUR"
+                f" to weight it together with a neighbour, add --collapse {dimension}:{label}=NEIGHBOUR,"
+                " or leave it unweighted with --thin leave"
             )
     if weights.left_out:
         for dimension, counts in weights.unmatched.items():

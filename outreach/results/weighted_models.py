@@ -39,6 +39,11 @@ class Stratum(_Out):
     response_rate: float | None = Field(description="answered / contacted; null when either is suppressed.")
     weighted_share: float = Field(description="The respondents' weighted share: the population share when met.")
     collapsed_into: str | None = Field(description="The neighbour this value was weighted together with.")
+    left_unweighted: bool = Field(
+        default=False,
+        description="A thin stratum left unweighted (thin=leave): weighted to its share of the sample, not the"
+        " population's, so weighted_share is the sample's.",
+    )
 
 
 class WeightedResults(_Out):
@@ -48,6 +53,11 @@ class WeightedResults(_Out):
     by: list[str] = Field(description="The dimensions weighted on.")
     joint: bool = Field(description="True when post-stratified on joint cells from the margins file.")
     trim: float | None = Field(description="Weights capped at trim × the mean weight (re-raked); null: no cap.")
+    thin: str = Field(
+        default="weight",
+        description="Strata of fewer than 10 respondents: weight (weighted like the rest, with a warning) or leave"
+        " (left unweighted on their dimension: weighted to their share of the sample, and said so in warnings).",
+    )
     trimmed: int = Field(description="Respondents whose weight sits at the cap.")
     iterations: int = Field(description="Raking rounds until every margin was met.")
     k: int = Field(description="Counts of fewer than k respondents in the strata are suppressed.")

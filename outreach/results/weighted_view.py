@@ -73,6 +73,8 @@ def _strata_table(results: WeightedResults) -> Table:
         name = f"{stratum.dimension}={stratum.value}"
         if stratum.collapsed_into:
             name += f" (with {stratum.collapsed_into})"
+        if stratum.left_unweighted:
+            name += " (left unweighted)"
         table.add_row(
             name,
             _share(stratum.population_share),

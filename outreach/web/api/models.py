@@ -189,6 +189,19 @@ class ResultsQuery(BaseModel):
     trim: float | None = Field(
         default=None, gt=1, description="With `weights`: cap weights at this many times the mean (re-raked)."
     )
+    collapse: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="With `weights`: weight a thin value together with a neighbour, as `outreach results --collapse`"
+        " does: DIMENSION:VALUE=NEIGHBOUR, several separated by commas (e.g. district:Oliwa=Przymorze).",
+    )
+    thin: Literal["weight", "leave"] | None = Field(
+        default=None,
+        description="With `weights`: values with fewer than 10 respondents are weighted like the rest (`weight`, the"
+        " default, with a warning) or left unweighted (`leave`: weighted to their share of the sample, marked"
+        " `left_unweighted` in `weighted.strata` and said in `weighted.warnings`), as `outreach results --thin`.",
+    )
 
 
 class ExportQuery(BaseModel):

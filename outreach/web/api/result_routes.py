@@ -49,14 +49,18 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
     allowed = list(dict.fromkeys(["language", RECRUITED_VIA, *call.services.settings.export_attributes]))
     weighted = None
     if query.weights is not None:
-        request = weighting_request(query.weights, query.by, query.trim, call.services.settings)
+        request = weighting_request(
+            query.weights, query.by, query.trim, call.services.settings, collapse=query.collapse, thin=query.thin
+        )
         weighted = await api_weighted(
             weighted_results(call.services.sessions, record, flow, request, k=small_cell_k(call))
         )
         check_dimensions(weighted.by, call.services.settings)  # the margins' own, when `by` named none
         query = query.model_copy(update={"by": None})  # `by` named the dimensions weighted on
-    elif query.trim is not None:
-        raise ApiError(400, "invalid_parameter", "trim weights results: name the margins with `weights`")
+    elif query.trim is not None or query.collapse is not None or query.thin is not None:
+        raise ApiError(
+            400, "invalid_parameter", "trim, collapse and thin weight results: name the margins with `weights`"
+        )
     if query.by is not None and query.by not in allowed:
         raise ApiError(
             400, "invalid_parameter", f"cannot break results down by '{query.by}'; use one of {', '.join(allowed)}"

@@ -1,13 +1,13 @@
-"""`?weights=&by=&trim=` of the results and export endpoints: the weighting request they make, the
-dimensions the API may weight on (those it may break results down by), and the weighting's errors
-as API errors at the parameter at fault."""
+"""`?weights=&by=&trim=` of the results and export endpoints (and the results' `collapse=&thin=`): the
+weighting request they make, the dimensions the API may weight on (those it may break results down
+by), and the weighting's errors as API errors at the parameter at fault."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from outreach.results.weighting import WeightingRequest
+from outreach.results.weighting import Thin, WeightingRequest, parse_collapse
 from outreach.settings import Settings
 from outreach.survey.margins import MarginsError
 from outreach.survey.weights import WeightingError
@@ -33,10 +33,23 @@ def check_dimensions(dimensions: Sequence[str], settings: Settings) -> None:
         raise ApiError(400, "invalid_parameter", message, details=[{"at": "by", "message": message}])
 
 
-def weighting_request(margins: str, by: str | None, trim: float | None, settings: Settings) -> WeightingRequest:
+def weighting_request(
+    margins: str,
+    by: str | None,
+    trim: float | None,
+    settings: Settings,
+    *,
+    collapse: str | None = None,
+    thin: Thin | None = None,
+) -> WeightingRequest:
     dimensions = tuple(part.strip() for part in (by or "").split(",") if part.strip())
     check_dimensions(dimensions, settings)
-    return WeightingRequest(margins, dimensions, trim)
+    try:
+        collapsed = parse_collapse([part for part in (collapse or "").split(",") if part.strip()])
+    except ValueError as error:
+        message = str(error).replace("--collapse", "collapse")
+        raise ApiError(400, "invalid_parameter", message, details=[{"at": "collapse", "message": message}]) from None
+    return WeightingRequest(margins, dimensions, trim, collapsed, thin or "weight")
 
 
 async def api_weighted(work: Awaitable[T]) -> T:
@@ -48,4 +61,7 @@ async def api_weighted(work: Awaitable[T]) -> T:
         at = "weights" if "no margins named" in str(error) else "by"
         raise ApiError(400, "invalid_parameter", str(error), details=[{"at": at, "message": str(error)}]) from None
     except WeightingError as error:
+        if str(error).startswith("cannot collapse"):  # a value or dimension the margins lack: the parameter's fault
+            details = [{"at": "collapse", "message": str(error)}]
+            raise ApiError(400, "invalid_parameter", str(error), details=details) from None
         raise ApiError(422, "cannot_weight", str(error)) from None

@@ -104,6 +104,20 @@ async def test_trim_and_collapse_are_taken(cli: CliRunner, services: Services) -
     assert [stratum["collapsed_into"] for stratum in printed["strata"]] == ["Osowa", None]
 
 
+async def test_thin_strata_are_left_unweighted_when_asked_and_it_says_so(cli: CliRunner, services: Services) -> None:
+    record = await answered_city(services)
+    args = ["results", record.slug, "--weights", "city", "--by", "district", "--thin", "leave"]
+    table = await invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    assert table.stdout.count("(left unweighted)") == 2  # both districts, marked in the strata table
+    assert "14.3%" in table.stdout  # Oliwa weighted to its share of the sample: 2 of 14
+    assert "42.9%" in table.stdout  # yes, weighted: 6/14 (tests/outreach/results/test_weighted.py)
+    assert "left unweighted, as asked (--thin leave)" in " ".join(table.stdout.split())  # however it wraps
+    printed = json.loads((await invoke(cli, [*args, "--format", "json"])).stdout)
+    assert printed["thin"] == "leave"
+    assert [stratum["left_unweighted"] for stratum in printed["strata"]] == [True, True]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -112,6 +126,8 @@ async def test_trim_and_collapse_are_taken(cli: CliRunner, services: Services) -
         (["--by", "district"], "name the margins with --weights NAME"),
         (["--weights", "city", "--collapse", "Oliwa=Osowa"], "DIMENSION:VALUE=NEIGHBOUR"),
         (["--weights", "city", "--trim", "0.5"], "trim must be more than 1"),
+        (["--weights", "city", "--thin", "drop"], "thin 'drop': use weight or leave"),
+        (["--thin", "leave"], "name the margins with --weights NAME"),
     ],
 )
 async def test_bad_weighting_is_one_clean_line(

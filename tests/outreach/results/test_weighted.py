@@ -94,6 +94,37 @@ async def test_collapsing_and_trimming_are_passed_through_and_said(services: Ser
     assert not any("district=Oliwa has fewer" in warning for warning in results.warnings)
 
 
+async def test_thin_strata_left_unweighted_keep_their_share_of_the_sample_and_say_so(services: Services) -> None:
+    """Both districts are thin (2 and 8 weighted respondents). Left unweighted, each is weighted to its
+    share of the sample by base weight 1/π: Oliwa 2 of 14 (both π = 1), Osowa 12 of 14 (4 × 2 + 4 × 1),
+    so every weight is 1/π × 10/14 and yes (Oliwa's two, Osowa's two at π = 0.5) is (1 + 1 + 2 + 2)/14."""
+    record = await answered_city(services)
+    flow = services.definitions.flow(record)
+    request = WeightingRequest("city", ("district",), thin="leave")
+    results = await weighted_results(services.sessions, record, flow, request, k=1)
+    assert results.thin == "leave"
+    visits = results.questions[0]
+    assert visits.values is not None
+    assert visits.values[0].value == "yes"
+    assert visits.values[0].weighted_share == pytest.approx(6 / 14)
+    assert visits.values[0].share == pytest.approx(0.4)  # unweighted: 4 of 10
+    # Σw = 10, Σw² = 2 × (10/14)² + 4 × (20/14)² + 4 × (10/14)² = 2200/196: n_eff = 100 × 196 / 2200.
+    assert visits.effective_n == pytest.approx(19600 / 2200)
+    assert [(stratum.value, stratum.left_unweighted) for stratum in results.strata] == [
+        ("Oliwa", True),
+        ("Osowa", True),
+    ]
+    assert [stratum.weighted_share for stratum in results.strata] == pytest.approx([2 / 14, 12 / 14])
+    assert (
+        "district=Oliwa has fewer than 10 answers: left unweighted, as asked (--thin leave): weighted to its share"
+        " of the sample (14.3%) instead of the population's (60.0%)"
+    ) in results.warnings
+    weighted = await weighted_results(services.sessions, record, flow, WeightingRequest("city", ("district",)), k=1)
+    assert weighted.thin == "weight"
+    assert not any(stratum.left_unweighted for stratum in weighted.strata)
+    assert any(warning.endswith("or leave it unweighted with --thin leave") for warning in weighted.warnings)
+
+
 async def test_unknown_margins_and_dimensions_are_located_errors(services: Services) -> None:
     record = await answered_city(services)
     flow = services.definitions.flow(record)

@@ -59,6 +59,10 @@ async def test_results_with_weights_carry_the_weighted_json(services: Services, 
         ({"weights": "city", "by": "district,street"}, 400, "by", "cannot weight by 'street'"),
         ({"weights": "city", "by": "sex"}, 400, "by", "unknown dimension 'sex'"),
         ({"trim": "5"}, 400, None, "name the margins with `weights`"),
+        ({"collapse": "district:Oliwa=Osowa"}, 400, None, "name the margins with `weights`"),
+        ({"weights": "city", "collapse": "Oliwa=Osowa"}, 400, "collapse", "DIMENSION:VALUE=NEIGHBOUR"),
+        ({"weights": "city", "by": "district", "collapse": "district:Mars=Osowa"}, 400, "collapse", "lack it"),
+        ({"weights": "city", "thin": "drop"}, 400, None, "invalid query parameters"),
         ({"weights": "city", "trim": "1"}, 400, None, "invalid query parameters"),
     ],
 )
@@ -72,6 +76,26 @@ async def test_bad_weighting_is_an_error_at_its_parameter(
     assert message in error["message"]
     if at is not None:
         assert error["details"][0]["at"] == at
+
+
+async def test_results_take_collapse_and_thin_as_the_cli_does(services: Services, api: AppClient) -> None:
+    record = await answered_city(services)
+    path = f"/campaigns/{record.id}/results"
+    status, text = await get(
+        api, services, path, "responses:read", weights="city", by="district", collapse="district:Oliwa=Osowa"
+    )
+    assert status == 200, text
+    weighted = json.loads(text)["weighted"]
+    assert [stratum["collapsed_into"] for stratum in weighted["strata"]] == ["Osowa", None]
+    assert "district=Oliwa is weighted together with Osowa, as asked (--collapse)" in weighted["warnings"]
+    # One group of 10: yes is Oliwa's two at weight 1 and Osowa's two at 2 of base weights summing to 14.
+    assert weighted["questions"][0]["values"][0]["weighted_share"] == pytest.approx(6 / 14)
+    status, text = await get(api, services, path, "responses:read", weights="city", by="district", thin="leave")
+    assert status == 200, text
+    weighted = json.loads(text)["weighted"]
+    assert weighted["thin"] == "leave"
+    assert [(s["value"], s["left_unweighted"]) for s in weighted["strata"]] == [("Oliwa", True), ("Osowa", True)]
+    assert weighted["questions"][0]["values"][0]["weighted_share"] == pytest.approx(6 / 14)
 
 
 async def test_weights_that_cannot_be_made_are_422(services: Services, api: AppClient) -> None:
