@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import secrets
@@ -9,15 +10,12 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels.base import Channel
-from channels.email import EmailChannel
 from channels.sandbox import SandboxChannel
-from channels.telegram import TelegramChannel
-from channels.twilio_sms import TwilioChannel
 from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.lifecycle import Lifecycle
 from outreach.campaigns.parsed_flows import CampaignDefinitions
@@ -33,6 +31,11 @@ from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.tables import PROVIDER_ID_LENGTH
+
+if TYPE_CHECKING:
+    from channels.email import EmailChannel
+    from channels.telegram import TelegramChannel
+    from channels.twilio_sms import TwilioChannel
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +99,23 @@ def build_sandboxes(settings: Settings) -> dict[str, SandboxChannel]:
     }
 
 
+def provider_class(module: str, name: str) -> type[Channel]:
+    """A provider's channel class, imported when that provider is configured: each brings its SDK
+    (python-telegram-bot, twilio, aiosmtplib), which a command that sends nothing need not load."""
+    found: type[Channel] = getattr(importlib.import_module(module), name)
+    return found
+
+
 def build_provider_channels(settings: Settings) -> dict[str, Channel]:
     """The providers whose settings are present; a channel whose settings are absent is off."""
     channels: dict[str, Channel] = {}
     if settings.twilio_enabled:
+        twilio_channel = cast("type[TwilioChannel]", provider_class("channels.twilio_sms", "TwilioChannel"))
         assert settings.twilio_account_sid is not None and settings.twilio_auth_token is not None
         account_sid, auth_token = settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value()
 
         def twilio(name: str, sender: str | None, messaging_service_sid: str | None = None) -> TwilioChannel:
-            return TwilioChannel(
+            return twilio_channel(
                 name=name,
                 account_sid=account_sid,
                 auth_token=auth_token,
@@ -120,18 +131,20 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
         if settings.twilio_whatsapp_from:
             channels["whatsapp"] = twilio("whatsapp", settings.twilio_whatsapp_from)
     if settings.telegram_bot_token is not None:
+        telegram_channel = cast("type[TelegramChannel]", provider_class("channels.telegram", "TelegramChannel"))
         # PTB's 429 handling warns unless told to give a timedelta (our classifier takes both).
         os.environ.setdefault("PTB_TIMEDELTA", "1")
         secret = settings.telegram_webhook_secret
-        channels["telegram"] = TelegramChannel(
+        channels["telegram"] = telegram_channel(
             token=settings.telegram_bot_token.get_secret_value(),
             api_base_url=settings.telegram_api_url,
             webhook_secret=secret.get_secret_value() if secret else None,
         )
     if settings.email_enabled:
+        email_channel = cast("type[EmailChannel]", provider_class("channels.email", "EmailChannel"))
         assert settings.smtp_host and settings.smtp_from and settings.email_reply_domain
         assert settings.email_token_secret is not None
-        email = EmailChannel(
+        email = email_channel(
             smtp_host=settings.smtp_host,
             smtp_port=settings.smtp_port,
             smtp_user=settings.smtp_user,

@@ -69,11 +69,10 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+if TYPE_CHECKING:  # redis is imported by a process that uses it, not by every command that wires services
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
@@ -398,8 +397,6 @@ end
 return answer(1)
 """
 
-REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
-
 
 class RedisRateLimiter:
     """The limits shared by every worker through Redis: one Lua call per attempt (EVALSHA, loading the
@@ -434,11 +431,16 @@ class RedisRateLimiter:
         self._retry_seconds = retry_seconds
         self._script = client.register_script(GCRA_LUA)
         self._unavailable = False
+        from redis import exceptions
+
+        self._unreachable = (exceptions.ConnectionError, exceptions.TimeoutError, ConnectionError, TimeoutError)
 
     @classmethod
     def from_url(
         cls, url: str, policy: RatePolicy, *, prefix: str = "outreach:rate:", retry_seconds: float = 1.0
     ) -> RedisRateLimiter:
+        import redis.asyncio as aioredis
+
         client = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         return cls(client, policy, prefix=prefix, retry_seconds=retry_seconds)
 
@@ -454,7 +456,7 @@ class RedisRateLimiter:
         while True:
             try:
                 granted, wait_us, slot_us = await self._script(keys=keys, args=args)
-            except REDIS_UNAVAILABLE as error:
+            except self._unreachable as error:
                 if not self._unavailable:
                     self._unavailable = True
                     log.warning(

@@ -1,0 +1,45 @@
+"""`outreach enrol-link SOURCE`: the Telegram link residents join by, and its QR code for a poster."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import segno
+import typer
+
+from channels.telegram import TelegramChannel
+from outreach.bootstrap import Services
+from outreach.campaigns.commands import CampaignCommandError
+from outreach.cli.runner import console, fail, run_with_services
+
+ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def enrol_link(
+    source: Annotated[str, typer.Argument(help="Where the code hangs, e.g. bus-stop-12 (A-Z a-z 0-9 _ -).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="QR code PNG; enrol-SOURCE.png.")] = None,
+    bot: Annotated[str | None, typer.Option(help="The bot's username; asked from Telegram when omitted.")] = None,
+) -> None:
+    """Print the Telegram link residents join by, and write it as a QR code for a poster."""
+    if not ENROL_SOURCE.fullmatch(source):
+        raise fail(f"source '{source}' must be 1-64 of A-Z a-z 0-9 _ - (Telegram's deep-link rule)")
+    target = output or Path(f"enrol-{source}.png")
+
+    async def work(services: Services) -> str:
+        channel = services.channels.get("telegram")
+        if bot:
+            return bot
+        if not isinstance(channel, TelegramChannel):
+            raise CampaignCommandError("Telegram is not configured: set OUTREACH_TELEGRAM_BOT_TOKEN, or give --bot")
+        await channel.start()
+        if channel.username is None:
+            raise CampaignCommandError("Telegram did not say the bot's username; give --bot")
+        return channel.username
+
+    username = run_with_services(work).lstrip("@")
+    link = f"https://t.me/{username}?start={source}"
+    segno.make(link, error="m").save(str(target), scale=10, border=4)
+    console.print(link)
+    console.print(f"QR code written to {target}")

@@ -1,0 +1,74 @@
+"""`outreach export CAMPAIGN`: every answer as CSV or JSON Lines (or the data dictionary), streamed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from outreach.bootstrap import Services
+from outreach.campaigns.commands import find_campaign
+from outreach.cli.runner import run_with_services
+from outreach.cli.weighting import (
+    BY_OPTION,
+    COLLAPSE_OPTION,
+    TRIM_OPTION,
+    WEIGHTS_OPTION,
+    weighted_or_fail,
+    weighting_request,
+)
+from outreach.results.dictionary import data_dictionary
+from outreach.results.exports import export_lines
+from outreach.results.weighted import respondent_weights
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def export(
+    campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")],
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File; standard output if omitted.")] = None,
+    dictionary: Annotated[
+        bool, typer.Option("--dictionary", help="Print the data dictionary (questions, options, fields) instead.")
+    ] = False,
+    weights: Annotated[str | None, WEIGHTS_OPTION] = None,
+    by: Annotated[str | None, BY_OPTION] = None,
+    trim: Annotated[float | None, TRIM_OPTION] = None,
+    collapse: Annotated[list[str] | None, COLLAPSE_OPTION] = None,
+) -> None:
+    """Every answer, with pseudonymous respondent ids and non-identifying attributes only; with
+    --weights, a last column `weight` (the respondent's weight; --dictionary then describes it)."""
+    request = weighting_request(weights, by, trim, collapse)
+
+    async def work(services: Services) -> None:
+        record = await find_campaign(services.sessions, campaign)
+        flow = services.definitions.flow(record)
+        respondents = None
+        if request is not None and not dictionary:
+            respondents = await weighted_or_fail(respondent_weights(services.sessions, record, request))
+        attributes = services.settings.export_attributes
+        sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            if dictionary:
+                described = data_dictionary(flow, attributes, campaign=record.slug, weighting=request)
+                sink.write(json.dumps(described, ensure_ascii=False, indent=2))
+                sink.write("\n")
+                return
+            precision = services.settings.row_time_precision
+            lines = export_lines(
+                services.sessions, record, flow, attributes, format.value, time_precision=precision, weights=respondents
+            )
+            async for line in lines:
+                sink.write(line)
+        finally:
+            if output:
+                sink.close()
+
+    run_with_services(work)

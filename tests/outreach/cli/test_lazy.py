@@ -1,0 +1,123 @@
+"""The command line starts lean: `outreach --help` imports none of our commands, and each command's
+start-up imports only the libraries it uses (checked in fresh interpreters, not timed: the timing is
+`make bench-cli`'s). Each command's help in the list is the one it gives itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from outreach.cli.lazy import load_command, source_help
+from outreach.cli.main import COMMANDS, app
+
+REPO = Path(__file__).resolve().parents[3]
+# What every command that reaches the database loads anyway: loaded once before the forks.
+PRELOADED = ("typer", "rich.console", "sqlalchemy.ext.asyncio", "sqlmodel", "pydantic_settings", "aiosqlite")
+# Libraries a command may import only if it uses them: the web service, the providers' SDKs, Redis,
+# numpy, the scheduler.
+HEAVY = frozenset(
+    {
+        "aiohttp",
+        "telegram",
+        "twilio",
+        "aiosmtplib",
+        "aioimaplib",
+        "httpx",
+        "requests",
+        "redis",
+        "numpy",
+        "apscheduler",
+        "segno",
+        "prometheus_client",
+    }
+)
+USES = {
+    "serve": HEAVY,  # the whole service
+    "demo": HEAVY,  # the service and the providers' stand-ins
+    "enrol-link": {"telegram", "httpx", "segno"},  # asks Telegram the bot's name, draws the QR code
+    "results": {"numpy"},  # the weighting options (--weights)
+    "export": {"numpy"},  # the weighting options (--weights)
+    # The API's scopes and tokens live in outreach.web.api, whose package imports its routes.
+    "token": {"aiohttp", "apscheduler"},
+}
+# Loaded by every command that wires services, though only results and exports use it: bootstrap ->
+# outreach.results.results_back -> results_back_figures -> weighted -> numpy. To leave start-up too.
+LOADED_BY_BOOTSTRAP = {"numpy"}
+
+# In a child of one process that loaded only PRELOADED, start a command (its --help: parsing the
+# command line loads its module, nothing runs) and say which top-level modules it added.
+STARTS = """
+import importlib, io, json, os, sys
+for name in {preloaded!r}:
+    importlib.import_module(name)
+found = {{}}
+for command in sys.argv[1:]:
+    read, write = os.pipe()
+    if os.fork() == 0:
+        before = set(sys.modules)
+        sys.stdout = io.StringIO()
+        from outreach.cli.main import app
+        try:
+            app([*command.split(), "--help"], standalone_mode=False)
+        except SystemExit:
+            pass
+        added = sorted({{name.split(".")[0] for name in set(sys.modules) - before}})
+        os.write(write, json.dumps(added).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        found[command] = json.loads(pipe.read())
+    os.wait()
+print(json.dumps(found))
+"""
+
+
+def started(commands: list[str]) -> dict[str, set[str]]:
+    script = STARTS.format(preloaded=PRELOADED)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *commands], cwd=REPO, capture_output=True, text=True, timeout=300, check=True
+    )
+    return {command: set(modules) for command, modules in json.loads(done.stdout).items()}
+
+
+def test_the_help_lists_every_command_without_importing_one() -> None:
+    script = (
+        "import io, sys\nsys.stdout = io.StringIO()\nfrom outreach.cli.main import app\n"
+        "try:\n    app(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "sys.stdout = sys.__stdout__\nprint(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    ours = {name for name in loaded if name.split(".")[0] in ("outreach", "storage", "flows", "channels")}
+    assert ours == {"outreach", "outreach.cli", "outreach.cli.main", "outreach.cli.lazy"}
+    assert not loaded & {"sqlalchemy", "pydantic", "sqlmodel", "aiohttp", "numpy"}
+
+
+def test_each_command_starts_with_only_the_libraries_it_uses() -> None:
+    modules = started(list(COMMANDS))
+    assert set(modules) == set(COMMANDS)
+    heavy = {
+        command: sorted(added & HEAVY - USES.get(command, set()) - LOADED_BY_BOOTSTRAP)
+        for command, added in modules.items()
+    }
+    assert heavy == {command: [] for command in COMMANDS}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_listed_help_is_the_commands_own(name: str) -> None:
+    listed = source_help(COMMANDS[name])
+    assert listed, f"{COMMANDS[name]}: no docstring or help= to list"
+    assert listed == load_command(name, COMMANDS[name]).help
+
+
+def test_a_command_runs_from_its_module(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["enrol-link", "no spaces allowed"])
+    assert result.exit_code == 1
+    assert "must be 1-64 of A-Z a-z 0-9 _ -" in result.output
+    unknown = CliRunner().invoke(app, ["no-such-command"])
+    assert unknown.exit_code == 2 and "No such command" in unknown.output
