@@ -16,6 +16,7 @@ from outreach.cli.runner import run_with_services
 from outreach.cli.weighting import (
     BY_OPTION,
     COLLAPSE_OPTION,
+    THIN_OPTION,
     TRIM_OPTION,
     WEIGHTS_OPTION,
     weighted_or_fail,
@@ -42,10 +43,11 @@ def export(
     by: Annotated[str | None, BY_OPTION] = None,
     trim: Annotated[float | None, TRIM_OPTION] = None,
     collapse: Annotated[list[str] | None, COLLAPSE_OPTION] = None,
+    thin: Annotated[str | None, THIN_OPTION] = None,
 ) -> None:
     """Every answer, with pseudonymous respondent ids and non-identifying attributes only; with
     --weights, a last column `weight` (the respondent's weight; --dictionary then describes it)."""
-    request = weighting_request(weights, by, trim, collapse)
+    request = weighting_request(weights, by, trim, collapse, thin)
 
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)

@@ -17,6 +17,7 @@ from outreach.cli.runner import console, run_with_services
 from outreach.cli.weighting import (
     BY_OPTION,
     COLLAPSE_OPTION,
+    THIN_OPTION,
     TRIM_OPTION,
     WEIGHTS_OPTION,
     weighted_or_fail,
@@ -42,6 +43,7 @@ def results(
     by: Annotated[str | None, BY_OPTION] = None,
     trim: Annotated[float | None, TRIM_OPTION] = None,
     collapse: Annotated[list[str] | None, COLLAPSE_OPTION] = None,
+    thin: Annotated[str | None, THIN_OPTION] = None,
     format: Annotated[
         ResultsFormat, typer.Option("--format", help="table, or json (weighted with --weights).")
     ] = ResultsFormat.table,
@@ -49,7 +51,7 @@ def results(
     """Per question: answers, counts, shares and bars; the response rate. With --weights: weighted
     shares with 95% margins of error, effective n, design effect, response rate per stratum. --format
     json: the same figures as JSON (without --weights, the API's unweighted figures)."""
-    request = weighting_request(weights, by, trim, collapse)
+    request = weighting_request(weights, by, trim, collapse, thin)
 
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)
