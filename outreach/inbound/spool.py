@@ -107,11 +107,12 @@ class InboundSpool:
         return name
 
     def has_pending(self) -> bool:
-        """Whether any item waits to be applied (by any process sharing the directory)."""
+        """Whether any item waits to be applied (by any process sharing the directory). A directory
+        that cannot be read holds nothing written by us (the flusher says why it cannot read it)."""
         try:
             with os.scandir(self.directory) as entries:
                 return any(_is_item(entry.name) for entry in entries)
-        except FileNotFoundError:
+        except OSError:
             return False
 
     def pending(self) -> list[str]:

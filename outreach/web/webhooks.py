@@ -76,9 +76,13 @@ async def spooled(services: Services, item: Inbound | DeliveryStatus, *, because
     try:
         await services.spool.put(item, arrived_at=services.clock())
     except OSError as error:
-        log.error("%s %s: could not spool it either (%s)", item.channel, type(item).__name__, type(error).__name__)
+        log.error("%s %s: could not spool it either (%s)", item.channel, _kind(item), type(error).__name__)
         raise _unavailable(because) from None
-    log.info("%s %s kept in the spool: %s", item.channel, type(item).__name__, because)
+    log.info("%s %s kept in the spool: %s", item.channel, _kind(item), because)
+
+
+def _kind(item: Inbound | DeliveryStatus) -> str:
+    return "message" if isinstance(item, Inbound) else "delivery report"
 
 
 def _unavailable(why: str) -> web.HTTPServiceUnavailable:

@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from channels.base import Inbound
 from channels.standins.twilio import API_VERSION
+from channels.standins.twilio_retries import deliver_with_retries
 from outreach.bootstrap import Services
 from outreach.inbound.pipeline import InboundPipeline, Outcome
 from outreach.inbound.spool import CORRUPT_FOLDER, InboundSpool
@@ -25,7 +26,7 @@ from storage.tables import InboundEvent
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
-from tests.providers import SMS_FROM, TELEGRAM_WEBHOOK_SECRET
+from tests.providers import SMS_FROM, TELEGRAM_WEBHOOK_SECRET, TWILIO_ACCOUNT_SID
 from tests.world import World, open_world, store_outage
 
 PHONES = [f"+4860010{number:04d}" for number in range(10)]
@@ -214,3 +215,21 @@ async def test_an_item_that_fails_for_a_defect_is_set_aside_not_retried_forever(
     assert await defective.flush() == FlushRound(set_aside=2)  # the second was not held up behind the first
     assert sorted(path.name for path in (spool.directory / CORRUPT_FOLDER).iterdir()) == [first, second]
     assert spool.pending() == []
+
+
+async def test_without_a_spool_twilios_retries_run_out_in_an_outage_and_with_it_the_first_call_is_answered(
+    database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    url = "/webhooks/twilio/sms#rc=5&rp=all"  # what `outreach webhooks` tells operators to set
+    form = {"AccountSid": TWILIO_ACCOUNT_SID, "MessageSid": "SM" + "1" * 32, "From": PHONES[0], "To": SMS_FROM}
+    async with open_world(database_url, clock, twilio=True, spool_dir=tmp_path / "a-file" / "spool") as world:
+        await add_resident(world.services, phone=PHONES[0])
+        async with store_outage(world.services):
+            assert await deliver_with_retries(world.twilio, world.url(url), form | {"Body": "tak"}) == [503] * 6
+        assert await inbound_outcomes(world.services) == []  # Twilio gave up: the reply is lost
+    async with open_world(database_url, clock, twilio=True) as world:
+        async with store_outage(world.services):
+            assert await deliver_with_retries(world.twilio, world.url(url), form | {"Body": "nie"}) == [200]
+        assert await flusher(world).flush() == FlushRound(applied=1)
+        assert await inbound_outcomes(world.services) == ["no_conversation"]  # stored (no campaign asked them)
