@@ -3,8 +3,10 @@ console, from the public base URL (OUTREACH_PUBLIC_URL).
 
 Twilio retries an inbound-message webhook only when it cannot connect, unless the URL carries its
 connection overrides in the fragment: `#rc=5&rp=all` (retry count 5, retry policy all: connection
-failures, timeouts, 4xx and 5xx). With it, the 503 the service answers while its database is away is
-retried; without it, that SMS is lost. The fragment is never sent to us, so it changes no signature.
+failures, timeouts, 4xx and 5xx). While the database is away the service spools the message on disk
+and answers 200 (outreach.inbound.spool); it answers 503 only when the spool cannot be written either,
+or on a timeout or a crash before it answered, and those are retried only with the override (within
+15 s at most); without it, that SMS is lost. The fragment is never sent to us: it changes no signature.
 """
 
 from __future__ import annotations
