@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,14 +29,15 @@ from outreach.campaigns.pseudonyms import respondent_pseudonym
 from storage.campaigns import ConversationRepository, NewConversation
 from storage.outbox import NewMessage
 from storage.outbox_bulk import enqueue_many
-from storage.tables import CampaignRecord, ContactAddress, Resident
+from storage.residents import Member, MemberAddress
+from storage.tables import CampaignRecord
 
 
 async def open_conversations(
     session: AsyncSession,
     record: CampaignRecord,
     flow: Campaign,
-    audience: Sequence[tuple[Resident, ContactAddress]],
+    audience: Sequence[tuple[Member, MemberAddress]],
     *,
     pseudonym_key: str,
     now: datetime,
@@ -46,25 +48,34 @@ async def open_conversations(
     are left as they are. Returns how many conversations were opened."""
     assert record.id is not None
     conversations = ConversationRepository(session)
-    already = await conversations.residents_among(record.id, [resident.id for resident, _ in audience if resident.id])
+    already = await conversations.residents_among(record.id, [resident.id for resident, _ in audience])
     fresh = [(resident, contact) for resident, contact in audience if resident.id not in already]
     if not fresh:
         return 0
-    busy = await conversations.contacts_with_active([contact.id for _, contact in fresh if contact.id])
-    first_steps: dict[str, Step] = {}  # the first step depends on the language only
+    busy = await conversations.contacts_with_active([contact.id for _, contact in fresh])
+    first_steps: dict[str, tuple[Step, dict[str, Any]]] = {}  # the first step depends on the language only
     opened: list[NewConversation] = []
     queued: list[tuple[NewMessage, str]] = []
     for resident, contact in fresh:
-        assert resident.id is not None and contact.id is not None
-        step = first_steps.get(resident.language)
-        if step is None:
-            step = first_steps[resident.language] = start(flow, resident.language, now)
+        first = first_steps.get(resident.language)
+        if first is None:
+            step = start(flow, resident.language, now)
+            first = first_steps[resident.language] = (step, step.state.model_dump(mode="json"))
+        step, state = first
         respondent = respondent_pseudonym(pseudonym_key, resident.id, record.id)
-        state = step.state.model_dump(mode="json")
         if contact.id in busy:
             opened.append(NewConversation(resident.id, contact.id, respondent, state, "waiting"))
             continue
-        delivery = Delivery.to_respondent(record, flow, resident, contact, respondent)
+        delivery = Delivery.to_respondent(
+            record,
+            flow,
+            resident_id=resident.id,
+            language=resident.language,
+            attributes=resident.attributes,
+            contact_id=contact.id,
+            channel=contact.channel,
+            respondent=respondent,
+        )
         asked_from: datetime | None = None
         for effect in step.effects:
             if not isinstance(effect, Ask | Say):

@@ -55,28 +55,47 @@ class Delivery:
         contact: ContactAddress,
         conversation: Conversation,
     ) -> Delivery:
-        return cls.to_respondent(record, flow, resident, contact, conversation.respondent)
+        assert resident.id is not None and contact.id is not None
+        return cls.to_respondent(
+            record,
+            flow,
+            resident_id=resident.id,
+            language=resident.language,
+            attributes=resident.attributes,
+            contact_id=contact.id,
+            channel=contact.channel,
+            respondent=conversation.respondent,
+        )
 
     @classmethod
     def to_respondent(
-        cls, record: CampaignRecord, flow: Campaign, resident: Resident, contact: ContactAddress, respondent: str
+        cls,
+        record: CampaignRecord,
+        flow: Campaign,
+        *,
+        resident_id: int,
+        language: str,
+        attributes: Mapping[str, Any],
+        contact_id: int,
+        channel: str,
+        respondent: str,
     ) -> Delivery:
         """As `of`, for a conversation not stored yet (a launch opens a page of them at once)."""
-        assert record.id is not None and resident.id is not None and contact.id is not None
-        timezone = resident.attributes.get("timezone")
+        assert record.id is not None
+        timezone = attributes.get("timezone")
         return cls(
             campaign_id=record.id,
-            resident_id=resident.id,
+            resident_id=resident_id,
             respondent=respondent,
-            contact_id=contact.id,
-            channel=contact.channel,
+            contact_id=contact_id,
+            channel=channel,
             timezone=timezone if isinstance(timezone, str) else None,
             quiet_hours=flow.schedule.quiet_hours,
             held=record.status == "paused",
-            fold_to_gsm=contact.channel == "sms" and flow.sms.fold_diacritics,
-            whatsapp_template=_whatsapp_template(flow, resident.language) if contact.channel == "whatsapp" else None,
-            language=resident.language,
-            attributes=dict(resident.attributes),
+            fold_to_gsm=channel == "sms" and flow.sms.fold_diacritics,
+            whatsapp_template=_whatsapp_template(flow, language) if channel == "whatsapp" else None,
+            language=language,
+            attributes=dict(attributes),
         )
 
 

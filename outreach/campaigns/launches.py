@@ -21,6 +21,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from outreach.campaigns.pseudonyms import PSEUDONYM_KEY
 from outreach.campaigns.sampling import draw_sample
 from outreach.clock import Clock
 from storage import failures
+from storage.bulk import PlannerStatistics
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.failures import StoreFailure
@@ -45,7 +47,7 @@ from storage.tables import CampaignRecord, ContactAddress, Resident
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 500
+PAGE_SIZE = 1000
 # Renewed with every page, so it only has to outlast one page; a dead holder's runs out this long after.
 LAUNCH_LEASE = timedelta(minutes=5)
 
@@ -93,6 +95,7 @@ async def open_audience(
     async with sessions() as session, session.begin():
         key = pseudonym_secret or await installation_key(session, PSEUDONYM_KEY, now=clock())
     done = LaunchProgress()
+    statistics = PlannerStatistics("conversations", "outbox")
     try:
         while True:
             async with sessions() as session, session.begin():
@@ -116,6 +119,7 @@ async def open_audience(
                     size=page_size,
                     fatigue=fatigue,
                 )
+                await statistics.wrote(session, page.opened)
             done = LaunchProgress(
                 done.opened + page.opened,
                 done.skipped + page.skipped,
@@ -146,18 +150,18 @@ async def _open_page(
 ) -> LaunchProgress:
     assert record.id is not None
     campaign_id = record.id
-    scan = await ResidentRepository(session).audience_scan(
+    scan = await ResidentRepository(session).audience_members(
         where=flow.audience.where, channels=flow.channels, after_id=record.launch_cursor, limit=size
     )
     after_id = scan.after_id
     page = await _drawn_only(session, campaign_id, flow, scan.page)
     held: set[int] = set()
     if flow.audience.sample is None:  # a sample was drawn among the eligible: the drawn are all asked
-        ids = [resident.id for resident, _ in page if resident.id is not None]
+        ids = [resident.id for resident, _ in page]
         held = await held_back_among(session, campaign_id, ids, now=clock(), fatigue=fatigue)
         page = [(resident, contact) for resident, contact in page if resident.id not in held]
     launches = LaunchRepository(session)
-    skipped_before = await launches.skipped_among(campaign_id, [resident.id for resident, _ in page if resident.id])
+    skipped_before = await launches.skipped_among(campaign_id, [resident.id for resident, _ in page])
     try:
         async with session.begin_nested():  # refused: the page's writes are undone, and it goes one by one
             opened = await open_conversations(
@@ -168,8 +172,9 @@ async def _open_page(
     except (DBAPIError, UnicodeError) as error:
         if failures.classify(error) is StoreFailure.OUTAGE:
             raise  # the page is not committed, and the launch goes on from it later
+        loaded = await ResidentRepository(session).with_contacts([(member.id, address.id) for member, address in page])
         opened, skipped = await _open_one_by_one(
-            session, record, flow, page, skipped_before, pseudonym_key=pseudonym_key, clock=clock, spread=spread
+            session, record, flow, loaded, skipped_before, pseudonym_key=pseudonym_key, clock=clock, spread=spread
         )
     await launches.advance(campaign_id, cursor=after_id, held_back=len(held))
     return LaunchProgress(opened, skipped, len(held), finished=after_id is None, scanned=scan.scanned)
@@ -214,9 +219,18 @@ async def _open_one_by_one(
     return opened, skipped
 
 
+class _Identified(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=_Identified)
+A = TypeVar("A")
+
+
 async def _drawn_only(
-    session: AsyncSession, campaign_id: int, flow: Campaign, page: list[tuple[Resident, ContactAddress]]
-) -> list[tuple[Resident, ContactAddress]]:
+    session: AsyncSession, campaign_id: int, flow: Campaign, page: list[tuple[R, A]]
+) -> list[tuple[R, A]]:
     """The residents of a page a sampled campaign drew (all of them when it asks everyone)."""
     if flow.audience.sample is None:
         return page

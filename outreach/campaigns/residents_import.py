@@ -28,6 +28,7 @@ from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
 from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recruitment
 from outreach.clock import Clock
 from storage import failures
+from storage.bulk import PlannerStatistics
 from storage.db import SessionFactory
 from storage.residents import AddressConflict, AddressInput, NewResident, OnMatch, ResidentRepository, Upserted
 from storage.tables import ContactAddress
@@ -279,6 +280,7 @@ async def store_rows(
     it refuses is still rejected alone, by its line."""
     report = ImportReport()
     recruited = recruitment(VIA_IMPORT, label)
+    statistics = PlannerStatistics("residents", "contact_addresses")
     for batch in _batches(rows, batch_size, on_row):
         report.rows += len(batch)
         good = [row for row in batch if isinstance(row, ResidentRow)]
@@ -296,6 +298,7 @@ async def store_rows(
                             set_once=recruited,
                         )
                     report.created += len(fresh)
+                    await statistics.wrote(session, len(fresh))
                 except DBAPIError as error:
                     if failures.classify(error) is failures.StoreFailure.OUTAGE:
                         raise

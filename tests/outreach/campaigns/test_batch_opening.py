@@ -83,13 +83,12 @@ async def test_a_page_opened_set_based_writes_what_opening_each_alone_writes(
 
     async def opened(one_by_one: bool) -> list[tuple[Any, ...]]:
         async with services.sessions() as session, session.begin():
-            page, _ = await ResidentRepository(session).audience_page(
-                where={}, channels=flow.channels, after_id=0, limit=100
-            )
+            residents = ResidentRepository(session)
+            page = (await residents.audience_members(where={}, channels=flow.channels, after_id=0, limit=100)).page
             record = await CampaignRepository(session).get(created.id or 0)
             now, spread = clock(), services.spread
             if one_by_one:
-                for resident, contact in page:
+                for resident, contact in await residents.with_contacts([(r.id, c.id) for r, c in page]):
                     await open_conversation(
                         session, record, flow, resident, contact, pseudonym_key=KEY, now=now, spread=spread
                     )
