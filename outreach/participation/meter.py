@@ -9,7 +9,7 @@ judged on the whole history, not only on the campaigns measured.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -62,19 +62,28 @@ def answers_per_respondent(participations: Iterable[Participation]) -> dict[int,
     return counts
 
 
-def _top(counts: Sequence[int], fraction: float) -> TopShareFigure | None:
+def _top(counts: Sequence[int], fraction: float, k: int) -> TopShareFigure | None:
+    """The top share, withheld when the top group is fewer than k residents: the top 1% of 80 is one
+    person, and their share of the answers (with the answers published) is their own count."""
     top = top_share(counts, fraction)
-    return None if top is None else TopShareFigure(residents=top.residents, share=top.share)
+    if top is None:
+        return None
+    if top.residents < k:
+        return TopShareFigure(residents=top.residents, share=None, suppressed=True)
+    return TopShareFigure(residents=top.residents, share=top.share, suppressed=False)
 
 
-def concentration(participations: Sequence[Participation]) -> Concentration:
+def concentration(participations: Sequence[Participation], k: int) -> Concentration:
+    """Top shares and Gini of these participations; a figure over fewer than k residents is withheld."""
     counts = list(answers_per_respondent(participations).values())
+    few = 0 < len(counts) < k
     return Concentration(
         respondents=len(counts),
         answers=sum(counts),
-        top_1_percent=_top(counts, 0.01),
-        top_10_percent=_top(counts, 0.10),
-        gini=gini(counts),
+        top_1_percent=_top(counts, 0.01, k),
+        top_10_percent=_top(counts, 0.10, k),
+        gini=None if few else gini(counts),
+        gini_suppressed=few,
     )
 
 
@@ -86,10 +95,12 @@ def participation_meter(
     k: int,
     since: date | None = None,
     until: date | None = None,
+    splits: Collection[str] = SPLITS,
 ) -> ParticipationMeter:
     """The meter over the participations in `scope` (the campaigns `campaigns` names, id → slug, in the
-    order to list them); `firsts` from `first_participations` over the whole history."""
-    overall = concentration(scope)
+    order to list them); `firsts` from `first_participations` over the whole history. Split by those of
+    SPLITS in `splits` (the API leaves out what may not be published)."""
+    overall = concentration(scope, k)
     per_campaign = _by_campaign(scope)
     return ParticipationMeter(
         **overall.model_dump(),
@@ -97,7 +108,7 @@ def participation_meter(
         until=until,
         k=k,
         campaigns=[_newcomers(slug, per_campaign.get(cid, []), firsts) for cid, slug in campaigns.items()],
-        splits=[_split(split, scope, firsts, campaigns, k) for split in SPLITS],
+        splits=[_split(split, scope, firsts, campaigns, k) for split in SPLITS if split in splits],
     )
 
 
@@ -119,7 +130,9 @@ def _newcomers(slug: str, participations: Sequence[Participation], firsts: set[t
     )
 
 
-_WITHHELD = Concentration(respondents=None, answers=None, top_1_percent=None, top_10_percent=None, gini=None)
+_WITHHELD = Concentration(
+    respondents=None, answers=None, top_1_percent=None, top_10_percent=None, gini=None, gini_suppressed=True
+)
 
 
 def _split(
@@ -153,7 +166,7 @@ def _split(
     groups = []
     for value in sorted(by_value, key=lambda value: (value is None, value or "")):
         hidden = value in hidden_groups
-        measured = _WITHHELD if hidden else concentration(by_value[value])
+        measured = _WITHHELD if hidden else concentration(by_value[value], k)
         groups.append(
             MeterGroup(
                 **measured.model_dump(),

@@ -18,7 +18,10 @@ class _Out(BaseModel):
 
 class TopShareFigure(_Out):
     residents: int = Field(description="The most active respondents counted: ceil(1% or 10% of respondents), ≥ 1.")
-    share: float = Field(description="Their share of all answers.")
+    share: float | None = Field(description="Their share of all answers; null when suppressed.")
+    suppressed: bool = Field(
+        description="Fewer than k residents in the top group: their share would tell their own answers."
+    )
 
 
 class Concentration(_Out):
@@ -27,6 +30,7 @@ class Concentration(_Out):
     top_1_percent: TopShareFigure | None
     top_10_percent: TopShareFigure | None
     gini: float | None = Field(description="Gini coefficient of answers per respondent (0: all equal).")
+    gini_suppressed: bool = Field(description="Withheld: fewer than k respondents (or the group is suppressed).")
 
 
 class CampaignNewcomers(_Out):

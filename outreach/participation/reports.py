@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flows.campaign import Campaign
 from outreach.participation.coverage import DimensionCounts, RegisterCounts, coverage
-from outreach.participation.meter import Participation, first_participations, participation_meter
+from outreach.participation.meter import SPLITS, Participation, first_participations, participation_meter
 from outreach.participation.models import CampaignParticipation, Coverage, ParticipationMeter
 from outreach.participation.self_selection import GroupAnswerCount, group_of, self_selection
 from outreach.survey.margins import Margins, MarginsError
@@ -66,20 +66,24 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-async def participation_report(sessions: SessionFactory, since: date, until: date, *, k: int) -> ParticipationMeter:
-    """The meter over the campaigns launched from `since` to `until` (days, UTC, both included)."""
+async def participation_report(
+    sessions: SessionFactory, since: date, until: date, *, k: int, splits: Collection[str] = SPLITS
+) -> ParticipationMeter:
+    """The meter over the campaigns launched from `since` to `until` (days, UTC, both included), split
+    by `splits` (the API's: only those it may publish)."""
     async with read_session(sessions) as session:
         campaigns = await campaigns_launched(session, day_start(since), day_start(until + timedelta(days=1)))
         history = [_participation(row) for row in await participations(session)]
     scope = [p for p in history if p.campaign_id in campaigns]
-    return participation_meter(scope, first_participations(history), campaigns, k=k, since=since, until=until)
+    firsts = first_participations(history)
+    return participation_meter(scope, firsts, campaigns, k=k, since=since, until=until, splits=splits)
 
 
 async def campaign_participation(
-    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, *, k: int
+    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, *, k: int, splits: Collection[str] = SPLITS
 ) -> CampaignParticipation:
     """One campaign's part: its first-timers, how many campaigns its respondents have answered up to
-    it, and its answers from the sampled beside the self-enrolled."""
+    it (split by `splits`), and its answers from the sampled beside the self-enrolled."""
     assert record.id is not None
     async with read_session(sessions) as session:
         history = [_participation(row) for row in await participations(session, respondents_of=record.id)]
@@ -88,7 +92,7 @@ async def campaign_participation(
     last = max((p.answered_at for p in history if p.campaign_id == record.id), default=None)
     # Its respondents' answers up to this campaign: a later campaign must not change how this one reads.
     scope = [p for p in history if last is not None and p.answered_at <= last]
-    meter = participation_meter(scope, first_participations(history), {record.id: record.slug}, k=k)
+    meter = participation_meter(scope, first_participations(history), {record.id: record.slug}, k=k, splits=splits)
     per_group: dict[str, int] = {}
     for (drawn, via), count in groups.items():
         group = group_of(drawn, via)

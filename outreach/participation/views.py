@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.table import Column, Table
 from rich.text import Text
 
-from outreach.participation.models import Concentration, Coverage, ParticipationMeter
+from outreach.participation.models import Concentration, Coverage, ParticipationMeter, TopShareFigure
 
 _DASH = "–"  # withheld (a small cell) or not defined
 SHOWN_SOURCES = 20
@@ -76,13 +76,19 @@ def _into(dimension: str, values: dict[str, int | None]) -> str:
     return f"{dimension}: " + (", ".join(parts) or "none")
 
 
+def _top(figure: TopShareFigure | None) -> str:
+    """The share and how many gave it; a withheld share (a top group under k) still says how many."""
+    if figure is None:
+        return _DASH
+    return f"{_share(figure.share)} ({figure.residents})"
+
+
 def _concentration(figures: Concentration) -> tuple[str, str, str, str, str]:
-    top1, top10 = figures.top_1_percent, figures.top_10_percent
     return (
         _count(figures.respondents),
         _count(figures.answers),
-        _DASH if top1 is None else f"{top1.share:.1%} ({top1.residents})",
-        _DASH if top10 is None else f"{top10.share:.1%} ({top10.residents})",
+        _top(figures.top_1_percent),
+        _top(figures.top_10_percent),
         _DASH if figures.gini is None else f"{figures.gini:.2f}",
     )
 
@@ -91,7 +97,8 @@ def meter_view(figures: ParticipationMeter) -> Group:
     span = f"campaigns launched {figures.since} to {figures.until}" if figures.since else "this campaign"
     header = Text(
         f"the usual-suspects meter, {span}: an answer is a campaign answered; top 1% and 10%: share of all"
-        f" answers given by the most active respondents (how many); groups under {figures.k} withheld: {_DASH}"
+        f" answers given by the most active respondents (how many); groups under {figures.k}, and top shares"
+        f" and Gini over fewer, withheld: {_DASH}"
     )
     overall = Table(
         "", "respondents", "answers", "top 1%", "top 10%", "Gini", title="who answered", title_justify="left"

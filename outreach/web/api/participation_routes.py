@@ -1,7 +1,8 @@
 """Who is (not) being heard, over the API: coverage of the register against margins and the
 usual-suspects meter over a date range (aggregates only, small cells suppressed; the same JSON as
-`outreach coverage|participation --format json`). Both span every campaign, so a token bound to
-one campaign may not read them."""
+`outreach coverage|participation --format json`, less the splits on attributes the allowlist leaves
+out: outreach.web.api.public_attributes). Both span every campaign, so a token bound to one campaign
+may not read them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from outreach.participation.reports import coverage_report, participation_report
 from outreach.survey.margins import MarginsError
 from outreach.survey.margins_store import DEFAULT_MARGINS
 from outreach.web.api.errors import ApiError
+from outreach.web.api.public_attributes import published_attributes, published_meter_splits
 from outreach.web.api.registry import ApiRoute, Call
 from storage.tables import MARGINS_NAME_LENGTH
 
@@ -40,7 +42,7 @@ async def coverage_endpoint(call: Call) -> Coverage:
     query = call.query_as(CoverageQuery)
     settings = call.services.settings
     # Counts per value leave the service only for attributes that may (as results broken down).
-    allowed = ["language", *settings.export_attributes]
+    allowed = published_attributes(settings)
     try:
         return await coverage_report(call.services.sessions, query.margins, k=settings.small_cell_k, only=allowed)
     except MarginsError as error:
@@ -55,7 +57,13 @@ async def participation_endpoint(call: Call) -> ParticipationMeter:
         message = f"since {query.since} is after until {query.until}"
         raise ApiError(400, "invalid_parameter", message, details=[{"at": "since", "message": message}])
     settings = call.services.settings
-    return await participation_report(call.services.sessions, query.since, query.until, k=settings.small_cell_k)
+    return await participation_report(
+        call.services.sessions,
+        query.since,
+        query.until,
+        k=settings.small_cell_k,
+        splits=published_meter_splits(settings),
+    )
 
 
 PARTICIPATION_ROUTES: list[ApiRoute] = [
@@ -88,7 +96,8 @@ PARTICIPATION_ROUTES: list[ApiRoute] = [
         unbound_only=True,
         description="The share of all answers (a campaign answered counts once) given by the most active 1%"
         " and 10% of respondents, the Gini coefficient of answers per respondent and the share of first-time"
-        " respondents in each campaign, overall and split by channel, district and recruitment source; groups"
-        " of fewer than k respondents are suppressed.",
+        " respondents in each campaign, overall and split by channel, recruitment source and district (only"
+        " when allowlisted); groups of fewer than k respondents are suppressed, and so is a top share whose"
+        " top group holds fewer than k.",
     ),
 ]

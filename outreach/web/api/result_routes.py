@@ -15,6 +15,7 @@ from outreach.results.weighted_models import WeightedResults
 from outreach.web.api.disclosure import QuestionShape, protected_groups
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import Breakdown, CampaignResults, ResultsQuery
+from outreach.web.api.public_attributes import published_meter_splits
 from outreach.web.api.registry import ApiRoute, Call
 from outreach.web.api.weighting import WEIGHTS_CANNOT_BE_MADE, api_weighted, check_dimensions, weighting_request
 from storage.db import read_session
@@ -95,7 +96,13 @@ async def campaign_results_endpoint(call: Call) -> CampaignResults:
         breakdown=breakdown,
         weighted=weighted,
         free_text=await free_text_results(call.services.sessions, record, flow),
-        participation=await campaign_participation(call.services.sessions, record, flow, k=small_cell_k(call)),
+        participation=await campaign_participation(
+            call.services.sessions,
+            record,
+            flow,
+            k=small_cell_k(call),
+            splits=published_meter_splits(call.services.settings),
+        ),
     )
 
 

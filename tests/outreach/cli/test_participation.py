@@ -34,8 +34,8 @@ async def test_participation_json_holds_the_hand_computed_meter(
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert (printed["since"], printed["until"], printed["k"]) == ("2027-01-01", "2027-02-28", 1)
-    assert printed["top_1_percent"] == {"residents": 1, "share": pytest.approx(TOP_1)}
-    assert printed["top_10_percent"] == {"residents": 2, "share": pytest.approx(TOP_10)}
+    assert printed["top_1_percent"] == {"residents": 1, "share": pytest.approx(TOP_1), "suppressed": False}
+    assert printed["top_10_percent"] == {"residents": 2, "share": pytest.approx(TOP_10), "suppressed": False}
     assert printed["gini"] == pytest.approx(GINI)
     assert {c["campaign"]: (c["respondents"], c["first_timers"]) for c in printed["campaigns"]} == FIRST_TIMERS
     assert [split["by"] for split in printed["splits"]] == ["channel", "district", "recruitment_source"]
@@ -46,7 +46,8 @@ async def test_participation_table_and_small_groups_withheld(cli: CliRunner, ser
     result = await invoke(cli, ["participation", *RANGE])
     assert result.exit_code == 0, result.output
     rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 4}
-    assert "18.5% (1)" in rows["all"] and "29.6% (2)" in rows["all"] and "0.23" in rows["all"]
+    # The top 1% and 10% are 1 and 2 residents, under k: withheld, saying how many.
+    assert "– (1)" in rows["all"] and "– (2)" in rows["all"] and "0.23" in rows["all"]
     assert rows["channel=telegram"].split("│")[2].strip() == "–"
     assert "district=Oliwa" in rows and "0.32" in rows["district=Oliwa"]  # 11/34
     assert "66.7%" in result.stdout  # a: 4 first-timers of 6

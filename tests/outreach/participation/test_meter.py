@@ -3,9 +3,11 @@ first-timers exactly, overall and split; small groups suppressed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from outreach.participation.meter import first_participations, participation_meter
+from outreach.participation.meter import Participation, first_participations, participation_meter
 from outreach.participation.models import MeterSplit, ParticipationMeter
 from tests.outreach.participation.meter_fixture import (
     FIRST_TIMERS,
@@ -88,4 +90,57 @@ def test_small_groups_and_what_would_reveal_them_are_suppressed() -> None:
     # a in Oliwa: 6 respondents shown, but 4 new and 2 returning: the 2 is withheld, so the 4 is too.
     assert (a_oliwa.respondents, a_oliwa.first_timers, a_oliwa.first_timer_share) == (6, None, None)
     assert districts["Oliwa"].gini == pytest.approx(OLIWA_GINI)  # 10 respondents: shown
-    assert figures.gini == pytest.approx(GINI)  # the overall figures are never suppressed
+    assert figures.gini == pytest.approx(GINI)  # 20 respondents: shown
+
+
+def crowd(district: str, answers: list[int]) -> list[Participation]:
+    """Residents of one district, the n-th answering answers[n] campaigns (ids 1, 2, …)."""
+    start = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+    return [
+        Participation(resident, campaign, start + timedelta(days=campaign), "sms", district, "register")
+        for resident, count in enumerate(answers, start=1)
+        for campaign in range(1, count + 1)
+    ]
+
+
+def test_a_top_share_of_fewer_than_k_residents_is_withheld() -> None:
+    # 80 respondents of one district: the top 1% is one person, whose share of the 90 answers
+    # would be their own count (11); the top 10% are 8 residents, enough to show (18 of 90).
+    scope = crowd("Oliwa", [11] + [1] * 79)
+    figures = participation_meter(scope, first_participations(scope), {1: "a"}, k=5)
+    oliwa = split(figures, "district").groups[0]
+    for measured in (figures, oliwa):
+        assert measured.top_1_percent is not None and measured.top_10_percent is not None
+        assert (measured.top_1_percent.residents, measured.top_1_percent.share) == (1, None)
+        assert measured.top_1_percent.suppressed
+        assert (measured.top_10_percent.residents, measured.top_10_percent.suppressed) == (8, False)
+        assert measured.top_10_percent.share == pytest.approx(18 / 90)
+        assert measured.gini is not None and not measured.gini_suppressed
+
+
+def test_the_hand_computed_top_shares_are_withheld_under_k() -> None:
+    figures = meter(k=2)
+    assert figures.top_1_percent is not None and figures.top_10_percent is not None
+    assert (figures.top_1_percent.residents, figures.top_1_percent.share, figures.top_1_percent.suppressed) == (
+        1,
+        None,
+        True,
+    )
+    assert figures.top_10_percent.share == pytest.approx(TOP_10)  # 2 residents: k = 2 shows it
+    oliwa = next(group for group in split(figures, "district").groups if group.value == "Oliwa")
+    assert oliwa.top_10_percent is not None and oliwa.top_10_percent.share is None  # 1 of Oliwa's 10
+
+
+def test_the_gini_of_fewer_than_k_respondents_is_withheld() -> None:
+    scope = crowd("Oliwa", [3, 1, 1])
+    figures = participation_meter(scope, first_participations(scope), {1: "a"}, k=5)
+    assert (figures.respondents, figures.answers, figures.gini, figures.gini_suppressed) == (3, 5, None, True)
+    assert figures.top_10_percent is not None and figures.top_10_percent.share is None
+    shown = participation_meter(scope, first_participations(scope), {1: "a"}, k=3)
+    assert shown.gini == pytest.approx(4 / 15) and not shown.gini_suppressed  # Σ|xᵢ − xⱼ| = 8 over 2·n²·mean = 30
+
+
+def test_only_the_splits_asked_for_are_made() -> None:
+    history = participations()
+    figures = participation_meter(history, first_participations(history), in_range(), k=1, splits=["channel"])
+    assert [each.by for each in figures.splits] == ["channel"]

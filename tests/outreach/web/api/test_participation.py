@@ -42,14 +42,40 @@ async def test_participation_is_the_hand_computed_meter(services: Services, api:
     status, body = await get(api, headers, "/participation", since="2027-01-01", until="2027-02-28")
     assert status == 200, body
     assert (body["respondents"], body["answers"], body["k"]) == (20, 27, 1)
-    assert body["top_10_percent"] == {"residents": 2, "share": pytest.approx(TOP_10)}
-    assert body["gini"] == pytest.approx(GINI)
+    assert body["top_10_percent"] == {"residents": 2, "share": pytest.approx(TOP_10), "suppressed": False}
+    assert (body["gini"], body["gini_suppressed"]) == (pytest.approx(GINI), False)
     assert {c["campaign"]: (c["respondents"], c["first_timers"]) for c in body["campaigns"]} == FIRST_TIMERS
+    assert [split["by"] for split in body["splits"]] == ["channel", "district", "recruitment_source"]
     sources = next(split for split in body["splits"] if split["by"] == "recruitment_source")
     assert [(group["value"], group["respondents"]) for group in sources["groups"]] == [
         ("qr-bus-12", 8),
         ("register-2026", 12),
     ]
+
+
+async def test_no_split_by_an_attribute_the_allowlist_leaves_out(services: Services, api: AppClient) -> None:
+    records = await answered_history(services)
+    object.__setattr__(services.settings, "export_attributes", ["age_band", "sex"])  # district may not leave
+    headers = await auth(services, "responses:read")
+    status, body = await get(api, headers, "/participation", since="2027-01-01", until="2027-02-28")
+    assert status == 200, body
+    assert [split["by"] for split in body["splits"]] == ["channel", "recruitment_source"]
+    assert "Oliwa" not in json.dumps(body)
+    status, body = await get(api, headers, f"/campaigns/{records['e'].id}/results")
+    assert status == 200, body
+    assert [split["by"] for split in body["participation"]["meter"]["splits"]] == ["channel", "recruitment_source"]
+    assert "Oliwa" not in json.dumps(body)
+
+
+async def test_a_top_share_of_fewer_than_k_is_withheld_and_says_so(services: Services, api: AppClient) -> None:
+    await answered_history(services)
+    object.__setattr__(services.settings, "small_cell_k", 2)
+    headers = await auth(services, "responses:read")
+    status, body = await get(api, headers, "/participation", since="2027-01-01", until="2027-02-28")
+    assert status == 200, body
+    # The top 1% is r1 alone: their share (5 of 27) would be their own count of answers.
+    assert body["top_1_percent"] == {"residents": 1, "share": None, "suppressed": True}
+    assert body["top_10_percent"] == {"residents": 2, "share": pytest.approx(TOP_10), "suppressed": False}
 
 
 async def test_participation_errors_and_scopes(services: Services, api: AppClient) -> None:
