@@ -79,7 +79,6 @@ class InboundSpool:
         self.directory = directory
         self.arrived = asyncio.Event()  # set by `put`: this process's flusher looks at once
         self._numbers = itertools.count()
-        self._pid = os.getpid()
 
     async def put(self, item: Item, *, arrived_at: datetime) -> str:
         """`keep` (in a thread: it waits for the disk), then wake this process's flusher."""
@@ -90,7 +89,8 @@ class InboundSpool:
     def keep(self, item: Item, *, arrived_at: datetime) -> str:
         """Write `item` durably; its file name. Blocking (fsync): call it in a thread."""
         self._ensure_directory()
-        name = f"{time.time_ns():020d}-{self._pid:07d}-{next(self._numbers):08d}-{secrets.token_hex(3)}{SUFFIX}"
+        number, pid = next(self._numbers), os.getpid()  # the process that writes, not the one that built it
+        name = f"{time.time_ns():020d}-{pid:07d}-{number:08d}-{secrets.token_hex(3)}{SUFFIX}"
         temporary = self.directory / (TEMPORARY_PREFIX + name)
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

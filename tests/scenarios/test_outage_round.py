@@ -1,7 +1,7 @@
-"""An outage round (issue 18): PostgreSQL behind a TCP proxy (tests/servers/tcp_proxy.py) that is cut
+"""An outage round (issue 18): PostgreSQL and Redis behind TCP proxies (tests/servers/tcp_proxy.py), cut
 while a small campaign runs and residents' replies arrive over Twilio's signed webhooks, some of them
 retried by Twilio (as the stand-in retries: Twilio's limits, channels/standins/twilio_retries.py).
-Every reply is answered 200 at its first call (the outage's go to the spool), and once the proxy is
+Every reply is answered 200 at its first call (the outage's go to the spool), and once the proxies are
 restored, without restarting anything, the spool's flusher applies them: every reply stored once,
 every resident asked the next question once, nothing sent twice.
 
@@ -16,6 +16,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -34,6 +35,8 @@ from tests.servers.tcp_proxy import TcpProxy
 from tests.world import World, open_world
 
 RESIDENTS = 24
+REDIS_URL = os.environ.get("OUTREACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_DATABASE = 11
 OUTAGE_SECONDS = float(os.environ.get("OUTREACH_OUTAGE_SECONDS", "1.5"))
 PHONES = [f"+4860020{number:04d}" for number in range(RESIDENTS)]
 CAMPAIGN = """
@@ -75,15 +78,18 @@ async def reply(world: World, phone: str, sid: str) -> int:
 async def test_a_cut_database_loses_no_reply_and_doubles_none(database_url: str, clock: ManualClock) -> None:
     if is_sqlite(database_url):
         pytest.skip("an outage round cuts PostgreSQL's network")
-    url = make_url(database_url)
-    assert url.host and url.port
-    async with TcpProxy(url.host, url.port) as proxy:
+    url, redis = make_url(database_url), urlsplit(REDIS_URL)
+    assert url.host and url.port and redis.hostname and redis.port
+    async with TcpProxy(url.host, url.port) as proxy, TcpProxy(redis.hostname, redis.port) as redis_proxy:
         proxied = url.set(host=proxy.host, port=proxy.port).render_as_string(hide_password=False)
         async with open_world(
             proxied,
             clock,
             twilio=True,
             background=True,
+            # The workers' shared rate limits, cut with the database (a database of its own: no other
+            # test's limits share its keys).
+            redis_url=f"redis://{redis_proxy.host}:{redis_proxy.port}/{REDIS_DATABASE}",
             dispatcher_poll_seconds=0.05,
             rate_sms_segments_per_second=1_000,
             spool_retry_max_seconds=0.2,
@@ -98,6 +104,7 @@ async def test_a_cut_database_loses_no_reply_and_doubles_none(database_url: str,
             # its claim's lease (the dispatcher's part of the issue), which is not what this round measures.
             await eventually(lambda: _sent(world, RESIDENTS + 8), within=20)
             await proxy.cut()
+            await redis_proxy.cut()
             statuses += [
                 await reply(world, phone, f"SM{number:032d}") for number, phone in enumerate(PHONES) if 8 <= number < 16
             ]
@@ -105,6 +112,7 @@ async def test_a_cut_database_loses_no_reply_and_doubles_none(database_url: str,
             await asyncio.sleep(OUTAGE_SECONDS)  # the outage itself: its length is what is measured
             assert world.services.spool.has_pending()
             await proxy.restore()
+            await redis_proxy.restore()
             statuses += [
                 await reply(world, phone, f"SM{number:032d}") for number, phone in enumerate(PHONES) if number >= 16
             ]
@@ -117,6 +125,7 @@ async def test_a_cut_database_loses_no_reply_and_doubles_none(database_url: str,
                 stored = Counter((await session.execute(select(col(Response.resident_id)))).scalars())
                 events = (await session.execute(select(func.count()).select_from(InboundEvent))).scalar_one()
             assert (len(stored), set(stored.values()), events) == (RESIDENTS, {1}, RESIDENTS)
+            assert proxy.connections and redis_proxy.connections  # both went through the proxies
             per_phone = Counter(message.to for message in world.twilio.messages)
             assert per_phone == dict.fromkeys(PHONES, 2)  # each asked both questions, nothing sent twice
 
