@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from outreach.web.api.campaign_routes import CAMPAIGN_ROUTES
 from outreach.web.api.export_routes import EXPORT_ROUTES
+from outreach.web.api.flow_results_routes import FLOW_RESULTS_ROUTES
 from outreach.web.api.participation_routes import PARTICIPATION_ROUTES
 from outreach.web.api.registry import ApiRoute
 from outreach.web.api.resident_routes import RESIDENT_ROUTES
@@ -19,6 +20,7 @@ ROUTES: list[ApiRoute] = [
     *RESULT_ROUTES,
     *PARTICIPATION_ROUTES,
     *EXPORT_ROUTES,
+    *FLOW_RESULTS_ROUTES,
     *RESIDENT_ROUTES,
     *TOKEN_ROUTES,
 ]
