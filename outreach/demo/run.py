@@ -1,6 +1,8 @@
 """`outreach demo` from start to end, within a minute: the stand-ins up, the service configured and
 migrated, the simulated residents imported, the example campaign created and launched, the crowd
-answering while the board shows progress, then the results, the usual-suspects meter and how to look at them again."""
+answering while the board shows progress, then the results, the usual-suspects meter and how to look at them again.
+Before its own campaign the crowd gets a history of earlier consultations (outreach.demo.history), so
+that the meter has more than one campaign to read."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -25,6 +28,7 @@ from outreach.clock import AcceleratedClock
 from outreach.demo.board import watch
 from outreach.demo.crowd import Crowd
 from outreach.demo.example import EXAMPLE, audience_districts, load_example
+from outreach.demo.history import EARLIER, record_history
 from outreach.demo.providers import Providers, provider_logs_silenced, stand_ins
 from outreach.demo.residents import (
     PERSONA_LABELS,
@@ -79,6 +83,7 @@ async def simulate(
         )
         describe_crowd(console, people, audience, seed)
         await import_crowd(services, people, console)
+        await recall_history(services, people, console, seed)
         record = await create_campaign(services.sessions, flow, clock=services.clock)
         console.print(f"Campaign [bold]{escape(record.slug)}[/] created from {EXAMPLE}.")
         describe_channels(console, services, providers, flow, living_in(people, audience))
@@ -140,6 +145,16 @@ async def import_crowd(services: Services, people: Sequence[SimResident], consol
     if report.errors:  # a bug in the simulation, not the visitor's problem; messages hold no addresses
         raise RuntimeError(f"the simulated residents file was refused: {report.errors[0]}")
     console.print(f"Imported {report.created} residents through the residents file import.")
+
+
+async def recall_history(services: Services, people: Sequence[SimResident], console: Console, seed: int) -> None:
+    history = await record_history(services.sessions, people, launched=DEMO_START.astimezone(UTC), seed=seed)
+    answered = ", ".join(f"{slug} {count}" for slug, count in history.answered.items())
+    console.print(
+        f"Their history: {len(EARLIER)} earlier consultations of the whole register, {EARLIER[0].weeks_before} to"
+        f" {EARLIER[-1].weeks_before} weeks ago, recorded as they ended (nothing sent now); answered: {answered}.",
+        highlight=False,
+    )
 
 
 async def consult(
@@ -206,5 +221,9 @@ async def consult(
 def print_next_steps(console: Console, database: Path, slug: str) -> None:
     setting = f"OUTREACH_DATABASE_URL={shlex.quote(sqlite_url(database))}"
     console.print(f"\nThe demo database is {escape(str(database))}; look at it again with:")
-    for command in (f"outreach results {slug}", f"outreach export {slug} --format csv"):
+    # The meter over the crowd's history and the demo's campaign; coverage of the register.
+    since = (DEMO_START - timedelta(weeks=EARLIER[0].weeks_before)).date()
+    participation = f"outreach participation --since {since} --until {DEMO_START.date()}"
+    commands = (f"outreach results {slug}", f"outreach export {slug} --format csv", participation, "outreach coverage")
+    for command in commands:
         console.print(f"  {setting} {command}", markup=False, highlight=False, soft_wrap=True)
