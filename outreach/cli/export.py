@@ -12,7 +12,8 @@ import typer
 
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import find_campaign
-from outreach.cli.runner import run_with_services
+from outreach.cli.flow_results import write_flow_results
+from outreach.cli.runner import fail, run_with_services
 from outreach.cli.weighting import (
     BY_OPTION,
     COLLAPSE_OPTION,
@@ -23,18 +24,21 @@ from outreach.cli.weighting import (
     weighting_request,
 )
 from outreach.results.dictionary import data_dictionary
-from outreach.results.exports import export_lines
+from outreach.results.exports import ExportKind, export_lines
 from outreach.results.weighted import respondent_weights
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    flow_results = "flow-results"
 
 
 def export(
     campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")],
-    format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", help="csv, jsonl or flow-results (see docs/API.md).")
+    ] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File; standard output if omitted.")] = None,
     dictionary: Annotated[
         bool, typer.Option("--dictionary", help="Print the data dictionary (questions, options, fields) instead.")
@@ -48,6 +52,12 @@ def export(
     """Every answer, with pseudonymous respondent ids and non-identifying attributes only; with
     --weights, a last column `weight` (the respondent's weight; --dictionary then describes it)."""
     request = weighting_request(weights, by, trim, collapse, thin)
+    if format is ExportFormat.flow_results:
+        if request is not None or dictionary:
+            raise fail("--weights and --dictionary are for csv and jsonl; a Flow Results package has neither")
+        run_with_services(lambda services: write_flow_results(services, campaign, output))
+        return
+    kind: ExportKind = "csv" if format is ExportFormat.csv else "jsonl"
 
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)
@@ -65,7 +75,7 @@ def export(
                 return
             precision = services.settings.row_time_precision
             lines = export_lines(
-                services.sessions, record, flow, attributes, format.value, time_precision=precision, weights=respondents
+                services.sessions, record, flow, attributes, kind, time_precision=precision, weights=respondents
             )
             async for line in lines:
                 sink.write(line)
