@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -99,8 +100,18 @@ async def test_a_webhook_retried_by_the_provider_counts_once(services: Services,
     assert await inbound_outcomes(services) == ["answered"]
 
 
-async def test_webhook_answers_503_when_the_database_is_down(
-    client_without_database: AppClient,
+async def test_a_webhook_spools_its_reply_and_answers_200_when_the_database_is_down(clock: ManualClock) -> None:
+    async with open_world(UNREACHABLE_DATABASE, clock, sandbox_secret=SANDBOX_SECRET) as world:
+        response = await world.client.post("/webhooks/sandbox/sms", data=FORM, headers=SIGNED)
+        assert (response.status, await response.json()) == (200, {"outcomes": ["spooled"]})
+        assert len(world.services.spool.pending()) == 1  # applied when the database is back
+
+
+async def test_a_webhook_answers_503_when_neither_the_database_nor_the_spool_takes_it(
+    clock: ManualClock, tmp_path: Path
 ) -> None:
-    response = await client_without_database.post("/webhooks/sandbox/sms", data=FORM, headers=SIGNED)
-    assert response.status == 503
+    (tmp_path / "a-file").write_text("not a folder")
+    spool = tmp_path / "a-file" / "spool"
+    async with open_world(UNREACHABLE_DATABASE, clock, sandbox_secret=SANDBOX_SECRET, spool_dir=spool) as world:
+        response = await world.client.post("/webhooks/sandbox/sms", data=FORM, headers=SIGNED)
+        assert response.status == 503  # the sender retries later
