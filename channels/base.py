@@ -145,6 +145,30 @@ class OutcomeUnknown(Exception):
     waiting): like a dropped connection, recorded as unknown and never resent automatically."""
 
 
+@dataclass(frozen=True)
+class SentLookup:
+    """What a provider's own records say of a send whose outcome we lost (`SentRecords.find_sent`).
+
+    `provider_id`: the provider has the message (its id). Otherwise `settled` says whether the absence
+    is final (the provider would list the message by now) or could still be its own lag."""
+
+    provider_id: str | None = None
+    settled: bool = False
+
+    @property
+    def unsure(self) -> bool:
+        return self.provider_id is None and not self.settled
+
+
+@runtime_checkable
+class SentRecords(Protocol):
+    """A channel whose provider can list what it sent (Twilio's Messages list); Telegram and SMTP cannot."""
+
+    async def find_sent(self, outbound: Outbound, *, started_at: datetime, now: datetime) -> SentLookup:
+        """Look for the message `outbound` whose send started at `started_at` (our clock, `now`)."""
+        ...
+
+
 @runtime_checkable
 class Channel(Protocol):
     name: str

@@ -17,6 +17,12 @@ or to the loopback stand-in (`channels.standins.twilio`). Errors are classified 
   connection dropped after it (aiohttp.ServerDisconnectedError, ClientOSError) is an unknown outcome
   (the message may exist), and the caller must not send it again.
 
+A send whose outcome was lost is looked up afterwards (`find_sent`) in Twilio's Messages list, which
+filters only by To, From and the day of DateSent (a Messaging Service has no fixed From, so then only
+To): the message is ours when its body is the one we sent and Twilio created it within the send's
+window (its start, our timeout, and `clock_skew` either side). A message appears in that list only once
+Twilio sent it, and the list itself lags, so no match means "never sent" only `list_grace` after the start.
+
 Webhooks (`POST /webhooks/twilio/sms`, `POST /webhooks/twilio/status`) are checked with
 `verify` against the URL Twilio was given (public URL + path + query), then read by `parse_inbound` /
 `parse_status`. Status callbacks arrive unordered and repeated: `channels.delivery_status.status_rank`
@@ -32,7 +38,7 @@ import warnings
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -55,6 +61,7 @@ from channels.base import (
     Request,
     SendError,
     Sent,
+    SentLookup,
     render_plain,
 )
 from channels.sms_segments import fold_to_gsm
@@ -75,6 +82,10 @@ UNREACHABLE = {
 }
 AUTHENTICATION = 20003
 TOO_MANY_REQUESTS = 20429
+
+LIST_PAGE_SIZE = 100  # a resident gets a few messages a day: one page nearly always
+LIST_GRACE = timedelta(minutes=5)  # until then a message missing from the list may be Twilio's lag
+CLOCK_SKEW = timedelta(seconds=30)  # between our clock and Twilio's date_created
 
 # twilio 9.13's AsyncTwilioHttpClient builds `aiohttp.BasicAuth(...)` and passes `auth=` to
 # `ClientSession.request`, both deprecated since aiohttp 3.14. The two warnings fire on every send, from
@@ -181,6 +192,8 @@ class TwilioChannel:
         status_callback_path: str = webhook_paths.TWILIO_STATUS,
         timeout: float = 10.0,
         fold_diacritics: bool = False,
+        list_grace: timedelta = LIST_GRACE,
+        clock_skew: timedelta = CLOCK_SKEW,
     ) -> None:
         if name not in NAMES:
             raise ValueError(f"a Twilio channel is named one of {NAMES}, not {name!r}")
@@ -205,6 +218,8 @@ class TwilioChannel:
         self._status_callback = public_url.rstrip("/") + status_callback_path + webhook_paths.TWILIO_RETRY_OVERRIDES
         self._timeout = timeout
         self._fold = fold_diacritics
+        self._list_grace = list_grace
+        self._clock_skew = clock_skew
         self._validator = RequestValidator(auth_token)
         self._http: Any = None  # AsyncTwilioHttpClient, made in start() inside the running loop
         self._client: Any = None  # twilio.rest.Client
@@ -281,6 +296,36 @@ class TwilioChannel:
             _exchange.reset(token)
         return Sent(provider_id=str(message.sid), segments=_segments(message.num_segments))
 
+    # --- sends of unknown outcome -------------------------------------------------------------
+
+    async def find_sent(self, outbound: Outbound, *, started_at: datetime, now: datetime) -> SentLookup:
+        """Whether Twilio has the message `outbound` whose send started at `started_at` (see the module
+        docstring); unsure while the list could still be lagging, or when it could not be read."""
+        if self._client is None:
+            raise RuntimeError("TwilioChannel.start() must be awaited before find_sent()")
+        if outbound.template is not None and self.name == "whatsapp":
+            return SentLookup()  # Twilio renders a template's body: nothing of ours to match it by
+        body = self.body(outbound)
+        earliest = started_at - self._clock_skew
+        latest = started_at + timedelta(seconds=self._timeout) + self._clock_skew
+        try:
+            for day in _days(earliest, min(max(now, latest), latest + self._list_grace)):
+                for message in await self._sent_on(self._prefixed(outbound.address), day):
+                    created = message.date_created
+                    if message.body == body and created is not None and earliest <= created <= latest:
+                        return SentLookup(provider_id=str(message.sid))
+        except (TwilioRestException, TwilioServiceException, aiohttp.ClientError, TimeoutError):
+            return SentLookup()  # the list could not be read: ask again later
+        return SentLookup(settled=now - started_at >= self._list_grace)
+
+    async def _sent_on(self, to: str, day: date) -> list[Any]:
+        """Twilio's messages to `to` (from our number, when there is one) sent on `day`, every page."""
+        filters: dict[str, str] = {"to": to, "date_sent": day.isoformat()}
+        if self._sender is not None:
+            filters["from_"] = self._prefixed(self._sender)
+        async with asyncio.timeout(self._timeout * 3):
+            return list(await self._client.messages.list_async(**filters, page_size=LIST_PAGE_SIZE))
+
     # --- webhooks ------------------------------------------------------------------------------
 
     def verify(self, request: Request) -> bool:
@@ -326,6 +371,15 @@ class TwilioChannel:
                 reported_at=datetime.now(UTC),
             )
         ]
+
+
+def _days(first: datetime, last: datetime) -> list[date]:
+    """The UTC days from `first` to `last`: DateSent filters by the day, and a send may cross midnight."""
+    days, day = [], first.astimezone(UTC).date()
+    while day <= last.astimezone(UTC).date():
+        days.append(day)
+        day += timedelta(days=1)
+    return days
 
 
 def _segments(value: object) -> int | None:

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from flows.languages import LANGUAGES
 from flows.results_back import ResultsBack
 from flows.timing import Duration, OffsetDatetime, QuietHoursText
+from flows.unknown_outcomes import OnUnknown
 
 LocalText = dict[str, str]
 """Language code -> text."""
@@ -299,6 +300,8 @@ class CampaignDefinition(_Frozen):
     budget: float | None = Field(default=None, gt=0)
     # What respondents are told once the campaign closes (flows.results_back); None: nothing.
     results_back: ResultsBack | None = None
+    # Sends of unknown outcome the provider cannot settle: resent or given up, per message kind.
+    on_unknown: OnUnknown = OnUnknown()
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("languages")

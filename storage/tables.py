@@ -160,6 +160,8 @@ class OutboxMessage(SQLModel, table=True):
     delivery_error: str | None = Field(default=None, max_length=16)
     error_class: str | None = Field(default=None, max_length=16)  # retryable, permanent, stop_contact, unknown
     error_detail: str | None = Field(default=None, max_length=500)
+    # A send whose outcome was unknown, reconciled (revision 0016): confirmed, not_seen, resent, given_up.
+    unknown_outcome: str | None = Field(default=None, max_length=16)
     # Set on messages the service starts (not replies): re-checked when a retry falls due.
     quiet_hours: str | None = Field(default=None, max_length=11)
     timezone: str | None = Field(default=None, max_length=64)

@@ -16,6 +16,13 @@ Retry-After, 500, 503, a slow answer, a hang or a dropped connection. A hang and
 after the message was created (it is in `messages`: only the answer is lost). `steady_log` says what
 each such request met and whether its message exists. (`SteadyFaults` serves the Telegram stand-in too.)
 
+`GET …/Messages.json` lists the accepted messages as Twilio's Messages list does, with exactly its
+filters: To, From and DateSent (a day, `YYYY-MM-DD`; the SDK writes `YYYY-MM-DDT00:00:00Z`, whose day
+counts), newest first, in pages of PageSize (50 by default, at most 1000) linked by `next_page_uri`
+(Page and PageToken). A message is listed under DateSent only once it was sent: `list_lag` after it was
+created (Twilio's own queue and lag), by the stand-in's `clock`. A message via a Messaging Service
+lists the sender Twilio picked (`pool_sender`), as Twilio does once it sent it.
+
 It can also play Twilio calling us: `deliver_status` posts a status callback and `deliver_inbound` an
 incoming message, both signed with `X-Twilio-Signature` exactly as Twilio signs them.
 """
@@ -31,10 +38,11 @@ import random
 import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Literal, Self
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -76,8 +84,17 @@ def twilio_signature(auth_token: str, url: str, form: Mapping[str, str]) -> str:
     return base64.b64encode(digest).decode()
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")  # RFC 2822, as Twilio writes dates
+def _rfc2822(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")  # as Twilio writes dates
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+LIST_FILTERS = ("To", "From", "DateSent")  # all Twilio's Messages list filters on (with paging)
 
 
 def error_body(status: int, code: int, message: str | None = None) -> dict[str, object]:
@@ -110,6 +127,7 @@ class StoredMessage:
     body: str
     status_callback: str | None
     num_segments: int
+    created_at: datetime = field(default_factory=_utc_now)
 
 
 MessageListener = Callable[[StoredMessage], None]
@@ -206,9 +224,18 @@ class SteadyOutcome:
 class TwilioStandIn:
     """Speaks the Twilio Messages API on 127.0.0.1 (a free port) for tests and the demo."""
 
-    def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "standin-auth-token") -> None:
+    def __init__(
+        self,
+        account_sid: str = "AC" + "0" * 32,
+        auth_token: str = "standin-auth-token",
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.clock = clock  # Twilio's own time: date_created, and what the list shows yet
+        self.list_lag = timedelta(0)  # how long after it was created a message appears under DateSent
+        self.pool_sender = "+48500000999"  # the number a Messaging Service picks
         self.requests: list[RecordedRequest] = []
         self.messages: list[StoredMessage] = []
         self._faults: list[Fault] = []
@@ -226,6 +253,7 @@ class TwilioStandIn:
         """Start serving; returns the base URL (what `api_base_url` of the channel takes)."""
         app = web.Application()
         app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._create_message)
+        app.router.add_get(f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._list_messages)
         self._release = asyncio.Event()
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, handle_signals=False)
         await self._runner.setup()
@@ -378,7 +406,9 @@ class TwilioStandIn:
         sid = "SM" + secrets.token_hex(16)
         # With a Messaging Service Twilio picks the sender later: status "accepted", from null, 0 segments.
         segments = 0 if not from_ else count_segments(body).segments
-        stored = StoredMessage(sid, to, from_ or None, service_sid, body, form.get("StatusCallback"), segments)
+        stored = StoredMessage(
+            sid, to, from_ or None, service_sid, body, form.get("StatusCallback"), segments, self.clock()
+        )
         self.messages.append(stored)
         for listener in self._listeners:
             listener(stored)
@@ -386,33 +416,95 @@ class TwilioStandIn:
 
     def _created(self, stored: StoredMessage) -> web.Response:
         """The 201 with the message resource, as Twilio answers a created message."""
+        resource = self._resource(stored, listed=False)
+        return web.json_response(resource, status=201)
+
+    def _resource(self, stored: StoredMessage, *, listed: bool) -> dict[str, object]:
+        """The message resource: as created (queued, not sent), or as listed (sent, `list_lag` later)."""
         sid, via_service = stored.sid, stored.from_ is None
-        created = _now()
-        resource = {
+        created = _rfc2822(stored.created_at)
+        status = "sent" if listed else "accepted" if via_service else "queued"
+        return {
             "account_sid": self.account_sid,
             "api_version": API_VERSION,
             "body": stored.body,
             "date_created": created,
-            "date_sent": None,
+            "date_sent": _rfc2822(stored.created_at + self.list_lag) if listed else None,
             "date_updated": created,
             "direction": "outbound-api",
             "error_code": None,
             "error_message": None,
-            "from": stored.from_,
+            "from": stored.from_ or (self.pool_sender if listed else None),
             "messaging_service_sid": stored.messaging_service_sid,
             "num_media": "0",
             "num_segments": str(stored.num_segments),
             "price": None,
             "price_unit": "USD",
             "sid": sid,
-            "status": "accepted" if via_service else "queued",
+            "status": status,
             "subresource_uris": {
                 "media": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}/Media.json",
             },
             "to": stored.to,
             "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}.json",
         }
-        return web.json_response(resource, status=201)
+
+    async def _list_messages(self, request: web.Request) -> web.StreamResponse:
+        """Twilio's Messages list: To, From and DateSent filters, newest first, paged."""
+        query = request.query
+        self.requests.append(RecordedRequest(request.method, request.path, dict(request.headers), dict(query)))
+        if request.match_info["account_sid"] != self.account_sid:
+            return self._error(404, 20404, path=request.path)
+        if not self._authorized(request.headers.get("Authorization", "")):
+            return self._error(401, 20003)
+        try:
+            size = int(query.get("PageSize", DEFAULT_PAGE_SIZE))
+            page = int(query.get("Page", "0"))
+            day = date.fromisoformat(query["DateSent"][:10]) if "DateSent" in query else None
+        except ValueError:
+            return self._error(400, 20001, "Invalid paging or DateSent")
+        if not 1 <= size <= MAX_PAGE_SIZE or page < 0:
+            return self._error(400, 20001, "Invalid paging")
+        now = self.clock()
+        listed = [
+            message
+            for message in reversed(self.messages)  # newest first, as Twilio lists them
+            if self._listed(message, now=now, to=query.get("To"), sender=query.get("From"), day=day)
+        ]
+        start = page * size
+        token = query.get("PageToken")
+        if token is not None:  # continues after the last message of the page before
+            after = [index for index, message in enumerate(listed) if "PA" + message.sid == token]
+            start = after[0] + 1 if after else len(listed)
+        chunk = listed[start : start + size]
+        filters = "".join(f"{name}={quote(query[name])}&" for name in LIST_FILTERS if name in query)
+        base = self.messages_path() + "?" + filters + f"PageSize={size}"
+        more = start + size < len(listed)
+        return web.json_response(
+            {
+                "messages": [self._resource(message, listed=True) for message in chunk],
+                "page": page,
+                "page_size": size,
+                "start": start,
+                "end": start + max(len(chunk) - 1, 0),
+                "uri": base + f"&Page={page}",
+                "first_page_uri": base + "&Page=0",
+                "previous_page_uri": base + f"&Page={page - 1}" if page > 0 else None,
+                "next_page_uri": base + f"&Page={page + 1}&PageToken=PA{chunk[-1].sid}" if more and chunk else None,
+            }
+        )
+
+    def _listed(
+        self, message: StoredMessage, *, now: datetime, to: str | None, sender: str | None, day: date | None
+    ) -> bool:
+        sent_at = message.created_at + self.list_lag
+        if sent_at > now:  # still in Twilio's queue: no DateSent yet, so no DateSent filter finds it
+            return False
+        if to is not None and message.to != to:
+            return False
+        if sender is not None and (message.from_ or self.pool_sender) != sender:
+            return False
+        return day is None or sent_at.astimezone(UTC).date() == day
 
     async def _steadily(
         self, request: web.Request, faults: SteadyFaults, form: Mapping[str, str]

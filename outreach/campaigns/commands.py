@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -233,6 +233,8 @@ class CampaignStatus:
     audience: AudienceProgress
     skips: list[SkippedResident]  # the first of them, by resident
     sample: CampaignSample | None = None  # a sampled campaign's design, once its launch drew it
+    # Sends of unknown outcome, reconciled: confirmed, not_seen (queued again), resent, given_up.
+    unknown_outcomes: dict[str, int] = field(default_factory=dict)
 
 
 async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignStatus:
@@ -242,6 +244,7 @@ async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignS
         conversations = await ConversationRepository(session).count_by_status(record.id)
         outbox = await OutboxRepository(session).count_by_status(record.id)
         sample = await SampleRepository(session).design(record.id)
+        unknown_outcomes = await OutboxRepository(session).count_unknown_outcomes(record.id)
     return CampaignStatus(
         record=record,
         conversations=conversations,
@@ -249,4 +252,5 @@ async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignS
         audience=await audience_progress(sessions, record),
         skips=await skipped_residents(sessions, record.id),
         sample=sample,
+        unknown_outcomes=unknown_outcomes,
     )

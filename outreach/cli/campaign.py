@@ -30,7 +30,7 @@ from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, t
 from outreach.campaigns.progress import CampaignProgress, campaign_progress
 from outreach.campaigns.reminders import reminder_progress
 from outreach.campaigns.sampling import preview_plan, seed_of
-from outreach.cli import campaign_watch, reminder_lines
+from outreach.cli import campaign_watch, reminder_lines, unknown_lines
 from outreach.cli.results_back_lines import print_results_back_preview, send_results_back_now
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.cli.sample_preview import drawn_lines, print_sample_plan
@@ -297,6 +297,8 @@ def campaign_status_command(
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         console.print("conversations: " + _counts(status.conversations))
         console.print("messages: " + _counts(status.outbox))
+        for line in unknown_lines.status_lines(status.unknown_outcomes):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         campaign_id = status.record.id
         assert campaign_id is not None
 

@@ -3,7 +3,11 @@
 Delivery guarantee: a row is claimed by exactly one worker (storage.outbox). A send that surely did
 not leave (SendError retryable) goes back to the queue with backoff; a send whose outcome is unknown
 (any other exception, e.g. a connection dropped after the request was written) is recorded as
-`unknown` and never resent automatically, so no resident gets a message twice.
+`unknown` and never resent blindly: reconciliation (outreach.outbound.reconciliation, run beside the
+sends) asks the provider where it can answer and otherwise applies the campaign's on_unknown policy.
+The window for an unknown outcome is kept small: a send is marked `sending` only after its limiter
+slot, right before the request goes out, and never waits in `sending` (a late mark takes its fresh slot
+as `claimed` again); a worker that stops cleanly leaves nothing in `sending`.
 
 Pace: `run` is a pipeline, not a loop of batches. Each enabled channel has a lane: its own pool of
 sends in flight (a slow SMS number never holds up Telegram) and its own claims, taken again as soon as
@@ -20,15 +24,15 @@ import logging
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import Channel, Outbound, SendError, Sent, Template, render_plain
+from channels.base import Channel, Outbound, SendError, Sent, render_plain
 from channels.sms_segments import count_segments
-from outreach.campaigns.conversations import stored_choices
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.pricing import price_for
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
@@ -37,6 +41,8 @@ from outreach.outbound.delivery_status import apply_early_report
 from outreach.outbound.fallback import fall_back
 from outreach.outbound.lanes import Lane, Pump, first_of, unless_halted
 from outreach.outbound.rate_limits import Item, RateLimiter, send_keys
+from outreach.outbound.reconciliation import Reconciliation, outbound_of
+from outreach.outbound.unknown_sends import Decision
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.campaigns import CampaignRepository
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
@@ -48,6 +54,7 @@ log = logging.getLogger(__name__)
 LIMITER_KEY = "rate-limit-keys"  # the installation key that keys per-chat limits without a configured secret
 
 MIN_POOL = 4
+MAX_LATE_MARKS = 1  # a send whose start was recorded late again, after its fresh slot, goes anyway
 
 
 def pool_for_rate(per_second: float, latency_seconds: float) -> int:
@@ -72,6 +79,10 @@ class DispatchPolicy:
     # a limit, and arrivals jittering by under 2% of a second still fit any one-second window; its own
     # wake-up takes up to 10 ms of that. Later than this, the send takes a fresh slot.
     slot_tolerance: float = 0.010
+    reconcile_seconds: float = 60.0  # how often a running dispatcher reconciles sends of unknown outcome
+    # How long a send of unknown outcome may wait for a provider that cannot say yet (its list lags, or
+    # does not answer) before the campaign's on_unknown policy decides.
+    unknown_patience: timedelta = timedelta(hours=1)
 
     def pool_size(self, channel: str | None) -> int:
         size = self.channel_concurrency.get(channel, self.concurrency) if channel else self.concurrency
@@ -115,6 +126,14 @@ class Dispatcher:
         self._pools: dict[str | None, asyncio.Semaphore] = {
             name: asyncio.Semaphore(policy.pool_size(name)) for name in [*channels, None]
         }
+        self._reconciliation = Reconciliation(
+            sessions,
+            self._transaction,
+            channels,
+            clock=clock,
+            definitions=definitions,
+            patience=policy.unknown_patience,
+        )
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -155,6 +174,21 @@ class Dispatcher:
         async with self._transaction() as session:
             return await OutboxRepository(session).recover_stale(older_than=cutoff)
 
+    async def reconcile_unknown(self) -> Counter[Decision]:
+        """Reconcile one batch of sends of unknown outcome (see outreach.outbound.reconciliation)."""
+        return await self._reconciliation.run_once()
+
+    async def _reconcile_every(self, stopping: asyncio.Event, seconds: float) -> None:
+        while not stopping.is_set():
+            try:
+                decided = await self.reconcile_unknown()
+            except STORE_UNAVAILABLE as error:
+                log.warning("dispatcher: reconciliation paused, store unavailable (%s)", type(error).__name__)
+            else:
+                if decided:
+                    log.info("dispatcher: reconciled unknown sends %s", dict(sorted(decided.items())))
+            await first_of([stopping], seconds)
+
     async def release_claims(self) -> int:
         async with self._transaction() as session:
             return await OutboxRepository(session).release_claims(self._worker_id)
@@ -163,8 +197,17 @@ class Dispatcher:
         """Dispatch until `stopping` is set; when nothing is due, wait `poll_seconds` without spinning.
         A database outage pauses claiming; it goes on by itself when the database is back. On stop no
         new send starts and no message waits any longer for a pool or a limiter slot; the sends already
-        started finish and are recorded, then the claimed-but-unstarted messages go back to the queue."""
-        await self._pass(stopping, poll_seconds)
+        started finish and are recorded, then the claimed-but-unstarted messages go back to the queue.
+        Sends of unknown outcome are reconciled every `reconcile_seconds` meanwhile."""
+        reconciling = asyncio.create_task(self._reconcile_every(stopping, self._policy.reconcile_seconds))
+        try:
+            await self._pass(stopping, poll_seconds)
+        finally:
+            if not stopping.is_set():  # failing: nothing else will tell it to stop
+                reconciling.cancel()
+            # Stopping: it ends after the pass under way (a cancelled query could leave a connection open).
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciling
 
     async def _pass(self, stopping: asyncio.Event, poll_seconds: float | None) -> int:
         """Feed the lanes until `stopping` (or, with `poll_seconds` None, until nothing more is due and
@@ -281,26 +324,43 @@ class Dispatcher:
         keys = await self._limit_keys(message, units)
         if not await self._slot_granted(message, keys, halt) or halt.is_set():
             return  # no send starts once stopping: the claim goes back untouched
-        granted = time.monotonic()
-        async with self._transaction() as session:
-            started = await OutboxRepository(session).mark_sending(
-                message.id, now=self._clock(), worker=self._worker_id
-            )
-        if not started:  # handed back (stopping) or taken over after the lease: not ours to send
-            log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
+        if not await self._started_in_slot(message, keys, halt):
             return
-        if self._limiter is not None and keys and time.monotonic() - granted > self._policy.slot_tolerance:
-            await self._fresh_slot(self._limiter, keys, halt)
         await self._send(message, channel, outbound, units)
 
-    async def _fresh_slot(self, limiter: RateLimiter, keys: list[Item], halt: asyncio.Event) -> None:
-        """A slow write made this send late for its slot: sent now, it would land beside the next ones
-        and crowd a provider's second, so it waits for a fresh slot (about one interval). Its start is
-        recorded already, so stopping (or a limiter that does not answer) sends it at once instead."""
-        self.late_writes += 1
+    async def _started_in_slot(self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event) -> bool:
+        """Record the send's start, right before the request, and still within its limiter slot; False:
+        not ours to send now (handed back, taken over after the lease, or stopping meanwhile).
+
+        A slow write makes the send late for its slot: sent then, it would land beside the next ones and
+        crowd a provider's second, so it takes a fresh slot (about one interval). It waits for that slot
+        as `claimed`, not `sending`: a crash while it waits must leave a message that surely never left,
+        not one of unknown outcome. After MAX_LATE_MARKS late marks it goes as it is."""
+        for late in range(MAX_LATE_MARKS + 1):
+            granted = time.monotonic()
+            async with self._transaction() as session:
+                started = await OutboxRepository(session).mark_sending(
+                    message.id, now=self._clock(), worker=self._worker_id
+                )
+            if not started:  # handed back (stopping) or taken over after the lease: not ours to send
+                log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
+                return False
+            on_time = time.monotonic() - granted <= self._policy.slot_tolerance
+            if self._limiter is None or not keys or on_time or late == MAX_LATE_MARKS:
+                return True
+            self.late_writes += 1
+            async with self._transaction() as session:
+                await OutboxRepository(session).unsend(message.id, worker=self._worker_id)
+            if not await self._fresh_slot(self._limiter, keys, halt):
+                return False  # stopping: the claim goes back untouched (release_claims)
+        return True
+
+    async def _fresh_slot(self, limiter: RateLimiter, keys: list[Item], halt: asyncio.Event) -> bool:
+        """Wait for a fresh slot; False when stopping first. A limiter that does not answer lets it go."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._policy.lease_seconds / 2):
-                await unless_halted(halt, lambda: limiter.acquire_all(keys))
+                return await unless_halted(halt, lambda: limiter.acquire_all(keys))
+        return True
 
     async def _limiter_secret(self) -> bytes:
         """What keys the per-chat limit's hashes, so neither a chat id nor a digest that could be
@@ -342,14 +402,21 @@ class Dispatcher:
             sent = await channel.send(outbound)
         except SendError as error:
             await self._record_send_error(message, error)
-        except Exception as error:  # the request may have reached the provider: never resend
-            log.warning("outbox %s: outcome unknown (%s)", message.id, type(error).__name__)
-            self._telemetry.send_failed(message.channel, "unknown")
-            async with self._transaction() as session:
-                await OutboxRepository(session).mark_unknown(message.id, detail=type(error).__name__)
+        except Exception as error:  # the request may have reached the provider: reconciled, not resent here
+            await self._record_unknown(message, type(error).__name__)
+        except asyncio.CancelledError:
+            # Cancelled mid-send (a shutdown that would not wait): recorded, not left in `sending`.
+            await asyncio.shield(self._record_unknown(message, "cancelled"))
+            raise
         else:
             self._telemetry.sent(message.channel)
-            await self._record_sent(message, sent, units)
+            await asyncio.shield(self._record_sent(message, sent, units))
+
+    async def _record_unknown(self, message: ClaimedMessage, detail: str) -> None:
+        log.warning("outbox %s: outcome unknown (%s)", message.id, detail)
+        self._telemetry.send_failed(message.channel, "unknown")
+        async with self._transaction() as session:
+            await OutboxRepository(session).mark_unknown(message.id, detail=detail)
 
     async def _record_sent(self, message: ClaimedMessage, sent: Sent, units: int) -> None:
         async with self._transaction() as session:
@@ -363,18 +430,7 @@ class Dispatcher:
 
     @staticmethod
     def _outbound(message: ClaimedMessage) -> Outbound:
-        return Outbound(
-            key=message.idempotency_key,
-            channel=message.channel,
-            address=message.address,
-            text=message.text,
-            choices=stored_choices(message.choices),
-            choice_style=message.choice_style,
-            submit_label=message.submit_label,
-            template=Template(message.template["content_sid"], message.template["variables"])
-            if message.template
-            else None,
-        )
+        return outbound_of(message)
 
     def _sms_cost(self, message: ClaimedMessage, segments: int) -> float:
         """What an SMS of `segments` costs at its destination's price; 0 for other channels."""

@@ -47,6 +47,8 @@ BROKEN_FILES = [
     ("results_back_unknown_question", 9, 9, "results_back.text.en: unknown question 'visit' in {share:visit}"),
     ("results_back_missing_translation", 9, 5, "results_back.district: missing translation for uk"),
     ("results_back_after_open", 7, 10, "results_back.after: Input should be 'close'"),
+    ("on_unknown_bad_action", 6, 12, "on_unknown.closing: on_unknown is resend (may reach the resident twice)"),
+    ("on_unknown_unknown_kind", 4, 32, "on_unknown: unknown key 'reminders'; did you mean 'reminder'?"),
     ("duplicate_id", 8, 9, "questions[1].id: duplicate question id 'visits'"),
     ("duplicate_option", 10, 15, "questions[0].options[1].key: duplicate option key 'weekly'"),
     (

@@ -63,6 +63,7 @@ async def campaign_progress(call: Call) -> CampaignProgress:
         counts = await campaign_counts(session, record.id)
         conversations = await ConversationRepository(session).count_by_status(record.id)
         messages = await OutboxRepository(session).count_by_status(record.id)
+        unknown_outcomes = await OutboxRepository(session).count_unknown_outcomes(record.id)
     audience = await audience_progress(call.services.sessions, record)
     return CampaignProgress(
         id=record.id,
@@ -74,6 +75,7 @@ async def campaign_progress(call: Call) -> CampaignProgress:
         response_rate=counts.respondents / counts.contacted if counts.contacted else 0.0,
         conversations=conversations,
         messages=messages,
+        unknown_outcomes=unknown_outcomes,
         audience=AudienceCounts(
             launch=audience.state,
             opened=audience.opened,

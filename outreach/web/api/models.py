@@ -94,6 +94,11 @@ class CampaignProgress(_Out):
     response_rate: float = Field(description="respondents / contacted (0 when nobody was contacted yet).")
     conversations: dict[str, int] = Field(description="Conversations by status (waiting, active, completed, ...).")
     messages: dict[str, int] = Field(description="Outgoing messages by status (queued, sent, failed, ...).")
+    unknown_outcomes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Sends whose outcome was lost, as reconciled: confirmed (the provider had it), not_seen"
+        " (it never had it: queued again), resent (the campaign's on_unknown policy sent it again), given_up.",
+    )
     audience: AudienceCounts
 
 

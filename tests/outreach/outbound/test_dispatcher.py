@@ -772,7 +772,9 @@ class SecondAskLimiter(GcraLimiter):
         return await super().acquire_all(items)
 
 
-async def test_stop_sends_a_started_message_that_waits_for_a_fresh_slot(services: Services) -> None:
+async def test_stop_hands_back_a_message_that_waits_for_a_fresh_slot_and_leaves_nothing_sending(
+    services: Services,
+) -> None:
     await queue(services, ("sms", "+48600100200", "m0"))
     channel = GatedChannel("sms")
     channel.gate.set()
@@ -798,9 +800,11 @@ async def test_stop_sends_a_started_message_that_waits_for_a_fresh_slot(services
         running = asyncio.create_task(dispatcher.run(stopping, poll_seconds=60))
         await asyncio.wait_for(limiter.asked_again.wait(), GUARD_SECONDS)  # m0 waits for its fresh slot
         assert channel.calls == [] and dispatcher.late_writes == 1
-        stopping.set()  # SIGTERM: m0's start is recorded, so it goes now rather than stay "sending"
+        # It waits as claimed, not sending: a crash now would leave a message that surely never left.
+        assert [m.status for m in await outbox(services)] == ["claimed"]
+        stopping.set()  # SIGTERM: m0 never went, so it goes back to the queue untouched
         await asyncio.wait_for(running, GUARD_SECONDS)
     finally:
         event.remove(services.engine.sync_engine, "before_cursor_execute", slow_start)
-    assert channel.calls == ["m0"]
-    assert [(m.status, m.provider_id) for m in await outbox(services)] == [("sent", "m0")]
+    assert channel.calls == []
+    assert [(m.status, m.attempts, m.claimed_by) for m in await outbox(services)] == [("queued", 0, None)]
