@@ -103,6 +103,7 @@ class Consultation:
     replies_taken: int  # replies the webhook took as answers
     strategy: ReminderStrategy | None = None  # None: no reminders
     reminded: frozenset[int] = frozenset()  # the residents who got a reminder
+    status: str = ""  # with reminders: `campaign status` once they are sent and answered, as printed
 
     @property
     def weighted_is_closer(self) -> bool:
@@ -271,6 +272,7 @@ async def consult_the_city(
             answered += await people.reply(world)
             await world.services.dispatcher.drain()  # the thanks
     asked = frozenset(people.asked)
+    status = (await outreach("campaign", "status", SLUG)).stdout if reminders is not None else ""
 
     weighting = ("--weights", MARGINS, "--by", BY)
     figures = json.loads((await outreach("results", SLUG, *weighting, "--format", "json")).stdout)
@@ -289,6 +291,7 @@ async def consult_the_city(
         replies_taken=answered,
         strategy=reminders,
         reminded=frozenset(people.reminded),
+        status=status,
     )
 
 
@@ -305,6 +308,7 @@ def consultation(
     replies_taken: int,
     strategy: ReminderStrategy | None = None,
     reminded: frozenset[int] = frozenset(),
+    status: str = "",
 ) -> Consultation:
     [question] = figures["questions"]
     yes = next(value for value in question["values"] if value["value"] == "yes")
@@ -328,6 +332,7 @@ def consultation(
         replies_taken=replies_taken,
         strategy=strategy,
         reminded=reminded,
+        status=status,
     )
 
 
