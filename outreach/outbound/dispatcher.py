@@ -112,6 +112,7 @@ class Dispatcher:
         self._telemetry = telemetry
         self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
         self._key = address_key  # keys the per-chat limit's hashes (see _limiter_secret)
+        self._key_read = asyncio.Lock()  # one read of the installation key, whatever the sends waiting for it
         self.late_writes = 0  # sends that took a fresh slot because recording their start was slow
         self._definitions = definitions  # with them, failed campaign questions fall back to other channels
         self._sessions = sessions
@@ -365,10 +366,16 @@ class Dispatcher:
     async def _limiter_secret(self) -> bytes:
         """What keys the per-chat limit's hashes, so neither a chat id nor a digest that could be
         reversed by trying every id reaches Redis: the configured secret, else this installation's
-        own key (in the database: the same for every worker)."""
-        if not self._key:
-            async with self._transaction() as session:
-                self._key = (await installation_key(session, LIMITER_KEY, now=self._clock())).encode()
+        own key (in the database: the same for every worker).
+
+        Read once, by the first send; the others wait for it in turn (asyncio.Lock is first come, first
+        served), so the first sends reach the limiter in queue order. Each reading it on a connection of
+        its own let whichever got a connection first take the first slot (on PostgreSQL, where a
+        connection the reconciliation had just taken left the first send to open a new one)."""
+        async with self._key_read:
+            if not self._key:
+                async with self._transaction() as session:
+                    self._key = (await installation_key(session, LIMITER_KEY, now=self._clock())).encode()
         return self._key
 
     async def _limit_keys(self, message: ClaimedMessage, units: int) -> list[Item]:

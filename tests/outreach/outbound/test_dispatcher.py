@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ from outreach.outbound.rate_limits import (
     address_tag,
     standard_policy,
 )
-from storage.keys import read_key
+from storage.keys import installation_key, read_key
 from storage.outbox import ClaimedMessage, NewMessage, OutboxRepository
 from storage.residents import ResidentRepository
 from storage.tables import ContactAddress, OutboxMessage
@@ -586,6 +587,51 @@ async def test_stop_hands_back_unstarted_claims_and_records_the_send_in_flight(s
     for key in ("m1", "m2"):
         assert (rows[key].status, rows[key].attempts, rows[key].claimed_by) == ("queued", 0, None)
     assert channel.calls == ["m0"]
+
+
+async def test_the_first_sends_reach_the_limiter_in_queue_order_however_slow_the_key_is_to_read(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sends wait for one read of the installation key that keys the limiter: m0's read,
+    slow here (as on a connection still to be opened), must not let m1 take the first slot (the stop
+    test above failed that way on PostgreSQL when the reconciliation held the pool's open connection)."""
+    import outreach.outbound.dispatcher as dispatcher_module
+    from outreach.outbound.rate_limits import GcraLimiter, standard_policy
+
+    await queue(services, *(("sms", f"+4860010020{n}", f"m{n}") for n in range(3)))
+    asked = asyncio.Event()
+
+    class Watched(GcraLimiter):
+        async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+            asked.set()
+            return await super().acquire_all(items)
+
+    reads: list[int] = []
+
+    async def slow_first_read(*arguments: Any, **options: Any) -> str:
+        reads.append(len(reads))
+        if len(reads) == 1:  # until another send asks the limiter (it must not), at most 0.2 s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asked.wait(), 0.2)
+        return await installation_key(*arguments, **options)
+
+    monkeypatch.setattr(dispatcher_module, "installation_key", slow_first_read)
+    channel = GatedChannel("sms")
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": channel},
+        worker_id="test-worker",
+        policy=DispatchPolicy(concurrency=4, batch_size=10, slot_tolerance=GUARD_SECONDS),
+        clock=services.clock,
+        limiter=Watched(standard_policy(sms_segments_per_second=0.001, headroom=1.0)),  # one slot only
+    )
+    stopping = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stopping, poll_seconds=60))
+    await channel.until(lambda: bool(channel.finished))
+    stopping.set()
+    await asyncio.wait_for(running, GUARD_SECONDS)
+    assert channel.calls == ["m0"]
+    assert reads == [0]  # read once
 
 
 @pytest.mark.parametrize(
