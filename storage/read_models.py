@@ -1,10 +1,10 @@
-"""The read side: results and exports. Pseudonymous ids and non-identifying attributes only."""
+"""The read side: results (exports: storage.exports). Pseudonymous ids and non-identifying attributes only."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.grouping import as_text, json_text, prepare_grouping
-from storage.tables import CampaignRecord, Conversation, Response
-from storage.weighting_cells import snapshot_values
+from storage.tables import Conversation, Response
 
 
 @dataclass
@@ -160,53 +159,3 @@ async def campaign_results_by(
     for value_of_group, group in groups.items():
         group.respondents = len(respondents.get(value_of_group, ()))
     return groups
-
-
-ANSWER_FIELDS = ("campaign", "question", "respondent", "value", "channel", "answered_at", "language")
-
-
-def export_fields(attributes: Sequence[str]) -> list[str]:
-    """The columns of an export: the answer, then the allowlisted attributes."""
-    return [*ANSWER_FIELDS, *(name for name in attributes if name not in ANSWER_FIELDS)]
-
-
-WEIGHTING_VALUES = "weighting_values"  # export_rows' key for the values weights are looked up by
-
-
-async def export_rows(
-    session: AsyncSession, campaign: CampaignRecord, attributes: Sequence[str], weighting: Sequence[str] = ()
-) -> AsyncIterator[dict[str, Any]]:
-    """Every answer of a campaign, streamed from the database in commit order (`storage.commit_order`;
-    on SQLite, answer order), with only the allowlisted `attributes` of the respondent as they were when
-    answering (the snapshot on the answer, never the resident's current row). Plain columns,
-    not ORM objects, a thousand rows at a time: memory stays flat however many answers there are.
-    With `weighting` (dimensions), each row also holds the respondent's values of those dimensions under
-    WEIGHTING_VALUES, for the caller to look a weight up by and never to publish."""
-    statement = (
-        select(
-            col(Response.question_id),
-            col(Response.respondent),
-            col(Response.value),
-            col(Response.channel),
-            col(Response.answered_at),
-            col(Response.attributes),
-            col(Response.language),
-        )
-        .where(col(Response.campaign_id) == campaign.id)
-        .where(col(Response.value).is_not(None))
-        .order_by(col(Response.txid), col(Response.id))
-        .execution_options(yield_per=1000)
-    )
-    result = await session.stream(statement)
-    async for question_id, respondent, value, channel, answered_at, respondent_attributes, language in result:
-        yield {
-            "campaign": campaign.slug,
-            "question": question_id,
-            "respondent": respondent,
-            "value": value,
-            "channel": channel,
-            "answered_at": answered_at,  # exact: the caller publishes it coarsened
-            "language": language,
-            **{name: respondent_attributes.get(name) for name in attributes if name not in ANSWER_FIELDS},
-            **({WEIGHTING_VALUES: snapshot_values(weighting, language, respondent_attributes)} if weighting else {}),
-        }

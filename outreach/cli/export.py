@@ -24,7 +24,7 @@ from outreach.cli.weighting import (
     weighting_request,
 )
 from outreach.results.dictionary import data_dictionary
-from outreach.results.exports import ExportKind, export_lines
+from outreach.results.exports import ExportKind, export_chunks
 from outreach.results.weighted import respondent_weights
 
 
@@ -74,7 +74,7 @@ def export(
                 sink.write("\n")
                 return
             precision = services.settings.row_time_precision
-            lines = export_lines(
+            lines = export_chunks(
                 services.sessions, record, flow, attributes, kind, time_precision=precision, weights=respondents
             )
             async for line in lines:

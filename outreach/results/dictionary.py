@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.campaign import Campaign
 from flows.model import Question
 from flows.texts import YESNO_LABELS
-from storage.read_models import export_fields
+from storage.exports import export_fields
 
 if TYPE_CHECKING:  # the weighting (numpy) is imported only by what weighs
     from outreach.results.weighting import WeightingRequest

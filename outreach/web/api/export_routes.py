@@ -8,7 +8,7 @@ import logging
 from aiohttp import web
 
 from outreach.results.dictionary import DataDictionary, data_dictionary_model
-from outreach.results.exports import ExportKind, export_lines
+from outreach.results.exports import ExportKind, export_chunks
 from outreach.results.weighted import respondent_weights
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import ExportQuery
@@ -43,7 +43,7 @@ async def _export(call: Call, kind: ExportKind) -> web.StreamResponse:
     size = 0
     try:
         settings = call.services.settings
-        lines = export_lines(
+        lines = export_chunks(
             call.services.sessions,
             record,
             flow,

@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlmodel import col
@@ -18,7 +19,8 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.inbound.pipeline import Outcome
 from outreach.results.dictionary import data_dictionary
-from outreach.results.exports import ExportKind, export_lines
+from outreach.results.exports import ExportKind, PublicTimes, export_chunks
+from outreach.results.public_values import public_time
 from storage.tables import CampaignRecord, Resident, Response
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
@@ -104,7 +106,7 @@ async def answered(services: Services) -> CampaignRecord:
 
 async def exported(services: Services, record: CampaignRecord, kind: ExportKind) -> str:
     flow = services.definitions.flow(record)
-    lines = export_lines(services.sessions, record, flow, ["district"], kind, time_precision="hour")
+    lines = export_chunks(services.sessions, record, flow, ["district"], kind, time_precision="hour")
     return "".join([line async for line in lines])
 
 
@@ -178,7 +180,7 @@ async def test_an_answer_keeps_the_attributes_its_respondent_had_when_giving_it(
         text = "".join(
             [
                 line
-                async for line in export_lines(
+                async for line in export_chunks(
                     services.sessions, record, flow, ["district", "age_band"], kind, time_precision="hour"
                 )
             ]
@@ -189,3 +191,72 @@ async def test_an_answer_keeps_the_attributes_its_respondent_had_when_giving_it(
             else [json.loads(line) for line in text.splitlines()]
         )
         assert [(row["district"], row["age_band"], row["language"]) for row in rows] == [("Orunia", "30-44", "pl")]
+
+
+def test_answer_times_are_cut_as_public_time_cuts_them() -> None:
+    """The export's per-hour (per-day) cache gives what public_time gives, in any zone a time comes in."""
+    warsaw = ZoneInfo("Europe/Warsaw")
+    moments = [
+        datetime(2027, 3, 28, 0, 59, 59, tzinfo=UTC),
+        datetime(2027, 3, 28, 1, 0, 0, tzinfo=UTC),  # Warsaw's clocks go forward at this instant
+        datetime(2027, 3, 28, 3, 30, tzinfo=warsaw),
+        datetime(2027, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2028, 1, 1, 0, 30, tzinfo=warsaw),  # still 2027 in UTC
+        datetime(1999, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=-9, minutes=-30))),
+    ]
+    for precision in ("hour", "day"):
+        times = PublicTimes(precision)
+        for moment in [*moments, *moments]:  # the second round is read from the cache
+            assert times(moment) == public_time(moment, precision).isoformat(), (precision, moment)
+
+
+NUMBERS = """
+name: Liczby
+languages: [pl]
+channels: [sms]
+questions:
+  - {id: count, type: number, text: {pl: "Ile?"}}
+  - {id: mood, type: yesno, text: {pl: "Dobrze?"}}
+"""
+
+
+async def test_equal_numbers_of_different_types_are_exported_as_stored(services: Services) -> None:
+    """True and 1 are equal (and hash alike) in Python, but a number question's answer is never a
+    boolean: the export's per-value cache keeps them apart, as it keeps the same option key of two
+    questions apart."""
+    record = await create_campaign(services.sessions, load_campaign(NUMBERS), clock=services.clock)
+    now = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
+    stored = [("count", True), ("count", 1), ("count", 1.5), ("count", True), ("mood", "yes"), ("count", "yes")]
+    async with services.sessions() as session, session.begin():
+        ids = list(
+            (
+                await session.execute(
+                    insert(Resident).returning(col(Resident.id)),
+                    [
+                        {"pseudonym": f"n{i}", "language": "pl", "attributes": {}, "created_at": now, "updated_at": now}
+                        for i in range(len(stored))
+                    ],
+                )
+            ).scalars()
+        )
+        await session.execute(
+            insert(Response),
+            [
+                {
+                    "campaign_id": record.id,
+                    "question_id": question,
+                    "resident_id": resident_id,
+                    "respondent": f"p{resident_id:04d}",
+                    "value": value,
+                    "channel": "sms",
+                    "answered_at": now,
+                    "language": "pl",
+                    "attributes": {},
+                }
+                for resident_id, (question, value) in zip(ids, stored, strict=True)
+            ],
+        )
+    rows = list(csv.DictReader(io.StringIO(await exported(services, record, "csv"), newline="")))
+    assert [row["value"] for row in rows] == ["1", "1.5", "yes"]  # neither True nor "yes" is a number
+    lines = [json.loads(line) for line in (await exported(services, record, "jsonl")).splitlines()]
+    assert [(line["value"], type(line["value"])) for line in lines] == [(1, int), (1.5, float), ("yes", str)]
