@@ -25,12 +25,13 @@ from outreach.campaigns.commands import (
     resume_campaign,
 )
 from outreach.campaigns.fatigue import Fatigue, fatigue_of, fatigue_split
-from outreach.campaigns.launches import AudienceProgress, LaunchProgress
+from outreach.campaigns.launches import AudienceProgress, LaunchProgress, register_to_go
 from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
 from outreach.campaigns.progress import CampaignProgress, campaign_progress
 from outreach.campaigns.reminders import reminder_progress
 from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.cli import campaign_watch, reminder_lines, unknown_lines
+from outreach.cli.progress_bars import on_terminal, progress_bar
 from outreach.cli.results_back_lines import print_results_back_preview, send_results_back_now
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.cli.sample_preview import drawn_lines, print_sample_plan
@@ -188,10 +189,13 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
 
     async def work(services: Services) -> None:
         fatigue = fatigue_of(services.settings)
-        with console.status("opening conversations") as shown:
+        total = None
+        if on_terminal(console):  # piped: no bar, so nothing to count
+            total = await register_to_go(services.sessions, await find_campaign(services.sessions, campaign))
+        with progress_bar(console, "residents gone through", total) as bar:
 
             async def show(progress: LaunchProgress) -> None:
-                shown.update(f"opening conversations: {progress.opened} started, {progress.skipped} skipped")
+                bar.show(progress.scanned, f"{progress.opened} conversations started, {progress.skipped} skipped")
 
             report = await launch_campaign(
                 services.sessions,
