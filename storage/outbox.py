@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from storage import dialect
-from storage.tables import ContactAddress, OutboxMessage
+from storage.tables import CampaignRecord, ContactAddress, OutboxMessage
 from storage.types import UtcDateTime
 
 
@@ -230,6 +230,24 @@ class OutboxRepository:
         )
         return int(result.rowcount) == 1
 
+    async def hold_cost(self, message_id: int, cost: float) -> None:
+        """Note what this send reserved of its campaign's budget (CampaignRepository.reserve)."""
+        await self._set(message_id, cost=cost)
+
+    async def give_back_cost(self, message_id: int) -> None:
+        """The send surely never left: what it reserved goes back to its campaign's budget."""
+        held = select(col(OutboxMessage.cost)).where(col(OutboxMessage.id) == message_id).scalar_subquery()
+        campaign = (
+            select(col(OutboxMessage.campaign_id))
+            .where(col(OutboxMessage.id) == message_id)
+            .where(col(OutboxMessage.cost).is_not(None))
+            .scalar_subquery()
+        )
+        await self._session.execute(
+            update(CampaignRecord).where(col(CampaignRecord.id) == campaign).values(spent=CampaignRecord.spent - held)
+        )
+        await self._set(message_id, cost=None)
+
     async def release_claim(self, message_id: int) -> None:
         """Back to the queue untouched: it was claimed, never sent, and the claim was no attempt."""
         await self._session.execute(
@@ -311,9 +329,19 @@ class OutboxRepository:
         """Back to the queue: the provider surely never had it ("not_seen"), or the campaign's policy
         sends it again ("resent"); the attempt it took counts."""
         assert outcome in ("not_seen", "resent")
+        if outcome == "not_seen":
+            # It never left: its reservation goes back. The first UPDATE changes nothing but takes the
+            # row as it was read (a reconciler beside this one waits, then finds it changed).
+            still: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+                self._still_unknown(send).values(status="unknown")
+            )
+            if int(still.rowcount) != 1:
+                return False
+            await self.give_back_cost(send.message.id)
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            # Resent: the first send's cost stays spent (it may have left); the resend reserves its own.
             self._still_unknown(send).values(
-                status="queued", claimed_by=None, next_attempt_at=now, unknown_outcome=outcome
+                status="queued", claimed_by=None, next_attempt_at=now, unknown_outcome=outcome, cost=None
             )
         )
         return int(result.rowcount) == 1
@@ -349,12 +377,37 @@ class OutboxRepository:
             .where(col(OutboxMessage.claimed_by) == worker)
             .values(status="claimed")
         )
-        return int(result.rowcount) == 1
+        if int(result.rowcount) != 1:
+            return False
+        await self.give_back_cost(message_id)  # reserved again when its start is recorded again
+        return True
 
-    async def mark_sent(self, message_id: int, *, provider_id: str, now: datetime, segments: int | None = None) -> None:
+    async def mark_sent(
+        self,
+        message_id: int,
+        *,
+        provider_id: str,
+        now: datetime,
+        segments: int | None = None,
+        cost: float | None = None,
+    ) -> None:
+        """Sent; `cost`, when given, is what it was billed (the reservation made at its start adjusted)."""
+        values: dict[str, Any] = {"cost": cost} if cost is not None else {}
         await self._set(
-            message_id, status="sent", provider_id=provider_id, sent_at=now, error_class=None, segments=segments
+            message_id,
+            status="sent",
+            provider_id=provider_id,
+            sent_at=now,
+            error_class=None,
+            segments=segments,
+            **values,
         )
+
+    async def cost_of(self, message_id: int) -> float | None:
+        """What the send holds of its campaign's budget (see hold_cost)."""
+        result = await self._session.execute(select(col(OutboxMessage.cost)).where(col(OutboxMessage.id) == message_id))
+        cost: float | None = result.scalar_one_or_none()
+        return cost
 
     async def record_delivery(
         self,

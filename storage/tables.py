@@ -162,6 +162,9 @@ class OutboxMessage(SQLModel, table=True):
     error_detail: str | None = Field(default=None, max_length=500)
     # A send whose outcome was unknown, reconciled (revision 0016): confirmed, not_seen, resent, given_up.
     unknown_outcome: str | None = Field(default=None, max_length=16)
+    # What this send holds of its campaign's SMS budget (revision 0017): reserved when the send starts,
+    # set to the billed cost when sent, given back (None) when the send surely never left.
+    cost: float | None = None
     # Set on messages the service starts (not replies): re-checked when a retry falls due.
     quiet_hours: str | None = Field(default=None, max_length=11)
     timezone: str | None = Field(default=None, max_length=64)

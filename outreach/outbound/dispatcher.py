@@ -9,6 +9,11 @@ The window for an unknown outcome is kept small: a send is marked `sending` only
 slot, right before the request goes out, and never waits in `sending` (a late mark takes its fresh slot
 as `claimed` again); a worker that stops cleanly leaves nothing in `sending`.
 
+Budget: an SMS of a campaign reserves its cost from the campaign's budget in the transaction that marks
+it `sending` (one conditional UPDATE, so sends at once never overspend together); the reservation goes
+back when the send surely never left (a SendError, a late mark, reconciliation's "not seen") and stays
+when the outcome is unknown.
+
 Pace: `run` is a pipeline, not a loop of batches. Each enabled channel has a lane: its own pool of
 sends in flight (a slow SMS number never holds up Telegram) and its own claims, taken again as soon as
 fewer than half a batch of its claimed messages are unfinished, so the rate limiter always has the next
@@ -49,6 +54,7 @@ from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.keys import installation_key
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
+from storage.tables import CampaignRecord
 
 log = logging.getLogger(__name__)
 LIMITER_KEY = "rate-limit-keys"  # the installation key that keys per-chat limits without a configured secret
@@ -320,18 +326,19 @@ class Dispatcher:
         outbound = self._outbound(message)
         # What the provider counts: SMS segments (counted once here for budget, limit and cost).
         units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
-        if await self._over_budget(message, units):
-            return
         keys = await self._limit_keys(message, units)
         if not await self._slot_granted(message, keys, halt) or halt.is_set():
             return  # no send starts once stopping: the claim goes back untouched
-        if not await self._started_in_slot(message, keys, halt):
+        if not await self._started_in_slot(message, keys, halt, self._sms_cost(message, units)):
             return
         await self._send(message, channel, outbound, units)
 
-    async def _started_in_slot(self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event) -> bool:
-        """Record the send's start, right before the request, and still within its limiter slot; False:
-        not ours to send now (handed back, taken over after the lease, or stopping meanwhile).
+    async def _started_in_slot(
+        self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event, cost: float
+    ) -> bool:
+        """Record the send's start, right before the request, and still within its limiter slot, with
+        its reservation of the campaign's SMS budget; False: not ours to send now (handed back, taken
+        over after the lease, or stopping meanwhile) or over the budget (held, or failed once closed).
 
         A slow write makes the send late for its slot: sent then, it would land beside the next ones and
         crowd a provider's second, so it takes a fresh slot (about one interval). It waits for that slot
@@ -343,14 +350,17 @@ class Dispatcher:
                 started = await OutboxRepository(session).mark_sending(
                     message.id, now=self._clock(), worker=self._worker_id
                 )
+                within_budget = started and await self._reserve(session, message, cost)
             if not started:  # handed back (stopping) or taken over after the lease: not ours to send
                 log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
+                return False
+            if not within_budget:
                 return False
             on_time = time.monotonic() - granted <= self._policy.slot_tolerance
             if self._limiter is None or not keys or on_time or late == MAX_LATE_MARKS:
                 return True
             self.late_writes += 1
-            async with self._transaction() as session:
+            async with self._transaction() as session:  # its reservation goes back meanwhile
                 await OutboxRepository(session).unsend(message.id, worker=self._worker_id)
             if not await self._fresh_slot(self._limiter, keys, halt):
                 return False  # stopping: the claim goes back untouched (release_claims)
@@ -426,14 +436,16 @@ class Dispatcher:
             await OutboxRepository(session).mark_unknown(message.id, detail=detail)
 
     async def _record_sent(self, message: ClaimedMessage, sent: Sent, units: int) -> None:
+        # Its start reserved the cost of the segments we counted; the provider's count is the bill.
+        billed = self._sms_cost(message, sent.segments or units) if message.campaign_id is not None else 0.0
+        reserved = self._sms_cost(message, units) if message.campaign_id is not None else 0.0
         async with self._transaction() as session:
             await OutboxRepository(session).mark_sent(
-                message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
+                message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments, cost=billed or None
             )
             await apply_early_report(session, message.channel, sent.provider_id, clock=self._clock)
-            cost = self._sms_cost(message, sent.segments or units)
-            if cost and message.campaign_id is not None:
-                await CampaignRepository(session).add_spent(message.campaign_id, cost)
+            if billed != reserved and message.campaign_id is not None:
+                await CampaignRepository(session).add_spent(message.campaign_id, billed - reserved)
 
     @staticmethod
     def _outbound(message: ClaimedMessage) -> Outbound:
@@ -461,28 +473,47 @@ class Dispatcher:
         log.info("outbox %s: daily cap of the address reached; waits", message.id)
         return True
 
-    async def _over_budget(self, message: ClaimedMessage, segments: int) -> bool:
-        """A campaign with a budget stops before the SMS that would exceed it: the campaign pauses,
-        says why, and its messages wait (an official may raise the budget and resume)."""
-        cost = self._sms_cost(message, segments)
-        if not cost or message.campaign_id is None or self._definitions is None:
-            return False
-        async with self._transaction() as session:
-            campaigns = CampaignRepository(session)
-            record = await campaigns.get(message.campaign_id)
-            budget = self._definitions.flow(record).budget
-            if budget is None or record.spent + cost <= budget:
-                return False
+    async def _reserve(self, session: AsyncSession, message: ClaimedMessage, cost: float) -> bool:
+        """Take the send's cost from its campaign's SMS budget, atomically, before the send: sends
+        under way at once can never together spend past it. False: it would exceed it (see _over_budget).
+        Given back when the send surely never left (OutboxRepository.give_back_cost); a send of unknown
+        outcome keeps it."""
+        if not cost or message.campaign_id is None:
+            return True
+        campaigns = CampaignRepository(session)
+        record = await campaigns.get(message.campaign_id)
+        budget = self._definitions.flow(record).budget if self._definitions is not None else None
+        if await campaigns.reserve(message.campaign_id, cost, budget=budget):
+            await OutboxRepository(session).hold_cost(message.id, cost)
+            return True
+        assert budget is not None
+        await session.refresh(record)
+        await self._over_budget(session, message, record, budget)
+        return False
+
+    async def _over_budget(
+        self, session: AsyncSession, message: ClaimedMessage, record: CampaignRecord, budget: float
+    ) -> None:
+        """The SMS that would exceed the budget does not go: the campaign pauses, says why, and its
+        messages wait (an official may raise the budget and resume). A closed campaign cannot resume,
+        so its message (results back, the only kind it still sends) fails, saying so, instead of
+        waiting as held for good."""
+        outbox = OutboxRepository(session)
+        spent = f"spent {record.spent:.2f} of {budget:.2f}"
+        if record.status == "closed":
+            await outbox.mark_failed(
+                message.id, error_class="over_budget", detail=f"SMS budget reached after the close: {spent}"
+            )
+            log.warning("campaign %s: SMS budget reached after the close; outbox %s not sent", record.id, message.id)
+            return
+        await outbox.hold(message.id)
+        if record.status == "active":
             assert record.id is not None
-            outbox = OutboxRepository(session)
-            await outbox.hold(message.id)
-            if record.status == "active":
-                await outbox.hold_campaign(record.id)
-                paused = await campaigns.set_status(record.id, "paused", now=self._clock())
-                paused.paused_because = f"budget reached: spent {record.spent:.2f} of {budget:.2f}"
-                session.add(paused)
+            await outbox.hold_campaign(record.id)
+            paused = await CampaignRepository(session).set_status(record.id, "paused", now=self._clock())
+            paused.paused_because = f"budget reached: {spent}"
+            session.add(paused)
         log.warning("campaign %s: SMS budget reached; paused", message.campaign_id)
-        return True
 
     async def _deferred_for_quiet_hours(self, message: ClaimedMessage) -> bool:
         """A retry (or a slow queue) must not carry a message into the night either."""
@@ -504,6 +535,7 @@ class Dispatcher:
             async with self._transaction() as session:
                 await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
+                await OutboxRepository(session).give_back_cost(message.id)
                 await self._fall_back(session, message)
             log.info("outbox %s: address stopped by provider", message.id)
             self._telemetry.send_failed(message.channel, "stop_contact")
@@ -512,6 +544,7 @@ class Dispatcher:
             async with self._transaction() as session:
                 await ResidentRepository(session).mark_unreachable(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="permanent", detail=detail)
+                await OutboxRepository(session).give_back_cost(message.id)
                 await self._fall_back(session, message)
             log.info("outbox %s: address unreachable", message.id)
             self._telemetry.send_failed(message.channel, "permanent")
@@ -522,6 +555,7 @@ class Dispatcher:
                 await OutboxRepository(session).mark_retry(
                     message.id, at=self._clock() + timedelta(seconds=delay), detail=detail
                 )
+                await OutboxRepository(session).give_back_cost(message.id)
             log.info("outbox %s: retry %d in %.1fs", message.id, message.attempts, delay)
             self._telemetry.send_failed(message.channel, "retryable")
             return
@@ -530,6 +564,7 @@ class Dispatcher:
     async def _record_failure(self, message: ClaimedMessage, error_class: str, detail: str) -> None:
         async with self._transaction() as session:
             await OutboxRepository(session).mark_failed(message.id, error_class=error_class, detail=detail)
+            await OutboxRepository(session).give_back_cost(message.id)  # refused: the provider never took it
             await self._fall_back(session, message)
         log.info("outbox %s: failed (%s)", message.id, error_class)
         self._telemetry.send_failed(message.channel, error_class)

@@ -215,9 +215,8 @@ async def test_results_back_are_counted_in_the_campaigns_sms_budget(services: Se
     campaign_id = await closed_campaign(services, clock, campaign=with_budget)
     await job(services, clock).send_due()
     clock.now = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)  # after quiet hours and their spread
-    # One send at a time, as the dispatcher's own budget test: its check and the spend it guards are
-    # not one step, so concurrent sends could pass it together (reported, not this feature's).
-    policy = DispatchPolicy(concurrency=1, sms_prices={"+48": 0.04})
+    # Sends at once, at the dispatcher's default concurrency: each reserves its cost before it goes.
+    policy = DispatchPolicy(sms_prices={"+48": 0.04})
     dispatcher = Dispatcher(
         services.sessions,
         services.channels,
@@ -229,6 +228,8 @@ async def test_results_back_are_counted_in_the_campaigns_sms_budget(services: Se
     await dispatcher.drain()
     async with services.sessions() as session:
         record = await session.get_one(CampaignRecord, campaign_id)
-    statuses = [message.status for message, _ in await results_rows(services) if message.channel == "sms"]
-    assert statuses.count("sent") == 3 and statuses.count("held") == 4  # held at the budget, not sent
+    sms = [message for message, _ in await results_rows(services) if message.channel == "sms"]
+    # The campaign is closed and cannot resume: past the budget they fail, saying why (not held for good).
+    assert [message.status for message in sms].count("sent") == 3
+    assert [(m.status, m.error_class) for m in sms if m.status != "sent"] == [("failed", "over_budget")] * 4
     assert round(record.spent, 2) == 0.24 <= budget
