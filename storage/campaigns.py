@@ -16,8 +16,6 @@ from storage import dialect
 from storage.bulk import insert_rows
 from storage.tables import CampaignRecord, Conversation
 
-BUDGET_SLACK = 1e-9  # floating point's error on sums of prices, far below any currency's smallest unit
-
 
 @dataclass(frozen=True)
 class NewConversation:
@@ -87,20 +85,6 @@ class CampaignRepository:
         self._session.add(record)
         await self._session.flush()
         return record
-
-    async def reserve(self, campaign_id: int, amount: float, *, budget: float | None) -> bool:
-        """Add `amount` to the spend only while it stays within `budget` (None: no budget); False when
-        it would exceed it. One conditional UPDATE: on PostgreSQL a concurrent one waits for the row
-        and checks the spend it committed, on SQLite writes are serial, so sends at once never
-        overspend together."""
-        statement = update(CampaignRecord).where(col(CampaignRecord.id) == campaign_id)
-        if budget is not None:
-            # A billionth of slack: 0.1 + 0.1 + 0.1 is a hair over 0.3 in floating point.
-            statement = statement.where(col(CampaignRecord.spent) + amount <= budget + BUDGET_SLACK)
-        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
-            statement.values(spent=CampaignRecord.spent + amount)
-        )
-        return int(result.rowcount) == 1
 
     async def add_spent(self, campaign_id: int, amount: float) -> None:
         """One UPDATE, so workers sending at once never lose each other's costs."""

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from storage import dialect
-from storage.tables import CampaignRecord, ContactAddress, OutboxMessage
+from storage import dialect, sms_spend
+from storage.tables import ContactAddress, OutboxMessage
 from storage.types import UtcDateTime
 
 
@@ -230,24 +230,6 @@ class OutboxRepository:
         )
         return int(result.rowcount) == 1
 
-    async def hold_cost(self, message_id: int, cost: float) -> None:
-        """Note what this send reserved of its campaign's budget (CampaignRepository.reserve)."""
-        await self._set(message_id, cost=cost)
-
-    async def give_back_cost(self, message_id: int) -> None:
-        """The send surely never left: what it reserved goes back to its campaign's budget."""
-        held = select(col(OutboxMessage.cost)).where(col(OutboxMessage.id) == message_id).scalar_subquery()
-        campaign = (
-            select(col(OutboxMessage.campaign_id))
-            .where(col(OutboxMessage.id) == message_id)
-            .where(col(OutboxMessage.cost).is_not(None))
-            .scalar_subquery()
-        )
-        await self._session.execute(
-            update(CampaignRecord).where(col(CampaignRecord.id) == campaign).values(spent=CampaignRecord.spent - held)
-        )
-        await self._set(message_id, cost=None)
-
     async def release_claim(self, message_id: int) -> None:
         """Back to the queue untouched: it was claimed, never sent, and the claim was no attempt."""
         await self._session.execute(
@@ -337,7 +319,7 @@ class OutboxRepository:
             )
             if int(still.rowcount) != 1:
                 return False
-            await self.give_back_cost(send.message.id)
+            await sms_spend.give_back(self._session, send.message.id)
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             # Resent: the first send's cost stays spent (it may have left); the resend reserves its own.
             self._still_unknown(send).values(
@@ -379,35 +361,13 @@ class OutboxRepository:
         )
         if int(result.rowcount) != 1:
             return False
-        await self.give_back_cost(message_id)  # reserved again when its start is recorded again
+        await sms_spend.give_back(self._session, message_id)  # reserved again when its start is recorded again
         return True
 
-    async def mark_sent(
-        self,
-        message_id: int,
-        *,
-        provider_id: str,
-        now: datetime,
-        segments: int | None = None,
-        cost: float | None = None,
-    ) -> None:
-        """Sent; `cost`, when given, is what it was billed (the reservation made at its start adjusted)."""
-        values: dict[str, Any] = {"cost": cost} if cost is not None else {}
+    async def mark_sent(self, message_id: int, *, provider_id: str, now: datetime, segments: int | None = None) -> None:
         await self._set(
-            message_id,
-            status="sent",
-            provider_id=provider_id,
-            sent_at=now,
-            error_class=None,
-            segments=segments,
-            **values,
+            message_id, status="sent", provider_id=provider_id, sent_at=now, error_class=None, segments=segments
         )
-
-    async def cost_of(self, message_id: int) -> float | None:
-        """What the send holds of its campaign's budget (see hold_cost)."""
-        result = await self._session.execute(select(col(OutboxMessage.cost)).where(col(OutboxMessage.id) == message_id))
-        cost: float | None = result.scalar_one_or_none()
-        return cost
 
     async def record_delivery(
         self,

@@ -12,7 +12,7 @@ as `claimed` again); a worker that stops cleanly leaves nothing in `sending`.
 Budget: an SMS of a campaign reserves its cost from the campaign's budget in the transaction that marks
 it `sending` (one conditional UPDATE, so sends at once never overspend together); the reservation goes
 back when the send surely never left (a SendError, a late mark, reconciliation's "not seen") and stays
-when the outcome is unknown.
+when the outcome is unknown (outreach.outbound.sms_budget, storage.sms_spend).
 
 Pace: `run` is a pipeline, not a loop of batches. Each enabled channel has a lane: its own pool of
 sends in flight (a slow SMS number never holds up Telegram) and its own claims, taken again as soon as
@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import Channel, Outbound, SendError, Sent, render_plain
 from channels.sms_segments import count_segments
 from outreach.campaigns.parsed_flows import CampaignDefinitions
-from outreach.campaigns.pricing import price_for
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
 from outreach.clock import Clock
 from outreach.outbound.delivery_status import apply_early_report
@@ -47,14 +46,14 @@ from outreach.outbound.fallback import fall_back
 from outreach.outbound.lanes import Lane, Pump, first_of, unless_halted
 from outreach.outbound.rate_limits import Item, RateLimiter, send_keys
 from outreach.outbound.reconciliation import Reconciliation, outbound_of
+from outreach.outbound.sms_budget import SmsBudget
 from outreach.outbound.unknown_sends import Decision
 from outreach.telemetry import NO_TELEMETRY, Telemetry
-from storage.campaigns import CampaignRepository
+from storage import sms_spend
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.keys import installation_key
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
-from storage.tables import CampaignRecord
 
 log = logging.getLogger(__name__)
 LIMITER_KEY = "rate-limit-keys"  # the installation key that keys per-chat limits without a configured secret
@@ -121,6 +120,7 @@ class Dispatcher:
         self._key_read = asyncio.Lock()  # one read of the installation key, whatever the sends waiting for it
         self.late_writes = 0  # sends that took a fresh slot because recording their start was slow
         self._definitions = definitions  # with them, failed campaign questions fall back to other channels
+        self._budget = SmsBudget(policy.sms_prices, definitions, clock)
         self._sessions = sessions
         self._channels = channels
         self._worker_id = worker_id
@@ -329,7 +329,7 @@ class Dispatcher:
         keys = await self._limit_keys(message, units)
         if not await self._slot_granted(message, keys, halt) or halt.is_set():
             return  # no send starts once stopping: the claim goes back untouched
-        if not await self._started_in_slot(message, keys, halt, self._sms_cost(message, units)):
+        if not await self._started_in_slot(message, keys, halt, self._budget.cost(message, units)):
             return
         await self._send(message, channel, outbound, units)
 
@@ -350,7 +350,7 @@ class Dispatcher:
                 started = await OutboxRepository(session).mark_sending(
                     message.id, now=self._clock(), worker=self._worker_id
                 )
-                within_budget = started and await self._reserve(session, message, cost)
+                within_budget = started and await self._budget.reserve(session, message, cost)
             if not started:  # handed back (stopping) or taken over after the lease: not ours to send
                 log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
                 return False
@@ -436,27 +436,16 @@ class Dispatcher:
             await OutboxRepository(session).mark_unknown(message.id, detail=detail)
 
     async def _record_sent(self, message: ClaimedMessage, sent: Sent, units: int) -> None:
-        # Its start reserved the cost of the segments we counted; the provider's count is the bill.
-        billed = self._sms_cost(message, sent.segments or units) if message.campaign_id is not None else 0.0
-        reserved = self._sms_cost(message, units) if message.campaign_id is not None else 0.0
         async with self._transaction() as session:
             await OutboxRepository(session).mark_sent(
-                message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments, cost=billed or None
+                message.id, provider_id=sent.provider_id, now=self._clock(), segments=sent.segments
             )
+            await self._budget.bill(session, message, units, sent.segments or units)
             await apply_early_report(session, message.channel, sent.provider_id, clock=self._clock)
-            if billed != reserved and message.campaign_id is not None:
-                await CampaignRepository(session).add_spent(message.campaign_id, billed - reserved)
 
     @staticmethod
     def _outbound(message: ClaimedMessage) -> Outbound:
         return outbound_of(message)
-
-    def _sms_cost(self, message: ClaimedMessage, segments: int) -> float:
-        """What an SMS of `segments` costs at its destination's price; 0 for other channels."""
-        if message.channel != "sms" or not self._policy.sms_prices:
-            return 0.0
-        price, _ = price_for(message.address, self._policy.sms_prices)
-        return segments * price
 
     async def _deferred_for_daily_cap(self, message: ClaimedMessage) -> bool:
         """No address gets more than `daily_cap` campaign messages in 24 hours; the rest wait."""
@@ -472,48 +461,6 @@ class Dispatcher:
             await OutboxRepository(session).defer(message.id, until=oldest + timedelta(days=1))
         log.info("outbox %s: daily cap of the address reached; waits", message.id)
         return True
-
-    async def _reserve(self, session: AsyncSession, message: ClaimedMessage, cost: float) -> bool:
-        """Take the send's cost from its campaign's SMS budget, atomically, before the send: sends
-        under way at once can never together spend past it. False: it would exceed it (see _over_budget).
-        Given back when the send surely never left (OutboxRepository.give_back_cost); a send of unknown
-        outcome keeps it."""
-        if not cost or message.campaign_id is None:
-            return True
-        campaigns = CampaignRepository(session)
-        record = await campaigns.get(message.campaign_id)
-        budget = self._definitions.flow(record).budget if self._definitions is not None else None
-        if await campaigns.reserve(message.campaign_id, cost, budget=budget):
-            await OutboxRepository(session).hold_cost(message.id, cost)
-            return True
-        assert budget is not None
-        await session.refresh(record)
-        await self._over_budget(session, message, record, budget)
-        return False
-
-    async def _over_budget(
-        self, session: AsyncSession, message: ClaimedMessage, record: CampaignRecord, budget: float
-    ) -> None:
-        """The SMS that would exceed the budget does not go: the campaign pauses, says why, and its
-        messages wait (an official may raise the budget and resume). A closed campaign cannot resume,
-        so its message (results back, the only kind it still sends) fails, saying so, instead of
-        waiting as held for good."""
-        outbox = OutboxRepository(session)
-        spent = f"spent {record.spent:.2f} of {budget:.2f}"
-        if record.status == "closed":
-            await outbox.mark_failed(
-                message.id, error_class="over_budget", detail=f"SMS budget reached after the close: {spent}"
-            )
-            log.warning("campaign %s: SMS budget reached after the close; outbox %s not sent", record.id, message.id)
-            return
-        await outbox.hold(message.id)
-        if record.status == "active":
-            assert record.id is not None
-            await outbox.hold_campaign(record.id)
-            paused = await CampaignRepository(session).set_status(record.id, "paused", now=self._clock())
-            paused.paused_because = f"budget reached: {spent}"
-            session.add(paused)
-        log.warning("campaign %s: SMS budget reached; paused", message.campaign_id)
 
     async def _deferred_for_quiet_hours(self, message: ClaimedMessage) -> bool:
         """A retry (or a slow queue) must not carry a message into the night either."""
@@ -535,7 +482,7 @@ class Dispatcher:
             async with self._transaction() as session:
                 await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
-                await OutboxRepository(session).give_back_cost(message.id)
+                await sms_spend.give_back(session, message.id)
                 await self._fall_back(session, message)
             log.info("outbox %s: address stopped by provider", message.id)
             self._telemetry.send_failed(message.channel, "stop_contact")
@@ -544,7 +491,7 @@ class Dispatcher:
             async with self._transaction() as session:
                 await ResidentRepository(session).mark_unreachable(message.contact_id, now=self._clock())
                 await OutboxRepository(session).mark_failed(message.id, error_class="permanent", detail=detail)
-                await OutboxRepository(session).give_back_cost(message.id)
+                await sms_spend.give_back(session, message.id)
                 await self._fall_back(session, message)
             log.info("outbox %s: address unreachable", message.id)
             self._telemetry.send_failed(message.channel, "permanent")
@@ -555,7 +502,7 @@ class Dispatcher:
                 await OutboxRepository(session).mark_retry(
                     message.id, at=self._clock() + timedelta(seconds=delay), detail=detail
                 )
-                await OutboxRepository(session).give_back_cost(message.id)
+                await sms_spend.give_back(session, message.id)
             log.info("outbox %s: retry %d in %.1fs", message.id, message.attempts, delay)
             self._telemetry.send_failed(message.channel, "retryable")
             return
@@ -564,7 +511,7 @@ class Dispatcher:
     async def _record_failure(self, message: ClaimedMessage, error_class: str, detail: str) -> None:
         async with self._transaction() as session:
             await OutboxRepository(session).mark_failed(message.id, error_class=error_class, detail=detail)
-            await OutboxRepository(session).give_back_cost(message.id)  # refused: the provider never took it
+            await sms_spend.give_back(session, message.id)  # refused: the provider never took it
             await self._fall_back(session, message)
         log.info("outbox %s: failed (%s)", message.id, error_class)
         self._telemetry.send_failed(message.channel, error_class)
