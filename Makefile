@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench bench-cli simulate soak-outage clean
+.PHONY: demo serve test lint bench bench-cli bench-scale simulate soak-outage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,17 @@ lint: $(STAMP)
 test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest -q
 
-bench: $(STAMP)  ## send-rate and weighted-results benchmarks: print tables, write docs/BENCHMARKS.md (about 10 minutes)
+bench: $(STAMP)  ## send-rate, weighted-results and scale benchmarks: print tables, write docs/BENCHMARKS.md (about 25 minutes)
 	$(BIN)/python bench/send_rate.py
 	$(BIN)/python bench/weighted_results.py
+	$(MAKE) bench-scale
 	$(MAKE) bench-cli
 
 bench-cli: $(STAMP)  ## outreach --help and every command's start-up beside importing aiohttp + sqlalchemy + typer; outreach export of 1,000,000 answers (CSV, JSON Lines) beside a bare SELECT written with csv.writer, SQLite and PostgreSQL (about 5 minutes)
 	$(BIN)/python bench/cli_and_export.py
+
+bench-scale: $(STAMP)  ## residents import and campaign launch of 500,000 through the CLI, SQLite and PostgreSQL, beside executemany baselines (about 15 minutes)
+	$(BIN)/python bench/scale.py
 
 simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the engine, sandbox channels): weighting, and uniform against lagging_strata reminders; prints both tables (about 90 minutes)
 	PYTHONPATH=. $(BIN)/python bench/simulate.py
