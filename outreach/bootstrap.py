@@ -24,7 +24,8 @@ from outreach.inbound.enrolment import District, load_districts
 from outreach.inbound.pipeline import InboundPipeline
 from outreach.inbound.spool import InboundSpool
 from outreach.logs import quiet_third_party_logs
-from outreach.outbound.dispatcher import MIN_POOL, Dispatcher, DispatchPolicy, pool_for_rate
+from outreach.outbound.dispatch_policy import MIN_POOL, DispatchPolicy, pool_for_rate
+from outreach.outbound.dispatcher import Dispatcher
 from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
 from outreach.results.results_back import ResultsBack
 from outreach.settings import Settings

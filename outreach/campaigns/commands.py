@@ -35,6 +35,7 @@ from storage.launches import LaunchRepository, SkippedResident
 from storage.outbox import OutboxRepository
 from storage.samples import SampleRepository
 from storage.tables import CampaignRecord, CampaignSample
+from storage.unknown_sends import UnknownSendRepository
 
 DEFAULT_SPREAD = timedelta(minutes=60)
 
@@ -244,7 +245,7 @@ async def campaign_status(sessions: SessionFactory, reference: str) -> CampaignS
         conversations = await ConversationRepository(session).count_by_status(record.id)
         outbox = await OutboxRepository(session).count_by_status(record.id)
         sample = await SampleRepository(session).design(record.id)
-        unknown_outcomes = await OutboxRepository(session).count_unknown_outcomes(record.id)
+        unknown_outcomes = await UnknownSendRepository(session).count_unknown_outcomes(record.id)
     return CampaignStatus(
         record=record,
         conversations=conversations,

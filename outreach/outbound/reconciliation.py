@@ -23,7 +23,8 @@ from outreach.outbound.delivery_status import apply_early_report
 from outreach.outbound.unknown_sends import Decision, decide, message_kind
 from storage.campaigns import CampaignRepository
 from storage.db import SessionFactory, read_session
-from storage.outbox import ClaimedMessage, OutboxRepository, UnknownSend
+from storage.outbox import ClaimedMessage
+from storage.unknown_sends import UnknownSend, UnknownSendRepository
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Reconciliation:
     async def run_once(self) -> Counter[Decision]:
         """Reconcile up to one batch of unknown sends of the channels enabled here; what was decided."""
         async with read_session(self._sessions) as session:
-            sends = await OutboxRepository(session).unknown_to_reconcile(limit=self._batch_size)
+            sends = await UnknownSendRepository(session).unknown_to_reconcile(limit=self._batch_size)
             policies = {send.message.id: await self._policy(session, send.message) for send in sends}
         decided: Counter[Decision] = Counter()
         for send in sends:
@@ -82,7 +83,7 @@ class Reconciliation:
 
     async def _apply(self, send: UnknownSend, decision: Decision, lookup: SentLookup | None) -> bool:
         async with self._transaction() as session:
-            outbox = OutboxRepository(session)
+            outbox = UnknownSendRepository(session)
             if decision == "confirm":
                 assert lookup is not None and lookup.provider_id is not None
                 confirmed = await outbox.confirm_unknown(send, provider_id=lookup.provider_id)

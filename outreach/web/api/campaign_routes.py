@@ -23,6 +23,7 @@ from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import read_session
 from storage.outbox import OutboxRepository
 from storage.tables import CampaignRecord
+from storage.unknown_sends import UnknownSendRepository
 
 
 def campaign_info(call: Call, record: CampaignRecord) -> CampaignInfo:
@@ -63,7 +64,7 @@ async def campaign_progress(call: Call) -> CampaignProgress:
         counts = await campaign_counts(session, record.id)
         conversations = await ConversationRepository(session).count_by_status(record.id)
         messages = await OutboxRepository(session).count_by_status(record.id)
-        unknown_outcomes = await OutboxRepository(session).count_unknown_outcomes(record.id)
+        unknown_outcomes = await UnknownSendRepository(session).count_unknown_outcomes(record.id)
     audience = await audience_progress(call.services.sessions, record)
     return CampaignProgress(
         id=record.id,

@@ -21,7 +21,7 @@ from outreach.campaigns.commands import campaign_status
 from outreach.cli.unknown_lines import status_lines
 from outreach.outbound.dispatcher import Dispatcher, DispatchPolicy
 from outreach.outbound.unknown_sends import decide, message_kind
-from storage.outbox import OutboxRepository
+from storage.unknown_sends import UnknownSendRepository
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import CAMPAIGN_YAML, launch, outbox, reply
@@ -114,7 +114,7 @@ def dispatcher(services: Services, **channels: Any) -> Dispatcher:
 
 async def unknown_outcomes(services: Services, campaign_id: int) -> dict[str, int]:
     async with services.sessions() as session:
-        counts = await OutboxRepository(session).count_unknown_outcomes(campaign_id)
+        counts = await UnknownSendRepository(session).count_unknown_outcomes(campaign_id)
     return {outcome: count for outcome, count in counts.items() if count}
 
 
