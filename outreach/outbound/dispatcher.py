@@ -9,10 +9,8 @@ The window for an unknown outcome is kept small: a send is marked `sending` only
 slot, right before the request goes out, and never waits in `sending` (a late mark takes its fresh slot
 as `claimed` again); a worker that stops cleanly leaves nothing in `sending`.
 
-Budget: an SMS of a campaign reserves its cost from the campaign's budget in the transaction that marks
-it `sending` (one conditional UPDATE, so sends at once never overspend together); the reservation goes
-back when the send surely never left (a SendError, a late mark, reconciliation's "not seen") and stays
-when the outcome is unknown (outreach.outbound.sms_budget, storage.sms_spend).
+Budget (outreach.outbound.sms_budget): an SMS reserves its cost as it is marked `sending`, atomically;
+given back when the send surely never left (a SendError, a late mark, reconciliation's "not seen").
 
 Pace: `run` is a pipeline, not a loop of batches. Each enabled channel has a lane: its own pool of
 sends in flight (a slow SMS number never holds up Telegram) and its own claims, taken again as soon as
@@ -148,6 +146,9 @@ class Dispatcher:
         return await self._reconciliation.run_once()
 
     async def _reconcile_every(self, stopping: asyncio.Event, seconds: float) -> None:
+        """A pass every `seconds`, the first one period after the start: a pass at the start raced the
+        first claims for connections, and asked the providers again at every worker's restart."""
+        await first_of([stopping], seconds)
         while not stopping.is_set():
             try:
                 decided = await self.reconcile_unknown()
@@ -172,9 +173,8 @@ class Dispatcher:
         try:
             await self._pass(stopping, poll_seconds)
         finally:
-            if not stopping.is_set():  # failing: nothing else will tell it to stop
-                reconciling.cancel()
-            # Stopping: it ends after the pass under way (a cancelled query could leave a connection open).
+            if not stopping.is_set():  # failing. Stopping: it ends after its pass (a cancelled query
+                reconciling.cancel()  # could leave a connection open)
             with contextlib.suppress(asyncio.CancelledError):
                 await reconciling
 

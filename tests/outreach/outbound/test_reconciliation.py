@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -20,7 +21,7 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import campaign_status
 from outreach.cli.unknown_lines import status_lines
 from outreach.outbound.dispatcher import Dispatcher, DispatchPolicy
-from outreach.outbound.unknown_sends import decide, message_kind
+from outreach.outbound.unknown_sends import Decision, decide, message_kind
 from storage.unknown_sends import UnknownSendRepository
 from tests.conftest import ManualClock
 from tests.factories import add_resident
@@ -233,3 +234,45 @@ async def test_a_send_cancelled_mid_request_is_left_unknown_not_sending(services
     stopping.set()
     await asyncio.wait_for(running, 10)
     assert [(m.status, m.error_detail) for m in await outbox(services)] == [("unknown", "cancelled")]
+
+
+@pytest.mark.parametrize("passes", [0, 1])
+async def test_a_running_dispatcher_reconciles_one_period_after_its_start_not_at_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch, passes: int
+) -> None:
+    """Not at the start: that pass raced the first claims for connections (a stop test's first send lost
+    its limiter slot to the second on PostgreSQL) and acted on unknown sends a fault test was counting."""
+    await add_resident(services, telegram="555")
+    campaign_id = await launch(services, CAMPAIGN_YAML.replace("channels: [sms, email]", "channels: [telegram]"))
+    [question] = await outbox(services)
+    channel = LosingChannel({question.idempotency_key})
+    await dispatcher(services, telegram=channel).drain()  # unknown: Telegram's question is resent at a pass
+    period = 0.01 if passes else 3600.0
+    worker = Dispatcher(
+        services.sessions,
+        {"telegram": channel},
+        worker_id="running",
+        policy=DispatchPolicy(reconcile_seconds=period),
+        clock=services.clock,
+        definitions=services.definitions,
+    )
+    reconciled = asyncio.Event()
+    reconcile = worker.reconcile_unknown
+
+    async def observed() -> Counter[Decision]:
+        decided = await reconcile()
+        if decided:
+            reconciled.set()
+        return decided
+
+    monkeypatch.setattr(worker, "reconcile_unknown", observed)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(worker.run(stopping, poll_seconds=60))
+    if passes:  # a pass a period later
+        await asyncio.wait_for(reconciled.wait(), 10)
+    else:  # the start (and its first claim) under way, then a stop: no pass began
+        for _ in range(50):
+            await asyncio.sleep(0)
+    stopping.set()
+    await asyncio.wait_for(running, 10)
+    assert await unknown_outcomes(services, campaign_id) == ({"resent": 1} if passes else {})
