@@ -21,7 +21,7 @@ from outreach.inbound.mailbox import polling_mailbox
 from outreach.inbound.spool_flusher import SpoolFlusher
 from outreach.inbound.telegram_updates import poll, register_webhook
 from outreach.web import email_links, webhooks
-from outreach.web.api import API_PREFIX, add_api_routes
+from outreach.web.api.application import API_PREFIX, add_api_routes
 from outreach.web.json_bodies import json_body_guard
 from outreach.web.keys import DISPATCHER_TASK, SCHEDULER, SERVICES, handler_with_services
 from outreach.web.metrics import add_metrics_route, webhook_timing

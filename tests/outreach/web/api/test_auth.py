@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from outreach.bootstrap import Services
-from outreach.web.api import API_ROUTES
+from outreach.web.api.application import API_ROUTES
 from outreach.web.api.auth import token_hash
 from outreach.web.api.registry import ANY_SCOPE, ApiRoute
 from storage.tables import ApiToken

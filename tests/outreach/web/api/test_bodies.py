@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlmodel import SQLModel, col
 
 from outreach.bootstrap import Services
-from outreach.web.api import API_ROUTES
+from outreach.web.api.application import API_ROUTES
 from outreach.web.api.registry import ApiRoute
 from storage.tables import ApiToken, CampaignRecord, ContactAddress, Resident
 from tests.outreach.web.api.conftest import AppClient

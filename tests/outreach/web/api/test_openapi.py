@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from outreach.bootstrap import Services
-from outreach.web.api import API_PREFIX, API_ROUTES
+from outreach.web.api.application import API_PREFIX, API_ROUTES
 from outreach.web.app import create_app
 from tests.outreach.web.api.conftest import AppClient
 

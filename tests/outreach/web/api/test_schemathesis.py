@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from outreach.bootstrap import Services
-from outreach.web.api import API_ROUTES
+from outreach.web.api.application import API_ROUTES
 from outreach.web.app import create_app
 from tests.conftest import DATABASES
 from tests.outreach.web.api.conftest import AppClient
