@@ -5,18 +5,15 @@ message says so), and per district the share of that same answer where small-cel
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from flows.answer_labels import answer_rows, question_types
 from flows.campaign import Campaign
 from flows.results_back import ANSWER, DISTRICT, DISTRICT_SHARE, SHARE, percent, question_ids, value_key
-from outreach.results.weighted import weighted_results
-from outreach.results.weighting import WeightingRequest
-from outreach.survey.margins import MarginsError
 from outreach.survey.small_cells import suppressed_line
-from outreach.survey.weights import WeightingError
 from storage.db import SessionFactory, read_session
 from storage.read_models import QuestionResult, campaign_results, campaign_results_by
 from storage.tables import CampaignRecord
@@ -94,6 +91,13 @@ async def results_back_figures(
     return ResultsBackFigures(weighted=weighted is not None, top=top, districts=districts)
 
 
+# The weighted figures (outreach.results.results_back_weighted) use numpy, which only a campaign with
+# margins needs: imported by name when one tells its results, so that every command wiring the services
+# (the bootstrap builds ResultsBack) starts without numpy (issue 18). Not a cycle: that module imports
+# this one's TopAnswer at its top.
+WEIGHTED_TOP = ("outreach.results.results_back_weighted", "weighted_top")
+
+
 async def _weighted_top(
     sessions: SessionFactory, record: CampaignRecord, flow: Campaign, ids: list[str], *, k: int
 ) -> dict[str, TopAnswer] | None:
@@ -102,22 +106,9 @@ async def _weighted_top(
     sample = flow.audience.sample
     if sample is None or sample.margins is None:
         return None
-    request = WeightingRequest(sample.margins, tuple(sample.strata))
-    try:
-        results = await weighted_results(sessions, record, flow, request, k=k)
-    except (MarginsError, WeightingError) as error:
-        log.warning("campaign %s: results back unweighted: %s", record.id, error)
-        return None
-    top: dict[str, TopAnswer] = {}
-    for question in results.questions:
-        if question.id not in ids:
-            continue
-        shares = [(value.value, value.weighted_share) for value in question.values or [] if value.weighted_share]
-        if not shares:
-            return None
-        key, share = max(shares, key=lambda item: item[1])  # among equals, the first offered
-        top[question.id] = TopAnswer(key, share)
-    return top
+    module, name = WEIGHTED_TOP
+    weighted_top: Callable[..., Awaitable[dict[str, TopAnswer] | None]] = getattr(importlib.import_module(module), name)
+    return await weighted_top(sessions, record, flow, ids, k=k)
 
 
 def _unweighted_top(

@@ -42,12 +42,7 @@ USES = {
     "enrol-link": {"telegram", "httpx", "segno"},  # asks Telegram the bot's name, draws the QR code
     "results": {"numpy"},  # the weighting options (--weights)
     "export": {"numpy"},  # the weighting options (--weights)
-    # The API's scopes and tokens live in outreach.web.api, whose package imports its routes.
-    "token": {"aiohttp", "apscheduler"},
 }
-# Loaded by every command that wires services, though only results and exports use it: bootstrap ->
-# outreach.results.results_back -> results_back_figures -> weighted -> numpy. To leave start-up too.
-LOADED_BY_BOOTSTRAP = {"numpy"}
 
 # In a child of one process that loaded only PRELOADED, start a command (its --help: parsing the
 # command line loads its module, nothing runs) and say which top-level modules it added.
@@ -101,10 +96,7 @@ def test_the_help_lists_every_command_without_importing_one() -> None:
 def test_each_command_starts_with_only_the_libraries_it_uses() -> None:
     modules = started(list(COMMANDS))
     assert set(modules) == set(COMMANDS)
-    heavy = {
-        command: sorted(added & HEAVY - USES.get(command, set()) - LOADED_BY_BOOTSTRAP)
-        for command, added in modules.items()
-    }
+    heavy = {command: sorted(added & HEAVY - USES.get(command, set())) for command, added in modules.items()}
     assert heavy == {command: [] for command in COMMANDS}
 
 
