@@ -27,7 +27,7 @@ lint: $(STAMP)
 test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest -q
 
-bench: $(STAMP)  ## send-rate, weighted-results and scale benchmarks: print tables, write docs/BENCHMARKS.md (about 25 minutes)
+bench: $(STAMP)  ## every benchmark: send rate, weighted results, scale (make bench-scale) and CLI start-up and export (make bench-cli); prints their tables, writes docs/BENCHMARKS.md (about 30 minutes)
 	$(BIN)/python bench/send_rate.py
 	$(BIN)/python bench/weighted_results.py
 	$(MAKE) bench-scale
