@@ -1,22 +1,28 @@
-"""Schema upgrades with alembic, callable from the CLI and from running event loops alike."""
+"""Schema upgrades with alembic, callable from the CLI and from running event loops alike.
+
+Alembic (about 0.1 s of imports) is imported when a schema is upgraded, not at import time: the `db`
+command's start-up and every module that only names `upgrade` go without it (issue 18)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.tables import SQLITE_ONLY_INDEXES
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(url: str = "") -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -24,6 +30,8 @@ def alembic_config(url: str = "") -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from alembic import command
+
     def _upgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
