@@ -39,7 +39,7 @@ from flows.model import YESNO_KEYS, Question
 from outreach.results.public_values import PublicValues, public_time
 from outreach.settings import RowTimePrecision
 from storage.db import SessionFactory, read_session
-from storage.flow_results import answered_rows
+from storage.exports import export_attributes, export_batches
 from storage.tables import CampaignRecord
 
 SPECIFICATION_VERSION = "1.1.0"
@@ -158,19 +158,20 @@ async def response_rows(
     the database a batch at a time: memory stays flat however many answers there are."""
     assert record.id is not None
     public = PublicValues(flow)
-    names = [name for name in attributes if name not in _ROW_KEYS]
+    names = export_attributes([name for name in attributes if name not in _ROW_KEYS])
     times: dict[datetime, str] = {}  # a cut time's text, made once per hour or day seen
     separator = "\n"
     yield "["
     async with read_session(sessions) as session:
-        async for batch in answered_rows(session, record.id, names):
+        async for batch in export_batches(session, record.id, names):
             lines: list[str] = []
-            for question_id, respondent, stored, channel, answered_at, language, snapshot in batch:
+            for question_id, respondent, stored, channel, answered_at, language, values, _ in batch:
                 value = public(question_id, stored)
                 if value is None:
                     continue
                 cut = public_time(answered_at, time_precision)
                 stamp = times.get(cut) or times.setdefault(cut, cut.isoformat())
+                snapshot = dict(zip(names, values, strict=True))
                 metadata = {"channel": channel, "language": ISO_639_3.get(language, language), "attributes": snapshot}
                 row = [stamp, f"{respondent}-{question_id}", respondent, respondent, question_id, value, metadata]
                 lines.append(separator + json.dumps(row, ensure_ascii=False))
