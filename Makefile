@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench bench-cli bench-scale simulate soak-outage clean
+.PHONY: demo serve test lint bench bench-cli bench-inbound bench-scale simulate soak-outage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +27,18 @@ lint: $(STAMP)
 test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest -q
 
-bench: $(STAMP)  ## every benchmark: send rate, weighted results, scale (make bench-scale) and CLI start-up and export (make bench-cli); prints their tables, writes docs/BENCHMARKS.md (about 30 minutes)
+bench: $(STAMP)  ## every benchmark: send rate, weighted results, scale (make bench-scale), CLI start-up and export (make bench-cli) and inbound webhooks (make bench-inbound); prints their tables, writes docs/BENCHMARKS.md (about 32 minutes)
 	$(BIN)/python bench/send_rate.py
 	$(BIN)/python bench/weighted_results.py
 	$(MAKE) bench-scale
 	$(MAKE) bench-cli
+	$(MAKE) bench-inbound
 
 bench-cli: $(STAMP)  ## outreach --help and every command's start-up beside importing aiohttp + sqlalchemy + typer; outreach export of 1,000,000 answers (CSV, JSON Lines) beside a bare SELECT written with csv.writer, SQLite and PostgreSQL (about 5 minutes)
 	$(BIN)/python bench/cli_and_export.py
+
+bench-inbound: $(STAMP)  ## signed Twilio SMS webhooks answered by one outreach serve process, closed-loop and at 300 req/s, beside a bare aiohttp process doing the signature check and one INSERT per request, SQLite and PostgreSQL (about 2 minutes)
+	$(BIN)/python bench/inbound.py
 
 bench-scale: $(STAMP)  ## residents import and campaign launch of 500,000 through the CLI, SQLite and PostgreSQL, beside executemany baselines (about 15 minutes)
 	$(BIN)/python bench/scale.py
