@@ -49,7 +49,7 @@ from flows.loader import load_campaign
 from outreach.campaigns.commands import create_campaign
 from outreach.clock import system_clock
 from outreach.results.weighted import weighted_results
-from outreach.results.weighting import WeightingRequest
+from outreach.results.weighting_request import WeightingRequest
 from outreach.survey.margins import Margins
 from outreach.survey.margins_store import default_margins, save_margins
 from storage.db import SessionFactory, create_engine, read_session, session_factory

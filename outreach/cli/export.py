@@ -20,12 +20,11 @@ from outreach.cli.weighting import (
     THIN_OPTION,
     TRIM_OPTION,
     WEIGHTS_OPTION,
-    weighted_or_fail,
+    respondent_weights,
     weighting_request,
 )
 from outreach.results.dictionary import data_dictionary
 from outreach.results.exports import ExportKind, export_chunks
-from outreach.results.weighted import respondent_weights
 
 
 class ExportFormat(StrEnum):
@@ -64,7 +63,7 @@ def export(
         flow = services.definitions.flow(record)
         respondents = None
         if request is not None and not dictionary:
-            respondents = await weighted_or_fail(respondent_weights(services.sessions, record, request))
+            respondents = await respondent_weights(services.sessions, record, request)
         attributes = services.settings.export_attributes
         sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:

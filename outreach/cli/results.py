@@ -20,14 +20,13 @@ from outreach.cli.weighting import (
     THIN_OPTION,
     TRIM_OPTION,
     WEIGHTS_OPTION,
-    weighted_or_fail,
+    weighted_results,
     weighting_request,
 )
 from outreach.results.free_text import free_text_results
 from outreach.results.free_text_view import free_text_view
 from outreach.results.terminal_view import campaign_results_view
 from outreach.results.unweighted import UnweightedResults, unweighted_results
-from outreach.results.weighted import weighted_results
 from outreach.results.weighted_models import WeightedResults
 from outreach.results.weighted_view import weighted_results_view
 
@@ -67,7 +66,7 @@ def results(
         if request is None:
             figures = await unweighted_results(services.sessions, record, flow)
         else:
-            figures = await weighted_or_fail(weighted_results(services.sessions, record, flow, request, k=k))
+            figures = await weighted_results(services.sessions, record, flow, request, k=k)
         if format is ResultsFormat.json:
             output = figures.model_dump(mode="json") | {"free_text": [q.model_dump(mode="json") for q in free_text]}
             output["participation"] = await participation_json(services, record, flow)

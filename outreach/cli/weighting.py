@@ -1,20 +1,34 @@
 """The weighting options `outreach results` and `outreach export` share (--weights, --by, --trim,
---collapse, --thin), read into one request, and their errors said in one line."""
+--collapse, --thin), read into one request, the weighted figures they ask for, and the weighting's
+errors said in one line."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
+from flows.campaign import Campaign
 from outreach.campaigns.commands import CampaignCommandError
 from outreach.cli.runner import fail
-from outreach.results.weighting import WeightingRequest, parse_collapse, parse_thin
+from outreach.results.weighted_models import WeightedResults
+from outreach.results.weighting_request import WeightingRequest, parse_collapse, parse_thin
 from outreach.survey.margins import MarginsError
-from outreach.survey.weights import WeightingError
+from outreach.survey.weighting_error import WeightingError
+from storage.db import SessionFactory
+from storage.tables import CampaignRecord
+
+if TYPE_CHECKING:  # a type only; its module brings numpy
+    from outreach.results.weighted import RespondentWeights
 
 T = TypeVar("T")
+
+# The weighted figures (outreach.results.weighted) use numpy, which only --weights needs: imported by
+# name when a command weighs, so that `results` and `export` start without numpy (issue 18), as
+# outreach.results.results_back_figures does. Not a cycle: that module imports nothing of the CLI.
+WEIGHTED = "outreach.results.weighted"
 
 WEIGHTS_OPTION = typer.Option("--weights", help="Weight to these margins (see `outreach margins list`).")
 BY_OPTION = typer.Option("--by", help="Dimensions to weight on, comma-separated; default: all the margins have.")
@@ -42,6 +56,22 @@ def weighting_request(
         return WeightingRequest(margins, dimensions, trim, parse_collapse(collapse or []), parse_thin(thin or "weight"))
     except ValueError as error:
         raise fail(str(error)) from None
+
+
+async def weighted_results(
+    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, request: WeightingRequest, *, k: int
+) -> WeightedResults:
+    """outreach.results.weighted's weighted results; the weighting's errors exit with one line."""
+    compute: Callable[..., Awaitable[WeightedResults]] = importlib.import_module(WEIGHTED).weighted_results
+    return await weighted_or_fail(compute(sessions, record, flow, request, k=k))
+
+
+async def respondent_weights(
+    sessions: SessionFactory, record: CampaignRecord, request: WeightingRequest
+) -> RespondentWeights:
+    """outreach.results.weighted's weight per respondent; the weighting's errors exit with one line."""
+    compute: Callable[..., Awaitable[RespondentWeights]] = importlib.import_module(WEIGHTED).respondent_weights
+    return await weighted_or_fail(compute(sessions, record, request))
 
 
 async def weighted_or_fail(work: Awaitable[T]) -> T:

@@ -5,18 +5,15 @@ option keys and labels, and the type of `value` for each question; for a weighte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.campaign import Campaign
 from flows.model import Question
 from flows.texts import YESNO_LABELS
+from outreach.results.weighting_request import WeightingRequest
 from storage.exports import export_fields
-
-if TYPE_CHECKING:  # the weighting (numpy) is imported only by what weighs
-    from outreach.results.weighting import WeightingRequest
-
 
 WEIGHT = "weight"  # the last column of a weighted export (outreach.results.exports)
 

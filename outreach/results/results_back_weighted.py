@@ -9,9 +9,9 @@ import logging
 from flows.campaign import Campaign
 from outreach.results.results_back_figures import TopAnswer
 from outreach.results.weighted import weighted_results
-from outreach.results.weighting import WeightingRequest
+from outreach.results.weighting_request import WeightingRequest
 from outreach.survey.margins import MarginsError
-from outreach.survey.weights import WeightingError
+from outreach.survey.weighting_error import WeightingError
 from storage.db import SessionFactory
 from storage.tables import CampaignRecord
 

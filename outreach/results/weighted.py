@@ -16,13 +16,8 @@ from flows.answer_labels import answer_rows
 from flows.campaign import Campaign
 from flows.model import Question
 from outreach.results.weighted_models import Stratum, WeightedQuestion, WeightedResults, WeightedValue
-from outreach.results.weighting import (
-    CellWeights,
-    WeightingRequest,
-    cell_weights,
-    dimensions_of,
-    matches,
-)
+from outreach.results.weighting import CellWeights, cell_weights, dimensions_of, matches
+from outreach.results.weighting_request import WeightingRequest
 from outreach.survey.estimates import THIN_STRATUM, Answer, estimate_question
 from outreach.survey.margins import Margins, fold_value
 from outreach.survey.margins_store import load_margins

@@ -15,29 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import numpy as np
 
+from outreach.results.weighting_request import Thin
 from outreach.survey.estimates import THIN_STRATUM
 from outreach.survey.margin_weights import Collapse, MarginWeights, weigh
 from outreach.survey.margins import Margins, fold_value
-from outreach.survey.weights import WeightingError
+from outreach.survey.weighting_error import WeightingError
 from storage.weighting_cells import RespondentCell, Values
 
 NO_VALUE = ""  # a respondent without the attribute, in the counts of unmatched values
-
-Thin = Literal["weight", "leave"]  # what to do with a value of fewer than THIN_STRATUM respondents
-THIN_CHOICES: tuple[Thin, ...] = ("weight", "leave")
-
-
-@dataclass(frozen=True)
-class WeightingRequest:
-    margins: str  # a name of margins in the store
-    by: tuple[str, ...] = ()  # none named: every dimension of the margins
-    trim: float | None = None  # cap at trim × the mean weight
-    collapse: Collapse = field(default_factory=dict)
-    thin: Thin = "weight"  # thin strata weighted like the rest (with a warning), or left unweighted
 
 
 @dataclass(frozen=True)
@@ -66,26 +54,6 @@ def dimensions_of(margins: Margins, by: Sequence[str]) -> tuple[str, ...]:
 
 def matches(margins: Margins, dimension: str, value: str | None) -> bool:
     return value is not None and fold_value(value) in margins.dimensions[dimension]
-
-
-def parse_collapse(items: Sequence[str]) -> dict[str, dict[str, str]]:
-    """`DIM:VALUE=NEIGHBOUR` items as the collapses `weigh` takes (ValueError naming a malformed one)."""
-    collapse: dict[str, dict[str, str]] = {}
-    for item in items:
-        dimension, colon, rest = item.partition(":")
-        value, equals, neighbour = rest.partition("=")
-        if not (colon and equals and dimension.strip() and value.strip() and neighbour.strip()):
-            raise ValueError(f"collapse {item!r}: write it as DIMENSION:VALUE=NEIGHBOUR, e.g. district:Oliwa=Przymorze")
-        collapse.setdefault(dimension.strip(), {})[value.strip()] = neighbour.strip()
-    return collapse
-
-
-def parse_thin(value: str) -> Thin:
-    """What to do with thin strata, by name (ValueError naming the choices)."""
-    for choice in THIN_CHOICES:
-        if value == choice:
-            return choice
-    raise ValueError(f"thin {value!r}: use {' or '.join(THIN_CHOICES)}")
 
 
 def cell_weights(

@@ -17,7 +17,7 @@ from typing import TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from outreach.survey.weights import WeightingError
+from outreach.survey.weighting_error import WeightingError
 
 Z_95 = 1.96
 THIN_STRATUM = 10  # fewer answers than this: a stratum's weights rest on too few people

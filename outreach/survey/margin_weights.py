@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 import numpy.typing as npt
 
 from outreach.survey.margins import JOINT, Margins, fold_value
-from outreach.survey.weights import MAX_ITERATIONS, TOLERANCE, WeightingError, Weights, base_weights, rake
+from outreach.survey.weighting_error import WeightingError
+from outreach.survey.weights import MAX_ITERATIONS, TOLERANCE, Weights, base_weights, rake
 
 Collapse = Mapping[str, Mapping[str, str]]  # dimension -> value -> the neighbour it joins (as written)
 

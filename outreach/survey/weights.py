@@ -22,6 +22,8 @@ from typing import Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from outreach.survey.weighting_error import WeightingError
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 Method = Literal["none", "post-stratification", "raking"]
@@ -30,11 +32,6 @@ K = TypeVar("K", bound=Hashable)
 TOLERANCE = 1e-9  # largest gap between a weighted share and its target share, as a fraction
 MAX_ITERATIONS = 1000
 _SHOWN = 5  # values named in an error before "and N more"
-
-
-class WeightingError(ValueError):
-    """Weights cannot be made as asked (an empty cell, values the margins lack, margins that cannot be
-    met together); the message says which and what to do."""
 
 
 @dataclass(frozen=True)

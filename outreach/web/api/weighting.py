@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from outreach.results.weighting import Thin, WeightingRequest, parse_collapse
+from outreach.results.weighting_request import Thin, WeightingRequest, parse_collapse
 from outreach.settings import Settings
 from outreach.survey.margins import MarginsError
-from outreach.survey.weights import WeightingError
+from outreach.survey.weighting_error import WeightingError
 from outreach.web.api.errors import ApiError
 
 T = TypeVar("T")

@@ -40,8 +40,6 @@ USES = {
     "serve": HEAVY,  # the whole service
     "demo": HEAVY,  # the service and the providers' stand-ins
     "enrol-link": {"telegram", "httpx", "segno"},  # asks Telegram the bot's name, draws the QR code
-    "results": {"numpy"},  # the weighting options (--weights)
-    "export": {"numpy"},  # the weighting options (--weights)
 }
 
 # In a child of one process that loaded only PRELOADED, start a command (its --help: parsing the

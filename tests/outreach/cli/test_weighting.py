@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 from outreach.bootstrap import Services
 from outreach.cli.main import app
 from outreach.results.weighted import weighted_results
-from outreach.results.weighting import WeightingRequest
+from outreach.results.weighting_request import WeightingRequest
 from tests.outreach.results.weighted_fixture import YES_SHARE, answered_city
 
 

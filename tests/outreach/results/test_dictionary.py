@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flows.loader import load_campaign
 from outreach.results.dictionary import data_dictionary_model
-from outreach.results.weighting import WeightingRequest
+from outreach.results.weighting_request import WeightingRequest
 from tests.outreach.results.weighted_fixture import CAMPAIGN
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from outreach.bootstrap import Services
 from outreach.results.weighted import weighted_results
-from outreach.results.weighting import WeightingRequest, parse_collapse
+from outreach.results.weighting_request import WeightingRequest, parse_collapse
 from outreach.survey.margins import MarginsError
-from outreach.survey.weights import WeightingError
+from outreach.survey.weighting_error import WeightingError
 from tests.outreach.results.weighted_fixture import DESIGN_EFFECT, EFFECTIVE_N, YES_SHARE, answered_city
 
 

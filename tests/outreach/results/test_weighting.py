@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.results.weighting import cell_weights, parse_thin
+from outreach.results.weighting import cell_weights
+from outreach.results.weighting_request import parse_thin
 from outreach.survey.margins import Margins
 from storage.weighting_cells import RespondentCell
 

@@ -12,7 +12,8 @@ from outreach.survey.estimates import (
     thin_strata,
     weighted_shares,
 )
-from outreach.survey.weights import WeightingError, base_weights, post_stratify
+from outreach.survey.weighting_error import WeightingError
+from outreach.survey.weights import base_weights, post_stratify
 from tests.outreach.survey.hand_fixture import (
     ANSWERS,
     CITY,

@@ -4,7 +4,8 @@ import pytest
 
 from outreach.survey.margin_weights import weigh
 from outreach.survey.margins import Margins, MarginsError
-from outreach.survey.weights import WeightingError, base_weights, post_stratify, rake
+from outreach.survey.weighting_error import WeightingError
+from outreach.survey.weights import base_weights, post_stratify, rake
 
 LABELS = {
     ("district", "srodmiescie"): "Śródmieście",

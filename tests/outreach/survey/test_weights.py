@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import weightipy
 
+from outreach.survey.weighting_error import WeightingError
 from outreach.survey.weights import (
-    WeightingError,
     base_weights,
     design_effect,
     kish_effective_n,

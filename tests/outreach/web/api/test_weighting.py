@@ -12,7 +12,7 @@ import pytest
 
 from outreach.bootstrap import Services
 from outreach.results.weighted import weighted_results
-from outreach.results.weighting import WeightingRequest
+from outreach.results.weighting_request import WeightingRequest
 from tests.outreach.results.weighted_fixture import YES_SHARE, answered_city
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import auth
