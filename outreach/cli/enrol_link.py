@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol, runtime_checkable
 
 import segno
 import typer
 
-from channels.telegram import TelegramChannel
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import CampaignCommandError
 from outreach.cli.runner import console, fail, run_with_services
 
 ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+# What the command asks of the Telegram channel, said as a shape rather than as channels.telegram's
+# class: importing that class brings python-telegram-bot and httpx (about 0.13 s) to every start-up,
+# --help and --bot included (issue 18); the bootstrap imports them when Telegram is configured.
+@runtime_checkable
+class BotWithUsername(Protocol):
+    async def start(self) -> None: ...
+
+    @property
+    def username(self) -> str | None: ...
 
 
 def enrol_link(
@@ -31,7 +41,7 @@ def enrol_link(
         channel = services.channels.get("telegram")
         if bot:
             return bot
-        if not isinstance(channel, TelegramChannel):
+        if not isinstance(channel, BotWithUsername):
             raise CampaignCommandError("Telegram is not configured: set OUTREACH_TELEGRAM_BOT_TOKEN, or give --bot")
         await channel.start()
         if channel.username is None:

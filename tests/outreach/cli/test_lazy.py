@@ -39,7 +39,7 @@ HEAVY = frozenset(
 USES = {
     "serve": HEAVY,  # the whole service
     "demo": HEAVY,  # the service and the providers' stand-ins
-    "enrol-link": {"telegram", "httpx", "segno"},  # asks Telegram the bot's name, draws the QR code
+    "enrol-link": {"segno"},  # draws the QR code (Telegram's SDK: the bootstrap's, when it asks the bot's name)
 }
 
 # In a child of one process that loaded only PRELOADED, start a command (its --help: parsing the
