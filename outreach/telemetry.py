@@ -1,7 +1,7 @@
 """What the service tells its metrics as it works: sends, send errors, waits for a provider's limit,
-inbound messages handled. The core calls this protocol only; `outreach serve` plugs in the Prometheus
-one (outreach.web.prometheus_telemetry), every other command the silent one, so nothing but `serve`
-imports a metrics library."""
+inbound messages handled, store errors that are no outage. The core calls this protocol only;
+`outreach serve` plugs in the Prometheus one (outreach.web.prometheus_telemetry), every other command
+the silent one, so nothing but `serve` imports a metrics library."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ class Telemetry(Protocol):
     def inbound_handled(self, channel: str, outcome: str) -> None:
         """The inbound pipeline handled a message (outcome "answered": an answer was stored)."""
 
+    def store_defect(self, loop: str, kind: str) -> None:
+        """A background loop met a store error that is no outage: defect, bad_data or conflict."""
+
 
 class NoTelemetry:
     """Counts nothing: one-shot commands, whose counters no one could scrape."""
@@ -36,6 +39,9 @@ class NoTelemetry:
         pass
 
     def inbound_handled(self, channel: str, outcome: str) -> None:
+        pass
+
+    def store_defect(self, loop: str, kind: str) -> None:
         pass
 
 

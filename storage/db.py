@@ -16,9 +16,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 
-# Every error the store raises, taken as an outage by the background loops (the dispatcher, the leases):
-# they wait and go on by themselves when the database is back. The web (webhooks, the API) tells an
-# outage from refused data with storage.failures, since refused data fails forever.
+# Every error the store raises. The background loops wait and go on by themselves when the database is
+# back; the dispatcher's loops tell an outage from a defect or refused data (outreach.store_errors), the
+# web (webhooks, the API) an outage from refused data (storage.failures), since refused data fails forever.
 STORE_UNAVAILABLE = (DBAPIError, OSError, TimeoutError)
 
 SessionFactory = async_sessionmaker[AsyncSession]

@@ -46,6 +46,7 @@ from outreach.outbound.rate_limits import Item, RateLimiter, send_keys
 from outreach.outbound.reconciliation import Reconciliation, outbound_of
 from outreach.outbound.sms_budget import SmsBudget
 from outreach.outbound.unknown_sends import Decision
+from outreach.store_errors import StoreErrors
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage import sms_spend
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
@@ -75,6 +76,7 @@ class Dispatcher:
         telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._telemetry = telemetry
+        self._store_errors = StoreErrors("dispatcher", telemetry)  # an outage waits a poll, a defect longer
         self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
         self._key = address_key  # keys the per-chat limit's hashes (see _limiter_secret)
         self._key_read = asyncio.Lock()  # one read of the installation key, whatever the sends waiting for it
@@ -153,10 +155,10 @@ class Dispatcher:
             try:
                 decided = await self.reconcile_unknown()
             except STORE_UNAVAILABLE as error:
-                log.warning("dispatcher: reconciliation paused, store unavailable (%s)", type(error).__name__)
-            else:
-                if decided:
-                    log.info("dispatcher: reconciled unknown sends %s", dict(sorted(decided.items())))
+                await first_of([stopping], self._store_errors.pause_after(error, seconds, "reconciliation paused"))
+                continue
+            if decided:
+                log.info("dispatcher: reconciled unknown sends %s", dict(sorted(decided.items())))
             await first_of([stopping], seconds)
 
     async def release_claims(self) -> int:
@@ -209,8 +211,7 @@ class Dispatcher:
             except STORE_UNAVAILABLE as error:
                 if poll_seconds is None:
                     raise
-                log.warning("dispatcher: store unavailable (%s); retrying", type(error).__name__)
-                await first_of([stopping], poll_seconds)
+                await first_of([stopping], self._store_errors.pause_after(error, poll_seconds))
                 continue
             if poll_seconds is None:
                 if all(lane.dry_until == math.inf for lane in pump.lanes.values()) and pump.pending == 0:
@@ -285,7 +286,7 @@ class Dispatcher:
         if channel is None:
             await self._record_failure(message, "permanent", f"channel {message.channel} is not enabled")
             return
-        outbound = self._outbound(message)
+        outbound = outbound_of(message)
         # What the provider counts: SMS segments (counted once here for budget, limit and cost).
         units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
         keys = await self._limit_keys(message, units)
@@ -404,10 +405,6 @@ class Dispatcher:
             )
             await self._budget.bill(session, message, units, sent.segments or units)
             await apply_early_report(session, message.channel, sent.provider_id, clock=self._clock)
-
-    @staticmethod
-    def _outbound(message: ClaimedMessage) -> Outbound:
-        return outbound_of(message)
 
     async def _deferred_for_daily_cap(self, message: ClaimedMessage) -> bool:
         """No address gets more than `daily_cap` campaign messages in 24 hours; the rest wait."""

@@ -57,6 +57,13 @@ class PrometheusTelemetry:
             ["channel"],
             registry=self.registry,
         )
+        self._store_defects: Counter = Counter(
+            "outreach_store_defects",
+            "Store errors a background loop met that are no outage (defect: the SQL does not fit the"
+            " schema; bad_data, conflict: a stored value breaks a rule), by loop and kind.",
+            ["loop", "kind"],
+            registry=self.registry,
+        )
         self.webhook_seconds: Histogram = Histogram(
             "outreach_webhook_duration_seconds",
             "Time from a provider's webhook request to our answer (after the commit), by webhook.",
@@ -84,3 +91,6 @@ class PrometheusTelemetry:
         self._inbound.labels(channel, outcome).inc()
         if outcome == "answered":
             self._answers.labels(channel).inc()
+
+    def store_defect(self, loop: str, kind: str) -> None:
+        self._store_defects.labels(loop, kind).inc()

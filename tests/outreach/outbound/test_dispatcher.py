@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -11,7 +12,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
 from outreach.bootstrap import Services
@@ -726,6 +727,44 @@ async def test_a_store_outage_pauses_claiming_and_sending_goes_on_by_itself(
     await asyncio.wait_for(running, GUARD_SECONDS)
     assert (await statuses(services))["m0"] == "sent"
     assert caplog.text.count("store unavailable (OSError); retrying") == 2
+
+
+async def test_a_claim_the_schema_does_not_fit_is_logged_as_an_error_once_not_as_an_outage(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real defect: the outbox renamed away, as a half-applied change left it (ProgrammingError on
+    # PostgreSQL, OperationalError "no such table" on SQLite).
+    await queue(services, ("sms", PHONE, "m0"))
+    async with services.sessions() as session, session.begin():
+        await session.execute(text("ALTER TABLE outbox RENAME TO outbox_away"))
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": GatedChannel("sms")},
+        worker_id="worker-5e1f7a",  # a parameter of the claim: it must not reach the log
+        policy=DispatchPolicy(concurrency=4, batch_size=4, max_attempts=3),
+        clock=services.clock,
+    )
+    stopping, logged_error = asyncio.Event(), asyncio.Event()
+    watch = logging.Handler(logging.ERROR)
+    watch.emit = lambda record: logged_error.set()  # type: ignore[method-assign]
+    logging.getLogger().addHandler(watch)
+    try:
+        running = asyncio.create_task(dispatcher.run(stopping, poll_seconds=0.01))
+        with contextlib.suppress(TimeoutError):  # before the fix: warnings only, until the guard
+            await asyncio.wait_for(logged_error.wait(), GUARD_SECONDS)
+        stopping.set()
+        await asyncio.wait_for(running, GUARD_SECONDS)
+    finally:
+        logging.getLogger().removeHandler(watch)
+        async with services.sessions() as session, session.begin():
+            await session.execute(text("ALTER TABLE outbox_away RENAME TO outbox"))
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    expected = "ProgrammingError" if services.settings.database_url.startswith("postgresql") else "OperationalError"
+    assert len(errors) == 1 and expected in errors[0] and "outbox" in errors[0], errors
+    assert "retrying in 60 s" in errors[0]  # not every poll: a defect does not heal in a second
+    assert "store unavailable" not in caplog.text
+    assert "worker-5e1f7a" not in caplog.text and "SELECT" not in caplog.text and "UPDATE" not in caplog.text
+    assert (await statuses(services))["m0"] == "queued"
 
 
 class RecordingLimiter(GcraLimiter):
