@@ -27,6 +27,7 @@ from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.services import InboundServices
 from outreach.inbound.spool import CorruptSpoolFile, InboundSpool, Spooled
 from outreach.outbound.delivery_status import record_delivery_status
+from outreach.store_errors import DEFECT_PAUSE_SECONDS, StoreErrors, kind_of
 from storage.failures import STORE_ERRORS, StoreFailure, classify, describe, retrying_collisions
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class FlushRound:
     set_aside: int = 0
     outage: bool = False
     busy: bool = False
+    defect: bool = False  # the store error was no outage (outreach.store_errors): the next round waits longer
 
 
 # A pause: wait `seconds`, or less when `wakeable` and a webhook spooled something meanwhile.
@@ -68,6 +70,7 @@ class SpoolFlusher:
         self._max_pause = max_pause
         self._idle_pause = idle_pause
         self._wait = wait or self._wait_or_wake
+        self._store_errors = StoreErrors("spool")
 
     async def run(self, stopping: asyncio.Event) -> None:
         pause = self._min_pause
@@ -79,7 +82,7 @@ class SpoolFlusher:
                 log.error("spool: %s cannot be read (%s)", self._spool.directory, type(error).__name__)
                 done = FlushRound(outage=True)
             if done.outage:
-                await self._wait(pause, False)
+                await self._wait(DEFECT_PAUSE_SECONDS if done.defect else pause, False)
                 pause = min(pause * 2, self._max_pause)
             else:
                 pause = self._min_pause
@@ -105,6 +108,9 @@ class SpoolFlusher:
                 try:
                     await self._apply(spooled)
                 except STORE_ERRORS as error:
+                    if kind_of(error) != StoreFailure.OUTAGE:  # a defect: said once, at ERROR, with a hint
+                        self._store_errors.pause_after(error, self._max_pause)
+                        return FlushRound(applied, set_aside, outage=True, defect=True)
                     log.warning(
                         "spool: the store is still away (%s); %d applied, the rest wait", describe(error), applied
                     )

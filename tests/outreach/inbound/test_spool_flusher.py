@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlmodel import col
 
 from channels.base import Inbound
@@ -22,6 +24,7 @@ from outreach.bootstrap import Services
 from outreach.inbound.pipeline import InboundPipeline, Outcome
 from outreach.inbound.spool import CORRUPT_FOLDER, InboundSpool
 from outreach.inbound.spool_flusher import FlushRound, SpoolFlusher
+from outreach.store_errors import DEFECT_PAUSE_SECONDS
 from storage.tables import InboundEvent
 from tests.conftest import ManualClock
 from tests.factories import add_resident
@@ -105,6 +108,37 @@ async def test_a_reply_in_an_outage_is_answered_and_applied_once_when_the_store_
         assert await responses(world.services) == [("uses_tram", "yes")]
         assert spool.pending() == []
         assert await flusher(world).flush() == FlushRound()
+
+
+async def test_a_spooled_reply_that_meets_a_schema_defect_is_an_error_once_and_waits_longer(
+    database_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real defect: the inbound events' table renamed away, as a half-applied change left it.
+    async with asked(database_url, clock) as world:
+        async with store_outage(world.services):
+            assert await sms(world, "tak", sid="SM" + "3" * 32) == 200
+        async with world.services.sessions() as session, session.begin():
+            await session.execute(text("ALTER TABLE inbound_events RENAME TO inbound_events_away"))
+        try:
+            pauses: list[float] = []
+
+            async def wait(seconds: float, wakeable: bool) -> None:
+                pauses.append(seconds)
+                stopping.set()
+
+            stopping = asyncio.Event()
+            looping = SpoolFlusher(world.services.spool, world.services, wait=wait)
+            await looping.run(stopping)
+            assert await looping.flush() == FlushRound(outage=True, defect=True)  # again: not logged again
+        finally:
+            async with world.services.sessions() as session, session.begin():
+                await session.execute(text("ALTER TABLE inbound_events_away RENAME TO inbound_events"))
+        assert pauses == [DEFECT_PAUSE_SECONDS]  # not the outage's half a second: a defect does not heal
+        errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+        assert len(errors) == 1 and "inbound_events" in errors[0] and "still away" not in caplog.text, errors
+        assert PHONES[0] not in caplog.text
+        assert len(world.services.spool.pending()) == 1  # kept for when the schema is right
+        assert await flusher(world).flush() == FlushRound(applied=1)
 
 
 async def test_the_spool_is_applied_in_arrival_order_and_as_of_arrival(database_url: str, clock: ManualClock) -> None:
