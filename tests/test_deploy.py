@@ -87,7 +87,7 @@ def test_nginx_sends_to_the_ports_the_workers_listen_on_and_keeps_its_braces_bal
     upstream = re.search(r"upstream (\w+) \{(.*?)\}", text, re.S)
     assert upstream is not None
     assert f"proxy_pass http://{upstream.group(1)};" in text
-    ports = re.findall(r"server 127\.0\.0\.1:(\d+);", upstream.group(2))
+    ports = re.findall(r"server 127\.0\.0\.1:(\d+)[ ;]", upstream.group(2))
     assert ports and all(0 < int(port) < 65536 for port in ports)
     assert "listen 443 ssl" in text
     # The forwarding header marks a proxied request, which /metrics refuses without its token.
