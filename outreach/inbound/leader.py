@@ -14,7 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from outreach.clock import Clock
+from outreach.store_errors import StoreErrors, kind_of
 from storage.db import STORE_UNAVAILABLE, SessionFactory
+from storage.failures import StoreFailure
 from storage.leases import hold_lease, release_lease
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,15 @@ async def run_as_singleton(
     """Run `job(stop)` while this process holds the lease `name`; until `stopping`."""
     me = holder or f"{socket.gethostname()}:{os.getpid()}"
     renew_every = ttl.total_seconds() / 3
+    store_errors = StoreErrors(f"{name} lease")
     while not stopping.is_set():
-        if await _held(sessions, name, me, clock, ttl):
+        if await _held(sessions, name, me, clock, ttl, store_errors):
             log.info("%s: this worker runs it", name)
             job_stop = asyncio.Event()
             task = asyncio.create_task(job(job_stop), name=name)
             while not stopping.is_set() and not task.done():
                 await _wait(stopping, renew_every)
-                if not await _held(sessions, name, me, clock, ttl):
+                if not await _held(sessions, name, me, clock, ttl, store_errors):
                     log.warning("%s: lease lost; stopping here", name)
                     break
             job_stop.set()
@@ -55,11 +58,17 @@ async def run_as_singleton(
             await _wait(stopping, renew_every)
 
 
-async def _held(sessions: SessionFactory, name: str, holder: str, clock: Clock, ttl: timedelta) -> bool:
+async def _held(
+    sessions: SessionFactory, name: str, holder: str, clock: Clock, ttl: timedelta, store_errors: StoreErrors
+) -> bool:
     try:
         async with sessions() as session, session.begin():
             return await hold_lease(session, name, holder=holder, now=clock(), ttl=ttl)
-    except STORE_UNAVAILABLE:
+    except STORE_UNAVAILABLE as error:
+        # An outage passes quietly (the holder's lease runs out, another worker takes over); a defect
+        # means no worker will ever run the job: said at ERROR, once (the pause stays the renewal's).
+        if kind_of(error) != StoreFailure.OUTAGE:
+            store_errors.pause_after(error, 0.0)
         return False
 
 
