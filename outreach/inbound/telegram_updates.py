@@ -11,6 +11,8 @@ import contextlib
 import logging
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from channels import webhook_paths
 from channels.base import Inbound, InvalidRequest
 from channels.telegram import TelegramChannel
@@ -20,7 +22,8 @@ from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.services import InboundServices
 from outreach.inbound.taps import acknowledge_tap
-from storage.failures import STORE_ERRORS, describe
+from outreach.store_errors import StoreErrors, kind_of
+from storage.failures import STORE_ERRORS, StoreFailure, describe
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ async def register_webhook(services: InboundServices, channel: TelegramChannel) 
 async def poll(services: InboundServices, channel: TelegramChannel, stopping: asyncio.Event) -> None:
     """Long-poll until `stopping`; the offset moves on only after an update's transaction committed."""
     offset: int | None = None
+    store_errors = StoreErrors("telegram polling")
     with contextlib.suppress(TelegramApiError):
         await channel.delete_webhook()  # Telegram refuses getUpdates while a webhook is set
     while not stopping.is_set():
@@ -54,9 +58,13 @@ async def poll(services: InboundServices, channel: TelegramChannel, stopping: as
             if isinstance(error, TelegramApiError) and not error.retryable:
                 log.error("telegram polling stopped: %s", error)
                 return
-            log.warning("telegram polling: %s; trying again", describe(error))
+            pause = BACKOFF_SECONDS
+            if isinstance(error, DBAPIError) and kind_of(error) != StoreFailure.OUTAGE:
+                pause = store_errors.pause_after(error, BACKOFF_SECONDS)  # a defect: at ERROR, once
+            else:
+                log.warning("telegram polling: %s; trying again", describe(error))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=BACKOFF_SECONDS)
+                await asyncio.wait_for(stopping.wait(), timeout=pause)
 
 
 def _parsed(update: dict[str, Any]) -> list[Inbound]:
