@@ -10,7 +10,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from outreach.store_errors import kind_of
 from storage.db import STORE_UNAVAILABLE
+from storage.failures import StoreFailure, describe
 from storage.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -112,10 +114,12 @@ class Pump:
                 except Exception as error:
                     # Its later messages must not overtake it: they stay claimed with it until this
                     # worker stops (release_claims) or the lease ends (recover_stale).
-                    if isinstance(error, STORE_UNAVAILABLE):
+                    if isinstance(error, STORE_UNAVAILABLE) and kind_of(error) == StoreFailure.OUTAGE:
                         log.warning(
                             "outbox %s: store unavailable (%s); its address waits", message.id, type(error).__name__
                         )
+                    elif isinstance(error, STORE_UNAVAILABLE):  # a defect: no statement, no parameters
+                        log.error("outbox %s: store error %s; its address waits", message.id, describe(error))
                     else:
                         log.exception("outbox %s: dispatch failed; its address waits", message.id)
                     self.error = self.error or error

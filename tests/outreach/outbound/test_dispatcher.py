@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
 from outreach.bootstrap import Services
@@ -765,6 +766,24 @@ async def test_a_claim_the_schema_does_not_fit_is_logged_as_an_error_once_not_as
     assert "store unavailable" not in caplog.text
     assert "worker-5e1f7a" not in caplog.text and "SELECT" not in caplog.text and "UPDATE" not in caplog.text
     assert (await statuses(services))["m0"] == "queued"
+
+
+async def test_a_send_recorded_into_a_schema_it_does_not_fit_is_an_error_not_an_outage(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real defect met after the send: recording it reads the early delivery reports, renamed away.
+    await queue(services, ("sms", PHONE, "m0"))
+    async with services.sessions() as session, session.begin():
+        await session.execute(text("ALTER TABLE early_delivery_reports RENAME TO early_reports_away"))
+    try:
+        with pytest.raises(DBAPIError):
+            await dispatcher_with(services, ScriptedChannel("sms", lambda outbound: Sent("SM1"))).dispatch_once()
+    finally:
+        async with services.sessions() as session, session.begin():
+            await session.execute(text("ALTER TABLE early_reports_away RENAME TO early_delivery_reports"))
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "store error" in errors[0] and "its address waits" in errors[0], errors
+    assert "store unavailable" not in caplog.text and "SELECT" not in caplog.text
 
 
 class RecordingLimiter(GcraLimiter):
