@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Annotated
 
 import typer
@@ -23,7 +24,14 @@ def dispatch(
             sent = await services.dispatcher.drain()
             console.print(f"handled {sent} messages")
             return
-        await services.dispatcher.run(asyncio.Event(), services.settings.dispatcher_poll_seconds)
+        # SIGTERM (systemd's stop) and SIGINT end it as they end `serve`: sends in flight finish and
+        # unstarted claims go back, rather than a killed process leaving sends of unknown outcome.
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        await services.dispatcher.run(stopping, services.settings.dispatcher_poll_seconds)
+        console.print("dispatcher stopped: sends in flight finished, unstarted claims handed back")
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -32,18 +34,20 @@ async def _queue(services: Services, count: int) -> None:
             await outbox.enqueue(message, now=services.clock())
 
 
-def _worker(database_url: str, delivery_log: Path) -> subprocess.Popen[bytes]:
+def _worker(
+    database_url: str, delivery_log: Path, *, until_idle: bool = True, sms_per_second: int = 100_000
+) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
     env.update(
         OUTREACH_DATABASE_URL=database_url,
         OUTREACH_SANDBOX_DELIVERY_LOG=str(delivery_log),
         OUTREACH_SANDBOX_LATENCY_MS="10",  # a provider's round trip, so both workers overlap
         OUTREACH_DISPATCHER_BATCH_SIZE="20",
-        OUTREACH_RATE_SMS_SEGMENTS_PER_SECOND="100000",  # the claim is under test here, not the rate
+        OUTREACH_RATE_SMS_SEGMENTS_PER_SECOND=str(sms_per_second),  # the claim is under test, not the rate
         OUTREACH_LOG_LEVEL="WARNING",
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "outreach.cli", "dispatch", "--until-idle"],
+        [sys.executable, "-m", "outreach.cli", "dispatch", *(["--until-idle"] if until_idle else [])],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -70,3 +74,32 @@ async def test_two_worker_processes_send_every_key_exactly_once(
     assert min(sends_per_process.values()) >= MESSAGES // 10
     async with services.sessions() as session:
         assert await OutboxRepository(session).count_by_status() == {"sent": MESSAGES}
+
+
+@pytest.mark.slow
+async def test_sigterm_stops_a_dispatch_worker_cleanly_leaving_no_send_in_flight(
+    services: Services, database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    """systemd stops a worker with SIGTERM: `outreach dispatch` finishes its sends in flight, hands its
+    unstarted claims back and exits 0, so no message is left claimed or of unknown outcome."""
+    clock.now = datetime.now(UTC)
+    await _queue(services, 400)
+    delivery_log = tmp_path / "deliveries.jsonl"
+    # 20 a second: 400 messages would take 20 s, so the signal surely comes with sends still to go.
+    worker = _worker(database_url, delivery_log, until_idle=False, sms_per_second=20)
+    try:
+        async with asyncio.timeout(60):
+            # another process sends: its delivery log is the only signal there is
+            while not delivery_log.exists() or not delivery_log.read_text():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(worker.communicate, timeout=60)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+    assert worker.returncode == 0, stderr.decode()
+    async with services.sessions() as session:
+        statuses = await OutboxRepository(session).count_by_status()
+    sent = len(delivery_log.read_text().splitlines())
+    assert statuses.get("sent", 0) == sent and 0 < sent < 400
+    assert set(statuses) <= {"sent", "queued"}, statuses  # nothing claimed, sending or unknown
