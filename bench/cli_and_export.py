@@ -35,15 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from scratch_postgres import asyncpg_dsn, scratch_postgres
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 from flows.loader import load_campaign
@@ -57,7 +56,6 @@ from storage.tables import Resident, Response
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- cli-and-export:begin -->", "<!-- cli-and-export:end -->"
-POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 OUTREACH = str(Path(sys.executable).parent / "outreach")
 NOW = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
 BATCH = 5000
@@ -294,32 +292,16 @@ def on_sqlite(answers: int) -> list[ExportRow]:
 
 
 def on_postgres(answers: int) -> list[ExportRow] | None:
-    admin = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"outreach_bench_{uuid.uuid4().hex[:8]}"
-
-    async def admin_sql(statement: str) -> None:
-        connection = await asyncpg.connect(admin, timeout=3)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    try:
-        asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        print(f"PostgreSQL unreachable ({type(error).__name__}): its rows are left out", flush=True)
-        return None
-    url = make_url(POSTGRES_URL).set(database=name)
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
+    with scratch_postgres("outreach_bench") as url:
+        if url is None:
+            return None
+        dsn = asyncpg_dsn(url)
         return measure_export(
             "PostgreSQL",
             url.render_as_string(hide_password=False),
             answers,
             lambda slug: asyncio.run(bare_postgres(dsn, slug)),
         )
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def verdicts(starts: list[tuple[str, Timing, float | None]], exports: dict[str, list[ExportRow]]) -> list[str]:

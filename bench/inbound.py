@@ -45,6 +45,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from scratch_postgres import scratch_postgres
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,6 @@ REPORT = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- inbound:begin -->", "<!-- inbound:end -->"
 OUTREACH = str(Path(sys.executable).parent / "outreach")
 PYINSTRUMENT = str(Path(sys.executable).parent / "pyinstrument")
-POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 ACCOUNT_SID = "AC" + "2" * 32
 AUTH_TOKEN = "bench-inbound-token"
 SMS_FROM = "+48500100100"
@@ -363,26 +363,8 @@ def on_backend(
 
 @contextmanager
 def postgres_database() -> Iterator[str | None]:
-    admin = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"outreach_inbound_{uuid.uuid4().hex[:8]}"
-
-    async def admin_run(sql: str) -> None:
-        connection = await asyncpg.connect(admin, timeout=3)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    try:
-        asyncio.run(admin_run(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        print(f"PostgreSQL unreachable ({type(error).__name__}): its rows are left out", flush=True)
-        yield None
-        return
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(admin_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres("outreach_inbound") as url:
+        yield None if url is None else url.render_as_string(hide_password=False)
 
 
 # --- the report ---------------------------------------------------------------------------------

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
+from scratch_postgres import asyncpg_dsn, scratch_postgres
 
 from storage.db import create_engine
 from storage.migrate import upgrade
@@ -48,7 +47,6 @@ REPORT = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
 OUTREACH = str(Path(sys.executable).parent / "outreach")
 TIME = "/usr/bin/time"  # GNU time: a step's own peak memory and CPU time
-POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TARGET_SECONDS = 60.0
 TARGET_MB = 400.0
 # A step may take this many times its same-run baseline (the driver's executemany of the rows it
@@ -267,30 +265,8 @@ def on_sqlite(residents: int, register: Path) -> Figures:
 @contextmanager
 def postgres_database() -> Iterator[tuple[str, str] | None]:
     """A fresh database on the test server: its SQLAlchemy URL and its asyncpg DSN; None if unreachable."""
-    admin = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"outreach_scale_{uuid.uuid4().hex[:8]}"
-
-    async def admin_run(sql: str) -> None:
-        connection = await asyncpg.connect(admin, timeout=3)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    try:
-        asyncio.run(admin_run(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        print(f"PostgreSQL unreachable ({type(error).__name__}): its rows are left out", flush=True)
-        yield None
-        return
-    try:
-        url = make_url(POSTGRES_URL).set(database=name)
-        yield (
-            url.render_as_string(hide_password=False),
-            url.set(drivername="postgresql").render_as_string(hide_password=False),
-        )
-    finally:
-        asyncio.run(admin_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres("outreach_scale") as url:
+        yield None if url is None else (url.render_as_string(hide_password=False), asyncpg_dsn(url))
 
 
 def on_postgres(residents: int, register: Path) -> Figures | None:
