@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.bulk import insert_rows, next_ids
 from storage.tables import ContactAddress, Resident
+
+A = TypeVar("A")  # an address as a query reads it (an ORM row or plain columns)
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # a query over contact_addresses
 
 
 @dataclass(frozen=True)
@@ -321,27 +324,9 @@ class ResidentRepository:
         last_id = residents[-1].id
         assert last_id is not None
         matching = {resident.id: resident for resident in residents if _matches(resident, where)}
-        reachable = (
-            select(ContactAddress)
-            .where(col(ContactAddress.channel).in_(channels))
-            .where(col(ContactAddress.opted_out_at).is_(None))
-            .where(col(ContactAddress.unreachable_at).is_(None))
-            .where(col(ContactAddress.consent_at).is_not(None))  # nobody is asked without consent
-        )
-        if 2 * len(matching) >= len(residents):  # most of the page: its range of ids, not a list of them
-            reachable = reachable.where(col(ContactAddress.resident_id) > after_id).where(
-                col(ContactAddress.resident_id) <= last_id
-            )
-        else:
-            reachable = reachable.where(col(ContactAddress.resident_id).in_(list(matching)))
-        preference = {channel: rank for rank, channel in enumerate(channels)}
-        best: dict[int, ContactAddress] = {}
-        for contact in (await self._session.execute(reachable)).scalars():
-            if contact.resident_id not in matching:
-                continue
-            chosen = best.get(contact.resident_id)
-            if chosen is None or preference[contact.channel] < preference[chosen.channel]:
-                best[contact.resident_id] = contact
+        reachable = _reachable(select(ContactAddress), channels, matching, after_id, last_id, len(residents))
+        contacts = (await self._session.execute(reachable)).scalars()
+        best = _most_preferred(((c.resident_id, c.channel, c) for c in contacts), matching, channels)
         page = [(matching[resident_id], best[resident_id]) for resident_id in sorted(best)]
         return AudienceScan(page, last_id, len(residents))
 
@@ -362,26 +347,13 @@ class ResidentRepository:
         last_id = rows[-1][0]
         members = [Member(*row) for row in rows]
         matching = {member.id: member for member in members if _matches(member, where)}
-        reachable = (
-            select(col(ContactAddress.id), col(ContactAddress.resident_id), col(ContactAddress.channel))
-            .where(col(ContactAddress.channel).in_(channels))
-            .where(col(ContactAddress.opted_out_at).is_(None))
-            .where(col(ContactAddress.unreachable_at).is_(None))
-            .where(col(ContactAddress.consent_at).is_not(None))  # nobody is asked without consent
-        )
-        if 2 * len(matching) >= len(members):  # most of the page: its range of ids, not a list of them
-            reachable = reachable.where(col(ContactAddress.resident_id) > after_id).where(
-                col(ContactAddress.resident_id) <= last_id
-            )
-        else:
-            reachable = reachable.where(col(ContactAddress.resident_id).in_(list(matching)))
-        preference = {channel: rank for rank, channel in enumerate(channels)}
-        best: dict[int, MemberAddress] = {}
+        columns = select(col(ContactAddress.id), col(ContactAddress.resident_id), col(ContactAddress.channel))
+        reachable = _reachable(columns, channels, matching, after_id, last_id, len(members))
+        addresses: list[tuple[int, str, MemberAddress]] = []
         for contact_id, resident_id, channel in (await self._session.execute(reachable)).all():
             assert contact_id is not None
-            chosen = best.get(resident_id)
-            if resident_id in matching and (chosen is None or preference[channel] < preference[chosen.channel]):
-                best[resident_id] = MemberAddress(contact_id, resident_id, channel)
+            addresses.append((resident_id, channel, MemberAddress(contact_id, resident_id, channel)))
+        best = _most_preferred(addresses, matching, channels)
         page = [(matching[resident_id], best[resident_id]) for resident_id in sorted(best)]
         return MembersScan(page, last_id, len(members))
 
@@ -415,3 +387,40 @@ def _matches(resident: Resident | Member, where: Mapping[str, Sequence[str]]) ->
         if value not in allowed:
             return False
     return True
+
+
+def _reachable(
+    statement: S,
+    channels: Sequence[str],
+    matching: Collection[Any],
+    after_id: int,
+    last_id: int,
+    scanned: int,
+) -> S:
+    """`statement` (over contact_addresses) narrowed to the addresses a page's matching residents may be
+    asked on: a listed channel, not opted out, reachable, consented."""
+    statement = (
+        statement.where(col(ContactAddress.channel).in_(channels))
+        .where(col(ContactAddress.opted_out_at).is_(None))
+        .where(col(ContactAddress.unreachable_at).is_(None))
+        .where(col(ContactAddress.consent_at).is_not(None))  # nobody is asked without consent
+    )
+    if 2 * len(matching) >= scanned:  # most of the page: its range of ids, not a list of them
+        return statement.where(col(ContactAddress.resident_id) > after_id).where(
+            col(ContactAddress.resident_id) <= last_id
+        )
+    return statement.where(col(ContactAddress.resident_id).in_(list(matching)))
+
+
+def _most_preferred(
+    addresses: Iterable[tuple[int, str, A]], matching: Collection[Any], channels: Sequence[str]
+) -> dict[int, A]:
+    """Of (resident id, channel, address) triples, each matching resident's address on the channel
+    listed first."""
+    preference = {channel: rank for rank, channel in enumerate(channels)}
+    best: dict[int, tuple[int, A]] = {}
+    for resident_id, channel, address in addresses:
+        rank = preference[channel]
+        if resident_id in matching and (resident_id not in best or rank < best[resident_id][0]):
+            best[resident_id] = (rank, address)
+    return {resident_id: address for resident_id, (_, address) in best.items()}
