@@ -14,7 +14,7 @@ import typer
 from outreach.bootstrap import Services
 from outreach.cli.runner import console, errors, run_with_services
 from outreach.errors import CommandError
-from outreach.web.api.auth import SCOPES, issue_token, unknown_scopes
+from outreach.web.api.auth import SCOPES, is_live, issue_token, parse_lifetime, unknown_scopes
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.tokens import TokenRepository
@@ -35,12 +35,21 @@ def token_create(
         str | None, typer.Option("--campaign", help="Bind the token to this campaign (id or slug).")
     ] = None,
     label: Annotated[str, typer.Option(help="What the token is for, e.g. the system that uses it.")] = "",
+    expires: Annotated[
+        str | None,
+        typer.Option("--expires", help="Its lifetime: 12h, 90d, 2w (hours, days, weeks); default: until revoked."),
+    ] = None,
 ) -> None:
     """Make a token; it is printed once, only its hash is kept."""
     unknown = unknown_scopes(scope)
     if unknown:
         errors.print(f"unknown scope {', '.join(unknown)}; scopes are {', '.join(SCOPES)}", markup=False)
         raise typer.Exit(2)
+    try:
+        lifetime = None if expires is None else parse_lifetime(expires)
+    except ValueError as problem:
+        errors.print(f"--expires: {problem}", markup=False)
+        raise typer.Exit(2) from None
 
     async def work(services: Services) -> str:
         campaign_id = None
@@ -56,8 +65,11 @@ def token_create(
             label=label or ", ".join(scope),
             now=services.clock(),
             campaign_id=campaign_id,
+            lifetime=lifetime,
         )
         bound = f", campaign {campaign_id}" if campaign_id is not None else ""
+        if issued.record.expires_at is not None:
+            bound += f", expires {_moment(issued.record.expires_at)}"
         errors.print(
             f"token {issued.record.id} ({', '.join(issued.record.scopes)}{bound}); it is shown only now:",
             style="bold",
@@ -77,6 +89,7 @@ def token_list() -> None:
     async def work(services: Services) -> None:
         async with read_session(services.sessions) as session:
             tokens = await TokenRepository(session).all()
+        now = services.clock()
         if not tokens:
             console.print("no tokens yet: `outreach token create --scope SCOPE` makes one")
             return
@@ -91,6 +104,9 @@ def token_list() -> None:
             ]
             if token.revoked_at is not None:
                 parts.append(f"REVOKED {_moment(token.revoked_at)}")
+            elif token.expires_at is not None:
+                expired = "EXPIRED" if not is_live(token, now) else "expires"
+                parts.append(f"{expired} {_moment(token.expires_at)}")
             parts.append(token.label)
             typer.echo("  ".join(parts))
 

@@ -1,13 +1,15 @@
 """Tokens, scopes and the per-token rate limit of the REST API.
 
 A token is `otr_` followed by 43 random URL-safe characters; the service keeps only its sha256 and
-finds a token by that hash. A token has scopes, and may be bound to one campaign.
+finds a token by that hash. A token has scopes, may be bound to one campaign, and may expire
+(`--expires 90d`, the API's `expires_in`): an expired token is refused like a revoked one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,6 +38,27 @@ _IMPLIED: dict[str, set[str]] = {
 }
 # last_used_at is written at most this often per token: a read must not become a write each time.
 TOUCH_EVERY = timedelta(minutes=10)
+# A token's lifetime as an official writes it: hours, days or weeks ("12h", "90d", "2w").
+_LIFETIME = re.compile(r"(\d{1,6})([hdw])")
+_LIFETIME_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+LONGEST_LIFETIME = timedelta(days=3660)  # ten years: beyond that, say no expiry at all
+
+
+def parse_lifetime(text: str) -> timedelta:
+    """ "90d" -> 90 days; a whole number of hours (h), days (d) or weeks (w), at most ten years."""
+    found = _LIFETIME.fullmatch(text.strip().lower())
+    lifetime = int(found[1]) * _LIFETIME_UNITS[found[2]] if found else timedelta(0)
+    if not timedelta(0) < lifetime <= LONGEST_LIFETIME:
+        raise ValueError(
+            "an expiry is a whole number of hours, days or weeks (e.g. 12h, 90d, 2w),"
+            " more than zero and at most ten years"
+        )
+    return lifetime
+
+
+def is_live(token: ApiToken, now: datetime) -> bool:
+    """Neither revoked nor expired: the token may be used now."""
+    return token.revoked_at is None and (token.expires_at is None or now < token.expires_at)
 
 
 def new_token() -> str:
@@ -70,7 +93,9 @@ async def issue_token(
     label: str,
     now: datetime,
     campaign_id: int | None = None,
+    lifetime: timedelta | None = None,
 ) -> IssuedToken:
+    """Make a token with these scopes; `lifetime` None: it lives until revoked."""
     unknown = unknown_scopes(scopes)
     if unknown or not scopes:
         raise ValueError(f"unknown scope {', '.join(unknown)}; scopes are {', '.join(SCOPES)}")
@@ -84,6 +109,7 @@ async def issue_token(
                 scopes=sorted(set(scopes)),
                 campaign_id=campaign_id,
                 created_at=now,
+                expires_at=None if lifetime is None else now + lifetime,
             )
         )
     return IssuedToken(token=token, record=record)

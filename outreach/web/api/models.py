@@ -12,8 +12,10 @@ from outreach.participation.models import CampaignParticipation
 from outreach.results.free_text import FreeTextQuestion
 from outreach.results.unweighted import QuestionFigures
 from outreach.results.weighted_models import WeightedResults
+from outreach.web.api.auth import LONGEST_LIFETIME
 
 MAX_ID = 2**31 - 1
+LONGEST_LIFETIME_SECONDS = int(LONGEST_LIFETIME.total_seconds())
 CampaignStatusName = str  # draft, scheduled, active, paused, closed
 Scope = Literal["campaigns:read", "responses:read", "responses:rows", "campaigns:write", "residents:write", "admin"]
 AnswerValue = str | int | float | list[str]
@@ -331,6 +333,7 @@ class TokenInfo(_Out):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None = Field(description="Updated at most every 10 minutes.")
+    expires_at: datetime | None = Field(description="From then on the token answers 401; null: until revoked.")
 
 
 class TokenList(_Out):
@@ -343,6 +346,12 @@ class TokenRequest(BaseModel):
     label: str = Field(min_length=1, max_length=120, pattern=r"^[^\x00]*$")
     scopes: list[Scope] = Field(min_length=1)
     campaign_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    expires_in: int | None = Field(
+        default=None,
+        ge=60,
+        le=LONGEST_LIFETIME_SECONDS,
+        description="Seconds the token lives (at most ten years); omitted or null: until revoked.",
+    )
 
 
 class IssuedTokenInfo(TokenInfo):

@@ -45,7 +45,7 @@ TAGS = [
 
 _ERROR_TEXTS = {
     400: "Invalid parameter, filter, cursor or JSON.",
-    401: "No token, or an unknown or revoked one.",
+    401: "No token, or an unknown, revoked or expired one.",
     403: "The token lacks the scope, or may not see this campaign.",
     404: "No such object.",
     413: "The body is too large.",

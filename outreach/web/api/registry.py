@@ -17,7 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from outreach.bootstrap import Services
-from outreach.web.api.auth import TOUCH_EVERY, RateLimiter, effective_scopes, token_hash
+from outreach.web.api.auth import TOUCH_EVERY, RateLimiter, effective_scopes, is_live, token_hash
 from outreach.web.api.errors import ApiError, validation_details
 from outreach.web.api.models import MAX_ID
 from outreach.web.json_bodies import RefusedJson, json_document
@@ -160,9 +160,9 @@ async def authenticate(request: web.Request, services: Services) -> ApiToken:
         raise _unauthorized("give the token as Authorization: Bearer <token>", "invalid_request")
     async with read_session(services.sessions) as session:
         token = await TokenRepository(session).by_hash(token_hash(given.strip()))
-    if token is None or token.revoked_at is not None:
-        raise _unauthorized("the token is unknown or revoked")
     now = services.clock()
+    if token is None or not is_live(token, now):
+        raise _unauthorized("the token is unknown, revoked or expired")
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         assert token.id is not None
         async with services.sessions() as session, session.begin():

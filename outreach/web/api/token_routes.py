@@ -3,6 +3,8 @@ declarations, with the example the document shows for a create."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from outreach.web.api.auth import issue_token
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import IssuedTokenInfo, TokenInfo, TokenList, TokenRequest
@@ -23,6 +25,7 @@ def token_info(token: ApiToken) -> TokenInfo:
         created_at=token.created_at,
         revoked_at=token.revoked_at,
         last_used_at=token.last_used_at,
+        expires_at=token.expires_at,
     )
 
 
@@ -50,6 +53,7 @@ async def create_token(call: Call) -> IssuedTokenInfo:
         label=request.label,
         now=services.clock(),
         campaign_id=request.campaign_id,
+        lifetime=None if request.expires_in is None else timedelta(seconds=request.expires_in),
     )
     return IssuedTokenInfo(**token_info(issued.record).model_dump(), token=issued.token)
 
@@ -69,7 +73,7 @@ async def revoke_token(call: Call) -> TokenInfo:
     return token_info(token)
 
 
-TOKEN_EXAMPLE = {"label": "open-data portal", "scopes": ["responses:read"]}
+TOKEN_EXAMPLE = {"label": "open-data portal", "scopes": ["responses:read"], "expires_in": 7776000}
 
 # Apart from the others: the route table lists it first (any token may ask), the others last (admin only).
 CURRENT_TOKEN_ROUTE = ApiRoute(
@@ -110,7 +114,8 @@ TOKEN_ROUTES: list[ApiRoute] = [
         status=201,
         unbound_only=True,
         extra_errors={404: "No campaign by that campaign_id."},
-        description="The token is in this answer only; the service keeps its hash.",
+        description="The token is in this answer only; the service keeps its hash. With `expires_in` (seconds)"
+        " it answers 401 from `expires_at` on, like a revoked one.",
     ),
     ApiRoute(
         "DELETE",

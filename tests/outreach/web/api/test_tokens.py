@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from typer.testing import CliRunner, Result
 
 from outreach.bootstrap import Services
 from outreach.cli.tokens import tokens_app
-from outreach.web.api.auth import token_hash
+from outreach.web.api.auth import parse_lifetime, token_hash
 from storage.tables import ApiToken
+from tests.conftest import ManualClock
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import auth, bearer, draft, token
 
@@ -109,3 +111,59 @@ async def test_an_admin_token_made_by_the_cli_can_make_others(services: Services
     admin = await token(services, "admin")
     created = await api.post("/api/v1/tokens", headers=bearer(admin), json={"label": "x", "scopes": ["campaigns:read"]})
     assert created.status == 201
+
+
+async def test_a_token_made_to_expire_answers_401_from_its_expiry_on(
+    services: Services, api: AppClient, clock: ManualClock
+) -> None:
+    headers = await auth(services, "admin")
+    created = await api.post(
+        "/api/v1/tokens", headers=headers, json={"label": "pilot", "scopes": ["campaigns:read"], "expires_in": 3600}
+    )
+    assert created.status == 201
+    issued = await created.json()
+    assert datetime.fromisoformat(issued["expires_at"]) == clock.now + timedelta(hours=1)
+    clock.advance(minutes=59)
+    assert (await api.get("/api/v1/token", headers=bearer(issued["token"]))).status == 200
+    clock.advance(minutes=1)
+    expired = await api.get("/api/v1/token", headers=bearer(issued["token"]))
+    assert expired.status == 401
+    assert "expired" in (await expired.json())["error"]["message"]
+    listed = await (await api.get("/api/v1/tokens", headers=headers)).json()
+    assert [item["expires_at"] is None for item in listed["data"]] == [True, False]
+    too_short = await api.post(
+        "/api/v1/tokens", headers=headers, json={"label": "x", "scopes": ["admin"], "expires_in": 59}
+    )
+    assert too_short.status == 422
+
+
+@pytest.mark.parametrize(
+    ("written", "lifetime"),
+    [
+        ("12h", timedelta(hours=12)),
+        ("90d", timedelta(days=90)),
+        ("2w", timedelta(weeks=2)),
+        (" 1D ", timedelta(days=1)),
+    ],
+)
+def test_expiries_are_hours_days_or_weeks(written: str, lifetime: timedelta) -> None:
+    assert parse_lifetime(written) == lifetime
+
+
+@pytest.mark.parametrize("written", ["0d", "90", "90m", "1y", "-1d", "4000w", "1d2h", ""])
+def test_other_expiries_are_refused(written: str) -> None:
+    with pytest.raises(ValueError, match="whole number of hours, days or weeks"):
+        parse_lifetime(written)
+
+
+async def test_token_create_expires_and_list_shows_when(cli: CliRunner, services: Services) -> None:
+    refused = await invoke(cli, ["create", "--scope", "admin", "--expires", "3 months"])
+    assert refused.exit_code == 2 and "--expires: an expiry is a whole number" in refused.stderr
+    result = await invoke(cli, ["create", "--scope", "responses:read", "--expires", "12h"])
+    assert result.exit_code == 0, result.output
+    async with services.sessions() as session:
+        stored = (await session.execute(select(ApiToken))).scalar_one()
+    assert stored.expires_at is not None and stored.expires_at - stored.created_at == timedelta(hours=12)
+    assert f"expires {stored.expires_at.isoformat(timespec='minutes')}" in result.stderr
+    listed = await invoke(cli, ["list"])
+    assert f"expires {stored.expires_at.isoformat(timespec='minutes')}" in listed.stdout
