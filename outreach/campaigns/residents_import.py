@@ -184,7 +184,8 @@ def parse_row(
         problems.append("no address: give a phone, a whatsapp number, an email or a telegram_chat_id")
     language = values.get("language", "").lower() or DEFAULT_LANGUAGE
     if language not in LANGUAGES:
-        named = f" '{language}'" if len(language) <= 8 else ""
+        # Named only when it looks like a language code: a shifted column must not echo an address here.
+        named = f" '{language}'" if len(language) <= 8 and language.replace("-", "").isalpha() else ""
         problems.append(f"language{named} is not one of {', '.join(LANGUAGES)}")
     band = _age_band(values.get(AGE_BAND, ""), age_bands, problems)
     if problems:
