@@ -337,3 +337,25 @@ class SampledResident(SQLModel, table=True):
     resident_id: int = Field(foreign_key="residents.id", index=True)
     stratum: str = Field(max_length=MARGINS_TEXT_LENGTH)  # its folded values joined by ×; "" without strata
     inclusion_probability: float
+
+
+class AuditEntry(SQLModel, table=True):
+    """One action of an official, an operator at the CLI or an API token (outreach.audit): who, when,
+    what and on what, never the data itself (no address, answer or token). Append-only: the migration
+    makes the database refuse an UPDATE or DELETE of a row (revision 0019)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_action", "action", "id"),
+        {"sqlite_autoincrement": True},  # an id is never reused: the log's cursor follows it
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    actor_kind: str = Field(max_length=16)  # token, cli, official
+    actor_id: str = Field(max_length=64)  # the token's id, the OS user's name
+    actor_label: str = Field(max_length=120)  # the token's label; the OS user's name again
+    action: str = Field(max_length=48)  # e.g. campaign.create, token.revoke (outreach.audit names them)
+    target_kind: str | None = Field(default=None, max_length=32)  # campaign, token, residents, ...
+    target_id: str | None = Field(default=None, max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

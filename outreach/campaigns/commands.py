@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
 from flows.matching import fold
+from outreach import audit
+from outreach.audit import Actor
 from outreach.campaigns.conversations import activate_next_waiting
 from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue, fatigue_split
 from outreach.campaigns.launches import (
@@ -49,14 +51,17 @@ def slugify(name: str) -> str:
     return slug[:60] or "campaign"
 
 
-async def create_campaign(sessions: SessionFactory, flow: Campaign, *, clock: Clock) -> CampaignRecord:
+async def create_campaign(
+    sessions: SessionFactory, flow: Campaign, *, clock: Clock, actor: Actor | None = None
+) -> CampaignRecord:
+    """Store a draft under a slug of its name (made unique); recorded in the audit log as `actor`'s."""
     async with sessions() as session, session.begin():
         campaigns = CampaignRepository(session)
         base = slug = slugify(flow.name)
         suffix = 2
         while await campaigns.slug_taken(slug):
             slug, suffix = f"{base}-{suffix}", suffix + 1
-        return await campaigns.add(
+        record = await campaigns.add(
             CampaignRecord(
                 slug=slug,
                 name=flow.name,
@@ -67,6 +72,18 @@ async def create_campaign(sessions: SessionFactory, flow: Campaign, *, clock: Cl
                 created_at=clock(),
             )
         )
+        await _audited(session, actor, audit.CAMPAIGN_CREATE, record, now=record.created_at)
+        return record
+
+
+async def _audited(
+    session: AsyncSession, actor: Actor | None, action: str, record: CampaignRecord, *, now: datetime
+) -> None:
+    """The audit entry of an official's command, in its transaction (none without an actor: tests,
+    the demo's simulated official)."""
+    if actor is not None:
+        details: dict[str, audit.DetailValue] = {"slug": record.slug, "status": record.status}
+        await audit.record(session, actor, action, "campaign", record.id, details, at=now)
 
 
 async def find_campaign(sessions: SessionFactory, reference: str) -> CampaignRecord:
@@ -99,6 +116,7 @@ async def launch_campaign(
     worker_id: str | None = None,
     progress: Progress | None = None,
     fatigue: Fatigue = DEFAULT_FATIGUE,
+    actor: Actor | None = None,
 ) -> LaunchReport:
     """Start a conversation with everyone in the audience, now or at `schedule.start`, but those
     other campaigns asked too often lately (`fatigue`). Safe to run again: residents who already have
@@ -137,11 +155,13 @@ async def launch_campaign(
             )
     if record.starts_at is not None and record.starts_at > now:
         async with sessions() as session, session.begin():
-            await CampaignRepository(session).set_status(record.id, "scheduled", now=now)
+            scheduled = await CampaignRepository(session).set_status(record.id, "scheduled", now=now)
+            await _audited(session, actor, audit.CAMPAIGN_LAUNCH, scheduled, now=now)
         return LaunchReport(record.id, "scheduled", 0)
     async with sessions() as session, session.begin():
-        await CampaignRepository(session).set_status(record.id, "active", now=now)
+        active = await CampaignRepository(session).set_status(record.id, "active", now=now)
         await LaunchRepository(session).begin(record.id)  # in the same commit: no active campaign unopened
+        await _audited(session, actor, audit.CAMPAIGN_LAUNCH, active, now=now)
     try:
         done = await open_audience(
             sessions,
@@ -163,19 +183,29 @@ async def launch_campaign(
     return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished, held_back)
 
 
-async def pause_campaign(sessions: SessionFactory, reference: str, *, clock: Clock) -> CampaignRecord:
+async def pause_campaign(
+    sessions: SessionFactory, reference: str, *, clock: Clock, actor: Actor | None = None
+) -> CampaignRecord:
     """A paused campaign sends nothing: queued messages are held, replies are still recorded."""
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     if record.status != "active":
         raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only an active one can pause")
     async with sessions() as session, session.begin():
+        now = clock()
         await OutboxRepository(session).hold_campaign(record.id)
-        return await CampaignRepository(session).set_status(record.id, "paused", now=clock())
+        paused = await CampaignRepository(session).set_status(record.id, "paused", now=now)
+        await _audited(session, actor, audit.CAMPAIGN_PAUSE, paused, now=now)
+        return paused
 
 
 async def resume_campaign(
-    sessions: SessionFactory, reference: str, *, clock: Clock, spread: timedelta = DEFAULT_SPREAD
+    sessions: SessionFactory,
+    reference: str,
+    *,
+    clock: Clock,
+    spread: timedelta = DEFAULT_SPREAD,
+    actor: Actor | None = None,
 ) -> CampaignRecord:
     """Held messages go out again, each still respecting its resident's quiet hours."""
     record = await find_campaign(sessions, reference)
@@ -191,7 +221,9 @@ async def resume_campaign(
             window = QuietHours.parse(held.quiet_hours) if held.quiet_hours else None
             at = release_time(now, window, resident_zone(held.timezone), key=held.idempotency_key, spread=spread)
             await outbox.release(held.id, at=at)
-        return await CampaignRepository(session).set_status(record.id, "active", now=now)
+        resumed = await CampaignRepository(session).set_status(record.id, "active", now=now)
+        await _audited(session, actor, audit.CAMPAIGN_RESUME, resumed, now=now)
+        return resumed
 
 
 async def close_campaign(
@@ -201,14 +233,18 @@ async def close_campaign(
     *,
     clock: Clock,
     spread: timedelta = DEFAULT_SPREAD,
+    actor: Actor | None = None,
 ) -> CampaignRecord:
     """Nothing more is sent or counted; addresses it held go on to campaigns waiting for them."""
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     if record.status == "closed":
         raise CampaignCommandError(f"campaign '{record.slug}' is already closed")
+    now = clock()
     async with sessions() as session, session.begin():
-        return await close_in_transaction(session, record.id, definitions, now=clock(), spread=spread)
+        closed = await close_in_transaction(session, record.id, definitions, now=now, spread=spread)
+        await _audited(session, actor, audit.CAMPAIGN_CLOSE, closed, now=now)
+        return closed
 
 
 async def close_in_transaction(

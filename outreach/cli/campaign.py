@@ -12,6 +12,7 @@ from rich.table import Table
 from channels.base import SendError
 from flows.campaign import Campaign
 from flows.loader import CampaignFileError, load_campaign_file
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.campaigns.checks import campaign_warnings, sender_problems
 from outreach.campaigns.commands import (
@@ -176,7 +177,7 @@ def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML fil
     flow = load_flow(file, settings=load_settings())
 
     async def work(services: Services) -> None:
-        record = await create_campaign(services.sessions, flow, clock=services.clock)
+        record = await create_campaign(services.sessions, flow, clock=services.clock, actor=Actor.cli())
         console.print(f"created campaign {record.id} ({record.slug}), status draft")
 
     run_with_services(work)
@@ -206,6 +207,7 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
                 sms_prices=services.settings.sms_prices,
                 progress=show,
                 fatigue=fatigue,
+                actor=Actor.cli(),
             )
         if report.status == "scheduled":
             record = await find_campaign(services.sessions, campaign)
@@ -237,7 +239,7 @@ def campaign_pause(campaign: Annotated[str, typer.Argument(help="Campaign id or 
     """Send nothing until resumed; replies are still recorded."""
 
     async def work(services: Services) -> None:
-        record = await pause_campaign(services.sessions, campaign, clock=services.clock)
+        record = await pause_campaign(services.sessions, campaign, clock=services.clock, actor=Actor.cli())
         console.print(f"campaign {record.id} paused: nothing is sent until `campaign resume {record.slug}`")
 
     run_with_services(work)
@@ -248,7 +250,9 @@ def campaign_resume(campaign: Annotated[str, typer.Argument(help="Campaign id or
     """Send again what waited while paused (still never at night)."""
 
     async def work(services: Services) -> None:
-        record = await resume_campaign(services.sessions, campaign, clock=services.clock, spread=services.spread)
+        record = await resume_campaign(
+            services.sessions, campaign, clock=services.clock, spread=services.spread, actor=Actor.cli()
+        )
         console.print(f"campaign {record.id} active again")
 
     run_with_services(work)
@@ -260,7 +264,12 @@ def campaign_close(campaign: Annotated[str, typer.Argument(help="Campaign id or 
 
     async def work(services: Services) -> None:
         record = await close_campaign(
-            services.sessions, campaign, services.definitions, clock=services.clock, spread=services.spread
+            services.sessions,
+            campaign,
+            services.definitions,
+            clock=services.clock,
+            spread=services.spread,
+            actor=Actor.cli(),
         )
         console.print(f"campaign {record.id} closed")
         await send_results_back_now(services)

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import find_campaign
 from outreach.cli.flow_results import write_flow_results
@@ -61,6 +63,13 @@ def export(
     async def work(services: Services) -> None:
         record = await find_campaign(services.sessions, campaign)
         flow = services.definitions.flow(record)
+        details: dict[str, audit.DetailValue] = {
+            "format": "dictionary" if dictionary else kind,
+            "weights": weights if request is not None else None,
+        }
+        await audit.record_apart(
+            services.sessions, Actor.cli(), audit.EXPORT, "campaign", record.id, details, at=services.clock()
+        )
         respondents = None
         if request is not None and not dictionary:
             respondents = await respondent_weights(services.sessions, record, request)

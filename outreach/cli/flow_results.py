@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import find_campaign
 from outreach.cli.runner import fail
@@ -16,6 +18,10 @@ from outreach.results.streamed_zip import zip_chunks
 
 async def write_flow_results(services: Services, campaign: str, output: Path | None) -> None:
     record = await find_campaign(services.sessions, campaign)
+    details: dict[str, audit.DetailValue] = {"format": "flow-results"}
+    await audit.record_apart(
+        services.sessions, Actor.cli(), audit.EXPORT, "campaign", record.id, details, at=services.clock()
+    )
     files = flow_results_files(
         services.sessions,
         record,

@@ -28,6 +28,7 @@ COMMANDS = {
     "token": "outreach.cli.tokens:tokens_app",
     "coverage": "outreach.cli.participation:coverage",
     "participation": "outreach.cli.participation:participation",
+    "audit": "outreach.cli.audit:audit",
 }
 
 

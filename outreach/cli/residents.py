@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.campaigns.recruitment import SOURCE_LENGTH
 from outreach.campaigns.residents_import import ImportFileError, count_rows, import_residents
@@ -52,6 +54,17 @@ def residents_import(
                 label=label.strip() if label else None,
                 on_row=bar.advance,
             )
+        details: dict[str, audit.DetailValue] = {
+            "rows": report.rows,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": len(report.errors),
+            "on_match": on_match.value,
+        }
+        await audit.record_apart(
+            services.sessions, Actor.cli(), audit.RESIDENTS_IMPORT, "residents", None, details, at=services.clock()
+        )
         console.print(
             f"{report.rows} rows: {report.created} created, {report.updated} updated,"
             f" {report.unchanged} unchanged, {len(report.errors)} rejected"

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.cli.runner import console, errors, run_with_services
 from outreach.errors import CommandError
@@ -66,6 +68,7 @@ def token_create(
             now=services.clock(),
             campaign_id=campaign_id,
             lifetime=lifetime,
+            actor=Actor.cli(),
         )
         bound = f", campaign {campaign_id}" if campaign_id is not None else ""
         if issued.record.expires_at is not None:
@@ -122,8 +125,11 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (s
     """Revoke a token: it answers 401 from the next request on."""
 
     async def work(services: Services) -> None:
+        now = services.clock()
         async with services.sessions() as session, session.begin():
-            revoked = await TokenRepository(session).revoke(token_id, now=services.clock())
+            revoked = await TokenRepository(session).revoke(token_id, now=now)
+            if revoked:
+                await audit.record(session, Actor.cli(), audit.TOKEN_REVOKE, "token", token_id, at=now)
         if not revoked:
             raise TokenCommandError(f"no live token {token_id}")
 

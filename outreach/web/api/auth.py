@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from outreach import audit
+from outreach.audit import Actor
 from storage.db import SessionFactory
 from storage.tables import ApiToken
 from storage.tokens import TokenRepository
@@ -94,8 +96,10 @@ async def issue_token(
     now: datetime,
     campaign_id: int | None = None,
     lifetime: timedelta | None = None,
+    actor: Actor | None = None,
 ) -> IssuedToken:
-    """Make a token with these scopes; `lifetime` None: it lives until revoked."""
+    """Make a token with these scopes; `lifetime` None: it lives until revoked. Recorded in the audit
+    log as made by `actor` (when given), in the same commit."""
     unknown = unknown_scopes(scopes)
     if unknown or not scopes:
         raise ValueError(f"unknown scope {', '.join(unknown)}; scopes are {', '.join(SCOPES)}")
@@ -112,6 +116,14 @@ async def issue_token(
                 expires_at=None if lifetime is None else now + lifetime,
             )
         )
+        if actor is not None:
+            expires = None if record.expires_at is None else record.expires_at.isoformat()
+            details: dict[str, audit.DetailValue] = {
+                "scopes": record.scopes,
+                "campaign_id": campaign_id,
+                "expires_at": expires,
+            }
+            await audit.record(session, actor, audit.TOKEN_CREATE, "token", record.id, details, at=now)
     return IssuedToken(token=token, record=record)
 
 

@@ -92,7 +92,7 @@ async def create_campaign_endpoint(call: Call) -> CampaignInfo:
     problems = campaign_problems(flow)
     if problems:
         raise ApiError(422, "invalid_body", "the campaign cannot be stored", details=problems)
-    record = await create_campaign(call.services.sessions, flow, clock=call.services.clock)
+    record = await create_campaign(call.services.sessions, flow, clock=call.services.clock, actor=call.actor)
     return campaign_info(call, record)
 
 
@@ -106,6 +106,7 @@ async def launch_campaign_endpoint(call: Call) -> LaunchReport:
             spread=services.spread,
             pseudonym_secret=services.settings.pseudonym_key(),
             fatigue=fatigue_of(services.settings),
+            actor=call.actor,
         )
     except CampaignCommandError as error:
         raise ApiError(409, "conflict", str(error)) from None

@@ -1,5 +1,6 @@
-"""The opaque cursors of the answer feed: a campaign's position in it (`storage.answer_feed.Position`)
-as URL-safe text, and back, with a 400 for any text this API did not give out for that campaign."""
+"""The opaque cursors of the answer feed (a campaign's position in it, `storage.answer_feed.Position`)
+and of the audit log (the entry a page ends before) as URL-safe text, and back, with a 400 for any
+text this API did not give out for that campaign or that list."""
 
 from __future__ import annotations
 
@@ -31,3 +32,20 @@ def decode_position(token: str, campaign_id: int, parameter: str) -> Position:
     if owner != campaign_id:
         raise ApiError(400, "invalid_cursor", f"'{parameter}' belongs to another campaign")
     return Position(txid, row_id)
+
+
+def encode_audit_cursor(before_id: int) -> str:
+    raw = json.dumps(["audit", before_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_audit_cursor(token: str) -> int:
+    """The audit entry id a page ends before; 400 for any text this API did not give out as one."""
+    invalid = ApiError(400, "invalid_cursor", "'cursor' is not an audit-log cursor of this API; start without it")
+    try:
+        kind, before_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise invalid from None
+    if kind != "audit" or isinstance(before_id, bool) or not isinstance(before_id, int) or not 0 < before_id < 2**63:
+        raise invalid
+    return before_id

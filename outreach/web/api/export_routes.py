@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from outreach import audit
 from outreach.results.dictionary import DataDictionary, data_dictionary_model
 from outreach.results.exports import ExportKind, export_chunks
 from outreach.results.weighted import respondent_weights
@@ -31,6 +32,10 @@ async def _export(call: Call, kind: ExportKind) -> web.StreamResponse:
         check_dimensions(weights.by, call.services.settings)
     elif query.by is not None or query.trim is not None:
         raise ApiError(400, "invalid_parameter", "by and trim weight the export: name the margins with `weights`")
+    details: dict[str, audit.DetailValue] = {"format": kind, "weights": query.weights}
+    await audit.record_apart(
+        call.services.sessions, call.actor, audit.EXPORT, "campaign", record.id, details, at=call.services.clock()
+    )
     content_type = "text/csv; charset=utf-8" if kind == "csv" else "application/x-ndjson; charset=utf-8"
     response = web.StreamResponse(
         headers={

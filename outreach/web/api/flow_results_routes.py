@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from outreach import audit
 from outreach.results.flow_results import flow_results_files, package_name
 from outreach.results.streamed_zip import zip_chunks
 from outreach.web.api.registry import ApiRoute, Call
@@ -23,6 +24,10 @@ async def flow_results(call: Call) -> web.StreamResponse:
         call.services.definitions.flow(record),
         settings.export_attributes,
         time_precision=settings.row_time_precision,
+    )
+    details: dict[str, audit.DetailValue] = {"format": "flow-results"}
+    await audit.record_apart(
+        call.services.sessions, call.actor, audit.EXPORT, "campaign", record.id, details, at=call.services.clock()
     )
     response = web.StreamResponse(
         headers={

@@ -356,3 +356,55 @@ class TokenRequest(BaseModel):
 
 class IssuedTokenInfo(TokenInfo):
     token: str = Field(description="Shown this once; only its hash is kept.")
+
+
+# --- audit log -------------------------------------------------------------------------------
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=100, ge=1, le=1000, description="Entries per page.")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` of the previous page: the next (older) page."
+    )
+    action: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=48,
+        pattern=r"^[a-z_]+(\.[a-z_]+)*\.?$",
+        description="Only this action (campaign.launch), or every action under a prefix ending in a dot (campaign.).",
+    )
+    since: datetime | None = Field(default=None, description="Only entries at or after this time.")
+    until: datetime | None = Field(default=None, description="Only entries before this time.")
+
+
+class AuditActor(_Out):
+    kind: Literal["token", "cli", "official"] = Field(
+        description="token: an API token; cli: an operator at the command line; official: a signed-in official."
+    )
+    id: str = Field(description="The token's id, or the operator's OS user name.")
+    label: str = Field(description="The token's label, or the operator's name again.")
+
+
+class AuditTarget(_Out):
+    kind: str = Field(description="campaign, token, residents, …")
+    id: str | None
+
+
+class AuditRecord(_Out):
+    """One action: who, when, what, on what; never the data itself."""
+
+    id: int
+    at: datetime
+    actor: AuditActor
+    action: str = Field(description="e.g. campaign.create, campaign.launch, residents.import, export, token.revoke.")
+    target: AuditTarget | None
+    details: dict[str, str | int | float | bool | list[str] | list[int] | None] = Field(
+        description="Ids, counts and options of the action; never an address, an answer or a token."
+    )
+
+
+class AuditPage(_Out):
+    data: list[AuditRecord] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for older entries; null at the oldest.")

@@ -40,6 +40,7 @@ TAGS = [
     {"name": "exports", "description": "CSV and JSON Lines exports, streamed; the data dictionary."},
     {"name": "residents", "description": "Adding residents (write only)."},
     {"name": "tokens", "description": "API tokens."},
+    {"name": "audit", "description": "Who did what, when: the audit log (admin)."},
     {"name": "reference", "description": "This document and its reference page."},
 ]
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.web.api.auth import TOUCH_EVERY, RateLimiter, effective_scopes, is_live, token_hash
 from outreach.web.api.errors import ApiError, validation_details
@@ -59,6 +60,12 @@ class Call:
     def body_as(self, model: type[M]) -> M:
         assert isinstance(self.body, model)
         return self.body
+
+    @property
+    def actor(self) -> Actor:
+        """The token making the request, as the audit log names it."""
+        assert self.token is not None
+        return Actor.token(self.token)
 
     @property
     def record(self) -> CampaignRecord:

@@ -4,6 +4,7 @@ shows."""
 
 from __future__ import annotations
 
+from outreach import audit
 from outreach.campaigns.residents_import import parse_row, store_rows
 from outreach.web.api.auth import effective_scopes
 from outreach.web.api.errors import ApiError
@@ -25,6 +26,15 @@ async def import_residents_endpoint(call: Call) -> ResidentsImported:
         for index, given in enumerate(batch.residents)
     ]
     report = await store_rows(services.sessions, rows, clock=services.clock, label=batch.label, on_match=on_match)
+    details: dict[str, audit.DetailValue] = {
+        "rows": len(rows),
+        "accepted": report.accepted,
+        "rejected": len(report.errors),
+        "on_match": on_match.value,
+    }
+    await audit.record_apart(
+        services.sessions, call.actor, audit.RESIDENTS_IMPORT, "residents", None, details, at=services.clock()
+    )
     rejected = [RejectedResident(index=error.line, message=error.message) for error in report.errors]
     return ResidentsImported(accepted=report.accepted, rejected=rejected)
 

@@ -3,6 +3,7 @@ are made from it (see `outreach.web.api.registry`), in this order."""
 
 from __future__ import annotations
 
+from outreach.web.api.audit_routes import AUDIT_ROUTES
 from outreach.web.api.campaign_routes import CAMPAIGN_ROUTES
 from outreach.web.api.export_routes import EXPORT_ROUTES
 from outreach.web.api.flow_results_routes import FLOW_RESULTS_ROUTES
@@ -23,4 +24,5 @@ ROUTES: list[ApiRoute] = [
     *FLOW_RESULTS_ROUTES,
     *RESIDENT_ROUTES,
     *TOKEN_ROUTES,
+    *AUDIT_ROUTES,
 ]

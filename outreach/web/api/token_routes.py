@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from outreach import audit
 from outreach.web.api.auth import issue_token
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import IssuedTokenInfo, TokenInfo, TokenList, TokenRequest
@@ -54,6 +55,7 @@ async def create_token(call: Call) -> IssuedTokenInfo:
         now=services.clock(),
         campaign_id=request.campaign_id,
         lifetime=None if request.expires_in is None else timedelta(seconds=request.expires_in),
+        actor=call.actor,
     )
     return IssuedTokenInfo(**token_info(issued.record).model_dump(), token=issued.token)
 
@@ -64,9 +66,11 @@ async def revoke_token(call: Call) -> TokenInfo:
     if token_id == call.token.id:
         raise ApiError(409, "conflict", "a token cannot revoke itself; use another admin token or the CLI")
     services = call.services
+    now = services.clock()
     async with services.sessions() as session, session.begin():
         tokens = TokenRepository(session)
-        await tokens.revoke(token_id, now=services.clock())
+        if await tokens.revoke(token_id, now=now):
+            await audit.record(session, call.actor, audit.TOKEN_REVOKE, "token", token_id, at=now)
         token = await tokens.get(token_id)
     if token is None:
         raise ApiError(404, "not_found", f"no token {token_id}")
