@@ -68,9 +68,7 @@ async def test_pages_follow_each_other_without_gaps_or_repeats(services: Service
 @pytest.mark.parametrize("statement", ["update", "delete"])
 async def test_the_database_refuses_to_change_or_delete_an_entry(services: Services, statement: str) -> None:
     await _five_entries(services)
-    change = (
-        update(AuditEntry).values(actor_label="someone else") if statement == "update" else delete(AuditEntry)
-    )
+    change = update(AuditEntry).values(actor_label="someone else") if statement == "update" else delete(AuditEntry)
     with pytest.raises(DBAPIError, match="append-only"):
         async with services.sessions() as session, session.begin():
             await session.execute(change)
