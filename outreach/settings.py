@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(default=120, ge=1)
     small_cell_k: int = Field(default=5, ge=1)
 
+    # Officials' pages (/admin): a password link's lifetime; consecutive failed logins before an
+    # account is locked, and for how long; a login session's idle and absolute limits.
+    admin_password_link_hours: int = Field(default=24, ge=1)
+    admin_login_attempts: int = Field(default=5, ge=1)
+    admin_lockout_minutes: int = Field(default=15, ge=1)
+    admin_session_idle_minutes: int = Field(default=30, ge=1)
+    admin_session_hours: int = Field(default=12, ge=1)
+
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
     # Age bands, youngest first, each starting where the last ended ("16-17,18-29,..." where a city

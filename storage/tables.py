@@ -10,6 +10,10 @@ from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.commit_order import writing_transaction
+
+# Registered with the metadata wherever the tables are (alembic, the schema tests); re-exported.
+from storage.official_tables import Official as Official
+from storage.official_tables import OfficialSession as OfficialSession
 from storage.types import UtcDateTime
 
 RESULTS_INDEX = "ix_responses_results"  # SQLite only: see Response

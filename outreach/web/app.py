@@ -21,6 +21,7 @@ from outreach.inbound.mailbox import polling_mailbox
 from outreach.inbound.spool_flusher import SpoolFlusher
 from outreach.inbound.telegram_updates import poll, register_webhook
 from outreach.web import email_links, webhooks
+from outreach.web.admin.pages import add_admin_pages
 from outreach.web.api.application import API_PREFIX, add_api_routes
 from outreach.web.json_bodies import json_body_guard
 from outreach.web.keys import DISPATCHER_TASK, SCHEDULER, SERVICES, handler_with_services
@@ -63,6 +64,7 @@ def create_app(
             method, webhook_paths.UNSUBSCRIBE_LINK, handler_with_services(email_links.unsubscribe_page)
         )
     add_api_routes(app, clock=api_clock)
+    add_admin_pages(app)
     app.cleanup_ctx.append(_channels_open)
     if run_background:
         app.cleanup_ctx.append(_telegram_updates)

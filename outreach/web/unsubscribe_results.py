@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
@@ -97,11 +98,13 @@ def result_page_texts(result: UnsubscribeResult, language: str) -> tuple[str, st
     return texts.get(language, texts[DEFAULT_LANGUAGE])
 
 
-def browser_language(accept_language: str | None) -> str:
-    """For a link we cannot tie to a resident: the first language of the browser's Accept-Language
-    that the service speaks, else the default."""
+def browser_language(
+    accept_language: str | None, languages: Sequence[str] = LANGUAGES, default: str = DEFAULT_LANGUAGE
+) -> str:
+    """For a link we cannot tie to a resident (or an official's page): the first language of the
+    browser's Accept-Language among `languages`, else `default`."""
     for part in (accept_language or "").split(","):
         primary = part.split(";")[0].strip().split("-")[0].lower()
-        if primary in LANGUAGES:
+        if primary in languages:
             return primary
-    return DEFAULT_LANGUAGE
+    return default

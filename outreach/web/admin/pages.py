@@ -1,0 +1,202 @@
+"""The officials' pages: log in and out, set a password from a one-time link, the campaigns list.
+
+Mounted under /admin as a sub-application with its own middleware (outreach.web.admin.sessions), its
+jinja2 templates and its static files; `add_admin_pages(app)` is the one line the web app needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from outreach.officials.accounts import (
+    AccountError,
+    LinkInvalid,
+    LoginRefused,
+    account_policy,
+    link_holder,
+    log_in,
+    log_out,
+    set_password,
+)
+from outreach.officials.roles import PERMISSIONS
+from outreach.web.admin import i18n
+from outreach.web.admin.paths import HOME, LOGIN
+from outreach.web.admin.sessions import (
+    CSRF_FIELD,
+    POLICY,
+    SESSION_COOKIE,
+    THROTTLE,
+    AddressThrottle,
+    admin_guard,
+    form_token,
+    local_next,
+    official_of,
+    requires,
+    secure_cookies,
+)
+from outreach.web.keys import SERVICES
+from storage.answer_feed import campaign_counts
+from storage.campaigns import CampaignRepository
+from storage.db import read_session
+
+HERE = Path(__file__).parent
+
+
+def add_admin_pages(app: web.Application) -> None:
+    admin = web.Application(middlewares=[admin_guard])
+    admin[POLICY] = account_policy(app[SERVICES].settings)
+    admin[THROTTLE] = AddressThrottle()
+    aiohttp_jinja2.setup(
+        admin,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    admin.router.add_get("/", campaigns_page)
+    admin.router.add_get("/login", login_page)
+    admin.router.add_post("/login", login_submit)
+    admin.router.add_post("/logout", logout_submit)
+    admin.router.add_get("/password/{token}", password_page)
+    admin.router.add_post("/password/{token}", password_submit)
+    admin.router.add_static("/static", HERE / "static", append_version=True, name="static")
+    app.add_subapp("/admin", admin)
+
+
+def _page_context(request: web.Request) -> dict[str, Any]:
+    """What every page's template reads (given with each render: aiohttp_jinja2's context processors
+    keep their state under a plain-string request key, which aiohttp warns about)."""
+    language = i18n.request_language(request)
+    catalog = i18n.translations(language)
+    official = official_of(request)
+    return {
+        "request": request,
+        "static_url": lambda name: str(request.app.router["static"].url_for(filename=name)),
+        "_": catalog.gettext,
+        "lang": language,
+        "languages": i18n.LANGUAGES,
+        "official": official,
+        "permissions": PERMISSIONS.get(official.role, frozenset()) if official else frozenset(),
+        "csrf_field": CSRF_FIELD,
+        "csrf": form_token(request),
+        "path": request.rel_url.path,
+    }
+
+
+def _render(template: str, request: web.Request, context: dict[str, Any], *, status: int = 200) -> web.Response:
+    response = aiohttp_jinja2.render_template(template, request, _page_context(request) | context, status=status)
+    language = i18n.request_language(request)
+    if request.query.get("lang") == language:  # a choice made on the page is remembered
+        response.set_cookie(i18n.COOKIE, language, path="/admin", samesite="Strict", secure=secure_cookies(request))
+    return response
+
+
+# --- logging in and out ----------------------------------------------------------------------------
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if official_of(request) is not None:
+        raise web.HTTPSeeOther(local_next(request.query.get("next")))
+    return _render("login.html", request, {"error": None, "email": "", "next": request.query.get("next", "")})
+
+
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    services = request.config_dict[SERVICES]
+    form = await request.post()
+    email, password, after = (str(form.get(name, "")) for name in ("email", "password", "next"))
+    address = request.remote or "unknown"
+    throttle = request.config_dict[THROTTLE]
+    now = services.clock()
+    blocked = throttle.blocked_until(address, now)
+    if blocked is not None:
+        return _refused_login(request, email, after, "too_many", blocked, now)
+    try:
+        logged_in = await log_in(services.sessions, email, password, now=now, policy=request.config_dict[POLICY])
+    except LoginRefused as refused:
+        if refused.locked_until is None:
+            throttle.failed(address, now)
+        reason = "locked" if refused.locked_until else "wrong"
+        return _refused_login(request, email, after, reason, refused.locked_until, now)
+    response = web.HTTPSeeOther(local_next(after))
+    response.set_cookie(
+        SESSION_COOKIE,
+        logged_in.session_token,
+        path="/admin",
+        httponly=True,
+        samesite="Strict",
+        secure=secure_cookies(request),
+    )
+    raise response
+
+
+def _refused_login(
+    request: web.Request, email: str, after: str, reason: str, until: datetime | None, now: datetime
+) -> web.Response:
+    minutes = max(1, round((until - now).total_seconds() / 60)) if until else 0
+    status = 401 if reason == "wrong" else 429
+    response = _render(
+        "login.html", request, {"error": reason, "minutes": minutes, "email": email, "next": after}, status=status
+    )
+    if until is not None:
+        response.headers["Retry-After"] = str(max(1, int((until - now).total_seconds())))
+    return response
+
+
+async def logout_submit(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await log_out(request.config_dict[SERVICES].sessions, token)
+    response = web.HTTPSeeOther(LOGIN)
+    response.del_cookie(SESSION_COOKIE, path="/admin")
+    raise response
+
+
+# --- setting a password from a one-time link -------------------------------------------------------
+
+
+async def password_page(request: web.Request) -> web.StreamResponse:
+    services = request.config_dict[SERVICES]
+    try:
+        official = await link_holder(services.sessions, request.match_info["token"], now=services.clock())
+    except LinkInvalid as invalid:
+        return _render("password.html", request, {"invalid": str(invalid), "email": "", "error": None}, status=404)
+    return _render("password.html", request, {"invalid": None, "email": official.email, "error": None})
+
+
+async def password_submit(request: web.Request) -> web.StreamResponse:
+    services = request.config_dict[SERVICES]
+    form = await request.post()
+    password, repeated = str(form.get("password", "")), str(form.get("repeated", ""))
+    token = request.match_info["token"]
+    try:
+        official = await link_holder(services.sessions, token, now=services.clock())
+        if password != repeated:
+            raise AccountError("the two passwords differ")
+        await set_password(services.sessions, token, password, now=services.clock())
+    except LinkInvalid as invalid:
+        return _render("password.html", request, {"invalid": str(invalid), "email": "", "error": None}, status=404)
+    except AccountError as problem:
+        context = {"invalid": None, "email": official.email, "error": str(problem)}
+        return _render("password.html", request, context, status=422)
+    raise web.HTTPSeeOther(f"{LOGIN}?password_set=1")
+
+
+# --- the campaigns -----------------------------------------------------------------------------------
+
+
+@requires("view")
+async def campaigns_page(request: web.Request) -> web.StreamResponse:
+    services = request.config_dict[SERVICES]
+    async with read_session(services.sessions) as session:
+        records = await CampaignRepository(session).all()
+        rows = []
+        for record in sorted(records, key=lambda record: record.created_at, reverse=True):
+            assert record.id is not None
+            counts = await campaign_counts(session, record.id)
+            rate = counts.respondents / counts.contacted if counts.contacted else None
+            rows.append({"record": record, "counts": counts, "rate": rate})
+    return _render("campaigns.html", request, {"campaigns": rows, "home": HOME})
