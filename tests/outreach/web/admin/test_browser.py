@@ -1,0 +1,138 @@
+"""The officials' pages in a real browser (issue 21): Debian's Chromium driven by Playwright for Python,
+the service on a real socket, and an axe-core scan of every page.
+
+Playwright's own browser download is not available here, so the browser is the system's
+(`OUTREACH_TEST_CHROMIUM`, default /usr/bin/chromium: `.ci/run` installs it with apt). Without it these
+tests skip and say why; with CI=true they fail instead."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright
+
+from flows.loader import load_campaign
+from outreach.bootstrap import Services
+from outreach.campaigns.commands import create_campaign
+from outreach.officials.accounts import account_policy, add_official, set_password
+from outreach.web.app import create_app
+from tests.conftest import DATABASES, unavailable
+from tests.outreach.helpers import CAMPAIGN_YAML
+
+# The pages, not the store, are under test here: one database (the first configured) is enough.
+pytestmark = pytest.mark.parametrize("database_url", [DATABASES[0]], indirect=True)
+EMAIL = "anna.nowak@gdansk.gda.pl"
+PASSWORD = "correct horse battery"
+SERIOUS = {"serious", "critical"}
+
+
+def chromium_path() -> str:
+    configured = os.environ.get("OUTREACH_TEST_CHROMIUM", "/usr/bin/chromium")
+    found = configured if Path(configured).exists() else shutil.which("chromium")
+    if found is None:
+        unavailable(f"no Chromium at {configured} (apt-get install chromium; .ci/run does)")
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def site(services: Services) -> AsyncIterator[str]:
+    server = TestServer(create_app(services, run_background=False), host="127.0.0.1")
+    await server.start_server()
+    yield str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+async def serious_violations(page: Page) -> list[dict[str, Any]]:
+    results = await Axe().run(page)
+    violations: list[dict[str, Any]] = results.response["violations"]
+    return [
+        {"id": found["id"], "impact": found["impact"], "nodes": [node["target"] for node in found["nodes"]]}
+        for found in violations
+        if found["impact"] in SERIOUS
+    ]
+
+
+async def test_an_official_sets_a_password_logs_in_by_keyboard_and_sees_the_campaigns(
+    services: Services, browser: Browser, site: str
+) -> None:
+    policy = account_policy(services.settings)
+    token = await add_official(services.sessions, EMAIL, "editor", now=services.clock(), policy=policy)
+    await create_campaign(services.sessions, load_campaign(CAMPAIGN_YAML), clock=services.clock)
+    page = await browser.new_page(locale="pl-PL")
+    scanned: dict[str, list[dict[str, Any]]] = {}
+
+    await page.goto(f"{site}/admin/password/{token}")
+    scanned["password"] = await serious_violations(page)
+    await page.get_by_label("Nowe hasło").fill(PASSWORD)
+    await page.get_by_label("Powtórz hasło").fill("something else entirely")
+    await page.get_by_role("button", name="Ustaw hasło").click()
+    error = page.locator("#password-error")
+    assert await error.inner_text() == "hasła się różnią"
+    assert await page.get_by_label("Nowe hasło").get_attribute("aria-invalid") == "true"
+    scanned["password with an error"] = await serious_violations(page)
+    await page.get_by_label("Nowe hasło").fill(PASSWORD)
+    await page.get_by_label("Powtórz hasło").fill(PASSWORD)
+    await page.get_by_role("button", name="Ustaw hasło").click()
+
+    assert page.url.endswith("/admin/login?password_set=1")
+    assert await page.get_by_role("status").inner_text() == "Hasło zostało ustawione. Zaloguj się nim."
+    scanned["login"] = await serious_violations(page)
+    # By keyboard only: the skip link first, then the language links, then the form's fields.
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Przejdź do treści"
+    await page.get_by_label("E-mail").focus()
+    await page.keyboard.type(EMAIL)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{site}/admin/")
+
+    table = page.get_by_role("table")
+    assert load_campaign(CAMPAIGN_YAML).name in await table.inner_text()
+    assert await page.get_by_role("columnheader", name="Odsetek odpowiedzi").count() == 1
+    scanned["campaigns"] = await serious_violations(page)
+    await page.get_by_role("link", name="English").click()
+    assert await page.get_by_role("heading", level=1).inner_text() == "Campaigns"
+    scanned["campaigns in English"] = await serious_violations(page)
+
+    await page.get_by_role("button", name="Log out").click()
+    await page.wait_for_url(f"{site}/admin/login")
+    await page.goto(f"{site}/admin/")
+    assert page.url.startswith(f"{site}/admin/login")
+    assert scanned == {name: [] for name in scanned}, scanned
+
+
+async def test_a_wrong_password_is_announced_at_the_fields(services: Services, browser: Browser, site: str) -> None:
+    policy = account_policy(services.settings)
+    token = await add_official(services.sessions, EMAIL, "viewer", now=services.clock(), policy=policy)
+    await set_password(services.sessions, token, PASSWORD, now=services.clock())
+    page = await browser.new_page(locale="en-GB")
+    await page.goto(f"{site}/admin/login")
+    await page.get_by_label("E-mail").fill(EMAIL)
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_role("button", name="Log in").click()
+    alert = page.get_by_role("alert")
+    assert await alert.inner_text() == "The e-mail or the password is wrong."
+    assert await page.get_by_label("Password").get_attribute("aria-describedby") == "login-error"
+    assert await serious_violations(page) == []
+
+    # The scan's own positive control: a field without a label is a serious violation it reports.
+    await page.set_content('<html lang="en"><head><title>t</title></head><body><main><input></main></body></html>')
+    assert [found["id"] for found in await serious_violations(page)] == ["label"]
