@@ -30,6 +30,8 @@ from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLim
 from outreach.results.results_back import ResultsBack
 from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
+from outreach.webhooks_out.deliverer import WebhookDeliverer
+from outreach.webhooks_out.subscriptions import Subscriptions
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.tables import PROVIDER_ID_LENGTH
 
@@ -66,6 +68,8 @@ class Services:
     districts: list[District]
     clock: Clock
     spool: InboundSpool  # webhook input kept on disk through a database outage
+    webhooks: WebhookDeliverer  # outgoing webhooks: events fanned out and posted to subscribers
+    subscriptions: Subscriptions  # what admins do with webhook subscribers (API and CLI)
     telemetry: Telemetry = NO_TELEMETRY  # what /metrics counts in this process (`serve` only)
 
     @property
@@ -82,6 +86,7 @@ class Services:
             if isinstance(channel, ManagedChannel):
                 await channel.close()
         await self.dispatcher.close()
+        await self.webhooks.close()
         await self.engine.dispose()
 
 
@@ -251,10 +256,11 @@ def bootstrap(
         age_bands=settings.age_bands,
         telemetry=telemetry,
     )
+    worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     dispatcher = Dispatcher(
         sessions,
         channels,
-        worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
+        worker_id=worker_id,
         policy=DispatchPolicy(
             concurrency=settings.dispatcher_concurrency or MIN_POOL,
             channel_concurrency=channel_pools(settings, channels),
@@ -296,5 +302,7 @@ def bootstrap(
         districts=districts,
         clock=clock,
         spool=InboundSpool(settings.inbound_spool_dir),
+        webhooks=WebhookDeliverer(sessions, settings, definitions, worker_id=worker_id, clock=clock),
+        subscriptions=Subscriptions(sessions, settings, clock),
         telemetry=telemetry,
     )

@@ -175,6 +175,22 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
 
+    # Outgoing webhooks (docs/API.md, "Receiving webhooks"). Subscriber URLs must be https:// unless
+    # WEBHOOKS_ALLOW_HTTP; addresses that are not public (private, loopback, link-local, the cloud
+    # metadata address) are refused after DNS and again at connect unless WEBHOOKS_ALLOW_PRIVATE (tests,
+    # a subscriber on the same host). A delivery is tried up to WEBHOOKS_MAX_ATTEMPTS times, waiting
+    # WEBHOOKS_BACKOFF_SECONDS doubled each time (at most 6 h); WEBHOOKS_PAUSE_AFTER failed attempts in
+    # a row pause the subscriber. A rotated secret keeps signing beside the new one for
+    # WEBHOOKS_SECRET_OVERLAP_HOURS.
+    webhooks_allow_http: bool = False
+    webhooks_allow_private: bool = False
+    webhooks_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhooks_backoff_seconds: float = Field(default=30.0, gt=0)
+    webhooks_pause_after: int = Field(default=20, ge=1)
+    webhooks_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhooks_poll_seconds: float = Field(default=1.0, gt=0)
+    webhooks_secret_overlap_hours: float = Field(default=24.0, ge=0, le=24 * 30)
+
     # Twilio (SMS, and WhatsApp with a WhatsApp-enabled sender). Off unless the SID, the token and a
     # sender (a From number or a Messaging Service) are set.
     twilio_account_sid: str | None = None

@@ -15,6 +15,7 @@ from sqlmodel import col
 from storage import dialect
 from storage.bulk import insert_rows
 from storage.tables import CampaignRecord, Conversation
+from storage.webhook_events import CAMPAIGN_STATUS_CHANGED, record_event
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class CampaignRepository:
 
     async def set_status(self, campaign_id: int, status: str, *, now: datetime) -> CampaignRecord:
         record = await self.get(campaign_id)
+        if record.status != status:  # told to webhook subscribers with the change, in its transaction
+            facts = {"from": record.status, "to": status}
+            await record_event(self._session, CAMPAIGN_STATUS_CHANGED, campaign_id=campaign_id, facts=facts, now=now)
         record.status = status
         if status == "active" and record.launched_at is None:
             record.launched_at = now

@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from storage import dialect
 from storage.tables import Response, SampledResident
+from storage.webhook_events import RESPONSE_CREATED, record_event
 
 
 class ResponseRepository:
@@ -59,7 +60,12 @@ class ResponseRepository:
             .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id", "question_id"])
             .returning(Response.id)
         )
-        return (await self._session.execute(statement)).scalar_one_or_none() is not None
+        response_id = (await self._session.execute(statement)).scalar_one_or_none()
+        if response_id is None:
+            return False
+        facts = {"response_id": response_id}
+        await record_event(self._session, RESPONSE_CREATED, campaign_id=campaign_id, facts=facts, now=answered_at)
+        return True
 
     async def value_of(self, *, campaign_id: int, resident_id: int, question_id: str) -> Any:
         """The answer stored for this question (None when there is none, or it ended unanswered)."""

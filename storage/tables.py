@@ -15,9 +15,12 @@ from storage.commit_order import writing_transaction
 from storage.official_tables import Official as Official
 from storage.official_tables import OfficialSession as OfficialSession
 from storage.types import UtcDateTime
+from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 
 RESULTS_INDEX = "ix_responses_results"  # SQLite only: see Response
 SQLITE_ONLY_INDEXES = frozenset({RESULTS_INDEX})
+# Outgoing webhooks' tables live in their own module; named here so that importing this one registers them.
+WEBHOOK_TABLES = (WebhookSubscriber, WebhookEvent, WebhookDelivery)
 
 # A provider's id for a message: Twilio's SID (34 characters), Telegram's message number, or a mail's
 # Message-ID. Ours is TOKEN@reply domain: 32 + 1 + the domain, which DNS allows up to 253 characters

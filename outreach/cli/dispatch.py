@@ -16,13 +16,14 @@ from outreach.logs import configure_logging
 def dispatch(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once nothing is due.")] = False,
 ) -> None:
-    """Run only the outbox dispatcher (a worker without HTTP)."""
+    """Run only the outbox dispatcher and the outgoing webhooks (a worker without HTTP)."""
 
     async def work(services: Services) -> None:
         announce_channels(services)
         if until_idle:
             sent = await services.dispatcher.drain()
-            console.print(f"handled {sent} messages")
+            posted = await services.webhooks.drain()
+            console.print(f"handled {sent} messages and {posted} webhook events and deliveries")
             return
         # SIGTERM (systemd's stop) and SIGINT end it as they end `serve`: sends in flight finish and
         # unstarted claims go back, rather than a killed process leaving sends of unknown outcome.
@@ -30,7 +31,10 @@ def dispatch(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-        await services.dispatcher.run(stopping, services.settings.dispatcher_poll_seconds)
+        await asyncio.gather(  # outgoing webhooks are outbound work too
+            services.dispatcher.run(stopping, services.settings.dispatcher_poll_seconds),
+            services.webhooks.run(stopping),
+        )
         console.print("dispatcher stopped: sends in flight finished, unstarted claims handed back")
 
     settings = load_settings()

@@ -42,6 +42,7 @@ from storage.inbound import InboundRepository
 from storage.outbox import NewMessage, OutboxRepository
 from storage.residents import AddressInput, ResidentRepository
 from storage.tables import ContactAddress, InboundEvent, Resident
+from storage.webhook_events import CONVERSATION_COMPLETED, record_event
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +362,10 @@ class InboundPipeline:
         if applied.completed:
             conversation.status = "completed"
             conversation.expires_at = None
+            facts = {"conversation_id": conversation.id}
+            await record_event(
+                session, CONVERSATION_COMPLETED, campaign_id=conversation.campaign_id, facts=facts, now=now
+            )
         await conversations.save(conversation, now=now)
         if applied.completed:
             await activate_next_waiting(session, contact.id, self._definitions, now=now, spread=self._spread)

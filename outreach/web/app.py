@@ -70,6 +70,7 @@ def create_app(
         app.cleanup_ctx.append(_telegram_updates)
         app.cleanup_ctx.append(_mailbox_polled)
         app.cleanup_ctx.append(_dispatcher_running)
+        app.cleanup_ctx.append(_webhooks_delivered)
         app.cleanup_ctx.append(_spool_flushing)
         app.cleanup_ctx.append(_scheduler_running)
     return app
@@ -93,6 +94,16 @@ async def _dispatcher_running(app: web.Application) -> AsyncIterator[None]:
     app[DISPATCHER_TASK] = task
     yield
     stopping.set()  # finish the sends in flight, then stop
+    await task
+
+
+async def _webhooks_delivered(app: web.Application) -> AsyncIterator[None]:
+    """Outgoing webhooks: events fanned out and posted; posts in flight finish on stop."""
+    services = app[SERVICES]
+    stopping = asyncio.Event()
+    task = asyncio.create_task(services.webhooks.run(stopping), name="webhooks")
+    yield
+    stopping.set()
     await task
 
 
