@@ -10,6 +10,7 @@ connects to without asking the resolver). Private, loopback, link-local (the clo
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
@@ -26,6 +27,12 @@ AddrInfo = tuple[Any, ...]
 class RefusedAddress(OSError):
     """A subscriber URL or an address it leads to that webhooks may not go to (an OSError, so that
     aiohttp reports it from its resolver and its connect as the connection error it is)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(errno.EACCES, message)  # strerror: what aiohttp's error shows
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 def is_public(address: str) -> bool:
