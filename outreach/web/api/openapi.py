@@ -41,6 +41,7 @@ TAGS = [
     {"name": "residents", "description": "Adding residents (write only)."},
     {"name": "tokens", "description": "API tokens."},
     {"name": "audit", "description": "Who did what, when: the audit log (admin)."},
+    {"name": "webhooks", "description": "Outgoing webhooks: subscribers, deliveries, replays (docs/API.md)."},
     {"name": "reference", "description": "This document and its reference page."},
 ]
 

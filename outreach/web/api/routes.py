@@ -13,6 +13,7 @@ from outreach.web.api.resident_routes import RESIDENT_ROUTES
 from outreach.web.api.response_routes import RESPONSE_ROUTES
 from outreach.web.api.result_routes import RESULT_ROUTES
 from outreach.web.api.token_routes import CURRENT_TOKEN_ROUTE, TOKEN_ROUTES
+from outreach.web.api.webhook_subscription_routes import WEBHOOK_SUBSCRIPTION_ROUTES
 
 ROUTES: list[ApiRoute] = [
     CURRENT_TOKEN_ROUTE,
@@ -25,4 +26,5 @@ ROUTES: list[ApiRoute] = [
     *RESIDENT_ROUTES,
     *TOKEN_ROUTES,
     *AUDIT_ROUTES,
+    *WEBHOOK_SUBSCRIPTION_ROUTES,
 ]

@@ -5,45 +5,16 @@ public address at registration and to loopback later (DNS rebinding) reaches not
 from __future__ import annotations
 
 import re
-import socket
 
 import aiohttp
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from outreach.clock import system_clock
 from outreach.settings import Settings
 from outreach.webhooks_out.addresses import RefusedAddress, check_destination, guarded_connector, is_public
 from outreach.webhooks_out.subscriptions import SubscriptionError, Subscriptions
+from tests.outreach.webhooks_out.dns import StaticResolver
 from tests.outreach.webhooks_out.subscriber import LoopbackSubscriber
-
-
-class StaticResolver(AbstractResolver):
-    """DNS from a table: each name's addresses, changed by the test at will."""
-
-    def __init__(self, table: dict[str, list[str]]) -> None:
-        self.table = table
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        if host not in self.table:
-            raise OSError(f"no such host {host}")
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-            for address in self.table[host]
-        ]
-
-    async def close(self) -> None:
-        pass
-
 
 LOOPBACK_REFUSED = re.escape("127.0.0.1 is not a public address")
 

@@ -31,6 +31,7 @@ from outreach.web.app import create_app
 from tests.conftest import DATABASES
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import bearer, seeded_survey, token
+from tests.outreach.webhooks_out.dns import StaticResolver
 
 SEEN = web.AppKey("seen", Counter[tuple[str, str, int]])
 
@@ -119,13 +120,16 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
 ) -> None:
     api, seen = counted
     object.__setattr__(services.settings, "api_rate_limit_per_minute", 1_000_000)
+    # Subscribers' hosts resolve from a table (no network): the documented example's is public.
+    services.subscriptions.resolver = StaticResolver({"hooks.example.org": ["93.184.215.14"]})
+    subscribed = await services.subscriptions.subscribe(url="https://hooks.example.org/a", events=["response.created"])
     campaign_id = await seeded_survey(services)
+    await services.webhooks.fan_out()  # the survey's answers, each a delivery (the worker is not running)
     admin = await token(services, "admin")
     await token(services, "responses:read")  # token 2: the one DELETE /tokens/{id} may revoke
     base_url = str(api.make_url("")).rstrip("/")
-    findings = await asyncio.to_thread(
-        run_schemathesis, base_url, bearer(admin), {"campaign_id": campaign_id, "token_id": 2}
-    )
+    fixed_ids = {"campaign_id": campaign_id, "token_id": 2, "subscriber_id": subscribed.subscriber.id or 0}
+    findings = await asyncio.to_thread(run_schemathesis, base_url, bearer(admin), fixed_ids | {"delivery_id": 1})
     assert not findings, "\n\n".join(findings)
     # The run reached every handler, not only the checks in front of them.
     succeeded = {(method, path) for method, path, kind in seen if kind == 2}
