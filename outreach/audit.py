@@ -32,6 +32,11 @@ RESIDENTS_IMPORT = "residents.import"
 EXPORT = "export"
 TOKEN_CREATE = "token.create"
 TOKEN_REVOKE = "token.revoke"
+WEBHOOK_SUBSCRIBE = "webhook.subscribe"
+WEBHOOK_UNSUBSCRIBE = "webhook.unsubscribe"
+WEBHOOK_ROTATE = "webhook.rotate"
+WEBHOOK_RESUME = "webhook.resume"
+WEBHOOK_REPLAY = "webhook.replay"
 
 
 @dataclass(frozen=True)

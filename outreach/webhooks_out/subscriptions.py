@@ -1,5 +1,6 @@
 """What admins do with webhook subscribers, for the API and the CLI alike: subscribe (the URL checked,
 the secret made and shown once), rotate the secret, resume a paused subscriber, unsubscribe, replay.
+Each is recorded in the audit log, in its own transaction, with who did it (never the secret).
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aiohttp.abc import AbstractResolver
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.clock import Clock
 from outreach.settings import Settings
 from outreach.webhooks_out.addresses import RefusedAddress, check_destination
@@ -46,6 +50,7 @@ class Subscriptions:
 
     async def subscribe(
         self,
+        actor: Actor,
         *,
         url: str,
         events: Sequence[str],
@@ -79,9 +84,11 @@ class Subscriptions:
                 description=description,
                 created_by=created_by,
             )
+            details: dict[str, audit.DetailValue] = {"events": sorted(set(events)), "campaign_id": campaign_id}
+            await self._audit(session, actor, audit.WEBHOOK_SUBSCRIBE, subscriber.id, details)
         return WithSecret(subscriber, secret)
 
-    async def rotate(self, subscriber_id: int) -> WithSecret:
+    async def rotate(self, actor: Actor, subscriber_id: int) -> WithSecret:
         """A new secret; the old one keeps signing beside it for the overlap the settings give."""
         secret = new_secret()
         overlap = timedelta(hours=self.settings.webhooks_secret_overlap_hours)
@@ -89,23 +96,26 @@ class Subscriptions:
             subscribers = SubscriberRepository(session)
             subscriber = await self._get(subscribers, subscriber_id)
             await subscribers.rotate(subscriber, secret, overlap_until=self.clock() + overlap)
+            await self._audit(session, actor, audit.WEBHOOK_ROTATE, subscriber_id)
         return WithSecret(subscriber, secret)
 
-    async def resume(self, subscriber_id: int) -> WebhookSubscriber:
+    async def resume(self, actor: Actor, subscriber_id: int) -> WebhookSubscriber:
         async with self.sessions() as session, session.begin():
             subscribers = SubscriberRepository(session)
             subscriber = await self._get(subscribers, subscriber_id)
             await subscribers.resume(subscriber)
+            await self._audit(session, actor, audit.WEBHOOK_RESUME, subscriber_id)
         return subscriber
 
-    async def unsubscribe(self, subscriber_id: int) -> WebhookSubscriber:
+    async def unsubscribe(self, actor: Actor, subscriber_id: int) -> WebhookSubscriber:
         async with self.sessions() as session, session.begin():
             subscribers = SubscriberRepository(session)
             subscriber = await self._get(subscribers, subscriber_id)
             await subscribers.delete(subscriber)
+            await self._audit(session, actor, audit.WEBHOOK_UNSUBSCRIBE, subscriber_id)
         return subscriber
 
-    async def replay(self, delivery_id: int, *, subscriber_id: int | None = None) -> None:
+    async def replay(self, actor: Actor, delivery_id: int, *, subscriber_id: int | None = None) -> None:
         """Post one delivery again, whatever its outcome was (same webhook-id, fresh signature)."""
         async with self.sessions() as session, session.begin():
             deliveries = DeliveryRepository(session)
@@ -114,12 +124,25 @@ class Subscriptions:
                 if found is None or (subscriber_id is not None and found.subscriber_id != subscriber_id):
                     raise SubscriptionError("not_found", f"no delivery {delivery_id}")
                 raise SubscriptionError("conflict", f"delivery {delivery_id} is being posted right now")
+            await audit.record(session, actor, audit.WEBHOOK_REPLAY, "webhook_delivery", delivery_id, at=self.clock())
 
-    async def replay_failed(self, subscriber_id: int) -> int:
+    async def replay_failed(self, actor: Actor, subscriber_id: int) -> int:
         """Every failed delivery of the subscriber again; how many."""
         async with self.sessions() as session, session.begin():
             await self._get(SubscriberRepository(session), subscriber_id)
-            return await DeliveryRepository(session).replay_failed(subscriber_id, now=self.clock())
+            replayed = await DeliveryRepository(session).replay_failed(subscriber_id, now=self.clock())
+            await self._audit(session, actor, audit.WEBHOOK_REPLAY, subscriber_id, {"failed_replayed": replayed})
+        return replayed
+
+    async def _audit(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        action: str,
+        subscriber_id: int | None,
+        details: dict[str, audit.DetailValue] | None = None,
+    ) -> None:
+        await audit.record(session, actor, action, "webhook_subscriber", subscriber_id, details, at=self.clock())
 
     @staticmethod
     async def _get(subscribers: SubscriberRepository, subscriber_id: int) -> WebhookSubscriber:

@@ -78,6 +78,7 @@ async def create_subscriber(call: Call) -> IssuedSubscriber:
     assert call.token is not None
     made = await _done(
         call.services.subscriptions.subscribe(
+            call.actor,
             url=request.url,
             events=request.events,
             campaign_id=request.campaign_id,
@@ -95,15 +96,17 @@ async def list_subscribers(call: Call) -> SubscriberList:
 
 
 async def rotate_secret(call: Call) -> IssuedSubscriber:
-    return _issued(await _done(call.services.subscriptions.rotate(call.path_ids["subscriber_id"])))
+    return _issued(await _done(call.services.subscriptions.rotate(call.actor, call.path_ids["subscriber_id"])))
 
 
 async def resume_subscriber(call: Call) -> SubscriberInfo:
-    return subscriber_info(await _done(call.services.subscriptions.resume(call.path_ids["subscriber_id"])))
+    return subscriber_info(await _done(call.services.subscriptions.resume(call.actor, call.path_ids["subscriber_id"])))
 
 
 async def delete_subscriber(call: Call) -> SubscriberInfo:
-    return subscriber_info(await _done(call.services.subscriptions.unsubscribe(call.path_ids["subscriber_id"])))
+    return subscriber_info(
+        await _done(call.services.subscriptions.unsubscribe(call.actor, call.path_ids["subscriber_id"]))
+    )
 
 
 async def list_deliveries(call: Call) -> DeliveryPage:
@@ -121,12 +124,14 @@ async def list_deliveries(call: Call) -> DeliveryPage:
 
 
 async def replay_failed(call: Call) -> Replayed:
-    return Replayed(replayed=await _done(call.services.subscriptions.replay_failed(call.path_ids["subscriber_id"])))
+    return Replayed(
+        replayed=await _done(call.services.subscriptions.replay_failed(call.actor, call.path_ids["subscriber_id"]))
+    )
 
 
 async def replay_delivery(call: Call) -> DeliveryInfo:
     delivery_id = call.path_ids["delivery_id"]
-    await _done(call.services.subscriptions.replay(delivery_id))
+    await _done(call.services.subscriptions.replay(call.actor, delivery_id))
     async with read_session(call.services.sessions) as session:
         row = await DeliveryRepository(session).get(delivery_id)
     assert row is not None

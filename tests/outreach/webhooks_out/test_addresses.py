@@ -9,12 +9,15 @@ import re
 import aiohttp
 import pytest
 
+from outreach.audit import Actor
 from outreach.clock import system_clock
 from outreach.settings import Settings
 from outreach.webhooks_out.addresses import RefusedAddress, check_destination, guarded_connector, is_public
 from outreach.webhooks_out.subscriptions import SubscriptionError, Subscriptions
 from tests.outreach.webhooks_out.dns import StaticResolver
 from tests.outreach.webhooks_out.subscriber import LoopbackSubscriber
+
+OPERATOR = Actor("official", "1", "test operator")
 
 LOOPBACK_REFUSED = re.escape("127.0.0.1 is not a public address")
 
@@ -86,7 +89,7 @@ async def test_subscribing_to_a_private_address_is_refused_with_the_reason() -> 
         resolver=StaticResolver(DNS),
     )
     with pytest.raises(SubscriptionError, match=re.escape("169.254.169.254 is not a public address")):
-        await subscriptions.subscribe(url="https://metadata.example/", events=["response.created"])
+        await subscriptions.subscribe(OPERATOR, url="https://metadata.example/", events=["response.created"])
 
 
 async def test_connect_time_check_stops_dns_rebinding_and_ip_literals() -> None:

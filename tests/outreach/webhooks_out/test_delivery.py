@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from standardwebhooks import Webhook
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services, bootstrap
 from outreach.campaigns.commands import pause_campaign
 from outreach.settings import Settings
@@ -26,6 +27,8 @@ from tests.outreach.helpers import launch, reply
 from tests.outreach.webhooks_out.docs_verifier import verify
 from tests.outreach.webhooks_out.subscriber import LoopbackSubscriber
 from tests.providers import SANDBOX_SECRET
+
+OPERATOR = Actor("official", "1", "test operator")
 
 ALL_EVENTS = ["response.created", "conversation.completed", "campaign.status_changed"]
 
@@ -67,7 +70,7 @@ async def test_a_subscriber_that_fails_then_recovers_gets_every_event_once_verif
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber(failures=2) as subscriber:
-        made = await services.subscriptions.subscribe(url=subscriber.url, events=ALL_EVENTS)
+        made = await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=ALL_EVENTS)
         assert made.secret.startswith("whsec_")
         campaign_id = await consultation(services)
         await pause_campaign(services.sessions, str(campaign_id), clock=clock)
@@ -117,7 +120,7 @@ async def test_a_campaign_filter_and_event_choice_narrow_what_is_sent(services: 
     async with LoopbackSubscriber() as subscriber:
         other = await launch(services)  # before any subscriber: nothing for it
         await services.subscriptions.subscribe(
-            url=subscriber.url, events=["campaign.status_changed"], campaign_id=other
+            OPERATOR, url=subscriber.url, events=["campaign.status_changed"], campaign_id=other
         )
         await consultation(services)  # another campaign: its events are not this subscriber's
         await pause_campaign(services.sessions, str(other), clock=services.clock)
@@ -132,7 +135,7 @@ async def test_a_subscriber_failing_again_and_again_is_paused_with_the_reason(
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber(failures=None) as subscriber:
-        made = await services.subscriptions.subscribe(url=subscriber.url, events=["response.created"])
+        made = await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=["response.created"])
         await consultation(services)  # three answers
         for _ in range(3):
             await services.webhooks.round()
@@ -152,7 +155,7 @@ async def test_resumed_and_replayed_deliveries_arrive_under_their_first_webhook_
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber(failures=None) as subscriber:
-        made = await services.subscriptions.subscribe(url=subscriber.url, events=["campaign.status_changed"])
+        made = await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=["campaign.status_changed"])
         assert made.subscriber.id is not None
         await launch(services)
         for _ in range(3):  # max attempts 3: given up
@@ -161,7 +164,7 @@ async def test_resumed_and_replayed_deliveries_arrive_under_their_first_webhook_
         first_id = subscriber.posts[0].headers["webhook-id"]
         subscriber.failures = 0  # the subscriber is mended
         subscriber.posts.clear()
-        assert await services.subscriptions.replay_failed(made.subscriber.id) == 1
+        assert await services.subscriptions.replay_failed(OPERATOR, made.subscriber.id) == 1
         await services.webhooks.drain()
     assert [post.headers["webhook-id"] for post in subscriber.delivered()] == [first_id]
 
@@ -170,7 +173,7 @@ async def test_a_claim_whose_worker_died_is_posted_again_after_its_lease(
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber() as subscriber:
-        await services.subscriptions.subscribe(url=subscriber.url, events=["campaign.status_changed"])
+        await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=["campaign.status_changed"])
         await launch(services)
         await services.webhooks.fan_out()
         async with services.sessions() as session, session.begin():

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.web.api.application import API_ROUTES
 from outreach.web.app import create_app
@@ -32,6 +33,8 @@ from tests.conftest import DATABASES
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import bearer, seeded_survey, token
 from tests.outreach.webhooks_out.dns import StaticResolver
+
+OPERATOR = Actor("official", "1", "test operator")
 
 SEEN = web.AppKey("seen", Counter[tuple[str, str, int]])
 
@@ -122,7 +125,9 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     object.__setattr__(services.settings, "api_rate_limit_per_minute", 1_000_000)
     # Subscribers' hosts resolve from a table (no network): the documented example's is public.
     services.subscriptions.resolver = StaticResolver({"hooks.example.org": ["93.184.215.14"]})
-    subscribed = await services.subscriptions.subscribe(url="https://hooks.example.org/a", events=["response.created"])
+    subscribed = await services.subscriptions.subscribe(
+        OPERATOR, url="https://hooks.example.org/a", events=["response.created"]
+    )
     campaign_id = await seeded_survey(services)
     await services.webhooks.fan_out()  # the survey's answers, each a delivery (the worker is not running)
     admin = await token(services, "admin")

@@ -141,3 +141,11 @@ async def test_a_delivery_replayed_arrives_again_under_its_webhook_id_and_unsubs
         assert len(subscriber.posts) == 2
         missing = await api.post(f"/api/v1/webhooks/deliveries/{delivery['id'] + 100}/replay", headers=admin)
         assert missing.status == 404
+    audit = await (await api.get("/api/v1/audit?action=webhook.", headers=admin)).json()
+    recorded = [(entry["action"], entry["target"]["kind"], entry["actor"]["kind"]) for entry in audit["data"]]
+    assert recorded == [
+        ("webhook.unsubscribe", "webhook_subscriber", "token"),
+        ("webhook.replay", "webhook_delivery", "token"),
+        ("webhook.subscribe", "webhook_subscriber", "token"),
+    ]
+    assert "whsec_" not in json.dumps(audit)
