@@ -1,5 +1,5 @@
 """The tables of outgoing webhooks: who subscribed, the events the service produced, and each event's
-delivery to each subscriber (revision 0020).
+delivery to each subscriber (revision 0021).
 
 An event row is written in the transaction that made its fact (an answer stored, a conversation
 completed, a campaign's status changed), so a crash loses none; the delivery worker fans it out to the

@@ -1,7 +1,7 @@
 """outgoing webhooks (issue 19): subscribers, events written with their facts, deliveries
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2027-02-01
 
 Three new tables; nothing existing changes. Events are produced only while a subscriber exists, so a
@@ -17,8 +17,8 @@ from alembic import op
 import storage.types
 
 # revision identifiers, used by Alembic.
-revision: str = "0020"
-down_revision: str | Sequence[str] | None = "0019"
+revision: str = "0021"
+down_revision: str | Sequence[str] | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
