@@ -293,6 +293,8 @@ def outreach_env(database_url: str, folder: Path, port: int = 0, api_url: str = 
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
+        # A worktree's code, not the installed checkout's, when PYTHONPATH names one.
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
         "OUTREACH_DATABASE_URL": database_url,
         "OUTREACH_LOG_LEVEL": "WARNING",
         "OUTREACH_SPOOL_DIR": str(folder / "spool"),

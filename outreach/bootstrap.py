@@ -32,7 +32,7 @@ from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from outreach.webhooks_out.deliverer import WebhookDeliverer
 from outreach.webhooks_out.subscriptions import Subscriptions
-from storage.db import SessionFactory, create_engine, session_factory
+from storage.db import SessionFactory, create_engine, is_sqlite, session_factory
 from storage.tables import PROVIDER_ID_LENGTH
 
 if TYPE_CHECKING:
@@ -255,6 +255,7 @@ def bootstrap(
         districts=districts,
         age_bands=settings.age_bands,
         telemetry=telemetry,
+        group_commits=is_sqlite(settings.database_url),
     )
     worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     dispatcher = Dispatcher(

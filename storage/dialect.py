@@ -17,7 +17,12 @@ def dialect_name(session: AsyncSession) -> str:
 
 def insert(session: AsyncSession, table: Any) -> Any:
     """An INSERT that supports ON CONFLICT DO NOTHING on either database."""
-    if dialect_name(session) == "postgresql":
+    return insert_for(dialect_name(session), table)
+
+
+def insert_for(name: str, table: Any) -> Any:
+    """`insert` for the dialect called `name`."""
+    if name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
         return postgresql.insert(table)

@@ -1,40 +1,110 @@
-"""Inbound events: every message a resident sent, stored once per provider id."""
+"""Inbound events: every message a resident sent, stored once per provider id; and who sent it.
+
+The statements are built once (storage.statements): the inbound path runs them for every reply.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage import dialect
-from storage.tables import InboundEvent
+from storage.dialect import insert_for
+from storage.statements import bound, per_dialect, run
+from storage.tables import CampaignRecord, ContactAddress, Conversation, InboundEvent, Resident
+
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")  # a query over contact_addresses
+EVENTS: Table = InboundEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote from an address: its contact row and resident, and the conversation open on that
+    address with its campaign (None when there is none), read in one query."""
+
+    contact: ContactAddress
+    resident: Resident
+    conversation: Conversation | None
+    campaign: CampaignRecord | None
+
+
+def _by_address(query: Q) -> Q:
+    return query.where(col(ContactAddress.channel) == bindparam("channel")).where(
+        col(ContactAddress.address) == bindparam("address")
+    )
+
+
+# The address's open conversation: the oldest active one (one address is in one conversation at a time).
+_OPEN_ON_ADDRESS = (
+    select(col(Conversation.id))
+    .where(col(Conversation.contact_id) == col(ContactAddress.id))
+    .where(col(Conversation.status) == "active")
+    .order_by(col(Conversation.started_at))
+    .limit(1)
+    .correlate(ContactAddress)
+    .scalar_subquery()
+)
+# Locked until the transaction ends (PostgreSQL; SQLite's writers are serialised already), as replies
+# from one address must advance its conversation one after the other.
+_SENDER_IN_CONVERSATION = _by_address(
+    select(ContactAddress, Resident, Conversation, CampaignRecord)
+    .join(Resident, col(Resident.id) == col(ContactAddress.resident_id))
+    .join(Conversation, col(Conversation.id) == _OPEN_ON_ADDRESS)
+    .join(CampaignRecord, col(CampaignRecord.id) == col(Conversation.campaign_id))
+).with_for_update(of=Conversation)
+_SENDER = _by_address(
+    select(ContactAddress, Resident).join(Resident, col(Resident.id) == col(ContactAddress.resident_id))
+)
+
+
+@per_dialect
+def _record_new(dialect: str) -> Any:
+    names = ("channel", "provider_id", "contact_id", "text", "full_text", "outcome", "reason", "received_at")
+    return (
+        insert_for(dialect, EVENTS)
+        .values({name: bound(EVENTS, name) for name in names})
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(EVENTS.c.id)
+    )
+
+
+_SET_OUTCOME = update(EVENTS).where(EVENTS.c.id == bindparam("event_id")).values(outcome=bindparam("outcome"))
 
 
 class InboundRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    async def sender(self, channel: str, address: str) -> Sender | None:
+        """The resident who owns this address, with its open conversation (locked); None for a stranger."""
+        where = {"channel": channel, "address": address}
+        talking = (await self._session.execute(_SENDER_IN_CONVERSATION, where)).first()
+        if talking is not None:
+            return Sender(*talking)
+        known = (await self._session.execute(_SENDER, where)).first()
+        return None if known is None else Sender(known[0], known[1], None, None)
+
     async def record_new(self, event: InboundEvent) -> int | None:
         """Insert the event; None when the provider already delivered it (a retry or a duplicate)."""
-        statement = (
-            dialect.insert(self._session, InboundEvent)
-            .values(
-                channel=event.channel,
-                provider_id=event.provider_id,
-                contact_id=event.contact_id,
-                text=event.text,
-                full_text=event.full_text,
-                outcome=event.outcome,
-                reason=event.reason,
-                received_at=event.received_at,
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-            .returning(InboundEvent.id)
+        result = await run(
+            self._session,
+            _record_new(self._session),
+            {
+                "channel": event.channel,
+                "provider_id": event.provider_id,
+                "contact_id": event.contact_id,
+                "text": event.text,
+                "full_text": event.full_text,
+                "outcome": event.outcome,
+                "reason": event.reason,
+                "received_at": event.received_at,
+            },
         )
-        inserted: int | None = (await self._session.execute(statement)).scalar_one_or_none()
+        inserted: int | None = result.scalar_one_or_none()
         return inserted
 
     async def set_outcome(self, event_id: int, outcome: str) -> None:
-        await self._session.execute(
-            update(InboundEvent).where(col(InboundEvent.id) == event_id).values(outcome=outcome)
-        )
+        await run(self._session, _SET_OUTCOME, {"event_id": event_id, "outcome": outcome})

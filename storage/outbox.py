@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, func, select, text, update
+from sqlalchemy import Table, TextClause, bindparam, func, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from storage import dialect, sms_spend
+from storage.statements import bound, per_dialect, run
 from storage.tables import ContactAddress, OutboxMessage
 from storage.types import UtcDateTime
 
@@ -34,6 +35,44 @@ class NewMessage:
     not_before: datetime | None = None  # e.g. the end of the resident's quiet hours
     quiet_hours: str | None = None
     timezone: str | None = None
+
+
+def queued_row(message: NewMessage, *, now: datetime) -> dict[str, Any]:
+    """The outbox row of a new message, all but its channel (its address's, copied when it is written)."""
+    return {
+        "idempotency_key": message.idempotency_key,
+        "campaign_id": message.campaign_id,
+        "resident_id": message.resident_id,
+        "contact_id": message.contact_id,
+        "kind": message.kind,
+        "text": message.text,
+        "choices": list(message.choices),
+        "choice_style": message.choice_style,
+        "submit_label": message.submit_label,
+        "template": dict(message.template) if message.template else None,
+        "status": message.status,
+        "attempts": 0,
+        "next_attempt_at": message.not_before or now,
+        "quiet_hours": message.quiet_hours,
+        "timezone": message.timezone,
+        "created_at": now,
+    }
+
+
+@per_dialect
+def _enqueue(dialect_name: str) -> Any:
+    """One message, once per idempotency key, built once (a reply's path queues one or two)."""
+    outbox: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    contacts: Table = ContactAddress.__table__  # type: ignore[attr-defined]
+    names = queued_row(NewMessage("", 0, 0, "", ""), now=datetime.now(UTC))
+    # The address's channel, in the same statement: a lane claims by it without a join.
+    channel = select(contacts.c.channel).where(contacts.c.id == bindparam("contact_id")).scalar_subquery()
+    return (
+        dialect.insert_for(dialect_name, outbox)
+        .values({**{name: bound(outbox, name) for name in names}, "channel": channel})
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(outbox.c.id)
+    )
 
 
 @dataclass(frozen=True)
@@ -143,34 +182,9 @@ class OutboxRepository:
 
     async def enqueue(self, message: NewMessage, *, now: datetime) -> bool:
         """Queue a message once per idempotency key; False when that key was queued before."""
-        statement = (
-            dialect.insert(self._session, OutboxMessage)
-            .values(
-                idempotency_key=message.idempotency_key,
-                campaign_id=message.campaign_id,
-                resident_id=message.resident_id,
-                contact_id=message.contact_id,
-                # The address's channel, in the same statement: a lane claims by it without a join.
-                channel=select(col(ContactAddress.channel))
-                .where(col(ContactAddress.id) == message.contact_id)
-                .scalar_subquery(),
-                kind=message.kind,
-                text=message.text,
-                choices=list(message.choices),
-                choice_style=message.choice_style,
-                submit_label=message.submit_label,
-                template=dict(message.template) if message.template else None,
-                status=message.status,
-                attempts=0,
-                next_attempt_at=message.not_before or now,
-                quiet_hours=message.quiet_hours,
-                timezone=message.timezone,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OutboxMessage.id)
-        )
-        return (await self._session.execute(statement)).scalar_one_or_none() is not None
+        parameters = queued_row(message, now=now)
+        result = await run(self._session, _enqueue(self._session), parameters)
+        return result.scalar_one_or_none() is not None
 
     async def claim_due(
         self,

@@ -13,30 +13,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.bulk import insert_rows
-from storage.outbox import NewMessage
+from storage.outbox import NewMessage, queued_row
 from storage.tables import OutboxMessage
 
 
 def outbox_row(message: NewMessage, *, channel: str, now: datetime) -> dict[str, Any]:
-    return {
-        "idempotency_key": message.idempotency_key,
-        "campaign_id": message.campaign_id,
-        "resident_id": message.resident_id,
-        "contact_id": message.contact_id,
-        "channel": channel,
-        "kind": message.kind,
-        "text": message.text,
-        "choices": list(message.choices),
-        "choice_style": message.choice_style,
-        "submit_label": message.submit_label,
-        "template": dict(message.template) if message.template else None,
-        "status": message.status,
-        "attempts": 0,
-        "next_attempt_at": message.not_before or now,
-        "quiet_hours": message.quiet_hours,
-        "timezone": message.timezone,
-        "created_at": now,
-    }
+    return {**queued_row(message, now=now), "channel": channel}
 
 
 async def enqueue_many(session: AsyncSession, messages: Sequence[tuple[NewMessage, str]], *, now: datetime) -> None:

@@ -9,11 +9,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from storage.bulk import insert_rows, next_ids
+from storage.statements import run
 from storage.tables import ContactAddress, Resident
 
 A = TypeVar("A")  # an address as a query reads it (an ORM row or plain columns)
@@ -95,6 +97,14 @@ class Upserted(StrEnum):
 
 def new_pseudonym() -> str:
     return "r" + secrets.token_hex(8)
+
+
+_CONTACTS: Table = ContactAddress.__table__  # type: ignore[attr-defined]
+_NOTE_INBOUND = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("contact_id"))
+    .values(last_inbound_at=bindparam("now", type_=_CONTACTS.c.last_inbound_at.type), unreachable_at=None)
+)
 
 
 class ResidentRepository:
@@ -283,13 +293,12 @@ class ResidentRepository:
             .values(unreachable_at=now)
         )
 
-    async def note_inbound(self, contact_id: int, *, now: datetime) -> None:
-        """The resident just wrote from this address (it works, and it opens reply windows)."""
-        await self._session.execute(
-            update(ContactAddress)
-            .where(col(ContactAddress.id) == contact_id)
-            .values(last_inbound_at=now, unreachable_at=None)
-        )
+    async def note_inbound(self, contact: ContactAddress, *, now: datetime) -> None:
+        """The resident just wrote from this address (it works, and it opens reply windows). One
+        statement built once (a reply's path); the loaded row is told too, without making it dirty."""
+        await run(self._session, _NOTE_INBOUND, {"contact_id": contact.id, "now": now})
+        set_committed_value(contact, "last_inbound_at", now)
+        set_committed_value(contact, "unreachable_at", None)
 
     async def opt_in_contact(self, contact_id: int) -> None:
         await self._session.execute(

@@ -6,13 +6,46 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage import dialect
+from storage.dialect import insert_for
+from storage.statements import bound, per_dialect, run
 from storage.tables import Response, SampledResident
 from storage.webhook_events import RESPONSE_CREATED, record_event
+
+RESPONSES: Table = Response.__table__  # type: ignore[attr-defined]
+_FIELDS = (
+    "campaign_id",
+    "question_id",
+    "resident_id",
+    "respondent",
+    "value",
+    "channel",
+    "inbound_event_id",
+    "answered_at",
+    "language",
+    "attributes",
+)
+
+
+@per_dialect
+def _record_once(dialect: str) -> Any:
+    """The answer, with the inclusion probability its campaign's sample drew the resident with."""
+    sampled: Table = SampledResident.__table__  # type: ignore[attr-defined]
+    drawn_with = (
+        select(sampled.c.inclusion_probability)
+        .where(sampled.c.campaign_id == bindparam("campaign_id"))
+        .where(sampled.c.resident_id == bindparam("resident_id"))
+        .scalar_subquery()
+    )
+    return (
+        insert_for(dialect, RESPONSES)
+        .values({**{name: bound(RESPONSES, name) for name in _FIELDS}, "inclusion_probability": drawn_with})
+        .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id", "question_id"])
+        .returning(RESPONSES.c.id)
+    )
 
 
 class ResponseRepository:
@@ -36,31 +69,23 @@ class ResponseRepository:
         """Store the answer with the respondent's `language` and `attributes` as they are now, and the
         inclusion probability the campaign's sample drew them with (the snapshot that exports and
         results read); False when this question already has one from this resident."""
-        drawn_with = (
-            select(col(SampledResident.inclusion_probability))
-            .where(col(SampledResident.campaign_id) == campaign_id)
-            .where(col(SampledResident.resident_id) == resident_id)
-            .scalar_subquery()
+        result = await run(
+            self._session,
+            _record_once(self._session),
+            {
+                "campaign_id": campaign_id,
+                "question_id": question_id,
+                "resident_id": resident_id,
+                "respondent": respondent,
+                "value": value,
+                "channel": channel,
+                "inbound_event_id": inbound_event_id,
+                "answered_at": answered_at,
+                "language": language,
+                "attributes": dict(attributes),
+            },
         )
-        statement = (
-            dialect.insert(self._session, Response)
-            .values(
-                campaign_id=campaign_id,
-                question_id=question_id,
-                resident_id=resident_id,
-                respondent=respondent,
-                value=value,
-                channel=channel,
-                inbound_event_id=inbound_event_id,
-                answered_at=answered_at,
-                language=language,
-                attributes=dict(attributes),
-                inclusion_probability=drawn_with,
-            )
-            .on_conflict_do_nothing(index_elements=["campaign_id", "resident_id", "question_id"])
-            .returning(Response.id)
-        )
-        response_id = (await self._session.execute(statement)).scalar_one_or_none()
+        response_id = result.scalar_one_or_none()
         if response_id is None:
             return False
         facts = {"response_id": response_id}

@@ -2,7 +2,9 @@
 
 Each inbound message is handled in a single transaction: the event row (unique per provider id), the
 answer, the conversation state and the next outbox row commit together. A webhook acknowledges the
-provider only after `handle` returned, so a crash before commit means the provider retries.
+provider only after `handle` returned, so a crash before commit means the provider retries. On SQLite,
+messages handled at the same time share a transaction and its commit (storage.group_commit): one
+writer, one fsync for a burst, each answered after the commit that holds it.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from outreach.inbound import enrolment, service_texts
 from outreach.inbound.enrolment import Choices, District
 from outreach.inbound.keywords import Keyword, KeywordMatch, detect_keyword
 from outreach.telemetry import NO_TELEMETRY, Telemetry
-from storage.campaigns import CampaignRepository, ConversationRepository
+from storage.campaigns import ConversationRepository
 from storage.db import SessionFactory
-from storage.inbound import InboundRepository
+from storage.group_commit import GroupCommit
+from storage.inbound import InboundRepository, Sender
 from storage.outbox import NewMessage, OutboxRepository
 from storage.residents import AddressInput, ResidentRepository
 from storage.tables import ContactAddress, InboundEvent, Resident
@@ -96,8 +99,11 @@ class InboundPipeline:
         districts: list[District] | None = None,
         age_bands: Sequence[str],
         telemetry: Telemetry = NO_TELEMETRY,
+        group_commits: bool = False,
     ) -> None:
+        """`group_commits`: messages handled at once share one transaction (SQLite: one writer anyway)."""
         self._telemetry = telemetry
+        self._grouped = GroupCommit(sessions) if group_commits else None
         self._choices = Choices(districts or [], tuple(age_bands))  # what enrolment offers
         self._sessions = sessions
         self._definitions = definitions
@@ -113,8 +119,11 @@ class InboundPipeline:
         return stopped
 
     async def handle(self, inbound: Inbound) -> Outcome:
-        async with self._sessions() as session, session.begin():
-            handled = await self._handle_in_transaction(session, inbound)
+        if self._grouped is not None:
+            handled = await self._grouped.run(functools.partial(self._handle_in_transaction, inbound=inbound))
+        else:
+            async with self._sessions() as session, session.begin():
+                handled = await self._handle_in_transaction(session, inbound)
         # Our own row ids only: never the address, the text, nor the provider id (an email link's is
         # `link:TOKEN:key`, and whoever holds the token can answer or unsubscribe for the resident).
         log.info(
@@ -128,9 +137,11 @@ class InboundPipeline:
         return handled.outcome
 
     async def _handle_in_transaction(self, session: AsyncSession, inbound: Inbound) -> Handled:
-        residents = ResidentRepository(session)
-        contact = await residents.contact_by_address(inbound.channel, inbound.address)
-        event_id = await InboundRepository(session).record_new(
+        events = InboundRepository(session)
+        # Contact, resident, open conversation and campaign in one query: the reply's one read.
+        sender = await events.sender(inbound.channel, inbound.address)
+        contact = sender.contact if sender else None
+        event_id = await events.record_new(
             InboundEvent(
                 channel=inbound.channel,
                 provider_id=inbound.provider_id,
@@ -143,15 +154,15 @@ class InboundPipeline:
         )
         if event_id is None:
             return Handled(Outcome.DUPLICATE, None, contact.id if contact else None)
-        if contact is not None and contact.id is not None:
-            await residents.note_inbound(contact.id, now=self._clock())
-        if contact is None:
+        if sender is None:
             # Never answer numbers that are not residents' (no SMS to numbers taken from inbound
             # traffic); only a resident's own "/start" from a QR code begins an enrolment.
             joining = inbound.command == "start" and inbound.channel == "telegram"
             outcome = await self._enrol(session, inbound, event_id) if joining else Outcome.UNKNOWN_SENDER
         else:
-            resident = await residents.get(contact.resident_id)
+            resident, contact = sender.resident, sender.contact
+            assert contact.id is not None
+            await ResidentRepository(session).note_inbound(contact, now=self._clock())
             keyword = keyword_of(inbound)
             enrolling = resident.attributes.get(ENROLMENT_ATTRIBUTE) or _declined_enrolment(inbound, resident, contact)
             if enrolling and (keyword is None or keyword.keyword is Keyword.START):
@@ -163,8 +174,8 @@ class InboundPipeline:
             elif contact.opted_out_at is not None:
                 outcome = Outcome.OPTED_OUT
             else:
-                outcome = await self._answer(session, inbound, resident, contact, event_id)
-        await InboundRepository(session).set_outcome(event_id, outcome.value)
+                outcome = await self._answer(session, inbound, sender, event_id)
+        await events.set_outcome(event_id, outcome.value)
         return Handled(outcome, event_id, contact.id if contact else None)
 
     async def _keyword(
@@ -320,20 +331,12 @@ class InboundPipeline:
             now=self._clock(),
         )
 
-    async def _answer(
-        self,
-        session: AsyncSession,
-        inbound: Inbound,
-        resident: Resident,
-        contact: ContactAddress,
-        event_id: int,
-    ) -> Outcome:
+    async def _answer(self, session: AsyncSession, inbound: Inbound, sender: Sender, event_id: int) -> Outcome:
+        resident, contact, conversation, record = sender.resident, sender.contact, sender.conversation, sender.campaign
         assert contact.id is not None
         conversations = ConversationRepository(session)
-        conversation = await conversations.active_for_contact(contact.id)
-        if conversation is None:
+        if conversation is None or record is None:
             return await self._after_the_end(session, resident, contact, event_id)
-        record = await CampaignRepository(session).get(conversation.campaign_id)
         flow = self._definitions.flow(record)
         now = self._clock()
         state = FlowState.model_validate(conversation.state)
