@@ -1,5 +1,7 @@
 """A webhook subscriber on a real loopback socket for the tests: it answers 500 to its first
-`failures` posts (then 200, or 500 for ever with `failures=None`) and keeps every post it got."""
+`failures` posts (then 200, or 500 for ever with `failures=None`) and keeps every post it got. Once
+told its `secrets`, it verifies every post with each of them, by the `standardwebhooks` package and by
+the verifier written from the docs, and keeps what did not verify in `unverified`."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from aiohttp import web
+from standardwebhooks import Webhook
+
+from tests.outreach.webhooks_out.docs_verifier import verify
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,9 @@ class Post:
 @dataclass
 class LoopbackSubscriber:
     failures: int | None = 0
+    secrets: list[str] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
 
@@ -32,9 +39,16 @@ class LoopbackSubscriber:
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.read()
+        headers = dict(request.headers)
+        for secret in self.secrets:
+            try:
+                Webhook(secret).verify(body, headers)
+                verify(secret, headers, body)
+            except Exception as error:  # kept for the test to assert on
+                self.unverified.append(f"{headers.get('webhook-id')}: {error!r}")
         failing = self.failures is None or len(self.posts) < self.failures
         status = 500 if failing else 200
-        self.posts.append(Post(dict(request.headers), body, status))
+        self.posts.append(Post(headers, body, status))
         return web.Response(status=status)
 
     async def __aenter__(self) -> LoopbackSubscriber:
@@ -54,3 +68,5 @@ class LoopbackSubscriber:
     ) -> None:
         assert self._runner is not None
         await self._runner.cleanup()
+        if error is None:  # every post verified with every secret it was told
+            assert self.unverified == [], self.unverified

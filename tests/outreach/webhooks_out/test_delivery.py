@@ -6,48 +6,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 from standardwebhooks import Webhook
 
-from outreach.audit import Actor
-from outreach.bootstrap import Services, bootstrap
+from outreach.bootstrap import Services
 from outreach.campaigns.commands import pause_campaign
-from outreach.settings import Settings
 from storage.webhook_deliveries import DeliveryRepository
 from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
 from tests.outreach.webhooks_out.docs_verifier import verify
+from tests.outreach.webhooks_out.helpers import OPERATOR, subscribe
 from tests.outreach.webhooks_out.subscriber import LoopbackSubscriber
-from tests.providers import SANDBOX_SECRET
-
-OPERATOR = Actor("official", "1", "test operator")
 
 ALL_EVENTS = ["response.created", "conversation.completed", "campaign.status_changed"]
-
-
-@pytest.fixture
-async def services(database_url: str, clock: ManualClock) -> AsyncIterator[Services]:
-    """The service allowed to post to loopback over http (the subscriber is on this machine)."""
-    settings = Settings(
-        database_url=database_url,
-        sandbox_secret=SANDBOX_SECRET,
-        webhooks_allow_http=True,
-        webhooks_allow_private=True,
-        webhooks_pause_after=4,
-        webhooks_max_attempts=3,
-        _env_file=None,
-    )
-    wired = bootstrap(settings, clock=clock, worker_id="test-worker")
-    yield wired
-    await wired.close()
 
 
 async def count(services: Services, table: Any) -> int:
@@ -70,7 +47,7 @@ async def test_a_subscriber_that_fails_then_recovers_gets_every_event_once_verif
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber(failures=2) as subscriber:
-        made = await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=ALL_EVENTS)
+        made = await subscribe(services, subscriber, events=ALL_EVENTS)
         assert made.secret.startswith("whsec_")
         campaign_id = await consultation(services)
         await pause_campaign(services.sessions, str(campaign_id), clock=clock)
@@ -119,9 +96,7 @@ async def test_no_subscriber_means_no_events_written(services: Services) -> None
 async def test_a_campaign_filter_and_event_choice_narrow_what_is_sent(services: Services) -> None:
     async with LoopbackSubscriber() as subscriber:
         other = await launch(services)  # before any subscriber: nothing for it
-        await services.subscriptions.subscribe(
-            OPERATOR, url=subscriber.url, events=["campaign.status_changed"], campaign_id=other
-        )
+        await subscribe(services, subscriber, events=["campaign.status_changed"], campaign_id=other)
         await consultation(services)  # another campaign: its events are not this subscriber's
         await pause_campaign(services.sessions, str(other), clock=services.clock)
         await services.webhooks.drain()
@@ -135,7 +110,7 @@ async def test_a_subscriber_failing_again_and_again_is_paused_with_the_reason(
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber(failures=None) as subscriber:
-        made = await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=["response.created"])
+        made = await subscribe(services, subscriber, events=["response.created"])
         await consultation(services)  # three answers
         for _ in range(3):
             await services.webhooks.round()
@@ -155,7 +130,7 @@ async def test_resumed_and_replayed_deliveries_arrive_under_their_first_webhook_
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber(failures=None) as subscriber:
-        made = await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=["campaign.status_changed"])
+        made = await subscribe(services, subscriber, events=["campaign.status_changed"])
         assert made.subscriber.id is not None
         await launch(services)
         for _ in range(3):  # max attempts 3: given up
@@ -173,7 +148,7 @@ async def test_a_claim_whose_worker_died_is_posted_again_after_its_lease(
     services: Services, clock: ManualClock
 ) -> None:
     async with LoopbackSubscriber() as subscriber:
-        await services.subscriptions.subscribe(OPERATOR, url=subscriber.url, events=["campaign.status_changed"])
+        await subscribe(services, subscriber, events=["campaign.status_changed"])
         await launch(services)
         await services.webhooks.fan_out()
         async with services.sessions() as session, session.begin():
