@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,8 +31,6 @@ from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLim
 from outreach.results.results_back import ResultsBack
 from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
-from outreach.webhooks_out.deliverer import WebhookDeliverer
-from outreach.webhooks_out.subscriptions import Subscriptions
 from storage.db import SessionFactory, create_engine, is_sqlite, session_factory
 from storage.tables import PROVIDER_ID_LENGTH
 
@@ -39,6 +38,8 @@ if TYPE_CHECKING:
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
     from channels.twilio_sms import TwilioChannel
+    from outreach.webhooks_out.deliverer import WebhookDeliverer
+    from outreach.webhooks_out.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,27 @@ class Services:
     districts: list[District]
     clock: Clock
     spool: InboundSpool  # webhook input kept on disk through a database outage
-    webhooks: WebhookDeliverer  # outgoing webhooks: events fanned out and posted to subscribers
-    subscriptions: Subscriptions  # what admins do with webhook subscribers (API and CLI)
     telemetry: Telemetry = NO_TELEMETRY  # what /metrics counts in this process (`serve` only)
+    worker_id: str = "worker"  # this process among the workers (claims and leases name it)
+
+    # Outgoing webhooks are made when first used, their modules imported by name then: they bring
+    # aiohttp, which a command that posts nothing need not load (tests/outreach/cli/test_lazy.py).
+    @cached_property
+    def webhooks(self) -> WebhookDeliverer:
+        """The worker that fans events out and posts them to subscribers (serve and dispatch)."""
+        deliverer = importlib.import_module("outreach.webhooks_out.deliverer")
+        made: WebhookDeliverer = deliverer.WebhookDeliverer(
+            self.sessions, self.settings, self.definitions, worker_id=self.worker_id, clock=self.clock
+        )
+        return made
+
+    @cached_property
+    def subscriptions(self) -> Subscriptions:
+        """What admins do with webhook subscribers (the API and the CLI)."""
+        made: Subscriptions = importlib.import_module("outreach.webhooks_out.subscriptions").Subscriptions(
+            self.sessions, self.settings, self.clock
+        )
+        return made
 
     @property
     def spread(self) -> timedelta:
@@ -86,7 +105,8 @@ class Services:
             if isinstance(channel, ManagedChannel):
                 await channel.close()
         await self.dispatcher.close()
-        await self.webhooks.close()
+        if "webhooks" in self.__dict__:  # made (cached_property keeps it there)
+            await self.webhooks.close()
         await self.engine.dispose()
 
 
@@ -303,7 +323,6 @@ def bootstrap(
         districts=districts,
         clock=clock,
         spool=InboundSpool(settings.inbound_spool_dir),
-        webhooks=WebhookDeliverer(sessions, settings, definitions, worker_id=worker_id, clock=clock),
-        subscriptions=Subscriptions(sessions, settings, clock),
         telemetry=telemetry,
+        worker_id=worker_id,
     )
