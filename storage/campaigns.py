@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
@@ -13,14 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage import dialect
-from storage.bulk import insert_rows
+from storage.bulk import insert_records
+from storage.id_sets import among
 from storage.tables import CampaignRecord, Conversation
 from storage.webhook_events import CAMPAIGN_STATUS_CHANGED, record_event
 
 
-@dataclass(frozen=True)
-class NewConversation:
-    """A conversation a launch opens (ConversationRepository.start_many), with its first question's timers."""
+class NewConversation(NamedTuple):
+    """A conversation a launch opens (ConversationRepository.start_many), with its first question's
+    timers: a tuple, since a city's launch makes half a million of them."""
 
     resident_id: int
     contact_id: int
@@ -30,6 +30,9 @@ class NewConversation:
     asked_at: datetime | None = None
     expires_at: datetime | None = None
     next_reminder_at: datetime | None = None
+
+
+_NEW_CONVERSATION_COLUMNS = ("campaign_id", *NewConversation._fields, "started_at", "updated_at", "reminders_sent")
 
 
 class CampaignRepository:
@@ -140,33 +143,17 @@ class ConversationRepository:
     async def start_many(self, campaign_id: int, conversations: Sequence[NewConversation], *, now: datetime) -> None:
         """Open these conversations set-based (storage.bulk). None of the residents may have one in the
         campaign yet (the caller checked, in this transaction): a clash is refused, not skipped."""
-        rows = [
-            {
-                "campaign_id": campaign_id,
-                "resident_id": new.resident_id,
-                "contact_id": new.contact_id,
-                "respondent": new.respondent,
-                "state": new.state,
-                "status": new.status,
-                "started_at": now,
-                "updated_at": now,
-                "asked_at": new.asked_at,
-                "reminders_sent": 0,
-                "next_reminder_at": new.next_reminder_at,
-                "expires_at": new.expires_at,
-            }
-            for new in conversations
-        ]
-        await insert_rows(self._session, Conversation.__table__, rows)  # type: ignore[attr-defined]
+        records = [(campaign_id, *new, now, now, 0) for new in conversations]
+        await insert_records(self._session, Conversation.__table__, _NEW_CONVERSATION_COLUMNS, records)  # type: ignore[attr-defined]
 
     async def contacts_with_active(self, contact_ids: Collection[int]) -> set[int]:
         """Those of `contact_ids` held by an active conversation (of any campaign)."""
         result = await self._session.execute(
             select(col(Conversation.contact_id))
-            .where(col(Conversation.contact_id).in_(list(contact_ids)))
+            .where(among(col(Conversation.contact_id), contact_ids))
             .where(col(Conversation.status) == "active")
         )
-        return set(result.scalars())
+        return set(result.scalars()).intersection(contact_ids)
 
     async def active_for_contact(self, contact_id: int) -> Conversation | None:
         """The open conversation on this address, locked until the transaction ends (PostgreSQL;
@@ -205,9 +192,9 @@ class ConversationRepository:
         result = await self._session.execute(
             select(col(Conversation.resident_id))
             .where(col(Conversation.campaign_id) == campaign_id)
-            .where(col(Conversation.resident_id).in_(list(resident_ids)))
+            .where(among(col(Conversation.resident_id), resident_ids))
         )
-        return set(result.scalars())
+        return set(result.scalars()).intersection(resident_ids)
 
     async def has_active_on_contact(self, contact_id: int) -> bool:
         result = await self._session.execute(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage import dialect
+from storage.id_sets import among
 from storage.tables import CampaignRecord, LaunchSkip, Resident
 
 OPENING = "opening"  # some of the audience may have neither a conversation nor a recorded skip yet
@@ -73,9 +74,9 @@ class LaunchRepository:
         result = await self._session.execute(
             select(col(LaunchSkip.resident_id))
             .where(col(LaunchSkip.campaign_id) == campaign_id)
-            .where(col(LaunchSkip.resident_id).in_(list(resident_ids)))
+            .where(among(col(LaunchSkip.resident_id), resident_ids))
         )
-        return set(result.scalars())
+        return set(result.scalars()).intersection(resident_ids)
 
     async def unskip(self, campaign_id: int, resident_ids: Collection[int]) -> None:
         """Residents skipped before now have a conversation (their data was put right)."""

@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.id_sets import among as among_ids
 from storage.tables import CampaignSample, Conversation, OutboxMessage, SampledResident
 
 # Messages that reached the resident or are on their way; a failed or cancelled one asked nobody.
@@ -129,12 +130,13 @@ class SampleRepository:
             asked = asked.where(col(OutboxMessage.campaign_id) != other_than)
             waiting = waiting.where(col(Conversation.campaign_id) != other_than)
         if among is not None:
-            asked = asked.where(col(OutboxMessage.resident_id).in_(list(among)))
-            waiting = waiting.where(col(Conversation.resident_id).in_(list(among)))
+            asked = asked.where(among_ids(col(OutboxMessage.resident_id), among))
+            waiting = waiting.where(among_ids(col(Conversation.resident_id), among))
         pairs = {(row[0], row[1]) for row in (await self._session.execute(asked)).all()}
         pairs |= {(row[0], row[1]) for row in (await self._session.execute(waiting)).all()}
+        wanted = None if among is None else set(among)  # a range may have read a few more
         asks: dict[int, int] = {}
         for resident_id, _ in pairs:
-            if resident_id is not None:
+            if resident_id is not None and (wanted is None or resident_id in wanted):
                 asks[resident_id] = asks.get(resident_id, 0) + 1
         return asks

@@ -188,15 +188,21 @@ def outbound_message(
     delivery: Delivery, effect: Ask | Say, *, now: datetime, initiated: bool, spread: timedelta, key_suffix: str = ""
 ) -> NewMessage:
     """The outbox message of a question or a text the engine decided to send."""
+    key = message_key(delivery.campaign_id, delivery.resident_id, effect, key_suffix)
     if isinstance(effect, Say):
-        key = f"say:{delivery.campaign_id}:{delivery.resident_id}:{effect.key}{key_suffix}"
         return _message(delivery, key, "say", effect.text, [], now, initiated, spread)
-    attempt = f"r{effect.reminder}" if effect.reminder else str(effect.attempt)
-    # A fallback channel asks again as a new message: the attempt gets a suffix ("0via-email").
-    key = question_key(delivery.campaign_id, delivery.resident_id, effect.question_id, attempt + key_suffix)
     choices = [_choice(choice, picked=choice.key in effect.selected) for choice in effect.choices]
     style = choice_style(effect)
     return _message(delivery, key, "question", effect.text, choices, now, initiated, spread, style, effect.submit_label)
+
+
+def message_key(campaign_id: int, resident_id: int, effect: Ask | Say, key_suffix: str = "") -> str:
+    """The outbox key of a question or a text to one resident."""
+    if isinstance(effect, Say):
+        return f"say:{campaign_id}:{resident_id}:{effect.key}{key_suffix}"
+    attempt = f"r{effect.reminder}" if effect.reminder else str(effect.attempt)
+    # A fallback channel asks again as a new message: the attempt gets a suffix ("0via-email").
+    return question_key(campaign_id, resident_id, effect.question_id, attempt + key_suffix)
 
 
 def _choice(choice: Choice, *, picked: bool) -> dict[str, str]:

@@ -47,7 +47,7 @@ from storage.tables import CampaignRecord, ContactAddress, Resident
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 1000
+PAGE_SIZE = 5000  # residents per transaction: fewer statements per resident, a few MB a page
 # Renewed with every page, so it only has to outlast one page; a dead holder's runs out this long after.
 LAUNCH_LEASE = timedelta(minutes=5)
 

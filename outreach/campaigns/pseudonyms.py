@@ -14,5 +14,6 @@ PSEUDONYM_KEY = "pseudonym"
 
 
 def respondent_pseudonym(secret: str, resident_id: int, campaign_id: int) -> str:
-    digest = hmac.new(secret.encode(), f"{campaign_id}:{resident_id}".encode(), hashlib.sha256).hexdigest()
-    return "p" + digest[:20]
+    # hmac.digest: the one-shot C path (a launch makes half a million), the same bytes as hmac.new.
+    digest = hmac.digest(secret.encode(), f"{campaign_id}:{resident_id}".encode(), hashlib.sha256)
+    return "p" + digest.hex()[:20]

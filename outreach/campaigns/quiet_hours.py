@@ -67,10 +67,18 @@ def spread_offset(key: str, spread: timedelta) -> timedelta:
 
 def release_time(now: datetime, window: QuietHours | None, zone: ZoneInfo, *, key: str, spread: timedelta) -> datetime:
     """When a message queued at `now` may be sent: now, or after the quiet window it falls into."""
+    end = window_end(now, window, zone)
+    return now if end is None else end + spread_offset(key, spread)
+
+
+def window_end(now: datetime, window: QuietHours | None, zone: ZoneInfo) -> datetime | None:
+    """The end (in UTC) of the quiet window `now` falls into in `zone`; None when it falls into none.
+    The same for every message of a zone queued at that moment (a launch works it out once per zone);
+    each message then adds its own spread."""
     if window is None:
-        return now
+        return None
     local = now.astimezone(zone)
     if not window.contains(local.time()):
-        return now
+        return None
     # Wall-clock arithmetic in the zone, then to UTC: 08:00 stays 08:00 across a DST change.
-    return window.end_after(local).astimezone(UTC) + spread_offset(key, spread)
+    return window.end_after(local).astimezone(UTC)
