@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint lock audit bench bench-cli bench-inbound bench-scale simulate soak-outage clean
+.PHONY: demo serve test lint lock audit bench bench-cli bench-inbound bench-scale bench-send bench-weighted simulate soak-outage clean
 
 # Every dependency comes from requirements.lock, pinned with sha256 hashes (make lock writes it from
 # pyproject.toml); the project itself goes in after, editable and without dependencies, since an
@@ -37,21 +37,30 @@ lint: $(STAMP)
 test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 	$(BIN)/pytest -q
 
-bench: $(STAMP)  ## every benchmark: send rate, weighted results, scale (make bench-scale), CLI start-up and export (make bench-cli) and inbound webhooks (make bench-inbound); prints their tables, writes docs/BENCHMARKS.md (about 32 minutes)
-	$(BIN)/python bench/send_rate.py
-	$(BIN)/python bench/weighted_results.py
-	$(MAKE) bench-scale
-	$(MAKE) bench-cli
-	$(MAKE) bench-inbound
+BENCH_PARTS := bench-send bench-weighted bench-scale bench-cli bench-inbound
+# BENCH_ARGS=--quick: each part's short run, which writes nothing
+BENCH_ARGS ?=
+bench: $(STAMP)  ## every benchmark: send rate, weighted results, scale, CLI start-up and export, inbound webhooks; prints their tables and verdicts (each part's figures beside the load average), writes docs/BENCHMARKS.md, exits non-zero when any part missed a ratio to its same-run baseline (about 32 minutes)
+	@missed=""; for part in $(BENCH_PARTS); do \
+		$(MAKE) --no-print-directory $$part BENCH_ARGS="$(BENCH_ARGS)" || missed="$$missed $$part"; \
+	done; \
+	if [ -n "$$missed" ]; then echo "make bench: missed in$$missed (their verdicts above)"; exit 1; fi; \
+	echo "make bench: every part kept its bounds"
+
+bench-send: $(STAMP)  ## send rate through the limiter to a provider stand-in: each limit reached to 97% or more, never over (about 5 minutes)
+	$(BIN)/python bench/send_rate.py $(BENCH_ARGS)
+
+bench-weighted: $(STAMP)  ## unweighted and weighted results over 1,000,000 answers beside a raw GROUP BY, SQLite and PostgreSQL (about 5 minutes)
+	$(BIN)/python bench/weighted_results.py $(BENCH_ARGS)
 
 bench-cli: $(STAMP)  ## outreach --help and every command's start-up beside importing aiohttp + sqlalchemy + typer; outreach export of 1,000,000 answers (CSV, JSON Lines) beside a bare SELECT written with csv.writer, SQLite and PostgreSQL (about 5 minutes)
-	$(BIN)/python bench/cli_and_export.py
+	$(BIN)/python bench/cli_and_export.py $(BENCH_ARGS)
 
 bench-inbound: $(STAMP)  ## signed Twilio SMS webhooks answered by one outreach serve process, closed-loop and at 300 req/s, beside a bare aiohttp process doing the signature check and one INSERT per request, SQLite and PostgreSQL (about 2 minutes)
-	$(BIN)/python bench/inbound.py
+	$(BIN)/python bench/inbound.py $(BENCH_ARGS)
 
 bench-scale: $(STAMP)  ## residents import and campaign launch of 500,000 through the CLI, SQLite and PostgreSQL, beside executemany baselines (about 15 minutes)
-	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the engine, sandbox channels): weighting, and uniform against lagging_strata reminders; prints both tables (about 90 minutes)
 	PYTHONPATH=. $(BIN)/python bench/simulate.py

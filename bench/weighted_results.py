@@ -43,6 +43,7 @@ from sqlalchemy import Text, cast, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
+from verdicts import Check, finish, ratio_check
 
 from flows.answer_labels import question_types
 from flows.loader import load_campaign
@@ -341,6 +342,22 @@ def table(answers: int, results: dict[str, list[tuple[str, str, Timing]]]) -> st
 
 
 TARGETS = {"weighted_results": 2.0, "campaign_results": 1.0}  # seconds, for a million answers
+# Each held to a bound times the raw GROUP BY of the same run: the unweighted results to the count per
+# question and value, the weighted ones to the count per question, value and cell (what they read).
+RATIO_BOUNDS = {
+    "campaign_results": ("raw GROUP BY question, value", 5.0),
+    "weighted_results": ("raw GROUP BY question, value, district, age band", 3.0),
+}
+
+
+def checks(results: dict[str, list[tuple[str, str, Timing]]]) -> list[Check]:
+    found = []
+    for backend, rows in results.items():
+        best = {name: timing.best for name, _, timing in rows}
+        for code, (baseline, ratio) in RATIO_BOUNDS.items():
+            measured = next(timing.best for _, row_code, timing in rows if row_code == code)
+            found.append(ratio_check(f"{backend} {code}", measured, best[baseline], ratio, unit=" s"))
+    return found
 
 
 def verdict(results: dict[str, list[tuple[str, str, Timing]]]) -> str:
@@ -398,12 +415,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 answers, no report written")
     arguments = parser.parse_args()
     answers = 100_000 if arguments.quick else arguments.answers
-    body = table(answers, asyncio.run(run(answers)))
+    results = asyncio.run(run(answers))
+    body = table(answers, results)
     print()
     print(body)
     if not arguments.quick:
         write_report(body)
         print(f"\nwritten to {REPORT.relative_to(ROOT)}")
+    finish("bench-weighted", checks(results))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ the write in a savepoint, falling back to their row-by-row path when the databas
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from sqlalchemy import JSON, Table, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
 from storage.types import UtcDateTime
+
+if TYPE_CHECKING:
+    import asyncpg
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -55,9 +58,11 @@ async def insert_records(
     await connection.execute(text("SELECT 1"))
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
+    # The driver's module by name, here where it is in use already: a command on SQLite never loads it.
+    errors = importlib.import_module("asyncpg")
     try:
         await driver.copy_records_to_table(table.name, records=converted, columns=list(columns))
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+    except (errors.PostgresError, errors.InterfaceError) as error:
         # As SQLAlchemy raises the driver's errors, so callers tell refused data from an outage alike.
         raise DBAPIError(f"COPY {table.name}", None, error, hide_parameters=True) from error
 

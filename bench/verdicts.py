@@ -1,0 +1,66 @@
+"""Pass or fail for a benchmark run, shared by the bench/ scripts (issue 18).
+
+These machines are shared and noisy, so a run is judged on ratios to a baseline measured in the same
+run (it slows down with the machine), or on a limit the code must keep whatever the load (a provider's
+rate). Each check is printed with its absolute figures beside the load average, and a run that missed
+any exits non-zero; absolute targets (under 60 s, under 0.8 s) are judged by reading a quiet run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Check:
+    """`figure` (what was measured) held to `bound`: at most (a time) or at least (a rate or a share)."""
+
+    what: str
+    figure: float
+    bound: float
+    unit: str = ""
+    at_least: bool = False
+    basis: str = ""  # how the bound was found, e.g. "25 × the executemany baseline of 7.2 s"
+
+    @property
+    def kept(self) -> bool:
+        return self.figure >= self.bound if self.at_least else self.figure <= self.bound
+
+    def line(self) -> str:
+        relation = "≥" if self.at_least else "≤"
+        basis = f" ({self.basis})" if self.basis else ""
+        return (
+            f"{'kept' if self.kept else 'MISSED'}: {self.what}: {self.figure:,.3g}{self.unit}, "
+            f"bound {relation} {self.bound:,.3g}{self.unit}{basis}"
+        )
+
+
+def ratio_check(
+    what: str, figure: float, baseline: float, ratio: float, *, unit: str = "", at_least: bool = False
+) -> Check:
+    """`figure` held to `ratio` times a same-run `baseline`."""
+    return Check(
+        what, figure, ratio * baseline, unit, at_least, f"{ratio:g} × the same-run baseline {baseline:,.3g}{unit}"
+    )
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} CPUs"
+
+
+def summary(checks: Sequence[Check]) -> str:
+    """Every check on a line of its own, then the load the figures were taken under."""
+    missed = sum(not check.kept for check in checks)
+    head = f"{len(checks) - missed} of {len(checks)} checks kept" + (f", {missed} missed" if missed else "")
+    return "\n".join([f"{head}; {load_average()}:", *(f"- {check.line()}" for check in checks)])
+
+
+def finish(name: str, checks: Sequence[Check]) -> None:
+    """Print the verdict of a run, and exit non-zero when any check missed."""
+    print(f"\n{name}: {summary(checks)}", flush=True)
+    missed = [check.what for check in checks if not check.kept]
+    if missed:
+        raise SystemExit(f"{name}: missed {len(missed)}: {'; '.join(missed)}")
