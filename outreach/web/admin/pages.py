@@ -13,6 +13,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from flows.answer_labels import question_types
+from outreach.campaigns.progress import campaign_progress
 from outreach.officials.accounts import (
     AccountError,
     LinkInvalid,
@@ -25,6 +27,7 @@ from outreach.officials.accounts import (
 )
 from outreach.officials.roles import PERMISSIONS
 from outreach.web.admin import i18n
+from outreach.web.admin.charts import BAR_HEIGHT, BAR_WIDTH, LABEL_WIDTH, question_charts
 from outreach.web.admin.paths import HOME, LOGIN
 from outreach.web.admin.sessions import (
     CSRF_FIELD,
@@ -43,6 +46,7 @@ from outreach.web.keys import SERVICES
 from storage.answer_feed import campaign_counts
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
+from storage.read_models import campaign_results
 
 HERE = Path(__file__).parent
 
@@ -58,6 +62,8 @@ def add_admin_pages(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,
     )
     admin.router.add_get("/", campaigns_page)
+    admin.router.add_get("/campaigns/{slug}", campaign_page)
+    admin.router.add_get("/campaigns/{slug}/live", campaign_live)
     admin.router.add_get("/login", login_page)
     admin.router.add_post("/login", login_submit)
     admin.router.add_post("/logout", logout_submit)
@@ -84,6 +90,7 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "csrf": form_token(request),
         "path": request.rel_url.path,
+        "chart": {"bar_height": BAR_HEIGHT, "bar_width": BAR_WIDTH, "label_width": LABEL_WIDTH},
     }
 
 
@@ -200,3 +207,33 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
             rate = counts.respondents / counts.contacted if counts.contacted else None
             rows.append({"record": record, "counts": counts, "rate": rate})
     return _render("campaigns.html", request, {"campaigns": rows, "home": HOME})
+
+
+async def _campaign_figures(request: web.Request) -> dict[str, Any]:
+    """What the campaign page and its live part show: state, progress per channel, results per question."""
+    services = request.config_dict[SERVICES]
+    async with read_session(services.sessions) as session:
+        record = await CampaignRepository(session).by_reference(request.match_info["slug"])
+        if record is None or record.id is None:
+            raise web.HTTPNotFound(text="No such campaign.")
+        flow = services.definitions.flow(record)
+        results = await campaign_results(session, record.id, question_types(flow))
+    progress = await campaign_progress(services.sessions, record.id, now=services.clock())
+    return {
+        "record": record,
+        "progress": progress,
+        "results": results,
+        "charts": question_charts(flow, results, i18n.request_language(request)),
+        "updated_at": services.clock(),
+    }
+
+
+@requires("view")
+async def campaign_page(request: web.Request) -> web.StreamResponse:
+    return _render("campaign.html", request, await _campaign_figures(request))
+
+
+@requires("view")
+async def campaign_live(request: web.Request) -> web.StreamResponse:
+    """The page's changing part alone: the page's script fetches it every few seconds."""
+    return _render("campaign_live.html", request, await _campaign_figures(request))

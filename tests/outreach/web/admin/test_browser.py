@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
@@ -24,12 +24,14 @@ from outreach.campaigns.commands import create_campaign
 from outreach.officials.accounts import account_policy, add_official, set_password
 from outreach.web.app import create_app
 from tests.conftest import DATABASES, unavailable
-from tests.outreach.helpers import CAMPAIGN_YAML
+from tests.factories import add_resident
+from tests.outreach.helpers import CAMPAIGN_YAML, launch, reply
 
 # The pages, not the store, are under test here: one database (the first configured) is enough.
 pytestmark = pytest.mark.parametrize("database_url", [DATABASES[0]], indirect=True)
 EMAIL = "anna.nowak@gdansk.gda.pl"
 PASSWORD = "correct horse battery"
+PHONE = "+48601000001"
 SERIOUS = {"serious", "critical"}
 
 
@@ -136,3 +138,28 @@ async def test_a_wrong_password_is_announced_at_the_fields(services: Services, b
     # The scan's own positive control: a field without a label is a serious violation it reports.
     await page.set_content('<html lang="en"><head><title>t</title></head><body><main><input></main></body></html>')
     assert [found["id"] for found in await serious_violations(page)] == ["label"]
+
+
+async def test_new_answers_appear_on_the_campaign_page_without_a_reload(
+    services: Services, browser: Browser, site: str
+) -> None:
+    policy = account_policy(services.settings)
+    token = await add_official(services.sessions, EMAIL, "viewer", now=services.clock(), policy=policy)
+    await set_password(services.sessions, token, PASSWORD, now=services.clock())
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    page = await browser.new_page(locale="pl-PL")
+    await page.goto(f"{site}/admin/login?next=/admin/campaigns/tramwaj-na-morene")
+    await page.get_by_label("E-mail").fill(EMAIL)
+    await page.get_by_label("Hasło").fill(PASSWORD)
+    await page.get_by_role("button", name="Zaloguj się").click()
+    await page.wait_for_url(f"{site}/admin/campaigns/tramwaj-na-morene")
+    await expect(page.get_by_role("row", name="tak")).to_have_text("tak00%")
+    assert await serious_violations(page) == []
+
+    await reply(services, PHONE, "tak")
+    marker = await page.evaluate("window.notReloaded = true")
+    # The page refreshes its live part every 10 s; the test asks for the same refresh at once.
+    await page.locator("[data-live]").dispatch_event("outreach:refresh")
+    await expect(page.get_by_role("row", name="tak")).to_have_text("tak1100%")
+    assert marker is True and await page.evaluate("window.notReloaded") is True

@@ -1,0 +1,74 @@
+"""A campaign's page (issue 21): its state, messages per channel, and per question a chart drawn as SVG
+with a table of the same figures beside it; its live part alone for the page's script to swap in."""
+
+from __future__ import annotations
+
+import re
+
+from outreach.bootstrap import Services
+from tests.factories import add_resident
+from tests.outreach.helpers import launch, reply
+from tests.outreach.web.admin.test_pages import Client, logged_in, official
+from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
+
+PHONES = ["+48601000001", "+48601000002", "+48601000003"]
+
+
+def row(page: str, header: str) -> list[str]:
+    """The cells of the table row whose header cell is `header`."""
+    match = re.search(rf'<th scope="row">{re.escape(header)}</th>(.*?)</tr>', page, re.S)
+    assert match, header
+    return re.findall(r"<td[^>]*>([^<]*)</td>", match.group(1))
+
+
+async def test_the_campaign_page_shows_progress_and_answers(services: Services, pages: Client) -> None:
+    for phone in PHONES:
+        await add_resident(services, phone=phone)
+    await launch(services)
+    await reply(services, PHONES[0], "tak")
+    await reply(services, PHONES[0], "codziennie")
+    await reply(services, PHONES[1], "nie")
+    await official(services, role="viewer")
+    assert (await logged_in(pages)).status == 303
+
+    listing = await (await pages.get("/admin/")).text()
+    assert 'href="/admin/campaigns/tramwaj-na-morene"' in listing
+
+    response = await pages.get("/admin/campaigns/tramwaj-na-morene")
+    page = await response.text()
+    assert response.status == 200 and "<h1>Tramwaj na Morenę</h1>" in page
+    assert "Zapytani: 3, odpowiedzieli: 2 (67%)." in page
+    queued, sent, delivered, failed, unknown, answered = map(int, row(page, "sms"))
+    assert delivered == 0  # the sandbox reports no delivery until the dispatcher sends
+    # 3 first questions; the second question after "tak"; the thank-you after "codziennie" and after "nie".
+    assert (queued + sent, failed, unknown, answered) == (6, 0, 0, 2)
+
+    # Yes/no: one each; the chart's bars are as wide as their shares, and the table says the same.
+    assert row(page, "tak") == ["1", "50%"] and row(page, "nie") == ["1", "50%"]
+    assert row(page, "codziennie") == ["1", "100%"] and row(page, "co tydzień") == ["0", "0%"]
+    widths = [int(width) for width in re.findall(r'<rect x="180" y="\d+" width="(\d+)"', page)]
+    assert widths == [150, 150, 300, 0]
+    assert page.count('<svg role="img" aria-labelledby="q-') == 2 and 'src="/admin/static/live.js' in page
+
+
+async def test_the_live_part_is_the_page_without_its_frame_and_follows_new_answers(
+    services: Services, pages: Client
+) -> None:
+    await add_resident(services, phone=PHONES[0])
+    await launch(services)
+    await official(services, role="viewer")
+    await logged_in(pages)
+    before = await (await pages.get("/admin/campaigns/tramwaj-na-morene/live")).text()
+    assert "<html" not in before and "Zapytani: 1, odpowiedzieli: 0 (0%)." in before
+    await reply(services, PHONES[0], "tak")
+    after = await (await pages.get("/admin/campaigns/tramwaj-na-morene/live?lang=en")).text()
+    assert "Asked: 1, answered: 1 (100%)." in after and row(after, "yes") == ["1", "100%"]
+
+
+async def test_an_unknown_campaign_is_404_and_a_stranger_is_sent_to_log_in(services: Services, pages: Client) -> None:
+    stranger = await pages.get("/admin/campaigns/tramwaj-na-morene", allow_redirects=False)
+    assert stranger.status == 303
+    assert stranger.headers["Location"] == "/admin/login?next=/admin/campaigns/tramwaj-na-morene"
+    await official(services, role="viewer")
+    await logged_in(pages)
+    assert (await pages.get("/admin/campaigns/no-such-campaign")).status == 404
