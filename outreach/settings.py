@@ -18,6 +18,7 @@ PERSONAL_COLUMNS = {"phone", "email", "telegram_chat_id", "address", "name", "fi
 Mode = Literal["development", "production"]
 
 DEFAULT_SPOOL_FOLDER = "outreach-spool"
+DEFAULT_IMPORT_FOLDER = "outreach-imports"
 
 # Each provider: the settings that show it is meant to be on, and what it then needs (each a group of
 # alternatives: any one of them will do). A provider set only in part is refused in every mode: the
@@ -150,6 +151,13 @@ class Settings(BaseSettings):
     # workers of one host share it. The flusher retries with a pause doubling up to SPOOL_RETRY_MAX_SECONDS.
     spool_dir: Path | None = None
     spool_retry_max_seconds: float = Field(default=15.0, gt=0, le=600)
+
+    # Residents files uploaded to POST /api/v1/residents/imports are streamed here, imported by the
+    # process that took them, and deleted once imported (they hold addresses: a local disk, made 0700).
+    # Unset: `outreach-imports` beside the SQLite file, or in the working directory. A body over
+    # IMPORT_MAX_BYTES is refused with 413 (this route only; every other body keeps aiohttp's 1 MiB).
+    import_dir: Path | None = None
+    import_max_bytes: int = Field(default=1 << 30, ge=1)
 
     # A worker's claim on outbox rows lasts this long; after it, another worker takes the rows over
     # (unsent ones are sent, a send that had started is recorded as unknown, never repeated).
@@ -339,12 +347,18 @@ class Settings(BaseSettings):
     @property
     def inbound_spool_dir(self) -> Path:
         """SPOOL_DIR, or its default: beside the SQLite file (its data), else the working directory."""
-        if self.spool_dir is not None:
-            return self.spool_dir
+        return self.spool_dir or self._beside_the_data(DEFAULT_SPOOL_FOLDER)
+
+    @property
+    def import_jobs_dir(self) -> Path:
+        """IMPORT_DIR, or its default: beside the SQLite file, else the working directory."""
+        return self.import_dir or self._beside_the_data(DEFAULT_IMPORT_FOLDER)
+
+    def _beside_the_data(self, folder: str) -> Path:
         scheme, _, path = self.database_url.partition(":///")
         if scheme.startswith("sqlite") and path and not path.startswith(":memory:"):
-            return Path(path.partition("?")[0]).parent / DEFAULT_SPOOL_FOLDER
-        return Path(DEFAULT_SPOOL_FOLDER)
+            return Path(path.partition("?")[0]).parent / folder
+        return Path(folder)
 
     @property
     def twilio_enabled(self) -> bool:

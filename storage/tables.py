@@ -366,3 +366,31 @@ class AuditEntry(SQLModel, table=True):
     target_kind: str | None = Field(default=None, max_length=32)  # campaign, token, residents, ...
     target_id: str | None = Field(default=None, max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ImportJob(SQLModel, table=True):
+    """A residents file uploaded to the API and imported in the background (revision 0022): its
+    options, its progress (written after each batch, with `heartbeat_at`) and its rejected rows by line
+    and reason (never a value). A job left queued or running by a process that stopped is marked failed."""
+
+    __tablename__ = "import_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int | None = Field(default=None, foreign_key="api_tokens.id", index=True)  # who may read it
+    status: str = Field(max_length=16)  # queued, running, done, failed
+    region: str = Field(max_length=8)
+    on_match: str = Field(max_length=16)
+    label: str = Field(max_length=120)  # the recruitment source of the residents it adds
+    size_bytes: int = Field(sa_type=BigInteger)
+    worker: str = Field(max_length=200)  # the process running it
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    # [line, reason] of the first rejected rows (IMPORT_ERRORS_KEPT); `rejected` counts them all.
+    errors: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    failure: str | None = Field(default=None, max_length=400)  # why a failed job failed, in words
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    heartbeat_at: datetime = Field(sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -97,8 +97,14 @@ async def open_world(
         port = unused_port()
         public_url = f"http://127.0.0.1:{port}"
         # A spool of its own (outreach.inbound.spool), not the default in the working directory.
-        spool_dir = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "spool"
-        fields: dict[str, Any] = {"database_url": database_url, "public_url": public_url, "spool_dir": spool_dir}
+        own_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        spool_dir, import_dir = own_dir / "spool", own_dir / "imports"  # API uploads (import jobs) too
+        fields: dict[str, Any] = {
+            "database_url": database_url,
+            "public_url": public_url,
+            "spool_dir": spool_dir,
+            "import_dir": import_dir,
+        }
         twilio_standin = telegram_standin = smtp_server = None
         if twilio:
             # The SDK sends to the regional edge these name; the stand-in must be the only edge.

@@ -23,6 +23,8 @@ from outreach.inbound.telegram_updates import poll, register_webhook
 from outreach.web import email_links, webhooks
 from outreach.web.admin.pages import add_admin_pages
 from outreach.web.api.application import API_PREFIX, add_api_routes
+from outreach.web.api.import_job_routes import IMPORTS_PATH
+from outreach.web.import_job_runner import import_jobs_running
 from outreach.web.json_bodies import json_body_guard
 from outreach.web.keys import DISPATCHER_TASK, SCHEDULER, SERVICES, handler_with_services
 from outreach.web.metrics import add_metrics_route, webhook_timing
@@ -49,7 +51,7 @@ def create_app(
     """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler.
     `api_clock` times the API's rate limits (tests move it by hand)."""
     timing = webhook_timing(services)
-    guard = json_body_guard([API_PREFIX + "/", webhook_paths.TELEGRAM])
+    guard = json_body_guard([API_PREFIX + "/", webhook_paths.TELEGRAM], streamed=[API_PREFIX + IMPORTS_PATH])
     app = web.Application(middlewares=[timing, guard] if timing else [guard])
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
@@ -66,6 +68,7 @@ def create_app(
     add_api_routes(app, clock=api_clock)
     add_admin_pages(app)
     app.cleanup_ctx.append(_channels_open)
+    app.cleanup_ctx.append(import_jobs_running)  # the API's import jobs run wherever it is served
     if run_background:
         app.cleanup_ctx.append(_telegram_updates)
         app.cleanup_ctx.append(_mailbox_polled)

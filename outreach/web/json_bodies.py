@@ -93,12 +93,14 @@ async def json_document(request: web.Request) -> Any:
     return request[_DOCUMENT]
 
 
-def json_body_guard(json_paths: Sequence[str]) -> Middleware:
-    """The middleware: bodies sent to `json_paths` (prefixes) or typed as JSON are checked first."""
+def json_body_guard(json_paths: Sequence[str], *, streamed: Sequence[str] = ()) -> Middleware:
+    """The middleware: bodies sent to `json_paths` (prefixes) or typed as JSON are checked first;
+    never those sent to `streamed` (exact paths whose handlers stream a file to disk, unread here)."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method in _BODY_METHODS and request.body_exists and _is_json(request, json_paths):
+        checked = request.path not in streamed and _is_json(request, json_paths)
+        if request.method in _BODY_METHODS and request.body_exists and checked:
             try:
                 await json_document(request)
             except RefusedJson as refused:

@@ -284,13 +284,11 @@ class CampaignResults(_Out):
 # --- residents -------------------------------------------------------------------------------
 
 
-class ResidentsBatch(BaseModel):
-    """Residents in the fields of the residents CSV: phone, email, telegram_chat_id, language,
-    consent_source, consent_at, and any other field as an attribute."""
+class ResidentsOptions(BaseModel):
+    """How residents are added: by a batch's body, or by an import job's query."""
 
     model_config = ConfigDict(extra="forbid")
 
-    residents: list[dict[str, str | None]] = Field(min_length=1, max_length=1000)
     region: str | None = Field(
         default=None, pattern="^[A-Za-z]{2}$", description="Region of phone numbers written without +prefix."
     )
@@ -299,7 +297,7 @@ class ResidentsBatch(BaseModel):
         min_length=1,
         max_length=120,
         pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="Recruitment source of the residents this batch adds (their attribute recruitment_source).",
+        description="Recruitment source of the residents added (their attribute recruitment_source).",
     )
     on_match: Literal["skip", "update", "merge"] = Field(
         default="skip",
@@ -307,6 +305,13 @@ class ResidentsBatch(BaseModel):
         " `update` sets their language, attributes and the consent of addresses they have; `merge` also"
         " attaches the row's new addresses to them. Other than `skip` needs an admin token.",
     )
+
+
+class ResidentsBatch(ResidentsOptions):
+    """Residents in the fields of the residents CSV: phone, email, telegram_chat_id, language,
+    consent_source, consent_at, and any other field as an attribute."""
+
+    residents: list[dict[str, str | None]] = Field(min_length=1, max_length=1000)
 
 
 class RejectedResident(_Out):

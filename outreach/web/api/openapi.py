@@ -167,13 +167,16 @@ def _operation(route: ApiRoute, refs: References, attributes: Sequence[str]) -> 
         if route.body_example is not None:
             media["example"] = route.body_example
         operation["requestBody"] = {"required": True, "content": {"application/json": media}}
+    if route.upload is not None:
+        upload = {"schema": {"type": "string", "contentMediaType": route.upload}}
+        operation["requestBody"] = {"required": True, "content": {route.upload: upload}}
     responses: dict[str, Any] = {str(route.status): _success(route, refs)}
     statuses = {400}
     if route.scope is not None:
         statuses |= {401, 403, 429, 503}
     if route.path_parameters:
         statuses.add(404)
-    if route.body is not None:
+    if route.body is not None or route.upload is not None:
         statuses |= {413, 422}
     for status in sorted(statuses):
         responses[str(status)] = _error(status, _ERROR_TEXTS[status], error_ref)
@@ -282,7 +285,8 @@ def reference_page(document: dict[str, Any]) -> str:
                 parts.append("</table>")
             body = operation.get("requestBody")
             if body:
-                parts.append(f"<p>Body: {_type_of(body['content']['application/json']['schema'])}</p>")
+                (media, media_type), *_ = body["content"].items()  # JSON, or a file the handler streams
+                parts.append(f"<p>Body: {html.escape(media)} {_type_of(media_type['schema'])}</p>")
             parts.append("<table><tr><th>status</th><th>answer</th></tr>")
             for status, response in operation["responses"].items():
                 content = response.get("content", {})

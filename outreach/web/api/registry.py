@@ -89,6 +89,7 @@ class ApiRoute:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     body_example: dict[str, Any] | None = None  # shown in the document (and tried by schemathesis)
+    upload: str | None = None  # the media type of a body the handler streams itself (not JSON, no size cap)
     response: type[BaseModel] | None = None
     status: int = 200
     media_type: str = "application/json"

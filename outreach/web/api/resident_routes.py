@@ -8,17 +8,27 @@ from outreach import audit
 from outreach.campaigns.residents_import import parse_row, store_rows
 from outreach.web.api.auth import effective_scopes
 from outreach.web.api.errors import ApiError
-from outreach.web.api.models import RejectedResident, ResidentsBatch, ResidentsImported
+from outreach.web.api.models import RejectedResident, ResidentsBatch, ResidentsImported, ResidentsOptions
 from outreach.web.api.registry import ApiRoute, Call
 from storage.residents import OnMatch
 
 
+def is_admin(call: Call) -> bool:
+    return call.token is not None and "admin" in effective_scopes(call.token.scopes)
+
+
+def allowed_on_match(call: Call, options: ResidentsOptions) -> OnMatch:
+    """What a row does to a known resident, as asked, when the token may ask it (403 otherwise)."""
+    on_match = OnMatch(options.on_match)
+    # Changing a known resident is the official's choice: residents:write alone can only add.
+    if on_match is not OnMatch.SKIP and not is_admin(call):
+        raise ApiError(403, "insufficient_scope", f"on_match {on_match.value} needs an admin token")
+    return on_match
+
+
 async def import_residents_endpoint(call: Call) -> ResidentsImported:
     batch = call.body_as(ResidentsBatch)
-    on_match = OnMatch(batch.on_match)
-    # Changing a known resident is the official's choice: residents:write alone can only add.
-    if on_match is not OnMatch.SKIP and (call.token is None or "admin" not in effective_scopes(call.token.scopes)):
-        raise ApiError(403, "insufficient_scope", f"on_match {on_match.value} needs an admin token")
+    on_match = allowed_on_match(call, batch)
     services = call.services
     region = (batch.region or services.settings.default_region).upper()
     rows = [

@@ -7,6 +7,7 @@ from outreach.web.api.audit_routes import AUDIT_ROUTES
 from outreach.web.api.campaign_routes import CAMPAIGN_ROUTES
 from outreach.web.api.export_routes import EXPORT_ROUTES
 from outreach.web.api.flow_results_routes import FLOW_RESULTS_ROUTES
+from outreach.web.api.import_job_routes import IMPORT_JOB_ROUTES
 from outreach.web.api.participation_routes import PARTICIPATION_ROUTES
 from outreach.web.api.registry import ApiRoute
 from outreach.web.api.resident_routes import RESIDENT_ROUTES
@@ -24,6 +25,7 @@ ROUTES: list[ApiRoute] = [
     *EXPORT_ROUTES,
     *FLOW_RESULTS_ROUTES,
     *RESIDENT_ROUTES,
+    *IMPORT_JOB_ROUTES,
     *TOKEN_ROUTES,
     *AUDIT_ROUTES,
     *WEBHOOK_SUBSCRIPTION_ROUTES,

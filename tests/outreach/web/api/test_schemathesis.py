@@ -27,8 +27,10 @@ from schemathesis.specs.openapi.checks import (
 
 from outreach.audit import Actor
 from outreach.bootstrap import Services
+from outreach.campaigns.import_jobs import ImportOptions, create_job
 from outreach.web.api.application import API_ROUTES
 from outreach.web.app import create_app
+from storage.residents import OnMatch
 from tests.conftest import DATABASES
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import bearer, seeded_survey, token
@@ -132,9 +134,14 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     await services.webhooks.fan_out()  # the survey's answers, each a delivery (the worker is not running)
     admin = await token(services, "admin")
     await token(services, "responses:read")  # token 2: the one DELETE /tokens/{id} may revoke
+    options = ImportOptions("PL", OnMatch.SKIP, "api")  # a job for GET /residents/imports/{id} (it stays queued)
+    import_id = await create_job(
+        services.sessions, options, actor=Actor.cli(), token_id=None, size=1, clock=services.clock
+    )
     base_url = str(api.make_url("")).rstrip("/")
     fixed_ids = {"campaign_id": campaign_id, "token_id": 2, "subscriber_id": subscribed.subscriber.id or 0}
-    findings = await asyncio.to_thread(run_schemathesis, base_url, bearer(admin), fixed_ids | {"delivery_id": 1})
+    fixed_ids |= {"delivery_id": 1, "import_id": import_id}
+    findings = await asyncio.to_thread(run_schemathesis, base_url, bearer(admin), fixed_ids)
     assert not findings, "\n\n".join(findings)
     # The run reached every handler, not only the checks in front of them.
     succeeded = {(method, path) for method, path, kind in seen if kind == 2}
