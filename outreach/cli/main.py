@@ -26,6 +26,7 @@ COMMANDS = {
     "enrol-link": "outreach.cli.enrol_link:enrol_link",
     "webhooks": "outreach.cli.webhooks:print_webhooks",
     "token": "outreach.cli.tokens:tokens_app",
+    "subscribers": "outreach.cli.subscribers:subscribers_app",
     "official": "outreach.cli.officials:officials_app",
     "coverage": "outreach.cli.participation:coverage",
     "participation": "outreach.cli.participation:participation",

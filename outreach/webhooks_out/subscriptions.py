@@ -18,21 +18,13 @@ from outreach.clock import Clock
 from outreach.settings import Settings
 from outreach.webhooks_out.addresses import RefusedAddress, check_destination
 from outreach.webhooks_out.signing import new_secret
+from outreach.webhooks_out.subscription_errors import SubscriptionError
 from storage.db import SessionFactory
 from storage.tables import CampaignRecord
 from storage.webhook_deliveries import DeliveryRepository
 from storage.webhook_events import EVENT_TYPES
 from storage.webhook_subscribers import SubscriberRepository
 from storage.webhook_tables import WebhookSubscriber
-
-
-class SubscriptionError(Exception):
-    """A request about subscribers that cannot be done; `kind` is not_found, invalid or conflict."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
 
 
 @dataclass(frozen=True)

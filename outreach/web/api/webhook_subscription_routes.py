@@ -19,7 +19,8 @@ from outreach.web.api.webhook_models import (
     SubscriberList,
     SubscriberRequest,
 )
-from outreach.webhooks_out.subscriptions import SubscriptionError, WithSecret
+from outreach.webhooks_out.subscription_errors import SubscriptionError
+from outreach.webhooks_out.subscriptions import WithSecret
 from storage.db import read_session
 from storage.webhook_deliveries import DeliveryRepository, DeliveryRow
 from storage.webhook_subscribers import SubscriberRepository

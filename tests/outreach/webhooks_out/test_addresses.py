@@ -13,7 +13,8 @@ from outreach.audit import Actor
 from outreach.clock import system_clock
 from outreach.settings import Settings
 from outreach.webhooks_out.addresses import RefusedAddress, check_destination, guarded_connector, is_public
-from outreach.webhooks_out.subscriptions import SubscriptionError, Subscriptions
+from outreach.webhooks_out.subscription_errors import SubscriptionError
+from outreach.webhooks_out.subscriptions import Subscriptions
 from tests.outreach.webhooks_out.dns import StaticResolver
 from tests.outreach.webhooks_out.subscriber import LoopbackSubscriber
 
