@@ -5,6 +5,7 @@ the verifier written from the docs, and keeps what did not verify in `unverified
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -27,6 +28,7 @@ class LoopbackSubscriber:
     secrets: list[str] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set at each post (a worker elsewhere)
     _runner: web.AppRunner | None = None
     port: int = 0
 
@@ -49,6 +51,7 @@ class LoopbackSubscriber:
         failing = self.failures is None or len(self.posts) < self.failures
         status = 500 if failing else 200
         self.posts.append(Post(headers, body, status))
+        self.arrived.set()
         return web.Response(status=status)
 
     async def __aenter__(self) -> LoopbackSubscriber:
