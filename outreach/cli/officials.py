@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.cli.runner import console, errors, run_with_services
 from outreach.officials.accounts import account_policy, add_official, deactivate, reset_link
@@ -30,7 +31,9 @@ def official_add(
 
     async def work(services: Services) -> str:
         policy = account_policy(services.settings)
-        token = await add_official(services.sessions, email, role, now=services.clock(), policy=policy)
+        token = await add_official(
+            services.sessions, email, role, now=services.clock(), policy=policy, actor=Actor.cli()
+        )
         return password_link(services.settings.public_url, token)
 
     _print_link(run_with_services(work))
@@ -42,7 +45,7 @@ def official_reset(email: Annotated[str, typer.Argument(help="The official's e-m
 
     async def work(services: Services) -> str:
         policy = account_policy(services.settings)
-        token = await reset_link(services.sessions, email, now=services.clock(), policy=policy)
+        token = await reset_link(services.sessions, email, now=services.clock(), policy=policy, actor=Actor.cli())
         return password_link(services.settings.public_url, token)
 
     _print_link(run_with_services(work))
@@ -53,7 +56,7 @@ def official_deactivate(email: Annotated[str, typer.Argument(help="The official'
     """Close an account: its sessions end at once and it cannot log in again."""
 
     async def work(services: Services) -> int:
-        return await deactivate(services.sessions, email, now=services.clock())
+        return await deactivate(services.sessions, email, now=services.clock(), actor=Actor.cli())
 
     ended = run_with_services(work)
     console.print(f"deactivated; {ended} session(s) ended")

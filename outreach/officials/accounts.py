@@ -19,6 +19,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.errors import CommandError
 from outreach.officials.roles import ROLES
 from outreach.settings import Settings
@@ -32,6 +34,20 @@ PASSWORD_MAX = 256  # argon2 takes any length; a cap keeps one login from costin
 TOUCH_EVERY = timedelta(minutes=1)
 
 _hasher = PasswordHasher()
+
+
+# Audit actions of accounts (outreach.audit): who made, reset or closed an account, and each login.
+OFFICIAL_ADD = "official.add"
+OFFICIAL_RESET = "official.reset"
+OFFICIAL_DEACTIVATE = "official.deactivate"
+OFFICIAL_PASSWORD = "official.password"
+OFFICIAL_LOGIN = "official.login"
+OFFICIAL_LOGOUT = "official.logout"
+
+
+def acting(official: Official) -> Actor:
+    """An official as the actor of what they do on the pages: their account id and e-mail."""
+    return Actor("official", str(official.id), official.email)
 
 
 class AccountError(CommandError):
@@ -98,7 +114,15 @@ def password_problem(password: str, email: str) -> str | None:
     return None
 
 
-async def add_official(sessions: SessionFactory, email: str, role: str, *, now: datetime, policy: AccountPolicy) -> str:
+async def add_official(
+    sessions: SessionFactory,
+    email: str,
+    role: str,
+    *,
+    now: datetime,
+    policy: AccountPolicy,
+    actor: Actor | None = None,
+) -> str:
     """Make an account without a password; the token of its one-time link to set one."""
     if role not in ROLES:
         raise AccountError(f"the role is one of {', '.join(ROLES)}")
@@ -108,7 +132,7 @@ async def add_official(sessions: SessionFactory, email: str, role: str, *, now: 
         officials = OfficialRepository(session)
         if await officials.by_email(address) is not None:
             raise AccountError(f"{address} has an account already (outreach official reset sends a new link)")
-        await officials.add(
+        added = await officials.add(
             Official(
                 email=address,
                 role=role,
@@ -117,10 +141,14 @@ async def add_official(sessions: SessionFactory, email: str, role: str, *, now: 
                 created_at=now,
             )
         )
+        if actor is not None:
+            await audit.record(session, actor, OFFICIAL_ADD, "official", added.id, {"role": role}, at=now)
     return token
 
 
-async def reset_link(sessions: SessionFactory, email: str, *, now: datetime, policy: AccountPolicy) -> str:
+async def reset_link(
+    sessions: SessionFactory, email: str, *, now: datetime, policy: AccountPolicy, actor: Actor | None = None
+) -> str:
     """A new one-time link for an active account (the old password works until the link is used)."""
     address = login_email(email)
     token = secrets.token_urlsafe(32)
@@ -130,10 +158,12 @@ async def reset_link(sessions: SessionFactory, email: str, *, now: datetime, pol
             raise AccountError(f"no active account for {address}")
         official.password_link_hash = token_hash(token)
         official.password_link_expires_at = now + policy.password_link_lifetime
+        if actor is not None:
+            await audit.record(session, actor, OFFICIAL_RESET, "official", official.id, at=now)
     return token
 
 
-async def deactivate(sessions: SessionFactory, email: str, *, now: datetime) -> int:
+async def deactivate(sessions: SessionFactory, email: str, *, now: datetime, actor: Actor | None = None) -> int:
     """Close the account and every session of it; the number of sessions ended."""
     address = login_email(email)
     async with sessions() as session, session.begin():
@@ -143,6 +173,8 @@ async def deactivate(sessions: SessionFactory, email: str, *, now: datetime) -> 
             raise AccountError(f"no account for {address}")
         official.deactivated_at = official.deactivated_at or now
         official.password_link_hash = None
+        if actor is not None:
+            await audit.record(session, actor, OFFICIAL_DEACTIVATE, "official", official.id, at=now)
         return await officials.close_sessions_of(official.id)
 
 
@@ -175,6 +207,7 @@ async def set_password(sessions: SessionFactory, token: str, password: str, *, n
         current.failed_logins = 0
         current.locked_until = None
         await officials.close_sessions_of(current.id)
+        await audit.record(session, acting(current), OFFICIAL_PASSWORD, "official", current.id, at=now)
     return current
 
 
@@ -212,6 +245,7 @@ async def log_in(
             if _hasher.check_needs_rehash(stored):
                 current.password_hash = await asyncio.to_thread(_hasher.hash, password)
             assert current.id is not None
+            await audit.record(session, acting(current), OFFICIAL_LOGIN, "official", current.id, at=now)
             await officials.open_session(
                 OfficialSession(
                     token_hash=token_hash(session_token),
@@ -264,6 +298,10 @@ async def session_official(
     return official, login
 
 
-async def log_out(sessions: SessionFactory, session_token: str) -> None:
+async def log_out(sessions: SessionFactory, session_token: str, *, now: datetime) -> None:
     async with sessions() as session, session.begin():
-        await OfficialRepository(session).close_session(token_hash(session_token))
+        officials = OfficialRepository(session)
+        found = await officials.session_with_official(token_hash(session_token))
+        await officials.close_session(token_hash(session_token))
+        if found is not None:
+            await audit.record(session, acting(found[1]), OFFICIAL_LOGOUT, "official", found[1].id, at=now)

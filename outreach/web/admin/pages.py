@@ -14,12 +14,14 @@ import jinja2
 from aiohttp import web
 
 from flows.answer_labels import question_types
+from outreach.campaigns.commands import CampaignCommandError, close_campaign, pause_campaign, resume_campaign
 from outreach.campaigns.progress import campaign_progress
 from outreach.officials.accounts import (
     AccountError,
     LinkInvalid,
     LoginRefused,
     account_policy,
+    acting,
     link_holder,
     log_in,
     log_out,
@@ -47,6 +49,7 @@ from storage.answer_feed import campaign_counts
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.read_models import campaign_results
+from storage.tables import CampaignRecord
 
 HERE = Path(__file__).parent
 
@@ -64,6 +67,8 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_get("/", campaigns_page)
     admin.router.add_get("/campaigns/{slug}", campaign_page)
     admin.router.add_get("/campaigns/{slug}/live", campaign_live)
+    admin.router.add_get("/campaigns/{slug}/{action:pause|resume|close}", confirm_page)
+    admin.router.add_post("/campaigns/{slug}/{action:pause|resume|close}", confirm_submit)
     admin.router.add_get("/login", login_page)
     admin.router.add_post("/login", login_submit)
     admin.router.add_post("/logout", logout_submit)
@@ -156,7 +161,8 @@ def _refused_login(
 async def logout_submit(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await log_out(request.config_dict[SERVICES].sessions, token)
+        services = request.config_dict[SERVICES]
+        await log_out(services.sessions, token, now=services.clock())
     response = web.HTTPSeeOther(LOGIN)
     response.del_cookie(SESSION_COOKIE, path="/admin")
     raise response
@@ -230,10 +236,74 @@ async def _campaign_figures(request: web.Request) -> dict[str, Any]:
 
 @requires("view")
 async def campaign_page(request: web.Request) -> web.StreamResponse:
-    return _render("campaign.html", request, await _campaign_figures(request))
+    figures = await _campaign_figures(request)
+    figures["actions"] = campaign_actions(figures["record"].status)
+    figures["done"] = request.query.get("done") if request.query.get("done") in ACTIONS else None
+    return _render("campaign.html", request, figures)
 
 
 @requires("view")
 async def campaign_live(request: web.Request) -> web.StreamResponse:
     """The page's changing part alone: the page's script fetches it every few seconds."""
     return _render("campaign_live.html", request, await _campaign_figures(request))
+
+
+# --- pausing, resuming and closing, each after a confirmation -----------------------------------------
+
+# What each action does, said on its confirmation page (and which states it applies to).
+ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    "pause": (frozenset({"active"}), "Nothing more is sent until it resumes; replies are still recorded."),
+    "resume": (
+        frozenset({"paused"}),
+        "Held messages go out again, each within its resident's quiet hours; reminders move by the pause.",
+    ),
+    "close": (
+        frozenset({"draft", "scheduled", "active", "paused"}),
+        "Nothing more is sent or counted, and this cannot be undone. Results stay readable.",
+    ),
+}
+
+
+def campaign_actions(status: str) -> list[str]:
+    """The actions a campaign in `status` offers, in the order the page shows them."""
+    return [action for action, (states, _) in ACTIONS.items() if status in states]
+
+
+async def _campaign_record(request: web.Request) -> CampaignRecord:
+    async with read_session(request.config_dict[SERVICES].sessions) as session:
+        record = await CampaignRepository(session).by_reference(request.match_info["slug"])
+    if record is None:
+        raise web.HTTPNotFound(text="No such campaign.")
+    return record
+
+
+@requires("edit")
+async def confirm_page(request: web.Request) -> web.StreamResponse:
+    record = await _campaign_record(request)
+    action = request.match_info["action"]
+    return _render(
+        "confirm.html", request, {"record": record, "action": action, "effect": ACTIONS[action][1], "error": None}
+    )
+
+
+@requires("edit")
+async def confirm_submit(request: web.Request) -> web.StreamResponse:
+    services = request.config_dict[SERVICES]
+    record = await _campaign_record(request)
+    action = request.match_info["action"]
+    official = official_of(request)
+    assert official is not None
+    actor = acting(official)
+    try:
+        if action == "pause":
+            await pause_campaign(services.sessions, record.slug, clock=services.clock, actor=actor)
+        elif action == "resume":
+            await resume_campaign(services.sessions, record.slug, clock=services.clock, actor=actor)
+        else:
+            await close_campaign(
+                services.sessions, record.slug, services.definitions, clock=services.clock, actor=actor
+            )
+    except CampaignCommandError as refused:
+        context = {"record": record, "action": action, "effect": ACTIONS[action][1], "error": str(refused)}
+        return _render("confirm.html", request, context, status=409)
+    raise web.HTTPSeeOther(f"/admin/campaigns/{record.slug}?done={action}")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.officials.accounts import (
     AccountError,
@@ -22,10 +23,12 @@ from outreach.officials.accounts import (
     set_password,
 )
 from storage.official_tables import Official, OfficialSession
+from storage.tables import AuditEntry
 from tests.conftest import ManualClock
 
 POLICY = AccountPolicy(login_attempts=3, lockout=timedelta(minutes=15))
 PASSWORD = "correct horse battery"
+EMAIL = "anna.nowak@gdansk.gda.pl"
 
 
 async def enrolled(services: Services, clock: ManualClock, email: str = "Anna.Nowak@Gdansk.gda.pl") -> str:
@@ -121,7 +124,7 @@ async def test_logout_reset_and_deactivation_end_sessions(services: Services, cl
     email = await enrolled(services, clock)
     one = await log_in(services.sessions, email, PASSWORD, now=clock(), policy=POLICY)
     two = await log_in(services.sessions, email, PASSWORD, now=clock(), policy=POLICY)
-    await log_out(services.sessions, one.session_token)
+    await log_out(services.sessions, one.session_token, now=clock())
     assert await session_official(services.sessions, one.session_token, now=clock(), policy=POLICY) is None
     assert await session_official(services.sessions, two.session_token, now=clock(), policy=POLICY)
 
@@ -136,3 +139,29 @@ async def test_logout_reset_and_deactivation_end_sessions(services: Services, cl
         await log_in(services.sessions, email, "a brand new passphrase", now=clock(), policy=POLICY)
     async with services.sessions() as session:
         assert (await session.execute(select(OfficialSession))).scalars().all() == []
+
+
+async def test_account_actions_and_logins_go_to_the_audit_log_without_secrets(
+    services: Services, clock: ManualClock
+) -> None:
+    operator = Actor("cli", "ops", "ops")
+    token = await add_official(services.sessions, EMAIL, "editor", now=clock(), policy=POLICY, actor=operator)
+    await set_password(services.sessions, token, PASSWORD, now=clock())
+    with pytest.raises(LoginRefused):
+        await log_in(services.sessions, EMAIL, "wrong password!!", now=clock(), policy=POLICY)
+    logged_in = await log_in(services.sessions, EMAIL, PASSWORD, now=clock(), policy=POLICY)
+    await log_out(services.sessions, logged_in.session_token, now=clock())
+    await reset_link(services.sessions, EMAIL, now=clock(), policy=POLICY, actor=operator)
+    await deactivate(services.sessions, EMAIL, now=clock(), actor=operator)
+    async with services.sessions() as session:
+        entries = (await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()  # type: ignore[arg-type]
+    assert [(entry.actor_kind, entry.action) for entry in entries] == [
+        ("cli", "official.add"),
+        ("official", "official.password"),
+        ("official", "official.login"),
+        ("official", "official.logout"),
+        ("cli", "official.reset"),
+        ("cli", "official.deactivate"),
+    ]
+    written = repr([entry.model_dump() for entry in entries])
+    assert PASSWORD not in written and token not in written and logged_in.session_token not in written

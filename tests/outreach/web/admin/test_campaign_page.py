@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from outreach.bootstrap import Services
+from storage.tables import AuditEntry, CampaignRecord
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
-from tests.outreach.web.admin.test_pages import Client, logged_in, official
+from tests.outreach.web.admin.test_pages import CSRF, EMAIL, Client, logged_in, official
 from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
 
 PHONES = ["+48601000001", "+48601000002", "+48601000003"]
@@ -72,3 +75,54 @@ async def test_an_unknown_campaign_is_404_and_a_stranger_is_sent_to_log_in(servi
     await official(services, role="viewer")
     await logged_in(pages)
     assert (await pages.get("/admin/campaigns/no-such-campaign")).status == 404
+
+
+async def test_an_editor_pauses_resumes_and_closes_after_confirming_each(services: Services, pages: Client) -> None:
+    await add_resident(services, phone=PHONES[0])
+    campaign_id = await launch(services)
+    await official(services, role="editor")
+    await logged_in(pages)
+    page = await (await pages.get("/admin/campaigns/tramwaj-na-morene")).text()
+    assert re.findall(r'href="/admin/campaigns/tramwaj-na-morene/(\w+)"', page) == ["pause", "close"]
+
+    for action, status, offered in (("pause", "paused", ["resume", "close"]), ("resume", "active", ["pause", "close"])):
+        confirm = await (await pages.get(f"/admin/campaigns/tramwaj-na-morene/{action}")).text()
+        assert "<h1>" in confirm and "/admin/campaigns/tramwaj-na-morene" in confirm  # a cancel link back
+        done = await pages.post(
+            f"/admin/campaigns/tramwaj-na-morene/{action}",
+            data={"csrf": CSRF.search(confirm).group(1)},  # type: ignore[union-attr]
+            allow_redirects=False,
+        )
+        assert done.headers["Location"] == f"/admin/campaigns/tramwaj-na-morene?done={action}"
+        after = await (await pages.get(done.headers["Location"])).text()
+        assert 'role="status"' in after
+        assert re.findall(r'href="/admin/campaigns/tramwaj-na-morene/(\w+)"', after) == offered
+        async with services.sessions() as session:
+            assert (await session.get(CampaignRecord, campaign_id)).status == status  # type: ignore[union-attr]
+
+    again = await pages.post(
+        "/admin/campaigns/tramwaj-na-morene/resume",
+        data={"csrf": CSRF.search(after).group(1)},  # type: ignore[union-attr]
+    )
+    assert again.status == 409 and "only a paused one can resume" in await again.text()
+    async with services.sessions() as session:
+        entries = (await session.execute(select(AuditEntry))).scalars().all()
+    assert [(e.actor_kind, e.actor_label, e.action) for e in entries if e.action.startswith("campaign.")] == [
+        ("official", EMAIL, "campaign.pause"),
+        ("official", EMAIL, "campaign.resume"),
+    ]
+
+
+async def test_a_viewer_cannot_pause_and_a_forged_post_changes_nothing(services: Services, pages: Client) -> None:
+    await add_resident(services, phone=PHONES[0])
+    await launch(services)
+    await official(services, role="viewer")
+    await logged_in(pages)
+    page = await (await pages.get("/admin/campaigns/tramwaj-na-morene")).text()
+    assert "/pause" not in page
+    assert (await pages.get("/admin/campaigns/tramwaj-na-morene/pause")).status == 403
+    csrf = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    assert (await pages.post("/admin/campaigns/tramwaj-na-morene/pause", data={"csrf": csrf})).status == 403
+    assert (await pages.post("/admin/campaigns/tramwaj-na-morene/close", data={})).status == 403
+    async with services.sessions() as session:
+        assert [record.status for record in (await session.execute(select(CampaignRecord))).scalars()] == ["active"]
