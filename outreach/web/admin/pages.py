@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from flows.answer_labels import question_types
+from outreach import audit
 from outreach.campaigns.commands import CampaignCommandError, close_campaign, pause_campaign, resume_campaign
 from outreach.campaigns.progress import campaign_progress
 from outreach.officials.accounts import (
@@ -28,6 +29,7 @@ from outreach.officials.accounts import (
     set_password,
 )
 from outreach.officials.roles import PERMISSIONS
+from outreach.results.exports import ExportKind
 from outreach.web.admin import i18n
 from outreach.web.admin.charts import BAR_HEIGHT, BAR_WIDTH, LABEL_WIDTH, question_charts
 from outreach.web.admin.paths import HOME, LOGIN
@@ -44,6 +46,7 @@ from outreach.web.admin.sessions import (
     requires,
     secure_cookies,
 )
+from outreach.web.downloads import stream_answers, stream_flow_results
 from outreach.web.keys import SERVICES
 from storage.answer_feed import campaign_counts
 from storage.campaigns import CampaignRepository
@@ -67,6 +70,8 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_get("/", campaigns_page)
     admin.router.add_get("/campaigns/{slug}", campaign_page)
     admin.router.add_get("/campaigns/{slug}/live", campaign_live)
+    admin.router.add_get("/campaigns/{slug}/export.{kind:csv|jsonl}", export_answers)
+    admin.router.add_get("/campaigns/{slug}/flow-results.zip", export_flow_results)
     admin.router.add_get("/campaigns/{slug}/{action:pause|resume|close}", confirm_page)
     admin.router.add_post("/campaigns/{slug}/{action:pause|resume|close}", confirm_submit)
     admin.router.add_get("/login", login_page)
@@ -307,3 +312,31 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
         context = {"record": record, "action": action, "effect": ACTIONS[action][1], "error": str(refused)}
         return _render("confirm.html", request, context, status=409)
     raise web.HTTPSeeOther(f"/admin/campaigns/{record.slug}?done={action}")
+
+
+# --- downloads -------------------------------------------------------------------------------------------
+
+
+async def _audited_export(request: web.Request, record: CampaignRecord, kind: str) -> None:
+    services = request.config_dict[SERVICES]
+    official = official_of(request)
+    assert official is not None
+    details: dict[str, audit.DetailValue] = {"format": kind}
+    await audit.record_apart(
+        services.sessions, acting(official), audit.EXPORT, "campaign", record.id, details, at=services.clock()
+    )
+
+
+@requires("export")
+async def export_answers(request: web.Request) -> web.StreamResponse:
+    record = await _campaign_record(request)
+    kind: ExportKind = "csv" if request.match_info["kind"] == "csv" else "jsonl"
+    await _audited_export(request, record, kind)
+    return await stream_answers(request, request.config_dict[SERVICES], record, kind)
+
+
+@requires("export")
+async def export_flow_results(request: web.Request) -> web.StreamResponse:
+    record = await _campaign_record(request)
+    await _audited_export(request, record, "flow-results")
+    return await stream_flow_results(request, request.config_dict[SERVICES], record)

@@ -3,27 +3,21 @@ and their declarations."""
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from outreach import audit
 from outreach.results.dictionary import DataDictionary, data_dictionary_model
-from outreach.results.exports import ExportKind, export_chunks
+from outreach.results.exports import ExportKind
 from outreach.results.weighted import respondent_weights
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import ExportQuery
 from outreach.web.api.registry import ApiRoute, Call
 from outreach.web.api.weighting import WEIGHTS_CANNOT_BE_MADE, api_weighted, check_dimensions, weighting_request
-
-log = logging.getLogger(__name__)
-
-EXPORT_CHUNK = 64 * 1024
+from outreach.web.downloads import stream_answers
 
 
 async def _export(call: Call, kind: ExportKind) -> web.StreamResponse:
     record = call.record
-    flow = call.services.definitions.flow(record)
     query = call.query_as(ExportQuery)
     weights = None
     if query.weights is not None:
@@ -36,38 +30,7 @@ async def _export(call: Call, kind: ExportKind) -> web.StreamResponse:
     await audit.record_apart(
         call.services.sessions, call.actor, audit.EXPORT, "campaign", record.id, details, at=call.services.clock()
     )
-    content_type = "text/csv; charset=utf-8" if kind == "csv" else "application/x-ndjson; charset=utf-8"
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": content_type,
-            "Content-Disposition": f'attachment; filename="{record.slug}.{kind}"',
-        }
-    )
-    await response.prepare(call.request)
-    chunk: list[str] = []
-    size = 0
-    try:
-        settings = call.services.settings
-        lines = export_chunks(
-            call.services.sessions,
-            record,
-            flow,
-            settings.export_attributes,
-            kind,
-            time_precision=settings.row_time_precision,
-            weights=weights,
-        )
-        async for line in lines:
-            chunk.append(line)
-            size += len(line)
-            if size >= EXPORT_CHUNK:
-                await response.write("".join(chunk).encode())
-                chunk, size = [], 0
-        await response.write("".join(chunk).encode())
-        await response.write_eof()
-    except ConnectionResetError:
-        log.info("export of campaign %s: the client went away", record.id)
-    return response
+    return await stream_answers(call.request, call.services, record, kind, weights=weights)
 
 
 async def export_csv(call: Call) -> web.StreamResponse:

@@ -3,46 +3,20 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from outreach import audit
-from outreach.results.flow_results import flow_results_files, package_name
-from outreach.results.streamed_zip import zip_chunks
 from outreach.web.api.registry import ApiRoute, Call
-
-log = logging.getLogger(__name__)
+from outreach.web.downloads import stream_flow_results
 
 
 async def flow_results(call: Call) -> web.StreamResponse:
     record = call.record
-    settings = call.services.settings
-    files = flow_results_files(
-        call.services.sessions,
-        record,
-        call.services.definitions.flow(record),
-        settings.export_attributes,
-        time_precision=settings.row_time_precision,
-    )
     details: dict[str, audit.DetailValue] = {"format": "flow-results"}
     await audit.record_apart(
         call.services.sessions, call.actor, audit.EXPORT, "campaign", record.id, details, at=call.services.clock()
     )
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "application/zip",
-            "Content-Disposition": f'attachment; filename="{package_name(record.slug)}-flow-results.zip"',
-        }
-    )
-    await response.prepare(call.request)
-    try:
-        async for chunk in zip_chunks(files, written_at=call.services.clock()):
-            await response.write(chunk)
-        await response.write_eof()
-    except ConnectionResetError:
-        log.info("flow results of campaign %s: the client went away", record.id)
-    return response
+    return await stream_flow_results(call.request, call.services, record)
 
 
 FLOW_RESULTS_ROUTES: list[ApiRoute] = [

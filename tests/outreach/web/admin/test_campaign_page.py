@@ -126,3 +126,31 @@ async def test_a_viewer_cannot_pause_and_a_forged_post_changes_nothing(services:
     assert (await pages.post("/admin/campaigns/tramwaj-na-morene/close", data={})).status == 403
     async with services.sessions() as session:
         assert [record.status for record in (await session.execute(select(CampaignRecord))).scalars()] == ["active"]
+
+
+async def test_an_editor_downloads_answers_a_viewer_does_not(services: Services, pages: Client) -> None:
+    await add_resident(services, phone=PHONES[0], district="Oliwa")
+    await launch(services)
+    await reply(services, PHONES[0], "tak")
+    await official(services, role="viewer", email="viewer@gdansk.gda.pl")
+    await logged_in(pages, email="viewer@gdansk.gda.pl")
+    assert "export.csv" not in await (await pages.get("/admin/campaigns/tramwaj-na-morene")).text()
+    assert (await pages.get("/admin/campaigns/tramwaj-na-morene/export.csv")).status == 403
+
+    await official(services, role="editor")
+    await logged_in(pages)
+    csv_file = await pages.get("/admin/campaigns/tramwaj-na-morene/export.csv")
+    text = await csv_file.text()
+    assert csv_file.headers["Content-Disposition"] == 'attachment; filename="tramwaj-na-morene.csv"'
+    assert "uses_tram" in text and "yes" in text and "Oliwa" in text and PHONES[0] not in text
+    lines = await (await pages.get("/admin/campaigns/tramwaj-na-morene/export.jsonl")).text()
+    assert len(lines.splitlines()) == 1 and PHONES[0] not in lines
+    package = await pages.get("/admin/campaigns/tramwaj-na-morene/flow-results.zip")
+    assert package.content_type == "application/zip" and (await package.read())[:2] == b"PK"
+    async with services.sessions() as session:
+        exports = (await session.execute(select(AuditEntry).where(AuditEntry.action == "export"))).scalars().all()  # type: ignore[arg-type]
+    assert [(entry.actor_label, entry.details["format"]) for entry in exports] == [
+        (EMAIL, "csv"),
+        (EMAIL, "jsonl"),
+        (EMAIL, "flow-results"),
+    ]
