@@ -268,3 +268,28 @@ async def test_bad_rows_of_many_batches_are_named_by_line_in_order(services: Ser
     assert [error.line for error in report.errors] == [2, 2001, 2002, 4501]
     assert (report.rows, report.created) == (4500, 4496)
     assert await resident_count(services) == 4496
+
+
+async def test_each_batch_is_told_once_committed_with_the_counts_so_far(services: Services, tmp_path: Path) -> None:
+    """The import jobs' progress (outreach.campaigns.import_jobs): after each batch, what is stored."""
+    path = tmp_path / "register.csv"
+    lines = [good_line(number) for number in range(2, 2 + 5)]
+    lines[2] = lines[2].replace("register", "")  # line 4: no consent_source
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    told: list[tuple[int, int, list[int], int]] = []
+
+    async def batch_done(report: ImportReport) -> None:
+        told.append(
+            (report.rows, report.created, [error.line for error in report.errors], await resident_count(services))
+        )
+
+    await import_residents(
+        services.sessions,
+        path,
+        region="PL",
+        clock=services.clock,
+        age_bands=DEFAULT_AGE_BANDS,
+        on_batch=batch_done,
+        batch_size=2,
+    )
+    assert told == [(2, 2, [], 2), (4, 3, [4], 3), (5, 4, [4], 4)]
