@@ -9,6 +9,7 @@ it would say whether an address is in the register (with a one-row file, whose).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -26,6 +27,9 @@ from storage.tables import ImportJob
 
 IMPORTS_PATH = "/residents/imports"
 CHUNK = 1 << 16  # read and written 64 KiB at a time: the upload's memory whatever its size
+NOT_STORED = "the file could not be written to the import folder (OUTREACH_IMPORT_DIR); nothing was imported"
+
+log = logging.getLogger(__name__)
 
 
 def too_large(limit: int) -> ApiError:
@@ -60,10 +64,14 @@ async def start_import(call: Call) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > limit:
         raise too_large(limit)  # said before a byte is read
     runner = request.config_dict[IMPORT_JOBS]
-    runner.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     upload = runner.directory / f"upload-{secrets.token_hex(8)}.part"
     try:
-        size = await _stream_to_disk(request.content, upload, limit)
+        try:
+            runner.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            size = await _stream_to_disk(request.content, upload, limit)
+        except OSError as error:  # the disk (full, not writable), or the client gone mid-upload
+            log.warning("an import upload was not stored: %s", type(error).__name__)
+            raise ApiError(503, "store_unavailable", NOT_STORED) from None
         if size == 0:
             raise ApiError(422, "empty_body", "the body is empty: send the CSV file (curl --data-binary @file.csv)")
         region = (options.region or settings.default_region).upper()

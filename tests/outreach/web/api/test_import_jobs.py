@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,6 +124,19 @@ async def test_a_body_over_the_limit_is_413_and_nothing_is_imported(services: Se
     async with services.sessions() as session:
         assert (await session.execute(select(func.count()).select_from(ImportJob))).scalar_one() == 0
     assert list(services.settings.import_jobs_dir.iterdir()) == []
+
+
+async def test_a_file_the_import_folder_cannot_take_is_503_and_nothing_is_kept(
+    services: Services, api: AppClient, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    object.__setattr__(services.settings, "import_dir", blocked / "imports")
+    response = await api.post(IMPORTS, headers=await auth(services, "residents:write"), data=residents_csv(3))
+    assert response.status == 503
+    assert (await response.json())["error"]["code"] == "store_unavailable"
+    async with services.sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(ImportJob))).scalar_one() == 0
 
 
 async def test_a_job_is_read_by_its_token_and_admins_only_and_known_residents_are_not_told(
