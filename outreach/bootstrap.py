@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from channels.base import Channel
 from channels.sandbox import SandboxChannel
+from outreach import faults
 from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.lifecycle import Lifecycle
 from outreach.campaigns.parsed_flows import CampaignDefinitions
@@ -148,6 +149,7 @@ def build_provider_channels(settings: Settings) -> dict[str, Channel]:
                 api_base_url=settings.twilio_api_url,
                 public_url=settings.public_url,
                 timeout=settings.twilio_timeout_seconds,
+                list_grace=timedelta(seconds=settings.twilio_list_grace_seconds),
                 sender=sender,
                 messaging_service_sid=messaging_service_sid,
             )
@@ -255,6 +257,7 @@ def bootstrap(
     telemetry: Telemetry = NO_TELEMETRY,
 ) -> Services:
     quiet_third_party_logs()  # wherever the service runs, not only under `outreach serve`
+    faults.arm(settings.fault_point)  # test only; refused in production by Settings
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     providers = build_provider_channels(settings)
@@ -292,6 +295,7 @@ def bootstrap(
             lease_seconds=settings.claim_lease_seconds,
             daily_cap=settings.max_messages_per_address_per_day,
             sms_prices=settings.sms_prices,
+            reconcile_seconds=settings.reconcile_seconds,
         ),
         clock=clock,
         definitions=definitions,

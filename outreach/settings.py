@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
+from outreach.faults import FaultPoint
 
 RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision
 
@@ -162,6 +163,8 @@ class Settings(BaseSettings):
     # A worker's claim on outbox rows lasts this long; after it, another worker takes the rows over
     # (unsent ones are sent, a send that had started is recorded as unknown, never repeated).
     claim_lease_seconds: float = Field(default=300.0, gt=0)
+    # How often each sending worker reconciles sends of unknown outcome (asks the provider, else the policy).
+    reconcile_seconds: float = Field(default=60.0, gt=0)
 
     # Provider limits, counted as providers count (SMS in segments per second per sender; Telegram
     # overall and per chat; mail per minute per relay). With REDIS_URL every worker shares them;
@@ -208,6 +211,9 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     twilio_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long Twilio's Messages list may lag: a send of unknown outcome missing from it is surely not
+    # sent only this long after it started (channels.twilio_sms).
+    twilio_list_grace_seconds: float = Field(default=300.0, gt=0)
 
     # Telegram: on when the bot token is set. "webhook" mode registers PUBLIC_URL/webhooks/telegram
     # with Telegram (a secret is then required); "polling" mode long-polls, for deployments that
@@ -242,6 +248,10 @@ class Settings(BaseSettings):
     sandbox_latency_ms: int = Field(default=0, ge=0, le=60_000)
     sandbox_delivery_log: Path | None = None
 
+    # Test only (outreach.faults): the worker kills itself at the Nth event of a kind, e.g. send_marked:3.
+    # Refused in production.
+    fault_point: str | None = None
+
     @field_validator("export_attributes", "age_bands", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -273,6 +283,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"'{item}' is not PREFIX=PRICE, e.g. +48=0.04")
             prices[prefix] = float(price)
         return prices
+
+    @field_validator("fault_point")
+    @classmethod
+    def _a_fault_point(cls, spec: str | None) -> str | None:
+        if spec is not None:
+            FaultPoint.parse(spec)
+        return spec
 
     @field_validator("export_attributes")
     @classmethod
@@ -324,6 +341,8 @@ class Settings(BaseSettings):
             )
         if self.env == "production":
             problems += self._production_problems()
+            if self.fault_point is not None:
+                problems.append("OUTREACH_FAULT_POINT is for tests only: refused in production")
         return problems
 
     def _production_problems(self) -> list[str]:

@@ -23,6 +23,7 @@ from channels.base import Inbound
 from flows.campaign import Campaign
 from flows.engine import FlowState, Step, resume, submit, toggle
 from flows.languages import TYPED_LANGUAGE_CODES, supported_or_default
+from outreach import faults
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.recruitment import (
@@ -120,10 +121,10 @@ class InboundPipeline:
 
     async def handle(self, inbound: Inbound) -> Outcome:
         if self._grouped is not None:
-            handled = await self._grouped.run(functools.partial(self._handle_in_transaction, inbound=inbound))
+            handled = await self._grouped.run(functools.partial(self._handle_before_commit, inbound=inbound))
         else:
             async with self._sessions() as session, session.begin():
-                handled = await self._handle_in_transaction(session, inbound)
+                handled = await self._handle_before_commit(session, inbound)
         # Our own row ids only: never the address, the text, nor the provider id (an email link's is
         # `link:TOKEN:key`, and whoever holds the token can answer or unsubscribe for the resident).
         log.info(
@@ -135,6 +136,12 @@ class InboundPipeline:
         )
         self._telemetry.inbound_handled(inbound.channel, handled.outcome.value)
         return handled.outcome
+
+    async def _handle_before_commit(self, session: AsyncSession, inbound: Inbound) -> Handled:
+        """The reply handled in `session`, whose commit (its own, or its group's) comes next."""
+        handled = await self._handle_in_transaction(session, inbound)
+        faults.reached("before_commit.reply")  # test only (outreach.faults)
+        return handled
 
     async def _handle_in_transaction(self, session: AsyncSession, inbound: Inbound) -> Handled:
         events = InboundRepository(session)

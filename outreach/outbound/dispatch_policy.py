@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,3 +46,9 @@ class DispatchPolicy:
     def low_water(self) -> int:
         """A lane claims again when fewer of its claimed messages than this are unfinished."""
         return max(1, self.batch_size // 2)
+
+    def backoff(self, attempts: int, retry_after: float | None, jitter: random.Random) -> float:
+        """A retry's wait: exponential with jitter, never shorter than what the provider asked for."""
+        exponential = self.backoff_seconds * 2.0 ** (attempts - 1)
+        jittered = exponential * (0.5 + jitter.random() / 2)
+        return max(jittered, retry_after or 0.0)

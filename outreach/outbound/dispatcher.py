@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Channel, Outbound, SendError, Sent, render_plain
 from channels.sms_segments import count_segments
+from outreach import faults
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
 from outreach.clock import Clock
@@ -294,6 +295,7 @@ class Dispatcher:
             return  # no send starts once stopping: the claim goes back untouched
         if not await self._started_in_slot(message, keys, halt, self._budget.cost(message, units)):
             return
+        faults.reached("send_marked")
         await self._send(message, channel, outbound, units)
 
     async def _started_in_slot(
@@ -389,6 +391,7 @@ class Dispatcher:
             await asyncio.shield(self._record_unknown(message, "cancelled"))
             raise
         else:
+            faults.reached("after_request")  # the provider has it; its outcome is not recorded yet
             self._telemetry.sent(message.channel)
             await asyncio.shield(self._record_sent(message, sent, units))
 
@@ -405,6 +408,7 @@ class Dispatcher:
             )
             await self._budget.bill(session, message, units, sent.segments or units)
             await apply_early_report(session, message.channel, sent.provider_id, clock=self._clock)
+            faults.reached("before_commit.outcome")
 
     async def _deferred_for_daily_cap(self, message: ClaimedMessage) -> bool:
         """No address gets more than `daily_cap` campaign messages in 24 hours; the rest wait."""
@@ -456,7 +460,7 @@ class Dispatcher:
             self._telemetry.send_failed(message.channel, "permanent")
             return
         if error.retryable and message.attempts < self._policy.max_attempts:
-            delay = self._backoff(message.attempts, error.retry_after)
+            delay = self._policy.backoff(message.attempts, error.retry_after, self._jitter)
             async with self._transaction() as session:
                 await OutboxRepository(session).mark_retry(
                     message.id, at=self._clock() + timedelta(seconds=delay), detail=detail
@@ -489,9 +493,3 @@ class Dispatcher:
             now=self._clock(),
             spread=self._policy.quiet_spread,
         )
-
-    def _backoff(self, attempts: int, retry_after: float | None) -> float:
-        """Exponential with jitter, never shorter than what the provider asked for."""
-        exponential = self._policy.backoff_seconds * 2.0 ** (attempts - 1)
-        jittered = exponential * (0.5 + self._jitter.random() / 2)
-        return max(jittered, retry_after or 0.0)

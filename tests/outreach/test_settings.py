@@ -169,6 +169,7 @@ PRODUCTION_REFUSES: list[tuple[str, dict[str, Any], str]] = [
         {"telegram_bot_token": providers.TELEGRAM_BOT_TOKEN},
         "OUTREACH_TELEGRAM_WEBHOOK_SECRET is required in webhook mode",
     ),
+    ("test-fault-point", {"fault_point": "send_marked:1"}, "OUTREACH_FAULT_POINT is for tests only"),
 ]
 
 
