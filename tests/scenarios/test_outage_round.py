@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -31,6 +29,7 @@ from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch
 from tests.providers import SMS_FROM
+from tests.scenarios.waiting import eventually
 from tests.servers.tcp_proxy import TcpProxy
 from tests.world import World, open_world
 
@@ -48,15 +47,6 @@ questions:
   - {id: uses_tram, type: yesno, text: {pl: "Czy jeździsz tramwajem?"}}
   - {id: often, type: yesno, text: {pl: "Codziennie?"}}
 """
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float) -> None:
-    """Wait for a condition the service reaches by itself (not a schedule: it has no clock to move)."""
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {within} s")
-        await asyncio.sleep(0.05)
 
 
 async def reply(world: World, phone: str, sid: str) -> int:

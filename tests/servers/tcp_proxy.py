@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from types import TracebackType
+from typing import Self
 
 CHUNK = 65_536
 
@@ -49,7 +50,7 @@ class TcpProxy:
         if self._server is None:
             await self.start()
 
-    async def __aenter__(self) -> TcpProxy:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -58,12 +59,16 @@ class TcpProxy:
     ) -> None:
         await self.cut()
 
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The connection to the server a client's bytes go to (OSError: none could be opened)."""
+        return await asyncio.open_connection(*self.target)
+
     async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         if self._server is None:
             client_writer.transport.abort()
             return
         try:
-            server_reader, server_writer = await asyncio.open_connection(*self.target)
+            server_reader, server_writer = await self._connect()
         except OSError:
             client_writer.transport.abort()
             return

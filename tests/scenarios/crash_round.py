@@ -1,0 +1,297 @@
+"""A crash round (issue 18, "Proof under fire"), shared by tests/scenarios/test_crash_round.py (CI: one
+round per database, deterministic fault points) and its soak (`make soak`: seeded random kills).
+
+Two or more `outreach serve` OS processes (tests/scenarios/crash_workers.py) run on one database behind a
+balancer (tests/servers/balancer.py), Twilio pointed at the stand-in in this process. A campaign of two
+questions and a closing message is launched to RESIDENTS residents; each answers what reaches their phone
+(tests/scenarios/crash_residents.py), over signed webhooks Twilio retries, some delivered twice. Meanwhile
+workers die: at test-only fault points (outreach.faults: send marked started, after the provider's answer,
+before a reply's or an outcome's commit) and, in the soak, by SIGKILL from outside at random moments;
+each is restarted, and the survivors take over its claims once their lease ends (a short one here), and
+reconcile its sends of unknown outcome by Twilio's Messages list.
+
+When everything has settled, the round checks: every reply that got a 2xx is stored, none counted twice
+(a resident's answers are exactly the questions they answered), every resident got the first question,
+and each duplicate send at the stand-in is one reconciliation logged as resent under on_unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from channels.standins.twilio import TwilioStandIn
+from outreach.bootstrap import Services
+from outreach.faults import POINTS
+from storage.tables import ContactAddress, InboundEvent, OutboxMessage, Response
+from storage.unknown_sends import UnknownSendRepository
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.outreach.helpers import launch
+from tests.providers import SMS_FROM, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from tests.scenarios.crash_residents import Residents
+from tests.scenarios.crash_workers import Workers
+from tests.scenarios.waiting import eventually
+from tests.servers.balancer import Balancer
+
+QUESTIONS = {"uses_tram": "Czy jeździsz tramwajem?", "often": "Codziennie?"}
+CAMPAIGN = """
+name: Tramwaj po awarii
+languages: [pl]
+channels: [sms]
+schedule: {quiet_hours: null}
+questions:
+  - {id: uses_tram, type: yesno, text: {pl: "Czy jeździsz tramwajem?"}}
+  - {id: often, type: yesno, text: {pl: "Codziennie?"}}
+outro: {pl: "Dziękujemy za odpowiedzi."}
+"""
+UNFINISHED = ("queued", "claimed", "sending")
+RANDOM_FAULTS = [point for point in POINTS if point != "before_commit"]  # its two parts are drawn instead
+
+
+@dataclass(frozen=True)
+class Chaos:
+    """What kills the workers: `faults`, worker 0's fault points one per life in order (each must fire);
+    `random_kills` SIGKILLs from outside at seeded random moments; `random_faults` a random fault point
+    for half the restarts."""
+
+    seed: int = 0
+    faults: tuple[str, ...] = ()
+    random_kills: int = 0
+    random_faults: bool = False
+
+
+@dataclass
+class RoundReport:
+    database: str
+    seed: int
+    kills: int  # SIGKILL from outside
+    fired: list[str]  # fault points that killed a worker
+    replies: int  # replies the residents sent (each a distinct MessageSid)
+    acknowledged: int  # replies that got a 2xx
+    stored: int  # acknowledged replies stored (inbound events)
+    duplicate_deliveries: int  # replies the provider delivered again after a 2xx
+    duplicate_sends: int  # messages a phone got more than once at the stand-in
+    resent: int  # sends of unknown outcome resent under on_unknown, as logged
+    unknown: dict[str, int]  # what reconciliation made of the sends of unknown outcome
+    without_first: int  # residents never sent the first question
+    seconds: float = 0.0  # the whole round
+    settling: float = 0.0  # from the last kill's restart until nothing was left to do
+    violations: list[str] = field(default_factory=list)
+
+    HEADER = (
+        "| database | seed | kills | faults fired | replies acked / stored | duplicate deliveries "
+        "| duplicate sends | unknown: confirmed / requeued / resent / given up | without first question "
+        "| seconds (settling) | violations |\n|---|---:|---:|---|---:|---:|---:|---|---:|---:|---|"
+    )
+
+    def row(self) -> str:
+        unknown = "{confirmed} / {not_seen} / {resent} / {given_up}".format(**self.unknown)
+        fired = ", ".join(f"{point} ×{count}" for point, count in sorted(Counter(self.fired).items())) or "-"
+        return (
+            f"| {self.database} | {self.seed} | {self.kills} | {fired} | {self.acknowledged} / {self.stored} "
+            f"| {self.duplicate_deliveries} | {self.duplicate_sends} | {unknown} | {self.without_first} "
+            f"| {self.seconds:.1f} ({self.settling:.1f}) | {'; '.join(self.violations) or 'none'} |"
+        )
+
+
+def worker_settings(database_url: str, folder: Path, public_url: str, twilio_url: str) -> dict[str, str]:
+    return {
+        "OUTREACH_DATABASE_URL": database_url,
+        "OUTREACH_PUBLIC_URL": public_url,  # the balancer: what Twilio calls and signs
+        "OUTREACH_TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "OUTREACH_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "OUTREACH_TWILIO_FROM": SMS_FROM,
+        "OUTREACH_TWILIO_API_URL": twilio_url,
+        "OUTREACH_SPOOL_DIR": str(folder / "spool"),
+        "OUTREACH_LOG_LEVEL": "WARNING",
+        # A dead worker's claims are taken over after 4 s, its unknown sends reconciled every half second,
+        # and a send missing from the stand-in's list (which does not lag) counts as never sent after 1 s.
+        "OUTREACH_CLAIM_LEASE_SECONDS": "4",
+        "OUTREACH_RECONCILE_SECONDS": "0.5",
+        "OUTREACH_TWILIO_LIST_GRACE_SECONDS": "1",
+        "OUTREACH_DISPATCHER_POLL_SECONDS": "0.1",
+        "OUTREACH_DISPATCHER_BATCH_SIZE": "20",
+        "OUTREACH_RATE_SMS_SEGMENTS_PER_SECOND": "1000",
+    }
+
+
+def phones(count: int) -> list[str]:
+    return [f"+4860030{number:04d}" for number in range(count)]
+
+
+async def crash_round(
+    services: Services,
+    clock: ManualClock,
+    database_url: str,
+    folder: Path,
+    chaos: Chaos,
+    *,
+    residents: int = 300,
+    workers: int = 2,
+    settle_seconds: float = 60.0,
+) -> RoundReport:
+    started = time.monotonic()
+    clock.now = datetime.now(UTC)  # the workers run on the wall clock: the launch's rows are due for them
+    for phone in phones(residents):
+        await add_resident(services, phone=phone)
+    rng = random.Random(chaos.seed)
+    pool = Workers({}, folder, workers)
+    async with TwilioStandIn(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) as standin, Balancer(pool.ports) as balancer:
+        pool.settings = worker_settings(database_url, folder, balancer.url, standin.base_url)
+        people = Residents(standin, balancer.url, QUESTIONS, rng)
+        plan = list(chaos.faults)
+        await asyncio.gather(
+            *(pool.start(slot, plan.pop(0) if slot == 0 and plan else None) for slot in range(workers))
+        )
+        await launch(services, CAMPAIGN)
+        stopping = asyncio.Event()
+        supervisors = [
+            asyncio.create_task(_supervise(pool, slot, plan, chaos, rng, stopping)) for slot in range(workers)
+        ]
+        try:
+            await _kill_at_random(pool, chaos, rng)
+            await eventually(lambda: _faults_spent(pool, chaos, plan), within=settle_seconds)
+            stopping.set()
+            await asyncio.gather(*supervisors)
+            for slot in range(workers):  # every worker runs to the end, without a fault point
+                await pool.restart_clean(slot)
+            chaos_ended = time.monotonic()
+            await _settled(services, people, within=settle_seconds)
+            settling = time.monotonic() - chaos_ended
+        finally:
+            stopping.set()
+            for supervisor in supervisors:
+                supervisor.cancel()
+            await asyncio.gather(*supervisors, return_exceptions=True)
+            await pool.stop()
+        report = await _report(services, database_url, pool, people, chaos, residents)
+    report.seconds, report.settling = time.monotonic() - started, settling
+    return report
+
+
+async def _supervise(
+    pool: Workers, slot: int, plan: list[str], chaos: Chaos, rng: random.Random, stopping: asyncio.Event
+) -> None:
+    """Restart the slot's worker whenever it died, until `stopping`: worker 0 with its next planned
+    fault point, any with a random one for half the restarts in a random round."""
+    while not stopping.is_set():
+        if pool.ended(slot):
+            fault = None
+            if slot == 0 and plan:
+                fault = plan.pop(0)
+            elif chaos.random_faults and rng.random() < 0.5:
+                fault = f"{rng.choice(RANDOM_FAULTS)}:{rng.randint(1, 40)}"
+            await pool.start(slot, fault)
+        await asyncio.sleep(0.05)
+
+
+async def _kill_at_random(pool: Workers, chaos: Chaos, rng: random.Random) -> None:
+    for _ in range(chaos.random_kills):
+        await asyncio.sleep(rng.uniform(0.3, 2.5))
+        pool.kill(rng.randrange(len(pool.workers)))
+
+
+async def _faults_spent(pool: Workers, chaos: Chaos, plan: list[str]) -> bool:
+    """Every planned fault point fired (and the worker it killed was started again)."""
+    return not plan and len(pool.fired()) >= len(chaos.faults) and pool.workers[0].alive
+
+
+async def _settled(services: Services, people: Residents, *, within: float) -> None:
+    """Wait until no reply is on its way and the outbox has nothing left to do, twice in a row: the
+    survivors took over the claims of the dead, reconciled the unknown, sent the rest."""
+    deadline = time.monotonic() + within
+    quiet = 0
+    while quiet < 2:
+        if time.monotonic() > deadline:
+            return  # what is still unfinished is reported as a violation
+        await asyncio.sleep(0.5)
+        quiet = quiet + 1 if people.pending == 0 and not await _unfinished(services) else 0
+
+
+async def _unfinished(services: Services) -> dict[str, int]:
+    async with services.sessions() as session:
+        rows = (await session.execute(select(col(OutboxMessage.status), col(OutboxMessage.unknown_outcome)))).all()
+    return dict(
+        Counter(
+            status
+            for status, outcome in rows
+            if status in UNFINISHED or (status == "unknown" and outcome != "given_up")
+        )
+    )
+
+
+async def _report(
+    services: Services,
+    database_url: str,
+    pool: Workers,
+    people: Residents,
+    chaos: Chaos,
+    residents: int,
+) -> RoundReport:
+    async with services.sessions() as session:
+        phone_of = dict(
+            (await session.execute(select(col(ContactAddress.resident_id), col(ContactAddress.address)))).all()
+        )
+        events = Counter((await session.execute(select(col(InboundEvent.provider_id)))).scalars())
+        answers = Counter(
+            (phone_of[resident], question)
+            for resident, question in (
+                await session.execute(select(col(Response.resident_id), col(Response.question_id)))
+            ).all()
+        )
+        logs = pool.logs()
+        resent_ids = [int(number) for number in re.findall(r"outbox (\d+): outcome unknown; resent under", logs)]
+        resent_to = Counter(
+            phone_of[resident]
+            for resident in (
+                await session.execute(
+                    select(col(OutboxMessage.resident_id)).where(col(OutboxMessage.id).in_(resent_ids))
+                )
+            ).scalars()
+        )
+        unknown = await UnknownSendRepository(session).count_unknown_outcomes()
+    unfinished = await _unfinished(services)
+    acknowledged = [reply for reply in people.replies.values() if reply.acknowledged]
+    everyone = phones(residents)
+    duplicates = {phone: sum(count - 1 for count in Counter(people.received[phone]).values()) for phone in everyone}
+    report = RoundReport(
+        database="SQLite" if database_url.startswith("sqlite") else "PostgreSQL",
+        seed=chaos.seed,
+        kills=pool.kills,
+        fired=pool.fired(),
+        replies=len(people.replies),
+        acknowledged=len(acknowledged),
+        stored=sum(reply.sid in events for reply in acknowledged),
+        duplicate_deliveries=people.duplicates_delivered,
+        duplicate_sends=sum(duplicates.values()),
+        resent=len(resent_ids),
+        unknown=unknown,
+        without_first=sum(people.asked(phone, "uses_tram") == 0 for phone in everyone),
+    )
+    violations = report.violations
+    if report.stored < report.acknowledged:
+        violations.append(f"{report.acknowledged - report.stored} acknowledged replies missing")
+    if doubled := sum(count - 1 for count in events.values()):
+        violations.append(f"{doubled} replies stored twice")
+    lost = [(reply.phone, reply.question) for reply in acknowledged if (reply.phone, reply.question) not in answers]
+    if lost:
+        violations.append(f"{len(lost)} acknowledged answers not counted")
+    if unasked := [pair for pair in answers if pair not in people.replies]:
+        violations.append(f"{len(unasked)} answers counted for a question the resident did not answer")
+    if report.without_first:
+        violations.append(f"{report.without_first} residents without the first question")
+    if over := {phone: extra for phone, extra in duplicates.items() if extra > resent_to[phone]}:
+        violations.append(f"{sum(over.values())} duplicate sends not resent by policy")
+    if unfinished:
+        violations.append(f"outbox unfinished at the end: {unfinished}")
+    return report

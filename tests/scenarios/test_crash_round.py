@@ -1,0 +1,72 @@
+"""Crash rounds (issue 18, "Proof under fire"): `outreach serve` OS processes on one database die while a
+campaign runs and residents' replies arrive (tests/scenarios/crash_round.py says what a round does and
+checks). CI runs one round per database with the deterministic fault points, each of them firing;
+`make soak` runs SOAK_ROUNDS rounds per database of seeded random kills (OUTREACH_SOAK_ROUNDS, unset
+here: skipped) and prints the table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from outreach.bootstrap import Services
+from tests.conftest import ManualClock
+from tests.scenarios.crash_round import Chaos, RoundReport, crash_round
+
+# Worker 0 dies at each in turn, restarted after each: a reply's commit first (replies come later than
+# sends), then a send marked started, a send the provider answered, a send's outcome commit.
+FAULTS = ("before_commit.reply:3", "send_marked:5", "after_request:5", "before_commit.outcome:5")
+SOAK_ROUNDS = int(os.environ.get("OUTREACH_SOAK_ROUNDS", "0"))
+SOAK_SEED = int(os.environ.get("OUTREACH_SOAK_SEED", "1"))
+
+
+async def test_workers_killed_at_each_fault_point_lose_no_reply_and_ask_everyone(
+    services: Services, clock: ManualClock, database_url: str, tmp_path: Path
+) -> None:
+    report = await crash_round(services, clock, database_url, tmp_path, Chaos(seed=18, faults=FAULTS), residents=200)
+    print(f"\n{RoundReport.HEADER}\n{report.row()}")
+    assert sorted(report.fired) == sorted(point.partition(":")[0] for point in FAULTS)
+    assert report.acknowledged == report.replies > 200  # every resident answered both questions, acknowledged
+    assert report.violations == []
+
+
+_reports: list[RoundReport] = []
+
+
+@pytest.fixture(scope="module")
+def soak_table() -> Iterator[list[RoundReport]]:
+    yield _reports
+    if _reports:
+        broken = sum(bool(report.violations) for report in _reports)
+        print(f"\n{RoundReport.HEADER}\n" + "\n".join(report.row() for report in _reports))
+        print(
+            f"\ntotal: {len(_reports)} rounds, {sum(report.kills for report in _reports)} kills from outside, "
+            f"{sum(len(report.fired) for report in _reports)} fault points fired, "
+            f"{sum(report.acknowledged for report in _reports)} replies acknowledged, "
+            f"{sum(report.stored for report in _reports)} stored, "
+            f"{sum(report.duplicate_sends for report in _reports)} duplicate sends, "
+            f"{sum(report.resent for report in _reports)} resent by policy, "
+            f"{sum(report.without_first for report in _reports)} residents without the first question, "
+            f"{broken} rounds with a violation"
+        )
+
+
+@pytest.mark.skipif(SOAK_ROUNDS == 0, reason="make soak runs these (OUTREACH_SOAK_ROUNDS)")
+@pytest.mark.parametrize("round_number", range(SOAK_ROUNDS))
+async def test_soak_round_of_random_kills(
+    services: Services,
+    clock: ManualClock,
+    database_url: str,
+    tmp_path: Path,
+    round_number: int,
+    soak_table: list[RoundReport],
+) -> None:
+    chaos = Chaos(seed=SOAK_SEED + round_number, random_kills=6, random_faults=True)
+    report = await crash_round(services, clock, database_url, tmp_path, chaos, residents=300)
+    soak_table.append(report)
+    print(f"\n{RoundReport.HEADER}\n{report.row()}", flush=True)
+    assert report.violations == []
