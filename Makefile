@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint lock audit bench bench-cli bench-inbound bench-scale bench-send bench-weighted simulate soak-outage clean
+.PHONY: demo serve test lint lock audit bench bench-cli bench-inbound bench-scale bench-send bench-weighted simulate soak soak-outage clean
 
 # Every dependency comes from requirements.lock, pinned with sha256 hashes (make lock writes it from
 # pyproject.toml); the project itself goes in after, editable and without dependencies, since an
@@ -64,6 +64,10 @@ bench-scale: $(STAMP)  ## residents import and campaign launch of 500,000 throug
 
 simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the engine, sandbox channels): weighting, and uniform against lagging_strata reminders; prints both tables (about 90 minutes)
 	PYTHONPATH=. $(BIN)/python bench/simulate.py
+
+SOAK_ROUNDS ?= 15
+soak: $(STAMP)  ## crash rounds: SOAK_ROUNDS rounds on each database (30 in all) of two outreach serve processes killed at seeded random moments (SIGKILL from outside and random fault points) during a 300-resident campaign while replies arrive; prints a table per round and the total, fails on any lost or doubled reply, resident never asked or unexplained duplicate send
+	OUTREACH_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest -q -s tests/scenarios/test_crash_round.py -k soak
 
 OUTAGE_SECONDS ?= 60
 soak-outage: $(STAMP)  ## an outage round: PostgreSQL's network cut for OUTAGE_SECONDS during a campaign while replies arrive (CI cuts it for 1.5 s)

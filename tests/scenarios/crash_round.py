@@ -60,12 +60,12 @@ RANDOM_FAULTS = [point for point in POINTS if point != "before_commit"]  # its t
 
 @dataclass(frozen=True)
 class Chaos:
-    """What kills the workers: `faults`, worker 0's fault points one per life in order (each must fire);
-    `random_kills` SIGKILLs from outside at seeded random moments; `random_faults` a random fault point
+    """What kills the workers: `faults`, each worker's fault points (by slot) one per life in order (each
+    must fire); `random_kills` SIGKILLs from outside at seeded random moments; `random_faults` a random fault point
     for half the restarts."""
 
     seed: int = 0
-    faults: tuple[str, ...] = ()
+    faults: tuple[tuple[str, ...], ...] = ()
     random_kills: int = 0
     random_faults: bool = False
 
@@ -122,6 +122,7 @@ def worker_settings(database_url: str, folder: Path, public_url: str, twilio_url
         "OUTREACH_DISPATCHER_POLL_SECONDS": "0.1",
         "OUTREACH_DISPATCHER_BATCH_SIZE": "20",
         "OUTREACH_RATE_SMS_SEGMENTS_PER_SECOND": "1000",
+        "OUTREACH_SEND_BACKOFF_SECONDS": "0.5",  # a send that failed for a while is tried again within the round
     }
 
 
@@ -138,29 +139,32 @@ async def crash_round(
     *,
     residents: int = 300,
     workers: int = 2,
-    settle_seconds: float = 60.0,
+    settle_seconds: float = 90.0,
 ) -> RoundReport:
     started = time.monotonic()
     clock.now = datetime.now(UTC)  # the workers run on the wall clock: the launch's rows are due for them
     for phone in phones(residents):
         await add_resident(services, phone=phone)
     rng = random.Random(chaos.seed)
-    pool = Workers({}, folder, workers)
-    async with TwilioStandIn(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) as standin, Balancer(pool.ports) as balancer:
+    async with (
+        TwilioStandIn(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) as standin,
+        Workers({}, folder, workers) as pool,  # stopped however the round ends
+        Balancer(pool.ports) as balancer,
+    ):
         pool.settings = worker_settings(database_url, folder, balancer.url, standin.base_url)
         people = Residents(standin, balancer.url, QUESTIONS, rng)
-        plan = list(chaos.faults)
+        plans = [list(chaos.faults[slot]) if slot < len(chaos.faults) else [] for slot in range(workers)]
         await asyncio.gather(
-            *(pool.start(slot, plan.pop(0) if slot == 0 and plan else None) for slot in range(workers))
+            *(pool.start(slot, plans[slot].pop(0) if plans[slot] else None) for slot in range(workers))
         )
         await launch(services, CAMPAIGN)
         stopping = asyncio.Event()
         supervisors = [
-            asyncio.create_task(_supervise(pool, slot, plan, chaos, rng, stopping)) for slot in range(workers)
+            asyncio.create_task(_supervise(pool, slot, plans[slot], chaos, rng, stopping)) for slot in range(workers)
         ]
         try:
             await _kill_at_random(pool, chaos, rng)
-            await eventually(lambda: _faults_spent(pool, chaos, plan), within=settle_seconds)
+            await eventually(lambda: _faults_spent(pool, chaos, plans), within=settle_seconds)
             stopping.set()
             await asyncio.gather(*supervisors)
             for slot in range(workers):  # every worker runs to the end, without a fault point
@@ -173,7 +177,7 @@ async def crash_round(
             for supervisor in supervisors:
                 supervisor.cancel()
             await asyncio.gather(*supervisors, return_exceptions=True)
-            await pool.stop()
+            await pool.stop()  # before the report: every write the workers make is in
         report = await _report(services, database_url, pool, people, chaos, residents)
     report.seconds, report.settling = time.monotonic() - started, settling
     return report
@@ -182,12 +186,12 @@ async def crash_round(
 async def _supervise(
     pool: Workers, slot: int, plan: list[str], chaos: Chaos, rng: random.Random, stopping: asyncio.Event
 ) -> None:
-    """Restart the slot's worker whenever it died, until `stopping`: worker 0 with its next planned
-    fault point, any with a random one for half the restarts in a random round."""
+    """Restart the slot's worker whenever it died, until `stopping`: with its next planned fault point,
+    else, in a random round, with a random one for half the restarts."""
     while not stopping.is_set():
         if pool.ended(slot):
             fault = None
-            if slot == 0 and plan:
+            if plan:
                 fault = plan.pop(0)
             elif chaos.random_faults and rng.random() < 0.5:
                 fault = f"{rng.choice(RANDOM_FAULTS)}:{rng.randint(1, 40)}"
@@ -201,9 +205,10 @@ async def _kill_at_random(pool: Workers, chaos: Chaos, rng: random.Random) -> No
         pool.kill(rng.randrange(len(pool.workers)))
 
 
-async def _faults_spent(pool: Workers, chaos: Chaos, plan: list[str]) -> bool:
-    """Every planned fault point fired (and the worker it killed was started again)."""
-    return not plan and len(pool.fired()) >= len(chaos.faults) and pool.workers[0].alive
+async def _faults_spent(pool: Workers, chaos: Chaos, plans: list[list[str]]) -> bool:
+    """Every planned fault point fired, and the workers they killed were started again."""
+    planned = sum(len(faults) for faults in chaos.faults)
+    return not any(plans) and len(pool.fired()) >= planned and all(worker.alive for worker in pool.workers)
 
 
 async def _settled(services: Services, people: Residents, *, within: float) -> None:
@@ -219,12 +224,22 @@ async def _settled(services: Services, people: Residents, *, within: float) -> N
 
 
 async def _unfinished(services: Services) -> dict[str, int]:
+    """Outbox rows with something left to do, by status, error class, the start of the error's detail
+    and whether they are due (what kept them, for the round's report)."""
+    statement = select(
+        col(OutboxMessage.status),
+        col(OutboxMessage.unknown_outcome),
+        col(OutboxMessage.error_class),
+        col(OutboxMessage.error_detail),
+        col(OutboxMessage.next_attempt_at),
+    )
+    now = datetime.now(UTC)
     async with services.sessions() as session:
-        rows = (await session.execute(select(col(OutboxMessage.status), col(OutboxMessage.unknown_outcome)))).all()
+        rows = (await session.execute(statement)).all()
     return dict(
         Counter(
-            status
-            for status, outcome in rows
+            f"{status}/{error_class}/{(detail or '')[:40]}/{'due' if due <= now else 'later'}"
+            for status, outcome, error_class, detail, due in rows
             if status in UNFINISHED or (status == "unknown" and outcome != "given_up")
         )
     )

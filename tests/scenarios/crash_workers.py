@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-READY_SECONDS = 30.0
+READY_SECONDS = 60.0  # a start on a loaded 2-CPU machine took 13 s
 
 
 def free_port() -> int:
@@ -48,6 +48,12 @@ class Workers:
         self.settings = settings
         self.workers = [Worker(slot, free_port(), folder / f"worker-{slot}.log") for slot in range(count)]
         self.kills = 0  # from outside
+
+    async def __aenter__(self) -> Workers:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
 
     @property
     def ports(self) -> list[int]:
