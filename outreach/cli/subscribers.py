@@ -13,10 +13,10 @@ import typer
 
 from outreach.audit import Actor
 from outreach.bootstrap import Services
+from outreach.campaigns.commands import find_campaign
 from outreach.cli.runner import console, errors, run_with_services
 from outreach.errors import CommandError
 from outreach.webhooks_out.subscription_errors import SubscriptionError
-from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.webhook_deliveries import DeliveryRepository
 from storage.webhook_events import EVENT_TYPES
@@ -54,13 +54,7 @@ def add(
     """Subscribe a URL; its signing secret is printed once."""
 
     async def work(services: Services) -> str:
-        campaign_id = None
-        if campaign is not None:
-            async with read_session(services.sessions) as session:
-                record = await CampaignRepository(session).by_reference(campaign)
-            if record is None:
-                raise SubscriberCommandError(f"no campaign '{campaign}' (give its id or slug)")
-            campaign_id = record.id
+        campaign_id = None if campaign is None else (await find_campaign(services.sessions, campaign)).id
         made = await _done(
             services.subscriptions.subscribe(
                 Actor.cli(), url=url, events=event, campaign_id=campaign_id, description=description

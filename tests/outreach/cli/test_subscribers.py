@@ -31,6 +31,10 @@ async def test_subscribe_deliver_replay_and_remove_from_the_command_line(
     campaign_file = tmp_path / "tram.yaml"
     campaign_file.write_text(CAMPAIGN_YAML, encoding="utf-8")
     async with LoopbackSubscriber(failures=None) as subscriber:
+        unknown = await invoke(
+            cli, ["subscribers", "add", subscriber.url, "--event", "response.created", "--campaign", "x"]
+        )
+        assert unknown.exit_code == 1 and "no campaign 'x'" in unknown.output
         added = await invoke(cli, ["subscribers", "add", subscriber.url, "--event", "campaign.status_changed"])
         assert added.exit_code == 0, added.output
         (secret,) = added.stdout.split()  # the secret alone on standard output
