@@ -29,6 +29,11 @@ class LoopbackSubscriber:
     posts: list[Post] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set at each post (a worker elsewhere)
+    # Hold every post until this many are in flight at once (then let all through): more than one
+    # worker's share of concurrent posts proves several workers posted side by side.
+    hold_until: int | None = None
+    in_flight: int = 0
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     port: int = 0
 
@@ -36,12 +41,21 @@ class LoopbackSubscriber:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
+    @property
+    def released(self) -> bool:
+        return self._released.is_set()
+
     def delivered(self) -> list[Post]:
         return [post for post in self.posts if post.status == 200]
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.read()
         headers = dict(request.headers)
+        if self.hold_until is not None and not self._released.is_set():
+            self.in_flight += 1
+            if self.in_flight >= self.hold_until:
+                self._released.set()
+            await self._released.wait()
         for secret in self.secrets:
             try:
                 Webhook(secret).verify(body, headers)
