@@ -32,6 +32,7 @@ class CampaignError:
     line: int  # 1-based
     column: int  # 1-based
     message: str
+    path: str = ""  # the key it concerns, dotted (questions[0].text); "" for the file as a whole
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}:{self.column}: {self.message}"
@@ -196,7 +197,7 @@ def _key_in(node: CommentedMap, step: str | int) -> Any:
 
 def _problem_error(source: str, root: CommentedMap, problem: Problem) -> CampaignError:
     line, column = _position(root, problem.path, problem.part)
-    return CampaignError(source, line, column, str(problem))
+    return CampaignError(source, line, column, str(problem), format_path(problem.path))
 
 
 def _pydantic_error(source: str, root: CommentedMap, error: ErrorDetails) -> CampaignError:
@@ -211,7 +212,7 @@ def _pydantic_error(source: str, root: CommentedMap, error: ErrorDetails) -> Cam
     elif kind == "not_supported" and "at" not in ctx:
         part = "key"  # a whole key is refused: point at it, not at its contents
     line, column = _position(root, loc, part)
-    return CampaignError(source, line, column, _describe(loc, error))
+    return CampaignError(source, line, column, _describe(loc, error), format_path(loc))
 
 
 def _describe(loc: NodePath, error: ErrorDetails) -> str:

@@ -394,3 +394,21 @@ class ImportJob(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     heartbeat_at: datetime = Field(sa_type=UtcDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """A POST to the API that carried an Idempotency-Key (outreach.web.api.idempotency): claimed
+    before it runs, then its answer kept until `expires_at`, so that a retry with the same key replays
+    that answer instead of acting twice. Keys are the token's own (revision 0023)."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("token_id", "key", name="uq_idempotent_request_token_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="api_tokens.id")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)  # sha256 of the method, path, query and body
+    status: int | None = None  # None: still running
+    body: str | None = None  # the JSON answer, as sent
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime, index=True)

@@ -14,6 +14,7 @@ from flows.campaign import Campaign
 from flows.loader import CampaignFileError, load_campaign_file
 from outreach.audit import Actor
 from outreach.bootstrap import Services
+from outreach.campaigns.audience_preview import audience_preview
 from outreach.campaigns.checks import campaign_warnings, sender_problems
 from outreach.campaigns.commands import (
     CampaignCommandError,
@@ -25,19 +26,18 @@ from outreach.campaigns.commands import (
     pause_campaign,
     resume_campaign,
 )
-from outreach.campaigns.fatigue import Fatigue, fatigue_of, fatigue_split
+from outreach.campaigns.fatigue import Fatigue, fatigue_of
 from outreach.campaigns.launches import AudienceProgress, LaunchProgress, register_to_go
-from outreach.campaigns.preview import channel_texts, guess_channel, sms_cost, test_messages
+from outreach.campaigns.preview import channel_texts, guess_channel, test_messages
 from outreach.campaigns.progress import CampaignProgress, campaign_progress
 from outreach.campaigns.reminders import reminder_progress
-from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.cli import campaign_watch, reminder_lines, unknown_lines
 from outreach.cli.progress_bars import on_terminal, progress_bar
 from outreach.cli.results_back_lines import print_results_back_preview, send_results_back_now
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
 from outreach.cli.sample_preview import drawn_lines, print_sample_plan
 from outreach.settings import Settings
-from outreach.survey.sampling import SampleError, draw
+from outreach.survey.sampling import SampleError
 from storage.campaigns import CampaignRepository
 from storage.launches import OPENING
 
@@ -80,14 +80,22 @@ def campaign_preview(
         flow = from_file if record is None else services.definitions.flow(record)
         assert flow is not None
         campaign_id = None if record is None else record.id
-        if flow.audience.sample is not None:
-            drawn = await _preview_sample(services, flow, campaign_id)
-        else:
-            fatigue = fatigue_of(services.settings)
-            split = await fatigue_split(services.sessions, campaign_id, flow, now=services.clock(), fatigue=fatigue)
-            if split.held_back:
-                console.print(f"Held back by fatigue: {split.held_back} residents {fatigue.describe()}", markup=False)
-            drawn = split.eligible
+        fatigue = fatigue_of(services.settings)
+        try:
+            preview = await audience_preview(
+                services.sessions,
+                flow,
+                campaign_id,
+                now=services.clock(),
+                fatigue=fatigue,
+                sms_prices=services.settings.sms_prices,
+            )
+        except SampleError as error:
+            raise fail(str(error)) from None
+        if preview.plan is not None and flow.audience.sample is not None:
+            print_sample_plan(preview.plan, flow.audience.sample, seed=preview.seed, fatigue=fatigue)
+        elif preview.held_back:
+            console.print(f"Held back by fatigue: {preview.held_back} residents {fatigue.describe()}", markup=False)
         if (reminders := reminder_lines.preview_line(flow)) is not None:
             console.print(reminders, markup=False, highlight=False, soft_wrap=True)
         for channel in flow.channels:
@@ -97,8 +105,7 @@ def campaign_preview(
                     cost = f"{text.segments.segments} × {text.segments.encoding}" if text.segments else ""
                     table.add_row(text.label, text.text, cost)
                 console.print(table)
-        if "sms" in flow.channels:
-            sms = await sms_cost(services.sessions, flow, services.settings.sms_prices, among=drawn)
+        if (sms := preview.sms) is not None:
             currency = services.settings.sms_price_currency
             people = sum(sms.residents.values())
             who = "audience" if flow.audience.sample is None else "sample"
@@ -119,21 +126,6 @@ def campaign_preview(
         await print_results_back_preview(services, record, flow)
 
     run_with_services(work)
-
-
-async def _preview_sample(services: Services, flow: Campaign, campaign_id: int | None) -> set[int]:
-    """Print the allocation; the residents the draw would take now (whose SMS cost the preview shows)."""
-    sample = flow.audience.sample
-    assert sample is not None
-    fatigue = fatigue_of(services.settings)
-    try:
-        plan = await preview_plan(services.sessions, campaign_id, flow, now=services.clock(), fatigue=fatigue)
-    except SampleError as error:
-        raise fail(str(error)) from None
-    seed = seed_of(sample, campaign_id) if campaign_id is not None else sample.seed
-    print_sample_plan(plan, sample, seed=seed, fatigue=fatigue)
-    # A file not created yet has no id to derive a seed from: any seed draws a sample of the same size.
-    return {drawn.resident_id for drawn in draw(plan, seed if seed is not None else 0)}
 
 
 @campaign_app.command("test-send")

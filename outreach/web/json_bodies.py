@@ -110,7 +110,13 @@ def json_body_guard(json_paths: Sequence[str], *, streamed: Sequence[str] = ()) 
     return guard
 
 
+# A campaign definition may come as YAML (outreach.web.api.definitions reads it with its own guards).
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
+
+
 def _is_json(request: web.Request, json_paths: Sequence[str]) -> bool:
     content_type = request.content_type
+    if content_type in YAML_TYPES:
+        return False
     typed_json = content_type == "application/json" or content_type.endswith("+json")
     return typed_json or any(request.path.startswith(path) for path in json_paths)

@@ -1,23 +1,17 @@
-"""The campaign endpoints of /api/v1 (list, read, status, create, launch) and their declarations,
-with the example campaign the document shows for a create."""
+"""The campaign reads of /api/v1 (list, read, status) and their declarations, with the example
+campaign the document shows for a create (the writes: outreach.web.api.campaign_writes)."""
 
 from __future__ import annotations
 
-from flows.campaign import Campaign
-from outreach.campaigns.commands import CampaignCommandError, create_campaign, launch_campaign
-from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.launches import audience_progress
-from outreach.web.api.errors import ApiError
 from outreach.web.api.models import (
     AudienceCounts,
     CampaignInfo,
     CampaignList,
     CampaignProgress,
-    LaunchReport,
     QuestionBrief,
 )
 from outreach.web.api.registry import ApiRoute, Call
-from outreach.web.api.storable import campaign_problems
 from storage.answer_feed import campaign_counts
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import read_session
@@ -87,39 +81,6 @@ async def campaign_progress(call: Call) -> CampaignProgress:
     )
 
 
-async def create_campaign_endpoint(call: Call) -> CampaignInfo:
-    flow = call.body_as(Campaign)
-    problems = campaign_problems(flow)
-    if problems:
-        raise ApiError(422, "invalid_body", "the campaign cannot be stored", details=problems)
-    record = await create_campaign(call.services.sessions, flow, clock=call.services.clock, actor=call.actor)
-    return campaign_info(call, record)
-
-
-async def launch_campaign_endpoint(call: Call) -> LaunchReport:
-    services = call.services
-    try:
-        report = await launch_campaign(
-            services.sessions,
-            str(call.record.id),
-            clock=services.clock,
-            spread=services.spread,
-            pseudonym_secret=services.settings.pseudonym_key(),
-            fatigue=fatigue_of(services.settings),
-            actor=call.actor,
-        )
-    except CampaignCommandError as error:
-        raise ApiError(409, "conflict", str(error)) from None
-    return LaunchReport(
-        id=report.campaign_id,
-        status=report.status,
-        conversations_started=report.conversations_started,
-        skipped=report.skipped,
-        finished=report.finished,
-        held_back=report.held_back,
-    )
-
-
 CAMPAIGN_EXAMPLE = {
     "name": "Park Oruński — what next?",
     "languages": ["pl", "en"],
@@ -158,21 +119,6 @@ CAMPAIGN_ROUTES: list[ApiRoute] = [
         description="A token bound to one campaign sees only that campaign.",
     ),
     ApiRoute(
-        "POST",
-        "/campaigns",
-        create_campaign_endpoint,
-        "createCampaign",
-        "Create a campaign (draft)",
-        "campaigns",
-        scope="campaigns:write",
-        body=Campaign,
-        body_example=CAMPAIGN_EXAMPLE,
-        response=CampaignInfo,
-        status=201,
-        unbound_only=True,
-        description="The body is a campaign definition (the campaign file's format, as JSON).",
-    ),
-    ApiRoute(
         "GET",
         "/campaigns/{campaign_id}",
         read_campaign,
@@ -191,20 +137,5 @@ CAMPAIGN_ROUTES: list[ApiRoute] = [
         "campaigns",
         scope="campaigns:read",
         response=CampaignProgress,
-    ),
-    ApiRoute(
-        "POST",
-        "/campaigns/{campaign_id}/launch",
-        launch_campaign_endpoint,
-        "launchCampaign",
-        "Launch a campaign",
-        "campaigns",
-        scope="campaigns:write",
-        response=LaunchReport,
-        conflict="the campaign is closed, paused, or its close time has passed",
-        description="Starts conversations with its audience now, or schedules them for `schedule.start`,"
-        " holding back residents other campaigns asked OUTREACH_MAX_ASKS times in OUTREACH_ASK_WINDOW_DAYS days."
-        " Running it again asks only residents not asked yet, and goes on with a launch cut short (which the"
-        " service also finishes by itself). A resident whose data the database refuses is skipped and counted.",
     ),
 ]

@@ -29,6 +29,11 @@ class _Out(BaseModel):
 class ErrorDetail(_Out):
     at: str = Field(description="Where the problem is: a dotted path into the body or the parameter name.")
     message: str
+    path: str | None = Field(
+        default=None, description="A campaign definition's error: the key it concerns (questions[0].text)."
+    )
+    line: int | None = Field(default=None, description="A campaign definition's error: its line in the body, from 1.")
+    column: int | None = Field(default=None, description="A campaign definition's error: its column, from 1.")
 
 
 class ErrorInfo(_Out):

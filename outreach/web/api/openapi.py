@@ -12,13 +12,24 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from flows.campaign import Campaign
 from outreach.web.api.auth import SCOPES
+from outreach.web.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from outreach.web.api.idempotency import KEY_LIFETIME
 from outreach.web.api.models import MAX_ID, ErrorBody
 from outreach.web.api.registry import ANY_SCOPE, ApiRoute, Call
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 References = Mapping[Any, dict[str, Any]]  # (model, mode) -> {"$ref": ...}
 API_VERSION = "1.0.0"
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": f"Any unique text (a UUID): a retry with the same key and the same request replays the first"
+    f" answer instead of acting again, for {KEY_LIFETIME.total_seconds() / 3600:.0f} hours. Keys are the token's own.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
 ROUTE_TABLE = web.AppKey("api_route_table", list[ApiRoute])
 
 INTRO = """Read what residents answered, as it arrives, without ever learning who they are.
@@ -32,10 +43,16 @@ with Retry-After (seconds).
 Respondents appear only as pseudonyms, stable within a campaign and unlinkable across campaigns; addresses
 never leave the service; only allowlisted attributes appear; answer texts only for text questions.
 
-Every error is JSON: {"error": {"code": "...", "message": "...", "details": [...]}}."""
+Every error is JSON: {"error": {"code": "...", "message": "...", "details": [...]}}.
+
+Every POST takes an `Idempotency-Key` header: a retried write with the same key acts once and gets the
+first answer again."""
 
 TAGS = [
-    {"name": "campaigns", "description": "Campaigns: list, read, status, create, launch."},
+    {
+        "name": "campaigns",
+        "description": "Campaigns: read them; create, check, preview, launch, pause, resume, close.",
+    },
     {"name": "answers", "description": "Answers (incremental sync) and aggregated results."},
     {"name": "exports", "description": "CSV and JSON Lines exports, streamed; the data dictionary."},
     {"name": "residents", "description": "Adding residents (write only)."},
@@ -50,8 +67,10 @@ _ERROR_TEXTS = {
     401: "No token, or an unknown, revoked or expired one.",
     403: "The token lacks the scope, or may not see this campaign.",
     404: "No such object.",
+    409: "A request with this Idempotency-Key is still running; retry later.",
     413: "The body is too large.",
-    422: "The body does not validate; `details` says where.",
+    415: "The body is neither application/json nor application/yaml.",
+    422: "The body does not validate (`details` says where), or the Idempotency-Key was used for another request.",
     429: "Too many requests with this token; retry after Retry-After seconds.",
     503: "The store is unavailable; retry later.",
 }
@@ -62,6 +81,8 @@ def _models(routes: Sequence[ApiRoute]) -> list[tuple[type[BaseModel], JsonSchem
     for route in routes:
         if route.body is not None:
             wanted.append((route.body, "validation"))
+        if route.definition_body:
+            wanted.append((Campaign, "validation"))
         if route.response is not None:
             wanted.append((route.response, "serialization"))
     return list(dict.fromkeys(wanted))
@@ -160,6 +181,8 @@ def _operation(route: ApiRoute, refs: References, attributes: Sequence[str]) -> 
     else:
         operation["x-scope"] = route.scope
     parameters = _path_parameters(route) + _query_parameters(route, attributes)
+    if route.method == "POST" and route.scope is not None:
+        parameters.append(IDEMPOTENCY_PARAMETER)
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
@@ -170,18 +193,32 @@ def _operation(route: ApiRoute, refs: References, attributes: Sequence[str]) -> 
     if route.upload is not None:
         upload = {"schema": {"type": "string", "contentMediaType": route.upload}}
         operation["requestBody"] = {"required": True, "content": {route.upload: upload}}
+    if route.definition_body:
+        json_media: dict[str, Any] = {"schema": refs[(Campaign, "validation")]}
+        if route.body_example is not None:
+            json_media["example"] = route.body_example
+        yaml_media = {"schema": {"type": "string", "description": "The campaign file, as `outreach` reads it."}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": json_media, "application/yaml": yaml_media},
+        }
     responses: dict[str, Any] = {str(route.status): _success(route, refs)}
     statuses = {400}
     if route.scope is not None:
         statuses |= {401, 403, 429, 503}
     if route.path_parameters:
         statuses.add(404)
-    if route.body is not None or route.upload is not None:
+    if route.body is not None or route.upload is not None or route.definition_body:
         statuses |= {413, 422}
+    if route.definition_body:
+        statuses.add(415)
+    if route.method == "POST" and route.scope is not None:
+        statuses |= {409, 422}
     for status in sorted(statuses):
         responses[str(status)] = _error(status, _ERROR_TEXTS[status], error_ref)
     if route.conflict:
-        responses["409"] = _error(409, f"Conflict: {route.conflict}.", error_ref)
+        also = " Or the Idempotency-Key is in use by a request still running." if "409" in responses else ""
+        responses["409"] = _error(409, f"Conflict: {route.conflict}.{also}", error_ref)
     for status, text in route.extra_errors.items():
         responses[str(status)] = _error(status, text, error_ref)
     operation["responses"] = dict(sorted(responses.items()))

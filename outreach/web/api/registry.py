@@ -20,6 +20,7 @@ from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.web.api.auth import TOUCH_EVERY, RateLimiter, effective_scopes, is_live, token_hash
 from outreach.web.api.errors import ApiError, validation_details
+from outreach.web.api.idempotency import idempotent
 from outreach.web.api.models import MAX_ID
 from outreach.web.json_bodies import RefusedJson, json_document
 from outreach.web.keys import SERVICES
@@ -88,6 +89,7 @@ class ApiRoute:
     description: str = ""
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
+    definition_body: bool = False  # the body is a campaign definition, YAML or JSON (outreach.web.api.definitions)
     body_example: dict[str, Any] | None = None  # shown in the document (and tried by schemathesis)
     upload: str | None = None  # the media type of a body the handler streams itself (not JSON, no size cap)
     response: type[BaseModel] | None = None
@@ -138,13 +140,19 @@ def _endpoint(route: ApiRoute) -> Callable[[web.Request], Awaitable[web.StreamRe
         campaign = None
         if "campaign_id" in path_ids:
             campaign = await _campaign(services, token, path_ids["campaign_id"])
-        query, extra = _query(route, request)
-        body = await _body(route, request)
-        call = Call(request, services, token, campaign, path_ids, query, extra, body)
-        result = await route.handler(call)
-        if isinstance(result, web.StreamResponse):
-            return result
-        return web.Response(text=result.model_dump_json(), status=route.status, content_type="application/json")
+
+        async def run() -> web.StreamResponse:
+            query, extra = _query(route, request)
+            body = await _body(route, request)
+            call = Call(request, services, token, campaign, path_ids, query, extra, body)
+            result = await route.handler(call)
+            if isinstance(result, web.StreamResponse):
+                return result
+            return web.Response(text=result.model_dump_json(), status=route.status, content_type="application/json")
+
+        if route.method == "POST" and token is not None and token.id is not None:
+            return await idempotent(request, services, token.id, run, read_body=route.upload is None)
+        return await run()
 
     endpoint.__name__ = route.operation_id
     return endpoint

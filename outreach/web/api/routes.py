@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from outreach.web.api.audit_routes import AUDIT_ROUTES
 from outreach.web.api.campaign_routes import CAMPAIGN_ROUTES
+from outreach.web.api.campaign_writes import CAMPAIGN_WRITE_ROUTES
 from outreach.web.api.export_routes import EXPORT_ROUTES
 from outreach.web.api.flow_results_routes import FLOW_RESULTS_ROUTES
 from outreach.web.api.import_job_routes import IMPORT_JOB_ROUTES
@@ -19,6 +20,7 @@ from outreach.web.api.webhook_subscription_routes import WEBHOOK_SUBSCRIPTION_RO
 ROUTES: list[ApiRoute] = [
     CURRENT_TOKEN_ROUTE,
     *CAMPAIGN_ROUTES,
+    *CAMPAIGN_WRITE_ROUTES,
     *RESPONSE_ROUTES,
     *RESULT_ROUTES,
     *PARTICIPATION_ROUTES,

@@ -4,9 +4,12 @@ not a database error: column widths, the NUL character, moments out of the store
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flows.campaign import Campaign
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Column widths of the tables, checked here so that a too-long value is a 422, not a database error.
 MAX_CAMPAIGN_NAME = 200
@@ -31,8 +34,11 @@ def campaign_problems(flow: Campaign) -> list[dict[str, str]]:
     for index, question in enumerate(flow.questions):
         if len(question.id) > MAX_QUESTION_ID:
             problems.append({"at": f"questions.{index}.id", "message": f"at most {MAX_QUESTION_ID} characters"})
-    if any("\x00" in text for text in _strings(flow.model_dump(mode="json"))):
+    texts = _strings(flow.model_dump(mode="json"))
+    if any("\x00" in text for text in texts):
         problems.append({"at": "(body)", "message": "texts cannot contain the NUL character"})
+    if any(LONE_SURROGATE.search(text) for text in texts):  # a YAML escape can make one; no store keeps it
+        problems.append({"at": "(body)", "message": "a text holds a lone UTF-16 surrogate, which is no character"})
     for name in ("start", "close"):
         moment = getattr(flow.schedule, name)
         if moment is not None and not storable_moment(moment):

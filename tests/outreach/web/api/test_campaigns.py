@@ -135,17 +135,21 @@ async def test_a_bad_campaign_is_422_with_each_problem(services: Services, api: 
     error = (await response.json())["error"]
     assert error["code"] == "invalid_body"
     at = {detail["at"] for detail in error["details"]}
-    assert {"languages.1", "questions.0.type"} <= at
+    assert {"languages[1]", "questions[0].type"} <= at
     assert any("unknown language 'de'" in detail["message"] for detail in error["details"])
+    assert all(detail["line"] == 1 and detail["column"] > 1 for detail in error["details"])  # JSON on one line
 
     too_long = {**DEFINITION, "name": "x" * 201}
     response = await api.post("/api/v1/campaigns", headers=headers, json=too_long)
     assert response.status == 422
     assert (await response.json())["error"]["details"] == [{"at": "name", "message": "at most 200 characters"}]
 
-    not_json = await api.post("/api/v1/campaigns", headers=headers, data=b"name: yaml?")
+    json_headers = {**headers, "Content-Type": "application/json"}
+    not_json = await api.post("/api/v1/campaigns", headers=json_headers, data=b"name: yaml?")
     assert not_json.status == 400
     assert (await not_json.json())["error"]["code"] == "invalid_json"
+    as_text = await api.post("/api/v1/campaigns", headers={**headers, "Content-Type": "text/plain"}, data=b"{}")
+    assert as_text.status == 415
 
 
 async def test_launching_a_closed_campaign_is_409(services: Services, api: AppClient) -> None:
