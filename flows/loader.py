@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -58,7 +60,14 @@ def load_campaign_file(path: str | Path) -> Campaign:
 
 
 def load_campaign(text: str, source: str = "<campaign>") -> Campaign:
+    """A campaign from YAML, or from JSON (YAML 1.2's flow style), every problem located."""
     root = _parse_yaml(text, source)
+    lone = [
+        CampaignError(source, *_position(root, path, part), f"{format_path(path)}: {LONE_SURROGATE}", format_path(path))
+        for path, part in _lone_surrogates(root, ())
+    ]
+    if lone:
+        raise CampaignFileError(lone)
     try:
         campaign = Campaign.model_validate(_plain(root), context={SKIP_SEMANTIC: True})
     except ValidationError as exc:
@@ -147,6 +156,33 @@ def _parse_yaml(text: str, source: str) -> CommentedMap:
     return root
 
 
+LONE_SURROGATE = "a \\u escape names half a UTF-16 pair (\\ud800-\\udfff) without its other half: no character"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: str) -> str:
+    """A string as written: the \\u escapes of a UTF-16 pair (which JSON writes for an emoji, and YAML
+    reads as two halves) joined into their one character; a lone half is left for the check."""
+    if not _SURROGATE.search(value):
+        return str(value)
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _lone_surrogates(node: Any, path: NodePath) -> Iterator[tuple[NodePath, Literal["key", "value"]]]:
+    """Where a string (or a key) holds half a UTF-16 pair, which no text can store or print."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and _SURROGATE.search(_text(key)):
+                yield (*path, key), "key"
+            else:
+                yield from _lone_surrogates(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _lone_surrogates(value, (*path, index))
+    elif isinstance(node, str) and _SURROGATE.search(_text(node)):
+        yield path, "value"
+
+
 def _plain(node: Any) -> Any:
     """ruamel round-trip types -> plain dict/list/str/int/float/bool, as pydantic expects."""
     if isinstance(node, dict):
@@ -156,7 +192,7 @@ def _plain(node: Any) -> Any:
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, str):
-        return str(node)
+        return _text(node)
     if isinstance(node, int):
         return int(node)
     if isinstance(node, float):

@@ -4,6 +4,9 @@ Each is the CLI's own command (outreach.campaigns.commands), recorded in the aud
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flows.campaign import Campaign
 from outreach.campaigns.audience_preview import AudiencePreview, audience_preview
 from outreach.campaigns.checks import campaign_warnings
@@ -147,9 +150,18 @@ def _sample(audience: AudiencePreview, flow: Campaign) -> SamplePreview | None:
     )
 
 
+@contextmanager
+def _refused_as_conflict() -> Iterator[None]:
+    """A command the campaign's state refuses (CampaignCommandError) is a 409 with its reason."""
+    try:
+        yield
+    except CampaignCommandError as error:
+        raise ApiError(409, "conflict", str(error)) from None
+
+
 async def launch_campaign_endpoint(call: Call) -> LaunchReport:
     services = call.services
-    try:
+    with _refused_as_conflict():
         report = await launch_campaign(
             services.sessions,
             str(call.record.id),
@@ -160,8 +172,6 @@ async def launch_campaign_endpoint(call: Call) -> LaunchReport:
             fatigue=fatigue_of(services.settings),
             actor=call.actor,
         )
-    except CampaignCommandError as error:
-        raise ApiError(409, "conflict", str(error)) from None
     return LaunchReport(
         id=report.campaign_id,
         status=report.status,
@@ -174,27 +184,23 @@ async def launch_campaign_endpoint(call: Call) -> LaunchReport:
 
 async def pause_campaign_endpoint(call: Call) -> CampaignInfo:
     services = call.services
-    try:
+    with _refused_as_conflict():
         record = await pause_campaign(services.sessions, str(call.record.id), clock=services.clock, actor=call.actor)
-    except CampaignCommandError as error:
-        raise ApiError(409, "conflict", str(error)) from None
     return campaign_info(call, record)
 
 
 async def resume_campaign_endpoint(call: Call) -> CampaignInfo:
     services = call.services
-    try:
+    with _refused_as_conflict():
         record = await resume_campaign(
             services.sessions, str(call.record.id), clock=services.clock, spread=services.spread, actor=call.actor
         )
-    except CampaignCommandError as error:
-        raise ApiError(409, "conflict", str(error)) from None
     return campaign_info(call, record)
 
 
 async def close_campaign_endpoint(call: Call) -> CampaignInfo:
     services = call.services
-    try:
+    with _refused_as_conflict():
         record = await close_campaign(
             services.sessions,
             str(call.record.id),
@@ -203,13 +209,10 @@ async def close_campaign_endpoint(call: Call) -> CampaignInfo:
             spread=services.spread,
             actor=call.actor,
         )
-    except CampaignCommandError as error:
-        raise ApiError(409, "conflict", str(error)) from None
     return campaign_info(call, record)
 
 
 DEFINITION = "The body is a campaign definition: the campaign file's YAML (application/yaml) or the same as JSON."
-NOT_RUNNABLE = "the campaign's state does not allow it (a closed campaign, a paused one to launch, ...)"
 
 CAMPAIGN_WRITE_ROUTES: list[ApiRoute] = [
     ApiRoute(

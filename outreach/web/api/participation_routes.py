@@ -27,6 +27,7 @@ class CoverageQuery(BaseModel):
         default=DEFAULT_MARGINS,
         min_length=1,
         max_length=MARGINS_NAME_LENGTH,
+        pattern=r"^[^\x00]*$",  # no store keeps NUL: a 400 here, not the store's refusal
         description="The population margins to measure against (by name).",
     )
 

@@ -99,7 +99,9 @@ def run_schemathesis(
         runs: list[tuple[str, Any, list[Any]]] = []
         example = EXAMPLES_BY_OPERATION.get(str(operation.definition.raw.get("operationId")))
         if example is not None:  # the documented body: valid by construction, so it reaches the handler
-            strategy = operation.as_strategy(GenerationMode.POSITIVE, body=example, headers=headers)
+            strategy = operation.as_strategy(
+                GenerationMode.POSITIVE, body=example, headers=headers, media_type="application/json"
+            )
             runs.append(("documented example", strategy, POSITIVE_CHECKS))
         for mode, checks in ((GenerationMode.POSITIVE, POSITIVE_CHECKS), (GenerationMode.NEGATIVE, NEGATIVE_CHECKS)):
             for path_parameters in choices:
