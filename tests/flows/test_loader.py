@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -515,3 +516,19 @@ questions:
     missing = text.replace(', uk: "Оруньський парк"', "")
     with pytest.raises(CampaignFileError, match=r"whatsapp\.variables\.1: missing translation for uk"):
         load_campaign(missing)
+
+
+def test_a_utf16_pair_written_as_two_escapes_is_its_character_and_a_lone_half_is_located() -> None:
+    """JSON writes an emoji as two \\u escapes, which YAML reads as two halves of a pair: joined, they
+    are the emoji; a half alone is refused at its place (before, the reader crashed rendering it)."""
+    body = {"name": "Park 🌳", "languages": ["pl"], "channels": ["sms"]}
+    body["questions"] = [{"id": "q", "type": "yesno", "text": {"pl": "Lubisz park? 😀"}}]
+    assert load_campaign(json.dumps(body)).name == "Park 🌳"  # json.dumps escapes both as pairs
+
+    lone = "name: Park\nlanguages: [pl]\nchannels: [sms]\nquestions:\n"
+    lone += '  - {id: q, type: yesno, text: {pl: "a\\ud800"}}\n'
+    with pytest.raises(CampaignFileError) as raised:
+        load_campaign(lone)
+    [error] = raised.value.errors
+    assert (error.line, error.column, error.path) == (5, 37, "questions[0].text.pl")  # the opening quote
+    assert "half a UTF-16 pair" in error.message
