@@ -521,8 +521,8 @@ questions:
 def test_a_utf16_pair_written_as_two_escapes_is_its_character_and_a_lone_half_is_located() -> None:
     """JSON writes an emoji as two \\u escapes, which YAML reads as two halves of a pair: joined, they
     are the emoji; a half alone is refused at its place (before, the reader crashed rendering it)."""
-    body = {"name": "Park 🌳", "languages": ["pl"], "channels": ["sms"]}
-    body["questions"] = [{"id": "q", "type": "yesno", "text": {"pl": "Lubisz park? 😀"}}]
+    question = {"id": "q", "type": "yesno", "text": {"pl": "Lubisz park? 😀"}}
+    body = {"name": "Park 🌳", "languages": ["pl"], "channels": ["sms"], "questions": [question]}
     assert load_campaign(json.dumps(body)).name == "Park 🌳"  # json.dumps escapes both as pairs
 
     lone = "name: Park\nlanguages: [pl]\nchannels: [sms]\nquestions:\n"
