@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint lock audit bench bench-cli bench-inbound bench-scale bench-send bench-weighted simulate soak soak-outage clean
+.PHONY: demo demo-serve screenshots serve test lint lock audit bench bench-cli bench-inbound bench-scale bench-send bench-weighted simulate soak soak-outage clean
 
 # Every dependency comes from requirements.lock, pinned with sha256 hashes (make lock writes it from
 # pyproject.toml); the project itself goes in after, editable and without dependencies, since an
@@ -27,6 +27,12 @@ demo: $(STAMP)  ## a whole consultation through the real SMS and Telegram adapte
 
 serve: $(STAMP)  ## the service on the embedded default (SQLite, sandbox channels)
 	$(BIN)/outreach serve
+
+screenshots: $(STAMP)  ## every officials' page at desktop and phone widths on a fresh demo's data, into docs/screenshots/ (Debian's chromium; about 2 minutes)
+	PYTHONPATH=$(CURDIR) $(BIN)/python tools/screenshots.py
+
+demo-serve: $(STAMP)  ## the service on the last `make demo`'s data (outreach-demo.db): the officials' pages at http://127.0.0.1:8080/admin/
+	OUTREACH_DATABASE_URL=sqlite+aiosqlite:///$(CURDIR)/outreach-demo.db $(BIN)/outreach serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -41,13 +41,18 @@ from outreach.demo.residents import (
 from outreach.demo.service import DEMO_SPEED, DEMO_START, demo_settings, fresh_database, sqlite_url
 from outreach.inbound.enrolment import District, load_districts
 from outreach.logs import quiet_third_party_logs
+from outreach.officials.accounts import AccountPolicy, add_official
 from outreach.participation.reports import campaign_participation
 from outreach.participation.views import meter_view
 from outreach.results.terminal_view import campaign_results_view
+from outreach.web.admin.paths import password_link
 from outreach.web.app import create_app
 from storage.migrate import upgrade
 
 TIME_LIMIT_SECONDS = 50.0  # from the start of the demo, set-up included: it ends within a minute
+
+DEMO_OFFICIAL = "demo@gdansk.example.org"
+DEMO_SERVE_URL = "http://127.0.0.1:8080"  # where `make demo-serve` answers
 
 
 async def run_demo(console: Console, *, residents: int, database: Path, seed: int) -> None:
@@ -94,7 +99,11 @@ async def simulate(
         console.print(await campaign_results_view(services.sessions, campaign_id, flow))
         part = await campaign_participation(services.sessions, record, flow, k=services.settings.small_cell_k)
         console.print(meter_view(part.meter))  # who of the crowd answered: the usual suspects, or new voices
-        print_next_steps(console, database, record.slug)
+        # An official for the pages, with the wall clock: the link is used after the demo, in real time.
+        token = await add_official(
+            services.sessions, DEMO_OFFICIAL, "admin", now=datetime.now(UTC), policy=AccountPolicy()
+        )
+        print_next_steps(console, database, record.slug, password_link(DEMO_SERVE_URL, token))
     finally:
         await services.close()
 
@@ -218,7 +227,7 @@ async def consult(
     return report.campaign_id
 
 
-def print_next_steps(console: Console, database: Path, slug: str) -> None:
+def print_next_steps(console: Console, database: Path, slug: str, official_link: str) -> None:
     setting = f"OUTREACH_DATABASE_URL={shlex.quote(sqlite_url(database))}"
     console.print(f"\nThe demo database is {escape(str(database))}; look at it again with:")
     # The meter over the crowd's history and the demo's campaign; coverage of the register.
@@ -227,3 +236,10 @@ def print_next_steps(console: Console, database: Path, slug: str) -> None:
     commands = (f"outreach results {slug}", f"outreach export {slug} --format csv", participation, "outreach coverage")
     for command in commands:
         console.print(f"  {setting} {command}", markup=False, highlight=False, soft_wrap=True)
+    console.print("\nThe officials' pages on the demo's data: serve them with")
+    console.print(
+        f"  make demo-serve     (or: {setting} outreach serve)", markup=False, highlight=False, soft_wrap=True
+    )
+    console.print(f"then open this one-time link to set a password for {DEMO_OFFICIAL} (an admin; valid 24 h):")
+    console.print(f"  {official_link}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"and log in at {DEMO_SERVE_URL}/admin/", markup=False, highlight=False)

@@ -13,7 +13,7 @@ from storage.read_models import CampaignResults, QuestionResult
 
 BAR_HEIGHT = 22
 BAR_GAP = 8
-LABEL_WIDTH = 180  # the answer's label left of its bar (longer labels are cut in the SVG, not the table)
+LABEL_WIDTH = 220  # the answer's label left of its bar (longer labels are cut in the SVG, not the table)
 BAR_WIDTH = 300
 LABEL_CHARACTERS = 26
 

@@ -57,7 +57,8 @@ def test_the_demo_runs_a_whole_consultation_by_itself(flow: Campaign, tmp_path: 
     run = _run_demo(tmp_path, database)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
-    expected_lines = ("response rate", "visits_park", "priority", "why_not", "outreach results", "button taps")
+    expected_lines: tuple[str, ...] = ("response rate", "visits_park", "priority", "why_not", "outreach results")
+    expected_lines += ("button taps", "make demo-serve", "http://127.0.0.1:8080/admin/password/")
     for expected in (*expected_lines, "earlier consultations", "usual-suspects meter", "first-timers"):
         assert expected in run.stdout, run.stdout
     # The SDKs' HTTP logs are silenced: no Bot API URL (it holds the token), no Twilio request.
@@ -65,6 +66,12 @@ def test_the_demo_runs_a_whole_consultation_by_itself(flow: Campaign, tmp_path: 
         assert secret_bearing not in output, output
 
     with contextlib.closing(sqlite3.connect(database)) as db:
+        # The demo official waits for the password the printed one-time link sets.
+        officials = db.execute("SELECT email, role, password_hash, password_link_hash FROM officials").fetchall()
+        assert [(email, role, hashed) for email, role, hashed, _ in officials] == [
+            ("demo@gdansk.example.org", "admin", None)
+        ]
+        assert officials[0][3] and officials[0][3] not in run.stdout  # the link's token is shown, its hash kept
         addresses = [address for (address,) in db.execute("SELECT address FROM contact_addresses")]
         assert len(addresses) >= 60
         leaked = [a for a in addresses if a in output or a.lstrip("+") in output]

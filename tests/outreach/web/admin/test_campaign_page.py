@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from outreach.bootstrap import Services
+from outreach.web.admin.charts import LABEL_WIDTH
 from storage.tables import AuditEntry, CampaignRecord
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
@@ -49,7 +50,7 @@ async def test_the_campaign_page_shows_progress_and_answers(services: Services, 
     # Yes/no: one each; the chart's bars are as wide as their shares, and the table says the same.
     assert row(page, "tak") == ["1", "50%"] and row(page, "nie") == ["1", "50%"]
     assert row(page, "codziennie") == ["1", "100%"] and row(page, "co tydzień") == ["0", "0%"]
-    widths = [int(width) for width in re.findall(r'<rect x="180" y="\d+" width="(\d+)"', page)]
+    widths = [int(width) for width in re.findall(rf'<rect x="{LABEL_WIDTH}" y="\d+" width="(\d+)"', page)]
     assert widths == [150, 150, 300, 0]
     assert page.count('<svg role="img" aria-labelledby="q-') == 2 and 'src="/admin/static/live.js' in page
 
