@@ -136,11 +136,11 @@ class WebhookDeliverer:
         return len(events)
 
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
-        body = body_of(delivery.payload)
-        headers = signed_headers(delivery.secrets, delivery.message_id, int(self._wall_clock()), body)
         status: int | None = None
         error: str | None = None
         try:
+            body = body_of(delivery.payload)
+            headers = signed_headers(delivery.secrets, delivery.message_id, int(self._wall_clock()), body)
             check_url(delivery.url, allow_http=self._settings.webhooks_allow_http)  # settings may have changed
             async with self._session().post(delivery.url, data=body, headers=headers, allow_redirects=False) as answer:
                 status = answer.status
@@ -149,6 +149,9 @@ class WebhookDeliverer:
                 error = f"answered HTTP {status}"
         except (aiohttp.ClientError, OSError, TimeoutError) as failure:
             error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+        except Exception as failure:  # a defect of ours: this delivery fails, visibly, and the worker goes on
+            log.exception("webhooks: delivery %s could not be posted", delivery.id)
+            error = f"internal error ({type(failure).__name__})"
         await self._record(delivery, status, error)
 
     async def _record(self, delivery: ClaimedDelivery, status: int | None, error: str | None) -> None:

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 from standardwebhooks import Webhook
@@ -160,3 +161,21 @@ async def test_a_claim_whose_worker_died_is_posted_again_after_its_lease(
         clock.advance(minutes=2)
         await services.webhooks.round()
     assert len(subscriber.delivered()) == 1
+
+
+async def test_a_defect_while_posting_fails_the_delivery_visibly_and_the_worker_goes_on(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with LoopbackSubscriber() as subscriber:
+        await subscribe(services, subscriber, events=["campaign.status_changed"])
+        await launch(services)
+
+        def broken(*_: object) -> dict[str, str]:
+            raise RuntimeError("a bug of ours")
+
+        monkeypatch.setattr("outreach.webhooks_out.deliverer.signed_headers", broken)
+        assert await services.webhooks.round() == 2  # one event fanned out, one delivery attempted
+    async with services.sessions() as session:
+        (delivery,) = (await session.execute(select(WebhookDelivery))).scalars()
+    assert (delivery.status, delivery.last_error) == ("pending", "internal error (RuntimeError)")
+    assert subscriber.posts == []
