@@ -14,8 +14,9 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -37,6 +38,14 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
 BATCH = 50
 POSTS_AT_ONCE = 10
+
+
+class Outcome(NamedTuple):
+    """What one post came to: the HTTP status when there was one, the error when it failed."""
+
+    delivery: ClaimedDelivery
+    status: int | None
+    error: str | None
 
 
 def body_of(payload: dict[str, object]) -> bytes:
@@ -112,18 +121,22 @@ class WebhookDeliverer:
         return total
 
     async def round(self) -> int:
-        """Fan out waiting events, then claim and post what is due; the events and deliveries handled."""
+        """Fan out waiting events, then claim and post what is due, and record the round's outcomes in
+        one transaction (a crash before it posts them again: at least once); the events and deliveries
+        handled."""
         fanned = await self.fan_out()
         now = self._clock()
         async with self._sessions() as session, session.begin():
             claimed = await DeliveryRepository(session).claim(self._worker, now=now, lease=self.lease, limit=BATCH)
         limit = asyncio.Semaphore(POSTS_AT_ONCE)
 
-        async def post(delivery: ClaimedDelivery) -> None:
+        async def post(delivery: ClaimedDelivery) -> Outcome:
             async with limit:
-                await self._deliver(delivery)
+                return await self._deliver(delivery)
 
-        await asyncio.gather(*(post(delivery) for delivery in claimed))
+        outcomes = await asyncio.gather(*(post(delivery) for delivery in claimed))
+        if outcomes:
+            await self._record(outcomes)
         return fanned + len(claimed)
 
     async def fan_out(self) -> int:
@@ -135,7 +148,7 @@ class WebhookDeliverer:
                 await deliveries.fan_out(event, payload, now=self._clock())
         return len(events)
 
-    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+    async def _deliver(self, delivery: ClaimedDelivery) -> Outcome:
         status: int | None = None
         error: str | None = None
         try:
@@ -152,33 +165,38 @@ class WebhookDeliverer:
         except Exception as failure:  # a defect of ours: this delivery fails, visibly, and the worker goes on
             log.exception("webhooks: delivery %s could not be posted", delivery.id)
             error = f"internal error ({type(failure).__name__})"
-        await self._record(delivery, status, error)
+        return Outcome(delivery, status, error)
 
-    async def _record(self, delivery: ClaimedDelivery, status: int | None, error: str | None) -> None:
+    async def _record(self, outcomes: Sequence[Outcome]) -> None:
         now: datetime = self._clock()
+        failed: list[tuple[Outcome, bool, bool]] = []  # (outcome, given up, paused the subscriber)
         async with self._sessions() as session, session.begin():
             deliveries, subscribers = DeliveryRepository(session), SubscriberRepository(session)
-            if error is None:
-                assert status is not None
-                if await deliveries.delivered(delivery.id, self._worker, status_code=status, now=now):
-                    await subscribers.succeeded(delivery.subscriber_id)
-                return
-            last = delivery.attempts >= self._settings.webhooks_max_attempts
-            retry_at = None if last else now + retry_delay(self._settings, delivery.attempts)
-            if not await deliveries.attempt_failed(
-                delivery.id, self._worker, status_code=status, error=error, retry_at=retry_at
-            ):
-                return  # the lease ran out and another worker has it
-            paused = await subscribers.failed(
-                delivery.subscriber_id, reason=error, pause_after=self._settings.webhooks_pause_after
+            for outcome in outcomes:
+                delivery, status, error = outcome
+                if error is None:
+                    assert status is not None
+                    if await deliveries.delivered(delivery.id, self._worker, status_code=status, now=now):
+                        await subscribers.succeeded(delivery.subscriber_id)
+                    continue
+                last = delivery.attempts >= self._settings.webhooks_max_attempts
+                retry_at = None if last else now + retry_delay(self._settings, delivery.attempts)
+                if not await deliveries.attempt_failed(
+                    delivery.id, self._worker, status_code=status, error=error, retry_at=retry_at
+                ):
+                    continue  # the lease ran out and another worker has it
+                paused = await subscribers.failed(
+                    delivery.subscriber_id, reason=error, pause_after=self._settings.webhooks_pause_after
+                )
+                failed.append((outcome, last, paused))
+        for (delivery, _, error), last, paused in failed:
+            log.warning(
+                "webhooks: delivery %s to subscriber %s failed (attempt %s%s): %s",
+                delivery.id,
+                delivery.subscriber_id,
+                delivery.attempts,
+                ", given up" if last else "",
+                error,
             )
-        log.warning(
-            "webhooks: delivery %s to subscriber %s failed (attempt %s%s): %s",
-            delivery.id,
-            delivery.subscriber_id,
-            delivery.attempts,
-            ", given up" if last else "",
-            error,
-        )
-        if paused:
-            log.warning("webhooks: subscriber %s paused after failing again and again", delivery.subscriber_id)
+            if paused:
+                log.warning("webhooks: subscriber %s paused after failing again and again", delivery.subscriber_id)
