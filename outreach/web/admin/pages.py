@@ -29,6 +29,7 @@ from outreach.officials.accounts import (
     set_password,
 )
 from outreach.officials.roles import PERMISSIONS
+from outreach.participation.reports import campaign_participation
 from outreach.results.exports import ExportKind
 from outreach.web.admin import i18n
 from outreach.web.admin.charts import BAR_HEIGHT, BAR_WIDTH, LABEL_WIDTH, question_charts
@@ -230,11 +231,13 @@ async def _campaign_figures(request: web.Request) -> dict[str, Any]:
         flow = services.definitions.flow(record)
         results = await campaign_results(session, record.id, question_types(flow))
     progress = await campaign_progress(services.sessions, record.id, now=services.clock())
+    part = await campaign_participation(services.sessions, record, flow, k=services.settings.small_cell_k)
     return {
         "record": record,
         "progress": progress,
         "results": results,
         "charts": question_charts(flow, results, i18n.request_language(request)),
+        "meter": part.meter,
         "updated_at": services.clock(),
     }
 

@@ -155,3 +155,22 @@ async def test_an_editor_downloads_answers_a_viewer_does_not(services: Services,
         (EMAIL, "jsonl"),
         (EMAIL, "flow-results"),
     ]
+
+
+async def test_the_page_says_who_answered_with_small_groups_withheld(services: Services, pages: Client) -> None:
+    phones = [f"+4860100{number:04d}" for number in range(8)]
+    for number, phone in enumerate(phones):
+        await add_resident(services, phone=phone, district="Oliwa" if number < 6 else "Orunia")
+    await launch(services)
+    for phone in phones[:7]:  # six in Oliwa, one in Orunia
+        await reply(services, phone, "nie")
+    await official(services, role="viewer")
+    await logged_in(pages)
+    page = await (await pages.get("/admin/campaigns/tramwaj-na-morene")).text()
+    assert "Kto odpowiedział" in page
+    # respondents, first-timers, the top 10%'s share (one resident: under k, withheld), Gini
+    assert row(page, "Wszyscy") == ["7", "100%", "–", "0.00"]
+    assert row(page, "kanał: sms") == ["7", "100%", "–", "0.00"]
+    # Orunia has one respondent: withheld; and so is Oliwa, since all minus Oliwa would tell Orunia.
+    assert row(page, "dzielnica: Orunia") == ["–", "–", "–", "–"]
+    assert row(page, "dzielnica: Oliwa") == ["–", "–", "–", "–"]
