@@ -8,6 +8,7 @@ transaction (storage.db), as the outbox does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,29 +97,38 @@ class DeliveryRepository:
         )
         return list(result.scalars())
 
-    async def fan_out(self, event: WebhookEvent, payload: dict[str, Any] | None, *, now: datetime) -> None:
-        """Keep the event's payload and make a delivery for each subscriber that wanted the event when
-        it happened (made before it, not deleted; paused ones too: theirs wait for the resume). None:
-        nothing of the event may be published; it is marked done and goes nowhere."""
-        assert event.id is not None
-        event.payload = payload
-        event.fanned_out_at = now
-        self._session.add(event)
-        if payload is None:
-            await self._session.flush()
+    async def fan_out(self, payloads: Mapping[int, dict[str, Any] | None], *, now: datetime) -> None:
+        """Keep each event's payload (by event id) and make a delivery for each subscriber that wanted
+        the event when it happened (made before it, not deleted; paused ones too: theirs wait for the
+        resume), set-based: two statements for the whole batch. A payload of None: nothing of the
+        event may be published; it is marked done and goes nowhere."""
+        if not payloads:
             return
-        subscribers = select(
-            literal(event.id),
-            col(WebhookSubscriber.id),
-            literal("pending"),
-            literal(0),
-            literal(now, UtcDateTime()),
-            literal(now, UtcDateTime()),
-        ).where(wanted_by(event.type, event.campaign_id), col(WebhookSubscriber.created_at) <= event.created_at)
+        rows = [{"id": event_id, "payload": payload, "fanned_out_at": now} for event_id, payload in payloads.items()]
+        await self._session.execute(update(WebhookEvent), rows)
+        published = [event_id for event_id, payload in payloads.items() if payload is not None]
+        if not published:
+            return
+        pairs = (
+            select(
+                col(WebhookEvent.id),
+                col(WebhookSubscriber.id),
+                literal("pending"),
+                literal(0),
+                literal(now, UtcDateTime()),
+                literal(now, UtcDateTime()),
+            )
+            .select_from(WebhookEvent)
+            .join(
+                WebhookSubscriber,
+                wanted_by(col(WebhookEvent.type), col(WebhookEvent.campaign_id))
+                & (col(WebhookSubscriber.created_at) <= col(WebhookEvent.created_at)),
+            )
+            .where(col(WebhookEvent.id).in_(published))
+        )
         columns = ["event_id", "subscriber_id", "status", "attempts", "next_attempt_at", "created_at"]
-        statement = dialect.insert(self._session, WebhookDelivery).from_select(columns, subscribers)
+        statement = dialect.insert(self._session, WebhookDelivery).from_select(columns, pairs)
         await self._session.execute(statement.on_conflict_do_nothing(index_elements=["event_id", "subscriber_id"]))
-        await self._session.flush()
 
     async def claim(self, worker: str, *, now: datetime, lease: timedelta, limit: int) -> list[ClaimedDelivery]:
         postgres = dialect.dialect_name(self._session) == "postgresql"
@@ -137,14 +147,18 @@ class DeliveryRepository:
         )
         return [_claimed(delivery, event, subscriber, now) for delivery, event, subscriber in rows.all()]
 
-    async def delivered(self, delivery_id: int, worker: str, *, status_code: int, now: datetime) -> bool:
-        """Recorded as delivered, if the claim is still this worker's; False when it was not."""
+    async def delivered(self, delivery_ids: Sequence[int], worker: str, *, status_code: int, now: datetime) -> set[int]:
+        """Recorded as delivered, those whose claim is still this worker's, in one statement; the
+        subscribers they went to."""
         result = await self._session.execute(
-            self._held(delivery_id, worker)
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id).in_(list(delivery_ids)))
+            .where(col(WebhookDelivery.status) == "delivering")
+            .where(col(WebhookDelivery.claimed_by) == worker)
             .values(status="delivered", last_status_code=status_code, last_error=None, delivered_at=now)
-            .returning(col(WebhookDelivery.id))
+            .returning(col(WebhookDelivery.subscriber_id))
         )
-        return result.scalar_one_or_none() is not None
+        return set(result.scalars())
 
     async def attempt_failed(
         self, delivery_id: int, worker: str, *, status_code: int | None, error: str, retry_at: datetime | None

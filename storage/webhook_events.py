@@ -30,12 +30,13 @@ def new_message_id() -> str:
     return "msg_" + secrets.token_hex(16)
 
 
-def wanted_by(event_type: str, campaign_id: Any) -> Any:
-    """Subscribers (not deleted) that take `event_type` for `campaign_id` (a column or a value)."""
+def wanted_by(event_type: Any, campaign_id: Any) -> Any:
+    """Subscribers (not deleted) that take `event_type` for `campaign_id` (each a column or a value)."""
+    # The events list is JSON: its text holds the quoted name on both databases.
+    quoted = f'%"{event_type}"%' if isinstance(event_type, str) else literal('%"') + event_type + literal('"%')
     return (
         (col(WebhookSubscriber.status) != "deleted")
-        # The events list is JSON: its text holds the quoted name on both databases.
-        & cast(col(WebhookSubscriber.events), String).like(f'%"{event_type}"%')
+        & cast(col(WebhookSubscriber.events), String).like(quoted)
         & or_(col(WebhookSubscriber.campaign_id).is_(None), col(WebhookSubscriber.campaign_id) == campaign_id)
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -80,10 +80,11 @@ class SubscriberRepository:
         self._session.add(subscriber)
         await self._session.flush()
 
-    async def succeeded(self, subscriber_id: int) -> None:
+    async def succeeded(self, subscriber_ids: Collection[int]) -> None:
+        """A success ends their runs of failures."""
         await self._session.execute(
             update(WebhookSubscriber)
-            .where(col(WebhookSubscriber.id) == subscriber_id)
+            .where(col(WebhookSubscriber.id).in_(list(subscriber_ids)))
             .where(col(WebhookSubscriber.failures_in_a_row) != 0)
             .values(failures_in_a_row=0)
         )

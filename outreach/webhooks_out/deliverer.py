@@ -143,9 +143,13 @@ class WebhookDeliverer:
         async with self._sessions() as session, session.begin():
             deliveries = DeliveryRepository(session)
             events = await deliveries.unfanned_events(BATCH)
+            payloads = {}
             for event in events:
-                payload = await event_payload(session, event, settings=self._settings, definitions=self._definitions)
-                await deliveries.fan_out(event, payload, now=self._clock())
+                assert event.id is not None
+                payloads[event.id] = await event_payload(
+                    session, event, settings=self._settings, definitions=self._definitions
+                )
+            await deliveries.fan_out(payloads, now=self._clock())
         return len(events)
 
     async def _deliver(self, delivery: ClaimedDelivery) -> Outcome:
@@ -172,12 +176,16 @@ class WebhookDeliverer:
         failed: list[tuple[Outcome, bool, bool]] = []  # (outcome, given up, paused the subscriber)
         async with self._sessions() as session, session.begin():
             deliveries, subscribers = DeliveryRepository(session), SubscriberRepository(session)
+            succeeded: dict[int, list[int]] = {}  # by HTTP status: one statement each
+            for delivery, status, error in outcomes:
+                if error is None and status is not None:
+                    succeeded.setdefault(status, []).append(delivery.id)
+            for status, ids in succeeded.items():
+                reached = await deliveries.delivered(ids, self._worker, status_code=status, now=now)
+                await subscribers.succeeded(reached)
             for outcome in outcomes:
                 delivery, status, error = outcome
                 if error is None:
-                    assert status is not None
-                    if await deliveries.delivered(delivery.id, self._worker, status_code=status, now=now):
-                        await subscribers.succeeded(delivery.subscriber_id)
                     continue
                 last = delivery.attempts >= self._settings.webhooks_max_attempts
                 retry_at = None if last else now + retry_delay(self._settings, delivery.attempts)
