@@ -38,7 +38,9 @@ BODIES: dict[str, Any] = {
 
 
 def url(route: ApiRoute, campaign_id: int = 1, token_id: int = 1) -> str:
-    return route.full_path.format(campaign_id=campaign_id, token_id=token_id)
+    """The route's path with these ids; any other id (an import job's, a subscriber's) is 1."""
+    ids = {name: 1 for name in route.path_parameters} | {"campaign_id": campaign_id, "token_id": token_id}
+    return route.full_path.format(**ids)
 
 
 async def call(api: AppClient, route: ApiRoute, headers: dict[str, str], **ids: int) -> tuple[int, dict[str, Any]]:
