@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 AGE_BAND = "age_band"  # the resident attribute
+# Poland's age of digital consent (GDPR art. 8, ustawa o ochronie danych osobowych art. 1a): nobody
+# younger is enrolled, by an import or by themselves.
+MINIMUM_AGE = 16
 DEFAULT_AGE_BANDS = ("18-29", "30-44", "45-64", "65+")
 OLDEST = 130  # no band starts beyond
 
@@ -76,6 +79,16 @@ def age_band_of(value: str, labels: Sequence[str]) -> str | None:
         return next((band.label for band in bands if band.holds(age)), None)
     band = parse_band(written)
     return band.label if band in bands else None
+
+
+def under_minimum_age(value: str) -> bool:
+    """`value` is an age under MINIMUM_AGE, or a band that starts below it ("13-15", and "14-17" too:
+    its residents may be under 16, and nothing tells which)."""
+    written = value.strip()
+    if _AGE.fullmatch(written):
+        return int(written) < MINIMUM_AGE
+    band = parse_band(written)
+    return band is not None and band.low < MINIMUM_AGE
 
 
 @lru_cache(maxsize=8)

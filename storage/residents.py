@@ -16,6 +16,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from storage.bulk import insert_rows, next_ids
+from storage.consent_ledger import Because, Change, ConsentLedger
+from storage.consent_ledger import row as ledger_row
 from storage.statements import run
 from storage.tables import ContactAddress, Resident
 
@@ -118,14 +120,17 @@ class ResidentRepository:
         language: str,
         attributes: Mapping[str, Any],
         now: datetime,
+        because: Because,
         on_match: OnMatch = OnMatch.MERGE,
         set_once: Mapping[str, Any] | None = None,
     ) -> tuple[Resident, Upserted]:
         """Create the resident, or do `on_match` to the one who already owns any of these addresses.
 
         `set_once` are attributes written when they are missing and never overwritten (where a resident
-        was recruited). Returns the resident and what was done.
+        was recruited). Every consent set or changed is recorded in the consent ledger, `because`.
+        Returns the resident and what was done.
         """
+        consented: list[tuple[ContactAddress, AddressInput]] = []
         existing = await self._contacts_by_addresses(addresses)
         owners = {contact.resident_id for contact in existing.values()}
         if not owners:
@@ -140,17 +145,19 @@ class ResidentRepository:
             await self._session.flush()
             assert resident.id is not None
             for given in addresses:
-                self._session.add(
-                    ContactAddress(
-                        resident_id=resident.id,
-                        channel=given.channel,
-                        address=given.address,
-                        consent_source=given.consent_source,
-                        consent_at=given.consent_at,
-                        created_at=now,
-                    )
+                created = ContactAddress(
+                    resident_id=resident.id,
+                    channel=given.channel,
+                    address=given.address,
+                    consent_source=given.consent_source,
+                    consent_at=given.consent_at,
+                    created_at=now,
                 )
+                self._session.add(created)
+                if given.consent_at is not None:  # a stranger's /start is stored before any consent
+                    consented.append((created, given))
             await self._session.flush()
+            await ConsentLedger(self._session).record_stated(consented, because, now=now)
             return resident, Upserted.CREATED
         if on_match is OnMatch.SKIP:  # decided before anything about the owners is looked at
             return await self._session.get_one(Resident, min(owners)), Upserted.UNCHANGED
@@ -179,8 +186,11 @@ class ResidentRepository:
             contact.consent_source = given.consent_source
             contact.consent_at = given.consent_at
             self._session.add(contact)
+            if given.consent_at is not None or contact.id is not None:  # a new address stated no consent
+                consented.append((contact, given))
             changed = True
         await self._session.flush()
+        await ConsentLedger(self._session).record_stated(consented, because, now=now)
         return resident, Upserted.UPDATED if changed else Upserted.UNCHANGED
 
     async def owners_of(self, addresses: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -200,13 +210,27 @@ class ResidentRepository:
         return owners
 
     async def create_many(
-        self, residents: Sequence[NewResident], *, now: datetime, set_once: Mapping[str, Any] | None = None
+        self,
+        residents: Sequence[NewResident],
+        *,
+        now: datetime,
+        because: Because,
+        set_once: Mapping[str, Any] | None = None,
     ) -> None:
         """Create residents whose addresses nobody owns (the caller checked, in this transaction), in
-        two set-based writes: as `upsert` would create each of them, without a statement per row."""
+        three set-based writes: as `upsert` would create each of them (their consents in the ledger
+        too), without a statement per row."""
         ids = await next_ids(self._session, Resident.__table__, len(residents))  # type: ignore[attr-defined]
+        contact_ids = iter(
+            await next_ids(
+                self._session,
+                ContactAddress.__table__,  # type: ignore[attr-defined]
+                sum(len(new.addresses) for new in residents),
+            )
+        )
         resident_rows: list[dict[str, Any]] = []
         contact_rows: list[dict[str, Any]] = []
+        consent_rows: list[dict[str, Any]] = []
         for resident_id, new in zip(ids, residents, strict=True):
             resident_rows.append(
                 {
@@ -218,19 +242,26 @@ class ResidentRepository:
                     "updated_at": now,
                 }
             )
-            contact_rows.extend(
-                {
-                    "resident_id": resident_id,
-                    "channel": given.channel,
-                    "address": given.address,
-                    "consent_source": given.consent_source,
-                    "consent_at": given.consent_at,
-                    "created_at": now,
-                }
-                for given in new.addresses
-            )
+            for given in new.addresses:
+                contact_id = next(contact_ids)
+                contact_rows.append(
+                    {
+                        "id": contact_id,
+                        "resident_id": resident_id,
+                        "channel": given.channel,
+                        "address": given.address,
+                        "consent_source": given.consent_source,
+                        "consent_at": given.consent_at,
+                        "created_at": now,
+                    }
+                )
+                if given.consent_at is not None:
+                    consent_rows.append(
+                        ledger_row(contact_id, Change.OPT_IN, because, now, given.consent_at, given.consent_source)
+                    )
         await insert_rows(self._session, Resident.__table__, resident_rows)  # type: ignore[attr-defined]
         await insert_rows(self._session, ContactAddress.__table__, contact_rows)  # type: ignore[attr-defined]
+        await ConsentLedger(self._session).record_rows(consent_rows)
 
     async def _contacts_by_addresses(self, addresses: Sequence[AddressInput]) -> dict[tuple[str, str], ContactAddress]:
         found: dict[tuple[str, str], ContactAddress] = {}
@@ -255,22 +286,34 @@ class ResidentRepository:
     async def get(self, resident_id: int) -> Resident:
         return await self._session.get_one(Resident, resident_id)
 
-    async def opt_out_everywhere(self, resident_id: int, *, now: datetime) -> None:
-        """STOP on any address silences every address of that resident."""
-        await self._session.execute(
+    async def opt_out_everywhere(self, resident_id: int, *, now: datetime, because: Because) -> None:
+        """STOP on any address silences every address of that resident (each in the ledger)."""
+        result = await self._session.execute(
             update(ContactAddress)
             .where(col(ContactAddress.resident_id) == resident_id)
             .where(col(ContactAddress.opted_out_at).is_(None))
             .values(opted_out_at=now)
+            .returning(col(ContactAddress.id))
         )
+        await ConsentLedger(self._session).record(result.scalars(), Change.OPT_OUT, because, now=now)
 
-    async def opt_out_contact(self, contact_id: int, *, now: datetime) -> None:
-        await self._session.execute(
+    async def opt_out_contact(self, contact_id: int, *, now: datetime, because: Because) -> None:
+        result = await self._session.execute(
             update(ContactAddress)
             .where(col(ContactAddress.id) == contact_id)
             .where(col(ContactAddress.opted_out_at).is_(None))
             .values(opted_out_at=now)
+            .returning(col(ContactAddress.id))
         )
+        await ConsentLedger(self._session).record(result.scalars(), Change.OPT_OUT, because, now=now)
+
+    async def consent(self, contact: ContactAddress, *, source: str, now: datetime, because: Because) -> None:
+        """The resident's own yes on this address (self-enrolment): consented now, opted in again
+        after an earlier no; the ledger keeps what they were shown (`because.notice`)."""
+        assert contact.id is not None
+        contact.consent_source, contact.consent_at, contact.opted_out_at = source, now, None
+        self._session.add(contact)
+        await ConsentLedger(self._session).record([contact.id], Change.OPT_IN, because, now=now)
 
     async def reachable_contacts(self, resident_id: int, channels: Sequence[str]) -> list[ContactAddress]:
         """The resident's consented, working addresses on these channels, in the channels' order."""
@@ -300,10 +343,16 @@ class ResidentRepository:
         set_committed_value(contact, "last_inbound_at", now)
         set_committed_value(contact, "unreachable_at", None)
 
-    async def opt_in_contact(self, contact_id: int) -> None:
-        await self._session.execute(
-            update(ContactAddress).where(col(ContactAddress.id) == contact_id).values(opted_out_at=None)
+    async def opt_in_contact(self, contact_id: int, *, now: datetime, because: Because) -> None:
+        """START: writing resumes on an address that had opted out (in the ledger; nothing when it had not)."""
+        result = await self._session.execute(
+            update(ContactAddress)
+            .where(col(ContactAddress.id) == contact_id)
+            .where(col(ContactAddress.opted_out_at).is_not(None))
+            .values(opted_out_at=None)
+            .returning(col(ContactAddress.id))
         )
+        await ConsentLedger(self._session).record(result.scalars(), Change.OPT_IN, because, now=now)
 
     async def audience_page(
         self, *, where: Mapping[str, Sequence[str]], channels: Sequence[str], after_id: int, limit: int

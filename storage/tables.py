@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.commit_order import writing_transaction
@@ -37,6 +37,8 @@ INBOUND_REASON_LENGTH = 200
 # Population margins: a set's name, and a dimension, value or label (a joint cell joins several).
 MARGINS_NAME_LENGTH = 80
 MARGINS_TEXT_LENGTH = 400
+# A consent ledger row's detail: an import's label (a file name) or a /start source, cut to fit.
+CONSENT_DETAIL_LENGTH = 200
 
 
 class Resident(SQLModel, table=True):
@@ -412,3 +414,24 @@ class IdempotentRequest(SQLModel, table=True):
     body: str | None = None  # the JSON answer, as sent
     created_at: datetime = Field(sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime, index=True)
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One opt-in or opt-out of an address, appended in the transaction that changes its consent
+    (storage.consent_ledger). Never updated, except detached from an address that is erased (a
+    trigger refuses any other UPDATE, revision 0024); it holds no address itself."""
+
+    __tablename__ = "consent_ledger"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact_addresses.id", index=True)
+    change: str = Field(max_length=8)  # opt_in, opt_out
+    source: str = Field(max_length=24)  # import, api, self_enrolment, keyword, command, unsubscribe_link, provider
+    detail: str | None = Field(default=None, max_length=CONSENT_DETAIL_LENGTH)  # the import's label, /start source…
+    channel: str | None = Field(default=None, max_length=16)  # where the resident said it; None: an import
+    # What the resident was shown when they said yes (self-enrolment's words), or the consent an
+    # import states (its consent_source), as it was then.
+    notice: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    stated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # an import's consent_at
+    inbound_event_id: int | None = None  # the message that said it (no key: retention deletes events)
+    at: datetime = Field(sa_type=UtcDateTime)

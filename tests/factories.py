@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from outreach.bootstrap import Services
+from storage.consent_ledger import Because, Source
 from storage.residents import AddressInput, ResidentRepository
 from storage.tables import Resident
 
@@ -28,6 +29,10 @@ async def add_resident(
     ]
     async with services.sessions() as session, session.begin():
         resident, _ = await ResidentRepository(session).upsert(
-            addresses=addresses, language=language, attributes=attributes, now=services.clock()
+            addresses=addresses,
+            language=language,
+            attributes=attributes,
+            now=services.clock(),
+            because=Because(Source.IMPORT),
         )
     return resident

@@ -24,6 +24,7 @@ from outreach.audit import Actor
 from outreach.campaigns.residents_import import BATCH_SIZE, ImportFileError, ImportReport, import_residents
 from outreach.clock import Clock
 from storage import import_jobs
+from storage.consent_ledger import Source
 from storage.db import SessionFactory, read_session
 from storage.import_jobs import ImportJobRepository, Progress
 from storage.residents import OnMatch
@@ -158,6 +159,7 @@ async def _import(
             label=options.label,
             on_batch=batch_done,
             batch_size=batch_size,
+            source=Source.API,
         )
     except ImportFileError as error:
         await fail_jobs(sessions, [job_id], str(error).replace(str(path), "the file"), clock=clock)

@@ -23,12 +23,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows.age_bands import AGE_BAND, age_band_of
+from flows.age_bands import AGE_BAND, MINIMUM_AGE, age_band_of, under_minimum_age
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
 from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recruitment
 from outreach.clock import Clock
 from storage import failures
 from storage.bulk import PlannerStatistics
+from storage.consent_ledger import Because, Source
 from storage.db import SessionFactory
 from storage.residents import AddressConflict, AddressInput, NewResident, OnMatch, ResidentRepository, Upserted
 from storage.tables import ContactAddress
@@ -205,8 +206,11 @@ def parse_row(
 
 def _age_band(written: str, age_bands: Sequence[str], problems: list[str]) -> str | None:
     """The band an age_band field names, as the setting writes it; None when the field is empty or
-    names none (a problem then, without the value)."""
+    names none, or an age or band under 16 (a problem then, without the value: nobody under 16 is enrolled)."""
     if not written:
+        return None
+    if under_minimum_age(written):
+        problems.append(f"age_band is under {MINIMUM_AGE}: residents under {MINIMUM_AGE} are not enrolled")
         return None
     band = age_band_of(written, age_bands)
     if band is None:
@@ -281,13 +285,16 @@ async def store_rows(
     on_row: Callable[[], None] = lambda: None,
     on_batch: BatchDone = _nothing_to_tell,
     batch_size: int = BATCH_SIZE,
+    source: Source = Source.IMPORT,
 ) -> ImportReport:
     """Write the good rows, count what each did, keep the bad ones; an outage aborts. One transaction
     per batch: the rows whose addresses nobody has yet are created set-based (storage.bulk), the rest
     (an address stored already, or met earlier in the batch) row by row in a savepoint each, in file
     order. When the database refuses the set-based write, the whole batch goes row by row, so a row
-    it refuses is still rejected alone, by its line."""
+    it refuses is still rejected alone, by its line. Each consent stated goes into the consent
+    ledger as from `source` (the file or the API), with the label."""
     report = ImportReport()
+    because = Because(source, detail=label)
     recruited = recruitment(VIA_IMPORT, label)
     statistics = PlannerStatistics("residents", "contact_addresses")
     for batch in _batches(rows, batch_size, on_row):
@@ -304,6 +311,7 @@ async def store_rows(
                         await residents.create_many(
                             [NewResident(row.addresses, row.language, row.attributes) for row in fresh],
                             now=clock(),
+                            because=because,
                             set_once=recruited,
                         )
                     report.created += len(fresh)
@@ -313,7 +321,9 @@ async def store_rows(
                         raise
                     one_by_one = sorted([*fresh, *one_by_one], key=lambda row: row.line)
             for row in one_by_one:
-                outcome = await _store_one(session, residents, row, clock=clock, on_match=on_match, once=recruited)
+                outcome = await _store_one(
+                    session, residents, row, clock=clock, on_match=on_match, once=recruited, because=because
+                )
                 if isinstance(outcome, RowError):
                     errors.append(outcome)
                 else:
@@ -372,6 +382,7 @@ async def _store_one(
     clock: Clock,
     on_match: OnMatch,
     once: Mapping[str, str],
+    because: Because,
 ) -> Upserted | RowError:
     """One row in its own savepoint: what it did, or why it was rejected."""
     try:
@@ -381,6 +392,7 @@ async def _store_one(
                 language=row.language,
                 attributes=row.attributes,
                 now=clock(),
+                because=because,
                 on_match=on_match,
                 set_once=once,
             )
@@ -415,8 +427,10 @@ async def import_residents(
     on_row: Callable[[], None] = lambda: None,
     on_batch: BatchDone = _nothing_to_tell,
     batch_size: int = BATCH_SIZE,
+    source: Source = Source.IMPORT,
 ) -> ImportReport:
-    """Import a residents file; `label` (by default the file's name) is their recruitment source.
+    """Import a residents file; `label` (by default the file's name) is their recruitment source, and
+    with `source` the consent ledger's word for where the consents came from.
     The CLI and the API's import jobs both import through here: `on_row` moves a progress bar, `on_batch`
     is awaited with the report so far after each batch is committed."""
     return await store_rows(
@@ -428,4 +442,5 @@ async def import_residents(
         on_row=on_row,
         on_batch=on_batch,
         batch_size=batch_size,
+        source=source,
     )

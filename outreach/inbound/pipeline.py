@@ -10,6 +10,7 @@ writer, one fsync for a burst, each answered after the commit that holds it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import logging
 from collections.abc import Sequence
@@ -37,9 +38,10 @@ from outreach.campaigns.recruitment import (
 from outreach.clock import Clock
 from outreach.inbound import enrolment, service_texts
 from outreach.inbound.enrolment import Choices, District
-from outreach.inbound.keywords import Keyword, KeywordMatch, detect_keyword
+from outreach.inbound.keywords import Keyword, KeywordMatch, detect_keyword, said_by
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.campaigns import ConversationRepository
+from storage.consent_ledger import Because, Source
 from storage.db import SessionFactory
 from storage.group_commit import GroupCommit
 from storage.inbound import InboundRepository, Sender
@@ -175,9 +177,11 @@ class InboundPipeline:
             if enrolling and (keyword is None or keyword.keyword is Keyword.START):
                 outcome = await self._continue_enrolment(session, inbound, resident, contact, event_id, enrolling)
             elif inbound.opted_out_by_provider:
-                outcome = await self._stop(session, resident, contact, event_id, confirm=False)
+                outcome = await self._stop(
+                    session, resident, contact, event_id, said_by(inbound, event_id), confirm=False
+                )
             elif keyword is not None:
-                outcome = await self._keyword(session, keyword, resident, contact, event_id)
+                outcome = await self._keyword(session, keyword, resident, contact, event_id, said_by(inbound, event_id))
             elif contact.opted_out_at is not None:
                 outcome = Outcome.OPTED_OUT
             else:
@@ -192,14 +196,15 @@ class InboundPipeline:
         resident: Resident,
         contact: ContactAddress,
         event_id: int,
+        because: Because,
     ) -> Outcome:
         now = self._clock()
         assert resident.id is not None and contact.id is not None
         residents = ResidentRepository(session)
         if match.keyword is Keyword.STOP:
-            return await self._stop(session, resident, contact, event_id, confirm=True)
+            return await self._stop(session, resident, contact, event_id, because, confirm=True)
         if match.keyword is Keyword.START:
-            await residents.opt_in_contact(contact.id)
+            await residents.opt_in_contact(contact.id, now=now, because=because)
             await self._reply(session, resident, contact, event_id, service_texts.started(resident.language))
             return Outcome.STARTED
         if contact.opted_out_at is not None:
@@ -224,10 +229,11 @@ class InboundPipeline:
             addresses=[AddressInput(inbound.channel, inbound.address, consent_source=None, consent_at=None)],
             language=language,
             attributes={
-                ENROLMENT_ATTRIBUTE: enrolment.CONSENT,
+                ENROLMENT_ATTRIBUTE: enrolment.FIRST_STEP,
                 **recruitment(VIA_SELF_ENROLMENT, inbound.argument or inbound.channel),
             },
             now=self._clock(),
+            because=Because(Source.SELF_ENROLMENT),  # no consent yet: nothing for the ledger
         )
         contact = await ResidentRepository(session).contact_by_address(inbound.channel, inbound.address)
         assert contact is not None
@@ -253,14 +259,19 @@ class InboundPipeline:
         else:
             reply = inbound.tap.key if inbound.tap is not None else inbound.text
             step = enrolment.advance(str(current), reply, resident.language, self._choices)
-        if step.consented:
-            contact.consent_source = f"{inbound.channel}:{attributes.get(RECRUITMENT_SOURCE, inbound.channel)}"
-            contact.consent_at = now
-            contact.opted_out_at = None  # their own yes, after a no
-            session.add(contact)
+        source = f"{inbound.channel}:{attributes.get(RECRUITMENT_SOURCE, inbound.channel)}"
+        because = Because(Source.SELF_ENROLMENT, detail=source, channel=inbound.channel, inbound_event_id=event_id)
+        if step.consented:  # their own yes (after a no, too), with what they were shown
+            notice = enrolment.consent_notice(resident.language, self._organisation)
+            await ResidentRepository(session).consent(
+                contact, source=source, now=now, because=dataclasses.replace(because, notice=notice)
+            )
         if step.declined:
             assert contact.id is not None
-            await ResidentRepository(session).opt_out_contact(contact.id, now=now)
+            why = "under 16" if step.under_age else "said no"
+            await ResidentRepository(session).opt_out_contact(
+                contact.id, now=now, because=dataclasses.replace(because, detail=f"{source}: {why}")
+            )
         resident.language = step.updates.get("language", resident.language)
         attributes.update({key: value for key, value in step.updates.items() if key != "language"})
         if step.next_step is None:
@@ -307,7 +318,14 @@ class InboundPipeline:
             )
 
     async def _stop(
-        self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int, *, confirm: bool
+        self,
+        session: AsyncSession,
+        resident: Resident,
+        contact: ContactAddress,
+        event_id: int,
+        because: Because,
+        *,
+        confirm: bool,
     ) -> Outcome:
         """STOP silences every address of the resident, once. `confirm`: we send the one confirmation;
         a provider that handled STOP itself (Twilio Advanced Opt-Out) has already sent it."""
@@ -315,7 +333,7 @@ class InboundPipeline:
         if contact.opted_out_at is not None:
             return Outcome.OPTED_OUT  # one confirmation, then nothing
         now = self._clock()
-        await ResidentRepository(session).opt_out_everywhere(resident.id, now=now)
+        await ResidentRepository(session).opt_out_everywhere(resident.id, now=now, because=because)
         await ConversationRepository(session).stop_all_for_resident(resident.id, now=now)
         await OutboxRepository(session).cancel_queued_for_resident(resident.id)
         if not confirm:
@@ -431,7 +449,7 @@ def _declined_enrolment(inbound: Inbound, resident: Resident, contact: ContactAd
     """A /start from a chat that said no to its self-enrolment begins it again (the "no" told them so);
     the chat's starts are counted across both (outreach.inbound.enrolment.MAX_STARTS)."""
     declined = contact.consent_at is None and resident.attributes.get(RECRUITED_VIA) == VIA_SELF_ENROLMENT
-    return enrolment.CONSENT if declined and inbound.command == "start" else None
+    return enrolment.FIRST_STEP if declined and inbound.command == "start" else None
 
 
 _COMMANDS = {"stop": Keyword.STOP, "start": Keyword.START, "help": Keyword.HELP, "language": Keyword.LANGUAGE}

@@ -50,6 +50,7 @@ from outreach.outbound.unknown_sends import Decision
 from outreach.store_errors import StoreErrors
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage import sms_spend
+from storage.consent_ledger import Because, Source
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.keys import installation_key
 from storage.outbox import ClaimedMessage, OutboxRepository
@@ -443,7 +444,11 @@ class Dispatcher:
         detail = str(error)[:500]
         if error.stop_contact:
             async with self._transaction() as session:
-                await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock())
+                await ResidentRepository(session).opt_out_contact(
+                    message.contact_id,
+                    now=self._clock(),
+                    because=Because(Source.PROVIDER, detail="refused: the address opted out", channel=message.channel),
+                )
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
                 await sms_spend.give_back(session, message.id)
                 await self._fall_back(session, message)

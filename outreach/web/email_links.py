@@ -17,6 +17,7 @@ from channels.email import EMAIL, EmailChannel
 from channels.email_tokens import is_token
 from outreach.bootstrap import Services
 from outreach.campaigns.conversations import parse_question_key
+from outreach.inbound.keywords import UNSUBSCRIBE_LINK_PREFIX
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.service_texts import pick
 from outreach.web.unsubscribe_results import (
@@ -148,7 +149,7 @@ async def unsubscribe_page(request: web.Request, services: Services) -> web.Resp
         services,
         Inbound(
             channel="email",
-            provider_id=f"unsubscribe:{token}",
+            provider_id=f"{UNSUBSCRIBE_LINK_PREFIX}{token}",
             address=contact.address,
             text="STOP",
             received_at=services.clock(),

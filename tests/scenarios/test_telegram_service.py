@@ -16,7 +16,7 @@ from sqlmodel import col
 from channels.standins.telegram import BLOCKED, NEVER_STARTED, TelegramStandIn
 from outreach.bootstrap import Services
 from storage.db import is_sqlite
-from storage.tables import ContactAddress, Conversation, Resident
+from storage.tables import ConsentRecord, ContactAddress, Conversation, Resident
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, outbox, responses
@@ -337,26 +337,27 @@ async def _sent(world: TelegramWorld) -> list[dict[str, object]]:
 async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
     standin = world.standin
     assert await world.post(standin.message_update(STRANGER, "/start bus-stop-12", language_code="pl")) == 200
-    intro, consent = await _sent(world)
+    intro, age_question = await _sent(world)
     assert str(intro["text"]).startswith("Dzień dobry! Tu Miasto Gdańsk.")
+    assert str(age_question["text"]).startswith("Ile masz lat?")  # the age first: nobody under 16 is asked
+    buttons = age_question["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+    labels = ["poniżej 16", "18-29", "30-44", "45-64", "65+", "16+, wolę nie mówić"]
+    assert [row[0]["text"] for row in buttons] == labels
+    age_message = standin.messages(STRANGER)[-1]
+    assert await world.post(standin.callback_update(STRANGER, "a:0:age_band:30-44", age_message["message_id"])) == 200
+    [consent] = (await _sent(world))[2:]
     buttons = consent["reply_markup"]["inline_keyboard"]  # type: ignore[index]
     assert [row[0]["callback_data"] for row in buttons] == ["a:0:consent:yes", "a:0:consent:no"]
 
     consent_message = standin.messages(STRANGER)[-1]
     tap = standin.callback_update(STRANGER, "a:0:consent:yes", consent_message["message_id"])
     assert await world.post(tap) == 200
-    [language_question] = (await _sent(world))[2:]
+    [language_question] = (await _sent(world))[3:]
     assert "Українська" in str(language_question["reply_markup"])
     assert await world.post(standin.message_update(STRANGER, "English")) == 200
-    [district_question] = (await _sent(world))[3:]
+    [district_question] = (await _sent(world))[4:]
     assert str(district_question["text"]).startswith("Which district do you live in?")
     assert await world.post(standin.message_update(STRANGER, "oliwa")) == 200
-    [age_question] = (await _sent(world))[4:]
-    assert str(age_question["text"]).startswith("How old are you?")
-    buttons = age_question["reply_markup"]["inline_keyboard"]  # type: ignore[index]
-    assert [row[0]["text"] for row in buttons] == ["18-29", "30-44", "45-64", "65+", "prefer not to say"]
-    age_message = standin.messages(STRANGER)[-1]
-    assert await world.post(standin.callback_update(STRANGER, "a:0:age_band:30-44", age_message["message_id"])) == 200
     [welcome] = (await _sent(world))[5:]
     assert str(welcome["text"]).startswith("Thank you, you are in.")
 
@@ -366,6 +367,15 @@ async def test_a_resident_enrols_from_a_qr_code(world: TelegramWorld) -> None:
 
         resident = await ResidentRepository(session).get(contact.resident_id)
     assert (contact.consent_source, contact.consent_at is not None) == ("telegram:bus-stop-12", True)
+    async with world.services.sessions() as session:
+        [record] = (await session.execute(select(ConsentRecord))).scalars()
+    assert (record.contact_id, record.change, record.source, record.channel) == (
+        contact.id,
+        "opt_in",
+        "self_enrolment",
+        "telegram",
+    )
+    assert record.notice is not None and record.notice.endswith("Czy możemy pisać do Ciebie tutaj z takimi pytaniami?")
     assert resident.language == "en"
     assert resident.attributes == {
         "recruited_via": "self-enrolment",
@@ -390,8 +400,8 @@ async def test_a_chat_starts_over_at_most_twice_and_enrols_once(world: TelegramW
         assert await world.post(standin.message_update(STRANGER, "/start bus-stop-12")) == 200
     sent = [str(message["text"]) for message in await _sent(world)]
     assert len([text for text in sent if text.startswith("Dzień dobry!")]) == 3  # the first /start and 2 more
-    assert sent[6:] == ["Czy możemy pisać do Ciebie tutaj z takimi pytaniami?"] * 2  # then the question again
-    for text in ("tak", "polski", "oliwa", "37"):
+    assert sent[6:] == ["Ile masz lat? Wybierz przedział albo wpisz swój wiek."] * 2  # then the question again
+    for text in ("37", "tak", "polski", "oliwa"):
         await world.post(standin.message_update(STRANGER, text))
     assert await inbound_outcomes(world.services) == [*["enrolling"] * 8, "enrolled"]
 
@@ -411,8 +421,9 @@ async def test_a_chat_starts_over_at_most_twice_and_enrols_once(world: TelegramW
 async def test_a_resident_who_says_no_is_never_asked(world: TelegramWorld) -> None:
     standin = world.standin
     await world.post(standin.message_update(STRANGER, "/start poster"))
+    await world.post(standin.message_update(STRANGER, "40"))
     await world.post(standin.message_update(STRANGER, "nie"))
-    assert await inbound_outcomes(world.services) == ["enrolling", "declined"]
+    assert await inbound_outcomes(world.services) == ["enrolling", "enrolling", "declined"]
     sent = await _sent(world)
     assert str(sent[-1]["text"]).startswith("Rozumiemy — nie będziemy pisać.")
     await launch(world.services, TELEGRAM_CAMPAIGN)
@@ -424,10 +435,12 @@ async def test_a_resident_who_said_no_can_enrol_with_start_as_told(world: Telegr
     and their own yes makes them reachable."""
     standin = world.standin
     await world.post(standin.message_update(STRANGER, "/start poster"))
+    await world.post(standin.message_update(STRANGER, "wolę nie mówić"))
     await world.post(standin.message_update(STRANGER, "nie"))
-    for text in ("/start", "tak", "polski", "oliwa", "wolę nie mówić"):
+    for text in ("/start", "wolę nie mówić", "tak", "polski", "oliwa"):
         await world.post(standin.message_update(STRANGER, text))
     assert await inbound_outcomes(world.services) == [
+        "enrolling",
         "enrolling",
         "declined",
         "enrolling",
@@ -451,9 +464,33 @@ async def test_declining_over_and_over_uses_up_the_starts(world: TelegramWorld) 
     standin = world.standin
     for _ in range(4):
         await world.post(standin.message_update(STRANGER, "/start poster"))
+        await world.post(standin.message_update(STRANGER, "30"))
         await world.post(standin.message_update(STRANGER, "nie"))
     sent = [str(message["text"]) for message in await _sent(world)]
     assert len([text for text in sent if text.startswith("Dzień dobry!")]) == 3
+
+
+async def test_a_resident_under_16_is_thanked_and_never_enrolled(world: TelegramWorld) -> None:
+    """Asked their age first, a 14-year-old is not asked for consent: a polite word, no age stored, the
+    chat kept without consent and opted out (the reply goes through the outbox, which needs the
+    address row), one ledger row saying so; no campaign reaches them."""
+    standin = world.standin
+    await world.post(standin.message_update(STRANGER, "/start poster"))
+    await world.post(standin.message_update(STRANGER, "14"))
+    assert await inbound_outcomes(world.services) == ["enrolling", "declined"]
+    sent = await _sent(world)
+    assert len(sent) == 3 and str(sent[-1]["text"]).startswith(
+        "Dziękujemy! Pytamy tylko osoby, które mają co najmniej 16"
+    )
+    async with world.services.sessions() as session:
+        contact = (await session.execute(select(ContactAddress))).scalar_one()
+        resident = (await session.execute(select(Resident))).scalar_one()
+        [record] = (await session.execute(select(ConsentRecord))).scalars()
+    assert (contact.consent_at, contact.opted_out_at is not None) == (None, True)
+    assert "age_band" not in resident.attributes
+    assert (record.change, record.source, record.detail) == ("opt_out", "self_enrolment", "telegram:poster: under 16")
+    await launch(world.services, TELEGRAM_CAMPAIGN)
+    assert len(await _sent(world)) == len(sent)
 
 
 async def test_strangers_without_start_get_nothing(world: TelegramWorld) -> None:

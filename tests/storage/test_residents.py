@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from outreach.bootstrap import Services
+from storage.consent_ledger import Because, Source
 from storage.residents import AddressConflict, AddressInput, OnMatch, ResidentRepository, Upserted
 from storage.tables import ContactAddress, Resident
 
@@ -19,12 +20,19 @@ PHONE = AddressInput("sms", "+48600100200", "register", FIRST)
 EMAIL = AddressInput("email", "new@example.org", "web-form", LATER)
 PHONE_AGAIN = AddressInput("sms", "+48600100200", "phone-call", LATER)
 ONCE = {"recruitment_source": "second file"}
+IMPORTED = Because(Source.IMPORT, detail="residents.csv")
 
 
 async def upsert(services: Services, *addresses: AddressInput, on_match: OnMatch, **attributes: str) -> Upserted:
     async with services.sessions() as session, session.begin():
         _, done = await ResidentRepository(session).upsert(
-            addresses=addresses, language="en", attributes=attributes, now=LATER, on_match=on_match, set_once=ONCE
+            addresses=addresses,
+            language="en",
+            attributes=attributes,
+            now=LATER,
+            because=IMPORTED,
+            on_match=on_match,
+            set_once=ONCE,
         )
     return done
 
@@ -56,7 +64,12 @@ async def test_a_known_phone_with_a_new_email(
 ) -> None:
     async with services.sessions() as session, session.begin():
         await ResidentRepository(session).upsert(
-            addresses=[PHONE], language="pl", attributes={"district": "Orunia"}, now=FIRST, set_once={}
+            addresses=[PHONE],
+            language="pl",
+            attributes={"district": "Orunia"},
+            now=FIRST,
+            because=IMPORTED,
+            set_once={},
         )
     assert await upsert(services, PHONE_AGAIN, EMAIL, on_match=on_match, district="Oliwa") is done
     # set_once: the resident had no recruitment source, so an update writes it; skip writes nothing.
@@ -67,7 +80,12 @@ async def test_a_known_phone_with_a_new_email(
 async def test_set_once_attributes_are_never_overwritten_and_a_same_row_changes_nothing(services: Services) -> None:
     async with services.sessions() as session, session.begin():
         await ResidentRepository(session).upsert(
-            addresses=[PHONE], language="en", attributes={}, now=FIRST, set_once={"recruitment_source": "first file"}
+            addresses=[PHONE],
+            language="en",
+            attributes={},
+            now=FIRST,
+            because=IMPORTED,
+            set_once={"recruitment_source": "first file"},
         )
     assert await upsert(services, PHONE, on_match=OnMatch.UPDATE) is Upserted.UNCHANGED
     assert await upsert(services, PHONE_AGAIN, on_match=OnMatch.UPDATE) is Upserted.UPDATED

@@ -10,6 +10,7 @@ from outreach.web.api.auth import effective_scopes
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import RejectedResident, ResidentsBatch, ResidentsImported, ResidentsOptions
 from outreach.web.api.registry import ApiRoute, Call
+from storage.consent_ledger import Source
 from storage.residents import OnMatch
 
 
@@ -35,7 +36,9 @@ async def import_residents_endpoint(call: Call) -> ResidentsImported:
         parse_row(index, dict(given.items()), region=region, age_bands=services.settings.age_bands)
         for index, given in enumerate(batch.residents)
     ]
-    report = await store_rows(services.sessions, rows, clock=services.clock, label=batch.label, on_match=on_match)
+    report = await store_rows(
+        services.sessions, rows, clock=services.clock, label=batch.label, on_match=on_match, source=Source.API
+    )
     details: dict[str, audit.DetailValue] = {
         "rows": len(rows),
         "accepted": report.accepted,

@@ -85,6 +85,33 @@ def test_an_age_band_the_setting_does_not_have_is_refused_without_its_value(writ
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "bands"),
+    [
+        ("15", DEFAULT_AGE_BANDS),  # an age under 16
+        ("9", ("13-15", "16-17", *DEFAULT_AGE_BANDS)),
+        ("13-15", ("13-15", "16-17", *DEFAULT_AGE_BANDS)),  # a band of the setting, but under 16
+        ("14-17", DEFAULT_AGE_BANDS),  # some of it under 16
+        ("0-12", DEFAULT_AGE_BANDS),
+    ],
+)
+def test_an_age_band_under_16_is_refused_at_its_line(written: str, bands: tuple[str, ...]) -> None:
+    refused = parse_row(6, row(age_band=written), region="PL", age_bands=bands)
+    assert refused == RowError(6, "age_band is under 16: residents under 16 are not enrolled")
+
+
+async def test_an_import_stores_nobody_under_16_and_names_the_line(services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    header = HEADER.replace("consent_source", "age_band,consent_source")
+    lines = [good_line(n).replace("Oliwa,", f"Oliwa,{age},") for n, age in ((2, "37"), (3, "15"), (4, "65+"))]
+    path.write_text(header + "".join(lines), encoding="utf-8")
+    report = await imported(services, path)
+    assert [str(error) for error in report.errors] == [
+        "line 3: age_band is under 16: residents under 16 are not enrolled"
+    ]
+    assert (report.created, await resident_count(services)) == (2, 2)
+
+
 def test_a_consent_source_of_exactly_120_is_taken() -> None:
     assert isinstance(
         parse_row(3, row(consent_source="x" * 120), region="PL", age_bands=DEFAULT_AGE_BANDS), ResidentRow

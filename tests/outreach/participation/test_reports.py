@@ -11,6 +11,7 @@ from outreach.bootstrap import Services
 from outreach.participation.reports import campaign_participation, coverage_report, participation_report
 from outreach.survey.margins import Margins
 from outreach.survey.margins_store import save_margins
+from storage.consent_ledger import Because, Source
 from storage.residents import ResidentRepository
 from tests.factories import add_resident
 from tests.outreach.participation.meter_fixture import (
@@ -89,7 +90,9 @@ async def test_coverage_per_stratum_and_per_source(services: Services) -> None:
     opted_out = await add_resident(services, phone="+48600309999", district="Osowa", age_band="65+", **imported)
     assert opted_out.id is not None
     async with services.sessions() as session, session.begin():
-        await ResidentRepository(session).opt_out_everywhere(opted_out.id, now=services.clock())
+        await ResidentRepository(session).opt_out_everywhere(
+            opted_out.id, now=services.clock(), because=Because(Source.KEYWORD)
+        )
 
     figures = await coverage_report(services.sessions, "city", k=1)
     assert (figures.residents, figures.reachable, figures.channels) == (10, 9, {"sms": 6, "telegram": 5})
