@@ -444,11 +444,8 @@ class Dispatcher:
         detail = str(error)[:500]
         if error.stop_contact:
             async with self._transaction() as session:
-                await ResidentRepository(session).opt_out_contact(
-                    message.contact_id,
-                    now=self._clock(),
-                    because=Because(Source.PROVIDER, detail="refused: the address opted out", channel=message.channel),
-                )
+                stop = Because(Source.PROVIDER, detail="refused: the address opted out", channel=message.channel)
+                await ResidentRepository(session).opt_out_contact(message.contact_id, now=self._clock(), because=stop)
                 await OutboxRepository(session).mark_failed(message.id, error_class="stop_contact", detail=detail)
                 await sms_spend.give_back(session, message.id)
                 await self._fall_back(session, message)
