@@ -97,8 +97,9 @@ def start(flow: Campaign, language: str, now: datetime) -> Step:
     lang = language if language in flow.languages else flow.default_language
     first = flow.first_question()
     ask = ask_question(first, lang, attempt=0)
-    if flow.intro is not None:
-        ask = replace(ask, text=f"{flow.intro[lang]}\n\n{ask.text}")
+    opening = [text[lang] for text in (flow.intro, flow.privacy_notice) if text is not None]
+    if opening:  # the intro, then who processes the answers: the question comes last, to be answered
+        ask = replace(ask, text="\n".join(opening) + f"\n\n{ask.text}")
     return Step(FlowState(question_id=first.id, language=lang), (ask,))
 
 

@@ -292,6 +292,10 @@ class CampaignDefinition(_Frozen):
     answer_within: Duration | None = None  # None: answers count until the campaign closes
     reask_unclear: int = Field(default=1, ge=0, le=3)
     intro: LocalText | None = None
+    # Who processes the answers and where the privacy notice is, on the first message (after the
+    # intro): the service writes it from its settings when the campaign is created, unless the file
+    # writes its own (flows.texts.PrivacyNotice).
+    privacy_notice: LocalText | None = None
     outro: LocalText | None = None
     sms: SmsOptions = SmsOptions()
     whatsapp: WhatsAppOptions | None = None

@@ -1,8 +1,12 @@
 """The engine's own wording (not the official's), per language: yes/no labels, the hint that several
-options may be chosen, the re-ask hints that say what kind of reply fits, and the reminder line."""
+options may be chosen, the re-ask hints that say what kind of reply fits, the reminder line, and the
+privacy line of a campaign's first message."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flows.campaign import Campaign
 from flows.model import Question
 
 YESNO_LABELS: dict[str, dict[str, str]] = {
@@ -74,6 +78,35 @@ _FITS = {
         "text": "Будь ласка, дайте відповідь кількома словами.",
     },
 }
+
+
+# Who processes the answers and where to read more: short, and GSM-7 in Polish and English (no
+# diacritics here; the controller's name is the setting's), so it costs an SMS few characters.
+_PRIVACY = {
+    "pl": "Administrator danych: {controller}, info: {url}",
+    "en": "Data controller: {controller}, info: {url}",
+    "uk": "Адміністратор даних: {controller}, інфо: {url}",
+}
+
+
+@dataclass(frozen=True)
+class PrivacyNotice:
+    """The controller of residents' data and the address of the privacy notice page (without its
+    language: `/privacy/pl` is `url` + "/pl")."""
+
+    controller: str
+    url: str
+
+    def line(self, language: str) -> str:
+        return _PRIVACY[language].format(controller=self.controller, url=f"{self.url}/{language}")
+
+    def on(self, flow: Campaign) -> Campaign:
+        """The campaign with this notice on its first message, unless its file wrote its own."""
+        if flow.privacy_notice is not None:
+            return flow
+        return flow.model_copy(
+            update={"privacy_notice": {language: self.line(language) for language in flow.languages}}
+        )
 
 
 def multi_hint(question: Question, language: str) -> str:

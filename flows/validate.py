@@ -92,6 +92,8 @@ def _branch_keys(q: Question, path: Path) -> Iterator[Problem]:
 def _local_texts(campaign: CampaignDefinition) -> Iterator[tuple[Path, LocalText]]:
     if campaign.intro is not None:
         yield ("intro",), campaign.intro
+    if campaign.privacy_notice is not None:
+        yield ("privacy_notice",), campaign.privacy_notice
     if campaign.outro is not None:
         yield ("outro",), campaign.outro
     for i, q in enumerate(campaign.questions):

@@ -273,6 +273,7 @@ def bootstrap(
         sessions,
         definitions,
         organisation=settings.organisation,
+        privacy=settings.privacy_notice(),
         clock=clock,
         spread=spread,
         districts=districts,

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
+from flows.texts import PrivacyNotice
 from outreach.faults import FaultPoint
 
 RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision
@@ -132,6 +133,12 @@ class Settings(BaseSettings):
 
     default_region: str = Field(default="PL", min_length=2, max_length=2)
     organisation: str = "Miasto Gdańsk"
+    # Residents are told who processes their data and why (GDPR art. 13): the first message of a
+    # campaign and HELP name the controller (unset: the organisation) and link the privacy notice
+    # page, PUBLIC_URL/privacy, which names the data protection officer's contact.
+    controller_name: str | None = Field(default=None, max_length=80)
+    controller_contact: str = Field(default="", max_length=300)  # postal address or e-mail of the controller
+    dpo_contact: str = Field(default="", max_length=300)  # the data protection officer: e-mail or address
 
     # Sends in flight, per channel: each channel has a pool of its own, so a slow provider never holds
     # up another. They must cover rate × provider latency (Telegram 30/s × 0.3 s = 9; docs/BENCHMARKS.md).
@@ -325,6 +332,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def privacy_notice(self) -> PrivacyNotice:
+        """The controller residents are told of, and the privacy notice page's address."""
+        return PrivacyNotice(self.controller_name or self.organisation, f"{self.public_url.rstrip('/')}/privacy")
 
     def configuration_problems(self) -> list[str]:
         """What keeps this configuration from starting, each naming the settings to give."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
 from flows.matching import fold
+from flows.texts import PrivacyNotice
 from outreach import audit
 from outreach.audit import Actor
 from outreach.campaigns.conversations import activate_next_waiting
@@ -52,9 +53,17 @@ def slugify(name: str) -> str:
 
 
 async def create_campaign(
-    sessions: SessionFactory, flow: Campaign, *, clock: Clock, actor: Actor | None = None
+    sessions: SessionFactory,
+    flow: Campaign,
+    *,
+    clock: Clock,
+    actor: Actor | None = None,
+    notice: PrivacyNotice | None = None,
 ) -> CampaignRecord:
-    """Store a draft under a slug of its name (made unique); recorded in the audit log as `actor`'s."""
+    """Store a draft under a slug of its name (made unique); recorded in the audit log as `actor`'s.
+    `notice` (the service's, Settings.privacy_notice) goes on its first message unless the file wrote
+    its own."""
+    flow = flow if notice is None else notice.on(flow)
     async with sessions() as session, session.begin():
         campaigns = CampaignRepository(session)
         base = slug = slugify(flow.name)

@@ -77,8 +77,12 @@ def campaign_preview(
 
     async def work(services: Services) -> None:
         record = None if from_file else await find_campaign(services.sessions, campaign)
-        flow = from_file if record is None else services.definitions.flow(record)
-        assert flow is not None
+        # A file not created yet: as `campaign create` would store it, with the service's privacy notice.
+        if record is None:
+            assert from_file is not None
+            flow = services.settings.privacy_notice().on(from_file)
+        else:
+            flow = services.definitions.flow(record)
         campaign_id = None if record is None else record.id
         fatigue = fatigue_of(services.settings)
         try:
@@ -143,7 +147,10 @@ def campaign_test_send(
     kind = channel or guess_channel(to)
 
     async def work(services: Services) -> None:
-        flow = from_file or services.definitions.flow(await find_campaign(services.sessions, campaign))
+        if from_file is not None:
+            flow = services.settings.privacy_notice().on(from_file)
+        else:
+            flow = services.definitions.flow(await find_campaign(services.sessions, campaign))
         chosen = language or flow.default_language
         if chosen not in flow.languages:
             raise CampaignCommandError(f"the campaign has no {chosen} texts; it has {', '.join(flow.languages)}")
@@ -169,7 +176,9 @@ def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML fil
     flow = load_flow(file, settings=load_settings())
 
     async def work(services: Services) -> None:
-        record = await create_campaign(services.sessions, flow, clock=services.clock, actor=Actor.cli())
+        record = await create_campaign(
+            services.sessions, flow, clock=services.clock, actor=Actor.cli(), notice=services.settings.privacy_notice()
+        )
         console.print(f"created campaign {record.id} ({record.slug}), status draft")
 
     run_with_services(work)

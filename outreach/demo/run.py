@@ -89,7 +89,9 @@ async def simulate(
         describe_crowd(console, people, audience, seed)
         await import_crowd(services, people, console)
         await recall_history(services, people, console, seed)
-        record = await create_campaign(services.sessions, flow, clock=services.clock)
+        record = await create_campaign(
+            services.sessions, flow, clock=services.clock, notice=services.settings.privacy_notice()
+        )
         console.print(f"Campaign [bold]{escape(record.slug)}[/] created from {EXAMPLE}.")
         describe_channels(console, services, providers, flow, living_in(people, audience))
         campaign_id = await consult(

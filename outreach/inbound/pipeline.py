@@ -24,6 +24,7 @@ from channels.base import Inbound
 from flows.campaign import Campaign
 from flows.engine import FlowState, Step, resume, submit, toggle
 from flows.languages import TYPED_LANGUAGE_CODES, supported_or_default
+from flows.texts import PrivacyNotice
 from outreach import faults
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
 from outreach.campaigns.parsed_flows import CampaignDefinitions
@@ -103,8 +104,10 @@ class InboundPipeline:
         age_bands: Sequence[str],
         telemetry: Telemetry = NO_TELEMETRY,
         group_commits: bool = False,
+        privacy: PrivacyNotice | None = None,  # named in HELP: the controller and the notice page
     ) -> None:
         """`group_commits`: messages handled at once share one transaction (SQLite: one writer anyway)."""
+        self._privacy = privacy
         self._telemetry = telemetry
         self._grouped = GroupCommit(sessions) if group_commits else None
         self._choices = Choices(districts or [], tuple(age_bands))  # what enrolment offers
@@ -210,7 +213,7 @@ class InboundPipeline:
         if contact.opted_out_at is not None:
             return Outcome.OPTED_OUT
         if match.keyword is Keyword.HELP:
-            text = service_texts.help_text(resident.language, self._organisation)
+            text = service_texts.help_text(resident.language, self._organisation, self._privacy)
             await self._reply(session, resident, contact, event_id, text)
             return Outcome.HELP
         if match.language is None:  # "/language" alone: say how to choose

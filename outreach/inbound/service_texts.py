@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.languages import DEFAULT_LANGUAGE
+from flows.texts import PrivacyNotice
 
 _STOPPED = {
     "pl": "Nie napiszemy już do Ciebie. Jeśli zmienisz zdanie, odpisz START.",
@@ -78,8 +79,12 @@ def started(language: str) -> str:
     return pick(_STARTED, language)
 
 
-def help_text(language: str, organisation: str) -> str:
-    return pick(_HELP, language).format(organisation=organisation)
+def help_text(language: str, organisation: str, privacy: PrivacyNotice | None = None) -> str:
+    """What the service is, how to answer and stop; and who processes the data, where to read more."""
+    text = pick(_HELP, language).format(organisation=organisation)
+    if privacy is None:
+        return text
+    return f"{text}\n{privacy.line(language if language in _HELP else DEFAULT_LANGUAGE)}"
 
 
 def language_set(language: str) -> str:

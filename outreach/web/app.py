@@ -20,7 +20,7 @@ from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.mailbox import polling_mailbox
 from outreach.inbound.spool_flusher import SpoolFlusher
 from outreach.inbound.telegram_updates import poll, register_webhook
-from outreach.web import email_links, webhooks
+from outreach.web import email_links, privacy_notice, webhooks
 from outreach.web.admin.pages import add_admin_pages
 from outreach.web.api.application import API_PREFIX, add_api_routes
 from outreach.web.api.import_job_routes import IMPORTS_PATH
@@ -65,6 +65,8 @@ def create_app(
         app.router.add_route(
             method, webhook_paths.UNSUBSCRIBE_LINK, handler_with_services(email_links.unsubscribe_page)
         )
+    app.router.add_get("/privacy", handler_with_services(privacy_notice.privacy_page))
+    app.router.add_get("/privacy/{language}", handler_with_services(privacy_notice.privacy_page))
     add_api_routes(app, clock=api_clock)
     add_admin_pages(app)
     app.cleanup_ctx.append(_channels_open)

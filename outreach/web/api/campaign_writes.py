@@ -43,7 +43,9 @@ async def _definition(call: Call) -> Campaign:
 
 async def create_campaign_endpoint(call: Call) -> CampaignInfo:
     flow = await _definition(call)
-    record = await create_campaign(call.services.sessions, flow, clock=call.services.clock, actor=call.actor)
+    services = call.services
+    notice = services.settings.privacy_notice()  # on its first message, as `campaign create` does
+    record = await create_campaign(services.sessions, flow, clock=services.clock, actor=call.actor, notice=notice)
     return campaign_info(call, record)
 
 
@@ -60,7 +62,8 @@ async def validate_definition(call: Call) -> DefinitionCheck:
 
 
 async def preview_definition(call: Call) -> CampaignPreview:
-    return await _preview(call, await _definition(call), None)
+    # As it would be stored: with the service's privacy line on its first message (and in its SMS cost).
+    return await _preview(call, call.services.settings.privacy_notice().on(await _definition(call)), None)
 
 
 async def preview_campaign(call: Call) -> CampaignPreview:
