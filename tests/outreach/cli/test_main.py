@@ -323,11 +323,12 @@ async def test_preview_shows_each_channel_and_language_with_sms_cost(
     for title in ("sms · pl", "sms · en", "email · pl", "email · en"):
         assert title in result.stdout
     assert "Czy jeździsz tramwajem?" in result.stdout and "1 × UCS-2" in result.stdout
-    # Three SMS residents (pl 2, en 1). The Polish opening is 68 UCS-2 units: 1 segment; the English
-    # one is UCS-2 too (the ń of Gdańsk), 74 units: 2 segments. Floor 1+1+2 = 4. Follow-up and outro
-    # add 1+1 per resident: ceiling 4+6 = 10. +48 costs 0.04 a segment by default.
-    assert "SMS audience: 3 residents (en 1, pl 2); from 4 segments ≈ 0.16 USD" in result.stdout
-    assert "to 10 segments ≈ 0.40 USD" in result.stdout
+    # Three SMS residents (pl 2, en 1). The openings are UCS-2 (the ń of Gdańsk) and carry the privacy
+    # line (controller and notice link, about 75 units): 3 segments each. Floor 3+3+3 = 9. Follow-up
+    # and outro add 1+1 per resident: ceiling 9+6 = 15. +48 costs 0.04 a segment by default.
+    assert "Administrator" in result.stdout and "Data controller" in result.stdout  # the privacy line
+    assert "SMS audience: 3 residents (en 1, pl 2); from 9 segments ≈ 0.36 USD" in result.stdout
+    assert "to 15 segments ≈ 0.60 USD" in result.stdout
 
 
 def test_an_sms_campaign_is_refused_with_an_alphanumeric_sender(
