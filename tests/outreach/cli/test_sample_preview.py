@@ -70,8 +70,9 @@ async def test_preview_shows_the_allocation_before_anything_is_sent(
     assert "residents whose district matches no stratum, not drawn: (no value) 1, Mars 1" in result.stderr
     assert "Held back by fatigue: 3 residents asked by 2 campaigns in the last 30 days" in out
     assert "sms · pl" in out  # the texts follow as before
-    # The SMS cost is the sample's (5 residents, 1 segment each, 0.04), not the whole audience's (11).
-    assert "SMS sample: 5 residents (pl 5); from 5 segments ≈ 0.20 USD" in out
+    # The SMS cost is the sample's (5 residents, 2 segments each with the privacy line, 0.04), not the
+    # whole audience's (11).
+    assert "SMS sample: 5 residents (pl 5); from 10 segments ≈ 0.40 USD" in out
 
 
 async def test_a_sample_larger_than_the_eligible_audience_is_an_error_in_the_preview(
