@@ -32,18 +32,24 @@ class Check:
         relation = "≥" if self.at_least else "≤"
         basis = f" ({self.basis})" if self.basis else ""
         return (
-            f"{'kept' if self.kept else 'MISSED'}: {self.what}: {self.figure:,.3g}{self.unit}, "
-            f"bound {relation} {self.bound:,.3g}{self.unit}{basis}"
+            f"{'kept' if self.kept else 'MISSED'}: {self.what}: {figure(self.figure)}{self.unit}, "
+            f"bound {relation} {figure(self.bound)}{self.unit}{basis}"
         )
 
 
+def figure(value: float) -> str:
+    """A measured figure as a person reads it: 1,880 / 6.65 / 0.0912."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
 def ratio_check(
-    what: str, figure: float, baseline: float, ratio: float, *, unit: str = "", at_least: bool = False
+    what: str, measured: float, baseline: float, ratio: float, *, unit: str = "", at_least: bool = False
 ) -> Check:
-    """`figure` held to `ratio` times a same-run `baseline`."""
-    return Check(
-        what, figure, ratio * baseline, unit, at_least, f"{ratio:g} × the same-run baseline {baseline:,.3g}{unit}"
-    )
+    """`measured` held to `ratio` times a same-run `baseline`."""
+    basis = f"{ratio:g} × the same-run baseline {figure(baseline)}{unit}"
+    return Check(what, measured, ratio * baseline, unit, at_least, basis)
 
 
 def load_average() -> str:
