@@ -40,20 +40,11 @@ from tests.outreach.helpers import launch
 from tests.providers import SMS_FROM, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from tests.scenarios.crash_residents import Residents
 from tests.scenarios.crash_workers import Workers
+from tests.scenarios.tram_campaign import QUESTIONS, TRAM_CAMPAIGN
 from tests.scenarios.waiting import eventually
 from tests.servers.balancer import Balancer
 
-QUESTIONS = {"uses_tram": "Czy jeździsz tramwajem?", "often": "Codziennie?"}
-CAMPAIGN = """
-name: Tramwaj po awarii
-languages: [pl]
-channels: [sms]
-schedule: {quiet_hours: null}
-questions:
-  - {id: uses_tram, type: yesno, text: {pl: "Czy jeździsz tramwajem?"}}
-  - {id: often, type: yesno, text: {pl: "Codziennie?"}}
-outro: {pl: "Dziękujemy za odpowiedzi."}
-"""
+CAMPAIGN = TRAM_CAMPAIGN + 'outro: {pl: "Dziękujemy za odpowiedzi."}\n'  # the closing message: give_up if unknown
 UNFINISHED = ("queued", "claimed", "sending")
 RANDOM_FAULTS = [point for point in POINTS if point != "before_commit"]  # its two parts are drawn instead
 
@@ -200,9 +191,13 @@ async def _supervise(
 
 
 async def _kill_at_random(pool: Workers, chaos: Chaos, rng: random.Random) -> None:
+    """`random_kills` SIGKILLs, each of a running worker drawn at random, at random moments."""
     for _ in range(chaos.random_kills):
         await asyncio.sleep(rng.uniform(0.3, 2.5))
-        pool.kill(rng.randrange(len(pool.workers)))
+        # other processes: when all died at fault points, the next kill waits for one to come back
+        while not (running := [worker.slot for worker in pool.workers if worker.alive]):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        pool.kill(rng.choice(running))
 
 
 async def _faults_spent(pool: Workers, chaos: Chaos, plans: list[list[str]]) -> bool:

@@ -29,6 +29,7 @@ from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch
 from tests.providers import SMS_FROM
+from tests.scenarios.tram_campaign import TRAM_CAMPAIGN
 from tests.scenarios.waiting import eventually
 from tests.servers.tcp_proxy import TcpProxy
 from tests.world import World, open_world
@@ -38,15 +39,6 @@ REDIS_URL = os.environ.get("OUTREACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
 REDIS_DATABASE = 11
 OUTAGE_SECONDS = float(os.environ.get("OUTREACH_OUTAGE_SECONDS", "1.5"))
 PHONES = [f"+4860020{number:04d}" for number in range(RESIDENTS)]
-CAMPAIGN = """
-name: Tramwaj
-languages: [pl]
-channels: [sms]
-schedule: {quiet_hours: null}
-questions:
-  - {id: uses_tram, type: yesno, text: {pl: "Czy jeździsz tramwajem?"}}
-  - {id: often, type: yesno, text: {pl: "Codziennie?"}}
-"""
 
 
 async def reply(world: World, phone: str, sid: str) -> int:
@@ -86,7 +78,7 @@ async def test_a_cut_database_loses_no_reply_and_doubles_none(database_url: str,
         ) as world:
             for phone in PHONES:
                 await add_resident(world.services, phone=phone)
-            await launch(world.services, CAMPAIGN)
+            await launch(world.services, TRAM_CAMPAIGN)
             await eventually(lambda: _sent(world, RESIDENTS), within=20)
 
             statuses = [await reply(world, phone, f"SM{number:032d}") for number, phone in enumerate(PHONES[:8])]
