@@ -74,7 +74,7 @@ async def test_soak_round_of_random_kills(
     soak_table: list[RoundReport],
 ) -> None:
     chaos = Chaos(seed=SOAK_SEED + round_number, random_kills=6, random_faults=True)
-    report = await crash_round(services, clock, database_url, tmp_path, chaos, residents=300)
+    report = await crash_round(services, clock, database_url, tmp_path, chaos, residents=200)
     soak_table.append(report)
     print(f"\n{RoundReport.HEADER}\n{report.row()}", flush=True)
     assert report.violations == []
