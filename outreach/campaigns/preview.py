@@ -7,13 +7,15 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from channels import telegram_keyboards
 from channels.base import Choice, Outbound
+from channels.email_composition import subject_of
 from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
 from flows.campaign import Campaign
 from flows.engine import Ask
 from flows.preview import PreviewMessage, every_message
 from outreach.campaigns.checks import plain_text, sms_text
-from outreach.campaigns.conversations import choice_style
+from outreach.campaigns.conversations import choice_style, question_key
 from outreach.campaigns.pricing import price_for
 from storage.db import SessionFactory, read_session
 from storage.residents import ResidentRepository
@@ -22,8 +24,11 @@ from storage.residents import ResidentRepository
 @dataclass(frozen=True)
 class ChannelText:
     label: str
-    text: str
-    segments: SegmentCount | None  # SMS only
+    text: str  # as one block of text; Telegram's buttons in [brackets]
+    segments: SegmentCount | None = None  # SMS only
+    body: str = ""  # what the message's bubble holds, without Telegram's buttons
+    buttons: tuple[tuple[str, ...], ...] = ()  # Telegram's keyboard, row by row
+    subject: str = ""  # email only
 
 
 def channel_texts(flow: Campaign, channel: str, language: str) -> list[ChannelText]:
@@ -32,16 +37,36 @@ def channel_texts(flow: Campaign, channel: str, language: str) -> list[ChannelTe
     for index, preview in enumerate(every_message(flow, language)):
         if channel == "sms":
             text = sms_text(preview, fold=flow.sms.fold_diacritics)
-            texts.append(ChannelText(preview.label, text, count_segments(text)))
+            texts.append(ChannelText(preview.label, text, count_segments(text), body=text))
         elif channel == "whatsapp" and index == 0 and flow.whatsapp is not None:
             variables = {name: value.get(language, "") for name, value in flow.whatsapp.variables.items()}
             text = f"[approved template {flow.whatsapp.content_sid}, variables {variables}]"
-            texts.append(ChannelText(preview.label, text, None))
+            texts.append(ChannelText(preview.label, text, body=text))
         elif channel == "telegram":
-            texts.append(ChannelText(preview.label, _with_buttons(preview), None))
+            body, keyboard = telegram_keyboards.compose(_outbound(preview, "telegram"))
+            rows = tuple(tuple(button.text for button in row) for row in keyboard.inline_keyboard) if keyboard else ()
+            texts.append(ChannelText(preview.label, _with_buttons(preview), body=body, buttons=rows))
         else:
-            texts.append(ChannelText(preview.label, plain_text(preview), None))
+            text = plain_text(preview)
+            subject = subject_of(preview.message.text) if channel == "email" else ""
+            texts.append(ChannelText(preview.label, text, body=text, subject=subject))
     return texts
+
+
+def _outbound(preview: PreviewMessage, channel: str) -> Outbound:
+    """The message as a channel is handed it (a question's key, so a channel offers its buttons)."""
+    message = preview.message
+    if not isinstance(message, Ask):
+        return Outbound(key="preview", channel=channel, address="", text=message.text)
+    return Outbound(
+        key=question_key(0, 0, message.question_id, 0),
+        channel=channel,
+        address="",
+        text=message.text,
+        choices=tuple(Choice(choice.key, choice.label) for choice in message.choices),
+        choice_style=choice_style(message),
+        submit_label=message.submit_label,
+    )
 
 
 def _with_buttons(preview: PreviewMessage) -> str:

@@ -28,20 +28,19 @@ from outreach.officials.accounts import (
     log_out,
     set_password,
 )
-from outreach.officials.roles import PERMISSIONS
 from outreach.participation.reports import campaign_participation
 from outreach.results.exports import ExportKind
 from outreach.web.admin import i18n
-from outreach.web.admin.charts import BAR_HEIGHT, BAR_WIDTH, LABEL_WIDTH, question_charts
+from outreach.web.admin.charts import question_charts
 from outreach.web.admin.paths import HOME, LOGIN
+from outreach.web.admin.preview_page import campaign_preview
+from outreach.web.admin.rendering import render as _render
 from outreach.web.admin.sessions import (
-    CSRF_FIELD,
     POLICY,
     SESSION_COOKIE,
     THROTTLE,
     AddressThrottle,
     admin_guard,
-    form_token,
     local_next,
     official_of,
     requires,
@@ -71,6 +70,7 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_get("/", campaigns_page)
     admin.router.add_get("/campaigns/{slug}", campaign_page)
     admin.router.add_get("/campaigns/{slug}/live", campaign_live)
+    admin.router.add_get("/campaigns/{slug}/preview", campaign_preview)
     admin.router.add_get("/campaigns/{slug}/export.{kind:csv|jsonl}", export_answers)
     admin.router.add_get("/campaigns/{slug}/flow-results.zip", export_flow_results)
     admin.router.add_get("/campaigns/{slug}/{action:pause|resume|close}", confirm_page)
@@ -82,35 +82,6 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_post("/password/{token}", password_submit)
     admin.router.add_static("/static", HERE / "static", append_version=True, name="static")
     app.add_subapp("/admin", admin)
-
-
-def _page_context(request: web.Request) -> dict[str, Any]:
-    """What every page's template reads (given with each render: aiohttp_jinja2's context processors
-    keep their state under a plain-string request key, which aiohttp warns about)."""
-    language = i18n.request_language(request)
-    catalog = i18n.translations(language)
-    official = official_of(request)
-    return {
-        "request": request,
-        "static_url": lambda name: str(request.app.router["static"].url_for(filename=name)),
-        "_": catalog.gettext,
-        "lang": language,
-        "languages": i18n.LANGUAGES,
-        "official": official,
-        "permissions": PERMISSIONS.get(official.role, frozenset()) if official else frozenset(),
-        "csrf_field": CSRF_FIELD,
-        "csrf": form_token(request),
-        "path": request.rel_url.path,
-        "chart": {"bar_height": BAR_HEIGHT, "bar_width": BAR_WIDTH, "label_width": LABEL_WIDTH},
-    }
-
-
-def _render(template: str, request: web.Request, context: dict[str, Any], *, status: int = 200) -> web.Response:
-    response = aiohttp_jinja2.render_template(template, request, _page_context(request) | context, status=status)
-    language = i18n.request_language(request)
-    if request.query.get("lang") == language:  # a choice made on the page is remembered
-        response.set_cookie(i18n.COOKIE, language, path="/admin", samesite="Strict", secure=secure_cookies(request))
-    return response
 
 
 # --- logging in and out ----------------------------------------------------------------------------

@@ -84,7 +84,10 @@ async def test_an_editor_pauses_resumes_and_closes_after_confirming_each(service
     await official(services, role="editor")
     await logged_in(pages)
     page = await (await pages.get("/admin/campaigns/tramwaj-na-morene")).text()
-    assert re.findall(r'href="/admin/campaigns/tramwaj-na-morene/(\w+)"', page) == ["pause", "close"]
+    assert re.findall(r'class="button[^"]*" href="/admin/campaigns/tramwaj-na-morene/(\w+)"', page) == [
+        "pause",
+        "close",
+    ]
 
     for action, status, offered in (("pause", "paused", ["resume", "close"]), ("resume", "active", ["pause", "close"])):
         confirm = await (await pages.get(f"/admin/campaigns/tramwaj-na-morene/{action}")).text()
@@ -97,7 +100,7 @@ async def test_an_editor_pauses_resumes_and_closes_after_confirming_each(service
         assert done.headers["Location"] == f"/admin/campaigns/tramwaj-na-morene?done={action}"
         after = await (await pages.get(done.headers["Location"])).text()
         assert 'role="status"' in after
-        assert re.findall(r'href="/admin/campaigns/tramwaj-na-morene/(\w+)"', after) == offered
+        assert re.findall(r'class="button[^"]*" href="/admin/campaigns/tramwaj-na-morene/(\w+)"', after) == offered
         async with services.sessions() as session:
             assert (await session.get(CampaignRecord, campaign_id)).status == status  # type: ignore[union-attr]
 
