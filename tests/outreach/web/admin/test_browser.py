@@ -26,6 +26,8 @@ from outreach.web.app import create_app
 from tests.conftest import DATABASES, unavailable
 from tests.factories import add_resident
 from tests.outreach.helpers import CAMPAIGN_YAML, launch, reply
+from tests.outreach.web.admin.test_preview_page import PREVIEWED
+from tests.outreach.web.admin.test_preview_page import SLUG as PREVIEWED_SLUG
 
 # The pages, not the store, are under test here: one database (the first configured) is enough.
 pytestmark = pytest.mark.parametrize("database_url", [DATABASES[0]], indirect=True)
@@ -163,3 +165,24 @@ async def test_new_answers_appear_on_the_campaign_page_without_a_reload(
     await page.locator("[data-live]").dispatch_event("outreach:refresh")
     await expect(page.get_by_role("row", name="tak")).to_have_text("tak1100%")
     assert marker is True and await page.evaluate("window.notReloaded") is True
+
+
+async def test_the_preview_page_shows_bubbles_and_buttons_and_passes_axe(
+    services: Services, browser: Browser, site: str
+) -> None:
+    policy = account_policy(services.settings)
+    token = await add_official(services.sessions, EMAIL, "viewer", now=services.clock(), policy=policy)
+    await set_password(services.sessions, token, PASSWORD, now=services.clock())
+    await add_resident(services, phone=PHONE, telegram="5550001")
+    await create_campaign(services.sessions, load_campaign(PREVIEWED), clock=services.clock)
+    page = await browser.new_page(locale="en-GB")
+    await page.goto(f"{site}/admin/login?next=/admin/campaigns/{PREVIEWED_SLUG}/preview")
+    await page.get_by_label("E-mail").fill(EMAIL)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(f"{site}/admin/campaigns/{PREVIEWED_SLUG}/preview")
+    telegram = page.get_by_role("region", name="Telegram · language pl")
+    await expect(telegram.get_by_role("list", name="Buttons").first).to_contain_text("w parku")
+    await expect(page.get_by_role("region", name="SMS · language pl")).to_contain_text("encoding UCS-2")
+    await expect(page.get_by_role("region", name="SMS · language en")).to_contain_text("encoding GSM-7")
+    assert await serious_violations(page) == []
