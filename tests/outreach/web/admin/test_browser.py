@@ -73,6 +73,20 @@ async def serious_violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
+async def viewer_on(services: Services, browser: Browser, site: str, path: str) -> Page:
+    """A viewer who logged in through the form (in Polish) and was sent on to `path`."""
+    policy = account_policy(services.settings)
+    token = await add_official(services.sessions, EMAIL, "viewer", now=services.clock(), policy=policy)
+    await set_password(services.sessions, token, PASSWORD, now=services.clock())
+    page = await browser.new_page(locale="pl-PL")
+    await page.goto(f"{site}/admin/login?next={path}")
+    await page.get_by_label("E-mail").fill(EMAIL)
+    await page.get_by_label("Hasło").fill(PASSWORD)
+    await page.get_by_role("button", name="Zaloguj się").click()
+    await page.wait_for_url(f"{site}{path}")
+    return page
+
+
 async def test_an_official_sets_a_password_logs_in_by_keyboard_and_sees_the_campaigns(
     services: Services, browser: Browser, site: str
 ) -> None:
@@ -145,17 +159,9 @@ async def test_a_wrong_password_is_announced_at_the_fields(services: Services, b
 async def test_new_answers_appear_on_the_campaign_page_without_a_reload(
     services: Services, browser: Browser, site: str
 ) -> None:
-    policy = account_policy(services.settings)
-    token = await add_official(services.sessions, EMAIL, "viewer", now=services.clock(), policy=policy)
-    await set_password(services.sessions, token, PASSWORD, now=services.clock())
     await add_resident(services, phone=PHONE)
     await launch(services)
-    page = await browser.new_page(locale="pl-PL")
-    await page.goto(f"{site}/admin/login?next=/admin/campaigns/tramwaj-na-morene")
-    await page.get_by_label("E-mail").fill(EMAIL)
-    await page.get_by_label("Hasło").fill(PASSWORD)
-    await page.get_by_role("button", name="Zaloguj się").click()
-    await page.wait_for_url(f"{site}/admin/campaigns/tramwaj-na-morene")
+    page = await viewer_on(services, browser, site, "/admin/campaigns/tramwaj-na-morene")
     await expect(page.get_by_role("row", name="tak")).to_have_text("tak00%")
     assert await serious_violations(page) == []
 
@@ -170,19 +176,11 @@ async def test_new_answers_appear_on_the_campaign_page_without_a_reload(
 async def test_the_preview_page_shows_bubbles_and_buttons_and_passes_axe(
     services: Services, browser: Browser, site: str
 ) -> None:
-    policy = account_policy(services.settings)
-    token = await add_official(services.sessions, EMAIL, "viewer", now=services.clock(), policy=policy)
-    await set_password(services.sessions, token, PASSWORD, now=services.clock())
     await add_resident(services, phone=PHONE, telegram="5550001")
     await create_campaign(services.sessions, load_campaign(PREVIEWED), clock=services.clock)
-    page = await browser.new_page(locale="en-GB")
-    await page.goto(f"{site}/admin/login?next=/admin/campaigns/{PREVIEWED_SLUG}/preview")
-    await page.get_by_label("E-mail").fill(EMAIL)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url(f"{site}/admin/campaigns/{PREVIEWED_SLUG}/preview")
-    telegram = page.get_by_role("region", name="Telegram · language pl")
-    await expect(telegram.get_by_role("list", name="Buttons").first).to_contain_text("w parku")
-    await expect(page.get_by_role("region", name="SMS · language pl")).to_contain_text("encoding UCS-2")
-    await expect(page.get_by_role("region", name="SMS · language en")).to_contain_text("encoding GSM-7")
+    page = await viewer_on(services, browser, site, f"/admin/campaigns/{PREVIEWED_SLUG}/preview")
+    telegram = page.get_by_role("region", name="Telegram · język pl")
+    await expect(telegram.get_by_role("list", name="Przyciski").first).to_contain_text("w parku")
+    await expect(page.get_by_role("region", name="SMS · język pl")).to_contain_text("kodowanie UCS-2")
+    await expect(page.get_by_role("region", name="SMS · język en")).to_contain_text("kodowanie GSM-7")
     assert await serious_violations(page) == []
