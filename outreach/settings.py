@@ -190,6 +190,19 @@ class Settings(BaseSettings):
     max_asks: int = Field(default=2, ge=1)
     ask_window_days: int = Field(default=30, ge=1, le=3660)
 
+    # Retention (outreach.rights.retention, daily in `serve`, or `outreach retention run`; docs/PRIVACY.md).
+    # 0 keeps forever. The text of residents' messages and kept mail bodies; messages from unknown
+    # senders (strangers, spam), whole; the texts of messages sent; delivery reports whose send was never
+    # recorded: each after this many days. Residents with no consent given or renewed, no answer and no
+    # message in RETENTION_INACTIVE_MONTHS months are erased (0: never; a register may hold them on purpose).
+    retention_inbound_days: int = Field(default=90, ge=0)
+    retention_unknown_sender_days: int = Field(default=30, ge=0)
+    retention_outbox_days: int = Field(default=90, ge=0)
+    retention_early_reports_days: int = Field(default=7, ge=0)
+    retention_inactive_months: int = Field(default=0, ge=0)
+    # Rows (residents, for inactive ones) per transaction: a batch holds SQLite's write lock a moment only.
+    retention_batch_size: int = Field(default=1000, ge=1, le=50_000)
+
     send_max_attempts: int = Field(default=5, ge=1, le=50)
     send_backoff_seconds: float = Field(default=30.0, gt=0)
 

@@ -25,6 +25,10 @@ class Telemetry(Protocol):
     def store_defect(self, loop: str, kind: str) -> None:
         """A background loop met a store error that is no outage: defect, bad_data or conflict."""
 
+    def retention_removed(self, kind: str, count: int) -> None:
+        """Retention removed `count` items of a kind (inbound, unknown_senders, outbox, early_reports,
+        inactive: outreach.rights.retention)."""
+
 
 class NoTelemetry:
     """Counts nothing: one-shot commands, whose counters no one could scrape."""
@@ -42,6 +46,9 @@ class NoTelemetry:
         pass
 
     def store_defect(self, loop: str, kind: str) -> None:
+        pass
+
+    def retention_removed(self, kind: str, count: int) -> None:
         pass
 
 

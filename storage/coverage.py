@@ -37,13 +37,20 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _in_register() -> ColumnElement[bool]:
+    """Residents, not the anonymous stand-ins an erasure leaves for its answers (storage.erasure)."""
+    return col(Resident.erased_at).is_(None)
+
+
 class CoverageCounts:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def totals(self) -> tuple[int, int, dict[str, int]]:
         """Residents, residents reachable on any channel, and reachable per channel."""
-        residents = (await self._session.execute(select(func.count()).select_from(Resident))).scalar_one()
+        residents = (
+            await self._session.execute(select(func.count()).select_from(Resident).where(_in_register()))
+        ).scalar_one()
         reached = (
             select(func.count(func.distinct(col(Resident.id)))).select_from(Resident).join(ContactAddress, _reachable())
         )
@@ -59,7 +66,9 @@ class CoverageCounts:
 
     async def residents_by(self, dimension: str) -> dict[str | None, int]:
         value = _value(dimension)
-        rows = await self._session.execute(select(value, func.count()).select_from(Resident).group_by(value))
+        rows = await self._session.execute(
+            select(value, func.count()).select_from(Resident).where(_in_register()).group_by(value)
+        )
         return _sum_rows((_text(w), n) for w, n in rows.all())
 
     async def reachable_by(self, dimension: str) -> dict[str | None, int]:
@@ -89,7 +98,7 @@ class CoverageCounts:
     async def sources(self) -> dict[tuple[str | None, str | None], tuple[int, int]]:
         """Per (recruitment source, recruited via): residents, and those reachable on any channel."""
         source, via = _value(RECRUITMENT_SOURCE), _value(RECRUITED_VIA)
-        everyone = select(source, via, func.count()).select_from(Resident).group_by(source, via)
+        everyone = select(source, via, func.count()).select_from(Resident).where(_in_register()).group_by(source, via)
         reached = (
             select(source, via, func.count(func.distinct(col(Resident.id))))
             .select_from(Resident)
@@ -105,7 +114,12 @@ class CoverageCounts:
     async def sources_by(self, dimension: str) -> dict[tuple[tuple[str | None, str | None], str | None], int]:
         """Residents per (recruitment source, recruited via) and value of `dimension`."""
         source, via, value = _value(RECRUITMENT_SOURCE), _value(RECRUITED_VIA), _value(dimension)
-        statement = select(source, via, value, func.count()).select_from(Resident).group_by(source, via, value)
+        statement = (
+            select(source, via, value, func.count())
+            .select_from(Resident)
+            .where(_in_register())
+            .group_by(source, via, value)
+        )
         counts: dict[tuple[tuple[str | None, str | None], str | None], int] = {}
         for s, v, written, n in (await self._session.execute(statement)).all():
             key = ((_text(s), _text(v)), _text(written))

@@ -123,5 +123,9 @@ async def resident_value_counts(session: AsyncSession, attribute: str) -> dict[s
     """How many residents have each value of an attribute, as written (None: without it), to match
     against margins."""
     value = col(Resident.attributes)[attribute].as_string()
-    rows = await session.execute(select(value, func.count()).group_by(value))
+    rows = await session.execute(
+        select(value, func.count())
+        .where(col(Resident.erased_at).is_(None))
+        .group_by(value)  # erasures' stand-ins aside
+    )
     return {written: count for written, count in rows.all()}

@@ -5,6 +5,7 @@ its sample or not, recruited how). Ids stay inside the service: the callers publ
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +62,7 @@ async def participations(session: AsyncSession, *, respondents_of: int | None = 
             func.min(col(Response.answered_at)),
         )
         .where(col(Response.value).is_not(None))
+        .where(col(Response.resident_id).not_in(_erased_stand_ins()))
         .group_by(col(Response.resident_id), col(Response.campaign_id), col(Response.channel), district, source)
     )
     if respondents_of is not None:
@@ -77,6 +79,23 @@ async def participations(session: AsyncSession, *, respondents_of: int | None = 
         if known is None or row.answered_at < known.answered_at:
             earliest[(resident_id, campaign_id)] = row
     return list(earliest.values())
+
+
+def _erased_stand_ins() -> Any:
+    """An erasure's stand-ins (storage.erasure): one per campaign, so they cannot say who came back."""
+    return select(col(Resident.id)).where(col(Resident.erased_at).is_not(None))
+
+
+async def erased_respondents(session: AsyncSession, campaign_ids: Collection[int]) -> int:
+    """Respondents of these campaigns erased since (their answers kept, anonymised): the meter leaves
+    them out, and says how many."""
+    statement = (
+        select(func.count(func.distinct(col(Response.resident_id))))
+        .where(col(Response.campaign_id).in_(list(campaign_ids)))
+        .where(col(Response.value).is_not(None))
+        .where(col(Response.resident_id).in_(_erased_stand_ins()))
+    )
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def campaigns_launched(session: AsyncSession, since: datetime, until: datetime) -> dict[int, str]:

@@ -50,6 +50,9 @@ class Resident(SQLModel, table=True):
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    # Set on the anonymous stand-in an erasure leaves for one campaign's answers (storage.erasure):
+    # no address, never asked again, left out of the register and of participation (revision 0025).
+    erased_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ContactAddress(SQLModel, table=True):
@@ -261,7 +264,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # None: until revoked (revision 0018)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # None: until revoked (revision 0020)
 
 
 class Lease(SQLModel, table=True):
@@ -435,3 +438,35 @@ class ConsentRecord(SQLModel, table=True):
     stated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # an import's consent_at
     inbound_event_id: int | None = None  # the message that said it (no key: retention deletes events)
     at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SuppressedAddress(SQLModel, table=True):
+    """An erased resident's address that had opted out, kept only as a keyed hash (HMAC with the
+    pseudonym key: pseudonymous data, storage.suppression) so that a later import never asks it
+    again (revision 0025)."""
+
+    __tablename__ = "suppressed_addresses"
+
+    digest: str = Field(primary_key=True, max_length=64)  # hex HMAC-SHA256 of "channel:address"
+    suppressed_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ErasureNotice(SQLModel, table=True):
+    """A tombstone for API consumers that copy answers: the respondent id an erasure took away from
+    a campaign's answers (they now carry a fresh one), so a copy can follow (revision 0025)."""
+
+    __tablename__ = "erasure_notices"
+    __table_args__ = (
+        Index("ix_erasure_notices_commit_order", "campaign_id", "txid", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The commit order the erasures feed follows, as the answer feed's (storage.commit_order).
+    txid: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, nullable=False, default=writing_transaction(), server_default="0"),
+    )
+    campaign_id: int = Field(foreign_key="campaigns.id")
+    respondent: str = Field(max_length=32)  # the respondent id the campaign's answers had
+    erased_at: datetime = Field(sa_type=UtcDateTime)

@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.age_bands import AGE_BAND, MINIMUM_AGE, age_band_of, under_minimum_age
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
+from outreach.campaigns.pseudonyms import pseudonym_key
 from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recruitment
+from outreach.campaigns.suppressed_rows import SUPPRESSED_ROW, without_suppressed
 from outreach.clock import Clock
 from storage import failures
 from storage.bulk import PlannerStatistics
@@ -233,6 +235,12 @@ def _field_problems(values: dict[str, str]) -> list[str]:
     return problems
 
 
+def normalised_address(column: str, raw: str, region: str) -> str | None:
+    """An address as an import stores it (`column`: phone, whatsapp, email, telegram_chat_id), or None
+    when it is not one: what a resident's access or erasure request looks an address up by."""
+    return _normalise(column, raw, region, [])
+
+
 def _normalise(column: str, raw: str, region: str, problems: list[str]) -> str | None:
     # Messages name the column, never the value: an import report is personal data otherwise.
     if column in PHONE_COLUMNS:
@@ -286,13 +294,16 @@ async def store_rows(
     on_batch: BatchDone = _nothing_to_tell,
     batch_size: int = BATCH_SIZE,
     source: Source = Source.IMPORT,
+    pseudonym_secret: str | None = None,
 ) -> ImportReport:
     """Write the good rows, count what each did, keep the bad ones; an outage aborts. One transaction
     per batch: the rows whose addresses nobody has yet are created set-based (storage.bulk), the rest
     (an address stored already, or met earlier in the batch) row by row in a savepoint each, in file
     order. When the database refuses the set-based write, the whole batch goes row by row, so a row
     it refuses is still rejected alone, by its line. Each consent stated goes into the consent
-    ledger as from `source` (the file or the API), with the label."""
+    ledger as from `source` (the file or the API), with the label. Suppressed addresses (an erased
+    resident's opt-out, hashed with the pseudonym key: `pseudonym_secret` or the installation's) are
+    left out."""
     report = ImportReport()
     because = Because(source, detail=label)
     recruited = recruitment(VIA_IMPORT, label)
@@ -302,6 +313,9 @@ async def store_rows(
         good = [row for row in batch if isinstance(row, ResidentRow)]
         errors = [row for row in batch if isinstance(row, RowError)]
         async with sessions() as session, session.begin():
+            key = await pseudonym_key(session, pseudonym_secret, now=clock())
+            good, suppressed_lines = await without_suppressed(session, key, good)
+            errors.extend(RowError(line, SUPPRESSED_ROW) for line in suppressed_lines)
             residents = ResidentRepository(session)
             fresh, known, one_by_one = await _sorted_rows(residents, good, on_match)
             report.unchanged += known
@@ -428,6 +442,7 @@ async def import_residents(
     on_batch: BatchDone = _nothing_to_tell,
     batch_size: int = BATCH_SIZE,
     source: Source = Source.IMPORT,
+    pseudonym_secret: str | None = None,
 ) -> ImportReport:
     """Import a residents file; `label` (by default the file's name) is their recruitment source, and
     with `source` the consent ledger's word for where the consents came from.
@@ -443,4 +458,5 @@ async def import_residents(
         on_batch=on_batch,
         batch_size=batch_size,
         source=source,
+        pseudonym_secret=pseudonym_secret,
     )

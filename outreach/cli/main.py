@@ -19,6 +19,8 @@ COMMANDS = {
     "demo": "outreach.cli.demo:demo",
     "db": "outreach.cli.db:db_app",
     "residents": "outreach.cli.residents:residents_app",
+    "resident": "outreach.cli.resident:resident_app",
+    "retention": "outreach.cli.retention:retention_app",
     "margins": "outreach.cli.margins:margins_app",
     "campaign": "outreach.cli.campaign:campaign_app",
     "results": "outreach.cli.results:results",

@@ -53,6 +53,7 @@ def residents_import(
                 on_match=on_match,
                 label=label.strip() if label else None,
                 on_row=bar.advance,
+                pseudonym_secret=services.settings.pseudonym_key(),
             )
         details: dict[str, audit.DetailValue] = {
             "rows": report.rows,

@@ -152,6 +152,7 @@ async def import_crowd(services: Services, people: Sequence[SimResident], consol
             region=services.settings.default_region,
             clock=services.clock,
             age_bands=services.settings.age_bands,
+            pseudonym_secret=services.settings.pseudonym_key(),
         )
     if report.errors:  # a bug in the simulation, not the visitor's problem; messages hold no addresses
         raise RuntimeError(f"the simulated residents file was refused: {report.errors[0]}")

@@ -96,10 +96,12 @@ def participation_meter(
     since: date | None = None,
     until: date | None = None,
     splits: Collection[str] = SPLITS,
+    erased: int = 0,
 ) -> ParticipationMeter:
     """The meter over the participations in `scope` (the campaigns `campaigns` names, id → slug, in the
     order to list them); `firsts` from `first_participations` over the whole history. Split by those of
-    SPLITS in `splits` (the API leaves out what may not be published)."""
+    SPLITS in `splits` (the API leaves out what may not be published). `erased`: respondents erased
+    since, left out of `scope`, counted."""
     overall = concentration(scope, k)
     per_campaign = _by_campaign(scope)
     return ParticipationMeter(
@@ -109,6 +111,7 @@ def participation_meter(
         k=k,
         campaigns=[_newcomers(slug, per_campaign.get(cid, []), firsts) for cid, slug in campaigns.items()],
         splits=[_split(split, scope, firsts, campaigns, k) for split in SPLITS if split in splits],
+        erased=erased,
     )
 
 

@@ -57,6 +57,11 @@ class ParticipationMeter(Concentration):
     k: int = Field(description="Groups of fewer respondents are suppressed.")
     campaigns: list[CampaignNewcomers]
     splits: list[MeterSplit]
+    erased: int = Field(
+        default=0,
+        description="Respondents erased since (their answers stay, anonymised, with no link to who they were):"
+        " left out of these figures.",
+    )
 
 
 # --- sampled versus self-enrolled ----------------------------------------------------------------

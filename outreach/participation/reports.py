@@ -20,6 +20,7 @@ from storage.participation import (
     ParticipationRow,
     answers_by_group,
     campaigns_launched,
+    erased_respondents,
     participations,
     respondents_by_group,
 )
@@ -74,9 +75,10 @@ async def participation_report(
     async with read_session(sessions) as session:
         campaigns = await campaigns_launched(session, day_start(since), day_start(until + timedelta(days=1)))
         history = [_participation(row) for row in await participations(session)]
+        erased = await erased_respondents(session, campaigns)
     scope = [p for p in history if p.campaign_id in campaigns]
     firsts = first_participations(history)
-    return participation_meter(scope, firsts, campaigns, k=k, since=since, until=until, splits=splits)
+    return participation_meter(scope, firsts, campaigns, k=k, since=since, until=until, splits=splits, erased=erased)
 
 
 async def campaign_participation(
@@ -89,10 +91,13 @@ async def campaign_participation(
         history = [_participation(row) for row in await participations(session, respondents_of=record.id)]
         groups = await respondents_by_group(session, record.id)
         answers = await answers_by_group(session, record.id)
+        erased = await erased_respondents(session, [record.id])
     last = max((p.answered_at for p in history if p.campaign_id == record.id), default=None)
     # Its respondents' answers up to this campaign: a later campaign must not change how this one reads.
     scope = [p for p in history if last is not None and p.answered_at <= last]
-    meter = participation_meter(scope, first_participations(history), {record.id: record.slug}, k=k, splits=splits)
+    meter = participation_meter(
+        scope, first_participations(history), {record.id: record.slug}, k=k, splits=splits, erased=erased
+    )
     per_group: dict[str, int] = {}
     for (drawn, via), count in groups.items():
         group = group_of(drawn, via)

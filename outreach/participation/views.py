@@ -118,4 +118,6 @@ def meter_view(figures: ParticipationMeter) -> Group:
     parts: list[Table | Text] = [header, overall, campaigns]
     if not figures.campaigns:
         parts.append(Text("no campaign was launched in that range"))
+    if figures.erased:
+        parts.append(Text(f"{figures.erased} respondent(s) erased since: their answers stay, anonymised; left out"))
     return Group(*parts)

@@ -20,6 +20,7 @@ from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.mailbox import polling_mailbox
 from outreach.inbound.spool_flusher import SpoolFlusher
 from outreach.inbound.telegram_updates import poll, register_webhook
+from outreach.rights.retention import Retention, add_retention_job
 from outreach.web import email_links, privacy_notice, webhooks
 from outreach.web.admin.pages import add_admin_pages
 from outreach.web.api.application import API_PREFIX, add_api_routes
@@ -84,6 +85,8 @@ def create_app(
 async def _scheduler_running(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     scheduler = lifecycle_scheduler(services.lifecycle, interval_seconds=services.settings.lifecycle_interval_seconds)
+    retention = Retention(services.sessions, services.settings, clock=services.clock, telemetry=services.telemetry)
+    add_retention_job(scheduler, retention)
     app[SCHEDULER] = scheduler
     scheduler.start()
     yield

@@ -64,6 +64,14 @@ class PrometheusTelemetry:
             ["loop", "kind"],
             registry=self.registry,
         )
+        self._retention: Counter = Counter(
+            "outreach_retention_removed",
+            "Items retention removed, by kind (inbound: message texts and mail bodies blanked;"
+            " unknown_senders: strangers' messages; outbox: sent texts blanked; early_reports; inactive:"
+            " residents erased).",
+            ["kind"],
+            registry=self.registry,
+        )
         self.webhook_seconds: Histogram = Histogram(
             "outreach_webhook_duration_seconds",
             "Time from a provider's webhook request to our answer (after the commit), by webhook.",
@@ -94,3 +102,6 @@ class PrometheusTelemetry:
 
     def store_defect(self, loop: str, kind: str) -> None:
         self._store_defects.labels(loop, kind).inc()
+
+    def retention_removed(self, kind: str, count: int) -> None:
+        self._retention.labels(kind).inc(count)

@@ -37,7 +37,13 @@ async def import_residents_endpoint(call: Call) -> ResidentsImported:
         for index, given in enumerate(batch.residents)
     ]
     report = await store_rows(
-        services.sessions, rows, clock=services.clock, label=batch.label, on_match=on_match, source=Source.API
+        services.sessions,
+        rows,
+        clock=services.clock,
+        label=batch.label,
+        on_match=on_match,
+        pseudonym_secret=services.settings.pseudonym_key(),
+        source=Source.API,
     )
     details: dict[str, audit.DetailValue] = {
         "rows": len(rows),

@@ -14,6 +14,7 @@ from outreach.web.api.registry import ApiRoute
 from outreach.web.api.resident_routes import RESIDENT_ROUTES
 from outreach.web.api.response_routes import RESPONSE_ROUTES
 from outreach.web.api.result_routes import RESULT_ROUTES
+from outreach.web.api.rights_routes import RIGHTS_ROUTES
 from outreach.web.api.token_routes import CURRENT_TOKEN_ROUTE, TOKEN_ROUTES
 from outreach.web.api.webhook_subscription_routes import WEBHOOK_SUBSCRIPTION_ROUTES
 
@@ -28,6 +29,7 @@ ROUTES: list[ApiRoute] = [
     *FLOW_RESULTS_ROUTES,
     *RESIDENT_ROUTES,
     *IMPORT_JOB_ROUTES,
+    *RIGHTS_ROUTES,
     *TOKEN_ROUTES,
     *AUDIT_ROUTES,
     *WEBHOOK_SUBSCRIPTION_ROUTES,

@@ -1,0 +1,146 @@
+"""A resident's access and erasure requests, as an official makes them for the resident (the CLI's
+`outreach resident find | export | erase`, the API's /residents/find, /export, /erase).
+
+The address is read in any form (outreach.rights.addresses) and never logged: log lines name the
+resident's pseudonym and counts only. An erasure runs in one transaction (storage.erasure)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from outreach.campaigns.pseudonyms import pseudonym_key
+from outreach.campaigns.recruitment import RECRUITED_VIA, RECRUITMENT_SOURCE
+from outreach.clock import Clock
+from outreach.errors import CommandError
+from outreach.privacy.scrubber import scrub
+from outreach.rights.addresses import address_forms
+from outreach.settings import Settings
+from storage.db import SessionFactory, read_session
+from storage.erasure import Erased, erase_resident
+from storage.resident_records import resident_record, residents_with
+from storage.suppression import address_digest
+from storage.tables import ContactAddress, Conversation, Resident, Response
+
+log = logging.getLogger(__name__)
+
+
+class NotOneResident(CommandError):
+    """An erasure must name exactly one resident: none has the address, or its forms name several."""
+
+    def __init__(self, found: int) -> None:
+        self.found = found
+        super().__init__(
+            "no resident has this address"
+            if not found
+            else f"this address names {found} residents: give it in a form that names one"
+            " (a phone number with its + prefix, or the email)"
+        )
+
+
+@dataclass(frozen=True)
+class FoundResident:
+    """A resident an address names, as an official may see them: no address, only what they hold."""
+
+    resident: str  # the resident's pseudonym
+    channels: list[str]  # the kinds of address they have
+    campaigns: int  # campaigns that opened a conversation with them
+    answers: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    resident: str
+    erased: Erased
+
+
+class ResidentRequests:
+    def __init__(self, sessions: SessionFactory, settings: Settings, *, clock: Clock) -> None:
+        self._sessions, self._settings, self._clock = sessions, settings, clock
+
+    @property
+    def kept_attributes(self) -> Collection[str]:
+        """What anonymised answers keep: the attributes allowed out, and how residents were recruited."""
+        return {*self._settings.export_attributes, RECRUITED_VIA, RECRUITMENT_SOURCE}
+
+    async def _residents(self, address: str) -> list[int]:
+        forms = address_forms(address, self._settings.default_region)
+        async with read_session(self._sessions) as session:
+            return await residents_with(session, forms)
+
+    async def find(self, address: str) -> list[FoundResident]:
+        found = []
+        for resident_id in await self._residents(address):
+            async with read_session(self._sessions) as session:
+                resident = await session.get_one(Resident, resident_id)
+                channels = await session.execute(
+                    select(col(ContactAddress.channel)).where(col(ContactAddress.resident_id) == resident_id)
+                )
+                campaigns = await session.execute(
+                    select(func.count()).select_from(Conversation).where(col(Conversation.resident_id) == resident_id)
+                )
+                answers = await session.execute(
+                    select(func.count()).select_from(Response).where(col(Response.resident_id) == resident_id)
+                )
+                found.append(
+                    FoundResident(
+                        resident.pseudonym,
+                        sorted(set(channels.scalars())),
+                        int(campaigns.scalar_one()),
+                        int(answers.scalar_one()),
+                    )
+                )
+        log.info("access request: find matched %d resident(s)", len(found))
+        return found
+
+    async def export(self, address: str) -> list[dict[str, Any]]:
+        """Everything held about each resident the address names (normally one)."""
+        records = []
+        for resident_id in await self._residents(address):
+            async with read_session(self._sessions) as session:
+                records.append(await resident_record(session, resident_id))
+        log.info("access request: exported %d resident(s): %s", len(records), [r["resident"] for r in records])
+        return records
+
+    async def erase(self, address: str) -> Erasure:
+        """Erase the one resident the address names; NotOneResident when it names none or several."""
+        forms = address_forms(address, self._settings.default_region)
+        async with self._sessions() as session, session.begin():
+            residents = await residents_with(session, forms)
+            if len(residents) != 1:
+                raise NotOneResident(len(residents))
+            pseudonym, erased = await self.erase_in(session, residents[0])
+        log.info(
+            "erasure: resident %s erased: %d address(es), %d answer(s) anonymised in %d campaign(s),"
+            " %d message(s) received and %d sent cleared, %d address(es) kept suppressed",
+            pseudonym,
+            erased.addresses,
+            erased.answers,
+            erased.campaigns,
+            erased.messages_received,
+            erased.messages_sent,
+            erased.suppressed,
+        )
+        return Erasure(pseudonym, erased)
+
+    async def erase_in(self, session: AsyncSession, resident_id: int) -> tuple[str, Erased]:
+        """Erase the resident in the caller's transaction (an erasure request, or retention's inactive
+        residents): their pseudonym, and what was done."""
+        region = self._settings.default_region
+        pseudonym = (await session.get_one(Resident, resident_id)).pseudonym
+        key = await pseudonym_key(session, self._settings.pseudonym_key(), now=self._clock())
+        erased = await erase_resident(
+            session,
+            resident_id,
+            now=self._clock(),
+            kept=self.kept_attributes,
+            scrub=lambda text: scrub(text, region=region).text,
+            suppression_digest=lambda channel, written: address_digest(key, channel, written),
+        )
+        return pseudonym, erased
