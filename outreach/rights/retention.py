@@ -9,8 +9,7 @@ import logging
 import os
 import socket
 from datetime import UTC, datetime, timedelta
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from typing import TYPE_CHECKING
 
 from outreach.clock import Clock
 from outreach.rights.requests import ResidentRequests
@@ -19,6 +18,9 @@ from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.db import SessionFactory, read_session
 from storage.leases import hold_lease
 from storage.retention import Kind, count_due, due_keys, remove
+
+if TYPE_CHECKING:  # `outreach retention run` schedules nothing: it need not load APScheduler
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
