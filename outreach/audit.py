@@ -17,7 +17,7 @@ from storage.audit import AuditRepository
 from storage.db import SessionFactory
 from storage.tables import ApiToken, AuditEntry
 
-ActorKind = Literal["token", "cli", "official"]
+ActorKind = Literal["token", "cli", "official", "service"]  # service: a scheduled job of `serve`
 # A detail is a plain value or a list of them: ids, counts, names of settings or options. Never an
 # address, an answer's text or a token.
 DetailValue = str | int | float | bool | list[str] | list[int] | None
@@ -37,6 +37,10 @@ WEBHOOK_UNSUBSCRIBE = "webhook.unsubscribe"
 WEBHOOK_ROTATE = "webhook.rotate"
 WEBHOOK_RESUME = "webhook.resume"
 WEBHOOK_REPLAY = "webhook.replay"
+RESIDENT_FIND = "resident.find"  # a resident's access and erasure requests (outreach.rights)
+RESIDENT_EXPORT = "resident.export"
+RESIDENT_ERASE = "resident.erase"
+RETENTION_RUN = "retention.run"
 
 
 @dataclass(frozen=True)

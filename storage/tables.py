@@ -264,7 +264,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # None: until revoked (revision 0020)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # None: until revoked (revision 0018)
 
 
 class Lease(SQLModel, table=True):

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.cli.runner import console, fail, run_with_services
 from outreach.rights.requests import ResidentRequests
@@ -39,7 +40,7 @@ def _requests(services: Services) -> ResidentRequests:
 def resident_find(address: AddressArgument) -> None:
     """Who has this address: the resident's pseudonym, their kinds of address, campaigns and answers."""
     given = _address(address)
-    found = run_with_services(lambda services: _requests(services).find(given))
+    found = run_with_services(lambda services: _requests(services).find(given, actor=Actor.cli()))
     if not found:
         raise fail("no resident has this address")
     for resident in found:
@@ -60,7 +61,7 @@ def resident_export(
 ) -> None:
     """Everything held about the resident, as JSON (an access request's answer)."""
     given = _address(address)
-    records = run_with_services(lambda services: _requests(services).export(given))
+    records = run_with_services(lambda services: _requests(services).export(given, actor=Actor.cli()))
     if not records:
         raise fail("no resident has this address")
     document = json.dumps({"residents": records}, ensure_ascii=False, indent=2, default=str)
@@ -84,7 +85,7 @@ def resident_erase(
         err=True,
     ):
         raise fail("nothing erased", 1)
-    erasure = run_with_services(lambda services: _requests(services).erase(given))
+    erasure = run_with_services(lambda services: _requests(services).erase(given, actor=Actor.cli()))
     done = erasure.erased
     console.print(
         f"{erasure.resident} erased: {done.addresses} address(es) deleted, {done.answers} answer(s) anonymised in"

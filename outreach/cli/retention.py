@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.cli.runner import console, run_with_services
 from outreach.rights.retention import Retention
@@ -22,7 +23,9 @@ def retention_run(
     """Remove what is due now, in batches; print the count per kind."""
 
     async def work(services: Services) -> dict[Kind, int]:
-        return await Retention(services.sessions, services.settings, clock=services.clock).run(dry_run=dry_run)
+        return await Retention(services.sessions, services.settings, clock=services.clock).run(
+            actor=Actor.cli(), dry_run=dry_run
+        )
 
     counts = run_with_services(work)
     verb = "due" if dry_run else "removed"

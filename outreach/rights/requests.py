@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.campaigns.pseudonyms import pseudonym_key
 from outreach.campaigns.recruitment import RECRUITED_VIA, RECRUITMENT_SOURCE
 from outreach.clock import Clock
@@ -60,6 +62,18 @@ class Erasure:
     erased: Erased
 
 
+def erasure_details(erased: Erased) -> dict[str, audit.DetailValue]:
+    """What the audit log keeps of an erasure: counts only."""
+    return {
+        "addresses": erased.addresses,
+        "campaigns": erased.campaigns,
+        "answers": erased.answers,
+        "messages_received": erased.messages_received,
+        "messages_sent": erased.messages_sent,
+        "suppressed": erased.suppressed,
+    }
+
+
 class ResidentRequests:
     def __init__(self, sessions: SessionFactory, settings: Settings, *, clock: Clock) -> None:
         self._sessions, self._settings, self._clock = sessions, settings, clock
@@ -74,7 +88,7 @@ class ResidentRequests:
         async with read_session(self._sessions) as session:
             return await residents_with(session, forms)
 
-    async def find(self, address: str) -> list[FoundResident]:
+    async def find(self, address: str, *, actor: Actor) -> list[FoundResident]:
         found = []
         for resident_id in await self._residents(address):
             async with read_session(self._sessions) as session:
@@ -97,18 +111,27 @@ class ResidentRequests:
                     )
                 )
         log.info("access request: find matched %d resident(s)", len(found))
+        await self._audit(actor, audit.RESIDENT_FIND, [resident.resident for resident in found])
         return found
 
-    async def export(self, address: str) -> list[dict[str, Any]]:
+    async def _audit(self, actor: Actor, action: str, pseudonyms: list[str]) -> None:
+        """A read, recorded by the pseudonyms it named (never the address asked for)."""
+        target = pseudonyms[0] if len(pseudonyms) == 1 else None
+        details: dict[str, audit.DetailValue] = {"residents": len(pseudonyms), "pseudonyms": pseudonyms}
+        await audit.record_apart(self._sessions, actor, action, "resident", target, details, at=self._clock())
+
+    async def export(self, address: str, *, actor: Actor) -> list[dict[str, Any]]:
         """Everything held about each resident the address names (normally one)."""
         records = []
         for resident_id in await self._residents(address):
             async with read_session(self._sessions) as session:
                 records.append(await resident_record(session, resident_id))
-        log.info("access request: exported %d resident(s): %s", len(records), [r["resident"] for r in records])
+        pseudonyms = [str(record["resident"]) for record in records]
+        log.info("access request: exported %d resident(s): %s", len(records), pseudonyms)
+        await self._audit(actor, audit.RESIDENT_EXPORT, pseudonyms)
         return records
 
-    async def erase(self, address: str) -> Erasure:
+    async def erase(self, address: str, *, actor: Actor) -> Erasure:
         """Erase the one resident the address names; NotOneResident when it names none or several."""
         forms = address_forms(address, self._settings.default_region)
         async with self._sessions() as session, session.begin():
@@ -116,6 +139,9 @@ class ResidentRequests:
             if len(residents) != 1:
                 raise NotOneResident(len(residents))
             pseudonym, erased = await self.erase_in(session, residents[0])
+            await audit.record(
+                session, actor, audit.RESIDENT_ERASE, "resident", pseudonym, erasure_details(erased), at=self._clock()
+            )
         log.info(
             "erasure: resident %s erased: %d address(es), %d answer(s) anonymised in %d campaign(s),"
             " %d message(s) received and %d sent cleared, %d address(es) kept suppressed",

@@ -11,6 +11,8 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from outreach import audit
+from outreach.audit import Actor
 from outreach.clock import Clock
 from outreach.rights.requests import ResidentRequests
 from outreach.settings import Settings
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # `outreach retention run` schedules nothing: it need not loa
 log = logging.getLogger(__name__)
 
 RETENTION_JOB = "retention"
+SCHEDULED = Actor("service", "retention", "the daily retention job of serve")
 LEASE = "retention"
 # The first run waits a little after start-up, so a restart loop never runs it over and over.
 FIRST_RUN_AFTER = timedelta(minutes=5)
@@ -65,8 +68,9 @@ class Retention:
         self._sessions, self._settings, self._clock, self._telemetry = sessions, settings, clock, telemetry
         self._requests = ResidentRequests(sessions, settings, clock=clock)
 
-    async def run(self, *, dry_run: bool = False) -> dict[Kind, int]:
-        """Remove everything due (or, with `dry_run`, count it): the count per kind."""
+    async def run(self, *, actor: Actor, dry_run: bool = False) -> dict[Kind, int]:
+        """Remove everything due (or, with `dry_run`, count it): the count per kind. A run that removes
+        is recorded in the audit log, with its counts, under `actor`."""
         counts: dict[Kind, int] = {}
         for kind, before in cut_offs(self._settings, self._clock()).items():
             if dry_run:
@@ -80,6 +84,9 @@ class Retention:
             " (dry run, nothing removed)" if dry_run else "",
             ", ".join(f"{kind.value} {count}" for kind, count in counts.items()) or "every kind is kept forever",
         )
+        if not dry_run:
+            details: dict[str, audit.DetailValue] = {kind.value: count for kind, count in counts.items()}
+            await audit.record_apart(self._sessions, actor, audit.RETENTION_RUN, details=details, at=self._clock())
         return counts
 
     async def _remove_all(self, kind: Kind, before: datetime) -> int:
@@ -102,7 +109,7 @@ class Retention:
         async with self._sessions() as session, session.begin():
             taken = await hold_lease(session, LEASE, holder=holder, now=self._clock(), ttl=LEASE_TTL)
         if taken:
-            await self.run()
+            await self.run(actor=SCHEDULED)
 
 
 def add_retention_job(scheduler: AsyncIOScheduler, retention: Retention) -> None:

@@ -28,17 +28,19 @@ def _requests(call: Call) -> ResidentRequests:
 
 
 async def find_resident(call: Call) -> FoundResidents:
-    found = await _requests(call).find(call.body_as(AddressRequest).address)
+    found = await _requests(call).find(call.body_as(AddressRequest).address, actor=call.actor)
     return FoundResidents(residents=[FoundResidentInfo(**vars(resident)) for resident in found])
 
 
 async def export_resident(call: Call) -> ResidentExport:
-    return ResidentExport(residents=await _requests(call).export(call.body_as(AddressRequest).address))
+    return ResidentExport(
+        residents=await _requests(call).export(call.body_as(AddressRequest).address, actor=call.actor)
+    )
 
 
 async def erase_resident(call: Call) -> ErasureDone:
     try:
-        erasure = await _requests(call).erase(call.body_as(AddressRequest).address)
+        erasure = await _requests(call).erase(call.body_as(AddressRequest).address, actor=call.actor)
     except NotOneResident as error:
         raise ApiError(404 if error.found == 0 else 409, "not_one_resident", str(error)) from None
     done = erasure.erased

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from outreach.audit import Actor
 from outreach.bootstrap import Services
 from outreach.inbound.pipeline import Outcome
 from outreach.rights.requests import ResidentRequests
@@ -12,6 +13,7 @@ from tests.factories import add_resident
 from tests.outreach.helpers import CAMPAIGN_YAML, launch, reply
 from tests.outreach.web.api.helpers import PEOPLE, SURVEY_YAML
 
+OFFICIAL = Actor("official", "7", "Anna from the data protection office")
 PHONE = "+48600100299"
 NATIONAL = "600100299"
 EMAIL = "Ola.Nowak@Example.org"

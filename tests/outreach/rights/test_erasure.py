@@ -19,6 +19,7 @@ from outreach.results.weighting_request import WeightingRequest
 from outreach.rights.requests import NotOneResident
 from storage.db import read_session
 from storage.tables import (
+    AuditEntry,
     CampaignRecord,
     ContactAddress,
     Conversation,
@@ -37,6 +38,7 @@ from tests.outreach.rights.scenario import (
     EMAIL,
     FREE_TEXT,
     NATIONAL,
+    OFFICIAL,
     PHONE,
     SURNAME,
     answered_and_stopped,
@@ -57,16 +59,16 @@ async def _results(services: Services, campaign_id: int) -> dict[str, object]:
 async def test_every_form_of_every_address_finds_the_resident(services: Services) -> None:
     scenario = await answered_and_stopped(services)
     for form in FORMS:
-        found = await requests(services).find(form)
+        found = await requests(services).find(form, actor=OFFICIAL)
         assert [resident.resident for resident in found] == [scenario.pseudonym], form
         assert found[0].channels == ["email", "sms", "telegram"] and (found[0].campaigns, found[0].answers) == (2, 4)
-    assert await requests(services).find("+48600100300") == []
-    assert await requests(services).find("someone@example.org") == []
+    assert await requests(services).find("+48600100300", actor=OFFICIAL) == []
+    assert await requests(services).find("someone@example.org", actor=OFFICIAL) == []
 
 
 async def test_an_export_holds_addresses_consent_attributes_campaigns_answers_and_messages(services: Services) -> None:
     scenario = await answered_and_stopped(services)
-    [record] = await requests(services).export(NATIONAL)
+    [record] = await requests(services).export(NATIONAL, actor=OFFICIAL)
     assert record["resident"] == scenario.pseudonym
     assert record["attributes"]["surname"] == SURNAME
     addresses = {address["channel"]: address for address in record["addresses"]}
@@ -105,7 +107,7 @@ async def test_an_erasure_removes_the_resident_and_keeps_their_answers_unlinked(
         )
         answers_before = (await session.execute(select(func.count()).select_from(Response))).scalar_one()
 
-    erasure = await requests(services).erase(EMAIL.upper())
+    erasure = await requests(services).erase(EMAIL.upper(), actor=OFFICIAL)
 
     done = erasure.erased
     assert erasure.resident == scenario.pseudonym
@@ -113,7 +115,7 @@ async def test_an_erasure_removes_the_resident_and_keeps_their_answers_unlinked(
     for campaign, figures in before.items():
         assert await _results(services, campaign) == figures
     for form in FORMS:
-        assert await requests(services).find(form) == []
+        assert await requests(services).find(form, actor=OFFICIAL) == []
     async with read_session(services.sessions) as session:
         assert await session.get(Resident, target.id) is None
         assert (await session.execute(select(func.count()).select_from(Response))).scalar_one() == answers_before
@@ -157,6 +159,11 @@ async def test_an_erasure_removes_the_resident_and_keeps_their_answers_unlinked(
         assert sent and all(m.text == "" and m.provider_id is None for m in sent)
         texts = list((await session.execute(select(col(InboundEvent.text)))).scalars())
         assert FREE_TEXT not in texts and "STOP" not in texts
+        # The audit log says who erased whom (by the pseudonym that now names nobody), never the address.
+        entries = (await session.execute(select(AuditEntry).order_by(col(AuditEntry.id)))).scalars().all()
+        [entry] = [entry for entry in entries if entry.action == "resident.erase"]
+        assert (entry.actor_kind, entry.actor_id, entry.target_id) == ("official", "7", scenario.pseudonym)
+        assert entry.details["answers"] == 4 and "600100299" not in str([vars(e) for e in entries])
     # The meter leaves the erased respondent out, and says so.
     async with read_session(services.sessions) as session:
         record = await session.get_one(CampaignRecord, scenario.survey_id)
@@ -167,10 +174,10 @@ async def test_an_erasure_removes_the_resident_and_keeps_their_answers_unlinked(
 
 async def test_an_erased_address_that_writes_again_is_a_stranger(services: Services) -> None:
     await answered_and_stopped(services)
-    await requests(services).erase(PHONE)
+    await requests(services).erase(PHONE, actor=OFFICIAL)
     assert await reply(services, PHONE, "1") is Outcome.UNKNOWN_SENDER
     assert await reply(services, CHAT_ID, "START", channel="telegram") is Outcome.UNKNOWN_SENDER
-    assert await requests(services).find(PHONE) == []
+    assert await requests(services).find(PHONE, actor=OFFICIAL) == []
     async with read_session(services.sessions) as session:
         assert (
             await session.execute(
@@ -183,7 +190,7 @@ async def test_an_erased_address_that_writes_again_is_a_stranger(services: Servi
 
 async def test_an_erased_opted_out_address_is_never_imported_again(services: Services) -> None:
     await answered_and_stopped(services)
-    await requests(services).erase(PHONE)
+    await requests(services).erase(PHONE, actor=OFFICIAL)
     settings = services.settings
     rows = [
         parse_row(
@@ -207,14 +214,14 @@ async def test_an_erased_opted_out_address_is_never_imported_again(services: Ser
     report = await store_rows(services.sessions, rows, clock=services.clock, label="again.csv")
     assert [(error.line, error.message) for error in report.errors] == [(2, SUPPRESSED_ROW)]
     assert report.created == 1
-    assert await requests(services).find(PHONE) == []
-    [again] = await requests(services).find("+48600100298")
+    assert await requests(services).find(PHONE, actor=OFFICIAL) == []
+    [again] = await requests(services).find("+48600100298", actor=OFFICIAL)
     assert again.channels == ["sms"]  # the suppressed email was left out of the row
 
 
 async def test_an_address_that_never_opted_out_may_come_back_by_a_later_import(services: Services) -> None:
     await add_resident(services, phone=PHONE)
-    assert (await requests(services).erase(PHONE)).erased.suppressed == 0
+    assert (await requests(services).erase(PHONE, actor=OFFICIAL)).erased.suppressed == 0
     row = parse_row(
         2,
         {"phone": PHONE, "consent_source": "register", "consent_at": "2027-01-01T10:00"},
@@ -229,13 +236,13 @@ async def test_an_erasure_must_name_exactly_one_resident(services: Services) -> 
     await add_resident(services, phone=PHONE)
     await add_resident(services, telegram=NATIONAL)  # a chat id with the phone's national digits
     with pytest.raises(NotOneResident) as several:
-        await requests(services).erase(NATIONAL)
+        await requests(services).erase(NATIONAL, actor=OFFICIAL)
     assert several.value.found == 2
     with pytest.raises(NotOneResident) as none:
-        await requests(services).erase("+48600100300")
+        await requests(services).erase("+48600100300", actor=OFFICIAL)
     assert none.value.found == 0
-    assert (await requests(services).erase(PHONE)).erased.addresses == 1
-    assert len(await requests(services).find(NATIONAL)) == 1
+    assert (await requests(services).erase(PHONE, actor=OFFICIAL)).erased.addresses == 1
+    assert len(await requests(services).find(NATIONAL, actor=OFFICIAL)) == 1
 
 
 async def test_weighted_results_do_not_change_when_a_sampled_respondent_is_erased(services: Services) -> None:
@@ -245,7 +252,7 @@ async def test_weighted_results_do_not_change_when_a_sampled_respondent_is_erase
     weighted = await weighted_results(services.sessions, record, flow, request, k=1)
     unweighted = await unweighted_results(services.sessions, record, flow)
 
-    await requests(services).erase("600 100 005")  # Osowa, drawn with π = 0.5, answered yes
+    await requests(services).erase("600 100 005", actor=OFFICIAL)  # Osowa, drawn with π = 0.5, answered yes
 
     assert await weighted_results(services.sessions, record, flow, request, k=1) == weighted
     assert await unweighted_results(services.sessions, record, flow) == unweighted

@@ -14,7 +14,7 @@ import pytest
 from outreach.bootstrap import Services
 from storage.db import is_sqlite
 from tests.conftest import admin_dsn
-from tests.outreach.rights.scenario import PHONE, TRACES, answered_and_stopped, requests
+from tests.outreach.rights.scenario import OFFICIAL, PHONE, TRACES, answered_and_stopped, requests
 
 
 def _checkpointed_file_and_wal(path: Path) -> bytes:
@@ -48,7 +48,7 @@ async def test_a_dump_after_erasure_holds_the_address_in_no_form(services: Servi
     # The dump holds them before: the search would find them.
     assert [trace for trace in TRACES if trace.encode() not in dump] == [], "the scenario stores each trace"
 
-    await requests(services).erase(PHONE)
+    await requests(services).erase(PHONE, actor=OFFICIAL)
 
     dump = (await _sqlite_bytes(services, url) if is_sqlite(url) else await _pg_dump(url)).lower()
     assert [trace for trace in TRACES if trace.encode() in dump] == []

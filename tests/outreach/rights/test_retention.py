@@ -21,7 +21,7 @@ from storage.tables import EarlyDeliveryReport, InboundEvent, OutboxMessage, Res
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
-from tests.outreach.rights.scenario import PHONE, requests
+from tests.outreach.rights.scenario import OFFICIAL, PHONE, requests
 
 STRANGER = "+48600100777"
 
@@ -55,7 +55,7 @@ async def test_each_kind_goes_once_older_than_its_setting_and_is_counted(
     telemetry = PrometheusTelemetry()
     retention = _retention(services, telemetry)
     clock.advance(days=10)  # only early reports (7 days) are due
-    assert await retention.run(dry_run=True) == {
+    assert await retention.run(actor=OFFICIAL, dry_run=True) == {
         Kind.INBOUND: 0,
         Kind.UNKNOWN_SENDERS: 0,
         Kind.OUTBOX: 0,
@@ -63,9 +63,9 @@ async def test_each_kind_goes_once_older_than_its_setting_and_is_counted(
     }
     clock.advance(days=90)
     expected = {Kind.INBOUND: 1, Kind.UNKNOWN_SENDERS: 1, Kind.OUTBOX: sent, Kind.EARLY_REPORTS: 1}
-    assert await retention.run(dry_run=True) == expected
+    assert await retention.run(actor=OFFICIAL, dry_run=True) == expected
     with caplog.at_level(logging.INFO, logger="outreach.rights.retention"):
-        assert await retention.run() == expected
+        assert await retention.run(actor=OFFICIAL) == expected
     assert f"retention: inbound 1, unknown_senders 1, outbox {sent}, early_reports 1" in caplog.text
     for kind, count in expected.items():
         assert telemetry.registry.get_sample_value("outreach_retention_removed_total", {"kind": kind.value}) == count
@@ -76,7 +76,7 @@ async def test_each_kind_goes_once_older_than_its_setting_and_is_counted(
         assert (await session.execute(select(func.count()).select_from(EarlyDeliveryReport))).scalar_one() == 0
         [answer] = (await session.execute(select(Response))).scalars().all()
         assert (answer.value, answer.inbound_event_id) == ("yes", events[0].id)  # the answer stays
-    assert await retention.run() == dict.fromkeys(expected, 0)
+    assert await retention.run(actor=OFFICIAL) == dict.fromkeys(expected, 0)
 
 
 async def test_a_kind_set_to_zero_is_kept_forever(services: Services, clock: ManualClock) -> None:
@@ -84,7 +84,7 @@ async def test_a_kind_set_to_zero_is_kept_forever(services: Services, clock: Man
     clock.advance(days=4000)
     counts = await _retention(
         services, retention_inbound_days=0, retention_outbox_days=0, retention_unknown_sender_days=0
-    ).run()
+    ).run(actor=OFFICIAL)
     assert counts == {Kind.EARLY_REPORTS: 1}
 
 
@@ -93,7 +93,7 @@ async def test_bounded_batches_remove_everything_due(services: Services, clock: 
         await reply(services, f"+4860010078{number}", "hej")
     clock.advance(days=31)
     retention = _retention(services, retention_batch_size=2)
-    assert (await retention.run())[Kind.UNKNOWN_SENDERS] == 5
+    assert (await retention.run(actor=OFFICIAL))[Kind.UNKNOWN_SENDERS] == 5
     async with read_session(services.sessions) as session:
         assert (await session.execute(select(func.count()).select_from(InboundEvent))).scalar_one() == 0
 
@@ -106,15 +106,15 @@ async def test_inactive_residents_are_erased_and_erasures_stand_ins_never(
     await add_resident(services, phone=PHONE)
     await launch(services)
     await reply(services, PHONE, "tak")
-    await requests(services).erase(PHONE)  # leaves a stand-in with the answer
+    await requests(services).erase(PHONE, actor=OFFICIAL)  # leaves a stand-in with the answer
     clock.advance(days=150)
     await reply(services, "+48600100402", "nie")  # answered: active
     clock.advance(days=50)
     retention = _retention(services, retention_inactive_months=6)
-    assert (await retention.run(dry_run=True))[Kind.INACTIVE] == 1
-    assert (await retention.run())[Kind.INACTIVE] == 1
-    assert await requests(services).find("+48600100401") == []
-    assert len(await requests(services).find("+48600100402")) == 1
+    assert (await retention.run(actor=OFFICIAL, dry_run=True))[Kind.INACTIVE] == 1
+    assert (await retention.run(actor=OFFICIAL))[Kind.INACTIVE] == 1
+    assert await requests(services).find("+48600100401", actor=OFFICIAL) == []
+    assert len(await requests(services).find("+48600100402", actor=OFFICIAL)) == 1
     async with read_session(services.sessions) as session:
         assert await session.get(Resident, silent.id) is None
         stand_ins = (
