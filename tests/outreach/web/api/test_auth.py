@@ -132,7 +132,7 @@ async def test_scopes_imply_reading_campaigns(services: Services, api: AppClient
     assert answers.status == 403
 
 
-ROW_ROUTES = {"listResponses", "exportCsv", "exportJsonl", "exportFlowResults"}
+ROW_ROUTES = {"listResponses", "listErasures", "exportCsv", "exportJsonl", "exportFlowResults"}
 
 
 async def test_answers_row_by_row_need_the_rows_scope_and_aggregates_do_not(services: Services, api: AppClient) -> None:
