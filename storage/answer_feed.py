@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.commit_order import finished_below
+from storage.commit_order import ready_after
 from storage.dialect import dialect_name
 from storage.tables import Conversation, Response
 
@@ -83,13 +83,7 @@ async def answers_page(
         )
         .where(col(Response.campaign_id) == campaign_id)
         .where(col(Response.value).is_not(None))
-        .where(
-            or_(
-                col(Response.txid) > after.txid,
-                and_(col(Response.txid) == after.txid, col(Response.id) > after.id),
-            )
-        )
-        .where(col(Response.txid) < finished_below(dialect_name(session)))
+        .where(ready_after(col(Response.txid), col(Response.id), after.txid, after.id, dialect_name(session)))
         .order_by(col(Response.txid), col(Response.id))
         .limit(limit + 1)
     )

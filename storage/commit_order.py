@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, literal_column
+from sqlalchemy import BigInteger, ColumnElement, and_, literal_column, or_
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -47,3 +48,16 @@ def finished_below(dialect_name: str) -> ColumnElement[int]:
     if dialect_name == "postgresql":
         return literal_column("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)", BigInteger())
     return literal_column(str(UNBOUNDED), BigInteger())
+
+
+def ready_after(
+    txid: ColumnElement[Any] | Mapped[Any],
+    row_id: ColumnElement[Any] | Mapped[Any],
+    after_txid: int,
+    after_id: int,
+    dialect_name: str,
+) -> ColumnElement[bool]:
+    """Rows past the position (after_txid, after_id) in commit order that every reader will always see
+    in this order: their transaction is below the finished horizon. What a feed's page reads."""
+    past = or_(txid > after_txid, and_(txid == after_txid, row_id > after_id))
+    return and_(past, txid < finished_below(dialect_name))

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.answer_feed import Position
-from storage.commit_order import finished_below
+from storage.commit_order import ready_after
 from storage.dialect import dialect_name
 from storage.tables import ErasureNotice
 
@@ -31,13 +31,7 @@ async def notices_page(session: AsyncSession, campaign_id: int, *, after: Positi
             col(ErasureNotice.txid), col(ErasureNotice.id), col(ErasureNotice.respondent), col(ErasureNotice.erased_at)
         )
         .where(col(ErasureNotice.campaign_id) == campaign_id)
-        .where(
-            or_(
-                col(ErasureNotice.txid) > after.txid,
-                and_(col(ErasureNotice.txid) == after.txid, col(ErasureNotice.id) > after.id),
-            )
-        )
-        .where(col(ErasureNotice.txid) < finished_below(dialect_name(session)))
+        .where(ready_after(col(ErasureNotice.txid), col(ErasureNotice.id), after.txid, after.id, dialect_name(session)))
         .order_by(col(ErasureNotice.txid), col(ErasureNotice.id))
         .limit(limit + 1)
     )

@@ -9,7 +9,7 @@ import binascii
 import json
 
 from outreach.web.api.errors import ApiError
-from storage.answer_feed import Position
+from storage.answer_feed import START, Position
 
 
 def encode_position(campaign_id: int, position: Position) -> str:
@@ -49,3 +49,13 @@ def decode_audit_cursor(token: str) -> int:
     if kind != "audit" or isinstance(before_id, bool) or not isinstance(before_id, int) or not 0 < before_id < 2**63:
         raise invalid
     return before_id
+
+
+def feed_start(cursor: str | None, since: str | None, campaign_id: int) -> Position:
+    """Where a feed's page starts: after `cursor` (the next page) or `since` (a later sync), else at the
+    start; 400 for both at once."""
+    if cursor is not None and since is not None:
+        raise ApiError(400, "invalid_parameter", "give either cursor or since, not both")
+    if cursor is not None:
+        return decode_position(cursor, campaign_id, "cursor")
+    return decode_position(since, campaign_id, "since") if since is not None else START

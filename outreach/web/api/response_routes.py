@@ -7,11 +7,11 @@ from flows import model as flow_model
 from flows.campaign import Campaign
 from flows.languages import LANGUAGES
 from outreach.results.public_values import PublicValues, public_time
-from outreach.web.api.cursors import decode_position, encode_position
+from outreach.web.api.cursors import encode_position, feed_start
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import Answer, AnswerPage, ResponsesQuery
 from outreach.web.api.registry import ApiRoute, Call
-from storage.answer_feed import START, answers_page
+from storage.answer_feed import answers_page
 from storage.db import read_session
 
 MAX_FILTER_LENGTH = 200
@@ -45,11 +45,7 @@ async def list_responses(call: Call) -> AnswerPage:
     query = call.query_as(ResponsesQuery)
     record = call.record
     assert record.id is not None
-    if query.cursor is not None and query.since is not None:
-        raise ApiError(400, "invalid_parameter", "give either cursor or since, not both")
-    given = query.cursor if query.cursor is not None else query.since
-    parameter = "cursor" if query.cursor is not None else "since"
-    after = decode_position(given, record.id, parameter) if given is not None else START
+    after = feed_start(query.cursor, query.since, record.id)
     flow = call.services.definitions.flow(record)
     filters = _answer_filters(call, query, flow)
     attributes = call.services.settings.export_attributes

@@ -5,7 +5,7 @@ answer feed follow. Their declarations are here; the work is outreach.rights.req
 from __future__ import annotations
 
 from outreach.rights.requests import NotOneResident, ResidentRequests
-from outreach.web.api.cursors import decode_position, encode_position
+from outreach.web.api.cursors import encode_position, feed_start
 from outreach.web.api.errors import ApiError
 from outreach.web.api.registry import ApiRoute, Call
 from outreach.web.api.rights_models import (
@@ -18,7 +18,6 @@ from outreach.web.api.rights_models import (
     FoundResidents,
     ResidentExport,
 )
-from storage.answer_feed import START
 from storage.db import read_session
 from storage.erasure_notices import notices_page
 
@@ -59,11 +58,7 @@ async def list_erasures(call: Call) -> ErasurePage:
     query = call.query_as(ErasuresQuery)
     record = call.record
     assert record.id is not None
-    if query.cursor is not None and query.since is not None:
-        raise ApiError(400, "invalid_parameter", "give either cursor or since, not both")
-    given = query.cursor if query.cursor is not None else query.since
-    parameter = "cursor" if query.cursor is not None else "since"
-    after = decode_position(given, record.id, parameter) if given is not None else START
+    after = feed_start(query.cursor, query.since, record.id)
     async with read_session(call.services.sessions) as session:
         notices = await notices_page(session, record.id, after=after, limit=query.limit)
     page = notices[: query.limit]
