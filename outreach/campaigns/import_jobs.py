@@ -118,6 +118,7 @@ async def run_job(
     clock: Clock,
     age_bands: Sequence[str],
     batch_size: int = BATCH_SIZE,
+    pseudonym_secret: str | None = None,
 ) -> None:
     """Import the job's file, writing progress after each batch; the file is deleted after. A stop
     (cancellation) leaves the job to `fail_jobs`; any other failure marks it failed here."""
@@ -128,7 +129,16 @@ async def run_job(
             if job is None or not await repository.start(job_id, now=clock()):
                 return
         options = ImportOptions(job.region, OnMatch(job.on_match), job.label)
-        await _import(sessions, job_id, path, options, clock=clock, age_bands=age_bands, batch_size=batch_size)
+        await _import(
+            sessions,
+            job_id,
+            path,
+            options,
+            clock=clock,
+            age_bands=age_bands,
+            batch_size=batch_size,
+            pseudonym_secret=pseudonym_secret,
+        )
     finally:
         discard(path)
 
@@ -142,6 +152,7 @@ async def _import(
     clock: Clock,
     age_bands: Sequence[str],
     batch_size: int,
+    pseudonym_secret: str | None,
 ) -> None:
     async def batch_done(report: ImportReport) -> None:
         async with sessions() as session, session.begin():
@@ -160,6 +171,7 @@ async def _import(
             on_batch=batch_done,
             batch_size=batch_size,
             source=Source.API,
+            pseudonym_secret=pseudonym_secret,
         )
     except ImportFileError as error:
         await fail_jobs(sessions, [job_id], str(error).replace(str(path), "the file"), clock=clock)

@@ -43,7 +43,12 @@ class ImportJobRunner:
             async with self._one_at_a_time:
                 services = self._services
                 await run_job(
-                    services.sessions, job_id, path, clock=services.clock, age_bands=services.settings.age_bands
+                    services.sessions,
+                    job_id,
+                    path,
+                    clock=services.clock,
+                    age_bands=services.settings.age_bands,
+                    pseudonym_secret=services.settings.pseudonym_key(),  # suppressed addresses' hashes
                 )
         finally:
             discard(path)  # also when cancelled while queued
