@@ -181,7 +181,7 @@ def _operation(route: ApiRoute, refs: References, attributes: Sequence[str]) -> 
     else:
         operation["x-scope"] = route.scope
     parameters = _path_parameters(route) + _query_parameters(route, attributes)
-    if route.method == "POST" and route.scope is not None:
+    if route.method == "POST" and route.scope is not None and route.idempotent:
         parameters.append(IDEMPOTENCY_PARAMETER)
     if parameters:
         operation["parameters"] = parameters
@@ -212,7 +212,7 @@ def _operation(route: ApiRoute, refs: References, attributes: Sequence[str]) -> 
         statuses |= {413, 422}
     if route.definition_body:
         statuses.add(415)
-    if route.method == "POST" and route.scope is not None:
+    if route.method == "POST" and route.scope is not None and route.idempotent:
         statuses |= {409, 422}
     for status in sorted(statuses):
         responses[str(status)] = _error(status, _ERROR_TEXTS[status], error_ref)

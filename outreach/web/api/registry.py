@@ -99,6 +99,9 @@ class ApiRoute:
     unbound_only: bool = False  # not for a token bound to one campaign (the resource is not in one)
     conflict: str | None = None  # when the operation may answer 409, why
     extra_errors: dict[int, str] = field(default_factory=dict)
+    # False: an Idempotency-Key is ignored, nothing of the request is kept (its body holds an address:
+    # a resident's access and erasure requests, whose request and answer must not be stored).
+    idempotent: bool = True
 
     @property
     def full_path(self) -> str:
@@ -150,7 +153,7 @@ def _endpoint(route: ApiRoute) -> Callable[[web.Request], Awaitable[web.StreamRe
                 return result
             return web.Response(text=result.model_dump_json(), status=route.status, content_type="application/json")
 
-        if route.method == "POST" and token is not None and token.id is not None:
+        if route.method == "POST" and route.idempotent and token is not None and token.id is not None:
             return await idempotent(request, services, token.id, run, read_body=route.upload is None)
         return await run()
 

@@ -71,7 +71,10 @@ async def list_erasures(call: Call) -> ErasurePage:
 
 
 ADDRESS_EXAMPLE = {"address": "+48600100200"}
-_IN_BODY = " The address is in the body, never in the URL, so no access log holds it; it is never logged."
+_IN_BODY = (
+    " The address is in the body, never in the URL, so no access log holds it; it is never logged, and an"
+    " Idempotency-Key is ignored here (neither the request nor its answer is kept)."
+)
 
 RIGHTS_ROUTES: list[ApiRoute] = [
     ApiRoute(
@@ -86,6 +89,7 @@ RIGHTS_ROUTES: list[ApiRoute] = [
         body_example=ADDRESS_EXAMPLE,
         response=FoundResidents,
         unbound_only=True,
+        idempotent=False,
         description="Who has this address, by pseudonym: their kinds of address, campaigns and answers." + _IN_BODY,
     ),
     ApiRoute(
@@ -100,6 +104,7 @@ RIGHTS_ROUTES: list[ApiRoute] = [
         body_example=ADDRESS_EXAMPLE,
         response=ResidentExport,
         unbound_only=True,
+        idempotent=False,
         description="Addresses and their consent, attributes, campaigns asked, answers, messages sent and"
         " received, for the resident to have." + _IN_BODY,
     ),
@@ -115,6 +120,7 @@ RIGHTS_ROUTES: list[ApiRoute] = [
         body_example=ADDRESS_EXAMPLE,
         response=ErasureDone,
         unbound_only=True,
+        idempotent=False,
         conflict="the address, in the form given, names several residents",
         extra_errors={404: "No resident has the address."},
         description="Addresses, attributes and messages go, in one transaction; answers stay, anonymised"

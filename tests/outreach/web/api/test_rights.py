@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from outreach.bootstrap import Services
+from storage.tables import IdempotentRequest
 from tests.outreach.rights.scenario import EMAIL, NATIONAL, PHONE, answered_and_stopped
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import auth
@@ -94,3 +97,15 @@ async def test_only_an_admin_may_ask_and_the_address_never_goes_in_a_url(service
     assert "/api/v1/campaigns/{campaign_id}/erasures" in paths
     bad = await api.post("/api/v1/residents/find", headers=await auth(services, "admin"), json={"address": ""})
     assert bad.status == 422
+
+
+async def test_an_idempotency_key_keeps_nothing_of_a_request_naming_an_address(
+    services: Services, api: AppClient
+) -> None:
+    await answered_and_stopped(services)
+    headers = {**await auth(services, "admin"), "Idempotency-Key": "erase-1"}
+    for path in ("find", "export", "erase"):
+        assert (await _post(api, headers, path, PHONE))[0] == 200
+    async with services.sessions() as session:
+        kept = (await session.execute(select(func.count()).select_from(IdempotentRequest))).scalar_one()
+    assert kept == 0
