@@ -78,6 +78,10 @@ async def test_an_export_holds_addresses_consent_attributes_campaigns_answers_an
         "telegram": CHAT_ID,
     }
     assert addresses["sms"]["consent_source"] == "test-fixture" and addresses["sms"]["opted_out_at"] is not None
+    # The consent ledger's history of each address: the fixture's opt-ins, then the STOP on every one.
+    history = [(change["channel"], change["change"]) for change in record["consent_history"]]
+    assert ("sms", "opt_out") in history and ("telegram", "opt_out") in history
+
     assert [campaign["campaign"] for campaign in record["campaigns"]] == ["park-orunski", "tramwaj-na-morene"]
     assert [(answer["question"], answer["value"]) for answer in record["answers"]] == [
         ("visits", "weekly"),
