@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, exists, insert, literal, null, or_, select
+from sqlalchemy import Integer, String, Table, bindparam, cast, exists, insert, literal, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.statements import run
 from storage.types import UtcDateTime
 from storage.webhook_tables import WebhookEvent, WebhookSubscriber
 
@@ -47,14 +48,24 @@ async def record_event(
     """Write the event in the caller's transaction when a subscriber wants it; else nothing."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    wanted = exists(select(literal(1)).where(wanted_by(event_type, campaign_id)))
+    parameters = {"message_id": new_message_id(), "campaign_id": campaign_id, "facts": dict(facts), "now": now}
+    await run(session, _RECORD[event_type], parameters)
+
+
+def _record(event_type: str) -> Any:
+    """The INSERT … SELECT of one event type, built once (every stored answer runs it)."""
+    events: Table = WebhookEvent.__table__  # type: ignore[attr-defined]
+    campaign_id = bindparam("campaign_id", type_=Integer())
     row = select(
-        literal(new_message_id()),
+        bindparam("message_id", type_=String()),
         literal(event_type),
-        literal(campaign_id),
-        literal(dict(facts), WebhookEvent.__table__.c.facts.type),  # type: ignore[attr-defined]
+        campaign_id,
+        bindparam("facts", type_=events.c.facts.type),
         null(),
-        literal(now, UtcDateTime()),
-    ).where(wanted)
+        bindparam("now", type_=UtcDateTime()),
+    ).where(exists(select(literal(1)).where(wanted_by(event_type, campaign_id))))
     columns = ["message_id", "type", "campaign_id", "facts", "payload", "created_at"]
-    await session.execute(insert(WebhookEvent).from_select(columns, row))
+    return insert(events).from_select(columns, row)
+
+
+_RECORD = {event_type: _record(event_type) for event_type in EVENT_TYPES}
