@@ -24,12 +24,14 @@ from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger(__name__)
 
-# What the store raises when it cannot do the work: its driver's errors wrapped by SQLAlchemy, and the
-# network's (a connection refused before SQLAlchemy saw one arrives as OSError).
-STORE_ERRORS = (DBAPIError, OSError, TimeoutError)
+# What the store raises when it cannot do the work: its driver's errors wrapped by SQLAlchemy, the
+# network's (a connection refused before SQLAlchemy saw one arrives as OSError), and no free pooled
+# connection in time (SQLAlchemy's own TimeoutError, not the builtin: a burst beyond the pool).
+STORE_ERRORS = (DBAPIError, OSError, TimeoutError, PoolTimeout)
 
 COLLISION_STATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 COLLISION_ATTEMPTS = 3

@@ -107,6 +107,25 @@ async def test_a_database_that_is_away_is_an_outage(services: Services) -> None:
             raise AssertionError("the store answered during an outage")
 
 
+async def test_no_free_connection_in_time_is_an_outage(database_url: str) -> None:
+    """A burst beyond the pool (issue 18's 300 req/s on PostgreSQL) waits for a connection; past the
+    pool's timeout that is the store not answering in time: an outage (a webhook spools it and says
+    200), not an error of ours (it was a 500: SQLAlchemy's pool TimeoutError is not the builtin one)."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        async with engine.connect() as busy:
+            await busy.execute(text("SELECT 1"))
+            try:
+                async with engine.connect() as second:
+                    await second.execute(text("SELECT 1"))
+            except STORE_ERRORS as error:
+                assert classify(error) is StoreFailure.OUTAGE
+            else:
+                raise AssertionError("a second connection came from a pool of one")
+    finally:
+        await engine.dispose()
+
+
 async def test_a_refused_connection_is_an_outage() -> None:
     engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none", connect_args={"timeout": 2})
     try:
