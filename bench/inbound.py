@@ -61,6 +61,7 @@ OPEN_RATE = 300.0
 P99_TARGET_MS = 100.0
 RATIO_TARGET = 0.5
 QUESTIONS = 12
+RESIDENTS_DEFAULT = 2000
 CONSENT_AT = "2026-01-15T09:00:00+01:00"
 
 
@@ -400,29 +401,45 @@ def table(results: list[Figures]) -> str:
     return "\n".join(lines)
 
 
-# From `bench/inbound.py --quick --residents 1000 --profile FILE` and `--backend postgresql --profile FILE`
-# (pyinstrument, serve's main thread, 2026-12-04 at load 1.4-4.7); kept here so a rerun keeps them.
+# From `bench/inbound.py --quick --profile FILE` (pyinstrument, serve's main thread) and
+# `bench/inbound_pipeline.py` (CPU per reply, in process), 2026-12-04 at load 14-17; kept here so a rerun
+# keeps them.
 PROFILE_FINDINGS = """\
-Where serve's time goes (pyinstrument on the serve process under this load, `python bench/inbound.py \
---backend postgresql --profile /tmp/inbound.txt`; SQLite with `--quick --profile`):
+Where the time goes (2026-12-04, load average 14-17 on 2 CPUs: other sessions' test suites ran throughout, \
+so every figure above is far below a quiet machine's; the ratio to the same-run baseline is the fairer one).
 
-- The event loop is busy, not waiting: on PostgreSQL 23.8 s of 29 s of serving is inside the webhook handler \
-and almost none in `epoll` (on SQLite 9.6 s in the handler, 12.9 s in `epoll`, which there is largely waiting \
-on aiosqlite's thread, where the SQL runs and the main-thread profile does not see). Signature check, form \
-parsing and the middlewares (metrics, JSON guard, keys) are under 0.3 s together.
-- 92% of the handler is `InboundPipeline.handle` → `_handle_in_transaction`: about ten ORM round trips per \
-reply in one transaction: `contact_by_address` (3.9 s, the biggest single step), `ResidentRepository.get`, \
-`InboundRepository.record_new` and `set_outcome`, `note_inbound`, `active_for_contact`, `CampaignRepository.get`, \
-`ResponseRepository.record_once`, `OutboxRepository.enqueue` and `ConversationRepository.save` (flush), then \
-the commit.
-- Much of each step is SQLAlchemy building statements in Python, not the database: `Insert.values(...)` alone \
-is 0.5-0.9 s per insert site, `InstrumentedAttribute.__eq__` 0.7 s in `contact_by_address`; ORM \
-`get_one`/`flush` add identity-map work. The baseline does one prepared INSERT.
-- The dispatcher sending the next questions to the stand-in in the same process costs little (0.5 s).
-- Not changed here (no small, safe change stood out): the levers are fewer round trips per reply (one query \
-for contact, resident, active conversation and campaign; the inbound record written with its outcome once), \
-statements built once (core `insert()` objects hoisted, compiled-cache friendly) instead of per call, and on \
-SQLite grouping the commits of concurrent replies."""
+CPU per answered reply, in process (`python bench/inbound_pipeline.py sqlite|postgresql`: \
+`InboundPipeline.handle` from 32 callers, no HTTP, no dispatcher; CPU of every thread):
+
+| | before (issue 18's profile) | now |
+| --- | ---: | ---: |
+| SQLite | 10.4 ms per reply, 29 replies/s | 2.9 ms per reply, 203 replies/s (992 replies in 41 grouped commits) |
+| PostgreSQL | 9.4 ms per reply, 22 replies/s | 4.5 ms per reply, 40 replies/s |
+
+What changed:
+- One query reads a reply's contact, resident, open conversation (locked on PostgreSQL) and campaign \
+(`InboundRepository.sender`) instead of four round trips (`contact_by_address`, `ResidentRepository.get`, \
+`active_for_contact`, `CampaignRepository.get`).
+- The inbound event, its outcome, `note_inbound`, the answer, the outbox row and the outgoing-webhook event are \
+statements built once per dialect with bound parameters, run on the session's connection \
+(`storage/statements.py`): no statement building, cache-key generation or ORM bookkeeping per reply. \
+`record_event` alone had become the largest step once the rest was cut.
+- SQLite: replies handled at the same moment share one transaction and one commit (`storage/group_commit.py`), \
+each answered only after that commit; before, 32 concurrent replies queued for the write lock in SQLite's \
+busy handler, which sleeps up to 100 ms a turn.
+- PostgreSQL: a webhook that found no pooled connection within the pool's 30 s got a 500; that is now an \
+outage like any other, kept in the spool and answered 200.
+
+Where serve's time goes now (SQLite, `--quick --profile`): about half of the main thread waits in `epoll` \
+(aiosqlite's thread runs each statement, three or four hand-offs per statement, and the dispatcher's own \
+transactions take the same write lock); of the rest, the grouped transactions take 2.7 s (the answer's \
+statements and the conversation's ORM flush), the HTTP handler 1.5 s (signature check 0.6 s), the dispatcher \
+sending the next questions 1.4 s. On PostgreSQL each reply still makes about ten round trips (pool pre-ping, \
+BEGIN, the sender query, the event, note_inbound, the answer, the webhook event, the outbox row, the \
+conversation's flush, the outcome, COMMIT), and the pool's 15 connections cap the requests in flight.
+
+Not done: running SQLite's statements without a thread hand-off each (the baseline calls sqlite3 in the loop), \
+writing the event once with its outcome (its id keys the replies it causes), grouping on PostgreSQL."""
 
 
 def write_report(body: str, residents: int, clients: int, seconds: float) -> None:
@@ -452,7 +469,7 @@ def main() -> None:
     parser.add_argument("--role", choices=("bench", "standin", "baseline"), default="bench")
     parser.add_argument("--database", default="")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--residents", type=int, default=2000)
+    parser.add_argument("--residents", type=int, default=RESIDENTS_DEFAULT)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")

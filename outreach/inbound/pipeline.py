@@ -117,6 +117,11 @@ class InboundPipeline:
         self._clock = clock
         self._spread = spread
 
+    @property
+    def grouped_commits(self) -> int | None:
+        """Commits of grouped replies so far (None: each reply commits alone, as on PostgreSQL)."""
+        return None if self._grouped is None else self._grouped.commits
+
     def at(self, now: datetime) -> InboundPipeline:
         """This pipeline with its clock stopped at `now`: a message kept on disk through an outage
         (outreach.inbound.spool) is handled as of when it arrived, its answer and reply times too."""

@@ -44,7 +44,7 @@ async def test_a_reply_delivered_twice_inside_one_group_is_stored_once(services:
         pipeline.handle(sms(services, OLA, "nie", "SM2")),
     )
     assert list(outcomes) == [Outcome.ANSWERED, Outcome.DUPLICATE, Outcome.ANSWERED]
-    assert pipeline._grouped is not None and pipeline._grouped.commits == 1
+    assert pipeline.grouped_commits == 1
     assert sorted(await responses(services)) == [("uses_tram", "no"), ("uses_tram", "yes")]
     assert await inbound_outcomes(services) == ["answered", "answered"]
 
