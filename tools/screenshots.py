@@ -90,6 +90,11 @@ async def photograph(site: str, link_path: str) -> list[Path]:
             await page.get_by_role("table").get_by_role("link").first.click()
             await page.wait_for_load_state()
             written.append(await shot(page, "campaign", name))
+            campaign_url = page.url
+            await page.get_by_role("link", name="Podgląd wiadomości i ich kosztu").click()
+            await page.wait_for_load_state()
+            written.append(await shot(page, "preview", name))
+            await page.goto(campaign_url)
             await page.get_by_role("link", name="Zamknij").click()
             written.append(await shot(page, "confirm-close", name))
             await page.close()
