@@ -72,8 +72,9 @@ simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the eng
 	PYTHONPATH=. $(BIN)/python bench/simulate.py
 
 SOAK_ROUNDS ?= 15
-soak: $(STAMP)  ## crash rounds: SOAK_ROUNDS rounds on each database (30 in all) of two outreach serve processes killed at seeded random moments (SIGKILL from outside and random fault points) during a 200-resident campaign while replies arrive; prints a table per round and the total, fails on any lost or doubled reply, resident never asked or unexplained duplicate send
-	OUTREACH_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest -q -s tests/scenarios/test_crash_round.py -k soak
+SOAK_SEED ?= 1
+soak: $(STAMP)  ## crash rounds: SOAK_ROUNDS rounds on each database (30 in all; seeds SOAK_SEED on) of two outreach serve processes killed at seeded random moments (SIGKILL from outside and random fault points) during a 200-resident campaign while replies arrive; prints a table per round and the total, fails on any lost or doubled reply, resident never asked or unexplained duplicate send
+	OUTREACH_SOAK_ROUNDS=$(SOAK_ROUNDS) OUTREACH_SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -s tests/scenarios/test_crash_round.py -k soak
 
 OUTAGE_SECONDS ?= 60
 soak-outage: $(STAMP)  ## an outage round: PostgreSQL's network cut for OUTAGE_SECONDS during a campaign while replies arrive (CI cuts it for 1.5 s)

@@ -2,7 +2,7 @@
 campaign runs and residents' replies arrive (tests/scenarios/crash_round.py says what a round does and
 checks). CI runs one round per database with the deterministic fault points, each of them firing;
 `make soak` runs SOAK_ROUNDS rounds per database of seeded random kills (OUTREACH_SOAK_ROUNDS, unset
-here: skipped) and prints the table.
+here: skipped; seeds from OUTREACH_SOAK_SEED on) and prints the table.
 """
 
 from __future__ import annotations
