@@ -405,8 +405,9 @@ def table(results: list[Figures]) -> str:
 # `bench/inbound_pipeline.py` (CPU per reply, in process), 2026-12-04 at load 14-17; kept here so a rerun
 # keeps them.
 PROFILE_FINDINGS = """\
-Where the time goes (2026-12-04, load average 14-17 on 2 CPUs: other sessions' test suites ran throughout, \
-so every figure above is far below a quiet machine's; the ratio to the same-run baseline is the fairer one).
+Where the time goes (profiles and in-process figures of 2026-12-04 at load average 14-17 on 2 CPUs: other \
+sessions' test suites ran throughout, so every figure is far below a quiet machine's; the ratio to the \
+same-run baseline is the fairer one).
 
 CPU per answered reply, in process (`python bench/inbound_pipeline.py sqlite|postgresql`: \
 `InboundPipeline.handle` from 32 callers, no HTTP, no dispatcher; CPU of every thread):
