@@ -148,6 +148,13 @@ def _toggle_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
+def layout(outbound: Outbound) -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """What `compose` sends, as plain text and button labels row by row (for previews)."""
+    text, keyboard = compose(outbound)
+    rows = tuple(tuple(button.text for button in row) for row in keyboard.inline_keyboard) if keyboard else ()
+    return text, rows
+
+
 def compose(outbound: Outbound) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and keyboard to send: buttons where they can be, numbered lines otherwise."""
     keyboard = build_keyboard(outbound)

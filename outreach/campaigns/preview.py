@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from channels import telegram_keyboards
 from channels.base import Choice, Outbound
 from channels.email_composition import subject_of
 from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
@@ -20,6 +19,11 @@ from outreach.campaigns.pricing import price_for
 from storage.db import SessionFactory, read_session
 from storage.residents import ResidentRepository
 
+# A Telegram message as the channel sends it: its text and its buttons' labels, row by row. Given by the
+# caller (the officials' preview page passes channels.telegram_keyboards' layout): the Telegram library
+# stays out of every command that only names this module (outreach.campaigns.commands imports it).
+TelegramLayout = Callable[[Outbound], tuple[str, tuple[tuple[str, ...], ...]]]
+
 
 @dataclass(frozen=True)
 class ChannelText:
@@ -31,8 +35,11 @@ class ChannelText:
     subject: str = ""  # email only
 
 
-def channel_texts(flow: Campaign, channel: str, language: str) -> list[ChannelText]:
-    """Every message as residents on `channel` will see it."""
+def channel_texts(
+    flow: Campaign, channel: str, language: str, telegram_layout: TelegramLayout | None = None
+) -> list[ChannelText]:
+    """Every message as residents on `channel` will see it (with `telegram_layout`, Telegram's bubble
+    and buttons apart; without, its buttons in [brackets] in the text)."""
     texts = []
     for index, preview in enumerate(every_message(flow, language)):
         if channel == "sms":
@@ -43,9 +50,9 @@ def channel_texts(flow: Campaign, channel: str, language: str) -> list[ChannelTe
             text = f"[approved template {flow.whatsapp.content_sid}, variables {variables}]"
             texts.append(ChannelText(preview.label, text, body=text))
         elif channel == "telegram":
-            body, keyboard = telegram_keyboards.compose(_outbound(preview, "telegram"))
-            rows = tuple(tuple(button.text for button in row) for row in keyboard.inline_keyboard) if keyboard else ()
-            texts.append(ChannelText(preview.label, _with_buttons(preview), body=body, buttons=rows))
+            text = _with_buttons(preview)
+            body, rows = telegram_layout(_outbound(preview, "telegram")) if telegram_layout else (text, ())
+            texts.append(ChannelText(preview.label, text, body=body, buttons=rows))
         else:
             text = plain_text(preview)
             subject = subject_of(preview.message.text) if channel == "email" else ""

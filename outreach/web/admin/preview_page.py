@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from channels import telegram_keyboards
 from outreach.campaigns.audience_preview import AudiencePreview, audience_preview
 from outreach.campaigns.checks import campaign_warnings
 from outreach.campaigns.fatigue import fatigue_of
@@ -43,7 +44,7 @@ async def campaign_preview(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="No such campaign.")
     flow = services.definitions.flow(record)
     sections = [
-        PreviewSection(channel, language, channel_texts(flow, channel, language))
+        PreviewSection(channel, language, channel_texts(flow, channel, language, telegram_keyboards.layout))
         for channel in flow.channels
         for language in flow.languages
     ]
