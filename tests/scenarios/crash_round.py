@@ -161,7 +161,7 @@ async def crash_round(
             for slot in range(workers):  # every worker runs to the end, without a fault point
                 await pool.restart_clean(slot)
             chaos_ended = time.monotonic()
-            await _settled(services, people, within=settle_seconds)
+            await _settled(services, people, folder / "spool", within=settle_seconds)
             settling = time.monotonic() - chaos_ended
         finally:
             stopping.set()
@@ -170,6 +170,8 @@ async def crash_round(
             await asyncio.gather(*supervisors, return_exceptions=True)
             await pool.stop()  # before the report: every write the workers make is in
         report = await _report(services, database_url, pool, people, chaos, residents)
+        if spooled := _spooled(folder / "spool"):
+            report.violations.append(f"{spooled} spooled replies never applied")
     report.seconds, report.settling = time.monotonic() - started, settling
     return report
 
@@ -206,16 +208,23 @@ async def _faults_spent(pool: Workers, chaos: Chaos, plans: list[list[str]]) -> 
     return not any(plans) and len(pool.fired()) >= planned and all(worker.alive for worker in pool.workers)
 
 
-async def _settled(services: Services, people: Residents, *, within: float) -> None:
+async def _settled(services: Services, people: Residents, spool: Path, *, within: float) -> None:
     """Wait until no reply is on its way and the outbox has nothing left to do, twice in a row: the
-    survivors took over the claims of the dead, reconciled the unknown, sent the rest."""
+    survivors took over the claims of the dead, reconciled the unknown, sent the rest, and applied any
+    reply a worker spooled (acknowledged while the store refused it)."""
     deadline = time.monotonic() + within
     quiet = 0
     while quiet < 2:
         if time.monotonic() > deadline:
             return  # what is still unfinished is reported as a violation
         await asyncio.sleep(0.5)
-        quiet = quiet + 1 if people.pending == 0 and not await _unfinished(services) else 0
+        idle = people.pending == 0 and not _spooled(spool) and not await _unfinished(services)
+        quiet = quiet + 1 if idle else 0
+
+
+def _spooled(spool: Path) -> int:
+    """Replies acknowledged from the spool and not applied yet (outreach.inbound.spool: a file each)."""
+    return len(list(spool.glob("*.json")))
 
 
 async def _unfinished(services: Services) -> dict[str, int]:
