@@ -34,7 +34,7 @@ from outreach.web.admin import i18n
 from outreach.web.admin.charts import question_charts
 from outreach.web.admin.paths import HOME, LOGIN
 from outreach.web.admin.preview_page import campaign_preview
-from outreach.web.admin.rendering import render as _render
+from outreach.web.admin.rendering import render
 from outreach.web.admin.sessions import (
     POLICY,
     SESSION_COOKIE,
@@ -90,7 +90,7 @@ def add_admin_pages(app: web.Application) -> None:
 async def login_page(request: web.Request) -> web.StreamResponse:
     if official_of(request) is not None:
         raise web.HTTPSeeOther(local_next(request.query.get("next")))
-    return _render("login.html", request, {"error": None, "email": "", "next": request.query.get("next", "")})
+    return render("login.html", request, {"error": None, "email": "", "next": request.query.get("next", "")})
 
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
@@ -127,7 +127,7 @@ def _refused_login(
 ) -> web.Response:
     minutes = max(1, round((until - now).total_seconds() / 60)) if until else 0
     status = 401 if reason == "wrong" else 429
-    response = _render(
+    response = render(
         "login.html", request, {"error": reason, "minutes": minutes, "email": email, "next": after}, status=status
     )
     if until is not None:
@@ -153,8 +153,8 @@ async def password_page(request: web.Request) -> web.StreamResponse:
     try:
         official = await link_holder(services.sessions, request.match_info["token"], now=services.clock())
     except LinkInvalid as invalid:
-        return _render("password.html", request, {"invalid": str(invalid), "email": "", "error": None}, status=404)
-    return _render("password.html", request, {"invalid": None, "email": official.email, "error": None})
+        return render("password.html", request, {"invalid": str(invalid), "email": "", "error": None}, status=404)
+    return render("password.html", request, {"invalid": None, "email": official.email, "error": None})
 
 
 async def password_submit(request: web.Request) -> web.StreamResponse:
@@ -168,10 +168,10 @@ async def password_submit(request: web.Request) -> web.StreamResponse:
             raise AccountError("the two passwords differ")
         await set_password(services.sessions, token, password, now=services.clock())
     except LinkInvalid as invalid:
-        return _render("password.html", request, {"invalid": str(invalid), "email": "", "error": None}, status=404)
+        return render("password.html", request, {"invalid": str(invalid), "email": "", "error": None}, status=404)
     except AccountError as problem:
         context = {"invalid": None, "email": official.email, "error": str(problem)}
-        return _render("password.html", request, context, status=422)
+        return render("password.html", request, context, status=422)
     raise web.HTTPSeeOther(f"{LOGIN}?password_set=1")
 
 
@@ -189,7 +189,7 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
             counts = await campaign_counts(session, record.id)
             rate = counts.respondents / counts.contacted if counts.contacted else None
             rows.append({"record": record, "counts": counts, "rate": rate})
-    return _render("campaigns.html", request, {"campaigns": rows, "home": HOME})
+    return render("campaigns.html", request, {"campaigns": rows, "home": HOME})
 
 
 async def _campaign_figures(request: web.Request) -> dict[str, Any]:
@@ -218,13 +218,13 @@ async def campaign_page(request: web.Request) -> web.StreamResponse:
     figures = await _campaign_figures(request)
     figures["actions"] = campaign_actions(figures["record"].status)
     figures["done"] = request.query.get("done") if request.query.get("done") in ACTIONS else None
-    return _render("campaign.html", request, figures)
+    return render("campaign.html", request, figures)
 
 
 @requires("view")
 async def campaign_live(request: web.Request) -> web.StreamResponse:
     """The page's changing part alone: the page's script fetches it every few seconds."""
-    return _render("campaign_live.html", request, await _campaign_figures(request))
+    return render("campaign_live.html", request, await _campaign_figures(request))
 
 
 # --- pausing, resuming and closing, each after a confirmation -----------------------------------------
@@ -260,7 +260,7 @@ async def _campaign_record(request: web.Request) -> CampaignRecord:
 async def confirm_page(request: web.Request) -> web.StreamResponse:
     record = await _campaign_record(request)
     action = request.match_info["action"]
-    return _render(
+    return render(
         "confirm.html", request, {"record": record, "action": action, "effect": ACTIONS[action][1], "error": None}
     )
 
@@ -284,7 +284,7 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
             )
     except CampaignCommandError as refused:
         context = {"record": record, "action": action, "effect": ACTIONS[action][1], "error": str(refused)}
-        return _render("confirm.html", request, context, status=409)
+        return render("confirm.html", request, context, status=409)
     raise web.HTTPSeeOther(f"/admin/campaigns/{record.slug}?done={action}")
 
 
