@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from report_sections import write_section
 from scratch_postgres import asyncpg_dsn, scratch_postgres
 from sqlalchemy import insert
 from sqlmodel import col
@@ -372,12 +373,7 @@ def write_report(body: str, load: tuple[float, float, float], runs: int) -> None
         "export of 1,000,000 answers at 100,000 rows/s or more; the script checks the same-run ratios.\n\n"
         f"{body}\n{END}"
     )
-    report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if BEGIN in report and END in report:
-        report = report[: report.index(BEGIN)] + section + report[report.index(END) + len(END) :]
-    else:
-        report = report.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(report)
+    write_section(REPORT, BEGIN, END, section)
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from report_sections import write_section
 from scratch_postgres import scratch_postgres
 from sqlalchemy.engine import make_url
 
@@ -457,12 +458,7 @@ def write_report(body: str, residents: int, clients: int, seconds: float) -> Non
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}.\n\n{body}\n\n{PROFILE_FINDINGS}\n{END}"
     )
-    report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if BEGIN in report and END in report:
-        report = report[: report.index(BEGIN)] + section + report[report.index(END) + len(END) :]
-    else:
-        report = report.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(report)
+    write_section(REPORT, BEGIN, END, section)
 
 
 def main() -> None:

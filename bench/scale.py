@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from report_sections import write_section
 from scratch_postgres import asyncpg_dsn, scratch_postgres
 from verdicts import Check, finish, ratio_check
 
@@ -355,12 +356,7 @@ def write_report(body: str) -> None:
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}.\n\n{body}\n{END}"
     )
-    report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if BEGIN in report and END in report:
-        report = report[: report.index(BEGIN)] + section + report[report.index(END) + len(END) :]
-    else:
-        report = report.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(report)
+    write_section(REPORT, BEGIN, END, section)
 
 
 def main() -> None:

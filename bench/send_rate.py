@@ -39,6 +39,7 @@ from typing import ClassVar
 
 import aiohttp
 from aiohttp import web
+from report_sections import write_section
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -739,12 +740,7 @@ def write_report(body: str) -> None:
         "compare a row with the baselines of the same run, not with another machine's.\n\n"
         f"{body}\n{END}"
     )
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text)
+    write_section(REPORT, BEGIN, END, section)
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ from typing import Any
 
 import asyncpg
 import numpy as np
+from report_sections import write_section
 from sqlalchemy import Text, cast, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -393,12 +394,7 @@ def write_report(body: str) -> None:
         "they hash them in memory (work_mem raised for the transaction, JIT off).\n\n"
         f"{body}\n{END}"
     )
-    report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if BEGIN in report and END in report:
-        report = report[: report.index(BEGIN)] + section + report[report.index(END) + len(END) :]
-    else:
-        report = report.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(report)
+    write_section(REPORT, BEGIN, END, section)
 
 
 async def run(answers: int) -> dict[str, list[tuple[str, str, Timing]]]:
