@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.official_tables import Official, OfficialSession
+from storage.tables import AuditEntry
 
 
 class OfficialRepository:
@@ -34,6 +35,15 @@ class OfficialRepository:
     async def all(self) -> list[Official]:
         result = await self._session.execute(select(Official).order_by(col(Official.id)))
         return list(result.scalars())
+
+    async def last_audited(self, action: str) -> dict[str, datetime]:
+        """When `action` (an audit action on an official, such as a login) last happened, by account id."""
+        result = await self._session.execute(
+            select(col(AuditEntry.target_id), func.max(col(AuditEntry.at)))
+            .where(col(AuditEntry.action) == action, col(AuditEntry.target_kind) == "official")
+            .group_by(col(AuditEntry.target_id))
+        )
+        return {target: at for target, at in result.all() if target is not None}
 
     # --- sessions ---------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from outreach.participation.reports import campaign_participation
 from outreach.results.exports import ExportKind
 from outreach.web.admin import i18n
 from outreach.web.admin.charts import question_charts
+from outreach.web.admin.officials_pages import add_officials_pages
 from outreach.web.admin.paths import HOME, LOGIN
 from outreach.web.admin.preview_page import campaign_preview
 from outreach.web.admin.rendering import render
@@ -80,6 +81,7 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_post("/logout", logout_submit)
     admin.router.add_get("/password/{token}", password_page)
     admin.router.add_post("/password/{token}", password_submit)
+    add_officials_pages(admin)
     admin.router.add_static("/static", HERE / "static", append_version=True, name="static")
     app.add_subapp("/admin", admin)
 
