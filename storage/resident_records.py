@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,12 +17,12 @@ from storage.tables import CampaignRecord, ContactAddress, Conversation, Inbound
 
 
 async def residents_with(session: AsyncSession, addresses: Iterable[tuple[str, str]]) -> list[int]:
-    """The residents owning any of these (channel, address) pairs, an email compared in any case."""
-    conditions = []
-    for channel, address in addresses:
-        stored = col(ContactAddress.address)
-        matches = func.lower(stored) == address.lower() if channel == "email" else stored == address
-        conditions.append((col(ContactAddress.channel) == channel) & matches)
+    """The residents owning any of these (channel, address) pairs, each given in the form addresses
+    are stored in (outreach.addresses.canonical_address): an exact match, as an index can serve."""
+    conditions = [
+        (col(ContactAddress.channel) == channel) & (col(ContactAddress.address) == address)
+        for channel, address in addresses
+    ]
     if not conditions:
         return []
     found = await session.execute(

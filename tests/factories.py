@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from outreach.addresses import canonical_address
 from outreach.bootstrap import Services
 from storage.consent_ledger import Because, Source
 from storage.residents import AddressInput, ResidentRepository
@@ -23,7 +24,7 @@ async def add_resident(
     **attributes: str,
 ) -> Resident:
     addresses = [
-        AddressInput(channel, address, "test-fixture", CONSENT_AT)
+        AddressInput(channel, canonical_address(channel, address), "test-fixture", CONSENT_AT)  # as an import stores it
         for channel, address in (("sms", phone), ("email", email), ("telegram", telegram), ("whatsapp", whatsapp))
         if address
     ]

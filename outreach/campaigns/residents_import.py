@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.age_bands import AGE_BAND, MINIMUM_AGE, age_band_of, under_minimum_age
 from flows.languages import DEFAULT_LANGUAGE, LANGUAGES
+from outreach.addresses import EMAIL, canonical_address
 from outreach.campaigns.pseudonyms import pseudonym_key
 from outreach.campaigns.recruitment import SERVICE_ATTRIBUTES, VIA_IMPORT, recruitment
 from outreach.campaigns.suppressed_rows import SUPPRESSED_ROW, without_suppressed
@@ -254,7 +255,7 @@ def _normalise(column: str, raw: str, region: str, problems: list[str]) -> str |
         return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if column == "email":
         try:
-            address = str(validate_email(raw, check_deliverability=False).normalized)
+            address = canonical_address(EMAIL, str(validate_email(raw, check_deliverability=False).normalized))
         except EmailNotValidError:
             problems.append("email is not a valid address")
             return None

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from channels.base import Inbound
 from channels.email import EMAIL, EmailChannel
 from channels.imap_poller import ImapPoller
+from outreach.addresses import canonical_address
 from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.pipeline import Outcome
@@ -67,6 +68,7 @@ async def handle_mail(services: InboundServices, channel: EmailChannel, raw: byt
     inbound = event.inbound
     if inbound is None:
         return
+    inbound = dataclasses.replace(inbound, address=canonical_address(inbound.channel, inbound.address))
     if not fits(inbound.provider_id):
         digest = hashlib.sha256(inbound.provider_id.encode("utf-8")).hexdigest()
         inbound = dataclasses.replace(inbound, provider_id=f"sha256:{digest}")

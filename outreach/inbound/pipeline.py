@@ -26,6 +26,7 @@ from flows.engine import FlowState, Step, resume, submit, toggle
 from flows.languages import TYPED_LANGUAGE_CODES, supported_or_default
 from flows.texts import PrivacyNotice
 from outreach import faults
+from outreach.addresses import canonical_address
 from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.recruitment import (
@@ -130,6 +131,8 @@ class InboundPipeline:
         return stopped
 
     async def handle(self, inbound: Inbound) -> Outcome:
+        # Found by the form addresses are stored in: an email in another case is the same resident.
+        inbound = dataclasses.replace(inbound, address=canonical_address(inbound.channel, inbound.address))
         if self._grouped is not None:
             handled = await self._grouped.run(functools.partial(self._handle_before_commit, inbound=inbound))
         else:

@@ -288,3 +288,45 @@ async def test_revision_0014_gives_old_answers_the_inclusion_probability_their_r
         assert [tuple(row) for row in rows] == [(1, 0.125), (2, None), (3, None)]
     finally:
         await engine.dispose()
+
+
+async def test_revision_0026_stores_email_addresses_in_lower_case_unless_another_row_has_it(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/emails.db")
+    moment = "2027-01-01 10:00:00.000000"
+    before = {
+        1: ("email", "Anna.Nowak@x.pl"),  # lowered
+        2: ("email", "ola@x.pl"),  # already lower case
+        3: ("email", "Ola@x.pl"),  # another resident holds `ola@x.pl`: left as it was
+        4: ("email", "ŻANETA@x.pl"),  # beyond ASCII, which SQL's lower() would leave on SQLite
+        5: ("telegram", "ABC"),  # not an email: unchanged
+    }
+    try:
+        await upgrade(engine, "0025")
+        async with engine.begin() as connection:
+            for contact_id, (channel, address) in before.items():
+                await connection.execute(
+                    text(
+                        "INSERT INTO residents (id, pseudonym, language, attributes, created_at, updated_at)"
+                        " VALUES (:id, :pseudonym, 'pl', '{}', :at, :at)"
+                    ),
+                    {"id": contact_id, "pseudonym": f"p{contact_id}", "at": moment},
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO contact_addresses (id, resident_id, channel, address, created_at)"
+                        " VALUES (:id, :id, :channel, :address, :at)"
+                    ),
+                    {"id": contact_id, "channel": channel, "address": address, "at": moment},
+                )
+        await upgrade(engine, "0026")
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT id, address FROM contact_addresses ORDER BY id"))).all()
+        assert [tuple(row) for row in rows] == [
+            (1, "anna.nowak@x.pl"),
+            (2, "ola@x.pl"),
+            (3, "Ola@x.pl"),
+            (4, "żaneta@x.pl"),
+            (5, "ABC"),
+        ]
+    finally:
+        await engine.dispose()

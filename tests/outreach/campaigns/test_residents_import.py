@@ -320,3 +320,10 @@ async def test_each_batch_is_told_once_committed_with_the_counts_so_far(services
         batch_size=2,
     )
     assert told == [(2, 2, [], 2), (4, 3, [4], 3), (5, 4, [4], 4)]
+
+
+def test_an_email_is_taken_in_lower_case_as_inbound_mail_is_read() -> None:
+    """The local part's case is no part of the address: the resident writes from it in any case."""
+    taken = parse_row(2, row(phone="", email=" Anna.Nowak@X.pl"), region="PL", age_bands=DEFAULT_AGE_BANDS)
+    assert isinstance(taken, ResidentRow)
+    assert [(given.channel, given.address) for given in taken.addresses] == [("email", "anna.nowak@x.pl")]

@@ -6,7 +6,9 @@ import itertools
 
 import pytest
 
+from flows.age_bands import DEFAULT_AGE_BANDS
 from outreach.bootstrap import Services
+from outreach.campaigns.residents_import import ResidentRow, parse_row, store_rows
 from outreach.inbound.pipeline import Outcome
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, outbox, reply, responses
@@ -201,3 +203,20 @@ async def test_sms_folds_polish_letters_when_the_campaign_asks(services: Service
     await reply(services, PHONE, "tak")
     follow_up = (await outbox(services))[-1]
     assert [choice["label"] for choice in follow_up.choices] == ["codziennie", "co tydzien"]
+
+
+@pytest.mark.parametrize("sender", ["anna.nowak@x.pl", "ANNA.NOWAK@X.PL"])
+async def test_a_resident_imported_with_a_capital_in_their_email_is_found_when_they_write(
+    services: Services, sender: str
+) -> None:
+    """Imported as `Anna.Nowak@X.pl`: a mail from the address in another case is hers, not a stranger's
+    (outreach.addresses.canonical_address, used by the import and by the pipeline)."""
+    taken = parse_row(
+        2,
+        {"email": "Anna.Nowak@X.pl", "consent_source": "register", "consent_at": "2026-01-10T12:00:00+01:00"},
+        region="PL",
+        age_bands=DEFAULT_AGE_BANDS,
+    )
+    assert isinstance(taken, ResidentRow)
+    assert (await store_rows(services.sessions, [taken], clock=services.clock, label="register.csv")).created == 1
+    assert await reply(services, sender, "STOP", channel="email") is Outcome.STOPPED

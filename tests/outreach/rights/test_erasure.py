@@ -66,6 +66,19 @@ async def test_every_form_of_every_address_finds_the_resident(services: Services
     assert await requests(services).find("someone@example.org", actor=OFFICIAL) == []
 
 
+async def test_an_imported_email_is_found_in_any_case(services: Services) -> None:
+    """Imported as written (`Ola.Nowak@Example.org`), found by the form every path compares."""
+    row = parse_row(
+        2,
+        {"email": EMAIL, "consent_source": "register", "consent_at": "2027-01-01T10:00"},
+        region="PL",
+        age_bands=services.settings.age_bands,
+    )
+    assert (await store_rows(services.sessions, [row], clock=services.clock, label="register.csv")).created == 1
+    for form in (EMAIL, EMAIL.lower(), EMAIL.upper(), f" {EMAIL} "):
+        assert len(await requests(services).find(form, actor=OFFICIAL)) == 1, form
+
+
 async def test_an_export_holds_addresses_consent_attributes_campaigns_answers_and_messages(services: Services) -> None:
     scenario = await answered_and_stopped(services)
     [record] = await requests(services).export(NATIONAL, actor=OFFICIAL)
@@ -74,7 +87,7 @@ async def test_an_export_holds_addresses_consent_attributes_campaigns_answers_an
     addresses = {address["channel"]: address for address in record["addresses"]}
     assert {channel: address["address"] for channel, address in addresses.items()} == {
         "sms": PHONE,
-        "email": EMAIL,
+        "email": EMAIL.lower(),  # stored in the one form inbound mail and requests compare
         "telegram": CHAT_ID,
     }
     assert addresses["sms"]["consent_source"] == "test-fixture" and addresses["sms"]["opted_out_at"] is not None
