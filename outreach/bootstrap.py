@@ -8,7 +8,7 @@ import os
 import secrets
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
@@ -33,6 +33,7 @@ from outreach.results.results_back import ResultsBack
 from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.db import SessionFactory, create_engine, is_sqlite, session_factory
+from storage.keyring import Keyring, development_keyring
 from storage.tables import PROVIDER_ID_LENGTH
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class Services:
     spool: InboundSpool  # webhook input kept on disk through a database outage
     telemetry: Telemetry = NO_TELEMETRY  # what /metrics counts in this process (`serve` only)
     worker_id: str = "worker"  # this process among the workers (claims and leases name it)
+    keyring: Keyring = field(default_factory=development_keyring)  # the keys of addresses at rest
 
     # Outgoing webhooks are made when first used, their modules imported by name then: they bring
     # aiohttp, which a command that posts nothing need not load (tests/outreach/cli/test_lazy.py).
@@ -208,6 +210,22 @@ def announce_channels(services: Services) -> None:
     log.log(logging.WARNING if services.sandboxes else logging.INFO, "%s", describe_channels(services))
 
 
+def announce_keys(services: Services) -> None:
+    """Say loudly at start-up when addresses are sealed with the public development keys."""
+    if services.keyring.development:
+        log.warning(
+            "development: no OUTREACH_ENCRYPTION_KEYS, so residents' addresses are encrypted with the public"
+            " development key, which protects nothing; never keep real residents' data so"
+            " (OUTREACH_ENV=production refuses to start without keys; docs/PRIVACY.md)"
+        )
+    else:
+        log.info(
+            "addresses at rest: encryption keys %s (current %s)",
+            ", ".join(services.keyring.key_ids),
+            services.keyring.current_id,
+        )
+
+
 def check_message_ids_fit(channel: EmailChannel, limit: int = PROVIDER_ID_LENGTH) -> None:
     """Refuse to start with a reply domain whose Message-IDs the outbox could not record: each send
     would go out, fail to be recorded, and its replies and bounces would never find it."""
@@ -259,7 +277,8 @@ def bootstrap(
     quiet_third_party_logs()  # wherever the service runs, not only under `outreach serve`
     faults.arm(settings.fault_point)  # test only; refused in production by Settings
     engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
+    keyring = settings.keyring()
+    sessions = session_factory(engine, keyring)
     providers = build_provider_channels(settings)
     # In development with no provider configured, the sandbox serves every address kind (no credentials
     # needed); never in production, and never beside a provider (a launch would reach residents on one
@@ -330,4 +349,5 @@ def bootstrap(
         spool=InboundSpool(settings.inbound_spool_dir),
         telemetry=telemetry,
         worker_id=worker_id,
+        keyring=keyring,
     )

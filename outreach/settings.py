@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
 from flows.texts import PrivacyNotice
 from outreach.faults import FaultPoint
+from storage.keyring import Keyring, KeyringError, decode_key, development_keyring, parse_encryption_keys
 
 RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision
 
@@ -88,6 +90,17 @@ class Settings(BaseSettings):
     # The key of respondent pseudonyms (HMAC of resident and campaign). When unset, a random key is
     # made once and kept in the database: set it to keep pseudonyms stable across a database rebuild.
     pseudonym_secret: SecretStr | None = None
+
+    # Residents' addresses are stored encrypted (AES-256-GCM) and found by a keyed blind index
+    # (HMAC-SHA256): ENCRYPTION_KEYS is "ID:BASE64KEY" items, current first ("k2:...,k1:..."; the
+    # others still open rows until `outreach keys rotate` has moved them); BLIND_INDEX_KEY is one
+    # base64 key, never rotated. Or ENCRYPTION_KEY_FILE: a JSON file {"encryption_keys": [...],
+    # "blind_index_key": "..."}. Make keys with `outreach keys new`. Unset in development: public
+    # development keys (said loudly at start); production refuses to start. A lost key loses every
+    # address: back the keys up apart from the database (docs/PRIVACY.md, "Encryption at rest").
+    encryption_keys: SecretStr | None = None
+    encryption_key_file: Path | None = None
+    blind_index_key: SecretStr | None = None
 
     # GET /metrics (Prometheus) answers a scrape that carries `Authorization: Bearer METRICS_TOKEN`, or
     # one from an address in METRICS_ALLOW (IP networks, comma-separated; "none": no address) that did
@@ -339,6 +352,45 @@ class Settings(BaseSettings):
     def pseudonym_key(self) -> str | None:
         return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None
 
+    def keyring(self) -> Keyring:
+        """The keys of addresses at rest, from ENCRYPTION_KEYS / ENCRYPTION_KEY_FILE and BLIND_INDEX_KEY;
+        with none of them in development, the public development keys. KeyringError names the setting."""
+        given = (self.encryption_keys, self.encryption_key_file, self.blind_index_key)
+        if all(value is None for value in given) and self.env == "development":
+            return development_keyring()
+        if self.encryption_keys is not None and self.encryption_key_file is not None:
+            raise KeyringError("OUTREACH_ENCRYPTION_KEYS and OUTREACH_ENCRYPTION_KEY_FILE are both set: give one")
+        keys_text, index_text = self._key_texts()
+        if not keys_text:
+            raise KeyringError(
+                f"{self.env}: OUTREACH_ENCRYPTION_KEYS (or OUTREACH_ENCRYPTION_KEY_FILE) is missing"
+                " (the keys of residents' addresses at rest)"
+            )
+        if not index_text:
+            raise KeyringError(
+                f"{self.env}: OUTREACH_BLIND_INDEX_KEY (or blind_index_key in OUTREACH_ENCRYPTION_KEY_FILE)"
+                " is missing (the key addresses are found by)"
+            )
+        keys = parse_encryption_keys(keys_text, setting="OUTREACH_ENCRYPTION_KEYS")
+        return Keyring(keys, decode_key(index_text, setting="OUTREACH_BLIND_INDEX_KEY"))
+
+    def _key_texts(self) -> tuple[str, str]:
+        keys = self.encryption_keys.get_secret_value() if self.encryption_keys else ""
+        index = self.blind_index_key.get_secret_value() if self.blind_index_key else ""
+        if self.encryption_key_file is not None:
+            try:
+                held = json.loads(self.encryption_key_file.read_text())
+                keys = ",".join(held["encryption_keys"])
+                if not index:
+                    index = str(held.get("blind_index_key", ""))
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                reason = type(error).__name__ if not isinstance(error, OSError) else error.strerror
+                raise KeyringError(
+                    f"OUTREACH_ENCRYPTION_KEY_FILE cannot be read as"
+                    f' {{"encryption_keys": ["ID:BASE64KEY", ...], "blind_index_key": "BASE64KEY"}} ({reason})'
+                ) from None
+        return keys, index
+
     @model_validator(mode="after")
     def _complete(self) -> Settings:
         problems = self.configuration_problems()
@@ -363,6 +415,10 @@ class Settings(BaseSettings):
                 "OUTREACH_TELEGRAM_WEBHOOK_SECRET is required in webhook mode (1-256 of A-Z a-z 0-9 _ -),"
                 " or set OUTREACH_TELEGRAM_MODE=polling"
             )
+        try:
+            self.keyring()
+        except KeyringError as error:
+            problems.append(str(error))
         if self.env == "production":
             problems += self._production_problems()
             if self.fault_point is not None:

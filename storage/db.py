@@ -14,7 +14,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.keyring import Keyring, development_keyring
+
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+KEYRING = "keyring"  # the key of a session's keyring in its `info`
 
 # Every error the store raises. The background loops wait and go on by themselves when the database is
 # back; the dispatcher's loops tell an outage from a defect or refused data (outreach.store_errors), the
@@ -70,8 +73,11 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def session_factory(engine: AsyncEngine, keyring: Keyring | None = None) -> SessionFactory:
+    """Sessions that carry the keyring (storage.address_keys reads it): without one, the public
+    development keys."""
+    info = {KEYRING: keyring or development_keyring()}
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
 @asynccontextmanager

@@ -27,11 +27,18 @@ EMAIL_TOKEN_SECRET = "a-token-secret-of-32-characters!"
 # The sandbox channels (no provider configured): the secret their webhook calls carry.
 SANDBOX_SECRET = "sandbox-test-secret"
 
+# Keys of addresses at rest (base64 of 32 bytes): two encryption keys, and the blind-index key.
+ENCRYPTION_KEY_1 = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+ENCRYPTION_KEY_2 = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
+BLIND_INDEX_KEY = "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="
+
 # A production configuration that starts: Twilio complete, the secrets production requires, an https URL.
 PRODUCTION_SETTINGS: dict[str, Any] = {
     "env": "production",
     "public_url": "https://konsultacje.example",
     "pseudonym_secret": "a-pseudonym-key-of-32-characters",
+    "encryption_keys": f"k1:{ENCRYPTION_KEY_1}",
+    "blind_index_key": BLIND_INDEX_KEY,
     "twilio_account_sid": TWILIO_ACCOUNT_SID,
     "twilio_auth_token": TWILIO_AUTH_TOKEN,
     "twilio_from": SMS_FROM,

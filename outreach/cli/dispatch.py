@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from outreach.bootstrap import Services, announce_channels
+from outreach.bootstrap import Services, announce_channels, announce_keys
 from outreach.cli.runner import console, load_settings, run_with_services
 from outreach.logs import configure_logging
 
@@ -20,6 +20,7 @@ def dispatch(
 
     async def work(services: Services) -> None:
         announce_channels(services)
+        announce_keys(services)
         if until_idle:
             sent = await services.dispatcher.drain()
             posted = await services.webhooks.drain()

@@ -33,6 +33,7 @@ COMMANDS = {
     "coverage": "outreach.cli.participation:coverage",
     "participation": "outreach.cli.participation:participation",
     "audit": "outreach.cli.audit:audit",
+    "keys": "outreach.cli.keys:keys_app",
 }
 
 

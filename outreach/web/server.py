@@ -8,7 +8,7 @@ import signal
 
 from aiohttp import web
 
-from outreach.bootstrap import announce_channels, bootstrap
+from outreach.bootstrap import announce_channels, announce_keys, bootstrap
 from outreach.settings import Settings
 from outreach.web.app import create_app
 from outreach.web.prometheus_telemetry import PrometheusTelemetry
@@ -43,6 +43,7 @@ def bind_host(settings: Settings, host: str | None) -> tuple[str, str]:
 async def serve_forever(settings: Settings, *, host: str | None, port: int) -> None:
     services = bootstrap(settings, telemetry=PrometheusTelemetry())  # counted here only: `serve` is scraped
     announce_channels(services)
+    announce_keys(services)
     host, why = bind_host(settings, host)
     if is_sqlite(settings.database_url):
         # The embedded default must work with no set-up step; PostgreSQL is upgraded by an operator

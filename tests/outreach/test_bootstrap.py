@@ -8,7 +8,7 @@ import pytest
 
 from channels.sandbox import SandboxChannel
 from channels.twilio_sms import TwilioChannel
-from outreach.bootstrap import ADDRESS_KINDS, Services, announce_channels, bootstrap, describe_channels
+from outreach.bootstrap import ADDRESS_KINDS, Services, announce_channels, announce_keys, bootstrap, describe_channels
 from outreach.settings import Settings
 from tests.providers import PRODUCTION_SETTINGS
 
@@ -44,10 +44,37 @@ async def test_production_never_runs_the_sandbox_even_with_settings_that_skipped
     database_url: str,
 ) -> None:
     """Settings refuse production without a provider; the wiring holds the line on its own too."""
-    fields = Settings(database_url=database_url, _env_file=None).model_dump() | {"env": "production"}
+    keys = Settings(**PRODUCTION_SETTINGS, _env_file=None)
+    fields = Settings(database_url=database_url, _env_file=None).model_dump() | {
+        "env": "production",
+        "encryption_keys": keys.encryption_keys,
+        "blind_index_key": keys.blind_index_key,
+    }
     unchecked = Settings.model_construct(**fields)
     services = bootstrap(unchecked)
     try:
         assert services.sandboxes == {} and services.channels == {}
+    finally:
+        await services.close()
+
+
+async def test_development_without_keys_says_loudly_that_addresses_are_under_the_public_key(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    announce_keys(services)
+    [line] = caplog.records
+    assert line.levelno == logging.WARNING
+    assert "public development key, which protects nothing" in line.getMessage()
+    assert services.sessions.kw["info"]["keyring"] is services.keyring  # what storage seals with
+
+
+async def test_production_names_its_key_ids_never_a_key(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    services = bootstrap(Settings(**PRODUCTION_SETTINGS, database_url=database_url, _env_file=None))
+    try:
+        caplog.set_level(logging.INFO)
+        announce_keys(services)
+        [line] = caplog.records
+        assert (line.levelno, line.getMessage()) == (logging.INFO, "addresses at rest: encryption keys k1 (current k1)")
     finally:
         await services.close()

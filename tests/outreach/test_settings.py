@@ -194,3 +194,47 @@ def test_a_refused_configuration_never_echoes_a_secret() -> None:
         Settings(telegram_bot_token=token, _env_file=None)  # webhook mode, no secret
     assert "OUTREACH_TELEGRAM_WEBHOOK_SECRET" in str(refused.value)
     assert "s3cr3t" not in str(refused.value)
+
+
+KEYLESS = {"encryption_keys": None, "blind_index_key": None}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"encryption_keys": None},
+            "production: OUTREACH_ENCRYPTION_KEYS (or OUTREACH_ENCRYPTION_KEY_FILE) is missing",
+        ),
+        ({"blind_index_key": None}, "production: OUTREACH_BLIND_INDEX_KEY (or blind_index_key in OUTREACH_ENCRYPTION"),
+        ({"encryption_keys": "k1:AQID"}, "OUTREACH_ENCRYPTION_KEYS (key k1) is 3 bytes, not 32"),
+    ],
+    ids=["no-encryption-key", "no-blind-index-key", "short-key"],
+)
+def test_production_refuses_to_start_without_usable_address_keys(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**(PRODUCTION_SETTINGS | change), _env_file=None)
+    assert message in str(refused.value)
+    assert providers.ENCRYPTION_KEY_1 not in str(refused.value)
+
+
+def test_development_without_keys_uses_the_public_development_keys_but_never_half_a_configuration() -> None:
+    keyless = Settings(**(PRODUCTION_SETTINGS | KEYLESS | {"env": "development"}), _env_file=None)
+    assert keyless.keyring().development
+    with pytest.raises(ValidationError, match="development: OUTREACH_BLIND_INDEX_KEY"):
+        Settings(encryption_keys=f"k1:{providers.ENCRYPTION_KEY_1}", _env_file=None)
+
+
+def test_the_keys_come_from_a_key_file_current_first(tmp_path: Path) -> None:
+    held = tmp_path / "keys.json"
+    held.write_text(
+        f'{{"encryption_keys": ["k2:{providers.ENCRYPTION_KEY_2}", "k1:{providers.ENCRYPTION_KEY_1}"],'
+        f' "blind_index_key": "{providers.BLIND_INDEX_KEY}"}}'
+    )
+    ring = Settings(**(PRODUCTION_SETTINGS | KEYLESS), encryption_key_file=held, _env_file=None).keyring()
+    assert ring.key_ids == ["k2", "k1"] and not ring.development
+    with pytest.raises(ValidationError, match="both set: give one"):
+        Settings(**PRODUCTION_SETTINGS, encryption_key_file=held, _env_file=None)
+    with pytest.raises(ValidationError, match="OUTREACH_ENCRYPTION_KEY_FILE cannot be read as") as refused:
+        Settings(**(PRODUCTION_SETTINGS | KEYLESS), encryption_key_file=tmp_path / "absent.json", _env_file=None)
+    assert "No such file" in str(refused.value)

@@ -1,0 +1,89 @@
+"""The keys of residents' addresses at rest: AES-256-GCM keys with ids (the first seals, every one
+opens, so workers read rows under an old key while `outreach keys rotate` re-encrypts them) and the
+blind-index key (HMAC-SHA256) that finds an address without decrypting any row.
+
+The keys come from configuration (outreach.privacy.key_settings), never from the database: a copy of
+the database alone reveals no address. docs/PRIVACY.md, "Encryption at rest"."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+KEY_BYTES = 32  # AES-256; the blind-index key is as long
+KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+# Development only: a key anyone can derive from this text (it is in the source), so that a laptop
+# needs no setup. It protects nothing; production refuses to start without real keys.
+DEVELOPMENT_KEY_ID = "dev"
+_DEVELOPMENT_SEED = b"outreach development key: public, protects nothing, never for production"
+
+
+class KeyringError(ValueError):
+    """A key setting that cannot be used: the message names the setting, never the key."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    encryption_keys: tuple[tuple[str, bytes], ...]  # (id, key), the current one first
+    blind_index_key: bytes = field(repr=False)
+    development: bool = False  # the public development keys: say so loudly at start
+
+    def __post_init__(self) -> None:
+        if not self.encryption_keys:
+            raise KeyringError("no encryption key")
+        ids = [key_id for key_id, _ in self.encryption_keys]
+        if len(set(ids)) != len(ids):
+            raise KeyringError(f"an encryption key id is given twice ({', '.join(ids)})")
+        for key_id, key in self.encryption_keys:
+            if not KEY_ID.fullmatch(key_id):
+                raise KeyringError(f"key id {key_id!r} is not 1-16 of A-Z a-z 0-9 _ -")
+            if len(key) != KEY_BYTES:
+                raise KeyringError(f"key {key_id} is {len(key)} bytes, not {KEY_BYTES} (AES-256)")
+        if len(self.blind_index_key) != KEY_BYTES:
+            raise KeyringError(f"the blind-index key is {len(self.blind_index_key)} bytes, not {KEY_BYTES}")
+
+    def __repr__(self) -> str:
+        return f"Keyring(ids={self.key_ids}, development={self.development})"
+
+    @property
+    def current_id(self) -> str:
+        return self.encryption_keys[0][0]
+
+    @property
+    def key_ids(self) -> list[str]:
+        return [key_id for key_id, _ in self.encryption_keys]
+
+    def key(self, key_id: str) -> bytes | None:
+        return dict(self.encryption_keys).get(key_id)
+
+
+def parse_encryption_keys(text: str, *, setting: str) -> tuple[tuple[str, bytes], ...]:
+    """ "k2:BASE64,k1:BASE64" (current first) as (id, key) pairs."""
+    keys = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key_id, colon, encoded = item.partition(":")
+        if not colon:
+            raise KeyringError(f"{setting}: an item is not ID:BASE64KEY (e.g. k1:...)")
+        keys.append((key_id.strip(), decode_key(encoded, setting=f"{setting} (key {key_id.strip()})")))
+    return tuple(keys)
+
+
+def decode_key(encoded: str, *, setting: str) -> bytes:
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyringError(f"{setting} is not base64 (make one with `outreach keys new`)") from None
+    if len(key) != KEY_BYTES:
+        raise KeyringError(f"{setting} is {len(key)} bytes, not {KEY_BYTES} (make one with `outreach keys new`)")
+    return key
+
+
+def development_keyring() -> Keyring:
+    """The public development keys (see _DEVELOPMENT_SEED): a fresh laptop works, nothing is protected."""
+    encryption = hashlib.sha256(_DEVELOPMENT_SEED + b" encryption").digest()
+    index = hashlib.sha256(_DEVELOPMENT_SEED + b" blind index").digest()
+    return Keyring(((DEVELOPMENT_KEY_ID, encryption),), index, development=True)
