@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     admin_lockout_minutes: int = Field(default=15, ge=1)
     admin_session_idle_minutes: int = Field(default=30, ge=1)
     admin_session_hours: int = Field(default=12, ge=1)
+    # A launch that would ask more residents than this needs a second official's approval (page, API
+    # and CLI alike: outreach.campaigns.launch_approval).
+    admin_approval_threshold: int = Field(default=1000, ge=0)
 
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.commit_order import writing_transaction
+from storage.launch_request_tables import LaunchRequest as LaunchRequest
 
 # Registered with the metadata wherever the tables are (alembic, the schema tests); re-exported.
 from storage.official_tables import Official as Official

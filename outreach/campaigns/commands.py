@@ -16,6 +16,7 @@ from outreach import audit
 from outreach.audit import Actor
 from outreach.campaigns.conversations import activate_next_waiting
 from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue, fatigue_split
+from outreach.campaigns.launch_approval import require_approval
 from outreach.campaigns.launches import (
     PAGE_SIZE,
     AudienceProgress,
@@ -86,12 +87,20 @@ async def create_campaign(
 
 
 async def _audited(
-    session: AsyncSession, actor: Actor | None, action: str, record: CampaignRecord, *, now: datetime
+    session: AsyncSession,
+    actor: Actor | None,
+    action: str,
+    record: CampaignRecord,
+    *,
+    now: datetime,
+    approval: int | None = None,
 ) -> None:
     """The audit entry of an official's command, in its transaction (none without an actor: tests,
-    the demo's simulated official)."""
+    the demo's simulated official); a launch names the approval that let it go ahead."""
     if actor is not None:
         details: dict[str, audit.DetailValue] = {"slug": record.slug, "status": record.status}
+        if approval is not None:
+            details["approval"] = approval
         await audit.record(session, actor, action, "campaign", record.id, details, at=now)
 
 
@@ -126,11 +135,17 @@ async def launch_campaign(
     progress: Progress | None = None,
     fatigue: Fatigue = DEFAULT_FATIGUE,
     actor: Actor | None = None,
+    approval_threshold: int | None = None,
 ) -> LaunchReport:
     """Start a conversation with everyone in the audience, now or at `schedule.start`, but those
     other campaigns asked too often lately (`fatigue`). Safe to run again: residents who already have
     a conversation in this campaign are not asked twice, and a launch cut short goes on where it
-    stopped (which any worker's lifecycle tick also does)."""
+    stopped (which any worker's lifecycle tick also does).
+
+    With `approval_threshold` (Settings.admin_approval_threshold: the pages, the API and the CLI give
+    it; tests and the demo may not), a draft that would ask more residents than that launches only
+    with an approval of its current version (outreach.campaigns.launch_approval): else
+    ApprovalRequired."""
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     now = clock()
@@ -152,6 +167,13 @@ async def launch_campaign(
         except SampleError as error:
             raise CampaignCommandError(f"campaign '{record.slug}': {error}") from None
         drawn = {d.resident_id for d in draw(plan, seed_of(flow.audience.sample, record.id))}
+    approval = None
+    if approval_threshold is not None and record.status == "draft":
+        # A later run of an active campaign's launch only goes on with the launch this rule let through.
+        if drawn is None:
+            drawn = (await fatigue_split(sessions, record.id, flow, now=now, fatigue=fatigue)).eligible
+        approved = await require_approval(sessions, record, len(drawn), approval_threshold, now=now, actor=actor)
+        approval = approved.id if approved is not None else None
     budget = flow.budget
     if budget is not None and sms_prices:
         if drawn is None:
@@ -165,12 +187,12 @@ async def launch_campaign(
     if record.starts_at is not None and record.starts_at > now:
         async with sessions() as session, session.begin():
             scheduled = await CampaignRepository(session).set_status(record.id, "scheduled", now=now)
-            await _audited(session, actor, audit.CAMPAIGN_LAUNCH, scheduled, now=now)
+            await _audited(session, actor, audit.CAMPAIGN_LAUNCH, scheduled, now=now, approval=approval)
         return LaunchReport(record.id, "scheduled", 0)
     async with sessions() as session, session.begin():
         active = await CampaignRepository(session).set_status(record.id, "active", now=now)
         await LaunchRepository(session).begin(record.id)  # in the same commit: no active campaign unopened
-        await _audited(session, actor, audit.CAMPAIGN_LAUNCH, active, now=now)
+        await _audited(session, actor, audit.CAMPAIGN_LAUNCH, active, now=now, approval=approval)
     try:
         done = await open_audience(
             sessions,

@@ -1,4 +1,5 @@
-"""`outreach campaign validate|create|preview|test-send|launch|pause|resume|close|status`."""
+"""`outreach campaign validate|create|preview|test-send|launch|request-launch|approve|reject|pause|resume|close|
+status`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from outreach.campaigns.preview import channel_texts, guess_channel, test_messag
 from outreach.campaigns.progress import CampaignProgress, campaign_progress
 from outreach.campaigns.reminders import reminder_progress
 from outreach.cli import campaign_watch, reminder_lines, unknown_lines
+from outreach.cli.launch_requests import approve_command, reject_command, request_launch_command
 from outreach.cli.progress_bars import on_terminal, progress_bar
 from outreach.cli.results_back_lines import print_results_back_preview, send_results_back_now
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
@@ -42,6 +44,9 @@ from storage.campaigns import CampaignRepository
 from storage.launches import OPENING
 
 campaign_app = typer.Typer(no_args_is_help=True, help="Campaigns: validate, create, launch, status.")
+campaign_app.command("request-launch")(request_launch_command)
+campaign_app.command("approve")(approve_command)
+campaign_app.command("reject")(reject_command)
 
 
 def load_flow(path: Path, *, settings: Settings | None = None) -> Campaign:
@@ -209,6 +214,7 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
                 progress=show,
                 fatigue=fatigue,
                 actor=Actor.cli(),
+                approval_threshold=services.settings.admin_approval_threshold,
             )
         if report.status == "scheduled":
             record = await find_campaign(services.sessions, campaign)

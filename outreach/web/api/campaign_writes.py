@@ -19,6 +19,7 @@ from outreach.campaigns.commands import (
     resume_campaign,
 )
 from outreach.campaigns.fatigue import fatigue_of
+from outreach.campaigns.launch_approval import ApprovalRequired
 from outreach.campaigns.preview import channel_texts
 from outreach.survey.sampling import SampleError
 from outreach.web.api.campaign_routes import CAMPAIGN_EXAMPLE, campaign_info
@@ -164,17 +165,30 @@ def _refused_as_conflict() -> Iterator[None]:
 
 async def launch_campaign_endpoint(call: Call) -> LaunchReport:
     services = call.services
-    with _refused_as_conflict():
-        report = await launch_campaign(
-            services.sessions,
-            str(call.record.id),
-            clock=services.clock,
-            spread=services.spread,
-            pseudonym_secret=services.settings.pseudonym_key(),
-            sms_prices=services.settings.sms_prices,
-            fatigue=fatigue_of(services.settings),
-            actor=call.actor,
-        )
+    try:
+        with _refused_as_conflict():
+            report = await launch_campaign(
+                services.sessions,
+                str(call.record.id),
+                clock=services.clock,
+                spread=services.spread,
+                pseudonym_secret=services.settings.pseudonym_key(),
+                sms_prices=services.settings.sms_prices,
+                fatigue=fatigue_of(services.settings),
+                actor=call.actor,
+                approval_threshold=services.settings.admin_approval_threshold,
+            )
+    except ApprovalRequired as required:
+        # A token cannot ask for nor give the approval: officials do, on the pages or at the CLI.
+        request = required.request
+        detail = {
+            "audience": required.audience,
+            "threshold": required.threshold,
+            "request_id": request.id if request is not None else None,
+            "request_state": request.state if request is not None else None,
+            "request_current": required.current,
+        }
+        raise ApiError(409, "approval_required", str(required), details=[detail]) from None
     return LaunchReport(
         id=report.campaign_id,
         status=report.status,
@@ -287,12 +301,16 @@ CAMPAIGN_WRITE_ROUTES: list[ApiRoute] = [
         "campaigns",
         scope="campaigns:write",
         response=LaunchReport,
-        conflict="the campaign is closed, paused, its close time has passed, its sample cannot be drawn, or its"
-        " SMS floor is over its budget",
+        conflict="the campaign is closed, paused, its close time has passed, its sample cannot be drawn, its"
+        " SMS floor is over its budget, or it would ask more residents than OUTREACH_ADMIN_APPROVAL_THRESHOLD and"
+        " this version has no approval (code `approval_required`, with the latest launch request's id)",
         description="Starts conversations with its audience now, or schedules them for `schedule.start`,"
         " holding back residents other campaigns asked OUTREACH_MAX_ASKS times in OUTREACH_ASK_WINDOW_DAYS days."
         " Running it again asks only residents not asked yet, and goes on with a launch cut short (which the"
-        " service also finishes by itself). A resident whose data the database refuses is skipped and counted.",
+        " service also finishes by itself). A resident whose data the database refuses is skipped and counted."
+        " A launch to more than OUTREACH_ADMIN_APPROVAL_THRESHOLD residents needs an approval of the campaign's"
+        " current version by an approver other than who asked for it, given on the pages or at the CLI; a token"
+        " can neither ask for nor give one.",
     ),
     ApiRoute(
         "POST",
