@@ -1,7 +1,7 @@
 """launch requests: a large launch waits for a second official's approval (issue 21)
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-04
 
 One new table; nothing else changes.
@@ -17,8 +17,8 @@ from alembic import op
 import storage.types
 
 # revision identifiers, used by Alembic.
-revision: str = "0026"
-down_revision: str | Sequence[str] | None = "0025"
+revision: str = "0027"
+down_revision: str | Sequence[str] | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
