@@ -36,6 +36,7 @@ from outreach.web.admin.officials_pages import add_officials_pages
 from outreach.web.admin.paths import HOME, LOGIN
 from outreach.web.admin.preview_page import campaign_preview
 from outreach.web.admin.rendering import render
+from outreach.web.admin.results_panels import results_panels
 from outreach.web.admin.sessions import (
     POLICY,
     SESSION_COOKIE,
@@ -204,13 +205,16 @@ async def _campaign_figures(request: web.Request) -> dict[str, Any]:
         flow = services.definitions.flow(record)
         results = await campaign_results(session, record.id, question_types(flow))
     progress = await campaign_progress(services.sessions, record.id, now=services.clock())
-    part = await campaign_participation(services.sessions, record, flow, k=services.settings.small_cell_k)
+    k = services.settings.small_cell_k
+    part = await campaign_participation(services.sessions, record, flow, k=k)
+    language = i18n.request_language(request)
     return {
         "record": record,
         "progress": progress,
         "results": results,
-        "charts": question_charts(flow, results, i18n.request_language(request)),
+        "charts": question_charts(flow, results, language),
         "meter": part.meter,
+        "panels": await results_panels(services.sessions, record, flow, language, k=k),
         "updated_at": services.clock(),
     }
 

@@ -69,11 +69,12 @@ PEOPLE: list[tuple[str, str, float, str | None]] = [
 ]
 
 
-async def answered_city(services: Services, *, sampled: bool = True) -> CampaignRecord:
-    """The campaign above, asked, answered and (when `sampled`) with its sample recorded."""
+async def answered_city(services: Services, *, sampled: bool = True, campaign: str = CAMPAIGN) -> CampaignRecord:
+    """The campaign above (or `campaign`, with the same questions), asked, answered and (when `sampled`)
+    with its sample recorded."""
     async with services.sessions() as session, session.begin():
         await save_margins(session, CITY, source="test", now=NOW)
-    record = await create_campaign(services.sessions, load_campaign(CAMPAIGN), clock=services.clock)
+    record = await create_campaign(services.sessions, load_campaign(campaign), clock=services.clock)
     assert record.id is not None
     async with services.sessions() as session, session.begin():
         residents: list[dict[str, Any]] = [
