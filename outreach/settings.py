@@ -216,6 +216,11 @@ class Settings(BaseSettings):
     retention_outbox_days: int = Field(default=90, ge=0)
     retention_early_reports_days: int = Field(default=7, ge=0)
     retention_inactive_months: int = Field(default=0, ge=0)
+    # Outgoing webhook events with their deliveries: every delivery delivered (or none was wanted) after
+    # the first; some delivery failed for good after the second (time to replay it). One still to be
+    # delivered (pending, or waiting for a paused subscriber) is kept.
+    retention_webhooks_delivered_days: int = Field(default=30, ge=0)
+    retention_webhooks_failed_days: int = Field(default=90, ge=0)
     # Rows (residents, for inactive ones) per transaction: a batch holds SQLite's write lock a moment only.
     retention_batch_size: int = Field(default=1000, ge=1, le=50_000)
 

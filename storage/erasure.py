@@ -10,7 +10,9 @@ remaining row joins one campaign's answers to another's. The stand-in keeps the 
 conversation (it was asked), sample draw and launch skip, and the message rows with their status and
 cost but no text, so a campaign's figures stay as they were.
 
-Each campaign's old respondent id is left in `erasure_notices`, the tombstones API consumers read.
+Each campaign's old respondent id is left in `erasure_notices`, the tombstones API consumers read,
+and told to webhook subscribers as a `respondent.erased` event written here; the webhook events about
+the resident's answers and conversations go, delivered or not (storage.webhook_events).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from storage.tables import (
     Response,
     SampledResident,
 )
+from storage.webhook_events import RESPONDENT_ERASED, forget_respondent_events, record_event
 
 # A conversation still open when its resident is erased ends: nobody is left to ask.
 OPEN_STATUSES = ("waiting", "active")
@@ -58,6 +61,7 @@ class Erased:
     messages_received: int = 0
     messages_sent: int = 0
     suppressed: int = 0
+    webhook_events: int = 0  # events about their answers and conversations, deleted with their deliveries
     respondents: dict[int, str] = field(default_factory=dict)  # campaign id → the old respondent id
 
 
@@ -94,6 +98,16 @@ async def erase_resident(
     contact_ids = [contact.id for contact in contacts]
     channel_of = {contact.id: contact.channel for contact in contacts}
     stand_ins = _StandIns(session, resident, now=day, kept=kept, channel_of=channel_of)
+
+    response_ids = await session.execute(select(col(Response.id)).where(col(Response.resident_id) == resident_id))
+    conversation_ids = await session.execute(
+        select(col(Conversation.id)).where(col(Conversation.resident_id) == resident_id)
+    )
+    done.webhook_events = await forget_respondent_events(
+        session,
+        response_ids={row_id for row_id in response_ids.scalars() if row_id is not None},
+        conversation_ids={row_id for row_id in conversation_ids.scalars() if row_id is not None},
+    )
 
     for conversation in (
         await session.execute(select(Conversation).where(col(Conversation.resident_id) == resident_id))
@@ -135,9 +149,17 @@ async def erase_resident(
     opted_out = [suppression_digest(c.channel, c.address) for c in contacts if c.opted_out_at is not None]
     await suppress(session, opted_out, now=day)
     done.suppressed = len(opted_out)
-    for campaign_id, respondent in sorted(done.respondents.items()):
-        session.add(ErasureNotice(campaign_id=campaign_id, respondent=respondent, erased_at=day))
+    notices = [
+        ErasureNotice(campaign_id=campaign_id, respondent=respondent, erased_at=day)
+        for campaign_id, respondent in sorted(done.respondents.items())
+    ]
+    session.add_all(notices)
     await session.flush()
+    for notice in notices:
+        # The exact time: a subscriber made earlier today wants it (fan-out compares the times); the
+        # payload tells the day only.
+        facts = {"notice_id": notice.id}
+        await record_event(session, RESPONDENT_ERASED, campaign_id=notice.campaign_id, facts=facts, now=now)
     await session.execute(delete(ContactAddress).where(col(ContactAddress.resident_id) == resident_id))
     await session.execute(delete(Resident).where(col(Resident.id) == resident_id))
     done.addresses, done.campaigns = len(contacts), stand_ins.count

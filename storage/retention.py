@@ -6,6 +6,10 @@ each in a transaction of its own, until none is left).
 - `unknown_senders`: messages from addresses no resident has (strangers, spam), deleted whole;
 - `outbox`: the texts of messages that are done (sent, failed, cancelled), blanked;
 - `early_reports`: delivery reports whose send was never recorded, deleted;
+- `webhooks_delivered`, `webhooks_failed`: outgoing webhook events fanned out whose every delivery is
+  settled (delivered, or failed for good: `webhooks_failed` when any failed), deleted with their
+  deliveries; a delivery still due (pending, being posted, or waiting for a paused subscriber) keeps
+  its event, one to a deleted subscriber does not;
 - `inactive`: residents with no consent given or renewed, no answer and no message from them since the
   cut-off (erased whole by the caller, as an erasure request would: storage.erasure).
 """
@@ -21,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.tables import ContactAddress, EarlyDeliveryReport, InboundEvent, OutboxMessage, Resident, Response
+from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 
 # Messages whose text nobody reads again: a queued, held or sending one is still to go, and an
 # unknown one may be resent by reconciliation.
@@ -32,6 +37,8 @@ class Kind(StrEnum):
     UNKNOWN_SENDERS = "unknown_senders"
     OUTBOX = "outbox"
     EARLY_REPORTS = "early_reports"
+    WEBHOOKS_DELIVERED = "webhooks_delivered"
+    WEBHOOKS_FAILED = "webhooks_failed"
     INACTIVE = "inactive"
 
 
@@ -66,7 +73,33 @@ def _due(kind: Kind, before: datetime) -> Select[*tuple[Any, ...]]:
             .where(col(EarlyDeliveryReport.received_at) < before)
             .order_by(col(EarlyDeliveryReport.received_at))
         )
+    if kind in (Kind.WEBHOOKS_DELIVERED, Kind.WEBHOOKS_FAILED):
+        return _settled_webhook_events(before, failed=kind is Kind.WEBHOOKS_FAILED)
     return _inactive(before)
+
+
+def _settled_webhook_events(before: datetime, *, failed: bool) -> Select[*tuple[Any, ...]]:
+    delivery = WebhookDelivery
+    still_due = (
+        select(col(delivery.id))
+        .join(WebhookSubscriber, col(WebhookSubscriber.id) == col(delivery.subscriber_id))
+        .where(col(delivery.event_id) == col(WebhookEvent.id))
+        .where(col(delivery.status).in_(("pending", "delivering")))
+        .where(col(WebhookSubscriber.status) != "deleted")
+    )
+    a_failure = (
+        select(col(delivery.id))
+        .where(col(delivery.event_id) == col(WebhookEvent.id))
+        .where(col(delivery.status) == "failed")
+    )
+    return (
+        select(col(WebhookEvent.id))
+        .where(col(WebhookEvent.fanned_out_at).is_not(None))
+        .where(col(WebhookEvent.created_at) < before)
+        .where(~exists(still_due))
+        .where(exists(a_failure) if failed else ~exists(a_failure))
+        .order_by(col(WebhookEvent.id))
+    )
 
 
 def _inactive(before: datetime) -> Select[*tuple[Any, ...]]:
@@ -127,6 +160,9 @@ async def remove(session: AsyncSession, kind: Kind, keys: list[Any]) -> int:
             .where(col(OutboxMessage.id).in_(keys))
             .values(text="", choices=[], template=None, error_detail=None)
         )
+    elif kind in (Kind.WEBHOOKS_DELIVERED, Kind.WEBHOOKS_FAILED):
+        await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.event_id).in_(keys)))
+        await session.execute(delete(WebhookEvent).where(col(WebhookEvent.id).in_(keys)))
     elif kind is Kind.EARLY_REPORTS:
         await session.execute(
             delete(EarlyDeliveryReport).where(

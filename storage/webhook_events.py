@@ -8,22 +8,23 @@ subscriber's events wait for it. Facts are ids and states, never personal data.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, bindparam, cast, exists, insert, literal, null, or_, select
+from sqlalchemy import Integer, String, Table, bindparam, cast, delete, exists, insert, literal, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.statements import run
 from storage.types import UtcDateTime
-from storage.webhook_tables import WebhookEvent, WebhookSubscriber
+from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 
 RESPONSE_CREATED = "response.created"
 CONVERSATION_COMPLETED = "conversation.completed"
 CAMPAIGN_STATUS_CHANGED = "campaign.status_changed"
-EVENT_TYPES = (RESPONSE_CREATED, CONVERSATION_COMPLETED, CAMPAIGN_STATUS_CHANGED)
+RESPONDENT_ERASED = "respondent.erased"  # a tombstone: facts {"notice_id"} (storage.erasure)
+EVENT_TYPES = (RESPONSE_CREATED, CONVERSATION_COMPLETED, CAMPAIGN_STATUS_CHANGED, RESPONDENT_ERASED)
 
 
 def new_message_id() -> str:
@@ -69,3 +70,27 @@ def _record(event_type: str) -> Any:
 
 
 _RECORD = {event_type: _record(event_type) for event_type in EVENT_TYPES}
+
+
+async def forget_respondent_events(
+    session: AsyncSession, *, response_ids: Collection[int], conversation_ids: Collection[int]
+) -> int:
+    """Delete the events about these answers and conversations, with their deliveries, whatever their
+    state: an erasure's. A built payload names the old respondent with the answer and its attributes,
+    and a replay (or a late first post) would hand them out again after the tombstone; one not built
+    yet would publish the anonymised answer under its fresh id right after the tombstone, linking the
+    two. How many events went."""
+    about = []
+    if response_ids:
+        response = col(WebhookEvent.facts)["response_id"].as_integer()
+        about.append((col(WebhookEvent.type) == RESPONSE_CREATED) & response.in_(sorted(response_ids)))
+    if conversation_ids:
+        conversation = col(WebhookEvent.facts)["conversation_id"].as_integer()
+        about.append((col(WebhookEvent.type) == CONVERSATION_COMPLETED) & conversation.in_(sorted(conversation_ids)))
+    if not about:
+        return 0
+    event_ids = list((await session.execute(select(col(WebhookEvent.id)).where(or_(*about)))).scalars())
+    if event_ids:
+        await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.event_id).in_(event_ids)))
+        await session.execute(delete(WebhookEvent).where(col(WebhookEvent.id).in_(event_ids)))
+    return len(event_ids)

@@ -71,6 +71,7 @@ def erasure_details(erased: Erased) -> dict[str, audit.DetailValue]:
         "messages_received": erased.messages_received,
         "messages_sent": erased.messages_sent,
         "suppressed": erased.suppressed,
+        "webhook_events": erased.webhook_events,
     }
 
 
@@ -144,7 +145,8 @@ class ResidentRequests:
             )
         log.info(
             "erasure: resident %s erased: %d address(es), %d answer(s) anonymised in %d campaign(s),"
-            " %d message(s) received and %d sent cleared, %d address(es) kept suppressed",
+            " %d message(s) received and %d sent cleared, %d address(es) kept suppressed,"
+            " %d webhook event(s) about them deleted",
             pseudonym,
             erased.addresses,
             erased.answers,
@@ -152,6 +154,7 @@ class ResidentRequests:
             erased.messages_received,
             erased.messages_sent,
             erased.suppressed,
+            erased.webhook_events,
         )
         return Erasure(pseudonym, erased)
 

@@ -49,6 +49,12 @@ def cut_offs(settings: Settings, now: datetime) -> dict[Kind, datetime]:
         Kind.EARLY_REPORTS: timedelta(days=settings.retention_early_reports_days)
         if settings.retention_early_reports_days
         else None,
+        Kind.WEBHOOKS_DELIVERED: timedelta(days=settings.retention_webhooks_delivered_days)
+        if settings.retention_webhooks_delivered_days
+        else None,
+        Kind.WEBHOOKS_FAILED: timedelta(days=settings.retention_webhooks_failed_days)
+        if settings.retention_webhooks_failed_days
+        else None,
     }
     due = {kind: now - age for kind, age in ages.items() if age is not None}
     if settings.retention_inactive_months:

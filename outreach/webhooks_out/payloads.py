@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.results.public_values import PublicValues, public_time
 from outreach.settings import Settings
-from storage.tables import CampaignRecord, Conversation, Response
-from storage.webhook_events import CAMPAIGN_STATUS_CHANGED, CONVERSATION_COMPLETED, RESPONSE_CREATED
+from storage.tables import CampaignRecord, Conversation, ErasureNotice, Response
+from storage.webhook_events import CAMPAIGN_STATUS_CHANGED, CONVERSATION_COMPLETED, RESPONDENT_ERASED, RESPONSE_CREATED
 from storage.webhook_tables import WebhookEvent
 
 
@@ -81,4 +81,13 @@ async def event_payload(
             "changed_at": event.created_at.isoformat().replace("+00:00", "Z"),
         }
         return _envelope(event.type, event.created_at, data)
+    if event.type == RESPONDENT_ERASED:
+        notice = await session.get(ErasureNotice, int(event.facts["notice_id"]))
+        if notice is None:
+            return None
+        # The old respondent id only (the answers' fresh one is never told) and the day, as the
+        # erasures feed gives them: drop the respondent's rows from your copy.
+        erased_on = notice.erased_at.date()
+        data = {"campaign": _campaign(record), "respondent": notice.respondent, "erased_on": erased_on.isoformat()}
+        return _envelope(event.type, notice.erased_at, data)
     return None

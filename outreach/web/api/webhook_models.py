@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from outreach.web.api.models import MAX_ID
 
-EventType = Literal["response.created", "conversation.completed", "campaign.status_changed"]
+# storage.webhook_events.EVENT_TYPES, spelled out for the schema (tests/outreach/web/api/test_webhook_subscribers.py).
+EventType = Literal["response.created", "conversation.completed", "campaign.status_changed", "respondent.erased"]
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
 
 
@@ -26,7 +27,7 @@ class SubscriberRequest(BaseModel):
         pattern=r"^[^\x00-\x20]*$",
         description="Where events are posted: https:// (http only where the service allows it), a public address.",
     )
-    events: list[EventType] = Field(min_length=1, max_length=3)
+    events: list[EventType] = Field(min_length=1, max_length=len(get_args(EventType)))
     campaign_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Only this campaign's events.")
     description: str = Field(default="", max_length=200, pattern=r"^[^\x00]*$")
 

@@ -18,6 +18,7 @@ from outreach.web.prometheus_telemetry import PrometheusTelemetry
 from storage.db import read_session
 from storage.retention import Kind
 from storage.tables import EarlyDeliveryReport, InboundEvent, OutboxMessage, Resident, Response
+from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
@@ -60,9 +61,12 @@ async def test_each_kind_goes_once_older_than_its_setting_and_is_counted(
         Kind.UNKNOWN_SENDERS: 0,
         Kind.OUTBOX: 0,
         Kind.EARLY_REPORTS: 1,
+        Kind.WEBHOOKS_DELIVERED: 0,
+        Kind.WEBHOOKS_FAILED: 0,
     }
     clock.advance(days=90)
     expected = {Kind.INBOUND: 1, Kind.UNKNOWN_SENDERS: 1, Kind.OUTBOX: sent, Kind.EARLY_REPORTS: 1}
+    expected |= {Kind.WEBHOOKS_DELIVERED: 0, Kind.WEBHOOKS_FAILED: 0}
     assert await retention.run(actor=OFFICIAL, dry_run=True) == expected
     with caplog.at_level(logging.INFO, logger="outreach.rights.retention"):
         assert await retention.run(actor=OFFICIAL) == expected
@@ -83,7 +87,12 @@ async def test_a_kind_set_to_zero_is_kept_forever(services: Services, clock: Man
     await _held(services)
     clock.advance(days=4000)
     counts = await _retention(
-        services, retention_inbound_days=0, retention_outbox_days=0, retention_unknown_sender_days=0
+        services,
+        retention_inbound_days=0,
+        retention_outbox_days=0,
+        retention_unknown_sender_days=0,
+        retention_webhooks_delivered_days=0,
+        retention_webhooks_failed_days=0,
     ).run(actor=OFFICIAL)
     assert counts == {Kind.EARLY_REPORTS: 1}
 
@@ -96,6 +105,86 @@ async def test_bounded_batches_remove_everything_due(services: Services, clock: 
     assert (await retention.run(actor=OFFICIAL))[Kind.UNKNOWN_SENDERS] == 5
     async with read_session(services.sessions) as session:
         assert (await session.execute(select(func.count()).select_from(InboundEvent))).scalar_one() == 0
+
+
+async def _webhook_events(services: Services, campaign_id: int) -> dict[str, int]:
+    """Events fanned out to three subscribers (active, paused, deleted) in every state a delivery
+    takes, by name: their ids."""
+    now = services.clock()
+    deliveries = {
+        "delivered": [("active", "delivered")],
+        "one_failed": [("active", "delivered"), ("paused", "failed")],
+        "waiting_for_a_paused_one": [("active", "delivered"), ("paused", "pending")],
+        "being_posted": [("active", "delivering")],
+        "for_a_deleted_one": [("deleted", "pending")],
+        "nothing_published": [],
+    }
+    ids: dict[str, int] = {}
+    async with services.sessions() as session, session.begin():
+        subscribers = {
+            status: WebhookSubscriber(url=f"https://{status}.example.org", secret="s", status=status, created_at=now)
+            for status in ("active", "paused", "deleted")
+        }
+        session.add_all(subscribers.values())
+        for name in [*deliveries, "not_fanned_out"]:
+            fanned = None if name == "not_fanned_out" else now
+            event = WebhookEvent(message_id=f"msg_{name}", type="x", campaign_id=campaign_id, created_at=now)
+            event.fanned_out_at = fanned
+            session.add(event)
+            await session.flush()
+            assert event.id is not None
+            ids[name] = event.id
+            for subscriber, status in deliveries.get(name, []):
+                subscriber_id = subscribers[subscriber].id
+                assert subscriber_id is not None
+                session.add(
+                    WebhookDelivery(
+                        event_id=event.id,
+                        subscriber_id=subscriber_id,
+                        status=status,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+    return ids
+
+
+async def _left(services: Services) -> tuple[set[int], int]:
+    async with read_session(services.sessions) as session:
+        events = {event_id for event_id in (await session.execute(select(col(WebhookEvent.id)))).scalars() if event_id}
+        deliveries = (await session.execute(select(func.count()).select_from(WebhookDelivery))).scalar_one()
+    return events, int(deliveries)
+
+
+async def test_settled_webhook_events_go_with_their_deliveries_and_those_still_due_stay(
+    services: Services, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = await _webhook_events(services, await launch(services))
+    telemetry = PrometheusTelemetry()
+    retention = _retention(
+        services,
+        telemetry,
+        retention_batch_size=2,
+        retention_webhooks_delivered_days=30,
+        retention_webhooks_failed_days=90,
+    )
+    clock.advance(days=29)
+    counts = await retention.run(actor=OFFICIAL)
+    assert (counts[Kind.WEBHOOKS_DELIVERED], counts[Kind.WEBHOOKS_FAILED]) == (0, 0)
+    clock.advance(days=2)
+    with caplog.at_level(logging.INFO, logger="outreach.rights.retention"):
+        counts = await retention.run(actor=OFFICIAL)
+    assert (counts[Kind.WEBHOOKS_DELIVERED], counts[Kind.WEBHOOKS_FAILED]) == (3, 0)
+    assert "webhooks_delivered 3, webhooks_failed 0" in caplog.text
+    still = {"one_failed", "waiting_for_a_paused_one", "being_posted", "not_fanned_out"}
+    assert await _left(services) == ({ids[name] for name in still}, 5)
+    clock.advance(days=60)
+    counts = await retention.run(actor=OFFICIAL)
+    assert (counts[Kind.WEBHOOKS_DELIVERED], counts[Kind.WEBHOOKS_FAILED]) == (0, 1)
+    still.remove("one_failed")
+    assert await _left(services) == ({ids[name] for name in still}, 3)
+    for kind, count in ((Kind.WEBHOOKS_DELIVERED, 3), (Kind.WEBHOOKS_FAILED, 1)):
+        assert telemetry.registry.get_sample_value("outreach_retention_removed_total", {"kind": kind.value}) == count
 
 
 async def test_inactive_residents_are_erased_and_erasures_stand_ins_never(

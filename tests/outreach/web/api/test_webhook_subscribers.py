@@ -6,12 +6,14 @@ overlap, one delivery replayed under its webhook-id, unsubscribe."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from standardwebhooks import Webhook
 
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import pause_campaign
+from outreach.web.api.webhook_models import EventType
+from storage.webhook_events import EVENT_TYPES
 from tests.conftest import ManualClock
 from tests.outreach.helpers import launch
 from tests.outreach.web.api.conftest import AppClient
@@ -152,3 +154,7 @@ async def test_a_delivery_replayed_arrives_again_under_its_webhook_id_and_unsubs
         ("webhook.subscribe", "webhook_subscriber", "token"),
     ]
     assert "whsec_" not in json.dumps(audit)
+
+
+def test_the_api_takes_every_event_type_the_service_writes() -> None:
+    assert get_args(EventType) == EVENT_TYPES
