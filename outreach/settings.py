@@ -28,6 +28,10 @@ DEFAULT_IMPORT_FOLDER = "outreach-imports"
 # alternatives: any one of them will do). A provider set only in part is refused in every mode: the
 # sandbox that stood in for it "sent" with fake ids, charged the budget, and reached nobody.
 PROVIDER_SETTINGS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
+    "OpenID Connect login": (
+        ("admin_oidc_issuer", "admin_oidc_client_id", "admin_oidc_client_secret"),
+        (("admin_oidc_issuer",), ("admin_oidc_client_id",), ("admin_oidc_client_secret",)),
+    ),
     "Twilio": (
         (
             "twilio_account_sid",
@@ -127,6 +131,15 @@ class Settings(BaseSettings):
     # A launch that would ask more residents than this needs a second official's approval (page, API
     # and CLI alike: outreach.campaigns.launch_approval).
     admin_approval_threshold: int = Field(default=1000, ge=0)
+    # Optional login through the city's OpenID Connect provider (SSO): its issuer URL (discovery is at
+    # ISSUER/.well-known/openid-configuration), this service's client there, the path the provider sends
+    # the browser back to (register PUBLIC_URL + that path with it), and the name the login button shows.
+    # Only an existing, active official whose verified e-mail the provider gives is let in.
+    admin_oidc_issuer: str | None = None
+    admin_oidc_client_id: str | None = None
+    admin_oidc_client_secret: SecretStr | None = None
+    admin_oidc_redirect_path: str = Field(default="/admin/oidc/callback", pattern=r"^/admin/[A-Za-z0-9/_-]+$")
+    admin_oidc_name: str = Field(default="city SSO", min_length=1, max_length=60)
 
     # Resident attributes that may ever leave the service (exports, API); addresses never do.
     export_attributes: Annotated[list[str], NoDecode] = ["district", "age_band", "sex"]
@@ -444,6 +457,8 @@ class Settings(BaseSettings):
                 "production: email needs its replies mailbox (OUTREACH_IMAP_HOST, OUTREACH_IMAP_USER,"
                 " OUTREACH_IMAP_PASSWORD): replies, STOPs by mail and bounces would go unread"
             )
+        if self.admin_oidc_issuer and not self.admin_oidc_issuer.startswith("https://"):
+            problems.append("production: OUTREACH_ADMIN_OIDC_ISSUER must start with https://")
         if not self.public_url.startswith("https://"):
             problems.append(
                 "production: OUTREACH_PUBLIC_URL must start with https:// (answer links carry tokens;"

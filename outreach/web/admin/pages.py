@@ -46,8 +46,9 @@ from outreach.web.admin.sessions import (
     local_next,
     official_of,
     requires,
-    secure_cookies,
+    set_session_cookie,
 )
+from outreach.web.admin.sso_pages import add_sso_pages
 from outreach.web.downloads import stream_answers, stream_flow_results
 from outreach.web.keys import SERVICES
 from storage.answer_feed import campaign_counts
@@ -83,6 +84,7 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_get("/password/{token}", password_page)
     admin.router.add_post("/password/{token}", password_submit)
     add_officials_pages(admin)
+    add_sso_pages(admin, app[SERVICES].settings)
     admin.router.add_static("/static", HERE / "static", append_version=True, name="static")
     app.add_subapp("/admin", admin)
 
@@ -114,14 +116,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         reason = "locked" if refused.locked_until else "wrong"
         return _refused_login(request, email, after, reason, refused.locked_until, now)
     response = web.HTTPSeeOther(local_next(after))
-    response.set_cookie(
-        SESSION_COOKIE,
-        logged_in.session_token,
-        path="/admin",
-        httponly=True,
-        samesite="Strict",
-        secure=secure_cookies(request),
-    )
+    set_session_cookie(response, request, logged_in.session_token)
     raise response
 
 

@@ -7,10 +7,12 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from outreach.officials.oidc import oidc_client
 from outreach.officials.roles import PERMISSIONS
 from outreach.web.admin import i18n
 from outreach.web.admin.charts import BAR_HEIGHT, BAR_WIDTH, LABEL_WIDTH
 from outreach.web.admin.sessions import CSRF_FIELD, form_token, official_of, secure_cookies
+from outreach.web.keys import SERVICES
 
 
 def page_context(request: web.Request) -> dict[str, Any]:
@@ -27,11 +29,17 @@ def page_context(request: web.Request) -> dict[str, Any]:
         "languages": i18n.LANGUAGES,
         "official": official,
         "permissions": PERMISSIONS.get(official.role, frozenset()) if official else frozenset(),
+        "sso_name": _sso_name(request),
         "csrf_field": CSRF_FIELD,
         "csrf": form_token(request),
         "path": request.rel_url.path,
         "chart": {"bar_height": BAR_HEIGHT, "bar_width": BAR_WIDTH, "label_width": LABEL_WIDTH},
     }
+
+
+def _sso_name(request: web.Request) -> str | None:
+    client = oidc_client(request.config_dict[SERVICES].settings)
+    return client.name if client else None
 
 
 def render(template: str, request: web.Request, context: dict[str, Any], *, status: int = 200) -> web.Response:

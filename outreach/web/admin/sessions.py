@@ -158,6 +158,13 @@ def requires(permission: Permission) -> Callable[[Handler], Handler]:
     return wrap
 
 
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    """The cookie of a new login, by password or by SSO."""
+    response.set_cookie(
+        SESSION_COOKIE, token, path=PREFIX, httponly=True, samesite="Strict", secure=secure_cookies(request)
+    )
+
+
 def local_next(value: str | None) -> str:
     """Where to go after a login: only a page of ours (never another site, nor //host)."""
     if value and value.startswith(PREFIX + "/") and not value.startswith("//") and "\\" not in value:

@@ -1,0 +1,147 @@
+"""Logging in through the city's SSO (OpenID Connect) against a provider on loopback
+(tests/servers/oidc_provider.py): discovery, the code flow with PKCE, state and nonce, the ID token
+checked against the provider's keys. One good login, and each way a login must be refused."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from aiohttp import ClientResponse
+from pydantic import ValidationError
+from yarl import URL
+
+from outreach.bootstrap import Services
+from outreach.officials.accounts import OFFICIAL_LOGIN, deactivate
+from outreach.officials.oidc import oidc_client
+from outreach.settings import Settings
+from outreach.web.admin.sessions import SESSION_COOKIE
+from outreach.web.admin.sso_pages import FLOW_COOKIE
+from storage.audit import AuditFilter, AuditRepository
+from storage.db import read_session
+from tests.conftest import ManualClock
+from tests.outreach.web.admin.test_pages import EMAIL, Client, official
+from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
+from tests.servers.oidc_provider import Login, OidcProvider
+
+CLIENT_ID = "outreach-admin"
+CLIENT_SECRET = "s3cret-of-the-client"
+
+
+@pytest.fixture
+async def provider(clock: ManualClock) -> AsyncIterator[OidcProvider]:
+    async with OidcProvider(CLIENT_ID, CLIENT_SECRET, clock) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(settings: Settings, provider: OidcProvider) -> Settings:
+    """The suite's settings with the provider on loopback as the city's SSO."""
+    return Settings.model_validate(
+        settings.model_dump()
+        | {
+            "admin_oidc_issuer": provider.issuer,
+            "admin_oidc_client_id": CLIENT_ID,
+            "admin_oidc_client_secret": CLIENT_SECRET,
+            "admin_oidc_name": "Gdańsk SSO",
+            "sandbox_secret": settings.sandbox_secret,
+        }
+    )
+
+
+async def sso_round(pages: Client) -> ClientResponse:
+    """The login page's button, the provider (whose browser hop is a plain GET), and the way back."""
+    start = await pages.get("/admin/oidc/login", allow_redirects=False)
+    assert start.status == 303, await start.text()
+    async with aiohttp.ClientSession() as browser, browser.get(start.headers["Location"], allow_redirects=False) as at:
+        assert at.status == 302, await at.text()
+        back = URL(at.headers["Location"])
+    assert back.path == "/admin/oidc/callback"
+    return await pages.get(back.path_qs, allow_redirects=False)
+
+
+async def test_the_login_page_offers_the_sso_and_it_logs_an_official_in(
+    services: Services, pages: Client, provider: OidcProvider
+) -> None:
+    await official(services)
+    login_page = await (await pages.get("/admin/login")).text()
+    assert 'href="/admin/oidc/login"' in login_page and "Zaloguj się przez Gdańsk SSO" in login_page
+
+    provider.login = Login(email=EMAIL.upper())  # providers may keep the case people typed
+    done = await sso_round(pages)
+    assert done.status == 200 and 'http-equiv="refresh" content="0; url=/admin/"' in await done.text()
+    cookie = done.cookies[SESSION_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/admin"
+    assert done.cookies[FLOW_COOKIE].value == ""  # the flow's cookie is spent
+
+    listing = await pages.get("/admin/", allow_redirects=False)
+    assert listing.status == 200 and EMAIL in await listing.text()
+    (request,) = provider.token_requests
+    assert len(request["code_verifier"]) >= 43  # PKCE: the provider checked it against the challenge
+    async with read_session(services.sessions) as session:
+        (entry,) = await AuditRepository(session).page(AuditFilter(action=OFFICIAL_LOGIN), before_id=None, limit=5)
+    assert entry.actor_label == EMAIL and entry.details == {"by": "sso"}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    login: Login
+    status: int
+    words: str  # on the page, in Polish
+    why: str  # in the service's log: the check that refused it
+
+
+DID_NOT, UNCONFIRMED, NO_ACCOUNT = "Nie udało się dokończyć", "nie potwierdziło", "Nie ma aktywnego konta"
+REFUSALS = {
+    "wrong state": Refusal(Login(email=EMAIL, state="forged-state"), 400, DID_NOT, "the state does not match"),
+    "wrong nonce": Refusal(Login(email=EMAIL, nonce="replayed-nonce"), 400, DID_NOT, "Invalid claim: 'nonce'"),
+    "bad signature": Refusal(Login(email=EMAIL, signed_by_stranger=True), 400, DID_NOT, "BadSignatureError"),
+    "expired token": Refusal(Login(email=EMAIL, lifetime=timedelta(minutes=-5)), 400, DID_NOT, "expired_token"),
+    "wrong audience": Refusal(Login(email=EMAIL, audience="another-client"), 400, DID_NOT, "Invalid claim: 'aud'"),
+    "unverified e-mail": Refusal(Login(email=EMAIL, email_verified=False), 403, UNCONFIRMED, "unverified"),
+    "no e-mail": Refusal(Login(email=None), 403, UNCONFIRMED, "unverified"),
+    "unknown e-mail": Refusal(Login(email="stranger@gdansk.gda.pl"), 403, NO_ACCOUNT, "unknown"),
+    "deactivated official": Refusal(Login(email=EMAIL), 403, NO_ACCOUNT, "unknown"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=list(REFUSALS))
+async def test_a_login_the_service_must_not_accept_is_refused(
+    services: Services, pages: Client, provider: OidcProvider, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await official(services)
+    if case == "deactivated official":
+        await deactivate(services.sessions, EMAIL, now=services.clock())
+    refusal = REFUSALS[case]
+    provider.login = replace(refusal.login)
+    with caplog.at_level(logging.INFO, logger="outreach.web.admin.sso_pages"):
+        refused = await sso_round(pages)
+    assert refused.status == refusal.status and refusal.words in await refused.text()
+    assert refusal.why in caplog.text
+    assert SESSION_COOKIE not in refused.cookies
+    assert (await pages.get("/admin/", allow_redirects=False)).status == 303  # not logged in
+
+
+async def test_a_callback_without_this_browsers_login_is_refused(
+    services: Services, pages: Client, provider: OidcProvider
+) -> None:
+    """Someone's code and state sent to another browser (login CSRF): that browser started no login."""
+    await official(services)
+    provider.login = Login(email=EMAIL)
+    start = await pages.get("/admin/oidc/login", allow_redirects=False)
+    async with aiohttp.ClientSession() as browser, browser.get(start.headers["Location"], allow_redirects=False) as at:
+        back = URL(at.headers["Location"])
+    pages.session.cookie_jar.clear()
+    refused = await pages.get(back.path_qs, allow_redirects=False)
+    assert refused.status == 400 and SESSION_COOKIE not in refused.cookies
+    assert provider.token_requests == []  # refused before the code was used
+
+
+def test_the_sso_is_off_unless_all_three_settings_are_given() -> None:
+    assert oidc_client(Settings(_env_file=None)) is None
+    with pytest.raises(ValidationError, match="OpenID Connect login is set only in part"):
+        Settings(_env_file=None, admin_oidc_issuer="https://sso.gdansk.example/realms/city")
