@@ -18,6 +18,7 @@ from sqlmodel import col
 from storage.bulk import insert_rows, next_ids
 from storage.consent_ledger import Because, Change, ConsentLedger
 from storage.consent_ledger import row as ledger_row
+from storage.on_match import OnMatch as OnMatch  # re-exported: where importers have always found it
 from storage.statements import run
 from storage.tables import ContactAddress, Resident
 
@@ -81,14 +82,6 @@ class MembersScan:
 
 class AddressConflict(Exception):
     """The addresses of one import row already belong to different residents."""
-
-
-class OnMatch(StrEnum):
-    """What a row does to the resident who already owns one of its addresses."""
-
-    SKIP = "skip"  # nothing: the row is taken as known, and that resident is left as they were
-    UPDATE = "update"  # language, attributes and the consent of the addresses they already own
-    MERGE = "merge"  # as update, and the row's new addresses are attached to that resident
 
 
 class Upserted(StrEnum):

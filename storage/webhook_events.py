@@ -18,13 +18,14 @@ from sqlmodel import col
 
 from storage.statements import run
 from storage.types import UtcDateTime
-from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 
-RESPONSE_CREATED = "response.created"
-CONVERSATION_COMPLETED = "conversation.completed"
-CAMPAIGN_STATUS_CHANGED = "campaign.status_changed"
-RESPONDENT_ERASED = "respondent.erased"  # a tombstone: facts {"notice_id"} (storage.erasure)
-EVENT_TYPES = (RESPONSE_CREATED, CONVERSATION_COMPLETED, CAMPAIGN_STATUS_CHANGED, RESPONDENT_ERASED)
+# Re-exported: where importers have always found them.
+from storage.webhook_event_types import CAMPAIGN_STATUS_CHANGED as CAMPAIGN_STATUS_CHANGED
+from storage.webhook_event_types import CONVERSATION_COMPLETED as CONVERSATION_COMPLETED
+from storage.webhook_event_types import EVENT_TYPES as EVENT_TYPES
+from storage.webhook_event_types import RESPONDENT_ERASED as RESPONDENT_ERASED
+from storage.webhook_event_types import RESPONSE_CREATED as RESPONSE_CREATED
+from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 
 
 def new_message_id() -> str:

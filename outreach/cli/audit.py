@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, fail, run_with_services
-from storage.audit import AuditFilter, AuditRepository
-from storage.db import read_session
-from storage.tables import AuditEntry
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
+    from storage.tables import AuditEntry
 
 
 def _moment(text: str) -> datetime:
@@ -43,6 +43,9 @@ def audit(
     limit: Annotated[int, typer.Option("--limit", help="At most this many entries, newest first.", min=1)] = 100,
 ) -> None:
     """Who did what, when: imports, campaign commands, exports, tokens, API writes (never the data)."""
+    from storage.audit import AuditFilter, AuditRepository
+    from storage.db import read_session
+
     which = AuditFilter(action=action, since=_moment(since) if since is not None else None)
 
     async def work(services: Services) -> None:

@@ -5,43 +5,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from channels.base import SendError
-from flows.campaign import Campaign
-from flows.loader import CampaignFileError, load_campaign_file
-from outreach.audit import Actor
-from outreach.bootstrap import Services
-from outreach.campaigns.audience_preview import audience_preview
-from outreach.campaigns.checks import campaign_warnings, sender_problems
-from outreach.campaigns.commands import (
-    CampaignCommandError,
-    campaign_status,
-    close_campaign,
-    create_campaign,
-    find_campaign,
-    launch_campaign,
-    pause_campaign,
-    resume_campaign,
-)
-from outreach.campaigns.fatigue import Fatigue, fatigue_of
-from outreach.campaigns.launches import AudienceProgress, LaunchProgress, register_to_go
-from outreach.campaigns.preview import channel_texts, guess_channel, test_messages
-from outreach.campaigns.progress import CampaignProgress, campaign_progress
-from outreach.campaigns.reminders import reminder_progress
-from outreach.cli import campaign_watch, reminder_lines, unknown_lines
 from outreach.cli.launch_requests import approve_command, reject_command, request_launch_command
-from outreach.cli.progress_bars import on_terminal, progress_bar
-from outreach.cli.results_back_lines import print_results_back_preview, send_results_back_now
 from outreach.cli.runner import console, fail, load_settings, run_with_services, warnings
-from outreach.cli.sample_preview import drawn_lines, print_sample_plan
-from outreach.settings import Settings
-from outreach.survey.sampling import SampleError
-from storage.campaigns import CampaignRepository
-from storage.launches import OPENING
+
+# Each command imports what it uses when it runs: `campaign --help` loads this module only, and
+# `campaign status` none of what a launch or a preview needs (tests/outreach/cli/test_lazy.py).
+if TYPE_CHECKING:
+    from flows.campaign import Campaign
+    from outreach.bootstrap import Services
+    from outreach.campaigns.fatigue import Fatigue
+    from outreach.campaigns.launches import AudienceProgress, LaunchProgress
+    from outreach.campaigns.progress import CampaignProgress
+    from outreach.settings import Settings
 
 campaign_app = typer.Typer(no_args_is_help=True, help="Campaigns: validate, create, launch, status.")
 campaign_app.command("request-launch")(request_launch_command)
@@ -51,6 +30,9 @@ campaign_app.command("reject")(reject_command)
 
 def load_flow(path: Path, *, settings: Settings | None = None) -> Campaign:
     """A campaign file, checked also against this service's senders when `settings` are given."""
+    from flows.loader import CampaignFileError, load_campaign_file
+    from outreach.campaigns.checks import sender_problems
+
     try:
         flow = load_campaign_file(path)
     except CampaignFileError as error:
@@ -64,6 +46,8 @@ def load_flow(path: Path, *, settings: Settings | None = None) -> Campaign:
 @campaign_app.command("validate")
 def campaign_validate(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
     """Check a campaign file; errors point at file:line:column."""
+    from outreach.campaigns.checks import campaign_warnings
+
     flow = load_flow(file, settings=load_settings())
     console.print(f"{file}: ok — {len(flow.questions)} questions in {', '.join(flow.languages)}")
     for warning in campaign_warnings(flow):
@@ -76,6 +60,17 @@ def campaign_preview(
 ) -> None:
     """Per channel and language: the exact texts residents will see, SMS segments, and the SMS cost
     for the audience (reminders included)."""
+
+    from rich.table import Table
+
+    from outreach.campaigns.audience_preview import audience_preview
+    from outreach.campaigns.commands import find_campaign
+    from outreach.campaigns.fatigue import fatigue_of
+    from outreach.campaigns.preview import channel_texts
+    from outreach.cli import reminder_lines
+    from outreach.cli.results_back_lines import print_results_back_preview
+    from outreach.cli.sample_preview import print_sample_plan
+    from outreach.survey.sampling import SampleError
 
     path = Path(campaign)
     from_file = load_flow(path) if path.suffix in (".yaml", ".yml") or path.is_file() else None
@@ -147,6 +142,10 @@ def campaign_test_send(
     ] = None,
 ) -> None:
     """Send every message of the campaign to one address, marked [TEST]; nothing is stored or counted."""
+    from channels.base import SendError
+    from outreach.campaigns.commands import CampaignCommandError, find_campaign
+    from outreach.campaigns.preview import guess_channel, test_messages
+
     path = Path(campaign)
     from_file = load_flow(path) if path.suffix in (".yaml", ".yml") or path.is_file() else None
     kind = channel or guess_channel(to)
@@ -178,6 +177,9 @@ def campaign_test_send(
 @campaign_app.command("create")
 def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML file.")]) -> None:
     """Store a campaign as a draft; prints its id and slug."""
+    from outreach.audit import Actor
+    from outreach.campaigns.commands import create_campaign
+
     flow = load_flow(file, settings=load_settings())
 
     async def work(services: Services) -> None:
@@ -193,6 +195,12 @@ def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML fil
 def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
     """Start asking the audience; running it again asks only those not asked yet, and goes on with a
     launch that was cut short."""
+    from outreach.audit import Actor
+    from outreach.campaigns.commands import campaign_status, find_campaign, launch_campaign
+    from outreach.campaigns.fatigue import fatigue_of
+    from outreach.campaigns.launches import register_to_go
+    from outreach.cli.progress_bars import on_terminal, progress_bar
+    from outreach.cli.sample_preview import drawn_lines
 
     async def work(services: Services) -> None:
         fatigue = fatigue_of(services.settings)
@@ -244,6 +252,8 @@ def campaign_launch(campaign: Annotated[str, typer.Argument(help="Campaign id or
 @campaign_app.command("pause")
 def campaign_pause(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
     """Send nothing until resumed; replies are still recorded."""
+    from outreach.audit import Actor
+    from outreach.campaigns.commands import pause_campaign
 
     async def work(services: Services) -> None:
         record = await pause_campaign(services.sessions, campaign, clock=services.clock, actor=Actor.cli())
@@ -255,6 +265,8 @@ def campaign_pause(campaign: Annotated[str, typer.Argument(help="Campaign id or 
 @campaign_app.command("resume")
 def campaign_resume(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
     """Send again what waited while paused (still never at night)."""
+    from outreach.audit import Actor
+    from outreach.campaigns.commands import resume_campaign
 
     async def work(services: Services) -> None:
         record = await resume_campaign(
@@ -268,6 +280,9 @@ def campaign_resume(campaign: Annotated[str, typer.Argument(help="Campaign id or
 @campaign_app.command("close")
 def campaign_close(campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")]) -> None:
     """End it now: nothing more is sent, later answers are not counted."""
+    from outreach.audit import Actor
+    from outreach.campaigns.commands import close_campaign
+    from outreach.cli.results_back_lines import send_results_back_now
 
     async def work(services: Services) -> None:
         record = await close_campaign(
@@ -294,6 +309,15 @@ def campaign_status_command(
 ) -> None:
     """Status, conversations and messages of a campaign (or a list of all): per channel, messages
     queued, sent, delivered, failed, of unknown outcome, and residents who answered."""
+    from rich.table import Table
+
+    from outreach.campaigns.commands import campaign_status
+    from outreach.campaigns.fatigue import fatigue_of
+    from outreach.campaigns.progress import campaign_progress
+    from outreach.campaigns.reminders import reminder_progress
+    from outreach.cli import campaign_watch, reminder_lines, unknown_lines
+    from outreach.cli.sample_preview import drawn_lines
+    from storage.campaigns import CampaignRepository
 
     async def work(services: Services) -> None:
         if campaign is None:
@@ -358,6 +382,8 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _audience(audience: AudienceProgress, status: str) -> str:
+    from storage.launches import OPENING
+
     counts = f"audience: {audience.opened} opened, {audience.skipped} skipped, {audience.remaining} remaining"
     if audience.state is None:
         return counts + " (not launched yet)"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, run_with_services
-from outreach.survey.margins_store import DEFAULT_MARGINS, ensure_default_margins
-from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 
@@ -16,6 +18,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the latest version; add the default margins (gdansk-districts)
     unless margins of that name exist."""
+    from outreach.survey.margins_store import DEFAULT_MARGINS, ensure_default_margins
+    from storage.migrate import upgrade
 
     async def work(services: Services) -> bool:
         await upgrade(services.engine)

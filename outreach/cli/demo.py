@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from outreach.cli.runner import console
-from outreach.demo.run import run_demo
 
 
 def demo(
@@ -19,4 +18,6 @@ def demo(
 ) -> None:
     """A whole consultation by SMS and Telegram (real adapters, bundled provider stand-ins), with simulated
     residents, in under a minute."""
+    from outreach.demo.run import run_demo
+
     asyncio.run(run_demo(console, residents=residents, database=database, seed=seed))

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach.bootstrap import Services, announce_channels, announce_keys
 from outreach.cli.runner import console, load_settings, run_with_services
-from outreach.logs import configure_logging
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 
 def dispatch(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once nothing is due.")] = False,
 ) -> None:
     """Run only the outbox dispatcher and the outgoing webhooks (a worker without HTTP)."""
+    from outreach.bootstrap import announce_channels, announce_keys
+    from outreach.logs import configure_logging
 
     async def work(services: Services) -> None:
         announce_channels(services)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Annotated, Protocol, runtime_checkable
 
-import segno
 import typer
 
-from outreach.bootstrap import Services
-from outreach.campaigns.commands import CampaignCommandError
 from outreach.cli.runner import console, fail, run_with_services
+from outreach.errors import CommandError
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 ENROL_SOURCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -36,16 +37,17 @@ def enrol_link(
     if not ENROL_SOURCE.fullmatch(source):
         raise fail(f"source '{source}' must be 1-64 of A-Z a-z 0-9 _ - (Telegram's deep-link rule)")
     target = output or Path(f"enrol-{source}.png")
+    import segno  # draws the QR code: only once the command runs
 
     async def work(services: Services) -> str:
         channel = services.channels.get("telegram")
         if bot:
             return bot
         if not isinstance(channel, BotWithUsername):
-            raise CampaignCommandError("Telegram is not configured: set OUTREACH_TELEGRAM_BOT_TOKEN, or give --bot")
+            raise CommandError("Telegram is not configured: set OUTREACH_TELEGRAM_BOT_TOKEN, or give --bot")
         await channel.start()
         if channel.username is None:
-            raise CampaignCommandError("Telegram did not say the bot's username; give --bot")
+            raise CommandError("Telegram did not say the bot's username; give --bot")
         return channel.username
 
     username = run_with_services(work).lstrip("@")

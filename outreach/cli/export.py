@@ -6,15 +6,10 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach import audit
-from outreach.audit import Actor
-from outreach.bootstrap import Services
-from outreach.campaigns.commands import find_campaign
-from outreach.cli.flow_results import write_flow_results
 from outreach.cli.runner import fail, run_with_services
 from outreach.cli.weighting import (
     BY_OPTION,
@@ -25,8 +20,10 @@ from outreach.cli.weighting import (
     respondent_weights,
     weighting_request,
 )
-from outreach.results.dictionary import data_dictionary
-from outreach.results.exports import ExportKind, export_chunks
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
+    from outreach.results.exports import ExportKind
 
 
 class ExportFormat(StrEnum):
@@ -52,6 +49,13 @@ def export(
 ) -> None:
     """Every answer, with pseudonymous respondent ids and non-identifying attributes only; with
     --weights, a last column `weight` (the respondent's weight; --dictionary then describes it)."""
+    from outreach import audit
+    from outreach.audit import Actor
+    from outreach.campaigns.commands import find_campaign
+    from outreach.cli.flow_results import write_flow_results
+    from outreach.results.dictionary import data_dictionary
+    from outreach.results.exports import export_chunks
+
     request = weighting_request(weights, by, trim, collapse, thin)
     if format is ExportFormat.flow_results:
         if request is not None or dictionary:

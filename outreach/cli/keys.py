@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import base64
 import secrets
+from typing import TYPE_CHECKING
 
 import typer
 
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, run_with_services
 from storage.keyring import KEY_BYTES
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 keys_app = typer.Typer(no_args_is_help=True, help="Keys of addresses at rest: new, status, rotate (docs/PRIVACY.md).")
 

@@ -8,25 +8,27 @@ the operating-system user who typed the command."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach.audit import Actor
-from outreach.bootstrap import Services
-from outreach.campaigns.commands import find_campaign
-from outreach.campaigns.fatigue import fatigue_of
-from outreach.campaigns.launch_approval import LaunchApprovalError, decide, launch_audience, request_launch
 from outreach.cli.runner import console, run_with_services
-from outreach.officials.accounts import login_email
-from storage.db import read_session
-from storage.official_tables import Official
-from storage.officials import OfficialRepository
+
+# `campaign --help` lists these commands: what they use is imported when they run.
+if TYPE_CHECKING:
+    from outreach.audit import Actor
+    from outreach.bootstrap import Services
+    from storage.official_tables import Official
 
 AsOfficial = Annotated[str, typer.Option("--as", help="The e-mail of the official you act for (their account).")]
 
 
 async def _official(services: Services, email: str) -> Official:
+    from outreach.campaigns.launch_approval import LaunchApprovalError
+    from outreach.officials.accounts import login_email
+    from storage.db import read_session
+    from storage.officials import OfficialRepository
+
     async with read_session(services.sessions) as session:
         official = await OfficialRepository(session).by_email(login_email(email))
     if official is None:
@@ -36,6 +38,8 @@ async def _official(services: Services, email: str) -> Official:
 
 def cli_acting(official: Official) -> Actor:
     """The official, as the operator at the console named them: both go into the audit log."""
+    from outreach.audit import Actor
+
     operator = Actor.cli()
     return Actor("official", str(official.id), f"{official.email} (cli: {operator.label})"[:120])
 
@@ -44,6 +48,9 @@ def request_launch_command(
     campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")], as_official: AsOfficial
 ) -> None:
     """Ask an approver to approve launching this version of a campaign (those over the threshold)."""
+    from outreach.campaigns.commands import find_campaign
+    from outreach.campaigns.fatigue import fatigue_of
+    from outreach.campaigns.launch_approval import launch_audience, request_launch
 
     async def work(services: Services) -> None:
         official = await _official(services, as_official)
@@ -74,6 +81,8 @@ def request_launch_command(
 
 
 def _decide(request: int, as_official: str, comment: str | None, *, approve: bool) -> None:
+    from outreach.campaigns.launch_approval import decide
+
     async def work(services: Services) -> None:
         official = await _official(services, as_official)
         decided = await decide(

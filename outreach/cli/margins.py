@@ -6,24 +6,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, errors, fail, load_settings, run_with_services, warnings
-from outreach.survey.margins import JOINT, Margins, MarginsError, parse_margins, unmatched_values
-from outreach.survey.margins_store import load_margins, save_margins
-from storage.margins import MarginsRepository, resident_value_counts
-from storage.tables import MARGINS_NAME_LENGTH
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from outreach.bootstrap import Services
+    from outreach.survey.margins import Margins
 
 margins_app = typer.Typer(
     no_args_is_help=True,
     help="Population margins: residents per district, age band, ... (CSV dimension,value,population).",
 )
 
-NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MARGINS_NAME_LENGTH - 1}}}")
 SHOWN_UNMATCHED = 10  # values per dimension; the rest are summed
 
 
@@ -35,6 +34,11 @@ def margins_import(
     ],
 ) -> None:
     """Import margins from a file; every problem is named by line and nothing is saved until there are none."""
+    from outreach.survey.margins import JOINT, MarginsError, parse_margins
+    from outreach.survey.margins_store import save_margins
+    from storage.tables import MARGINS_NAME_LENGTH
+
+    NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MARGINS_NAME_LENGTH - 1}}}")
     if not NAME.fullmatch(name):
         raise fail(f"--name must be 1 to {MARGINS_NAME_LENGTH} of A-Z a-z 0-9 . _ -, starting with a letter or digit")
     try:
@@ -67,6 +71,7 @@ def margins_import(
 @margins_app.command("list")
 def margins_list() -> None:
     """The margins there are: name, latest version, cells, the file they came from and when."""
+    from storage.margins import MarginsRepository
 
     async def work(services: Services) -> None:
         async with services.sessions() as session:
@@ -86,6 +91,9 @@ def margins_list() -> None:
 @margins_app.command("show")
 def margins_show(name: Annotated[str, typer.Argument(help="The margins' name (see `outreach margins list`).")]) -> None:
     """Every dimension's values, populations and shares; joint cells; residents whose value matches none."""
+    from outreach.survey.margins import MarginsError
+    from outreach.survey.margins_store import load_margins
+    from storage.margins import MarginsRepository
 
     async def work(services: Services) -> None:
         async with services.sessions() as session:
@@ -115,6 +123,8 @@ def _print_dimension(margins: Margins, dimension: str, populations: Mapping[str,
 
 
 def _print_joint(margins: Margins, dims: tuple[str, ...]) -> None:
+    from outreach.survey.margins import JOINT
+
     cells = margins.joint[dims]
     shares, _ = margins.joint_shares(dims)
     joined = JOINT.join(dims)
@@ -127,6 +137,9 @@ def _print_joint(margins: Margins, dims: tuple[str, ...]) -> None:
 
 async def _print_unmatched(session: AsyncSession, margins: Margins) -> None:
     """Per dimension, residents whose value matches no margin value: they are never dropped unseen."""
+    from outreach.survey.margins import unmatched_values
+    from storage.margins import resident_value_counts
+
     for dimension in margins.dimensions:
         unmatched = unmatched_values(margins, dimension, await resident_value_counts(session, dimension))
         if not unmatched:

@@ -6,18 +6,15 @@ as you would a password."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach.audit import Actor
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, errors, run_with_services
-from outreach.officials.accounts import account_policy, add_official, deactivate, reset_link
 from outreach.officials.roles import ROLES
-from outreach.web.admin.paths import password_link
-from storage.db import read_session
-from storage.officials import OfficialRepository
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 officials_app = typer.Typer(no_args_is_help=True, help="Accounts of officials for the pages under /admin.")
 
@@ -28,6 +25,9 @@ def official_add(
     role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)} (docs/ADMIN.md says what each may do).")],
 ) -> None:
     """Make an account and print its one-time link to set a password."""
+    from outreach.audit import Actor
+    from outreach.officials.accounts import account_policy, add_official
+    from outreach.web.admin.paths import password_link
 
     async def work(services: Services) -> str:
         policy = account_policy(services.settings)
@@ -42,6 +42,9 @@ def official_add(
 @officials_app.command("reset")
 def official_reset(email: Annotated[str, typer.Argument(help="The official's e-mail.")]) -> None:
     """Print a new one-time link to set a password (the old one works until the link is used)."""
+    from outreach.audit import Actor
+    from outreach.officials.accounts import account_policy, reset_link
+    from outreach.web.admin.paths import password_link
 
     async def work(services: Services) -> str:
         policy = account_policy(services.settings)
@@ -54,6 +57,8 @@ def official_reset(email: Annotated[str, typer.Argument(help="The official's e-m
 @officials_app.command("deactivate")
 def official_deactivate(email: Annotated[str, typer.Argument(help="The official's e-mail.")]) -> None:
     """Close an account: its sessions end at once and it cannot log in again."""
+    from outreach.audit import Actor
+    from outreach.officials.accounts import deactivate
 
     async def work(services: Services) -> int:
         return await deactivate(services.sessions, email, now=services.clock(), actor=Actor.cli())
@@ -65,6 +70,8 @@ def official_deactivate(email: Annotated[str, typer.Argument(help="The official'
 @officials_app.command("list")
 def official_list() -> None:
     """One line per account: id, e-mail, role, state."""
+    from storage.db import read_session
+    from storage.officials import OfficialRepository
 
     async def work(services: Services) -> None:
         async with read_session(services.sessions) as session:

@@ -6,18 +6,17 @@ from __future__ import annotations
 import sys
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flows.campaign import Campaign
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, fail, run_with_services
-from outreach.participation.reports import campaign_participation, coverage_report, participation_report
-from outreach.participation.views import coverage_view, meter_view
-from outreach.survey.margins import MarginsError
-from outreach.survey.margins_store import DEFAULT_MARGINS
-from storage.tables import CampaignRecord
+from outreach.survey.margins import DEFAULT_MARGINS
+
+if TYPE_CHECKING:
+    from flows.campaign import Campaign
+    from outreach.bootstrap import Services
+    from storage.tables import CampaignRecord
 
 
 class FiguresFormat(StrEnum):
@@ -36,6 +35,9 @@ def coverage(
 ) -> None:
     """Per stratum of the margins: residents reachable and consented on each channel as a share of the
     population, thinnest first; per recruitment source, how many residents it brought into which strata."""
+    from outreach.participation.reports import coverage_report
+    from outreach.participation.views import coverage_view
+    from outreach.survey.margins import MarginsError
 
     async def work(services: Services) -> None:
         try:
@@ -53,6 +55,8 @@ def coverage(
 async def participation_json(services: Services, record: CampaignRecord, flow: Campaign) -> dict[str, Any]:
     """The campaign's part of `outreach results --format json`: its first-timers and its respondents'
     history (the meter), and its answers from the sampled beside the self-enrolled."""
+    from outreach.participation.reports import campaign_participation
+
     k = services.settings.small_cell_k
     return (await campaign_participation(services.sessions, record, flow, k=k)).model_dump(mode="json")
 
@@ -72,6 +76,9 @@ def participation(
     """The usual-suspects meter over the campaigns launched in a range: the share of answers given by the
     most active 1% and 10% of respondents, the Gini of answers per resident and the first-timers of each
     campaign, split by channel, district and recruitment source (small groups withheld)."""
+    from outreach.participation.reports import participation_report
+    from outreach.participation.views import meter_view
+
     first, last = _day(since, "--since"), _day(until, "--until")
     if first > last:
         raise fail(f"--since {first} is after --until {last}")

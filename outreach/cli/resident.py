@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach.audit import Actor
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, fail, run_with_services
-from outreach.rights.requests import ResidentRequests
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
+    from outreach.rights.requests import ResidentRequests
 
 resident_app = typer.Typer(no_args_is_help=True, help="One resident's data: find, export (access request), erase.")
 
@@ -33,12 +34,16 @@ def _address(given: str) -> str:
 
 
 def _requests(services: Services) -> ResidentRequests:
+    from outreach.rights.requests import ResidentRequests
+
     return ResidentRequests(services.sessions, services.settings, clock=services.clock)
 
 
 @resident_app.command("find")
 def resident_find(address: AddressArgument) -> None:
     """Who has this address: the resident's pseudonym, their kinds of address, campaigns and answers."""
+    from outreach.audit import Actor
+
     given = _address(address)
     found = run_with_services(lambda services: _requests(services).find(given, actor=Actor.cli()))
     if not found:
@@ -60,6 +65,8 @@ def resident_export(
     ] = None,
 ) -> None:
     """Everything held about the resident, as JSON (an access request's answer)."""
+    from outreach.audit import Actor
+
     given = _address(address)
     records = run_with_services(lambda services: _requests(services).export(given, actor=Actor.cli()))
     if not records:
@@ -78,6 +85,8 @@ def resident_erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase the resident: addresses, attributes and messages go; answers stay, anonymised."""
+    from outreach.audit import Actor
+
     given = _address(address)
     if not yes and not typer.confirm(
         "Erase this resident? Their addresses, attributes and messages are deleted; their answers stay,"

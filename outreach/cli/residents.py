@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach import audit
-from outreach.audit import Actor
-from outreach.bootstrap import Services
-from outreach.campaigns.recruitment import SOURCE_LENGTH
-from outreach.campaigns.residents_import import ImportFileError, count_rows, import_residents
-from outreach.cli.progress_bars import on_terminal, progress_bar
 from outreach.cli.runner import console, errors, fail, run_with_services
-from storage.residents import OnMatch
+from storage.on_match import OnMatch
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 residents_app = typer.Typer(no_args_is_help=True, help="Residents and their addresses.")
 
@@ -38,6 +35,12 @@ def residents_import(
     ] = None,
 ) -> None:
     """Import residents; bad rows are reported by line while good rows go in."""
+    from outreach import audit
+    from outreach.audit import Actor
+    from outreach.campaigns.recruitment import SOURCE_LENGTH
+    from outreach.campaigns.residents_import import ImportFileError, count_rows, import_residents
+    from outreach.cli.progress_bars import on_terminal, progress_bar
+
     if label is not None and not (0 < len(label.strip()) <= SOURCE_LENGTH and label.isprintable()):
         raise fail(f"--label must be 1 to {SOURCE_LENGTH} printable characters")
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach.bootstrap import Services
-from outreach.campaigns.commands import find_campaign
-from outreach.cli.participation import participation_json
 from outreach.cli.runner import console, run_with_services
 from outreach.cli.weighting import (
     BY_OPTION,
@@ -23,12 +20,10 @@ from outreach.cli.weighting import (
     weighted_results,
     weighting_request,
 )
-from outreach.results.free_text import free_text_results
-from outreach.results.free_text_view import free_text_view
-from outreach.results.terminal_view import campaign_results_view
-from outreach.results.unweighted import UnweightedResults, unweighted_results
-from outreach.results.weighted_models import WeightedResults
-from outreach.results.weighted_view import weighted_results_view
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
+    from outreach.results.unweighted import UnweightedResults
 
 
 class ResultsFormat(StrEnum):
@@ -50,6 +45,15 @@ def results(
     """Per question: answers, counts, shares and bars; the response rate. With --weights: weighted
     shares with 95% margins of error, effective n, design effect, response rate per stratum. --format
     json: the same figures as JSON (without --weights, the API's unweighted figures)."""
+    from outreach.campaigns.commands import find_campaign
+    from outreach.cli.participation import participation_json
+    from outreach.results.free_text import free_text_results
+    from outreach.results.free_text_view import free_text_view
+    from outreach.results.terminal_view import campaign_results_view
+    from outreach.results.unweighted import unweighted_results
+    from outreach.results.weighted_models import WeightedResults
+    from outreach.results.weighted_view import weighted_results_view
+
     request = weighting_request(weights, by, trim, collapse, thin)
 
     async def work(services: Services) -> None:

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach.audit import Actor
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, run_with_services
-from outreach.rights.retention import Retention
-from storage.retention import Kind
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
+    from storage.retention import Kind
 
 retention_app = typer.Typer(no_args_is_help=True, help="Retention: remove what is kept no longer (docs/PRIVACY.md).")
 
@@ -21,6 +21,8 @@ def retention_run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what is due; remove nothing.")] = False,
 ) -> None:
     """Remove what is due now, in batches; print the count per kind."""
+    from outreach.audit import Actor
+    from outreach.rights.retention import Retention
 
     async def work(services: Services) -> dict[Kind, int]:
         return await Retention(services.sessions, services.settings, clock=services.clock).run(

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 
-from outreach.bootstrap import Services, bootstrap
 from outreach.errors import CommandError
-from outreach.settings import Settings, env_name
+
+# Imported where used: a command's module imports this one, and its `--help` (which loads the module)
+# should not pay for the settings, the database and the wiring (tests/outreach/cli/test_lazy.py).
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+    from sqlalchemy.exc import DBAPIError
+
+    from outreach.bootstrap import Services
+    from outreach.settings import Settings
 
 console = Console()
 # One error or warning, one line: greppable, and tests can read them.
@@ -31,6 +35,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def load_settings() -> Settings:
     """The settings, or a clean exit naming each setting to fix (never their values: secrets)."""
+    from pydantic import ValidationError
+
+    from outreach.settings import Settings
+
     try:
         return Settings()
     except ValidationError as error:
@@ -39,12 +47,18 @@ def load_settings() -> Settings:
 
 
 def _problem(problem: ErrorDetails) -> str:
+    from outreach.settings import env_name
+
     message = problem["msg"].removeprefix("Value error, ")
     return f"{env_name(str(problem['loc'][0]))}: {message}" if problem["loc"] else message
 
 
 def run_with_services(work: Callable[[Services], Awaitable[T]]) -> T:
     """Run one async command against freshly wired services, and close them after."""
+    from sqlalchemy.exc import DBAPIError
+
+    from outreach.bootstrap import bootstrap
+
     settings = load_settings()
 
     async def run() -> T:

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from outreach.cli.runner import load_settings
-from outreach.logs import configure_logging
-from outreach.web.server import serve_forever
 
 
 def serve(
@@ -20,6 +18,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind (0 picks a free one).", min=0, max=65535)] = 8080,
 ) -> None:
     """Run the HTTP service (webhooks, /healthz) with the dispatcher."""
+    from outreach.logs import configure_logging
+    from outreach.web.server import serve_forever
+
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve_forever(settings, host=host, port=port))

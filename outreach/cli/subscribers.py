@@ -7,20 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from outreach.audit import Actor
-from outreach.bootstrap import Services
-from outreach.campaigns.commands import find_campaign
 from outreach.cli.runner import console, errors, run_with_services
 from outreach.errors import CommandError
-from outreach.webhooks_out.subscription_errors import SubscriptionError
-from storage.db import read_session
-from storage.webhook_deliveries import DeliveryRepository
-from storage.webhook_events import EVENT_TYPES
-from storage.webhook_subscribers import SubscriberRepository
+from storage.webhook_event_types import EVENT_TYPES
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 subscribers_app = typer.Typer(no_args_is_help=True, help="Outgoing webhooks: subscribers, deliveries, replays.")
 T = TypeVar("T")
@@ -32,6 +28,8 @@ class SubscriberCommandError(CommandError):
 
 async def _done(work: Awaitable[T]) -> T:
     """The subscriptions' refusals as the CLI's errors (their words, exit 1)."""
+    from outreach.webhooks_out.subscription_errors import SubscriptionError
+
     try:
         return await work
     except SubscriptionError as refused:
@@ -52,6 +50,8 @@ def add(
     description: Annotated[str, typer.Option(help="Who this subscriber is, for the list.")] = "",
 ) -> None:
     """Subscribe a URL; its signing secret is printed once."""
+    from outreach.audit import Actor
+    from outreach.campaigns.commands import find_campaign
 
     async def work(services: Services) -> str:
         campaign_id = None if campaign is None else (await find_campaign(services.sessions, campaign)).id
@@ -69,6 +69,8 @@ def add(
 @subscribers_app.command("list")
 def list_subscribers() -> None:
     """One line per subscriber: id, status (and why paused), events, campaign, URL."""
+    from storage.db import read_session
+    from storage.webhook_subscribers import SubscriberRepository
 
     async def work(services: Services) -> None:
         async with read_session(services.sessions) as session:
@@ -91,6 +93,9 @@ def deliveries(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
 ) -> None:
     """A subscriber's deliveries, newest first: attempts, the last HTTP status and error."""
+    from storage.db import read_session
+    from storage.webhook_deliveries import DeliveryRepository
+    from storage.webhook_subscribers import SubscriberRepository
 
     async def work(services: Services) -> None:
         async with read_session(services.sessions) as session:
@@ -111,6 +116,8 @@ def replay(
     delivery_id: Annotated[int, typer.Argument(help="The delivery's id (see `subscribers deliveries`).")],
 ) -> None:
     """Post one delivery again, under its webhook-id, by the next worker round."""
+    from outreach.audit import Actor
+
     run_with_services(lambda services: _done(services.subscriptions.replay(Actor.cli(), delivery_id)))
     console.print(f"delivery {delivery_id} queued again")
 
@@ -118,6 +125,8 @@ def replay(
 @subscribers_app.command("replay-failed")
 def replay_failed(subscriber_id: Annotated[int, typer.Argument(help="The subscriber's id.")]) -> None:
     """Queue every failed delivery of a subscriber again."""
+    from outreach.audit import Actor
+
     count = run_with_services(lambda services: _done(services.subscriptions.replay_failed(Actor.cli(), subscriber_id)))
     console.print(f"{count} failed deliveries queued again")
 
@@ -125,6 +134,8 @@ def replay_failed(subscriber_id: Annotated[int, typer.Argument(help="The subscri
 @subscribers_app.command("resume")
 def resume(subscriber_id: Annotated[int, typer.Argument(help="The subscriber's id.")]) -> None:
     """Resume a paused subscriber: its waiting deliveries go out again."""
+    from outreach.audit import Actor
+
     run_with_services(lambda services: _done(services.subscriptions.resume(Actor.cli(), subscriber_id)))
     console.print(f"subscriber {subscriber_id} resumed")
 
@@ -132,6 +143,7 @@ def resume(subscriber_id: Annotated[int, typer.Argument(help="The subscriber's i
 @subscribers_app.command("rotate")
 def rotate(subscriber_id: Annotated[int, typer.Argument(help="The subscriber's id.")]) -> None:
     """A new signing secret, printed once; the old one keeps signing beside it for the overlap."""
+    from outreach.audit import Actor
 
     async def work(services: Services) -> str:
         made = await _done(services.subscriptions.rotate(Actor.cli(), subscriber_id))
@@ -145,5 +157,7 @@ def rotate(subscriber_id: Annotated[int, typer.Argument(help="The subscriber's i
 @subscribers_app.command("remove")
 def remove(subscriber_id: Annotated[int, typer.Argument(help="The subscriber's id.")]) -> None:
     """Unsubscribe: nothing more is posted to it."""
+    from outreach.audit import Actor
+
     run_with_services(lambda services: _done(services.subscriptions.unsubscribe(Actor.cli(), subscriber_id)))
     console.print(f"subscriber {subscriber_id} removed")

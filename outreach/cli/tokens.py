@@ -7,19 +7,16 @@ it is made; the service keeps only its sha256.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outreach import audit
-from outreach.audit import Actor
-from outreach.bootstrap import Services
 from outreach.cli.runner import console, errors, run_with_services
 from outreach.errors import CommandError
-from outreach.web.api.auth import SCOPES, is_live, issue_token, parse_lifetime, unknown_scopes
-from storage.campaigns import CampaignRepository
-from storage.db import read_session
-from storage.tokens import TokenRepository
+from outreach.web.api.scopes import SCOPES
+
+if TYPE_CHECKING:
+    from outreach.bootstrap import Services
 
 tokens_app = typer.Typer(no_args_is_help=True, help="API tokens for other systems (scoped, shown once).")
 
@@ -43,6 +40,11 @@ def token_create(
     ] = None,
 ) -> None:
     """Make a token; it is printed once, only its hash is kept."""
+    from outreach.audit import Actor
+    from outreach.web.api.auth import issue_token, parse_lifetime, unknown_scopes
+    from storage.campaigns import CampaignRepository
+    from storage.db import read_session
+
     unknown = unknown_scopes(scope)
     if unknown:
         errors.print(f"unknown scope {', '.join(unknown)}; scopes are {', '.join(SCOPES)}", markup=False)
@@ -88,6 +90,9 @@ def token_create(
 @tokens_app.command("list")
 def token_list() -> None:
     """One line per token: id, prefix, scopes, campaign, use, label (never the tokens themselves)."""
+    from outreach.web.api.auth import is_live
+    from storage.db import read_session
+    from storage.tokens import TokenRepository
 
     async def work(services: Services) -> None:
         async with read_session(services.sessions) as session:
@@ -123,6 +128,9 @@ def _moment(value: datetime | None) -> str:
 @tokens_app.command("revoke")
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (see `token list`).")]) -> None:
     """Revoke a token: it answers 401 from the next request on."""
+    from outreach import audit
+    from outreach.audit import Actor
+    from storage.tokens import TokenRepository
 
     async def work(services: Services) -> None:
         now = services.clock()

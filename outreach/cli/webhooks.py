@@ -12,12 +12,14 @@ or on a timeout or a crash before it answered, and those are retried only with t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from channels import webhook_paths
 from channels.sandbox import SECRET_HEADER as SANDBOX_SECRET_HEADER
-from outreach.bootstrap import build_provider_channels
 from outreach.cli.runner import console, load_settings, warnings
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Webhook:
 
 def webhooks(settings: Settings) -> list[Webhook]:
     """The webhooks `outreach serve` would answer with `settings`, as the providers must be told."""
+    from outreach.bootstrap import build_provider_channels
+
     base = settings.public_url.rstrip("/")
     providers = build_provider_channels(settings)
     found: list[Webhook] = []

@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from flows.campaign import Campaign
-from outreach.campaigns.commands import CampaignCommandError
 from outreach.cli.runner import fail
-from outreach.results.weighted_models import WeightedResults
-from outreach.results.weighting_request import WeightingRequest, parse_collapse, parse_thin
-from outreach.survey.margins import MarginsError
-from outreach.survey.weighting_error import WeightingError
-from storage.db import SessionFactory
-from storage.tables import CampaignRecord
+from outreach.errors import CommandError
 
-if TYPE_CHECKING:  # a type only; its module brings numpy
-    from outreach.results.weighted import RespondentWeights
+# The options are read by `results --help` and `export --help`: what the weighting uses is imported
+# when a command weighs (tests/outreach/cli/test_lazy.py).
+if TYPE_CHECKING:
+    from flows.campaign import Campaign
+    from outreach.results.weighted import RespondentWeights  # its module brings numpy
+    from outreach.results.weighted_models import WeightedResults
+    from outreach.results.weighting_request import WeightingRequest
+    from storage.db import SessionFactory
+    from storage.tables import CampaignRecord
 
 T = TypeVar("T")
 
@@ -47,6 +47,8 @@ def weighting_request(
     margins: str | None, by: str | None, trim: float | None, collapse: list[str] | None, thin: str | None = None
 ) -> WeightingRequest | None:
     """The request the options make (None without --weights); a misuse exits with one line."""
+    from outreach.results.weighting_request import WeightingRequest, parse_collapse, parse_thin
+
     if margins is None:
         if by or trim is not None or collapse or thin is not None:
             raise fail("--by, --trim, --collapse and --thin weight results: name the margins with --weights NAME")
@@ -76,7 +78,10 @@ async def respondent_weights(
 
 async def weighted_or_fail(work: Awaitable[T]) -> T:
     """`work`, with the margins' and the weighting's errors as command errors (said, not traced)."""
+    from outreach.survey.margins import MarginsError
+    from outreach.survey.weighting_error import WeightingError
+
     try:
         return await work
     except (MarginsError, WeightingError) as error:
-        raise CampaignCommandError(str(error)) from None
+        raise CommandError(str(error)) from None

@@ -22,6 +22,8 @@ from itertools import product
 from flows.age_bands import AGE_BAND, age_band_of
 from flows.folding import fold
 
+# The margins `outreach db upgrade` adds (outreach.survey.margins_store.default_margins): the districts of Gdańsk.
+DEFAULT_MARGINS = "gdansk-districts"
 JOINT = "×"  # joins the dimensions of a joint cell and its values: district×age_band, Oliwa×30-44
 HEADER = ("dimension", "value", "population")
 # Joint cells and the one-dimensional margin of the same dimension may come from different

@@ -8,10 +8,10 @@ from importlib import resources
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from outreach.survey.margins import DEFAULT_MARGINS as DEFAULT_MARGINS  # re-exported: where it always was
 from outreach.survey.margins import Margins, MarginsError, cells_of, margins_from_cells, parse_margins
 from storage.margins import MarginsRepository, StoredCell
 
-DEFAULT_MARGINS = "gdansk-districts"
 DEFAULT_FILE = "gdansk_districts_margins.csv"  # in outreach/data: shared/data/gdansk_districts.csv, converted
 
 

@@ -18,20 +18,13 @@ from datetime import datetime, timedelta
 
 from outreach import audit
 from outreach.audit import Actor
+from outreach.web.api.scopes import SCOPES as SCOPES  # re-exported: where importers have always found it
 from storage.db import SessionFactory
 from storage.tables import ApiToken
 from storage.tokens import TokenRepository
 
 TOKEN_PREFIX = "otr_"
 
-SCOPES: dict[str, str] = {
-    "campaigns:read": "list and read campaigns and their status",
-    "responses:read": "read results (counts, small cells suppressed) and data dictionaries (includes campaigns:read)",
-    "responses:rows": "read answers row by row: the answer feed and the exports (includes responses:read)",
-    "campaigns:write": "create and launch campaigns (includes campaigns:read)",
-    "residents:write": "add or update residents (never read them back)",
-    "admin": "everything, including managing tokens",
-}
 _IMPLIED: dict[str, set[str]] = {
     "responses:read": {"campaigns:read"},
     "responses:rows": {"responses:read", "campaigns:read"},
