@@ -5,6 +5,7 @@ checked against the provider's keys. One good login, and each way a login must b
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -12,6 +13,8 @@ from datetime import timedelta
 import aiohttp
 import pytest
 from aiohttp import ClientResponse
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser
 from pydantic import ValidationError
 from yarl import URL
 
@@ -21,9 +24,13 @@ from outreach.officials.oidc import oidc_client
 from outreach.settings import Settings
 from outreach.web.admin.sessions import SESSION_COOKIE
 from outreach.web.admin.sso_pages import FLOW_COOKIE
+from outreach.web.app import create_app
 from storage.audit import AuditFilter, AuditRepository
 from storage.db import read_session
-from tests.conftest import ManualClock
+from storage.officials import OfficialRepository
+from tests.conftest import DATABASES, ManualClock
+from tests.outreach.web.admin.test_browser import browser as browser  # the fixture
+from tests.outreach.web.admin.test_browser import serious_violations
 from tests.outreach.web.admin.test_pages import EMAIL, Client, official
 from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
 from tests.servers.oidc_provider import Login, OidcProvider
@@ -39,11 +46,22 @@ async def provider(clock: ManualClock) -> AsyncIterator[OidcProvider]:
 
 
 @pytest.fixture
-def settings(settings: Settings, provider: OidcProvider) -> Settings:
+def site_port() -> int:
+    """A free port for the browser scenario's site, known before its settings are made (the provider
+    sends the browser back to PUBLIC_URL + the redirect path)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def settings(settings: Settings, provider: OidcProvider, site_port: int) -> Settings:
     """The suite's settings with the provider on loopback as the city's SSO."""
     return Settings.model_validate(
         settings.model_dump()
         | {
+            "public_url": f"http://127.0.0.1:{site_port}",
             "admin_oidc_issuer": provider.issuer,
             "admin_oidc_client_id": CLIENT_ID,
             "admin_oidc_client_secret": CLIENT_SECRET,
@@ -145,3 +163,36 @@ def test_the_sso_is_off_unless_all_three_settings_are_given() -> None:
     assert oidc_client(Settings(_env_file=None)) is None
     with pytest.raises(ValidationError, match="OpenID Connect login is set only in part"):
         Settings(_env_file=None, admin_oidc_issuer="https://sso.gdansk.example/realms/city")
+
+
+@pytest.mark.parametrize("database_url", [DATABASES[0]], indirect=True)  # the pages are under test
+async def test_in_a_browser_the_sso_button_logs_an_admin_in_to_the_officials_page(
+    services: Services, provider: OidcProvider, browser: Browser, site_port: int
+) -> None:
+    """Chromium follows the real redirects (our site, the provider, back) and the page that goes on to
+    /admin/ from our own site, so the SameSite=Strict session cookie comes along."""
+    await official(services, role="admin")
+    await official(services, role="viewer", email="jan.kowalski@gdansk.gda.pl")
+    provider.login = Login(email=EMAIL)
+    server = TestServer(create_app(services, run_background=False), host="127.0.0.1", port=site_port)
+    await server.start_server()
+    try:
+        site = f"http://127.0.0.1:{site_port}"
+        page = await browser.new_page(locale="pl-PL")
+        await page.goto(f"{site}/admin/login")
+        await page.get_by_role("link", name="Zaloguj się przez Gdańsk SSO").click()
+        await page.wait_for_url(f"{site}/admin/")
+        await page.get_by_role("link", name="Urzędnicy").click()
+        await page.wait_for_url(f"{site}/admin/officials")
+        assert "jan.kowalski@gdansk.gda.pl" in await page.get_by_role("table").inner_text()
+        await page.get_by_label("Rola konta jan.kowalski@gdansk.gda.pl").select_option("editor")
+        row = page.get_by_role("row").filter(has_text="jan.kowalski@gdansk.gda.pl")
+        await row.get_by_role("button", name="Zmień rolę").click()
+        await page.wait_for_url(f"{site}/admin/officials?done=role")
+        assert await page.get_by_role("status").inner_text() == "Rola została zmieniona."
+        assert await serious_violations(page) == []
+        async with read_session(services.sessions) as session:
+            changed = await OfficialRepository(session).by_email("jan.kowalski@gdansk.gda.pl")
+        assert changed is not None and changed.role == "editor"
+    finally:
+        await server.close()
