@@ -133,11 +133,14 @@ async def timed(work: Callable[[], Awaitable[object]], runs: int = RUNS) -> Timi
     return Timing(best[0], statistics.median(wall for wall, _ in runs_taken), best[1])
 
 
-async def fill(sessions: SessionFactory, margins: Margins, answers: int, seed: int = 16) -> CampaignRecord:
-    """The campaign, its residents, conversations, sample and answers (five per respondent)."""
+async def fill(
+    sessions: SessionFactory, margins: Margins, answers: int, seed: int = 16, campaign: str = CAMPAIGN
+) -> CampaignRecord:
+    """The campaign (or `campaign`, with the same questions), its residents, conversations, sample and
+    answers (five per respondent)."""
     async with sessions() as session, session.begin():
         await save_margins(session, margins, source="bench", now=NOW)
-    record = await create_campaign(sessions, load_campaign(CAMPAIGN), clock=system_clock)
+    record = await create_campaign(sessions, load_campaign(campaign), clock=system_clock)
     assert record.id is not None
     rng = np.random.default_rng(seed)
     people = answers // 5

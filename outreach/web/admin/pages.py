@@ -28,7 +28,6 @@ from outreach.officials.accounts import (
     log_out,
     set_password,
 )
-from outreach.participation.reports import campaign_participation
 from outreach.results.exports import ExportKind
 from outreach.web.admin import i18n
 from outreach.web.admin.charts import question_charts
@@ -36,7 +35,7 @@ from outreach.web.admin.officials_pages import add_officials_pages
 from outreach.web.admin.paths import HOME, LOGIN
 from outreach.web.admin.preview_page import campaign_preview
 from outreach.web.admin.rendering import render
-from outreach.web.admin.results_panels import results_panels
+from outreach.web.admin.results_panels import SlowFiguresCache, results_panels
 from outreach.web.admin.sessions import (
     POLICY,
     SESSION_COOKIE,
@@ -58,12 +57,14 @@ from storage.read_models import campaign_results
 from storage.tables import CampaignRecord
 
 HERE = Path(__file__).parent
+SLOW_FIGURES = web.AppKey("admin_slow_figures", SlowFiguresCache)
 
 
 def add_admin_pages(app: web.Application) -> None:
     admin = web.Application(middlewares=[admin_guard])
     admin[POLICY] = account_policy(app[SERVICES].settings)
     admin[THROTTLE] = AddressThrottle()
+    admin[SLOW_FIGURES] = SlowFiguresCache()
     aiohttp_jinja2.setup(
         admin,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -191,7 +192,8 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _campaign_figures(request: web.Request) -> dict[str, Any]:
-    """What the campaign page and its live part show: state, progress per channel, results per question."""
+    """What the campaign page and its live part show: state, progress per channel, results per question
+    and the results panels (outreach.web.admin.results_panels)."""
     services = request.config_dict[SERVICES]
     async with read_session(services.sessions) as session:
         record = await CampaignRepository(session).by_reference(request.match_info["slug"])
@@ -200,16 +202,24 @@ async def _campaign_figures(request: web.Request) -> dict[str, Any]:
         flow = services.definitions.flow(record)
         results = await campaign_results(session, record.id, question_types(flow))
     progress = await campaign_progress(services.sessions, record.id, now=services.clock())
-    k = services.settings.small_cell_k
-    part = await campaign_participation(services.sessions, record, flow, k=k)
     language = i18n.request_language(request)
+    panels = await results_panels(
+        services.sessions,
+        record,
+        flow,
+        language,
+        k=services.settings.small_cell_k,
+        results=results,
+        cache=request.config_dict[SLOW_FIGURES],
+        now=services.clock(),
+    )
     return {
         "record": record,
         "progress": progress,
         "results": results,
         "charts": question_charts(flow, results, language),
-        "meter": part.meter,
-        "panels": await results_panels(services.sessions, record, flow, language, k=k),
+        "meter": panels.slow.meter,
+        "panels": panels,
         "updated_at": services.clock(),
     }
 

@@ -1,15 +1,23 @@
 """What the campaign page's live results add to its per-question charts: the results weighted to the
 campaign's margins (or why there are none), the response rate over time and by channel and district,
-and the free-text groups. Each is read the way the read API reads it (the same builders), so the page
-and GET /api/v1/campaigns/{id}/results cannot disagree, and each is a grouped query: a campaign of a
-million answers comes back as a few hundred rows."""
+who answered (the usual-suspects meter) and the free-text groups. Each is read the way the read API
+reads it (the same builders), so the page and GET /api/v1/campaigns/{id}/results cannot disagree.
+
+The rates are grouped queries, read on every refresh. Weighting, the meter and the free-text groups
+cost time in proportion to the respondents (raking, every respondent's history, stemming every text
+answer): they are kept per campaign and language (SlowFiguresCache) and made again only when the
+campaign's answers changed and the kept ones are older than SLOW_REFRESH, so a page that refreshes
+every 10 s, open in several browsers, does not redo them each time."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flows.campaign import Campaign
+from outreach.participation.models import ParticipationMeter
+from outreach.participation.reports import campaign_participation
 from outreach.results.free_text import FreeTextQuestion, free_text_results
 from outreach.results.weighted import weighted_results
 from outreach.results.weighted_models import WeightedResults
@@ -19,10 +27,12 @@ from outreach.survey.weighting_error import WeightingError
 from outreach.web.admin.rate_charts import RateChart, Timeline, rate_charts, timeline
 from outreach.web.admin.weighted_charts import WeightedChart, weighted_charts
 from storage.db import SessionFactory, read_session
+from storage.read_models import CampaignResults
 from storage.response_rates import asked_by_hour, first_answers_by_hour, rate_cells
 from storage.tables import CampaignRecord
 
 log = logging.getLogger(__name__)
+SLOW_REFRESH = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,55 @@ class FreeTextPanel:
 
 
 @dataclass(frozen=True)
-class ResultsPanels:
+class SlowFigures:
+    """The figures that cost time in proportion to the respondents, and when they were made."""
+
     weighting: Weighting
+    meter: ParticipationMeter
+    free_text: list[FreeTextPanel]
+    counted_at: datetime
+    answers: tuple[int, ...]  # the campaign's answers when they were made (answers_mark)
+
+
+@dataclass(frozen=True)
+class ResultsPanels:
+    slow: SlowFigures
     timeline: Timeline
     rates: list[RateChart]
-    free_text: list[FreeTextPanel]
+    now: datetime  # when the rest was read: slow.counted_at, unless the slow figures were kept
+
+    @property
+    def weighting(self) -> Weighting:
+        return self.slow.weighting
+
+    @property
+    def free_text(self) -> list[FreeTextPanel]:
+        return self.slow.free_text
+
+
+def answers_mark(results: CampaignResults) -> tuple[int, ...]:
+    """What changes whenever an answer is stored, read off the per-question counts the page reads anyway."""
+    stored = sum(figures.answered + figures.unanswered for figures in results.questions.values())
+    return (results.contacted, results.respondents, stored)
+
+
+class SlowFiguresCache:
+    """SlowFigures per (campaign, language), in this process; a figure is made again when the campaign's
+    answers changed and it is older than SLOW_REFRESH (then the page says when it was made)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[int, str], SlowFigures] = {}
+
+    def kept(self, campaign_id: int, language: str, answers: tuple[int, ...], now: datetime) -> SlowFigures | None:
+        figures = self._kept.get((campaign_id, language))
+        if figures is None:
+            return None
+        if figures.answers == answers or now - figures.counted_at < SLOW_REFRESH:
+            return figures
+        return None
+
+    def keep(self, campaign_id: int, language: str, figures: SlowFigures) -> None:
+        self._kept[(campaign_id, language)] = figures
 
 
 def weighting_of(flow: Campaign) -> WeightingRequest | None:
@@ -73,21 +127,49 @@ async def _weighting(
     return Weighting(request.margins, request, results, weighted_charts(flow, results, language), None)
 
 
+async def _slow_figures(
+    sessions: SessionFactory,
+    record: CampaignRecord,
+    flow: Campaign,
+    language: str,
+    k: int,
+    answers: tuple[int, ...],
+    now: datetime,
+) -> SlowFigures:
+    texts = {question.id: question.text[language] for question in flow.questions}
+    participation = await campaign_participation(sessions, record, flow, k=k)
+    return SlowFigures(
+        weighting=await _weighting(sessions, record, flow, language, k),
+        meter=participation.meter,
+        free_text=[
+            FreeTextPanel(texts[figures.id], figures) for figures in await free_text_results(sessions, record, flow)
+        ],
+        counted_at=now,
+        answers=answers,
+    )
+
+
 async def results_panels(
-    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, language: str, *, k: int
+    sessions: SessionFactory,
+    record: CampaignRecord,
+    flow: Campaign,
+    language: str,
+    *,
+    k: int,
+    results: CampaignResults,
+    cache: SlowFiguresCache,
+    now: datetime,
 ) -> ResultsPanels:
+    """The panels of the campaign whose per-question counts are `results` (read just before)."""
     assert record.id is not None
     async with read_session(sessions) as session:
         cells = await rate_cells(session, record.id)
         asked = await asked_by_hour(session, record.id)
         answered = await first_answers_by_hour(session, record.id)
     language = language if language in flow.languages else flow.languages[0]
-    texts = {question.id: question.text[language] for question in flow.questions}
-    return ResultsPanels(
-        weighting=await _weighting(sessions, record, flow, language, k),
-        timeline=timeline(asked, answered),
-        rates=rate_charts(cells, k),
-        free_text=[
-            FreeTextPanel(texts[figures.id], figures) for figures in await free_text_results(sessions, record, flow)
-        ],
-    )
+    answers = answers_mark(results)
+    slow = cache.kept(record.id, language, answers, now)
+    if slow is None:
+        slow = await _slow_figures(sessions, record, flow, language, k, answers, now)
+        cache.keep(record.id, language, slow)
+    return ResultsPanels(slow=slow, timeline=timeline(asked, answered), rates=rate_charts(cells, k), now=now)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 from outreach.bootstrap import Services
+from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
 from tests.outreach.results.weighted_fixture import CAMPAIGN as CITY_CAMPAIGN
@@ -193,3 +195,31 @@ async def test_the_live_part_carries_every_results_section(services: Services, p
         "free-text-heading",
     ):
         assert f'id="{heading}"' in live, heading
+
+
+async def test_slow_figures_are_kept_for_a_minute_the_rates_follow_at_once(
+    services: Services, pages: Client, clock: ManualClock
+) -> None:
+    phones = [f"+4860100000{number}" for number in range(1, 7)]
+    for phone in phones:
+        await add_resident(services, phone=phone)
+    await launch(services, FREE_TEXT)
+    for phone in phones[:5]:
+        await reply(services, phone, "Więcej ławek")
+    await official(services, role="viewer")
+    await logged_in(pages)
+    first = await (await pages.get("/admin/campaigns/lawki/live")).text()
+    assert "counted again at most once a minute" not in first and "Odpowiedzi: 5;" in first
+    assert row(section(first, "rate-channel-heading"), "sms") == ["6", "5", "83%"]
+
+    await reply(services, phones[5], "Więcej ławek")
+    clock.now += timedelta(seconds=30)
+    kept = await (await pages.get("/admin/campaigns/lawki/live?lang=en")).text()
+    assert row(section(kept, "rate-channel-heading"), "sms") == ["6", "6", "100%"]  # read on every refresh
+    assert "5 answers;" in kept and "as counted at 10:00:00 UTC" in kept  # the groups as they were
+    assert row(kept, "All")[0] == "5"  # and who answered
+
+    clock.now += timedelta(seconds=31)
+    later = await (await pages.get("/admin/campaigns/lawki/live?lang=en")).text()
+    assert "6 answers;" in later and "counted again at most once a minute" not in later
+    assert row(later, "All")[0] == "6"

@@ -1,0 +1,217 @@
+"""The campaign page's live part (GET /admin/campaigns/{slug}/live, what the page fetches every 10 s)
+on a campaign of 1,000,000 stored answers (200,000 respondents, five questions, one of them free text),
+weighted to its sample's margins by district and age band, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/campaign_page.py            # several minutes; writes docs/BENCHMARKS.md
+    .venv/bin/python bench/campaign_page.py --quick    # 100,000 answers, for a look (writes nothing)
+
+The data is bench/weighted_results.py's (its `fill`), the campaign naming its margins so the page
+weighs it. Timed, best and median of a few runs: the whole fragment over HTTP as a logged-in viewer,
+and each part the fragment reads, so a slow one can be named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from aiohttp.test_utils import TestClient, TestServer
+from report_sections import write_section
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from weighted_results import CAMPAIGN, POSTGRES_URL, Timing, bench_margins, fill, timed
+
+from flows.answer_labels import question_types
+from outreach.bootstrap import bootstrap
+from outreach.clock import system_clock
+from outreach.officials.accounts import account_policy, add_official, set_password
+from outreach.participation.reports import campaign_participation
+from outreach.results.free_text import free_text_results
+from outreach.results.weighted import weighted_results
+from outreach.settings import Settings
+from outreach.web.admin.results_panels import weighting_of
+from outreach.web.app import create_app
+from storage.db import create_engine, read_session
+from storage.migrate import upgrade
+from storage.read_models import campaign_results
+from storage.response_rates import asked_by_hour, first_answers_by_hour, rate_cells
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "BENCHMARKS.md"
+BEGIN, END = "<!-- campaign-page:begin -->", "<!-- campaign-page:end -->"
+RUNS = 3
+WEIGHTED_CAMPAIGN = CAMPAIGN.replace(
+    "questions:", "audience:\n  sample: {size: 200000, strata: [district, age_band], margins: bench-city}\nquestions:"
+)
+EMAIL, PASSWORD = "bench@example.org", "a benchmark password"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+TARGET = 2.0  # seconds for the fragment: "one campaign of 1,000,000 answers must not take seconds"
+
+Rows = list[tuple[str, Timing]]
+
+
+def _load() -> str:
+    return ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
+
+
+async def measure(url: str, backend: str, answers: int) -> Rows:
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    services = bootstrap(Settings(database_url=url, sandbox_secret="bench", _env_file=None), clock=system_clock)
+    try:
+        started = time.perf_counter()
+        record = await fill(services.sessions, bench_margins(), answers, campaign=WEIGHTED_CAMPAIGN)
+        print(f"{backend}: {answers:,} answers stored in {time.perf_counter() - started:.0f} s", flush=True)
+        if backend == "PostgreSQL":
+            engine = create_engine(url)
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(text("VACUUM ANALYZE"))
+            await engine.dispose()
+        policy = account_policy(services.settings)
+        token = await add_official(services.sessions, EMAIL, "viewer", now=system_clock(), policy=policy)
+        await set_password(services.sessions, token, PASSWORD, now=system_clock())
+        assert record.id is not None
+        campaign_id = record.id
+        flow = services.definitions.flow(record)
+        request = weighting_of(flow)
+        assert request is not None
+        print(f"{backend}: load average before timing {_load()}", flush=True)
+        async with TestClient(TestServer(create_app(services, run_background=False), host="127.0.0.1")) as client:
+            form = await (await client.get("/admin/login")).text()
+            csrf = CSRF.search(form)
+            assert csrf is not None
+            login = await client.post(
+                "/admin/login",
+                data={"csrf": csrf.group(1), "email": EMAIL, "password": PASSWORD},
+                allow_redirects=False,
+            )
+            assert login.status == 303, login.status
+
+            async def fragment() -> None:
+                response = await client.get(f"/admin/campaigns/{record.slug}/live")
+                assert response.status == 200 and 'id="w-visits"' in await response.text()
+
+            async def rates() -> None:
+                async with read_session(services.sessions) as session:
+                    await rate_cells(session, campaign_id)
+                    await asked_by_hour(session, campaign_id)
+                    await first_answers_by_hour(session, campaign_id)
+
+            async def counts() -> None:
+                async with read_session(services.sessions) as session:
+                    await campaign_results(session, campaign_id, question_types(flow))
+
+            parts: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+                ("the live fragment over HTTP (everything below, rendered)", fragment),
+                ("per-question counts (campaign_results)", counts),
+                (
+                    "weighted results (weighted_results)",
+                    lambda: weighted_results(services.sessions, record, flow, request, k=5),
+                ),
+                ("response rates: by channel and district, asked and first answers by hour", rates),
+                ("free-text groups (free_text_results)", lambda: free_text_results(services.sessions, record, flow)),
+                (
+                    "who answered (campaign_participation)",
+                    lambda: campaign_participation(services.sessions, record, flow, k=5),
+                ),
+            ]
+            rows = [(name, await timed(work, RUNS)) for name, work in parts]
+        for name, timing in rows:
+            print(f"{backend}: {name}: best {timing.best:.3f} s (CPU {timing.cpu:.3f} s), median {timing.median:.3f} s")
+        print(f"{backend}: load average after timing {_load()}", flush=True)
+        return rows
+    finally:
+        await services.close()
+
+
+async def on_sqlite(answers: int) -> Rows:
+    with tempfile.TemporaryDirectory() as folder:
+        return await measure(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", "SQLite", answers)
+
+
+async def on_postgres(answers: int) -> Rows | None:
+    admin = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"outreach_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        connection = await asyncpg.connect(admin, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        print(f"PostgreSQL unreachable ({type(error).__name__}): its rows are left out", flush=True)
+        return None
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        return await measure(
+            make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), "PostgreSQL", answers
+        )
+    finally:
+        connection = await asyncpg.connect(admin, timeout=3)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+def table(answers: int, results: dict[str, Rows]) -> str:
+    lines = [
+        f"| backend | what ({answers:,} answers, {answers // 5:,} respondents) | best | median | CPU (best run) |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for backend, rows in results.items():
+        for name, timing in rows:
+            lines.append(f"| {backend} | {name} | {timing.best:.3f} s | {timing.median:.3f} s | {timing.cpu:.3f} s |")
+    said = [f"{backend} {rows[0][1].best:.2f} s" for backend, rows in results.items()]
+    return "\n".join(lines) + f"\n\nTarget: the fragment under {TARGET:g} s. This run: " + "; ".join(said) + "."
+
+
+def write_report(body: str) -> None:
+    section = (
+        f"{BEGIN}\n## The campaign page's live part (`bench/campaign_page.py`)\n\n"
+        "Reproduce: `.venv/bin/python bench/campaign_page.py` (PostgreSQL rows need the server of "
+        "`OUTREACH_TEST_POSTGRES_URL`). The data of bench/weighted_results.py, the campaign naming its margins "
+        "so the page weighs it; GET /admin/campaigns/{slug}/live as a logged-in viewer, and each part it reads.\n\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs (load "
+        f"average {_load()} when the run ended), Python {platform.python_version()}; best and median of {RUNS} "
+        "runs each.\n\n"
+        f"{body}\n{END}"
+    )
+    write_section(REPORT, BEGIN, END, section)
+
+
+async def run(answers: int) -> dict[str, Rows]:
+    results = {"SQLite": await on_sqlite(answers)}
+    postgres = await on_postgres(answers)
+    if postgres is not None:
+        results["PostgreSQL"] = postgres
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--answers", type=int, default=1_000_000, help="answers to store (five per respondent)")
+    parser.add_argument("--quick", action="store_true", help="100,000 answers, no report written")
+    arguments = parser.parse_args()
+    answers = 100_000 if arguments.quick else arguments.answers
+    body = table(answers, asyncio.run(run(answers)))
+    print()
+    print(body)
+    if not arguments.quick:
+        write_report(body)
+        print(f"\nwritten to {REPORT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
