@@ -36,7 +36,7 @@ def _address(given: str) -> str:
 def _requests(services: Services) -> ResidentRequests:
     from outreach.rights.requests import ResidentRequests
 
-    return ResidentRequests(services.sessions, services.settings, clock=services.clock)
+    return ResidentRequests(services.sessions, services.settings, clock=services.clock, spool=services.spool)
 
 
 @resident_app.command("find")
@@ -103,3 +103,11 @@ def resident_erase(
         markup=False,
         highlight=False,
     )
+    if erasure.spooled is None:
+        console.print(
+            "The inbound spool stayed busy: messages of theirs still waiting in it arrive as a stranger's.",
+            markup=False,
+            highlight=False,
+        )
+    elif erasure.spooled:
+        console.print(f"{erasure.spooled} waiting message(s) removed from the inbound spool.", markup=False)

@@ -18,6 +18,11 @@ cannot look the address up while the store is away. The directory is made 0700 a
 file is removed once applied. It must be on a local disk (the flushers lock it with flock).
 
 A file that does not parse is moved to `corrupt/` and reported, never retried.
+
+An erasure removes the erased resident's waiting messages (`forget`, under the flush lock, so no
+flusher is applying them meanwhile): applied after it, a message the resident sent before it would
+come back as a stranger's, text and address. What it cannot reach (a spool on another host, a lock
+held too long) still arrives as a stranger's message only: the address names nobody any more.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +46,7 @@ from typing import Literal
 from pydantic import TypeAdapter, ValidationError
 
 from channels.base import DeliveryStatus, Inbound
+from outreach.addresses import canonical_address
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,9 @@ LOCK_NAME = ".flush.lock"
 CORRUPT_FOLDER = "corrupt"
 # A temporary file this old was left by a writer that died before its rename: nobody was answered 200.
 ABANDONED_SECONDS = 600
+# How long `forget` waits for a flusher's round to end (a round applies what is due, then lets go).
+FORGET_WAIT_SECONDS = 30.0
+LOCK_POLL_SECONDS = 0.05
 
 Item = Inbound | DeliveryStatus
 Kind = Literal["inbound", "status"]
@@ -157,6 +166,38 @@ class InboundSpool:
                         removed += 1
         except FileNotFoundError:
             return 0
+        return removed
+
+    async def forget(self, addresses: Collection[tuple[str, str]], *, wait: float = FORGET_WAIT_SECONDS) -> int | None:
+        """Remove the waiting messages from any of these (channel, address) pairs (each in its
+        canonical form, outreach.addresses): how many; None when a flusher held the lock for `wait`
+        seconds (nothing removed). Delivery reports name a provider's message id, no address: they stay."""
+        return await asyncio.to_thread(self._forget, set(addresses), wait)
+
+    def _forget(self, addresses: set[tuple[str, str]], wait: float) -> int | None:
+        if not addresses or not self.has_pending():
+            return 0
+        deadline = time.monotonic() + wait
+        while True:
+            with self.flushing() as ours:
+                if ours:
+                    return self._remove_from(addresses)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(LOCK_POLL_SECONDS)  # a flusher's round is under way: it lets go when done
+
+    def _remove_from(self, addresses: set[tuple[str, str]]) -> int:
+        removed = 0
+        for name in self.pending():
+            try:
+                item = self.read(name).item
+            except (FileNotFoundError, CorruptSpoolFile):
+                continue  # gone, or the flusher sets it aside
+            if isinstance(item, Inbound) and (item.channel, canonical_address(item.channel, item.address)) in addresses:
+                self.done(name)
+                removed += 1
+        if removed:
+            self._sync_directory()  # unlike an applied item's, a forgotten one must not come back
         return removed
 
     @contextlib.contextmanager

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from outreach import audit
+from outreach.addresses import canonical_address
 from outreach.audit import Actor
 from outreach.campaigns.pseudonyms import pseudonym_key
 from outreach.campaigns.recruitment import RECRUITED_VIA, RECRUITMENT_SOURCE
@@ -60,6 +61,13 @@ class FoundResident:
 class Erasure:
     resident: str
     erased: Erased
+    spooled: int | None = 0  # their messages removed from the spool; None: the spool stayed busy
+
+
+class Spool(Protocol):
+    """The inbound spool (outreach.inbound.spool.InboundSpool), as an erasure reaches it."""
+
+    async def forget(self, addresses: Collection[tuple[str, str]]) -> int | None: ...
 
 
 def erasure_details(erased: Erased) -> dict[str, audit.DetailValue]:
@@ -76,8 +84,12 @@ def erasure_details(erased: Erased) -> dict[str, audit.DetailValue]:
 
 
 class ResidentRequests:
-    def __init__(self, sessions: SessionFactory, settings: Settings, *, clock: Clock) -> None:
-        self._sessions, self._settings, self._clock = sessions, settings, clock
+    def __init__(
+        self, sessions: SessionFactory, settings: Settings, *, clock: Clock, spool: Spool | None = None
+    ) -> None:
+        """`spool`: the inbound spool an erasure removes the resident's waiting messages from (the
+        services' own; None where there is none to reach, as for retention's inactive residents)."""
+        self._sessions, self._settings, self._clock, self._spool = sessions, settings, clock, spool
 
     @property
     def kept_attributes(self) -> Collection[str]:
@@ -139,14 +151,26 @@ class ResidentRequests:
             residents = await residents_with(session, forms)
             if len(residents) != 1:
                 raise NotOneResident(len(residents))
+            addresses = await session.execute(
+                select(col(ContactAddress.channel), col(ContactAddress.address)).where(
+                    col(ContactAddress.resident_id) == residents[0]
+                )
+            )
+            held = [(channel, canonical_address(channel, address)) for channel, address in addresses.all()]
             pseudonym, erased = await self.erase_in(session, residents[0])
             await audit.record(
                 session, actor, audit.RESIDENT_ERASE, "resident", pseudonym, erasure_details(erased), at=self._clock()
             )
+        # After the commit: a message removed for an erasure that then failed would be lost.
+        spooled = await self._spool.forget(held) if self._spool is not None else 0
+        if spooled is None:
+            log.warning(
+                "erasure: resident %s: the spool stayed busy; its waiting messages arrive as a stranger's", pseudonym
+            )
         log.info(
             "erasure: resident %s erased: %d address(es), %d answer(s) anonymised in %d campaign(s),"
             " %d message(s) received and %d sent cleared, %d address(es) kept suppressed,"
-            " %d webhook event(s) about them deleted",
+            " %d webhook event(s) about them deleted, %s waiting message(s) removed from the spool",
             pseudonym,
             erased.addresses,
             erased.answers,
@@ -155,8 +179,9 @@ class ResidentRequests:
             erased.messages_sent,
             erased.suppressed,
             erased.webhook_events,
+            spooled,
         )
-        return Erasure(pseudonym, erased)
+        return Erasure(pseudonym, erased, spooled)
 
     async def erase_in(self, session: AsyncSession, resident_id: int) -> tuple[str, Erased]:
         """Erase the resident in the caller's transaction (an erasure request, or retention's inactive

@@ -23,7 +23,8 @@ from storage.erasure_notices import notices_page
 
 
 def _requests(call: Call) -> ResidentRequests:
-    return ResidentRequests(call.services.sessions, call.services.settings, clock=call.services.clock)
+    services = call.services
+    return ResidentRequests(services.sessions, services.settings, clock=services.clock, spool=services.spool)
 
 
 async def find_resident(call: Call) -> FoundResidents:

@@ -141,3 +141,24 @@ def test_one_flusher_at_a_time_holds_the_lock(tmp_path: Path) -> None:
         assert (first, second) == (True, False)
     with other.flushing() as after:
         assert after  # released when the holder left (or died: flock goes with the process)
+
+
+async def test_forget_removes_the_messages_of_the_addresses_given_in_any_case(tmp_path: Path) -> None:
+    spool = InboundSpool(tmp_path / "spool")
+    mail = dataclasses.replace(SMS, channel="email", provider_id="<m1@x.pl>", address="Anna.Nowak@X.pl")
+    kept = [spool.keep(item, arrived_at=ARRIVED) for item in (TAP, REPORT)]
+    spool.keep(SMS, arrived_at=ARRIVED)
+    spool.keep(mail, arrived_at=ARRIVED)
+    erased = [("sms", SMS.address), ("email", "anna.nowak@x.pl"), ("telegram", "999")]
+    assert await spool.forget(erased) == 2
+    assert spool.pending() == sorted(kept)  # another's tap, and a delivery report (no address in it)
+    assert await InboundSpool(tmp_path / "never-made").forget(erased) == 0
+
+
+async def test_forget_gives_up_while_a_flusher_holds_the_spool(tmp_path: Path) -> None:
+    spool = InboundSpool(tmp_path / "spool")
+    spool.keep(SMS, arrived_at=ARRIVED)
+    with spool.flushing() as ours:
+        assert ours
+        assert await spool.forget([("sms", SMS.address)], wait=0) is None
+    assert len(spool.pending()) == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,11 +24,13 @@ from outreach.bootstrap import Services
 from outreach.inbound.pipeline import InboundPipeline, Outcome
 from outreach.inbound.spool import CORRUPT_FOLDER, InboundSpool
 from outreach.inbound.spool_flusher import FlushRound, SpoolFlusher
+from outreach.rights.requests import ResidentRequests
 from outreach.store_errors import DEFECT_PAUSE_SECONDS
-from storage.tables import InboundEvent
+from storage.tables import ContactAddress, InboundEvent
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
+from tests.outreach.rights.scenario import OFFICIAL
 from tests.providers import SMS_FROM, TELEGRAM_WEBHOOK_SECRET, TWILIO_ACCOUNT_SID
 from tests.world import World, open_world, store_outage
 
@@ -267,3 +269,61 @@ async def test_without_a_spool_twilios_retries_run_out_in_an_outage_and_with_it_
             assert await deliver_with_retries(world.twilio, world.url(url), form | {"Body": "nie"}) == [200]
         assert await flusher(world).flush() == FlushRound(applied=1)
         assert await inbound_outcomes(world.services) == ["no_conversation"]  # stored (no campaign asked them)
+
+
+class ImpatientSpool:
+    """The spool as an erasure reaches it, waiting no time for a flusher's lock."""
+
+    def __init__(self, spool: InboundSpool) -> None:
+        self._spool = spool
+
+    async def forget(self, addresses: Collection[tuple[str, str]]) -> int | None:
+        return await self._spool.forget(addresses, wait=0)
+
+
+async def stored_texts(world: World) -> list[tuple[str, int | None]]:
+    async with world.services.sessions() as session:
+        rows = await session.execute(
+            select(col(InboundEvent.text), col(InboundEvent.contact_id)).order_by(col(InboundEvent.id))
+        )
+        return [(text, contact_id) for text, contact_id in rows.all()]
+
+
+async def test_an_erasure_removes_the_residents_messages_waiting_in_the_spool(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with asked(database_url, clock, phones=2) as world:
+        spool = world.services.spool
+        async with store_outage(world.services):
+            assert await sms(world, "tak, dzwońcie 601 234 567", sid="SM" + "1" * 32, phone=PHONES[0]) == 200
+            assert await sms(world, "nie", sid="SM" + "2" * 32, phone=PHONES[1]) == 200
+        assert len(spool.pending()) == 2
+        services = world.services
+        requests = ResidentRequests(services.sessions, services.settings, clock=services.clock, spool=spool)
+        assert (await requests.erase(PHONES[0], actor=OFFICIAL)).spooled == 1
+        assert len(spool.pending()) == 1
+        assert await flusher(world).flush() == FlushRound(applied=1)
+        assert [text for text, _ in await stored_texts(world)] == ["nie"]  # the neighbour's only
+
+
+async def test_a_message_the_erasure_could_not_reach_in_the_spool_comes_as_a_strangers(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with asked(database_url, clock) as world:
+        spool, services = world.services.spool, world.services
+        async with store_outage(world.services):
+            assert await sms(world, "tak", sid="SM" + "3" * 32, phone=PHONES[0]) == 200
+        requests = ResidentRequests(
+            services.sessions, services.settings, clock=services.clock, spool=ImpatientSpool(spool)
+        )
+        with spool.flushing() as ours:  # a flusher's round under way in another process
+            assert ours
+            assert (await requests.erase(PHONES[0], actor=OFFICIAL)).spooled is None
+        assert await flusher(world).flush() == FlushRound(applied=1)
+        assert await stored_texts(world) == [("tak", None)]  # no contact: nothing of hers came back
+        assert await inbound_outcomes(services) == [Outcome.UNKNOWN_SENDER.value]
+        async with services.sessions() as session:
+            found = await session.execute(
+                select(col(ContactAddress.id)).where(col(ContactAddress.address) == PHONES[0])
+            )
+            assert found.all() == []
