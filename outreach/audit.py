@@ -24,6 +24,8 @@ DetailValue = str | int | float | bool | list[str] | list[int] | None
 
 # The actions recorded today; other rooms add theirs in the same dotted form (noun.verb).
 CAMPAIGN_CREATE = "campaign.create"
+CAMPAIGN_EDIT = "campaign.edit"  # a draft's definition changed (outreach.campaigns.drafts)
+CAMPAIGN_TEST_SEND = "campaign.test_send"  # its first messages sent to an official's own address
 CAMPAIGN_LAUNCH = "campaign.launch"
 CAMPAIGN_PAUSE = "campaign.pause"
 CAMPAIGN_RESUME = "campaign.resume"

@@ -137,7 +137,7 @@ def document_of(fields: Iterable[tuple[str, str]], ignored: Iterable[str] = ()) 
     document: Document = _settled(tree, "")
     if NO_QUIET_HOURS in given:
         document.setdefault("schedule", {})["quiet_hours"] = None
-    _drop_idle_sample(document)
+    _drop_idle_selects(document)
     if given.get(MORE, "").strip():
         _add_more(document, given[MORE], problems)
     order = KEY_ORDER[""]
@@ -235,8 +235,11 @@ def _rank(order: tuple[str, ...], key: str) -> int:
     return order.index(key) if key in order else len(order)
 
 
-def _drop_idle_sample(document: Document) -> None:
-    """The allocation select always sends a value: alone, it is no sample (everyone who matches)."""
+def _drop_idle_selects(document: Document) -> None:
+    """A select always sends a value: the allocation's alone is no sample (everyone who matches), and
+    the default reminder strategy alone says nothing the file needs to."""
+    if document.get("reminders") == {"strategy": "uniform"}:
+        del document["reminders"]
     audience = document.get("audience")
     sample = audience.get("sample") if isinstance(audience, dict) else None
     idle = isinstance(sample, dict) and set(sample) <= {"allocation"} and sample.get("allocation") == "proportional"

@@ -31,6 +31,7 @@ from outreach.officials.accounts import (
 from outreach.results.exports import ExportKind
 from outreach.web.admin import i18n
 from outreach.web.admin.charts import question_charts
+from outreach.web.admin.editor_pages import add_editor_pages
 from outreach.web.admin.officials_pages import add_officials_pages
 from outreach.web.admin.paths import HOME, LOGIN
 from outreach.web.admin.preview_page import campaign_preview
@@ -79,6 +80,7 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_get("/campaigns/{slug}/flow-results.zip", export_flow_results)
     admin.router.add_get("/campaigns/{slug}/{action:pause|resume|close}", confirm_page)
     admin.router.add_post("/campaigns/{slug}/{action:pause|resume|close}", confirm_submit)
+    add_editor_pages(admin)
     admin.router.add_get("/login", login_page)
     admin.router.add_post("/login", login_submit)
     admin.router.add_post("/logout", logout_submit)

@@ -1,0 +1,46 @@
+"""Changing a draft: the campaign editor's save. Only a draft changes; once launched (or scheduled) a
+campaign's definition is what its residents were asked, and stays so."""
+
+from __future__ import annotations
+
+from flows.campaign import Campaign
+from flows.texts import PrivacyNotice
+from outreach import audit
+from outreach.audit import Actor
+from outreach.campaigns.commands import CampaignCommandError
+from outreach.clock import Clock
+from storage.campaigns import CampaignRepository
+from storage.db import SessionFactory
+from storage.tables import CampaignRecord
+
+
+async def revise_draft(
+    sessions: SessionFactory,
+    reference: str,
+    flow: Campaign,
+    *,
+    clock: Clock,
+    actor: Actor | None = None,
+    notice: PrivacyNotice | None = None,
+) -> CampaignRecord:
+    """Store `flow` as draft `reference`'s definition (its slug stays: links to it keep working);
+    `notice` goes on its first message as `create_campaign` puts it."""
+    flow = flow if notice is None else notice.on(flow)
+    async with sessions() as session, session.begin():
+        campaigns = CampaignRepository(session)
+        record = await campaigns.by_reference(reference)
+        if record is None or record.id is None:
+            raise CampaignCommandError(f"no campaign '{reference}'")
+        # Locked (on PostgreSQL) so that a launch starting now sees either this version or the last.
+        record = await session.get_one(CampaignRecord, record.id, with_for_update=True, populate_existing=True)
+        if record.status != "draft":
+            raise CampaignCommandError(f"the campaign is {record.status}: only a draft can be changed")
+        record.name = flow.name
+        record.definition = flow.model_dump(mode="json", exclude_unset=True)
+        record.starts_at, record.closes_at = flow.schedule.start, flow.schedule.close
+        session.add(record)
+        await session.flush()
+        if actor is not None:
+            details: dict[str, audit.DetailValue] = {"slug": record.slug, "questions": len(flow.questions)}
+            await audit.record(session, actor, audit.CAMPAIGN_EDIT, "campaign", record.id, details, at=clock())
+        return record
