@@ -26,8 +26,10 @@ from outreach.web.app import create_app
 from tests.conftest import DATABASES, unavailable
 from tests.factories import add_resident
 from tests.outreach.helpers import CAMPAIGN_YAML, launch, reply
+from tests.outreach.results.weighted_fixture import answered_city
 from tests.outreach.web.admin.test_preview_page import PREVIEWED
 from tests.outreach.web.admin.test_preview_page import SLUG as PREVIEWED_SLUG
+from tests.outreach.web.admin.test_results_panels import WEIGHTED_CITY
 
 # The pages, not the store, are under test here: one database (the first configured) is enough.
 pytestmark = pytest.mark.parametrize("database_url", [DATABASES[0]], indirect=True)
@@ -163,6 +165,9 @@ async def test_new_answers_appear_on_the_campaign_page_without_a_reload(
     await launch(services)
     page = await viewer_on(services, browser, site, "/admin/campaigns/tramwaj-na-morene")
     await expect(page.get_by_role("row", name="tak")).to_have_text("tak00%")
+    # The response rate over time: asked 1, answered 0 in the launch's hour (the table beside the line).
+    hour = page.get_by_role("row", name="2027-03-02 10:00")
+    await expect(hour).to_have_text("2027-03-02 10:00100%")
     assert await serious_violations(page) == []
 
     await reply(services, PHONE, "tak")
@@ -170,7 +175,17 @@ async def test_new_answers_appear_on_the_campaign_page_without_a_reload(
     # The page refreshes its live part every 10 s; the test asks for the same refresh at once.
     await page.locator("[data-live]").dispatch_event("outreach:refresh")
     await expect(page.get_by_role("row", name="tak")).to_have_text("tak1100%")
+    await expect(hour).to_have_text("2027-03-02 10:0011100%")
     assert marker is True and await page.evaluate("window.notReloaded") is True
+
+
+async def test_weighted_results_and_free_text_groups_pass_axe(services: Services, browser: Browser, site: str) -> None:
+    record = await answered_city(services, campaign=WEIGHTED_CITY)
+    page = await viewer_on(services, browser, site, f"/admin/campaigns/{record.slug}")
+    weighted = page.get_by_role("table", name="Odsetki surowe i ważone, z marginesem błędu odsetka ważonego (±, 95%).")
+    await expect(weighted.get_by_role("row", name="tak")).to_have_text("tak440.0%73.3%±39.0%")
+    await expect(page.get_by_role("heading", name="Odpowiedzi tekstowe według wspólnych słów")).to_be_visible()
+    assert await serious_violations(page) == []
 
 
 async def test_the_preview_page_shows_bubbles_and_buttons_and_passes_axe(
