@@ -36,6 +36,18 @@ class OfficialRepository:
         result = await self._session.execute(select(Official).order_by(col(Official.id)))
         return list(result.scalars())
 
+    async def active_admins(self) -> list[Official]:
+        """The active admins, their rows locked until the transaction ends (PostgreSQL; SQLite's write
+        transactions are one at a time already), so that two admins demoting each other at once
+        cannot both succeed: the second reads what the first left."""
+        result = await self._session.execute(
+            select(Official)
+            .where(col(Official.role) == "admin", col(Official.deactivated_at).is_(None))
+            .order_by(col(Official.id))
+            .with_for_update()
+        )
+        return list(result.scalars())
+
     async def last_audited(self, action: str) -> dict[str, datetime]:
         """When `action` (an audit action on an official, such as a login) last happened, by account id."""
         result = await self._session.execute(

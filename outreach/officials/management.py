@@ -96,10 +96,5 @@ async def deactivate_account(sessions: SessionFactory, official_id: int, *, now:
 async def _keep_an_admin(officials: OfficialRepository, leaving: Official) -> None:
     if leaving.role != "admin" or leaving.deactivated_at is not None:
         return
-    others = [
-        other
-        for other in await officials.all()
-        if other.role == "admin" and other.deactivated_at is None and other.id != leaving.id
-    ]
-    if not others:
+    if not [admin for admin in await officials.active_admins() if admin.id != leaving.id]:
         raise LastAdmin("this is the last active admin: make another official admin first")
