@@ -99,14 +99,18 @@ async def erase_resident(
     channel_of = {contact.id: contact.channel for contact in contacts}
     stand_ins = _StandIns(session, resident, now=day, kept=kept, channel_of=channel_of)
 
-    response_ids = await session.execute(select(col(Response.id)).where(col(Response.resident_id) == resident_id))
-    conversation_ids = await session.execute(
-        select(col(Conversation.id)).where(col(Conversation.resident_id) == resident_id)
+    answers = await session.execute(
+        select(col(Response.id), col(Response.campaign_id)).where(col(Response.resident_id) == resident_id)
     )
+    conversations = await session.execute(
+        select(col(Conversation.id), col(Conversation.campaign_id)).where(col(Conversation.resident_id) == resident_id)
+    )
+    answered, asked = answers.all(), conversations.all()
     done.webhook_events = await forget_respondent_events(
         session,
-        response_ids={row_id for row_id in response_ids.scalars() if row_id is not None},
-        conversation_ids={row_id for row_id in conversation_ids.scalars() if row_id is not None},
+        campaign_ids={campaign_id for _, campaign_id in [*answered, *asked]},
+        response_ids={row_id for row_id, _ in answered if row_id is not None},
+        conversation_ids={row_id for row_id, _ in asked if row_id is not None},
     )
 
     for conversation in (

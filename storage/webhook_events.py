@@ -74,13 +74,18 @@ _RECORD = {event_type: _record(event_type) for event_type in EVENT_TYPES}
 
 
 async def forget_respondent_events(
-    session: AsyncSession, *, response_ids: Collection[int], conversation_ids: Collection[int]
+    session: AsyncSession,
+    *,
+    campaign_ids: Collection[int],
+    response_ids: Collection[int],
+    conversation_ids: Collection[int],
 ) -> int:
     """Delete the events about these answers and conversations, with their deliveries, whatever their
     state: an erasure's. A built payload names the old respondent with the answer and its attributes,
     and a replay (or a late first post) would hand them out again after the tombstone; one not built
     yet would publish the anonymised answer under its fresh id right after the tombstone, linking the
-    two. How many events went."""
+    two. `campaign_ids`: the campaigns they are in (the index that narrows the search). How many
+    events went."""
     about = []
     if response_ids:
         response = col(WebhookEvent.facts)["response_id"].as_integer()
@@ -88,9 +93,17 @@ async def forget_respondent_events(
     if conversation_ids:
         conversation = col(WebhookEvent.facts)["conversation_id"].as_integer()
         about.append((col(WebhookEvent.type) == CONVERSATION_COMPLETED) & conversation.in_(sorted(conversation_ids)))
-    if not about:
+    if not about or not campaign_ids:
         return 0
-    event_ids = list((await session.execute(select(col(WebhookEvent.id)).where(or_(*about)))).scalars())
+    event_ids = list(
+        (
+            await session.execute(
+                select(col(WebhookEvent.id))
+                .where(col(WebhookEvent.campaign_id).in_(sorted(campaign_ids)))
+                .where(or_(*about))
+            )
+        ).scalars()
+    )
     if event_ids:
         await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.event_id).in_(event_ids)))
         await session.execute(delete(WebhookEvent).where(col(WebhookEvent.id).in_(event_ids)))
