@@ -97,6 +97,8 @@ async def photograph(site: str, link_path: str) -> list[Path]:
             await page.goto(campaign_url)
             await page.get_by_role("link", name="Zamknij").click()
             written.append(await shot(page, "confirm-close", name))
+            await page.goto(f"{site}/admin/officials")  # the demo official is an admin
+            written.append(await shot(page, "officials", name))
             await page.close()
         await browser.close()
     return written
