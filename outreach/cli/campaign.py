@@ -142,9 +142,9 @@ def campaign_test_send(
     ] = None,
 ) -> None:
     """Send every message of the campaign to one address, marked [TEST]; nothing is stored or counted."""
-    from channels.base import SendError
-    from outreach.campaigns.commands import CampaignCommandError, find_campaign
-    from outreach.campaigns.preview import guess_channel, test_messages
+    from outreach.campaigns.commands import find_campaign
+    from outreach.campaigns.preview import guess_channel
+    from outreach.campaigns.trial_sends import send_test
 
     path = Path(campaign)
     from_file = load_flow(path) if path.suffix in (".yaml", ".yml") or path.is_file() else None
@@ -155,21 +155,12 @@ def campaign_test_send(
             flow = services.settings.privacy_notice().on(from_file)
         else:
             flow = services.definitions.flow(await find_campaign(services.sessions, campaign))
-        chosen = language or flow.default_language
-        if chosen not in flow.languages:
-            raise CampaignCommandError(f"the campaign has no {chosen} texts; it has {', '.join(flow.languages)}")
-        sender = services.channels.get(kind)
-        if sender is None:
-            raise CampaignCommandError(
-                f"channel {kind} is not enabled here ({', '.join(sorted(services.channels))} are)"
-            )
         await services.start_channels()
-        for number, outbound in enumerate(test_messages(flow, chosen, kind, to), start=1):
-            try:
-                sent = await sender.send(outbound)
-            except SendError as error:
-                raise CampaignCommandError(f"message {number} was refused: {error}") from None
-            console.print(f"{number}. sent ({sent.provider_id})")
+        sent = await send_test(
+            services.channels, flow, channel=kind, language=language or flow.default_language, address=to
+        )
+        for number, receipt in enumerate(sent, start=1):
+            console.print(f"{number}. sent ({receipt.provider_id})")
 
     run_with_services(work)
 

@@ -49,6 +49,7 @@ from outreach.web.admin.sessions import (
     set_session_cookie,
 )
 from outreach.web.admin.sso_pages import add_sso_pages
+from outreach.web.admin.trial_send_page import add_test_send
 from outreach.web.downloads import stream_answers, stream_flow_results
 from outreach.web.keys import SERVICES
 from storage.answer_feed import campaign_counts
@@ -81,6 +82,7 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_get("/campaigns/{slug}/{action:pause|resume|close}", confirm_page)
     admin.router.add_post("/campaigns/{slug}/{action:pause|resume|close}", confirm_submit)
     add_editor_pages(admin)
+    add_test_send(admin)
     admin.router.add_get("/login", login_page)
     admin.router.add_post("/login", login_submit)
     admin.router.add_post("/logout", logout_submit)

@@ -17,6 +17,7 @@ from outreach.campaigns.preview import ChannelText, channel_texts
 from outreach.survey.sampling import SampleError
 from outreach.web.admin.rendering import render
 from outreach.web.admin.sessions import requires
+from outreach.web.admin.trial_send_page import trial_send_context
 from outreach.web.keys import SERVICES
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
@@ -70,5 +71,6 @@ async def campaign_preview(request: web.Request) -> web.StreamResponse:
         "sampled": flow.audience.sample is not None,
         "sample_error": sample_error,
         "warnings": campaign_warnings(flow),
+        "test_send": trial_send_context(request, flow),
     }
     return render("preview.html", request, context)
