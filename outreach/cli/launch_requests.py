@@ -51,6 +51,8 @@ def request_launch_command(
     from outreach.campaigns.commands import find_campaign
     from outreach.campaigns.fatigue import fatigue_of
     from outreach.campaigns.launch_approval import launch_audience, request_launch
+    from outreach.officials.notices import ApprovalWanted, tell_approvers
+    from outreach.web.admin.paths import launch_path
 
     async def work(services: Services) -> None:
         official = await _official(services, as_official)
@@ -68,10 +70,21 @@ def request_launch_command(
             clock=services.clock,
             actor=cli_acting(official),
         )
+        assert requested.request.id is not None
+        settings = services.settings
+        wanted = ApprovalWanted(
+            campaign=record.name,
+            request_id=requested.request.id,
+            audience=len(audience),
+            requester=official.email,
+            url=settings.public_url.rstrip("/") + launch_path(record.slug),
+        )
+        mailed = await tell_approvers(settings, wanted, [approver.email for approver in requested.approvers])
         console.print(
             f"launch request {requested.request.id} for '{record.slug}' ({len(audience)} residents) is waiting for"
             f" one of {len(requested.approvers)} approvers: on the campaign's page, or"
-            f" `outreach campaign approve {requested.request.id} --as THEIR_EMAIL`",
+            f" `outreach campaign approve {requested.request.id} --as THEIR_EMAIL`"
+            + (f" ({mailed} told by e-mail)" if mailed else ""),
             markup=False,
             highlight=False,
             soft_wrap=True,

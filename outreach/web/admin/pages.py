@@ -32,6 +32,7 @@ from outreach.results.exports import ExportKind
 from outreach.web.admin import i18n
 from outreach.web.admin.charts import question_charts
 from outreach.web.admin.editor_pages import add_editor_pages
+from outreach.web.admin.launch_pages import add_launch_pages, waiting_notices
 from outreach.web.admin.officials_pages import add_officials_pages
 from outreach.web.admin.paths import HOME, LOGIN
 from outreach.web.admin.preview_page import campaign_preview
@@ -90,6 +91,7 @@ def add_admin_pages(app: web.Application) -> None:
     admin.router.add_post("/password/{token}", password_submit)
     add_officials_pages(admin)
     add_sso_pages(admin, app[SERVICES].settings)
+    add_launch_pages(admin)
     admin.router.add_static("/static", HERE / "static", append_version=True, name="static")
     app.add_subapp("/admin", admin)
 
@@ -192,7 +194,8 @@ async def campaigns_page(request: web.Request) -> web.StreamResponse:
             counts = await campaign_counts(session, record.id)
             rate = counts.respondents / counts.contacted if counts.contacted else None
             rows.append({"record": record, "counts": counts, "rate": rate})
-    return render("campaigns.html", request, {"campaigns": rows, "home": HOME})
+    context = {"campaigns": rows, "home": HOME, "waiting": await waiting_notices(request)}
+    return render("campaigns.html", request, context)
 
 
 async def _campaign_figures(request: web.Request) -> dict[str, Any]:
@@ -232,7 +235,9 @@ async def _campaign_figures(request: web.Request) -> dict[str, Any]:
 async def campaign_page(request: web.Request) -> web.StreamResponse:
     figures = await _campaign_figures(request)
     figures["actions"] = campaign_actions(figures["record"].status)
-    figures["done"] = request.query.get("done") if request.query.get("done") in ACTIONS else None
+    done = request.query.get("done")
+    figures["done"] = done if done in ACTIONS or done == "launch" else None
+    figures["waiting"] = [item for item in await waiting_notices(request) if item.record.id == figures["record"].id]
     return render("campaign.html", request, figures)
 
 
