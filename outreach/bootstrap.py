@@ -18,18 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from channels.base import Channel
 from channels.sandbox import SandboxChannel
 from outreach import faults
-from outreach.campaigns.fatigue import fatigue_of
-from outreach.campaigns.lifecycle import Lifecycle
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.clock import Clock, system_clock
-from outreach.inbound.enrolment import District, load_districts
-from outreach.inbound.pipeline import InboundPipeline
-from outreach.inbound.spool import InboundSpool
 from outreach.logs import quiet_third_party_logs
-from outreach.outbound.dispatch_policy import MIN_POOL, DispatchPolicy, pool_for_rate
-from outreach.outbound.dispatcher import Dispatcher
-from outreach.outbound.rate_limits import GcraLimiter, RateLimiter, RedisRateLimiter, standard_policy
-from outreach.results.results_back import ResultsBack
+from outreach.outbound.dispatch_policy import pool_for_rate
 from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.db import SessionFactory, create_engine, is_sqlite, session_factory
@@ -40,6 +32,12 @@ if TYPE_CHECKING:
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
     from channels.twilio_sms import TwilioChannel
+    from outreach.campaigns.lifecycle import Lifecycle
+    from outreach.inbound.enrolment import District
+    from outreach.inbound.pipeline import InboundPipeline
+    from outreach.inbound.spool import InboundSpool
+    from outreach.outbound.dispatcher import Dispatcher
+    from outreach.outbound.rate_limits import RateLimiter
     from outreach.webhooks_out.deliverer import WebhookDeliverer
     from outreach.webhooks_out.subscriptions import Subscriptions
 
@@ -64,16 +62,94 @@ class Services:
     sessions: SessionFactory
     channels: dict[str, Channel]
     sandboxes: dict[str, SandboxChannel]
-    pipeline: InboundPipeline
-    dispatcher: Dispatcher
-    lifecycle: Lifecycle
     definitions: CampaignDefinitions
-    districts: list[District]
     clock: Clock
-    spool: InboundSpool  # webhook input kept on disk through a database outage
     telemetry: Telemetry = NO_TELEMETRY  # what /metrics counts in this process (`serve` only)
     worker_id: str = "worker"  # this process among the workers (claims and leases name it)
     keyring: Keyring = field(default_factory=development_keyring)  # the keys of addresses at rest
+
+    # The service's parts are made when first used, their modules imported then: a command wires only
+    # what it uses (`campaign status` neither the dispatcher nor the inbound pipeline; issue 18).
+    @cached_property
+    def districts(self) -> list[District]:
+        from outreach.inbound.enrolment import load_districts
+
+        return load_districts(self.settings.districts_file)
+
+    @cached_property
+    def spool(self) -> InboundSpool:
+        """Webhook input kept on disk through a database outage."""
+        from outreach.inbound.spool import InboundSpool
+
+        return InboundSpool(self.settings.inbound_spool_dir)
+
+    @cached_property
+    def pipeline(self) -> InboundPipeline:
+        from outreach.inbound.pipeline import InboundPipeline
+
+        settings = self.settings
+        return InboundPipeline(
+            self.sessions,
+            self.definitions,
+            organisation=settings.organisation,
+            privacy=settings.privacy_notice(),
+            clock=self.clock,
+            spread=self.spread,
+            districts=self.districts,
+            age_bands=settings.age_bands,
+            telemetry=self.telemetry,
+            group_commits=is_sqlite(settings.database_url),
+        )
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        from outreach.outbound.dispatch_policy import MIN_POOL, DispatchPolicy
+        from outreach.outbound.dispatcher import Dispatcher
+
+        settings = self.settings
+        return Dispatcher(
+            self.sessions,
+            self.channels,
+            worker_id=self.worker_id,
+            policy=DispatchPolicy(
+                concurrency=settings.dispatcher_concurrency or MIN_POOL,
+                channel_concurrency=channel_pools(settings, self.channels),
+                batch_size=settings.dispatcher_batch_size,
+                max_attempts=settings.send_max_attempts,
+                backoff_seconds=settings.send_backoff_seconds,
+                quiet_spread=self.spread,
+                lease_seconds=settings.claim_lease_seconds,
+                daily_cap=settings.max_messages_per_address_per_day,
+                sms_prices=settings.sms_prices,
+                reconcile_seconds=settings.reconcile_seconds,
+            ),
+            clock=self.clock,
+            definitions=self.definitions,
+            limiter=build_limiter(settings),
+            # Stable across workers, so all of them hash a chat alike (the per-chat limit is shared).
+            address_key=(settings.pseudonym_key() or "").encode(),
+            telemetry=self.telemetry,
+        )
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        from outreach.campaigns.fatigue import fatigue_of
+        from outreach.campaigns.lifecycle import Lifecycle
+        from outreach.results.results_back import ResultsBack
+
+        settings = self.settings
+        results_back = ResultsBack(
+            self.sessions, self.definitions, clock=self.clock, spread=self.spread, k=settings.small_cell_k
+        )
+        return Lifecycle(
+            self.sessions,
+            self.definitions,
+            clock=self.clock,
+            spread=self.spread,
+            pseudonym_secret=settings.pseudonym_key(),
+            fatigue=fatigue_of(settings),
+            results_back=results_back.send_due,
+        )
 
     # Outgoing webhooks are made when first used, their modules imported by name then: they bring
     # aiohttp, which a command that posts nothing need not load (tests/outreach/cli/test_lazy.py).
@@ -107,7 +183,8 @@ class Services:
         for channel in self.channels.values():
             if isinstance(channel, ManagedChannel):
                 await channel.close()
-        await self.dispatcher.close()
+        if "dispatcher" in self.__dict__:  # made (cached_property keeps it there)
+            await self.dispatcher.close()
         if "webhooks" in self.__dict__:  # made (cached_property keeps it there)
             await self.webhooks.close()
         await self.engine.dispose()
@@ -255,6 +332,8 @@ def channel_pools(settings: Settings, channels: Iterable[str]) -> dict[str, int]
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
+    from outreach.outbound.rate_limits import GcraLimiter, RedisRateLimiter, standard_policy
+
     policy = standard_policy(
         sms_segments_per_second=settings.rate_sms_segments_per_second,
         whatsapp_per_second=settings.rate_whatsapp_per_second,
@@ -285,68 +364,15 @@ def bootstrap(
     # channel and pretend to on another).
     sandboxes = {} if providers or settings.env == "production" else build_sandboxes(settings)
     channels: dict[str, Channel] = providers or dict(sandboxes)
-    definitions = CampaignDefinitions()
-    spread = timedelta(minutes=settings.quiet_release_minutes)
-    districts = load_districts(settings.districts_file)
-    pipeline = InboundPipeline(
-        sessions,
-        definitions,
-        organisation=settings.organisation,
-        privacy=settings.privacy_notice(),
-        clock=clock,
-        spread=spread,
-        districts=districts,
-        age_bands=settings.age_bands,
-        telemetry=telemetry,
-        group_commits=is_sqlite(settings.database_url),
-    )
     worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-    dispatcher = Dispatcher(
-        sessions,
-        channels,
-        worker_id=worker_id,
-        policy=DispatchPolicy(
-            concurrency=settings.dispatcher_concurrency or MIN_POOL,
-            channel_concurrency=channel_pools(settings, channels),
-            batch_size=settings.dispatcher_batch_size,
-            max_attempts=settings.send_max_attempts,
-            backoff_seconds=settings.send_backoff_seconds,
-            quiet_spread=spread,
-            lease_seconds=settings.claim_lease_seconds,
-            daily_cap=settings.max_messages_per_address_per_day,
-            sms_prices=settings.sms_prices,
-            reconcile_seconds=settings.reconcile_seconds,
-        ),
-        clock=clock,
-        definitions=definitions,
-        limiter=build_limiter(settings),
-        # Stable across workers, so all of them hash a chat alike (the per-chat limit is shared).
-        address_key=(settings.pseudonym_key() or "").encode(),
-        telemetry=telemetry,
-    )
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         channels=channels,
         sandboxes=sandboxes,
-        pipeline=pipeline,
-        dispatcher=dispatcher,
-        lifecycle=Lifecycle(
-            sessions,
-            definitions,
-            clock=clock,
-            spread=spread,
-            pseudonym_secret=settings.pseudonym_key(),
-            fatigue=fatigue_of(settings),
-            results_back=ResultsBack(
-                sessions, definitions, clock=clock, spread=spread, k=settings.small_cell_k
-            ).send_due,
-        ),
-        definitions=definitions,
-        districts=districts,
+        definitions=CampaignDefinitions(),
         clock=clock,
-        spool=InboundSpool(settings.inbound_spool_dir),
         telemetry=telemetry,
         worker_id=worker_id,
         keyring=keyring,

@@ -122,3 +122,18 @@ def test_a_command_runs_from_its_module(tmp_path: Path) -> None:
     assert "must be 1-64 of A-Z a-z 0-9 _ -" in result.output
     unknown = CliRunner().invoke(app, ["no-such-command"])
     assert unknown.exit_code == 2 and "No such command" in unknown.output
+
+
+def test_the_bootstrap_makes_a_part_when_it_is_first_used(tmp_path: Path) -> None:
+    # A command that reads the campaigns wires neither the dispatcher nor the inbound pipeline, nor
+    # imports them; the first use makes each, once.
+    script = (
+        "import asyncio, sys\nfrom outreach.bootstrap import bootstrap\nfrom outreach.settings import Settings\n"
+        f"services = bootstrap(Settings(database_url='sqlite+aiosqlite:///{tmp_path}/lazy.db'))\n"
+        "parts = ('outreach.outbound.dispatcher', 'outreach.inbound.pipeline', 'outreach.campaigns.lifecycle')\n"
+        "print(sorted(name for name in parts if name in sys.modules))\n"
+        "first = services.dispatcher\nassert services.dispatcher is first and services.pipeline is services.pipeline\n"
+        "print(sorted(name for name in parts if name in sys.modules))\nasyncio.run(services.close())"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "['outreach.inbound.pipeline', 'outreach.outbound.dispatcher']"]

@@ -6,6 +6,7 @@ file once; the loop backs off through an outage without sleeping (its wait is in
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Collection
@@ -247,7 +248,9 @@ async def test_an_item_that_fails_for_a_defect_is_set_aside_not_retried_forever(
     sent = Inbound(channel="sms", provider_id="SM1", address=PHONES[0], text="tak", received_at=services.clock())
     later = dataclasses.replace(sent, provider_id="SM2")
     first, second = (spool.keep(item, arrived_at=services.clock()) for item in (sent, later))
-    defective = SpoolFlusher(spool, dataclasses.replace(services, pipeline=DefectivePipeline()))
+    with_a_defect = copy.copy(services)
+    with_a_defect.pipeline = DefectivePipeline()  # the pipeline is made on first use: this one instead
+    defective = SpoolFlusher(spool, with_a_defect)
     assert await defective.flush() == FlushRound(set_aside=2)  # the second was not held up behind the first
     assert sorted(path.name for path in (spool.directory / CORRUPT_FOLDER).iterdir()) == [first, second]
     assert spool.pending() == []
