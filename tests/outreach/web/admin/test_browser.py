@@ -77,12 +77,20 @@ async def serious_violations(page: Page) -> list[dict[str, Any]]:
 
 async def viewer_on(services: Services, browser: Browser, site: str, path: str) -> Page:
     """A viewer who logged in through the form (in Polish) and was sent on to `path`."""
+    return await official_on(services, browser, site, path)
+
+
+async def official_on(
+    services: Services, browser: Browser, site: str, path: str, email: str = EMAIL, role: str = "viewer"
+) -> Page:
+    """An official of `role` who logged in through the form (in Polish), in a browser context of their
+    own, and was sent on to `path`."""
     policy = account_policy(services.settings)
-    token = await add_official(services.sessions, EMAIL, "viewer", now=services.clock(), policy=policy)
+    token = await add_official(services.sessions, email, role, now=services.clock(), policy=policy)
     await set_password(services.sessions, token, PASSWORD, now=services.clock())
     page = await browser.new_page(locale="pl-PL")
     await page.goto(f"{site}/admin/login?next={path}")
-    await page.get_by_label("E-mail").fill(EMAIL)
+    await page.get_by_label("E-mail").fill(email)
     await page.get_by_label("Hasło").fill(PASSWORD)
     await page.get_by_role("button", name="Zaloguj się").click()
     await page.wait_for_url(f"{site}{path}")
@@ -199,3 +207,45 @@ async def test_the_preview_page_shows_bubbles_and_buttons_and_passes_axe(
     await expect(page.get_by_role("region", name="SMS · język pl")).to_contain_text("kodowanie UCS-2")
     await expect(page.get_by_role("region", name="SMS · język en")).to_contain_text("kodowanie GSM-7")
     assert await serious_violations(page) == []
+
+
+async def test_launch_needs_approval_by_a_second_official(services: Services, browser: Browser, site: str) -> None:
+    services.settings.admin_approval_threshold = 1  # two residents make this launch a large one
+    for number in range(2):
+        await add_resident(services, phone=f"+4860100010{number}")
+    await create_campaign(services.sessions, load_campaign(CAMPAIGN_YAML), clock=services.clock)
+    campaign = "/admin/campaigns/tramwaj-na-morene"
+    scanned: dict[str, list[dict[str, Any]]] = {}
+
+    editor = await official_on(services, browser, site, campaign, "ewa@gdansk.gda.pl", "editor")
+    await editor.get_by_role("link", name="Uruchom…").click()
+    await expect(editor.locator("#launch-audience")).to_have_text("2")
+    assert await editor.get_by_role("button", name="Uruchom", exact=True).count() == 0  # not before an approval
+    await editor.get_by_role("button", name="Poproś o uruchomienie").click()
+    await expect(editor.get_by_role("status")).to_have_text("Wniosek wysłany: decyzję podejmie osoba zatwierdzająca.")
+    scanned["launch page, waiting"] = await serious_violations(editor)
+
+    approver = await official_on(services, browser, site, "/admin/", "adam@gdansk.gda.pl", "approver")
+    waiting = approver.get_by_role("region", name="Czeka na Twoje zatwierdzenie")
+    await expect(waiting).to_contain_text("ewa@gdansk.gda.pl prosi o uruchomienie jej dla 2 mieszkańców.")
+    scanned["campaigns with a request waiting"] = await serious_violations(approver)
+    await waiting.get_by_role("link", name="Tramwaj na Morenę").click()
+    await approver.get_by_label("Komentarz (nieobowiązkowy)").fill("Koszt w budżecie.")
+    scanned["launch page, to decide"] = await serious_violations(approver)
+    await approver.get_by_role("button", name="Zatwierdź").click()
+    await expect(approver.get_by_role("status")).to_have_text("Uruchomienie zatwierdzone.")
+
+    await editor.reload()
+    await expect(editor.locator("#request-state")).to_contain_text("zatwierdził(a) adam@gdansk.gda.pl")
+    await editor.get_by_role("button", name="Uruchom", exact=True).click()
+    await editor.wait_for_url(f"{site}{campaign}?done=launch")
+    await expect(editor.get_by_role("status")).to_have_text("Kampania jest uruchomiona.")
+    assert scanned == {name: [] for name in scanned}, scanned
+
+
+async def test_a_viewer_cannot_launch(services: Services, browser: Browser, site: str) -> None:
+    await create_campaign(services.sessions, load_campaign(CAMPAIGN_YAML), clock=services.clock)
+    page = await viewer_on(services, browser, site, "/admin/campaigns/tramwaj-na-morene")
+    assert await page.get_by_role("link", name="Uruchom…").count() == 0
+    response = await page.goto(f"{site}/admin/campaigns/tramwaj-na-morene/launch")
+    assert response is not None and response.status == 403
