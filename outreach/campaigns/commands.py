@@ -186,10 +186,12 @@ async def launch_campaign(
             )
     if record.starts_at is not None and record.starts_at > now:
         async with sessions() as session, session.begin():
+            await ensure_unchanged(session, record)
             scheduled = await CampaignRepository(session).set_status(record.id, "scheduled", now=now)
             await _audited(session, actor, audit.CAMPAIGN_LAUNCH, scheduled, now=now, approval=approval)
         return LaunchReport(record.id, "scheduled", 0)
     async with sessions() as session, session.begin():
+        await ensure_unchanged(session, record)
         active = await CampaignRepository(session).set_status(record.id, "active", now=now)
         await LaunchRepository(session).begin(record.id)  # in the same commit: no active campaign unopened
         await _audited(session, actor, audit.CAMPAIGN_LAUNCH, active, now=now, approval=approval)
@@ -212,6 +214,18 @@ async def launch_campaign(
     async with read_session(sessions) as session:
         held_back = await held_back_by_launch(session, await CampaignRepository(session).get(record.id))
     return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished, held_back)
+
+
+async def ensure_unchanged(session: AsyncSession, checked: CampaignRecord) -> None:
+    """Refuse, in the launch's own transaction, a campaign changed since its checks (audience, budget,
+    approval) read it: the draft editor's save locks the row too (outreach.campaigns.drafts), so the
+    launch starts exactly the version an approver approved."""
+    assert checked.id is not None
+    current = await session.get_one(CampaignRecord, checked.id, with_for_update=True, populate_existing=True)
+    if current.definition != checked.definition:
+        raise CampaignCommandError(
+            f"campaign '{checked.slug}' changed while it was being launched: look at it again and launch again"
+        )
 
 
 async def pause_campaign(

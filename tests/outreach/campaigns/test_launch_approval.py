@@ -11,7 +11,8 @@ from sqlmodel import col
 from flows.loader import load_campaign
 from outreach.audit import Actor
 from outreach.bootstrap import Services
-from outreach.campaigns.commands import create_campaign, launch_campaign
+from outreach.campaigns.commands import CampaignCommandError, create_campaign, ensure_unchanged, launch_campaign
+from outreach.campaigns.drafts import revise_draft
 from outreach.campaigns.launch_approval import (
     ApprovalForbidden,
     ApprovalRequired,
@@ -212,3 +213,14 @@ async def test_a_viewer_may_not_ask_and_a_rejection_keeps_the_launch_refused(ser
             clock=services.clock,
             actor=acting(approver),
         )
+
+
+async def test_a_launch_refuses_a_campaign_edited_after_its_checks_read_it(services: Services) -> None:
+    record = await draft_for(services, 1)
+    flow = load_campaign(CAMPAIGN_YAML)
+    await revise_draft(
+        services.sessions, record.slug, flow.model_copy(update={"name": "Inna nazwa"}), clock=services.clock
+    )
+    async with services.sessions() as session, session.begin():
+        with pytest.raises(CampaignCommandError, match="changed while it was being launched"):
+            await ensure_unchanged(session, record)  # `record` as the launch's checks read it, before the save
