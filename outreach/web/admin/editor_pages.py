@@ -116,6 +116,8 @@ def _changed(fields: dict[str, str], action: str) -> dict[str, str] | None:
     """The fields after an add or remove button; None for any other action."""
     verb, _, where = action.partition(":")
     numbers = [int(part) for part in where.split(":") if part.isdigit()]
+    if verb == "refresh":  # a question's type changed: its fields are shown
+        return fields
     if verb == "add_question":
         return with_question(fields)
     if verb == "remove_question" and len(numbers) == 1:

@@ -18,11 +18,14 @@ from aiohttp.test_utils import TestServer
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from channels.sandbox import SandboxChannel
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.officials.accounts import account_policy, add_official, set_password
 from outreach.web.app import create_app
+from storage.campaigns import CampaignRepository
+from storage.db import read_session
 from tests.conftest import DATABASES, unavailable
 from tests.factories import add_resident
 from tests.outreach.helpers import CAMPAIGN_YAML, launch, reply
@@ -249,3 +252,70 @@ async def test_a_viewer_cannot_launch(services: Services, browser: Browser, site
     assert await page.get_by_role("link", name="Uruchom…").count() == 0
     response = await page.goto(f"{site}/admin/campaigns/tramwaj-na-morene/launch")
     assert response is not None and response.status == 403
+
+
+async def test_an_editor_builds_a_three_question_campaign_sees_an_error_at_its_field_and_its_yaml(
+    services: Services, browser: Browser, site: str
+) -> None:
+    page = await official_on(services, browser, site, "/admin/new-campaign", role="editor")
+    scanned = {"new campaign": await serious_violations(page)}
+    await page.locator("#f-name").fill("Ławki w parku")
+    await page.locator("#f-languages").fill("pl")
+    await page.locator("#f-questions-0-id").fill("visits")
+    await page.locator("#f-questions-0-text-pl").fill("Czy bywasz w parku?")
+    await page.get_by_role("button", name="Dodaj pytanie").click()  # a plain submit: the page comes back
+    await page.locator("#f-questions-1-id").fill("place")
+    await page.locator("#f-questions-1-type").select_option("choice")
+    await page.get_by_role("button", name="Pokaż pola typu pytania 2").click()
+    await page.locator("#f-questions-1-text-pl").fill("Gdzie postawić ławki?")
+    await page.get_by_role("button", name="Dodaj odpowiedź do pytania 2").click()
+    await page.get_by_role("button", name="Dodaj odpowiedź do pytania 2").click()
+    for index, (key, text) in enumerate([("pond", "przy stawie"), ("gate", "przy bramie")]):
+        await page.locator(f"#f-questions-1-options-{index}-key").fill(key)
+        await page.locator(f"#f-questions-1-options-{index}-text-pl").fill(text)
+    await page.get_by_role("button", name="Dodaj pytanie").click()
+    await page.locator("#f-questions-2-id").fill("why")
+    await page.locator("#f-questions-2-type").select_option("text")
+    await page.locator("#f-questions-2-text-pl").fill("Dlaczego nie?")
+    await page.locator("#f-questions-0-next").fill("no: nowhere")
+    await page.get_by_role("button", name="Zapisz szkic").first.click()
+
+    branch = page.locator("#f-questions-0-next")
+    await expect(branch).to_have_attribute("aria-invalid", "true")
+    described = await branch.get_attribute("aria-describedby") or ""
+    assert "f-questions-0-next-error" in described.split()
+    await expect(page.locator("#f-questions-0-next-error")).to_contain_text("nowhere")
+    await expect(page.locator("#f-questions-1-options-1-text-pl")).to_have_value("przy bramie")  # nothing lost
+    scanned["an error at its field"] = await serious_violations(page)
+    await branch.fill("no: why")
+    await page.get_by_role("button", name="Zapisz szkic").first.click()
+    await page.wait_for_url(f"{site}/admin/campaigns/lawki-w-parku/edit?saved=1")
+    await expect(page.get_by_role("status")).to_contain_text("Szkic zapisany.")
+    scanned["a saved draft"] = await serious_violations(page)
+
+    await page.get_by_role("button", name="YAML").click()
+    yaml = await page.locator("#yaml").input_value()
+    async with read_session(services.sessions) as session:
+        record = await CampaignRepository(session).by_reference("lawki-w-parku")
+    assert record is not None
+    stored = services.definitions.flow(record)
+    assert load_campaign(yaml) == stored and [q.id for q in stored.questions] == ["visits", "place", "why"]
+    scanned["the YAML tab"] = await serious_violations(page)
+    await page.get_by_role("button", name="Formularz").click()
+    await expect(page.locator("#f-questions-1-options-0-key")).to_have_value("pond")
+    assert scanned == {name: [] for name in scanned}, scanned
+
+
+async def test_a_test_send_from_the_preview_reaches_the_sandbox(
+    services: Services, browser: Browser, site: str
+) -> None:
+    await create_campaign(services.sessions, load_campaign(PREVIEWED), clock=services.clock)
+    page = await official_on(services, browser, site, f"/admin/campaigns/{PREVIEWED_SLUG}/preview", role="editor")
+    await page.get_by_label("Kanał", exact=True).select_option("email")
+    await page.get_by_role("button", name="Wyślij test").click()
+    await expect(page.get_by_role("status")).to_contain_text("Wysłano wiadomości: 1")
+    mailbox = services.channels["email"]
+    assert isinstance(mailbox, SandboxChannel)
+    [mail] = mailbox.inbox[EMAIL]
+    assert mail.startswith("[TEST] ")
+    assert await serious_violations(page) == []
