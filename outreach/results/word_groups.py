@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 from stop_words import get_stop_words
@@ -28,6 +28,7 @@ EXAMPLES = 3
 MAX_GROUPS = 20
 MIN_WORD = 3  # shorter words (w, na, to, ok) say little on their own
 MIN_STEM = 3  # a stem cut shorter than this (kosze → ko) falls back to the word's prefix
+STEMS_KEPT = 100_000  # distinct (word, language) stems kept between groupings
 UKRAINIAN_PREFIX = 6  # a Ukrainian word is folded to at most this many letters, and at least 4
 _WORD = re.compile(r"[^\W\d_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -72,8 +73,10 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer(language)
 
 
+@lru_cache(maxsize=STEMS_KEPT)
 def stem(word: str, language: str) -> str:
-    """The form inflections of `word` share (lower case, Latin diacritics folded)."""
+    """The form inflections of `word` share (lower case, Latin diacritics folded). Kept: answers repeat
+    their words, and Snowball's stemmer was nearly all the time grouping took (bench/campaign_page.py)."""
     lower = word.casefold()
     if _CYRILLIC.search(lower):
         return lower[: max(4, min(UKRAINIAN_PREFIX, len(lower) - 2))]
