@@ -128,8 +128,7 @@ class Settings(BaseSettings):
     admin_lockout_minutes: int = Field(default=15, ge=1)
     admin_session_idle_minutes: int = Field(default=30, ge=1)
     admin_session_hours: int = Field(default=12, ge=1)
-    # A launch that would ask more residents than this needs a second official's approval (page, API
-    # and CLI alike: outreach.campaigns.launch_approval).
+    # A launch to more residents than this needs a second official's approval (campaigns/launch_approval.py).
     admin_approval_threshold: int = Field(default=1000, ge=0)
     # Optional login through the city's OpenID Connect provider (SSO): its issuer URL (discovery is at
     # ISSUER/.well-known/openid-configuration), this service's client there, the path the provider sends
