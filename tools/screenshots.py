@@ -99,8 +99,39 @@ async def photograph(site: str, link_path: str) -> list[Path]:
             written.append(await shot(page, "confirm-close", name))
             await page.goto(f"{site}/admin/officials")  # the demo official is an admin
             written.append(await shot(page, "officials", name))
+            written += await photograph_editor(page, site, name)
             await page.close()
         await browser.close()
+    return written
+
+
+async def photograph_editor(page: Page, site: str, width: str) -> list[Path]:
+    """The campaign editor: a new draft's form (made once, at the first width), and its YAML tab."""
+    draft = f"{site}/admin/campaigns/lawki-przy-stawie/edit"
+    if width == "desktop":
+        await page.goto(f"{site}/admin/new-campaign")
+        await page.locator("#f-name").fill("Ławki przy stawie")
+        await page.locator("#f-languages").fill("pl, en")
+        await page.locator("#f-questions-0-id").fill("benches")
+        await page.locator("#f-questions-0-type").select_option("choice")
+        await page.get_by_role("button", name="Pokaż pola typu pytania 1").click()
+        await page.locator("#f-questions-0-text-pl").fill("Gdzie postawić nowe ławki?")
+        await page.locator("#f-questions-0-text-en").fill("Where should the new benches go?")
+        for index, (key, polish, english) in enumerate(
+            [("pond", "przy stawie", "by the pond"), ("gate", "przy bramie", "by the gate")]
+        ):
+            await page.get_by_role("button", name="Dodaj odpowiedź do pytania 1").click()
+            await page.locator(f"#f-questions-0-options-{index}-key").fill(key)
+            await page.locator(f"#f-questions-0-options-{index}-text-pl").fill(polish)
+            await page.locator(f"#f-questions-0-options-{index}-text-en").fill(english)
+        await page.get_by_role("button", name="Zapisz szkic").first.click()
+        await page.wait_for_url(draft + "?saved=1")
+    else:
+        await page.goto(draft)
+    written = [await shot(page, "editor", width)]
+    await page.get_by_role("button", name="YAML").click()
+    await page.wait_for_load_state()
+    written.append(await shot(page, "editor-yaml", width))
     return written
 
 
