@@ -2,7 +2,8 @@
 
 A field is named by the loader's path of the key it holds (`questions[0].text.pl`), so a problem the
 loader reports at `questions[0].type` lands on the field of that name. Values are what a browser
-sends (text); a few keys are written in one field each: lists comma-separated (`pl, en`), `next` as
+sends (text); a few keys are written in one field each: lists comma-separated (`pl, en`; an item
+with a comma in quotes, as in CSV: `"tak, chyba", pewnie`), `next` as
 `end` or `no: why_not, other: best_stop`, audience filters and fixed allocations one per line
 (`district: Oliwa, Wrzeszcz`). Keys the form has no fields for (whatsapp, results_back, on_unknown)
 travel as YAML in the field `more`, so nothing a campaign file can say is lost on the way.
@@ -13,6 +14,7 @@ CLI takes; the editor validates that text with the loader, never with rules of i
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -92,7 +94,7 @@ def _flatten(node: Any, path: tuple[str | int, ...], fields: dict[str, str]) -> 
     name = format_path(path)
     kind = shape(name)
     if kind in LISTS:
-        fields[name] = ", ".join(str(value) for value in node)
+        fields[name] = _listed(node)
     elif kind in LINES:
         fields[name] = "\n".join(f"{key}: {_joined(value)}" for key, value in node.items())
     elif kind == BRANCHES:
@@ -116,7 +118,19 @@ def _flatten(node: Any, path: tuple[str | int, ...], fields: dict[str, str]) -> 
 
 
 def _joined(value: Any) -> str:
-    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+    return _listed(value) if isinstance(value, list) else str(value)
+
+
+def _listed(values: list[Any]) -> str:
+    """Items separated by commas; one holding a comma or a quote is quoted ("a, b"), as in CSV."""
+    return ", ".join(
+        f'"{text.replace(chr(34), chr(34) * 2)}"' if "," in text or '"' in text else text for text in map(str, values)
+    )
+
+
+def _items(text: str) -> list[str]:
+    """The items of a comma-separated field (quotes as _listed writes them)."""
+    return [item.strip() for item in next(csv.reader([text], skipinitialspace=True), []) if item.strip()]
 
 
 # --- fields -> document ------------------------------------------------------------------------------
@@ -156,7 +170,7 @@ def _value(name: str, raw: str, problems: dict[str, str]) -> Any:
     if not text:
         return None
     if kind in LISTS:
-        return [item.strip() for item in text.split(",") if item.strip()]
+        return _items(text)
     if kind in NUMBERS:
         return _number(text)
     if kind in WHOLE_NUMBERS:
@@ -193,7 +207,7 @@ def _lines(name: str, text: str, problems: dict[str, str], *, whole: bool) -> di
         if whole:
             found[key.strip()] = int(value) if re.fullmatch(r"\s*\d+\s*", value) else value.strip()
         else:
-            found[key.strip()] = [item.strip() for item in value.split(",") if item.strip()]
+            found[key.strip()] = _items(value)
     return found
 
 

@@ -53,7 +53,7 @@ questions:
     max_choices: 2
     text: {pl: "Co?", en: "What?"}
     options:
-      - {key: a, text: {pl: "a, b", en: A}, synonyms: [pierwsze, first one]}
+      - {key: a, text: {pl: "a, b", en: A}, synonyms: [pierwsze, "first, then", 'the "a"']}
       - {key: b, text: {pl: bé, en: B}}
   - {id: how_much, type: number, min: 0.5, max: 99.5, text: {pl: "Ile?", en: "How much?"}, next: end}
   - {id: count, type: number, integer: true, text: {pl: "Ile razy?", en: "How often?"}, next: end}
@@ -84,6 +84,7 @@ def test_the_form_holds_each_key_in_its_own_field() -> None:
     assert fields["languages"] == "pl, en"
     assert fields["questions[0].next"] == "no: why, other: rate"
     assert fields["questions[2].options[0].text.pl"] == "a, b"
+    assert fields["questions[2].options[0].synonyms"] == 'pierwsze, "first, then", "the ""a"""'
     assert fields["audience.where"] == "district: Oliwa, Wrzeszcz Górny"
     assert fields["audience.sample.allocation"] == "fixed"
     assert fields["audience.sample.allocation.fixed"] == "Oliwa: 25\nWrzeszcz Górny: 15"
