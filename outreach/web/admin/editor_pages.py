@@ -69,7 +69,7 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
     document = flow.model_dump(mode="json", exclude_unset=True)
     if request.query.get(TAB) == "yaml":
         return _yaml_tab(request, record, campaign_yaml(document), [])
-    return _form_tab(request, record, fields_of(document), [], audience=await _audience(request, record, flow))
+    return _form_tab(request, record, fields_of(document), [], audience=await _audience(request, record.id, flow))
 
 
 @requires("edit")
@@ -109,6 +109,9 @@ async def _submitted(request: web.Request, record: CampaignRecord | None) -> web
         return _form_tab(request, record, fields, refused.errors, status=422)
     if action == "yaml":
         return _yaml_tab(request, record, text, [])
+    if action == "audience":  # counted as it stands, not saved
+        audience = await _audience(request, record.id if record else None, flow)
+        return _form_tab(request, record, fields, [], audience=audience)
     return await _saved(request, record, flow)
 
 
@@ -161,14 +164,15 @@ async def _saved(request: web.Request, record: CampaignRecord | None, flow: Camp
     raise web.HTTPSeeOther(f"/admin/campaigns/{record.slug}/edit?saved=1")
 
 
-async def _audience(request: web.Request, record: CampaignRecord, flow: Campaign) -> dict[str, Any]:
-    """Whom a launch now would ask: the count, and a sample's allocation per stratum."""
+async def _audience(request: web.Request, campaign_id: int | None, flow: Campaign) -> dict[str, Any]:
+    """Whom a launch now would ask: the count, and a sample's allocation per stratum (a campaign not
+    stored yet draws with its file's seed, or any: the counts are the same)."""
     services = request.config_dict[SERVICES]
     try:
         preview: AudiencePreview | None = await audience_preview(
             services.sessions,
             flow,
-            record.id,
+            campaign_id,
             now=services.clock(),
             fatigue=fatigue_of(services.settings),
             sms_prices=services.settings.sms_prices,

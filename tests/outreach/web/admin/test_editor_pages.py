@@ -13,6 +13,7 @@ from outreach.campaigns.commands import create_campaign
 from storage.audit import AuditFilter, AuditRepository
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
+from tests.factories import add_resident
 from tests.outreach.helpers import CAMPAIGN_YAML
 from tests.outreach.web.admin.test_pages import CSRF, Client, logged_in, official
 from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
@@ -173,3 +174,26 @@ async def test_a_viewer_cannot_open_the_editor(services: Services, pages: Client
     await official(services, role="viewer")
     await logged_in(pages)
     assert (await pages.get("/admin/new-campaign")).status == 403
+
+
+async def test_the_audience_is_counted_before_the_campaign_is_saved(services: Services, pages: Client) -> None:
+    await add_resident(services, phone="+48601000001", district="Oliwa")
+    await add_resident(services, phone="+48601000002", district="Oliwa")
+    await add_resident(services, phone="+48601000003", district="Wrzeszcz")
+    csrf = await editor(services, pages)
+    sampled = THREE_QUESTIONS | {
+        "audience.where": "district: Oliwa, Wrzeszcz",
+        "audience.sample.size": "2",
+        "audience.sample.strata": "district",
+        "audience.sample.allocation": "equal",
+    }
+    sent = {"csrf": csrf, "tab": "form", "action": "audience", **sampled}
+    page = await (await pages.post("/admin/new-campaign?lang=en", data=sent)).text()
+    assert re.search(r'id="matching-count">2 residents; 0 held back', page)
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td class="number">(\d+)</td><td class="number">(\d+)</td>', page
+    )
+    assert sorted((stratum, eligible) for stratum, eligible, _ in rows) == [("Oliwa", "2"), ("Wrzeszcz", "1")]
+    assert '>district: Oliwa, Wrzeszcz</textarea>' in page
+    async with read_session(services.sessions) as session:
+        assert await CampaignRepository(session).all() == []  # counted, not saved
