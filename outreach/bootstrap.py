@@ -24,7 +24,7 @@ from outreach.logs import quiet_third_party_logs
 from outreach.outbound.dispatch_policy import pool_for_rate
 from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
-from storage.db import SessionFactory, create_engine, is_sqlite, session_factory
+from storage.db import SessionFactory, create_engine, is_memory_sqlite, is_sqlite, session_factory
 from storage.keyring import Keyring, development_keyring
 from storage.tables import PROVIDER_ID_LENGTH
 
@@ -98,8 +98,26 @@ class Services:
             districts=self.districts,
             age_bands=settings.age_bands,
             telemetry=self.telemetry,
-            group_commits=is_sqlite(settings.database_url),
+            group_commits=self.grouped_sessions,
         )
+
+    @cached_property
+    def inbound_engine(self) -> AsyncEngine | None:
+        """SQLite: the engine of the inbound pipeline's grouped commits, whose connections run a write
+        transaction's statements in the loop once it holds the write lock (storage.sqlite_writer)."""
+        url = self.settings.database_url
+        if not is_sqlite(url) or is_memory_sqlite(url):  # an in-memory database is one connection's
+            return None
+        return create_engine(url, inline_writes=True)
+
+    @property
+    def grouped_sessions(self) -> SessionFactory | None:
+        """Sessions that replies handled at once share a transaction of (SQLite: one writer anyway);
+        None on PostgreSQL, where each reply commits alone on a pooled connection of its own."""
+        if not is_sqlite(self.settings.database_url):
+            return None
+        engine = self.inbound_engine
+        return self.sessions if engine is None else session_factory(engine, self.keyring)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -188,6 +206,8 @@ class Services:
         if "webhooks" in self.__dict__:  # made (cached_property keeps it there)
             await self.webhooks.close()
         await self.engine.dispose()
+        if "inbound_engine" in self.__dict__ and self.inbound_engine is not None:
+            await self.inbound_engine.dispose()
 
 
 def build_sandboxes(settings: Settings) -> dict[str, SandboxChannel]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -17,6 +18,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from storage.keyring import Keyring, development_keyring
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+SQLITE_BUSY_TIMEOUT = 30  # seconds a connection waits for another's write lock
 KEYRING = "keyring"  # the key of a session's keyring in its `info`
 
 # Every error the store raises. The background loops wait and go on by themselves when the database is
@@ -31,13 +33,25 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def is_memory_sqlite(url: str) -> bool:
+    """An in-memory SQLite database: each engine that opens one gets a database of its own."""
+    return is_sqlite(url) and make_url(url).database in (None, "", ":memory:")
+
+
+def create_engine(url: str, *, inline_writes: bool = False, **kwargs: Any) -> AsyncEngine:
+    """`inline_writes` (SQLite): statements of a write transaction run in the event loop once BEGIN
+    IMMEDIATE has the write lock (storage.sqlite_writer); for short transactions only."""
     # Bound values are addresses and answers: a traceback or a SQL log line names the statement only.
     kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     _ensure_sqlite_folder(url)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    if inline_writes:
+        from storage.sqlite_writer import connect_inline_while_writing  # aiosqlite: only SQLite loads it
+
+        path = make_url(url).database or ""
+        kwargs["async_creator"] = partial(connect_inline_while_writing, path, timeout=SQLITE_BUSY_TIMEOUT)
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **kwargs)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine

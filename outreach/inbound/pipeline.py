@@ -104,13 +104,14 @@ class InboundPipeline:
         districts: list[District] | None = None,
         age_bands: Sequence[str],
         telemetry: Telemetry = NO_TELEMETRY,
-        group_commits: bool = False,
+        group_commits: SessionFactory | None = None,
         privacy: PrivacyNotice | None = None,  # named in HELP: the controller and the notice page
     ) -> None:
-        """`group_commits`: messages handled at once share one transaction (SQLite: one writer anyway)."""
+        """`group_commits`: messages handled at once share one transaction of these sessions (SQLite:
+        one writer anyway; serve gives sessions whose statements run in the loop, storage.sqlite_writer)."""
         self._privacy = privacy
         self._telemetry = telemetry
-        self._grouped = GroupCommit(sessions) if group_commits else None
+        self._grouped = GroupCommit(group_commits) if group_commits is not None else None
         self._choices = Choices(districts or [], tuple(age_bands))  # what enrolment offers
         self._sessions = sessions
         self._definitions = definitions

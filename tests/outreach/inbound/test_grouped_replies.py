@@ -25,7 +25,7 @@ def grouped_pipeline(services: Services) -> InboundPipeline:
         clock=services.clock,
         spread=timedelta(0),
         age_bands=services.settings.age_bands,
-        group_commits=True,
+        group_commits=services.sessions,
     )
 
 
