@@ -9,13 +9,23 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from outreach.bootstrap import Services
+from storage.db import SessionFactory, session_factory
 from storage.group_commit import GroupCommit
 from storage.inbound import InboundRepository
 from storage.tables import InboundEvent
+
+
+def writer(services: Services) -> AsyncEngine:
+    """The engine serve groups inbound commits on: SQLite's own inline writer (storage.sqlite_writer)."""
+    return services.inbound_engine or services.engine
+
+
+def grouped_sessions(services: Services) -> SessionFactory:
+    return session_factory(writer(services))
 
 
 def storing(services: Services, provider_id: str) -> Callable[[AsyncSession], Awaitable[int | None]]:
@@ -37,7 +47,7 @@ async def stored(services: Services) -> list[str]:
 
 
 async def test_work_submitted_together_shares_one_commit(services: Services) -> None:
-    grouped = GroupCommit(services.sessions)
+    grouped = GroupCommit(grouped_sessions(services))
     ids = await asyncio.gather(*(grouped.run(storing(services, f"SM{n}")) for n in range(10)))
     assert grouped.commits == 1
     assert len(set(ids)) == 10 and None not in ids  # each caller got its own work's result
@@ -45,7 +55,7 @@ async def test_work_submitted_together_shares_one_commit(services: Services) -> 
 
 
 async def test_each_caller_is_answered_only_after_the_commit_that_holds_its_work(services: Services) -> None:
-    grouped = GroupCommit(services.sessions, max_group=4)
+    grouped = GroupCommit(grouped_sessions(services), max_group=4)
     answered: list[str] = []
     answered_at_commit: list[int] = []
     visible_on_answer: list[bool] = []
@@ -62,11 +72,11 @@ async def test_each_caller_is_answered_only_after_the_commit_that_holds_its_work
             )
         visible_on_answer.append(count == 1)
 
-    event.listen(services.engine.sync_engine, "commit", on_commit)
+    event.listen(writer(services).sync_engine, "commit", on_commit)
     try:
         await asyncio.gather(*(caller(f"SM{n}") for n in range(10)))
     finally:
-        event.remove(services.engine.sync_engine, "commit", on_commit)
+        event.remove(writer(services).sync_engine, "commit", on_commit)
     assert grouped.commits == 3 and len(answered_at_commit) == 3  # groups of 4, 4 and 2
     # At the n-th commit, at most the callers of the n groups before it had their answer.
     assert all(count <= 4 * index for index, count in enumerate(answered_at_commit))
@@ -75,7 +85,7 @@ async def test_each_caller_is_answered_only_after_the_commit_that_holds_its_work
 
 
 async def test_a_member_that_fails_rolls_back_its_group_and_the_others_are_stored_once(services: Services) -> None:
-    grouped = GroupCommit(services.sessions)
+    grouped = GroupCommit(grouped_sessions(services))
 
     async def fails_after_writing(session: AsyncSession) -> int | None:
         await storing(services, "SM-bad")(session)  # written, then the work fails: it must not stay
@@ -91,25 +101,25 @@ async def test_a_member_that_fails_rolls_back_its_group_and_the_others_are_store
 
 
 async def test_a_failed_commit_runs_every_member_alone(services: Services) -> None:
-    grouped = GroupCommit(services.sessions)
+    grouped = GroupCommit(grouped_sessions(services))
     failures = iter([True])
 
     def refuse_first_commit(_connection: Any) -> None:
         if next(failures, False):
             raise ConnectionError("the commit did not reach the disk")
 
-    event.listen(services.engine.sync_engine, "commit", refuse_first_commit)
+    event.listen(writer(services).sync_engine, "commit", refuse_first_commit)
     try:
         ids = await asyncio.gather(*(grouped.run(storing(services, f"SM{n}")) for n in range(5)))
     finally:
-        event.remove(services.engine.sync_engine, "commit", refuse_first_commit)
+        event.remove(writer(services).sync_engine, "commit", refuse_first_commit)
     assert None not in ids
     assert await stored(services) == [f"SM{n}" for n in range(5)]
     assert grouped.commits == 5
 
 
 async def test_the_same_provider_id_twice_in_one_group_is_stored_once(services: Services) -> None:
-    grouped = GroupCommit(services.sessions)
+    grouped = GroupCommit(grouped_sessions(services))
     ids = await asyncio.gather(grouped.run(storing(services, "SM1")), grouped.run(storing(services, "SM1")))
     assert grouped.commits == 1
     assert ids[0] is not None and ids[1] is None  # the second is a duplicate of the first, in the same transaction
@@ -117,6 +127,6 @@ async def test_the_same_provider_id_twice_in_one_group_is_stored_once(services: 
 
 
 async def test_a_lone_request_waits_for_nobody(services: Services) -> None:
-    grouped = GroupCommit(services.sessions)
+    grouped = GroupCommit(grouped_sessions(services))
     assert await grouped.run(storing(services, "SM1")) is not None
     assert grouped.commits == 1

@@ -1,0 +1,93 @@
+"""SQLite's inline writer (storage.sqlite_writer): once BEGIN IMMEDIATE holds the write lock, a write
+transaction's statements run in the event loop's own thread; waiting for another writer's lock stays in
+the connection's thread, so the loop goes on serving meanwhile. SQLite only: PostgreSQL has no such
+connection (its grouped commits are tested in test_group_commit.py on both databases)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import create_engine, session_factory
+from storage.sqlite_writer import InlineWhileWritingConnection
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "writer.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    return path
+
+
+@pytest.fixture
+async def engine(database: Path) -> AsyncIterator[AsyncEngine]:
+    made = create_engine(f"sqlite+aiosqlite:///{database}", inline_writes=True)
+
+    @event.listens_for(made.sync_engine, "connect")
+    def thread_id_function(dbapi_connection: Any, _record: Any) -> None:
+        # SQL that answers which thread runs it.
+        dbapi_connection.create_function("thread_id", 0, threading.get_ident)
+
+    yield made
+    await made.dispose()
+
+
+async def test_a_write_transactions_statements_run_in_the_loops_thread(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO notes (body) VALUES ('tak')"))
+        ran_in = await session.scalar(text("SELECT thread_id()"))
+        driver = (await session.connection()).sync_connection
+        assert driver is not None
+        raw = driver.connection.driver_connection
+    assert isinstance(raw, InlineWhileWritingConnection)
+    assert ran_in == threading.get_ident()
+    # Outside a transaction (nothing holds the lock) a call goes to the connection's thread as before.
+    async with engine.connect() as connection:
+        driver_connection = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver_connection, InlineWhileWritingConnection)
+        outside = await driver_connection.execute("SELECT thread_id()")
+        assert (await outside.fetchone()) != (threading.get_ident(),)
+    async with sessions() as session:
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 1  # the insert was committed
+
+
+async def test_waiting_for_another_writers_lock_does_not_hold_the_loop(engine: AsyncEngine, database: Path) -> None:
+    sessions = session_factory(engine)
+    other = sqlite3.connect(database, isolation_level=None)  # another process's writer, say
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO notes (body) VALUES ('first')")
+    beginning = asyncio.Event()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def about_to_begin(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("BEGIN"):
+            beginning.set()
+
+    async def write() -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO notes (body) VALUES ('second')"))
+
+    writing = asyncio.create_task(write())
+    begun = asyncio.create_task(beginning.wait())
+    await asyncio.wait([writing, begun], return_when=asyncio.FIRST_COMPLETED)
+    assert begun.done(), writing.exception()
+    for _ in range(50):  # the loop turns while BEGIN IMMEDIATE waits in the connection's thread
+        await asyncio.sleep(0)
+    assert not writing.done()
+    other.execute("COMMIT")
+    other.close()
+    await writing
+    async with sessions() as session:
+        bodies = (await session.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
+    assert bodies == ["first", "second"]  # the second writer went after the first, not through it
