@@ -25,7 +25,7 @@ def writer(services: Services) -> AsyncEngine:
 
 
 def grouped_sessions(services: Services) -> SessionFactory:
-    return session_factory(writer(services))
+    return session_factory(writer(services), services.keyring)
 
 
 def storing(services: Services, provider_id: str) -> Callable[[AsyncSession], Awaitable[int | None]]:
