@@ -14,7 +14,7 @@ import html
 from aiohttp import web
 
 from outreach.bootstrap import Services
-from outreach.web.privacy_texts import LANGUAGE_NAMES, NOT_SET, NOTICE
+from outreach.web.privacy_texts import LANGUAGE_NAMES, LANGUAGE_NAV, NOT_SET, NOTICE
 from outreach.web.unsubscribe_results import browser_language
 
 _PAGE = """<!doctype html>
@@ -22,7 +22,7 @@ _PAGE = """<!doctype html>
 <title>{title}</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.6;
  color: #111; background: #fff">
-<nav aria-label="language">{languages}</nav>
+<nav aria-label="{nav_label}">{languages}</nav>
 <main>
 <h1 style="font-size: 1.5rem">{title}</h1>
 {sections}
@@ -48,7 +48,13 @@ def notice_page(language: str, *, controller: str, controller_contact: str, dpo_
         f"{html.escape(name)}</a>"
         for code, name in LANGUAGE_NAMES.items()
     )
-    return _PAGE.format(lang=language, title=html.escape(title), sections=body, languages=languages)
+    return _PAGE.format(
+        lang=language,
+        title=html.escape(title),
+        nav_label=html.escape(LANGUAGE_NAV[language]),
+        sections=body,
+        languages=languages,
+    )
 
 
 def _current(code: str, language: str) -> str:

@@ -126,3 +126,5 @@ NOT_SET = {
     "uk": "напишіть адміністратору на адресу, з якої надходять повідомлення",
 }
 LANGUAGE_NAMES = {"pl": "Polski", "en": "English", "uk": "Українська"}
+# The accessible name of the links to the other languages, read out in the page's own language.
+LANGUAGE_NAV = {"pl": "Wersje językowe", "en": "Languages", "uk": "Мовні версії"}

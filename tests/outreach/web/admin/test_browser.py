@@ -319,3 +319,15 @@ async def test_a_test_send_from_the_preview_reaches_the_sandbox(
     [mail] = mailbox.inbox[EMAIL]
     assert mail.startswith("[TEST] ")
     assert await serious_violations(page) == []
+
+
+async def test_the_privacy_notice_passes_axe_in_each_language(services: Services, browser: Browser, site: str) -> None:
+    """Issue 20: the notice residents are linked to is accessible in each of its languages."""
+    page = await browser.new_page()
+    for language, links in (("pl", "Wersje językowe"), ("en", "Languages"), ("uk", "Мовні версії")):
+        await page.goto(f"{site}/privacy/{language}")
+        assert await page.locator("html").get_attribute("lang") == language
+        await expect(page.get_by_role("heading", level=1)).to_have_count(1)
+        # The other languages' links are named in the page's language (they were "language" on every page).
+        await expect(page.get_by_role("navigation", name=links, exact=True)).to_have_count(1)
+        assert await serious_violations(page) == [], language
