@@ -42,6 +42,14 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     quiet_third_party_logs()
 
 
+def configure_command_logging(level: str, log_format: LogFormat = "text") -> None:
+    """A one-shot command's logging: warnings and errors only (what it did is its own output), in
+    OUTREACH_LOG_FORMAT, so a command run by cron or a unit writes JSON lines as `serve` does rather
+    than Python's bare last-resort lines."""
+    asked = logging.getLevelNamesMapping().get(level.upper(), logging.WARNING)
+    configure_logging(logging.getLevelName(max(asked, logging.WARNING)), log_format)
+
+
 def quiet_third_party_logs() -> None:
     """Libraries that log addresses, answers or tokens below WARNING: request URLs (httpx, aiohttp's
     access log: link tokens are in the path), SQL with its values and result rows (SQLAlchemy at

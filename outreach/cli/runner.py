@@ -58,8 +58,10 @@ def run_with_services(work: Callable[[Services], Awaitable[T]]) -> T:
     from sqlalchemy.exc import DBAPIError
 
     from outreach.bootstrap import bootstrap
+    from outreach.logs import configure_command_logging
 
     settings = load_settings()
+    configure_command_logging(settings.log_level, settings.log_format)
 
     async def run() -> T:
         services = bootstrap(settings)

@@ -1,7 +1,12 @@
-"""What every command shares: a configuration that cannot start is refused in one clean line."""
+"""What every command shares: a configuration that cannot start is refused in one clean line, and its
+log records are written in OUTREACH_LOG_FORMAT."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +66,26 @@ def test_every_command_refuses_a_configuration_in_one_clean_line(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     [line] = result.stderr.splitlines()
     assert line.startswith("configuration refused: Twilio is set only in part")
+
+
+def test_a_one_shot_commands_log_records_are_json_lines_when_the_format_is_json(tmp_path: Path) -> None:
+    """Only `serve` and `dispatch` set logging up: any other command's warnings came out as Python's
+    bare last-resort lines, one unparseable line in a JSON log. An armed fault point warns at wiring."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OUTREACH_")}
+    env |= {
+        "OUTREACH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'o.db'}",
+        "OUTREACH_LOG_FORMAT": "json",
+        "OUTREACH_FAULT_POINT": "send_marked:9",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "outreach.cli", "db", "upgrade"],
+        cwd=tmp_path,  # no stray .env is read
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    entries = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(entry["level"], entry["logger"]) for entry in entries] == [("WARNING", "outreach.faults")]
+    assert "send_marked #9" in entries[0]["message"]
