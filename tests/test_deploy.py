@@ -1,14 +1,17 @@
 """deploy/ stays true to the code: its systemd units run real `outreach` commands and options, its
 environment file names real settings, and nginx sends to the workers the units start (docs/DEPLOY.md).
 
-Read as text only: CI has neither systemd nor nginx. `systemd-analyze verify` and `nginx -t` are
-DEPLOY.md's own steps."""
+Read as text, and where `systemd-analyze` is installed (no systemd as PID 1 needed) verified by it as
+DEPLOY.md does; `nginx -t` stays DEPLOY.md's own step (no nginx here)."""
 
 from __future__ import annotations
 
 import configparser
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,8 @@ ENV_FILE = DEPLOY / "systemd" / "outreach.env.example"
 NGINX = DEPLOY / "nginx" / "outreach.conf"
 INSTALLED_CLI = "/opt/outreach/.venv/bin/outreach"
 EXAMPLE_PORT = "8081"  # what %i stands for in outreach-web@.service
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+THIS_CLI = Path(sys.executable).parent / "outreach"  # the installed command, where INSTALLED_CLI would be
 
 
 def read_unit(path: Path) -> configparser.ConfigParser:
@@ -92,3 +97,21 @@ def test_nginx_sends_to_the_ports_the_workers_listen_on_and_keeps_its_braces_bal
     assert "listen 443 ssl" in text
     # The forwarding header marks a proxied request, which /metrics refuses without its token.
     assert "X-Forwarded-For" in text
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None or not THIS_CLI.exists(), reason="no systemd-analyze or no outreach")
+def test_systemd_analyze_verifies_the_units_without_a_warning(tmp_path: Path) -> None:
+    """What systemd itself would say of them: an unknown key or a bad value is only a warning (exit 0),
+    so any line it prints about our units fails too. The program path points at this checkout's."""
+    for path in UNITS:
+        text = path.read_text().replace(INSTALLED_CLI, str(THIS_CLI))
+        (tmp_path / path.name.replace("@.", f"@{EXAMPLE_PORT}.")).write_text(text)
+    assert SYSTEMD_ANALYZE is not None
+    done = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", *sorted(f"./{path.name}" for path in tmp_path.iterdir())],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")
