@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from flows.model import CampaignDefinition, Option, Question
@@ -289,20 +290,41 @@ def _reader() -> YAML:
 
 
 def campaign_yaml(document: Mapping[str, Any]) -> str:
-    """The document as the campaign file the CLI takes."""
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
+    """The document as the campaign file the CLI takes, laid out as the examples are: short lists and
+    short mappings of plain values on one line (`languages: [pl, en]`, an option's texts)."""
+    yaml = YAML(typ="rt")
     yaml.allow_unicode = True
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.width = 4096  # a long question stays on its line
+    yaml.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()
-    yaml.dump(_plain(document), out)
+    yaml.dump(_laid_out(document), out)
     return out.getvalue()
 
 
-def _plain(node: Any) -> Any:
+SHORT = 72  # characters: a list or mapping of plain values up to this long stays on one line
+
+
+def _laid_out(node: Any) -> Any:
     if isinstance(node, Mapping):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return _styled(CommentedMap((str(key), _laid_out(value)) for key, value in node.items()), node)
     if isinstance(node, list):
-        return [_plain(value) for value in node]
+        return _styled(CommentedSeq(_laid_out(value) for value in node), node)
     return node
+
+
+def _styled(made: CommentedMap | CommentedSeq, node: Mapping[str, Any] | list[Any]) -> CommentedMap | CommentedSeq:
+    values = node.values() if isinstance(node, Mapping) else node
+    if node and all(_scalar(value) for value in values) and _length(node) <= SHORT:
+        made.fa.set_flow_style()
+    else:
+        made.fa.set_block_style()
+    return made
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, Mapping | list)
+
+
+def _length(node: Mapping[str, Any] | list[Any]) -> int:
+    values = [*node.keys(), *node.values()] if isinstance(node, Mapping) else node
+    return sum(len(str(value)) + 2 for value in values)
