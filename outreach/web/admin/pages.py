@@ -218,7 +218,7 @@ async def _campaign_figures(request: web.Request) -> dict[str, Any]:
         k=services.settings.small_cell_k,
         results=results,
         cache=request.config_dict[SLOW_FIGURES],
-        now=services.clock(),
+        clock=services.clock,
     )
     return {
         "record": record,

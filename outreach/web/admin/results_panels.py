@@ -3,19 +3,22 @@ campaign's margins (or why there are none), the response rate over time and by c
 who answered (the usual-suspects meter) and the free-text groups. Each is read the way the read API
 reads it (the same builders), so the page and GET /api/v1/campaigns/{id}/results cannot disagree.
 
-The rates are grouped queries, read on every refresh. Weighting, the meter and the free-text groups
-cost time in proportion to the respondents (raking, every respondent's history, stemming every text
-answer): they are kept per campaign and language (SlowFiguresCache) and made again only when the
-campaign's answers changed and the kept ones are older than SLOW_REFRESH, so a page that refreshes
-every 10 s, open in several browsers, does not redo them each time."""
+The per-question counts and the progress per channel are read on every refresh. Everything here grows
+with the respondents (raking, every respondent's history, stemming every text answer, a probe per
+resident asked; bench/campaign_page.py: 39 s on SQLite for a million answers, the meter and the free
+text most of it), so it is kept per campaign and language (SlowFiguresCache) and made again only when
+the campaign's answers changed and the kept figures are older than SLOW_REFRESH, or ten times what
+they took to make: a page refreshed every 10 s, open in several browsers, spends at most about a tenth
+of its time on them. The page says when they were counted."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flows.campaign import Campaign
+from outreach.clock import Clock
 from outreach.participation.models import ParticipationMeter
 from outreach.participation.reports import campaign_participation
 from outreach.results.free_text import FreeTextQuestion, free_text_results
@@ -33,6 +36,7 @@ from storage.tables import CampaignRecord
 
 log = logging.getLogger(__name__)
 SLOW_REFRESH = timedelta(minutes=1)
+SLOW_COST_FACTOR = 10  # kept for at least this many times what they took to make
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,17 @@ class SlowFigures:
     weighting: Weighting
     meter: ParticipationMeter
     free_text: list[FreeTextPanel]
+    timeline: Timeline
+    rates: list[RateChart]
     counted_at: datetime
     answers: tuple[int, ...]  # the campaign's answers when they were made (answers_mark)
+    took: timedelta = timedelta(0)  # by the service's clock
 
 
 @dataclass(frozen=True)
 class ResultsPanels:
     slow: SlowFigures
-    timeline: Timeline
-    rates: list[RateChart]
-    now: datetime  # when the rest was read: slow.counted_at, unless the slow figures were kept
+    now: datetime  # when the page was read: slow.counted_at, unless the slow figures were kept
 
     @property
     def weighting(self) -> Weighting:
@@ -78,6 +83,14 @@ class ResultsPanels:
     def free_text(self) -> list[FreeTextPanel]:
         return self.slow.free_text
 
+    @property
+    def timeline(self) -> Timeline:
+        return self.slow.timeline
+
+    @property
+    def rates(self) -> list[RateChart]:
+        return self.slow.rates
+
 
 def answers_mark(results: CampaignResults) -> tuple[int, ...]:
     """What changes whenever an answer is stored, read off the per-question counts the page reads anyway."""
@@ -86,8 +99,8 @@ def answers_mark(results: CampaignResults) -> tuple[int, ...]:
 
 
 class SlowFiguresCache:
-    """SlowFigures per (campaign, language), in this process; a figure is made again when the campaign's
-    answers changed and it is older than SLOW_REFRESH (then the page says when it was made)."""
+    """SlowFigures per (campaign, language), in this process; made again when the campaign's answers
+    changed and they are older than SLOW_REFRESH and than SLOW_COST_FACTOR times what they took."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[int, str], SlowFigures] = {}
@@ -96,7 +109,7 @@ class SlowFiguresCache:
         figures = self._kept.get((campaign_id, language))
         if figures is None:
             return None
-        if figures.answers == answers or now - figures.counted_at < SLOW_REFRESH:
+        if figures.answers == answers or now - figures.counted_at < max(SLOW_REFRESH, SLOW_COST_FACTOR * figures.took):
             return figures
         return None
 
@@ -136,6 +149,11 @@ async def _slow_figures(
     answers: tuple[int, ...],
     now: datetime,
 ) -> SlowFigures:
+    assert record.id is not None
+    async with read_session(sessions) as session:
+        cells = await rate_cells(session, record.id)
+        asked = await asked_by_hour(session, record.id)
+        answered = await first_answers_by_hour(session, record.id)
     texts = {question.id: question.text[language] for question in flow.questions}
     participation = await campaign_participation(sessions, record, flow, k=k)
     return SlowFigures(
@@ -144,6 +162,8 @@ async def _slow_figures(
         free_text=[
             FreeTextPanel(texts[figures.id], figures) for figures in await free_text_results(sessions, record, flow)
         ],
+        timeline=timeline(asked, answered),
+        rates=rate_charts(cells, k),
         counted_at=now,
         answers=answers,
     )
@@ -158,18 +178,16 @@ async def results_panels(
     k: int,
     results: CampaignResults,
     cache: SlowFiguresCache,
-    now: datetime,
+    clock: Clock,
 ) -> ResultsPanels:
     """The panels of the campaign whose per-question counts are `results` (read just before)."""
     assert record.id is not None
-    async with read_session(sessions) as session:
-        cells = await rate_cells(session, record.id)
-        asked = await asked_by_hour(session, record.id)
-        answered = await first_answers_by_hour(session, record.id)
     language = language if language in flow.languages else flow.languages[0]
     answers = answers_mark(results)
+    now = clock()
     slow = cache.kept(record.id, language, answers, now)
     if slow is None:
-        slow = await _slow_figures(sessions, record, flow, language, k, answers, now)
+        made = await _slow_figures(sessions, record, flow, language, k, answers, now)
+        slow = replace(made, took=clock() - now)
         cache.keep(record.id, language, slow)
-    return ResultsPanels(slow=slow, timeline=timeline(asked, answered), rates=rate_charts(cells, k), now=now)
+    return ResultsPanels(slow=slow, now=now)
