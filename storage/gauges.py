@@ -1,7 +1,8 @@
 """What /metrics reads from the database at each scrape: figures every worker shares (the outbox's
 depth, each launch's progress), so any worker that is scraped reports the same, current values.
 
-Each is one grouped query on an index: the outbox's by (status, channel), the launch's by campaign."""
+Each is one grouped query on an index: the outbox's by (status, channel), the launch's by campaign
+(and, while a launch opens, a count of the residents past its cursor: a range of the primary key)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.launches import OPENING
-from storage.tables import CampaignRecord, Conversation, LaunchSkip, OutboxMessage
+from storage.tables import CampaignRecord, Conversation, LaunchSkip, OutboxMessage, Resident
 
 # The outbox rows still to be settled. Sent, failed and cancelled rows are history (the send and
 # error counters count those as they happen); counting them would read the whole table each scrape.
@@ -42,6 +43,9 @@ class LaunchFigures:
     opening: bool  # the launch is still going through the audience
     opened: int  # conversations the launch opened
     skipped: int  # residents it had to skip
+    # Residents of the register past the launch's cursor (its audience is those of them it selects):
+    # the rest of its way, so opened / (opened + skipped + to_go) is how far it has come. 0 once opened.
+    to_go: int = 0
 
 
 async def outbox_depth(session: AsyncSession) -> list[OutboxDepth]:
@@ -66,21 +70,38 @@ async def due_messages(session: AsyncSession, now: datetime) -> list[DueMessages
 async def launch_figures(session: AsyncSession) -> list[LaunchFigures]:
     campaigns = (
         await session.execute(
-            select(col(CampaignRecord.id), col(CampaignRecord.slug), col(CampaignRecord.launch_state))
+            select(
+                col(CampaignRecord.id),
+                col(CampaignRecord.slug),
+                col(CampaignRecord.launch_state),
+                col(CampaignRecord.launch_cursor),
+            )
             .where(col(CampaignRecord.status).in_(LIVE_CAMPAIGNS))
             .where(col(CampaignRecord.launch_state).is_not(None))
         )
     ).all()
     if not campaigns:
         return []
-    live = [(int(campaign_id or 0), slug, state) for campaign_id, slug, state in campaigns]
-    ids = [campaign_id for campaign_id, _, _ in live]
+    live = [(int(campaign_id or 0), slug, state, cursor) for campaign_id, slug, state, cursor in campaigns]
+    ids = [campaign_id for campaign_id, _, _, _ in live]
     opened = await _count_by_campaign(session, Conversation, ids)
     skipped = await _count_by_campaign(session, LaunchSkip, ids)
     return [
-        LaunchFigures(slug, state == OPENING, opened.get(campaign_id, 0), skipped.get(campaign_id, 0))
-        for campaign_id, slug, state in live
+        LaunchFigures(
+            slug,
+            state == OPENING,
+            opened.get(campaign_id, 0),
+            skipped.get(campaign_id, 0),
+            await _register_past(session, cursor) if state == OPENING else 0,
+        )
+        for campaign_id, slug, state, cursor in live
     ]
+
+
+async def _register_past(session: AsyncSession, cursor: int) -> int:
+    """Residents after the cursor: a range of the primary key, counted only while a launch opens."""
+    statement = select(func.count()).select_from(Resident).where(col(Resident.id) > cursor)
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def _count_by_campaign(

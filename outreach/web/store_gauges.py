@@ -116,10 +116,18 @@ class StoreGauges:
         skipped = GaugeMetricFamily(
             "outreach_launch_skipped", "Residents a live campaign's launch had to skip.", labels=["campaign"]
         )
+        to_go = GaugeMetricFamily(
+            "outreach_launch_register_to_go",
+            "Residents of the register a live campaign's launch has still to go through (those past its"
+            " cursor, of whom it asks its audience; 0 once opened): with conversations and skipped, its progress.",
+            labels=["campaign"],
+        )
         for launch in self._reading.launches:
             opening.add_metric([launch.campaign], 1.0 if launch.opening else 0.0)
             opened.add_metric([launch.campaign], float(launch.opened))
             skipped.add_metric([launch.campaign], float(launch.skipped))
+            to_go.add_metric([launch.campaign], float(launch.to_go))
         yield opening
         yield opened
         yield skipped
+        yield to_go

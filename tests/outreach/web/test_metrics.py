@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from flows.loader import load_campaign
+from outreach.campaigns.commands import create_campaign, launch_campaign
+from outreach.campaigns.launches import LaunchProgress
 from outreach.web.prometheus_telemetry import PrometheusTelemetry
 from tests.conftest import ManualClock
 from tests.factories import add_resident
@@ -27,6 +30,7 @@ questions:
   - {id: improve, type: text, text: {pl: "Co poprawić?"}}
 """
 TOKEN = "metrics-token-0123456789"
+LAUNCH_GAUGES = ("outreach_launch_opening", "outreach_launch_conversations", "outreach_launch_register_to_go")
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -96,6 +100,29 @@ async def test_metrics_count_sends_errors_waits_webhooks_answers_and_read_the_ou
     assert value(samples, "outreach_launch_conversations", campaign="tramwaj-noca") == 3
     assert value(samples, "outreach_launch_opening", campaign="tramwaj-noca") == 0
     assert value(samples, "outreach_launch_skipped", campaign="tramwaj-noca") == 0
+    assert value(samples, "outreach_launch_register_to_go", campaign="tramwaj-noca") == 0
+
+
+async def test_a_launch_still_opening_shows_how_far_it_has_come(database_url: str, clock: ManualClock) -> None:
+    """A scrape between the launch's pages: opening, the conversations opened, the register to go."""
+    async with open_world(database_url, clock, twilio=True, telegram=True) as world:
+        services = world.services
+        for number in range(3):
+            await add_resident(services, phone=f"+4860010030{number}")
+        record = await create_campaign(services.sessions, load_campaign(CAMPAIGN), clock=services.clock)
+        seen: list[list[float]] = []
+
+        async def scrape_between_pages(progress: LaunchProgress) -> None:
+            samples = await scrape(world.client)
+            seen.append([value(samples, name, campaign=record.slug) for name in LAUNCH_GAUGES])
+
+        await launch_campaign(
+            services.sessions, record.slug, clock=services.clock, page_size=1, progress=scrape_between_pages
+        )
+        samples = await scrape(world.client)
+    assert seen[:3] == [[1, 1, 2], [1, 2, 1], [1, 3, 0]]
+    assert value(samples, "outreach_launch_opening", campaign=record.slug) == 0
+    assert value(samples, "outreach_launch_register_to_go", campaign=record.slug) == 0
 
 
 @pytest.mark.parametrize(
