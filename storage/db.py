@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.keyring import Keyring, development_keyring
+from storage.sqlite_writer import connect_inline_while_writing
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 SQLITE_BUSY_TIMEOUT = 30  # seconds a connection waits for another's write lock
@@ -47,8 +48,6 @@ def create_engine(url: str, *, inline_writes: bool = False, **kwargs: Any) -> As
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     _ensure_sqlite_folder(url)
     if inline_writes:
-        from storage.sqlite_writer import connect_inline_while_writing  # aiosqlite: only SQLite loads it
-
         path = make_url(url).database or ""
         kwargs["async_creator"] = partial(connect_inline_while_writing, path, timeout=SQLITE_BUSY_TIMEOUT)
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **kwargs)
