@@ -8,6 +8,7 @@ tests skip and say why; with CI=true they fail instead."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -302,6 +303,17 @@ async def test_an_editor_builds_a_three_question_campaign_sees_an_error_at_its_f
     stored = services.definitions.flow(record)
     assert load_campaign(yaml) == stored and [q.id for q in stored.questions] == ["visits", "place", "why"]
     scanned["the YAML tab"] = await serious_violations(page)
+    # A mistake in the YAML: saved, it is named by line and column, and its link selects that line.
+    broken = yaml.replace("type: choice", "type: choise")
+    await page.locator("#yaml").fill(broken)
+    await page.get_by_role("button", name="Zapisz szkic").first.click()
+    where = page.get_by_role("link", name=re.compile(r"wiersz \d+, kolumna \d+"))
+    await where.click()
+    selection = "(() => { const t = document.getElementById('yaml'); return t.value.slice(t.selectionStart,"
+    selected = await page.evaluate(selection + " t.selectionEnd); })()")
+    assert selected == "choise" and await page.evaluate("document.activeElement.id") == "yaml"
+    scanned["the YAML tab with a problem"] = await serious_violations(page)
+    await page.locator("#yaml").fill(yaml)
     await page.get_by_role("button", name="Formularz").click()
     await expect(page.locator("#f-questions-1-options-0-key")).to_have_value("pond")
     assert scanned == {name: [] for name in scanned}, scanned
