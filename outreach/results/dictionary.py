@@ -53,7 +53,8 @@ CSV_RULE = (
     " from any cell that has one gives back exactly what was stored. Numbers (number and scale answers) are"
     " written as numbers and never get a ': a negative number such as -3 is not a formula, and a ' would"
     " turn it into text. Quotes, commas and line breaks inside a cell are quoted as in any CSV (RFC 4180)."
-    " JSON Lines keeps every value exactly as it was stored."
+    " JSON Lines keeps every value exactly as it is published. In both, a free-text answer has its phone"
+    " numbers, e-mail addresses and PESEL numbers masked as [phone], [email] and [PESEL]."
 )
 
 

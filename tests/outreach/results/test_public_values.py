@@ -1,4 +1,5 @@
-"""What of an answer may leave the service: answer times cut to the hour or the day, in UTC."""
+"""What of an answer may leave the service: free text with its phone numbers, e-mail addresses and
+PESEL numbers masked; answer times cut to the hour or the day, in UTC."""
 
 from __future__ import annotations
 
@@ -6,10 +7,27 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from outreach.results.public_values import public_time
+from flows.loader import load_campaign
+from outreach.results.public_values import PublicValues, public_time
 from outreach.settings import RowTimePrecision, Settings
 
 WARSAW_SUMMER = timezone(timedelta(hours=2))
+CAMPAIGN = """
+name: Słowa
+languages: [pl]
+channels: [sms]
+questions:
+  - {id: idea, type: text, text: {pl: "Co zmienić?"}}
+  - {id: stop, type: choice, text: {pl: "Który przystanek?"}, options: [{key: "601234567", text: {pl: "Długa"}}]}
+"""
+
+
+def test_free_text_leaves_with_phones_emails_and_pesels_masked_and_other_numbers_kept() -> None:
+    public = PublicValues(load_campaign(CAMPAIGN))
+    written = "Dzwońcie 601 234 567, ola.nowak@example.org, PESEL 44051401458; licznik 12345678901, dom nr 15"
+    assert public("idea", written) == "Dzwońcie [phone], [email], PESEL [PESEL]; licznik 12345678901, dom nr 15"
+    assert public("idea", "więcej ławek") == "więcej ławek"
+    assert public("stop", "601234567") == "601234567"  # an option's key is no resident's words
 
 
 @pytest.mark.parametrize(
