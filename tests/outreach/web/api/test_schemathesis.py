@@ -40,7 +40,9 @@ OPERATOR = Actor("official", "1", "test operator")
 
 SEEN = web.AppKey("seen", Counter[tuple[str, str, int]])
 
-EXAMPLES = 30  # per operation, mode and set of fixed parameters: the run stays well under a minute
+# Per operation, mode and set of fixed parameters (derandomized: the same requests every run). 15 reach
+# every handler (the test checks it) in half the time 30 took: 162 s of the CI suite at load 10.
+EXAMPLES = 15
 POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance]
 EXAMPLES_BY_OPERATION = {route.operation_id: route.body_example for route in API_ROUTES if route.body_example}
