@@ -46,10 +46,11 @@ test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
 BENCH_PARTS := bench-send bench-weighted bench-scale bench-cli bench-inbound
 # BENCH_ARGS=--quick: each part's short run, which writes nothing
 BENCH_ARGS ?=
-bench: $(STAMP)  ## every benchmark: send rate, weighted results, scale, CLI start-up and export, inbound webhooks; prints their tables and verdicts (each part's figures beside the load average), writes docs/BENCHMARKS.md, exits non-zero when any part missed a ratio to its same-run baseline (about 32 minutes)
-	@missed=""; for part in $(BENCH_PARTS); do \
+bench: $(STAMP)  ## every benchmark: send rate, weighted results, scale, CLI start-up and export, inbound webhooks; prints their tables and verdicts (each part's figures beside the load average), then every check in one table, writes docs/BENCHMARKS.md, exits non-zero when any part missed a ratio to its same-run baseline (about 32 minutes)
+	@missed=""; verdicts=$$(mktemp); export OUTREACH_BENCH_VERDICTS=$$verdicts; for part in $(BENCH_PARTS); do \
 		$(MAKE) --no-print-directory $$part BENCH_ARGS="$(BENCH_ARGS)" || missed="$$missed $$part"; \
 	done; \
+	echo; $(BIN)/python bench/verdicts.py $$verdicts --parts "$(BENCH_PARTS)" --missed "$$missed"; rm -f $$verdicts; \
 	if [ -n "$$missed" ]; then echo "make bench: missed in$$missed (their verdicts above)"; exit 1; fi; \
 	echo "make bench: every part kept its bounds"
 
