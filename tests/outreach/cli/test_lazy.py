@@ -17,9 +17,7 @@ from outreach.cli.lazy import load_command, source_help
 from outreach.cli.main import COMMANDS, app
 
 REPO = Path(__file__).resolve().parents[3]
-# What every command that reaches the database loads anyway: loaded once before the forks.
-PRELOADED = ("typer", "rich.console", "sqlalchemy.ext.asyncio", "sqlmodel", "pydantic_settings", "aiosqlite")
-# Libraries a command may import only if it uses them: the web service, the providers' SDKs, Redis,
+# Libraries only a running command may import (those it uses): the web service, the providers' SDKs, Redis,
 # numpy, the scheduler.
 HEAVY = frozenset(
     {
@@ -37,13 +35,7 @@ HEAVY = frozenset(
         "prometheus_client",
     }
 )
-USES = {
-    "serve": HEAVY,  # the whole service
-    "demo": HEAVY,  # the service and the providers' stand-ins
-    "enrol-link": {"segno"},  # draws the QR code (Telegram's SDK: the bootstrap's, when it asks the bot's name)
-}
-
-# In a child of one process that loaded only PRELOADED, start a command (its --help: parsing the
+# In a child of one process that loaded only typer, start a command (its --help: parsing the
 # command line loads its module, nothing runs) and say which top-level modules it added.
 STARTS = """
 import importlib, io, json, os, sys
@@ -71,8 +63,8 @@ print(json.dumps(found))
 """
 
 
-def started(commands: list[str], preloaded: tuple[str, ...] = PRELOADED) -> dict[str, set[str]]:
-    script = STARTS.format(preloaded=preloaded)
+def started(commands: list[str]) -> dict[str, set[str]]:
+    script = STARTS.format(preloaded=("typer",))
     done = subprocess.run(
         [sys.executable, "-c", script, *commands], cwd=REPO, capture_output=True, text=True, timeout=300, check=True
     )
@@ -92,19 +84,15 @@ def test_the_help_lists_every_command_without_importing_one() -> None:
     assert not loaded & {"sqlalchemy", "pydantic", "sqlmodel", "aiohttp", "numpy"}
 
 
-def test_each_command_starts_with_only_the_libraries_it_uses() -> None:
-    modules = started(list(COMMANDS))
-    assert set(modules) == set(COMMANDS)
-    heavy = {command: sorted(added & HEAVY - USES.get(command, set())) for command, added in modules.items()}
-    assert heavy == {command: [] for command in COMMANDS}
-
-
 # What only running a command needs: its help is read from the command's signature (issue 18).
 RUNNING = frozenset({"sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg", "alembic"})
 
 
-def test_a_commands_help_loads_no_database() -> None:
-    modules = started(list(COMMANDS), preloaded=("typer",))
+def test_each_command_starts_with_only_the_libraries_it_uses() -> None:
+    # Its --help, from an interpreter that loaded only typer: none of the heavy libraries, not even
+    # those it uses when it runs (serve: all of them; enrol-link: segno), and no database.
+    modules = started(list(COMMANDS))
+    assert set(modules) == set(COMMANDS)
     loaded = {command: sorted(added & (RUNNING | HEAVY)) for command, added in modules.items()}
     assert loaded == {command: [] for command in COMMANDS}
 
