@@ -63,6 +63,7 @@ from outreach.outbound.rate_limits import (
     standard_policy,
 )
 from outreach.settings import Settings
+from storage.address_keys import address_keys
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.outbox import NewMessage, OutboxRepository
@@ -375,8 +376,10 @@ async def seed_outbox(url: str, *, sms: int, telegram: int) -> None:
                 for n in range(len(addresses))
             ]
             await session.execute(insert(Resident), residents)
+            keys = address_keys(session)
             contacts = [
-                {"resident_id": n + 1, "channel": channel, "address": address, "created_at": now, "consent_at": now}
+                {"resident_id": n + 1, "channel": channel, **keys.columns(channel, address), "created_at": now}
+                | {"consent_at": now}
                 for n, (channel, address) in enumerate(addresses)
             ]
             await session.execute(insert(ContactAddress), contacts)  # a fresh database: ids 1, 2, 3, …

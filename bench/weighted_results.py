@@ -54,6 +54,7 @@ from outreach.results.weighted import weighted_results
 from outreach.results.weighting_request import WeightingRequest
 from outreach.survey.margins import Margins
 from outreach.survey.margins_store import default_margins, save_margins
+from storage.address_keys import address_keys
 from storage.db import SessionFactory, create_engine, read_session, session_factory
 from storage.migrate import upgrade
 from storage.read_models import campaign_results
@@ -165,8 +166,9 @@ async def fill(
             ]
             inserted = await session.execute(insert(Resident).returning(col(Resident.id)), rows)
             ids = [resident_id for resident_id in inserted.scalars() if resident_id is not None]
+            keys = address_keys(session)
             addresses = [
-                {"resident_id": rid, "channel": "sms", "address": f"+48{index:09d}", "created_at": NOW}
+                {"resident_id": rid, "channel": "sms", **keys.columns("sms", f"+48{index:09d}"), "created_at": NOW}
                 for index, rid in zip(range(start, stop), ids, strict=True)
             ]
             contacts = list(

@@ -43,6 +43,7 @@ RESIDENT_FIND = "resident.find"  # a resident's access and erasure requests (out
 RESIDENT_EXPORT = "resident.export"
 RESIDENT_ERASE = "resident.erase"
 RETENTION_RUN = "retention.run"
+KEY_ROTATE = "keys.rotate"  # addresses re-encrypted under the current key (outreach.rights.key_rotation)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.address_keys import ADDRESS_KEYS, AddressKeys
 from storage.keyring import Keyring, development_keyring
 from storage.sqlite_writer import connect_inline_while_writing
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 SQLITE_BUSY_TIMEOUT = 30  # seconds a connection waits for another's write lock
-KEYRING = "keyring"  # the key of a session's keyring in its `info`
 
 # Every error the store raises. The background loops wait and go on by themselves when the database is
 # back; the dispatcher's loops tell an outage from a defect or refused data (outreach.store_errors), the
@@ -87,9 +87,9 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
 
 
 def session_factory(engine: AsyncEngine, keyring: Keyring | None = None) -> SessionFactory:
-    """Sessions that carry the keyring (storage.address_keys reads it): without one, the public
+    """Sessions that carry the keys of addresses (storage.address_keys): without a keyring, the public
     development keys."""
-    info = {KEYRING: keyring or development_keyring()}
+    info = {ADDRESS_KEYS: AddressKeys(keyring or development_keyring())}
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.address_keys import address_keys
 from storage.residents import new_pseudonym
 from storage.suppression import suppress
 from storage.tables import (
@@ -150,7 +151,12 @@ async def erase_resident(
         # The consent history goes with the addresses: an opt-out that must outlive them is suppressed below.
         await session.execute(delete(ConsentRecord).where(col(ConsentRecord.contact_id).in_(contact_ids)))
 
-    opted_out = [suppression_digest(c.channel, c.address) for c in contacts if c.opted_out_at is not None]
+    keys = address_keys(session)
+    opted_out = [
+        suppression_digest(c.channel, keys.open(c.channel, c.address_sealed))
+        for c in contacts
+        if c.opted_out_at is not None
+    ]
     await suppress(session, opted_out, now=day)
     done.suppressed = len(opted_out)
     notices = [
@@ -239,10 +245,13 @@ class _StandIn:
         """The stand-in's address row: a random placeholder, opted out and unreachable, so the rows
         that must name an address (conversation, messages) keep the channel and reach nobody."""
         if self.contact_id is None:
+            channel = self.channel or "sms"
+            keys, placeholder_address = address_keys(self.session), ERASED_ADDRESS_PREFIX + secrets.token_hex(16)
             placeholder = ContactAddress(
                 resident_id=self.resident_id,
-                channel=self.channel or "sms",
-                address=ERASED_ADDRESS_PREFIX + secrets.token_hex(16),
+                channel=channel,
+                address_index=keys.index(channel, placeholder_address),
+                address_sealed=keys.seal(channel, placeholder_address),
                 opted_out_at=self.now,
                 unreachable_at=self.now,
                 created_at=self.now,

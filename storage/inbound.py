@@ -12,6 +12,7 @@ from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.address_keys import address_keys
 from storage.dialect import insert_for
 from storage.statements import bound, per_dialect, run
 from storage.tables import CampaignRecord, ContactAddress, Conversation, InboundEvent, Resident
@@ -33,7 +34,7 @@ class Sender:
 
 def _by_address(query: Q) -> Q:
     return query.where(col(ContactAddress.channel) == bindparam("channel")).where(
-        col(ContactAddress.address) == bindparam("address")
+        col(ContactAddress.address_index) == bindparam("address_index")
     )
 
 
@@ -80,7 +81,7 @@ class InboundRepository:
 
     async def sender(self, channel: str, address: str) -> Sender | None:
         """The resident who owns this address, with its open conversation (locked); None for a stranger."""
-        where = {"channel": channel, "address": address}
+        where = {"channel": channel, "address_index": address_keys(self._session).index(channel, address)}
         talking = (await self._session.execute(_SENDER_IN_CONVERSATION, where)).first()
         if talking is not None:
             return Sender(*talking)

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from storage import dialect, sms_spend
+from storage.address_keys import address_keys
 from storage.statements import bound, per_dialect, run
 from storage.tables import ContactAddress, OutboxMessage
 from storage.types import UtcDateTime
@@ -211,12 +212,15 @@ class OutboxRepository:
         if not ids:
             return []
         rows = await self._session.execute(
-            select(OutboxMessage, col(ContactAddress.channel), col(ContactAddress.address))
+            select(OutboxMessage, col(ContactAddress.channel), col(ContactAddress.address_sealed))
             .join(ContactAddress, col(ContactAddress.id) == col(OutboxMessage.contact_id))
             .where(col(OutboxMessage.id).in_(ids))
             .order_by(col(OutboxMessage.id))
         )
-        return [claimed_from_row(message, channel, address) for message, channel, address in rows.all()]
+        keys = address_keys(self._session)  # the sender is where an address is needed: opened here
+        return [
+            claimed_from_row(message, channel, keys.open(channel, sealed)) for message, channel, sealed in rows.all()
+        ]
 
     async def mark_sending(self, message_id: int, *, now: datetime, worker: str | None = None) -> bool:
         """The send starts now: from here on, a crash leaves an unknown outcome, never a resend.
@@ -341,15 +345,19 @@ class OutboxRepository:
         )
         return int(result.rowcount)
 
-    async def sent_message(self, channel: str, provider_id: str) -> tuple[OutboxMessage, ContactAddress] | None:
-        """The message of `channel` its provider knows by `provider_id`, with the address it went to."""
+    async def sent_message(self, channel: str, provider_id: str) -> tuple[OutboxMessage, ContactAddress, str] | None:
+        """The message of `channel` its provider knows by `provider_id`, with the address row it went to
+        and the address itself (decrypted: a reply by mail is matched to it)."""
         result = await self._session.execute(
             select(OutboxMessage, ContactAddress)
             .join(ContactAddress, col(ContactAddress.id) == col(OutboxMessage.contact_id))
             .where(*_sent_as(channel, provider_id))
         )
         row = result.first()
-        return (row[0], row[1]) if row else None
+        if row is None:
+            return None
+        contact: ContactAddress = row[1]
+        return row[0], contact, address_keys(self._session).open(contact.channel, contact.address_sealed)
 
     async def sent_on_address(self, contact_id: int, provider_id: str | None) -> SentMessage | None:
         """The message a provider knows by `provider_id` on this address (Telegram's message ids are

@@ -12,15 +12,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.address_keys import address_keys
 from storage.consent_ledger import ConsentLedger
 from storage.tables import CampaignRecord, ContactAddress, Conversation, InboundEvent, OutboxMessage, Resident, Response
 
 
 async def residents_with(session: AsyncSession, addresses: Iterable[tuple[str, str]]) -> list[int]:
     """The residents owning any of these (channel, address) pairs, each given in the form addresses
-    are stored in (outreach.addresses.canonical_address): an exact match, as an index can serve."""
+    are stored in (outreach.addresses.canonical_address): an exact match on the blind index."""
+    keys = address_keys(session)
     conditions = [
-        (col(ContactAddress.channel) == channel) & (col(ContactAddress.address) == address)
+        (col(ContactAddress.channel) == channel) & (col(ContactAddress.address_index) == keys.index(channel, address))
         for channel, address in addresses
     ]
     if not conditions:
@@ -82,7 +84,7 @@ async def resident_record(session: AsyncSession, resident_id: int) -> dict[str, 
         "addresses": [
             {
                 "channel": contact.channel,
-                "address": contact.address,
+                "address": address_keys(session).open(contact.channel, contact.address_sealed),
                 "consent_source": contact.consent_source,
                 "consent_at": _time(contact.consent_at),
                 "opted_out_at": _time(contact.opted_out_at),

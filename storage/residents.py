@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
+from storage.address_keys import address_keys, address_of
 from storage.bulk import insert_rows, next_ids
 from storage.consent_ledger import Because, Change, ConsentLedger
 from storage.consent_ledger import row as ledger_row
@@ -105,6 +106,11 @@ _NOTE_INBOUND = (
 class ResidentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._keys = address_keys(session)
+
+    def address_of(self, contact: ContactAddress) -> str:
+        """The address itself, decrypted: only where it is needed (a send, a price, an access request)."""
+        return address_of(self._session, contact)
 
     async def upsert(
         self,
@@ -141,7 +147,8 @@ class ResidentRepository:
                 created = ContactAddress(
                     resident_id=resident.id,
                     channel=given.channel,
-                    address=given.address,
+                    address_index=self._keys.index(given.channel, given.address),
+                    address_sealed=self._keys.seal(given.channel, given.address),
                     consent_source=given.consent_source,
                     consent_at=given.consent_at,
                     created_at=now,
@@ -172,7 +179,11 @@ class ResidentRepository:
                 continue  # an address new to this resident is attached only when the official chose to merge
             if contact is None:
                 contact = ContactAddress(
-                    resident_id=resident.id, channel=given.channel, address=given.address, created_at=now
+                    resident_id=resident.id,
+                    channel=given.channel,
+                    address_index=self._keys.index(given.channel, given.address),
+                    address_sealed=self._keys.seal(given.channel, given.address),
+                    created_at=now,
                 )
             elif (contact.consent_source, contact.consent_at) == (given.consent_source, given.consent_at):
                 continue
@@ -188,18 +199,18 @@ class ResidentRepository:
 
     async def owners_of(self, addresses: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """The resident owning each of these (channel, address) pairs that is stored: one query per
-        channel, by the (channel, address) unique index."""
-        by_channel: dict[str, set[str]] = {}
+        channel, by the (channel, address_index) unique index (each index computed once)."""
+        by_channel: dict[str, dict[str, str]] = {}
         for channel, address in addresses:
-            by_channel.setdefault(channel, set()).add(address)
+            by_channel.setdefault(channel, {}).setdefault(self._keys.index(channel, address), address)
         owners: dict[tuple[str, str], int] = {}
         for channel, wanted in by_channel.items():
             result = await self._session.execute(
-                select(col(ContactAddress.address), col(ContactAddress.resident_id))
+                select(col(ContactAddress.address_index), col(ContactAddress.resident_id))
                 .where(col(ContactAddress.channel) == channel)
-                .where(col(ContactAddress.address).in_(sorted(wanted)))
+                .where(col(ContactAddress.address_index).in_(sorted(wanted)))
             )
-            owners.update(((channel, address), resident_id) for address, resident_id in result.all())
+            owners.update(((channel, wanted[index]), resident_id) for index, resident_id in result.all())
         return owners
 
     async def create_many(
@@ -242,7 +253,7 @@ class ResidentRepository:
                         "id": contact_id,
                         "resident_id": resident_id,
                         "channel": given.channel,
-                        "address": given.address,
+                        **self._keys.columns(given.channel, given.address),
                         "consent_source": given.consent_source,
                         "consent_at": given.consent_at,
                         "created_at": now,
@@ -268,7 +279,7 @@ class ResidentRepository:
         result = await self._session.execute(
             select(ContactAddress)
             .where(col(ContactAddress.channel) == channel)
-            .where(col(ContactAddress.address) == address)
+            .where(col(ContactAddress.address_index) == self._keys.index(channel, address))
         )
         contact: ContactAddress | None = result.scalar_one_or_none()
         return contact

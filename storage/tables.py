@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.blind_index import INDEX_LENGTH
 from storage.commit_order import writing_transaction
 from storage.launch_request_tables import LaunchRequest as LaunchRequest
 
 # Registered with the metadata wherever the tables are (alembic, the schema tests); re-exported.
 from storage.official_tables import Official as Official
 from storage.official_tables import OfficialSession as OfficialSession
+from storage.sealing import sealed_length
 from storage.types import UtcDateTime
 from storage.webhook_tables import WebhookDelivery, WebhookEvent, WebhookSubscriber
 
@@ -40,6 +42,10 @@ MARGINS_NAME_LENGTH = 80
 MARGINS_TEXT_LENGTH = 400
 # A consent ledger row's detail: an import's label (a file name) or a /start source, cut to fit.
 CONSENT_DETAIL_LENGTH = 200
+# The longest address a resident can have (an email: RFC 5321's 320 characters), and its sealed form
+# (each character up to 4 bytes of UTF-8, a key id, nonce and tag, base64).
+ADDRESS_LENGTH = 320
+SEALED_ADDRESS_LENGTH = sealed_length(4 * ADDRESS_LENGTH)
 
 
 class Resident(SQLModel, table=True):
@@ -57,13 +63,18 @@ class Resident(SQLModel, table=True):
 
 
 class ContactAddress(SQLModel, table=True):
+    """A resident's address, encrypted at rest (revision 0029): `address_sealed` is AES-256-GCM under a
+    key of the ring, bound to the channel; `address_index` the keyed blind index every lookup uses
+    (storage.address_keys). Open the address only where it is needed: sending, an access request."""
+
     __tablename__ = "contact_addresses"
-    __table_args__ = (UniqueConstraint("channel", "address", name="uq_contact_channel_address"),)
+    __table_args__ = (UniqueConstraint("channel", "address_index", name="uq_contact_channel_address_index"),)
 
     id: int | None = Field(default=None, primary_key=True)
     resident_id: int = Field(foreign_key="residents.id", index=True)
     channel: str = Field(max_length=16)  # the address kind: sms, telegram, email
-    address: str = Field(max_length=320)
+    address_index: str = Field(max_length=INDEX_LENGTH)
+    address_sealed: str = Field(max_length=SEALED_ADDRESS_LENGTH)
     consent_source: str | None = Field(default=None, max_length=120)
     consent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     opted_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the resident said stop

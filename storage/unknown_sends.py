@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage import sms_spend
+from storage.address_keys import address_keys
 from storage.outbox import ClaimedMessage, claimed_from_row
 from storage.tables import ContactAddress, OutboxMessage
 
@@ -36,7 +37,7 @@ class UnknownSendRepository:
         """Sends of unknown outcome not given up yet (a resent one that ended unknown again included),
         the oldest first."""
         rows = await self._session.execute(
-            select(OutboxMessage, col(ContactAddress.channel), col(ContactAddress.address))
+            select(OutboxMessage, col(ContactAddress.channel), col(ContactAddress.address_sealed))
             .join(ContactAddress, col(ContactAddress.id) == col(OutboxMessage.contact_id))
             .where(col(OutboxMessage.status) == "unknown")
             .where(col(OutboxMessage.claimed_at).is_not(None))
@@ -45,9 +46,12 @@ class UnknownSendRepository:
             .limit(limit)
         )
         found = []
-        for message, channel, address in rows.all():
+        keys = address_keys(self._session)  # reconciling asks the provider about the address
+        for message, channel, sealed in rows.all():
             assert message.claimed_at is not None
-            found.append(UnknownSend(claimed_from_row(message, channel, address), message.claimed_at))
+            found.append(
+                UnknownSend(claimed_from_row(message, channel, keys.open(channel, sealed)), message.claimed_at)
+            )
         return found
 
     def _still_unknown(self, send: UnknownSend) -> Any:

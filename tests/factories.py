@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from outreach.addresses import canonical_address
 from outreach.bootstrap import Services
+from storage.address_keys import AddressKeys
 from storage.consent_ledger import Because, Source
 from storage.residents import AddressInput, ResidentRepository
-from storage.tables import Resident
+from storage.tables import ContactAddress, Resident
 
 CONSENT_AT = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -37,3 +38,8 @@ async def add_resident(
             because=Because(Source.IMPORT),
         )
     return resident
+
+
+def address_in_the_clear(services: Services, contact: ContactAddress) -> str:
+    """A stored address row's address, decrypted with the services' keys."""
+    return AddressKeys(services.keyring).open(contact.channel, contact.address_sealed)

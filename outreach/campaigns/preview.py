@@ -119,7 +119,8 @@ async def sms_cost(
     after_id: int | None = 0
     while after_id is not None:
         async with read_session(sessions) as session:
-            page, after_id = await ResidentRepository(session).audience_page(
+            residents = ResidentRepository(session)
+            page, after_id = await residents.audience_page(
                 where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000
             )
         for resident, contact in page:
@@ -127,9 +128,10 @@ async def sms_cost(
                 continue
             language = resident.language if resident.language in flow.languages else flow.default_language
             floor, ceiling = per_language[language]
-            price, known = price_for(contact.address, prices)
+            address = residents.address_of(contact)  # the price is the number's country's
+            price, known = price_for(address, prices)
             if not known:
-                cost.unpriced.add(contact.address[:4])
+                cost.unpriced.add(address[:4])
             cost.residents[language] += 1
             cost.floor_segments += floor
             cost.ceiling_segments += ceiling

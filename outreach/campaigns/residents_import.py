@@ -35,7 +35,7 @@ from storage.bulk import PlannerStatistics
 from storage.consent_ledger import Because, Source
 from storage.db import SessionFactory
 from storage.residents import AddressConflict, AddressInput, NewResident, OnMatch, ResidentRepository, Upserted
-from storage.tables import ContactAddress
+from storage.tables import ADDRESS_LENGTH, ContactAddress
 
 # A number given as `whatsapp` is a separate address with its own consent (WhatsApp is not SMS).
 ADDRESS_COLUMNS = {"phone": "sms", "whatsapp": "whatsapp", "email": "email", "telegram_chat_id": "telegram"}
@@ -43,7 +43,7 @@ PHONE_COLUMNS = ("phone", "whatsapp")
 KNOWN_COLUMNS = {*ADDRESS_COLUMNS, "language", "consent_source", "consent_at"}
 # The widths of the columns a row is written to, checked before writing so that the database never
 # refuses a row for its length (and a row it refuses anyway is rejected alone, by line).
-ADDRESS_LIMIT: int = ContactAddress.__table__.c.address.type.length  # type: ignore[attr-defined]
+ADDRESS_LIMIT: int = ADDRESS_LENGTH
 CONSENT_SOURCE_LIMIT: int = ContactAddress.__table__.c.consent_source.type.length  # type: ignore[attr-defined]
 # Attributes are JSON (no width), but they are labels to split results on: names and values are short.
 ATTRIBUTE_NAME_LIMIT = 64

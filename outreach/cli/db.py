@@ -22,7 +22,7 @@ def db_upgrade() -> None:
     from storage.migrate import upgrade
 
     async def work(services: Services) -> bool:
-        await upgrade(services.engine)
+        await upgrade(services.engine, keyring=services.keyring)
         async with services.sessions() as session, session.begin():
             return await ensure_default_margins(session, now=services.clock())
 

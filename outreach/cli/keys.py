@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,7 @@ from storage.keyring import KEY_BYTES
 
 if TYPE_CHECKING:
     from outreach.bootstrap import Services
+    from storage.keyring import Keyring
 
 keys_app = typer.Typer(no_args_is_help=True, help="Keys of addresses at rest: new, status, rotate (docs/PRIVACY.md).")
 
@@ -27,14 +28,58 @@ def keys_new() -> None:
 
 @keys_app.command("status")
 def keys_status() -> None:
-    """The key ids of the ring (current first), and whether they are the public development keys."""
+    """The key ids of the ring (current first), and how many addresses each one seals."""
+    from storage.db import read_session
+    from storage.key_rotation import rows_by_key
+
+    async def work(services: Services) -> list[str]:
+        async with read_session(services.sessions) as session:
+            return _status_lines(services.keyring, await rows_by_key(session))
+
+    _say(run_with_services(work))
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option("--batch", min=1, max=50_000, help="Addresses per transaction.")] = 1000,
+) -> None:
+    """Re-encrypt every address under the current key (the first of OUTREACH_ENCRYPTION_KEYS: put the
+    new key there first, keeping the old ones after it), in batches while the service runs."""
+    from outreach.audit import Actor
+    from outreach.rights.key_rotation import rotate
 
     async def work(services: Services) -> list[str]:
         ring = services.keyring
-        lines = [f"encryption keys: {', '.join(ring.key_ids)} (current: {ring.current_id})"]
-        if ring.development:
-            lines.append("development keys: public, they protect nothing (set OUTREACH_ENCRYPTION_KEYS)")
-        return lines
+        console.print(f"re-encrypting under {ring.current_id}, {batch} addresses a transaction", markup=False)
+        done = await rotate(
+            services.sessions,
+            ring,
+            clock=services.clock,
+            actor=Actor.cli(),
+            batch=batch,
+            progress=lambda count: console.print(f"  {count} re-encrypted", markup=False, highlight=False),
+        )
+        return [f"{done.resealed} addresses re-encrypted", *_status_lines(ring, done.left)]
 
-    for line in run_with_services(work):
+    _say(run_with_services(work))
+
+
+def _status_lines(ring: Keyring, rows: dict[str, int]) -> list[str]:
+    lines = [f"encryption keys: {', '.join(ring.key_ids)} (current: {ring.current_id})"]
+    lines += [f"  {key_id}: {rows[key_id]} addresses" for key_id in ring.key_ids]
+    if rows["other"]:
+        lines.append(f"  under a key the ring does not hold: {rows['other']} addresses (unreadable: put it back)")
+    older = sum(count for key_id, count in rows.items() if key_id != ring.current_id)
+    lines.append(
+        "every address is under the current key: older keys may leave the ring"
+        if not older
+        else "`outreach keys rotate` moves the others to the current key"
+    )
+    if ring.development:
+        lines.append("development keys: public, they protect nothing (set OUTREACH_ENCRYPTION_KEYS)")
+    return lines
+
+
+def _say(lines: list[str]) -> None:
+    for line in lines:
         console.print(line, markup=False, highlight=False)

@@ -24,6 +24,7 @@ from sqlmodel import col
 
 from outreach.campaigns.pseudonyms import PSEUDONYM_KEY, respondent_pseudonym
 from outreach.demo.residents import Persona, SimResident
+from storage.address_keys import address_keys
 from storage.db import SessionFactory
 from storage.keys import installation_key
 from storage.tables import CampaignRecord, ContactAddress, Conversation, Resident, Response
@@ -75,14 +76,20 @@ async def record_history(
     async with sessions() as session, session.begin():
         # Each resident answered on their phone or Telegram (email is off in the demo).
         rows = await session.execute(
-            select(col(ContactAddress.address), col(ContactAddress.id), col(Resident.id))
+            select(
+                col(ContactAddress.channel),
+                col(ContactAddress.address_sealed),
+                col(ContactAddress.id),
+                col(Resident.id),
+            )
             .join(Resident, col(Resident.id) == col(ContactAddress.resident_id))
             .order_by(col(ContactAddress.id))
         )
         contact_of: dict[str, tuple[int, int]] = {}
-        for address, contact_id, resident_id in rows.all():
+        keys = address_keys(session)
+        for channel, sealed, contact_id, resident_id in rows.all():
             if contact_id is not None and resident_id is not None:  # always, once stored
-                contact_of[address] = (contact_id, resident_id)
+                contact_of[keys.open(channel, sealed)] = (contact_id, resident_id)
         residents = {
             row.id: row for row in (await session.execute(select(Resident))).scalars().all() if row.id is not None
         }

@@ -79,7 +79,7 @@ async def simulate(
     clock = AcceleratedClock(DEMO_START, DEMO_SPEED)
     services = bootstrap(demo_settings(database, providers), clock=clock)
     try:
-        await upgrade(services.engine)
+        await upgrade(services.engine, keyring=services.keyring)
         flow = load_example()
         districts = load_districts()
         audience = audience_districts(flow, districts)

@@ -95,7 +95,7 @@ async def _address_of_token(services: InboundServices, channel: EmailChannel, to
         return None
     async with services.sessions() as session:
         sent = await OutboxRepository(session).sent_message(EMAIL, channel.message_id(token))
-    return sent[1].address if sent is not None else None
+    return sent[2] if sent is not None else None
 
 
 def mailbox_poller(services: InboundServices, channel: EmailChannel) -> ImapPoller:

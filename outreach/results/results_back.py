@@ -159,7 +159,7 @@ async def preview_results_back(
                 language = recipient.language if recipient.language in flow.languages else flow.default_language
                 text = results_back_preview(flow, language)
                 count = count_segments(fold_to_gsm(text) if flow.sms.fold_diacritics else text).segments
-                address = (await residents.contact(recipient.contact_id)).address
+                address = residents.address_of(await residents.contact(recipient.contact_id))
                 segments += count
                 cost += count * price_for(address, prices)[0]
         if len(page) < PAGE:

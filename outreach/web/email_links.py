@@ -93,8 +93,9 @@ def _not_ours(request: web.Request) -> web.HTTPNotFound:
     return web.HTTPNotFound(text=page.text, content_type="text/html")
 
 
-async def _message_for(request: web.Request, services: Services) -> tuple[OutboxMessage, ContactAddress, str]:
-    """The message a link's token belongs to, the address it went to, and the resident's language."""
+async def _message_for(request: web.Request, services: Services) -> tuple[OutboxMessage, ContactAddress, str, str]:
+    """The message a link's token belongs to, the address row it went to, the address itself, and the
+    resident's language."""
     token = request.match_info["token"]
     channel = services.channels.get("email")
     if not isinstance(channel, EmailChannel) or not is_token(token):
@@ -107,12 +108,12 @@ async def _message_for(request: web.Request, services: Services) -> tuple[Outbox
             resident = await ResidentRepository(session).get(sent[1].resident_id)
     except STORE_UNAVAILABLE:
         raise _store_unavailable() from None
-    return sent[0], sent[1], resident.language
+    return sent[0], sent[1], sent[2], resident.language
 
 
 async def answer_page(request: web.Request, services: Services) -> web.Response:
     token, key = request.match_info["token"], request.match_info["key"]
-    message, contact, language = await _message_for(request, services)
+    message, _, address, language = await _message_for(request, services)
     label = next((choice["label"] for choice in message.choices if choice["key"] == key), None)
     if label is None:
         return _page(language, _t("gone", language), "", status=404)
@@ -127,7 +128,7 @@ async def answer_page(request: web.Request, services: Services) -> web.Response:
         Inbound(
             channel="email",
             provider_id=f"link:{token}:{key}",
-            address=contact.address,
+            address=address,
             text=key,
             received_at=services.clock(),
             tap=ButtonTap(campaign_id=campaign_id, question_id=question_id, key=key, callback_id=token),
@@ -140,7 +141,7 @@ async def answer_page(request: web.Request, services: Services) -> web.Response:
 
 async def unsubscribe_page(request: web.Request, services: Services) -> web.Response:
     token = request.match_info["token"]
-    _, contact, language = await _message_for(request, services)
+    _, contact, address, language = await _message_for(request, services)
     if request.method == "GET":
         return _page(
             language, _t("unsubscribe", language), _t("unsubscribe_ask", language), _t("unsubscribe", language)
@@ -150,7 +151,7 @@ async def unsubscribe_page(request: web.Request, services: Services) -> web.Resp
         Inbound(
             channel="email",
             provider_id=f"{UNSUBSCRIBE_LINK_PREFIX}{token}",
-            address=contact.address,
+            address=address,
             text="STOP",
             received_at=services.clock(),
             command="stop",

@@ -48,7 +48,7 @@ async def serve_forever(settings: Settings, *, host: str | None, port: int) -> N
     if is_sqlite(settings.database_url):
         # The embedded default must work with no set-up step; PostgreSQL is upgraded by an operator
         # (`outreach db upgrade`), once, not by every worker at once.
-        await upgrade(services.engine)
+        await upgrade(services.engine, keyring=services.keyring)
     runner = web.AppRunner(create_app(services), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -66,7 +66,7 @@ async def test_development_without_keys_says_loudly_that_addresses_are_under_the
     [line] = caplog.records
     assert line.levelno == logging.WARNING
     assert "public development key, which protects nothing" in line.getMessage()
-    assert services.sessions.kw["info"]["keyring"] is services.keyring  # what storage seals with
+    assert services.sessions.kw["info"]["address_keys"].keyring is services.keyring  # what storage seals with
 
 
 async def test_production_names_its_key_ids_never_a_key(database_url: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -32,6 +32,7 @@ from sqlmodel import col
 from channels.standins.twilio import TwilioStandIn
 from outreach.bootstrap import Services
 from outreach.faults import POINTS
+from storage.address_keys import address_of
 from storage.tables import ContactAddress, InboundEvent, OutboxMessage, Response
 from storage.unknown_sends import UnknownSendRepository
 from tests.conftest import ManualClock
@@ -258,9 +259,10 @@ async def _report(
     residents: int,
 ) -> RoundReport:
     async with services.sessions() as session:
-        phone_of = dict(
-            (await session.execute(select(col(ContactAddress.resident_id), col(ContactAddress.address)))).all()
-        )
+        phone_of = {
+            contact.resident_id: address_of(session, contact)
+            for contact in (await session.execute(select(ContactAddress))).scalars()
+        }
         events = Counter((await session.execute(select(col(InboundEvent.provider_id)))).scalars())
         answers = Counter(
             (phone_of[resident], question)

@@ -40,7 +40,7 @@ from outreach.outbound.dispatcher import Dispatcher, DispatchPolicy
 from storage.outbox import NewMessage, OutboxRepository
 from storage.tables import ContactAddress, OutboxMessage
 from tests.conftest import ManualClock
-from tests.factories import add_resident
+from tests.factories import add_resident, address_in_the_clear
 from tests.providers import SMS_FROM as SENDER
 from tests.providers import TELEGRAM_BOT_TOKEN as BOT_TOKEN
 from tests.providers import TWILIO_ACCOUNT_SID as ACCOUNT_SID
@@ -224,7 +224,7 @@ async def test_every_message_ends_sent_failed_or_unknown_and_none_twice(
     waiting = [(message, contact) for message, contact in await rows(services) if message.status not in FINAL]
     assert waiting, "the schedule retried nothing: the test would prove little"
     for message, contact in waiting:
-        fault = first_faults[contact.address]
+        fault = first_faults[address_in_the_clear(services, contact)]
         assert (message.status, message.attempts, message.error_class, fault in RETRYABLE_FAULTS) == (
             "queued",
             1,
@@ -257,10 +257,15 @@ async def test_every_message_ends_sent_failed_or_unknown_and_none_twice(
 
     # Every row ends as what its provider saw predicts.
     requests = {recipient: found for log in providers.logs().values() for recipient, found in by_recipient(log).items()}
-    assert sorted(requests) == sorted(contact.address for _, contact in ended)  # every message was tried
+    assert sorted(requests) == sorted(
+        address_in_the_clear(services, contact) for _, contact in ended
+    )  # every message was tried
     assert {
         message.idempotency_key: (message.status, message.attempts, message.provider_id) for message, _ in ended
-    } == {message.idempotency_key: expected_end(requests[contact.address]) for message, contact in ended}
+    } == {
+        message.idempotency_key: expected_end(requests[address_in_the_clear(services, contact)])
+        for message, contact in ended
+    }
     for message, _ in ended:
         expected_class = {"sent": None, "failed": "retryable", "unknown": "unknown"}[message.status]
         assert message.error_class == expected_class, message.idempotency_key

@@ -63,8 +63,9 @@ def test_the_longest_address_fits_the_column_length_computed_for_it() -> None:
 
 
 def test_the_blind_index_finds_equal_addresses_only_and_needs_the_key() -> None:
-    index = address_index(INDEX_KEY, "email", "Ala@Example.pl")
-    assert index == address_index(INDEX_KEY, "email", "ala@example.pl")  # mail compared in lower case
+    index = address_index(INDEX_KEY, "email", "ala@example.pl")
+    assert index == address_index(INDEX_KEY, "email", "ala@example.pl")
+    assert index != address_index(INDEX_KEY, "email", "Ala@example.pl")  # addresses come canonical: exact
     assert index != address_index(INDEX_KEY, "sms", "ala@example.pl")  # the channel is part of it
     assert address_index(INDEX_KEY, "sms", "+48601234567") != address_index(bytes(32), "sms", "+48601234567")
     assert len(index) == 64

@@ -12,6 +12,7 @@ from flows.answer_labels import question_types
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
+from storage.address_keys import address_keys
 from storage.db import read_session
 from storage.read_models import QuestionResult, campaign_results
 from storage.tables import ContactAddress, Conversation, Resident, Response
@@ -54,7 +55,8 @@ async def test_results_count_each_answer_once_from_grouped_rows(services: Servic
         ]
         ids = list((await session.execute(insert(Resident).returning(col(Resident.id)), people)).scalars())
         addresses = [
-            {"resident_id": rid, "channel": "sms", "address": f"+4860020000{n}", "created_at": NOW}
+            {"resident_id": rid, "channel": "sms", **address_keys(session).columns("sms", f"+4860020000{n}")}
+            | {"created_at": NOW}
             for n, rid in enumerate(ids)
         ]
         contacts = list(

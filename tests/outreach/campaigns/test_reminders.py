@@ -15,6 +15,7 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign, launch_campaign
 from outreach.outbound.fallback import fall_back
 from outreach.survey.margins_store import save_margins
+from storage.address_keys import address_of
 from storage.outbox import OutboxRepository
 from storage.tables import ContactAddress, Conversation, OutboxMessage, Resident
 from tests.conftest import ManualClock
@@ -71,13 +72,13 @@ async def _drawn(services: Services) -> dict[str, list[int]]:
 
 async def _phone(services: Services, resident_id: int) -> str:
     async with services.sessions() as session:
-        address = await session.scalar(
-            select(col(ContactAddress.address))
+        contact = await session.scalar(
+            select(ContactAddress)
             .where(col(ContactAddress.resident_id) == resident_id)
             .where(col(ContactAddress.channel) == "sms")
         )
-        assert address is not None
-        return address
+        assert contact is not None
+        return address_of(session, contact)
 
 
 async def _reminded(services: Services) -> list[int]:

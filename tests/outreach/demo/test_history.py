@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import col
 
 from flows.age_bands import DEFAULT_AGE_BANDS
 from flows.campaign import Campaign
@@ -21,6 +20,7 @@ from outreach.demo.history import EARLIER, record_history
 from outreach.demo.residents import Persona, simulate_residents, write_residents_csv
 from outreach.inbound.enrolment import load_districts
 from outreach.participation.reports import participation_report
+from storage.address_keys import address_of
 from storage.db import read_session
 from storage.participation import participations
 from storage.tables import ContactAddress
@@ -46,10 +46,8 @@ async def test_the_history_gives_the_meter_regulars_and_newcomers(services: Serv
     async with read_session(services.sessions) as session:
         rows = await participations(session)
         addresses = {
-            address: resident_id
-            for address, resident_id in (
-                await session.execute(select(col(ContactAddress.address), col(ContactAddress.resident_id)))
-            ).all()
+            address_of(session, contact): contact.resident_id
+            for contact in (await session.execute(select(ContactAddress))).scalars()
         }
     assert sum(report.answered.values()) == len(rows)
     per_resident: dict[int, int] = {}

@@ -34,6 +34,7 @@ from sqlmodel import col
 
 from outreach.bootstrap import Services
 from outreach.participation.meter import Participation
+from storage.address_keys import address_keys
 from storage.tables import (
     CampaignRecord,
     CampaignSample,
@@ -149,7 +150,9 @@ async def answered_history(services: Services) -> dict[str, CampaignRecord]:
             {
                 "resident_id": resident_ids[number],
                 "channel": channel(number),
-                "address": f"+4860020{number:04d}" if channel(number) == "sms" else str(7000 + number),
+                **address_keys(session).columns(
+                    channel(number), f"+4860020{number:04d}" if channel(number) == "sms" else str(7000 + number)
+                ),
                 "consent_at": now,
                 "created_at": now,
             }

@@ -18,7 +18,7 @@ from outreach.results.results_back import ResultsBack, preview_results_back, res
 from outreach.survey.margins_store import save_margins
 from storage.tables import CampaignRecord, ContactAddress, OutboxMessage
 from tests.conftest import ManualClock
-from tests.factories import add_resident
+from tests.factories import add_resident, address_in_the_clear
 from tests.outreach.helpers import CITY, launch, reply
 
 CAMPAIGN = """
@@ -101,12 +101,14 @@ async def test_every_respondent_but_those_who_said_stop_gets_the_results_once_on
     campaign_id = await closed_campaign(services, clock)
     assert await job(services, clock).send_due() == len(PEOPLE)
     rows = await results_rows(services)
-    assert [contact.address for _, contact in rows] == [address for address, *_ in PEOPLE]  # not STOPPER, SILENT
+    assert [address_in_the_clear(services, contact) for _, contact in rows] == [
+        address for address, *_ in PEOPLE
+    ]  # not STOPPER, SILENT
     assert [contact.channel for _, contact in rows] == [channel for _, channel, *_ in PEOPLE]
     assert {message.idempotency_key for message, _ in rows} == {
         results_key(campaign_id, message.resident_id) for message, _ in rows
     }
-    texts = {contact.address: message.text for message, contact in rows}
+    texts = {address_in_the_clear(services, contact): message.text for message, contact in rows}
     # 6 of 9 respondents chose lighting (the stopper's answer counts: it was given). Unweighted: said so.
     # Orunia's 5 respondents may be shown (k = 2); Oliwa's 3 are withheld as the complement of Zaspa's 1.
     assert texts["+48600100201"] == (
@@ -205,7 +207,7 @@ async def test_with_margins_the_figures_are_weighted_and_not_said_to_be_unweight
             await reply(services, phone, answer)
     await close_campaign(services.sessions, str(campaign_id), services.definitions, clock=clock)
     assert await job(services, clock).send_due() == 3
-    texts = {contact.address: message.text for message, contact in await results_rows(services)}
+    texts = {address_in_the_clear(services, contact): message.text for message, contact in await results_rows(services)}
     assert texts["+48600100304"] == "Najczęstsza odpowiedź: nie (60%)."
 
 

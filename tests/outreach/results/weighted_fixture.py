@@ -24,6 +24,7 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.survey.margins import Margins
 from outreach.survey.margins_store import save_margins
+from storage.address_keys import address_keys
 from storage.tables import (
     CampaignRecord,
     CampaignSample,
@@ -89,7 +90,12 @@ async def answered_city(services: Services, *, sampled: bool = True, campaign: s
         ]
         ids = list((await session.execute(insert(Resident).returning(col(Resident.id)), residents)).scalars())
         addresses = [
-            {"resident_id": resident_id, "channel": "sms", "address": f"+4860010{number:04d}", "created_at": NOW}
+            {
+                "resident_id": resident_id,
+                "channel": "sms",
+                **address_keys(session).columns("sms", f"+4860010{number:04d}"),
+                "created_at": NOW,
+            }
             for number, resident_id in enumerate(ids)
         ]
         contacts = list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from outreach.bootstrap import Services
+from storage.address_keys import address_of
 from storage.residents import ResidentRepository
 from storage.tables import ContactAddress, Resident
 from tests.factories import add_resident
@@ -37,9 +38,11 @@ async def test_a_batch_goes_in_and_bad_residents_are_named_by_index(services: Se
     ]
     assert "600" not in await response.text()
     async with services.sessions() as session:
-        addresses = sorted((c.channel, c.address) for c in (await session.execute(select(ContactAddress))).scalars())
+        addresses = sorted(
+            (c.channel, address_of(session, c)) for c in (await session.execute(select(ContactAddress))).scalars()
+        )
         residents = list((await session.execute(select(Resident).order_by(Resident.id))).scalars())  # type: ignore[arg-type]
-    assert addresses == [("email", "Anna@example.org"), ("sms", "+48600100200"), ("telegram", "12345")]
+    assert addresses == [("email", "anna@example.org"), ("sms", "+48600100200"), ("telegram", "12345")]  # canonical
     recruited = {"recruited_via": "import", "recruitment_source": "api"}
     assert [(r.language, r.attributes) for r in residents] == [
         ("pl", {"district": "Orunia", **recruited}),

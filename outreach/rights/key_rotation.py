@@ -1,0 +1,49 @@
+"""`outreach keys rotate`: every address moved to the current encryption key (the first of
+OUTREACH_ENCRYPTION_KEYS, which the operator put there first), in bounded batches while the service
+runs, each batch its own short transaction; audit-logged as a key rotation. The blind-index and
+pseudonym keys are not rotated (docs/PRIVACY.md says why)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from outreach.audit import KEY_ROTATE, Actor, DetailValue, record
+from outreach.clock import Clock
+from storage.db import SessionFactory
+from storage.key_rotation import reseal_batch, rows_by_key
+from storage.keyring import Keyring
+
+DEFAULT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Rotation:
+    current: str
+    resealed: int
+    left: dict[str, int]  # rows per key id afterwards (the current key's: all of them, when done)
+
+
+async def rotate(
+    sessions: SessionFactory,
+    keyring: Keyring,
+    *,
+    clock: Clock,
+    actor: Actor,
+    batch: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] = lambda _done: None,
+) -> Rotation:
+    """Re-encrypt every address not under the current key; `progress` hears the running count."""
+    after, done = 0, 0
+    while True:
+        async with sessions() as session, session.begin():
+            step = await reseal_batch(session, after_id=after, limit=batch)
+        if step.last_id is None:
+            break
+        after, done = step.last_id, done + step.resealed
+        progress(done)
+    async with sessions() as session, session.begin():
+        left = await rows_by_key(session)
+        details: dict[str, DetailValue] = {"resealed": done, "ring": keyring.key_ids}
+        await record(session, actor, KEY_ROTATE, "encryption_key", keyring.current_id, details, at=clock())
+    return Rotation(keyring.current_id, done, left)

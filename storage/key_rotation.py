@@ -1,0 +1,65 @@
+"""Moving sealed addresses to the current key, a bounded batch per transaction, while the service
+runs: a row is rewritten only if it still holds what was read (a worker that changed it meanwhile
+wins), and every worker opens rows under any key of the ring meanwhile (storage.sealing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.address_keys import address_keys
+from storage.tables import ContactAddress
+
+
+@dataclass(frozen=True)
+class Resealed:
+    examined: int  # rows read in this batch
+    resealed: int  # of them, rows moved to the current key
+    last_id: int | None  # where the next batch starts after; None: no row was left
+
+
+async def reseal_batch(session: AsyncSession, *, after_id: int, limit: int) -> Resealed:
+    """The next `limit` addresses after `after_id` not under the current key, sealed under it."""
+    keys = address_keys(session)
+    current = f"{keys.keyring.current_id}:%"
+    rows = (
+        await session.execute(
+            select(col(ContactAddress.id), col(ContactAddress.channel), col(ContactAddress.address_sealed))
+            .where(col(ContactAddress.id) > after_id)
+            .where(col(ContactAddress.address_sealed).not_like(current))
+            .order_by(col(ContactAddress.id))
+            .limit(limit)
+        )
+    ).all()
+    resealed = 0
+    for contact_id, channel, sealed in rows:
+        fresh = keys.seal(channel, keys.open(channel, sealed))  # decrypted in memory only
+        changed = await session.execute(
+            update(ContactAddress)
+            .where(col(ContactAddress.id) == contact_id)
+            .where(col(ContactAddress.address_sealed) == sealed)
+            .values(address_sealed=fresh)
+        )
+        resealed += int(changed.rowcount)  # type: ignore[attr-defined]
+    return Resealed(len(rows), resealed, rows[-1][0] if rows else None)
+
+
+async def rows_by_key(session: AsyncSession) -> dict[str, int]:
+    """How many addresses each key of the ring seals, and under "other" those under none of them
+    (they cannot be read: a key is missing from the ring)."""
+    keys = address_keys(session)
+    counts = {}
+    for key_id in keys.keyring.key_ids:
+        counts[key_id] = (
+            await session.execute(
+                select(func.count())
+                .select_from(ContactAddress)
+                .where(col(ContactAddress.address_sealed).like(f"{key_id}:%"))
+            )
+        ).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(ContactAddress))).scalar_one()
+    counts["other"] = total - sum(counts.values())
+    return counts

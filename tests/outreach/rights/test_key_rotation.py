@@ -1,0 +1,102 @@
+"""`outreach keys rotate` while the service reads: two keys in the ring, a row under the old key is
+read (found by its blind index, opened for a send), new rows go under the new key, the rotation
+moves every row in batches and is audit-logged; a worker without the new key, or with a wrong key
+under the old id, fails with an error naming the key, never reads garbage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from outreach.audit import KEY_ROTATE, Actor
+from outreach.bootstrap import Services, bootstrap
+from outreach.rights.key_rotation import rotate
+from outreach.settings import Settings
+from storage.address_keys import address_of
+from storage.key_rotation import rows_by_key
+from storage.residents import ResidentRepository
+from storage.sealing import SealedValueUnreadable
+from storage.tables import AuditEntry
+from tests.conftest import ManualClock
+from tests.factories import add_resident
+from tests.providers import BLIND_INDEX_KEY, ENCRYPTION_KEY_1, ENCRYPTION_KEY_2, SANDBOX_SECRET
+
+PHONES = [f"+4860030000{n}" for n in range(5)]
+NEWCOMER = "+48600300099"
+Wire = Callable[[str], Services]
+
+
+@pytest.fixture
+async def wire(database_url: str, clock: ManualClock) -> AsyncIterator[Wire]:
+    """Services over the one test database with the given ring, as a worker configured so would be."""
+    made: list[Services] = []
+
+    def with_keys(ring: str) -> Services:
+        settings = Settings(
+            database_url=database_url,
+            sandbox_secret=SANDBOX_SECRET,
+            encryption_keys=ring,
+            blind_index_key=BLIND_INDEX_KEY,
+            _env_file=None,
+        )
+        made.append(bootstrap(settings, clock=clock, worker_id=f"worker-{len(made)}"))
+        return made[-1]
+
+    yield with_keys
+    for services in made:
+        await services.close()
+
+
+async def read_address(services: Services, phone: str) -> str:
+    async with services.sessions() as session:
+        residents = ResidentRepository(session)
+        contact = await residents.contact_by_address("sms", phone)
+        assert contact is not None, "found by its blind index"
+        return residents.address_of(contact)
+
+
+async def test_rows_under_the_old_key_are_read_until_rotated_and_every_row_ends_under_the_new(wire: Wire) -> None:
+    old = wire(f"k1:{ENCRYPTION_KEY_1}")
+    for phone in PHONES:
+        await add_resident(old, phone=phone)
+    both = wire(f"k2:{ENCRYPTION_KEY_2},k1:{ENCRYPTION_KEY_1}")  # the new key first, the old kept after it
+    assert [await read_address(both, phone) for phone in PHONES] == PHONES
+    await add_resident(both, phone=NEWCOMER)  # written while rotating: under the new key
+    async with both.sessions() as session:
+        assert await rows_by_key(session) == {"k2": 1, "k1": 5, "other": 0}
+
+    # A worker that does not have the new key yet cannot read the new row, and says which key it lacks.
+    with pytest.raises(SealedValueUnreadable, match="sealed under key 'k2', which OUTREACH_ENCRYPTION_KEYS does not"):
+        await read_address(old, NEWCOMER)
+
+    heard: list[int] = []
+    done = await rotate(
+        both.sessions, both.keyring, clock=both.clock, actor=Actor.cli(), batch=2, progress=heard.append
+    )
+    assert (done.current, done.resealed, done.left) == ("k2", 5, {"k2": 6, "k1": 0, "other": 0})
+    assert heard == [2, 4, 5]  # bounded batches, the count as it goes
+
+    new_only = wire(f"k2:{ENCRYPTION_KEY_2}")  # the old key may leave the ring now
+    assert [await read_address(new_only, phone) for phone in [*PHONES, NEWCOMER]] == [*PHONES, NEWCOMER]
+    async with new_only.sessions() as session:
+        [entry] = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == KEY_ROTATE))).scalars()
+        assert (entry.target_id, entry.details) == ("k2", {"resealed": 5, "ring": ["k2", "k1"]})
+    assert await rotate(both.sessions, both.keyring, clock=both.clock, actor=Actor.cli()) == done.__class__(
+        "k2", 0, {"k2": 6, "k1": 0, "other": 0}
+    )  # a second rotation finds nothing to do
+
+
+async def test_a_wrong_key_under_the_old_id_is_a_clear_error_not_garbage(wire: Wire) -> None:
+    right = wire(f"k1:{ENCRYPTION_KEY_1}")
+    await add_resident(right, phone=PHONES[0])
+    impostor = wire(f"k2:{ENCRYPTION_KEY_2},k1:{BLIND_INDEX_KEY}")  # k1 given wrong (another 32-byte key)
+    with pytest.raises(SealedValueUnreadable, match="sealed under key 'k1' does not open"):
+        await read_address(impostor, PHONES[0])
+    with pytest.raises(SealedValueUnreadable):  # the rotation stops at the first row it cannot open
+        await rotate(impostor.sessions, impostor.keyring, clock=impostor.clock, actor=Actor.cli())
+    async with right.sessions() as session:
+        contact = await ResidentRepository(session).contact_by_address("sms", PHONES[0])
+        assert contact is not None and address_of(session, contact) == PHONES[0]  # untouched
