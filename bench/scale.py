@@ -41,7 +41,9 @@ from report_sections import write_section
 from scratch_postgres import asyncpg_dsn, scratch_postgres
 from verdicts import Check, finish, ratio_check
 
+from storage.address_keys import AddressKeys
 from storage.db import create_engine
+from storage.keyring import development_keyring
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,18 +168,23 @@ def baseline_rows(residents: int, *, sqlite: bool) -> BaselineRows:
         rid = index + 1
         attributes = json.dumps({"district": DISTRICTS[index % len(DISTRICTS)], "age_band": "30-44"})
         people.append((rid, "r" + secrets.token_hex(8), "pl", attributes, moment, moment))
-        contacts.append((rid, rid, "sms", phone(index), "city register", consent, moment))
+        sealed = KEYS.columns("sms", phone(index))  # as the store writes an address (bench/address_crypto.py)
+        contacts.append(
+            (rid, rid, "sms", sealed["address_index"], sealed["address_sealed"], "city register", consent, moment)
+        )
         conversations.append((1, rid, rid, "p" + secrets.token_hex(8), state, "active", moment, moment, moment, 0))
         key = f"q:1:{rid}:uses_tram:0"
         outbox.append((key, 1, rid, rid, "sms", "question", QUESTION, CHOICES, "numbered", "queued", 0, moment, moment))
     return BaselineRows(people, contacts, conversations, outbox)
 
 
+KEYS = AddressKeys(development_keyring())
 QUESTION = "Czy jeździsz tramwajem?\n1. tak\n2. nie"
 CHOICES = json.dumps([{"key": "yes", "label": "tak"}, {"key": "no", "label": "nie"}])
 RESIDENTS_SQL = "INSERT INTO residents (id, pseudonym, language, attributes, created_at, updated_at) VALUES "
 CONTACTS_SQL = (
-    "INSERT INTO contact_addresses (id, resident_id, channel, address, consent_source, consent_at, created_at) VALUES "
+    "INSERT INTO contact_addresses (id, resident_id, channel, address_index, address_sealed, consent_source,"
+    " consent_at, created_at) VALUES "
 )
 CONVERSATIONS_SQL = (
     "INSERT INTO conversations (campaign_id, resident_id, contact_id, respondent, state, status, started_at,"

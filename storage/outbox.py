@@ -14,7 +14,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from storage import dialect, sms_spend
-from storage.address_keys import address_keys
+from storage.address_keys import address_keys, address_of
+from storage.claimed_messages import ClaimedMessage as ClaimedMessage
+from storage.claimed_messages import claimed_from_row
 from storage.statements import bound, per_dialect, run
 from storage.tables import ContactAddress, OutboxMessage
 from storage.types import UtcDateTime
@@ -74,26 +76,6 @@ def _enqueue(dialect_name: str) -> Any:
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(outbox.c.id)
     )
-
-
-@dataclass(frozen=True)
-class ClaimedMessage:
-    id: int
-    idempotency_key: str
-    channel: str
-    address: str
-    contact_id: int
-    text: str
-    choices: list[dict[str, str]]
-    choice_style: str
-    template: dict[str, Any] | None
-    attempts: int
-    quiet_hours: str | None
-    timezone: str | None
-    campaign_id: int | None = None
-    resident_id: int | None = None
-    kind: str = "question"
-    submit_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,9 +200,7 @@ class OutboxRepository:
             .order_by(col(OutboxMessage.id))
         )
         keys = address_keys(self._session)  # the sender is where an address is needed: opened here
-        return [
-            claimed_from_row(message, channel, keys.open(channel, sealed)) for message, channel, sealed in rows.all()
-        ]
+        return [claimed_from_row(m, channel, keys.open(channel, sealed)) for m, channel, sealed in rows.all()]
 
     async def mark_sending(self, message_id: int, *, now: datetime, worker: str | None = None) -> bool:
         """The send starts now: from here on, a crash leaves an unknown outcome, never a resend.
@@ -346,18 +326,14 @@ class OutboxRepository:
         return int(result.rowcount)
 
     async def sent_message(self, channel: str, provider_id: str) -> tuple[OutboxMessage, ContactAddress, str] | None:
-        """The message of `channel` its provider knows by `provider_id`, with the address row it went to
-        and the address itself (decrypted: a reply by mail is matched to it)."""
+        """The message of `channel` its provider knows by `provider_id`, its address row and address."""
         result = await self._session.execute(
             select(OutboxMessage, ContactAddress)
             .join(ContactAddress, col(ContactAddress.id) == col(OutboxMessage.contact_id))
             .where(*_sent_as(channel, provider_id))
         )
         row = result.first()
-        if row is None:
-            return None
-        contact: ContactAddress = row[1]
-        return row[0], contact, address_keys(self._session).open(contact.channel, contact.address_sealed)
+        return None if row is None else (row[0], row[1], address_of(self._session, row[1]))
 
     async def sent_on_address(self, contact_id: int, provider_id: str | None) -> SentMessage | None:
         """The message a provider knows by `provider_id` on this address (Telegram's message ids are
@@ -484,25 +460,3 @@ class OutboxRepository:
 
     async def _set(self, message_id: int, **values: Any) -> None:
         await self._session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))
-
-
-def claimed_from_row(message: OutboxMessage, channel: str, address: str) -> ClaimedMessage:
-    assert message.id is not None
-    return ClaimedMessage(
-        id=message.id,
-        idempotency_key=message.idempotency_key,
-        channel=channel,
-        address=address,
-        contact_id=message.contact_id,
-        text=message.text,
-        choices=list(message.choices),
-        choice_style=message.choice_style,
-        template=message.template,
-        attempts=message.attempts,
-        quiet_hours=message.quiet_hours,
-        timezone=message.timezone,
-        campaign_id=message.campaign_id,
-        resident_id=message.resident_id,
-        kind=message.kind,
-        submit_label=message.submit_label,
-    )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from storage.address_keys import address_keys, address_of
+from storage.address_keys import address_keys
 from storage.bulk import insert_rows, next_ids
 from storage.consent_ledger import Because, Change, ConsentLedger
 from storage.consent_ledger import row as ledger_row
@@ -107,10 +107,6 @@ class ResidentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._keys = address_keys(session)
-
-    def address_of(self, contact: ContactAddress) -> str:
-        """The address itself, decrypted: only where it is needed (a send, a price, an access request)."""
-        return address_of(self._session, contact)
 
     async def upsert(
         self,

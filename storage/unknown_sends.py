@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from storage import sms_spend
 from storage.address_keys import address_keys
-from storage.outbox import ClaimedMessage, claimed_from_row
+from storage.claimed_messages import ClaimedMessage, claimed_from_row
 from storage.tables import ContactAddress, OutboxMessage
 
 

@@ -16,6 +16,7 @@ from flows.preview import PreviewMessage, every_message
 from outreach.campaigns.checks import plain_text, sms_text
 from outreach.campaigns.conversations import choice_style, question_key
 from outreach.campaigns.pricing import price_for
+from storage.address_keys import address_of
 from storage.db import SessionFactory, read_session
 from storage.residents import ResidentRepository
 
@@ -119,8 +120,7 @@ async def sms_cost(
     after_id: int | None = 0
     while after_id is not None:
         async with read_session(sessions) as session:
-            residents = ResidentRepository(session)
-            page, after_id = await residents.audience_page(
+            page, after_id = await ResidentRepository(session).audience_page(
                 where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000
             )
         for resident, contact in page:
@@ -128,7 +128,7 @@ async def sms_cost(
                 continue
             language = resident.language if resident.language in flow.languages else flow.default_language
             floor, ceiling = per_language[language]
-            address = residents.address_of(contact)  # the price is the number's country's
+            address = address_of(session, contact)  # the price is the number's country's
             price, known = price_for(address, prices)
             if not known:
                 cost.unpriced.add(address[:4])

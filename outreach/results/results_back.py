@@ -27,6 +27,7 @@ from outreach.campaigns.pricing import price_for
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
 from outreach.clock import Clock
 from outreach.results.results_back_figures import DISTRICT_ATTRIBUTE, ResultsBackFigures, results_back_figures
+from storage.address_keys import address_of
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.outbox import NewMessage, OutboxRepository
 from storage.residents import ResidentRepository
@@ -159,7 +160,7 @@ async def preview_results_back(
                 language = recipient.language if recipient.language in flow.languages else flow.default_language
                 text = results_back_preview(flow, language)
                 count = count_segments(fold_to_gsm(text) if flow.sms.fold_diacritics else text).segments
-                address = residents.address_of(await residents.contact(recipient.contact_id))
+                address = address_of(session, await residents.contact(recipient.contact_id))
                 segments += count
                 cost += count * price_for(address, prices)[0]
         if len(page) < PAGE:

@@ -25,6 +25,7 @@ from outreach.errors import CommandError
 from outreach.privacy.scrubber import scrub
 from outreach.rights.addresses import address_forms
 from outreach.settings import Settings
+from storage.address_keys import address_of
 from storage.db import SessionFactory, read_session
 from storage.erasure import Erased, erase_resident
 from storage.resident_records import resident_record, residents_with
@@ -151,12 +152,14 @@ class ResidentRequests:
             residents = await residents_with(session, forms)
             if len(residents) != 1:
                 raise NotOneResident(len(residents))
-            addresses = await session.execute(
-                select(col(ContactAddress.channel), col(ContactAddress.address)).where(
-                    col(ContactAddress.resident_id) == residents[0]
-                )
+            contacts = await session.execute(
+                select(ContactAddress).where(col(ContactAddress.resident_id) == residents[0])
             )
-            held = [(channel, canonical_address(channel, address)) for channel, address in addresses.all()]
+            # The addresses themselves, decrypted: the spool's waiting messages name them in the clear.
+            held = [
+                (contact.channel, canonical_address(contact.channel, address_of(session, contact)))
+                for contact in contacts.scalars()
+            ]
             pseudonym, erased = await self.erase_in(session, residents[0])
             await audit.record(
                 session, actor, audit.RESIDENT_ERASE, "resident", pseudonym, erasure_details(erased), at=self._clock()

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.address_keys import address_of
 from storage.db import create_engine, session_factory
 from storage.keyring import Keyring, parse_encryption_keys
 from storage.migrate import upgrade
@@ -65,7 +66,7 @@ async def _each_found_and_opened(engine: AsyncEngine) -> None:
         for contact_id, (channel, address) in enumerate(ADDRESSES, start=1):
             contact = await residents.contact_by_address(channel, address)
             assert contact is not None and contact.id == contact_id
-            assert residents.address_of(contact) == address
+            assert address_of(session, contact) == address
 
 
 def _checkpointed_file_and_wal(path: Path) -> bytes:

@@ -27,7 +27,8 @@ from outreach.inbound.spool import CORRUPT_FOLDER, InboundSpool
 from outreach.inbound.spool_flusher import FlushRound, SpoolFlusher
 from outreach.rights.requests import ResidentRequests
 from outreach.store_errors import DEFECT_PAUSE_SECONDS
-from storage.tables import ContactAddress, InboundEvent
+from storage.residents import ResidentRepository
+from storage.tables import InboundEvent
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
@@ -326,7 +327,4 @@ async def test_a_message_the_erasure_could_not_reach_in_the_spool_comes_as_a_str
         assert await stored_texts(world) == [("tak", None)]  # no contact: nothing of hers came back
         assert await inbound_outcomes(services) == [Outcome.UNKNOWN_SENDER.value]
         async with services.sessions() as session:
-            found = await session.execute(
-                select(col(ContactAddress.id)).where(col(ContactAddress.address) == PHONES[0])
-            )
-            assert found.all() == []
+            assert await ResidentRepository(session).contact_by_address("sms", PHONES[0]) is None

@@ -55,7 +55,7 @@ async def read_address(services: Services, phone: str) -> str:
         residents = ResidentRepository(session)
         contact = await residents.contact_by_address("sms", phone)
         assert contact is not None, "found by its blind index"
-        return residents.address_of(contact)
+        return address_of(session, contact)
 
 
 async def test_rows_under_the_old_key_are_read_until_rotated_and_every_row_ends_under_the_new(wire: Wire) -> None:
