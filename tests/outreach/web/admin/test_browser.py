@@ -344,3 +344,55 @@ async def test_the_privacy_notice_passes_axe_in_each_language(services: Services
         # The other languages' links are named in the page's language (they were "language" on every page).
         await expect(page.get_by_role("navigation", name=links, exact=True)).to_have_count(1)
         assert await serious_violations(page) == [], language
+
+
+async def test_an_admin_adds_and_deactivates_an_official_and_the_pages_pass_axe(
+    services: Services, browser: Browser, site: str
+) -> None:
+    page = await official_on(services, browser, site, "/admin/officials", role="admin")
+    scanned = {"officials": await serious_violations(page)}
+    await page.get_by_label("E-mail").fill("jan@gdansk.gda.pl")
+    await page.get_by_label("Rola", exact=True).select_option("viewer")
+    await page.get_by_role("button", name="Dodaj i pokaż link").click()
+    shown = page.get_by_role("status")
+    await expect(shown).to_contain_text("Jednorazowy link do ustawienia hasła dla jan@gdansk.gda.pl")
+    await expect(shown.locator("code")).to_contain_text("/admin/password/")
+    scanned["officials with a new link"] = await serious_violations(page)
+
+    await page.get_by_role("row", name=re.compile("jan@gdansk.gda.pl")).get_by_role("link", name="Wyłącz").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Wyłączyć konto jan@gdansk.gda.pl?")
+    scanned["deactivate, to confirm"] = await serious_violations(page)
+    await page.get_by_role("button", name="Wyłącz").click()
+    await expect(page.get_by_role("status")).to_have_text("Konto zostało wyłączone, a jego sesje zakończone.")
+    assert await page.get_by_role("row", name=re.compile("jan@gdansk.gda.pl")).get_by_role("link").count() == 0
+    assert scanned == {name: [] for name in scanned}, scanned
+
+
+async def test_export_downloads_and_a_csrf_less_post_is_refused(
+    services: Services, browser: Browser, site: str, tmp_path: Path
+) -> None:
+    await add_resident(services, phone=PHONE)
+    await launch(services)
+    await reply(services, PHONE, "tak")
+    campaign = "/admin/campaigns/tramwaj-na-morene"
+    page = await official_on(services, browser, site, campaign, role="editor")
+
+    async with page.expect_download() as started:
+        await page.get_by_role("link", name="Odpowiedzi jako CSV").click()
+    download = await started.value
+    assert download.suggested_filename.endswith(".csv")
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    exported = saved.read_text(encoding="utf-8")
+    assert "tramwaj-na-morene,uses_tram," in exported and ",yes,sms," in exported  # the answer "tak", as its key
+    assert PHONE.lstrip("+") not in exported  # a pseudonym, not the resident's number
+
+    await page.get_by_role("link", name="Zamknij").click()
+    assert await serious_violations(page) == []  # the confirmation page
+    # A form posted without its token, as another site's page would: refused, and the campaign stays open.
+    await page.locator("main form input[name=csrf]").evaluate("field => field.remove()")
+    async with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        await page.get_by_role("button", name="Zamknij").click()
+    assert (await posted.value).status == 403
+    await page.goto(f"{site}{campaign}")
+    await expect(page.get_by_role("link", name="Zamknij")).to_have_count(1)
