@@ -227,7 +227,9 @@ class TelegramChannel:
         given = _header(request.headers, SECRET_HEADER)
         if given is None:
             return False
-        return hmac.compare_digest(given.encode(), self._secret.encode())
+        # A header that is not UTF-8 reaches us with surrogates in it (aiohttp's surrogateescape): compared
+        # as bytes all the same, so it is refused (403), never an encoding error (500).
+        return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), self._secret.encode())
 
     def parse_inbound(self, request: Request) -> list[Inbound]:
         try:

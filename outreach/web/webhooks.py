@@ -35,7 +35,10 @@ async def channel_request(services: Services, request: web.Request) -> Request:
     """The framework-free request a channel verifies and parses. The URL is the configured public
     base URL + path + query: behind a proxy, the URL the provider signed, not the one we see."""
     body = await request.read()
-    form = await request.post() if request.content_type == "application/x-www-form-urlencoded" else {}
+    try:
+        form = await request.post() if request.content_type == "application/x-www-form-urlencoded" else {}
+    except UnicodeDecodeError:  # raw bytes that are not UTF-8 (aiohttp decodes the whole body at once)
+        raise web.HTTPBadRequest(text="the form is not UTF-8") from None
     return Request(
         url=services.settings.public_url.rstrip("/") + request.path_qs,
         headers=dict(request.headers),

@@ -3,8 +3,9 @@ answers with what it read or with the one error the web layer turns into a 400 â
 exception (a 500) â€” and what it read keeps the provider's identifiers as given.
 
 Twilio's form (inbound messages and status callbacks, and the signature check over any form), Telegram's
-update JSON (as a document and as the raw bytes of a request), and the JSON body guard in front of
-every JSON route."""
+update JSON (as a document and as the raw bytes of a request), the sandbox's form, the secret-header
+checks of Telegram and the sandbox (any header bytes), and the JSON body guard in front of every JSON
+route."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.base import Inbound, InvalidRequest, Request
+from channels.sandbox import SECRET_HEADER as SANDBOX_SECRET_HEADER
+from channels.sandbox import SandboxChannel
+from channels.telegram import SECRET_HEADER as TELEGRAM_SECRET_HEADER
 from channels.telegram import TelegramChannel
 from channels.telegram_updates import parse_update
 from channels.twilio_sms import TwilioChannel
@@ -56,6 +60,11 @@ def twilio() -> TwilioChannel:
 @cache  # making the bot object is slow; the readers keep no state between requests
 def telegram() -> TelegramChannel:
     return TelegramChannel(token="1:abc", api_base_url="http://127.0.0.1:9", webhook_secret="secret")
+
+
+@cache
+def sandbox() -> SandboxChannel:
+    return SandboxChannel("sms", "sandbox-secret")
 
 
 @SETTINGS
@@ -120,3 +129,29 @@ def test_the_json_body_guard_returns_a_document_or_refuses(raw: bytes) -> None:
         assert str(refusal)
         return
     assert document == json.loads(raw.decode("utf-8"))
+
+
+# A header as aiohttp hands it on: the bytes decoded as UTF-8 with surrogateescape, so any byte that is
+# not UTF-8 arrives as a lone surrogate.
+HEADER_VALUES = st.binary(max_size=40).map(lambda raw: raw.decode("utf-8", "surrogateescape")) | st.text(max_size=40)
+
+
+@SETTINGS
+@given(HEADER_VALUES)
+def test_the_secret_checks_answer_false_for_any_other_header(value: str) -> None:
+    for channel, header, secret in (
+        (telegram(), TELEGRAM_SECRET_HEADER, "secret"),
+        (sandbox(), SANDBOX_SECRET_HEADER, "sandbox-secret"),
+    ):
+        assert channel.verify(Request(url="/", headers={header: value})) is (value == secret)
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(["id", "from", "text"]) | st.text(max_size=5), FORM_VALUES, max_size=5))
+def test_the_sandbox_form_reads_or_is_invalid(form: dict[str, str]) -> None:
+    try:
+        (message,) = sandbox().parse_inbound(Request(url="/webhooks/sandbox/sms", form=form))
+    except InvalidRequest:
+        assert not form.get("id") or not form.get("from") or "text" not in form
+        return
+    assert (message.provider_id, message.address, message.text) == (form["id"], form["from"], form["text"])

@@ -19,6 +19,7 @@ database), not a stand-in for our code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -30,6 +31,7 @@ import pytest
 from _pytest.mark import ParameterSet
 from sqlalchemy import select
 from sqlmodel import col
+from yarl import URL
 
 from channels.email_tokens import reply_token
 from channels.sandbox import SECRET_HEADER as SANDBOX_HEADER
@@ -438,3 +440,40 @@ async def test_webhook(row: Case, database_url: str, clock: ManualClock) -> None
             status = await post(world, call)
             await SpoolFlusher(world.services.spool, world.services).flush()  # nothing, unless the outage spooled
             assert (status, await stored(world)) == row.again
+
+
+async def raw_post(world: World, path: str, header: bytes, body: bytes, content_type: bytes) -> int:
+    """A POST written byte by byte, as a client no library stands between: header values need not be UTF-8."""
+    url = URL(world.public_url)
+    assert url.host is not None
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    head = b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\nConnection: close\r\n\r\n"
+    writer.write(head % (path.encode(), url.host.encode(), content_type, len(body), header) + body)
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return int(status_line.split()[1])
+
+
+FORM = b"application/x-www-form-urlencoded"
+# A secret or signature header that is not UTF-8 (aiohttp hands it on with surrogates in it), and a
+# Twilio form that is not UTF-8: each is refused with a 4xx, never a 500 with a traceback in the log.
+RAW_CALLS = [  # (path, header, body, content type, status); the sandbox answers only when no provider is set
+    ("/webhooks/telegram", TELEGRAM_HEADER.encode() + b": \xff\xfe", b'{"update_id": 1}', b"application/json", 403),
+    ("/webhooks/sandbox/sms", SANDBOX_HEADER.encode() + b": \xff", b"id=1&from=%2B48600100200&text=tak", FORM, 403),
+    ("/webhooks/twilio/sms", SIGNATURE_HEADER.encode() + b": \xff", b"MessageSid=SM1&From=x&Body=tak", FORM, 403),
+    ("/webhooks/twilio/sms", SIGNATURE_HEADER.encode() + b": x", b"MessageSid=SM1&From=x&Body=\xff", FORM, 400),
+    ("/webhooks/twilio/sms", SIGNATURE_HEADER.encode() + b": x", b"MessageSid=SM1&From=x&Body=%FF", FORM, 403),
+]
+
+
+@pytest.mark.parametrize(("path", "header", "body", "content_type", "status"), RAW_CALLS)
+async def test_headers_and_forms_not_in_utf8_are_refused(
+    database_url: str, clock: ManualClock, path: str, header: bytes, body: bytes, content_type: bytes, status: int
+) -> None:
+    configured = "sandbox" not in path
+    async with open_world(
+        database_url, clock, twilio=configured, telegram=configured, sandbox_secret=SANDBOX_SECRET
+    ) as world:
+        assert await raw_post(world, path, header, body, content_type) == status
