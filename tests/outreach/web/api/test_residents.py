@@ -154,3 +154,21 @@ async def test_age_bands_are_the_settings(services: Services, api: AppClient) ->
     async with services.sessions() as session:
         residents = list((await session.execute(select(Resident).order_by(Resident.id))).scalars())  # type: ignore[arg-type]
     assert [resident.attributes["age_band"] for resident in residents] == ["30-44", "65+"]
+
+
+async def test_a_resident_under_16_is_rejected_by_index_and_never_stored(services: Services, api: AppClient) -> None:
+    """Issue 20: nobody under 16 is enrolled, through the API as through a file."""
+    batch = {
+        "residents": [
+            {"phone": "+48600100200", "age_band": "15", **CONSENT},
+            {"phone": "+48600100201", "age_band": "18-29", **CONSENT},
+        ]
+    }
+    response = await api.post("/api/v1/residents", headers=await auth(services, "residents:write"), json=batch)
+    body = await response.json()
+    assert body == {
+        "accepted": 1,
+        "rejected": [{"index": 0, "message": "age_band is under 16: residents under 16 are not enrolled"}],
+    }
+    async with services.sessions() as session:
+        assert await ResidentRepository(session).count() == 1
