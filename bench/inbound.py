@@ -405,46 +405,71 @@ def table(results: list[Figures]) -> str:
     return "\n".join(lines)
 
 
-# From `bench/inbound.py --quick --profile FILE` (pyinstrument, serve's main thread) and
-# `bench/inbound_pipeline.py` (CPU per reply, in process), 2026-12-04 at load 14-17; kept here so a rerun
-# keeps them.
+# From py-spy (200 Hz, serve's main thread) on `bench/inbound.py --quick` and cProfile / CPU time of
+# `bench/inbound_pipeline.py`, 2026-12-04 at load 7-11; kept here so a rerun keeps them.
 PROFILE_FINDINGS = """\
-Where the time goes (profiles and in-process figures of 2026-12-04 at load average 14-17 on 2 CPUs: other \
-sessions' test suites ran throughout, so every figure is far below a quiet machine's; the ratio to the \
-same-run baseline is the fairer one).
+Where the time goes (2026-12-04, load average 7-11 on 2 CPUs: seven other sessions' test suites ran \
+throughout, so every absolute figure is far below a quiet machine's; the ratio to the same-run baseline is the \
+fairer one).
 
 CPU per answered reply, in process (`python bench/inbound_pipeline.py sqlite|postgresql`: \
 `InboundPipeline.handle` from 32 callers, no HTTP, no dispatcher; CPU of every thread):
 
-| | before (issue 18's profile) | now |
+| | issue 18's profile | before this step (load 7) | now (load 7; PostgreSQL load 11) |
+| --- | ---: | ---: | ---: |
+| SQLite | 10.4 ms per reply, 29 replies/s | 4.38 ms per reply, 73 replies/s | 1.96 ms per reply, 164 replies/s |
+| PostgreSQL | 9.4 ms per reply, 22 replies/s | (this step changes nothing there) | 6.03 ms per reply, 36 replies/s |
+
+What changed in this step (SQLite): aiosqlite hands every call (cursor, execute, fetch, close, commit) to its \
+connection's thread and wakes the loop through its self-pipe when done; a reply made 56 such hand-offs, and \
+`SimpleQueue.put_nowait` alone took 4.4 ms per reply under load (the waiting thread takes the GIL), while the \
+loop sat idle half the time. Grouped inbound commits now run on an engine of their own \
+(`storage/sqlite_writer.py`): `BEGIN IMMEDIATE` still goes to the connection's thread, where waiting for another \
+writer blocks nothing, and once it returned the transaction's statements and its COMMIT run in the loop, as the \
+baseline's sqlite3 calls do (a WAL writer that holds the lock waits for nobody).
+
+Where a reply's pipeline time goes now (cProfile of `bench/inbound_pipeline.py sqlite`, shares of \
+`_handle_in_transaction`; 1.9 ms CPU per reply unprofiled):
+
+| step | share |
+| --- | ---: |
+| the sender's read (contact, resident, open conversation, campaign with its definition) | 18% |
+| the conversation's ORM flush (`ConversationRepository.save`) | 18% |
+| the inbound event written, then its outcome | 15% |
+| the answer (`ResponseRepository.record_once`) | 10% |
+| its outgoing-webhook event (`record_event`) | 9% |
+| the next question's outbox row | 9% |
+| `note_inbound` | 6% |
+| the flow engine (`resume`) | 1% |
+| the rest: models built and validated (InboundEvent, FlowState), effects | 14% |
+
+Each statement costs about 0.1-0.2 ms of SQLAlchemy (execution context, parameter processing, result) around \
+tens of microseconds of SQLite: eight statements per reply are the cost, not the engine.
+
+Where serve's main thread goes (SQLite, py-spy over `--quick` at load 10, 60 requests/s closed-loop that run; \
+ms per request = share × 1/60 s):
+
+| part | share of the main thread | ms per request |
 | --- | ---: | ---: |
-| SQLite | 10.4 ms per reply, 29 replies/s | 2.9 ms per reply, 203 replies/s (992 replies in 41 grouped commits) |
-| PostgreSQL | 9.4 ms per reply, 22 replies/s | 4.5 ms per reply, 40 replies/s |
+| the pipeline's statements (SQLAlchemy, aiosqlite, SQLite) | 34% | 5.7 |
+| the pipeline's other Python (models, flow engine) | 3% | 0.5 |
+| the dispatcher sending the next questions (its own transactions, the HTTP call to the stand-in) | 14% | 2.4 |
+| HTTP: parsing, the aiohttp handler chain, the response | 10% | 1.7 |
+| signature check | 1% | 0.2 |
+| the loop, accepting connections, timers | 18% | 3.0 |
+| idle in epoll (waiting for BEGIN IMMEDIATE in the connection's thread, or for the clients) | 18% | 3.0 |
 
-What changed:
-- One query reads a reply's contact, resident, open conversation (locked on PostgreSQL) and campaign \
-(`InboundRepository.sender`) instead of four round trips (`contact_by_address`, `ResidentRepository.get`, \
-`active_for_contact`, `CampaignRepository.get`).
-- The inbound event, its outcome, `note_inbound`, the answer, the outbox row and the outgoing-webhook event are \
-statements built once per dialect with bound parameters, run on the session's connection \
-(`storage/statements.py`): no statement building, cache-key generation or ORM bookkeeping per reply. \
-`record_event` alone had become the largest step once the rest was cut.
-- SQLite: replies handled at the same moment share one transaction and one commit (`storage/group_commit.py`), \
-each answered only after that commit; before, 32 concurrent replies queued for the write lock in SQLite's \
-busy handler, which sleeps up to 100 ms a turn.
-- PostgreSQL: a webhook that found no pooled connection within the pool's 30 s got a 500; that is now an \
-outage like any other, kept in the spool and answered 200.
+PostgreSQL: 13 round trips per reply (pool pre-ping, BEGIN, the sender, the event, note_inbound, the answer, \
+the webhook event, the outbox row, the conversation's flush, the outcome, COMMIT and two more); under load a \
+`send` on the socket takes 0.8 ms (the server's backend runs on the same 2 CPUs when woken). Grouping replies \
+into one transaction on PostgreSQL was tried and is slower (15 against 36 replies/s in process at load 11): one \
+connection runs the group's round trips one after another where 15 pooled connections overlapped them.
 
-Where serve's time goes now (SQLite, `--quick --profile`): about half of the main thread waits in `epoll` \
-(aiosqlite's thread runs each statement, three or four hand-offs per statement, and the dispatcher's own \
-transactions take the same write lock); of the rest, the grouped transactions take 2.7 s (the answer's \
-statements and the conversation's ORM flush), the HTTP handler 1.5 s (signature check 0.6 s), the dispatcher \
-sending the next questions 1.4 s. On PostgreSQL each reply still makes about ten round trips (pool pre-ping, \
-BEGIN, the sender query, the event, note_inbound, the answer, the webhook event, the outbox row, the \
-conversation's flush, the outcome, COMMIT), and the pool's 15 connections cap the requests in flight.
-
-Not done: running SQLite's statements without a thread hand-off each (the baseline calls sqlite3 in the loop), \
-writing the event once with its outcome (its id keys the replies it causes), grouping on PostgreSQL."""
+Not done: fewer statements per reply (the event written once with its outcome; the conversation updated by a \
+prepared UPDATE instead of the ORM flush; the answer's webhook event in the answer's INSERT), the dispatcher's \
+transactions on the inline writer too (they hold the write lock across thread hand-offs, and the inbound \
+group's BEGIN waits for them in SQLite's sleeping busy handler), and PostgreSQL's round trips (pre-ping, \
+statements merged)."""
 
 
 def write_report(body: str, residents: int, clients: int, seconds: float) -> None:
