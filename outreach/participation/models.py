@@ -60,7 +60,8 @@ class ParticipationMeter(Concentration):
     erased: int = Field(
         default=0,
         description="Respondents erased since (their answers stay, anonymised, with no link to who they were):"
-        " left out of these figures.",
+        " left out of these figures. Over several campaigns one erased resident counts once per campaign they"
+        " answered, as nothing left joins one campaign's answers to another's.",
     )
 
 

@@ -12,7 +12,7 @@ from outreach.bootstrap import Services
 from outreach.campaigns.residents_import import parse_row, store_rows
 from outreach.campaigns.suppressed_rows import SUPPRESSED_ROW
 from outreach.inbound.pipeline import Outcome
-from outreach.participation.reports import campaign_participation
+from outreach.participation.reports import campaign_participation, participation_report
 from outreach.results.unweighted import unweighted_results
 from outreach.results.weighted import weighted_results
 from outreach.results.weighting_request import WeightingRequest
@@ -274,3 +274,17 @@ async def test_weighted_results_do_not_change_when_a_sampled_respondent_is_erase
     async with read_session(services.sessions) as session:
         drawn = (await session.execute(select(func.count()).select_from(SampledResident))).scalar_one()
         assert drawn == 16
+
+
+async def test_the_city_wide_meter_leaves_erased_respondents_out_and_counts_them_per_campaign(
+    services: Services,
+) -> None:
+    """Issue 20: the participation figures leave erased respondents out and say how many. Across
+    campaigns an erased resident counts once per campaign they answered: nothing left joins them."""
+    await answered_and_stopped(services)  # the resident answered both campaigns
+    day = services.clock().date()
+    before = await participation_report(services.sessions, day, day, k=1)
+    await requests(services).erase(PHONE, actor=OFFICIAL)
+    after = await participation_report(services.sessions, day, day, k=1)
+    assert (before.erased, after.erased) == (0, 2)
+    assert after.respondents == before.respondents - 1
