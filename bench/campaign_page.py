@@ -137,7 +137,10 @@ async def measure(url: str, backend: str, answers: int) -> Rows:
                 await campaign_results(session, campaign_id, question_types(flow))
 
         parts: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-            ("the live fragment, refreshed (weighting, meter, free text kept)", lambda: get_fragment(warm_client)),
+            (
+                "the live fragment, refreshed (weighting, rates, meter, free text kept)",
+                lambda: get_fragment(warm_client),
+            ),
             ("per-question counts (campaign_results)", counts),
             ("response rates: by channel and district, asked and first answers by hour", rates),
             (
