@@ -1,6 +1,7 @@
 """Residents' addresses as the store holds them: sealed (storage.sealing, bound to "contact:CHANNEL")
-and found by their blind index (storage.blind_index). Every session carries one AddressKeys, made
-once per process by storage.db.session_factory: the AESGCM objects are never made per row."""
+and found by their blind index (storage.blind_index); the messages they sent, sealed likewise. Every
+session carries one AddressKeys, made once per process by storage.db.session_factory: the AESGCM
+objects are never made per row."""
 
 from __future__ import annotations
 
@@ -32,6 +33,14 @@ class AddressKeys:
 
     def open(self, channel: str, sealed: str) -> str:
         return self.sealer.open(sealed, binding=f"contact:{channel}")
+
+    def seal_message(self, channel: str, part: str, text: str | None) -> str | None:
+        """A resident's message (`part`: text or full_text) sealed, bound to its channel and part; a
+        blank text and a missing one stay so (retention blanks texts; blank says only that)."""
+        return self.sealer.seal(text, binding=f"inbound:{channel}:{part}") if text else text
+
+    def open_message(self, channel: str, part: str, stored: str | None) -> str | None:
+        return self.sealer.open(stored, binding=f"inbound:{channel}:{part}") if stored else stored
 
     def columns(self, channel: str, address: str) -> dict[str, str]:
         """The stored columns of an address: its index and its sealed value."""

@@ -90,6 +90,7 @@ class InboundRepository:
 
     async def record_new(self, event: InboundEvent) -> int | None:
         """Insert the event; None when the provider already delivered it (a retry or a duplicate)."""
+        keys = address_keys(self._session)  # what a resident wrote is kept encrypted
         result = await run(
             self._session,
             _record_new(self._session),
@@ -97,8 +98,8 @@ class InboundRepository:
                 "channel": event.channel,
                 "provider_id": event.provider_id,
                 "contact_id": event.contact_id,
-                "text": event.text,
-                "full_text": event.full_text,
+                "text": keys.seal_message(event.channel, "text", event.text),
+                "full_text": keys.seal_message(event.channel, "full_text", event.full_text),
                 "outcome": event.outcome,
                 "reason": event.reason,
                 "received_at": event.received_at,

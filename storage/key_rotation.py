@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.address_keys import address_keys
-from storage.tables import ContactAddress
+from storage.tables import ContactAddress, InboundEvent
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,48 @@ async def reseal_batch(session: AsyncSession, *, after_id: int, limit: int) -> R
         )
         resealed += int(changed.rowcount)  # type: ignore[attr-defined]
     return Resealed(len(rows), resealed, rows[-1][0] if rows else None)
+
+
+async def reseal_messages_batch(session: AsyncSession, *, after_id: int, limit: int) -> Resealed:
+    """The next `limit` residents' messages after `after_id` with a text not under the current key,
+    sealed under it (a message retention blanked meanwhile is left blank)."""
+    keys = address_keys(session)
+    current = f"{keys.keyring.current_id}:%"
+    text, full_text = col(InboundEvent.text), col(InboundEvent.full_text)
+    stale = or_(and_(text != "", text.not_like(current)), and_(full_text.is_not(None), full_text.not_like(current)))
+    rows = (
+        await session.execute(
+            select(col(InboundEvent.id), col(InboundEvent.channel), text, full_text)
+            .where(col(InboundEvent.id) > after_id)
+            .where(stale)
+            .order_by(col(InboundEvent.id))
+            .limit(limit)
+        )
+    ).all()
+    resealed = 0
+    for event_id, channel, sealed_text, sealed_full in rows:
+        fresh = {
+            part: keys.seal_message(channel, part, keys.open_message(channel, part, value))
+            for part, value in (("text", sealed_text), ("full_text", sealed_full))
+        }
+        changed = await session.execute(
+            update(InboundEvent).where(col(InboundEvent.id) == event_id).where(text == sealed_text).values(**fresh)
+        )
+        resealed += int(changed.rowcount)  # type: ignore[attr-defined]
+    return Resealed(len(rows), resealed, rows[-1][0] if rows else None)
+
+
+async def messages_by_key(session: AsyncSession) -> dict[str, int]:
+    """How many residents' messages (with a text) each key of the ring seals; "other": under none."""
+    keys = address_keys(session)
+    text = col(InboundEvent.text)
+    counts = {}
+    for key_id in keys.keyring.key_ids:
+        found = select(func.count()).select_from(InboundEvent).where(text.like(f"{key_id}:%"))
+        counts[key_id] = (await session.execute(found)).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(InboundEvent).where(text != ""))).scalar_one()
+    counts["other"] = total - sum(counts.values())
+    return counts
 
 
 async def rows_by_key(session: AsyncSession) -> dict[str, int]:

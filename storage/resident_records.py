@@ -144,8 +144,8 @@ async def resident_record(session: AsyncSession, resident_id: int) -> dict[str, 
         "messages_received": [
             {
                 "channel": event.channel,
-                "text": event.text,
-                "full_text": event.full_text,
+                "text": address_keys(session).open_message(event.channel, "text", event.text),
+                "full_text": address_keys(session).open_message(event.channel, "full_text", event.full_text),
                 "outcome": event.outcome,
                 "received_at": _time(event.received_at),
             }

@@ -30,11 +30,11 @@ def keys_new() -> None:
 def keys_status() -> None:
     """The key ids of the ring (current first), and how many addresses each one seals."""
     from storage.db import read_session
-    from storage.key_rotation import rows_by_key
+    from storage.key_rotation import messages_by_key, rows_by_key
 
     async def work(services: Services) -> list[str]:
         async with read_session(services.sessions) as session:
-            return _status_lines(services.keyring, await rows_by_key(session))
+            return _status_lines(services.keyring, await rows_by_key(session), await messages_by_key(session))
 
     _say(run_with_services(work))
 
@@ -59,17 +59,20 @@ def keys_rotate(
             batch=batch,
             progress=lambda count: console.print(f"  {count} re-encrypted", markup=False, highlight=False),
         )
-        return [f"{done.resealed} addresses re-encrypted", *_status_lines(ring, done.left)]
+        return [f"{done.resealed} addresses and messages re-encrypted", *_status_lines(ring, done.left, done.messages)]
 
     _say(run_with_services(work))
 
 
-def _status_lines(ring: Keyring, rows: dict[str, int]) -> list[str]:
+def _status_lines(ring: Keyring, rows: dict[str, int], messages: dict[str, int]) -> list[str]:
     lines = [f"encryption keys: {', '.join(ring.key_ids)} (current: {ring.current_id})"]
-    lines += [f"  {key_id}: {rows[key_id]} addresses" for key_id in ring.key_ids]
-    if rows["other"]:
-        lines.append(f"  under a key the ring does not hold: {rows['other']} addresses (unreadable: put it back)")
-    older = sum(count for key_id, count in rows.items() if key_id != ring.current_id)
+    lines += [f"  {key}: {rows[key]} addresses, {messages[key]} messages" for key in ring.key_ids]
+    if rows["other"] or messages["other"]:
+        lines.append(
+            f"  under a key the ring does not hold: {rows['other']} addresses, {messages['other']} messages"
+            " (unreadable: put the key back)"
+        )
+    older = sum(count for key, count in [*rows.items(), *messages.items()] if key != ring.current_id)
     lines.append(
         "every address is under the current key: older keys may leave the ring"
         if not older

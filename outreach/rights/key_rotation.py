@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from outreach.audit import KEY_ROTATE, Actor, DetailValue, record
 from outreach.clock import Clock
 from storage.db import SessionFactory
-from storage.key_rotation import reseal_batch, rows_by_key
+from storage.key_rotation import messages_by_key, reseal_batch, reseal_messages_batch, rows_by_key
 from storage.keyring import Keyring
 
 DEFAULT_BATCH = 1000
@@ -21,7 +21,8 @@ DEFAULT_BATCH = 1000
 class Rotation:
     current: str
     resealed: int
-    left: dict[str, int]  # rows per key id afterwards (the current key's: all of them, when done)
+    left: dict[str, int]  # addresses per key id afterwards (the current key's: all of them, when done)
+    messages: dict[str, int]  # residents' messages per key id afterwards
 
 
 async def rotate(
@@ -33,17 +34,20 @@ async def rotate(
     batch: int = DEFAULT_BATCH,
     progress: Callable[[int], None] = lambda _done: None,
 ) -> Rotation:
-    """Re-encrypt every address not under the current key; `progress` hears the running count."""
-    after, done = 0, 0
-    while True:
-        async with sessions() as session, session.begin():
-            step = await reseal_batch(session, after_id=after, limit=batch)
-        if step.last_id is None:
-            break
-        after, done = step.last_id, done + step.resealed
-        progress(done)
+    """Re-encrypt every address and message not under the current key; `progress` hears the count."""
+    done = 0
+    for reseal in (reseal_batch, reseal_messages_batch):  # addresses, then residents' messages
+        after = 0
+        while True:
+            async with sessions() as session, session.begin():
+                step = await reseal(session, after_id=after, limit=batch)
+            if step.last_id is None:
+                break
+            after, done = step.last_id, done + step.resealed
+            progress(done)
     async with sessions() as session, session.begin():
         left = await rows_by_key(session)
+        messages = await messages_by_key(session)
         details: dict[str, DetailValue] = {"resealed": done, "ring": keyring.key_ids}
         await record(session, actor, KEY_ROTATE, "encryption_key", keyring.current_id, details, at=clock())
-    return Rotation(keyring.current_id, done, left)
+    return Rotation(keyring.current_id, done, left, messages)

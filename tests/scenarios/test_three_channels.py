@@ -23,6 +23,7 @@ from flows.answer_labels import question_types
 from outreach.bootstrap import Services
 from outreach.inbound.mailbox import mailbox_poller
 from outreach.inbound.pipeline import Outcome
+from storage.address_keys import address_keys
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.read_models import campaign_results
@@ -178,7 +179,11 @@ async def test_one_campaign_answered_on_sms_telegram_and_email(world: World) -> 
             .where(col(InboundEvent.channel) == "email")
             .where(col(InboundEvent.provider_id).not_like("link:%"))  # the mail, not the link click
         )
-        texts = (await session.execute(by_email)).all()
+        keys = address_keys(session)  # kept encrypted (revision 0030)
+        texts = [
+            (keys.open_message("email", "text", text), keys.open_message("email", "full_text", full))
+            for text, full in (await session.execute(by_email)).all()
+        ]
     [(reply_text, full_text)] = texts
     assert reply_text == "Tak, jeżdżę" and full_text is not None and "napisał(a):" in full_text  # kept for audit
 

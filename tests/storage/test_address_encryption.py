@@ -1,7 +1,8 @@
-"""Revision 0029 encrypts the addresses a database already holds: made at revision 0028 with phones,
-emails and chat ids in the clear, then upgraded, the database (SQLite's file and WAL as bytes, the
-WAL checkpointed; PostgreSQL through pg_dump) holds none of them in the clear, and each is found by
-its blind index and opens to what it was."""
+"""Revisions 0029 and 0030 encrypt the addresses and messages a database already holds: made at
+revision 0028 with phones, emails, chat ids and residents' messages in the clear, then upgraded, the
+database (SQLite's file and WAL as bytes, the WAL checkpointed; PostgreSQL through pg_dump) holds
+none of them in the clear; each address is found by its blind index and opens to what it was, and
+each message opens to what it said."""
 
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
-from storage.address_keys import address_of
+from storage.address_keys import address_keys, address_of
 from storage.db import create_engine, session_factory
 from storage.keyring import Keyring, parse_encryption_keys
 from storage.migrate import upgrade
 from storage.residents import ResidentRepository
+from storage.tables import InboundEvent
 from tests.conftest import POSTGRES_URL, admin_dsn, unavailable
 from tests.providers import BLIND_INDEX_KEY, ENCRYPTION_KEY_1
 
@@ -37,8 +40,10 @@ ADDRESSES = [("sms", f"+4869{n:07d}") for n in range(1, 1004)] + [
     ("telegram", "7312094558"),
     ("whatsapp", "+48691234567"),
 ]
+# What residents wrote (revision 0030 seals it): a reply, and a mail kept whole.
+REPLY, MAIL = "dzwońcie pod 601 234 567", "From: Anna <anna.nowak@example.org>\n\nTak, jeżdżę"
 # What a search for the plaintext looks for: the national digits are inside every E.164 form.
-TRACES = [address.removeprefix("+48").encode() for _, address in ADDRESSES]
+TRACES = [address.removeprefix("+48").encode() for _, address in ADDRESSES] + [b"601 234 567", "jeżdżę".encode()]
 
 
 async def _stored_in_the_clear(engine: AsyncEngine, moment: datetime | str) -> None:
@@ -58,10 +63,25 @@ async def _stored_in_the_clear(engine: AsyncEngine, moment: datetime | str) -> N
                 ),
                 {"id": contact_id, "channel": channel, "address": address, "at": moment},
             )
+        for event_id, (channel, text_, full_text) in enumerate([("sms", REPLY, None), ("email", "Tak", MAIL)], 1):
+            await connection.execute(
+                text(
+                    "INSERT INTO inbound_events (id, channel, provider_id, contact_id, text, full_text, outcome,"
+                    " received_at) VALUES (:id, :channel, :provider_id, NULL, :text, :full_text, 'answered', :at)"
+                ),
+                {"id": event_id, "channel": channel, "provider_id": f"P{event_id}", "text": text_}
+                | {"full_text": full_text, "at": moment},
+            )
 
 
 async def _each_found_and_opened(engine: AsyncEngine) -> None:
     async with session_factory(engine, RING)() as session:
+        keys = address_keys(session)
+        events = (await session.execute(select(InboundEvent).order_by(col(InboundEvent.id)))).scalars()
+        assert [
+            (keys.open_message(e.channel, "text", e.text), keys.open_message(e.channel, "full_text", e.full_text))
+            for e in events
+        ] == [(REPLY, None), ("Tak", MAIL)]
         residents = ResidentRepository(session)
         for contact_id, (channel, address) in enumerate(ADDRESSES, start=1):
             contact = await residents.contact_by_address(channel, address)

@@ -149,10 +149,13 @@ def test_the_demo_runs_a_whole_consultation_by_itself(flow: Campaign, tmp_path: 
 
         # Replies came back as the providers deliver them: Twilio's signed inbound SMS (its own SIDs)
         # and Telegram updates ("u" + update_id), some of them taps on the question's buttons.
-        inbound = db.execute(
-            "SELECT e.channel, e.provider_id, e.text, r.language FROM inbound_events e"
-            " JOIN contact_addresses c ON c.id = e.contact_id JOIN residents r ON r.id = c.resident_id"
-        ).fetchall()
+        inbound = [
+            (channel, provider_id, keys.open_message(channel, "text", text) or "", language)
+            for channel, provider_id, text, language in db.execute(
+                "SELECT e.channel, e.provider_id, e.text, r.language FROM inbound_events e"
+                " JOIN contact_addresses c ON c.id = e.contact_id JOIN residents r ON r.id = c.resident_id"
+            )
+        ]
         assert {channel for channel, *_ in inbound} == {"sms", "telegram"}
         assert all(sid.startswith("SM") for channel, sid, *_ in inbound if channel == "sms")
         assert all(update.startswith("u") for channel, update, *_ in inbound if channel == "telegram")

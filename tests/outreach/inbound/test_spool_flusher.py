@@ -27,6 +27,7 @@ from outreach.inbound.spool import CORRUPT_FOLDER, InboundSpool
 from outreach.inbound.spool_flusher import FlushRound, SpoolFlusher
 from outreach.rights.requests import ResidentRequests
 from outreach.store_errors import DEFECT_PAUSE_SECONDS
+from storage.address_keys import address_keys
 from storage.residents import ResidentRepository
 from storage.tables import InboundEvent
 from tests.conftest import ManualClock
@@ -288,9 +289,12 @@ class ImpatientSpool:
 async def stored_texts(world: World) -> list[tuple[str, int | None]]:
     async with world.services.sessions() as session:
         rows = await session.execute(
-            select(col(InboundEvent.text), col(InboundEvent.contact_id)).order_by(col(InboundEvent.id))
+            select(col(InboundEvent.channel), col(InboundEvent.text), col(InboundEvent.contact_id)).order_by(
+                col(InboundEvent.id)
+            )
         )
-        return [(text, contact_id) for text, contact_id in rows.all()]
+        keys = address_keys(session)  # what residents wrote is kept encrypted
+        return [(str(keys.open_message(channel, "text", text)), contact) for channel, text, contact in rows.all()]
 
 
 async def test_an_erasure_removes_the_residents_messages_waiting_in_the_spool(

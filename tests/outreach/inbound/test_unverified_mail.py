@@ -20,6 +20,7 @@ from channels.email_tokens import reply_token
 from outreach.bootstrap import Services, bootstrap
 from outreach.inbound.mailbox import handle_mail
 from outreach.inbound.pipeline import Outcome
+from storage.address_keys import address_keys
 from storage.tables import ContactAddress, InboundEvent
 from tests import providers
 from tests.conftest import ManualClock
@@ -68,7 +69,11 @@ async def contact(services: Services) -> ContactAddress:
 async def audit(services: Services) -> list[tuple[str, int | None, str]]:
     async with services.sessions() as session:
         rows = await session.execute(select(InboundEvent).order_by(InboundEvent.id))  # type: ignore[arg-type]
-        return [(event.outcome, event.contact_id, event.text) for event in rows.scalars()]
+        keys = address_keys(session)
+        return [
+            (event.outcome, event.contact_id, keys.open_message(event.channel, "text", event.text) or "")
+            for event in rows.scalars()
+        ]
 
 
 @pytest.mark.parametrize("text", ["STOP", "START", "Tak"])

@@ -15,17 +15,19 @@ from outreach.audit import KEY_ROTATE, Actor
 from outreach.bootstrap import Services, bootstrap
 from outreach.rights.key_rotation import rotate
 from outreach.settings import Settings
-from storage.address_keys import address_of
+from storage.address_keys import address_keys, address_of
+from storage.inbound import InboundRepository
 from storage.key_rotation import rows_by_key
 from storage.residents import ResidentRepository
 from storage.sealing import SealedValueUnreadable
-from storage.tables import AuditEntry
+from storage.tables import AuditEntry, InboundEvent
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.providers import BLIND_INDEX_KEY, ENCRYPTION_KEY_1, ENCRYPTION_KEY_2, SANDBOX_SECRET
 
 PHONES = [f"+4860030000{n}" for n in range(5)]
 NEWCOMER = "+48600300099"
+REPLY = "dzwońcie pod 601 234 567"
 Wire = Callable[[str], Services]
 
 
@@ -62,6 +64,9 @@ async def test_rows_under_the_old_key_are_read_until_rotated_and_every_row_ends_
     old = wire(f"k1:{ENCRYPTION_KEY_1}")
     for phone in PHONES:
         await add_resident(old, phone=phone)
+    async with old.sessions() as session, session.begin():  # a message a resident sent, under k1 too
+        event = InboundEvent(channel="sms", provider_id="SM1", text=REPLY, outcome="answered", received_at=old.clock())
+        await InboundRepository(session).record_new(event)
     both = wire(f"k2:{ENCRYPTION_KEY_2},k1:{ENCRYPTION_KEY_1}")  # the new key first, the old kept after it
     assert [await read_address(both, phone) for phone in PHONES] == PHONES
     await add_resident(both, phone=NEWCOMER)  # written while rotating: under the new key
@@ -76,17 +81,20 @@ async def test_rows_under_the_old_key_are_read_until_rotated_and_every_row_ends_
     done = await rotate(
         both.sessions, both.keyring, clock=both.clock, actor=Actor.cli(), batch=2, progress=heard.append
     )
-    assert (done.current, done.resealed, done.left) == ("k2", 5, {"k2": 6, "k1": 0, "other": 0})
-    assert heard == [2, 4, 5]  # bounded batches, the count as it goes
+    assert (done.current, done.resealed, done.left) == ("k2", 6, {"k2": 6, "k1": 0, "other": 0})
+    assert done.messages == {"k2": 1, "k1": 0, "other": 0}
+    assert heard == [2, 4, 5, 6]  # bounded batches (addresses, then messages), the count as it goes
 
     new_only = wire(f"k2:{ENCRYPTION_KEY_2}")  # the old key may leave the ring now
+    async with new_only.sessions() as session:
+        [kept] = (await session.execute(select(InboundEvent))).scalars()
+        assert address_keys(session).open_message("sms", "text", kept.text) == REPLY
     assert [await read_address(new_only, phone) for phone in [*PHONES, NEWCOMER]] == [*PHONES, NEWCOMER]
     async with new_only.sessions() as session:
         [entry] = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == KEY_ROTATE))).scalars()
-        assert (entry.target_id, entry.details) == ("k2", {"resealed": 5, "ring": ["k2", "k1"]})
-    assert await rotate(both.sessions, both.keyring, clock=both.clock, actor=Actor.cli()) == done.__class__(
-        "k2", 0, {"k2": 6, "k1": 0, "other": 0}
-    )  # a second rotation finds nothing to do
+        assert (entry.target_id, entry.details) == ("k2", {"resealed": 6, "ring": ["k2", "k1"]})
+    again = await rotate(both.sessions, both.keyring, clock=both.clock, actor=Actor.cli())
+    assert (again.resealed, again.left) == (0, {"k2": 6, "k1": 0, "other": 0})  # nothing left to do
 
 
 async def test_a_wrong_key_under_the_old_id_is_a_clear_error_not_garbage(wire: Wire) -> None:
