@@ -52,9 +52,8 @@ SWITCHES = frozenset({"questions[].integer", "sms.fold_diacritics"})
 LINES = frozenset({"audience.where", "audience.sample.allocation.fixed"})
 BRANCHES = "questions[].next"
 ALLOCATION = "audience.sample.allocation"
-FORM_KEYS = tuple(
-    key for key in CampaignDefinition.model_fields if key not in ("whatsapp", "results_back", "on_unknown")
-)
+YAML_ONLY = ("whatsapp", "results_back", "on_unknown")  # written under "More"
+FORM_KEYS = tuple(key for key in CampaignDefinition.model_fields if key not in YAML_ONLY)
 # Keys in the order the model declares them, so the YAML reads as the examples do.
 KEY_ORDER: dict[str, tuple[str, ...]] = {
     "": tuple(CampaignDefinition.model_fields),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flows.loader import CampaignError
 from flows.model import QUESTION_TYPES
-from outreach.web.admin.campaign_form import MORE, NO_QUIET_HOURS
+from outreach.web.admin.campaign_form import MORE, NO_QUIET_HOURS, YAML_ONLY
 
 # The fields each question type takes besides id, type, text and next (flows.question_rules).
 TYPE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -128,23 +128,28 @@ def placed_errors(errors: Iterable[CampaignError], names: list[str]) -> tuple[di
     at_fields: dict[str, list[str]] = {}
     general: list[str] = []
     for error in errors:
-        message = error.message.removeprefix(f"{error.path}: ") if error.path else error.message
         target = _field_for(error.path, names)
         if target is None:
             general.append(error.message)
-        else:
-            at_fields.setdefault(target, []).append(message)
+        else:  # the path is said unless it is the field's own
+            exact = error.path and target == error.path
+            at_fields.setdefault(target, []).append(
+                error.message.removeprefix(f"{error.path}: ") if exact else error.message
+            )
     return at_fields, general
 
 
 def _field_for(path: str, names: list[str]) -> str | None:
+    if path.split(".")[0].split("[")[0] in YAML_ONLY:  # written under "More"
+        return MORE
     while path:
         if path in names:
             return path
         below = next((name for name in names if _under(name, path)), None)
         if below is not None:
             return below
-        path = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
+        above = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
+        path = above if above != path else ""  # a top-level key: nothing above it
     return None
 
 

@@ -197,3 +197,13 @@ async def test_the_audience_is_counted_before_the_campaign_is_saved(services: Se
     assert ">district: Oliwa, Wrzeszcz</textarea>" in page
     async with read_session(services.sessions) as session:
         assert await CampaignRepository(session).all() == []  # counted, not saved
+
+
+async def test_a_problem_in_the_more_yaml_shows_at_that_field(services: Services, pages: Client) -> None:
+    csrf = await editor(services, pages)
+    more = "whatsapp: {content_sid: HX-not-a-template}"
+    sent = {"csrf": csrf, "tab": "form", "action": "save", **THREE_QUESTIONS, "more": more}
+    response = await pages.post("/admin/new-campaign", data=sent)
+    page = await response.text()
+    assert response.status == 422
+    assert re.search(r'id="f-more-error"[^>]*>[^<]*content_sid', page)
