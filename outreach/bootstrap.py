@@ -26,6 +26,7 @@ from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.db import SessionFactory, create_engine, is_memory_sqlite, is_sqlite, session_factory
 from storage.keyring import Keyring, development_keyring
+from storage.sealing import Sealer
 from storage.tables import PROVIDER_ID_LENGTH
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class Services:
         """Webhook input kept on disk through a database outage."""
         from outreach.inbound.spool import InboundSpool
 
-        return InboundSpool(self.settings.inbound_spool_dir)
+        return InboundSpool(self.settings.inbound_spool_dir, Sealer(self.keyring))
 
     @cached_property
     def pipeline(self) -> InboundPipeline:

@@ -14,7 +14,9 @@ nanoseconds, then the process and a counter), across the processes that share th
 What a file holds is the parsed message, not the request: the channel, the provider's id, the sender's
 address, the text and what the channel read from it (a tap, a command); no name, no profile, no
 signature. The inbound_events row holds the same, with the contact's id for the address: the spool
-cannot look the address up while the store is away. The directory is made 0700 and each file 0600; a
+cannot look the address up while the store is away. With the service's keys (always, as `serve` wires
+it) the file's content is sealed with AES-256-GCM under the current key (storage.sealing); a file
+written in the clear by an older version is still read. The directory is made 0700 and each file 0600; a
 file is removed once applied. It must be on a local disk (the flushers lock it with flock).
 
 A file that does not parse is moved to `corrupt/` and reported, never retried.
@@ -47,11 +49,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from channels.base import DeliveryStatus, Inbound
 from outreach.addresses import canonical_address
+from storage.sealing import SealedValueUnreadable, Sealer
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 SUFFIX = ".json"
+SEALED_AS = "spool"  # the associated data of a sealed file: it opens as nothing else
 TEMPORARY_PREFIX = ".tmp-"
 LOCK_NAME = ".flush.lock"
 CORRUPT_FOLDER = "corrupt"
@@ -84,8 +88,9 @@ class InboundSpool:
     """The spool directory. Writing (`keep`) is safe from any number of processes; applying is done
     under `flushing()`, an exclusive lock, so one flusher at a time works through the files in order."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, sealer: Sealer | None = None) -> None:
         self.directory = directory
+        self._sealer = sealer  # the service's keys: each file's content sealed (docs/PRIVACY.md)
         self.arrived = asyncio.Event()  # set by `put`: this process's flusher looks at once
         self._numbers = itertools.count()
 
@@ -104,7 +109,7 @@ class InboundSpool:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(descriptor, "wb") as file:
-                file.write(encode(item, arrived_at))
+                file.write(self._seal(encode(item, arrived_at)))
                 file.flush()
                 os.fsync(file.fileno())
             os.rename(temporary, self.directory / name)
@@ -135,8 +140,21 @@ class InboundSpool:
     def read(self, name: str) -> Spooled:
         """The item in `name`; CorruptSpoolFile when it is not a whole item of this format."""
         content = (self.directory / name).read_bytes()
-        arrived_at, item = decode(content)
+        arrived_at, item = decode(self._open(content))
         return Spooled(name, arrived_at, item)
+
+    def _seal(self, content: bytes) -> bytes:
+        if self._sealer is None:
+            return content
+        return self._sealer.seal(content.decode("ascii"), binding=SEALED_AS).encode("ascii")
+
+    def _open(self, content: bytes) -> bytes:
+        if self._sealer is None or content.startswith(b"{"):  # written in the clear (before revision 0030)
+            return content
+        try:
+            return self._sealer.open(content.decode("ascii"), binding=SEALED_AS).encode("ascii")
+        except (SealedValueUnreadable, UnicodeDecodeError) as error:
+            raise CorruptSpoolFile(f"sealed, and it does not open: {error}") from None
 
     def done(self, name: str) -> None:
         """Remove an applied item. Not fsync'd: a removal a crash undoes applies the item again, which

@@ -3,6 +3,7 @@ corrupt files and the flush lock. Applying it against a store: test_spool_flushe
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -22,6 +23,9 @@ from outreach.inbound.spool import (
     decode,
     encode,
 )
+from storage.keyring import Keyring, parse_encryption_keys
+from storage.sealing import Sealer
+from tests.providers import BLIND_INDEX_KEY, ENCRYPTION_KEY_1, ENCRYPTION_KEY_2
 
 ARRIVED = datetime(2027, 3, 2, 10, 0, 1, 250_000, tzinfo=UTC)
 TAP = Inbound(
@@ -59,6 +63,23 @@ def test_a_file_holds_the_parsed_message_and_nothing_more(tmp_path: Path) -> Non
     document = json.loads((spool.directory / name).read_bytes())
     assert set(document) == {"version", "kind", "arrived_at", "item"}
     assert set(document["item"]) == {field.name for field in dataclasses.fields(Inbound)}
+
+
+def ring(keys: str) -> Sealer:
+    return Sealer(Keyring(parse_encryption_keys(keys, setting="test"), base64.b64decode(BLIND_INDEX_KEY)))
+
+
+def test_with_the_keys_a_file_holds_no_address_nor_text_and_reads_back(tmp_path: Path) -> None:
+    spool = InboundSpool(tmp_path / "spool", ring(f"k1:{ENCRYPTION_KEY_1}"))
+    name = spool.keep(SMS, arrived_at=ARRIVED)
+    content = (spool.directory / name).read_bytes()
+    assert content.startswith(b"k1:") and b"600100200" not in content
+    assert spool.read(name).item == SMS
+    older = InboundSpool(spool.directory).keep(TAP, arrived_at=ARRIVED)  # written in the clear before
+    assert spool.read(older).item == TAP
+    # A worker whose ring lacks the key: the file is not read as garbage, and the error names the key.
+    with pytest.raises(CorruptSpoolFile, match="sealed under key 'k1', which OUTREACH_ENCRYPTION_KEYS does not"):
+        InboundSpool(spool.directory, ring(f"k2:{ENCRYPTION_KEY_2}")).read(name)
 
 
 def test_the_directory_is_private_and_so_is_each_file(tmp_path: Path) -> None:
