@@ -45,6 +45,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from cli_env import outreach_cli_env
 from report_sections import write_section
 from scratch_postgres import scratch_postgres
 from sqlalchemy.engine import make_url
@@ -292,21 +293,13 @@ class Figures:
 
 
 def outreach_env(database_url: str, folder: Path, port: int = 0, api_url: str = "") -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        # A worktree's code, not the installed checkout's, when PYTHONPATH names one.
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        "OUTREACH_DATABASE_URL": database_url,
-        "OUTREACH_LOG_LEVEL": "WARNING",
-        "OUTREACH_SPOOL_DIR": str(folder / "spool"),
-        "OUTREACH_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "OUTREACH_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "OUTREACH_TWILIO_FROM": SMS_FROM,
-        # The bench launches to its own fake register: no approver to ask (a launch to more than the
-        # threshold waits for one).
-        "OUTREACH_ADMIN_APPROVAL_THRESHOLD": str(10**9),
-    }
+    env = outreach_cli_env(
+        database_url,
+        spool_dir=str(folder / "spool"),
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from=SMS_FROM,
+    )
     if port:
         env["OUTREACH_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     if api_url:

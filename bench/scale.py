@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from cli_env import outreach_cli_env
 from report_sections import write_section
 from scratch_postgres import asyncpg_dsn, scratch_postgres
 from verdicts import Check, finish, ratio_check
@@ -127,17 +128,8 @@ def run_step(args: list[str], env: dict[str, str], cwd: Path) -> Step:
     return Step(seconds, peak_mb, cpu)
 
 
-def environment(database_url: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "OUTREACH_DATABASE_URL": database_url,
-        "OUTREACH_LOG_LEVEL": "WARNING",
-    }
-
-
 def measure_steps(database_url: str, register: Path, folder: Path) -> tuple[Step, Step]:
-    env = environment(database_url)
+    env = outreach_cli_env(database_url)
     run_step(["db", "upgrade"], env, folder)
     imported = run_step(["residents", "import", str(register)], env, folder)
     campaign = folder / "campaign.yaml"
