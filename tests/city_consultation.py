@@ -59,7 +59,13 @@ BY = "area,age_band"
 AREAS = ("centre", "outskirts")
 # The sandbox stands in for providers that answer at once; the default limits (10 SMS segments a
 # second) would turn a consultation of thousands into minutes of waiting for nothing.
-SETTINGS = {"rate_sms_segments_per_second": 100_000.0, "max_messages_per_address_per_day": 100}
+# admin_approval_threshold: `make simulate` launches to SAMPLE residents of a simulated register, with
+# no approver to ask (more than the threshold waits for one).
+SETTINGS = {
+    "rate_sms_segments_per_second": 100_000.0,
+    "max_messages_per_address_per_day": 100,
+    "admin_approval_threshold": 10**9,
+}
 CAMPAIGN = """
 name: Park lights
 languages: [pl]
