@@ -233,6 +233,10 @@ class Settings(BaseSettings):
     # delivered (pending, or waiting for a paused subscriber) is kept.
     retention_webhooks_delivered_days: int = Field(default=30, ge=0)
     retention_webhooks_failed_days: int = Field(default=90, ge=0)
+    # Free-text answers keep residents' raw words this many days, then only their scrubbed form (all that
+    # results and exports ever show): as long as the messages they came in (RETENTION_INBOUND_DAYS), time
+    # to check a campaign's results against what was written.
+    retention_raw_text_days: int = Field(default=90, ge=0)
     # Rows (residents, for inactive ones) per transaction: a batch holds SQLite's write lock a moment only.
     retention_batch_size: int = Field(default=1000, ge=1, le=50_000)
 

@@ -27,7 +27,7 @@ class Telemetry(Protocol):
 
     def retention_removed(self, kind: str, count: int) -> None:
         """Retention removed `count` items of a kind (inbound, unknown_senders, outbox, early_reports,
-        inactive: outreach.rights.retention)."""
+        inactive, raw_text: outreach.rights.retention)."""
 
 
 class NoTelemetry:

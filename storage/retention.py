@@ -10,6 +10,8 @@ each in a transaction of its own, until none is left).
   settled (delivered, or failed for good: `webhooks_failed` when any failed), deleted with their
   deliveries; a delivery still due (pending, being posted, or waiting for a paused subscriber) keeps
   its event, one to a deleted subscriber does not;
+- `raw_text`: free-text answers, replaced by their scrubbed form (outreach.rights.raw_text pages
+  through them itself: scrubbing is Python's, not SQL's; storage.free_text_answers);
 - `inactive`: residents with no consent given or renewed, no answer and no message from them since the
   cut-off (erased whole by the caller, as an erasure request would: storage.erasure).
 """
@@ -40,10 +42,13 @@ class Kind(StrEnum):
     WEBHOOKS_DELIVERED = "webhooks_delivered"
     WEBHOOKS_FAILED = "webhooks_failed"
     INACTIVE = "inactive"
+    RAW_TEXT = "raw_text"
 
 
 def _due(kind: Kind, before: datetime) -> Select[*tuple[Any, ...]]:
     """The keys of what is due, oldest first."""
+    if kind is Kind.RAW_TEXT:
+        raise ValueError("free-text answers are scrubbed by outreach.rights.raw_text, not removed here")
     if kind is Kind.INBOUND:
         return (
             select(col(InboundEvent.id))

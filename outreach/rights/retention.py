@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from outreach import audit
 from outreach.audit import Actor
 from outreach.clock import Clock
+from outreach.rights.raw_text import scrub_raw_text
 from outreach.rights.requests import ResidentRequests
 from outreach.settings import Settings
 from outreach.telemetry import NO_TELEMETRY, Telemetry
@@ -57,6 +58,8 @@ def cut_offs(settings: Settings, now: datetime) -> dict[Kind, datetime]:
         else None,
     }
     due = {kind: now - age for kind, age in ages.items() if age is not None}
+    if settings.retention_raw_text_days:
+        due[Kind.RAW_TEXT] = now - timedelta(days=settings.retention_raw_text_days)
     if settings.retention_inactive_months:
         due[Kind.INACTIVE] = now - timedelta(days=round(settings.retention_inactive_months * DAYS_PER_MONTH))
     return due
@@ -79,6 +82,12 @@ class Retention:
         is recorded in the audit log, with its counts, under `actor`."""
         counts: dict[Kind, int] = {}
         for kind, before in cut_offs(self._settings, self._clock()).items():
+            if kind is Kind.RAW_TEXT:
+                batch = self._settings.retention_batch_size
+                counts[kind] = await scrub_raw_text(self._sessions, before, batch=batch, dry_run=dry_run)
+                if not dry_run:
+                    self._telemetry.retention_removed(kind.value, counts[kind])
+                continue
             if dry_run:
                 async with read_session(self._sessions) as session:
                     counts[kind] = await count_due(session, kind, before)

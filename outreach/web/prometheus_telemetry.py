@@ -68,7 +68,7 @@ class PrometheusTelemetry:
             "outreach_retention_removed",
             "Items retention removed, by kind (inbound: message texts and mail bodies blanked;"
             " unknown_senders: strangers' messages; outbox: sent texts blanked; early_reports; inactive:"
-            " residents erased).",
+            " residents erased; raw_text: free-text answers replaced by their scrubbed form).",
             ["kind"],
             registry=self.registry,
         )

@@ -63,10 +63,11 @@ async def test_each_kind_goes_once_older_than_its_setting_and_is_counted(
         Kind.EARLY_REPORTS: 1,
         Kind.WEBHOOKS_DELIVERED: 0,
         Kind.WEBHOOKS_FAILED: 0,
+        Kind.RAW_TEXT: 0,  # the campaign has no text question (tests/outreach/rights/test_raw_text.py)
     }
     clock.advance(days=90)
     expected = {Kind.INBOUND: 1, Kind.UNKNOWN_SENDERS: 1, Kind.OUTBOX: sent, Kind.EARLY_REPORTS: 1}
-    expected |= {Kind.WEBHOOKS_DELIVERED: 0, Kind.WEBHOOKS_FAILED: 0}
+    expected |= {Kind.WEBHOOKS_DELIVERED: 0, Kind.WEBHOOKS_FAILED: 0, Kind.RAW_TEXT: 0}
     assert await retention.run(actor=OFFICIAL, dry_run=True) == expected
     with caplog.at_level(logging.INFO, logger="outreach.rights.retention"):
         assert await retention.run(actor=OFFICIAL) == expected
@@ -93,6 +94,7 @@ async def test_a_kind_set_to_zero_is_kept_forever(services: Services, clock: Man
         retention_unknown_sender_days=0,
         retention_webhooks_delivered_days=0,
         retention_webhooks_failed_days=0,
+        retention_raw_text_days=0,
     ).run(actor=OFFICIAL)
     assert counts == {Kind.EARLY_REPORTS: 1}
 
