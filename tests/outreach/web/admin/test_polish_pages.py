@@ -1,0 +1,107 @@
+"""Every officials' page rendered in Polish asks the catalog only for texts it has (issue 21: pl and
+en complete): the templates' own texts, and the ones handed to them from code (states, roles, errors,
+effects, the editor's labels), which a scan of the templates' source cannot see.
+
+Each page is rendered over a real socket; the Polish catalog gets a gettext fallback that notes every
+text it lacked, so an English text left untranslated on a Polish page fails here, with its page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from babel.support import NullTranslations
+
+from flows.loader import load_campaign
+from outreach.bootstrap import Services
+from outreach.campaigns.commands import create_campaign
+from outreach.web.admin import i18n
+from outreach.web.app import create_app
+from tests.conftest import DATABASES
+from tests.factories import add_resident
+from tests.outreach.helpers import launch, reply
+from tests.outreach.web.admin.test_pages import Client, form_csrf, logged_in, official
+from tests.outreach.web.admin.test_preview_page import PREVIEWED
+from tests.outreach.web.admin.test_preview_page import SLUG as DRAFT
+
+# The pages' texts, not the store, are under test here: one database (the first configured) is enough.
+ONE_DATABASE = pytest.mark.parametrize("database_url", [DATABASES[0]], indirect=True)
+SAME_IN_BOTH = {"E-mail"}  # texts whose Polish is the English
+
+
+class MissingTexts(NullTranslations):
+    """The fallback the Polish catalog turns to for a text it lacks: it notes the text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: set[str] = set()
+
+    def gettext(self, message: str) -> str:
+        self.texts.add(message)
+        return message
+
+
+@pytest.fixture
+async def pages(services: Services) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(create_app(services, run_background=False), host="127.0.0.1")) as client:
+        yield client
+
+
+@pytest.fixture
+def missing() -> Iterator[MissingTexts]:
+    catalog = i18n.translations("pl")
+    noted = MissingTexts()
+    catalog.add_fallback(noted)
+    yield noted
+    catalog._fallback = None  # the catalog is cached for the process: the next test gets it as it was
+
+
+@ONE_DATABASE
+async def test_every_page_in_polish_has_each_text_in_the_catalog(
+    services: Services, pages: Client, missing: MissingTexts
+) -> None:
+    await add_resident(services, phone="+48601000001")
+    await launch(services)
+    await reply(services, "+48601000001", "tak")
+    await create_campaign(services.sessions, load_campaign(PREVIEWED), clock=services.clock)
+    await official(services, role="admin")
+    pages.session.cookie_jar.update_cookies({i18n.COOKIE: "pl"})
+    untranslated: dict[str, set[str]] = {}
+
+    async def visit(path: str, status: int = 200) -> None:
+        response = await pages.get(path)
+        assert response.status == status, path
+        texts = missing.texts - SAME_IN_BOTH
+        if texts:
+            untranslated[path] = set(texts)
+        missing.texts.clear()
+
+    await visit("/admin/login")
+    await visit("/admin/password/not-a-token", 404)
+    refused = await logged_in(pages, password="not the password")
+    assert refused.status == 401
+    await visit("/admin/login")
+    assert (await logged_in(pages)).status == 303
+    campaign, draft = "/admin/campaigns/tramwaj-na-morene", f"/admin/campaigns/{DRAFT}"
+    for path in ("/admin/", campaign, f"{campaign}/live", f"{campaign}/preview", f"{campaign}/pause"):
+        await visit(path)
+    for path in (f"{campaign}/close", f"{draft}/launch", f"{draft}/edit", f"{draft}/edit?tab=yaml"):
+        await visit(path)
+    for path in ("/admin/new-campaign", "/admin/officials", "/admin/officials/1/deactivate"):
+        await visit(path)
+    # A form sent back with an error at its field.
+    csrf = await form_csrf(pages, "/admin/new-campaign")
+    form = {"csrf": csrf, "name": "Park", "languages": "pl", "questions[0].id": "visits", "questions[0].type": "yesno"}
+    sent = await pages.post("/admin/new-campaign", data=form | {"questions[0].text.pl": ""})
+    assert 'aria-invalid="true"' in await sent.text()
+    if missing.texts - SAME_IN_BOTH:
+        untranslated["new campaign, sent back"] = missing.texts - SAME_IN_BOTH
+    assert untranslated == {}, untranslated
+
+
+def test_the_fallback_notes_a_text_the_catalog_lacks(missing: MissingTexts) -> None:
+    catalog = i18n.translations("pl")
+    assert catalog.gettext("Campaigns") == "Kampanie" and missing.texts == set()
+    assert catalog.gettext("A text nobody translated") == "A text nobody translated"
+    assert missing.texts == {"A text nobody translated"}
