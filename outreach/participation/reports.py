@@ -5,6 +5,7 @@ the results JSON all call these)."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flows.campaign import Campaign
@@ -17,6 +18,7 @@ from outreach.survey.margins_store import DEFAULT_MARGINS, default_margins, load
 from storage.coverage import CoverageCounts
 from storage.db import SessionFactory, read_session
 from storage.participation import (
+    GroupedAnswers,
     ParticipationRow,
     answers_by_group,
     campaigns_launched,
@@ -81,26 +83,54 @@ async def participation_report(
     return participation_meter(scope, firsts, campaigns, k=k, since=since, until=until, splits=splits, erased=erased)
 
 
-async def campaign_participation(
-    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, *, k: int, splits: Collection[str] = SPLITS
-) -> CampaignParticipation:
-    """One campaign's part: its first-timers, how many campaigns its respondents have answered up to
-    it (split by `splits`), and its answers from the sampled beside the self-enrolled."""
+@dataclass(frozen=True)
+class CampaignParticipationRows:
+    """What one campaign's part is built from, read from the store (so the building can run off the
+    event loop, with no session)."""
+
+    campaign_id: int
+    slug: str
+    history: list[Participation]
+    groups: dict[tuple[bool, str | None], int]
+    answers: list[GroupedAnswers]
+    erased: int
+
+
+async def read_campaign_participation(sessions: SessionFactory, record: CampaignRecord) -> CampaignParticipationRows:
     assert record.id is not None
     async with read_session(sessions) as session:
         history = [_participation(row) for row in await participations(session, respondents_of=record.id)]
         groups = await respondents_by_group(session, record.id)
         answers = await answers_by_group(session, record.id)
         erased = await erased_respondents(session, [record.id])
-    last = max((p.answered_at for p in history if p.campaign_id == record.id), default=None)
+    return CampaignParticipationRows(record.id, record.slug, history, groups, answers, erased)
+
+
+def build_campaign_participation(
+    rows: CampaignParticipationRows, flow: Campaign, *, k: int, splits: Collection[str] = SPLITS
+) -> CampaignParticipation:
+    """The part `campaign_participation` returns, from what it read (CPU only: no session)."""
+    history = rows.history
+    last = max((p.answered_at for p in history if p.campaign_id == rows.campaign_id), default=None)
     # Its respondents' answers up to this campaign: a later campaign must not change how this one reads.
     scope = [p for p in history if last is not None and p.answered_at <= last]
     meter = participation_meter(
-        scope, first_participations(history), {record.id: record.slug}, k=k, splits=splits, erased=erased
+        scope, first_participations(history), {rows.campaign_id: rows.slug}, k=k, splits=splits, erased=rows.erased
     )
     per_group: dict[str, int] = {}
-    for (drawn, via), count in groups.items():
+    for (drawn, via), count in rows.groups.items():
         group = group_of(drawn, via)
         per_group[group] = per_group.get(group, 0) + count
-    counted = [GroupAnswerCount(group_of(a.drawn, a.recruited_via), a.question_id, a.value, a.count) for a in answers]
+    counted = [
+        GroupAnswerCount(group_of(a.drawn, a.recruited_via), a.question_id, a.value, a.count) for a in rows.answers
+    ]
     return CampaignParticipation(meter=meter, sampled_vs_self_enrolled=self_selection(flow, per_group, counted, k=k))
+
+
+async def campaign_participation(
+    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, *, k: int, splits: Collection[str] = SPLITS
+) -> CampaignParticipation:
+    """One campaign's part: its first-timers, how many campaigns its respondents have answered up to
+    it (split by `splits`), and its answers from the sampled beside the self-enrolled."""
+    rows = await read_campaign_participation(sessions, record)
+    return build_campaign_participation(rows, flow, k=k, splits=splits)

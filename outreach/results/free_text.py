@@ -5,6 +5,8 @@ addresses and PESEL numbers first (outreach.privacy.scrubber). One builder for `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.campaign import Campaign
@@ -12,7 +14,7 @@ from outreach.privacy.scrubber import scrub_text
 from outreach.results.word_groups import EXAMPLES, TextAnswer, group_answers
 from storage.db import SessionFactory, read_session
 from storage.tables import CampaignRecord
-from storage.text_answers import text_answers
+from storage.text_answers import TextAnswerRow, text_answers
 
 EXAMPLE_LENGTH = 200  # an example is cut here: the gist, not a pasted page
 
@@ -41,12 +43,25 @@ def _example(text: str) -> str:
     return text if len(text) <= EXAMPLE_LENGTH else text[: EXAMPLE_LENGTH - 1] + "…"
 
 
+def _text_questions(flow: Campaign) -> list[str]:
+    return [question.id for question in flow.questions if question.type == "text"]
+
+
+async def read_text_answers(sessions: SessionFactory, record: CampaignRecord, flow: Campaign) -> list[TextAnswerRow]:
+    """The answers `free_text_results` groups."""
+    assert record.id is not None
+    async with read_session(sessions) as session:
+        return await text_answers(session, record.id, _text_questions(flow))
+
+
 async def free_text_results(sessions: SessionFactory, record: CampaignRecord, flow: Campaign) -> list[FreeTextQuestion]:
     """Per text question of the campaign (none: an empty list), its answers grouped by shared words."""
-    assert record.id is not None
-    ids = [question.id for question in flow.questions if question.type == "text"]
-    async with read_session(sessions) as session:
-        rows = await text_answers(session, record.id, ids)
+    return build_free_text(flow, await read_text_answers(sessions, record, flow))
+
+
+def build_free_text(flow: Campaign, rows: Sequence[TextAnswerRow]) -> list[FreeTextQuestion]:
+    """The groups `free_text_results` returns, from the answers it read (CPU only: no session)."""
+    ids = _text_questions(flow)
     results = []
     for question_id in ids:
         answers = [TextAnswer(scrub_text(row.text), row.language) for row in rows if row.question_id == question_id]

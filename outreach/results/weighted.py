@@ -38,11 +38,23 @@ from storage.weighting_cells import (
 _COUNTED = ("yesno", "choice", "multi", "scale")  # questions whose answers are keys to share out
 
 
-async def weighted_results(
-    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, request: WeightingRequest, *, k: int
-) -> WeightedResults:
-    """The campaign's results weighted to the margins `request` names. MarginsError: margins or a
-    dimension that do not exist; WeightingError: weights that cannot be made (the message says why)."""
+@dataclass(frozen=True)
+class WeightingCells:
+    """What the weighted results are built from, read from the store (so the building can run off the
+    event loop, with no session)."""
+
+    slug: str
+    margins: Margins
+    dimensions: tuple[str, ...]
+    respondents: list[RespondentCell]
+    answers: list[AnswerCell]
+    contacted: list[tuple[Values, int]]
+
+
+async def read_weighting_cells(
+    sessions: SessionFactory, record: CampaignRecord, request: WeightingRequest
+) -> WeightingCells:
+    """MarginsError: margins or a dimension that do not exist."""
     assert record.id is not None
     async with read_session(sessions) as session:
         margins = await load_margins(session, request.margins)
@@ -51,13 +63,36 @@ async def weighted_results(
         respondents = await respondent_cells(session, record.id, dimensions)
         answers = await answer_cells(session, record.id, dimensions)
         contacted = await contacted_cells(session, record.id, dimensions)
+    return WeightingCells(record.slug, margins, dimensions, respondents, answers, list(contacted))
+
+
+async def weighted_results(
+    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, request: WeightingRequest, *, k: int
+) -> WeightedResults:
+    """The campaign's results weighted to the margins `request` names. MarginsError: margins or a
+    dimension that do not exist; WeightingError: weights that cannot be made (the message says why)."""
+    return build_weighted_results(await read_weighting_cells(sessions, record, request), flow, request, k=k)
+
+
+def build_weighted_results(
+    cells: WeightingCells, flow: Campaign, request: WeightingRequest, *, k: int
+) -> WeightedResults:
+    """The results `weighted_results` returns, from what it read (CPU only: no session). WeightingError
+    as there."""
+    margins, dimensions, respondents, answers, contacted = (
+        cells.margins,
+        cells.dimensions,
+        cells.respondents,
+        cells.answers,
+        cells.contacted,
+    )
     weights = cell_weights(
         margins, dimensions, respondents, trim=request.trim, collapse=request.collapse, thin=request.thin
     )
     weighting = weights.weighting
     strata = _strata(margins, weights, respondents, contacted, k)
     return WeightedResults(
-        campaign=record.slug,
+        campaign=cells.slug,
         margins=margins.name,
         method=weighting.method,
         by=list(dimensions),

@@ -64,10 +64,10 @@ SLOW_FIGURES = web.AppKey("admin_slow_figures", SlowFiguresCache)
 
 
 def add_admin_pages(app: web.Application) -> None:
+    app[SLOW_FIGURES] = SlowFiguresCache()  # on the service's app: one per process, found from it
     admin = web.Application(middlewares=[admin_guard])
     admin[POLICY] = account_policy(app[SERVICES].settings)
     admin[THROTTLE] = AddressThrottle()
-    admin[SLOW_FIGURES] = SlowFiguresCache()
     aiohttp_jinja2.setup(
         admin,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -9,20 +9,31 @@ resident asked; bench/campaign_page.py: 39 s on SQLite for a million answers, th
 text most of it), so it is kept per campaign and language (SlowFiguresCache) and made again only when
 the campaign's answers changed and the kept figures are older than SLOW_REFRESH, or ten times what
 they took to make: a page refreshed every 10 s, open in several browsers, spends at most about a tenth
-of its time on them. The page says when they were counted."""
+of its time on them. The page says when they were counted.
+
+They are made off the event loop: their rows are read in the loop (an AsyncSession is not
+thread-safe), then built in a worker thread (build_slow_figures), so residents' webhooks and other
+pages are answered meanwhile; views of a campaign arriving while its figures are being made wait for
+those (one lock per campaign and language) instead of making them again."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flows.campaign import Campaign
 from outreach.clock import Clock
 from outreach.participation.models import ParticipationMeter
-from outreach.participation.reports import campaign_participation
-from outreach.results.free_text import FreeTextQuestion, free_text_results
-from outreach.results.weighted import weighted_results
+from outreach.participation.reports import (
+    CampaignParticipationRows,
+    build_campaign_participation,
+    read_campaign_participation,
+)
+from outreach.results.free_text import FreeTextQuestion, build_free_text, read_text_answers
+from outreach.results.weighted import WeightingCells, build_weighted_results, read_weighting_cells
 from outreach.results.weighted_models import WeightedResults
 from outreach.results.weighting_request import WeightingRequest
 from outreach.survey.margins import MarginsError
@@ -31,8 +42,9 @@ from outreach.web.admin.rate_charts import RateChart, Timeline, rate_charts, tim
 from outreach.web.admin.weighted_charts import WeightedChart, weighted_charts
 from storage.db import SessionFactory, read_session
 from storage.read_models import CampaignResults
-from storage.response_rates import asked_by_hour, first_answers_by_hour, rate_cells
+from storage.response_rates import RateCell, asked_by_hour, first_answers_by_hour, rate_cells
 from storage.tables import CampaignRecord
+from storage.text_answers import TextAnswerRow
 
 log = logging.getLogger(__name__)
 SLOW_REFRESH = timedelta(minutes=1)
@@ -98,12 +110,68 @@ def answers_mark(results: CampaignResults) -> tuple[int, ...]:
     return (results.contacted, results.respondents, stored)
 
 
+@dataclass(frozen=True)
+class SlowInputs:
+    """Everything the slow figures are made from, read in the event loop; the making (build_slow_figures)
+    needs no session, so it runs in a worker thread (an AsyncSession is not thread-safe)."""
+
+    flow: Campaign
+    language: str
+    k: int
+    answers: tuple[int, ...]
+    now: datetime
+    cells: list[RateCell]
+    asked: dict[datetime, int]
+    answered: dict[datetime, int]
+    participation: CampaignParticipationRows
+    weighting: WeightingRequest | None
+    weighting_cells: WeightingCells | None
+    margins_problem: str | None  # the margins the weighting names could not be read (MarginsError)
+    text_answers: list[TextAnswerRow]
+
+
+def _weighting(inputs: SlowInputs, campaign_id: int) -> Weighting:
+    request = inputs.weighting
+    if request is None:
+        return Weighting(None, None, None, [], None)
+    if inputs.weighting_cells is None:
+        problem = inputs.margins_problem or "no margins"
+        log.info("campaign %s: the page shows no weighted results: %s", campaign_id, problem)
+        return Weighting(request.margins, request, None, [], problem)
+    try:
+        results = build_weighted_results(inputs.weighting_cells, inputs.flow, request, k=inputs.k)
+    except (MarginsError, WeightingError) as error:
+        log.info("campaign %s: the page shows no weighted results: %s", campaign_id, error)
+        return Weighting(request.margins, request, None, [], str(error))
+    return Weighting(request.margins, request, results, weighted_charts(inputs.flow, results, inputs.language), None)
+
+
+def build_slow_figures(inputs: SlowInputs) -> SlowFigures:
+    """The slow figures from what was read: CPU only, no session, no event loop."""
+    flow, language = inputs.flow, inputs.language
+    texts = {question.id: question.text[language] for question in flow.questions}
+    participation = build_campaign_participation(inputs.participation, flow, k=inputs.k)
+    return SlowFigures(
+        weighting=_weighting(inputs, inputs.participation.campaign_id),
+        meter=participation.meter,
+        free_text=[FreeTextPanel(texts[figures.id], figures) for figures in build_free_text(flow, inputs.text_answers)],
+        timeline=timeline(inputs.asked, inputs.answered),
+        rates=rate_charts(inputs.cells, inputs.k),
+        counted_at=inputs.now,
+        answers=inputs.answers,
+    )
+
+
 class SlowFiguresCache:
     """SlowFigures per (campaign, language), in this process; made again when the campaign's answers
-    changed and they are older than SLOW_REFRESH and than SLOW_COST_FACTOR times what they took."""
+    changed and they are older than SLOW_REFRESH and than SLOW_COST_FACTOR times what they took.
+    `build` makes them from what was read, in a worker thread; views that find none kept wait for the
+    one making them (making(): one lock per campaign and language) instead of making them again."""
 
-    def __init__(self) -> None:
+    def __init__(self, build: Callable[[SlowInputs], SlowFigures] = build_slow_figures) -> None:
+        self.build = build
         self._kept: dict[tuple[int, str], SlowFigures] = {}
+        self._making: dict[tuple[int, str], asyncio.Lock] = {}
 
     def kept(self, campaign_id: int, language: str, answers: tuple[int, ...], now: datetime) -> SlowFigures | None:
         figures = self._kept.get((campaign_id, language))
@@ -116,6 +184,9 @@ class SlowFiguresCache:
     def keep(self, campaign_id: int, language: str, figures: SlowFigures) -> None:
         self._kept[(campaign_id, language)] = figures
 
+    def making(self, campaign_id: int, language: str) -> asyncio.Lock:
+        return self._making.setdefault((campaign_id, language), asyncio.Lock())
+
 
 def weighting_of(flow: Campaign) -> WeightingRequest | None:
     """The campaign's own weighting, as its results-back message uses it: to its sample's margins, on its
@@ -126,21 +197,7 @@ def weighting_of(flow: Campaign) -> WeightingRequest | None:
     return WeightingRequest(sample.margins, tuple(sample.strata))
 
 
-async def _weighting(
-    sessions: SessionFactory, record: CampaignRecord, flow: Campaign, language: str, k: int
-) -> Weighting:
-    request = weighting_of(flow)
-    if request is None:
-        return Weighting(None, None, None, [], None)
-    try:
-        results = await weighted_results(sessions, record, flow, request, k=k)
-    except (MarginsError, WeightingError) as error:
-        log.info("campaign %s: the page shows no weighted results: %s", record.id, error)
-        return Weighting(request.margins, request, None, [], str(error))
-    return Weighting(request.margins, request, results, weighted_charts(flow, results, language), None)
-
-
-async def _slow_figures(
+async def _read_slow_inputs(
     sessions: SessionFactory,
     record: CampaignRecord,
     flow: Campaign,
@@ -148,24 +205,34 @@ async def _slow_figures(
     k: int,
     answers: tuple[int, ...],
     now: datetime,
-) -> SlowFigures:
+) -> SlowInputs:
     assert record.id is not None
     async with read_session(sessions) as session:
         cells = await rate_cells(session, record.id)
         asked = await asked_by_hour(session, record.id)
         answered = await first_answers_by_hour(session, record.id)
-    texts = {question.id: question.text[language] for question in flow.questions}
-    participation = await campaign_participation(sessions, record, flow, k=k)
-    return SlowFigures(
-        weighting=await _weighting(sessions, record, flow, language, k),
-        meter=participation.meter,
-        free_text=[
-            FreeTextPanel(texts[figures.id], figures) for figures in await free_text_results(sessions, record, flow)
-        ],
-        timeline=timeline(asked, answered),
-        rates=rate_charts(cells, k),
-        counted_at=now,
+    request = weighting_of(flow)
+    weighting_cells: WeightingCells | None = None
+    margins_problem: str | None = None
+    if request is not None:
+        try:
+            weighting_cells = await read_weighting_cells(sessions, record, request)
+        except MarginsError as error:
+            margins_problem = str(error)
+    return SlowInputs(
+        flow=flow,
+        language=language,
+        k=k,
         answers=answers,
+        now=now,
+        cells=cells,
+        asked=asked,
+        answered=answered,
+        participation=await read_campaign_participation(sessions, record),
+        weighting=request,
+        weighting_cells=weighting_cells,
+        margins_problem=margins_problem,
+        text_answers=await read_text_answers(sessions, record, flow),
     )
 
 
@@ -180,14 +247,20 @@ async def results_panels(
     cache: SlowFiguresCache,
     clock: Clock,
 ) -> ResultsPanels:
-    """The panels of the campaign whose per-question counts are `results` (read just before)."""
+    """The panels of the campaign whose per-question counts are `results` (read just before). Their slow
+    figures are made off the event loop: residents' replies must not wait for an official's page."""
     assert record.id is not None
     language = language if language in flow.languages else flow.languages[0]
     answers = answers_mark(results)
     now = clock()
     slow = cache.kept(record.id, language, answers, now)
     if slow is None:
-        made = await _slow_figures(sessions, record, flow, language, k, answers, now)
-        slow = replace(made, took=clock() - now)
-        cache.keep(record.id, language, slow)
+        async with cache.making(record.id, language):
+            # Another view may have made them while this one waited.
+            slow = cache.kept(record.id, language, answers, now)
+            if slow is None:
+                inputs = await _read_slow_inputs(sessions, record, flow, language, k, answers, now)
+                made = await asyncio.to_thread(cache.build, inputs)
+                slow = replace(made, took=clock() - now)
+                cache.keep(record.id, language, slow)
     return ResultsPanels(slow=slow, now=now)

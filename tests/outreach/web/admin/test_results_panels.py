@@ -5,12 +5,16 @@ live part the page's script swaps in."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
 from outreach.bootstrap import Services
+from outreach.web.admin.pages import SLOW_FIGURES
+from outreach.web.admin.results_panels import SlowFigures, SlowInputs, build_slow_figures
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
@@ -223,3 +227,35 @@ async def test_the_results_panels_are_kept_a_minute_the_counts_follow_at_once(
     later = await (await pages.get("/admin/campaigns/lawki/live?lang=en")).text()
     assert "6 answers;" in later and "counted again at most once a minute" not in later
     assert row(later, "All")[0] == "6" and row(section(later, "rate-channel-heading"), "sms") == ["6", "6", "100%"]
+
+
+async def test_the_slow_figures_are_made_in_a_worker_thread_once_while_the_service_answers(
+    services: Services, pages: Client
+) -> None:
+    await add_resident(services, phone="+48601000001")
+    await launch(services, FREE_TEXT)
+    await reply(services, "+48601000001", "Więcej ławek")
+    await official(services, role="viewer")
+    await logged_in(pages)
+    made_in: list[int] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def held_build(inputs: SlowInputs) -> SlowFigures:
+        made_in.append(threading.get_ident())
+        entered.set()
+        release.wait(60)  # the test lets it go; the bound only ends a failing run
+        return build_slow_figures(inputs)
+
+    pages.app[SLOW_FIGURES].build = held_build
+    views = [asyncio.create_task(pages.get("/admin/campaigns/lawki/live")) for _ in range(2)]
+    try:
+        assert await asyncio.to_thread(entered.wait, 60), "the slow figures were never made by the cache's build"
+        # While the figures are held half made, the service still answers another request.
+        other = await asyncio.wait_for(pages.get("/admin/"), 60)
+        assert other.status == 200 and "lawki" in await other.text()
+        assert not any(view.done() for view in views)
+    finally:
+        release.set()
+    first, second = [section(await (await view).text(), "free-text-heading") for view in views]
+    assert first == second and "Więcej ławek" in first
+    assert made_in == [made_in[0]] and made_in[0] != threading.get_ident()  # once, not on the loop's thread
