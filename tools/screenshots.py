@@ -52,6 +52,8 @@ def serve(database: Path, port: int) -> subprocess.Popen[bytes]:
     env |= {
         "OUTREACH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "OUTREACH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # Below the demo's register, so the launch page shows the second official's approval it asks for.
+        "OUTREACH_ADMIN_APPROVAL_THRESHOLD": "10",
     }
     command = [sys.executable, "-m", "outreach.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -106,7 +108,8 @@ async def photograph(site: str, link_path: str) -> list[Path]:
 
 
 async def photograph_editor(page: Page, site: str, width: str) -> list[Path]:
-    """The campaign editor: a new draft's form (made once, at the first width), and its YAML tab."""
+    """The campaign editor: a new draft's form (made once, at the first width), its YAML tab, and the
+    draft's launch page (which asks for an approver's approval)."""
     draft = f"{site}/admin/campaigns/lawki-przy-stawie/edit"
     if width == "desktop":
         await page.goto(f"{site}/admin/new-campaign")
@@ -132,6 +135,8 @@ async def photograph_editor(page: Page, site: str, width: str) -> list[Path]:
     await page.get_by_role("button", name="YAML").click()
     await page.wait_for_load_state()
     written.append(await shot(page, "editor-yaml", width))
+    await page.goto(draft.removesuffix("/edit") + "/launch")
+    written.append(await shot(page, "launch", width))
     return written
 
 
