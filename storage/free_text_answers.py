@@ -1,9 +1,10 @@
 """Free-text answers for retention (outreach.rights.raw_text): read a page of those given before a
-cut-off, in id order after a cursor, and write back the values that replace them."""
+cut-off and not yet scrubbed, in id order after a cursor, and write back the values that replace them,
+marking the page scrubbed (`responses.text_scrubbed_at`) so no later run reads it again."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +23,8 @@ async def answers_before(
     after_id: int,
     limit: int,
 ) -> list[tuple[int, Any]]:
-    """(id, value) of answers to `questions` (campaign id: question ids) given before `before`, with
-    an id above `after_id`, oldest id first: the caller pages on with the last id it got."""
+    """(id, value) of answers to `questions` (campaign id: question ids) given before `before`, not yet
+    scrubbed, with an id above `after_id`, oldest id first: the caller pages on with the last id it got."""
     if not questions:
         return []
     asked = or_(
@@ -36,6 +37,7 @@ async def answers_before(
         select(col(Response.id), col(Response.value))
         .where(asked)
         .where(col(Response.answered_at) < before)
+        .where(col(Response.text_scrubbed_at).is_(None))
         .where(col(Response.id) > after_id)
         .order_by(col(Response.id))
         .limit(limit)
@@ -43,7 +45,8 @@ async def answers_before(
     return [(int(row[0]), row[1]) for row in rows.all()]
 
 
-async def replace_values(session: AsyncSession, values: Mapping[int, str]) -> None:
-    """Store each answer's new value (answer id: value)."""
+async def mark_scrubbed(session: AsyncSession, ids: Sequence[int], values: Mapping[int, str], at: datetime) -> None:
+    """Mark the answers `ids` scrubbed at `at`, storing the new value of those in `values` (id: value)."""
     for response_id, value in values.items():
         await session.execute(update(Response).where(col(Response.id) == response_id).values(value=value))
+    await session.execute(update(Response).where(col(Response.id).in_(ids)).values(text_scrubbed_at=at))

@@ -250,6 +250,9 @@ class Response(SQLModel, table=True):
     # The probability the campaign's sample drew the respondent with (revision 0014; None: not sampled,
     # asked with certainty), copied onto the answer so weighted results need no join per answer.
     inclusion_probability: float | None = Field(default=None)
+    # When retention replaced a free-text answer's raw words by their scrubbed form (revision 0031;
+    # None: raw still, or not free text): each daily run reads only the answers not yet past it.
+    text_scrubbed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ServiceKey(SQLModel, table=True):

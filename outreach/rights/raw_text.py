@@ -1,8 +1,9 @@
 """Retention of residents' own words in free-text answers: once older than the cut-off, an answer to a
 text question keeps only its scrubbed form (phone numbers, e-mail addresses and PESEL numbers masked,
 outreach.privacy.scrubber), which is all that results, exports and the API ever showed of it, so no
-published figure changes. Pages of answers go by id after a cursor, a transaction each; a value already
-scrubbed is left as it is, so a second run changes nothing."""
+published figure changes. Pages of answers go by id after a cursor, a transaction each, and are marked
+scrubbed (`responses.text_scrubbed_at`), so a daily run reads only the answers that came due since the
+last; a value with nothing to mask is left as it is and not counted."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlmodel import col
 from flows.campaign import Campaign
 from outreach.privacy.scrubber import scrub_text
 from storage.db import SessionFactory, read_session
-from storage.free_text_answers import answers_before, replace_values
+from storage.free_text_answers import answers_before, mark_scrubbed
 from storage.tables import CampaignRecord
 
 
@@ -30,9 +31,11 @@ async def text_questions(session: AsyncSession) -> dict[int, frozenset[str]]:
     return questions
 
 
-async def scrub_raw_text(sessions: SessionFactory, before: datetime, *, batch: int, dry_run: bool = False) -> int:
-    """Replace the free-text answers given before `before` by their scrubbed form (with `dry_run`, only
-    count them): how many answers changed (or would)."""
+async def scrub_raw_text(
+    sessions: SessionFactory, before: datetime, *, now: datetime, batch: int, dry_run: bool = False
+) -> int:
+    """Replace the free-text answers given before `before` by their scrubbed form, marked scrubbed at
+    `now` (with `dry_run`, only count them): how many answers changed (or would)."""
     async with read_session(sessions) as session:
         questions = await text_questions(session)
     changed, cursor = 0, 0
@@ -43,8 +46,8 @@ async def scrub_raw_text(sessions: SessionFactory, before: datetime, *, batch: i
             for response_id, value in page:
                 if isinstance(value, str) and (masked := scrub_text(value)) != value:
                     scrubbed[response_id] = masked
-            if scrubbed and not dry_run:
-                await replace_values(session, scrubbed)
+            if page and not dry_run:
+                await mark_scrubbed(session, [response_id for response_id, _ in page], scrubbed, now)
         changed += len(scrubbed)
         if len(page) < batch:
             return changed

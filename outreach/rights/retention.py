@@ -84,7 +84,9 @@ class Retention:
         for kind, before in cut_offs(self._settings, self._clock()).items():
             if kind is Kind.RAW_TEXT:
                 batch = self._settings.retention_batch_size
-                counts[kind] = await scrub_raw_text(self._sessions, before, batch=batch, dry_run=dry_run)
+                counts[kind] = await scrub_raw_text(
+                    self._sessions, before, now=self._clock(), batch=batch, dry_run=dry_run
+                )
                 if not dry_run:
                     self._telemetry.retention_removed(kind.value, counts[kind])
                 continue

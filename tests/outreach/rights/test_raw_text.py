@@ -1,6 +1,7 @@
 """Free-text answers under retention: once older than RETENTION_RAW_TEXT_DAYS an answer keeps only its
 scrubbed form in the database (a newer one its raw words, a closed question's answer its key), in pages
-by id; counted in the log line and /metrics; a second run changes nothing, and results read the same."""
+by id, marked scrubbed; counted in the log line and /metrics; a second run changes nothing, and results
+read the same."""
 
 from __future__ import annotations
 
@@ -90,6 +91,12 @@ async def test_old_free_text_is_scrubbed_new_kept_raw_closed_answers_untouched_a
         IDEAS[LATE],  # newer than the cut-off: raw
     ]
     assert await _values(services, "visits") == ["yes"] * 4
+    async with read_session(services.sessions) as session:
+        marked = await session.execute(
+            select(col(Response.text_scrubbed_at)).where(col(Response.question_id) == "idea").order_by(col(Response.id))
+        )
+        # Every early answer is marked (the one with nothing to mask too), so no later run reads it again.
+        assert list(marked.scalars()) == [services.clock()] * 3 + [None]
     # What results and exports show (the scrubbed form) is what they showed before.
     assert [scrub_text(value) for value in await _values(services, "idea") if isinstance(value, str)] == [
         scrub_text(IDEAS[phone]) for phone in (*EARLY, LATE)
