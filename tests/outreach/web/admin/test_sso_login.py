@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 from pydantic import ValidationError
 from yarl import URL
 
@@ -194,5 +194,12 @@ async def test_in_a_browser_the_sso_button_logs_an_admin_in_to_the_officials_pag
         async with read_session(services.sessions) as session:
             changed = await OfficialRepository(session).by_email("jan.kowalski@gdansk.gda.pl")
         assert changed is not None and changed.role == "editor"
+        # A callback this browser started no login for: the refusal page, scanned as every page is.
+        stranger = await browser.new_page(locale="pl-PL")
+        callback = services.settings.admin_oidc_redirect_path
+        refused = await stranger.goto(f"{site}{callback}?code=someone-elses&state=someone-elses")
+        assert refused is not None and refused.status == 400
+        await expect(stranger.get_by_role("heading", level=1)).to_have_text("Logowanie przez SSO odrzucone")
+        assert await serious_violations(stranger) == []
     finally:
         await server.close()
