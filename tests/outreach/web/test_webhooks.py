@@ -289,13 +289,13 @@ CASES = [
     case("twilio sms: no From", twilio(SMS, inbound_sms(without=("From",))), 400, NOTHING),
     case("twilio sms: no MessageSid", twilio(SMS, inbound_sms(without=("MessageSid",))), 400, NOTHING),
     case("twilio sms: an empty WhatsApp From", twilio(SMS, inbound_sms(From="whatsapp:")), 400, NOTHING),
+    # A NUL, which PostgreSQL refuses in text, reaches no column since revision 0030: the text is sealed.
     case(
-        "twilio sms: a text the store refuses (NUL)",
+        "twilio sms: a NUL in the text, stored sealed",
         twilio(SMS, inbound_sms(Body="tak\x00")),
         200,
-        FAILED,
-        again=(200, FAILED),
-        on_sqlite=(200, ANSWERED),
+        ANSWERED,
+        again=(200, ANSWERED),
     ),
     case("twilio sms: store down", twilio(SMS, inbound_sms()), 200, NOTHING, again=(200, ANSWERED), store_down=True),
     case("twilio sms: an answer, retried", twilio(SMS, inbound_sms()), 200, ANSWERED, again=(200, ANSWERED)),
@@ -333,13 +333,9 @@ CASES = [
     case("telegram: a tap without its id", telegram(tap_without_its_id), 400, NOTHING),
     case("telegram: nested 100,000 deep", telegram(b"[" * 100_000 + b"]" * 100_000), 400, NOTHING),
     case("telegram: a lone surrogate in the text", telegram(typed("\ud800")), 400, NOTHING),
+    # A NUL, which PostgreSQL refuses in text, reaches no column since revision 0030: the text is sealed.
     case(
-        "telegram: a text the store refuses (NUL)",
-        telegram(typed("tak\x00")),
-        200,
-        FAILED,
-        again=(200, FAILED),
-        on_sqlite=(200, ANSWERED),
+        "telegram: a NUL in the text, stored sealed", telegram(typed("tak\x00")), 200, ANSWERED, again=(200, ANSWERED)
     ),
     case("telegram: store down", telegram(typed("tak")), 200, NOTHING, again=(200, ANSWERED), store_down=True),
     case("telegram: a typed answer, retried", telegram(typed("tak")), 200, ANSWERED, again=(200, ANSWERED)),
