@@ -1,7 +1,7 @@
 """Every webhook over HTTP, one table (courier's `IncomingTestCase` style): a forged call is refused
 (403), a malformed one too (400, hostile JSON included: 100,000 brackets, a lone surrogate), a
 provider's call while the store is down is spooled and answered 200 (an email link's page asks to retry:
-503), input the store refuses (a NUL on PostgreSQL)
+503), input the store refuses (on PostgreSQL, a NUL in a provider's message id: texts are sealed)
 is acknowledged (200: a retry would fail forever) and kept as a failed event with the store's reason,
 a good one is answered 200 with its effect stored, once.
 
@@ -296,6 +296,14 @@ CASES = [
         200,
         ANSWERED,
         again=(200, ANSWERED),
+    ),
+    # Input the store still refuses: a NUL in the provider's message id, which is kept as it came.
+    case(
+        "twilio sms: a NUL in the MessageSid",
+        twilio(SMS, inbound_sms(MessageSid="SM\x00probe")),
+        200,
+        FAILED,
+        on_sqlite=(200, ANSWERED),
     ),
     case("twilio sms: store down", twilio(SMS, inbound_sms()), 200, NOTHING, again=(200, ANSWERED), store_down=True),
     case("twilio sms: an answer, retried", twilio(SMS, inbound_sms()), 200, ANSWERED, again=(200, ANSWERED)),
