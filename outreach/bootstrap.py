@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from channels.email import EmailChannel
     from channels.telegram import TelegramChannel
     from channels.twilio_sms import TwilioChannel
+    from flows.campaign import Campaign
+    from outreach.campaigns.audience_preview import AudiencePreview
     from outreach.campaigns.lifecycle import Lifecycle
     from outreach.inbound.enrolment import District
     from outreach.inbound.pipeline import InboundPipeline
@@ -188,6 +190,22 @@ class Services:
             self.sessions, self.settings, self.clock
         )
         return made
+
+    async def audience_preview(self, flow: Campaign, campaign_id: int | None) -> AudiencePreview:
+        """Whom a launch of `flow` would ask now, under this service's fatigue rules and SMS prices: the
+        one call behind the CLI's, the API's and the pages' previews. Raises SampleError when the sample
+        cannot be drawn."""
+        from outreach.campaigns.audience_preview import audience_preview
+        from outreach.campaigns.fatigue import fatigue_of
+
+        return await audience_preview(
+            self.sessions,
+            flow,
+            campaign_id,
+            now=self.clock(),
+            fatigue=fatigue_of(self.settings),
+            sms_prices=self.settings.sms_prices,
+        )
 
     @property
     def spread(self) -> timedelta:

@@ -63,7 +63,6 @@ def campaign_preview(
 
     from rich.table import Table
 
-    from outreach.campaigns.audience_preview import audience_preview
     from outreach.campaigns.commands import find_campaign
     from outreach.campaigns.fatigue import fatigue_of
     from outreach.campaigns.preview import channel_texts
@@ -86,14 +85,7 @@ def campaign_preview(
         campaign_id = None if record is None else record.id
         fatigue = fatigue_of(services.settings)
         try:
-            preview = await audience_preview(
-                services.sessions,
-                flow,
-                campaign_id,
-                now=services.clock(),
-                fatigue=fatigue,
-                sms_prices=services.settings.sms_prices,
-            )
+            preview = await services.audience_preview(flow, campaign_id)
         except SampleError as error:
             raise fail(str(error)) from None
         if preview.plan is not None and flow.audience.sample is not None:

@@ -14,10 +14,9 @@ from aiohttp import web
 from flows.campaign import Campaign
 from flows.loader import CampaignError, CampaignFileError, load_campaign
 from flows.model import CHANNELS
-from outreach.campaigns.audience_preview import AudiencePreview, audience_preview
+from outreach.campaigns.audience_preview import AudiencePreview
 from outreach.campaigns.commands import CampaignCommandError, create_campaign
 from outreach.campaigns.drafts import revise_draft
-from outreach.campaigns.fatigue import fatigue_of
 from outreach.officials.accounts import acting
 from outreach.survey.sampling import SampleError
 from outreach.web.admin.campaign_form import campaign_yaml, document_of, fields_of
@@ -169,14 +168,7 @@ async def _audience(request: web.Request, campaign_id: int | None, flow: Campaig
     stored yet draws with its file's seed, or any: the counts are the same)."""
     services = request.config_dict[SERVICES]
     try:
-        preview: AudiencePreview | None = await audience_preview(
-            services.sessions,
-            flow,
-            campaign_id,
-            now=services.clock(),
-            fatigue=fatigue_of(services.settings),
-            sms_prices=services.settings.sms_prices,
-        )
+        preview: AudiencePreview | None = await services.audience_preview(flow, campaign_id)
     except SampleError as error:
         return {"preview": None, "error": str(error)}
     return {"preview": preview, "error": None}

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from outreach.audit import Actor
-from outreach.campaigns.audience_preview import AudiencePreview, audience_preview
+from outreach.campaigns.audience_preview import AudiencePreview
 from outreach.campaigns.commands import CampaignCommandError, launch_campaign
 from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.launch_approval import (
@@ -74,14 +74,7 @@ async def _launch_context(request: web.Request, record: CampaignRecord) -> dict[
     audience: AudiencePreview | None = None
     sample_error = None
     try:
-        audience = await audience_preview(
-            services.sessions,
-            services.definitions.flow(record),
-            record.id,
-            now=services.clock(),
-            fatigue=fatigue_of(settings),
-            sms_prices=settings.sms_prices,
-        )
+        audience = await services.audience_preview(services.definitions.flow(record), record.id)
     except SampleError as error:
         sample_error = str(error)
     latest = await latest_request(services.sessions, record)

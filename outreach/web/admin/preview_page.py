@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels import telegram_keyboards
-from outreach.campaigns.audience_preview import AudiencePreview, audience_preview
+from outreach.campaigns.audience_preview import AudiencePreview
 from outreach.campaigns.checks import campaign_warnings
-from outreach.campaigns.fatigue import fatigue_of
 from outreach.campaigns.preview import ChannelText, channel_texts
 from outreach.survey.sampling import SampleError
 from outreach.web.admin.rendering import render
@@ -53,14 +52,7 @@ async def campaign_preview(request: web.Request) -> web.StreamResponse:
     audience: AudiencePreview | None = None
     sample_error = None
     try:
-        audience = await audience_preview(
-            services.sessions,
-            flow,
-            record.id,
-            now=services.clock(),
-            fatigue=fatigue_of(settings),
-            sms_prices=settings.sms_prices,
-        )
+        audience = await services.audience_preview(flow, record.id)
     except SampleError as error:  # the sample cannot be drawn: said on the page, as a launch would refuse
         sample_error = str(error)
     context = {

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flows.campaign import Campaign
-from outreach.campaigns.audience_preview import AudiencePreview, audience_preview
+from outreach.campaigns.audience_preview import AudiencePreview
 from outreach.campaigns.checks import campaign_warnings
 from outreach.campaigns.commands import (
     CampaignCommandError,
@@ -74,14 +74,7 @@ async def preview_campaign(call: Call) -> CampaignPreview:
 async def _preview(call: Call, flow: Campaign, campaign_id: int | None) -> CampaignPreview:
     services = call.services
     try:
-        audience = await audience_preview(
-            services.sessions,
-            flow,
-            campaign_id,
-            now=services.clock(),
-            fatigue=fatigue_of(services.settings),
-            sms_prices=services.settings.sms_prices,
-        )
+        audience = await services.audience_preview(flow, campaign_id)
     except SampleError as error:
         raise ApiError(409, "conflict", f"the sample cannot be drawn: {error}") from None
     texts = [
