@@ -29,7 +29,7 @@ from outreach.web.admin.editor_layout import (
     without,
 )
 from outreach.web.admin.rendering import render
-from outreach.web.admin.sessions import CSRF_FIELD, official_of, requires
+from outreach.web.admin.sessions import CSRF_FIELD, requires, signed_in
 from outreach.web.keys import SERVICES
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
@@ -146,8 +146,7 @@ async def _yaml_submitted(
 
 async def _saved(request: web.Request, record: CampaignRecord | None, flow: Campaign) -> web.StreamResponse:
     services = request.config_dict[SERVICES]
-    official = official_of(request)
-    assert official is not None
+    official = signed_in(request)
     notice = services.settings.privacy_notice()
     if record is None:
         record = await create_campaign(

@@ -32,12 +32,11 @@ from outreach.officials.roles import may
 from outreach.survey.sampling import SampleError
 from outreach.web.admin.paths import PREFIX, launch_path
 from outreach.web.admin.rendering import render
-from outreach.web.admin.sessions import official_of, requires
+from outreach.web.admin.sessions import requires, signed_in
 from outreach.web.keys import SERVICES
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.launch_requests import LaunchRequestRepository
-from storage.official_tables import Official
 from storage.officials import OfficialRepository
 from storage.tables import CampaignRecord
 
@@ -49,15 +48,9 @@ def add_launch_pages(admin: web.Application) -> None:
     admin.router.add_post("/launch-requests/{id:\\d+}", decision_submit)
 
 
-def _official(request: web.Request) -> Official:
-    official = official_of(request)
-    assert official is not None  # @requires let the request in
-    return official
-
-
 async def waiting_notices(request: web.Request) -> list[Waiting]:
     """What waits for the signed-in official's approval (nothing for those who may not approve)."""
-    return await waiting_for(request.config_dict[SERVICES].sessions, _official(request))
+    return await waiting_for(request.config_dict[SERVICES].sessions, signed_in(request))
 
 
 async def _record(request: web.Request) -> CampaignRecord:
@@ -87,7 +80,7 @@ async def _launch_context(request: web.Request, record: CampaignRecord) -> dict[
                 if found is not None and found.id is not None:
                     names[found.id] = found.email
     count = len(audience.asked) if audience is not None else None
-    official = _official(request)
+    official = signed_in(request)
     current = latest is not None and latest.version_hash == version_hash(record.definition)
     return {
         "record": record,
@@ -136,7 +129,7 @@ async def launch_submit(request: web.Request) -> web.StreamResponse:
             pseudonym_secret=settings.pseudonym_key(),
             sms_prices=settings.sms_prices,
             fatigue=fatigue_of(settings),
-            actor=acting(_official(request)),
+            actor=acting(signed_in(request)),
             approval_threshold=settings.admin_approval_threshold,
         )
     except (CampaignCommandError, LaunchApprovalError, SampleError) as refused:
@@ -148,7 +141,7 @@ async def launch_submit(request: web.Request) -> web.StreamResponse:
 async def request_submit(request: web.Request) -> web.StreamResponse:
     services = request.config_dict[SERVICES]
     record = await _record(request)
-    official = _official(request)
+    official = signed_in(request)
     context = await _launch_context(request, record)
     if context["asked"] is None:
         return await _refused(request, record, context["sample_error"] or "")
@@ -180,7 +173,7 @@ async def request_submit(request: web.Request) -> web.StreamResponse:
 async def decision_submit(request: web.Request) -> web.StreamResponse:
     services = request.config_dict[SERVICES]
     form = await request.post()
-    official = _official(request)
+    official = signed_in(request)
     approve = form.get("decision") == "approve"
     actor: Actor = acting(official)
     request_id = int(request.match_info["id"])

@@ -10,9 +10,8 @@ from outreach.officials.management import account, account_rows, change_role, de
 from outreach.officials.roles import ROLES
 from outreach.web.admin.paths import PREFIX, password_link
 from outreach.web.admin.rendering import render
-from outreach.web.admin.sessions import POLICY, official_of, requires
+from outreach.web.admin.sessions import POLICY, requires, signed_in
 from outreach.web.keys import SERVICES
-from storage.official_tables import Official
 
 OFFICIALS = PREFIX + "/officials"
 
@@ -24,12 +23,6 @@ def add_officials_pages(admin: web.Application) -> None:
     admin.router.add_post("/officials/{id:\\d+}/reset", reset_submit)
     admin.router.add_get("/officials/{id:\\d+}/deactivate", deactivate_page)
     admin.router.add_post("/officials/{id:\\d+}/deactivate", deactivate_submit)
-
-
-def _admin(request: web.Request) -> Official:
-    official = official_of(request)
-    assert official is not None  # @requires let the request in
-    return official
 
 
 async def _listing(
@@ -72,7 +65,7 @@ async def add_submit(request: web.Request) -> web.StreamResponse:
             role,
             now=services.clock(),
             policy=request.config_dict[POLICY],
-            actor=acting(_admin(request)),
+            actor=acting(signed_in(request)),
         )
     except AccountError as refused:
         return await _listing(request, status=422, error=str(refused), email=email, role=role)
@@ -90,7 +83,7 @@ async def role_submit(request: web.Request) -> web.StreamResponse:
             int(request.match_info["id"]),
             str(form.get("role", "")),
             now=services.clock(),
-            actor=acting(_admin(request)),
+            actor=acting(signed_in(request)),
         )
     except AccountError as refused:
         return await _listing(request, status=409, error=str(refused))
@@ -107,7 +100,7 @@ async def reset_submit(request: web.Request) -> web.StreamResponse:
             target.email,
             now=services.clock(),
             policy=request.config_dict[POLICY],
-            actor=acting(_admin(request)),
+            actor=acting(signed_in(request)),
         )
     except AccountError as refused:
         return await _listing(request, status=409, error=str(refused))
@@ -133,7 +126,7 @@ async def deactivate_submit(request: web.Request) -> web.StreamResponse:
     except AccountError:
         raise web.HTTPNotFound(text="No such account.") from None
     try:
-        await deactivate_account(services.sessions, official_id, now=services.clock(), actor=acting(_admin(request)))
+        await deactivate_account(services.sessions, official_id, now=services.clock(), actor=acting(signed_in(request)))
     except AccountError as refused:
         return render("official_deactivate.html", request, {"target": target, "error": str(refused)}, status=409)
     raise web.HTTPSeeOther(f"{OFFICIALS}?done=deactivate")

@@ -48,6 +48,7 @@ from outreach.web.admin.sessions import (
     official_of,
     requires,
     set_session_cookie,
+    signed_in,
 )
 from outreach.web.admin.sso_pages import add_sso_pages
 from outreach.web.admin.trial_send_page import add_test_send
@@ -290,8 +291,7 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
     services = request.config_dict[SERVICES]
     record = await _campaign_record(request)
     action = request.match_info["action"]
-    official = official_of(request)
-    assert official is not None
+    official = signed_in(request)
     actor = acting(official)
     try:
         if action == "pause":
@@ -313,8 +313,7 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
 
 async def _audited_export(request: web.Request, record: CampaignRecord, kind: str) -> None:
     services = request.config_dict[SERVICES]
-    official = official_of(request)
-    assert official is not None
+    official = signed_in(request)
     details: dict[str, audit.DetailValue] = {"format": kind}
     await audit.record_apart(
         services.sessions, acting(official), audit.EXPORT, "campaign", record.id, details, at=services.clock()

@@ -81,6 +81,13 @@ def official_of(request: web.Request) -> Official | None:
     return official
 
 
+def signed_in(request: web.Request) -> Official:
+    """The official a page behind @requires serves (it let the request in only with one)."""
+    official = official_of(request)
+    assert official is not None
+    return official
+
+
 def form_token(request: web.Request) -> str:
     """The CSRF token the page's forms carry."""
     login: OfficialSession | None = request.get(LOGIN_KEY)

@@ -14,7 +14,7 @@ from outreach import audit
 from outreach.campaigns.commands import CampaignCommandError
 from outreach.campaigns.trial_sends import send_test
 from outreach.officials.accounts import acting
-from outreach.web.admin.sessions import official_of, requires
+from outreach.web.admin.sessions import requires, signed_in
 from outreach.web.keys import SERVICES
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
@@ -45,8 +45,7 @@ def trial_send_context(request: web.Request, flow: Campaign) -> dict[str, Any]:
 @requires("edit")
 async def trial_send_submit(request: web.Request) -> web.StreamResponse:
     services = request.config_dict[SERVICES]
-    official = official_of(request)
-    assert official is not None
+    official = signed_in(request)
     async with read_session(services.sessions) as session:
         record = await CampaignRepository(session).by_reference(request.match_info["slug"])
     if record is None or record.id is None:
