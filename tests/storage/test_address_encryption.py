@@ -29,6 +29,7 @@ from storage.residents import ResidentRepository
 from storage.tables import InboundEvent
 from tests.conftest import POSTGRES_URL, admin_dsn, unavailable
 from tests.providers import BLIND_INDEX_KEY, ENCRYPTION_KEY_1
+from tests.storage.plaintext_rows import insert_plaintext_residents
 
 RING = Keyring(parse_encryption_keys(f"k1:{ENCRYPTION_KEY_1}", setting="test"), base64.b64decode(BLIND_INDEX_KEY))
 MOMENT = datetime(2027, 1, 1, 10, tzinfo=UTC)
@@ -48,21 +49,7 @@ TRACES = [address.removeprefix("+48").encode() for _, address in ADDRESSES] + [b
 
 async def _stored_in_the_clear(engine: AsyncEngine, moment: datetime | str) -> None:
     async with engine.begin() as connection:
-        for contact_id, (channel, address) in enumerate(ADDRESSES, start=1):
-            await connection.execute(
-                text(
-                    "INSERT INTO residents (id, pseudonym, language, attributes, created_at, updated_at)"
-                    " VALUES (:id, :pseudonym, 'pl', '{}', :at, :at)"
-                ),
-                {"id": contact_id, "pseudonym": f"p{contact_id}", "at": moment},
-            )
-            await connection.execute(
-                text(
-                    "INSERT INTO contact_addresses (id, resident_id, channel, address, created_at)"
-                    " VALUES (:id, :id, :channel, :address, :at)"
-                ),
-                {"id": contact_id, "channel": channel, "address": address, "at": moment},
-            )
+        await insert_plaintext_residents(connection, dict(enumerate(ADDRESSES, start=1)), moment)
         for event_id, (channel, text_, full_text) in enumerate([("sms", REPLY, None), ("email", "Tak", MAIL)], 1):
             await connection.execute(
                 text(

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from storage.db import create_engine
 from storage.migrate import alembic_config, compared_objects, upgrade
+from tests.storage.plaintext_rows import insert_plaintext_residents
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -303,21 +304,7 @@ async def test_revision_0026_stores_email_addresses_in_lower_case_unless_another
     try:
         await upgrade(engine, "0025")
         async with engine.begin() as connection:
-            for contact_id, (channel, address) in before.items():
-                await connection.execute(
-                    text(
-                        "INSERT INTO residents (id, pseudonym, language, attributes, created_at, updated_at)"
-                        " VALUES (:id, :pseudonym, 'pl', '{}', :at, :at)"
-                    ),
-                    {"id": contact_id, "pseudonym": f"p{contact_id}", "at": moment},
-                )
-                await connection.execute(
-                    text(
-                        "INSERT INTO contact_addresses (id, resident_id, channel, address, created_at)"
-                        " VALUES (:id, :id, :channel, :address, :at)"
-                    ),
-                    {"id": contact_id, "channel": channel, "address": address, "at": moment},
-                )
+            await insert_plaintext_residents(connection, before, moment)
         await upgrade(engine, "0026")
         async with engine.connect() as connection:
             rows = (await connection.execute(text("SELECT id, address FROM contact_addresses ORDER BY id"))).all()
