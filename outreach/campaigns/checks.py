@@ -12,6 +12,7 @@ from flows.campaign import Campaign
 from flows.engine import Ask
 from flows.preview import PreviewMessage, every_message
 from outreach.campaigns.conversations import choice_style
+from outreach.errors import Explanation
 from outreach.settings import Settings
 
 CITY_ZONE = ZoneInfo("Europe/Warsaw")
@@ -46,7 +47,17 @@ def sms_costs(flow: Campaign, language: str) -> list[tuple[PreviewMessage, Segme
     return [(preview, count_segments(sms_text(preview, fold=fold))) for preview in every_message(flow, language)]
 
 
-def sms_segment_warnings(flow: Campaign) -> list[str]:
+SEGMENTS = "%(language)s: %(label)s costs %(segments)s SMS segments (%(encoding)s, %(units)s units)"
+UCS2 = (
+    "one letter outside GSM-7 (any of ą ć ę ł ń ó ś ź ż, Cyrillic, an emoji) makes a whole SMS UCS-2:"
+    " 70 characters in one segment, 67 per part, instead of 160 and 153"
+)
+SCHEDULE_OFFSET = (
+    "schedule.%(name)s %(moment)s: on that date Gdańsk (Europe/Warsaw) is at %(offset)s; did you mean %(local)s?"
+)
+
+
+def sms_segment_warnings(flow: Campaign) -> list[Explanation]:
     if "sms" not in flow.channels:
         return []
     warnings = []
@@ -55,17 +66,15 @@ def sms_segment_warnings(flow: Campaign) -> list[str]:
         for preview, cost in sms_costs(flow, language):
             if cost.segments > 1:
                 any_ucs2 = any_ucs2 or cost.encoding == "UCS-2"
-                cost_text = f"{cost.segments} SMS segments ({cost.encoding}, {cost.units} units)"
-                warnings.append(f"{language}: {preview.label} costs {cost_text}")
+                params = {"language": language, "label": preview.label, "segments": cost.segments}
+                params |= {"encoding": cost.encoding, "units": cost.units}
+                warnings.append(Explanation("sms_segments", SEGMENTS, params))
     if any_ucs2:
-        warnings.append(
-            "one letter outside GSM-7 (any of ą ć ę ł ń ó ś ź ż, Cyrillic, an emoji) makes a whole SMS UCS-2:"
-            " 70 characters in one segment, 67 per part, instead of 160 and 153"
-        )
+        warnings.append(Explanation("sms_ucs2", UCS2))
     return warnings
 
 
-def schedule_offset_warnings(flow: Campaign) -> list[str]:
+def schedule_offset_warnings(flow: Campaign) -> list[Explanation]:
     warnings = []
     for name, moment in (("start", flow.schedule.start), ("close", flow.schedule.close)):
         if moment is None:
@@ -73,10 +82,9 @@ def schedule_offset_warnings(flow: Campaign) -> list[str]:
         expected = moment.astimezone(CITY_ZONE).utcoffset()
         if moment.utcoffset() != expected:
             local = moment.replace(tzinfo=CITY_ZONE)
-            warnings.append(
-                f"schedule.{name} {moment.isoformat()}: on that date Gdańsk (Europe/Warsaw) is at"
-                f" {_offset(moment.astimezone(CITY_ZONE))}; did you mean {local.isoformat()}?"
-            )
+            params = {"name": name, "moment": moment.isoformat(), "offset": _offset(moment.astimezone(CITY_ZONE))}
+            params["local"] = local.isoformat()
+            warnings.append(Explanation("schedule_offset", SCHEDULE_OFFSET, params))
     return warnings
 
 
@@ -84,8 +92,14 @@ def _offset(moment: datetime) -> str:
     return moment.isoformat()[-6:]
 
 
-def campaign_warnings(flow: Campaign) -> list[str]:
+def campaign_explained_warnings(flow: Campaign) -> list[Explanation]:
+    """The warnings with their codes and parameters, for pages that show them in the reader's language."""
     return schedule_offset_warnings(flow) + sms_segment_warnings(flow)
+
+
+def campaign_warnings(flow: Campaign) -> list[str]:
+    """The warnings in English, as the CLI prints them and the API returns them."""
+    return [warning.text for warning in campaign_explained_warnings(flow)]
 
 
 def sender_problems(flow: Campaign, settings: Settings) -> list[str]:

@@ -31,7 +31,7 @@ from outreach.campaigns.preview import sms_cost
 from outreach.campaigns.quiet_hours import QuietHours, release_time, resident_zone
 from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.clock import Clock
-from outreach.errors import CommandError
+from outreach.errors import CommandError, Explanation
 from outreach.survey.sampling import SampleError, draw
 from storage.campaigns import CampaignRepository, ConversationRepository
 from storage.db import SessionFactory, read_session
@@ -235,7 +235,14 @@ async def pause_campaign(
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     if record.status != "active":
-        raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only an active one can pause")
+        raise CampaignCommandError(
+            Explanation(
+                "pause_not_active",
+                "campaign '%(slug)s' is %(status)s; only an active one can pause",
+                {"slug": record.slug, "status": record.status},
+                worded=("status",),
+            )
+        )
     async with sessions() as session, session.begin():
         now = clock()
         await OutboxRepository(session).hold_campaign(record.id)
@@ -256,7 +263,14 @@ async def resume_campaign(
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     if record.status != "paused":
-        raise CampaignCommandError(f"campaign '{record.slug}' is {record.status}; only a paused one can resume")
+        raise CampaignCommandError(
+            Explanation(
+                "resume_not_paused",
+                "campaign '%(slug)s' is %(status)s; only a paused one can resume",
+                {"slug": record.slug, "status": record.status},
+                worded=("status",),
+            )
+        )
     now = clock()
     async with sessions() as session, session.begin():
         if record.paused_at is not None:
@@ -284,7 +298,9 @@ async def close_campaign(
     record = await find_campaign(sessions, reference)
     assert record.id is not None
     if record.status == "closed":
-        raise CampaignCommandError(f"campaign '{record.slug}' is already closed")
+        raise CampaignCommandError(
+            Explanation("already_closed", "campaign '%(slug)s' is already closed", {"slug": record.slug})
+        )
     now = clock()
     async with sessions() as session, session.begin():
         closed = await close_in_transaction(session, record.id, definitions, now=now, spread=spread)

@@ -303,7 +303,7 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
                 services.sessions, record.slug, services.definitions, clock=services.clock, actor=actor
             )
     except CampaignCommandError as refused:
-        context = {"record": record, "action": action, "effect": ACTIONS[action][1], "error": str(refused)}
+        context = {"record": record, "action": action, "effect": ACTIONS[action][1], "error": refused}
         return render("confirm.html", request, context, status=409)
     raise web.HTTPSeeOther(f"/admin/campaigns/{record.slug}?done={action}")
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from channels import telegram_keyboards
 from outreach.campaigns.audience_preview import AudiencePreview
-from outreach.campaigns.checks import campaign_warnings
+from outreach.campaigns.checks import campaign_explained_warnings
 from outreach.campaigns.preview import ChannelText, channel_texts
 from outreach.survey.sampling import SampleError
 from outreach.web.admin.rendering import render
@@ -62,7 +62,7 @@ async def campaign_preview(request: web.Request) -> web.StreamResponse:
         "currency": settings.sms_price_currency,
         "sampled": flow.audience.sample is not None,
         "sample_error": sample_error,
-        "warnings": campaign_warnings(flow),
+        "warnings": campaign_explained_warnings(flow),
         "test_send": trial_send_context(request, flow),
     }
     return render("preview.html", request, context)

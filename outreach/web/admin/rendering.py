@@ -6,7 +6,9 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from babel.support import NullTranslations
 
+from outreach.errors import Explanation
 from outreach.officials.oidc import oidc_client
 from outreach.officials.roles import PERMISSIONS
 from outreach.web.admin import i18n
@@ -25,6 +27,7 @@ def page_context(request: web.Request) -> dict[str, Any]:
         "request": request,
         "static_url": lambda name: str(request.app.router["static"].url_for(filename=name)),
         "_": catalog.gettext,
+        "explain": lambda explanation: explained(explanation, catalog),
         "lang": language,
         "languages": i18n.LANGUAGES,
         "official": official,
@@ -35,6 +38,16 @@ def page_context(request: web.Request) -> dict[str, Any]:
         "path": request.rel_url.path,
         "chart": {"bar_height": BAR_HEIGHT, "bar_width": BAR_WIDTH, "label_width": LABEL_WIDTH},
     }
+
+
+def explained(explanation: Explanation, catalog: NullTranslations) -> str:
+    """A warning or refusal in the page's language: its template from the catalog, then its parameters
+    (those that are themselves catalog words, like a status, translated too)."""
+    params = {
+        name: catalog.gettext(str(value)) if name in explanation.worded else value
+        for name, value in explanation.params.items()
+    }
+    return catalog.gettext(explanation.template) % params
 
 
 def _sso_name(request: web.Request) -> str | None:

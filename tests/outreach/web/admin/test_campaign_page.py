@@ -105,7 +105,7 @@ async def test_an_editor_pauses_resumes_and_closes_after_confirming_each(service
             assert (await session.get(CampaignRecord, campaign_id)).status == status  # type: ignore[union-attr]
 
     again = await pages.post(
-        "/admin/campaigns/tramwaj-na-morene/resume",
+        "/admin/campaigns/tramwaj-na-morene/resume?lang=en",
         data={"csrf": CSRF.search(after).group(1)},  # type: ignore[union-attr]
     )
     assert again.status == 409 and "only a paused one can resume" in await again.text()

@@ -28,6 +28,18 @@ from tests.outreach.web.admin.test_preview_page import SLUG as DRAFT
 # The pages' texts, not the store, are under test here: one database (the first configured) is enough.
 ONE_DATABASE = pytest.mark.parametrize("database_url", [DATABASES[0]], indirect=True)
 SAME_IN_BOTH = {"E-mail"}  # texts whose Polish is the English
+# A draft whose Polish SMS needs two UCS-2 segments and whose start has summer's offset in winter: the
+# preview warns of both.
+WARNED = """
+name: Ławki na Oruni
+languages: [pl]
+channels: [sms]
+schedule: {start: "2027-01-11T09:00:00+02:00"}
+questions:
+  - id: benches
+    type: yesno
+    text: {pl: "Czy w parku na Oruni powinno stanąć więcej ławek, także przy placu zabaw i wzdłuż ścieżek?"}
+"""
 
 
 class MissingTexts(NullTranslations):
@@ -65,6 +77,7 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
     await launch(services)
     await reply(services, "+48601000001", "tak")
     await create_campaign(services.sessions, load_campaign(PREVIEWED), clock=services.clock)
+    warned = await create_campaign(services.sessions, load_campaign(WARNED), clock=services.clock)
     await official(services, role="admin")
     pages.session.cookie_jar.update_cookies({i18n.COOKIE: "pl"})
     untranslated: dict[str, set[str]] = {}
@@ -90,14 +103,30 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
         await visit(path)
     for path in ("/admin/new-campaign", "/admin/officials", "/admin/officials/1/deactivate"):
         await visit(path)
+    # The preview's warnings, in Polish.
+    preview = await (await pages.get(f"/admin/campaigns/{warned.slug}/preview")).text()
+    assert "segmenty SMS: 2 (UCS-2" in preview and "zmienia cały SMS na UCS-2" in preview
+    assert "tego dnia Gdańsk (Europe/Warsaw) ma przesunięcie +01:00" in preview
+    note_missing(untranslated, missing, "preview with warnings")
+    # A command the campaign's state refuses: a draft cannot be paused.
+    csrf = await form_csrf(pages, f"{draft}/pause")
+    refused_pause = await pages.post(f"{draft}/pause", data={"csrf": csrf})
+    assert refused_pause.status == 409
+    assert "nie można wstrzymać: jej stan to „szkic”" in await refused_pause.text()
+    note_missing(untranslated, missing, "pause refused")
     # A form sent back with an error at its field.
     csrf = await form_csrf(pages, "/admin/new-campaign")
     form = {"csrf": csrf, "name": "Park", "languages": "pl", "questions[0].id": "visits", "questions[0].type": "yesno"}
     sent = await pages.post("/admin/new-campaign", data=form | {"questions[0].text.pl": ""})
     assert 'aria-invalid="true"' in await sent.text()
-    if missing.texts - SAME_IN_BOTH:
-        untranslated["new campaign, sent back"] = missing.texts - SAME_IN_BOTH
+    note_missing(untranslated, missing, "new campaign, sent back")
     assert untranslated == {}, untranslated
+
+
+def note_missing(untranslated: dict[str, set[str]], missing: MissingTexts, page: str) -> None:
+    if texts := missing.texts - SAME_IN_BOTH:
+        untranslated[page] = set(texts)
+    missing.texts.clear()
 
 
 def test_the_fallback_notes_a_text_the_catalog_lacks(missing: MissingTexts) -> None:
