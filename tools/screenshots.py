@@ -2,8 +2,12 @@
 docs/screenshots/ (committed, and shown in the README), so the pictures are made again, never kept by hand.
 
 It runs `outreach demo` into a scratch database, serves it with `outreach serve` on a free loopback
-port, sets the demo official's password through the one-time link the demo printed, and photographs
-each page with Playwright driving Debian's Chromium (OUTREACH_TEST_CHROMIUM, default /usr/bin/chromium).
+port (its SSO pointed at the tests' OpenID Connect provider, run on loopback here, so the login page
+shows its "Log in with …" button), sets the demo official's password through the one-time link the demo
+printed, and photographs each page with Playwright driving Debian's Chromium (OUTREACH_TEST_CHROMIUM,
+default /usr/bin/chromium). A second official, an approver, is added on the officials' page to show
+what waits for an approval. Any page answering an error status fails the run (exit 1), so a broken
+page is never photographed silently. docs/ADMIN.md lists the pictures.
 """
 
 from __future__ import annotations
@@ -18,14 +22,19 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, Page, Response, async_playwright
+
+from tests.servers.oidc_provider import OidcProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 PASSWORD = "a demo password for the pictures"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+APPROVER = "approver@gdansk.example.org"
+SSO_CLIENT = ("outreach-screenshots", "a client secret for the pictures")
 LINK = re.compile(r"http://127\.0\.0\.1:8080(/admin/password/\S+)")
 
 
@@ -47,13 +56,17 @@ def run_demo(folder: Path) -> tuple[Path, str]:
     return database, found.group(1)
 
 
-def serve(database: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(database: Path, port: int, sso_issuer: str) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
     env |= {
         "OUTREACH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "OUTREACH_PUBLIC_URL": f"http://127.0.0.1:{port}",
         # Below the demo's register, so the launch page shows the second official's approval it asks for.
         "OUTREACH_ADMIN_APPROVAL_THRESHOLD": "10",
+        "OUTREACH_ADMIN_OIDC_ISSUER": sso_issuer,
+        "OUTREACH_ADMIN_OIDC_CLIENT_ID": SSO_CLIENT[0],
+        "OUTREACH_ADMIN_OIDC_CLIENT_SECRET": SSO_CLIENT[1],
+        "OUTREACH_ADMIN_OIDC_NAME": "SSO Gdańska",
     }
     command = [sys.executable, "-m", "outreach.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -68,26 +81,53 @@ def serve(database: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("outreach serve did not answer within 30 s")
 
 
-async def photograph(site: str, link_path: str) -> list[Path]:
+class ErrorPages:
+    """Every page (a navigation) that answered an error status, so the run can fail on it."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def watch(self, response: Response) -> None:
+        if response.request.is_navigation_request() and response.status >= 400:
+            self.found.append(f"{response.status} {response.url}")
+
+    async def new_page(self, browser: Browser, width: str) -> Page:
+        size = WIDTHS[width]
+        page = await browser.new_page(viewport={"width": size[0], "height": size[1]}, locale="pl-PL")
+        page.on("response", self.watch)
+        return page
+
+
+async def log_in(page: Page, site: str, email: str) -> None:
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Hasło").fill(PASSWORD)
+    await page.get_by_role("button", name="Zaloguj się").click()
+    await page.wait_for_url(f"{site}/admin/")
+
+
+async def set_password(page: Page) -> None:
+    await page.get_by_label("Nowe hasło").fill(PASSWORD)
+    await page.get_by_label("Powtórz hasło").fill(PASSWORD)
+
+
+async def photograph(site: str, link_path: str, errors: ErrorPages) -> list[Path]:
     chromium = os.environ.get("OUTREACH_TEST_CHROMIUM", "/usr/bin/chromium")
     written = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        for name, (width, height) in WIDTHS.items():
-            page = await browser.new_page(viewport={"width": width, "height": height}, locale="pl-PL")
+        approver_link = ""
+        for name in WIDTHS:
+            page = await errors.new_page(browser, name)
             if name == "desktop":
                 await page.goto(site + link_path)
                 written.append(await shot(page, "password", name))
-                await page.get_by_label("Nowe hasło").fill(PASSWORD)
-                await page.get_by_label("Powtórz hasło").fill(PASSWORD)
+                await set_password(page)
                 await page.get_by_role("button", name="Ustaw hasło").click()
             else:
                 await page.goto(f"{site}/admin/login")
+            # The login page with the password form and the city SSO's "Log in with …" button.
             written.append(await shot(page, "login", name))
-            await page.get_by_label("E-mail").fill("demo@gdansk.example.org")
-            await page.get_by_label("Hasło").fill(PASSWORD)
-            await page.get_by_role("button", name="Zaloguj się").click()
-            await page.wait_for_url(f"{site}/admin/")
+            await log_in(page, site, "demo@gdansk.example.org")
             written.append(await shot(page, "campaigns", name))
             await page.get_by_role("table").get_by_role("link").first.click()
             await page.wait_for_load_state()
@@ -96,14 +136,57 @@ async def photograph(site: str, link_path: str) -> list[Path]:
             await page.get_by_role("link", name="Podgląd wiadomości i ich kosztu").click()
             await page.wait_for_load_state()
             written.append(await shot(page, "preview", name))
+            test_send = OUT / f"test-send-{name}.png"
+            await page.locator("section.test-send").screenshot(path=str(test_send))
+            written.append(test_send)
             await page.goto(campaign_url)
             await page.get_by_role("link", name="Zamknij").click()
             written.append(await shot(page, "confirm-close", name))
+            # Pause and resume ask on the same template (confirm.html) as close; pause stands for both.
+            await page.goto(campaign_url + "/pause")
+            written.append(await shot(page, "confirm-pause", name))
             await page.goto(f"{site}/admin/officials")  # the demo official is an admin
             written.append(await shot(page, "officials", name))
+            if name == "desktop":
+                await page.locator("#new-email").fill(APPROVER)
+                await page.locator("#new-role").select_option("approver")
+                await page.locator("form[action='/admin/officials'] button[type=submit]").click()
+                await page.wait_for_load_state()
+                approver_link = await page.locator("code.link").inner_text()
+            await page.locator("tr", has_text=APPROVER).get_by_role("link").click()
+            await page.wait_for_load_state()
+            written.append(await shot(page, "confirm-deactivate", name))
             written += await photograph_editor(page, site, name)
+            await page.goto(f"{site}/privacy/pl")
+            written.append(await shot(page, "privacy", name))
+            if name == "phone":  # the last width: the draft's launch now waits for the approver
+                await page.goto(f"{site}/admin/campaigns/lawki-przy-stawie/launch")
+                await page.locator("form[action$='/launch-request'] button").click()
+                await page.wait_for_load_state()
             await page.close()
+        written += await photograph_approver(browser, site, approver_link, errors)
         await browser.close()
+    return written
+
+
+async def photograph_approver(browser: Browser, site: str, link: str, errors: ErrorPages) -> list[Path]:
+    """What the approver sees: the campaigns list with a launch waiting for their approval, and the
+    launch page's decision form. Their password is set at phone width, the page's other picture."""
+    written = []
+    for name in reversed(WIDTHS):
+        page = await errors.new_page(browser, name)
+        if name == "phone":
+            await page.goto(link)
+            written.append(await shot(page, "password", name))
+            await set_password(page)
+            await page.get_by_role("button", name="Ustaw hasło").click()
+        else:
+            await page.goto(f"{site}/admin/login")
+        await log_in(page, site, APPROVER)
+        written.append(await shot(page, "campaigns-waiting", name))
+        await page.goto(f"{site}/admin/campaigns/lawki-przy-stawie/launch")
+        written.append(await shot(page, "launch-decision", name))
+        await page.close()
     return written
 
 
@@ -148,18 +231,28 @@ async def shot(page: Page, what: str, width: str) -> Path:
 
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
+    errors = ErrorPages()
     with tempfile.TemporaryDirectory() as scratch:
         database, link_path = run_demo(Path(scratch))
-        port = free_port()
-        server = serve(database, port)
-        try:
-            written = asyncio.run(photograph(f"http://127.0.0.1:{port}", link_path))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+        written = asyncio.run(photograph_served(database, link_path, errors))
     for path in written:
         print(path.relative_to(ROOT))
+    if errors.found:
+        print("pages that answered an error status:", *errors.found, sep="\n", file=sys.stderr)
+        return 1
     return 0
+
+
+async def photograph_served(database: Path, link_path: str, errors: ErrorPages) -> list[Path]:
+    """Serve the demo with its SSO at a provider run here, on loopback, and photograph its pages."""
+    async with OidcProvider(*SSO_CLIENT, clock=lambda: datetime.now(UTC)) as provider:
+        port = free_port()
+        server = await asyncio.to_thread(serve, database, port, provider.issuer)
+        try:
+            return await photograph(f"http://127.0.0.1:{port}", link_path, errors)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(server.wait, 30)
 
 
 if __name__ == "__main__":
