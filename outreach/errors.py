@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from flows.explanation import Explanation
 
-
-@dataclass(frozen=True)
-class Explanation:
-    """A warning or refusal as a stable code, an English template with named placeholders and its
-    parameters: the CLI and API print `text` (English, as always); the officials' pages look the
-    template up in their catalog (it is the msgid) and fill in the same parameters."""
-
-    code: str
-    template: str
-    params: Mapping[str, object] = field(default_factory=dict)
-    # Parameters that are themselves words of the catalog (a campaign's status), translated too.
-    worded: tuple[str, ...] = ()
-
-    @property
-    def text(self) -> str:
-        return self.template % dict(self.params)
+__all__ = ["CommandError", "Explanation"]
 
 
 class CommandError(Exception):

@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from flows.explanation import Explanation
 from flows.model import STRATUM_JOIN, FixedAllocation, Sample
 from outreach.survey.allocation import Allocation, allocate, equal_weights, size_of_share
 from outreach.survey.margins import Margins, MarginsError, fold_value
@@ -20,8 +21,29 @@ from outreach.survey.margins import Margins, MarginsError, fold_value
 Stratum = tuple[str, ...]  # folded values, one per stratum dimension; () in a simple random sample
 
 
+NO_VALUES = (
+    "audience.sample.strata: no resident in the audience has a value of '%(dimension)s'; check the attribute's name"
+)
+TOO_LARGE = (
+    "audience.sample.%(where)s: %(size)s is more than the %(eligible)s eligible residents in the strata;"
+    " ask fewer or widen the audience"
+)
+TOO_LARGE_HELD = (
+    "audience.sample.%(where)s: %(size)s is more than the %(eligible)s eligible residents in the strata"
+    " (%(held)s more are held back by fatigue); ask fewer or widen the audience"
+)
+FIXED_KEY = (
+    "audience.sample.allocation.fixed.%(key)s: name one value per stratum dimension (%(dimensions)s),"
+    " joined by %(join)s"
+)
+
+
 class SampleError(ValueError):
     """A sample that cannot be drawn, said at the campaign file's key it concerns (audience.sample.…)."""
+
+    def __init__(self, message: str | Explanation) -> None:
+        self.explanation = message if isinstance(message, Explanation) else None
+        super().__init__(message.text if isinstance(message, Explanation) else message)
 
 
 def derived_seed(campaign_id: int) -> int:
@@ -86,19 +108,17 @@ def plan_sample(sample: Sample, frame: Frame, margins: Margins | None) -> Sample
                 counted[stratum] += 1
     for index, dimension in enumerate(dimensions):
         if frame.eligible and all(not (values[index] or "").strip() for values in frame.eligible.values()):
-            raise SampleError(
-                f"audience.sample.strata: no resident in the audience has a value of '{dimension}';"
-                " check the attribute's name"
-            )
+            raise SampleError(Explanation("sample_no_values", NO_VALUES, {"dimension": dimension}))
     eligible = sum(len(ids) for ids in members.values())
     size = sample.size if sample.size is not None else _size(sample, eligible)
     if size > eligible:
         held = sum(held_back.values())
-        fatigue = f" ({held} more are held back by fatigue)" if held else ""
         where = "size" if sample.size is not None else "allocation"
+        params = {"where": where, "size": size, "eligible": eligible, "held": held}
         raise SampleError(
-            f"audience.sample.{where}: {size} is more than the {eligible} eligible residents in the strata{fatigue};"
-            " ask fewer or widen the audience"
+            Explanation("sample_too_large_held", TOO_LARGE_HELD, params)
+            if held
+            else Explanation("sample_too_large", TOO_LARGE, params)
         )
     available = {stratum: len(ids) for stratum, ids in members.items()}
     return SamplePlan(
@@ -144,10 +164,8 @@ def _weights(
         for key, count in sample.allocation.fixed.items():
             parts = tuple(fold_value(part) for part in key.split(STRATUM_JOIN))
             if len(parts) != len(dimensions):
-                raise SampleError(
-                    f"audience.sample.allocation.fixed.{key}: name one value per stratum dimension"
-                    f" ({STRATUM_JOIN.join(sample.strata)}), joined by {STRATUM_JOIN}"
-                )
+                params = {"key": key, "dimensions": STRATUM_JOIN.join(sample.strata), "join": STRATUM_JOIN}
+                raise SampleError(Explanation("sample_fixed_key", FIXED_KEY, params))
             weights[parts], labels[parts] = float(count), key
         return weights, labels, False
     if margins is not None:

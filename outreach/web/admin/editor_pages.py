@@ -169,7 +169,7 @@ async def _audience(request: web.Request, campaign_id: int | None, flow: Campaig
     try:
         preview: AudiencePreview | None = await services.audience_preview(flow, campaign_id)
     except SampleError as error:
-        return {"preview": None, "error": str(error)}
+        return {"preview": None, "error": error}
     return {"preview": preview, "error": None}
 
 

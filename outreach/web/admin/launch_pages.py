@@ -65,11 +65,11 @@ async def _launch_context(request: web.Request, record: CampaignRecord) -> dict[
     services = request.config_dict[SERVICES]
     settings = services.settings
     audience: AudiencePreview | None = None
-    sample_error = None
+    sample_error: SampleError | None = None
     try:
         audience = await services.audience_preview(services.definitions.flow(record), record.id)
     except SampleError as error:
-        sample_error = str(error)
+        sample_error = error
     latest = await latest_request(services.sessions, record)
     names: dict[int, str] = {}
     if latest is not None:
@@ -109,7 +109,7 @@ async def launch_page(request: web.Request) -> web.StreamResponse:
     return render("launch.html", request, await _launch_context(request, record))
 
 
-async def _refused(request: web.Request, record: CampaignRecord, error: str) -> web.Response:
+async def _refused(request: web.Request, record: CampaignRecord, error: Exception | str) -> web.Response:
     context = await _launch_context(request, record)
     context["error"] = error
     return render("launch.html", request, context, status=409)
@@ -133,7 +133,7 @@ async def launch_submit(request: web.Request) -> web.StreamResponse:
             approval_threshold=settings.admin_approval_threshold,
         )
     except (CampaignCommandError, LaunchApprovalError, SampleError) as refused:
-        return await _refused(request, record, str(refused))
+        return await _refused(request, record, refused)
     raise web.HTTPSeeOther(f"{PREFIX}/campaigns/{record.slug}?done=launch")
 
 

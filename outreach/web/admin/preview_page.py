@@ -50,11 +50,11 @@ async def campaign_preview(request: web.Request) -> web.StreamResponse:
     ]
     settings = services.settings
     audience: AudiencePreview | None = None
-    sample_error = None
+    sample_error: SampleError | None = None
     try:
         audience = await services.audience_preview(flow, record.id)
     except SampleError as error:  # the sample cannot be drawn: said on the page, as a launch would refuse
-        sample_error = str(error)
+        sample_error = error
     context = {
         "record": record,
         "sections": sections,

@@ -28,6 +28,8 @@ def page_context(request: web.Request) -> dict[str, Any]:
         "static_url": lambda name: str(request.app.router["static"].url_for(filename=name)),
         "_": catalog.gettext,
         "explain": lambda explanation: explained(explanation, catalog),
+        # An error's Explanation when it has one (a plain text has none: shown as it is, in English).
+        "explanation_of": lambda error: getattr(error, "explanation", None),
         "lang": language,
         "languages": i18n.LANGUAGES,
         "official": official,

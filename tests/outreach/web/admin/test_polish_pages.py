@@ -40,6 +40,16 @@ questions:
     type: yesno
     text: {pl: "Czy w parku na Oruni powinno stanąć więcej ławek, także przy placu zabaw i wzdłuż ścieżek?"}
 """
+# A draft asking a sample larger than its audience: its pages say the sample cannot be drawn.
+OVERSAMPLED = """
+name: Boisko na Oruni
+languages: [pl]
+channels: [sms]
+audience:
+  sample: {size: 50}
+questions:
+  - {id: pitch, type: yesno, text: {pl: "Czy potrzebne jest boisko?"}}
+"""
 
 
 class MissingTexts(NullTranslations):
@@ -78,6 +88,7 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
     await reply(services, "+48601000001", "tak")
     await create_campaign(services.sessions, load_campaign(PREVIEWED), clock=services.clock)
     warned = await create_campaign(services.sessions, load_campaign(WARNED), clock=services.clock)
+    oversampled = await create_campaign(services.sessions, load_campaign(OVERSAMPLED), clock=services.clock)
     await official(services, role="admin")
     pages.session.cookie_jar.update_cookies({i18n.COOKIE: "pl"})
     untranslated: dict[str, set[str]] = {}
@@ -108,6 +119,11 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
     assert "segmenty SMS: 2 (UCS-2" in preview and "zmienia cały SMS na UCS-2" in preview
     assert "tego dnia Gdańsk (Europe/Warsaw) ma przesunięcie +01:00" in preview
     note_missing(untranslated, missing, "preview with warnings")
+    # A sample that cannot be drawn, on the preview and the launch page.
+    for page in ("preview", "launch"):
+        shown = await (await pages.get(f"/admin/campaigns/{oversampled.slug}/{page}")).text()
+        assert "audience.sample.size: 50 to więcej niż liczba mieszkańców" in shown, page
+        note_missing(untranslated, missing, f"{page} with a sample error")
     # A command the campaign's state refuses: a draft cannot be paused.
     csrf = await form_csrf(pages, f"{draft}/pause")
     refused_pause = await pages.post(f"{draft}/pause", data={"csrf": csrf})
