@@ -324,6 +324,13 @@ async def test_a_test_send_from_the_preview_reaches_the_sandbox(
 ) -> None:
     await create_campaign(services.sessions, load_campaign(PREVIEWED), clock=services.clock)
     page = await official_on(services, browser, site, f"/admin/campaigns/{PREVIEWED_SLUG}/preview", role="editor")
+    # Each radio button sits beside its label, not alone in the middle of a field-wide box.
+    radio, label = (
+        await page.locator("#test-all").bounding_box(),
+        await page.locator("label[for=test-all]").bounding_box(),
+    )
+    assert radio is not None and label is not None
+    assert radio["width"] < 32 and label["x"] - (radio["x"] + radio["width"]) < 16, (radio, label)
     await page.get_by_label("Kanał", exact=True).select_option("email")
     await page.get_by_role("button", name="Wyślij test").click()
     await expect(page.get_by_role("status")).to_contain_text("Wysłano wiadomości: 1")
