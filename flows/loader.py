@@ -22,10 +22,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, NodeEvent
 
 from flows.campaign import Campaign
+from flows.explanation import Explanation
 from flows.model import SKIP_SEMANTIC
 from flows.problems import Path as NodePath
 from flows.problems import Problem, format_path
 from flows.validate import find_problems
+
+UNKNOWN_KEY = "%(where)s: unknown key '%(key)s' (allowed: %(allowed)s)"
+UNKNOWN_KEY_CLOSE = "%(where)s: unknown key '%(key)s'; did you mean '%(close)s'? (allowed: %(allowed)s)"
+MISSING_KEY = "%(where)s: missing required key '%(key)s'"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,9 @@ class CampaignError:
     column: int  # 1-based
     message: str
     path: str = ""  # the key it concerns, dotted (questions[0].text); "" for the file as a whole
+    # The problem's message as a code, template and parameters, when our own checks wrote it: the
+    # message is its text after the path (a Problem's), or its text alone (an unknown or missing key).
+    explanation: Explanation | None = None
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}:{self.column}: {self.message}"
@@ -233,7 +241,7 @@ def _key_in(node: CommentedMap, step: str | int) -> Any:
 
 def _problem_error(source: str, root: CommentedMap, problem: Problem) -> CampaignError:
     line, column = _position(root, problem.path, problem.part)
-    return CampaignError(source, line, column, str(problem), format_path(problem.path))
+    return CampaignError(source, line, column, str(problem), format_path(problem.path), problem.explanation)
 
 
 def _pydantic_error(source: str, root: CommentedMap, error: ErrorDetails) -> CampaignError:
@@ -248,24 +256,29 @@ def _pydantic_error(source: str, root: CommentedMap, error: ErrorDetails) -> Cam
     elif kind == "not_supported" and "at" not in ctx:
         part = "key"  # a whole key is refused: point at it, not at its contents
     line, column = _position(root, loc, part)
-    return CampaignError(source, line, column, _describe(loc, error), format_path(loc))
+    described = _describe(loc, error)
+    if isinstance(described, Explanation):
+        return CampaignError(source, line, column, described.text, format_path(loc), described)
+    return CampaignError(source, line, column, described, format_path(loc))
 
 
-def _describe(loc: NodePath, error: ErrorDetails) -> str:
+def _describe(loc: NodePath, error: ErrorDetails) -> str | Explanation:
+    """The problem in words: our own for an unknown or missing key (explained, to be translated on the
+    officials' pages), pydantic's for the rest (English only)."""
     kind = error["type"]
     where = format_path(loc)
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        allowed = _allowed_keys(loc[:-1])
-        hint = ""
-        close = difflib.get_close_matches(key, allowed, n=1)
-        if close:
-            hint = f"; did you mean '{close[0]}'?"
+        allowed = ", ".join(_allowed_keys(loc[:-1]))
         where = format_path(loc[:-1]) or "campaign"
-        return f"{where}: unknown key '{key}'{hint} (allowed: {', '.join(allowed)})"
+        close = difflib.get_close_matches(key, _allowed_keys(loc[:-1]), n=1)
+        if close:
+            params = {"where": where, "key": key, "close": close[0], "allowed": allowed}
+            return Explanation("unknown_key_close", UNKNOWN_KEY_CLOSE, params)
+        return Explanation("unknown_key", UNKNOWN_KEY, {"where": where, "key": key, "allowed": allowed})
     if kind == "missing":
         where = format_path(loc[:-1]) or "campaign"
-        return f"{where}: missing required key '{loc[-1]}'"
+        return Explanation("missing_key", MISSING_KEY, {"where": where, "key": loc[-1]})
     message = error["msg"]
     if kind == "not_supported" and "at" not in (error.get("ctx") or {}):
         return message  # it already names the key

@@ -50,13 +50,20 @@ def _misplaced_keys(question: Question, path: Path) -> Iterator[Problem]:
 
 def _options(question: Question, path: Path) -> Iterator[Problem]:
     if question.type in ("choice", "multi") and not question.options:
-        yield Problem((*path, "options"), f"a {question.type} question needs options; list them under options")
+        yield Problem.explained(
+            (*path, "options"),
+            "options_needed",
+            "a %(type)s question needs options; list them under options",
+            type=question.type,
+        )
     seen: set[str] = set()
     for j, option in enumerate(question.options):
         if option.key in seen:
-            yield Problem(
+            yield Problem.explained(
                 (*path, "options", j, "key"),
-                f"duplicate option key '{option.key}'; give each option its own key",
+                "duplicate_option",
+                "duplicate option key '%(key)s'; give each option its own key",
+                key=option.key,
             )
         seen.add(option.key)
 
@@ -64,10 +71,13 @@ def _options(question: Question, path: Path) -> Iterator[Problem]:
 def _max_choices(question: Question, path: Path) -> Iterator[Problem]:
     count = len(question.options)
     if question.max_choices is not None and count and question.max_choices > count:
-        yield Problem(
+        yield Problem.explained(
             (*path, "max_choices"),
-            f"max_choices is {question.max_choices} but there are only {count} options; "
-            f"use a number from 1 to {count}, or remove it to allow all",
+            "max_choices_above_options",
+            "max_choices is %(max_choices)s but there are only %(count)s options;"
+            " use a number from 1 to %(count)s, or remove it to allow all",
+            max_choices=question.max_choices,
+            count=count,
         )
 
 
@@ -79,12 +89,20 @@ def _scale(question: Question, path: Path) -> Iterator[Problem]:
         yield Problem(path, f"missing required {keys}; a scale question needs min and max, e.g. min: 1 and max: 5")
     for key, value in ends.items():
         if value is not None and not isinstance(value, int):
-            yield Problem((*path, key), f"a scale's {key} must be a whole number, e.g. 1 or 5")
+            yield Problem.explained(
+                (*path, key), "scale_not_whole", "a scale's %(key)s must be a whole number, e.g. 1 or 5", key=key
+            )
     low, high = question.min, question.max
     if not (isinstance(low, int) and isinstance(high, int)):
         return
     if low >= high:
-        yield Problem((*path, "max"), f"max ({high}) must be greater than min ({low}); a scale goes from min up to max")
+        yield Problem.explained(
+            (*path, "max"),
+            "scale_max_not_above_min",
+            "max (%(high)s) must be greater than min (%(low)s); a scale goes from min up to max",
+            high=high,
+            low=low,
+        )
     elif high - low > MAX_SCALE_SPAN:
         yield Problem(
             (*path, "max"),
@@ -96,4 +114,10 @@ def _scale(question: Question, path: Path) -> Iterator[Problem]:
 def _number_range(question: Question, path: Path) -> Iterator[Problem]:
     low, high = question.min, question.max
     if low is not None and high is not None and low >= high:
-        yield Problem((*path, "max"), f"max ({high}) must be greater than min ({low}); or remove one of them")
+        yield Problem.explained(
+            (*path, "max"),
+            "range_max_not_above_min",
+            "max (%(high)s) must be greater than min (%(low)s); or remove one of them",
+            high=high,
+            low=low,
+        )

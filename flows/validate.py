@@ -16,6 +16,9 @@ from flows.timing import format_duration
 
 __all__ = ["Path", "Problem", "find_problems", "format_path"]
 
+UNKNOWN_QUESTION = "unknown question '%(target)s'; known: %(known)s (or %(end)s)"
+MISSING_TRANSLATION = "missing translation for %(missing)s; every text needs all of: %(listed)s"
+
 
 def find_problems(campaign: CampaignDefinition) -> list[Problem]:
     problems = [
@@ -40,11 +43,16 @@ def _ids(campaign: CampaignDefinition) -> Iterator[Problem]:
     for i, q in enumerate(campaign.questions):
         path: Path = ("questions", i, "id")
         if q.id == END:
-            yield Problem(path, f"'{END}' is reserved for ending the conversation; rename this question")
+            yield Problem.explained(
+                path, "reserved_id", "'%(end)s' is reserved for ending the conversation; rename this question", end=END
+            )
         elif q.id in first_at:
-            yield Problem(
+            yield Problem.explained(
                 path,
-                f"duplicate question id '{q.id}' (also questions[{first_at[q.id]}]); give each question its own id",
+                "duplicate_id",
+                "duplicate question id '%(id)s' (also questions[%(first)s]); give each question its own id",
+                id=q.id,
+                first=first_at[q.id],
             )
         else:
             first_at[q.id] = i
@@ -52,7 +60,7 @@ def _ids(campaign: CampaignDefinition) -> Iterator[Problem]:
 
 def _next_targets(campaign: CampaignDefinition) -> Iterator[Problem]:
     ids = [q.id for q in campaign.questions]
-    known = f"known: {', '.join(ids)} (or {END})"
+    known = ", ".join(ids)
 
     def bad_target(target: str) -> bool:
         return target != END and target not in ids
@@ -61,7 +69,7 @@ def _next_targets(campaign: CampaignDefinition) -> Iterator[Problem]:
         path: Path = ("questions", i, "next")
         if isinstance(q.next, str):
             if bad_target(q.next):
-                yield Problem(path, f"unknown question '{q.next}'; {known}")
+                yield Problem.explained(path, "unknown_question", UNKNOWN_QUESTION, target=q.next, known=known, end=END)
         elif isinstance(q.next, dict):
             if q.type not in BRANCHING_TYPES:
                 yield Problem(
@@ -74,7 +82,9 @@ def _next_targets(campaign: CampaignDefinition) -> Iterator[Problem]:
             yield from _branch_keys(q, path)
             for key, target in q.next.items():
                 if bad_target(target):
-                    yield Problem((*path, key), f"unknown question '{target}'; {known}")
+                    yield Problem.explained(
+                        (*path, key), "unknown_question", UNKNOWN_QUESTION, target=target, known=known, end=END
+                    )
 
 
 def _branch_keys(q: Question, path: Path) -> Iterator[Problem]:
@@ -125,25 +135,33 @@ def _translations(campaign: CampaignDefinition) -> Iterator[Problem]:
     for path, text in _local_texts(campaign):
         missing = [lang for lang in languages if lang not in text]
         if missing:
-            yield Problem(path, f"missing translation for {', '.join(missing)}; every text needs all of: {listed}")
+            yield Problem.explained(
+                path, "missing_translation", MISSING_TRANSLATION, missing=", ".join(missing), listed=listed
+            )
         for lang, value in text.items():
             if lang not in languages:
-                yield Problem(
+                yield Problem.explained(
                     (*path, lang),
-                    f"language '{lang}' is not in the campaign's languages: {listed}",
+                    "unknown_language",
+                    "language '%(lang)s' is not in the campaign's languages: %(listed)s",
                     part="key",
+                    lang=lang,
+                    listed=listed,
                 )
             elif not value.strip():
-                yield Problem((*path, lang), f"the {lang} text is empty")
+                yield Problem.explained((*path, lang), "empty_text", "the %(lang)s text is empty", lang=lang)
 
 
 def _schedule(campaign: CampaignDefinition) -> Iterator[Problem]:
     schedule = campaign.schedule
     start, close = schedule.start, schedule.close
     if start is not None and close is not None and close <= start:
-        yield Problem(
+        yield Problem.explained(
             ("schedule", "close"),
-            f"close ({close.isoformat()}) must be after start ({start.isoformat()})",
+            "close_before_start",
+            "close (%(close)s) must be after start (%(start)s)",
+            close=close.isoformat(),
+            start=start.isoformat(),
         )
     # Reminders count from when the question was first asked: each must come later than the one
     # before, and before the time to answer runs out (or it would never be sent).
@@ -170,19 +188,39 @@ def _sample(campaign: CampaignDefinition) -> Iterator[Problem]:
     at: Path = ("audience", "sample")
     fixed = sample.allocation if isinstance(sample.allocation, FixedAllocation) else None
     if sample.size is not None and sample.share is not None:
-        yield Problem((*at, "share"), "give the sample's size or its share of the audience, not both")
+        yield Problem.explained(
+            (*at, "share"), "sample_size_and_share", "give the sample's size or its share of the audience, not both"
+        )
     elif sample.size is None and sample.share is None and fixed is None:
-        yield Problem(at, "a sample needs its size (size: 1200) or its share of the eligible audience (share: 0.05)")
+        yield Problem.explained(
+            at,
+            "sample_without_size",
+            "a sample needs its size (size: 1200) or its share of the eligible audience (share: 0.05)",
+        )
     if fixed is not None:
         total = sum(fixed.fixed.values())
         if not sample.strata:
-            yield Problem((*at, "allocation"), "fixed counts are per stratum: name the strata (strata: [district])")
+            yield Problem.explained(
+                (*at, "allocation"),
+                "fixed_without_strata",
+                "fixed counts are per stratum: name the strata (strata: [district])",
+            )
         if sample.share is not None:
-            yield Problem((*at, "share"), f"fixed counts make the size ({total}); remove share")
+            yield Problem.explained(
+                (*at, "share"), "fixed_and_share", "fixed counts make the size (%(total)s); remove share", total=total
+            )
         elif sample.size is not None and sample.size != total:
-            yield Problem((*at, "size"), f"the fixed counts add up to {total}, not {sample.size}; make them agree")
+            yield Problem.explained(
+                (*at, "size"),
+                "fixed_not_size",
+                "the fixed counts add up to %(total)s, not %(size)s; make them agree",
+                total=total,
+                size=sample.size,
+            )
         elif total == 0:
-            yield Problem((*at, "allocation"), "the fixed counts are all 0: nobody would be asked")
+            yield Problem.explained(
+                (*at, "allocation"), "fixed_all_zero", "the fixed counts are all 0: nobody would be asked"
+            )
     elif sample.allocation == "proportional" and sample.strata and sample.margins is None:
         yield Problem(
             (*at, "strata"),

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flows.explanation import Explanation
 from flows.loader import CampaignError
 from flows.model import QUESTION_TYPES
 from outreach.web.admin.campaign_form import MORE, NO_QUIET_HOURS, YAML_ONLY
@@ -123,20 +124,38 @@ def field_id(name: str) -> str:
     return "f-" + re.sub(r"[^A-Za-z0-9_]+", "-", name).strip("-")
 
 
-def placed_errors(errors: Iterable[CampaignError], names: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+@dataclass(frozen=True)
+class PlacedError:
+    """A loader problem as a page shows it: the English text, and its explanation (translated on the page)
+    after the path it concerns, which is left out at the path's own field."""
+
+    text: str
+    explanation: Explanation | None = None
+    path: str = ""
+
+
+def placed_errors(
+    errors: Iterable[CampaignError], names: list[str]
+) -> tuple[dict[str, list[PlacedError]], list[PlacedError]]:
     """Each problem at its field (by the loader's path), or among the form's own when no field fits."""
-    at_fields: dict[str, list[str]] = {}
-    general: list[str] = []
+    at_fields: dict[str, list[PlacedError]] = {}
+    general: list[PlacedError] = []
     for error in errors:
         target = _field_for(error.path, names)
+        said_after = said_after_path(error)
         if target is None:
-            general.append(error.message)
+            general.append(PlacedError(error.message, error.explanation, said_after))
         else:  # the path is said unless it is the field's own
             exact = error.path and target == error.path
-            at_fields.setdefault(target, []).append(
-                error.message.removeprefix(f"{error.path}: ") if exact else error.message
-            )
+            text = error.message.removeprefix(f"{error.path}: ") if exact else error.message
+            at_fields.setdefault(target, []).append(PlacedError(text, error.explanation, "" if exact else said_after))
     return at_fields, general
+
+
+def said_after_path(error: CampaignError) -> str:
+    """The path an explained message is said after: none when the explanation says its place itself."""
+    explained_alone = error.explanation is not None and error.message == error.explanation.text
+    return "" if explained_alone else error.path
 
 
 def _field_for(path: str, names: list[str]) -> str | None:

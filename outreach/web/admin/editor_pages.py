@@ -21,9 +21,11 @@ from outreach.officials.accounts import acting
 from outreach.survey.sampling import SampleError
 from outreach.web.admin.campaign_form import campaign_yaml, document_of, fields_of
 from outreach.web.admin.editor_layout import (
+    PlacedError,
     editor_layout,
     field_id,
     placed_errors,
+    said_after_path,
     with_option,
     with_question,
     without,
@@ -210,7 +212,12 @@ def _yaml_tab(
 ) -> web.Response:
     lines = text.splitlines()
     located = [
-        {"line": error.line, "column": error.column, "message": error.message, "text": _line(lines, error.line)}
+        {
+            "line": error.line,
+            "column": error.column,
+            "problem": PlacedError(error.message, error.explanation, said_after_path(error)),
+            "text": _line(lines, error.line),
+        }
         for error in errors
     ]
     context = _base(request, record) | {"tab": "yaml", "yaml": text, "yaml_errors": located}

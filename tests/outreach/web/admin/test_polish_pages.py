@@ -134,8 +134,17 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
     csrf = await form_csrf(pages, "/admin/new-campaign")
     form = {"csrf": csrf, "name": "Park", "languages": "pl", "questions[0].id": "visits", "questions[0].type": "yesno"}
     sent = await pages.post("/admin/new-campaign", data=form | {"questions[0].text.pl": ""})
-    assert 'aria-invalid="true"' in await sent.text()
+    sent_back = await sent.text()
+    assert 'aria-invalid="true"' in sent_back
+    at_field = '<span class="error" id="f-questions-0-text-pl-error">questions[0]: brak wymaganego klucza „text”</span>'
+    assert at_field in sent_back
     note_missing(untranslated, missing, "new campaign, sent back")
+    # The YAML tab with a problem our checks find (an empty text), at its line.
+    empty = PREVIEWED.replace('"Czy pomożesz sadzić?"', '" "')
+    yaml_tab = {"csrf": csrf, "tab": "yaml", "action": "save", "yaml": empty}
+    sent = await pages.post("/admin/new-campaign", data=yaml_tab)
+    assert '<span class="error">questions[1].text.pl: tekst w języku pl jest pusty</span>' in await sent.text()
+    note_missing(untranslated, missing, "new campaign, YAML tab sent back")
     assert untranslated == {}, untranslated
 
 
