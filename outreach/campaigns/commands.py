@@ -150,12 +150,26 @@ async def launch_campaign(
     assert record.id is not None
     now = clock()
     if record.status == "closed":
-        raise CampaignCommandError(f"campaign '{record.slug}' is closed and cannot be launched again")
+        raise CampaignCommandError(
+            Explanation(
+                "launch_closed", "campaign '%(slug)s' is closed and cannot be launched again", {"slug": record.slug}
+            )
+        )
     if record.status == "paused":
-        raise CampaignCommandError(f"campaign '{record.slug}' is paused: `campaign resume {record.slug}` goes on")
+        raise CampaignCommandError(
+            Explanation(
+                "launch_paused",
+                "campaign '%(slug)s' is paused: `campaign resume %(slug)s` goes on",
+                {"slug": record.slug},
+            )
+        )
     if record.closes_at is not None and record.closes_at <= now:
         raise CampaignCommandError(
-            f"campaign '{record.slug}' closes at {record.closes_at.isoformat()}, which has passed"
+            Explanation(
+                "launch_after_close",
+                "campaign '%(slug)s' closes at %(close)s, which has passed",
+                {"slug": record.slug, "close": record.closes_at.isoformat()},
+            )
         )
     flow = Campaign.model_validate(record.definition)
     drawn: set[int] | None = None  # who would be asked now: the sample, or the audience fatigue does not hold back
@@ -181,8 +195,12 @@ async def launch_campaign(
         floor = (await sms_cost(sessions, flow, sms_prices, among=drawn)).floor_cost
         if floor > budget:
             raise CampaignCommandError(
-                f"campaign '{record.slug}' needs at least {floor:.2f} for SMS (openings and reminders to its"
-                f" audience) but its budget is {budget:.2f}: raise the budget or narrow the audience"
+                Explanation(
+                    "launch_over_budget",
+                    "campaign '%(slug)s' needs at least %(floor)s for SMS (openings and reminders to its"
+                    " audience) but its budget is %(budget)s: raise the budget or narrow the audience",
+                    {"slug": record.slug, "floor": f"{floor:.2f}", "budget": f"{budget:.2f}"},
+                )
             )
     if record.starts_at is not None and record.starts_at > now:
         async with sessions() as session, session.begin():
@@ -224,7 +242,11 @@ async def ensure_unchanged(session: AsyncSession, checked: CampaignRecord) -> No
     current = await session.get_one(CampaignRecord, checked.id, with_for_update=True, populate_existing=True)
     if current.definition != checked.definition:
         raise CampaignCommandError(
-            f"campaign '{checked.slug}' changed while it was being launched: look at it again and launch again"
+            Explanation(
+                "changed_while_launching",
+                "campaign '%(slug)s' changed while it was being launched: look at it again and launch again",
+                {"slug": checked.slug},
+            )
         )
 
 

@@ -4,6 +4,7 @@ campaign's definition is what its residents were asked, and stays so."""
 from __future__ import annotations
 
 from flows.campaign import Campaign
+from flows.explanation import Explanation
 from flows.texts import PrivacyNotice
 from outreach import audit
 from outreach.audit import Actor
@@ -34,7 +35,14 @@ async def revise_draft(
         # Locked (on PostgreSQL) so that a launch starting now sees either this version or the last.
         record = await session.get_one(CampaignRecord, record.id, with_for_update=True, populate_existing=True)
         if record.status != "draft":
-            raise CampaignCommandError(f"the campaign is {record.status}: only a draft can be changed")
+            raise CampaignCommandError(
+                Explanation(
+                    "not_a_draft",
+                    "the campaign is %(status)s: only a draft can be changed",
+                    {"status": record.status},
+                    worded=("status",),
+                )
+            )
         record.name = flow.name
         record.definition = flow.model_dump(mode="json", exclude_unset=True)
         record.starts_at, record.closes_at = flow.schedule.start, flow.schedule.close

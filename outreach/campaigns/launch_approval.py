@@ -23,7 +23,7 @@ from outreach.audit import Actor
 from outreach.campaigns.fatigue import Fatigue, fatigue_split
 from outreach.campaigns.sampling import preview_plan, seed_of
 from outreach.clock import Clock
-from outreach.errors import CommandError
+from outreach.errors import CommandError, Explanation
 from outreach.officials.roles import Permission, may
 from outreach.survey.sampling import draw
 from storage.campaigns import CampaignRepository
@@ -161,11 +161,22 @@ async def request_launch(
     _usable(requester, "edit")
     assert record.id is not None and requester.id is not None
     if record.status != "draft":
-        raise LaunchApprovalError(f"campaign '{record.slug}' is {record.status}: only a draft waits for a launch")
+        raise LaunchApprovalError(
+            Explanation(
+                "request_not_draft",
+                "campaign '%(slug)s' is %(status)s: only a draft waits for a launch",
+                {"slug": record.slug, "status": record.status},
+                worded=("status",),
+            )
+        )
     if not needs_approval(audience, threshold):
         raise LaunchApprovalError(
-            f"campaign '{record.slug}' would ask {audience} residents, not more than {THRESHOLD_SETTING}"
-            f" ({threshold}): it needs no approval, launch it"
+            Explanation(
+                "request_not_needed",
+                "campaign '%(slug)s' would ask %(audience)s residents, not more than %(setting)s (%(threshold)s):"
+                " it needs no approval, launch it",
+                {"slug": record.slug, "audience": audience, "setting": THRESHOLD_SETTING, "threshold": threshold},
+            )
         )
     now = clock()
     async with sessions() as session, session.begin():
@@ -210,22 +221,39 @@ async def decide(
         requests = LaunchRequestRepository(session)
         request = await requests.get(request_id)
         if request is None:
-            raise LaunchApprovalError(f"no launch request {request_id}")
+            raise LaunchApprovalError(Explanation("no_request", "no launch request %(id)s", {"id": request_id}))
         if request.requested_by == approver.id:
-            raise ApprovalForbidden("you asked for this launch: another approver must decide on it")
+            raise ApprovalForbidden(
+                Explanation("own_request", "you asked for this launch: another approver must decide on it")
+            )
         if request.state != "waiting":
-            raise LaunchApprovalError(f"launch request {request_id} is {request.state} already")
+            raise LaunchApprovalError(
+                Explanation(
+                    "request_decided",
+                    "launch request %(id)s is %(state)s already",
+                    {"id": request_id, "state": request.state},
+                    worded=("state",),
+                )
+            )
         record = await CampaignRepository(session).get(request.campaign_id)
         if version_hash(record.definition) != request.version_hash or record.status != "draft":
             await requests.withdraw_waiting(request.campaign_id)
             raise LaunchApprovalError(
-                f"campaign '{record.slug}' changed since launch request {request_id}: its editor asks again"
+                Explanation(
+                    "request_outdated",
+                    "campaign '%(slug)s' changed since launch request %(id)s: its editor asks again",
+                    {"slug": record.slug, "id": request_id},
+                )
             )
         assert approver.id is not None
         if not await requests.decide(
             request_id, "approved" if approve else "rejected", by=approver.id, at=now, comment=comment
         ):
-            raise LaunchApprovalError(f"launch request {request_id} was decided or withdrawn meanwhile")
+            raise LaunchApprovalError(
+                Explanation(
+                    "request_gone", "launch request %(id)s was decided or withdrawn meanwhile", {"id": request_id}
+                )
+            )
         details: dict[str, audit.DetailValue] = {"slug": record.slug, "request": request_id}
         details["comment"] = comment is not None  # whether one was given; the words stay on the request
         action = LAUNCH_APPROVE if approve else LAUNCH_REJECT

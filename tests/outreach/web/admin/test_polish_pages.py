@@ -145,6 +145,13 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
     sent = await pages.post("/admin/new-campaign", data=yaml_tab)
     assert '<span class="error">questions[1].text.pl: tekst w języku pl jest pusty</span>' in await sent.text()
     note_missing(untranslated, missing, "new campaign, YAML tab sent back")
+    # A launch the campaign's state refuses: it is closed.
+    csrf = await form_csrf(pages, f"{campaign}/close")
+    assert (await pages.post(f"{campaign}/close", data={"csrf": csrf}, allow_redirects=False)).status == 303
+    refused_launch = await pages.post(f"{campaign}/launch", data={"csrf": csrf})
+    assert refused_launch.status == 409
+    assert "jest zamknięta i nie można jej uruchomić ponownie" in await refused_launch.text()
+    note_missing(untranslated, missing, "launch refused")
     assert untranslated == {}, untranslated
 
 
