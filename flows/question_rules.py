@@ -41,10 +41,14 @@ def _misplaced_keys(question: Question, path: Path) -> Iterator[Problem]:
         if getattr(question, key) == fields[key].default:
             continue
         owners = " and ".join(t for t in QUESTION_TYPES if key in TYPE_KEYS[t])
-        yield Problem(
+        yield Problem.explained(
             (*path, key),
-            f"'{key}' is for {owners} questions; remove it from this {question.type} question",
+            "key_of_other_type",
+            "'%(key)s' is for %(owners)s questions; remove it from this %(type)s question",
             part="key",
+            key=key,
+            owners=owners,
+            type=question.type,
         )
 
 
@@ -104,10 +108,15 @@ def _scale(question: Question, path: Path) -> Iterator[Problem]:
             low=low,
         )
     elif high - low > MAX_SCALE_SPAN:
-        yield Problem(
+        yield Problem.explained(
             (*path, "max"),
-            f"a scale spans at most {MAX_SCALE_SPAN} steps (max - min <= {MAX_SCALE_SPAN}), "
-            f"{low}..{high} spans {high - low}; e.g. use 1..5 or 0..10",
+            "scale_too_wide",
+            "a scale spans at most %(span)s steps (max - min <= %(span)s), %(low)s..%(high)s spans %(spans)s;"
+            " e.g. use 1..5 or 0..10",
+            span=MAX_SCALE_SPAN,
+            low=low,
+            high=high,
+            spans=high - low,
         )
 
 

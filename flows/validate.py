@@ -72,11 +72,15 @@ def _next_targets(campaign: CampaignDefinition) -> Iterator[Problem]:
                 yield Problem.explained(path, "unknown_question", UNKNOWN_QUESTION, target=q.next, known=known, end=END)
         elif isinstance(q.next, dict):
             if q.type not in BRANCHING_TYPES:
-                yield Problem(
+                yield Problem.explained(
                     path,
-                    f"branching by answer works for {', '.join(BRANCHING_TYPES[:-1])} and "
-                    f"{BRANCHING_TYPES[-1]} questions; "
-                    f"give this {q.type} question one question id or {END}",
+                    "branching_unsupported",
+                    "branching by answer works for %(types)s and %(last)s questions;"
+                    " give this %(type)s question one question id or %(end)s",
+                    types=", ".join(BRANCHING_TYPES[:-1]),
+                    last=BRANCHING_TYPES[-1],
+                    type=q.type,
+                    end=END,
                 )
                 continue
             yield from _branch_keys(q, path)
@@ -122,8 +126,9 @@ def _local_texts(campaign: CampaignDefinition) -> Iterator[tuple[Path, LocalText
 def _whatsapp(campaign: CampaignDefinition) -> Iterator[Problem]:
     if "whatsapp" in campaign.channels and campaign.whatsapp is None:
         index = campaign.channels.index("whatsapp")
-        yield Problem(
+        yield Problem.explained(
             ("channels", index),
+            "whatsapp_without_template",
             "whatsapp needs an approved template for the first message: add"
             " `whatsapp: {content_sid: HX…, variables: {…}}` or drop the channel",
         )
@@ -168,16 +173,21 @@ def _schedule(campaign: CampaignDefinition) -> Iterator[Problem]:
     for i, after in enumerate(schedule.reminders):
         path: Path = ("schedule", "reminders", i)
         if i and after <= schedule.reminders[i - 1]:
-            yield Problem(
+            yield Problem.explained(
                 path,
-                f"{format_duration(after)} is not later than the reminder before it; reminders count "
-                "from the first ask, so list them in growing order, e.g. [24h, 3d]",
+                "reminders_out_of_order",
+                "%(after)s is not later than the reminder before it; reminders count"
+                " from the first ask, so list them in growing order, e.g. [24h, 3d]",
+                after=format_duration(after),
             )
         if campaign.answer_within is not None and after >= campaign.answer_within:
-            yield Problem(
+            yield Problem.explained(
                 path,
-                f"a reminder after {format_duration(after)} comes when answer_within "
-                f"({format_duration(campaign.answer_within)}) has run out; make it shorter or remove it",
+                "reminder_after_answer_window",
+                "a reminder after %(after)s comes when answer_within (%(within)s) has run out;"
+                " make it shorter or remove it",
+                after=format_duration(after),
+                within=format_duration(campaign.answer_within),
             )
 
 
@@ -222,8 +232,9 @@ def _sample(campaign: CampaignDefinition) -> Iterator[Problem]:
                 (*at, "allocation"), "fixed_all_zero", "the fixed counts are all 0: nobody would be asked"
             )
     elif sample.allocation == "proportional" and sample.strata and sample.margins is None:
-        yield Problem(
+        yield Problem.explained(
             (*at, "strata"),
+            "proportional_without_margins",
             "proportional allocation needs the population's margins (margins: gdansk-districts;"
             " `outreach margins list` names them), or use allocation: equal",
         )
@@ -233,14 +244,16 @@ def _reminders(campaign: CampaignDefinition) -> Iterator[Problem]:
     reminders = campaign.reminders
     sample = campaign.audience.sample
     if reminders.strategy == "lagging_strata" and (sample is None or not sample.strata):
-        yield Problem(
+        yield Problem.explained(
             ("reminders", "strategy"),
+            "lagging_strata_without_strata",
             "lagging_strata compares the response rates of the sample's strata: give the audience a sample"
             " with strata (audience: {sample: {size: 1200, strata: [district]}}), or use strategy: uniform",
         )
     if reminders.shared_out and not campaign.schedule.reminders:
-        yield Problem(
+        yield Problem.explained(
             ("reminders",),
+            "shared_out_without_reminders",
             "no reminder is scheduled, so this would send none: add schedule.reminders (e.g. [24h]) or remove it",
             part="key",
         )

@@ -7,7 +7,9 @@ text it lacked, so an English text left untranslated on a Polish page fails here
 
 from __future__ import annotations
 
+import ast
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -166,3 +168,52 @@ def test_the_fallback_notes_a_text_the_catalog_lacks(missing: MissingTexts) -> N
     assert catalog.gettext("Campaigns") == "Kampanie" and missing.texts == set()
     assert catalog.gettext("A text nobody translated") == "A text nobody translated"
     assert missing.texts == {"A text nobody translated"}
+
+
+# The modules whose warnings and errors carry an Explanation (its template is a msgid of the catalog).
+EXPLAINING = (
+    "flows/loader.py",
+    "flows/question_rules.py",
+    "flows/validate.py",
+    "outreach/campaigns/checks.py",
+    "outreach/campaigns/commands.py",
+    "outreach/campaigns/drafts.py",
+    "outreach/campaigns/launch_approval.py",
+    "outreach/survey/sampling.py",
+)
+
+
+def explained_templates(source: str) -> list[str]:
+    """The templates given to Explanation(code, template, …) and Problem.explained(path, code, template, …),
+    written out or as a module constant."""
+    tree = ast.parse(source)
+    constants: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            if isinstance(value, str):
+                constants[node.targets[0].id] = value
+    templates = []
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        called = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        position = {"Explanation": 1, "explained": 2}.get(called)
+        if position is None:
+            continue
+        written = call.args[position]
+        templates.append(constants[written.id] if isinstance(written, ast.Name) else ast.literal_eval(written))
+    return templates
+
+
+def test_every_explained_warning_and_error_has_its_polish(missing: MissingTexts) -> None:
+    root = Path(__file__).parents[4]
+    templates = [t for module in EXPLAINING for t in explained_templates((root / module).read_text(encoding="utf-8"))]
+    assert len(templates) >= 55  # the scan finds them (a wrong path or call name would find none)
+    catalog = i18n.translations("pl")
+    for template in templates:
+        catalog.gettext(template)
+    assert missing.texts == set()
