@@ -17,9 +17,12 @@ class Explanation:
     code: str
     template: str
     params: Mapping[str, object] = field(default_factory=dict)
-    # Parameters that are themselves words of the catalog (a campaign's status), translated too.
+    # Parameters that are themselves words of the catalog (a campaign's status), translated too; a
+    # parameter may be an Explanation itself (a refusal giving the sample's reason), said in its place.
     worded: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
-        return self.template % dict(self.params)
+        return self.template % {
+            name: value.text if isinstance(value, Explanation) else value for name, value in self.params.items()
+        }

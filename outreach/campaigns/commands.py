@@ -179,7 +179,7 @@ async def launch_campaign(
         try:
             plan = await preview_plan(sessions, record.id, flow, now=now, fatigue=fatigue)
         except SampleError as error:
-            raise CampaignCommandError(f"campaign '{record.slug}': {error}") from None
+            raise CampaignCommandError(_sample_refusal(record.slug, error)) from None
         drawn = {d.resident_id for d in draw(plan, seed_of(flow.audience.sample, record.id))}
     approval = None
     if approval_threshold is not None and record.status == "draft":
@@ -228,10 +228,15 @@ async def launch_campaign(
     except SampleError as error:
         # The audience changed between the check above and the draw: nothing was drawn or sent, and
         # every lifecycle tick tries the draw again until the official closes or fixes the campaign.
-        raise CampaignCommandError(f"campaign '{record.slug}': {error}") from None
+        raise CampaignCommandError(_sample_refusal(record.slug, error)) from None
     async with read_session(sessions) as session:
         held_back = await held_back_by_launch(session, await CampaignRepository(session).get(record.id))
     return LaunchReport(record.id, "active", done.opened, done.skipped, done.finished, held_back)
+
+
+def _sample_refusal(slug: str, error: SampleError) -> Explanation:
+    reason: object = error.explanation if error.explanation is not None else str(error)
+    return Explanation("launch_sample", "campaign '%(slug)s': %(reason)s", {"slug": slug, "reason": reason})
 
 
 async def ensure_unchanged(session: AsyncSession, checked: CampaignRecord) -> None:

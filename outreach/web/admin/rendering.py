@@ -44,9 +44,13 @@ def page_context(request: web.Request) -> dict[str, Any]:
 
 def explained(explanation: Explanation, catalog: NullTranslations) -> str:
     """A warning or refusal in the page's language: its template from the catalog, then its parameters
-    (those that are themselves catalog words, like a status, translated too)."""
+    (those that are themselves catalog words, like a status, or explanations, translated too)."""
     params = {
-        name: catalog.gettext(str(value)) if name in explanation.worded else value
+        name: explained(value, catalog)
+        if isinstance(value, Explanation)
+        else catalog.gettext(str(value))
+        if name in explanation.worded
+        else value
         for name, value in explanation.params.items()
     }
     return catalog.gettext(explanation.template) % params

@@ -126,6 +126,12 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
         shown = await (await pages.get(f"/admin/campaigns/{oversampled.slug}/{page}")).text()
         assert "audience.sample.size: 50 to więcej niż liczba mieszkańców" in shown, page
         note_missing(untranslated, missing, f"{page} with a sample error")
+    csrf = await form_csrf(pages, f"/admin/campaigns/{oversampled.slug}/launch")
+    refused_draw = await pages.post(f"/admin/campaigns/{oversampled.slug}/launch", data={"csrf": csrf})
+    assert refused_draw.status == 409
+    said = f"kampania „{oversampled.slug}”: audience.sample.size: 50 to więcej niż"
+    assert said in await refused_draw.text()
+    note_missing(untranslated, missing, "launch refused for its sample")
     # A command the campaign's state refuses: a draft cannot be paused.
     csrf = await form_csrf(pages, f"{draft}/pause")
     refused_pause = await pages.post(f"{draft}/pause", data={"csrf": csrf})
