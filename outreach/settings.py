@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,7 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
 from flows.texts import PrivacyNotice
 from outreach.faults import FaultPoint
-from storage.keyring import Keyring, KeyringError, decode_key, development_keyring, parse_encryption_keys
+from outreach.key_settings import configured_keyring
+from storage.keyring import Keyring, KeyringError
 
 RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision
 
@@ -377,43 +377,13 @@ class Settings(BaseSettings):
         return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None
 
     def keyring(self) -> Keyring:
-        """The keys of addresses at rest, from ENCRYPTION_KEYS / ENCRYPTION_KEY_FILE and BLIND_INDEX_KEY;
-        with none of them in development, the public development keys. KeyringError names the setting."""
-        given = (self.encryption_keys, self.encryption_key_file, self.blind_index_key)
-        if all(value is None for value in given) and self.env == "development":
-            return development_keyring()
-        if self.encryption_keys is not None and self.encryption_key_file is not None:
-            raise KeyringError("OUTREACH_ENCRYPTION_KEYS and OUTREACH_ENCRYPTION_KEY_FILE are both set: give one")
-        keys_text, index_text = self._key_texts()
-        if not keys_text:
-            raise KeyringError(
-                f"{self.env}: OUTREACH_ENCRYPTION_KEYS (or OUTREACH_ENCRYPTION_KEY_FILE) is missing"
-                " (the keys of residents' addresses at rest)"
-            )
-        if not index_text:
-            raise KeyringError(
-                f"{self.env}: OUTREACH_BLIND_INDEX_KEY (or blind_index_key in OUTREACH_ENCRYPTION_KEY_FILE)"
-                " is missing (the key addresses are found by)"
-            )
-        keys = parse_encryption_keys(keys_text, setting="OUTREACH_ENCRYPTION_KEYS")
-        return Keyring(keys, decode_key(index_text, setting="OUTREACH_BLIND_INDEX_KEY"))
-
-    def _key_texts(self) -> tuple[str, str]:
-        keys = self.encryption_keys.get_secret_value() if self.encryption_keys else ""
-        index = self.blind_index_key.get_secret_value() if self.blind_index_key else ""
-        if self.encryption_key_file is not None:
-            try:
-                held = json.loads(self.encryption_key_file.read_text())
-                keys = ",".join(held["encryption_keys"])
-                if not index:
-                    index = str(held.get("blind_index_key", ""))
-            except (OSError, ValueError, KeyError, TypeError) as error:
-                reason = type(error).__name__ if not isinstance(error, OSError) else error.strerror
-                raise KeyringError(
-                    f"OUTREACH_ENCRYPTION_KEY_FILE cannot be read as"
-                    f' {{"encryption_keys": ["ID:BASE64KEY", ...], "blind_index_key": "BASE64KEY"}} ({reason})'
-                ) from None
-        return keys, index
+        """The keys of addresses at rest (outreach.key_settings); KeyringError names the setting."""
+        return configured_keyring(
+            env=self.env,
+            encryption_keys=self.encryption_keys.get_secret_value() if self.encryption_keys else None,
+            encryption_key_file=self.encryption_key_file,
+            blind_index_key=self.blind_index_key.get_secret_value() if self.blind_index_key else None,
+        )
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:
