@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from flows.explanation import Explanation
 from flows.model import CampaignDefinition, Option, Question
 from flows.problems import format_path
 
@@ -68,7 +69,7 @@ class FormDocument:
     """The document the fields make, and the fields whose text could not be read as what they hold."""
 
     document: Document
-    problems: dict[str, str] = field(default_factory=dict)  # field name -> message
+    problems: dict[str, Explanation] = field(default_factory=dict)  # field name -> message
 
 
 def shape(name: str) -> str:
@@ -141,7 +142,7 @@ def document_of(fields: Iterable[tuple[str, str]], ignored: Iterable[str] = ()) 
     skip = {*ignored, MORE, NO_QUIET_HOURS}
     given = dict(fields)
     tree: dict[Any, Any] = {}
-    problems: dict[str, str] = {}
+    problems: dict[str, Explanation] = {}
     for name, raw in given.items():
         if name in skip:
             continue
@@ -163,7 +164,7 @@ def _steps(name: str) -> list[str | int]:
     return [int(index) if index else key for key, index in _STEP.findall(name)]
 
 
-def _value(name: str, raw: str, problems: dict[str, str]) -> Any:
+def _value(name: str, raw: str, problems: dict[str, Explanation]) -> Any:
     """The value a field holds, or None when it is empty (the key is left out)."""
     kind = shape(name)
     text = raw.strip()
@@ -195,14 +196,16 @@ def _number(text: str) -> int | float | str:
         return text
 
 
-def _lines(name: str, text: str, problems: dict[str, str], *, whole: bool) -> dict[str, Any] | None:
+def _lines(name: str, text: str, problems: dict[str, Explanation], *, whole: bool) -> dict[str, Any] | None:
     found: dict[str, Any] = {}
     for line in text.splitlines():
         if not line.strip():
             continue
         key, colon, value = line.partition(":")
         if not colon or not key.strip():
-            problems[name] = f"'{line.strip()}': write each line as name: value"
+            problems[name] = Explanation(
+                "form_line", "'%(line)s': write each line as name: value", {"line": line.strip()}
+            )
             return None
         if whole:
             found[key.strip()] = int(value) if re.fullmatch(r"\s*\d+\s*", value) else value.strip()
@@ -211,12 +214,14 @@ def _lines(name: str, text: str, problems: dict[str, str], *, whole: bool) -> di
     return found
 
 
-def _branches(name: str, text: str, problems: dict[str, str]) -> dict[str, str] | None:
+def _branches(name: str, text: str, problems: dict[str, Explanation]) -> dict[str, str] | None:
     found: dict[str, str] = {}
     for part in text.split(","):
         key, colon, target = part.partition(":")
         if not colon or not key.strip() or not target.strip():
-            problems[name] = f"'{part.strip()}': write each branch as answer: question id"
+            problems[name] = Explanation(
+                "form_branch", "'%(part)s': write each branch as answer: question id", {"part": part.strip()}
+            )
             return None
         found[key.strip()] = target.strip()
     return found
@@ -263,18 +268,22 @@ def _drop_idle_selects(document: Document) -> None:
             del document["audience"]
 
 
-def _add_more(document: Document, text: str, problems: dict[str, str]) -> None:
+def _add_more(document: Document, text: str, problems: dict[str, Explanation]) -> None:
     try:
         more = _reader().load(text)
     except YAMLError as error:
-        problems[MORE] = f"YAML syntax error: {error}"
+        problems[MORE] = Explanation("form_yaml_syntax", "YAML syntax error: %(error)s", {"error": str(error)})
         return
     if not isinstance(more, dict):
-        problems[MORE] = "write keys and values: whatsapp: …, results_back: …, on_unknown: …"
+        problems[MORE] = Explanation(
+            "form_more_not_mapping", "write keys and values: whatsapp: …, results_back: …, on_unknown: …"
+        )
         return
     taken = [key for key in more if key in FORM_KEYS]
     if taken:
-        problems[MORE] = f"{', '.join(taken)}: set in the form's own fields, not here"
+        problems[MORE] = Explanation(
+            "form_more_taken", "%(taken)s: set in the form's own fields, not here", {"taken": ", ".join(taken)}
+        )
         return
     document.update(more)
 

@@ -99,7 +99,7 @@ async def _submitted(request: web.Request, record: CampaignRecord | None) -> web
         return _form_tab(request, record, changed, [])
     made = document_of(fields.items())
     if made.problems:
-        problems = [CampaignError("form", 1, 1, message, name) for name, message in made.problems.items()]
+        problems = [CampaignError("form", 1, 1, problem.text, name, problem) for name, problem in made.problems.items()]
         return _form_tab(request, record, fields, problems, status=422)
     text = campaign_yaml(made.document)
     try:

@@ -129,4 +129,4 @@ def test_what_a_browser_sends_becomes_the_document() -> None:
 )
 def test_text_a_field_cannot_hold_is_reported_at_that_field(name: str, text: str, said: str) -> None:
     made = document_of([("name", "x"), (name, text)])
-    assert said in made.problems[name]
+    assert said in made.problems[name].text
