@@ -17,6 +17,14 @@ from flows.timing import format_duration
 __all__ = ["Path", "Problem", "find_problems", "format_path"]
 
 UNKNOWN_QUESTION = "unknown question '%(target)s'; known: %(known)s (or %(end)s)"
+UNKNOWN_BRANCH = {
+    "unknown_option": "unknown option '%(key)s'; options: %(keys)s",
+    "unknown_option_or_other": "unknown option '%(key)s'; options: %(keys)s (or %(other)s for every other answer)",
+    "unknown_scale_value": "unknown scale value '%(key)s'; scale values: %(keys)s",
+    "unknown_scale_value_or_other": (
+        "unknown scale value '%(key)s'; scale values: %(keys)s (or %(other)s for every other answer)"
+    ),
+}
 MISSING_TRANSLATION = "missing translation for %(missing)s; every text needs all of: %(listed)s"
 
 
@@ -96,11 +104,12 @@ def _branch_keys(q: Question, path: Path) -> Iterator[Problem]:
     keys = q.branch_keys()
     if q.type == "scale" and not keys:
         return  # the broken range is reported on its own
-    what = "scale value" if q.type == "scale" else "option"
-    rest = "" if OTHER in keys else f" (or {OTHER} for every other answer)"
+    scale = q.type == "scale"
     for key in q.next:
         if key not in keys and key != OTHER:
-            yield Problem((*path, key), f"unknown {what} '{key}'; {what}s: {', '.join(keys)}{rest}", part="key")
+            code = ("unknown_scale_value" if scale else "unknown_option") + ("" if OTHER in keys else "_or_other")
+            params = {"key": key, "keys": ", ".join(keys), "other": OTHER}
+            yield Problem.explained((*path, key), code, UNKNOWN_BRANCH[code], part="key", **params)
 
 
 def _local_texts(campaign: CampaignDefinition) -> Iterator[tuple[Path, LocalText]]:

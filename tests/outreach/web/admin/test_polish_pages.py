@@ -193,9 +193,9 @@ EXPLAINING = (
 
 def explained_templates(source: str) -> list[str]:
     """The templates given to Explanation(code, template, …) and Problem.explained(path, code, template, …),
-    written out or as a module constant."""
+    written out, as a module constant, or picked from a module constant's dict (every value of it)."""
     tree = ast.parse(source)
-    constants: dict[str, str] = {}
+    constants: dict[str, list[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             try:
@@ -203,7 +203,9 @@ def explained_templates(source: str) -> list[str]:
             except ValueError:
                 continue
             if isinstance(value, str):
-                constants[node.targets[0].id] = value
+                constants[node.targets[0].id] = [value]
+            elif isinstance(value, dict):
+                constants[node.targets[0].id] = [text for text in value.values() if isinstance(text, str)]
     templates = []
     for call in ast.walk(tree):
         if not isinstance(call, ast.Call):
@@ -213,14 +215,19 @@ def explained_templates(source: str) -> list[str]:
         if position is None:
             continue
         written = call.args[position]
-        templates.append(constants[written.id] if isinstance(written, ast.Name) else ast.literal_eval(written))
+        if isinstance(written, ast.Subscript) and isinstance(written.value, ast.Name):
+            templates.extend(constants[written.value.id])
+        elif isinstance(written, ast.Name):
+            templates.extend(constants[written.id])
+        else:
+            templates.append(ast.literal_eval(written))
     return templates
 
 
 def test_every_explained_warning_and_error_has_its_polish(missing: MissingTexts) -> None:
     root = Path(__file__).parents[4]
     templates = [t for module in EXPLAINING for t in explained_templates((root / module).read_text(encoding="utf-8"))]
-    assert len(templates) >= 70  # the scan finds them (a wrong path or call name would find none)
+    assert len(templates) >= 74  # the scan finds them (a wrong path or call name would find none)
     catalog = i18n.translations("pl")
     for template in templates:
         catalog.gettext(template)
