@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from flows.answer_labels import answer_rows
 from flows.campaign import Campaign
 from flows.engine import Ask, FlowState, Say, ask_again, ask_question, remind, start
+from flows.explanation import Explanation
 from flows.results_back import (
     ANSWER,
     DISTRICT,
@@ -28,26 +29,46 @@ _ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 class PreviewMessage:
     label: str  # what the message is, e.g. "first message", "rating", "rating (re-ask)"
     message: Ask | Say
+    explanation: Explanation | None = None  # the label's template and question id, for translated pages
+
+    @classmethod
+    def labelled(cls, label: Explanation, message: Ask | Say) -> PreviewMessage:
+        return cls(label.text, message, label)
 
 
 def every_message(flow: Campaign, language: str) -> list[PreviewMessage]:
     first = flow.first_question()
     [opening] = start(flow, language, _ANY_TIME).effects
     assert isinstance(opening, Ask)
-    messages = [PreviewMessage(f"{first.id} (first message, with the intro)", opening)]
+    messages = [
+        PreviewMessage.labelled(
+            Explanation("first_message", "%(id)s (first message, with the intro)", {"id": first.id}), opening
+        )
+    ]
     for question in flow.questions[1:]:
         messages.append(PreviewMessage(question.id, ask_question(question, language, 0)))
     if flow.reask_unclear:
         for question in flow.questions:
-            messages.append(PreviewMessage(f"{question.id} (re-ask)", ask_again(question, language, 1)))
+            messages.append(
+                PreviewMessage.labelled(
+                    Explanation("reask", "%(id)s (re-ask)", {"id": question.id}), ask_again(question, language, 1)
+                )
+            )
     if flow.schedule.reminders:
         reminder = remind(flow, FlowState(question_id=first.id, language=language), 1)
         assert reminder is not None
-        messages.append(PreviewMessage(f"{first.id} (reminder)", reminder))
+        messages.append(
+            PreviewMessage.labelled(Explanation("reminder", "%(id)s (reminder)", {"id": first.id}), reminder)
+        )
     if flow.outro is not None:
         messages.append(PreviewMessage("outro", Say("outro", flow.outro[language])))
     if flow.results_back is not None:
-        messages.append(PreviewMessage(RESULTS_BACK_LABEL, Say("results_back", results_back_preview(flow, language))))
+        messages.append(
+            PreviewMessage.labelled(
+                Explanation("results_back", RESULTS_BACK_LABEL),
+                Say("results_back", results_back_preview(flow, language)),
+            )
+        )
     return messages
 
 

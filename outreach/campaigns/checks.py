@@ -66,7 +66,8 @@ def sms_segment_warnings(flow: Campaign) -> list[Explanation]:
         for preview, cost in sms_costs(flow, language):
             if cost.segments > 1:
                 any_ucs2 = any_ucs2 or cost.encoding == "UCS-2"
-                params = {"language": language, "label": preview.label, "segments": cost.segments}
+                label = preview.explanation or preview.label
+                params: dict[str, object] = {"language": language, "label": label, "segments": cost.segments}
                 params |= {"encoding": cost.encoding, "units": cost.units}
                 warnings.append(Explanation("sms_segments", SEGMENTS, params))
     if any_ucs2:

@@ -12,6 +12,7 @@ from channels.email_composition import subject_of
 from channels.sms_segments import SegmentCount, count_segments, fold_to_gsm
 from flows.campaign import Campaign
 from flows.engine import Ask
+from flows.explanation import Explanation
 from flows.preview import PreviewMessage, every_message
 from outreach.campaigns.checks import plain_text, sms_text
 from outreach.campaigns.conversations import choice_style, question_key
@@ -34,6 +35,7 @@ class ChannelText:
     body: str = ""  # what the message's bubble holds, without Telegram's buttons
     buttons: tuple[tuple[str, ...], ...] = ()  # Telegram's keyboard, row by row
     subject: str = ""  # email only
+    label_explanation: Explanation | None = None  # the label's template, for translated pages
 
 
 def channel_texts(
@@ -45,19 +47,25 @@ def channel_texts(
     for index, preview in enumerate(every_message(flow, language)):
         if channel == "sms":
             text = sms_text(preview, fold=flow.sms.fold_diacritics)
-            texts.append(ChannelText(preview.label, text, count_segments(text), body=text))
+            texts.append(
+                ChannelText(preview.label, text, count_segments(text), body=text, label_explanation=preview.explanation)
+            )
         elif channel == "whatsapp" and index == 0 and flow.whatsapp is not None:
             variables = {name: value.get(language, "") for name, value in flow.whatsapp.variables.items()}
             text = f"[approved template {flow.whatsapp.content_sid}, variables {variables}]"
-            texts.append(ChannelText(preview.label, text, body=text))
+            texts.append(ChannelText(preview.label, text, body=text, label_explanation=preview.explanation))
         elif channel == "telegram":
             text = _with_buttons(preview)
             body, rows = telegram_layout(_outbound(preview, "telegram")) if telegram_layout else (text, ())
-            texts.append(ChannelText(preview.label, text, body=body, buttons=rows))
+            texts.append(
+                ChannelText(preview.label, text, body=body, buttons=rows, label_explanation=preview.explanation)
+            )
         else:
             text = plain_text(preview)
             subject = subject_of(preview.message.text) if channel == "email" else ""
-            texts.append(ChannelText(preview.label, text, body=text, subject=subject))
+            texts.append(
+                ChannelText(preview.label, text, body=text, subject=subject, label_explanation=preview.explanation)
+            )
     return texts
 
 

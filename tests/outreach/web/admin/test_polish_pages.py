@@ -118,7 +118,8 @@ async def test_every_page_in_polish_has_each_text_in_the_catalog(
         await visit(path)
     # The preview's warnings, in Polish.
     preview = await (await pages.get(f"/admin/campaigns/{warned.slug}/preview")).text()
-    assert "segmenty SMS: 2 (UCS-2" in preview and "zmienia cały SMS na UCS-2" in preview
+    assert "pl: benches (pierwsza wiadomość, ze wstępem) — segmenty SMS: 2 (UCS-2" in preview
+    assert "zmienia cały SMS na UCS-2" in preview
     assert "tego dnia Gdańsk (Europe/Warsaw) ma przesunięcie +01:00" in preview
     note_missing(untranslated, missing, "preview with warnings")
     # A sample that cannot be drawn, on the preview and the launch page.
@@ -179,6 +180,7 @@ def test_the_fallback_notes_a_text_the_catalog_lacks(missing: MissingTexts) -> N
 # The modules whose warnings and errors carry an Explanation (its template is a msgid of the catalog).
 EXPLAINING = (
     "flows/loader.py",
+    "flows/preview.py",
     "flows/question_rules.py",
     "flows/results_back_rules.py",
     "flows/validate.py",
@@ -227,7 +229,7 @@ def explained_templates(source: str) -> list[str]:
 def test_every_explained_warning_and_error_has_its_polish(missing: MissingTexts) -> None:
     root = Path(__file__).parents[4]
     templates = [t for module in EXPLAINING for t in explained_templates((root / module).read_text(encoding="utf-8"))]
-    assert len(templates) >= 74  # the scan finds them (a wrong path or call name would find none)
+    assert len(templates) >= 78  # the scan finds them (a wrong path or call name would find none)
     catalog = i18n.translations("pl")
     for template in templates:
         catalog.gettext(template)
