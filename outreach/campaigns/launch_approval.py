@@ -53,6 +53,14 @@ def needs_approval(audience: int, threshold: int) -> bool:
     return audience > threshold
 
 
+APPROVAL_REQUIRED = (
+    "campaign '%(slug)s' would ask %(audience)s residents, more than %(setting)s (%(threshold)s): it needs an"
+    " approver's approval of this version (%(reason)s). Ask on its page (Request launch) or with `outreach"
+    " campaign request-launch %(slug)s --as YOUR_EMAIL`; another official with the approver role approves it"
+    " there or with `outreach campaign approve REQUEST --as THEIR_EMAIL`"
+)
+
+
 class LaunchApprovalError(CommandError):
     """A step of the rule refused, in words an official can act on."""
 
@@ -66,20 +74,26 @@ class ApprovalRequired(LaunchApprovalError):
         self.threshold = threshold
         self.request = request
         self.current = request is not None and request.version_hash == version_hash(record.definition)
-        where = f"campaign '{record.slug}' would ask {audience} residents, more than {THRESHOLD_SETTING} ({threshold})"
         if request is not None and self.current and request.state == "waiting":
-            reason = f"launch request {request.id} is waiting for an approver"
+            reason = Explanation(
+                "request_waiting", "launch request %(id)s is waiting for an approver", {"id": request.id}
+            )
         elif request is not None and self.current and request.state == "rejected":
-            reason = f"launch request {request.id} was rejected; ask again once the campaign is changed"
+            reason = Explanation(
+                "request_rejected",
+                "launch request %(id)s was rejected; ask again once the campaign is changed",
+                {"id": request.id},
+            )
         elif request is not None and not self.current:
-            reason = f"the campaign changed since launch request {request.id}: this version needs its own approval"
+            reason = Explanation(
+                "request_of_older_version",
+                "the campaign changed since launch request %(id)s: this version needs its own approval",
+                {"id": request.id},
+            )
         else:
-            reason = "nobody asked an approver yet"
-        super().__init__(
-            f"{where}: it needs an approver's approval of this version ({reason}). Ask on its page (Request"
-            f" launch) or with `outreach campaign request-launch {record.slug} --as YOUR_EMAIL`; another official"
-            " with the approver role approves it there or with `outreach campaign approve REQUEST --as THEIR_EMAIL`"
-        )
+            reason = Explanation("request_none", "nobody asked an approver yet")
+        params = {"slug": record.slug, "audience": audience, "setting": THRESHOLD_SETTING, "threshold": threshold}
+        super().__init__(Explanation("approval_required", APPROVAL_REQUIRED, params | {"reason": reason}))
 
 
 class ApprovalForbidden(LaunchApprovalError):
