@@ -19,6 +19,10 @@ TYPE_KEYS: dict[QuestionType, frozenset[str]] = {
 MAX_SCALE_SPAN = 10  # 0..10 is the longest scale a resident can answer from a phone
 
 
+SCALE_END_MISSING = "missing required key '%(key)s'; a scale question needs min and max, e.g. min: 1 and max: 5"
+SCALE_ENDS_MISSING = "missing required keys 'min' and 'max'; a scale question needs min and max, e.g. min: 1 and max: 5"
+
+
 def question_problems(question: Question, path: Path) -> Iterator[Problem]:
     yield from _misplaced_keys(question, path)
     yield from _options(question, path)
@@ -87,10 +91,11 @@ def _max_choices(question: Question, path: Path) -> Iterator[Problem]:
 
 def _scale(question: Question, path: Path) -> Iterator[Problem]:
     ends = {"min": question.min, "max": question.max}
-    missing = [f"'{key}'" for key, value in ends.items() if value is None]
-    if missing:
-        keys = f"key {missing[0]}" if len(missing) == 1 else f"keys {' and '.join(missing)}"
-        yield Problem(path, f"missing required {keys}; a scale question needs min and max, e.g. min: 1 and max: 5")
+    missing = [key for key, value in ends.items() if value is None]
+    if len(missing) == 1:
+        yield Problem.explained(path, "scale_end_missing", SCALE_END_MISSING, key=missing[0])
+    elif missing:
+        yield Problem.explained(path, "scale_ends_missing", SCALE_ENDS_MISSING)
     for key, value in ends.items():
         if value is not None and not isinstance(value, int):
             yield Problem.explained(
