@@ -18,9 +18,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers the tables)
 from outreach.bootstrap import Services, bootstrap
@@ -97,13 +95,36 @@ def postgres_url() -> Iterator[str | None]:
 
 
 async def _empty_postgres(url: str) -> None:
-    engine = create_engine(url)
+    """Every table of the schema emptied and every sequence restarted, in one round trip. DELETE with
+    triggers off (session_replication_role, so foreign keys and the append-only guards stand aside),
+    not TRUNCATE: on tables of a few rows TRUNCATE costs new files per table, 0.16 s a test against
+    0.03 s (measured on this machine's server), which over ~2,000 PostgreSQL tests was minutes of CI."""
+    connection = await asyncpg.connect(admin_dsn(url), timeout=3)
     try:
-        async with engine.begin() as connection:
-            names = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
-            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await connection.execute(await _emptying_script(connection))
     finally:
-        await engine.dispose()
+        await connection.close()
+
+
+_EMPTYING: list[str] = []  # the script, made once per run from the schema the migrations built
+
+
+async def _emptying_script(connection: asyncpg.Connection) -> str:
+    if not _EMPTYING:
+        tables = await connection.fetch(
+            "SELECT quote_ident(tablename) FROM pg_tables"
+            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        sequences = await connection.fetch(
+            "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public'"
+        )
+        _EMPTYING.append(
+            "SET session_replication_role = replica;"
+            + "".join(f"DELETE FROM {table};" for (table,) in tables)
+            + "".join(f"ALTER SEQUENCE {sequence} RESTART;" for (sequence,) in sequences)
+            + "SET session_replication_role = origin;"
+        )
+    return _EMPTYING[0]
 
 
 async def _migrate_sqlite(path: Path) -> None:
