@@ -25,6 +25,7 @@ from outreach.campaigns.launch_approval import (
 from outreach.officials.accounts import account_policy, acting, add_official
 from storage.audit import AuditFilter, AuditRepository
 from storage.db import read_session
+from storage.launch_request_tables import LaunchRequest
 from storage.official_tables import Official
 from storage.officials import OfficialRepository
 from storage.tables import CampaignRecord
@@ -71,6 +72,21 @@ async def ask(services: Services, record: CampaignRecord, requester: Official, a
     return requested.request.id
 
 
+async def decided(
+    services: Services, request_id: int, official: Official, *, approve: bool, comment: str | None = None
+) -> LaunchRequest:
+    """`official` approves or rejects the request, acting under their own name."""
+    return await decide(
+        services.sessions,
+        request_id,
+        official,
+        approve=approve,
+        comment=comment,
+        clock=services.clock,
+        actor=acting(official),
+    )
+
+
 async def actions(services: Services) -> list[tuple[str, str, dict[str, object]]]:
     async with read_session(services.sessions) as session:
         entries = await AuditRepository(session).page(AuditFilter(), before_id=None, limit=50)
@@ -102,19 +118,9 @@ async def test_over_the_threshold_a_launch_waits_for_a_second_officials_approval
 
     for who in (other_editor, editor):  # an editor may not approve; the requester may not, whatever the role
         with pytest.raises(ApprovalForbidden):
-            await decide(
-                services.sessions, request_id, who, approve=True, comment=None, clock=services.clock, actor=acting(who)
-            )
-    decided = await decide(
-        services.sessions,
-        request_id,
-        approver,
-        approve=True,
-        comment="ok",
-        clock=services.clock,
-        actor=acting(approver),
-    )
-    assert (decided.state, decided.decided_by, decided.comment) == ("approved", approver.id, "ok")
+            await decided(services, request_id, who, approve=True)
+    decision = await decided(services, request_id, approver, approve=True, comment="ok")
+    assert (decision.state, decision.decided_by, decision.comment) == ("approved", approver.id, "ok")
     assert await waiting_for(services.sessions, approver) == []
 
     assert await launch(services, record, acting(editor)) == "active"
@@ -134,15 +140,7 @@ async def test_an_edit_voids_the_approval_of_the_version_before_it(services: Ser
     editor = await account(services, "ewa@gdansk.gda.pl", "editor")
     approver = await account(services, "adam@gdansk.gda.pl", "admin")
     request_id = await ask(services, record, editor)
-    await decide(
-        services.sessions,
-        request_id,
-        approver,
-        approve=True,
-        comment=None,
-        clock=services.clock,
-        actor=acting(approver),
-    )
+    await decided(services, request_id, approver, approve=True)
 
     edited = dict(record.definition) | {"name": "Tramwaj na Morenę (poprawiony)"}
     assert version_hash(edited) != version_hash(record.definition)
@@ -164,15 +162,7 @@ async def test_an_edit_voids_the_approval_of_the_version_before_it(services: Ser
         )
     assert await waiting_for(services.sessions, approver) == []
     with pytest.raises(LaunchApprovalError, match="changed since"):
-        await decide(
-            services.sessions,
-            second,
-            approver,
-            approve=True,
-            comment=None,
-            clock=services.clock,
-            actor=acting(approver),
-        )
+        await decided(services, second, approver, approve=True)
 
 
 async def test_a_viewer_may_not_ask_and_a_rejection_keeps_the_launch_refused(services: Services) -> None:
@@ -187,32 +177,14 @@ async def test_a_viewer_may_not_ask_and_a_rejection_keeps_the_launch_refused(ser
 
     own = await ask(services, record, approver)  # an approver may ask too, but not approve their own
     with pytest.raises(ApprovalForbidden, match="you asked for this launch"):
-        await decide(
-            services.sessions, own, approver, approve=True, comment=None, clock=services.clock, actor=acting(approver)
-        )
+        await decided(services, own, approver, approve=True)
 
     request_id = await ask(services, record, editor)  # withdraws the approver's own request
-    await decide(
-        services.sessions,
-        request_id,
-        approver,
-        approve=False,
-        comment="za drogo",
-        clock=services.clock,
-        actor=acting(approver),
-    )
+    await decided(services, request_id, approver, approve=False, comment="za drogo")
     with pytest.raises(ApprovalRequired, match="was rejected"):
         await launch(services, record)
     with pytest.raises(LaunchApprovalError, match="rejected already"):
-        await decide(
-            services.sessions,
-            request_id,
-            approver,
-            approve=True,
-            comment=None,
-            clock=services.clock,
-            actor=acting(approver),
-        )
+        await decided(services, request_id, approver, approve=True)
 
 
 async def test_a_launch_refuses_a_campaign_edited_after_its_checks_read_it(services: Services) -> None:
