@@ -12,8 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
 from flows.texts import PrivacyNotice
 from outreach.faults import FaultPoint
-from outreach.key_settings import configured_keyring
-from storage.keyring import Keyring, KeyringError
+from storage.keyring import Keyring, KeyringError, configured_keyring
 
 RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision
 
@@ -377,7 +376,7 @@ class Settings(BaseSettings):
         return self.pseudonym_secret.get_secret_value() if self.pseudonym_secret else None
 
     def keyring(self) -> Keyring:
-        """The keys of addresses at rest (outreach.key_settings); KeyringError names the setting."""
+        """The keys of addresses at rest (storage.keyring.configured_keyring); KeyringError names the setting."""
         return configured_keyring(
             env=self.env,
             encryption_keys=self.encryption_keys.get_secret_value() if self.encryption_keys else None,

@@ -2,7 +2,7 @@
 opens, so workers read rows under an old key while `outreach keys rotate` re-encrypts them) and the
 blind-index key (HMAC-SHA256) that finds an address without decrypting any row.
 
-The keys come from configuration (outreach.privacy.key_settings), never from the database: a copy of
+The keys come from configuration (configured_keyring, from the settings), never from the database: a copy of
 the database alone reveals no address. docs/PRIVACY.md, "Encryption at rest"."""
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 KEY_BYTES = 32  # AES-256; the blind-index key is as long
 KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
@@ -87,3 +89,45 @@ def development_keyring() -> Keyring:
     encryption = hashlib.sha256(_DEVELOPMENT_SEED + b" encryption").digest()
     index = hashlib.sha256(_DEVELOPMENT_SEED + b" blind index").digest()
     return Keyring(((DEVELOPMENT_KEY_ID, encryption),), index, development=True)
+
+
+def configured_keyring(
+    *, env: str, encryption_keys: str | None, encryption_key_file: Path | None, blind_index_key: str | None
+) -> Keyring:
+    """The ring from OUTREACH_ENCRYPTION_KEYS or OUTREACH_ENCRYPTION_KEY_FILE, and OUTREACH_BLIND_INDEX_KEY
+    (or the file's blind_index_key); with none of them in development, the public development keys.
+    Elsewhere a missing key is a KeyringError naming its setting."""
+    if encryption_keys is None and encryption_key_file is None and blind_index_key is None and env == "development":
+        return development_keyring()
+    if encryption_keys is not None and encryption_key_file is not None:
+        raise KeyringError("OUTREACH_ENCRYPTION_KEYS and OUTREACH_ENCRYPTION_KEY_FILE are both set: give one")
+    keys_text, index_text = encryption_keys or "", blind_index_key or ""
+    if encryption_key_file is not None:
+        keys_text, index_text = _read_key_file(encryption_key_file, index_text)
+    if not keys_text:
+        raise KeyringError(
+            f"{env}: OUTREACH_ENCRYPTION_KEYS (or OUTREACH_ENCRYPTION_KEY_FILE) is missing"
+            " (the keys of residents' addresses at rest)"
+        )
+    if not index_text:
+        raise KeyringError(
+            f"{env}: OUTREACH_BLIND_INDEX_KEY (or blind_index_key in OUTREACH_ENCRYPTION_KEY_FILE)"
+            " is missing (the key addresses are found by)"
+        )
+    keys = parse_encryption_keys(keys_text, setting="OUTREACH_ENCRYPTION_KEYS")
+    return Keyring(keys, decode_key(index_text, setting="OUTREACH_BLIND_INDEX_KEY"))
+
+
+def _read_key_file(path: Path, index_text: str) -> tuple[str, str]:
+    """The file's keys, and its blind-index key unless OUTREACH_BLIND_INDEX_KEY gave one."""
+    try:
+        held = json.loads(path.read_text())
+        keys_text = ",".join(held["encryption_keys"])
+        return keys_text, index_text or str(held.get("blind_index_key", ""))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        reason = type(error).__name__ if not isinstance(error, OSError) else error.strerror
+        raise KeyringError(
+            "OUTREACH_ENCRYPTION_KEY_FILE cannot be read as"
+            ' {"encryption_keys": ["ID:BASE64KEY", ...], "blind_index_key": "BASE64KEY"}'
+            f" ({reason})"
+        ) from None
