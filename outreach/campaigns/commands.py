@@ -16,7 +16,7 @@ from outreach import audit
 from outreach.audit import Actor
 from outreach.campaigns.conversations import activate_next_waiting
 from outreach.campaigns.fatigue import DEFAULT_FATIGUE, Fatigue, fatigue_split
-from outreach.campaigns.launch_approval import require_approval
+from outreach.campaigns.launch_approval import approval_of_launch
 from outreach.campaigns.launches import (
     PAGE_SIZE,
     AudienceProgress,
@@ -184,9 +184,9 @@ async def launch_campaign(
     approval = None
     if approval_threshold is not None and record.status == "draft":
         # A later run of an active campaign's launch only goes on with the launch this rule let through.
-        if drawn is None:
-            drawn = (await fatigue_split(sessions, record.id, flow, now=now, fatigue=fatigue)).eligible
-        approved = await require_approval(sessions, record, len(drawn), approval_threshold, now=now, actor=actor)
+        approved = await approval_of_launch(
+            sessions, record, flow, drawn, approval_threshold, now=now, fatigue=fatigue, actor=actor
+        )
         approval = approved.id if approved is not None else None
     budget = flow.budget
     if budget is not None and sms_prices:

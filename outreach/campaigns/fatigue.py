@@ -76,18 +76,27 @@ class FatigueSplit:
 
 
 async def fatigue_split(
-    sessions: SessionFactory, campaign_id: int | None, flow: Campaign, *, now: datetime, fatigue: Fatigue
+    sessions: SessionFactory,
+    campaign_id: int | None,
+    flow: Campaign,
+    *,
+    now: datetime,
+    fatigue: Fatigue,
+    stop_above: int | None = None,
 ) -> FatigueSplit:
-    """The audience as a launch now would split it (`campaign_id` None: a file not created yet)."""
+    """The audience as a launch now would split it (`campaign_id` None: a file not created yet).
+    `stop_above`: only whether more than that many are eligible is wanted, so reading stops at the
+    page that shows it (the split then covers the pages read)."""
     eligible: set[int] = set()
     held_back = 0
     after_id: int | None = 0
-    while after_id is not None:
+    while after_id is not None and (stop_above is None or len(eligible) <= stop_above):
         async with read_session(sessions) as session:
-            page, after_id = await ResidentRepository(session).audience_page(
+            scan = await ResidentRepository(session).audience_members(
                 where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=READ_PAGE
             )
-            ids = [resident.id for resident, _ in page if resident.id is not None]
+            after_id = scan.after_id
+            ids = [member.id for member, _ in scan.page]
             if campaign_id is None:
                 asks = await asks_of(session, None, now=now, fatigue=fatigue, among=ids)
                 held = {resident_id for resident_id in ids if asks.get(resident_id, 0) >= fatigue.max_asks}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from storage.launch_request_tables import COMMENT_LENGTH, LaunchRequest
 from storage.launch_requests import LaunchRequestRepository
 from storage.official_tables import Official
 from storage.officials import OfficialRepository
+from storage.residents import ResidentRepository
 from storage.tables import CampaignRecord
 
 THRESHOLD_SETTING = "OUTREACH_ADMIN_APPROVAL_THRESHOLD"
@@ -121,9 +122,11 @@ async def require_approval(
     *,
     now: datetime,
     actor: Actor | None,
+    recount: Callable[[], Awaitable[int]] | None = None,
 ) -> LaunchRequest | None:
     """The approval that lets this launch go ahead (None: small enough to need none); ApprovalRequired,
-    recorded in the audit log, when it needs one it lacks."""
+    recorded in the audit log, when it needs one it lacks. `recount`: `audience` was counted only up
+    to the threshold + 1, and a refusal says the exact figure, which this counts."""
     if not needs_approval(audience, threshold):
         return None
     assert record.id is not None
@@ -133,6 +136,8 @@ async def require_approval(
         latest = await requests.latest_of(record.id)
     if approval is not None:
         return approval
+    if recount is not None:
+        audience = await recount()
     refused = ApprovalRequired(record, audience, threshold, latest)
     if actor is not None:
         details: dict[str, audit.DetailValue] = {
@@ -143,6 +148,38 @@ async def require_approval(
         }
         await audit.record_apart(sessions, actor, LAUNCH_REFUSED, "campaign", record.id, details, at=now)
     raise refused
+
+
+async def approval_of_launch(
+    sessions: SessionFactory,
+    record: CampaignRecord,
+    flow: Campaign,
+    drawn: set[int] | None,
+    threshold: int,
+    *,
+    now: datetime,
+    fatigue: Fatigue,
+    actor: Actor | None,
+) -> LaunchRequest | None:
+    """`require_approval` of a launch now, whose audience is `drawn` (a sampled campaign's draw) or
+    the eligible. Those are counted only as far as the rule needs: not at all when the register is no
+    larger than the threshold (one query), else up to the threshold + 1; the exact figure only for a
+    refusal's message. A city-wide launch does not read its whole audience twice."""
+    assert record.id is not None
+    campaign_id = record.id
+
+    async def eligible(stop_above: int | None = None) -> int:
+        split = await fatigue_split(sessions, campaign_id, flow, now=now, fatigue=fatigue, stop_above=stop_above)
+        return len(split.eligible)
+
+    if drawn is not None:
+        return await require_approval(sessions, record, len(drawn), threshold, now=now, actor=actor)
+    async with read_session(sessions) as session:
+        register = await ResidentRepository(session).count()
+    if not needs_approval(register, threshold):
+        return None
+    audience = await eligible(stop_above=threshold)
+    return await require_approval(sessions, record, audience, threshold, now=now, actor=actor, recount=eligible)
 
 
 def _usable(official: Official, permission: Permission) -> None:

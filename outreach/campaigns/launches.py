@@ -263,11 +263,11 @@ async def audience_progress(sessions: SessionFactory, record: CampaignRecord) ->
         after_id: int | None = record.launch_cursor if record.launch_state == OPENING else 0
         while after_id is not None:
             async with read_session(sessions) as session:
-                page, after_id = await ResidentRepository(session).audience_page(
+                scan = await ResidentRepository(session).audience_members(
                     where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000
                 )
-                page = await _drawn_only(session, record.id, flow, page)
-            remaining += len(page)
+                after_id = scan.after_id
+                remaining += len(await _drawn_only(session, record.id, flow, scan.page))
     return AudienceProgress(record.launch_state, opened, skipped, remaining, held_back)
 
 

@@ -17,7 +17,7 @@ from flows.preview import PreviewMessage, every_message
 from outreach.campaigns.checks import plain_text, sms_text
 from outreach.campaigns.conversations import choice_style, question_key
 from outreach.campaigns.pricing import price_for
-from storage.address_keys import address_of
+from storage.address_keys import address_keys
 from storage.db import SessionFactory, read_session
 from storage.residents import ResidentRepository
 
@@ -128,15 +128,18 @@ async def sms_cost(
     after_id: int | None = 0
     while after_id is not None:
         async with read_session(sessions) as session:
-            page, after_id = await ResidentRepository(session).audience_page(
-                where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000
+            scan = await ResidentRepository(session).audience_members(
+                where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=1000, sealed=True
             )
-        for resident, contact in page:
-            if contact.channel != "sms" or (among is not None and resident.id not in among):
+        after_id = scan.after_id
+        keys = address_keys(session)
+        for member, contact in scan.page:
+            if contact.channel != "sms" or (among is not None and member.id not in among):
                 continue
-            language = resident.language if resident.language in flow.languages else flow.default_language
+            language = member.language if member.language in flow.languages else flow.default_language
             floor, ceiling = per_language[language]
-            address = address_of(session, contact)  # the price is the number's country's
+            assert contact.sealed is not None
+            address = keys.open(contact.channel, contact.sealed)  # the price is the number's country's
             price, known = price_for(address, prices)
             if not known:
                 cost.unpriced.add(address[:4])

@@ -19,9 +19,9 @@ from outreach.survey.margins import Margins, MarginsError
 from outreach.survey.margins_store import load_margins
 from outreach.survey.sampling import Frame, SampleError, SamplePlan, derived_seed, draw, plan_sample
 from storage.db import SessionFactory, read_session
-from storage.residents import ResidentRepository
+from storage.residents import Member, ResidentRepository
 from storage.samples import DrawnResident, SampleRepository
-from storage.tables import CampaignSample, Resident
+from storage.tables import CampaignSample
 
 READ_PAGE = 1000
 
@@ -86,11 +86,11 @@ async def _plan(
     held_back: dict[int, tuple[str | None, ...]] = {}
     after_id: int | None = 0
     while after_id is not None:
-        page, after_id = await ResidentRepository(session).audience_page(
+        scan = await ResidentRepository(session).audience_members(
             where=flow.audience.where, channels=flow.channels, after_id=after_id, limit=READ_PAGE
         )
-        for resident, _ in page:
-            assert resident.id is not None
+        after_id = scan.after_id
+        for resident, _ in scan.page:
             values = tuple(_value(resident, dimension) for dimension in sample.strata)
             group = held_back if asks.get(resident.id, 0) >= fatigue.max_asks else eligible
             group[resident.id] = values
@@ -106,6 +106,6 @@ async def _margins(session: AsyncSession, sample: Sample) -> Margins | None:
         raise SampleError(f"audience.sample.margins: {error}") from None
 
 
-def _value(resident: Resident, dimension: str) -> str | None:
+def _value(resident: Member, dimension: str) -> str | None:
     value = resident.language if dimension == "language" else resident.attributes.get(dimension)
     return None if value is None else str(value)

@@ -8,11 +8,14 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
+from flows.campaign import Campaign
 from flows.loader import load_campaign
 from outreach.audit import Actor
 from outreach.bootstrap import Services
+from outreach.campaigns import fatigue
 from outreach.campaigns.commands import CampaignCommandError, create_campaign, ensure_unchanged, launch_campaign
 from outreach.campaigns.drafts import revise_draft
+from outreach.campaigns.fatigue import DEFAULT_FATIGUE, fatigue_split
 from outreach.campaigns.launch_approval import (
     ApprovalForbidden,
     ApprovalRequired,
@@ -196,3 +199,23 @@ async def test_a_launch_refuses_a_campaign_edited_after_its_checks_read_it(servi
     async with services.sessions() as session, session.begin():
         with pytest.raises(CampaignCommandError, match="changed while it was being launched"):
             await ensure_unchanged(session, record)  # `record` as the launch's checks read it, before the save
+
+
+async def test_the_rule_reads_the_audience_only_as_far_as_the_threshold_and_a_refusal_counts_it_all(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect: the rule read a draft's whole audience before every launch, as a preview does; a city's
+    500,000 took minutes. Now the pages stop once more than the threshold are eligible, and only a
+    refusal's message reads on, for its exact figure."""
+    monkeypatch.setattr(fatigue, "READ_PAGE", 2)
+    record = await draft_for(services, 7)
+    assert record.id is not None
+    flow = Campaign.model_validate(record.definition)
+    now = services.clock()
+    split = await fatigue_split(
+        services.sessions, record.id, flow, now=now, fatigue=DEFAULT_FATIGUE, stop_above=THRESHOLD
+    )
+    assert len(split.eligible) == 4  # two pages of two: the second shows more than THRESHOLD
+    with pytest.raises(ApprovalRequired) as refused:
+        await launch(services, record)
+    assert refused.value.audience == 7
