@@ -56,12 +56,19 @@ def official_reset(email: Annotated[str, typer.Argument(help="The official's e-m
 
 @officials_app.command("deactivate")
 def official_deactivate(email: Annotated[str, typer.Argument(help="The official's e-mail.")]) -> None:
-    """Close an account: its sessions end at once and it cannot log in again."""
+    """Close an account: its sessions end at once and it cannot log in again. Not the last active admin's."""
     from outreach.audit import Actor
-    from outreach.officials.accounts import deactivate
+    from outreach.errors import CommandError
+    from outreach.officials.accounts import LastAdmin, deactivate
 
     async def work(services: Services) -> int:
-        return await deactivate(services.sessions, email, now=services.clock(), actor=Actor.cli())
+        try:
+            return await deactivate(services.sessions, email, now=services.clock(), actor=Actor.cli())
+        except LastAdmin as refused:
+            raise CommandError(
+                f"{refused} (`outreach official add EMAIL --role admin`, or another official's role on"
+                " /admin/officials), then deactivate this one"
+            ) from None
 
     ended = run_with_services(work)
     console.print(f"deactivated; {ended} session(s) ended")

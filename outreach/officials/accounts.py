@@ -58,6 +58,20 @@ class LinkInvalid(AccountError):
     pass
 
 
+class LastAdmin(AccountError):
+    """The change would leave no active admin, and so nobody to manage accounts on the pages."""
+
+
+async def keep_an_admin(officials: OfficialRepository, leaving: Official) -> None:
+    """LastAdmin when `leaving` (to be demoted or deactivated) is the last active admin: the one rule of
+    the pages and of `outreach official deactivate`. Call it in the transaction that makes the change:
+    the admins' rows stay locked until it ends."""
+    if leaving.role != "admin" or leaving.deactivated_at is not None:
+        return
+    if not [admin for admin in await officials.active_admins() if admin.id != leaving.id]:
+        raise LastAdmin("this is the last active admin: make another official admin first")
+
+
 class LoginRefused(Exception):
     """Wrong e-mail or password (never which), or the account locked for a while."""
 
@@ -164,13 +178,15 @@ async def reset_link(
 
 
 async def deactivate(sessions: SessionFactory, email: str, *, now: datetime, actor: Actor | None = None) -> int:
-    """Close the account and every session of it; the number of sessions ended."""
+    """Close the account and every session of it; the number of sessions ended. LastAdmin for the last
+    active admin, as on the pages."""
     address = login_email(email)
     async with sessions() as session, session.begin():
         officials = OfficialRepository(session)
         official = await officials.by_email(address)
         if official is None or official.id is None:
             raise AccountError(f"no account for {address}")
+        await keep_an_admin(officials, official)
         official.deactivated_at = official.deactivated_at or now
         official.password_link_hash = None
         if actor is not None:

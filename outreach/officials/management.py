@@ -12,17 +12,15 @@ from datetime import datetime
 
 from outreach import audit
 from outreach.audit import Actor
-from outreach.officials.accounts import OFFICIAL_DEACTIVATE, OFFICIAL_LOGIN, AccountError
+from outreach.officials.accounts import OFFICIAL_DEACTIVATE, OFFICIAL_LOGIN, AccountError, LastAdmin, keep_an_admin
 from outreach.officials.roles import ROLES
 from storage.db import SessionFactory, read_session
 from storage.official_tables import Official
 from storage.officials import OfficialRepository
 
+__all__ = ["LastAdmin", "account", "account_rows", "change_role", "deactivate_account"]
+
 OFFICIAL_ROLE = "official.role"  # audit action: an admin changed an account's role
-
-
-class LastAdmin(AccountError):
-    """The change would leave no active admin, and so nobody to manage accounts on the pages."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ async def change_role(
         if official.role == role:
             return official
         if role != "admin":
-            await _keep_an_admin(officials, official)
+            await keep_an_admin(officials, official)
         before, official.role = official.role, role
         await audit.record(session, actor, OFFICIAL_ROLE, "official", official.id, {"from": before, "to": role}, at=now)
         return official
@@ -85,16 +83,9 @@ async def deactivate_account(sessions: SessionFactory, official_id: int, *, now:
             raise AccountError("no such account")
         if official.deactivated_at is not None:
             return 0
-        await _keep_an_admin(officials, official)
+        await keep_an_admin(officials, official)
         official.deactivated_at = now
         official.password_link_hash = None
         official.password_link_expires_at = None
         await audit.record(session, actor, OFFICIAL_DEACTIVATE, "official", official.id, at=now)
         return await officials.close_sessions_of(official.id)
-
-
-async def _keep_an_admin(officials: OfficialRepository, leaving: Official) -> None:
-    if leaving.role != "admin" or leaving.deactivated_at is not None:
-        return
-    if not [admin for admin in await officials.active_admins() if admin.id != leaving.id]:
-        raise LastAdmin("this is the last active admin: make another official admin first")

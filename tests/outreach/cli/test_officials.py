@@ -38,3 +38,18 @@ def test_reset_gives_a_new_link_and_deactivate_closes_the_account(cli: CliRunner
 def test_an_unknown_role_is_refused(cli: CliRunner) -> None:
     result = cli.invoke(app, ["official", "add", EMAIL, "--role", "mayor"])
     assert result.exit_code == 1 and "the role is one of viewer, editor, approver, admin" in result.stderr
+
+
+def test_deactivate_refuses_the_last_active_admin_as_the_pages_do(cli: CliRunner) -> None:
+    assert cli.invoke(app, ["official", "add", EMAIL, "--role", "admin"]).exit_code == 0
+
+    refused = cli.invoke(app, ["official", "deactivate", EMAIL])
+    assert refused.exit_code == 1
+    assert "last active admin: make another official admin first" in refused.stderr
+    assert "outreach official add EMAIL --role admin" in refused.stderr
+    assert "deactivated" not in cli.invoke(app, ["official", "list"]).stdout
+
+    assert cli.invoke(app, ["official", "add", "second@gdansk.gda.pl", "--role", "admin"]).exit_code == 0
+    closed = cli.invoke(app, ["official", "deactivate", EMAIL])
+    assert closed.exit_code == 0, closed.output
+    assert "deactivated" in cli.invoke(app, ["official", "list"]).stdout
