@@ -17,7 +17,8 @@ from storage.audit import AuditRepository
 from storage.db import SessionFactory
 from storage.tables import ApiToken, AuditEntry
 
-ActorKind = Literal["token", "cli", "official", "service"]  # service: a scheduled job of `serve`
+# service: a scheduled job of `serve`; visitor: nobody signed in (a refused SSO login naming no account)
+ActorKind = Literal["token", "cli", "official", "service", "visitor"]
 # A detail is a plain value or a list of them: ids, counts, names of settings or options. Never an
 # address, an answer's text or a token.
 DetailValue = str | int | float | bool | list[str] | list[int] | None

@@ -379,7 +379,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=UtcDateTime, index=True)
-    actor_kind: str = Field(max_length=16)  # token, cli, official
+    actor_kind: str = Field(max_length=16)  # token, cli, official, service, visitor
     actor_id: str = Field(max_length=64)  # the token's id, the OS user's name
     actor_label: str = Field(max_length=120)  # the token's label; the OS user's name again
     action: str = Field(max_length=48)  # e.g. campaign.create, token.revoke (outreach.audit names them)

@@ -14,7 +14,7 @@ from storage.tables import AuditEntry
 def audit_record(entry: AuditEntry) -> AuditRecord:
     assert entry.id is not None
     kind = entry.actor_kind
-    assert kind in ("token", "cli", "official")
+    assert kind in ("token", "cli", "official", "service", "visitor")
     target = None if entry.target_kind is None else AuditTarget(kind=entry.target_kind, id=entry.target_id)
     return AuditRecord(
         id=entry.id,

@@ -390,11 +390,13 @@ class AuditQuery(BaseModel):
 
 
 class AuditActor(_Out):
-    kind: Literal["token", "cli", "official"] = Field(
-        description="token: an API token; cli: an operator at the command line; official: a signed-in official."
+    kind: Literal["token", "cli", "official", "service", "visitor"] = Field(
+        description="token: an API token; cli: an operator at the command line; official: a signed-in official"
+        " (or the account a refused login named); service: a scheduled job of the service; visitor: nobody"
+        " signed in (a refused SSO login that named no account)."
     )
-    id: str = Field(description="The token's id, or the operator's OS user name.")
-    label: str = Field(description="The token's label, or the operator's name again.")
+    id: str = Field(description="The token's or official's id, the operator's OS user name, or the job's name.")
+    label: str = Field(description="The token's label, the official's e-mail, or the operator's or job's name.")
 
 
 class AuditTarget(_Out):

@@ -21,17 +21,19 @@ from yarl import URL
 from outreach.bootstrap import Services
 from outreach.officials.accounts import OFFICIAL_LOGIN, deactivate
 from outreach.officials.oidc import oidc_client
+from outreach.officials.sso import OFFICIAL_LOGIN_FAILED
 from outreach.settings import Settings
-from outreach.web.admin.sessions import SESSION_COOKIE
+from outreach.web.admin.sessions import SESSION_COOKIE, AddressThrottle
 from outreach.web.admin.sso_pages import FLOW_COOKIE
 from outreach.web.app import create_app
 from storage.audit import AuditFilter, AuditRepository
 from storage.db import read_session
 from storage.officials import OfficialRepository
+from storage.tables import AuditEntry
 from tests.conftest import DATABASES, ManualClock
 from tests.outreach.web.admin.test_browser import browser as browser  # the fixture
 from tests.outreach.web.admin.test_browser import serious_violations
-from tests.outreach.web.admin.test_pages import EMAIL, Client, official
+from tests.outreach.web.admin.test_pages import EMAIL, Client, logged_in, official
 from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
 from tests.servers.oidc_provider import Login, OidcProvider
 
@@ -111,19 +113,30 @@ class Refusal:
     status: int
     words: str  # on the page, in Polish
     why: str  # in the service's log: the check that refused it
+    audited: str  # the reason of its `official.login_failed` entry
 
 
 DID_NOT, UNCONFIRMED, NO_ACCOUNT = "Nie udało się dokończyć", "nie potwierdziło", "Nie ma aktywnego konta"
 REFUSALS = {
-    "wrong state": Refusal(Login(email=EMAIL, state="forged-state"), 400, DID_NOT, "the state does not match"),
-    "wrong nonce": Refusal(Login(email=EMAIL, nonce="replayed-nonce"), 400, DID_NOT, "Invalid claim: 'nonce'"),
-    "bad signature": Refusal(Login(email=EMAIL, signed_by_stranger=True), 400, DID_NOT, "BadSignatureError"),
-    "expired token": Refusal(Login(email=EMAIL, lifetime=timedelta(minutes=-5)), 400, DID_NOT, "expired_token"),
-    "wrong audience": Refusal(Login(email=EMAIL, audience="another-client"), 400, DID_NOT, "Invalid claim: 'aud'"),
-    "unverified e-mail": Refusal(Login(email=EMAIL, email_verified=False), 403, UNCONFIRMED, "unverified"),
-    "no e-mail": Refusal(Login(email=None), 403, UNCONFIRMED, "unverified"),
-    "unknown e-mail": Refusal(Login(email="stranger@gdansk.gda.pl"), 403, NO_ACCOUNT, "unknown"),
-    "deactivated official": Refusal(Login(email=EMAIL), 403, NO_ACCOUNT, "unknown"),
+    "wrong state": Refusal(
+        Login(email=EMAIL, state="forged-state"), 400, DID_NOT, "the state does not match", "failed"
+    ),
+    "wrong nonce": Refusal(
+        Login(email=EMAIL, nonce="replayed-nonce"), 400, DID_NOT, "Invalid claim: 'nonce'", "failed"
+    ),
+    "bad signature": Refusal(Login(email=EMAIL, signed_by_stranger=True), 400, DID_NOT, "BadSignatureError", "failed"),
+    "expired token": Refusal(
+        Login(email=EMAIL, lifetime=timedelta(minutes=-5)), 400, DID_NOT, "expired_token", "failed"
+    ),
+    "wrong audience": Refusal(
+        Login(email=EMAIL, audience="another-client"), 400, DID_NOT, "Invalid claim: 'aud'", "failed"
+    ),
+    "unverified e-mail": Refusal(
+        Login(email=EMAIL, email_verified=False), 403, UNCONFIRMED, "unverified", "unverified"
+    ),
+    "no e-mail": Refusal(Login(email=None), 403, UNCONFIRMED, "unverified", "unverified"),
+    "unknown e-mail": Refusal(Login(email="stranger@gdansk.gda.pl"), 403, NO_ACCOUNT, "unknown", "unknown"),
+    "deactivated official": Refusal(Login(email=EMAIL), 403, NO_ACCOUNT, "unknown", "deactivated"),
 }
 
 
@@ -142,6 +155,52 @@ async def test_a_login_the_service_must_not_accept_is_refused(
     assert refusal.why in caplog.text
     assert SESSION_COOKIE not in refused.cookies
     assert (await pages.get("/admin/", allow_redirects=False)).status == 303  # not logged in
+
+    (entry,) = await audited(services, OFFICIAL_LOGIN_FAILED)
+    assert entry.details["by"] == "sso" and entry.details["reason"] == refusal.audited
+    assert "stranger" not in repr(entry)  # the e-mail of someone without an account is not kept
+    if case == "deactivated official":  # the account the provider named, as a login's entry names it
+        assert (entry.actor_kind, entry.actor_label, entry.target_kind) == ("official", EMAIL, "official")
+    else:
+        assert (entry.actor_kind, entry.actor_id, entry.target_kind) == ("visitor", "sso", None)
+    if refusal.audited == "failed":
+        assert refusal.why in str(entry.details["why"])
+
+
+async def audited(services: Services, action: str) -> list[AuditEntry]:
+    async with read_session(services.sessions) as session:
+        return await AuditRepository(session).page(AuditFilter(action=action), before_id=None, limit=100)
+
+
+async def test_a_cancelled_login_is_audited(services: Services, pages: Client) -> None:
+    refused = await pages.get("/admin/oidc/callback?error=access_denied&state=x", allow_redirects=False)
+    assert refused.status == 403
+    (entry,) = await audited(services, OFFICIAL_LOGIN_FAILED)
+    assert entry.details == {"by": "sso", "reason": "cancelled"}
+
+
+async def test_an_address_failing_too_many_logins_is_refused_at_the_callback_and_the_password_form(
+    services: Services, pages: Client, provider: OidcProvider, clock: ManualClock
+) -> None:
+    """The password login's throttle per client address counts refused SSO callbacks as well: once it
+    is full, the callback is refused before the provider is asked, and so is the password form."""
+    await official(services)
+    limit = AddressThrottle().limit
+    for _ in range(limit):
+        forged = await pages.get("/admin/oidc/callback?state=forged&code=stolen", allow_redirects=False)
+        assert forged.status == 400
+
+    provider.login = Login(email=EMAIL)
+    blocked = await sso_round(pages)
+    assert blocked.status == 429 and int(blocked.headers["Retry-After"]) == 15 * 60
+    assert "Zbyt wiele nieudanych logowań z tego adresu" in await blocked.text()
+    assert provider.token_requests == [] and SESSION_COOKIE not in blocked.cookies
+    assert (await logged_in(pages)).status == 429  # the right password, from the same address
+    assert len(await audited(services, OFFICIAL_LOGIN_FAILED)) == limit  # a blocked try is not another entry
+
+    clock.advance(minutes=15)
+    done = await sso_round(pages)
+    assert done.status == 200 and SESSION_COOKIE in done.cookies
 
 
 async def test_a_callback_without_this_browsers_login_is_refused(

@@ -9,7 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from outreach import audit
+from outreach.audit import RETENTION_RUN
 from outreach.bootstrap import Services
+from outreach.officials.sso import record_failed_sso
+from outreach.rights.retention import SCHEDULED
 from outreach.web.api.application import API_ROUTES
 from outreach.web.api.auth import issue_token
 from outreach.web.api.resident_routes import RESIDENTS_EXAMPLE
@@ -139,3 +143,20 @@ async def test_every_api_write_leaves_one_audit_entry_naming_its_token(api: AppC
     by_token = [entry for entry in entries if (entry.actor_kind, entry.actor_id) == ("token", str(token_id))]
     assert [entry.action for entry in by_token] == [action for operation, action in called if action]
     assert "48600100" not in str([vars(entry) for entry in entries])  # no address in any entry
+
+
+async def test_entries_of_a_scheduled_job_and_of_a_refused_sso_login_are_read(
+    api: AppClient, services: Services
+) -> None:
+    """Actors without a token or a session: the retention job of `serve`, and nobody (a refused SSO
+    login naming no account); the page answered 500 on them before."""
+    await audit.record_apart(services.sessions, SCHEDULED, RETENTION_RUN, details={"deleted": 0}, at=services.clock())
+    await record_failed_sso(services.sessions, "unknown", now=services.clock())
+
+    page = await api.get("/api/v1/audit", headers=await auth(services, "admin"))
+    assert page.status == 200, await page.text()
+    actors = [entry["actor"] for entry in (await page.json())["data"][:2]]
+    assert actors == [
+        {"kind": "visitor", "id": "sso", "label": "an SSO login naming no account"},
+        {"kind": "service", "id": "retention", "label": "the daily retention job of serve"},
+    ]
