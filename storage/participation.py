@@ -1,6 +1,8 @@
-"""What the usual-suspects meter reads (outreach.participation): who answered which campaign, grouped
-in the database on resident ids, and a campaign's answers counted per group of respondents (drawn in
-its sample or not, recruited how). Ids stay inside the service: the callers publish aggregates."""
+"""What the participation figures read (outreach.participation): the campaigns launched in a range,
+erased respondents, a campaign's answers counted per group of respondents (drawn in its sample or not,
+recruited how), and every participation one by one (`participations`: the meter itself is counted in
+the database, storage.meter_counts; this is what its tests compare it with). Ids stay inside the
+service: the callers publish aggregates."""
 
 from __future__ import annotations
 
@@ -49,7 +51,8 @@ def _text(value: Any) -> str | None:
 async def participations(session: AsyncSession, *, respondents_of: int | None = None) -> list[ParticipationRow]:
     """Every resident's participation in every campaign (of the residents who answered the campaign
     `respondents_of`, when given): one row each, grouped in the database; should a resident's channel
-    or snapshot change within a campaign, the earliest answer's wins."""
+    or snapshot change within a campaign, the earliest answer's wins. A row per participation: for
+    tests and small histories (storage.meter_counts counts the meter without reading them)."""
     district = col(Response.attributes)[DISTRICT].as_string()
     source = col(Response.attributes)[RECRUITMENT_SOURCE].as_string()
     statement = (
@@ -62,7 +65,7 @@ async def participations(session: AsyncSession, *, respondents_of: int | None = 
             func.min(col(Response.answered_at)),
         )
         .where(col(Response.value).is_not(None))
-        .where(col(Response.resident_id).not_in(_erased_stand_ins()))
+        .where(col(Response.resident_id).not_in(erased_stand_ins()))
         .group_by(col(Response.resident_id), col(Response.campaign_id), col(Response.channel), district, source)
     )
     if respondents_of is not None:
@@ -81,7 +84,7 @@ async def participations(session: AsyncSession, *, respondents_of: int | None = 
     return list(earliest.values())
 
 
-def _erased_stand_ins() -> Any:
+def erased_stand_ins() -> Any:
     """An erasure's stand-ins (storage.erasure): one per campaign, so they cannot say who came back."""
     return select(col(Resident.id)).where(col(Resident.erased_at).is_not(None))
 
@@ -93,7 +96,7 @@ async def erased_respondents(session: AsyncSession, campaign_ids: Collection[int
         select(func.count(func.distinct(col(Response.resident_id))))
         .where(col(Response.campaign_id).in_(list(campaign_ids)))
         .where(col(Response.value).is_not(None))
-        .where(col(Response.resident_id).in_(_erased_stand_ins()))
+        .where(col(Response.resident_id).in_(erased_stand_ins()))
     )
     return int((await session.execute(statement)).scalar_one())
 

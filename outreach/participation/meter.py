@@ -5,6 +5,11 @@ district and recruitment source, with groups of fewer than k respondents suppres
 A participation is one resident answering one campaign. A respondent of a campaign is a first-timer
 when that participation is their first ever (earliest first answer; the lower campaign id on a tie),
 judged on the whole history, not only on the campaigns measured.
+
+The service counts these in the database (storage.meter_counts: histograms of answers per respondent
+and first-timers per campaign, a few dozen rows however many residents answered) and makes the figures
+from the counts (meter_from_counts). count_participations is the same counting in Python, on the
+participations themselves: the definition the database's counting is tested against.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from outreach.participation.concentration import gini, top_share
+from outreach.participation.concentration import histogram_gini, histogram_top_share
 from outreach.participation.models import (
     CampaignNewcomers,
     Concentration,
@@ -23,8 +28,10 @@ from outreach.participation.models import (
     TopShareFigure,
 )
 from outreach.survey.small_cells import suppressed_line, suppressed_table
+from storage.meter_counts import SPLITS as SPLITS  # the splits counted, as the API names them
+from storage.meter_counts import Histogram, MeterCounts, Newcomers
 
-SPLITS = ("channel", "district", "recruitment_source")
+NOBODY = Newcomers(respondents=0, first_timers=0)
 
 
 @dataclass(frozen=True)
@@ -55,17 +62,46 @@ def first_participations(history: Iterable[Participation]) -> set[tuple[int, int
     return {(resident_id, campaign_id) for resident_id, (_, campaign_id) in first.items()}
 
 
-def answers_per_respondent(participations: Iterable[Participation]) -> dict[int, int]:
-    counts: dict[int, int] = {}
+def _histogram(participations: Iterable[Participation]) -> Histogram:
+    """Residents per number of participations."""
+    per_resident: dict[int, int] = {}
     for participation in participations:
-        counts[participation.resident_id] = counts.get(participation.resident_id, 0) + 1
+        per_resident[participation.resident_id] = per_resident.get(participation.resident_id, 0) + 1
+    histogram: Histogram = {}
+    for answers in per_resident.values():
+        histogram[answers] = histogram.get(answers, 0) + 1
+    return histogram
+
+
+def _newcomers_of(participations: Sequence[Participation], firsts: set[tuple[int, int]]) -> Newcomers:
+    first = sum(1 for p in participations if (p.resident_id, p.campaign_id) in firsts)
+    return Newcomers(respondents=len(participations), first_timers=first)
+
+
+def count_participations(
+    scope: Sequence[Participation], firsts: set[tuple[int, int]], campaigns: Collection[int]
+) -> MeterCounts:
+    """What storage.meter_counts counts in the database, counted in Python: its definition."""
+    counts = MeterCounts(answered=_histogram(scope))
+    for campaign_id, participations in _by_campaign(scope).items():
+        if campaign_id in campaigns:
+            counts.campaigns[campaign_id] = _newcomers_of(participations, firsts)
+    for split in SPLITS:
+        by_value: dict[str | None, list[Participation]] = {}
+        for participation in scope:
+            by_value.setdefault(participation.value(split), []).append(participation)
+        for value, group in by_value.items():
+            counts.groups[(split, value)] = _histogram(group)
+            for campaign_id, participations in _by_campaign(group).items():
+                if campaign_id in campaigns:
+                    counts.group_campaigns[(split, value, campaign_id)] = _newcomers_of(participations, firsts)
     return counts
 
 
-def _top(counts: Sequence[int], fraction: float, k: int) -> TopShareFigure | None:
+def _top(histogram: Histogram, fraction: float, k: int) -> TopShareFigure | None:
     """The top share, withheld when the top group is fewer than k residents: the top 1% of 80 is one
     person, and their share of the answers (with the answers published) is their own count."""
-    top = top_share(counts, fraction)
+    top = histogram_top_share(histogram, fraction)
     if top is None:
         return None
     if top.residents < k:
@@ -73,16 +109,16 @@ def _top(counts: Sequence[int], fraction: float, k: int) -> TopShareFigure | Non
     return TopShareFigure(residents=top.residents, share=top.share, suppressed=False)
 
 
-def concentration(participations: Sequence[Participation], k: int) -> Concentration:
-    """Top shares and Gini of these participations; a figure over fewer than k residents is withheld."""
-    counts = list(answers_per_respondent(participations).values())
-    few = 0 < len(counts) < k
+def concentration(histogram: Histogram, k: int) -> Concentration:
+    """Top shares and Gini of these answers per respondent; a figure over fewer than k residents is withheld."""
+    respondents = sum(histogram.values())
+    few = 0 < respondents < k
     return Concentration(
-        respondents=len(counts),
-        answers=sum(counts),
-        top_1_percent=_top(counts, 0.01, k),
-        top_10_percent=_top(counts, 0.10, k),
-        gini=None if few else gini(counts),
+        respondents=respondents,
+        answers=sum(answers * residents for answers, residents in histogram.items()),
+        top_1_percent=_top(histogram, 0.01, k),
+        top_10_percent=_top(histogram, 0.10, k),
+        gini=None if few else histogram_gini(histogram),
         gini_suppressed=few,
     )
 
@@ -99,18 +135,33 @@ def participation_meter(
     erased: int = 0,
 ) -> ParticipationMeter:
     """The meter over the participations in `scope` (the campaigns `campaigns` names, id → slug, in the
-    order to list them); `firsts` from `first_participations` over the whole history. Split by those of
-    SPLITS in `splits` (the API leaves out what may not be published). `erased`: respondents erased
-    since, left out of `scope`, counted."""
-    overall = concentration(scope, k)
-    per_campaign = _by_campaign(scope)
+    order to list them); `firsts` from `first_participations` over the whole history. The rest as
+    meter_from_counts says."""
+    counts = count_participations(scope, firsts, campaigns)
+    return meter_from_counts(counts, campaigns, k=k, since=since, until=until, splits=splits, erased=erased)
+
+
+def meter_from_counts(
+    counts: MeterCounts,
+    campaigns: Mapping[int, str],
+    *,
+    k: int,
+    since: date | None = None,
+    until: date | None = None,
+    splits: Collection[str] = SPLITS,
+    erased: int = 0,
+) -> ParticipationMeter:
+    """The meter from its counts, over the campaigns `campaigns` names (id → slug, in the order to list
+    them). Split by those of SPLITS in `splits` (the API leaves out what may not be published).
+    `erased`: respondents erased since, left out of the counts, counted."""
+    overall = concentration(counts.answered, k)
     return ParticipationMeter(
         **overall.model_dump(),
         since=since,
         until=until,
         k=k,
-        campaigns=[_newcomers(slug, per_campaign.get(cid, []), firsts) for cid, slug in campaigns.items()],
-        splits=[_split(split, scope, firsts, campaigns, k) for split in SPLITS if split in splits],
+        campaigns=[_newcomers(slug, counts.campaigns.get(cid, NOBODY)) for cid, slug in campaigns.items()],
+        splits=[_split(split, counts, campaigns, k) for split in SPLITS if split in splits],
         erased=erased,
     )
 
@@ -122,9 +173,8 @@ def _by_campaign(participations: Iterable[Participation]) -> dict[int, list[Part
     return grouped
 
 
-def _newcomers(slug: str, participations: Sequence[Participation], firsts: set[tuple[int, int]]) -> CampaignNewcomers:
-    respondents = len(participations)
-    first = sum(1 for p in participations if (p.resident_id, p.campaign_id) in firsts)
+def _newcomers(slug: str, counted: Newcomers) -> CampaignNewcomers:
+    respondents, first = counted.respondents, counted.first_timers
     return CampaignNewcomers(
         campaign=slug,
         respondents=respondents,
@@ -138,38 +188,35 @@ _WITHHELD = Concentration(
 )
 
 
-def _split(
-    split: str, scope: Sequence[Participation], firsts: set[tuple[int, int]], campaigns: Mapping[int, str], k: int
-) -> MeterSplit:
-    by_value: dict[str | None, list[Participation]] = {}
-    for participation in scope:
-        by_value.setdefault(participation.value(split), []).append(participation)
-    respondents = {value: len(answers_per_respondent(group)) for value, group in by_value.items()}
-    hidden_groups = suppressed_line(respondents, k)
-    per_campaign = {value: _by_campaign(group) for value, group in by_value.items()}
+def _split(split: str, counts: MeterCounts, campaigns: Mapping[int, str], k: int) -> MeterSplit:
+    # In the order the groups are listed (nulls last), so that suppression's ties fall the same way each time.
+    values = sorted(
+        (value for by, value in counts.groups if by == split), key=lambda value: (value is None, value or "")
+    )
+    histograms = {value: counts.groups[(split, value)] for value in values}
+    hidden_groups = suppressed_line({value: sum(histograms[value].values()) for value in values}, k)
     # Per campaign: rows are the groups, columns first-timers and returning respondents; the campaign's
     # totals are published, so withheld cells get their complements withheld too.
     shown: dict[tuple[str | None, int], CampaignNewcomers] = {}
     for campaign_id, slug in campaigns.items():
-        rows = {value: grouped.get(campaign_id, []) for value, grouped in per_campaign.items()}
-        hidden_rows = suppressed_line({value: len(row) for value, row in rows.items()}, k, hidden_groups)
+        rows = {value: counts.group_campaigns.get((split, value, campaign_id), NOBODY) for value in values}
+        hidden_rows = suppressed_line({value: row.respondents for value, row in rows.items()}, k, hidden_groups)
         cells: dict[tuple[str | None, str], int] = {}
         for value, row in rows.items():
-            first = sum(1 for p in row if (p.resident_id, p.campaign_id) in firsts)
-            cells[(value, "first")] = first
-            cells[(value, "returning")] = len(row) - first
+            cells[(value, "first")] = row.first_timers
+            cells[(value, "returning")] = row.respondents - row.first_timers
         hidden_cells = suppressed_table(cells, hidden_rows, k)
         for value, row in rows.items():
-            figures = _newcomers(slug, row, firsts)
+            figures = _newcomers(slug, row)
             if value in hidden_rows:
                 figures = CampaignNewcomers(campaign=slug, respondents=None, first_timers=None, first_timer_share=None)
             elif (value, "first") in hidden_cells or (value, "returning") in hidden_cells:
                 figures = figures.model_copy(update={"first_timers": None, "first_timer_share": None})
             shown[(value, campaign_id)] = figures
     groups = []
-    for value in sorted(by_value, key=lambda value: (value is None, value or "")):
+    for value in values:
         hidden = value in hidden_groups
-        measured = _WITHHELD if hidden else concentration(by_value[value], k)
+        measured = _WITHHELD if hidden else concentration(histograms[value], k)
         groups.append(
             MeterGroup(
                 **measured.model_dump(),

@@ -5,27 +5,19 @@ the results JSON all call these)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flows.campaign import Campaign
 from outreach.participation.coverage import DimensionCounts, RegisterCounts, coverage
-from outreach.participation.meter import SPLITS, Participation, first_participations, participation_meter
+from outreach.participation.meter import SPLITS, meter_from_counts
 from outreach.participation.models import CampaignParticipation, Coverage, ParticipationMeter
 from outreach.participation.self_selection import GroupAnswerCount, group_of, self_selection
 from outreach.survey.margins import Margins, MarginsError
 from outreach.survey.margins_store import DEFAULT_MARGINS, default_margins, load_margins
 from storage.coverage import CoverageCounts
 from storage.db import SessionFactory, read_session
-from storage.participation import (
-    GroupedAnswers,
-    ParticipationRow,
-    answers_by_group,
-    campaigns_launched,
-    erased_respondents,
-    participations,
-    respondents_by_group,
-)
+from storage.meter_counts import campaign_counts, range_counts
+from storage.participation import answers_by_group, campaigns_launched, erased_respondents, respondents_by_group
 from storage.tables import CampaignRecord
 
 
@@ -59,12 +51,6 @@ async def coverage_report(
     return coverage(margins, RegisterCounts(residents, reachable, channels, sources, dimensions), k=k)
 
 
-def _participation(row: ParticipationRow) -> Participation:
-    return Participation(
-        row.resident_id, row.campaign_id, row.answered_at, row.channel, row.district, row.recruitment_source
-    )
-
-
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
@@ -76,61 +62,36 @@ async def participation_report(
     by `splits` (the API's: only those it may publish)."""
     async with read_session(sessions) as session:
         campaigns = await campaigns_launched(session, day_start(since), day_start(until + timedelta(days=1)))
-        history = [_participation(row) for row in await participations(session)]
+        counts = await range_counts(session, campaigns)
         erased = await erased_respondents(session, campaigns)
-    scope = [p for p in history if p.campaign_id in campaigns]
-    firsts = first_participations(history)
-    return participation_meter(scope, firsts, campaigns, k=k, since=since, until=until, splits=splits, erased=erased)
+    return meter_from_counts(counts, campaigns, k=k, since=since, until=until, splits=splits, erased=erased)
 
 
-@dataclass(frozen=True)
-class CampaignParticipationRows:
-    """What one campaign's part is built from, read from the store (so the building can run off the
-    event loop, with no session)."""
-
-    campaign_id: int
-    slug: str
-    history: list[Participation]
-    groups: dict[tuple[bool, str | None], int]
-    answers: list[GroupedAnswers]
-    erased: int
-
-
-async def read_campaign_participation(sessions: SessionFactory, record: CampaignRecord) -> CampaignParticipationRows:
+async def campaign_meter(
+    sessions: SessionFactory, record: CampaignRecord, *, k: int, splits: Collection[str] = SPLITS
+) -> ParticipationMeter:
+    """One campaign's meter: its first-timers, and how many campaigns its respondents have answered up
+    to it (split by `splits`), counted in the database (what the campaign page shows)."""
     assert record.id is not None
     async with read_session(sessions) as session:
-        history = [_participation(row) for row in await participations(session, respondents_of=record.id)]
-        groups = await respondents_by_group(session, record.id)
-        answers = await answers_by_group(session, record.id)
+        counts = await campaign_counts(session, record.id)
         erased = await erased_respondents(session, [record.id])
-    return CampaignParticipationRows(record.id, record.slug, history, groups, answers, erased)
-
-
-def build_campaign_participation(
-    rows: CampaignParticipationRows, flow: Campaign, *, k: int, splits: Collection[str] = SPLITS
-) -> CampaignParticipation:
-    """The part `campaign_participation` returns, from what it read (CPU only: no session)."""
-    history = rows.history
-    last = max((p.answered_at for p in history if p.campaign_id == rows.campaign_id), default=None)
-    # Its respondents' answers up to this campaign: a later campaign must not change how this one reads.
-    scope = [p for p in history if last is not None and p.answered_at <= last]
-    meter = participation_meter(
-        scope, first_participations(history), {rows.campaign_id: rows.slug}, k=k, splits=splits, erased=rows.erased
-    )
-    per_group: dict[str, int] = {}
-    for (drawn, via), count in rows.groups.items():
-        group = group_of(drawn, via)
-        per_group[group] = per_group.get(group, 0) + count
-    counted = [
-        GroupAnswerCount(group_of(a.drawn, a.recruited_via), a.question_id, a.value, a.count) for a in rows.answers
-    ]
-    return CampaignParticipation(meter=meter, sampled_vs_self_enrolled=self_selection(flow, per_group, counted, k=k))
+    return meter_from_counts(counts, {record.id: record.slug}, k=k, splits=splits, erased=erased)
 
 
 async def campaign_participation(
     sessions: SessionFactory, record: CampaignRecord, flow: Campaign, *, k: int, splits: Collection[str] = SPLITS
 ) -> CampaignParticipation:
-    """One campaign's part: its first-timers, how many campaigns its respondents have answered up to
-    it (split by `splits`), and its answers from the sampled beside the self-enrolled."""
-    rows = await read_campaign_participation(sessions, record)
-    return build_campaign_participation(rows, flow, k=k, splits=splits)
+    """One campaign's part: its meter (campaign_meter) and its answers from the sampled beside the
+    self-enrolled."""
+    assert record.id is not None
+    meter = await campaign_meter(sessions, record, k=k, splits=splits)
+    async with read_session(sessions) as session:
+        groups = await respondents_by_group(session, record.id)
+        answers = await answers_by_group(session, record.id)
+    per_group: dict[str, int] = {}
+    for (drawn, via), count in groups.items():
+        group = group_of(drawn, via)
+        per_group[group] = per_group.get(group, 0) + count
+    counted = [GroupAnswerCount(group_of(a.drawn, a.recruited_via), a.question_id, a.value, a.count) for a in answers]
+    return CampaignParticipation(meter=meter, sampled_vs_self_enrolled=self_selection(flow, per_group, counted, k=k))

@@ -27,11 +27,7 @@ from datetime import datetime, timedelta
 from flows.campaign import Campaign
 from outreach.clock import Clock
 from outreach.participation.models import ParticipationMeter
-from outreach.participation.reports import (
-    CampaignParticipationRows,
-    build_campaign_participation,
-    read_campaign_participation,
-)
+from outreach.participation.reports import campaign_meter
 from outreach.results.free_text import FreeTextQuestion, build_free_text, read_text_answers
 from outreach.results.weighted import WeightingCells, build_weighted_results, read_weighting_cells
 from outreach.results.weighted_models import WeightedResults
@@ -115,6 +111,7 @@ class SlowInputs:
     """Everything the slow figures are made from, read in the event loop; the making (build_slow_figures)
     needs no session, so it runs in a worker thread (an AsyncSession is not thread-safe)."""
 
+    campaign_id: int
     flow: Campaign
     language: str
     k: int
@@ -123,7 +120,7 @@ class SlowInputs:
     cells: list[RateCell]
     asked: dict[datetime, int]
     answered: dict[datetime, int]
-    participation: CampaignParticipationRows
+    meter: ParticipationMeter  # made in the loop: counted in the database, a few dozen rows
     weighting: WeightingRequest | None
     weighting_cells: WeightingCells | None
     margins_problem: str | None  # the margins the weighting names could not be read (MarginsError)
@@ -150,10 +147,9 @@ def build_slow_figures(inputs: SlowInputs) -> SlowFigures:
     """The slow figures from what was read: CPU only, no session, no event loop."""
     flow, language = inputs.flow, inputs.language
     texts = {question.id: question.text[language] for question in flow.questions}
-    participation = build_campaign_participation(inputs.participation, flow, k=inputs.k)
     return SlowFigures(
-        weighting=_weighting(inputs, inputs.participation.campaign_id),
-        meter=participation.meter,
+        weighting=_weighting(inputs, inputs.campaign_id),
+        meter=inputs.meter,
         free_text=[FreeTextPanel(texts[figures.id], figures) for figures in build_free_text(flow, inputs.text_answers)],
         timeline=timeline(inputs.asked, inputs.answered),
         rates=rate_charts(inputs.cells, inputs.k),
@@ -220,6 +216,7 @@ async def _read_slow_inputs(
         except MarginsError as error:
             margins_problem = str(error)
     return SlowInputs(
+        campaign_id=record.id,
         flow=flow,
         language=language,
         k=k,
@@ -228,7 +225,7 @@ async def _read_slow_inputs(
         cells=cells,
         asked=asked,
         answered=answered,
-        participation=await read_campaign_participation(sessions, record),
+        meter=await campaign_meter(sessions, record, k=k),
         weighting=request,
         weighting_cells=weighting_cells,
         margins_problem=margins_problem,
