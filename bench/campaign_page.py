@@ -33,7 +33,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from report_sections import write_section
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from weighted_results import CAMPAIGN, POSTGRES_URL, Timing, bench_margins, fill, timed
+from weighted_results import CAMPAIGN, POSTGRES_URL, Timing, bench_margins, fill, on_both, timed
 
 from flows.answer_labels import question_types
 from outreach.bootstrap import bootstrap
@@ -224,11 +224,7 @@ def write_report(body: str) -> None:
 
 
 async def run(answers: int) -> dict[str, Rows]:
-    results = {"SQLite": await on_sqlite(answers)}
-    postgres = await on_postgres(answers)
-    if postgres is not None:
-        results["PostgreSQL"] = postgres
-    return results
+    return await on_both(on_sqlite, on_postgres, answers)
 
 
 def main() -> None:

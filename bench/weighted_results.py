@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import numpy as np
@@ -75,6 +75,7 @@ POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "postgresql+asyncpg:
 NOW = datetime(2027, 3, 2, 12, 0, tzinfo=UTC)
 BATCH = 5000
 RUNS = 5
+Measured = TypeVar("Measured")  # what a benchmark measures on one backend
 
 CAMPAIGN = """
 name: Benchmark city
@@ -402,12 +403,19 @@ def write_report(body: str) -> None:
     write_section(REPORT, BEGIN, END, section)
 
 
-async def run(answers: int) -> dict[str, list[tuple[str, str, Timing]]]:
-    results = {"SQLite": await on_sqlite(answers)}
-    postgres = await on_postgres(answers)
-    if postgres is not None:
-        results["PostgreSQL"] = postgres
+async def on_both(
+    sqlite: Callable[[int], Awaitable[Measured]], postgres: Callable[[int], Awaitable[Measured | None]], answers: int
+) -> dict[str, Measured]:
+    """Each backend's figures, SQLite then PostgreSQL (left out when its server is unreachable: None)."""
+    results = {"SQLite": await sqlite(answers)}
+    figures = await postgres(answers)
+    if figures is not None:
+        results["PostgreSQL"] = figures
     return results
+
+
+async def run(answers: int) -> dict[str, list[tuple[str, str, Timing]]]:
+    return await on_both(on_sqlite, on_postgres, answers)
 
 
 def main() -> None:
