@@ -6,8 +6,10 @@ port (its SSO pointed at the tests' OpenID Connect provider, run on loopback her
 shows its "Log in with …" button), sets the demo official's password through the one-time link the demo
 printed, and photographs each page with Playwright driving Debian's Chromium (OUTREACH_TEST_CHROMIUM,
 default /usr/bin/chromium). A second official, an approver, is added on the officials' page to show
-what waits for an approval. Any page answering an error status fails the run (exit 1), so a broken
-page is never photographed silently. docs/ADMIN.md lists the pictures.
+what waits for an approval. The service's public URL is fixed (PUBLIC_URL), not the free port it is
+served on, so the privacy link in the messages the pages show is the same in every run and a picture
+changes only when its page does. Any page answering an error status fails the run (exit 1), so a
+broken page is never photographed silently. docs/ADMIN.md lists the pictures.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, Page, Response, async_playwright
 
@@ -35,7 +38,10 @@ PASSWORD = "a demo password for the pictures"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 APPROVER = "approver@gdansk.example.org"
 SSO_CLIENT = ("outreach-screenshots", "a client secret for the pictures")
-LINK = re.compile(r"http://127\.0\.0\.1:8080(/admin/password/\S+)")
+# OUTREACH_PUBLIC_URL of the served demo, whatever port it is on: the demo's own default, which its
+# stored campaigns' privacy links already name. Links the pages show are followed by their path.
+PUBLIC_URL = "http://127.0.0.1:8080"
+LINK = re.compile(re.escape(PUBLIC_URL) + r"(/admin/password/\S+)")
 
 
 def free_port() -> int:
@@ -56,11 +62,12 @@ def run_demo(folder: Path) -> tuple[Path, str]:
     return database, found.group(1)
 
 
-def serve(database: Path, port: int, sso_issuer: str) -> subprocess.Popen[bytes]:
+def served_env(database: Path, sso_issuer: str) -> dict[str, str]:
+    """The environment of the served demo: the same whatever port it is served on."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
     env |= {
         "OUTREACH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "OUTREACH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "OUTREACH_PUBLIC_URL": PUBLIC_URL,
         # Below the demo's register, so the launch page shows the second official's approval it asks for.
         "OUTREACH_ADMIN_APPROVAL_THRESHOLD": "10",
         "OUTREACH_ADMIN_OIDC_ISSUER": sso_issuer,
@@ -68,6 +75,11 @@ def serve(database: Path, port: int, sso_issuer: str) -> subprocess.Popen[bytes]
         "OUTREACH_ADMIN_OIDC_CLIENT_SECRET": SSO_CLIENT[1],
         "OUTREACH_ADMIN_OIDC_NAME": "SSO Gdańska",
     }
+    return env
+
+
+def serve(database: Path, port: int, sso_issuer: str) -> subprocess.Popen[bytes]:
+    env = served_env(database, sso_issuer)
     command = [sys.executable, "-m", "outreach.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -152,7 +164,7 @@ async def photograph(site: str, link_path: str, errors: ErrorPages) -> list[Path
                 await page.locator("#new-role").select_option("approver")
                 await page.locator("form[action='/admin/officials'] button[type=submit]").click()
                 await page.wait_for_load_state()
-                approver_link = await page.locator("code.link").inner_text()
+                approver_link = site + urlsplit(await page.locator("code.link").inner_text()).path
             await page.locator("tr", has_text=APPROVER).get_by_role("link").click()
             await page.wait_for_load_state()
             written.append(await shot(page, "confirm-deactivate", name))
