@@ -34,6 +34,15 @@ class LaunchRequestRepository:
         )
         return result.scalar_one_or_none()
 
+    async def of_campaign(self, campaign_id: int) -> list[LaunchRequest]:
+        """Every request of the campaign, latest first (a campaign has a handful: one per ask)."""
+        result = await self._session.execute(
+            select(LaunchRequest)
+            .where(col(LaunchRequest.campaign_id) == campaign_id)
+            .order_by(col(LaunchRequest.id).desc())
+        )
+        return list(result.scalars())
+
     async def approved(self, campaign_id: int, version_hash: str) -> LaunchRequest | None:
         """An approval of this very version by someone other than its requester, if any."""
         result = await self._session.execute(

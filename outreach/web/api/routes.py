@@ -9,6 +9,7 @@ from outreach.web.api.campaign_writes import CAMPAIGN_WRITE_ROUTES
 from outreach.web.api.export_routes import EXPORT_ROUTES
 from outreach.web.api.flow_results_routes import FLOW_RESULTS_ROUTES
 from outreach.web.api.import_job_routes import IMPORT_JOB_ROUTES
+from outreach.web.api.launch_request_routes import LAUNCH_REQUEST_ROUTES
 from outreach.web.api.participation_routes import PARTICIPATION_ROUTES
 from outreach.web.api.registry import ApiRoute
 from outreach.web.api.resident_routes import RESIDENT_ROUTES
@@ -22,6 +23,7 @@ ROUTES: list[ApiRoute] = [
     CURRENT_TOKEN_ROUTE,
     *CAMPAIGN_ROUTES,
     *CAMPAIGN_WRITE_ROUTES,
+    *LAUNCH_REQUEST_ROUTES,
     *RESPONSE_ROUTES,
     *RESULT_ROUTES,
     *PARTICIPATION_ROUTES,
