@@ -32,6 +32,7 @@ from outreach.campaigns.suppressed_rows import SUPPRESSED_ROW, without_suppresse
 from outreach.clock import Clock
 from storage import failures
 from storage.bulk import PlannerStatistics
+from storage.bulk_load import bulk_load_sessions
 from storage.consent_ledger import Because, Source
 from storage.db import SessionFactory
 from storage.residents import AddressConflict, AddressInput, NewResident, OnMatch, ResidentRepository, Upserted
@@ -309,42 +310,43 @@ async def store_rows(
     because = Because(source, detail=label)
     recruited = recruitment(VIA_IMPORT, label)
     statistics = PlannerStatistics("residents", "contact_addresses")
-    for batch in _batches(rows, batch_size, on_row):
-        report.rows += len(batch)
-        good = [row for row in batch if isinstance(row, ResidentRow)]
-        errors = [row for row in batch if isinstance(row, RowError)]
-        async with sessions() as session, session.begin():
-            key = await pseudonym_key(session, pseudonym_secret, now=clock())
-            good, suppressed_lines = await without_suppressed(session, key, good)
-            errors.extend(RowError(line, SUPPRESSED_ROW) for line in suppressed_lines)
-            residents = ResidentRepository(session)
-            fresh, known, one_by_one = await _sorted_rows(residents, good, on_match)
-            report.unchanged += known
-            if fresh:
-                try:
-                    async with session.begin_nested():
-                        await residents.create_many(
-                            [NewResident(row.addresses, row.language, row.attributes) for row in fresh],
-                            now=clock(),
-                            because=because,
-                            set_once=recruited,
-                        )
-                    report.created += len(fresh)
-                    await statistics.wrote(session, len(fresh))
-                except DBAPIError as error:
-                    if failures.classify(error) is failures.StoreFailure.OUTAGE:
-                        raise
-                    one_by_one = sorted([*fresh, *one_by_one], key=lambda row: row.line)
-            for row in one_by_one:
-                outcome = await _store_one(
-                    session, residents, row, clock=clock, on_match=on_match, once=recruited, because=because
-                )
-                if isinstance(outcome, RowError):
-                    errors.append(outcome)
-                else:
-                    _count(report, outcome)
-        report.errors.extend(sorted(errors, key=lambda error: error.line))
-        await on_batch(report)
+    async with bulk_load_sessions(sessions) as load_sessions:
+        for batch in _batches(rows, batch_size, on_row):
+            report.rows += len(batch)
+            good = [row for row in batch if isinstance(row, ResidentRow)]
+            errors = [row for row in batch if isinstance(row, RowError)]
+            async with load_sessions() as session, session.begin():
+                key = await pseudonym_key(session, pseudonym_secret, now=clock())
+                good, suppressed_lines = await without_suppressed(session, key, good)
+                errors.extend(RowError(line, SUPPRESSED_ROW) for line in suppressed_lines)
+                residents = ResidentRepository(session)
+                fresh, known, one_by_one = await _sorted_rows(residents, good, on_match)
+                report.unchanged += known
+                if fresh:
+                    try:
+                        async with session.begin_nested():
+                            await residents.create_many(
+                                [NewResident(row.addresses, row.language, row.attributes) for row in fresh],
+                                now=clock(),
+                                because=because,
+                                set_once=recruited,
+                            )
+                        report.created += len(fresh)
+                        await statistics.wrote(session, len(fresh))
+                    except DBAPIError as error:
+                        if failures.classify(error) is failures.StoreFailure.OUTAGE:
+                            raise
+                        one_by_one = sorted([*fresh, *one_by_one], key=lambda row: row.line)
+                for row in one_by_one:
+                    outcome = await _store_one(
+                        session, residents, row, clock=clock, on_match=on_match, once=recruited, because=because
+                    )
+                    if isinstance(outcome, RowError):
+                        errors.append(outcome)
+                    else:
+                        _count(report, outcome)
+            report.errors.extend(sorted(errors, key=lambda error: error.line))
+            await on_batch(report)
     return report
 
 
