@@ -254,11 +254,16 @@ def _message(
 
 def set_answer_timers(conversation: Conversation, flow: Campaign, *, now: datetime, first: bool) -> None:
     """A new question goes out at `now`: its answer window starts; reminders count from the first one."""
-    conversation.asked_at = now
-    conversation.expires_at = answer_deadline(flow, now)
+    for name, value in answer_timers(flow, now=now, first=first).items():
+        setattr(conversation, name, value)
+
+
+def answer_timers(flow: Campaign, *, now: datetime, first: bool) -> dict[str, Any]:
+    """The conversation's columns `set_answer_timers` sets, as values (for a prebuilt UPDATE)."""
+    timers: dict[str, Any] = {"asked_at": now, "expires_at": answer_deadline(flow, now)}
     if first:
-        conversation.reminders_sent = 0
-        conversation.next_reminder_at = first_reminder(flow, now)
+        timers |= {"reminders_sent": 0, "next_reminder_at": first_reminder(flow, now)}
+    return timers
 
 
 def answer_deadline(flow: Campaign, asked_at: datetime) -> datetime | None:

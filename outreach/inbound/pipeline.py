@@ -16,23 +16,20 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Inbound
-from flows.campaign import Campaign
-from flows.engine import FlowState, Step, resume, submit, toggle
-from flows.languages import TYPED_LANGUAGE_CODES, supported_or_default
+from flows.engine import FlowState
+from flows.languages import supported_or_default
 from flows.texts import PrivacyNotice
 from outreach import faults
 from outreach.addresses import canonical_address
-from outreach.campaigns.conversations import Delivery, activate_next_waiting, apply_effects, set_answer_timers
+from outreach.campaigns.conversations import Delivery, activate_next_waiting, answer_timers, apply_effects
 from outreach.campaigns.parsed_flows import CampaignDefinitions
 from outreach.campaigns.recruitment import (
     ENROLMENT_ATTRIBUTE,
     ENROLMENT_STARTS,
-    RECRUITED_VIA,
     RECRUITMENT_SOURCE,
     VIA_SELF_ENROLMENT,
     recruitment,
@@ -40,7 +37,9 @@ from outreach.campaigns.recruitment import (
 from outreach.clock import Clock
 from outreach.inbound import enrolment, service_texts
 from outreach.inbound.enrolment import Choices, District
-from outreach.inbound.keywords import Keyword, KeywordMatch, detect_keyword, said_by
+from outreach.inbound.keywords import Keyword, KeywordMatch, said_by
+from outreach.inbound.routes import Outcome as Outcome
+from outreach.inbound.routes import Route, Way, route_of
 from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage.campaigns import ConversationRepository
 from storage.consent_ledger import Because, Source
@@ -53,34 +52,6 @@ from storage.tables import ContactAddress, InboundEvent, Resident
 from storage.webhook_events import CONVERSATION_COMPLETED, record_event
 
 log = logging.getLogger(__name__)
-
-
-class Outcome(StrEnum):
-    DUPLICATE = "duplicate"
-    UNKNOWN_SENDER = "unknown_sender"
-    STOPPED = "stopped"
-    STOPPED_BY_PROVIDER = "stopped_by_provider"
-    STALE_TAP = "stale_tap"
-    PICKED = "picked"  # a toggle on a multi question: nothing recorded until its "done"
-    TOO_MANY_PICKED = "too_many_picked"
-    NOTHING_PICKED = "nothing_picked"
-    STARTED = "started"
-    HELP = "help"
-    LANGUAGE = "language"
-    OPTED_OUT = "ignored_opted_out"
-    NO_CONVERSATION = "no_conversation"
-    CAMPAIGN_CLOSED = "campaign_closed"
-    ANSWERED = "answered"
-    ENROLLING = "enrolling"
-    ENROLLED = "enrolled"
-    DECLINED = "declined"
-    FAILED = "failed"  # the store refused the input (outreach.inbound.failures): acknowledged, recorded with why
-    # Mail without a token we issued (outreach.inbound.unverified_mail): kept, changes no resident.
-    UNVERIFIED = "unverified"
-    UNVERIFIED_STOP = "unverified_stop"  # a STOP, not answered (unknown or opted-out address, or answered today)
-    UNVERIFIED_STOP_LINK = "unverified_stop_link"  # a STOP answered with a one-click unsubscribe link
-    # Kept on disk while the store was away (outreach.inbound.spool): acknowledged, applied when it is back.
-    SPOOLED = "spooled"
 
 
 @dataclass(frozen=True)
@@ -162,6 +133,10 @@ class InboundPipeline:
         # Contact, resident, open conversation and campaign in one query: the reply's one read.
         sender = await events.sender(inbound.channel, inbound.address)
         contact = sender.contact if sender else None
+        now = self._clock()  # our clock, not the provider's: one timeline for every row
+        # Routed before anything is written: an answer's outcome (most replies) is written with its event.
+        route = route_of(inbound, sender, self._definitions, now)
+        known = route.known_outcome()
         event_id = await events.record_new(
             InboundEvent(
                 channel=inbound.channel,
@@ -169,37 +144,36 @@ class InboundPipeline:
                 contact_id=contact.id if contact else None,
                 text=inbound.text,
                 full_text=inbound.full_text,
-                outcome="received",
-                received_at=self._clock(),  # our clock, not the provider's: one timeline for every row
+                outcome=known.value if known else "received",
+                received_at=now,
             )
         )
         if event_id is None:
             return Handled(Outcome.DUPLICATE, None, contact.id if contact else None)
-        if sender is None:
-            # Never answer numbers that are not residents' (no SMS to numbers taken from inbound
-            # traffic); only a resident's own "/start" from a QR code begins an enrolment.
-            joining = inbound.command == "start" and inbound.channel == "telegram"
-            outcome = await self._enrol(session, inbound, event_id) if joining else Outcome.UNKNOWN_SENDER
-        else:
-            resident, contact = sender.resident, sender.contact
-            assert contact.id is not None
-            await ResidentRepository(session).note_inbound(contact, now=self._clock())
-            keyword = keyword_of(inbound)
-            enrolling = resident.attributes.get(ENROLMENT_ATTRIBUTE) or _declined_enrolment(inbound, resident, contact)
-            if enrolling and (keyword is None or keyword.keyword is Keyword.START):
-                outcome = await self._continue_enrolment(session, inbound, resident, contact, event_id, enrolling)
-            elif inbound.opted_out_by_provider:
-                outcome = await self._stop(
-                    session, resident, contact, event_id, said_by(inbound, event_id), confirm=False
-                )
-            elif keyword is not None:
-                outcome = await self._keyword(session, keyword, resident, contact, event_id, said_by(inbound, event_id))
-            elif contact.opted_out_at is not None:
-                outcome = Outcome.OPTED_OUT
-            else:
-                outcome = await self._answer(session, inbound, sender, event_id)
-        await events.set_outcome(event_id, outcome.value)
+        outcome = await self._follow(session, inbound, sender, route, event_id, now)
+        if outcome is not known:
+            await events.set_outcome(event_id, outcome.value)
         return Handled(outcome, event_id, contact.id if contact else None)
+
+    async def _follow(
+        self, session: AsyncSession, inbound: Inbound, sender: Sender | None, route: Route, event_id: int, now: datetime
+    ) -> Outcome:
+        """What the message does, its event stored (with its outcome when the route knew it)."""
+        if sender is None:
+            return await self._enrol(session, inbound, event_id) if route.way is Way.JOINING else Outcome.UNKNOWN_SENDER
+        resident, contact = sender.resident, sender.contact
+        await ResidentRepository(session).note_inbound(contact, now=now)
+        if route.way is Way.ENROLMENT:
+            assert route.enrolling is not None
+            return await self._continue_enrolment(session, inbound, resident, contact, event_id, route.enrolling)
+        if route.way is Way.STOPPED_BY_PROVIDER:
+            return await self._stop(session, resident, contact, event_id, said_by(inbound, event_id), confirm=False)
+        if route.way is Way.KEYWORD:
+            assert route.keyword is not None
+            return await self._keyword(session, route.keyword, resident, contact, event_id, said_by(inbound, event_id))
+        if route.way is Way.OPTED_OUT:
+            return Outcome.OPTED_OUT
+        return await self._answer(session, sender, route, event_id, now)
 
     async def _keyword(
         self,
@@ -260,7 +234,7 @@ class InboundPipeline:
         resident: Resident,
         contact: ContactAddress,
         event_id: int,
-        current: object,
+        current: str,
     ) -> Outcome:
         now = self._clock()
         attributes = dict(resident.attributes)
@@ -368,21 +342,19 @@ class InboundPipeline:
             now=self._clock(),
         )
 
-    async def _answer(self, session: AsyncSession, inbound: Inbound, sender: Sender, event_id: int) -> Outcome:
+    async def _answer(
+        self, session: AsyncSession, sender: Sender, route: Route, event_id: int, now: datetime
+    ) -> Outcome:
         resident, contact, conversation, record = sender.resident, sender.contact, sender.conversation, sender.campaign
         assert contact.id is not None
         conversations = ConversationRepository(session)
-        if conversation is None or record is None:
+        step, flow = route.step, route.flow
+        if conversation is None or record is None or step is None or flow is None:
             return await self._after_the_end(session, resident, contact, event_id)
-        flow = self._definitions.flow(record)
-        now = self._clock()
-        state = FlowState.model_validate(conversation.state)
-        step = self._step(flow, state, inbound, conversation.campaign_id, now)
         if isinstance(step, Outcome):
             return step
         if isinstance(step, FlowState):  # a pick on a multi question: kept, so no restart loses it
-            conversation.state = step.model_dump(mode="json")
-            await conversations.save(conversation, now=now)
+            await conversations.advance(conversation, {"state": step.model_dump(mode="json")}, now=now)
             return Outcome.PICKED
         delivery = Delivery.of(record, flow, resident, contact, conversation)
         applied = await apply_effects(
@@ -394,42 +366,20 @@ class InboundPipeline:
             initiated=False,  # the resident just wrote: the follow-up is a reply
             spread=self._spread,
         )
-        conversation.state = step.state.model_dump(mode="json")
-        conversation.last_reply_at = now
-        conversation.next_reminder_at = None  # reminders are for those who never answered
+        # Reminders are for those who never answered.
+        changes = {"state": step.state.model_dump(mode="json"), "last_reply_at": now, "next_reminder_at": None}
         if applied.asked:
-            set_answer_timers(conversation, flow, now=applied.asked_from or now, first=False)
+            changes |= answer_timers(flow, now=applied.asked_from or now, first=False)
         if applied.completed:
-            conversation.status = "completed"
-            conversation.expires_at = None
+            changes |= {"status": "completed", "expires_at": None}
             facts = {"conversation_id": conversation.id}
             await record_event(
                 session, CONVERSATION_COMPLETED, campaign_id=conversation.campaign_id, facts=facts, now=now
             )
-        await conversations.save(conversation, now=now)
+        await conversations.advance(conversation, changes, now=now)
         if applied.completed:
             await activate_next_waiting(session, contact.id, self._definitions, now=now, spread=self._spread)
         return Outcome.ANSWERED
-
-    @staticmethod
-    def _step(
-        flow: Campaign, state: FlowState, inbound: Inbound, campaign_id: int, now: datetime
-    ) -> Step | FlowState | Outcome:
-        """What a reply does: an engine step; the new picks of a multi question's toggle; or an
-        outcome when a tap counts for nothing (an old question's button, over max_choices, …)."""
-        tap = inbound.tap
-        if tap is None:
-            return resume(flow, state, inbound.text, now)
-        if tap.campaign_id != campaign_id or tap.question_id != state.question_id:
-            return Outcome.STALE_TAP  # a button on an earlier question: acknowledged, not counted
-        if tap.action == "toggle":
-            toggled = toggle(flow, state, int(tap.key))
-            if toggled is None:
-                return Outcome.STALE_TAP
-            return Outcome.TOO_MANY_PICKED if toggled.refused else toggled.state
-        if tap.action == "submit":
-            return submit(flow, state, now) or Outcome.NOTHING_PICKED
-        return resume(flow, state, tap.key, now)
 
     async def _after_the_end(
         self, session: AsyncSession, resident: Resident, contact: ContactAddress, event_id: int
@@ -455,24 +405,3 @@ class InboundPipeline:
 
 def _stopped_clock(now: datetime) -> datetime:
     return now
-
-
-def _declined_enrolment(inbound: Inbound, resident: Resident, contact: ContactAddress) -> str | None:
-    """A /start from a chat that said no to its self-enrolment begins it again (the "no" told them so);
-    the chat's starts are counted across both (outreach.inbound.enrolment.MAX_STARTS)."""
-    declined = contact.consent_at is None and resident.attributes.get(RECRUITED_VIA) == VIA_SELF_ENROLMENT
-    return enrolment.FIRST_STEP if declined and inbound.command == "start" else None
-
-
-_COMMANDS = {"stop": Keyword.STOP, "start": Keyword.START, "help": Keyword.HELP, "language": Keyword.LANGUAGE}
-
-
-def keyword_of(inbound: Inbound) -> KeywordMatch | None:
-    """A channel command (Telegram's /stop, /help, /language en) or a whole-message keyword."""
-    if inbound.command in _COMMANDS:
-        keyword = _COMMANDS[inbound.command]
-        language = TYPED_LANGUAGE_CODES.get((inbound.argument or "").strip().lower())
-        return KeywordMatch(keyword, language if keyword is Keyword.LANGUAGE else None)
-    if inbound.tap is not None:
-        return None  # a button is an answer, whatever its text
-    return detect_keyword(inbound.text)
