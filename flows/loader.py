@@ -135,12 +135,20 @@ class _GuardedComposer(Composer):
             self._depth -= 1
 
 
-def _parse_yaml(text: str, source: str) -> CommentedMap:
-    # Round-trip mode keeps line/column info; YAML 1.2 keeps `no`/`yes`/`on`/`off` as strings.
+def round_trip_reader() -> YAML:
+    """The loader's YAML reader: round-trip types (line/column and comments kept), no aliases, no
+    deeper than MAX_NESTING, timestamps as text. ruamel reads YAML 1.2 (`no`/`yes`/`on`/`off` stay
+    strings) unless a file says otherwise."""
     yaml = YAML(typ="rt")
-    yaml.version = (1, 2)
     yaml.Constructor = _TimestampsAsText
     yaml.Composer = _GuardedComposer
+    return yaml
+
+
+def _parse_yaml(text: str, source: str) -> CommentedMap:
+    # Round-trip mode keeps line/column info; YAML 1.2 keeps `no`/`yes`/`on`/`off` as strings.
+    yaml = round_trip_reader()
+    yaml.version = (1, 2)
     try:
         root = yaml.load(text)
     except _NodeRefused as exc:

@@ -90,6 +90,9 @@ class CampaignRecord(SQLModel, table=True):
     slug: str = Field(max_length=80, unique=True)
     name: str = Field(max_length=200)
     definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # The YAML the definition was last saved from, comments and all (the CLI's file, the editor's YAML
+    # tab or form): the editor writes a form onto it (flows.campaign_text). None: none kept (0032).
+    source: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status: str = Field(max_length=16)  # draft, scheduled, active, paused, closed
     # From the definition's schedule, as columns so the scheduler can ask what is due.
     starts_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.campaign import Campaign
+from flows.campaign_text import with_key
 from flows.matching import fold
 from flows.texts import PrivacyNotice
 from outreach import audit
@@ -60,11 +61,12 @@ async def create_campaign(
     clock: Clock,
     actor: Actor | None = None,
     notice: PrivacyNotice | None = None,
+    source: str | None = None,
 ) -> CampaignRecord:
     """Store a draft under a slug of its name (made unique); recorded in the audit log as `actor`'s.
     `notice` (the service's, Settings.privacy_notice) goes on its first message unless the file wrote
-    its own."""
-    flow = flow if notice is None else notice.on(flow)
+    its own. `source`: the YAML the flow was read from, kept (with the notice added) for the editor."""
+    flow, source = noticed(flow, source, notice)
     async with sessions() as session, session.begin():
         campaigns = CampaignRepository(session)
         base = slug = slugify(flow.name)
@@ -76,6 +78,7 @@ async def create_campaign(
                 slug=slug,
                 name=flow.name,
                 definition=flow.model_dump(mode="json", exclude_unset=True),
+                source=source,
                 status="draft",
                 starts_at=flow.schedule.start,
                 closes_at=flow.schedule.close,
@@ -84,6 +87,18 @@ async def create_campaign(
         )
         await _audited(session, actor, audit.CAMPAIGN_CREATE, record, now=record.created_at)
         return record
+
+
+def noticed(flow: Campaign, source: str | None, notice: PrivacyNotice | None) -> tuple[Campaign, str | None]:
+    """The flow with the service's privacy notice on its first message unless it wrote its own, and its
+    YAML saying so too, so that the YAML kept is the definition stored."""
+    if notice is None or flow.privacy_notice is not None:
+        return flow, source
+    flow = notice.on(flow)
+    if source is not None:
+        written = flow.model_dump(mode="json", include={"privacy_notice"})["privacy_notice"]
+        source = with_key(source, "privacy_notice", written)
+    return flow, source
 
 
 async def _audited(

@@ -8,7 +8,7 @@ from flows.explanation import Explanation
 from flows.texts import PrivacyNotice
 from outreach import audit
 from outreach.audit import Actor
-from outreach.campaigns.commands import CampaignCommandError
+from outreach.campaigns.commands import CampaignCommandError, noticed
 from outreach.clock import Clock
 from storage.campaigns import CampaignRepository
 from storage.db import SessionFactory
@@ -23,10 +23,12 @@ async def revise_draft(
     clock: Clock,
     actor: Actor | None = None,
     notice: PrivacyNotice | None = None,
+    source: str | None = None,
 ) -> CampaignRecord:
     """Store `flow` as draft `reference`'s definition (its slug stays: links to it keep working);
-    `notice` goes on its first message as `create_campaign` puts it."""
-    flow = flow if notice is None else notice.on(flow)
+    `notice` goes on its first message as `create_campaign` puts it. `source`: the YAML the flow was
+    read from, kept for the editor (None: none is kept)."""
+    flow, source = noticed(flow, source, notice)
     async with sessions() as session, session.begin():
         campaigns = CampaignRepository(session)
         record = await campaigns.by_reference(reference)
@@ -45,6 +47,7 @@ async def revise_draft(
             )
         record.name = flow.name
         record.definition = flow.model_dump(mode="json", exclude_unset=True)
+        record.source = source
         record.starts_at, record.closes_at = flow.schedule.start, flow.schedule.close
         session.add(record)
         await session.flush()

@@ -164,10 +164,12 @@ def campaign_create(file: Annotated[Path, typer.Argument(help="Campaign YAML fil
     from outreach.campaigns.commands import create_campaign
 
     flow = load_flow(file, settings=load_settings())
+    source = file.read_text(encoding="utf-8-sig").replace("\r\n", "\n")  # kept, comments and all, for the editor
 
     async def work(services: Services) -> None:
+        notice = services.settings.privacy_notice()
         record = await create_campaign(
-            services.sessions, flow, clock=services.clock, actor=Actor.cli(), notice=services.settings.privacy_notice()
+            services.sessions, flow, clock=services.clock, actor=Actor.cli(), notice=notice, source=source
         )
         console.print(f"created campaign {record.id} ({record.slug}), status draft")
 

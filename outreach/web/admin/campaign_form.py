@@ -8,23 +8,23 @@ with a comma in quotes, as in CSV: `"tak, chyba", pewnie`), `next` as
 (`district: Oliwa, Wrzeszcz`). Keys the form has no fields for (whatsapp, results_back, on_unknown)
 travel as YAML in the field `more`, so nothing a campaign file can say is lost on the way.
 
-The document is what `flows.loader` reads (after YAML), and `campaign_yaml` writes it as the file the
-CLI takes; the editor validates that text with the loader, never with rules of its own.
+The document is what `flows.loader` reads (after YAML), and `flows.campaign_text` writes it as the file
+the CLI takes (onto the campaign's last YAML, keeping its comments); the editor validates that text
+with the loader, never with rules of its own.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from flows.campaign_text import campaign_yaml
 from flows.explanation import Explanation
 from flows.model import CampaignDefinition, Option, Question
 from flows.problems import format_path
@@ -288,51 +288,10 @@ def _add_more(document: Document, text: str, problems: dict[str, Explanation]) -
     document.update(more)
 
 
-# --- document <-> YAML -------------------------------------------------------------------------------
+# --- YAML -------------------------------------------------------------------------------
 
 
 def _reader() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)  # as flows.loader reads: no and yes stay text
     return yaml
-
-
-def campaign_yaml(document: Mapping[str, Any]) -> str:
-    """The document as the campaign file the CLI takes, laid out as the examples are: short lists and
-    short mappings of plain values on one line (`languages: [pl, en]`, an option's texts)."""
-    yaml = YAML(typ="rt")
-    yaml.allow_unicode = True
-    yaml.width = 4096  # a long question stays on its line
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    out = io.StringIO()
-    yaml.dump(_laid_out(document), out)
-    return out.getvalue()
-
-
-SHORT = 72  # characters: a list or mapping of plain values up to this long stays on one line
-
-
-def _laid_out(node: Any) -> Any:
-    if isinstance(node, Mapping):
-        return _styled(CommentedMap((str(key), _laid_out(value)) for key, value in node.items()), node)
-    if isinstance(node, list):
-        return _styled(CommentedSeq(_laid_out(value) for value in node), node)
-    return node
-
-
-def _styled(made: CommentedMap | CommentedSeq, node: Mapping[str, Any] | list[Any]) -> CommentedMap | CommentedSeq:
-    values = node.values() if isinstance(node, Mapping) else node
-    if node and all(_scalar(value) for value in values) and _length(node) <= SHORT:
-        made.fa.set_flow_style()
-    else:
-        made.fa.set_block_style()
-    return made
-
-
-def _scalar(value: Any) -> bool:
-    return not isinstance(value, Mapping | list)
-
-
-def _length(node: Mapping[str, Any] | list[Any]) -> int:
-    values = [*node.keys(), *node.values()] if isinstance(node, Mapping) else node
-    return sum(len(str(value)) + 2 for value in values)

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from flows.campaign import Campaign
+from flows.campaign_text import campaign_yaml, edited_yaml
 from flows.loader import CampaignError, CampaignFileError, load_campaign
 from flows.model import CHANNELS
 from outreach.campaigns.audience_preview import AudiencePreview
@@ -19,7 +20,7 @@ from outreach.campaigns.commands import CampaignCommandError, create_campaign
 from outreach.campaigns.drafts import revise_draft
 from outreach.officials.accounts import acting
 from outreach.survey.sampling import SampleError
-from outreach.web.admin.campaign_form import campaign_yaml, document_of, fields_of
+from outreach.web.admin.campaign_form import document_of, fields_of
 from outreach.web.admin.editor_layout import (
     PlacedError,
     editor_layout,
@@ -69,7 +70,7 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
     flow = request.config_dict[SERVICES].definitions.flow(record)
     document = flow.model_dump(mode="json", exclude_unset=True)
     if request.query.get(TAB) == "yaml":
-        return _yaml_tab(request, record, campaign_yaml(document), [])
+        return _yaml_tab(request, record, _yaml_of(record), [])
     return _form_tab(request, record, fields_of(document), [], audience=await _audience(request, record.id, flow))
 
 
@@ -101,7 +102,7 @@ async def _submitted(request: web.Request, record: CampaignRecord | None) -> web
     if made.problems:
         problems = [CampaignError("form", 1, 1, problem.text, name, problem) for name, problem in made.problems.items()]
         return _form_tab(request, record, fields, problems, status=422)
-    text = campaign_yaml(made.document)
+    text = _written(record, made.document)
     try:
         flow = load_campaign(text)
     except CampaignFileError as refused:
@@ -113,7 +114,40 @@ async def _submitted(request: web.Request, record: CampaignRecord | None) -> web
     if action == "audience":  # counted as it stands, not saved
         audience = await _audience(request, record.id if record else None, flow)
         return _form_tab(request, record, fields, [], audience=audience)
-    return await _saved(request, record, flow)
+    return await _saved(request, record, flow, text)
+
+
+def _yaml_of(record: CampaignRecord) -> str:
+    """The draft's YAML as last saved (its comments with it), or written anew from its definition when
+    none was kept or it is not the definition stored (a campaign saved before sources were kept, or
+    created through the API)."""
+    if record.source is not None:
+        try:
+            kept = _definition(load_campaign(record.source))
+        except CampaignFileError:
+            kept = None
+        if kept == record.definition:
+            return record.source
+    return campaign_yaml(record.definition)
+
+
+def _written(record: CampaignRecord | None, document: Mapping[str, Any]) -> str:
+    """The form's campaign as YAML: written onto the draft's last YAML, so the comments on what the form
+    left as it was stay (flows.campaign_text), when that says exactly the campaign that writing it anew
+    says; else anew."""
+    fresh = campaign_yaml(document)
+    if record is None or record.source is None:
+        return fresh
+    edited = edited_yaml(_yaml_of(record), document)
+    try:
+        same = _definition(load_campaign(edited)) == _definition(load_campaign(fresh))
+    except CampaignFileError:
+        same = False
+    return edited if same else fresh
+
+
+def _definition(flow: Campaign) -> dict[str, Any]:
+    return flow.model_dump(mode="json", exclude_unset=True)  # as revise_draft stores it
 
 
 def _changed(fields: dict[str, str], action: str) -> dict[str, str] | None:
@@ -143,21 +177,28 @@ async def _yaml_submitted(
         return _yaml_tab(request, record, text, refused.errors, status=422)
     if action == "form":
         return _form_tab(request, record, fields_of(flow.model_dump(mode="json", exclude_unset=True)), [])
-    return await _saved(request, record, flow)
+    return await _saved(request, record, flow, text)
 
 
-async def _saved(request: web.Request, record: CampaignRecord | None, flow: Campaign) -> web.StreamResponse:
+async def _saved(request: web.Request, record: CampaignRecord | None, flow: Campaign, text: str) -> web.StreamResponse:
+    """Store the campaign, and `text`, the YAML it was read from, for the next edit."""
     services = request.config_dict[SERVICES]
     official = signed_in(request)
     notice = services.settings.privacy_notice()
     if record is None:
         record = await create_campaign(
-            services.sessions, flow, clock=services.clock, actor=acting(official), notice=notice
+            services.sessions, flow, clock=services.clock, actor=acting(official), notice=notice, source=text
         )
     else:
         try:
             record = await revise_draft(
-                services.sessions, record.slug, flow, clock=services.clock, actor=acting(official), notice=notice
+                services.sessions,
+                record.slug,
+                flow,
+                clock=services.clock,
+                actor=acting(official),
+                notice=notice,
+                source=text,
             )
         except CampaignCommandError as refused:
             raise web.HTTPConflict(text=str(refused)) from None

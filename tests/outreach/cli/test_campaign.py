@@ -1,5 +1,5 @@
-"""`outreach campaign preview|launch|status` as an official reads them: how far a launch has opened its
-audience, and how many residents fatigue held back."""
+"""`outreach campaign create|preview|launch|status` as an official reads them: how far a launch has opened
+its audience, how many residents fatigue held back, and the file's YAML kept for the editor."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.campaigns.launches import LAUNCH_LEASE
 from outreach.cli.main import app
+from storage.campaigns import CampaignRepository
+from storage.db import read_session
 from tests.conftest import ManualClock
 from tests.factories import add_resident
+from tests.flows.test_campaign_text import COMMENTED, comments
 from tests.outreach.helpers import CAMPAIGN_YAML, launch, launch_cut_by_an_outage
 
 
@@ -133,3 +136,19 @@ async def test_preview_launch_and_status_say_how_many_fatigue_held_back(
     assert "campaign 3 active: 2 conversations started" in " ".join(launched.stdout.split()), launched.output
     status = await invoke(cli, ["campaign", "status", "tramwaj-na-morene"])
     assert "held back" not in status.stdout
+
+
+async def test_create_keeps_the_files_yaml_with_its_comments_for_the_editor(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    campaign_file = tmp_path / "lawki.yaml"
+    campaign_file.write_text(COMMENTED, encoding="utf-8")
+    created = await invoke(cli, ["campaign", "create", str(campaign_file)])
+    assert created.exit_code == 0, created.output
+    async with read_session(services.sessions) as session:
+        record = await CampaignRepository(session).by_reference("lawki-na-oruni")
+    assert record is not None and record.source is not None
+    # The file as written, with the service's privacy notice it now carries, as the definition does.
+    assert record.source.startswith(COMMENTED.removesuffix("# The end.\n") + "privacy_notice:")
+    assert comments(record.source) == comments(COMMENTED)
+    assert load_campaign(record.source).model_dump(mode="json", exclude_unset=True) == record.definition

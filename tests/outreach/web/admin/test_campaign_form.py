@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from flows.campaign import Campaign
+from flows.campaign_text import campaign_yaml
 from flows.loader import load_campaign
-from outreach.web.admin.campaign_form import MORE, NO_QUIET_HOURS, campaign_yaml, document_of, fields_of
+from outreach.web.admin.campaign_form import MORE, NO_QUIET_HOURS, document_of, fields_of
 
 EXAMPLES = sorted((Path(__file__).parents[4] / "examples").glob("*.yaml"))
 # Every key the form has a field for, and those it carries as YAML (whatsapp, results_back, on_unknown).
