@@ -27,6 +27,8 @@ from flows.model import SKIP_SEMANTIC
 from flows.problems import Path as NodePath
 from flows.problems import Problem, format_path
 from flows.validate import find_problems
+from flows.value_errors import QUOTES_HINT, value_error_explanation
+from flows.yaml_syntax import syntax_explanation
 
 UNKNOWN_KEY = "%(where)s: unknown key '%(key)s' (allowed: %(allowed)s)"
 UNKNOWN_KEY_CLOSE = "%(where)s: unknown key '%(key)s'; did you mean '%(close)s'? (allowed: %(allowed)s)"
@@ -71,7 +73,13 @@ def load_campaign(text: str, source: str = "<campaign>") -> Campaign:
     """A campaign from YAML, or from JSON (YAML 1.2's flow style), every problem located."""
     root = _parse_yaml(text, source)
     lone = [
-        CampaignError(source, *_position(root, path, part), f"{format_path(path)}: {LONE_SURROGATE}", format_path(path))
+        CampaignError(
+            source,
+            *_position(root, path, part),
+            f"{format_path(path)}: {LONE_SURROGATE}",
+            format_path(path),
+            Explanation("lone_surrogate", LONE_SURROGATE),
+        )
         for path, part in _lone_surrogates(root, ())
     ]
     if lone:
@@ -86,7 +94,9 @@ def load_campaign(text: str, source: str = "<campaign>") -> Campaign:
     return campaign
 
 
-def _file_error(source: str, message: str) -> CampaignFileError:
+def _file_error(source: str, message: str | Explanation) -> CampaignFileError:
+    if isinstance(message, Explanation):
+        return CampaignFileError([CampaignError(source, 1, 1, message.text, explanation=message)])
     return CampaignFileError([CampaignError(source, 1, 1, message)])
 
 
@@ -105,11 +115,15 @@ _NO_ALIASES = "YAML anchors and aliases (&name, *name) are not allowed in a camp
 # A campaign is at most a handful of levels deep (questions, a question, its texts by language); the
 # parser and the tree walks recurse per level, so a few kilobytes of brackets could exhaust the stack.
 MAX_NESTING = 32
-_TOO_DEEP = f"the file nests more than {MAX_NESTING} levels deep; a campaign needs only a few"
+_TOO_DEEP = "the file nests more than %(limit)s levels deep; a campaign needs only a few"
+_EMPTY = "the file is empty; a campaign needs name, languages, channels and questions"
+_NOT_A_MAPPING = "a campaign file must be a mapping (name: ..., languages: ..., questions: ...)"
 
 
 class _NodeRefused(ComposerError):
-    pass
+    def __init__(self, explanation: Explanation, mark: Any) -> None:
+        super().__init__(None, None, explanation.text, mark)
+        self.explanation = explanation
 
 
 class _GuardedComposer(Composer):
@@ -125,9 +139,9 @@ class _GuardedComposer(Composer):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor is not None):
-            raise _NodeRefused(None, None, _NO_ALIASES, event.start_mark)
+            raise _NodeRefused(Explanation("yaml_aliases", _NO_ALIASES), event.start_mark)
         if self._depth >= MAX_NESTING:
-            raise _NodeRefused(None, None, _TOO_DEEP, event.start_mark)
+            raise _NodeRefused(Explanation("too_deep", _TOO_DEEP, {"limit": MAX_NESTING}), event.start_mark)
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -152,23 +166,29 @@ def _parse_yaml(text: str, source: str) -> CommentedMap:
     try:
         root = yaml.load(text)
     except _NodeRefused as exc:
-        mark = exc.problem_mark
-        raise CampaignFileError([CampaignError(source, mark.line + 1, mark.column + 1, str(exc.problem))]) from None
+        mark, refused = exc.problem_mark, exc.explanation
+        error = CampaignError(source, mark.line + 1, mark.column + 1, refused.text, explanation=refused)
+        raise CampaignFileError([error]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         detail = str(exc.problem or exc.context)
+        explanation = syntax_explanation(detail) if exc.problem else None
         # The context often names the real culprit (an unclosed bracket a few lines up).
         if exc.context and exc.problem and exc.context_mark is not None:
             at = exc.context_mark
             detail += f" ({exc.context} that starts at line {at.line + 1}, column {at.column + 1})"
-        raise CampaignFileError([CampaignError(source, line, column, f"YAML syntax error: {detail}")]) from None
+            explanation = syntax_explanation(str(exc.problem), (str(exc.context), at.line + 1, at.column + 1))
+        message = f"YAML syntax error: {detail}"
+        if explanation is not None and explanation.text != message:
+            explanation = None  # said otherwise than it is in English: English it stays
+        raise CampaignFileError([CampaignError(source, line, column, message, explanation=explanation)]) from None
     except YAMLError as exc:
         raise _file_error(source, f"YAML syntax error: {exc}") from None
     if root is None:
-        raise _file_error(source, "the file is empty; a campaign needs name, languages, channels and questions")
+        raise _file_error(source, Explanation("empty_file", _EMPTY))
     if not isinstance(root, CommentedMap):
-        raise _file_error(source, "a campaign file must be a mapping (name: ..., languages: ..., questions: ...)")
+        raise _file_error(source, Explanation("not_a_mapping", _NOT_A_MAPPING))
     return root
 
 
@@ -267,12 +287,14 @@ def _pydantic_error(source: str, root: CommentedMap, error: ErrorDetails) -> Cam
     described = _describe(loc, error)
     if isinstance(described, Explanation):
         return CampaignError(source, line, column, described.text, format_path(loc), described)
-    return CampaignError(source, line, column, described, format_path(loc))
+    message, explanation = described
+    return CampaignError(source, line, column, message, format_path(loc), explanation)
 
 
-def _describe(loc: NodePath, error: ErrorDetails) -> str | Explanation:
+def _describe(loc: NodePath, error: ErrorDetails) -> Explanation | tuple[str, Explanation | None]:
     """The problem in words: our own for an unknown or missing key (explained, to be translated on the
-    officials' pages), pydantic's for the rest (English only)."""
+    officials' pages), pydantic's for the rest, with its explanation after the path when its type is
+    known (flows.value_errors; else English only)."""
     kind = error["type"]
     where = format_path(loc)
     if kind == "extra_forbidden":
@@ -289,10 +311,11 @@ def _describe(loc: NodePath, error: ErrorDetails) -> str | Explanation:
         return Explanation("missing_key", MISSING_KEY, {"where": where, "key": loc[-1]})
     message = error["msg"]
     if kind == "not_supported" and "at" not in (error.get("ctx") or {}):
-        return message  # it already names the key
+        return message, None  # it already names the key
     if kind == "string_type":
-        message += "; put the value in quotes"
-    return f"{where}: {message}" if where else message
+        message += QUOTES_HINT
+    explanation = value_error_explanation(error, message)
+    return (f"{where}: {message}" if where else message), explanation
 
 
 def _allowed_keys(loc: NodePath) -> list[str]:

@@ -17,7 +17,7 @@ from flows.model import STRATUM_JOIN, Sample
 from outreach.campaigns.fatigue import Fatigue, asks_of
 from outreach.survey.margins import Margins, MarginsError
 from outreach.survey.margins_store import load_margins
-from outreach.survey.sampling import Frame, SampleError, SamplePlan, derived_seed, draw, plan_sample
+from outreach.survey.sampling import Frame, SampleError, SamplePlan, derived_seed, draw, margins_refusal, plan_sample
 from storage.db import SessionFactory, read_session
 from storage.residents import Member, ResidentRepository
 from storage.samples import DrawnResident, SampleRepository
@@ -103,7 +103,7 @@ async def _margins(session: AsyncSession, sample: Sample) -> Margins | None:
     try:
         return await load_margins(session, sample.margins)
     except MarginsError as error:
-        raise SampleError(f"audience.sample.margins: {error}") from None
+        raise SampleError(margins_refusal("audience.sample.margins", error)) from None
 
 
 def _value(resident: Member, dimension: str) -> str | None:

@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from flows.age_bands import AGE_BAND, age_band_of
+from flows.explanation import Explanation
 from flows.folding import fold
+from outreach.survey.margins_problems import MarginsError as MarginsError  # re-exported: where it always was
+from outreach.survey.margins_problems import MarginsProblem, said
 
 # The margins `outreach db upgrade` adds (outreach.survey.margins_store.default_margins): the districts of Gdańsk.
 DEFAULT_MARGINS = "gdansk-districts"
@@ -33,7 +36,7 @@ SHARE_TOLERANCE = 0.005
 # store keeps it (storage.tables.MARGINS_TEXT_LENGTH).
 DIMENSION_LIMIT, VALUE_LIMIT, CELL_LIMIT = 64, 200, 400
 
-_Problem = Callable[[int | None, str], None]  # reports a problem at a line of the file
+_Problem = Callable[[int | None, Explanation], None]  # reports a problem at a line of the file
 
 _SPACES = re.compile(r"\s+")
 _SPACED_HYPHEN = re.compile(r"\s*-\s*")
@@ -44,30 +47,6 @@ def fold_value(value: str) -> str:
     diacritics dropped, spaces collapsed, none around a hyphen ("30 - 44" is "30-44")."""
     folded = _SPACES.sub(" ", fold(value)).strip()
     return _SPACED_HYPHEN.sub("-", folded)
-
-
-@dataclass(frozen=True)
-class MarginsProblem:
-    source: str
-    line: int | None  # 1-based; None when the problem is not at a line (an unknown name)
-    message: str
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return f"{self.source}: {self.message}" if self.source else self.message
-        return f"{self.source}:{self.line}: {self.message}"
-
-
-class MarginsError(ValueError):
-    """Margins that cannot be used, with every problem found and where (like flows.loader's)."""
-
-    def __init__(self, problems: Sequence[MarginsProblem]) -> None:
-        super().__init__("\n".join(str(problem) for problem in problems))
-        self.problems = list(problems)
-
-    @classmethod
-    def single(cls, message: str, source: str = "", line: int | None = None) -> MarginsError:
-        return cls([MarginsProblem(source, line, message)])
 
 
 @dataclass(frozen=True)
@@ -100,9 +79,10 @@ class Margins:
         """
         wanted = list(dimensions)
         if not wanted:
-            raise MarginsError.single("no dimensions asked for", self.name)
+            raise MarginsError.single(said("margins_no_dimensions"), self.name)
         if len(set(wanted)) != len(wanted):
-            raise MarginsError.single(f"a dimension is named twice: {', '.join(wanted)}", self.name)
+            twice = said("margins_dimension_twice", {"dimensions": ", ".join(wanted)})
+            raise MarginsError.single(twice, self.name)
         for dimension in wanted:
             self._dimension(dimension)
         factors = self._factors(wanted)
@@ -136,10 +116,17 @@ class Margins:
         try:
             return self.dimensions[dimension]
         except KeyError:
-            known = ", ".join(sorted(self.dimensions)) or "none"
-            raise MarginsError.single(
-                f"unknown dimension {dimension!r}; margins {self.name!r} have: {known}", self.name
-            ) from None
+            params = {
+                "dimension": repr(dimension),
+                "name": repr(self.name),
+                "known": ", ".join(sorted(self.dimensions)),
+            }
+            unknown = (
+                said("margins_unknown_dimension", params)
+                if self.dimensions
+                else said("margins_unknown_dimension_none", params)
+            )
+            raise MarginsError.single(unknown, self.name) from None
 
 
 def unmatched_values(margins: Margins, dimension: str, counts: Mapping[str | None, int]) -> dict[str, int]:
@@ -208,8 +195,8 @@ def parse_margins(
     kept as its label ("30 - 44" is 30-44)."""
     problems: list[MarginsProblem] = []
 
-    def problem(line: int | None, message: str) -> None:
-        problems.append(MarginsProblem(source, line, message))
+    def problem(line: int | None, explanation: Explanation) -> None:
+        problems.append(MarginsProblem(source, line, explanation))
 
     rows = _read_rows(text.removeprefix("\ufeff"), problem)
     if age_bands is not None:
@@ -222,11 +209,12 @@ def parse_margins(
         else:
             seen = singles.setdefault(row.dimension, {})
             if row.value in seen:
-                problem(row.line, f"duplicate value {row.written!r} of {row.dimension!r} (line {seen[row.value].line})")
+                params = {"value": repr(row.written), "dimension": repr(row.dimension), "line": seen[row.value].line}
+                problem(row.line, said("margins_duplicate", params))
             else:
                 seen[row.value] = row
     if not rows and not problems:
-        problem(None, "no margins: the file has a header but no rows")
+        problem(None, said("margins_no_rows"))
     notes: list[str] = []
     derived = _derive_from_joints(singles, joints, notes)
     _check_joints(singles, derived, joints, problem)
@@ -257,10 +245,11 @@ def _read_rows(text: str, problem: _Problem) -> list[_Row]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        problem(None, f"the file is empty; it needs the header {','.join(HEADER)}")
+        problem(None, said("margins_empty", {"header": ",".join(HEADER)}))
         return []
     if tuple(cell.strip().casefold() for cell in header) != HEADER:
-        problem(1, f"the header must be {','.join(HEADER)} (found {','.join(header)})")
+        found = {"header": ",".join(HEADER), "found": ",".join(header)}
+        problem(1, said("margins_header", found))
         return []
     rows: list[_Row] = []
     for cells in reader:
@@ -268,25 +257,28 @@ def _read_rows(text: str, problem: _Problem) -> list[_Row]:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(HEADER):
-            problem(line, f"expected 3 fields (dimension,value,population), found {len(cells)}")
+            fields = {"found": len(cells)}
+            problem(line, said("margins_fields", fields))
             continue
         dimension, written, population_text = (cell.strip() for cell in cells)
         if not dimension:
-            problem(line, "the dimension is empty")
+            problem(line, said("margins_no_dimension"))
             continue
         if not written:
-            problem(line, f"the value of {dimension!r} is empty")
+            problem(line, said("margins_no_value", {"dimension": repr(dimension)}))
             continue
         too_long = _too_long(dimension, written)
         if too_long:
             problem(line, too_long)
             continue
         population = _population(population_text)
+        quoted = {"value": repr(written), "population": repr(population_text)}
         if population is None:
-            problem(line, f"the population of {written!r} is not a number: {population_text!r}")
+            problem(line, said("margins_not_a_number", quoted))
             continue
         if population <= 0:
-            problem(line, f"the population of {written!r} must be above zero, not {population_text}")
+            quoted["population"] = population_text
+            problem(line, said("margins_not_above_zero", quoted))
             continue
         value = JOINT.join(fold_value(part) for part in written.split(JOINT))
         rows.append(_Row(line, _dimension_name(dimension), value, written, population))
@@ -304,23 +296,23 @@ def _as_age_bands(row: _Row, age_bands: Sequence[str], problem: _Problem) -> boo
     index = dimensions.index(AGE_BAND)
     band = age_band_of(values[index], age_bands)
     if band is None:
-        problem(
-            row.line,
-            f"{values[index]!r} is not one of the age bands {', '.join(age_bands)} (OUTREACH_AGE_BANDS)",
-        )
+        params = {"value": repr(values[index]), "bands": ", ".join(age_bands)}
+        problem(row.line, said("margins_age_band", params))
         return False
     values[index] = band
     row.value = JOINT.join(values)
     return True
 
 
-def _too_long(dimension: str, written: str) -> str | None:
+def _too_long(dimension: str, written: str) -> Explanation | None:
     if any(len(part.strip()) > DIMENSION_LIMIT for part in dimension.split(JOINT)):
-        return f"a dimension is longer than {DIMENSION_LIMIT} characters (as an attribute's name)"
+        limit = {"limit": DIMENSION_LIMIT}
+        return said("margins_long_dimension", limit)
     if any(len(part.strip()) > VALUE_LIMIT for part in written.split(JOINT)):
-        return f"a value of {dimension!r} is longer than {VALUE_LIMIT} characters"
+        params = {"dimension": repr(dimension), "limit": VALUE_LIMIT}
+        return said("margins_long_value", params)
     if max(len(dimension), len(written)) > CELL_LIMIT:
-        return f"a joint cell is longer than {CELL_LIMIT} characters in all"
+        return said("margins_long_cell", {"limit": CELL_LIMIT})
     return None
 
 
@@ -340,13 +332,16 @@ def _add_joint(row: _Row, joints: dict[tuple[str, ...], dict[tuple[str, ...], _R
     dims = tuple(row.dimension.split(JOINT))
     values = tuple(row.value.split(JOINT))
     if any(not dim for dim in dims) or len(set(dims)) != len(dims):
-        problem(row.line, f"a joint dimension names each dimension once: {row.dimension!r}")
+        once = {"dimension": repr(row.dimension)}
+        problem(row.line, said("margins_joint_twice", once))
     elif len(values) != len(dims) or not all(values):
-        problem(row.line, f"the joint value {row.written!r} needs one value per dimension of {row.dimension!r}")
+        params = {"value": repr(row.written), "dimension": repr(row.dimension)}
+        problem(row.line, said("margins_joint_values", params))
     else:
         cells = joints.setdefault(dims, {})
         if values in cells:
-            problem(row.line, f"duplicate joint cell {row.written!r} (line {cells[values].line})")
+            duplicate: dict[str, object] = {"value": repr(row.written), "line": cells[values].line}
+            problem(row.line, said("margins_joint_duplicate", duplicate))
         else:
             cells[values] = row
 
@@ -383,15 +378,20 @@ def _check_joints(
         for values, row in cells.items():
             for dim, value, allowed in zip(dims, values, known, strict=True):
                 if value not in allowed:
-                    problem(row.line, f"{value!r} is not a value of {dim!r} in this file")
+                    params = {"value": repr(value), "dimension": repr(dim)}
+                    problem(row.line, said("margins_joint_unknown", params))
                     bad = True
         if bad:
             continue
         first_line = min(row.line for row in cells.values())
         missing = [JOINT.join(values) for values in product(*(sorted(k) for k in known)) if values not in cells]
         if missing:
-            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-            problem(first_line, f"the joint cells {JOINT.join(dims)!r} miss {shown}")
+            shown = ", ".join(missing[:5])
+            missed: dict[str, object] = {"cells": repr(JOINT.join(dims)), "missing": shown, "more": len(missing) - 5}
+            if len(missing) > 5:
+                problem(first_line, said("margins_joint_miss_more", missed))
+            else:
+                problem(first_line, said("margins_joint_miss", missed))
             continue
         total = sum(row.population for row in cells.values())
         for index, dim in enumerate(dims):
@@ -402,11 +402,9 @@ def _check_joints(
                 joint_share = sum(r.population for v, r in cells.items() if v[index] == value) / total
                 single_share = row.population / single_total
                 if abs(joint_share - single_share) > SHARE_TOLERANCE:
-                    problem(
-                        row.line,
-                        f"the margins do not sum: {row.written!r} is {single_share:.1%} of {dim!r} here "
-                        f"but {joint_share:.1%} in the joint cells {JOINT.join(dims)!r}",
-                    )
+                    shares = {"value": repr(row.written), "share": f"{single_share:.1%}", "dimension": repr(dim)}
+                    shares |= {"joint_share": f"{joint_share:.1%}", "cells": repr(JOINT.join(dims))}
+                    problem(row.line, said("margins_do_not_sum", shares))
 
 
 def _number(value: float) -> str:

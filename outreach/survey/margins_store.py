@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from outreach.survey.margins import DEFAULT_MARGINS as DEFAULT_MARGINS  # re-exported: where it always was
 from outreach.survey.margins import Margins, MarginsError, cells_of, margins_from_cells, parse_margins
+from outreach.survey.margins_problems import said
 from storage.margins import MarginsRepository, StoredCell
 
 DEFAULT_FILE = "gdansk_districts_margins.csv"  # in outreach/data: shared/data/gdansk_districts.csv, converted
@@ -32,10 +33,9 @@ async def load_margins(session: AsyncSession, name: str) -> Margins:
     """The latest version of the margins called `name`; MarginsError names the ones there are."""
     stored = await MarginsRepository(session).latest(name)
     if stored is None:
-        known = (
-            ", ".join(await MarginsRepository(session).names()) or "none; import some with `outreach margins import`"
-        )
-        raise MarginsError.single(f"no margins named {name!r}; there are: {known}")
+        known = ", ".join(await MarginsRepository(session).names())
+        params = {"name": repr(name), "known": known}
+        raise MarginsError.single(said("margins_unknown_name" if known else "margins_unknown_name_none", params))
     return margins_from_cells(
         stored.name, ((cell.dimension, cell.value, cell.label, cell.population) for cell in stored.cells)
     )

@@ -46,6 +46,17 @@ class SampleError(ValueError):
         super().__init__(message.text if isinstance(message, Explanation) else message)
 
 
+MARGINS_REFUSAL = "%(key)s: %(problem)s"
+
+
+def margins_refusal(key: str, error: MarginsError) -> str | Explanation:
+    """A sample refused for its margins, at the key of the campaign file it concerns: explained when the
+    margins' problem is (one problem), else as the margins said it (English)."""
+    if error.explanation is None:
+        return f"{key}: {error}"
+    return Explanation("sample_margins", MARGINS_REFUSAL, {"key": key, "problem": error.explanation})
+
+
 def derived_seed(campaign_id: int) -> int:
     """The seed of a campaign that names none: stable for the campaign, unlike its neighbours'."""
     digest = hashlib.sha256(f"outreach sample {campaign_id}".encode()).digest()
@@ -192,7 +203,7 @@ def _joint_shares(margins: Margins, dimensions: list[str]) -> tuple[dict[Stratum
     try:
         return margins.joint_shares(dimensions)
     except MarginsError as error:
-        raise SampleError(f"audience.sample.strata: {error}") from None
+        raise SampleError(margins_refusal("audience.sample.strata", error)) from None
 
 
 def _count_unmatched(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flows.campaign import Campaign
+from flows.explanation import Explanation
 from outreach.clock import Clock
 from outreach.participation.models import ParticipationMeter
 from outreach.participation.reports import campaign_meter
@@ -56,6 +57,8 @@ class Weighting:
     results: WeightedResults | None
     charts: list[WeightedChart]
     problem: str | None  # why weights could not be made, as the weighting said it
+    # The problem in words the page translates, when it has them (the margins' problems do).
+    explanation: Explanation | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class SlowInputs:
     meter: ParticipationMeter  # made in the loop: counted in the database, a few dozen rows
     weighting: WeightingRequest | None
     weighting_cells: WeightingCells | None
-    margins_problem: str | None  # the margins the weighting names could not be read (MarginsError)
+    margins_problem: MarginsError | None  # the margins the weighting names could not be read
     text_answers: list[TextAnswerRow]
 
 
@@ -132,14 +135,16 @@ def _weighting(inputs: SlowInputs, campaign_id: int) -> Weighting:
     if request is None:
         return Weighting(None, None, None, [], None)
     if inputs.weighting_cells is None:
-        problem = inputs.margins_problem or "no margins"
+        refused = inputs.margins_problem
+        problem = str(refused) if refused else "no margins"
         log.info("campaign %s: the page shows no weighted results: %s", campaign_id, problem)
-        return Weighting(request.margins, request, None, [], problem)
+        return Weighting(request.margins, request, None, [], problem, refused.explanation if refused else None)
     try:
         results = build_weighted_results(inputs.weighting_cells, inputs.flow, request, k=inputs.k)
     except (MarginsError, WeightingError) as error:
         log.info("campaign %s: the page shows no weighted results: %s", campaign_id, error)
-        return Weighting(request.margins, request, None, [], str(error))
+        explanation = error.explanation if isinstance(error, MarginsError) else None
+        return Weighting(request.margins, request, None, [], str(error), explanation)
     return Weighting(request.margins, request, results, weighted_charts(inputs.flow, results, inputs.language), None)
 
 
@@ -209,12 +214,12 @@ async def _read_slow_inputs(
         answered = await first_answers_by_hour(session, record.id)
     request = weighting_of(flow)
     weighting_cells: WeightingCells | None = None
-    margins_problem: str | None = None
+    margins_problem: MarginsError | None = None
     if request is not None:
         try:
             weighting_cells = await read_weighting_cells(sessions, record, request)
         except MarginsError as error:
-            margins_problem = str(error)
+            margins_problem = error
     return SlowInputs(
         campaign_id=record.id,
         flow=flow,

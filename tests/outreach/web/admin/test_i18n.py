@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from flows import value_errors, yaml_syntax
 from outreach.officials import accounts
 from outreach.officials.roles import ROLES
+from outreach.survey import margins_problems
+from outreach.survey.sampling import MARGINS_REFUSAL
 from outreach.web.admin import i18n
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
@@ -26,6 +29,23 @@ ACCOUNT_MESSAGES = (
 )
 
 
+# Messages said from tables, by code: pydantic's about a value, YAML syntax errors, margins' problems.
+TABLED = (
+    *(template for templates in value_errors.VALUE_ERRORS.values() for template in templates),
+    *value_errors.WORDS,
+    value_errors.STRING_TYPE_QUOTED,
+    value_errors.CHOICES,
+    yaml_syntax.SYNTAX,
+    yaml_syntax.SYNTAX_WITHIN,
+    *yaml_syntax.PROBLEMS.values(),
+    *yaml_syntax.CONTEXTS.values(),
+    *margins_problems.PROBLEMS.values(),
+    margins_problems.AT_SOURCE,
+    margins_problems.AT_LINE,
+    MARGINS_REFUSAL,
+)
+
+
 def template_texts() -> list[str]:
     texts = []
     for template in sorted(TEMPLATES.glob("*.html")):
@@ -38,10 +58,12 @@ def test_the_templates_have_texts_to_translate() -> None:
     assert len(template_texts()) >= 20
 
 
-@pytest.mark.parametrize("text", sorted({*template_texts(), *ROLES, *CAMPAIGN_STATES, *ACCOUNT_MESSAGES}))
+@pytest.mark.parametrize("text", sorted({*template_texts(), *ROLES, *CAMPAIGN_STATES, *ACCOUNT_MESSAGES, *TABLED}))
 def test_each_text_has_a_polish_translation(text: str) -> None:
     translated = i18n.translations("pl").gettext(text)
-    assert translated != text or text in {"E-mail"}, f"no Polish for {text!r} in {i18n.LOCALE_DIR}/pl"
+    # Where a problem is (its source, line and problem) reads the same in Polish.
+    same = {"E-mail", margins_problems.AT_SOURCE, margins_problems.AT_LINE, MARGINS_REFUSAL}
+    assert translated != text or text in same, f"no Polish for {text!r} in {i18n.LOCALE_DIR}/pl"
     assert re.findall(r"%\(\w+\)s", translated) == re.findall(r"%\(\w+\)s", text), "placeholders differ"
 
 
