@@ -41,7 +41,10 @@ from storage.tables import CampaignRecord
 NEW = "/admin/new-campaign"
 # The form's own fields, besides the campaign's.
 TAB, ACTION, YAML_TEXT = "tab", "action", "yaml"
-OWN_FIELDS = (CSRF_FIELD, TAB, ACTION, YAML_TEXT)
+# The YAML the form was opened from when that is not the draft's kept one (the YAML tab's text, not
+# saved yet): the form's values are written onto it, so its comments survive the switch.
+BASE = "base"
+OWN_FIELDS = (CSRF_FIELD, TAB, ACTION, YAML_TEXT, BASE)
 STARTING_FIELDS = {"languages": "pl, en", "channels": "sms", "questions[0].id": "", "questions[0].type": "yesno"}
 
 
@@ -95,25 +98,26 @@ async def _submitted(request: web.Request, record: CampaignRecord | None) -> web
     if form.get(TAB) == "yaml":
         return await _yaml_submitted(request, record, str(form.get(YAML_TEXT, "")), action)
     fields = {name: value for name, value in form.items() if name not in OWN_FIELDS and isinstance(value, str)}
+    base = str(form.get(BASE, "")).replace("\r\n", "\n") or None
     changed = _changed(fields, action)
     if changed is not None:
-        return _form_tab(request, record, changed, [])
+        return _form_tab(request, record, changed, [], base=base)
     made = document_of(fields.items())
     if made.problems:
         problems = [CampaignError("form", 1, 1, problem.text, name, problem) for name, problem in made.problems.items()]
-        return _form_tab(request, record, fields, problems, status=422)
-    text = _written(record, made.document)
+        return _form_tab(request, record, fields, problems, status=422, base=base)
+    text = _written(base or (_yaml_of(record) if record and record.source is not None else None), made.document)
     try:
         flow = load_campaign(text)
     except CampaignFileError as refused:
         if action == "yaml":  # the YAML tab shows the text as it is, with its problems at their lines
             return _yaml_tab(request, record, text, refused.errors)
-        return _form_tab(request, record, fields, refused.errors, status=422)
+        return _form_tab(request, record, fields, refused.errors, status=422, base=base)
     if action == "yaml":
         return _yaml_tab(request, record, text, [])
     if action == "audience":  # counted as it stands, not saved
         audience = await _audience(request, record.id if record else None, flow)
-        return _form_tab(request, record, fields, [], audience=audience)
+        return _form_tab(request, record, fields, [], audience=audience, base=base)
     return await _saved(request, record, flow, text)
 
 
@@ -131,14 +135,14 @@ def _yaml_of(record: CampaignRecord) -> str:
     return campaign_yaml(record.definition)
 
 
-def _written(record: CampaignRecord | None, document: Mapping[str, Any]) -> str:
-    """The form's campaign as YAML: written onto the draft's last YAML, so the comments on what the form
-    left as it was stay (flows.campaign_text), when that says exactly the campaign that writing it anew
-    says; else anew."""
+def _written(previous: str | None, document: Mapping[str, Any]) -> str:
+    """The form's campaign as YAML: written onto the YAML the form was opened from, so the comments on
+    what the form left as it was stay (flows.campaign_text), when that says exactly the campaign that
+    writing it anew says; else anew."""
     fresh = campaign_yaml(document)
-    if record is None or record.source is None:
+    if previous is None:
         return fresh
-    edited = edited_yaml(_yaml_of(record), document)
+    edited = edited_yaml(previous, document)
     try:
         same = _definition(load_campaign(edited)) == _definition(load_campaign(fresh))
     except CampaignFileError:
@@ -176,7 +180,7 @@ async def _yaml_submitted(
     except CampaignFileError as refused:
         return _yaml_tab(request, record, text, refused.errors, status=422)
     if action == "form":
-        return _form_tab(request, record, fields_of(flow.model_dump(mode="json", exclude_unset=True)), [])
+        return _form_tab(request, record, fields_of(_definition(flow)), [], base=text)
     return await _saved(request, record, flow, text)
 
 
@@ -232,6 +236,7 @@ def _form_tab(
     *,
     status: int = 200,
     audience: dict[str, Any] | None = None,
+    base: str | None = None,
 ) -> web.Response:
     layout = editor_layout(fields)
     at_fields, general = placed_errors(errors, layout.names())
@@ -244,6 +249,7 @@ def _form_tab(
         "field_id": field_id,
         "channels": CHANNELS,
         "audience": audience,
+        "base": base,
     }
     return render("editor.html", request, context, status=status)
 

@@ -10,11 +10,14 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
+
 from flows.campaign_text import campaign_yaml
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.web.admin.campaign_form import document_of
+from outreach.web.admin.editor_pages import BASE
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from storage.tables import CampaignRecord
@@ -23,13 +26,13 @@ from tests.outreach.web.admin.test_editor_pages import editor
 from tests.outreach.web.admin.test_pages import Client
 from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
 
-EDIT = "/admin/campaigns/lawki-na-oruni/edit"
+EDIT, NEW = "/admin/campaigns/lawki-na-oruni/edit", "/admin/new-campaign"
 OWN = ("csrf", "tab", "action", "yaml")
 
 
 class _Form(HTMLParser):
-    """The fields a browser sends for the editor's form as the page shows it: text inputs, checked
-    boxes, textareas and each select's selected option (else its first)."""
+    """The fields a browser sends for the editor's form as the page shows it: text and hidden inputs,
+    checked boxes, textareas and each select's selected option (else its first)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,7 +43,7 @@ class _Form(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         named = dict(attrs)
         name = named.get("name") or ""
-        if tag == "input" and named.get("type") == "text":
+        if tag == "input" and named.get("type") in ("text", "hidden"):
             self.fields[name] = named.get("value") or ""
         elif tag == "input" and named.get("type") == "checkbox" and "checked" in named:
             self.fields[name] = named.get("value") or "on"
@@ -84,7 +87,8 @@ async def stored(services: Services) -> CampaignRecord:
 
 def written_anew(services: Services, fields: dict[str, str]) -> dict[str, Any]:
     """The definition the editor stored before it kept comments: the form's YAML written anew."""
-    flow = services.settings.privacy_notice().on(load_campaign(campaign_yaml(document_of(fields.items()).document)))
+    typed = [(name, value) for name, value in fields.items() if name != BASE]
+    flow = services.settings.privacy_notice().on(load_campaign(campaign_yaml(document_of(typed).document)))
     return flow.model_dump(mode="json", exclude_unset=True)
 
 
@@ -137,19 +141,39 @@ async def test_a_removed_question_takes_its_comments_only(services: Services, pa
     assert [question["id"] for question in after.definition["questions"]] == ["visits", "why"]
 
 
-async def test_comments_typed_in_the_yaml_tab_survive_the_form(services: Services, pages: Client) -> None:
+@pytest.mark.parametrize("saved_first", [True, False], ids=["saved", "switched"])
+async def test_comments_typed_in_the_yaml_tab_survive_the_form(
+    services: Services, pages: Client, saved_first: bool
+) -> None:
+    """Saved from the YAML tab, or only switched to the form (the form carries the typed YAML)."""
     csrf = await editor(services, pages)
     before = await commented_draft(services)
     assert before.source is not None
     channels = "channels: [sms, email]\n"
     typed = before.source.replace(channels, f"# SMS first: most have no Telegram.\n{channels}")
-    response = await pages.post(EDIT, data={"csrf": csrf, "tab": "yaml", "action": "save", "yaml": typed})
-    assert response.status == 200  # followed to the saved draft
-    fields = form_of(await (await pages.get(EDIT)).text())
+    if saved_first:
+        response = await pages.post(EDIT, data={"csrf": csrf, "tab": "yaml", "action": "save", "yaml": typed})
+        assert response.status == 200  # followed to the saved draft
+        fields = form_of(await (await pages.get(EDIT)).text())
+    else:
+        switched = await pages.post(EDIT, data={"csrf": csrf, "tab": "yaml", "action": "form", "yaml": typed})
+        fields = form_of(await switched.text())
+        assert fields[BASE] == typed
     fields["answer_within"] = "3d"
     await saved(pages, csrf, fields)
     after = await stored(services)
     assert after.source == typed.replace("answer_within: 48h  #", "answer_within: 3d   #")
+    assert after.definition == written_anew(services, fields)
+
+
+async def test_a_new_campaign_keeps_the_comments_of_the_yaml_it_was_typed_as(services: Services, pages: Client) -> None:
+    csrf = await editor(services, pages)
+    switched = await pages.post(NEW, data={"csrf": csrf, "tab": "yaml", "action": "form", "yaml": COMMENTED})
+    fields = form_of(await switched.text())
+    response = await pages.post(NEW, data={"csrf": csrf, "tab": "form", "action": "save", **fields})
+    assert response.status == 200  # followed to the new draft
+    after = await stored(services)
+    assert after.source is not None and comments(after.source) == comments(COMMENTED)
     assert after.definition == written_anew(services, fields)
 
 
