@@ -45,7 +45,10 @@ def create_engine(url: str, *, inline_writes: bool = False, **kwargs: Any) -> As
     # Bound values are addresses and answers: a traceback or a SQL log line names the statement only.
     kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        # No ping before each checkout (a round trip per transaction, the busiest paths' largest share):
+        # a pooled connection a restart closed fails its first statement, SQLAlchemy then drops every
+        # connection as old, and storage.failures.retrying_collisions runs the work again on a new one.
+        return create_async_engine(url, **kwargs)
     _ensure_sqlite_folder(url)
     if inline_writes:
         path = make_url(url).database or ""

@@ -151,15 +151,24 @@ def _schema_names(error: BaseException) -> list[str]:
 
 async def retrying_collisions(work: Callable[[], Awaitable[T]], *, attempts: int = COLLISION_ATTEMPTS) -> T:
     """Run `work` (one whole transaction) again when it lost a serialization or deadlock collision, at
-    most `attempts` times in all, with a short doubling pause; the last collision is raised."""
+    most `attempts` times in all, with a short doubling pause; the last collision is raised. Once more,
+    at once, when it met a pooled connection the server had closed (a restart): SQLAlchemy has dropped
+    every connection as old as that one, so the next attempt runs on a new one (the pools do not ping
+    before each checkout, storage.db); a store still away fails that attempt as an outage."""
     pause = COLLISION_PAUSE_SECONDS
-    for attempt in range(1, attempts + 1):
+    collisions = 0
+    stale_retried = False
+    while True:
         try:
             return await work()
         except DBAPIError as error:
-            if sqlstate(error) not in COLLISION_STATES or attempt == attempts:
+            if error.connection_invalidated and not stale_retried:
+                stale_retried = True
+                log.info("a pooled connection was gone (%s); once more on a new one", describe(error))
+                continue
+            collisions += 1
+            if sqlstate(error) not in COLLISION_STATES or collisions == attempts:
                 raise
-            log.info("transaction collided (%s); attempt %d of %d", describe(error), attempt + 1, attempts)
+            log.info("transaction collided (%s); attempt %d of %d", describe(error), collisions + 1, attempts)
             await asyncio.sleep(pause)
             pause *= 2
-    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -169,3 +169,34 @@ async def test_a_serialization_failure_is_tried_again_then_an_outage(database_ur
         await retrying_collisions(lambda: relabel(interfered=99))
     assert attempts == 3
     assert (sqlstate(collided.value), classify(collided.value)) == ("40001", StoreFailure.OUTAGE)
+
+
+async def test_a_pooled_connection_a_restart_closed_costs_one_attempt_not_the_work(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """The pools do not ping before each checkout (a round trip per transaction): a connection the
+    server closed meanwhile (as a restart does) fails its first statement, and the work runs once more,
+    at once, on a new connection."""
+    if is_sqlite(database_url):
+        pytest.skip("a SQLite connection is a file, not a server's session")
+    async with engine.connect() as connection:  # pooled for the next checkout
+        own_pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    killer = create_engine(database_url)
+    try:
+        async with killer.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": own_pid})
+    finally:
+        await killer.dispose()
+    attempts = 0
+
+    async def add_token() -> int:
+        nonlocal attempts
+        attempts += 1
+        async with engine.begin() as connection:
+            await connection.execute(insert(ApiToken).values(token_hash="b" * 64, label="x", scopes=[], created_at=NOW))
+            return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    assert await retrying_collisions(add_token) != own_pid
+    assert attempts == 2  # the closed connection's, then a new one's
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(col(ApiToken.label)))).scalars().all() == ["x"]
