@@ -39,7 +39,7 @@ from flows.answer_labels import question_types
 from outreach.bootstrap import bootstrap
 from outreach.clock import system_clock
 from outreach.officials.accounts import account_policy, add_official, set_password
-from outreach.participation.reports import campaign_participation
+from outreach.participation.reports import campaign_meter
 from outreach.results.free_text import free_text_results
 from outreach.results.weighted import weighted_results
 from outreach.settings import Settings
@@ -148,10 +148,7 @@ async def measure(url: str, backend: str, answers: int) -> Rows:
                 lambda: weighted_results(services.sessions, record, flow, request, k=5),
             ),
             ("free-text groups (free_text_results)", lambda: free_text_results(services.sessions, record, flow)),
-            (
-                "who answered (campaign_participation)",
-                lambda: campaign_participation(services.sessions, record, flow, k=5),
-            ),
+            ("who answered: the meter (campaign_meter)", lambda: campaign_meter(services.sessions, record, k=5)),
         ]
         rows = [("the live fragment over HTTP, first request (everything made)", cold)]
         rows += [(name, await timed(work, RUNS)) for name, work in parts]
