@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from flows.campaign_text import campaign_yaml
 from flows.explanation import Explanation
 from flows.model import CampaignDefinition, Option, Question
 from flows.problems import format_path
+from flows.yaml_syntax import syntax_explanation
 
 Document = dict[str, Any]
 
@@ -272,7 +273,7 @@ def _add_more(document: Document, text: str, problems: dict[str, Explanation]) -
     try:
         more = _reader().load(text)
     except YAMLError as error:
-        problems[MORE] = Explanation("form_yaml_syntax", "YAML syntax error: %(error)s", {"error": str(error)})
+        problems[MORE] = _syntax_error(error)
         return
     if not isinstance(more, dict):
         problems[MORE] = Explanation(
@@ -286,6 +287,20 @@ def _add_more(document: Document, text: str, problems: dict[str, Explanation]) -
         )
         return
     document.update(more)
+
+
+def _syntax_error(error: YAMLError) -> Explanation:
+    """A YAML syntax error in "More" at its line and column, in words a page translates when ruamel's
+    problem and context are known phrases (flows.yaml_syntax); else the library's English as it is."""
+    if isinstance(error, MarkedYAMLError) and error.problem and error.problem_mark is not None:
+        at = error.context_mark
+        within = (str(error.context), at.line + 1, at.column + 1) if error.context and at is not None else None
+        explained = syntax_explanation(str(error.problem), within)
+        if explained is not None:
+            mark = error.problem_mark
+            where = {"line": mark.line + 1, "column": mark.column + 1, "error": explained}
+            return Explanation("form_yaml_syntax_at", "line %(line)s, column %(column)s: %(error)s", where)
+    return Explanation("form_yaml_syntax", "YAML syntax error: %(error)s", {"error": str(error)})
 
 
 # --- YAML -------------------------------------------------------------------------------

@@ -131,3 +131,11 @@ def test_what_a_browser_sends_becomes_the_document() -> None:
 def test_text_a_field_cannot_hold_is_reported_at_that_field(name: str, text: str, said: str) -> None:
     made = document_of([("name", "x"), (name, text)])
     assert said in made.problems[name].text
+
+
+def test_a_yaml_syntax_error_in_more_is_explained_at_its_line_and_column() -> None:
+    made = document_of([("name", "x"), (MORE, "whatsapp: {content_sid: a\n")])
+    explanation = made.problems[MORE]
+    assert explanation.code == "form_yaml_syntax_at"
+    assert explanation.params["error"].params["problem"].code == "yaml_flow_mapping_end"  # type: ignore[attr-defined]
+    assert explanation.text.startswith("line 2, column 1: YAML syntax error: expected ',' or '}', but got")

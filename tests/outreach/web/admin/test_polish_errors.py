@@ -65,6 +65,9 @@ async def test_a_value_pydantic_refuses_is_said_in_polish_in_the_form_and_the_ya
     polish = "wartość musi być liczbą całkowitą; tego tekstu nie da się odczytać jako liczby całkowitej"
     assert f'<span class="error" id="f-reask_unclear-error">{polish}</span>' in form
     assert errors_in_english(form) == []
+    more = shown(await (await pages.post("/admin/new-campaign?lang=pl", data=sent | {"more": "whatsapp: ["})).text())
+    said = "wiersz 1, kolumna 12: błąd składni YAML: oczekiwano wartości, a jest '<stream end>'"
+    assert f'<span class="error" id="f-more-error">{said}' in more
 
     page = shown(await yaml_tab(pages, csrf, CAMPAIGN, "pl"))
     assert '<span class="error">reask_unclear: wartość musi być mniejsza lub równa 3</span>' in page
