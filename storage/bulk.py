@@ -13,6 +13,7 @@ import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Table, select, text
@@ -33,7 +34,9 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     if not rows:
         return
     columns = list(rows[0])
-    await insert_records(session, table, columns, [tuple(row[name] for name in columns) for row in rows])
+    # itemgetter builds each tuple in C (a generator per row cost 1.5 µs of an import's ~100 per row).
+    records = [(row[columns[0]],) for row in rows] if len(columns) == 1 else list(map(itemgetter(*columns), rows))
+    await insert_records(session, table, columns, records)
 
 
 async def insert_records(

@@ -23,6 +23,7 @@ from storage.on_match import OnMatch as OnMatch  # re-exported: where importers 
 from storage.statements import run
 from storage.tables import ContactAddress, Resident
 
+PSEUDONYM_BYTES = 8
 A = TypeVar("A")  # an address as a query reads it (an ORM row or plain columns)
 S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # a query over contact_addresses
 
@@ -84,7 +85,23 @@ class Upserted(StrEnum):
 
 
 def new_pseudonym() -> str:
-    return "r" + secrets.token_hex(8)
+    return "r" + secrets.token_hex(PSEUDONYM_BYTES)
+
+
+def new_pseudonyms(count: int) -> list[str]:
+    """`count` pseudonyms as new_pseudonym makes them, from one read of the system's randomness."""
+    random = secrets.token_hex(PSEUDONYM_BYTES * count)
+    width = 2 * PSEUDONYM_BYTES
+    return ["r" + random[start : start + width] for start in range(0, width * count, width)]
+
+
+def _shared(shared: dict[Any, dict[str, Any]], attributes: dict[str, Any]) -> dict[str, Any]:
+    """The one dict of these attributes among `shared` (a register's residents have a few hundred
+    combinations of district, age band and source); unshared when a value is not hashable."""
+    try:
+        return shared.setdefault(tuple(attributes.items()), attributes)
+    except TypeError:
+        return attributes
 
 
 _CONTACTS: Table = ContactAddress.__table__  # type: ignore[attr-defined]
@@ -99,6 +116,16 @@ class ResidentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._keys = address_keys(session)
+        # Each address's blind index computed once: an import's batch asks who owns its addresses, then
+        # writes them (a repository lives for one transaction, so this holds one batch's addresses).
+        self._indexes: dict[tuple[str, str], str] = {}
+
+    def _index(self, channel: str, address: str) -> str:
+        key = (channel, address)
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = self._keys.index(channel, address)
+        return index
 
     async def upsert(
         self,
@@ -190,7 +217,7 @@ class ResidentRepository:
         channel, by the (channel, address_index) unique index (each index computed once)."""
         by_channel: dict[str, dict[str, str]] = {}
         for channel, address in addresses:
-            by_channel.setdefault(channel, {}).setdefault(self._keys.index(channel, address), address)
+            by_channel.setdefault(channel, {}).setdefault(self._index(channel, address), address)
         owners: dict[tuple[str, str], int] = {}
         for channel, wanted in by_channel.items():
             result = await self._session.execute(
@@ -223,13 +250,15 @@ class ResidentRepository:
         resident_rows: list[dict[str, Any]] = []
         contact_rows: list[dict[str, Any]] = []
         consent_rows: list[dict[str, Any]] = []
-        for resident_id, new in zip(ids, residents, strict=True):
+        pseudonyms = new_pseudonyms(len(residents))
+        shared: dict[Any, dict[str, Any]] = {}  # equal attributes, one dict: stored as JSON once a batch
+        for resident_id, pseudonym, new in zip(ids, pseudonyms, residents, strict=True):
             resident_rows.append(
                 {
                     "id": resident_id,
-                    "pseudonym": new_pseudonym(),
+                    "pseudonym": pseudonym,
                     "language": new.language,
-                    "attributes": {**new.attributes, **(set_once or {})},
+                    "attributes": _shared(shared, {**new.attributes, **(set_once or {})}),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -241,7 +270,8 @@ class ResidentRepository:
                         "id": contact_id,
                         "resident_id": resident_id,
                         "channel": given.channel,
-                        **self._keys.columns(given.channel, given.address),
+                        "address_index": self._index(given.channel, given.address),
+                        "address_sealed": self._keys.seal(given.channel, given.address),
                         "consent_source": given.consent_source,
                         "consent_at": given.consent_at,
                         "created_at": now,

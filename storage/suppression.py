@@ -33,7 +33,10 @@ async def suppress(session: AsyncSession, digests: Iterable[str], *, now: dateti
 
 
 async def suppressed(session: AsyncSession, key: str, addresses: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of these (channel, address) pairs are suppressed."""
+    """Which of these (channel, address) pairs are suppressed. Nothing is hashed while no address is
+    suppressed at all (most registers: an import's batch of 2,000 was 2,000 HMACs and an IN list)."""
+    if (await session.execute(select(col(SuppressedAddress.digest)).limit(1))).first() is None:
+        return set()
     by_digest = {address_digest(key, channel, address): (channel, address) for channel, address in addresses}
     if not by_digest:
         return set()

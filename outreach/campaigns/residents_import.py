@@ -172,10 +172,11 @@ def parse_row(
     """One row; `age_bands` (the setting's) are the bands an age_band may name (an age becomes its band)."""
     if None in record:
         return RowError(line, "more fields than the header has columns")
-    texts = [text for pair in record.items() for text in pair if text is not None]
-    if not all(_is_text(text) for text in texts):
+    # The row's names and values checked as one text: a lone surrogate or a NUL in any is in the whole.
+    texts = "".join(filter(None, (*record, *record.values())))  # no None key here: refused above
+    if not _is_text(texts):
         return RowError(line, NOT_UTF8)
-    if any("\x00" in text for text in texts):
+    if "\x00" in texts:
         return RowError(line, "fields cannot contain the NUL character")
     values = {str(key).strip(): (value or "").strip() for key, value in record.items()}
     problems = _field_problems(values)
