@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.address_keys import address_keys
-from storage.residents import new_pseudonym
+from storage.pseudonyms import new_pseudonym
 from storage.suppression import suppress
 from storage.tables import (
     ConsentRecord,

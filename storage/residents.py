@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +19,10 @@ from storage.bulk import insert_rows, next_ids
 from storage.consent_ledger import Because, Change, ConsentLedger
 from storage.consent_ledger import row as ledger_row
 from storage.on_match import OnMatch as OnMatch  # re-exported: where importers have always found it
+from storage.pseudonyms import new_pseudonym, new_pseudonyms
 from storage.statements import run
 from storage.tables import ContactAddress, Resident
 
-PSEUDONYM_BYTES = 8
 A = TypeVar("A")  # an address as a query reads it (an ORM row or plain columns)
 S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # a query over contact_addresses
 
@@ -82,17 +81,6 @@ class Upserted(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-
-
-def new_pseudonym() -> str:
-    return "r" + secrets.token_hex(PSEUDONYM_BYTES)
-
-
-def new_pseudonyms(count: int) -> list[str]:
-    """`count` pseudonyms as new_pseudonym makes them, from one read of the system's randomness."""
-    random = secrets.token_hex(PSEUDONYM_BYTES * count)
-    width = 2 * PSEUDONYM_BYTES
-    return ["r" + random[start : start + width] for start in range(0, width * count, width)]
 
 
 def _shared(shared: dict[Any, dict[str, Any]], attributes: dict[str, Any]) -> dict[str, Any]:

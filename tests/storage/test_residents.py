@@ -12,7 +12,7 @@ from sqlmodel import col
 from outreach.bootstrap import Services
 from storage.consent_ledger import Because, Source
 from storage.db import is_sqlite
-from storage.residents import AddressConflict, AddressInput, OnMatch, ResidentRepository, Upserted, new_pseudonyms
+from storage.residents import AddressConflict, AddressInput, OnMatch, ResidentRepository, Upserted
 from storage.tables import ContactAddress, Resident
 
 FIRST = datetime(2026, 1, 10, tzinfo=UTC)
@@ -142,10 +142,3 @@ async def test_an_audience_page_reads_addresses_by_resident_whatever_the_statist
             assert isinstance(parameters, tuple)
             plan = " ".join(row[0] for row in await raw.fetch(f"EXPLAIN {statement}", *parameters))
     assert "ix_contact_addresses_resident_id" in plan, plan
-
-
-def test_pseudonyms_made_together_are_each_as_one_made_alone() -> None:
-    pseudonyms = new_pseudonyms(1000)
-    assert len(set(pseudonyms)) == 1000
-    assert all(len(p) == 17 and p[0] == "r" and int(p[1:], 16) >= 0 for p in pseudonyms)
-    assert new_pseudonyms(0) == []
