@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, exists, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,7 @@ from storage.address_keys import address_keys
 from storage.dialect import insert_for
 from storage.statements import bound, per_dialect, run
 from storage.tables import CampaignRecord, ContactAddress, Conversation, InboundEvent, Resident
+from storage.webhook_events import RESPONSE_CREATED, wanted_by
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")  # a query over contact_addresses
 EVENTS: Table = InboundEvent.__table__  # type: ignore[attr-defined]
@@ -30,6 +31,9 @@ class Sender:
     resident: Resident
     conversation: Conversation | None
     campaign: CampaignRecord | None
+    # A webhook subscriber takes this campaign's new answers: else an answer writes no event, and its
+    # INSERT … SELECT (storage.webhook_events) need not run to find that out.
+    answers_wanted: bool = True
 
 
 def _by_address(query: Q) -> Q:
@@ -50,8 +54,9 @@ _OPEN_ON_ADDRESS = (
 )
 # Locked until the transaction ends (PostgreSQL; SQLite's writers are serialised already), as replies
 # from one address must advance its conversation one after the other.
+_ANSWERS_WANTED = exists(select(literal(1)).where(wanted_by(RESPONSE_CREATED, col(Conversation.campaign_id))))
 _SENDER_IN_CONVERSATION = _by_address(
-    select(ContactAddress, Resident, Conversation, CampaignRecord)
+    select(ContactAddress, Resident, Conversation, CampaignRecord, _ANSWERS_WANTED.label("answers_wanted"))
     .join(Resident, col(Resident.id) == col(ContactAddress.resident_id))
     .join(Conversation, col(Conversation.id) == _OPEN_ON_ADDRESS)
     .join(CampaignRecord, col(CampaignRecord.id) == col(Conversation.campaign_id))
@@ -84,7 +89,8 @@ class InboundRepository:
         where = {"channel": channel, "address_index": address_keys(self._session).index(channel, address)}
         talking = (await self._session.execute(_SENDER_IN_CONVERSATION, where)).first()
         if talking is not None:
-            return Sender(*talking)
+            contact, resident, conversation, campaign, answers_wanted = talking
+            return Sender(contact, resident, conversation, campaign, bool(answers_wanted))
         known = (await self._session.execute(_SENDER, where)).first()
         return None if known is None else Sender(known[0], known[1], None, None)
 

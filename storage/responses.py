@@ -65,10 +65,12 @@ class ResponseRepository:
         answered_at: datetime,
         language: str,
         attributes: Mapping[str, Any],
+        announce: bool = True,
     ) -> bool:
         """Store the answer with the respondent's `language` and `attributes` as they are now, and the
         inclusion probability the campaign's sample drew them with (the snapshot that exports and
-        results read); False when this question already has one from this resident."""
+        results read); False when this question already has one from this resident. `announce`: False
+        when the caller knows, in this transaction, that no webhook subscriber takes the campaign's answers."""
         result = await run(
             self._session,
             _record_once(self._session),
@@ -88,6 +90,8 @@ class ResponseRepository:
         response_id = result.scalar_one_or_none()
         if response_id is None:
             return False
+        if not announce:
+            return True
         facts = {"response_id": response_id}
         await record_event(self._session, RESPONSE_CREATED, campaign_id=campaign_id, facts=facts, now=answered_at)
         return True

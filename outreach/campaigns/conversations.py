@@ -146,9 +146,12 @@ async def apply_effects(
     initiated: bool,
     spread: timedelta,
     key_suffix: str = "",
+    answers_wanted: bool = True,
 ) -> Applied:
     """Store what the engine decided. `initiated`: the service speaks first (a first question, a
-    reminder), so quiet hours apply; a reply to what the resident just wrote goes out at once."""
+    reminder), so quiet hours apply; a reply to what the resident just wrote goes out at once.
+    `answers_wanted`: False when no webhook subscriber takes the campaign's answers (read in this
+    transaction), so an answer's event is not looked for."""
     outbox = OutboxRepository(session)
     responses = ResponseRepository(session)
     completed = asked = False
@@ -173,6 +176,7 @@ async def apply_effects(
                 answered_at=now,
                 language=delivery.language,
                 attributes=delivery.attributes,
+                announce=answers_wanted,
             )
         elif isinstance(effect, Complete):
             completed = True

@@ -365,6 +365,7 @@ class InboundPipeline:
             now=now,
             initiated=False,  # the resident just wrote: the follow-up is a reply
             spread=self._spread,
+            answers_wanted=sender.answers_wanted,
         )
         # Reminders are for those who never answered.
         changes = {"state": step.state.model_dump(mode="json"), "last_reply_at": now, "next_reminder_at": None}

@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from outreach.bootstrap import Services
 from outreach.inbound.pipeline import Outcome
+from storage.webhook_event_types import RESPONSE_CREATED
+from storage.webhook_subscribers import SubscriberRepository
+from storage.webhook_tables import WebhookEvent
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
 
@@ -49,8 +53,23 @@ async def test_an_answer_runs_only_the_statements_it_needs(services: Services) -
         "SELECT",  # the sender: contact, resident, open conversation, campaign (storage.inbound)
         "INSERT INTO inbound_events",  # with its outcome: no UPDATE of it after
         "UPDATE contact_addresses",  # the address works (note_inbound)
-        "INSERT INTO responses",
-        "INSERT INTO webhook_events",  # when a subscriber wants it
+        "INSERT INTO responses",  # no subscriber takes answers (read with the sender): no event looked for
         "INSERT INTO outbox",  # the next question
         "UPDATE conversations",  # one prebuilt statement, not the ORM's flush
     ]
+
+
+async def test_an_answer_a_subscriber_takes_writes_its_event_too(services: Services) -> None:
+    await add_resident(services, phone=PHONE)
+    campaign_id = await launch(services)
+    async with services.sessions() as session, session.begin():
+        await SubscriberRepository(session).add(
+            url="https://hooks.example.org", events=[RESPONSE_CREATED], secret="s", now=services.clock()
+        )
+    with statements_run(services) as seen:
+        assert await reply(services, PHONE, "tak") is Outcome.ANSWERED
+    assert "INSERT INTO webhook_events" in seen
+    async with services.sessions() as session:
+        kind, campaign = col(WebhookEvent.type), col(WebhookEvent.campaign_id)
+        events = await session.execute(select(kind, campaign, func.count()).group_by(kind, campaign))
+        assert events.all() == [(RESPONSE_CREATED, campaign_id, 1)]
