@@ -12,8 +12,9 @@ or ten times what they took to make: a page refreshed every 10 s, open in severa
 most about a tenth of its time on them. The page says when they were counted.
 
 They are made off the event loop: their rows are read in the loop (an AsyncSession is not
-thread-safe; each read in a session of its own, side by side, so the database works on them at once),
-then built in a worker thread (build_slow_figures), so residents' webhooks and other pages are answered
+thread-safe; each read in a session of its own, side by side, so the database works on them at once;
+the free-text groups are made in a worker thread as soon as their answers are read, beside the meter's
+counting), then built in a worker thread (build_slow_figures), so residents' webhooks and other pages are answered
 meanwhile; views of a campaign arriving while its figures are being made wait for those (one lock per
 campaign and language) instead of making them again."""
 
@@ -43,7 +44,6 @@ from storage.db import SessionFactory, read_session
 from storage.read_models import CampaignResults
 from storage.response_rates import RateCell, asked_by_hour, first_answers_by_hour, rate_cells
 from storage.tables import CampaignRecord
-from storage.text_answers import TextAnswerRow
 
 log = logging.getLogger(__name__)
 SLOW_REFRESH = timedelta(minutes=1)
@@ -129,7 +129,8 @@ class SlowInputs:
     weighting: WeightingRequest | None
     weighting_cells: WeightingCells | None
     margins_problem: MarginsError | None  # the margins the weighting names could not be read
-    text_answers: list[TextAnswerRow]
+    # Grouped as soon as read, in a worker thread, while the database still counts the meter.
+    free_text: list[FreeTextQuestion]
 
 
 def _weighting(inputs: SlowInputs, campaign_id: int) -> Weighting:
@@ -157,7 +158,7 @@ def build_slow_figures(inputs: SlowInputs) -> SlowFigures:
     return SlowFigures(
         weighting=_weighting(inputs, inputs.campaign_id),
         meter=inputs.meter,
-        free_text=[FreeTextPanel(texts[figures.id], figures) for figures in build_free_text(flow, inputs.text_answers)],
+        free_text=[FreeTextPanel(texts[figures.id], figures) for figures in inputs.free_text],
         timeline=timeline(inputs.asked, inputs.answered),
         rates=rate_charts(inputs.cells, inputs.k),
         counted_at=inputs.now,
@@ -222,6 +223,12 @@ async def _weighting_cells(
         return None, error
 
 
+async def _free_text(sessions: SessionFactory, record: CampaignRecord, flow: Campaign) -> list[FreeTextQuestion]:
+    """The free-text groups, made in a worker thread once their answers are read: the scrubbing and
+    stemming (Python, holding the GIL) then run beside the meter's counting (the database's)."""
+    return await asyncio.to_thread(build_free_text, flow, await read_text_answers(sessions, record, flow))
+
+
 Read = TypeVar("Read")
 
 
@@ -248,7 +255,7 @@ async def _read_slow_inputs(
     rates = _started(reads, _rates(sessions, record.id))
     weighting = _started(reads, _weighting_cells(sessions, record, request))
     meter = _started(reads, campaign_meter(sessions, record, k=k))
-    texts = _started(reads, read_text_answers(sessions, record, flow))
+    texts = _started(reads, _free_text(sessions, record, flow))
     try:
         await asyncio.wait(reads)
     finally:
@@ -270,7 +277,7 @@ async def _read_slow_inputs(
         weighting=request,
         weighting_cells=weighting_cells,
         margins_problem=margins_problem,
-        text_answers=texts.result(),
+        free_text=texts.result(),
     )
 
 
