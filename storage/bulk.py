@@ -86,8 +86,12 @@ def _converted(records: Sequence[tuple[Any, ...]], converters: Sequence[Converte
 
 
 def _memoised(column_type: Any, bind_dialect: Dialect) -> Converter:
-    """SQLAlchemy's bind processor of the column type (what its executemany would apply)."""
-    processor = column_type.bind_processor(bind_dialect)
+    """SQLAlchemy's bind processor of the column type for this dialect (what its executemany would
+    apply): the dialect's own type's, since a TypeDecorator's generic impl may have none. SQLite's
+    DATETIME writes text with microseconds, as the ORM's rows have it; the generic one left the moment
+    to the driver's adapter, whose text drops ".000000" and sorts before the ORM's text of the same
+    moment (and ran in the driver's thread for every value of every row)."""
+    processor = column_type.dialect_impl(bind_dialect).bind_processor(bind_dialect)
     if processor is None:
         return None
     if isinstance(column_type, JSON):

@@ -92,3 +92,20 @@ async def test_a_growing_load_brings_the_planners_statistics_up_to_date(services
         await insert_rows(session, Resident.__table__, rows[3:])  # type: ignore[attr-defined]
         await statistics.wrote(session, 3)
         assert await planner_rows(session, "residents") > 0
+
+
+async def test_moments_are_stored_as_text_the_orm_writes_on_sqlite(services: Services) -> None:
+    """SQLite compares moments as text: a bulk row's must be the ORM's, to the microsecond."""
+    orm = await add_resident(services, phone="+48600100200")
+    async with services.sessions() as session, session.begin():
+        if dialect.dialect_name(session) == "postgresql":
+            return
+        ids = await next_ids(session, Resident.__table__, 2)  # type: ignore[attr-defined]
+        rows = [resident_row(ids[0], "rbulk1"), resident_row(ids[1], "rbulk2")]
+        rows[1]["created_at"] = orm.created_at
+        await insert_rows(session, Resident.__table__, rows)  # type: ignore[attr-defined]
+    async with services.sessions() as session:
+        stored = await session.execute(text("SELECT id, created_at, typeof(created_at) FROM residents ORDER BY id"))
+        texts = {resident_id: (written, kind) for resident_id, written, kind in stored.all()}
+    assert texts[ids[0]] == ("2026-03-01 11:00:00.000000", "text")  # was "…11:00:00", sorting first
+    assert texts[ids[1]] == texts[orm.id]
