@@ -421,8 +421,8 @@ loop sat idle half the time. Grouped inbound commits now run on an engine of the
 writer blocks nothing, and once it returned the transaction's statements and its COMMIT run in the loop, as the \
 baseline's sqlite3 calls do (a WAL writer that holds the lock waits for nobody).
 
-Where a reply's pipeline time goes now (cProfile of `bench/inbound_pipeline.py sqlite`, shares of \
-`_handle_in_transaction`; 1.9 ms CPU per reply unprofiled):
+Where a reply's pipeline time went before the next step (cProfile of `bench/inbound_pipeline.py sqlite`, shares \
+of `_handle_in_transaction`; 1.9 ms CPU per reply unprofiled):
 
 | step | share |
 | --- | ---: |
@@ -439,6 +439,19 @@ Where a reply's pipeline time goes now (cProfile of `bench/inbound_pipeline.py s
 Each statement costs about 0.1-0.2 ms of SQLAlchemy (execution context, parameter processing, result) around \
 tens of microseconds of SQLite: eight statements per reply are the cost, not the engine.
 
+Fewer statements per reply (2026-12-05): an answered reply now runs six statements after BEGIN (the sender's \
+read, the event, `note_inbound`, the answer, the next question's outbox row, the conversation), where it ran \
+eight and the ORM's flush (`tests/outreach/inbound/test_reply_statements.py` holds the list). The message is \
+routed before anything is written (`outreach/inbound/routes.py`, pure: keyword, enrolment, the flow engine's \
+step), so an answer's outcome is written with its event, not by an UPDATE after; the conversation is advanced \
+by one prebuilt UPDATE (`ConversationRepository.advance`); the sender's read says whether a webhook subscriber \
+takes the campaign's answers, and without one the answer's event (an INSERT … SELECT that found nobody) is not \
+looked for; PostgreSQL pools no longer ping before each checkout (a connection a restart closed costs one \
+attempt: `retrying_collisions` runs the work again on a new one). In process, the commit before this step \
+against this one, back to back (load 4-7): SQLite 1.96 / 2.30 / 1.68 against 1.71 / 1.52 / 1.50 ms CPU per \
+reply (2,000 replies each); PostgreSQL 3.67 / 3.12 against 2.25 / 2.39 ms (158 / 202 against 274 / 259 \
+replies/s).
+
 Where serve's main thread goes (SQLite, py-spy over `--quick` at load 10, 60 requests/s closed-loop that run; \
 ms per request = share × 1/60 s):
 
@@ -452,17 +465,18 @@ ms per request = share × 1/60 s):
 | the loop, accepting connections, timers | 18% | 3.0 |
 | idle in epoll (waiting for BEGIN IMMEDIATE in the connection's thread, or for the clients) | 18% | 3.0 |
 
-PostgreSQL: 13 round trips per reply (pool pre-ping, BEGIN, the sender, the event, note_inbound, the answer, \
-the webhook event, the outbox row, the conversation's flush, the outcome, COMMIT and two more); under load a \
+PostgreSQL: 13 round trips per reply before that step (pool pre-ping, BEGIN, the sender, the event, \
+note_inbound, the answer, the webhook event, the outbox row, the conversation's flush, the outcome, COMMIT and \
+two more; three fewer now: the pre-ping, the outcome, the event nobody takes); under load a \
 `send` on the socket takes 0.8 ms (the server's backend runs on the same 2 CPUs when woken). Grouping replies \
 into one transaction on PostgreSQL was tried and is slower (15 against 36 replies/s in process at load 11): one \
 connection runs the group's round trips one after another where 15 pooled connections overlapped them.
 
-Not done: fewer statements per reply (the event written once with its outcome; the conversation updated by a \
-prepared UPDATE instead of the ORM flush; the answer's webhook event in the answer's INSERT), the dispatcher's \
-transactions on the inline writer too (they hold the write lock across thread hand-offs, and the inbound \
-group's BEGIN waits for them in SQLite's sleeping busy handler), and PostgreSQL's round trips (pre-ping, \
-statements merged)."""
+Not done: the answer's webhook event in the answer's own statement when a subscriber takes it (a \
+data-modifying CTE on PostgreSQL; SQLite has none), `note_inbound` folded into another statement (it updates \
+another table), the dispatcher's transactions on the inline writer too (they hold the write lock across thread \
+hand-offs, and the inbound group's BEGIN waits for them in SQLite's sleeping busy handler), and a fresh profile \
+of serve after the statements step."""
 
 
 def write_report(body: str, residents: int, clients: int, seconds: float) -> None:
