@@ -450,7 +450,10 @@ looked for; PostgreSQL pools no longer ping before each checkout (a connection a
 attempt: `retrying_collisions` runs the work again on a new one). In process, the commit before this step \
 against this one, back to back (load 4-7): SQLite 1.96 / 2.30 / 1.68 against 1.71 / 1.52 / 1.50 ms CPU per \
 reply (2,000 replies each); PostgreSQL 3.67 / 3.12 against 2.25 / 2.39 ms (158 / 202 against 274 / 259 \
-replies/s).
+replies/s). Through `make bench-inbound`: before this step (2026-12-04, load 6.9-10.2) serve \
+kept 0.10-0.12 of the baseline's closed-loop rate on SQLite and 0.08-0.10 on PostgreSQL; the first run after \
+it (2026-12-05 02:27, load 3.7-4.1) 0.19 (294 against 1,534 req/s) and 0.08 (137 against 1,653): the \
+baseline gains more from a quieter machine than serve does, and both targets are still missed.
 
 Where serve's main thread goes (SQLite, py-spy over `--quick` at load 10, 60 requests/s closed-loop that run; \
 ms per request = share × 1/60 s):
