@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,9 +90,11 @@ async def simulate(
         describe_crowd(console, people, audience, seed)
         await import_crowd(services, people, console)
         await recall_history(services, people, console, seed)
-        record = await create_campaign(
-            services.sessions, flow, clock=services.clock, notice=services.settings.privacy_notice()
-        )
+        # The residents' privacy link names where `make demo-serve` answers, not the free port the demo's
+        # own server listens on while it runs: it works after the demo, and is the same in every run (so
+        # `make screenshots`, which shows it, does not change its pictures each time).
+        notice = replace(services.settings.privacy_notice(), url=f"{DEMO_SERVE_URL}/privacy")
+        record = await create_campaign(services.sessions, flow, clock=services.clock, notice=notice)
         console.print(f"Campaign [bold]{escape(record.slug)}[/] created from {EXAMPLE}.")
         describe_channels(console, services, providers, flow, living_in(people, audience))
         campaign_id = await consult(

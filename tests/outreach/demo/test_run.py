@@ -4,6 +4,7 @@ consistent consultation behind it without printing any address or credential."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -102,6 +103,10 @@ def test_the_demo_runs_a_whole_consultation_by_itself(flow: Campaign, tmp_path: 
 
         # The demo's own campaign (the crowd's earlier consultations are recorded beside it).
         live = "campaign_id = (SELECT id FROM campaigns WHERE slug = 'park-orunski-co-dalej')"
+        # Its privacy link names where `make demo-serve` answers, never the demo's own free port.
+        [(definition,)] = db.execute("SELECT definition FROM campaigns WHERE slug = 'park-orunski-co-dalej'")
+        notice = json.loads(definition)["privacy_notice"]
+        assert notice and all(line.endswith(f"http://127.0.0.1:8080/privacy/{lang}") for lang, line in notice.items())
         [(contacted,)] = db.execute(f"SELECT count(*) FROM conversations WHERE {live}")
         [(answered,)] = db.execute(
             f"SELECT count(DISTINCT resident_id) FROM responses WHERE value IS NOT NULL AND {live}"
