@@ -110,6 +110,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+async def open_session(
+    officials: OfficialRepository, official_id: int, session_token: str, csrf_token: str, *, now: datetime
+) -> None:
+    """A signed-in session (password or SSO), stored by its token's hash, never the token."""
+    await officials.open_session(
+        OfficialSession(
+            token_hash=token_hash(session_token),
+            official_id=official_id,
+            csrf_token=csrf_token,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+
+
 def login_email(text: str) -> str:
     """The e-mail as accounts are keyed: normalised and lower-cased; AccountError when it is none."""
     try:
@@ -262,15 +277,7 @@ async def log_in(
                 current.password_hash = await asyncio.to_thread(_hasher.hash, password)
             assert current.id is not None
             await audit.record(session, acting(current), OFFICIAL_LOGIN, "official", current.id, at=now)
-            await officials.open_session(
-                OfficialSession(
-                    token_hash=token_hash(session_token),
-                    official_id=current.id,
-                    csrf_token=csrf_token,
-                    created_at=now,
-                    last_seen_at=now,
-                )
-            )
+            await open_session(officials, current.id, session_token, csrf_token, now=now)
     if refused or current is None:
         raise LoginRefused()
     return LoggedIn(official=current, session_token=session_token, csrf_token=csrf_token)

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from outreach import audit
 from outreach.audit import Actor
-from outreach.officials.accounts import OFFICIAL_LOGIN, AccountError, LoggedIn, acting, login_email, token_hash
+from outreach.officials.accounts import OFFICIAL_LOGIN, AccountError, LoggedIn, acting, login_email, open_session
 from outreach.officials.oidc import VerifiedIdentity
 from storage.db import SessionFactory
-from storage.official_tables import Official, OfficialSession
+from storage.official_tables import Official
 from storage.officials import OfficialRepository
 
 OFFICIAL_LOGIN_FAILED = "official.login_failed"  # audit action: a refused SSO login
@@ -52,15 +52,7 @@ async def sso_log_in(sessions: SessionFactory, identity: VerifiedIdentity, *, no
             await audit.record(
                 session, acting(official), OFFICIAL_LOGIN, "official", official.id, {"by": "sso"}, at=now
             )
-            await officials.open_session(
-                OfficialSession(
-                    token_hash=token_hash(session_token),
-                    official_id=official.id,
-                    csrf_token=csrf_token,
-                    created_at=now,
-                    last_seen_at=now,
-                )
-            )
+            await open_session(officials, official.id, session_token, csrf_token, now=now)
     if refused or official is None:
         raise SsoRefused("unknown", account=official)
     return LoggedIn(official=official, session_token=session_token, csrf_token=csrf_token)
