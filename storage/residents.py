@@ -104,8 +104,9 @@ class ResidentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._keys = address_keys(session)
-        # Each address's blind index computed once: an import's batch asks who owns its addresses, then
-        # writes them (a repository lives for one transaction, so this holds one batch's addresses).
+        # Each address's blind index computed once: an import's batch asks who owns its addresses, and an
+        # upsert looks its addresses up, then each writes them (a repository lives for one transaction,
+        # so this holds one batch's addresses).
         self._indexes: dict[tuple[str, str], str] = {}
 
     def _index(self, channel: str, address: str) -> str:
@@ -150,7 +151,7 @@ class ResidentRepository:
                 created = ContactAddress(
                     resident_id=resident.id,
                     channel=given.channel,
-                    address_index=self._keys.index(given.channel, given.address),
+                    address_index=self._index(given.channel, given.address),
                     address_sealed=self._keys.seal(given.channel, given.address),
                     consent_source=given.consent_source,
                     consent_at=given.consent_at,
@@ -184,7 +185,7 @@ class ResidentRepository:
                 contact = ContactAddress(
                     resident_id=resident.id,
                     channel=given.channel,
-                    address_index=self._keys.index(given.channel, given.address),
+                    address_index=self._index(given.channel, given.address),
                     address_sealed=self._keys.seal(given.channel, given.address),
                     created_at=now,
                 )
@@ -285,7 +286,7 @@ class ResidentRepository:
         result = await self._session.execute(
             select(ContactAddress)
             .where(col(ContactAddress.channel) == channel)
-            .where(col(ContactAddress.address_index) == self._keys.index(channel, address))
+            .where(col(ContactAddress.address_index) == self._index(channel, address))
         )
         contact: ContactAddress | None = result.scalar_one_or_none()
         return contact
