@@ -45,8 +45,10 @@ from outreach.web.admin.sessions import (
     AddressThrottle,
     admin_guard,
     local_next,
+    minutes_until,
     official_of,
     requires,
+    set_retry_after,
     set_session_cookie,
     signed_in,
 )
@@ -131,13 +133,13 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 def _refused_login(
     request: web.Request, email: str, after: str, reason: str, until: datetime | None, now: datetime
 ) -> web.Response:
-    minutes = max(1, round((until - now).total_seconds() / 60)) if until else 0
+    minutes = minutes_until(until, now) if until else 0
     status = 401 if reason == "wrong" else 429
     response = render(
         "login.html", request, {"error": reason, "minutes": minutes, "email": email, "next": after}, status=status
     )
     if until is not None:
-        response.headers["Retry-After"] = str(max(1, int((until - now).total_seconds())))
+        set_retry_after(response, until, now)
     return response
 
 

@@ -72,6 +72,16 @@ class AddressThrottle:
         return recent
 
 
+def minutes_until(until: datetime, now: datetime) -> int:
+    """A refused login's wait as the pages word it: whole minutes, at least one."""
+    return max(1, round((until - now).total_seconds() / 60))
+
+
+def set_retry_after(response: web.StreamResponse, until: datetime, now: datetime) -> None:
+    """Retry-After of a refused login: whole seconds, at least one."""
+    response.headers["Retry-After"] = str(max(1, int((until - now).total_seconds())))
+
+
 POLICY = web.AppKey("admin_account_policy", AccountPolicy)
 THROTTLE = web.AppKey("admin_address_throttle", AddressThrottle)
 

@@ -24,7 +24,13 @@ from outreach.officials.sso import SsoRefused, record_failed_sso, sso_log_in
 from outreach.settings import Settings
 from outreach.web.admin.paths import HOME, PREFIX
 from outreach.web.admin.rendering import render
-from outreach.web.admin.sessions import THROTTLE, secure_cookies, set_session_cookie
+from outreach.web.admin.sessions import (
+    THROTTLE,
+    minutes_until,
+    secure_cookies,
+    set_retry_after,
+    set_session_cookie,
+)
 from outreach.web.keys import SERVICES
 from storage.official_tables import Official
 
@@ -72,10 +78,8 @@ async def sso_callback(request: web.Request) -> web.StreamResponse:
     address, now = request.remote or "unknown", services.clock()
     blocked = request.config_dict[THROTTLE].blocked_until(address, now)
     if blocked is not None:
-        response = _refused(
-            request, "too_many", status=429, minutes=max(1, round((blocked - now).total_seconds() / 60))
-        )
-        response.headers["Retry-After"] = str(max(1, int((blocked - now).total_seconds())))
+        response = _refused(request, "too_many", status=429, minutes=minutes_until(blocked, now))
+        set_retry_after(response, blocked, now)
         return response
     pending = Pending.from_cookie(request.cookies.get(FLOW_COOKIE))
     if "error" in request.query:  # the official cancelled, or the provider refused them
