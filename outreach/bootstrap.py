@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from outreach.campaigns.lifecycle import Lifecycle
     from outreach.inbound.enrolment import District
     from outreach.inbound.pipeline import InboundPipeline
+    from outreach.inbound.queue import InboundQueue
     from outreach.inbound.spool import InboundSpool
     from outreach.outbound.dispatcher import Dispatcher
     from outreach.outbound.rate_limits import RateLimiter
@@ -102,6 +103,21 @@ class Services:
             age_bands=settings.age_bands,
             telemetry=self.telemetry,
             group_commits=self.grouped_sessions,
+        )
+
+    @cached_property
+    def inbound_queue(self) -> InboundQueue:
+        """Webhook messages stored, acknowledged, then handled by this process's workers."""
+        from outreach.inbound.queue import InboundQueue
+        from storage.address_keys import AddressKeys
+
+        return InboundQueue(
+            self,
+            writes=self.grouped_sessions or self.sessions,
+            keys=AddressKeys(self.keyring),
+            holder=self.worker_id,
+            lease=timedelta(seconds=self.settings.inbound_lease_seconds),
+            clock=self.clock,
         )
 
     @cached_property

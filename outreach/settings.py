@@ -187,6 +187,14 @@ class Settings(BaseSettings):
     spool_dir: Path | None = None
     spool_retry_max_seconds: float = Field(default=15.0, gt=0, le=600)
 
+    # A verified Twilio message is stored, then handled behind the webhook's answer (outreach.inbound.queue).
+    # The webhook waits up to INBOUND_WAIT_SECONDS for its handling when nothing is ahead of it (0: never
+    # waits); a worker holds the messages it stored for INBOUND_LEASE_SECONDS, after which another takes
+    # over those a killed worker left; each worker looks for such messages every INBOUND_SWEEP_SECONDS.
+    inbound_wait_seconds: float = Field(default=5.0, ge=0, le=10)
+    inbound_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    inbound_sweep_seconds: float = Field(default=5.0, gt=0, le=600)
+
     # Residents files uploaded to POST /api/v1/residents/imports are streamed here, imported by the
     # process that took them, and deleted once imported (they hold addresses: a local disk, made 0700).
     # Unset: `outreach-imports` beside the SQLite file, or in the working directory. A body over

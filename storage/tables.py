@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from storage.blind_index import INDEX_LENGTH
 from storage.commit_order import writing_transaction
+from storage.inbound_queue_table import QueuedInbound as QueuedInbound
 from storage.launch_request_tables import LaunchRequest as LaunchRequest
 
 # Registered with the metadata wherever the tables are (alembic, the schema tests); re-exported.

@@ -158,6 +158,8 @@ async def store_outage(services: Services) -> AsyncIterator[None]:
     PostgreSQL: the server refuses connections to the database and ends any still open.
     """
     await services.engine.dispose()
+    if (inbound_engine := services.__dict__.get("inbound_engine")) is not None:  # made when first used
+        await inbound_engine.dispose()
     url = make_url(services.settings.database_url)
     assert url.database
     if is_sqlite(services.settings.database_url):

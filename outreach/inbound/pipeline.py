@@ -41,6 +41,7 @@ from outreach.inbound.keywords import Keyword, KeywordMatch, said_by
 from outreach.inbound.routes import Outcome as Outcome
 from outreach.inbound.routes import Route, Way, route_of
 from outreach.telemetry import NO_TELEMETRY, Telemetry
+from storage import inbound_queue
 from storage.campaigns import ConversationRepository
 from storage.consent_ledger import Because, Source
 from storage.db import SessionFactory
@@ -102,14 +103,17 @@ class InboundPipeline:
         stopped._clock = functools.partial(_stopped_clock, now)
         return stopped
 
-    async def handle(self, inbound: Inbound) -> Outcome:
+    async def handle(self, inbound: Inbound, *, dequeue: int | None = None) -> Outcome:
+        """`dequeue`: the message's row in the inbound queue (outreach.inbound.queue), deleted in the
+        transaction that handles it."""
         # Found by the form addresses are stored in: an email in another case is the same resident.
         inbound = dataclasses.replace(inbound, address=canonical_address(inbound.channel, inbound.address))
         if self._grouped is not None:
-            handled = await self._grouped.run(functools.partial(self._handle_before_commit, inbound=inbound))
+            work = functools.partial(self._handle_before_commit, inbound=inbound, dequeue=dequeue)
+            handled = await self._grouped.run(work)
         else:
             async with self._sessions() as session, session.begin():
-                handled = await self._handle_before_commit(session, inbound)
+                handled = await self._handle_before_commit(session, inbound, dequeue=dequeue)
         # Our own row ids only: never the address, the text, nor the provider id (an email link's is
         # `link:TOKEN:key`, and whoever holds the token can answer or unsubscribe for the resident).
         log.info(
@@ -122,9 +126,11 @@ class InboundPipeline:
         self._telemetry.inbound_handled(inbound.channel, handled.outcome.value)
         return handled.outcome
 
-    async def _handle_before_commit(self, session: AsyncSession, inbound: Inbound) -> Handled:
+    async def _handle_before_commit(self, session: AsyncSession, inbound: Inbound, dequeue: int | None) -> Handled:
         """The reply handled in `session`, whose commit (its own, or its group's) comes next."""
         handled = await self._handle_in_transaction(session, inbound)
+        if dequeue is not None:
+            await inbound_queue.remove(session, dequeue)
         faults.reached("before_commit.reply")  # test only (outreach.faults)
         return handled
 

@@ -25,7 +25,8 @@ from outreach.errors import CommandError
 from outreach.privacy.scrubber import scrub
 from outreach.rights.addresses import address_forms
 from outreach.settings import Settings
-from storage.address_keys import address_of
+from storage import inbound_queue
+from storage.address_keys import address_keys, address_of
 from storage.db import SessionFactory, read_session
 from storage.erasure import Erased, erase_resident
 from storage.resident_records import resident_record, residents_with
@@ -63,6 +64,7 @@ class Erasure:
     resident: str
     erased: Erased
     spooled: int | None = 0  # their messages removed from the spool; None: the spool stayed busy
+    queued: int = 0  # their messages removed from the inbound queue (stored, not yet handled)
 
 
 class Spool(Protocol):
@@ -161,6 +163,9 @@ class ResidentRequests:
                 for contact in contacts.scalars()
             ]
             pseudonym, erased = await self.erase_in(session, residents[0])
+            # Removed with the erasure: handled after it, they would come back as a stranger's messages.
+            keys = address_keys(session)
+            queued = await inbound_queue.forget(session, {keys.index(channel, address) for channel, address in held})
             await audit.record(
                 session, actor, audit.RESIDENT_ERASE, "resident", pseudonym, erasure_details(erased), at=self._clock()
             )
@@ -173,7 +178,8 @@ class ResidentRequests:
         log.info(
             "erasure: resident %s erased: %d address(es), %d answer(s) anonymised in %d campaign(s),"
             " %d message(s) received and %d sent cleared, %d address(es) kept suppressed,"
-            " %d webhook event(s) about them deleted, %s waiting message(s) removed from the spool",
+            " %d webhook event(s) about them deleted, %s waiting message(s) removed from the spool and %d from"
+            " the inbound queue",
             pseudonym,
             erased.addresses,
             erased.answers,
@@ -183,8 +189,9 @@ class ResidentRequests:
             erased.suppressed,
             erased.webhook_events,
             spooled,
+            queued,
         )
-        return Erasure(pseudonym, erased, spooled)
+        return Erasure(pseudonym, erased, spooled, queued)
 
     async def erase_in(self, session: AsyncSession, resident_id: int) -> tuple[str, Erased]:
         """Erase the resident in the caller's transaction (an erasure request, or retention's inactive

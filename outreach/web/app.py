@@ -72,6 +72,7 @@ def create_app(
     add_admin_pages(app)
     app.cleanup_ctx.append(_channels_open)
     app.cleanup_ctx.append(import_jobs_running)  # the API's import jobs run wherever it is served
+    app.cleanup_ctx.append(_inbound_queue_worked)  # stored webhook messages are handled where they came
     if run_background:
         app.cleanup_ctx.append(_telegram_updates)
         app.cleanup_ctx.append(_mailbox_polled)
@@ -113,6 +114,14 @@ async def _webhooks_delivered(app: web.Application) -> AsyncIterator[None]:
     yield
     stopping.set()
     await task
+
+
+async def _inbound_queue_worked(app: web.Application) -> AsyncIterator[None]:
+    """Webhook messages stored before their handling, handled by this process's workers; on stop, what
+    is in hand is finished or handed back."""
+    services = app[SERVICES]
+    async with services.inbound_queue.running(sweep_every=services.settings.inbound_sweep_seconds):
+        yield
 
 
 async def _spool_flushing(app: web.Application) -> AsyncIterator[None]:

@@ -1,8 +1,9 @@
 """Provider webhooks: verify the signature, parse, run the pipeline, answer only after the commit.
 
 A forged request gets 403, a malformed one 400; anything else is 200, and by then the inbound event,
-its answer and the next message are committed, or, while the store is away, the verified message (or
-delivery report) is written durably to the spool (outreach.inbound.spool) and applied in order when
+its answer and the next message are committed (a Twilio message: committed to the inbound queue and
+handled behind the answer, outreach.inbound.queue), or, while the store is away, the verified message
+(or delivery report) is written durably to the spool (outreach.inbound.spool) and applied in order when
 the store is back: Twilio retries a 503 for only about 15 s. While the spool holds anything, new input
 queues behind it, so arrival order holds. Only when the spool cannot be written either is the answer
 503 (the provider retries later: Telegram always, Twilio with `#rc=5&rp=all`, see `outreach webhooks`).
@@ -110,9 +111,37 @@ def twilio_channel(services: Services) -> TwilioChannel:
 
 
 async def twilio_inbound_webhook(request: web.Request, services: Services) -> web.Response:
-    """Inbound SMS and WhatsApp: answered with empty TwiML (our replies go through the outbox)."""
-    await receive(services, twilio_channel(services), await channel_request(services, request))
+    """Inbound SMS and WhatsApp: answered with empty TwiML (our replies go through the outbox) once
+    each message is stored: in the inbound queue, handled behind the answer (outreach.inbound.queue)."""
+    channel = twilio_channel(services)
+    incoming = await channel_request(services, request)
+    verified(channel, incoming)
+    try:
+        inbounds = channel.parse_inbound(incoming)
+    except InvalidRequest as error:
+        raise web.HTTPBadRequest(text=str(error)) from None
+    for inbound in inbounds:
+        await queued(services, inbound)
     return web.Response(text=empty_twiml(), content_type="text/xml")
+
+
+async def queued(services: Services, inbound: Inbound) -> None:
+    """`inbound` stored in the inbound queue; in the spool while the store is away (or older input
+    waits there); handled at once when the store refuses to queue it (kept failed if refused again).
+    When this process had nothing else in hand, waits a little for its handling."""
+    if services.spool.has_pending():
+        await spooled(services, inbound, because="older input waits in the spool")
+        return
+    try:
+        accepted = await services.inbound_queue.put(inbound)
+    except STORE_ERRORS as error:
+        if classify(error) is StoreFailure.OUTAGE:
+            await spooled(services, inbound, because=describe(error))
+        else:
+            await outcome_of(services, inbound)
+        return
+    if accepted.ahead == 0:
+        await accepted.handled_within(services.settings.inbound_wait_seconds)
 
 
 async def twilio_status_webhook(request: web.Request, services: Services) -> web.Response:

@@ -32,6 +32,7 @@ from sqlmodel import col
 from channels.standins.twilio import TwilioStandIn
 from outreach.bootstrap import Services
 from outreach.faults import POINTS
+from storage import inbound_queue
 from storage.address_keys import address_of
 from storage.tables import ContactAddress, InboundEvent, OutboxMessage, Response
 from storage.unknown_sends import UnknownSendRepository
@@ -115,6 +116,9 @@ def worker_settings(database_url: str, folder: Path, public_url: str, twilio_url
         "OUTREACH_DISPATCHER_BATCH_SIZE": "20",
         "OUTREACH_RATE_SMS_SEGMENTS_PER_SECOND": "1000",
         "OUTREACH_SEND_BACKOFF_SECONDS": "0.5",  # a send that failed for a while is tried again within the round
+        # Replies a dead worker stored and had not handled are taken over after 4 s, looked for twice a second.
+        "OUTREACH_INBOUND_LEASE_SECONDS": "4",
+        "OUTREACH_INBOUND_SWEEP_SECONDS": "0.5",
     }
 
 
@@ -173,6 +177,8 @@ async def crash_round(
         report = await _report(services, database_url, pool, people, chaos, residents)
         if spooled := _spooled(folder / "spool"):
             report.violations.append(f"{spooled} spooled replies never applied")
+        if queued := await _queued(services):
+            report.violations.append(f"{queued} queued replies never handled")
     report.seconds, report.settling = time.monotonic() - started, settling
     return report
 
@@ -219,13 +225,24 @@ async def _settled(services: Services, people: Residents, spool: Path, *, within
         if time.monotonic() > deadline:
             return  # what is still unfinished is reported as a violation
         await asyncio.sleep(0.5)
-        idle = people.pending == 0 and not _spooled(spool) and not await _unfinished(services)
+        idle = (
+            people.pending == 0
+            and not _spooled(spool)
+            and not await _queued(services)
+            and not await _unfinished(services)
+        )
         quiet = quiet + 1 if idle else 0
 
 
 def _spooled(spool: Path) -> int:
     """Replies acknowledged from the spool and not applied yet (outreach.inbound.spool: a file each)."""
     return len(list(spool.glob("*.json")))
+
+
+async def _queued(services: Services) -> int:
+    """Replies stored in the inbound queue (outreach.inbound.queue) and not handled yet."""
+    async with services.sessions() as session:
+        return await inbound_queue.waiting(session)
 
 
 async def _unfinished(services: Services) -> dict[str, int]:

@@ -18,9 +18,9 @@ from tests.conftest import ManualClock
 from tests.scenarios.crash_round import Chaos, RoundReport, crash_round
 
 # Workers 0 and 1 die at two points each, restarted after each, while worker 2 never dies (so a reply
-# always finds a worker): a reply's commit, then a send marked started; a send the provider answered,
-# then a send's outcome commit.
-FAULTS = (("before_commit.reply:3", "send_marked:5"), ("after_request:5", "before_commit.outcome:5"))
+# always finds a worker): a reply's commit, a reply stored in the inbound queue (before its 2xx), then
+# a send marked started; a send the provider answered, then a send's outcome commit.
+FAULTS = (("before_commit.reply:3", "queued:4", "send_marked:5"), ("after_request:5", "before_commit.outcome:5"))
 RESIDENTS = 120  # 360 messages and 240 replies: every fault point fires well inside the campaign
 SOAK_ROUNDS = int(os.environ.get("OUTREACH_SOAK_ROUNDS", "0"))
 SOAK_SEED = int(os.environ.get("OUTREACH_SOAK_SEED", "1"))

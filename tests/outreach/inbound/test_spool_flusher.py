@@ -239,7 +239,7 @@ class DefectivePipeline(InboundPipeline):
     def at(self, now: datetime) -> InboundPipeline:
         return self
 
-    async def handle(self, inbound: Inbound) -> Outcome:
+    async def handle(self, inbound: Inbound, *, dequeue: int | None = None) -> Outcome:
         raise RuntimeError("a defect")
 
 

@@ -1,0 +1,201 @@
+"""The inbound queue (outreach.inbound.queue), over real sockets and the real store: a Twilio webhook is
+answered once its message is stored, before it is handled; each sender's messages are handled in
+arrival order; rows a dead worker left are taken over once its time ran out and handled once; an outage
+while handling leaves the message queued until the next sweep; an erasure removes what waits; a worker
+that stops hands back what it holds. Handling is held back by a gate in front of the real pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from channels.base import Inbound
+from outreach.inbound.pipeline import InboundPipeline, Outcome
+from outreach.inbound.queue import InboundQueue
+from outreach.rights.requests import ResidentRequests
+from storage import inbound_queue
+from storage.address_keys import AddressKeys
+from storage.tables import QueuedInbound
+from tests.conftest import ManualClock
+from tests.outreach.helpers import inbound_outcomes, responses
+from tests.outreach.inbound.test_spool_flusher import PHONES, asked, sms
+from tests.outreach.rights.scenario import OFFICIAL
+from tests.world import World, store_outage
+
+
+class GatedPipeline:
+    """The service's own pipeline, which handles nothing until `gate` is open."""
+
+    def __init__(self, pipeline: InboundPipeline) -> None:
+        self.pipeline = pipeline
+        self.gate = asyncio.Event()
+
+    def at(self, now: datetime) -> GatedPipeline:
+        gated = GatedPipeline(self.pipeline.at(now))
+        gated.gate = self.gate
+        return gated
+
+    async def handle(self, inbound: Inbound, *, dequeue: int | None = None) -> Outcome:
+        await self.gate.wait()
+        return await self.pipeline.handle(inbound, dequeue=dequeue)
+
+
+@asynccontextmanager
+async def gated(database_url: str, clock: ManualClock, phones: int = 1) -> AsyncIterator[tuple[World, asyncio.Event]]:
+    async with asked(database_url, clock, phones) as world:
+        pipeline = GatedPipeline(world.services.pipeline)
+        world.services.__dict__["pipeline"] = pipeline  # a cached_property: the queue reads it per message
+        yield world, pipeline.gate
+
+
+async def queued_rows(world: World) -> list[QueuedInbound]:
+    async with world.services.sessions() as session:
+        return list((await session.execute(select(QueuedInbound).order_by(QueuedInbound.id))).scalars())  # type: ignore[arg-type]
+
+
+def sid(number: int) -> str:
+    return f"SM{number:032d}"
+
+
+async def test_a_burst_is_answered_once_stored_and_handled_behind(database_url: str, clock: ManualClock) -> None:
+    async with gated(database_url, clock, phones=5) as (world, gate):
+        world.services.settings.inbound_wait_seconds = 0.05  # the first waits this long for its handling
+        statuses = await asyncio.gather(*(sms(world, "tak", sid=sid(n), phone=PHONES[n]) for n in range(5)))
+        assert statuses == [200] * 5
+        rows = await queued_rows(world)
+        assert len(rows) == 5 and await responses(world.services) == []  # stored, not handled yet
+        sealed = "".join(row.payload for row in rows)
+        assert not any(phone in sealed for phone in PHONES) and "tak" not in sealed and "Ola" not in sealed
+        gate.set()
+        await world.services.inbound_queue.idle()
+        assert await responses(world.services) == [("uses_tram", "yes")] * 5
+        assert await inbound_outcomes(world.services) == ["answered"] * 5
+        assert await queued_rows(world) == []
+
+
+async def test_one_senders_messages_are_handled_in_the_order_they_came(database_url: str, clock: ManualClock) -> None:
+    async with gated(database_url, clock) as (world, gate):
+        world.services.settings.inbound_wait_seconds = 0
+        assert await sms(world, "tak", sid=sid(1)) == 200  # the first question
+        assert await sms(world, "nie", sid=sid(2)) == 200  # the second
+        gate.set()
+        await world.services.inbound_queue.idle()
+        assert sorted(await responses(world.services)) == [("often", "no"), ("uses_tram", "yes")]
+
+
+async def test_when_nothing_is_ahead_the_webhook_answers_after_the_handling(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with asked(database_url, clock) as world:
+        assert await sms(world, "tak", sid=sid(1)) == 200
+        assert await responses(world.services) == [("uses_tram", "yes")]  # no idle() needed: it waited
+
+
+def dead_workers_queue(world: World) -> InboundQueue:
+    """What a worker killed after storing messages leaves: rows held in its name, never handled."""
+    services = world.services
+    return InboundQueue(
+        services,
+        writes=services.grouped_sessions or services.sessions,
+        keys=AddressKeys(services.keyring),
+        holder="killed:1",
+        lease=timedelta(seconds=30),
+        clock=services.clock,
+    )
+
+
+def twilio_sms(phone: str, text: str, provider_id: str, clock: ManualClock) -> Inbound:
+    return Inbound(channel="sms", provider_id=provider_id, address=phone, text=text, received_at=clock())
+
+
+async def test_a_dead_workers_messages_are_taken_over_after_its_time_and_handled_once(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with asked(database_url, clock) as world:
+        dead = dead_workers_queue(world)
+        await dead.put(twilio_sms(PHONES[0], "tak", sid(1), clock))
+        await dead.put(twilio_sms(PHONES[0], "tak", sid(1), clock))  # Twilio's retry, stored beside it
+        live = world.services.inbound_queue
+        assert await live.sweep() == 0  # still the dead worker's for 30 s
+        clock.advance(seconds=31)
+        assert await live.sweep() == 2
+        await live.idle()
+        assert await responses(world.services) == [("uses_tram", "yes")]
+        assert await inbound_outcomes(world.services) == ["answered"]  # the retry: a duplicate, not stored
+        assert await queued_rows(world) == [] and await live.sweep() == 0
+
+
+async def test_an_outage_while_handling_leaves_the_message_queued_for_the_next_sweep(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with gated(database_url, clock) as (world, gate):
+        world.services.settings.inbound_wait_seconds = 0
+        assert await sms(world, "tak", sid=sid(1)) == 200
+        queue = world.services.inbound_queue
+        async with store_outage(world.services):
+            gate.set()
+            await queue.idle()  # handled in vain: the store is away
+            assert await queue.sweep() == 0  # nor can a sweep reach it
+        assert await responses(world.services) == []
+        assert len(await queued_rows(world)) == 1
+        assert await queue.sweep() == 1  # its own, let go of: no need to wait for its time to run out
+        await queue.idle()
+        assert await responses(world.services) == [("uses_tram", "yes")]
+        assert await queued_rows(world) == []
+
+
+async def test_an_erasure_removes_the_residents_waiting_messages(database_url: str, clock: ManualClock) -> None:
+    async with gated(database_url, clock, phones=2) as (world, gate):
+        world.services.settings.inbound_wait_seconds = 0
+        assert await sms(world, "tak", sid=sid(1), phone=PHONES[0]) == 200
+        assert await sms(world, "nie", sid=sid(2), phone=PHONES[1]) == 200
+        requests = ResidentRequests(
+            world.services.sessions, world.services.settings, clock=clock, spool=world.services.spool
+        )
+        erasure = await requests.erase(PHONES[0], actor=OFFICIAL)
+        assert erasure.queued == 1
+        assert len(await queued_rows(world)) == 1  # the other resident's stays
+        gate.set()
+        await world.services.inbound_queue.idle()
+        # The erased resident's message was not handled: it would have come back as a stranger's.
+        assert sorted(await inbound_outcomes(world.services)) == ["answered", "unknown_sender"]
+
+
+async def test_a_worker_that_stops_hands_back_what_it_holds(database_url: str, clock: ManualClock) -> None:
+    async with gated(database_url, clock) as (world, gate):
+        stopping = dead_workers_queue(world)
+        handed: list[Any] = []
+        async with stopping.running(sweep_every=3600, finish_within=0):
+            accepted = await stopping.put(twilio_sms(PHONES[0], "tak", sid(1), clock))
+            handed.append(accepted.queued_id)
+        [row] = await queued_rows(world)
+        assert row.id == handed[0] and row.taken_until <= clock()  # free for anyone at once
+        gate.set()
+        assert await world.services.inbound_queue.sweep() == 1
+        await world.services.inbound_queue.idle()
+        assert await responses(world.services) == [("uses_tram", "yes")]
+
+
+async def test_two_workers_taking_at_once_never_both_get_a_row(database_url: str, clock: ManualClock) -> None:
+    async with asked(database_url, clock) as world:
+        dead = dead_workers_queue(world)
+        for number in range(20):
+            await dead.put(twilio_sms(PHONES[0], "tak", sid(number), clock))
+        clock.advance(seconds=31)
+        now = clock()
+
+        async def take(holder: str) -> list[int]:
+            async with world.services.sessions() as session, session.begin():
+                taken = await inbound_queue.take(
+                    session, holder=holder, now=now, until=now + timedelta(seconds=30), skip=(), limit=15
+                )
+                return [row.id for row in taken]
+
+        first, second = await asyncio.gather(take("a:1"), take("b:2"))
+        assert not set(first) & set(second)
+        assert len(first) + len(second) == 20
