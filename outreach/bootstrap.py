@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -103,12 +104,13 @@ class Services:
             age_bands=settings.age_bands,
             telemetry=self.telemetry,
             group_commits=self.grouped_sessions,
+            write_turn=self.write_turn,
         )
 
     @cached_property
     def inbound_queue(self) -> InboundQueue:
         """Webhook messages stored, acknowledged, then handled by this process's workers."""
-        from outreach.inbound.queue import InboundQueue
+        from outreach.inbound.queue import WORKERS_POSTGRESQL, WORKERS_SQLITE, InboundQueue
         from storage.address_keys import AddressKeys
 
         return InboundQueue(
@@ -118,6 +120,8 @@ class Services:
             holder=self.worker_id,
             lease=timedelta(seconds=self.settings.inbound_lease_seconds),
             clock=self.clock,
+            grouped=self.pipeline.group_commit,
+            workers=WORKERS_SQLITE if is_sqlite(self.settings.database_url) else WORKERS_POSTGRESQL,
         )
 
     @cached_property
@@ -145,7 +149,9 @@ class Services:
 
         settings = self.settings
         return Dispatcher(
-            self.sessions,
+            # SQLite: its short write transactions run in the loop once they hold the lock, as the inbound
+            # ones do, so neither waits long for the other in SQLite's sleeping busy handler.
+            self.grouped_sessions or self.sessions,
             self.channels,
             worker_id=self.worker_id,
             policy=DispatchPolicy(
@@ -166,7 +172,14 @@ class Services:
             # Stable across workers, so all of them hash a chat alike (the per-chat limit is shared).
             address_key=(settings.pseudonym_key() or "").encode(),
             telemetry=self.telemetry,
+            write_turn=self.write_turn,
         )
+
+    @cached_property
+    def write_turn(self) -> asyncio.Lock:
+        """SQLite: the turn this process's busy writers (inbound replies, the dispatcher) take, in order,
+        instead of waiting for each other in SQLite's busy handler, which sleeps up to 100 ms a try."""
+        return asyncio.Lock()
 
     @cached_property
     def lifecycle(self) -> Lifecycle:

@@ -9,6 +9,7 @@ writer, one fsync for a burst, each answered after the commit that holds it.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import functools
@@ -54,6 +55,10 @@ from storage.webhook_events import CONVERSATION_COMPLETED, record_event
 
 log = logging.getLogger(__name__)
 
+# Replies one grouped commit handles at most when webhook messages wait to be stored (SQLite): their
+# store waits for one group (a few ms), not for a burst's handling (outreach.inbound.queue).
+REPLIES_PER_GROUP = 1
+
 
 @dataclass(frozen=True)
 class Handled:
@@ -77,19 +82,29 @@ class InboundPipeline:
         age_bands: Sequence[str],
         telemetry: Telemetry = NO_TELEMETRY,
         group_commits: SessionFactory | None = None,
+        write_turn: asyncio.Lock | None = None,
         privacy: PrivacyNotice | None = None,  # named in HELP: the controller and the notice page
     ) -> None:
         """`group_commits`: messages handled at once share one transaction of these sessions (SQLite:
         one writer anyway; serve gives sessions whose statements run in the loop, storage.sqlite_writer)."""
         self._privacy = privacy
         self._telemetry = telemetry
-        self._grouped = GroupCommit(group_commits) if group_commits is not None else None
+        self._grouped = (
+            GroupCommit(group_commits, max_behind=REPLIES_PER_GROUP, turn=write_turn)
+            if group_commits is not None
+            else None
+        )
         self._choices = Choices(districts or [], tuple(age_bands))  # what enrolment offers
         self._sessions = sessions
         self._definitions = definitions
         self._organisation = organisation
         self._clock = clock
         self._spread = spread
+
+    @property
+    def group_commit(self) -> GroupCommit | None:
+        """The grouped commits replies share (SQLite), which other short writes may join; None on PostgreSQL."""
+        return self._grouped
 
     @property
     def grouped_commits(self) -> int | None:

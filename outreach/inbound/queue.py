@@ -27,7 +27,7 @@ import contextlib
 import functools
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -43,14 +43,22 @@ from storage import inbound_queue
 from storage.address_keys import AddressKeys
 from storage.db import SessionFactory
 from storage.failures import STORE_ERRORS, describe
+from storage.group_commit import GroupCommit
 from storage.inbound_queue import NewQueued, Taken
 from storage.sealing import SealedValueUnreadable
 
 log = logging.getLogger(__name__)
 
 SEALED_AS = "inbound-queue"  # a row's payload opens as nothing else
-WORKERS = 10  # messages handled side by side (PostgreSQL: pooled connections; SQLite: one group commit)
+# Messages handled side by side. SQLite: they share grouped commits. PostgreSQL: each holds a pooled
+# connection for its transaction, so few enough that storing new messages (and the dispatcher) find one.
+WORKERS_SQLITE = 10
+WORKERS_POSTGRESQL = 4
 TAKE_LIMIT = 200  # rows one sweep takes over
+# A worker about to handle a message lets the webhooks being received go first, for at most this long:
+# a burst is answered at the pace of storing, and its handling still gets a share of the CPU.
+RECEIVING_FIRST_SECONDS = 0.1
+QUIET_SECONDS = 0.002  # a burst's webhooks come closer than this (300 a second: 3.3 ms apart)
 SET_ASIDE_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)  # a row nobody can read: kept for an operator, never retaken
 
 
@@ -60,6 +68,7 @@ class _InHand:
     inbound: Inbound
     arrived_at: datetime
     handled: asyncio.Future[Outcome | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    awaited: list[bool] = field(default_factory=lambda: [False])  # a webhook waits for its handling
 
 
 @dataclass(frozen=True)
@@ -70,11 +79,13 @@ class Accepted:
     queued_id: int
     ahead: int
     handled: asyncio.Future[Outcome | None]
+    awaited: list[bool]
 
     async def handled_within(self, seconds: float) -> Outcome | None:
         """The outcome, if it comes within `seconds`; None otherwise (the message stays queued)."""
         if seconds <= 0:
             return None
+        self.awaited[0] = True  # its worker does not let stores go first: a webhook waits on it
         with contextlib.suppress(TimeoutError):
             return await asyncio.wait_for(asyncio.shield(self.handled), timeout=seconds)
         return None
@@ -90,12 +101,16 @@ class InboundQueue:
         holder: str,
         lease: timedelta,
         clock: Clock,
-        workers: int = WORKERS,
+        grouped: GroupCommit | None = None,
+        workers: int = WORKERS_SQLITE,
     ) -> None:
-        """`writes`: the sessions rows are added in (SQLite: the inline writer's, storage.sqlite_writer).
-        `holder`: this worker's name on the rows it holds (Services.worker_id)."""
+        """`writes`: the sessions rows are written in (SQLite: the inline writer's, storage.sqlite_writer).
+        `grouped`: the pipeline's grouped commits (SQLite), which new rows join ahead of the replies
+        being handled (one writer: a transaction of its own would wait for the write lock in SQLite's
+        sleeping busy handler). `holder`: this worker's name on the rows it holds (Services.worker_id)."""
         self._services = services
         self._writes = writes
+        self._grouped = grouped
         self._keys = keys
         self._holder = holder
         self._lease = lease
@@ -109,6 +124,10 @@ class InboundQueue:
         self._per_sender: Counter[tuple[str, str]] = Counter()
         self._all_handled = asyncio.Event()
         self._all_handled.set()
+        self._receiving = 0  # webhook requests being read, checked and stored
+        self._nothing_received = asyncio.Event()
+        self._nothing_received.set()
+        self._last_received = float("-inf")  # the loop's clock when the last webhook was answered
         self.inserts = 0  # INSERTs that stored messages (the benchmark reads how many each held)
 
     @property
@@ -129,7 +148,21 @@ class InboundQueue:
         )
         queued_id = await self._add(row)
         ahead = len(self._ids_in_hand)
-        return Accepted(queued_id, ahead, self._hand(queued_id, inbound, arrived_at).handled)
+        item = self._hand(queued_id, inbound, arrived_at)
+        return Accepted(queued_id, ahead, item.handled, item.awaited)
+
+    @contextlib.contextmanager
+    def receiving(self) -> Iterator[None]:
+        """A webhook request is being read, checked and stored while inside: the workers let it go first."""
+        self._receiving += 1
+        self._nothing_received.clear()
+        try:
+            yield
+        finally:
+            self._receiving -= 1
+            self._last_received = asyncio.get_running_loop().time()
+            if not self._receiving:
+                self._nothing_received.set()
 
     async def idle(self) -> None:
         """Until this process has nothing in hand (tests, and a clean stop)."""
@@ -209,12 +242,18 @@ class InboundQueue:
         """Rows that arrived together in one INSERT and one commit; those arriving meanwhile, in the next."""
         while self._to_add:
             group, self._to_add = self._to_add, []
-            now = self._clock()
+            add = functools.partial(
+                inbound_queue.add,
+                rows=[row for row, _ in group],
+                holder=self._holder,
+                until=self._clock() + self._lease,
+            )
             try:
-                async with self._writes() as session, session.begin():
-                    ids = await inbound_queue.add(
-                        session, [row for row, _ in group], holder=self._holder, until=now + self._lease
-                    )
+                if self._grouped is not None:
+                    ids = await self._grouped.run(add, first=True)
+                else:
+                    async with self._writes() as session, session.begin():
+                        ids = await add(session)
             except Exception as error:  # every caller's own error: nothing of the group was stored
                 for _, added in group:
                     if not added.done():
@@ -244,6 +283,8 @@ class InboundQueue:
             self._per_sender[sender] += 1
             try:
                 async with lock:
+                    if not item.awaited[0]:
+                        await self._after_receiving()
                     outcome = await self._handled(item)
             finally:
                 self._per_sender[sender] -= 1
@@ -254,6 +295,21 @@ class InboundQueue:
                     self._all_handled.set()
             if not item.handled.done():
                 item.handled.set_result(outcome)
+
+    async def _after_receiving(self) -> None:
+        """Until no webhook has been received for QUIET_SECONDS, for at most RECEIVING_FIRST_SECONDS: a
+        burst's webhooks are answered first, and its handling still gets a share of the CPU."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECEIVING_FIRST_SECONDS
+        while self._receiving or loop.time() - self._last_received < QUIET_SECONDS:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            if self._receiving:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._nothing_received.wait(), timeout=left)
+            else:  # a lull: the next webhook of a burst comes within it
+                await asyncio.sleep(min(QUIET_SECONDS, left))
 
     async def _handled(self, item: _InHand) -> Outcome | None:
         """The message's outcome, its row deleted with it; None when it stays queued: after an outage

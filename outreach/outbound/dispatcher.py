@@ -76,7 +76,10 @@ class Dispatcher:
         limiter: RateLimiter | None = None,
         address_key: bytes = b"",
         telemetry: Telemetry = NO_TELEMETRY,
+        write_turn: asyncio.Lock | None = None,
     ) -> None:
+        """`write_turn`: on SQLite, the lock this process's writers take turns by (Services.write_turn);
+        one of its own unless given."""
         self._telemetry = telemetry
         self._store_errors = StoreErrors("dispatcher", telemetry)  # an outage waits a poll, a defect longer
         self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
@@ -92,7 +95,8 @@ class Dispatcher:
         self._clock = clock
         self._jitter = jitter or random.Random()
         bind = sessions.kw.get("bind")
-        self._writes = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+        on_sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._writes = (write_turn or asyncio.Lock()) if on_sqlite else None
         # One pool of sends in flight per channel, kept across passes; None: channels not enabled here.
         self._pools: dict[str | None, asyncio.Semaphore] = {
             name: asyncio.Semaphore(policy.pool_size(name)) for name in [*channels, None]

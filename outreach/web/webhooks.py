@@ -114,14 +114,15 @@ async def twilio_inbound_webhook(request: web.Request, services: Services) -> we
     """Inbound SMS and WhatsApp: answered with empty TwiML (our replies go through the outbox) once
     each message is stored: in the inbound queue, handled behind the answer (outreach.inbound.queue)."""
     channel = twilio_channel(services)
-    incoming = await channel_request(services, request)
-    verified(channel, incoming)
-    try:
-        inbounds = channel.parse_inbound(incoming)
-    except InvalidRequest as error:
-        raise web.HTTPBadRequest(text=str(error)) from None
-    for inbound in inbounds:
-        await queued(services, inbound)
+    with services.inbound_queue.receiving():  # the queue's workers let it go first
+        incoming = await channel_request(services, request)
+        verified(channel, incoming)
+        try:
+            inbounds = channel.parse_inbound(incoming)
+        except InvalidRequest as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        for inbound in inbounds:
+            await queued(services, inbound)
     return web.Response(text=empty_twiml(), content_type="text/xml")
 
 

@@ -130,3 +130,32 @@ async def test_a_lone_request_waits_for_nobody(services: Services) -> None:
     grouped = GroupCommit(grouped_sessions(services))
     assert await grouped.run(storing(services, "SM1")) is not None
     assert grouped.commits == 1
+
+
+async def test_work_run_first_goes_ahead_and_its_group_takes_few_of_the_rest(services: Services) -> None:
+    grouped = GroupCommit(grouped_sessions(services), max_behind=1)
+    groups: list[list[str]] = []
+    current: list[str] = []
+
+    def recording(name: str) -> Callable[[AsyncSession], Awaitable[int | None]]:
+        async def work(session: AsyncSession) -> int | None:
+            current.append(name)
+            return await storing(services, name)(session)
+
+        return work
+
+    def on_commit(_connection: Any) -> None:
+        groups.append(list(current))
+        current.clear()
+
+    event.listen(writer(services).sync_engine, "commit", on_commit)
+    try:
+        # Queued in this order while nothing runs yet: four replies, then two stored messages.
+        await asyncio.gather(
+            *(grouped.run(recording(f"reply{n}")) for n in range(4)),
+            *(grouped.run(recording(f"stored{n}"), first=True) for n in range(2)),
+        )
+    finally:
+        event.remove(writer(services).sync_engine, "commit", on_commit)
+    # The stored messages first, with one reply; then the remaining replies together (nothing goes first).
+    assert groups == [["stored0", "stored1", "reply0"], ["reply1", "reply2", "reply3"]]
