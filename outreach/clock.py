@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,16 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def stopped_clock(at: datetime) -> Clock:
+    """A clock that always says `at`: a message handled later (kept through an outage, or queued) is
+    handled as of when it arrived."""
+    return functools.partial(_always, at)
+
+
+def _always(at: datetime) -> datetime:
+    return at
 
 
 class AcceleratedClock:

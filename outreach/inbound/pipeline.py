@@ -35,7 +35,7 @@ from outreach.campaigns.recruitment import (
     VIA_SELF_ENROLMENT,
     recruitment,
 )
-from outreach.clock import Clock
+from outreach.clock import Clock, stopped_clock
 from outreach.inbound import enrolment, service_texts
 from outreach.inbound.enrolment import Choices, District
 from outreach.inbound.keywords import Keyword, KeywordMatch, said_by
@@ -115,7 +115,7 @@ class InboundPipeline:
         """This pipeline with its clock stopped at `now`: a message kept on disk through an outage
         (outreach.inbound.spool) is handled as of when it arrived, its answer and reply times too."""
         stopped = copy.copy(self)
-        stopped._clock = functools.partial(_stopped_clock, now)
+        stopped._clock = stopped_clock(now)
         return stopped
 
     async def handle(self, inbound: Inbound, *, dequeue: int | None = None) -> Outcome:
@@ -423,7 +423,3 @@ class InboundPipeline:
             now=self._clock(),
         )
         return Outcome.CAMPAIGN_CLOSED
-
-
-def _stopped_clock(now: datetime) -> datetime:
-    return now

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from channels.base import Inbound
 from outreach import faults
 from outreach.addresses import canonical_address
-from outreach.clock import Clock
+from outreach.clock import Clock, stopped_clock
 from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.services import InboundServices
@@ -128,7 +128,6 @@ class InboundQueue:
         self._nothing_received = asyncio.Event()
         self._nothing_received.set()
         self._last_received = float("-inf")  # the loop's clock when the last webhook was answered
-        self.inserts = 0  # INSERTs that stored messages (the benchmark reads how many each held)
 
     @property
     def in_hand(self) -> int:
@@ -259,7 +258,6 @@ class InboundQueue:
                     if not added.done():
                         added.set_exception(error)
                 continue
-            self.inserts += 1
             faults.reached("queued")  # test only (outreach.faults): stored, not yet answered nor handled
             for (_, added), queued_id in zip(group, ids, strict=True):
                 if not added.done():  # the webhook's client hung up: the row stays, handled all the same
@@ -314,7 +312,7 @@ class InboundQueue:
     async def _handled(self, item: _InHand) -> Outcome | None:
         """The message's outcome, its row deleted with it; None when it stays queued: after an outage
         for the next sweep, after a defect set aside (kept for an operator, never retried)."""
-        arrived: Clock = functools.partial(_constant, item.arrived_at)
+        arrived = stopped_clock(item.arrived_at)
         handle = functools.partial(self._services.pipeline.at(item.arrived_at).handle, dequeue=item.queued_id)
         try:
             outcome = await handle_or_keep_failed(self._services, item.inbound, handle, clock=arrived)
@@ -346,7 +344,3 @@ class InboundQueue:
         with contextlib.suppress(*STORE_ERRORS):
             async with self._writes() as session, session.begin():
                 await inbound_queue.let_go(session, holder=self._holder, now=self._clock())
-
-
-def _constant(value: datetime) -> datetime:
-    return value

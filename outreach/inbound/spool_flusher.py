@@ -20,9 +20,9 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from channels.base import Inbound
+from outreach.clock import stopped_clock
 from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.services import InboundServices
 from outreach.inbound.spool import CorruptSpoolFile, InboundSpool, Spooled
@@ -130,7 +130,7 @@ class SpoolFlusher:
     async def _apply(self, spooled: Spooled) -> None:
         """Apply one item as of its arrival; a store error that is an outage is raised."""
         services, item = self._services, spooled.item
-        arrived: Callable[[], datetime] = functools.partial(_constant, spooled.arrived_at)
+        arrived = stopped_clock(spooled.arrived_at)
         if isinstance(item, Inbound):
             pipeline = services.pipeline.at(spooled.arrived_at)
             await handle_or_keep_failed(services, item, pipeline.handle, clock=arrived)
@@ -149,7 +149,3 @@ class SpoolFlusher:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._spool.arrived.wait(), seconds)
-
-
-def _constant(value: datetime) -> datetime:
-    return value
