@@ -76,10 +76,8 @@ class Dispatcher:
         limiter: RateLimiter | None = None,
         address_key: bytes = b"",
         telemetry: Telemetry = NO_TELEMETRY,
-        write_turn: asyncio.Lock | None = None,
+        write_turn: asyncio.Lock | None = None,  # SQLite: the process's writers' turn (Services.write_turn)
     ) -> None:
-        """`write_turn`: on SQLite, the lock this process's writers take turns by (Services.write_turn);
-        one of its own unless given."""
         self._telemetry = telemetry
         self._store_errors = StoreErrors("dispatcher", telemetry)  # an outage waits a poll, a defect longer
         self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
