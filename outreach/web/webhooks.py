@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -30,6 +32,8 @@ from outreach.outbound.delivery_status import record_delivery_status
 from storage.failures import STORE_ERRORS, StoreFailure, classify, describe, retrying_collisions
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 async def channel_request(services: Services, request: web.Request) -> Request:
@@ -53,12 +57,17 @@ def verified(channel: Channel, incoming: Request) -> None:
         raise web.HTTPForbidden(text="signature does not match")
 
 
-async def receive(services: Services, channel: Channel, incoming: Request) -> list[tuple[Inbound, Outcome]]:
+def parsed(channel: Channel, incoming: Request, parse: Callable[[Request], list[T]]) -> list[T]:
+    """What `parse` reads from a request `channel` signed: 403 when it did not, 400 when it cannot."""
     verified(channel, incoming)
     try:
-        inbounds = channel.parse_inbound(incoming)
+        return parse(incoming)
     except InvalidRequest as error:
         raise web.HTTPBadRequest(text=str(error)) from None
+
+
+async def receive(services: Services, channel: Channel, incoming: Request) -> list[tuple[Inbound, Outcome]]:
+    inbounds = parsed(channel, incoming, channel.parse_inbound)
     return [(inbound, await outcome_of(services, inbound)) for inbound in inbounds]
 
 
@@ -115,13 +124,7 @@ async def twilio_inbound_webhook(request: web.Request, services: Services) -> we
     each message is stored: in the inbound queue, handled behind the answer (outreach.inbound.queue)."""
     channel = twilio_channel(services)
     with services.inbound_queue.receiving():  # the queue's workers let it go first
-        incoming = await channel_request(services, request)
-        verified(channel, incoming)
-        try:
-            inbounds = channel.parse_inbound(incoming)
-        except InvalidRequest as error:
-            raise web.HTTPBadRequest(text=str(error)) from None
-        for inbound in inbounds:
+        for inbound in parsed(channel, await channel_request(services, request), channel.parse_inbound):
             await queued(services, inbound)
     return web.Response(text=empty_twiml(), content_type="text/xml")
 
@@ -147,12 +150,7 @@ async def queued(services: Services, inbound: Inbound) -> None:
 
 async def twilio_status_webhook(request: web.Request, services: Services) -> web.Response:
     channel = twilio_channel(services)
-    incoming = await channel_request(services, request)
-    verified(channel, incoming)
-    try:
-        reports = channel.parse_status(incoming)
-    except InvalidRequest as error:
-        raise web.HTTPBadRequest(text=str(error)) from None
+    reports = parsed(channel, await channel_request(services, request), channel.parse_status)
     # Spooled through an outage too: a lost "undelivered" would leave a dead number unmarked and its
     # fallback unsent. Reports carry no personal data, and replaying one is safe (the outbox keeps a
     # status only when it outranks the one it has).
