@@ -58,6 +58,9 @@ TAKE_LIMIT = 200  # rows one sweep takes over
 # A worker about to handle a message lets the webhooks being received go first, for at most this long:
 # a burst is answered at the pace of storing, and its handling still gets a share of the CPU.
 RECEIVING_FIRST_SECONDS = 0.1
+# ... unless it is this far behind: then it takes its full share, so a steady stream the process can
+# handle is never left further behind than this (a burst's is answered first, handled within seconds).
+BEHIND_AT_MOST_SECONDS = 5.0
 QUIET_SECONDS = 0.002  # a burst's webhooks come closer than this (300 a second: 3.3 ms apart)
 SET_ASIDE_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)  # a row nobody can read: kept for an operator, never retaken
 
@@ -69,6 +72,7 @@ class _InHand:
     arrived_at: datetime
     handled: asyncio.Future[Outcome | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     awaited: list[bool] = field(default_factory=lambda: [False])  # a webhook waits for its handling
+    handed_at: float = field(default_factory=lambda: asyncio.get_running_loop().time())
 
 
 @dataclass(frozen=True)
@@ -281,7 +285,8 @@ class InboundQueue:
             self._per_sender[sender] += 1
             try:
                 async with lock:
-                    if not item.awaited[0]:
+                    behind = asyncio.get_running_loop().time() - item.handed_at
+                    if not item.awaited[0] and behind < BEHIND_AT_MOST_SECONDS:
                         await self._after_receiving()
                     outcome = await self._handled(item)
             finally:
