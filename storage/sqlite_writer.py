@@ -12,8 +12,9 @@ SQLite's busy handler, which sleeps). So `BEGIN IMMEDIATE` still goes to the thr
 blocks nothing else; once it returned, this connection is the one writer: its statements and its COMMIT
 wait for nobody (readers never block a WAL writer), and each is a point read or a row written, tens of
 microseconds, so they run in the loop as the bare sqlite3 baseline does. A connection of this kind is
-for write transactions that stay short (the inbound group commits); exports and bulk writes keep the
-thread-per-call engine, which never holds the loop.
+for write transactions that stay short (the inbound group commits, the inbound queue's rows, the
+dispatcher's claims and outcomes); exports and bulk writes keep the thread-per-call engine, which never
+holds the loop.
 """
 
 from __future__ import annotations
