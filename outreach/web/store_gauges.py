@@ -1,5 +1,6 @@
 """The gauges /metrics reads from the database at each scrape: the outbox's depth by status and
-channel, what is due and how long the oldest due message has waited, and each live campaign's launch.
+channel, what is due and how long the oldest due message has waited, each live campaign's launch, and
+the webhook messages stored and not yet handled.
 Every worker reads the same rows, so whichever is scraped reports the whole service, not itself."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from storage import inbound_queue
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
 from storage.gauges import (
     PENDING_STATUSES,
@@ -31,6 +33,7 @@ class StoreReading:
     depth: list[OutboxDepth] = field(default_factory=list)
     due: list[DueMessages] = field(default_factory=list)
     launches: list[LaunchFigures] = field(default_factory=list)
+    inbound_queued: int = 0  # webhook messages stored and not yet handled, by every worker
 
 
 async def read_store(sessions: SessionFactory, now: datetime) -> StoreReading:
@@ -44,6 +47,7 @@ async def read_store(sessions: SessionFactory, now: datetime) -> StoreReading:
                 depth=await outbox_depth(session),
                 due=await due_messages(session, now),
                 launches=await launch_figures(session),
+                inbound_queued=await inbound_queue.waiting(session),
             )
     except STORE_UNAVAILABLE:
         return StoreReading(now=now, reachable=False)
@@ -67,6 +71,12 @@ class StoreGauges:
         if not reading.reachable:
             return
         yield self._depth()
+        queued = GaugeMetricFamily(
+            "outreach_inbound_queued",
+            "Webhook messages stored and answered but not handled yet, by every worker (outreach.inbound.queue).",
+        )
+        queued.add_metric([], float(reading.inbound_queued))
+        yield queued
         yield from self._due()
         yield from self._launches()
 

@@ -16,6 +16,7 @@ from outreach.web.prometheus_telemetry import PrometheusTelemetry
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import launch
+from tests.outreach.inbound.test_queue import GatedPipeline
 from tests.providers import SMS_FROM, TELEGRAM_WEBHOOK_SECRET
 from tests.world import AppClient, open_world
 
@@ -101,6 +102,27 @@ async def test_metrics_count_sends_errors_waits_webhooks_answers_and_read_the_ou
     assert value(samples, "outreach_launch_opening", campaign="tramwaj-noca") == 0
     assert value(samples, "outreach_launch_skipped", campaign="tramwaj-noca") == 0
     assert value(samples, "outreach_launch_register_to_go", campaign="tramwaj-noca") == 0
+    assert value(samples, "outreach_inbound_queued") == 0  # the SMS answer was handled
+
+
+async def test_the_inbound_queue_gauge_counts_messages_stored_and_not_handled(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with open_world(database_url, clock, twilio=True, telemetry=PrometheusTelemetry()) as world:
+        await add_resident(world.services, phone=PHONE)
+        await launch(world.services, CAMPAIGN)
+        assert await world.services.dispatcher.drain() == 1
+        gated = GatedPipeline(world.services.pipeline)  # handles nothing until its gate opens
+        world.services.__dict__["pipeline"] = gated
+        world.services.settings.inbound_wait_seconds = 0
+        status, _ = await world.twilio.deliver_inbound(
+            world.url("/webhooks/twilio/sms"), from_=PHONE, to=SMS_FROM, body="tak"
+        )
+        assert status == 200
+        assert value(await scrape(world.client), "outreach_inbound_queued") == 1
+        gated.gate.set()
+        await world.services.inbound_queue.idle()
+        assert value(await scrape(world.client), "outreach_inbound_queued") == 0
 
 
 async def test_a_launch_still_opening_shows_how_far_it_has_come(database_url: str, clock: ManualClock) -> None:
