@@ -71,27 +71,29 @@ class _InHand:
     inbound: Inbound
     arrived_at: datetime
     handled: asyncio.Future[Outcome | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    awaited: list[bool] = field(default_factory=lambda: [False])  # a webhook waits for its handling
+    awaited: bool = False  # a webhook waits for its handling: its worker does not let others go first
     handed_at: float = field(default_factory=lambda: asyncio.get_running_loop().time())
 
 
 @dataclass(frozen=True)
 class Accepted:
-    """A message stored in the queue: its row, whether this process had others in hand before it, and
-    its outcome once handled (None: left in the queue for a later sweep, as after an outage)."""
+    """A message stored in the queue, in this process's hands, and how many it had in hand before it."""
 
-    queued_id: int
+    item: _InHand
     ahead: int
-    handled: asyncio.Future[Outcome | None]
-    awaited: list[bool]
+
+    @property
+    def queued_id(self) -> int:
+        return self.item.queued_id
 
     async def handled_within(self, seconds: float) -> Outcome | None:
-        """The outcome, if it comes within `seconds`; None otherwise (the message stays queued)."""
+        """The outcome, if it comes within `seconds`; None otherwise (the message stays queued, or was
+        left in the queue for a later sweep, as after an outage)."""
         if seconds <= 0:
             return None
-        self.awaited[0] = True  # its worker does not let stores go first: a webhook waits on it
+        self.item.awaited = True
         with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(asyncio.shield(self.handled), timeout=seconds)
+            return await asyncio.wait_for(asyncio.shield(self.item.handled), timeout=seconds)
         return None
 
 
@@ -133,11 +135,6 @@ class InboundQueue:
         self._nothing_received.set()
         self._last_received = float("-inf")  # the loop's clock when the last webhook was answered
 
-    @property
-    def in_hand(self) -> int:
-        """Messages this process has stored or taken over and not yet handled."""
-        return len(self._ids_in_hand)
-
     async def put(self, inbound: Inbound) -> Accepted:
         """Store `inbound` durably and hand it to this process's workers. Raises one of STORE_ERRORS
         when the store is away or refuses it (nothing was stored)."""
@@ -151,8 +148,7 @@ class InboundQueue:
         )
         queued_id = await self._add(row)
         ahead = len(self._ids_in_hand)
-        item = self._hand(queued_id, inbound, arrived_at)
-        return Accepted(queued_id, ahead, item.handled, item.awaited)
+        return Accepted(self._hand(queued_id, inbound, arrived_at), ahead)
 
     @contextlib.contextmanager
     def receiving(self) -> Iterator[None]:
@@ -286,7 +282,7 @@ class InboundQueue:
             try:
                 async with lock:
                     behind = asyncio.get_running_loop().time() - item.handed_at
-                    if not item.awaited[0] and behind < BEHIND_AT_MOST_SECONDS:
+                    if not item.awaited and behind < BEHIND_AT_MOST_SECONDS:
                         await self._after_receiving()
                     outcome = await self._handled(item)
             finally:
