@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,8 +36,23 @@ class Taken:
 # Ids in the order of the rows given: SQLAlchemy's "insertmanyvalues" batches them into one INSERT.
 _ADD = insert(QUEUE).returning(QUEUE.c.id, sort_by_parameter_order=True)
 _REMOVE = delete(QUEUE).where(QUEUE.c.id == bindparam("queued_id"))
+SET_ASIDE_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)  # a row nobody can read: kept for an operator, never retaken
 # Free to take: its worker's time ran out, or it is this worker's own (one it let go of).
 _FREE = or_(QUEUE.c.taken_until <= bindparam("now"), QUEUE.c.taken_by == bindparam("holder"))
+# ... and none of its sender's earlier messages is in another live worker's hands: a sender's messages
+# are handled in arrival order even when several processes sweep (a set-aside one holds no one up).
+_EARLIER = QUEUE.alias("earlier")
+_NOT_BEHIND_ANOTHER = ~(
+    select(_EARLIER.c.id)
+    .where(
+        _EARLIER.c.address_index == QUEUE.c.address_index,
+        _EARLIER.c.id < QUEUE.c.id,
+        _EARLIER.c.taken_by != bindparam("holder"),
+        _EARLIER.c.taken_until > bindparam("now"),
+        _EARLIER.c.taken_until < SET_ASIDE_UNTIL,
+    )
+    .exists()
+)
 
 
 async def add(session: AsyncSession, rows: Sequence[NewQueued], *, holder: str, until: datetime) -> list[int]:
@@ -65,15 +80,22 @@ async def remove(session: AsyncSession, queued_id: int) -> None:
 async def take(
     session: AsyncSession, *, holder: str, now: datetime, until: datetime, skip: Collection[int], limit: int
 ) -> list[Taken]:
-    """The oldest rows free to take (but those in `skip`: `holder` has them in hand), now held by
+    """The oldest rows free to take (but those in `skip`: `holder` has them in hand, and those whose
+    sender has an earlier one in another worker's hands, or being taken by another sweep), now held by
     `holder` until `until`. One UPDATE decides: two workers taking at once never both get a row."""
     parameters = {"holder": holder, "now": now}
     # PostgreSQL: rows another sweep is taking are skipped, not waited for (two sweeps share the work).
-    candidates = select(QUEUE.c.id).where(_FREE).order_by(QUEUE.c.id).limit(limit + len(skip))
-    found = await session.execute(candidates.with_for_update(skip_locked=True), parameters)
-    wanted = [queued_id for queued_id in found.scalars() if queued_id not in skip][:limit]
-    if not wanted:
+    candidates = (
+        select(QUEUE.c.id, QUEUE.c.address_index)
+        .where(_FREE, _NOT_BEHIND_ANOTHER)
+        .order_by(QUEUE.c.id)
+        .limit(limit + len(skip))
+    )
+    found = list(await session.execute(candidates.with_for_update(skip_locked=True), parameters))
+    rows = [(int(row.id), str(row.address_index)) for row in found if row.id not in skip][:limit]
+    if not rows:
         return []
+    wanted = await _in_order(session, rows, holder=holder, now=now)
     taken = await session.execute(
         update(QUEUE)
         .where(QUEUE.c.id.in_(wanted))
@@ -83,6 +105,26 @@ async def take(
         parameters,
     )
     return sorted((Taken(int(row.id), row.payload) for row in taken), key=lambda row: row.id)
+
+
+async def _in_order(session: AsyncSession, rows: list[tuple[int, str]], *, holder: str, now: datetime) -> list[int]:
+    """The ids of `rows` (id, sender; ours, locked) not behind a free earlier message of their sender
+    that is not among them: another sweep is taking that one at this moment (PostgreSQL skipped its
+    lock), so the later ones wait for the next sweep rather than overtake it."""
+    ours = {queued_id for queued_id, _ in rows}
+    elsewhere = await session.execute(
+        select(QUEUE.c.id, QUEUE.c.address_index).where(
+            QUEUE.c.address_index.in_({sender for _, sender in rows}),
+            QUEUE.c.id < max(ours),
+            QUEUE.c.taken_by != holder,
+            QUEUE.c.taken_until <= now,
+        )
+    )
+    first_elsewhere: dict[str, int] = {}
+    for row in elsewhere:
+        if row.id not in ours:
+            first_elsewhere[row.address_index] = min(row.id, first_elsewhere.get(row.address_index, row.id))
+    return [queued_id for queued_id, sender in rows if queued_id < first_elsewhere.get(sender, queued_id + 1)]
 
 
 async def set_aside(session: AsyncSession, queued_id: int, *, until: datetime) -> None:

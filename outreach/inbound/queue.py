@@ -29,7 +29,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from channels.base import Inbound
 from outreach import faults
@@ -44,7 +44,7 @@ from storage.address_keys import AddressKeys
 from storage.db import SessionFactory
 from storage.failures import STORE_ERRORS, describe
 from storage.group_commit import GroupCommit
-from storage.inbound_queue import NewQueued, Taken
+from storage.inbound_queue import SET_ASIDE_UNTIL, NewQueued, Taken
 from storage.sealing import SealedValueUnreadable
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,6 @@ RECEIVING_FIRST_SECONDS = 0.1
 # handle is never left further behind than this (a burst's is answered first, handled within seconds).
 BEHIND_AT_MOST_SECONDS = 5.0
 QUIET_SECONDS = 0.002  # a burst's webhooks come closer than this (300 a second: 3.3 ms apart)
-SET_ASIDE_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)  # a row nobody can read: kept for an operator, never retaken
 
 
 @dataclass
@@ -77,19 +76,17 @@ class _InHand:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A message stored in the queue, in this process's hands, and how many it had in hand before it."""
+    """A message stored in the queue, in this process's hands (None: left to the worker processes,
+    `outreach work`), and how many it had in hand before it."""
 
-    item: _InHand
+    queued_id: int
+    item: _InHand | None
     ahead: int
-
-    @property
-    def queued_id(self) -> int:
-        return self.item.queued_id
 
     async def handled_within(self, seconds: float) -> Outcome | None:
         """The outcome, if it comes within `seconds`; None otherwise (the message stays queued, or was
         left in the queue for a later sweep, as after an outage)."""
-        if seconds <= 0:
+        if seconds <= 0 or self.item is None:
             return None
         self.item.awaited = True
         with contextlib.suppress(TimeoutError):
@@ -134,6 +131,9 @@ class InboundQueue:
         self._nothing_received = asyncio.Event()
         self._nothing_received.set()
         self._last_received = float("-inf")  # the loop's clock when the last webhook was answered
+        # Outside running() (`outreach serve --web-only`) nothing here handles: rows are stored free to
+        # take, and the worker processes' sweeps take them.
+        self._working = False
 
     async def put(self, inbound: Inbound) -> Accepted:
         """Store `inbound` durably and hand it to this process's workers. Raises one of STORE_ERRORS
@@ -147,8 +147,10 @@ class InboundQueue:
             payload=self._keys.sealer.seal(payload, binding=SEALED_AS),
         )
         queued_id = await self._add(row)
+        if not self._working:  # stored free to take: a worker process sweeps it up
+            return Accepted(queued_id, None, 0)
         ahead = len(self._ids_in_hand)
-        return Accepted(self._hand(queued_id, inbound, arrived_at), ahead)
+        return Accepted(queued_id, self._hand(queued_id, inbound, arrived_at), ahead)
 
     @contextlib.contextmanager
     def receiving(self) -> Iterator[None]:
@@ -174,6 +176,7 @@ class InboundQueue:
         other workers at once."""
         stopping = asyncio.Event()
         tasks = [asyncio.create_task(self._work(), name=f"inbound-worker-{n}") for n in range(self._workers)]
+        self._working = True
         await self.sweep()  # what a worker killed before this start left, at once
         sweeper = asyncio.create_task(self._sweep_until(stopping, sweep_every), name="inbound-sweeper")
         try:
@@ -186,12 +189,18 @@ class InboundQueue:
             for task in [*tasks, sweeper]:
                 task.cancel()
             await asyncio.gather(*tasks, sweeper, return_exceptions=True)
+            self._working = False
             await self._let_go()
 
     async def sweep(self) -> int:
-        """Take over the rows free to take (a dead worker's, or this worker's own it let go of), oldest
-        first, and hand them to the workers: how many."""
+        """Take over the rows free to take (a dead worker's, this worker's own it let go of, or one a
+        `--web-only` process stored), oldest first, and hand them to the workers: how many. Never more
+        than TAKE_LIMIT in hand, so that rows wait in the table for any worker, not in this one's memory
+        until their lease runs out."""
         now = self._clock()
+        room = TAKE_LIMIT - len(self._ids_in_hand)
+        if room <= 0:
+            return 0
         try:
             async with self._writes() as session, session.begin():
                 taken = await inbound_queue.take(
@@ -200,7 +209,7 @@ class InboundQueue:
                     now=now,
                     until=now + self._lease,
                     skip=set(self._ids_in_hand),
-                    limit=TAKE_LIMIT,
+                    limit=room,
                 )
         except STORE_ERRORS as error:
             log.warning("inbound queue: could not sweep (%s)", describe(error))
@@ -245,7 +254,7 @@ class InboundQueue:
                 inbound_queue.add,
                 rows=[row for row, _ in group],
                 holder=self._holder,
-                until=self._clock() + self._lease,
+                until=self._clock() + (self._lease if self._working else timedelta(0)),
             )
             try:
                 if self._grouped is not None:

@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from channels.base import Inbound
 from outreach.inbound.pipeline import InboundPipeline, Outcome
@@ -97,7 +98,8 @@ async def test_when_nothing_is_ahead_the_webhook_answers_after_the_handling(
 
 
 def dead_workers_queue(world: World) -> InboundQueue:
-    """What a worker killed after storing messages leaves: rows held in its name, never handled."""
+    """Another process's queue, whose workers never run here: what it stores waits for this one's sweeps
+    (free to take at once; `held_by` makes them another worker's, live or killed)."""
     services = world.services
     return InboundQueue(
         services,
@@ -113,13 +115,81 @@ def twilio_sms(phone: str, text: str, provider_id: str, clock: ManualClock) -> I
     return Inbound(channel="sms", provider_id=provider_id, address=phone, text=text, received_at=clock())
 
 
+async def held_by(world: World, holder: str, until: datetime, *queued_ids: int) -> None:
+    """The rows as a worker that took them leaves them: in its name until `until` (it runs elsewhere)."""
+    async with world.services.sessions() as session, session.begin():
+        await session.execute(
+            update(QueuedInbound.__table__)  # type: ignore[attr-defined]
+            .where(QueuedInbound.__table__.c.id.in_(queued_ids))  # type: ignore[attr-defined]
+            .values(taken_by=holder, taken_until=until)
+        )
+
+
+async def taken_by(world: World, holder: str, in_hand: frozenset[int] = frozenset()) -> list[int]:
+    now = world.services.clock()
+    async with world.services.sessions() as session, session.begin():
+        taken = await inbound_queue.take(
+            session, holder=holder, now=now, until=now + timedelta(seconds=30), skip=in_hand, limit=10
+        )
+    return [row.id for row in taken]
+
+
+async def test_messages_a_process_stored_without_handling_are_free_for_any_worker_at_once(
+    database_url: str, clock: ManualClock
+) -> None:
+    """`outreach serve --web-only`: its queue never runs, so a row it stores is nobody's; `outreach work`'s
+    next sweep takes it, with no lease to wait out, and handles it."""
+    async with asked(database_url, clock) as world:
+        web = dead_workers_queue(world)
+        accepted = await web.put(twilio_sms(PHONES[0], "tak", sid(1), clock))
+        assert accepted.item is None and await accepted.handled_within(5) is None  # nothing here handles it
+        [row] = await queued_rows(world)
+        assert row.id == accepted.queued_id and row.taken_until <= clock()
+        worker = world.services.inbound_queue
+        assert await worker.sweep() == 1
+        await worker.idle()
+        assert await responses(world.services) == [("uses_tram", "yes")]
+        assert await queued_rows(world) == []
+
+
+async def test_a_senders_later_message_waits_while_an_earlier_one_is_in_another_workers_hands(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with asked(database_url, clock, phones=2) as world:
+        web = dead_workers_queue(world)
+        first = await web.put(twilio_sms(PHONES[0], "tak", sid(1), clock))
+        second = await web.put(twilio_sms(PHONES[0], "nie", sid(2), clock))
+        other = await web.put(twilio_sms(PHONES[1], "tak", sid(3), clock))
+        await held_by(world, "other:1", clock() + timedelta(seconds=30), first.queued_id)
+        assert await taken_by(world, "mine:1") == [other.queued_id]  # the second waits for the first
+        clock.advance(seconds=31)  # the other worker died with it: both are taken, in their order
+        in_hand = frozenset({other.queued_id})
+        assert await taken_by(world, "mine:1", in_hand) == [first.queued_id, second.queued_id]
+
+
+async def test_a_senders_later_message_waits_while_another_sweep_is_taking_an_earlier_one(
+    database_url: str, clock: ManualClock
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one write transaction at a time: no sweep takes beside another")
+    async with asked(database_url, clock, phones=2) as world:
+        web = dead_workers_queue(world)
+        first = await web.put(twilio_sms(PHONES[0], "tak", sid(1), clock))
+        second = await web.put(twilio_sms(PHONES[0], "nie", sid(2), clock))
+        async with world.services.sessions() as sweeping, sweeping.begin():  # another sweep, mid-take
+            locked = select(QueuedInbound.__table__.c.id).where(QueuedInbound.__table__.c.id == first.queued_id)  # type: ignore[attr-defined]
+            await sweeping.execute(locked.with_for_update())
+            assert await taken_by(world, "mine:1") == []  # not the second before the first
+        assert await taken_by(world, "mine:1") == [first.queued_id, second.queued_id]
+
+
 async def test_a_dead_workers_messages_are_taken_over_after_its_time_and_handled_once(
     database_url: str, clock: ManualClock
 ) -> None:
     async with asked(database_url, clock) as world:
         dead = dead_workers_queue(world)
-        await dead.put(twilio_sms(PHONES[0], "tak", sid(1), clock))
-        await dead.put(twilio_sms(PHONES[0], "tak", sid(1), clock))  # Twilio's retry, stored beside it
+        stored = [await dead.put(twilio_sms(PHONES[0], "tak", sid(1), clock)) for _ in range(2)]  # Twilio retried
+        await held_by(world, "killed:1", clock() + timedelta(seconds=30), *(item.queued_id for item in stored))
         live = world.services.inbound_queue
         assert await live.sweep() == 0  # still the dead worker's for 30 s
         clock.advance(seconds=31)
@@ -184,8 +254,8 @@ async def test_a_worker_that_stops_hands_back_what_it_holds(database_url: str, c
 async def test_two_workers_taking_at_once_never_both_get_a_row(database_url: str, clock: ManualClock) -> None:
     async with asked(database_url, clock) as world:
         dead = dead_workers_queue(world)
-        for number in range(20):
-            await dead.put(twilio_sms(PHONES[0], "tak", sid(number), clock))
+        for number in range(20):  # twenty senders: one's messages are taken in order (the tests above)
+            await dead.put(twilio_sms(f"+48600700{number:03d}", "tak", sid(number), clock))
         clock.advance(seconds=31)
         now = clock()
 
