@@ -69,12 +69,13 @@ def test_each_unit_runs_a_real_outreach_command_with_real_options(path: Path) ->
     command.make_context(command.name, list(rest))
 
 
-def test_workers_start_after_the_migrations_and_stop_on_sigterm_with_time_to_finish_sends() -> None:
-    web = read_unit(DEPLOY / "systemd" / "outreach-web@.service")
-    assert "outreach-migrate.service" in web["Unit"]["Requires"].split()
-    assert "outreach-migrate.service" in web["Unit"]["After"].split()
-    assert web["Service"]["KillSignal"] == "SIGTERM"
-    assert int(web["Service"]["TimeoutStopSec"]) > Settings.model_fields["twilio_timeout_seconds"].default
+@pytest.mark.parametrize("name", ["outreach-web@.service", "outreach-work@.service"])
+def test_workers_start_after_the_migrations_and_stop_on_sigterm_with_time_to_finish_sends(name: str) -> None:
+    worker = read_unit(DEPLOY / "systemd" / name)
+    assert "outreach-migrate.service" in worker["Unit"]["Requires"].split()
+    assert "outreach-migrate.service" in worker["Unit"]["After"].split()
+    assert worker["Service"]["KillSignal"] == "SIGTERM"
+    assert int(worker["Service"]["TimeoutStopSec"]) > Settings.model_fields["twilio_timeout_seconds"].default
     migrate = read_unit(DEPLOY / "systemd" / "outreach-migrate.service")
     assert migrate["Service"]["Type"] == "oneshot"
 

@@ -16,6 +16,7 @@ from outreach.cli.lazy import LazyGroup
 COMMANDS = {
     "serve": "outreach.cli.serve:serve",
     "dispatch": "outreach.cli.dispatch:dispatch",
+    "work": "outreach.cli.work:work",
     "demo": "outreach.cli.demo:demo",
     "db": "outreach.cli.db:db_app",
     "residents": "outreach.cli.residents:residents_app",

@@ -27,13 +27,17 @@ from outreach.web.api.application import API_PREFIX, add_api_routes
 from outreach.web.api.import_job_routes import IMPORTS_PATH
 from outreach.web.import_job_runner import import_jobs_running
 from outreach.web.json_bodies import json_body_guard
-from outreach.web.keys import DISPATCHER_TASK, SCHEDULER, SERVICES, handler_with_services
+from outreach.web.keys import DISPATCHER_TASK, INBOUND_SWEEP_SECONDS, SCHEDULER, SERVICES, handler_with_services
 from outreach.web.metrics import add_metrics_route, webhook_timing
 from storage.db import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
-__all__ = ["create_app"]
+__all__ = ["background_app", "create_app"]
+
+# `outreach work` looks for messages a `--web-only` process stored this often (a reply is handled this
+# long after its 2xx at most, when the worker is idle). A sweep that finds nothing is one SELECT.
+WORK_SWEEP_SECONDS = 0.05
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -47,10 +51,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(
-    services: Services, *, run_background: bool = True, api_clock: Callable[[], float] = time.monotonic
+    services: Services,
+    *,
+    run_background: bool = True,
+    web_only: bool = False,
+    api_clock: Callable[[], float] = time.monotonic,
 ) -> web.Application:
     """The web app; with `run_background` it also runs the dispatcher and the lifecycle scheduler.
-    `api_clock` times the API's rate limits (tests move it by hand)."""
+    `web_only` (`outreach serve --web-only`): webhook messages are stored and answered, and handled by
+    `outreach work` processes (background_app), which do the background work too; this process only
+    applies its own spool after an outage. `api_clock` times the API's rate limits (tests move it)."""
     timing = webhook_timing(services)
     guard = json_body_guard([API_PREFIX + "/", webhook_paths.TELEGRAM], streamed=[API_PREFIX + IMPORTS_PATH])
     app = web.Application(middlewares=[timing, guard] if timing else [guard])
@@ -72,14 +82,26 @@ def create_app(
     add_admin_pages(app)
     app.cleanup_ctx.append(_channels_open)
     app.cleanup_ctx.append(import_jobs_running)  # the API's import jobs run wherever it is served
+    if web_only:
+        app.cleanup_ctx.append(_spool_flushing)  # the spool is this host's disk, written by this process
+        return app
     app.cleanup_ctx.append(_inbound_queue_worked)  # stored webhook messages are handled where they came
     if run_background:
-        app.cleanup_ctx.append(_telegram_updates)
-        app.cleanup_ctx.append(_mailbox_polled)
-        app.cleanup_ctx.append(_dispatcher_running)
-        app.cleanup_ctx.append(_webhooks_delivered)
-        app.cleanup_ctx.append(_spool_flushing)
-        app.cleanup_ctx.append(_scheduler_running)
+        app.cleanup_ctx.extend([_telegram_updates, _mailbox_polled, _dispatcher_running, _webhooks_delivered])
+        app.cleanup_ctx.extend([_spool_flushing, _scheduler_running])
+    return app
+
+
+def background_app(services: Services) -> web.Application:
+    """`outreach work`: what `serve` runs beside its HTTP, without HTTP (RapidPro's mailroom beside its
+    courier): the webhook messages every `--web-only` process stored, handled; the dispatcher, the
+    outgoing webhooks, the lifecycle scheduler, the mailbox and Telegram polling. Started and stopped
+    by an AppRunner with no site, so these run exactly as they do in `serve`."""
+    app = web.Application()
+    app[SERVICES] = services
+    app[INBOUND_SWEEP_SECONDS] = min(WORK_SWEEP_SECONDS, services.settings.inbound_sweep_seconds)
+    app.cleanup_ctx.extend([_channels_open, _inbound_queue_worked, _telegram_updates, _mailbox_polled])
+    app.cleanup_ctx.extend([_dispatcher_running, _webhooks_delivered, _scheduler_running])
     return app
 
 
@@ -120,7 +142,8 @@ async def _inbound_queue_worked(app: web.Application) -> AsyncIterator[None]:
     """Webhook messages stored before their handling, handled by this process's workers; on stop, what
     is in hand is finished or handed back."""
     services = app[SERVICES]
-    async with services.inbound_queue.running(sweep_every=services.settings.inbound_sweep_seconds):
+    sweep_every = app.get(INBOUND_SWEEP_SECONDS, services.settings.inbound_sweep_seconds)
+    async with services.inbound_queue.running(sweep_every=sweep_every):
         yield
 
 

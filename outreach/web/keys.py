@@ -16,6 +16,7 @@ from outreach.bootstrap import Services
 SERVICES = web.AppKey("services", Services)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task[None])
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+INBOUND_SWEEP_SECONDS = web.AppKey("inbound_sweep_seconds", float)  # `outreach work`'s, shorter than serve's
 
 
 def handler_with_services(

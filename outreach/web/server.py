@@ -8,9 +8,9 @@ import signal
 
 from aiohttp import web
 
-from outreach.bootstrap import announce_channels, announce_keys, bootstrap
+from outreach.bootstrap import Services, announce_channels, announce_keys, bootstrap
 from outreach.settings import Settings
-from outreach.web.app import create_app
+from outreach.web.app import background_app, create_app
 from outreach.web.prometheus_telemetry import PrometheusTelemetry
 from storage.db import is_sqlite
 from storage.migrate import upgrade
@@ -40,21 +40,41 @@ def bind_host(settings: Settings, host: str | None) -> tuple[str, str]:
     )
 
 
-async def serve_forever(settings: Settings, *, host: str | None, port: int) -> None:
-    services = bootstrap(settings, telemetry=PrometheusTelemetry())  # counted here only: `serve` is scraped
-    announce_channels(services)
-    announce_keys(services)
+async def serve_forever(settings: Settings, *, host: str | None, port: int, web_only: bool = False) -> None:
+    services = await _started(settings)
     host, why = bind_host(settings, host)
-    if is_sqlite(settings.database_url):
-        # The embedded default must work with no set-up step; PostgreSQL is upgraded by an operator
-        # (`outreach db upgrade`), once, not by every worker at once.
-        await upgrade(services.engine, keyring=services.keyring)
-    runner = web.AppRunner(create_app(services), access_log=None)
+    runner = web.AppRunner(create_app(services, web_only=web_only), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0]
-    print(f"outreach listening on http://{bound[0]}:{bound[1]} ({why})", flush=True)
+    handled = "; webhook messages handled by `outreach work`" if web_only else ""
+    print(f"outreach listening on http://{bound[0]}:{bound[1]} ({why}){handled}", flush=True)
+    await _until_stopped(runner, services)
+
+
+async def work_forever(settings: Settings) -> None:
+    """`outreach work`: serve's background work without HTTP (outreach.web.app.background_app)."""
+    services = await _started(settings)
+    runner = web.AppRunner(background_app(services))
+    await runner.setup()  # starts the workers; no site: nothing listens
+    print("outreach working: stored webhook messages, sends, schedule (no HTTP)", flush=True)
+    await _until_stopped(runner, services)
+
+
+async def _started(settings: Settings) -> Services:
+    services = bootstrap(settings, telemetry=PrometheusTelemetry())  # counted here only: `serve` is scraped
+    announce_channels(services)
+    announce_keys(services)
+    if is_sqlite(settings.database_url):
+        # The embedded default must work with no set-up step; PostgreSQL is upgraded by an operator
+        # (`outreach db upgrade`), once, not by every worker at once.
+        await upgrade(services.engine, keyring=services.keyring)
+    return services
+
+
+async def _until_stopped(runner: web.AppRunner, services: Services) -> None:
+    """Until SIGINT or SIGTERM; then the runner's work finishes (sends in flight, messages in hand)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

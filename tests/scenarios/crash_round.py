@@ -135,6 +135,7 @@ async def crash_round(
     *,
     residents: int = 300,
     workers: int = 2,
+    roles: tuple[str, ...] = (),  # what each worker runs (crash_workers.COMMANDS): all `serve` unless told
     settle_seconds: float = 240.0,  # a bound, not a wait: a loaded 2-CPU machine took 90 s and more
 ) -> RoundReport:
     started = time.monotonic()
@@ -144,7 +145,7 @@ async def crash_round(
     rng = random.Random(chaos.seed)
     async with (
         TwilioStandIn(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) as standin,
-        Workers({}, folder, workers) as pool,  # stopped however the round ends
+        Workers({}, folder, workers, roles) as pool,  # stopped however the round ends
         Balancer(pool.ports) as balancer,
     ):
         pool.settings = worker_settings(database_url, folder, balancer.url, standin.base_url)

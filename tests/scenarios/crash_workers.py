@@ -27,11 +27,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# What a slot runs: `serve` (everything), `web` (`serve --web-only`: stores and answers webhook messages)
+# or `work` (`outreach work`: handles them and sends; no HTTP).
+COMMANDS = {"serve": ["serve"], "web": ["serve", "--web-only"], "work": ["work"]}
+
+
 @dataclass
 class Worker:
     slot: int
     port: int
     log: Path
+    role: str = "serve"
     process: subprocess.Popen[bytes] | None = None
     fault: str | None = None
     lives: list[tuple[str | None, int | None]] = field(default_factory=list)  # (fault point, exit status)
@@ -42,11 +48,16 @@ class Worker:
 
 
 class Workers:
-    """`count` serve processes on `settings` (OUTREACH_* environment values), each on a port of its own."""
+    """`count` processes on `settings` (OUTREACH_* environment values), each serving on a port of its own
+    but a `work` one; `roles` says what each runs (COMMANDS; `serve` unless told)."""
 
-    def __init__(self, settings: dict[str, str], folder: Path, count: int) -> None:
+    def __init__(self, settings: dict[str, str], folder: Path, count: int, roles: tuple[str, ...] = ()) -> None:
         self.settings = settings
-        self.workers = [Worker(slot, free_port(), folder / f"worker-{slot}.log") for slot in range(count)]
+        roles = roles or ("serve",) * count
+        assert len(roles) == count and set(roles) <= set(COMMANDS)
+        self.workers = [
+            Worker(slot, free_port(), folder / f"worker-{slot}.log", role) for slot, role in enumerate(roles)
+        ]
         self.kills = 0  # from outside
 
     async def __aenter__(self) -> Workers:
@@ -57,7 +68,8 @@ class Workers:
 
     @property
     def ports(self) -> list[int]:
-        return [worker.port for worker in self.workers]
+        """Where the balancer sends requests: every slot with HTTP."""
+        return [worker.port for worker in self.workers if worker.role != "work"]
 
     def _environment(self, fault: str | None) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
@@ -77,13 +89,16 @@ class Workers:
     def _spawn(self, worker: Worker, fault: str | None) -> subprocess.Popen[bytes]:
         with worker.log.open("ab") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "outreach.cli", "serve", "--port", str(worker.port)],
+                [sys.executable, "-m", "outreach.cli", *COMMANDS[worker.role]]
+                + (["--port", str(worker.port)] if worker.role != "work" else []),
                 env=self._environment(fault),
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
 
     async def _ready(self, worker: Worker) -> None:
+        if worker.role == "work":  # nothing to ask: what it handles waits in the database until it runs
+            return
         deadline = asyncio.get_running_loop().time() + READY_SECONDS
         async with aiohttp.ClientSession() as session:
             while worker.alive:

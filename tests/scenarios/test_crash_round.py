@@ -1,6 +1,7 @@
-"""Crash rounds (issue 18, "Proof under fire"): `outreach serve` OS processes on one database die while a
-campaign runs and residents' replies arrive (tests/scenarios/crash_round.py says what a round does and
-checks). CI runs one round per database with the deterministic fault points, each of them firing;
+"""Crash rounds (issue 18, "Proof under fire"): `outreach serve` OS processes (on PostgreSQL, `serve
+--web-only` and `outreach work` among them) on one database die while a campaign runs and residents' replies
+arrive (tests/scenarios/crash_round.py says what a round does and checks). CI runs one round per database
+with the deterministic fault points, each of them firing;
 `make soak` runs SOAK_ROUNDS rounds per database of seeded random kills (OUTREACH_SOAK_ROUNDS, unset
 here: skipped; seeds from OUTREACH_SOAK_SEED on) and prints the table.
 """
@@ -17,10 +18,22 @@ from outreach.bootstrap import Services
 from tests.conftest import ManualClock
 from tests.scenarios.crash_round import Chaos, RoundReport, crash_round
 
-# Workers 0 and 1 die at two points each, restarted after each, while worker 2 never dies (so a reply
-# always finds a worker): a reply's commit, a reply stored in the inbound queue (before its 2xx), then
-# a send marked started; a send the provider answered, then a send's outcome commit.
+# SQLite: three `serve` processes. Workers 0 and 1 die at each of their points, restarted after each,
+# while worker 2 never dies (so a reply always finds a worker): a reply's commit, a reply stored in the
+# inbound queue (before its 2xx), then a send marked started; a send the provider answered, then a send's
+# outcome commit.
 FAULTS = (("before_commit.reply:3", "queued:4", "send_marked:5"), ("after_request:5", "before_commit.outcome:5"))
+# PostgreSQL: the web apart from the handling (docs/DEPLOY.md) beside a whole `serve`: worker 0 is
+# `serve --web-only` and dies storing a reply before its 2xx; worker 1 is `outreach work` and dies handling
+# a reply and sending; worker 2 is `serve` and dies at a send's answer and outcome (a fault point counts
+# its own process's events: spread so that each fires while the campaign still runs). SQLite refuses
+# --web-only.
+SPLIT_ROLES = ("web", "work", "serve")
+SPLIT_FAULTS = (
+    ("queued:4",),
+    ("before_commit.reply:3", "send_marked:5"),
+    ("after_request:5", "before_commit.outcome:5"),
+)
 RESIDENTS = 120  # 360 messages and 240 replies: every fault point fires well inside the campaign
 SOAK_ROUNDS = int(os.environ.get("OUTREACH_SOAK_ROUNDS", "0"))
 SOAK_SEED = int(os.environ.get("OUTREACH_SOAK_SEED", "1"))
@@ -30,11 +43,14 @@ SOAK_SEED = int(os.environ.get("OUTREACH_SOAK_SEED", "1"))
 async def test_workers_killed_at_each_fault_point_lose_no_reply_and_ask_everyone(
     services: Services, clock: ManualClock, database_url: str, tmp_path: Path
 ) -> None:
+    split = database_url.startswith("postgresql")
+    faults, roles = (SPLIT_FAULTS, SPLIT_ROLES) if split else (FAULTS, ())
+    chaos = Chaos(seed=18, faults=faults)
     report = await crash_round(
-        services, clock, database_url, tmp_path, Chaos(seed=18, faults=FAULTS), residents=RESIDENTS, workers=3
+        services, clock, database_url, tmp_path, chaos, residents=RESIDENTS, workers=3, roles=roles
     )
     print(f"\n{RoundReport.HEADER}\n{report.row()}")
-    assert sorted(report.fired) == sorted(point.partition(":")[0] for faults in FAULTS for point in faults)
+    assert sorted(report.fired) == sorted(point.partition(":")[0] for plan in faults for point in plan)
     # Most residents answered both questions (so the round did what it is for); a reply Twilio gave up on
     # (6 calls or 15 s, on a loaded machine) is not acknowledged, and then need not be stored.
     assert report.replies > 1.5 * RESIDENTS and report.acknowledged >= 0.9 * report.replies
