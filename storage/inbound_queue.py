@@ -18,6 +18,7 @@ from storage.statements import run
 from storage.tables import QueuedInbound
 
 QUEUE: Table = QueuedInbound.__table__  # type: ignore[attr-defined]
+SEALED_AS = "inbound-queue"  # a row's payload opens as nothing else (storage.sealing's binding)
 
 
 @dataclass(frozen=True)

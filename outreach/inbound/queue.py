@@ -44,12 +44,11 @@ from storage.address_keys import AddressKeys
 from storage.db import SessionFactory
 from storage.failures import STORE_ERRORS, describe
 from storage.group_commit import GroupCommit
-from storage.inbound_queue import SET_ASIDE_UNTIL, NewQueued, Taken
+from storage.inbound_queue import SEALED_AS, SET_ASIDE_UNTIL, NewQueued, Taken
 from storage.sealing import SealedValueUnreadable
 
 log = logging.getLogger(__name__)
 
-SEALED_AS = "inbound-queue"  # a row's payload opens as nothing else
 # Messages handled side by side. SQLite: they share grouped commits. PostgreSQL: each holds a pooled
 # connection for its transaction, so few enough that storing new messages (and the dispatcher) find one.
 WORKERS_SQLITE = 10

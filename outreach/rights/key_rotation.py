@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from outreach.audit import KEY_ROTATE, Actor, DetailValue, record
 from outreach.clock import Clock
 from storage.db import SessionFactory
-from storage.key_rotation import messages_by_key, reseal_batch, reseal_messages_batch, rows_by_key
+from storage.key_rotation import (
+    messages_by_key,
+    reseal_batch,
+    reseal_messages_batch,
+    reseal_queued_batch,
+    rows_by_key,
+)
 from storage.keyring import Keyring
 
 DEFAULT_BATCH = 1000
@@ -22,7 +28,7 @@ class Rotation:
     current: str
     resealed: int
     left: dict[str, int]  # addresses per key id afterwards (the current key's: all of them, when done)
-    messages: dict[str, int]  # residents' messages per key id afterwards
+    messages: dict[str, int]  # residents' messages per key id afterwards (those waiting in the queue too)
 
 
 async def rotate(
@@ -36,7 +42,9 @@ async def rotate(
 ) -> Rotation:
     """Re-encrypt every address and message not under the current key; `progress` hears the count."""
     done = 0
-    for reseal in (reseal_batch, reseal_messages_batch):  # addresses, then residents' messages
+    # Addresses, then residents' messages, then those waiting in the inbound queue (after the old key
+    # leaves the ring a waiting one would be unreadable: set aside, never handled).
+    for reseal in (reseal_batch, reseal_messages_batch, reseal_queued_batch):
         after = 0
         while True:
             async with sessions() as session, session.begin():

@@ -11,11 +11,15 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from channels.base import Inbound
 from outreach.audit import KEY_ROTATE, Actor
+from outreach.inbound.spool import decode
 from outreach.bootstrap import Services, bootstrap
 from outreach.rights.key_rotation import rotate
 from outreach.settings import Settings
+from storage import inbound_queue
 from storage.address_keys import address_keys, address_of
+from storage.inbound_queue import NewQueued
 from storage.inbound import InboundRepository
 from storage.key_rotation import rows_by_key
 from storage.residents import ResidentRepository
@@ -95,6 +99,28 @@ async def test_rows_under_the_old_key_are_read_until_rotated_and_every_row_ends_
         assert (entry.target_id, entry.details) == ("k2", {"resealed": 6, "ring": ["k2", "k1"]})
     again = await rotate(both.sessions, both.keyring, clock=both.clock, actor=Actor.cli())
     assert (again.resealed, again.left) == (0, {"k2": 6, "k1": 0, "other": 0})  # nothing left to do
+
+
+async def test_replies_waiting_in_the_inbound_queue_move_to_the_new_key_and_an_unreadable_one_stays(
+    wire: Wire,
+) -> None:
+    """A reply stored under the old key and not yet handled would be unreadable once the old key left
+    the ring (set aside, never handled): the rotation moves it too, and `keys status` counts it."""
+    old = wire(f"k1:{ENCRYPTION_KEY_1}")
+    waiting = Inbound(channel="sms", provider_id="SM1", address=PHONES[0], text=REPLY, received_at=old.clock())
+    await old.inbound_queue.put(waiting)  # its workers do not run here: it waits in the queue
+    async with old.sessions() as session, session.begin():  # one no key of the ring opens, set aside
+        rows = [NewQueued(channel="sms", address_index="x", payload="k9:bm90IGEga2V5")]
+        await inbound_queue.add(session, rows, holder="worker-0", until=inbound_queue.SET_ASIDE_UNTIL)
+    both = wire(f"k2:{ENCRYPTION_KEY_2},k1:{ENCRYPTION_KEY_1}")
+    done = await rotate(both.sessions, both.keyring, clock=both.clock, actor=Actor.cli())
+    assert (done.resealed, done.messages) == (1, {"k2": 1, "k1": 0, "other": 1})
+    new_only = wire(f"k2:{ENCRYPTION_KEY_2}")
+    async with new_only.sessions() as session:
+        queue = inbound_queue.QUEUE
+        payloads = (await session.execute(select(queue.c.payload).order_by(queue.c.id))).scalars().all()
+        opened = decode(address_keys(session).sealer.open(payloads[0], binding=inbound_queue.SEALED_AS).encode())
+    assert opened[1] == waiting and payloads[1] == "k9:bm90IGEga2V5"
 
 
 async def test_a_wrong_key_under_the_old_id_is_a_clear_error_not_garbage(wire: Wire) -> None:
