@@ -13,14 +13,14 @@ from sqlmodel import col
 
 from channels.base import Inbound
 from outreach.audit import KEY_ROTATE, Actor
-from outreach.inbound.spool import decode
 from outreach.bootstrap import Services, bootstrap
+from outreach.inbound.spool import decode
 from outreach.rights.key_rotation import rotate
 from outreach.settings import Settings
 from storage import inbound_queue
 from storage.address_keys import address_keys, address_of
-from storage.inbound_queue import NewQueued
 from storage.inbound import InboundRepository
+from storage.inbound_queue import NewQueued
 from storage.key_rotation import rows_by_key
 from storage.residents import ResidentRepository
 from storage.sealing import SealedValueUnreadable
