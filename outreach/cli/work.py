@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
+
+import typer
 
 from outreach.cli.runner import load_settings
 
 
-def work() -> None:
+def work(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface for --port; default OUTREACH_HOST, else 127.0.0.1 (development) or 0.0.0.0."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve /healthz and /metrics here (0 picks a free one); none unless given.", min=0, max=65535
+        ),
+    ] = None,
+) -> None:
     """Handle the webhook messages `serve --web-only` processes stored, and send, schedule and poll as
-    `serve` does; no HTTP. SIGTERM finishes what is in hand."""
+    `serve` does; no webhooks. SIGTERM finishes what is in hand."""
     from outreach.logs import configure_logging
     from outreach.web.server import work_forever
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(work_forever(settings))
+    asyncio.run(work_forever(settings, host=host, port=port))

@@ -93,12 +93,15 @@ def create_app(
 
 
 def background_app(services: Services) -> web.Application:
-    """`outreach work`: what `serve` runs beside its HTTP, without HTTP (RapidPro's mailroom beside its
-    courier): the webhook messages every `--web-only` process stored, handled; the dispatcher, the
-    outgoing webhooks, the lifecycle scheduler, the mailbox and Telegram polling. Started and stopped
-    by an AppRunner with no site, so these run exactly as they do in `serve`."""
+    """`outreach work`: what `serve` runs beside its HTTP, without its webhooks, API and pages (RapidPro's
+    mailroom beside its courier): the webhook messages every `--web-only` process stored, handled; the
+    dispatcher, the outgoing webhooks, the lifecycle scheduler, the mailbox and Telegram polling. Only
+    /healthz and /metrics are routed, served where `outreach work --port` says (else nowhere: an
+    AppRunner with no site still runs these jobs exactly as `serve` does)."""
     app = web.Application()
     app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    add_metrics_route(app)  # this process's sends, errors and rate-limit waits are counted here only
     app[INBOUND_SWEEP_SECONDS] = min(WORK_SWEEP_SECONDS, services.settings.inbound_sweep_seconds)
     app.cleanup_ctx.extend([_channels_open, _inbound_queue_worked, _telegram_updates, _mailbox_polled])
     app.cleanup_ctx.extend([_dispatcher_running, _webhooks_delivered, _scheduler_running])

@@ -53,12 +53,19 @@ async def serve_forever(settings: Settings, *, host: str | None, port: int, web_
     await _until_stopped(runner, services)
 
 
-async def work_forever(settings: Settings) -> None:
-    """`outreach work`: serve's background work without HTTP (outreach.web.app.background_app)."""
+async def work_forever(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """`outreach work`: serve's background work without its webhooks (outreach.web.app.background_app);
+    /healthz and /metrics on `port` when given."""
     services = await _started(settings)
-    runner = web.AppRunner(background_app(services))
-    await runner.setup()  # starts the workers; no site: nothing listens
-    print("outreach working: stored webhook messages, sends, schedule (no HTTP)", flush=True)
+    runner = web.AppRunner(background_app(services), access_log=None)
+    await runner.setup()  # starts the workers
+    listening = "no HTTP"
+    if port is not None:
+        host, why = bind_host(settings, host)
+        await web.TCPSite(runner, host, port).start()
+        bound = runner.addresses[0]
+        listening = f"/healthz and /metrics on http://{bound[0]}:{bound[1]} ({why})"
+    print(f"outreach working: stored webhook messages, sends, schedule; {listening}", flush=True)
     await _until_stopped(runner, services)
 
 

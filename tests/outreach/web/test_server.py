@@ -1,5 +1,5 @@
 """`outreach serve` as an operator runs it: a separate process that binds, answers /healthz, runs the
-lifecycle scheduler and the dispatcher, and stops cleanly on SIGTERM."""
+lifecycle scheduler and the dispatcher, and stops cleanly on SIGTERM; `outreach work` beside it."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from channels.base import Inbound
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign, launch_campaign
 from outreach.settings import Settings
@@ -25,7 +26,7 @@ from outreach.web.server import bind_host
 from storage.outbox import OutboxRepository
 from tests.conftest import ManualClock
 from tests.factories import add_resident
-from tests.outreach.helpers import CAMPAIGN_YAML
+from tests.outreach.helpers import CAMPAIGN_YAML, launch, responses
 from tests.providers import PRODUCTION_SETTINGS
 
 READY_SECONDS = 30
@@ -119,3 +120,53 @@ async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigt
     # OUTREACH_LOG_FORMAT=json: every line is one JSON object (the sandbox warning among them).
     entries = [json.loads(line) for line in stderr.decode().splitlines()]
     assert any(entry["level"] == "WARNING" and "the sandbox serves" in entry["message"] for entry in entries), entries
+
+
+@pytest.mark.slow
+async def test_work_handles_what_a_web_process_stored_sends_serves_its_metrics_and_stops_on_sigterm(
+    services: Services, database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    """`outreach work` (beside `serve --web-only`): a reply the web process stored and answered is taken
+    and handled there, the questions are sent from there, and its own counters are on its /metrics."""
+    clock.now = datetime.now(UTC)  # the worker runs on the wall clock: the launch's first send is due
+    await add_resident(services, phone="+48600100200")
+    await launch(services, CAMPAIGN_YAML + "schedule:\n  quiet_hours: null\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
+    env.update(OUTREACH_DATABASE_URL=database_url, OUTREACH_LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "outreach.cli", "work", "--port", "0",
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        ready = await _wait_for_line(process, "outreach working: ")
+        url = ready.split(" on ", 1)[1].split(" ", 1)[0]
+
+        async def sent(count: int) -> bool:
+            async with services.sessions() as session:
+                return await OutboxRepository(session).count_by_status() == {"sent": count}
+
+        await _until(lambda: sent(1))  # the first question, sent by the worker's dispatcher
+        # What `serve --web-only` does with a reply: stored free for any worker (this queue never runs).
+        reply = Inbound(channel="sms", provider_id="SM1", address="+48600100200", text="tak", received_at=clock())
+        assert (await services.inbound_queue.put(reply)).item is None
+
+        async def answered() -> bool:
+            return await responses(services) == [("uses_tram", "yes")]
+
+        await _until(answered)
+        await _until(lambda: sent(2))  # and the next question went out
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/healthz") as response:
+                assert response.status == 200
+            async with http.get(f"{url}/metrics") as response:
+                samples = {
+                    (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                    for family in text_string_to_metric_families(await response.text())
+                    for sample in family.samples
+                }
+        assert samples[("outreach_sends_total", (("channel", "sms"),))] == 2
+        assert samples[("outreach_inbound_queued", ())] == 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), READY_SECONDS)
+    assert process.returncode == 0, stderr.decode()
