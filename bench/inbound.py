@@ -513,7 +513,8 @@ that answered 2,036 req/s closed-loop (0.83 of the baseline; `serve` alone 1,629
 the web process. Two `make bench-inbound` runs after it (5 s phases, load 1.1-2.2): 981 and 1,137 req/s \
 (0.55, 0.63) against 894 and 1,230 for `serve` alone (0.50, 0.68), p99 19.9 and 16.5 ms against 34.9 and \
 160.6 ms. On these 2 CPUs, shared with the load generator, PostgreSQL and the stand-in, the split answers \
-a steady stream faster but not more of a closed loop: it adds no CPU. On SQLite the same pair answered 296 req/s (0.06 of the baseline), p99 839 ms, against 1,179 \
+a steady stream faster but not more of a closed loop: it adds no CPU. On SQLite the same pair answered \
+296 req/s (0.06 of the baseline), p99 839 ms, against 1,179 \
 for `serve` alone: SQLite has one writer, the worker's grouped handling transactions hold the write lock most \
 of the time, and the web process's INSERT waits for it in SQLite's sleeping busy handler (1, 2, 5, 10 … \
 100 ms). So `serve --web-only` refuses SQLite. The row "nothing handling" above is `serve --web-only` on \
