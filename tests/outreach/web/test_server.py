@@ -42,6 +42,28 @@ async def _wait_for_line(process: asyncio.subprocess.Process, prefix: str) -> st
             return line.strip()
 
 
+async def _outreach(database_url: str, folder: Path, *args: str, **settings: str) -> asyncio.subprocess.Process:
+    """`outreach ARGS` as an operator starts it: an OS process on the test database, `settings` its
+    OUTREACH_* environment beside the URL."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
+    env.update(OUTREACH_DATABASE_URL=database_url, **settings)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "outreach.cli", *args,
+        env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def _scraped(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """GET `url`/metrics: each sample's value by its name and labels."""
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        assert response.status == 200
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(await response.text())
+            for sample in family.samples
+        }
+
+
 async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
     """Wait for the other process to act (polling its effect in the database, not a timer)."""
     async with asyncio.timeout(READY_SECONDS):
@@ -84,12 +106,8 @@ async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigt
     record = await create_campaign(services.sessions, flow, clock=clock)
     assert (await launch_campaign(services.sessions, record.slug, clock=clock)).status == "scheduled"
 
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
-    env.update(OUTREACH_DATABASE_URL=database_url, OUTREACH_LOG_LEVEL="WARNING", OUTREACH_LOG_FORMAT="json")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "outreach.cli", "serve", "--port", "0",
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    logs = {"OUTREACH_LOG_LEVEL": "WARNING", "OUTREACH_LOG_FORMAT": "json"}
+    process = await _outreach(database_url, tmp_path, "serve", "--port", "0", **logs)
     try:
         ready = await _wait_for_line(process, "outreach listening on ")
         url, why = ready.removeprefix("outreach listening on ").split(" ", 1)
@@ -104,13 +122,7 @@ async def test_serve_binds_answers_health_starts_due_campaigns_and_stops_on_sigt
 
         await _until(question_sent)  # the scheduler started the campaign, the dispatcher sent it
         # Its /metrics: this process counted the send; the database's gauges show the empty queue.
-        async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
-            assert response.status == 200
-            samples = {
-                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-                for family in text_string_to_metric_families(await response.text())
-                for sample in family.samples
-            }
+        samples = await _scraped(url)
         assert samples[("outreach_sends_total", (("channel", "sms"),))] == 1
         assert samples[("outreach_outbox_depth", (("channel", "sms"), ("status", "queued")))] == 0
     finally:
@@ -131,12 +143,7 @@ async def test_work_handles_what_a_web_process_stored_sends_serves_its_metrics_a
     clock.now = datetime.now(UTC)  # the worker runs on the wall clock: the launch's first send is due
     await add_resident(services, phone="+48600100200")
     await launch(services, CAMPAIGN_YAML + "schedule:\n  quiet_hours: null\n")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
-    env.update(OUTREACH_DATABASE_URL=database_url, OUTREACH_LOG_LEVEL="WARNING")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "outreach.cli", "work", "--port", "0",
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    process = await _outreach(database_url, tmp_path, "work", "--port", "0", OUTREACH_LOG_LEVEL="WARNING")
     try:
         ready = await _wait_for_line(process, "outreach working: ")
         url = ready.split(" on ", 1)[1].split(" ", 1)[0]
@@ -155,15 +162,9 @@ async def test_work_handles_what_a_web_process_stored_sends_serves_its_metrics_a
 
         await _until(answered)
         await _until(lambda: sent(2))  # and the next question went out
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{url}/healthz") as response:
-                assert response.status == 200
-            async with http.get(f"{url}/metrics") as response:
-                samples = {
-                    (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-                    for family in text_string_to_metric_families(await response.text())
-                    for sample in family.samples
-                }
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
+            assert response.status == 200
+        samples = await _scraped(url)
         assert samples[("outreach_sends_total", (("channel", "sms"),))] == 2
         assert samples[("outreach_inbound_queued", ())] == 0
     finally:
