@@ -40,8 +40,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports  # the layer contracts of docs/ARCHITECTURE.md ([tool.importlinter] in pyproject.toml)
 
-test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL)
-	$(BIN)/pytest -q
+test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL) on every CPU (pytest-xdist; each worker has databases of its own)
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 BENCH_PARTS := bench-send bench-weighted bench-scale bench-cli bench-inbound
 # BENCH_ARGS=--quick: each part's short run, which writes nothing
@@ -75,11 +75,11 @@ simulate: $(STAMP)  ## the simulated city, 20 seeds end to end (the CLI, the eng
 SOAK_ROUNDS ?= 15
 SOAK_SEED ?= 1
 soak: $(STAMP)  ## crash rounds: SOAK_ROUNDS rounds on each database (30 in all; seeds SOAK_SEED on) of two outreach serve processes killed at seeded random moments (SIGKILL from outside and random fault points) during a 200-resident campaign while replies arrive; prints a table per round and the total, fails on any lost or doubled reply, resident never asked or unexplained duplicate send
-	OUTREACH_SOAK_ROUNDS=$(SOAK_ROUNDS) OUTREACH_SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -s tests/scenarios/test_crash_round.py -k soak
+	OUTREACH_SOAK_ROUNDS=$(SOAK_ROUNDS) OUTREACH_SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest -q -s --timeout=1800 tests/scenarios/test_crash_round.py -k soak
 
 OUTAGE_SECONDS ?= 60
 soak-outage: $(STAMP)  ## an outage round: PostgreSQL's network cut for OUTAGE_SECONDS during a campaign while replies arrive (CI cuts it for 1.5 s)
-	OUTREACH_TEST_DATABASES=postgresql OUTREACH_OUTAGE_SECONDS=$(OUTAGE_SECONDS) $(BIN)/pytest -q tests/scenarios/test_outage_round.py
+	OUTREACH_TEST_DATABASES=postgresql OUTREACH_OUTAGE_SECONDS=$(OUTAGE_SECONDS) $(BIN)/pytest -q --timeout=1800 tests/scenarios/test_outage_round.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info outreach-demo.db*
