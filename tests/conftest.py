@@ -2,8 +2,9 @@
 
 OUTREACH_TEST_DATABASES picks the backends (default "sqlite,postgresql"). PostgreSQL comes from
 OUTREACH_TEST_POSTGRES_URL (default the machine's server, database `test`); each test run (each
-pytest-xdist worker of it) works in a database of its own, made and dropped here. When PostgreSQL is unreachable its tests skip with the
-reason, except with CI=true, where they fail: CI must never pass by skipping.
+pytest-xdist worker of it) works in a database of its own, made and dropped here. When PostgreSQL is
+unreachable its tests skip with the reason, except with CI=true, where they fail: CI must never pass
+by skipping.
 """
 
 from __future__ import annotations
