@@ -43,11 +43,18 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import SimpleNamespace
 from typing import Any, ClassVar
+from urllib.parse import urlparse
 
 import aiohttp
+from multidict import MultiDict
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException  # type: ignore[import-untyped]
 from twilio.http.async_http_client import AsyncTwilioHttpClient  # type: ignore[import-untyped]
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from twilio.request_validator import (  # type: ignore[import-untyped]
+    RequestValidator,
+    add_port,
+    compare,
+    remove_port,
+)
 from twilio.rest import Client  # type: ignore[import-untyped]
 from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
 
@@ -335,7 +342,15 @@ class TwilioChannel:
         signature = _header(request.headers, SIGNATURE_HEADER)
         if not signature:
             return False
-        return bool(self._validator.validate(request.url, dict(request.form), signature))
+        # RequestValidator.validate's check for a form, but the URL with its port is signed only when the
+        # URL without it does not match: validate computes both HMACs every time (each about 4% of a
+        # web process's CPU under load). A MultiDict, since the validator reads each field with getall(),
+        # trying getlist() and [] after it on a plain dict: two exceptions per field (3.8%, py-spy).
+        params, url = MultiDict(request.form), urlparse(request.url)
+        return any(
+            compare(self._validator.compute_signature(candidate, params), signature)
+            for candidate in (remove_port(url), add_port(url))
+        )
 
     def parse_inbound(self, request: Request) -> list[Inbound]:
         form = request.form

@@ -669,6 +669,28 @@ def signature(url: str = SIGNED_URL, form: dict[str, str] = SIGNED_FORM, token: 
             SIGNED_FORM,
             True,
         ),
+        # Twilio may sign the URL with or without its port (RequestValidator.validate accepts both).
+        (
+            "valid, signed with the port the URL leaves out",
+            SIGNED_URL,
+            {"X-Twilio-Signature": signature(PUBLIC_URL + ":443/webhooks/twilio/sms?campaign=7")},
+            SIGNED_FORM,
+            True,
+        ),
+        (
+            "valid, signed without the port the URL names",
+            PUBLIC_URL + ":443/webhooks/twilio/sms?campaign=7",
+            {"X-Twilio-Signature": signature()},
+            SIGNED_FORM,
+            True,
+        ),
+        (
+            "signed with another port",
+            SIGNED_URL,
+            {"X-Twilio-Signature": signature(PUBLIC_URL + ":8443/webhooks/twilio/sms?campaign=7")},
+            SIGNED_FORM,
+            False,
+        ),
         ("missing", SIGNED_URL, {}, SIGNED_FORM, False),
         ("empty", SIGNED_URL, {"X-Twilio-Signature": ""}, SIGNED_FORM, False),
         ("wrong: another token", SIGNED_URL, {"X-Twilio-Signature": signature(token="other")}, SIGNED_FORM, False),
