@@ -54,11 +54,10 @@ log = logging.getLogger(__name__)
 WORKERS_SQLITE = 10
 WORKERS_POSTGRESQL = 4
 TAKE_LIMIT = 200  # rows one sweep takes over
-# A worker about to handle a message lets the webhooks being received go first, for at most this long:
-# a burst is answered at the pace of storing, and its handling still gets a share of the CPU.
-RECEIVING_FIRST_SECONDS = 0.1
-# ... unless it is this far behind: then it takes its full share, so a steady stream the process can
-# handle is never left further behind than this (a burst's is answered first, handled within seconds).
+# A worker about to handle a message lets the webhooks being received go first until a lull, while the
+# message is less than this far behind (and less than half its lease): a burst is answered at the pace
+# of storing and handled after it, and a stream that leaves no lull takes its full share of the CPU
+# once this far behind, so it is never left further behind than this.
 BEHIND_AT_MOST_SECONDS = 5.0
 QUIET_SECONDS = 0.002  # a burst's webhooks come closer than this (300 a second: 3.3 ms apart)
 
@@ -118,6 +117,8 @@ class InboundQueue:
         self._lease = lease
         self._clock = clock
         self._workers = workers
+        # Past half its lease a row in hand could be swept by another process before it is handled.
+        self._receiving_first_for = min(BEHIND_AT_MOST_SECONDS, lease.total_seconds() / 2)
         self._to_add: list[tuple[NewQueued, asyncio.Future[int]]] = []
         self._adder: asyncio.Task[None] | None = None
         self._in_hand: asyncio.Queue[_InHand] = asyncio.Queue()
@@ -289,9 +290,8 @@ class InboundQueue:
             self._per_sender[sender] += 1
             try:
                 async with lock:
-                    behind = asyncio.get_running_loop().time() - item.handed_at
-                    if not item.awaited and behind < BEHIND_AT_MOST_SECONDS:
-                        await self._after_receiving()
+                    if not item.awaited:
+                        await self._after_receiving(until=item.handed_at + self._receiving_first_for)
                     outcome = await self._handled(item)
             finally:
                 self._per_sender[sender] -= 1
@@ -303,13 +303,12 @@ class InboundQueue:
             if not item.handled.done():
                 item.handled.set_result(outcome)
 
-    async def _after_receiving(self) -> None:
-        """Until no webhook has been received for QUIET_SECONDS, for at most RECEIVING_FIRST_SECONDS: a
-        burst's webhooks are answered first, and its handling still gets a share of the CPU."""
+    async def _after_receiving(self, *, until: float) -> None:
+        """Until no webhook has been received for QUIET_SECONDS, or the loop's clock reads `until`: a
+        burst's webhooks are answered first, its handling comes after."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + RECEIVING_FIRST_SECONDS
         while self._receiving or loop.time() - self._last_received < QUIET_SECONDS:
-            left = deadline - loop.time()
+            left = until - loop.time()
             if left <= 0:
                 return
             if self._receiving:
