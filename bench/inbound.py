@@ -505,6 +505,28 @@ def table(results: list[Figures]) -> str:
 # From py-spy (200 Hz, serve's main thread) on `bench/inbound.py --quick` and cProfile / CPU time of
 # `bench/inbound_pipeline.py`, 2026-12-04 at load 7-11; kept here so a rerun keeps them.
 PROFILE_FINDINGS = """\
+A burst answered first, handled after it (2026-12-06, `outreach/inbound/queue.py`): a worker about to handle \
+a message waited for a lull in the webhooks for at most 0.1 s, so during a closed loop its ten workers \
+handled about a hundred replies a second, a third of the process's CPU. Now it waits for the lull for as \
+long as the message is less than 5 s behind (and half its lease old, so no other process sweeps it up \
+meanwhile): a burst's handling comes after the burst, and a stream that leaves no lull is handled at its \
+full share once 5 s behind. The signature check also computes the URL-with-port HMAC only when the one \
+without it fails, over a MultiDict (`channels/twilio_sms.verify`; the SDK's `validate` computed both, and \
+raised two exceptions per field on a plain dict: 7-8% of a web process's CPU together). Closed loop on \
+SQLite in 1 s slices after the warm-up (`serve`, 32 clients): 2,435, 2,550, 2,068, 2,441, 2,268, then 583, \
+590, 560 req/s once the first messages were 5 s behind. Through `bench/inbound.py` (5 s phases, load \
+1.1-1.9): SQLite `serve` 2,296 and 2,406 req/s (0.40, 0.41 of baselines of 5,674 and 5,853; one run 1,461, \
+0.30), against 1,043-1,651 (0.29-0.35) before; the ceiling (`--web-only`, nothing handling) 0.46-0.52. \
+So serve now answers a burst at nearly the pace of the request path alone, and the SQLite target is still \
+missed by the request path itself: about 0.3 ms of Python per webhook against the baseline's 0.17 (py-spy, \
+the main thread: aiohttp 14%, asyncio and the selector 16%, SQLAlchemy 10% and SQLite 8% for the grouped \
+INSERT, the signature 11%, encoding and sealing the message 8%, the spool's directory check 3%). uvloop was \
+tried for the loop's share and gave nothing measurable (2,557-2,942 against 2,827-2,857 req/s). At 300 req/s \
+offered p99 stays 39-42 ms on SQLite. The cost of the burst's deferral is its tail: a 5 s burst is all \
+handled 15-24 s after it (at 360-400 a second), as before within the noise. On PostgreSQL `serve` answered \
+2,597-2,707 req/s closed-loop (0.94-0.99 of the baseline, against 0.69 the day before); the table's p99 of \
+101 ms at 300 req/s was one run's: two PostgreSQL-only runs just after it gave 20.6 and 22.5 ms.
+
 Receiving apart from handling (2026-12-06, `outreach serve --web-only` + `outreach work`): the web process \
 stores and answers and handles nothing; one `outreach work` process at nice 10 takes what it stored within \
 50 ms and handles it. On PostgreSQL (`python bench/inbound.py --backend postgresql --seconds 3`, load 1.4-1.9) \
