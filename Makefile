@@ -40,8 +40,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports  # the layer contracts of docs/ARCHITECTURE.md ([tool.importlinter] in pyproject.toml)
 
-test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL) on every CPU (pytest-xdist; each worker has databases of its own)
-	$(BIN)/pytest -q -n auto --dist worksteal
+test: lint  ## lint, types, then the whole suite (SQLite and PostgreSQL) on every CPU (pytest-xdist; each worker has databases of its own), then the crash and outage rounds by themselves
+	$(BIN)/pytest -q -n auto --dist worksteal -m "not alone"
+	$(BIN)/pytest -q -m alone
 
 BENCH_PARTS := bench-send bench-weighted bench-scale bench-cli bench-inbound
 # BENCH_ARGS=--quick: each part's short run, which writes nothing
