@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy import text as sql
 from sqlmodel import col
 
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.web.api.auth import issue_token
+from storage.commit_order import finished_below
 from storage.tables import Resident, Response
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
+from tests.scenarios.waiting import eventually
 
 
 class Monotonic:
@@ -86,7 +89,26 @@ async def seeded_survey(services: Services) -> int:
     for phone, _, _, replies in PEOPLE:
         for text in replies:
             await reply(services, phone, text)
+    await past_the_horizon(services)
     return campaign_id
+
+
+async def past_the_horizon(services: Services) -> None:
+    """Until every write so far is below the finished-transaction horizon, so the answer feed hands it
+    out (storage.commit_order). On PostgreSQL any transaction open on the server holds the horizon back,
+    another pytest-xdist worker's in its own database too: a CI run once read an empty page right after
+    seeding. Bounded; at once on SQLite."""
+    dialect = services.engine.dialect.name
+    if dialect != "postgresql":
+        return
+    async with services.sessions() as session, session.begin():
+        written = int((await session.execute(sql("SELECT pg_current_xact_id()::text::bigint"))).scalar_one())
+
+    async def past() -> bool:
+        async with services.sessions() as session:
+            return int((await session.execute(select(finished_below(dialect)))).scalar_one()) > written
+
+    await eventually(past, within=60)
 
 
 async def bulk_answers(services: Services, campaign_id: int, residents: int, *, first: int = 0) -> None:
@@ -125,6 +147,7 @@ async def bulk_answers(services: Services, campaign_id: int, residents: int, *, 
                     for question, value in (("visits", "weekly"), ("idea", "Więcej drzew, ławek i koszy"))
                 ],
             )
+    await past_the_horizon(services)
 
 
 async def draft(services: Services, yaml_text: str = SURVEY_YAML) -> int:
