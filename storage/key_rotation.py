@@ -4,9 +4,11 @@ wins), and every worker opens rows under any key of the ring meanwhile (storage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Column, Row, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,24 +28,46 @@ class Resealed:
 async def reseal_batch(session: AsyncSession, *, after_id: int, limit: int) -> Resealed:
     """The next `limit` addresses after `after_id` not under the current key, sealed under it."""
     keys = address_keys(session)
-    current = f"{keys.keyring.current_id}:%"
+    addresses = ContactAddress.__table__  # type: ignore[attr-defined]
+
+    def fresh(row: Row[*tuple[Any, ...]]) -> str:
+        return keys.seal(row.channel, keys.open(row.channel, row.address_sealed))  # decrypted in memory only
+
+    return await _reseal_column(
+        session, addresses.c.address_sealed, fresh, carried=(addresses.c.channel,), after_id=after_id, limit=limit
+    )
+
+
+async def _reseal_column(
+    session: AsyncSession,
+    sealed: Column[str],
+    fresh: Callable[[Row[*tuple[Any, ...]]], str | None],
+    *,
+    carried: tuple[Column[Any], ...] = (),
+    after_id: int,
+    limit: int,
+) -> Resealed:
+    """The next `limit` rows of `sealed`'s table after `after_id` whose `sealed` is not under the
+    current key, each rewritten to `fresh(row)` (None: left as it is) if it still holds what was read.
+    A row holds its id, the `carried` columns, then `sealed`."""
+    table = sealed.table
+    current = f"{address_keys(session).keyring.current_id}:%"
     rows = (
         await session.execute(
-            select(col(ContactAddress.id), col(ContactAddress.channel), col(ContactAddress.address_sealed))
-            .where(col(ContactAddress.id) > after_id)
-            .where(col(ContactAddress.address_sealed).not_like(current))
-            .order_by(col(ContactAddress.id))
+            select(table.c.id, *carried, sealed)
+            .where(table.c.id > after_id)
+            .where(sealed.not_like(current))
+            .order_by(table.c.id)
             .limit(limit)
         )
     ).all()
     resealed = 0
-    for contact_id, channel, sealed in rows:
-        fresh = keys.seal(channel, keys.open(channel, sealed))  # decrypted in memory only
+    for row in rows:
+        value = fresh(row)
+        if value is None:
+            continue
         changed = await session.execute(
-            update(ContactAddress)
-            .where(col(ContactAddress.id) == contact_id)
-            .where(col(ContactAddress.address_sealed) == sealed)
-            .values(address_sealed=fresh)
+            update(table).where(table.c.id == row.id).where(sealed == row[-1]).values({sealed.name: value})
         )
         resealed += int(changed.rowcount)  # type: ignore[attr-defined]
     return Resealed(len(rows), resealed, rows[-1][0] if rows else None)
@@ -81,28 +105,15 @@ async def reseal_messages_batch(session: AsyncSession, *, after_id: int, limit: 
 async def reseal_queued_batch(session: AsyncSession, *, after_id: int, limit: int) -> Resealed:
     """The next `limit` webhook messages waiting in the inbound queue after `after_id` not under the
     current key, sealed under it (one handled meanwhile is gone, and skipped; one no key opens stays)."""
-    keys = address_keys(session)
-    payload = QUEUE.c.payload
-    rows = (
-        await session.execute(
-            select(QUEUE.c.id, payload)
-            .where(QUEUE.c.id > after_id)
-            .where(payload.not_like(f"{keys.keyring.current_id}:%"))
-            .order_by(QUEUE.c.id)
-            .limit(limit)
-        )
-    ).all()
-    resealed = 0
-    for queued_id, sealed in rows:
+    sealer = address_keys(session).sealer
+
+    def fresh(row: Row[*tuple[Any, ...]]) -> str | None:
         try:
-            fresh = keys.sealer.seal(keys.sealer.open(sealed, binding=SEALED_AS), binding=SEALED_AS)
+            return sealer.seal(sealer.open(row.payload, binding=SEALED_AS), binding=SEALED_AS)
         except SealedValueUnreadable:  # one the queue set aside as unreadable: left for an operator
-            continue
-        changed = await session.execute(
-            update(QUEUE).where(QUEUE.c.id == queued_id).where(payload == sealed).values(payload=fresh)
-        )
-        resealed += int(changed.rowcount)  # type: ignore[attr-defined]
-    return Resealed(len(rows), resealed, rows[-1][0] if rows else None)
+            return None
+
+    return await _reseal_column(session, QUEUE.c.payload, fresh, after_id=after_id, limit=limit)
 
 
 async def messages_by_key(session: AsyncSession) -> dict[str, int]:
