@@ -6,7 +6,8 @@ of one kind, so a test can make a process die at exactly the moment it means to 
     OUTREACH_FAULT_POINT=before_commit:7      # the 7th transaction about to commit an inbound reply or a send's outcome
     OUTREACH_FAULT_POINT=before_commit.reply:2     # only inbound replies' transactions count
     OUTREACH_FAULT_POINT=before_commit.outcome:2   # only sends' outcomes
-    OUTREACH_FAULT_POINT=queued:4             # the 4th webhook message committed to the inbound queue, before its 2xx
+    OUTREACH_FAULT_POINT=queued:4             # the 4th commit to the inbound queue, before its messages' 2xx
+                                              # (messages arriving together commit as one)
 
 Settings refuse it in production (`Settings.configuration_problems`); the bootstrap arms it. Unset, a
 point costs one global read and a comparison with None.

@@ -161,7 +161,14 @@ async def crash_round(
         ]
         try:
             await _kill_at_random(pool, chaos, rng)
-            await eventually(lambda: _faults_spent(pool, chaos, plans), within=settle_seconds)
+            try:
+                await eventually(lambda: _faults_spent(pool, chaos, plans, supervisors), within=settle_seconds)
+            except AssertionError as error:  # say which point never came, and what the workers were doing
+                raise AssertionError(
+                    f"{error}: fired {pool.fired()}, still planned {plans}, "
+                    f"alive {[worker.alive for worker in pool.workers]}, replies {len(people.replies)}, "
+                    f"unfinished sends {await _unfinished(services)}"
+                ) from None
             stopping.set()
             await asyncio.gather(*supervisors)
             for slot in range(workers):  # every worker runs to the end, without a fault point
@@ -210,8 +217,14 @@ async def _kill_at_random(pool: Workers, chaos: Chaos, rng: random.Random) -> No
         pool.kill(rng.choice(running))
 
 
-async def _faults_spent(pool: Workers, chaos: Chaos, plans: list[list[str]]) -> bool:
-    """Every planned fault point fired, and the workers they killed were started again."""
+async def _faults_spent(
+    pool: Workers, chaos: Chaos, plans: list[list[str]], supervisors: list[asyncio.Task[None]]
+) -> bool:
+    """Every planned fault point fired, and the workers they killed were started again; a supervisor's
+    error (a restart that never served) is raised at once rather than waited out."""
+    for supervisor in supervisors:
+        if supervisor.done():
+            supervisor.result()
     planned = sum(len(faults) for faults in chaos.faults)
     return not any(plans) and len(pool.fired()) >= planned and all(worker.alive for worker in pool.workers)
 
