@@ -15,9 +15,10 @@ a campaign of text questions launched to them, so every webhook is an answer in 
 dispatcher sends the next questions to. Load: K clients closed-loop for SECONDS, then a fixed 300 req/s
 offered open-loop for SECONDS; each request is a distinct MessageSid signed as Twilio signs (HMAC-SHA1
 of the URL and the sorted form). The baseline, in the same run: a bare aiohttp process that checks the
-signature with the twilio SDK's RequestValidator and does one INSERT and commit per request on the same
-database (SQLite with the service's own pragmas, WAL and synchronous=NORMAL; PostgreSQL through an
-asyncpg pool). Targets: serve's closed-loop rate at least half the baseline's; at 300 req/s p99 under
+signature with the twilio SDK's RequestValidator and does one durable INSERT and commit per request on the
+same database (SQLite with the service's own pragmas, WAL and synchronous=FULL: each commit syncs the WAL
+before the answer, as the service's commits do; PostgreSQL through an asyncpg pool, synchronous_commit
+on). Targets: serve's closed-loop rate at least half the baseline's; at 300 req/s p99 under
 100 ms and no non-2xx. The run exits non-zero when `outreach serve` alone misses one (the issue's
 measure: one process); the --web-only row is reported beside it with its own ratio.
 """
@@ -272,7 +273,7 @@ def run_baseline(database_url: str, port: int) -> None:
             import sqlite3
 
             connection = sqlite3.connect(url.database or "", isolation_level=None, check_same_thread=False)
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
                 connection.execute(f"PRAGMA {pragma}")
             connection.execute(create)
 

@@ -1,6 +1,6 @@
 """What SQLite's secure_delete costs (docs/PRIVACY.md): blank 100,000 message texts in batches of
-1,000, then delete the rows, with the pragma off and on, twice each (WAL, synchronous=NORMAL, as
-storage/db.py sets them). Run: python bench/secure_delete.py"""
+1,000, then delete the rows, with the pragma off and on, twice each (WAL, synchronous=NORMAL: the pragma's
+own cost, without the sync of each commit that storage/db.py adds). Run: python bench/secure_delete.py"""
 
 from __future__ import annotations
 
