@@ -415,7 +415,7 @@ async def run_dispatcher(
         url = f"sqlite+aiosqlite:///{folder}/outbox.db"
         margin = seconds + 15  # work waits to the end
         await seed_outbox(url, sms=int(10 * margin), telegram=int(30 * margin))
-        engine = create_engine(url)
+        engine = create_engine(url, inline_writes=True)  # as `outreach serve` gives the dispatcher
         sessions = session_factory(engine)
         channels = {name: StandInChannel(name, http, latency) for name in DISPATCHER_CHANNELS}
         batch_size = Settings(_env_file=None).dispatcher_batch_size

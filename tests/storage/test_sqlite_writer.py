@@ -62,6 +62,24 @@ async def test_a_write_transactions_statements_run_in_the_loops_thread(engine: A
         assert await session.scalar(text("SELECT count(*) FROM notes")) == 1  # the insert was committed
 
 
+async def test_the_commit_waits_for_the_disk_in_the_connections_thread(engine: AsyncEngine) -> None:
+    """COMMIT syncs the WAL (synchronous=FULL, storage.db): it alone of a write transaction's statements
+    goes to the connection's thread, so the loop goes on while the disk syncs."""
+    ran: list[tuple[str, int]] = []
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        sqlite_connection = dbapi_connection._connection._conn  # under the adapter and aiosqlite
+        sqlite_connection.set_trace_callback(lambda statement: ran.append((statement, threading.get_ident())))
+
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO notes (body) VALUES ('tak')"))
+    threads = {statement.split()[0]: thread for statement, thread in ran}
+    assert threads["INSERT"] == threading.get_ident()
+    assert threads["COMMIT"] != threading.get_ident()
+
+
 async def test_waiting_for_another_writers_lock_does_not_hold_the_loop(engine: AsyncEngine, database: Path) -> None:
     sessions = session_factory(engine)
     other = sqlite3.connect(database, isolation_level=None)  # another process's writer, say
