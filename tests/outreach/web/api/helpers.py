@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy import text as sql
 from sqlmodel import col
 
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.web.api.auth import issue_token
-from storage.commit_order import finished_below
+from storage.commit_order import finished_below, writing_transaction
 from storage.tables import Resident, Response
 from tests.factories import add_resident
 from tests.outreach.helpers import launch, reply
@@ -102,7 +101,7 @@ async def past_the_horizon(services: Services) -> None:
     if dialect != "postgresql":
         return
     async with services.sessions() as session, session.begin():
-        written = int((await session.execute(sql("SELECT pg_current_xact_id()::text::bigint"))).scalar_one())
+        written = int((await session.execute(select(writing_transaction()))).scalar_one())
 
     async def past() -> bool:
         async with services.sessions() as session:
