@@ -17,11 +17,16 @@ loop goes on meanwhile (run in it, the syncs made the dispatcher's sends miss th
 slowed the webhooks). A connection of this kind is for write transactions that stay short (the inbound
 group commits, the inbound queue's rows, the dispatcher's claims and outcomes); exports and bulk writes
 keep the thread-per-call engine, which never holds the loop.
+
+A call runs in the loop only while the thread has nothing in hand: a task cancelled while its COMMIT
+runs in the thread leaves that COMMIT running, and the rollback or close that follows must queue behind
+it, not run beside it on the same sqlite3 connection from another thread.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -34,18 +39,36 @@ T = TypeVar("T")
 class InlineWhileWritingConnection(aiosqlite.Connection):
     """aiosqlite's connection, but a call made inside a transaction runs at once, in the loop."""
 
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._calls_in_thread = 0  # queued or running there; counted under the lock, from both threads
+        self._calls_lock = threading.Lock()
+
     async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         connection = self._connection
         # In a transaction: BEGIN IMMEDIATE has returned (the only way this connection's transactions
         # begin, storage.db), so the write lock is ours and nothing below waits for another writer.
-        if self._running and connection is not None and connection.in_transaction:
+        if self._running and connection is not None and connection.in_transaction and not self._calls_in_thread:
             return fn(*args, **kwargs)
-        result: T = await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-        return result
+        return await self._in_thread(fn, *args, **kwargs)
 
     async def commit(self) -> None:
         """In the connection's thread, always: the one statement that waits for the disk."""
-        await super()._execute(self._conn.commit)  # type: ignore[no-untyped-call]
+        await self._in_thread(self._conn.commit)
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def counted() -> T:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._calls_lock:
+                    self._calls_in_thread -= 1
+
+        if self._running and self._connection is not None:  # else aiosqlite raises, queueing nothing
+            with self._calls_lock:
+                self._calls_in_thread += 1
+        result: T = await super()._execute(counted)  # type: ignore[no-untyped-call]
+        return result
 
 
 def connect_inline_while_writing(path: str, *, timeout: float) -> InlineWhileWritingConnection:

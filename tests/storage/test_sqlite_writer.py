@@ -17,7 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine, session_factory
-from storage.sqlite_writer import InlineWhileWritingConnection
+from storage.sqlite_writer import InlineWhileWritingConnection, connect_inline_while_writing
 
 
 @pytest.fixture
@@ -109,3 +109,46 @@ async def test_waiting_for_another_writers_lock_does_not_hold_the_loop(engine: A
     async with sessions() as session:
         bodies = (await session.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
     assert bodies == ["first", "second"]  # the second writer went after the first, not through it
+
+
+async def test_a_call_after_a_cancelled_commit_queues_behind_it(database: Path) -> None:
+    """A task cancelled while its COMMIT runs in the connection's thread leaves that COMMIT running; the
+    rollback or close that follows must wait for it in the thread, not run beside it in the loop."""
+    connection = await connect_inline_while_writing(str(database), timeout=5)
+    committing, release = threading.Event(), threading.Event()
+
+    def hold_the_commit(statement: str) -> None:
+        if statement == "COMMIT":
+            committing.set()
+            release.wait(timeout=10)  # holds SQLite's connection mutex, as a slow disk sync would
+
+    try:
+        await connection.execute("BEGIN IMMEDIATE")
+        await connection.execute("INSERT INTO notes (body) VALUES ('tak')")
+        connection._conn.set_trace_callback(hold_the_commit)
+        commit = asyncio.create_task(connection.commit())
+        await asyncio.to_thread(committing.wait, 10)
+        commit.cancel()
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        ticking = asyncio.create_task(tick())
+        following = asyncio.create_task(connection.execute("SELECT count(*) FROM notes"))
+        threading.Timer(2, release.set).start()  # ends the test (and the hang) on code that gets this wrong
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert not following.done()  # queued behind the COMMIT, not run in the loop beside it
+        assert ticks >= 40  # and the loop kept turning meanwhile
+        assert not release.is_set()
+        release.set()
+        counted = await (await following).fetchone()
+        assert counted == (1,)  # the COMMIT ran to its end before the query
+        ticking.cancel()
+    finally:
+        release.set()
+        await connection.close()
