@@ -6,13 +6,18 @@ is due, and the lifecycle jobs claim their rows, so N processes ticking is safe.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from outreach.campaigns.lifecycle import Lifecycle
 
 LIFECYCLE_JOB = "lifecycle"
+JOBS_GRACE_SECONDS = 10.0  # a stopping process waits this long for a tick or retention run to end
 
 
 def lifecycle_scheduler(lifecycle: Lifecycle, *, interval_seconds: float) -> AsyncIOScheduler:
@@ -29,3 +34,39 @@ def lifecycle_scheduler(lifecycle: Lifecycle, *, interval_seconds: float) -> Asy
         next_run_time=datetime.now(UTC),
     )
     return scheduler
+
+
+class RunningJobs:
+    """The scheduler's jobs while they run, so a stopping process lets them end before its services close.
+
+    APScheduler's asyncio executor cancels a running job at shutdown and never awaits it: a tick cut off
+    mid-query was left to give its connection back after the engine was disposed, as the loop closed,
+    and one such close never returned (a test's teardown hung, then `serve` would not exit)."""
+
+    def __init__(self, scheduler: AsyncIOScheduler) -> None:
+        self._running: set[asyncio.Task[Any]] = set()
+        for job in scheduler.get_jobs():
+            job.modify(func=self._tracked(job.func))
+
+    def _tracked(self, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(job)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            task = asyncio.current_task()
+            assert task is not None  # APScheduler runs a coroutine job as a task of the loop
+            self._running.add(task)
+            try:
+                return await job(*args, **kwargs)
+            finally:
+                self._running.discard(task)
+
+        return run
+
+    async def finish(self, grace_seconds: float = JOBS_GRACE_SECONDS) -> None:
+        """Wait for the jobs running now; any still running after `grace_seconds` is cancelled and awaited
+        (each commits its batches as it goes, so a cut-off one loses only its open batch)."""
+        if not self._running:
+            return
+        _, late = await asyncio.wait(set(self._running), timeout=grace_seconds)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from channels import webhook_paths
 from channels.telegram import TelegramChannel
 from outreach.bootstrap import Services
-from outreach.campaigns.scheduler import lifecycle_scheduler
+from outreach.campaigns.scheduler import RunningJobs, lifecycle_scheduler
 from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.mailbox import polling_mailbox
 from outreach.inbound.spool_flusher import SpoolFlusher
@@ -114,8 +114,11 @@ async def _scheduler_running(app: web.Application) -> AsyncIterator[None]:
     retention = Retention(services.sessions, services.settings, clock=services.clock, telemetry=services.telemetry)
     add_retention_job(scheduler, retention)
     app[SCHEDULER] = scheduler
+    running = RunningJobs(scheduler)
     scheduler.start()
     yield
+    scheduler.pause()  # nothing new starts; what runs ends while the services are still open
+    await running.finish()
     scheduler.shutdown(wait=False)
 
 

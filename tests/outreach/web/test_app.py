@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from channels.sandbox import SECRET_HEADER
 from outreach.bootstrap import Services
+from outreach.campaigns.lifecycle import Lifecycle, TickReport
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, responses
@@ -115,3 +117,32 @@ async def test_a_webhook_answers_503_when_neither_the_database_nor_the_spool_tak
     async with open_world(UNREACHABLE_DATABASE, clock, sandbox_secret=SANDBOX_SECRET, spool_dir=spool) as world:
         response = await world.client.post("/webhooks/sandbox/sms", data=FORM, headers=SIGNED)
         assert response.status == 503  # the sender retries later
+
+
+async def test_a_lifecycle_tick_running_at_stop_ends_before_the_services_close(
+    database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping lets the scheduler's running tick finish while the database is still open (APScheduler's
+    shutdown alone cancels it and never awaits it: its connection then closed as the loop closed)."""
+    ticking, release = asyncio.Event(), asyncio.Event()
+    ended: list[TickReport] = []
+    tick = Lifecycle.tick
+
+    async def held_tick(lifecycle: Lifecycle) -> TickReport:
+        ticking.set()
+        await release.wait()
+        report = await tick(lifecycle)
+        ended.append(report)
+        return report
+
+    monkeypatch.setattr(Lifecycle, "tick", held_tick)
+    world = open_world(database_url, clock, background=True, sandbox_secret=SANDBOX_SECRET)
+    await world.__aenter__()
+    await asyncio.wait_for(ticking.wait(), timeout=20)  # the scheduler's first tick, at start
+    stopping = asyncio.create_task(world.__aexit__(None, None, None))
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert not stopping.done()  # waiting for the tick
+    release.set()
+    await asyncio.wait_for(stopping, timeout=30)
+    assert len(ended) == 1  # it ran to its end, on an open database
