@@ -57,11 +57,11 @@ from outreach.outbound.rate_limits import (
     Rate,
     RateLimiter,
     RatePolicy,
-    RedisRateLimiter,
     Reservation,
     send_keys,
     standard_policy,
 )
+from outreach.outbound.rate_limits_redis import RedisRateLimiter
 from outreach.settings import Settings
 from storage.address_keys import address_keys
 from storage.db import create_engine, session_factory
@@ -348,13 +348,16 @@ class RecordingLimiter:
     async def acquire(self, key: str, cost: float = 1.0) -> Reservation:
         return await self.acquire_all([(key, cost)])
 
-    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+    async def acquire_all(self, items: Iterable[Item], *, lead: float = 0.0) -> Reservation:
         request = list(items)
-        grant = await self.inner.acquire_all(request)
+        grant = await self.inner.acquire_all(request, lead=lead)
         if request:
             key, cost = request[0]
             self.slots.setdefault(key.split(":", 1)[0], []).append((grant.slot, cost))
         return grant
+
+    async def until_slot(self, reservation: Reservation) -> float:
+        return await self.inner.until_slot(reservation)
 
     async def close(self) -> None:
         await self.inner.close()

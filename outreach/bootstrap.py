@@ -400,7 +400,7 @@ def channel_pools(settings: Settings, channels: Iterable[str]) -> dict[str, int]
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    from outreach.outbound.rate_limits import GcraLimiter, RedisRateLimiter, standard_policy
+    from outreach.outbound.rate_limits import build_rate_limiter, standard_policy
 
     policy = standard_policy(
         sms_segments_per_second=settings.rate_sms_segments_per_second,
@@ -409,9 +409,7 @@ def build_limiter(settings: Settings) -> RateLimiter:
         telegram_per_chat_per_second=settings.rate_telegram_per_chat_per_second,
         email_per_minute=settings.rate_email_per_minute,
     )
-    if settings.redis_url:
-        return RedisRateLimiter.from_url(settings.redis_url, policy)
-    return GcraLimiter(policy)
+    return build_rate_limiter(settings.redis_url, policy)
 
 
 def bootstrap(

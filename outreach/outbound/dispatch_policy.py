@@ -33,6 +33,10 @@ class DispatchPolicy:
     # a limit, and arrivals jittering by under 2% of a second still fit any one-second window; its own
     # wake-up takes up to 10 ms of that. Later than this, the send takes a fresh slot.
     slot_tolerance: float = 0.010
+    # How long before its slot a send's start is recorded (a write transaction: a few milliseconds, more
+    # while other writers hold SQLite's lock), so the request still leaves at the slot. A crash in
+    # between leaves a send of unknown outcome that never left: reconciliation finds it unseen.
+    start_lead: float = 0.030
     reconcile_seconds: float = 60.0  # how often a running dispatcher reconciles sends of unknown outcome
     # How long a send of unknown outcome may wait for a provider that cannot say yet (its list lags, or
     # does not answer) before the campaign's on_unknown policy decides.

@@ -5,9 +5,10 @@ not leave (SendError retryable) goes back to the queue with backoff; a send whos
 (any other exception, e.g. a connection dropped after the request was written) is recorded as
 `unknown` and never resent blindly: reconciliation (outreach.outbound.reconciliation, run beside the
 sends) asks the provider where it can answer and otherwise applies the campaign's on_unknown policy.
-The window for an unknown outcome is kept small: a send is marked `sending` only after its limiter
-slot, right before the request goes out, and never waits in `sending` (a late mark takes its fresh slot
-as `claimed` again); a worker that stops cleanly leaves nothing in `sending`.
+The window for an unknown outcome is kept small: a send is marked `sending` only once its limiter slot
+is granted, in the last `start_lead` (30 ms) before it, so that the request goes out at the slot
+(outreach.outbound.send_slots), and never waits in `sending` for anything else (a late mark takes its
+fresh slot as `claimed` again); a worker that stops cleanly leaves nothing in `sending`.
 
 Budget (outreach.outbound.sms_budget): an SMS reserves its cost as it is marked `sending`, atomically;
 given back when the send surely never left (a SendError, a late mark, reconciliation's "not seen").
@@ -43,8 +44,9 @@ from outreach.outbound.delivery_status import apply_early_report
 from outreach.outbound.dispatch_policy import DispatchPolicy as DispatchPolicy  # its home for callers
 from outreach.outbound.fallback import fall_back
 from outreach.outbound.lanes import Lane, Pump, first_of, unless_halted
-from outreach.outbound.rate_limits import Item, RateLimiter, send_keys
+from outreach.outbound.rate_limits import Item, RateLimiter, Reservation
 from outreach.outbound.reconciliation import Reconciliation, outbound_of
+from outreach.outbound.send_slots import SendSlots
 from outreach.outbound.sms_budget import SmsBudget
 from outreach.outbound.unknown_sends import Decision
 from outreach.store_errors import StoreErrors
@@ -52,13 +54,10 @@ from outreach.telemetry import NO_TELEMETRY, Telemetry
 from storage import sms_spend
 from storage.consent_ledger import Because, Source
 from storage.db import STORE_UNAVAILABLE, SessionFactory, read_session
-from storage.keys import installation_key
 from storage.outbox import ClaimedMessage, OutboxRepository
 from storage.residents import ResidentRepository
 
 log = logging.getLogger(__name__)
-LIMITER_KEY = "rate-limit-keys"  # the installation key that keys per-chat limits without a configured secret
-
 MAX_LATE_MARKS = 1  # a send whose start was recorded late again, after its fresh slot, goes anyway
 
 
@@ -80,9 +79,6 @@ class Dispatcher:
     ) -> None:
         self._telemetry = telemetry
         self._store_errors = StoreErrors("dispatcher", telemetry)  # an outage waits a poll, a defect longer
-        self._limiter = limiter  # provider limits; None: unlimited (tests of other behaviour)
-        self._key = address_key  # keys the per-chat limit's hashes (see _limiter_secret)
-        self._key_read = asyncio.Lock()  # one read of the installation key, whatever the sends waiting for it
         self.late_writes = 0  # sends that took a fresh slot because recording their start was slow
         self._definitions = definitions  # with them, failed campaign questions fall back to other channels
         self._budget = SmsBudget(policy.sms_prices, definitions, clock)
@@ -99,6 +95,9 @@ class Dispatcher:
         self._pools: dict[str | None, asyncio.Semaphore] = {
             name: asyncio.Semaphore(policy.pool_size(name)) for name in [*channels, None]
         }
+        self._slots = SendSlots(
+            limiter, self._transaction, policy=policy, clock=clock, address_key=address_key, telemetry=telemetry
+        )
         self._reconciliation = Reconciliation(
             sessions,
             self._transaction,
@@ -138,8 +137,7 @@ class Dispatcher:
         return total
 
     async def close(self) -> None:
-        if self._limiter is not None:
-            await self._limiter.close()
+        await self._slots.close()
 
     async def recover_stale_claims(self) -> tuple[int, int]:
         """Rows a crashed worker held longer than the lease: (requeued, marked unknown)."""
@@ -293,27 +291,29 @@ class Dispatcher:
         outbound = outbound_of(message)
         # What the provider counts: SMS segments (counted once here for budget, limit and cost).
         units = count_segments(render_plain(outbound)).segments if message.channel == "sms" else 1
-        keys = await self._limit_keys(message, units)
-        if not await self._slot_granted(message, keys, halt) or halt.is_set():
+        keys = await self._slots.keys(message, units)
+        slot = await self._slots.granted(message, keys, halt)
+        if slot is None or halt.is_set():
             return  # no send starts once stopping: the claim goes back untouched
-        if not await self._started_in_slot(message, keys, halt, self._budget.cost(message, units)):
+        if not await self._started_in_slot(message, keys, halt, self._budget.cost(message, units), slot):
             return
         faults.reached("send_marked")
         await self._send(message, channel, outbound, units)
 
     async def _started_in_slot(
-        self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event, cost: float
+        self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event, cost: float, slot: Reservation
     ) -> bool:
-        """Record the send's start, right before the request, and still within its limiter slot, with
-        its reservation of the campaign's SMS budget; False: not ours to send now (handed back, taken
-        over after the lease, or stopping meanwhile) or over the budget (held, or failed once closed).
+        """Record the send's start in the moments before its limiter slot (the limiter woke us
+        `start_lead` before it), with its reservation of the campaign's SMS budget, then wait for the
+        slot; False: not ours to send now (handed back, taken over after the lease, or stopping
+        meanwhile) or over the budget (held, or failed once closed).
 
-        A slow write makes the send late for its slot: sent then, it would land beside the next ones and
-        crowd a provider's second, so it takes a fresh slot (about one interval). It waits for that slot
-        as `claimed`, not `sending`: a crash while it waits must leave a message that surely never left,
-        not one of unknown outcome. After MAX_LATE_MARKS late marks it goes as it is."""
+        A write that ends more than `slot_tolerance` after the slot makes the send late: sent then, it
+        would land beside the next ones and crowd a provider's second, so it takes a fresh slot (about
+        one interval). It waits for that slot as `claimed`, not `sending`: a crash while it waits must
+        leave a message that surely never left, not one of unknown outcome. After MAX_LATE_MARKS late
+        marks it goes as it is."""
         for late in range(MAX_LATE_MARKS + 1):
-            granted = time.monotonic()
             async with self._transaction() as session:
                 started = await OutboxRepository(session).mark_sending(
                     message.id, now=self._clock(), worker=self._worker_id
@@ -324,63 +324,17 @@ class Dispatcher:
                 return False
             if not within_budget:
                 return False
-            on_time = time.monotonic() - granted <= self._policy.slot_tolerance
-            if self._limiter is None or not keys or on_time or late == MAX_LATE_MARKS:
+            # Recorded ahead of the slot: the request goes at it. Recorded too long after it: late.
+            if not keys or await self._slots.behind(slot) <= self._policy.slot_tolerance or late == MAX_LATE_MARKS:
                 return True
             self.late_writes += 1
             async with self._transaction() as session:  # its reservation goes back meanwhile
                 await OutboxRepository(session).unsend(message.id, worker=self._worker_id)
-            if not await self._fresh_slot(self._limiter, keys, halt):
+            fresh = await self._slots.fresh(keys, halt)
+            if fresh is None:
                 return False  # stopping: the claim goes back untouched (release_claims)
+            slot = fresh
         return True
-
-    async def _fresh_slot(self, limiter: RateLimiter, keys: list[Item], halt: asyncio.Event) -> bool:
-        """Wait for a fresh slot; False when stopping first. A limiter that does not answer lets it go."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._policy.lease_seconds / 2):
-                return await unless_halted(halt, lambda: limiter.acquire_all(keys))
-        return True
-
-    async def _limiter_secret(self) -> bytes:
-        """What keys the per-chat limit's hashes, so neither a chat id nor a digest that could be
-        reversed by trying every id reaches Redis: the configured secret, else this installation's
-        own key (in the database: the same for every worker).
-
-        Read once, by the first send; the others wait for it in turn (asyncio.Lock is first come, first
-        served), so the first sends reach the limiter in queue order. Each reading it on a connection of
-        its own let whichever got a connection first take the first slot (on PostgreSQL, where a
-        connection the reconciliation had just taken left the first send to open a new one)."""
-        async with self._key_read:
-            if not self._key:
-                async with self._transaction() as session:
-                    self._key = (await installation_key(session, LIMITER_KEY, now=self._clock())).encode()
-        return self._key
-
-    async def _limit_keys(self, message: ClaimedMessage, units: int) -> list[Item]:
-        """What this send counts against under the provider's limits; none without a limiter."""
-        if self._limiter is None:
-            return []
-        secret = await self._limiter_secret()
-        return send_keys(message.channel, sender=message.channel, address=message.address, cost=units, secret=secret)
-
-    async def _slot_granted(self, message: ClaimedMessage, keys: list[Item], halt: asyncio.Event) -> bool:
-        """Wait for this send's slot under the provider's limits (still "claimed" meanwhile: a crash now
-        sends it elsewhere); False when stopping first or when the limiter took too long."""
-        limiter = self._limiter
-        if limiter is None or not keys:
-            return True
-        try:
-            # Bounded well inside the claim's lease: a long Redis outage must not let another worker
-            # take the row over while this one still means to send it.
-            async with asyncio.timeout(self._policy.lease_seconds / 2):
-                waiting = time.monotonic()
-                granted = await unless_halted(halt, lambda: limiter.acquire_all(keys))
-                self._telemetry.waited_for_slot(message.channel, time.monotonic() - waiting)
-                return granted
-        except TimeoutError:
-            async with self._transaction() as session:
-                await OutboxRepository(session).release_claim(message.id)
-            return False
 
     async def _send(self, message: ClaimedMessage, channel: Channel, outbound: Outbound, units: int) -> None:
         try:

@@ -47,6 +47,12 @@ that slot but reserves a new one, up to `max_late` times, then sends anyway so t
 still makes progress. An abandoned slot stays unused: capacity lost, never over-used. The new
 reservation may defer once more (below): the abandoned slot spent its slow keys' units too.
 
+Lead: a sender with work that must precede its request (the dispatcher records the send's start in the
+database) asks to be woken `lead` seconds before its slot, does that work, and waits the rest itself
+(`Reservation.due`); woken at the slot, a few milliseconds of such work made it late, and a late sender
+gives its slot up. Only a wake-up after the slot (and `late_after`) counts as late here; `until_slot`
+then says how late the work made it.
+
 Several keys at once (`acquire_all`): each attempt is atomic (one synchronous step in-process, one
 Lua call in Redis) and reserves the same slot on every key, so no key is ever over-used. Reserving a
 slot that a slow key pushed far into the future would leave the earlier capacity of a faster key idle
@@ -64,17 +70,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:  # redis is imported by a process that uses it, not by every command that wires services
-    import redis.asyncio as aioredis
-
-log = logging.getLogger(__name__)
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 MonotonicClock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -191,11 +191,13 @@ def send_keys(channel: str, *, sender: str, address: str, cost: float = 1.0, sec
 class Reservation:
     """One attempt: `granted` (the slot is reserved on every key) or deferred (nothing reserved; try
     again after `wait`). `slot` is on the limiter's clock (monotonic seconds in-process, the Redis
-    server's clock in Redis); `wait` is `slot` minus that clock's now."""
+    server's clock in Redis); `wait` is `slot` minus that clock's now. `due`: the slot on this process's
+    monotonic clock, set by `acquire_all` (a bare attempt leaves it None)."""
 
     granted: bool
     wait: float
     slot: float
+    due: float | None = None
 
 
 class RateLimiter(Protocol):
@@ -203,8 +205,15 @@ class RateLimiter(Protocol):
         """Wait until `cost` units may go on `key`; the granted reservation."""
         ...
 
-    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
-        """Wait until every (key, cost) may go at one moment; the granted reservation."""
+    async def acquire_all(self, items: Iterable[Item], *, lead: float = 0.0) -> Reservation:
+        """Wait until every (key, cost) may go at one moment, or until `lead` seconds before it (the
+        caller, having done what must precede the send, waits the rest: `until_slot`); the granted
+        reservation."""
+        ...
+
+    async def until_slot(self, reservation: Reservation) -> float:
+        """Sleep until a reservation's slot if it is still ahead; how late for it we are now (0 or more
+        seconds), on this limiter's clock."""
         ...
 
     async def close(self) -> None: ...
@@ -218,7 +227,7 @@ class _Need:
     burst: float
 
 
-def _needs(policy: RatePolicy, items: Iterable[Item]) -> list[_Need]:
+def limited_needs(policy: RatePolicy, items: Iterable[Item]) -> list[_Need]:
     """The limited keys of a request, a key named twice counted once with the summed cost."""
     costs: dict[str, float] = {}
     for key, cost in items:
@@ -242,21 +251,26 @@ class Lateness:
     max_late: int = 3
 
 
-class _Waiter:
+DEFAULT_LATENESS = Lateness()
+
+
+class SlotWaiter:
     def __init__(self, clock: MonotonicClock, sleep: Sleep, lateness: Lateness) -> None:
         self.clock = clock
         self.sleep = sleep
         self.lateness = lateness
         self.late_slots = 0  # slots given up because the sender woke too late
 
-    async def wait_for_grant(self, attempt: Callable[[bool], Awaitable[Reservation]]) -> Reservation:
-        """Reserve (deferring at most once), sleep until the slot, and take a new slot when woken late."""
+    async def wait_for_grant(self, attempt: Callable[[bool], Awaitable[Reservation]], lead: float = 0.0) -> Reservation:
+        """Reserve (deferring at most once), sleep until `lead` before the slot, and take a new slot when
+        woken after the slot (and its tolerance) passed."""
         may_defer, late = True, 0
         while True:
             reservation = await attempt(may_defer)
             due = self.clock() + reservation.wait  # the slot on this process's clock
-            if reservation.wait > 0:
-                await self.sleep(reservation.wait)
+            pause = reservation.wait - lead if reservation.granted else reservation.wait
+            if pause > 0:
+                await self.sleep(pause)
             if not reservation.granted:
                 may_defer = False
                 continue
@@ -268,7 +282,16 @@ class _Waiter:
                 # chat's second), and reserving the fast key (the bot) that far ahead would idle it.
                 may_defer = True
                 continue
-            return reservation
+            return replace(reservation, due=due)
+
+    async def until_slot(self, reservation: Reservation) -> float:
+        if reservation.due is None:
+            return 0.0
+        ahead = reservation.due - self.clock()
+        if ahead > 0:
+            await self.sleep(ahead)
+            return 0.0
+        return -ahead
 
 
 class GcraLimiter:
@@ -285,11 +308,11 @@ class GcraLimiter:
         clock: MonotonicClock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         prune_every: int = 1_000,
-        lateness: Lateness = Lateness(),
+        lateness: Lateness = DEFAULT_LATENESS,
     ) -> None:
         self._policy = policy
         self._clock = clock
-        self._waiter = _Waiter(clock, sleep, lateness)
+        self._waiter = SlotWaiter(clock, sleep, lateness)
         self._tat: dict[str, float] = {}
         self._prune_every = prune_every
         self._since_prune = 0
@@ -307,7 +330,7 @@ class GcraLimiter:
         """One atomic attempt at `now` (the pure step the tests drive): reserve the common slot on every
         key, or, when `may_defer` and a faster key would idle for more than one of its intervals behind
         a slower one, reserve nothing (module docstring)."""
-        needs = _needs(self._policy, items)
+        needs = limited_needs(self._policy, items)
         tats = [max(self._tat.get(need.key, now), now) for need in needs]
         earliest = [
             tat - (max(need.burst, need.cost) - need.cost) * need.interval
@@ -331,7 +354,7 @@ class GcraLimiter:
     def delay(self, key: str, cost: float = 1.0, now: float | None = None) -> float:
         """Seconds a send of `cost` on `key` would wait at `now`, without reserving anything."""
         now = self._clock() if now is None else now
-        needs = _needs(self._policy, [(key, cost)])
+        needs = limited_needs(self._policy, [(key, cost)])
         if not needs:
             return 0.0
         need = needs[0]
@@ -346,153 +369,25 @@ class GcraLimiter:
     async def acquire(self, key: str, cost: float = 1.0) -> Reservation:
         return await self.acquire_all([(key, cost)])
 
-    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+    async def acquire_all(self, items: Iterable[Item], *, lead: float = 0.0) -> Reservation:
         request = list(items)
 
         async def attempt(may_defer: bool) -> Reservation:
             return self.reserve(request, self._clock(), may_defer=may_defer)
 
-        return await self._waiter.wait_for_grant(attempt)
+        return await self._waiter.wait_for_grant(attempt, lead)
+
+    async def until_slot(self, reservation: Reservation) -> float:
+        return await self._waiter.until_slot(reservation)
 
     async def close(self) -> None:
         return None
 
 
-# The same GCRA reservation as GcraLimiter.reserve, on the Redis server's clock in microseconds (so
-# workers with skewed clocks agree). Keys expire a second after their TAT: an absent key is idle.
-# KEYS: the limited keys. ARGV[1]: "1" when the attempt may defer. Then per key: interval_us, cost, burst.
-# Returns {granted (1/0), wait_us, slot_us}; numbers as strings, since Redis truncates Lua numbers.
-GCRA_LUA = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local may_defer = ARGV[1] == '1'
-local tats, intervals, costs, earliest = {}, {}, {}, {}
-local slot, binding = now, 1
-for i = 1, #KEYS do
-  local base = 2 + 3 * (i - 1)
-  intervals[i] = tonumber(ARGV[base])
-  costs[i] = tonumber(ARGV[base + 1])
-  local burst = tonumber(ARGV[base + 2])
-  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
-  if tat < now then tat = now end
-  tats[i] = tat
-  earliest[i] = tat - (math.max(burst, costs[i]) - costs[i]) * intervals[i]
-  if earliest[i] > slot then slot = earliest[i] end
-  if earliest[i] > earliest[binding] then binding = i end
-end
-local function answer(granted)
-  return {granted, string.format('%.3f', slot - now), string.format('%.3f', slot)}
-end
-if may_defer then
-  for i = 1, #KEYS do
-    if intervals[i] < intervals[binding] and slot - math.max(earliest[i], now) > intervals[i] then
-      return answer(0)
-    end
-  end
-end
-for i = 1, #KEYS do
-  local tat = math.max(slot, tats[i]) + costs[i] * intervals[i]
-  redis.call('SET', KEYS[i], string.format('%.3f', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
-end
-return answer(1)
-"""
-
-
-class RedisRateLimiter:
-    """The limits shared by every worker through Redis: one Lua call per attempt (EVALSHA, loading the
-    script again after a Redis restart), keys under `prefix` that expire when idle.
-
-    Redis unreachable: fail closed. Nothing is granted while Redis does not answer; the limiter logs
-    once, retries every `retry_seconds`, and logs again when Redis is back. Sending on regardless would
-    break the limit for every worker at once, and a per-process fallback cannot know the others.
-
-    Time is the Redis server's (TIME inside the script), so workers whose clocks disagree share one
-    schedule. If the server's clock steps back, keys wait longer (never send faster); if it steps
-    forward, each key may send one burst early. One script call touches every key of a send: on Redis
-    Cluster give a prefix with a hash tag ("{outreach-rate}:") so that they share a slot.
-    """
-
-    def __init__(
-        self,
-        client: aioredis.Redis,
-        policy: RatePolicy,
-        *,
-        prefix: str = "outreach:rate:",
-        clock: MonotonicClock = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-        retry_seconds: float = 1.0,
-        lateness: Lateness = Lateness(),
-    ) -> None:
-        self._client = client
-        self._policy = policy
-        self._prefix = prefix
-        self._sleep = sleep
-        self._waiter = _Waiter(clock, sleep, lateness)
-        self._retry_seconds = retry_seconds
-        self._script = client.register_script(GCRA_LUA)
-        self._unavailable = False
-        from redis import exceptions
-
-        self._unreachable = (exceptions.ConnectionError, exceptions.TimeoutError, ConnectionError, TimeoutError)
-
-    @classmethod
-    def from_url(
-        cls, url: str, policy: RatePolicy, *, prefix: str = "outreach:rate:", retry_seconds: float = 1.0
-    ) -> RedisRateLimiter:
-        import redis.asyncio as aioredis
-
-        client = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-        return cls(client, policy, prefix=prefix, retry_seconds=retry_seconds)
-
-    async def reserve(self, items: Iterable[Item], *, may_defer: bool = True) -> Reservation:
-        """One atomic attempt in Redis (see GcraLimiter.reserve); `slot` is on the Redis clock."""
-        needs = _needs(self._policy, items)
-        if not needs:
-            return Reservation(granted=True, wait=0.0, slot=0.0)
-        keys = [self._prefix + need.key for need in needs]
-        args: list[str] = ["1" if may_defer else "0"]
-        for need in needs:
-            args += [repr(need.interval * 1e6), repr(need.cost), repr(need.burst)]
-        while True:
-            try:
-                granted, wait_us, slot_us = await self._script(keys=keys, args=args)
-            except self._unreachable as error:
-                if not self._unavailable:
-                    self._unavailable = True
-                    log.warning(
-                        "rate limits: Redis unreachable (%s); holding every send, retrying every %.1fs",
-                        type(error).__name__,
-                        self._retry_seconds,
-                    )
-                await self._sleep(self._retry_seconds)
-                continue
-            if self._unavailable:
-                self._unavailable = False
-                log.warning("rate limits: Redis answers again; sending resumes")
-            return Reservation(granted=int(granted) == 1, wait=float(wait_us) / 1e6, slot=float(slot_us) / 1e6)
-
-    async def acquire(self, key: str, cost: float = 1.0) -> Reservation:
-        return await self.acquire_all([(key, cost)])
-
-    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
-        request = list(items)
-
-        async def attempt(may_defer: bool) -> Reservation:
-            return await self.reserve(request, may_defer=may_defer)
-
-        return await self._waiter.wait_for_grant(attempt)
-
-    @property
-    def late_slots(self) -> int:
-        """Slots given up because a sender woke too late (a measure of event-loop stalls)."""
-        return self._waiter.late_slots
-
-    async def close(self) -> None:
-        await self._client.aclose()
-
-
 def build_rate_limiter(redis_url: str | None, policy: RatePolicy, *, prefix: str = "outreach:rate:") -> RateLimiter:
     """Redis when a URL is set (the limits hold across workers), else in this process only."""
     if redis_url:
+        from outreach.outbound.rate_limits_redis import RedisRateLimiter
+
         return RedisRateLimiter.from_url(redis_url, policy, prefix=prefix)
     return GcraLimiter(policy)

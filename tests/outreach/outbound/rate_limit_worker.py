@@ -17,7 +17,8 @@ import time
 
 import aiohttp
 
-from outreach.outbound.rate_limits import Rate, RatePolicy, RedisRateLimiter
+from outreach.outbound.rate_limits import Rate, RatePolicy
+from outreach.outbound.rate_limits_redis import RedisRateLimiter
 
 
 async def run(arguments: argparse.Namespace) -> None:

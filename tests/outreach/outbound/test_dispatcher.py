@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
@@ -17,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from channels.base import Capabilities, Inbound, Outbound, Request, SendError, Sent
 from outreach.bootstrap import Services
-from outreach.outbound.dispatcher import LIMITER_KEY, Dispatcher, DispatchPolicy
+from outreach.outbound.dispatcher import Dispatcher, DispatchPolicy
 from outreach.outbound.rate_limits import (
     TELEGRAM_CHAT_PREFIX,
     GcraLimiter,
@@ -27,6 +28,7 @@ from outreach.outbound.rate_limits import (
     address_tag,
     standard_policy,
 )
+from outreach.outbound.send_slots import LIMITER_KEY
 from storage.keys import installation_key, read_key
 from storage.outbox import ClaimedMessage, NewMessage, OutboxRepository
 from storage.residents import ResidentRepository
@@ -372,17 +374,65 @@ async def test_sends_wait_for_their_slot_under_the_provider_limit(services: Serv
         services.sessions,
         {"sms": channel},
         worker_id="test",
-        # A write slower than slot_tolerance (10 ms of real time: a busy machine) takes a fresh slot, by
-        # design; that is another test's subject, and here it made a gap of 1.0 s now and then.
-        policy=DispatchPolicy(concurrency=1, batch_size=10, max_attempts=3, backoff_seconds=10, slot_tolerance=60),
+        policy=DispatchPolicy(concurrency=1, batch_size=10, max_attempts=3, backoff_seconds=10),
         clock=services.clock,
         limiter=limiter,
     )
     await dispatcher.drain()
     assert len(sent_at) == 5
     gaps = [later - earlier for earlier, later in zip(sorted(sent_at), sorted(sent_at)[1:], strict=False)]
-    assert gaps == [0.5] * 4  # 2 segments a second: one one-segment SMS every 0.5 s, no faster
-    assert sum(slept) == 2.0
+    assert gaps == pytest.approx([0.5] * 4)  # 2 segments a second: one one-segment SMS every 0.5 s, no faster
+    assert sum(slept) == pytest.approx(2.0) and dispatcher.late_writes == 0
+
+
+@pytest.mark.parametrize(("lead", "late_writes", "first_sent"), [(0.03, 1, 0.5), (0.0, 5, 0.52)])
+async def test_a_send_whose_start_is_recorded_within_the_lead_leaves_at_its_slot(
+    services: Services, lead: float, late_writes: int, first_sent: float
+) -> None:
+    """Woken `start_lead` before its slot, a send records its start meanwhile and goes at the slot;
+    woken at the slot (no lead), each 20 ms write made the send late, and it gave its slot up."""
+    from outreach.outbound.rate_limits import GcraLimiter, standard_policy
+
+    for number in range(5):
+        await add_resident(services, phone=f"+4860010020{number}")
+    await launch(services)
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    def slow_start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.startswith("UPDATE outbox SET status") and "sending" in str(parameters):
+            now[0] += 0.02  # recording the start takes 20 ms, on the limiter's clock
+
+    limiter = GcraLimiter(
+        standard_policy(sms_segments_per_second=2, headroom=1.0), clock=lambda: now[0], sleep=fake_sleep
+    )
+    sent_at: list[float] = []
+
+    def record(outbound: Outbound) -> Sent:
+        sent_at.append(now[0])
+        return Sent(outbound.key)
+
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": ScriptedChannel("sms", record)},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=1, batch_size=10, slot_tolerance=0.01, start_lead=lead),
+        clock=services.clock,
+        limiter=limiter,
+    )
+    event.listen(services.engine.sync_engine, "before_cursor_execute", slow_start)
+    try:
+        assert await dispatcher.drain() == 5
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", slow_start)
+    # The first slot is at once (no time to record ahead): late, it takes the next one. With the lead
+    # every later send goes exactly at its slot; without it each is late once and goes 20 ms after.
+    assert dispatcher.late_writes == late_writes
+    assert sent_at[0] == pytest.approx(first_sent)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    assert gaps == pytest.approx([0.5] * 4) if lead else all(gap > 0.5 for gap in gaps)
 
 
 # --- the pipeline: claims, lanes, chains, stop ----------------------------------------------------
@@ -597,16 +647,16 @@ async def test_the_first_sends_reach_the_limiter_in_queue_order_however_slow_the
     """The first sends wait for one read of the installation key that keys the limiter: m0's read,
     slow here (as on a connection still to be opened), must not let m1 take the first slot (the stop
     test above failed that way on PostgreSQL when the reconciliation held the pool's open connection)."""
-    import outreach.outbound.dispatcher as dispatcher_module
+    import outreach.outbound.send_slots as send_slots_module
     from outreach.outbound.rate_limits import GcraLimiter, standard_policy
 
     await queue(services, *(("sms", f"+4860010020{n}", f"m{n}") for n in range(3)))
     asked = asyncio.Event()
 
     class Watched(GcraLimiter):
-        async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+        async def acquire_all(self, items: Iterable[Item], *, lead: float = 0.0) -> Reservation:
             asked.set()
-            return await super().acquire_all(items)
+            return await super().acquire_all(items, lead=lead)
 
     reads: list[int] = []
 
@@ -617,7 +667,7 @@ async def test_the_first_sends_reach_the_limiter_in_queue_order_however_slow_the
                 await asyncio.wait_for(asked.wait(), 0.2)
         return await installation_key(*arguments, **options)
 
-    monkeypatch.setattr(dispatcher_module, "installation_key", slow_first_read)
+    monkeypatch.setattr(send_slots_module, "installation_key", slow_first_read)
     channel = GatedChannel("sms")
     dispatcher = Dispatcher(
         services.sessions,
@@ -793,10 +843,10 @@ class RecordingLimiter(GcraLimiter):
         super().__init__(standard_policy())
         self.keys: list[str] = []
 
-    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+    async def acquire_all(self, items: Iterable[Item], *, lead: float = 0.0) -> Reservation:
         items = list(items)
         self.keys.extend(key for key, _ in items)
-        return await super().acquire_all(items)
+        return await super().acquire_all(items, lead=lead)
 
 
 async def test_per_chat_limits_are_keyed_by_the_installation_without_a_configured_secret(services: Services) -> None:
@@ -869,11 +919,11 @@ class SecondAskLimiter(GcraLimiter):
         self.asks = 0
         self.asked_again = asyncio.Event()
 
-    async def acquire_all(self, items: Iterable[Item]) -> Reservation:
+    async def acquire_all(self, items: Iterable[Item], *, lead: float = 0.0) -> Reservation:
         self.asks += 1
         if self.asks == 2:
             self.asked_again.set()
-        return await super().acquire_all(items)
+        return await super().acquire_all(items, lead=lead)
 
 
 async def test_stop_hands_back_a_message_that_waits_for_a_fresh_slot_and_leaves_nothing_sending(

@@ -19,13 +19,13 @@ from outreach.outbound.rate_limits import (
     Lateness,
     Rate,
     RatePolicy,
-    RedisRateLimiter,
     Reservation,
     address_tag,
     build_rate_limiter,
     send_keys,
     standard_policy,
 )
+from outreach.outbound.rate_limits_redis import RedisRateLimiter
 
 # Slots are sums of float intervals: 10 × 0.1 can come out as 0.9999999999999999. A window is
 # [t, t + width - EPS), so rounding a billionth of a second is not mistaken for an extra send.
@@ -324,6 +324,39 @@ async def test_a_late_sender_whose_chat_slot_is_spent_waits_for_its_chat_without
     assert grant.slot == pytest.approx(1 / 30 + 1.0)
     assert bot_waits and max(bot_waits) <= 1 / 30
     assert limiter.late_slots == 1
+
+
+async def test_a_sender_with_a_lead_wakes_before_its_slot_and_waits_the_rest_itself() -> None:
+    clock = FakeTime()
+    limiter = limiter_for({"k": Rate(10)}, clock)
+    await limiter.acquire("k")  # the slot at 0; the next is at 0.1
+    grant = await limiter.acquire_all([("k", 1)], lead=0.03)
+    assert clock.now == pytest.approx(0.07)  # woken 30 ms ahead (the start is recorded meanwhile)
+    assert grant.slot == pytest.approx(0.1) and limiter.late_slots == 0
+    clock.now += 0.02  # the work before the request took 20 ms
+    assert await limiter.until_slot(grant) == 0.0  # on time: it waited the last 10 ms
+    assert clock.now == pytest.approx(0.1) and clock.sleeps[-1] == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize(("work_seconds", "behind"), [(0.03, 0.0), (0.045, 0.015)])
+async def test_until_slot_says_how_late_the_work_before_the_request_made_it(work_seconds: float, behind: float) -> None:
+    clock = FakeTime()
+    limiter = limiter_for({"k": Rate(10)}, clock)
+    await limiter.acquire("k")
+    grant = await limiter.acquire_all([("k", 1)], lead=0.03)
+    clock.now += work_seconds
+    assert await limiter.until_slot(grant) == pytest.approx(behind)
+    assert clock.now == pytest.approx(0.07 + work_seconds)  # no sleep once the slot is here or past
+
+
+async def test_a_lead_longer_than_the_wait_returns_at_once_and_is_not_late() -> None:
+    clock = FakeTime()
+    limiter = limiter_for({"k": Rate(10)}, clock)
+    await limiter.acquire("k")
+    clock.now = 0.09  # the next slot (0.1) is 10 ms away, inside the lead
+    grant = await limiter.acquire_all([("k", 1)], lead=0.03)
+    assert clock.now == 0.09 and grant.slot == pytest.approx(0.1) and limiter.late_slots == 0
+    assert await limiter.until_slot(grant) == 0.0 and clock.now == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize(("lateness", "late_slots", "sent_at"), [(Lateness(), 3, 0.45), (Lateness(None), 0, 0.15)])

@@ -33,10 +33,10 @@ from outreach.outbound.rate_limits import (
     Item,
     Rate,
     RatePolicy,
-    RedisRateLimiter,
     send_keys,
     standard_policy,
 )
+from outreach.outbound.rate_limits_redis import RedisRateLimiter
 from tests.conftest import unavailable
 from tests.outreach.outbound.test_rate_limits import max_in_window
 
