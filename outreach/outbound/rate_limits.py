@@ -16,7 +16,8 @@ a request of cost c at time `now` on a key whose TAT is `tat`:
 
 The caller sleeps until its slot and sends: no retry loop, no thundering herd, and waiting senders
 queue in arrival order. The same arithmetic runs in-process (`GcraLimiter`, one process) and as one
-Lua script in Redis (`RedisRateLimiter`, shared by every worker, on the Redis server's clock).
+Lua script in Redis (`RedisRateLimiter` in outreach.outbound.rate_limits_redis, shared by every worker,
+on the Redis server's clock).
 
 Window guarantee (what "burst" means). Let r = rate and W a window length. Slots on one key are
 non-decreasing in reservation order and each reservation moves TAT past `slot + c·T`, so for the
@@ -49,9 +50,9 @@ reservation may defer once more (below): the abandoned slot spent its slow keys'
 
 Lead: a sender with work that must precede its request (the dispatcher records the send's start in the
 database) asks to be woken `lead` seconds before its slot, does that work, and waits the rest itself
-(`Reservation.due`); woken at the slot, a few milliseconds of such work made it late, and a late sender
+(`until_slot`); woken at the slot, a few milliseconds of such work made it late, and a late sender
 gives its slot up. Only a wake-up after the slot (and `late_after`) counts as late here; `until_slot`
-then says how late the work made it.
+says how late the work made it.
 
 Several keys at once (`acquire_all`): each attempt is atomic (one synchronous step in-process, one
 Lua call in Redis) and reserves the same slot on every key, so no key is ever over-used. Reserving a
@@ -255,6 +256,8 @@ DEFAULT_LATENESS = Lateness()
 
 
 class SlotWaiter:
+    """The waiting both limiters share: for the slot (or `lead` before it), and again when woken late."""
+
     def __init__(self, clock: MonotonicClock, sleep: Sleep, lateness: Lateness) -> None:
         self.clock = clock
         self.sleep = sleep
