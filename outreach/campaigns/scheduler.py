@@ -41,7 +41,8 @@ class RunningJobs:
 
     APScheduler's asyncio executor cancels a running job at shutdown and never awaits it: a tick cut off
     mid-query was left to give its connection back after the engine was disposed, as the loop closed,
-    and one such close never returned (a test's teardown hung, then `serve` would not exit)."""
+    and one such close never returned (a test's teardown hung there for 300 s; `serve` stops the same
+    way). Only the jobs added before the scheduler starts are tracked (all of them, today)."""
 
     def __init__(self, scheduler: AsyncIOScheduler) -> None:
         self._running: set[asyncio.Task[Any]] = set()
