@@ -347,42 +347,48 @@ async def test_a_campaign_stops_at_its_sms_budget_and_says_so(services: Services
     )
 
 
-async def test_sends_wait_for_their_slot_under_the_provider_limit(services: Services) -> None:
-    from outreach.outbound.rate_limits import GcraLimiter, standard_policy
+class LimiterTime:
+    """The limiter's own clock, moved by its sleeps instead of waited, and the times sends left on it."""
 
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+        self.sent_at: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def sms_limiter(self, segments_per_second: float) -> GcraLimiter:
+        policy = standard_policy(sms_segments_per_second=segments_per_second, headroom=1.0)
+        return GcraLimiter(policy, clock=lambda: self.now, sleep=self.sleep)
+
+    def channel(self) -> ScriptedChannel:
+        def record(outbound: Outbound) -> Sent:
+            self.sent_at.append(self.now)
+            return Sent(outbound.key)
+
+        return ScriptedChannel("sms", record)
+
+
+async def test_sends_wait_for_their_slot_under_the_provider_limit(services: Services) -> None:
     for number in range(5):
         await add_resident(services, phone=f"+4860010020{number}")
     await launch(services)
-    now = [0.0]
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:  # the limiter's own clock, moved instead of waited
-        slept.append(seconds)
-        now[0] += seconds
-
-    limiter = GcraLimiter(
-        standard_policy(sms_segments_per_second=2, headroom=1.0), clock=lambda: now[0], sleep=fake_sleep
-    )
-    sent_at: list[float] = []
-
-    def record(outbound: Outbound) -> Sent:
-        sent_at.append(now[0])
-        return Sent(outbound.key)
-
-    channel = ScriptedChannel("sms", record)
+    limiter_time = LimiterTime()
     dispatcher = Dispatcher(
         services.sessions,
-        {"sms": channel},
+        {"sms": limiter_time.channel()},
         worker_id="test",
         policy=DispatchPolicy(concurrency=1, batch_size=10, max_attempts=3, backoff_seconds=10),
         clock=services.clock,
-        limiter=limiter,
+        limiter=limiter_time.sms_limiter(2),
     )
     await dispatcher.drain()
-    assert len(sent_at) == 5
-    gaps = [later - earlier for earlier, later in zip(sorted(sent_at), sorted(sent_at)[1:], strict=False)]
+    assert len(limiter_time.sent_at) == 5
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sorted(limiter_time.sent_at))]
     assert gaps == pytest.approx([0.5] * 4)  # 2 segments a second: one one-segment SMS every 0.5 s, no faster
-    assert sum(slept) == pytest.approx(2.0) and dispatcher.late_writes == 0
+    assert sum(limiter_time.slept) == pytest.approx(2.0) and dispatcher.late_writes == 0
 
 
 @pytest.mark.parametrize(("lead", "late_writes", "first_sent"), [(0.03, 1, 0.5), (0.0, 5, 0.52)])
@@ -391,36 +397,22 @@ async def test_a_send_whose_start_is_recorded_within_the_lead_leaves_at_its_slot
 ) -> None:
     """Woken `start_lead` before its slot, a send records its start meanwhile and goes at the slot;
     woken at the slot (no lead), each 20 ms write made the send late, and it gave its slot up."""
-    from outreach.outbound.rate_limits import GcraLimiter, standard_policy
-
     for number in range(5):
         await add_resident(services, phone=f"+4860010020{number}")
     await launch(services)
-    now = [0.0]
-
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
+    limiter_time = LimiterTime()
 
     def slow_start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
         if statement.startswith("UPDATE outbox SET status") and "sending" in str(parameters):
-            now[0] += 0.02  # recording the start takes 20 ms, on the limiter's clock
-
-    limiter = GcraLimiter(
-        standard_policy(sms_segments_per_second=2, headroom=1.0), clock=lambda: now[0], sleep=fake_sleep
-    )
-    sent_at: list[float] = []
-
-    def record(outbound: Outbound) -> Sent:
-        sent_at.append(now[0])
-        return Sent(outbound.key)
+            limiter_time.now += 0.02  # recording the start takes 20 ms, on the limiter's clock
 
     dispatcher = Dispatcher(
         services.sessions,
-        {"sms": ScriptedChannel("sms", record)},
+        {"sms": limiter_time.channel()},
         worker_id="test",
         policy=DispatchPolicy(concurrency=1, batch_size=10, slot_tolerance=0.01, start_lead=lead),
         clock=services.clock,
-        limiter=limiter,
+        limiter=limiter_time.sms_limiter(2),
     )
     event.listen(services.engine.sync_engine, "before_cursor_execute", slow_start)
     try:
@@ -430,8 +422,8 @@ async def test_a_send_whose_start_is_recorded_within_the_lead_leaves_at_its_slot
     # The first slot is at once (no time to record ahead): late, it takes the next one. With the lead
     # every later send goes exactly at its slot; without it each is late once and goes 20 ms after.
     assert dispatcher.late_writes == late_writes
-    assert sent_at[0] == pytest.approx(first_sent)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    assert limiter_time.sent_at[0] == pytest.approx(first_sent)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(limiter_time.sent_at)]
     assert gaps == pytest.approx([0.5] * 4) if lead else all(gap > 0.5 for gap in gaps)
 
 
