@@ -400,7 +400,8 @@ def channel_pools(settings: Settings, channels: Iterable[str]) -> dict[str, int]
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
-    from outreach.outbound.rate_limits import build_rate_limiter, standard_policy
+    from outreach.outbound.rate_limits import standard_policy
+    from outreach.outbound.rate_limits_redis import build_rate_limiter
 
     policy = standard_policy(
         sms_segments_per_second=settings.rate_sms_segments_per_second,

@@ -385,12 +385,3 @@ class GcraLimiter:
 
     async def close(self) -> None:
         return None
-
-
-def build_rate_limiter(redis_url: str | None, policy: RatePolicy, *, prefix: str = "outreach:rate:") -> RateLimiter:
-    """Redis when a URL is set (the limits hold across workers), else in this process only."""
-    if redis_url:
-        from outreach.outbound.rate_limits_redis import RedisRateLimiter
-
-        return RedisRateLimiter.from_url(redis_url, policy, prefix=prefix)
-    return GcraLimiter(policy)

@@ -1,5 +1,6 @@
 """The provider limits shared by every worker through Redis: the same GCRA reservation as
-`outreach.outbound.rate_limits.GcraLimiter`, made atomically in one Lua call per attempt."""
+`outreach.outbound.rate_limits.GcraLimiter`, made atomically in one Lua call per attempt; and the
+choice between the two a worker makes from its settings (`build_rate_limiter`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING
 
 from outreach.outbound.rate_limits import (
     DEFAULT_LATENESS,
+    GcraLimiter,
     Item,
     Lateness,
     MonotonicClock,
+    RateLimiter,
     RatePolicy,
     Reservation,
     Sleep,
@@ -160,3 +163,10 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def build_rate_limiter(redis_url: str | None, policy: RatePolicy, *, prefix: str = "outreach:rate:") -> RateLimiter:
+    """Redis when a URL is set (the limits hold across workers), else in this process only."""
+    if redis_url:
+        return RedisRateLimiter.from_url(redis_url, policy, prefix=prefix)
+    return GcraLimiter(policy)

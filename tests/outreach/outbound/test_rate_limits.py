@@ -21,11 +21,10 @@ from outreach.outbound.rate_limits import (
     RatePolicy,
     Reservation,
     address_tag,
-    build_rate_limiter,
     send_keys,
     standard_policy,
 )
-from outreach.outbound.rate_limits_redis import RedisRateLimiter
+from outreach.outbound.rate_limits_redis import RedisRateLimiter, build_rate_limiter
 
 # Slots are sums of float intervals: 10 × 0.1 can come out as 0.9999999999999999. A window is
 # [t, t + width - EPS), so rounding a billionth of a second is not mistaken for an extra send.
