@@ -308,6 +308,9 @@ async def test_an_editor_builds_a_three_question_campaign_sees_an_error_at_its_f
     await page.locator("#yaml").fill(broken)
     await page.get_by_role("button", name="Zapisz szkic").first.click()
     where = page.get_by_role("link", name=re.compile(r"wiersz \d+, kolumna \d+"))
+    await where.wait_for()  # on the page the save rendered
+    # editor.js is deferred: clicked before it ran (a busy machine), the link only jumps to the text.
+    await page.wait_for_function("document.readyState === 'complete'")
     await where.click()
     selection = "(() => { const t = document.getElementById('yaml'); return t.value.slice(t.selectionStart,"
     selected = await page.evaluate(selection + " t.selectionEnd); })()")
