@@ -66,13 +66,10 @@ class SendSlots:
         if limiter is None or not keys:
             return NO_SLOT
         try:
-            # Bounded well inside the claim's lease: a long Redis outage must not let another worker
-            # take the row over while this one still means to send it.
-            async with asyncio.timeout(self._policy.lease_seconds / 2):
-                waiting = time.monotonic()
-                slot = await self._grant(limiter, keys, halt)
-                self._telemetry.waited_for_slot(message.channel, time.monotonic() - waiting)
-                return slot
+            waiting = time.monotonic()
+            slot = await self._grant(limiter, keys, halt)
+            self._telemetry.waited_for_slot(message.channel, time.monotonic() - waiting)
+            return slot
         except TimeoutError:
             async with self._transaction() as session:
                 await OutboxRepository(session).release_claim(message.id)
@@ -88,17 +85,21 @@ class SendSlots:
         if self._limiter is None:
             return NO_SLOT
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._policy.lease_seconds / 2):
-                return await self._grant(self._limiter, keys, halt)
+            return await self._grant(self._limiter, keys, halt)
         return NO_SLOT
 
     async def _grant(self, limiter: RateLimiter, keys: list[Item], halt: asyncio.Event) -> Reservation | None:
+        """A slot on every key, woken `start_lead` before it; None when halted first. TimeoutError past
+        half the claim's lease: a long Redis outage must not let another worker take the row over while
+        this one still means to send it."""
         granted: list[Reservation] = []
 
         async def acquire() -> None:
             granted.append(await limiter.acquire_all(keys, lead=self._policy.start_lead))
 
-        return granted[0] if await unless_halted(halt, acquire) else None
+        async with asyncio.timeout(self._policy.lease_seconds / 2):
+            halted = not await unless_halted(halt, acquire)
+        return None if halted else granted[0]
 
     async def _secret(self) -> bytes:
         """What keys the per-chat limit's hashes, so neither a chat id nor a digest that could be
