@@ -21,7 +21,8 @@ from pathlib import Path
 
 from outreach import audit
 from outreach.audit import Actor
-from outreach.campaigns.residents_import import BATCH_SIZE, ImportFileError, ImportReport, import_residents
+from outreach.campaigns.resident_rows import ImportFileError
+from outreach.campaigns.residents_import import BATCH_SIZE, ImportReport, import_residents
 from outreach.clock import Clock
 from storage import import_jobs
 from storage.consent_ledger import Source

@@ -38,7 +38,8 @@ def residents_import(
     from outreach import audit
     from outreach.audit import Actor
     from outreach.campaigns.recruitment import SOURCE_LENGTH
-    from outreach.campaigns.residents_import import ImportFileError, count_rows, import_residents
+    from outreach.campaigns.resident_rows import ImportFileError, count_rows
+    from outreach.campaigns.residents_import import import_residents
     from outreach.cli.progress_bars import on_terminal, progress_bar
 
     if label is not None and not (0 < len(label.strip()) <= SOURCE_LENGTH and label.isprintable()):
@@ -55,7 +56,7 @@ def residents_import(
                 age_bands=services.settings.age_bands,
                 on_match=on_match,
                 label=label.strip() if label else None,
-                on_row=bar.advance,
+                on_rows=bar.advance,
                 pseudonym_secret=services.settings.pseudonym_key(),
             )
         details: dict[str, audit.DetailValue] = {

@@ -1,13 +1,13 @@
 """An address as an official types it from a resident's request, turned into the forms it is
 stored in: E.164 or a national number (an SMS and a WhatsApp address), an email in any case, a
-Telegram chat id. The import's own normaliser decides (outreach.campaigns.residents_import), and an
+Telegram chat id. The import's own normaliser decides (outreach.campaigns.resident_rows), and an
 address it cannot parse is still put in its canonical form (outreach.addresses), so a request finds
 exactly what an import or an inbound message stored."""
 
 from __future__ import annotations
 
 from outreach.addresses import EMAIL, canonical_address
-from outreach.campaigns.residents_import import normalised_address
+from outreach.campaigns.resident_rows import normalised_address
 
 
 def address_forms(raw: str, region: str) -> list[tuple[str, str]]:

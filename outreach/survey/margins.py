@@ -32,7 +32,7 @@ HEADER = ("dimension", "value", "population")
 # Joint cells and the one-dimensional margin of the same dimension may come from different
 # sources; their shares may differ by rounding, not by more than this.
 SHARE_TOLERANCE = 0.005
-# As residents' attributes may be (outreach.campaigns.residents_import), and a joint cell in all as the
+# As residents' attributes may be (outreach.campaigns.resident_rows), and a joint cell in all as the
 # store keeps it (storage.tables.MARGINS_TEXT_LENGTH).
 DIMENSION_LIMIT, VALUE_LIMIT, CELL_LIMIT = 64, 200, 400
 

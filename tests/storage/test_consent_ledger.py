@@ -15,7 +15,8 @@ from sqlmodel import col
 from channels.base import Inbound
 from flows.age_bands import DEFAULT_AGE_BANDS
 from outreach.bootstrap import Services
-from outreach.campaigns.residents_import import import_residents, parse_row, store_rows
+from outreach.campaigns.resident_rows import parse_row
+from outreach.campaigns.residents_import import import_residents, store_rows
 from storage.consent_ledger import Because, ConsentLedger, Source
 from storage.residents import OnMatch, ResidentRepository
 from storage.tables import ConsentRecord, ContactAddress

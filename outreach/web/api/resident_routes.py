@@ -5,7 +5,8 @@ shows."""
 from __future__ import annotations
 
 from outreach import audit
-from outreach.campaigns.residents_import import parse_row, store_rows
+from outreach.campaigns.resident_rows import parse_row
+from outreach.campaigns.residents_import import store_rows
 from outreach.web.api.auth import effective_scopes
 from outreach.web.api.errors import ApiError
 from outreach.web.api.models import RejectedResident, ResidentsBatch, ResidentsImported, ResidentsOptions

@@ -1,6 +1,6 @@
 """What the tables cannot hold, checked before writing so that a bad value is a 422 or a rejected row,
 not a database error: column widths, the NUL character, moments out of the store's range of dates.
-(A resident's fields are checked where every import reads them: outreach.campaigns.residents_import.)"""
+(A resident's fields are checked where every import reads them: outreach.campaigns.resident_rows.)"""
 
 from __future__ import annotations
 

@@ -11,14 +11,9 @@ from sqlmodel import col
 
 from flows.age_bands import DEFAULT_AGE_BANDS
 from outreach.bootstrap import Services
-from outreach.campaigns.residents_import import (
-    ImportReport,
-    ResidentRow,
-    RowError,
-    import_residents,
-    parse_row,
-    store_rows,
-)
+from outreach.campaigns.parse_ahead import PROCESS_FROM_BYTES
+from outreach.campaigns.resident_rows import ResidentRow, RowError, parse_row
+from outreach.campaigns.residents_import import ImportReport, import_residents, store_rows
 from storage.residents import AddressInput, OnMatch, ResidentRepository
 from storage.tables import ContactAddress
 from tests.factories import address_in_the_clear
@@ -286,13 +281,27 @@ async def test_rows_written_set_based_end_as_the_file_orders_them(
     assert await addresses_by_resident(services) == owners
 
 
-async def test_bad_rows_of_many_batches_are_named_by_line_in_order(services: Services, tmp_path: Path) -> None:
+@pytest.mark.parametrize("checked", ["here", "by a parsing process"])
+async def test_bad_rows_of_many_batches_are_named_by_line_in_order(
+    services: Services, tmp_path: Path, checked: str
+) -> None:
     path = tmp_path / "register.csv"
     lines = [good_line(number) for number in range(2, 2 + 4500)]
     for line in (2, 2001, 2002, 4501):  # the first and last row of the file, two rows at a batch boundary
         lines[line - 2] = lines[line - 2].replace("register", "")
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
-    report = await imported(services, path)
+    read: list[int] = []
+    report = await import_residents(
+        services.sessions,
+        path,
+        region="PL",
+        clock=services.clock,
+        age_bands=DEFAULT_AGE_BANDS,
+        on_rows=read.append,
+        parse_apart_from_bytes=0 if checked == "by a parsing process" else PROCESS_FROM_BYTES,
+    )
+    assert path.stat().st_size < PROCESS_FROM_BYTES  # a small file is checked here unless told otherwise
+    assert read == [2000, 2000, 500]
     assert [error.line for error in report.errors] == [2, 2001, 2002, 4501]
     assert (report.rows, report.created) == (4500, 4496)
     assert await resident_count(services) == 4496

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from outreach.campaigns.residents_import import ImportFileError, ResidentRow, RowError, read_rows
+from outreach.campaigns.resident_rows import ImportFileError, ResidentRow, RowError, read_rows
 
 BANDS = ("16-24", "25-44", "45-64", "65+")
 HEADER = ["phone", "whatsapp", "email", "telegram_chat_id", "language", "consent_source", "consent_at", "district"]

@@ -8,7 +8,8 @@ import pytest
 
 from flows.age_bands import DEFAULT_AGE_BANDS
 from outreach.bootstrap import Services
-from outreach.campaigns.residents_import import ResidentRow, parse_row, store_rows
+from outreach.campaigns.resident_rows import ResidentRow, parse_row
+from outreach.campaigns.residents_import import store_rows
 from outreach.inbound.pipeline import Outcome
 from tests.factories import add_resident
 from tests.outreach.helpers import inbound_outcomes, launch, outbox, reply, responses

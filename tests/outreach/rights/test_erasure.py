@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from outreach.bootstrap import Services
-from outreach.campaigns.residents_import import parse_row, store_rows
+from outreach.campaigns.resident_rows import parse_row
+from outreach.campaigns.residents_import import store_rows
 from outreach.campaigns.suppressed_rows import SUPPRESSED_ROW
 from outreach.inbound.pipeline import Outcome
 from outreach.participation.reports import campaign_participation, participation_report

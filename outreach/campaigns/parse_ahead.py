@@ -1,0 +1,122 @@
+"""A residents file's rows, checked in batches by a process of its own while this one writes: checking
+a row (phone numbers above all) costs about as much as storing it, so on two cores a large import
+takes a third less time than in one (docs/BENCHMARKS.md has the figures).
+
+The parsing process reads the file itself and sends each batch through a pipe, which holds it until
+this process takes it: the parser is at most a batch or two ahead, so memory stays flat whatever the
+file's size. A small file is read and checked in this process: starting another (a fresh interpreter
+that imports the checks) costs more than the whole file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import traceback
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import cast
+
+from outreach.campaigns.resident_rows import ImportFileError, ResidentRow, RowError, read_rows
+
+# About 15,000 rows of a typical register: below it the file is checked in this process.
+PROCESS_FROM_BYTES = 1_000_000
+# What the parsing process sends: a batch, the end, or why it stopped.
+BATCH, END, FILE_ERROR, CRASHED = "batch", "end", "file error", "crashed"
+Batch = list[ResidentRow | RowError]
+
+
+class ParsingFailed(Exception):
+    """The parsing process died or failed on something other than the file (a defect, not a row)."""
+
+
+async def parsed_batches(
+    path: Path,
+    *,
+    region: str,
+    age_bands: Sequence[str],
+    batch_size: int,
+    process_from_bytes: int = PROCESS_FROM_BYTES,
+) -> AsyncGenerator[Batch, None]:
+    """The file's rows, checked, in batches of `batch_size` in file order (ImportFileError at the
+    first step when the file cannot be read). Close it (contextlib.aclosing) when not read to the
+    end, so that the parsing process stops at once."""
+    if _size(path) < process_from_bytes:
+        for batch in _batches(path, region, age_bands, batch_size):
+            yield batch
+        return
+    # spawn, not fork: this process has threads (the database driver's), which a fork would copy mid-step.
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    parser = context.Process(
+        target=parse_into,
+        args=(sending, path, region, tuple(age_bands), batch_size),
+        name="outreach-parse",
+        daemon=True,
+    )
+    parser.start()
+    sending.close()  # the parser's end: with it closed here, a parser that dies ends the pipe
+    # The next batch is received (and unpickled) in a thread while the caller writes this one: the
+    # database's work on this one (outside the GIL) then overlaps that of taking the next.
+    coming = asyncio.ensure_future(asyncio.to_thread(_next_message, receiving))
+    try:
+        while True:
+            kind, value = await coming
+            if kind == BATCH:
+                coming = asyncio.ensure_future(asyncio.to_thread(_next_message, receiving))
+                yield cast(Batch, value)
+            elif kind == END:
+                return
+            elif kind == FILE_ERROR:
+                raise ImportFileError(str(value))
+            else:
+                raise ParsingFailed(f"the parsing process failed:\n{value}")
+    finally:
+        if parser.is_alive():
+            parser.terminate()  # its end of the pipe closes: a receive under way ends
+        await asyncio.to_thread(parser.join)
+        await asyncio.gather(coming, return_exceptions=True)
+        receiving.close()
+
+
+def parse_into(sending: Connection, path: Path, region: str, age_bands: Sequence[str], batch_size: int) -> None:
+    """The parsing process: each batch sent in turn, then the end (or the file's error, or a defect)."""
+    try:
+        for batch in _batches(path, region, age_bands, batch_size):
+            sending.send((BATCH, batch))
+        sending.send((END, None))
+    except ImportFileError as error:
+        sending.send((FILE_ERROR, str(error)))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the importer stopped reading: nothing to tell
+    except Exception:  # a defect: its traceback goes to the importer, which stops
+        sending.send((CRASHED, traceback.format_exc()))
+    finally:
+        sending.close()
+
+
+def _next_message(receiving: Connection) -> tuple[str, Batch | str | None]:
+    try:
+        message: tuple[str, Batch | str | None] = receiving.recv()
+    except EOFError:
+        return CRASHED, "it ended without a word (killed, or out of memory?)"
+    return message
+
+
+def _batches(path: Path, region: str, age_bands: Sequence[str], size: int) -> Iterator[Batch]:
+    batch: Batch = []
+    for row in read_rows(path, region=region, age_bands=age_bands):
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it says why (resident_rows.records)

@@ -1,0 +1,110 @@
+"""A large residents file is checked by a process of its own: the same rows in the same order and
+batches as checked here, its errors told, and the process gone when the import stops."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from pathlib import Path
+
+import pytest
+
+from flows.age_bands import DEFAULT_AGE_BANDS
+from outreach.campaigns.parse_ahead import Batch, ParsingFailed, parsed_batches
+from outreach.campaigns.resident_rows import ImportFileError, ResidentRow, RowError, read_rows
+
+HEADER = "phone,email,language,district,age_band,consent_source,consent_at\n"
+
+
+def good_line(number: int) -> str:
+    return f"+48600{100000 + number},,pl,Oliwa,37,register,2026-01-10T12:00:00+01:00\n"
+
+
+def mixed_file(path: Path, rows: int) -> Path:
+    """Good rows, with a bad phone, a field too large for CSV, a bad byte and bad everything among them."""
+    lines = [good_line(number).encode() for number in range(rows)]
+    lines[3] = b"12345,,pl,Oliwa,37,register,2026-01-10T12:00:00+01:00\n"
+    lines[5] = lines[5].replace(b"Oliwa", b"x" * 140 * 1024)  # over the csv module's field limit: broken CSV
+    lines[9] = lines[9].replace(b"Oliwa", b"Oliwa\xff")
+    lines[11] = b",not-an-email,pl,Oliwa,15,register,yesterday\n"
+    path.write_bytes(HEADER.encode() + b"".join(lines))
+    return path
+
+
+def parsing_processes() -> list[multiprocessing.process.BaseProcess]:
+    return [child for child in multiprocessing.active_children() if child.name == "outreach-parse"]
+
+
+def batches(path: Path, *, batch_size: int, process_from_bytes: int = 0) -> AsyncGenerator[Batch, None]:
+    return parsed_batches(
+        path, region="PL", age_bands=DEFAULT_AGE_BANDS, batch_size=batch_size, process_from_bytes=process_from_bytes
+    )
+
+
+async def test_a_file_checked_by_a_parsing_process_gives_the_rows_checked_here(tmp_path: Path) -> None:
+    path = mixed_file(tmp_path / "register.csv", 40)
+    here = list(read_rows(path, region="PL", age_bands=DEFAULT_AGE_BANDS))
+    taken: list[Batch] = []
+    async with aclosing(batches(path, batch_size=7)) as apart:
+        async for batch in apart:
+            taken.append(batch)
+            assert len(parsing_processes()) == 1  # checked apart, not here
+    assert [len(batch) for batch in taken] == [7, 7, 7, 7, 7, 5]
+    assert [row for batch in taken for row in batch] == here
+    assert sum(isinstance(row, RowError) for row in here) == 4 and isinstance(here[0], ResidentRow)
+    assert parsing_processes() == []
+
+
+async def test_a_small_file_is_checked_here(tmp_path: Path) -> None:
+    path = mixed_file(tmp_path / "register.csv", 20)
+    async with aclosing(batches(path, batch_size=7, process_from_bytes=path.stat().st_size + 1)) as here:
+        async for _ in here:
+            assert parsing_processes() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"language,district\npl,Oliwa\n", "the header needs at least one address column"),
+        (b"phone," + b"x" * 140 * 1024 + b"\n+48600100200\n", "the header is not CSV"),
+    ],
+)
+async def test_a_file_that_cannot_be_read_is_told_at_the_first_step(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    path = tmp_path / "register.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFileError, match=problem) as apart:
+        async with aclosing(batches(path, batch_size=7)) as taken:
+            await anext(taken)
+    with pytest.raises(ImportFileError) as here:
+        list(read_rows(path, region="PL", age_bands=DEFAULT_AGE_BANDS))
+    assert str(apart.value) == str(here.value)
+    assert parsing_processes() == []
+
+
+async def test_an_import_that_stops_early_stops_its_parsing_process(tmp_path: Path) -> None:
+    path = mixed_file(tmp_path / "register.csv", 20_000)
+    async with aclosing(batches(path, batch_size=10)) as taken:
+        assert len(await anext(taken)) == 10
+        (parser,) = parsing_processes()
+    assert not parser.is_alive()
+    assert parser.exitcode == -signal.SIGTERM  # stopped at once, not left to parse the other 19,990 rows
+
+
+async def test_a_parsing_process_that_dies_fails_the_import_instead_of_ending_it_short(tmp_path: Path) -> None:
+    path = mixed_file(tmp_path / "register.csv", 20_000)
+    rows = 0
+    with pytest.raises(ParsingFailed, match="ended without a word"):
+        async with aclosing(batches(path, batch_size=10)) as taken:
+            async for batch in taken:
+                if rows == 0:
+                    (parser,) = parsing_processes()
+                    assert parser.pid is not None
+                    os.kill(parser.pid, signal.SIGKILL)
+                rows += len(batch)
+    assert 0 < rows < 20_000
+    assert parsing_processes() == []
