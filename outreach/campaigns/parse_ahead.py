@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 import traceback
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -82,6 +83,8 @@ async def parsed_batches(
 
 def parse_into(sending: Connection, path: Path, region: str, age_bands: Sequence[str], batch_size: int) -> None:
     """The parsing process: each batch sent in turn, then the end (or the file's error, or a defect)."""
+    # Ctrl-C at a terminal reaches the whole process group: the importer stops, then stops this one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for batch in _batches(path, region, age_bands, batch_size):
             sending.send((BATCH, batch))

@@ -108,3 +108,17 @@ async def test_a_parsing_process_that_dies_fails_the_import_instead_of_ending_it
                 rows += len(batch)
     assert 0 < rows < 20_000
     assert parsing_processes() == []
+
+
+async def test_a_ctrl_c_at_the_terminal_leaves_stopping_to_the_importer(tmp_path: Path) -> None:
+    """SIGINT goes to the whole process group: the parser neither dies nor prints a traceback of its own."""
+    path = mixed_file(tmp_path / "register.csv", 3_000)
+    taken: list[Batch] = []
+    async with aclosing(batches(path, batch_size=100)) as apart:
+        async for batch in apart:
+            if not taken:
+                (parser,) = parsing_processes()
+                assert parser.pid is not None
+                os.kill(parser.pid, signal.SIGINT)
+            taken.append(batch)
+    assert [row for batch in taken for row in batch] == list(read_rows(path, region="PL", age_bands=DEFAULT_AGE_BANDS))
