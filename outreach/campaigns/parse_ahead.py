@@ -14,7 +14,7 @@ import asyncio
 import multiprocessing
 import signal
 import traceback
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import cast
@@ -108,8 +108,13 @@ def _next_message(receiving: Connection) -> tuple[str, Batch | str | None]:
 
 
 def _batches(path: Path, region: str, age_bands: Sequence[str], size: int) -> Iterator[Batch]:
+    return batches_of(read_rows(path, region=region, age_bands=age_bands), size)
+
+
+def batches_of(rows: Iterable[ResidentRow | RowError], size: int) -> Iterator[Batch]:
+    """`rows` in lists of `size` (the last may be shorter), in order."""
     batch: Batch = []
-    for row in read_rows(path, region=region, age_bands=age_bands):
+    for row in rows:
         batch.append(row)
         if len(batch) >= size:
             yield batch

@@ -74,7 +74,7 @@ def _decoded_lines(handle: BinaryIO) -> Iterator[str]:
         yield (raw.removeprefix(codecs.BOM_UTF8) if number == 0 else raw).decode("utf-8", "surrogateescape")
 
 
-def records(path: Path) -> Iterator[tuple[list[str], Record]]:
+def _records(path: Path) -> Iterator[tuple[list[str], Record]]:
     """The header beside each non-blank record, with the line it starts on (or its CSV error there).
     After a broken record the reader goes on at the next line. Raises ImportFileError at the first
     step when the file as a whole cannot be read."""
@@ -109,18 +109,13 @@ def records(path: Path) -> Iterator[tuple[list[str], Record]]:
 
 
 def read_rows(path: Path, *, region: str, age_bands: Sequence[str]) -> Iterator[ResidentRow | RowError]:
-    for header, record in records(path):
-        yield parse_record(header, record, region=region, age_bands=age_bands)
+    for header, record in _records(path):
+        yield _parse_record(header, record, region=region, age_bands=age_bands)
 
 
-def parse_records(
-    header: list[str], chunk: Sequence[Record], *, region: str, age_bands: Sequence[str]
-) -> list[ResidentRow | RowError]:
-    """A run of one file's records, checked (what a parsing process is handed: outreach.campaigns.parse_ahead)."""
-    return [parse_record(header, record, region=region, age_bands=age_bands) for record in chunk]
-
-
-def parse_record(header: list[str], record: Record, *, region: str, age_bands: Sequence[str]) -> ResidentRow | RowError:
+def _parse_record(
+    header: list[str], record: Record, *, region: str, age_bands: Sequence[str]
+) -> ResidentRow | RowError:
     if isinstance(record, RowError):
         return record
     line, fields = record
@@ -133,7 +128,7 @@ def parse_record(header: list[str], record: Record, *, region: str, age_bands: S
 def count_rows(path: Path) -> int | None:
     """The data rows of the file (for a progress bar), None when it cannot be read."""
     try:
-        return sum(1 for _ in records(path))
+        return sum(1 for _ in _records(path))
     except (ImportFileError, OSError):
         return None
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from outreach.campaigns.parse_ahead import PROCESS_FROM_BYTES, parsed_batches
+from outreach.campaigns.parse_ahead import PROCESS_FROM_BYTES, batches_of, parsed_batches
 from outreach.campaigns.pseudonyms import pseudonym_key
 from outreach.campaigns.recruitment import VIA_IMPORT, recruitment
 from outreach.campaigns.resident_rows import ResidentRow, RowError
@@ -145,13 +145,7 @@ async def store_batches(
 
 
 async def _batches(rows: Iterable[ResidentRow | RowError], size: int) -> AsyncIterator[list[ResidentRow | RowError]]:
-    batch: list[ResidentRow | RowError] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
+    for batch in batches_of(rows, size):
         yield batch
 
 
