@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -124,9 +125,10 @@ def good_line(number: int) -> str:
     return f"+48600{100000 + number},,pl,Oliwa,register,2026-01-10T12:00:00+01:00\n"
 
 
-async def imported(services: Services, path: Path) -> ImportReport:
+async def imported(services: Services, path: Path, **options: Any) -> ImportReport:
+    """`path` imported as the CLI imports it (region PL), with `options` of import_residents."""
     return await import_residents(
-        services.sessions, path, region="PL", clock=services.clock, age_bands=DEFAULT_AGE_BANDS
+        services.sessions, path, region="PL", clock=services.clock, age_bands=DEFAULT_AGE_BANDS, **options
     )
 
 
@@ -264,15 +266,7 @@ async def test_rows_written_set_based_end_as_the_file_orders_them(
     )
     path = tmp_path / "register.csv"
     path.write_text(SAME_FILE, encoding="utf-8")
-    report = await import_residents(
-        services.sessions,
-        path,
-        region="PL",
-        clock=services.clock,
-        age_bands=DEFAULT_AGE_BANDS,
-        on_match=on_match,
-        batch_size=batch_size,
-    )
+    report = await imported(services, path, on_match=on_match, batch_size=batch_size)
     assert (report.created, report.updated, report.unchanged) == counts
     assert [str(error) for error in report.errors] == [
         "line 6: phone is not a valid number (region PL is assumed without a +prefix)"
@@ -291,12 +285,9 @@ async def test_bad_rows_of_many_batches_are_named_by_line_in_order(
         lines[line - 2] = lines[line - 2].replace("register", "")
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
     read: list[int] = []
-    report = await import_residents(
-        services.sessions,
+    report = await imported(
+        services,
         path,
-        region="PL",
-        clock=services.clock,
-        age_bands=DEFAULT_AGE_BANDS,
         on_rows=read.append,
         parse_apart_from_bytes=0 if checked == "by a parsing process" else PROCESS_FROM_BYTES,
     )
@@ -320,15 +311,7 @@ async def test_each_batch_is_told_once_committed_with_the_counts_so_far(services
             (report.rows, report.created, [error.line for error in report.errors], await resident_count(services))
         )
 
-    await import_residents(
-        services.sessions,
-        path,
-        region="PL",
-        clock=services.clock,
-        age_bands=DEFAULT_AGE_BANDS,
-        on_batch=batch_done,
-        batch_size=2,
-    )
+    await imported(services, path, on_batch=batch_done, batch_size=2)
     assert told == [(2, 2, [], 2), (4, 3, [4], 3), (5, 4, [4], 4)]
 
 
