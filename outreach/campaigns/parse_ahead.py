@@ -58,14 +58,11 @@ async def parsed_batches(
     )
     parser.start()
     sending.close()  # the parser's end: with it closed here, a parser that dies ends the pipe
-    # The next batch is received (and unpickled) in a thread while the caller writes this one: the
-    # database's work on this one (outside the GIL) then overlaps that of taking the next.
-    coming = asyncio.ensure_future(asyncio.to_thread(_next_message, receiving))
     try:
         while True:
-            kind, value = await coming
+            await _readable(receiving)
+            kind, value = _next_message(receiving)  # the batch is whole in the pipe or on its way
             if kind == BATCH:
-                coming = asyncio.ensure_future(asyncio.to_thread(_next_message, receiving))
                 yield cast(Batch, value)
             elif kind == END:
                 return
@@ -75,9 +72,8 @@ async def parsed_batches(
                 raise ParsingFailed(f"the parsing process failed:\n{value}")
     finally:
         if parser.is_alive():
-            parser.terminate()  # its end of the pipe closes: a receive under way ends
+            parser.terminate()
         await asyncio.to_thread(parser.join)
-        await asyncio.gather(coming, return_exceptions=True)
         receiving.close()
 
 
@@ -97,6 +93,23 @@ def parse_into(sending: Connection, path: Path, region: str, age_bands: Sequence
         sending.send((CRASHED, traceback.format_exc()))
     finally:
         sending.close()
+
+
+async def _readable(receiving: Connection) -> None:
+    """Until the pipe has something to read (or its end: the parser is gone), in the event loop: no
+    thread waits on the pipe, so none is left reading it when the import stops."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:  # called on each turn of the loop while readable, until removed
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(receiving.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(receiving.fileno())
 
 
 def _next_message(receiving: Connection) -> tuple[str, Batch | str | None]:
