@@ -5,13 +5,15 @@ takes a third less time than in one (docs/BENCHMARKS.md has the figures).
 The parsing process reads the file itself and sends each batch through a pipe, which holds it until
 this process takes it: the parser is at most a batch or two ahead, so memory stays flat whatever the
 file's size. A small file is read and checked in this process: starting another (a fresh interpreter
-that imports the checks) costs more than the whole file.
+that imports the checks) costs more than the whole file; so is every file on a machine (or in a
+container) with one CPU, where the parser would only take turns with the importer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import signal
 import traceback
 from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
@@ -43,7 +45,7 @@ async def parsed_batches(
     """The file's rows, checked, in batches of `batch_size` in file order (ImportFileError at the
     first step when the file cannot be read). Close it (contextlib.aclosing) when not read to the
     end, so that the parsing process stops at once."""
-    if _size(path) < process_from_bytes:
+    if _size(path) < process_from_bytes or _cores() < 2:
         for batch in _batches(path, region, age_bands, batch_size):
             yield batch
         return
@@ -134,6 +136,11 @@ def batches_of(rows: Iterable[ResidentRow | RowError], size: int) -> Iterator[Ba
             batch = []
     if batch:
         yield batch
+
+
+def _cores() -> int:
+    """The CPUs this process may run on: on one, a parser would only take turns with the importer."""
+    return len(os.sched_getaffinity(0))
 
 
 def _size(path: Path) -> int:

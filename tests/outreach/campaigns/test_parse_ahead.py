@@ -19,6 +19,12 @@ from outreach.campaigns.resident_rows import ImportFileError, ResidentRow, RowEr
 HEADER = "phone,email,language,district,age_band,consent_source,consent_at\n"
 
 
+@pytest.fixture(autouse=True)
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on the machines the service runs on, whatever this one has (a parser runs where two CPUs are)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+
+
 def good_line(number: int) -> str:
     return f"+48600{100000 + number},,pl,Oliwa,37,register,2026-01-10T12:00:00+01:00\n"
 
@@ -63,6 +69,18 @@ async def test_a_small_file_is_checked_here(tmp_path: Path) -> None:
     async with aclosing(batches(path, batch_size=7, process_from_bytes=path.stat().st_size + 1)) as here:
         async for _ in here:
             assert parsing_processes() == []
+
+
+async def test_on_one_cpu_a_large_file_is_checked_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container limited to one CPU: a parsing process would only take turns with the importer."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    path = mixed_file(tmp_path / "register.csv", 20)
+    taken: list[Batch] = []
+    async with aclosing(batches(path, batch_size=7)) as here:
+        async for batch in here:
+            assert parsing_processes() == []
+            taken.append(batch)
+    assert [row for batch in taken for row in batch] == list(read_rows(path, region="PL", age_bands=DEFAULT_AGE_BANDS))
 
 
 @pytest.mark.parametrize(
