@@ -147,4 +147,4 @@ def _size(path: Path) -> int:
     try:
         return path.stat().st_size
     except OSError:
-        return 0  # reading it says why (resident_rows.records)
+        return 0  # reading it (here) says why

@@ -37,6 +37,7 @@ def residents_import(
     """Import residents; bad rows are reported by line while good rows go in."""
     from outreach import audit
     from outreach.audit import Actor
+    from outreach.campaigns.parse_ahead import ParsingFailed
     from outreach.campaigns.recruitment import SOURCE_LENGTH
     from outreach.campaigns.resident_rows import ImportFileError, count_rows
     from outreach.campaigns.residents_import import import_residents
@@ -83,3 +84,7 @@ def residents_import(
         run_with_services(work)
     except ImportFileError as error:
         raise fail(str(error)) from None
+    except ParsingFailed as error:
+        raise fail(
+            f"{file}: {error}\nThe batches stored before it stay; importing the file again skips them."
+        ) from None

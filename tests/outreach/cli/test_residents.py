@@ -1,0 +1,78 @@
+"""`outreach residents import` of a large file, whose rows a second process checks: when that process
+dies, the official is told in words what happened, and importing again loses and doubles nobody."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from outreach.bootstrap import Services
+from outreach.cli.main import app
+from storage.residents import ResidentRepository
+
+ROWS = 30_000  # about 2.3 MB: over the size from which a parsing process checks the rows
+
+
+async def invoke(cli: CliRunner, args: list[str]) -> Result:
+    """The CLI runs its own event loop: from an async test, run it in a thread."""
+    return await asyncio.to_thread(cli.invoke, app, args)
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("OUTREACH_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # a parser runs where two CPUs are
+    return CliRunner()
+
+
+def register(path: Path) -> Path:
+    lines = (f"+48600{100000 + number},pl,Oliwa,register,2026-01-10T12:00:00+01:00\n" for number in range(ROWS))
+    path.write_text("phone,language,district,consent_source,consent_at\n" + "".join(lines), encoding="utf-8")
+    return path
+
+
+def parsing_processes() -> set[int]:
+    """This process's children that multiprocessing spawned to run a function (not its resource tracker)."""
+    found = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in command and b"resource_tracker" not in command:
+                found.add(int(child))
+    return found
+
+
+async def test_a_parser_that_dies_stops_the_import_in_words_and_importing_again_completes_it(
+    cli: CliRunner, services: Services, tmp_path: Path
+) -> None:
+    path = register(tmp_path / "register.csv")
+    before = parsing_processes()
+    importing = asyncio.ensure_future(invoke(cli, ["residents", "import", str(path)]))
+    for _ in range(600):
+        started = parsing_processes() - before
+        if started:
+            break
+        await asyncio.sleep(0.05)
+    (parser,) = started
+    os.kill(parser, signal.SIGKILL)
+    stopped = await importing
+    assert stopped.exit_code == 1, stopped.output
+    assert "the parsing process failed" in stopped.stderr and "ended without a word" in stopped.stderr
+    assert "importing the file again skips them" in stopped.stderr
+    assert "Traceback" not in stopped.output
+    again = await invoke(cli, ["residents", "import", str(path)])
+    assert again.exit_code == 0, again.output
+    said = again.stdout.splitlines()[0]
+    created, unchanged = (int(said.split(f" {word}")[0].rsplit(" ", 1)[-1]) for word in ("created", "unchanged"))
+    assert said.startswith(f"{ROWS} rows:") and created + unchanged == ROWS and created > 0
+    async with services.sessions() as session:
+        assert await ResidentRepository(session).count() == ROWS
