@@ -21,6 +21,7 @@ from pathlib import Path
 
 from outreach import audit
 from outreach.audit import Actor
+from outreach.campaigns.parse_ahead import ParsingFailed
 from outreach.campaigns.resident_rows import ImportFileError
 from outreach.campaigns.residents_import import BATCH_SIZE, ImportReport, import_residents
 from outreach.clock import Clock
@@ -43,6 +44,9 @@ AGAIN = (
 STOPPED = "the service stopped (a restart or shutdown) while importing; " + AGAIN
 ABANDONED = "the process importing it stopped without finishing (killed or crashed); " + AGAIN
 STORE_FAILED = "the store failed while importing; " + AGAIN
+PARSER_FAILED = (
+    "the process checking the file's rows stopped (killed, out of memory, or a defect: see the log); " + AGAIN
+)
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,10 @@ async def _import(
         return
     except JobTakenAway:
         log.warning("import job %d was marked failed while it ran; it stops", job_id)
+        return
+    except ParsingFailed as error:
+        log.error("import job %d stopped: %s", job_id, error)  # no row's values in it (parse_ahead)
+        await fail_jobs(sessions, [job_id], PARSER_FAILED, clock=clock)
         return
     except Exception:
         log.exception("import job %d failed", job_id)

@@ -91,10 +91,16 @@ def parse_into(sending: Connection, path: Path, region: str, age_bands: Sequence
         sending.send((FILE_ERROR, str(error)))
     except (BrokenPipeError, ConnectionResetError):
         return  # the importer stopped reading: nothing to tell
-    except Exception:  # a defect: its traceback goes to the importer, which stops
-        sending.send((CRASHED, traceback.format_exc()))
+    except Exception as error:  # a defect: where it happened goes to the importer, which stops
+        sending.send((CRASHED, _without_values(error)))
     finally:
         sending.close()
+
+
+def _without_values(error: Exception) -> str:
+    """A defect's traceback with its kind but not its message, which may quote a resident's field: the
+    importer logs it, and an import job stores it where the API reads it."""
+    return "".join(traceback.format_tb(error.__traceback__)) + f"{type(error).__name__} (its message left out)"
 
 
 async def _readable(receiving: Connection) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from flows.age_bands import DEFAULT_AGE_BANDS
-from outreach.campaigns.parse_ahead import Batch, ParsingFailed, parsed_batches
+from outreach.campaigns import resident_rows
+from outreach.campaigns.parse_ahead import CRASHED, Batch, ParsingFailed, parse_into, parsed_batches
 from outreach.campaigns.resident_rows import ImportFileError, ResidentRow, RowError, read_rows
 
 HEADER = "phone,email,language,district,age_band,consent_source,consent_at\n"
@@ -140,3 +141,26 @@ async def test_a_ctrl_c_at_the_terminal_leaves_stopping_to_the_importer(tmp_path
                 os.kill(parser.pid, signal.SIGINT)
             taken.append(batch)
     assert [row for batch in taken for row in batch] == list(read_rows(path, region="PL", age_bands=DEFAULT_AGE_BANDS))
+
+
+def test_a_defect_in_the_parser_is_told_where_it_happened_without_the_rows_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the importer logs, and an import job stores for the API, never quotes a resident's field."""
+
+    def broken(column: str, raw: str, region: str, problems: list[str]) -> str:
+        raise ValueError(f"cannot take {raw}")  # a defect whose message quotes the value
+
+    monkeypatch.setattr(resident_rows, "_normalise", broken)
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + good_line(0), encoding="utf-8")
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    interrupt = signal.getsignal(signal.SIGINT)
+    try:
+        parse_into(sending, path, "PL", DEFAULT_AGE_BANDS, 10)  # here, where the defect is patched in
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+    kind, told = receiving.recv()
+    assert kind == CRASHED
+    assert "in broken" in told and told.endswith("ValueError (its message left out)")
+    assert "600100000" not in told  # the message ("cannot take +48600100000") is not in it; the code line is

@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 from outreach.bootstrap import Services
 from outreach.cli.main import app
 from storage.residents import ResidentRepository
+from tests.parsers import new_parser, parsing_processes
 
 ROWS = 30_000  # about 2.3 MB: over the size from which a parsing process checks the rows
 
@@ -37,33 +38,13 @@ def register(path: Path) -> Path:
     return path
 
 
-def parsing_processes() -> set[int]:
-    """This process's children that multiprocessing spawned to run a function (not its resource tracker)."""
-    found = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                command = Path(f"/proc/{child}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"spawn_main" in command and b"resource_tracker" not in command:
-                found.add(int(child))
-    return found
-
-
 async def test_a_parser_that_dies_stops_the_import_in_words_and_importing_again_completes_it(
     cli: CliRunner, services: Services, tmp_path: Path
 ) -> None:
     path = register(tmp_path / "register.csv")
     before = parsing_processes()
     importing = asyncio.ensure_future(invoke(cli, ["residents", "import", str(path)]))
-    for _ in range(600):
-        started = parsing_processes() - before
-        if started:
-            break
-        await asyncio.sleep(0.05)
-    (parser,) = started
-    os.kill(parser, signal.SIGKILL)
+    os.kill(await new_parser(before), signal.SIGKILL)
     stopped = await importing
     assert stopped.exit_code == 1, stopped.output
     assert "the parsing process failed" in stopped.stderr and "ended without a word" in stopped.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,14 @@ from sqlmodel import col
 
 from outreach.audit import Actor
 from outreach.bootstrap import Services
-from outreach.campaigns.import_jobs import ABANDONED, STOPPED, ImportOptions, create_job
+from outreach.campaigns.import_jobs import ABANDONED, PARSER_FAILED, STOPPED, ImportOptions, create_job
+from outreach.campaigns.parse_ahead import PROCESS_FROM_BYTES
 from storage.residents import OnMatch
 from storage.tables import AuditEntry, ContactAddress, ImportJob, Resident
 from tests.conftest import ManualClock
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import auth, bearer, token
+from tests.parsers import new_parser, parsing_processes
 from tests.world import open_world
 
 IMPORTS = "/api/v1/residents/imports"
@@ -193,6 +197,23 @@ async def test_a_service_stopped_mid_job_marks_it_failed_and_keeps_what_was_stor
     assert (job.status, job.failure) == ("failed", STOPPED)
     assert job.rows < 20_000 and addresses == job.created  # what it counted is what is stored
     assert not import_dir.exists() or list(import_dir.iterdir()) == []
+
+
+async def test_a_job_whose_parsing_process_dies_fails_saying_so_and_keeps_what_was_stored(
+    services: Services, api: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # a parser runs where two CPUs are
+    data = residents_csv(20_000)
+    assert len(data) > PROCESS_FROM_BYTES  # checked by a parsing process
+    headers = await auth(services, "admin")
+    before = parsing_processes()
+    response = await api.post(IMPORTS, headers=headers, data=io.BytesIO(data))
+    assert response.status == 202, await response.text()
+    os.kill(await new_parser(before), signal.SIGKILL)
+    body, _ = await finished(api, (await response.json())["id"], headers)
+    assert (body["status"], body["failure"]) == ("failed", PARSER_FAILED)
+    assert body["rows"] < 20_000 and await residents_stored(services) == body["imported"]
+    assert list(services.settings.import_jobs_dir.iterdir()) == []
 
 
 @pytest.mark.parametrize("how", ["its heartbeat went silent", "its process on this host is gone"])
