@@ -24,14 +24,6 @@ async def invoke(cli: CliRunner, args: list[str]) -> Result:
     return await asyncio.to_thread(cli.invoke, app, args)
 
 
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.setenv("OUTREACH_DATABASE_URL", database_url)
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # a parser runs where two CPUs are
-    return CliRunner()
-
-
 def register(path: Path) -> Path:
     lines = (f"+48600{100000 + number},pl,Oliwa,register,2026-01-10T12:00:00+01:00\n" for number in range(ROWS))
     path.write_text("phone,language,district,consent_source,consent_at\n" + "".join(lines), encoding="utf-8")
@@ -39,8 +31,9 @@ def register(path: Path) -> Path:
 
 
 async def test_a_parser_that_dies_stops_the_import_in_words_and_importing_again_completes_it(
-    cli: CliRunner, services: Services, tmp_path: Path
+    cli: CliRunner, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # a parser runs where two CPUs are
     path = register(tmp_path / "register.csv")
     before = parsing_processes()
     importing = asyncio.ensure_future(invoke(cli, ["residents", "import", str(path)]))
