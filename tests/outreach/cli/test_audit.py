@@ -3,23 +3,18 @@ operator's OS user name, filtered by action and time."""
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from outreach.bootstrap import Services
-from outreach.cli.main import app
+from tests.outreach.cli.invoking import invoke
 from tests.outreach.helpers import CAMPAIGN_YAML
 
 DATA = Path(__file__).parents[1] / "data"
-
-
-async def invoke(cli: CliRunner, args: list[str]) -> Result:
-    return await asyncio.to_thread(cli.invoke, app, args)
 
 
 @pytest.fixture

@@ -3,28 +3,22 @@ its audience, how many residents fatigue held back, and the file's YAML kept for
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from flows.loader import load_campaign
 from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from outreach.campaigns.launches import LAUNCH_LEASE
-from outreach.cli.main import app
 from storage.campaigns import CampaignRepository
 from storage.db import read_session
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.flows.test_campaign_text import COMMENTED, comments
+from tests.outreach.cli.invoking import invoke
 from tests.outreach.helpers import CAMPAIGN_YAML, launch, launch_cut_by_an_outage
-
-
-async def invoke(cli: CliRunner, args: list[str]) -> Result:
-    """The CLI runs its own event loop: from an async test, run it in a thread."""
-    return await asyncio.to_thread(cli.invoke, app, args)
 
 
 async def test_status_counts_the_audience_opened_skipped_and_remaining(

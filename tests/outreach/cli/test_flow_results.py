@@ -3,19 +3,14 @@ on standard output, the same package the API gives, valid by every check."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from outreach.bootstrap import Services
-from outreach.cli.main import app
+from tests.outreach.cli.invoking import invoke
 from tests.outreach.results.flow_results_checks import checked_package, unzip
 from tests.outreach.web.api.helpers import seeded_survey
-
-
-async def invoke(cli: CliRunner, args: list[str]) -> Result:
-    return await asyncio.to_thread(cli.invoke, app, args)
 
 
 async def test_the_package_as_a_directory_a_zip_and_on_standard_output(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from channels.standins.telegram import TelegramStandIn
 from outreach.bootstrap import Services
@@ -22,23 +21,12 @@ from storage.address_keys import address_of
 from storage.keys import installation_key
 from storage.outbox import OutboxRepository
 from storage.tables import ContactAddress, Resident
+from tests.outreach.cli.invoking import invoke
 from tests.outreach.helpers import CAMPAIGN_YAML, reply
 from tests.providers import SMS_FROM, TELEGRAM_BOT_TOKEN, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 
 DATA = Path(__file__).parents[1] / "data"
 EXAMPLE = Path(__file__).parents[3] / "examples" / "park_orunski.yaml"
-
-
-async def invoke(cli: CliRunner, args: list[str]) -> Result:
-    """The CLI runs its own event loop: from an async test, run it in a thread."""
-    return await asyncio.to_thread(cli.invoke, app, args)
-
-
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.setenv("OUTREACH_DATABASE_URL", database_url)
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    return CliRunner()
 
 
 def test_residents_import_reports_bad_rows_by_line_and_keeps_the_good(cli: CliRunner) -> None:

@@ -3,16 +3,15 @@ matches no margin, counted."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from outreach.bootstrap import Services
-from outreach.cli.main import app
 from outreach.survey.margins_store import load_margins
 from tests.factories import add_resident
+from tests.outreach.cli.invoking import invoke
 
 CITY = (
     "dimension,value,population\n"
@@ -21,11 +20,6 @@ CITY = (
     "age_band,18-29,100\n"
     "age_band,30 - 44,300\n"
 )
-
-
-async def invoke(cli: CliRunner, args: list[str]) -> Result:
-    """The CLI runs its own event loop: from an async test, run it in a thread."""
-    return await asyncio.to_thread(cli.invoke, app, args)
 
 
 def _file(tmp_path: Path, text: str, name: str = "city.csv") -> Path:

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from outreach.bootstrap import Services
 from tests.conftest import ManualClock
 from tests.outreach.campaigns.test_reminders import sampled_campaign_with_a_silent_district
-from tests.outreach.cli.test_campaign import invoke
+from tests.outreach.cli.invoking import invoke
 
 
 async def test_preview_and_status_say_the_strategy_and_how_the_reminders_stand(

@@ -9,19 +9,14 @@ import signal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from outreach.bootstrap import Services
-from outreach.cli.main import app
 from storage.residents import ResidentRepository
+from tests.outreach.cli.invoking import invoke
 from tests.parsers import new_parser, parsing_processes
 
 ROWS = 30_000  # about 2.3 MB: over the size from which a parsing process checks the rows
-
-
-async def invoke(cli: CliRunner, args: list[str]) -> Result:
-    """The CLI runs its own event loop: from an async test, run it in a thread."""
-    return await asyncio.to_thread(cli.invoke, app, args)
 
 
 def register(path: Path) -> Path:

@@ -13,7 +13,7 @@ from outreach.bootstrap import Services
 from outreach.campaigns.commands import create_campaign
 from tests.factories import add_resident
 from tests.outreach.cli.conftest import cli as cli  # the fixture
-from tests.outreach.cli.test_campaign import invoke
+from tests.outreach.cli.invoking import invoke
 from tests.outreach.web.admin.test_pages import Client, logged_in, official
 from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from outreach.cli.tokens import tokens_app
 from outreach.web.api.auth import parse_lifetime, token_hash
 from storage.tables import ApiToken
 from tests.conftest import ManualClock
+from tests.outreach.cli.invoking import invoke as invoke_app
 from tests.outreach.web.api.conftest import AppClient
 from tests.outreach.web.api.helpers import auth, bearer, draft, token
 
@@ -27,7 +27,7 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> C
 
 
 async def invoke(cli: CliRunner, args: list[str]) -> Result:
-    return await asyncio.to_thread(cli.invoke, tokens_app, args)
+    return await invoke_app(cli, args, tokens_app)
 
 
 async def test_token_create_prints_the_token_once_and_stores_its_hash(
