@@ -41,7 +41,9 @@ def mixed_file(path: Path, rows: int) -> Path:
     return path
 
 
-def parsing_processes() -> list[multiprocessing.process.BaseProcess]:
+def spawned_parsers() -> list[multiprocessing.process.BaseProcess]:
+    """This process's parsers as multiprocessing knows them (their exit codes too; tests/parsers finds
+    them under /proc, for an import running in another thread)."""
     return [child for child in multiprocessing.active_children() if child.name == "outreach-parse"]
 
 
@@ -58,18 +60,18 @@ async def test_a_file_checked_by_a_parsing_process_gives_the_rows_checked_here(t
     async with aclosing(batches(path, batch_size=7)) as apart:
         async for batch in apart:
             taken.append(batch)
-            assert len(parsing_processes()) == 1  # checked apart, not here
+            assert len(spawned_parsers()) == 1  # checked apart, not here
     assert [len(batch) for batch in taken] == [7, 7, 7, 7, 7, 5]
     assert [row for batch in taken for row in batch] == here
     assert sum(isinstance(row, RowError) for row in here) == 4 and isinstance(here[0], ResidentRow)
-    assert parsing_processes() == []
+    assert spawned_parsers() == []
 
 
 async def test_a_small_file_is_checked_here(tmp_path: Path) -> None:
     path = mixed_file(tmp_path / "register.csv", 20)
     async with aclosing(batches(path, batch_size=7, process_from_bytes=path.stat().st_size + 1)) as here:
         async for _ in here:
-            assert parsing_processes() == []
+            assert spawned_parsers() == []
 
 
 async def test_on_one_cpu_a_large_file_is_checked_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +81,7 @@ async def test_on_one_cpu_a_large_file_is_checked_here(tmp_path: Path, monkeypat
     taken: list[Batch] = []
     async with aclosing(batches(path, batch_size=7)) as here:
         async for batch in here:
-            assert parsing_processes() == []
+            assert spawned_parsers() == []
             taken.append(batch)
     assert [row for batch in taken for row in batch] == list(read_rows(path, region="PL", age_bands=DEFAULT_AGE_BANDS))
 
@@ -102,14 +104,14 @@ async def test_a_file_that_cannot_be_read_is_told_at_the_first_step(
     with pytest.raises(ImportFileError) as here:
         list(read_rows(path, region="PL", age_bands=DEFAULT_AGE_BANDS))
     assert str(apart.value) == str(here.value)
-    assert parsing_processes() == []
+    assert spawned_parsers() == []
 
 
 async def test_an_import_that_stops_early_stops_its_parsing_process(tmp_path: Path) -> None:
     path = mixed_file(tmp_path / "register.csv", 20_000)
     async with aclosing(batches(path, batch_size=10)) as taken:
         assert len(await anext(taken)) == 10
-        (parser,) = parsing_processes()
+        (parser,) = spawned_parsers()
     assert not parser.is_alive()
     assert parser.exitcode == -signal.SIGTERM  # stopped at once, not left to parse the other 19,990 rows
 
@@ -121,12 +123,12 @@ async def test_a_parsing_process_that_dies_fails_the_import_instead_of_ending_it
         async with aclosing(batches(path, batch_size=10)) as taken:
             async for batch in taken:
                 if rows == 0:
-                    (parser,) = parsing_processes()
+                    (parser,) = spawned_parsers()
                     assert parser.pid is not None
                     os.kill(parser.pid, signal.SIGKILL)
                 rows += len(batch)
     assert 0 < rows < 20_000
-    assert parsing_processes() == []
+    assert spawned_parsers() == []
 
 
 async def test_a_ctrl_c_at_the_terminal_leaves_stopping_to_the_importer(tmp_path: Path) -> None:
@@ -136,7 +138,7 @@ async def test_a_ctrl_c_at_the_terminal_leaves_stopping_to_the_importer(tmp_path
     async with aclosing(batches(path, batch_size=100)) as apart:
         async for batch in apart:
             if not taken:
-                (parser,) = parsing_processes()
+                (parser,) = spawned_parsers()
                 assert parser.pid is not None
                 os.kill(parser.pid, signal.SIGINT)
             taken.append(batch)
