@@ -18,7 +18,7 @@ from storage.tables import Response
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 from tests.outreach.web.api.conftest import AppClient
-from tests.outreach.web.api.helpers import PEOPLE, auth, bulk_answers, draft, seeded_survey
+from tests.outreach.web.api.helpers import PEOPLE, auth, bulk_answers, draft, past_the_horizon, seeded_survey
 
 
 def responses_url(campaign_id: int) -> str:
@@ -100,6 +100,7 @@ async def test_choice_answers_never_carry_the_words_of_the_reply(services: Servi
                 language="pl",
                 attributes={},
             )
+    await past_the_horizon(services)
     page = await get_page(api, campaign_id, await auth(services, "responses:rows"))
     assert [(answer["question"], answer["value"]) for answer in page["data"]] == [("idea", "ławki")]
 
@@ -158,6 +159,7 @@ async def test_a_row_committed_late_is_still_synced(services: Services, api: App
                 await answer(second_session, late.id, "never")  # B: committed now
         seen_while_open, watermark = await sync_all(api, campaign_id, headers, since=watermark)
         assert seen_while_open == []  # B is withheld while A, older, may still commit
+    await past_the_horizon(services)
     seen_after, _ = await sync_all(api, campaign_id, headers, since=watermark)
     expected = [f"p{early.id}", f"p{late.id}"] if on_postgres else [f"p{early.id}"]
     assert [answer["respondent"] for answer in seen_after] == expected

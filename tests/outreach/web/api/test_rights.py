@@ -11,7 +11,7 @@ from outreach.bootstrap import Services
 from storage.tables import IdempotentRequest
 from tests.outreach.rights.scenario import EMAIL, NATIONAL, PHONE, answered_and_stopped
 from tests.outreach.web.api.conftest import AppClient
-from tests.outreach.web.api.helpers import auth
+from tests.outreach.web.api.helpers import auth, past_the_horizon
 
 
 async def _post(api: AppClient, headers: dict[str, str], path: str, address: str) -> tuple[int, Any]:
@@ -42,6 +42,7 @@ async def test_an_admin_finds_exports_and_erases_a_resident(services: Services, 
     assert PHONE in {address["address"] for address in exported["residents"][0]["addresses"]}
 
     rows = await auth(services, "responses:rows")
+    await past_the_horizon(services)
     copy = await _feed(api, rows, scenario.survey_id, "responses")
     old = {answer["respondent"] for answer in copy["data"]}
     status, erased = await _post(api, admin, "erase", PHONE)
@@ -59,6 +60,7 @@ async def test_an_admin_finds_exports_and_erases_a_resident(services: Services, 
     assert (await _post(api, admin, "erase", PHONE))[0] == 404
 
     # The answer feed's copy learns which of its respondent ids went; the answers stay, re-keyed.
+    await past_the_horizon(services)
     notices = await _feed(api, rows, scenario.survey_id, "erasures")
     [notice] = notices["data"]
     assert notice["respondent"] in old and notice["erased_on"] == services.clock().date().isoformat()
@@ -76,6 +78,7 @@ async def test_the_erasures_feed_pages_with_cursors(services: Services, api: App
     for phone in ("+48600100201", "+48600100202", PHONE):
         assert (await _post(api, admin, "erase", phone))[0] == 200
     rows = await auth(services, "responses:rows", campaign_id=scenario.survey_id)
+    await past_the_horizon(services)
     first = await _feed(api, rows, scenario.survey_id, "erasures", limit="2")
     assert len(first["data"]) == 2 and first["next_cursor"] is not None
     second = await _feed(api, rows, scenario.survey_id, "erasures", limit="2", cursor=first["next_cursor"])
