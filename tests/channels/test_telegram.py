@@ -619,7 +619,7 @@ async def test_long_polling_returns_pushed_updates_and_respects_offset(
     await asyncio.sleep(0.1)
     third = standin.message_update(CHAT, "nie")
     standin.push_update(third)
-    updates = await asyncio.wait_for(waiting, 1)
+    updates = await asyncio.wait_for(waiting, 10)  # woken well before its 30 s wait ends, even on a loaded machine
     assert [u["update_id"] for u in updates] == [third["update_id"]]
     assert standin.calls_to("getUpdates")[-1].params["offset"] == offset
 
