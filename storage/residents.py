@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
+from storage import dialect
 from storage.address_keys import address_keys
 from storage.bulk import insert_rows, next_ids
 from storage.consent_ledger import Because, Change, ConsentLedger
@@ -212,7 +213,7 @@ class ResidentRepository:
             result = await self._session.execute(
                 select(col(ContactAddress.address_index), col(ContactAddress.resident_id))
                 .where(col(ContactAddress.channel) == channel)
-                .where(col(ContactAddress.address_index).in_(sorted(wanted)))
+                .where(dialect.one_of(self._session, col(ContactAddress.address_index), sorted(wanted)))
             )
             owners.update(((channel, wanted[index]), resident_id) for index, resident_id in result.all())
         return owners

@@ -41,6 +41,8 @@ async def suppressed(session: AsyncSession, key: str, addresses: Iterable[tuple[
     if not by_digest:
         return set()
     found = await session.execute(
-        select(col(SuppressedAddress.digest)).where(col(SuppressedAddress.digest).in_(sorted(by_digest)))
+        select(col(SuppressedAddress.digest)).where(
+            dialect.one_of(session, col(SuppressedAddress.digest), sorted(by_digest))
+        )
     )
     return {by_digest[digest] for digest in found.scalars()}
