@@ -310,7 +310,8 @@ async def test_an_editor_builds_a_three_question_campaign_sees_an_error_at_its_f
     where = page.get_by_role("link", name=re.compile(r"wiersz \d+, kolumna \d+"))
     await where.wait_for()  # on the page the save rendered
     # editor.js is deferred: clicked before it ran (a busy machine), the link only jumps to the text.
-    await page.wait_for_function("document.readyState === 'complete'")
+    # Not wait_for_function: when its first check fails it polls with eval, which the pages' CSP refuses.
+    await page.wait_for_load_state("load")
     await where.click()
     selection = "(() => { const t = document.getElementById('yaml'); return t.value.slice(t.selectionStart,"
     selected = await page.evaluate(selection + " t.selectionEnd); })()")
