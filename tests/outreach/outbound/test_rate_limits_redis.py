@@ -299,9 +299,10 @@ async def test_four_worker_processes_share_one_limit_and_use_it(redis_client: ai
     busiest = max_in_window(arrivals, [1] * total, 1.0)
     assert busiest <= LIMIT, f"{busiest} arrivals in one second; delay jitter {jitter * 1000:.1f} ms"
 
-    # 3. Utilisation: all the time between the first and the last arrival was used at the limit.
+    # 3. Utilisation: the four used the limit together, none waiting out the others' slots (that would
+    # be a quarter of it, or less). Not the percentage: that is timing, which `make bench-send` holds to
+    # 97% on a quiet machine; here, beside other test workers on 2 CPUs, a stress run once got 92.3%.
     duration = arrivals[-1] - arrivals[0]
     utilisation = (total - 1) / (duration * LIMIT)
-    assert utilisation >= 0.95, f"{utilisation:.1%} of the limit over {duration:.2f} s"
-    assert duration == pytest.approx((total - 1) / (LIMIT * HEADROOM), rel=0.05)
+    assert utilisation >= 0.75, f"{utilisation:.1%} of the limit over {duration:.2f} s"
     assert math.isfinite(in_flight) and in_flight < 1.0
