@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer, unused_port
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
 from channels.standins.telegram import TelegramStandIn
@@ -36,6 +36,7 @@ from outreach.web.app import create_app
 from storage.db import is_sqlite
 from tests import providers
 from tests.conftest import POSTGRES_URL, admin_dsn
+from tests.servers.ports import bound_socket
 from tests.servers.smtp import SmtpServer
 
 AppClient = TestClient[web.Request, web.Application]
@@ -94,7 +95,9 @@ async def open_world(
     does with its Prometheus one); all of it stopped on exit."""
     async with AsyncExitStack() as stack:
         environment = stack.enter_context(pytest.MonkeyPatch.context())
-        port = unused_port()
+        # Bound now and handed to the server: the public URL is needed before the app exists.
+        listener = stack.enter_context(bound_socket())
+        port = listener.getsockname()[1]
         public_url = f"http://127.0.0.1:{port}"
         # A spool of its own (outreach.inbound.spool), not the default in the working directory.
         own_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -144,7 +147,8 @@ async def open_world(
         stack.push_async_callback(services.close)  # after the app stopped, before the stand-ins stop
         app = create_app(services, run_background=background, api_clock=api_clock)
         # No access log, as `outreach serve` runs it (request paths carry link tokens).
-        server = TestServer(app, host="127.0.0.1", port=port, access_log=None)
+        server = TestServer(app, host="127.0.0.1", port=port, access_log=None, socket_factory=lambda *_: listener)
+        stack.push_async_callback(server.close)  # also when the client never started: the app's cleanup runs
         client = await stack.enter_async_context(TestClient(server))
         yield World(services, client, public_url, twilio_standin, telegram_standin, smtp_server)
 

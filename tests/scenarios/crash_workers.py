@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -18,13 +17,9 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.servers.ports import spare_port
+
 READY_SECONDS = 60.0  # a start on a loaded 2-CPU machine took 13 s
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # What a slot runs: `serve` (everything), `web` (`serve --web-only`: stores and answers webhook messages)
@@ -56,7 +51,7 @@ class Workers:
         roles = roles or ("serve",) * count
         assert len(roles) == count and set(roles) <= set(COMMANDS)
         self.workers = [
-            Worker(slot, free_port(), folder / f"worker-{slot}.log", role) for slot, role in enumerate(roles)
+            Worker(slot, spare_port(), folder / f"worker-{slot}.log", role) for slot, role in enumerate(roles)
         ]
         self.kills = 0  # from outside
 

@@ -28,9 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from aiohttp.test_utils import unused_port
-
 from tests.servers.certs import Certificate
+from tests.servers.ports import spare_port
 
 USER = "outreach"
 PASSWORD = "imap-secret"
@@ -134,8 +133,8 @@ class Dovecot:
         (root / "users").write_text(
             f"{self.user}:{{PLAIN}}{self.password}:{MAIL_UID}:{MAIL_GID}::{root}/mail/{self.user}::\n"
         )
-        self.port = unused_port()
-        self.tls_port = unused_port() if self._certificate is not None else 0
+        self.port = spare_port()
+        self.tls_port = spare_port() if self._certificate is not None else 0
         conf = root / "dovecot.conf"
         conf.write_text(self._config())
         self._process = subprocess.Popen(

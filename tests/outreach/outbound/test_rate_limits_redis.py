@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import unused_port
 from redis.exceptions import RedisError
 
 from outreach.outbound.rate_limits import (
@@ -39,6 +38,7 @@ from outreach.outbound.rate_limits import (
 from outreach.outbound.rate_limits_redis import RedisRateLimiter
 from tests.conftest import unavailable
 from tests.outreach.outbound.test_rate_limits import max_in_window
+from tests.servers.ports import spare_port
 
 REDIS_URL = os.environ.get("OUTREACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REPO = Path(__file__).resolve().parents[3]
@@ -176,7 +176,7 @@ class Proxy:
 async def test_an_unreachable_redis_holds_every_send_logs_once_and_resumes(
     redis_client: aioredis.Redis, prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    proxy = Proxy(unused_port())
+    proxy = Proxy(spare_port())
     sleeps: list[float] = []
 
     async def sleep(seconds: float) -> None:

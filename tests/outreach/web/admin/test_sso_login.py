@@ -5,7 +5,6 @@ checked against the provider's keys. One good login, and each way a login must b
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -36,6 +35,7 @@ from tests.outreach.web.admin.test_browser import serious_violations
 from tests.outreach.web.admin.test_pages import EMAIL, Client, logged_in, official
 from tests.outreach.web.admin.test_pages import pages as pages  # the fixture
 from tests.servers.oidc_provider import Login, OidcProvider
+from tests.servers.ports import spare_port
 
 CLIENT_ID = "outreach-admin"
 CLIENT_SECRET = "s3cret-of-the-client"
@@ -51,10 +51,7 @@ async def provider(clock: ManualClock) -> AsyncIterator[OidcProvider]:
 def site_port() -> int:
     """A free port for the browser scenario's site, known before its settings are made (the provider
     sends the browser back to PUBLIC_URL + the redirect path)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    return spare_port()
 
 
 @pytest.fixture
