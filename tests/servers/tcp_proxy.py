@@ -12,6 +12,8 @@ import contextlib
 from types import TracebackType
 from typing import Self
 
+from tests.servers.ports import spare_port
+
 CHUNK = 65_536
 
 
@@ -19,7 +21,8 @@ class TcpProxy:
     def __init__(self, target_host: str, target_port: int, *, host: str = "127.0.0.1") -> None:
         self.target = (target_host, target_port)
         self.host = host
-        self.port = 0  # chosen by the system on the first start, kept after
+        # Below the ephemeral range: no connection opened while the proxy is cut can take its port.
+        self.port = spare_port(host)
         self.connections = 0  # relayed since the start: the service did come through here
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
