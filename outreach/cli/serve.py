@@ -36,11 +36,14 @@ def serve(
 ) -> None:
     """Run the HTTP service (webhooks, /healthz) with the dispatcher."""
     from outreach.logs import configure_logging
-    from outreach.web.server import serve_forever
+    from outreach.web.server import CannotListen, serve_forever
     from storage.db import is_sqlite
 
     settings = load_settings()
     if web_only and is_sqlite(settings.database_url):
         raise fail(WEB_ONLY_NEEDS_POSTGRESQL, code=2)
     configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(serve_forever(settings, host=host, port=port, web_only=web_only))
+    try:
+        asyncio.run(serve_forever(settings, host=host, port=port, web_only=web_only))
+    except CannotListen as refused:
+        raise fail(str(refused)) from None

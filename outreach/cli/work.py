@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from outreach.cli.runner import load_settings
+from outreach.cli.runner import fail, load_settings
 
 
 def work(
@@ -25,8 +25,11 @@ def work(
     """Handle the webhook messages `serve --web-only` processes stored, and send, schedule and poll as
     `serve` does; no webhooks. SIGTERM finishes what is in hand."""
     from outreach.logs import configure_logging
-    from outreach.web.server import work_forever
+    from outreach.web.server import CannotListen, work_forever
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(work_forever(settings, host=host, port=port))
+    try:
+        asyncio.run(work_forever(settings, host=host, port=port))
+    except CannotListen as refused:
+        raise fail(str(refused)) from None

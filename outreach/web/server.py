@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
+import os
 import signal
 
 from aiohttp import web
 
 from outreach.bootstrap import Services, announce_channels, announce_keys, bootstrap
+from outreach.errors import CommandError
 from outreach.settings import Settings
 from outreach.web.app import background_app, create_app
 from outreach.web.prometheus_telemetry import PrometheusTelemetry
@@ -20,6 +23,23 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 EVERY_INTERFACE = "0.0.0.0"  # production's default: providers must reach the service
+
+# What an operator can do about the usual reasons a bind is refused.
+LISTEN_REMEDIES = {
+    errno.EADDRINUSE: "another process listens there: stop it, or choose another --port",
+    errno.EADDRNOTAVAIL: "not an address of this machine: check --host or OUTREACH_HOST",
+    errno.EACCES: "ports below 1024 need privileges: choose a port of 1024 or more behind the TLS proxy",
+}
+
+
+class CannotListen(CommandError):
+    """The interface and port asked for cannot be bound; said in one line, with what to do."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        # asyncio's own strerror repeats the address; the system's words for the errno are enough.
+        reason = (os.strerror(error.errno) if error.errno else str(error)).lower()
+        remedy = LISTEN_REMEDIES.get(error.errno or 0)
+        super().__init__(f"cannot listen on {host}:{port}: {reason}" + (f" ({remedy})" if remedy else ""))
 
 
 def bind_host(settings: Settings, host: str | None) -> tuple[str, str]:
@@ -46,9 +66,7 @@ async def serve_forever(settings: Settings, *, host: str | None, port: int, web_
     host, why = bind_host(settings, host)
     runner = web.AppRunner(create_app(services, web_only=web_only), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0]
+    bound = await _listening(runner, services, host, port)
     handled = "; webhook messages handled by `outreach work`" if web_only else ""
     print(f"outreach listening on http://{bound[0]}:{bound[1]} ({why}){handled}", flush=True)
     await _until_stopped(runner, services)
@@ -63,8 +81,7 @@ async def work_forever(settings: Settings, *, host: str | None = None, port: int
     listening = "no HTTP"
     if port is not None:
         host, why = bind_host(settings, host)
-        await web.TCPSite(runner, host, port).start()
-        bound = runner.addresses[0]
+        bound = await _listening(runner, services, host, port)
         listening = f"/healthz and /metrics on http://{bound[0]}:{bound[1]} ({why})"
     print(f"outreach working: stored webhook messages, sends, schedule; {listening}", flush=True)
     await _until_stopped(runner, services)
@@ -79,6 +96,19 @@ async def _started(settings: Settings) -> Services:
         # (`outreach db upgrade`), once, not by every worker at once.
         await upgrade(services.engine, keyring=services.keyring)
     return services
+
+
+async def _listening(runner: web.AppRunner, services: Services, host: str, port: int) -> tuple[str, int]:
+    """The address `runner` now listens on; or, when the bind is refused, everything started is
+    stopped cleanly (the workers finish what they hold) and CannotListen says why."""
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        await services.close()
+        raise CannotListen(host, port, error) from None
+    bound: tuple[str, int] = runner.addresses[0][:2]
+    return bound
 
 
 def freeze_startup_heap() -> None:

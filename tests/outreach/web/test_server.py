@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -171,3 +172,29 @@ async def test_work_handles_what_a_web_process_stored_sends_serves_its_metrics_a
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), READY_SECONDS)
     assert process.returncode == 0, stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "host", "said"),
+    [
+        (("serve",), "127.0.0.1", "address already in use (another process listens there: stop it, or choose another"),
+        (("work",), "127.0.0.1", "address already in use (another process listens there: stop it, or choose another"),
+        (("serve", "--host", "192.0.2.1"), "192.0.2.1", "cannot assign requested address (not an address of this"),
+    ],
+)
+async def test_a_port_it_cannot_listen_on_is_refused_in_one_line_after_a_clean_stop(
+    services: Services, database_url: str, tmp_path: Path, args: tuple[str, ...], host: str, said: str
+) -> None:
+    """A port another process holds (or an address not this machine's, 192.0.2.1 being documentation's):
+    the command says so in one line and exits 1, its workers stopped cleanly: no traceback, no error logged."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        process = await _outreach(
+            database_url, tmp_path, *args, "--port", str(port), OUTREACH_LOG_LEVEL="WARNING", OUTREACH_LOG_FORMAT="json"
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), READY_SECONDS)
+    lines = stderr.decode().splitlines()
+    assert process.returncode == 1, lines
+    assert lines[-1].startswith(f"cannot listen on {host}:{port}: {said}"), lines
+    # Everything before it is a log line of the start-up (the sandbox's warnings), none an error.
+    assert all(json.loads(line)["level"] == "WARNING" for line in lines[:-1]), lines
