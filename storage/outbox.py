@@ -363,12 +363,20 @@ class OutboxRepository:
         contact_id: int | None = result.scalars().first()
         return contact_id
 
-    async def defer(self, message_id: int, *, until: datetime) -> None:
-        """Put a claimed message back untouched (it fell into quiet hours): the claim was no attempt."""
+    async def defer(self, message_id: int, *, until: datetime, worker: str | None = None) -> None:
+        """Put a claimed message back untouched (it fell into quiet hours): the claim was no attempt.
+
+        With `worker`, only while that worker still holds the claim: one taken over after the lease may
+        be sending elsewhere, and queued again it would go twice."""
+        statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+        if worker is not None:
+            statement = statement.where(col(OutboxMessage.status) == "claimed").where(
+                col(OutboxMessage.claimed_by) == worker
+            )
         await self._session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id)
-            .values(status="queued", next_attempt_at=until, attempts=OutboxMessage.attempts - 1, claimed_by=None)
+            statement.values(
+                status="queued", next_attempt_at=until, attempts=OutboxMessage.attempts - 1, claimed_by=None
+            )
         )
 
     async def sent_to_since(self, contact_id: int, since: datetime) -> tuple[int, datetime | None]:

@@ -30,7 +30,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -315,9 +315,13 @@ class Dispatcher:
         marks it goes as it is."""
         for late in range(MAX_LATE_MARKS + 1):
             async with self._transaction() as session:
-                started = await OutboxRepository(session).mark_sending(
-                    message.id, now=self._clock(), worker=self._worker_id
-                )
+                now = self._clock()
+                # The wait for the slot may have run into the night (seconds at most in production,
+                # hours on the demo's accelerated clock): the start recorded is checked, not the claim.
+                if (release := self._quiet_until(message, now)) is not None:
+                    await OutboxRepository(session).defer(message.id, until=release, worker=self._worker_id)
+                    return False
+                started = await OutboxRepository(session).mark_sending(message.id, now=now, worker=self._worker_id)
                 within_budget = started and await self._budget.reserve(session, message, cost)
             if not started:  # handed back (stopping) or taken over after the lease: not ours to send
                 log.info("outbox %s: no longer claimed by this worker; not sent here", message.id)
@@ -378,23 +382,27 @@ class Dispatcher:
         if count < self._policy.daily_cap or oldest is None:
             return False
         async with self._transaction() as session:
-            await OutboxRepository(session).defer(message.id, until=oldest + timedelta(days=1))
+            await OutboxRepository(session).defer(message.id, until=oldest + timedelta(days=1), worker=self._worker_id)
         log.info("outbox %s: daily cap of the address reached; waits", message.id)
         return True
 
     async def _deferred_for_quiet_hours(self, message: ClaimedMessage) -> bool:
         """A retry (or a slow queue) must not carry a message into the night either."""
-        if message.quiet_hours is None:
+        release = self._quiet_until(message, self._clock())
+        if release is None:
             return False
-        now = self._clock()
+        async with self._transaction() as session:
+            await OutboxRepository(session).defer(message.id, until=release, worker=self._worker_id)
+        return True
+
+    def _quiet_until(self, message: ClaimedMessage, now: datetime) -> datetime | None:
+        """When this message may go, if its quiet hours hold it at `now`."""
+        if message.quiet_hours is None:
+            return None
         window = QuietHours.parse(message.quiet_hours)
         zone = resident_zone(message.timezone)
         release = release_time(now, window, zone, key=message.idempotency_key, spread=self._policy.quiet_spread)
-        if release <= now:
-            return False
-        async with self._transaction() as session:
-            await OutboxRepository(session).defer(message.id, until=release)
-        return True
+        return release if release > now else None
 
     async def _record_send_error(self, message: ClaimedMessage, error: SendError) -> None:
         detail = str(error)[:500]

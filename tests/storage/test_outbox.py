@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from outreach.bootstrap import Services
 from storage.outbox import NewMessage, OutboxRepository
+from storage.tables import OutboxMessage
 from tests.conftest import ManualClock
 from tests.factories import add_resident
 
@@ -56,3 +59,23 @@ async def test_a_retry_is_not_due_before_its_time(services: Services, clock: Man
     async with services.sessions() as session, session.begin():
         [again] = await OutboxRepository(session).claim_due(worker="a", now=clock(), limit=10)
     assert again.attempts == 2
+
+
+async def test_a_worker_defers_only_a_claim_it_still_holds(services: Services, clock: ManualClock) -> None:
+    """A claim taken over after its lease may be sending elsewhere: the worker that lost it, finding
+    quiet hours begun, must not queue it again (it would go twice)."""
+    await _queue(services, 1)
+    async with services.sessions() as session, session.begin():
+        [message] = await OutboxRepository(session).claim_due(worker="b", now=clock(), limit=10)  # b took it over
+    morning = clock.now + timedelta(hours=10)
+    async with services.sessions() as session, session.begin():
+        await OutboxRepository(session).defer(message.id, until=morning, worker="a")
+    async with services.sessions() as session:
+        row = await session.get(OutboxMessage, message.id)
+        assert row is not None and (row.status, row.claimed_by, row.attempts) == ("claimed", "b", 1)
+    async with services.sessions() as session, session.begin():
+        await OutboxRepository(session).defer(message.id, until=morning, worker="b")
+    async with services.sessions() as session:
+        row = await session.get(OutboxMessage, message.id)
+        assert row is not None and (row.status, row.claimed_by, row.attempts) == ("queued", None, 0)
+        assert row.next_attempt_at == morning

@@ -9,7 +9,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
@@ -425,6 +425,49 @@ async def test_a_send_whose_start_is_recorded_within_the_lead_leaves_at_its_slot
     assert limiter_time.sent_at[0] == pytest.approx(first_sent)
     gaps = [later - earlier for earlier, later in itertools.pairwise(limiter_time.sent_at)]
     assert gaps == pytest.approx([0.5] * 4) if lead else all(gap > 0.5 for gap in gaps)
+
+
+class NightFalls(LimiterTime):
+    """The limiter's waits pass on the service's clock too: the queue is slow and the evening goes on."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        self.clock.advance(seconds=seconds)
+
+
+async def test_a_question_whose_slot_comes_after_quiet_hours_began_waits_for_the_morning(
+    services: Services, clock: ManualClock
+) -> None:
+    """Quiet hours are checked when the send starts, not only when it was claimed: a question claimed at
+    20:59:55 whose slot came at 21:00:05 was sent in the night (the demo, whose clock runs 7,200 times
+    faster than the limiter's, sent questions at 21:xx so on a loaded machine)."""
+    clock.now = datetime.fromisoformat("2027-03-02T20:59:45+01:00").astimezone(UTC)
+    for number in range(5):
+        await add_resident(services, phone=f"+4860010020{number}")
+    await launch(services)
+    night = NightFalls(clock)
+    dispatcher = Dispatcher(
+        services.sessions,
+        {"sms": night.channel()},
+        worker_id="test",
+        policy=DispatchPolicy(concurrency=1, batch_size=10),
+        clock=services.clock,
+        limiter=night.sms_limiter(0.1),  # a slot every 10 s: 20:59:45, 20:59:55, 21:00:05
+    )
+    await dispatcher.drain()
+    messages = await outbox(services)
+    evening = datetime.fromisoformat("2027-03-02T21:00:00+01:00")
+    morning = datetime.fromisoformat("2027-03-03T08:00:00+01:00")
+    sent = [m for m in messages if m.status == "sent"]
+    assert len(sent) == len(night.sent_at) == 2
+    assert all(m.claimed_at is not None and m.claimed_at < evening for m in sent)  # each send's recorded start
+    held = [m for m in messages if m.status == "queued"]
+    assert len(held) == 3 and all(morning <= m.next_attempt_at < morning + timedelta(hours=1) for m in held)
+    assert all(m.attempts == 0 for m in held)  # held back, not tried
 
 
 # --- the pipeline: claims, lanes, chains, stop ----------------------------------------------------
