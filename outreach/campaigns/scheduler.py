@@ -15,6 +15,9 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from outreach.campaigns.lifecycle import Lifecycle
+from outreach.store_errors import StoreErrors
+from outreach.telemetry import NO_TELEMETRY, Telemetry
+from storage.failures import STORE_ERRORS
 
 LIFECYCLE_JOB = "lifecycle"
 JOBS_GRACE_SECONDS = 10.0  # a stopping process waits this long for a tick or retention run to end
@@ -34,6 +37,27 @@ def lifecycle_scheduler(lifecycle: Lifecycle, *, interval_seconds: float) -> Asy
         next_run_time=datetime.now(UTC),
     )
     return scheduler
+
+
+def report_store_errors(scheduler: AsyncIOScheduler, telemetry: Telemetry = NO_TELEMETRY) -> None:
+    """Each job's store errors said as the other loops say them (outreach.store_errors), by the job's
+    id: an outage is one warning line per run ("lifecycle: store unavailable (...); the next run tries
+    again"), a defect an ERROR once with its hint. APScheduler logged each at ERROR with a traceback,
+    every 30 s of an outage. Any other exception still reaches APScheduler's own log."""
+    for job in scheduler.get_jobs():
+        job.modify(func=_reporting(StoreErrors(job.id, telemetry), job.func))
+
+
+def _reporting(errors: StoreErrors, job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(job)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await job(*args, **kwargs)
+        except STORE_ERRORS as error:
+            errors.pause_after(error, 0.0, outage="the next run tries again")  # the trigger paces the runs
+            return None
+
+    return run
 
 
 class RunningJobs:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from channels import webhook_paths
 from channels.telegram import TelegramChannel
 from outreach.bootstrap import Services
-from outreach.campaigns.scheduler import RunningJobs, lifecycle_scheduler
+from outreach.campaigns.scheduler import RunningJobs, lifecycle_scheduler, report_store_errors
 from outreach.inbound.leader import run_as_singleton
 from outreach.inbound.mailbox import polling_mailbox
 from outreach.inbound.spool_flusher import SpoolFlusher
@@ -113,6 +113,7 @@ async def _scheduler_running(app: web.Application) -> AsyncIterator[None]:
     scheduler = lifecycle_scheduler(services.lifecycle, interval_seconds=services.settings.lifecycle_interval_seconds)
     retention = Retention(services.sessions, services.settings, clock=services.clock, telemetry=services.telemetry)
     add_retention_job(scheduler, retention)
+    report_store_errors(scheduler, services.telemetry)
     app[SCHEDULER] = scheduler
     running = RunningJobs(scheduler)
     scheduler.start()
