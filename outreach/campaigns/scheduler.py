@@ -41,9 +41,10 @@ def lifecycle_scheduler(lifecycle: Lifecycle, *, interval_seconds: float) -> Asy
 
 def report_store_errors(scheduler: AsyncIOScheduler, telemetry: Telemetry = NO_TELEMETRY) -> None:
     """Each job's store errors said as the other loops say them (outreach.store_errors), by the job's
-    id: an outage is one warning line per run ("lifecycle: store unavailable (...); the next run tries
-    again"), a defect an ERROR once with its hint. APScheduler logged each at ERROR with a traceback,
-    every 30 s of an outage. Any other exception still reaches APScheduler's own log."""
+    id: an outage in one warning line ("lifecycle: store unavailable (...); the next run tries again"),
+    a reminder a minute and a line when it is over; a defect an ERROR once with its hint. APScheduler
+    logged each at ERROR with a traceback, every 30 s of an outage. Any other exception still reaches
+    APScheduler's own log."""
     for job in scheduler.get_jobs():
         job.modify(func=_reporting(StoreErrors(job.id, telemetry), job.func))
 
@@ -52,10 +53,12 @@ def _reporting(errors: StoreErrors, job: Callable[..., Awaitable[Any]]) -> Calla
     @functools.wraps(job)
     async def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return await job(*args, **kwargs)
+            done = await job(*args, **kwargs)
         except STORE_ERRORS as error:
             errors.pause_after(error, 0.0, outage="the next run tries again")  # the trigger paces the runs
             return None
+        errors.answered()
+        return done
 
     return run
 

@@ -39,6 +39,7 @@ from outreach.inbound.failures import handle_or_keep_failed
 from outreach.inbound.pipeline import Outcome
 from outreach.inbound.services import InboundServices
 from outreach.inbound.spool import CorruptSpoolFile, decode, encode
+from outreach.store_errors import StoreErrors
 from storage import inbound_queue
 from storage.address_keys import AddressKeys
 from storage.db import SessionFactory
@@ -117,6 +118,10 @@ class InboundQueue:
         self._lease = lease
         self._clock = clock
         self._workers = workers
+        self._store_errors = StoreErrors(
+            "inbound queue"
+        )  # a sweep every 50 ms: an outage said once, not 19 times a second
+        self._sweep_pause = 0.0  # after a defect, the longer pause StoreErrors gives
         # Past half its lease a row in hand could be swept by another process before it is handled.
         self._receiving_first_for = min(BEHIND_AT_MOST_SECONDS, lease.total_seconds() / 2)
         self._to_add: list[tuple[NewQueued, asyncio.Future[int]]] = []
@@ -212,8 +217,10 @@ class InboundQueue:
                     limit=room,
                 )
         except STORE_ERRORS as error:
-            log.warning("inbound queue: could not sweep (%s)", describe(error))
+            self._sweep_pause = self._store_errors.pause_after(error, 0.0, "the next sweep tries again")
             return 0
+        self._store_errors.answered()
+        self._sweep_pause = 0.0
         handed = 0
         for row in taken:
             if row.id in self._ids_in_hand:
@@ -344,7 +351,7 @@ class InboundQueue:
     async def _sweep_until(self, stopping: asyncio.Event, every: float) -> None:
         while not stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=every)
+                await asyncio.wait_for(stopping.wait(), timeout=max(every, self._sweep_pause))
             if not stopping.is_set():
                 await self.sweep()
 

@@ -215,6 +215,7 @@ class Dispatcher:
                     raise
                 await first_of([stopping], self._store_errors.pause_after(error, poll_seconds))
                 continue
+            self._store_errors.answered()
             if poll_seconds is None:
                 if all(lane.dry_until == math.inf for lane in pump.lanes.values()) and pump.pending == 0:
                     return  # drained: nothing was due at the last claims, and everything claimed finished

@@ -108,6 +108,7 @@ class WebhookDeliverer:
                 except STORE_UNAVAILABLE as error:
                     await first_of([stopping], self._store_errors.pause_after(error, poll))
                     continue
+                self._store_errors.answered()
                 if handled == 0:
                     await first_of([stopping], poll)
         finally:

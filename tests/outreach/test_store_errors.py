@@ -67,16 +67,47 @@ async def test_bad_data_is_said_in_plain_words_never_with_the_refused_value(
     assert "conflict" in caplog.text and "unique" in caplog.text and PHONE not in caplog.text
 
 
-async def test_an_outage_is_a_quiet_warning_and_the_usual_pause(caplog: pytest.LogCaptureFixture) -> None:
-    engine = create_engine("postgresql+asyncpg://outreach@127.0.0.1:1/outreach")  # nothing listens there
+async def refused() -> BaseException:
+    """The error a store that refuses connections raises (nothing listens on port 1)."""
+    engine = create_engine("postgresql+asyncpg://outreach@127.0.0.1:1/outreach")
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (OSError, DBAPIError) as error:
-        outage: BaseException = error
+        return error
     finally:
         await engine.dispose()
+    raise AssertionError("a store answered on port 1")
+
+
+async def test_an_outage_is_a_quiet_warning_and_the_usual_pause(caplog: pytest.LogCaptureFixture) -> None:
+    outage = await refused()
     assert kind_of(outage) == "outage"
     assert StoreErrors("dispatcher").pause_after(outage, 1.0) == 1.0
     assert [record.levelno for record in caplog.records] == [logging.WARNING]
     assert "dispatcher: store unavailable" in caplog.text and "retrying" in caplog.text
+
+
+async def test_an_outage_is_said_once_reminded_each_minute_and_its_end_said(caplog: pytest.LogCaptureFixture) -> None:
+    """A loop retrying every second (every 50 ms, the inbound queue's sweep) said every failure: a
+    minute's outage filled the log with 60 (1,200) warnings. Now its start, a reminder a minute, its end."""
+    outage = await refused()
+    now = [0.0]
+    errors = StoreErrors("dispatcher", clock=lambda: now[0])
+    errors.answered()  # no outage: nothing to say
+    for second in range(131):  # failing every second from 0 to 130 s
+        now[0] = float(second)
+        assert errors.pause_after(outage, 1.0) == 1.0
+    now[0] = 131.0
+    errors.answered()
+    errors.answered()  # said once
+    now[0] = 200.0
+    errors.pause_after(outage, 1.0)  # a new outage is said again
+    kind = type(outage).__name__
+    assert [(record.levelno, record.getMessage()) for record in caplog.records] == [
+        (logging.WARNING, f"dispatcher: store unavailable ({kind}); retrying"),
+        (logging.WARNING, f"dispatcher: store still unavailable after 60 s ({kind}, 61 tries failed); retrying"),
+        (logging.WARNING, f"dispatcher: store still unavailable after 120 s ({kind}, 121 tries failed); retrying"),
+        (logging.WARNING, "dispatcher: store available again after 131 s (131 tries failed)"),
+        (logging.WARNING, f"dispatcher: store unavailable ({kind}); retrying"),
+    ]

@@ -7,6 +7,8 @@ that stops hands back what it holds. Handling is held back by a gate in front of
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -234,19 +236,26 @@ async def test_a_dead_workers_messages_are_taken_over_after_its_time_and_handled
 
 
 async def test_an_outage_while_handling_leaves_the_message_queued_for_the_next_sweep(
-    database_url: str, clock: ManualClock
+    database_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with gated(database_url, clock) as (world, gate):
         world.services.settings.inbound_wait_seconds = 0
         assert await sms(world, "tak", sid=sid(1)) == 200
         queue = world.services.inbound_queue
+        caplog.set_level(logging.WARNING, logger="outreach.store_errors")
         async with store_outage(world.services):
             gate.set()
             await queue.idle()  # handled in vain: the store is away
-            assert await queue.sweep() == 0  # nor can a sweep reach it
+            for _ in range(3):
+                assert await queue.sweep() == 0  # nor can a sweep reach it
         assert await responses(world.services) == []
         assert len(await queued_rows(world)) == 1
         assert await queue.sweep() == 1  # its own, let go of: no need to wait for its time to run out
+        # A sweep every 50 ms said every failure (19 lines a second); now the outage's two ends.
+        said = [record.getMessage() for record in caplog.records if record.name == "outreach.store_errors"]
+        assert len(said) == 2 and said[0].startswith("inbound queue: store unavailable ("), said
+        over = re.fullmatch(r"inbound queue: store available again after \d+ s \((\d+) tries failed\)", said[1])
+        assert over and int(over[1]) >= 3, said  # the three sweeps above, and any the sweeper made meanwhile
         await queue.idle()
         assert await responses(world.services) == [("uses_tram", "yes")]
         assert await queued_rows(world) == []
