@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
 from flows.texts import PrivacyNotice
+from outreach.database_urls import with_async_driver
 from outreach.faults import FaultPoint
 from storage.keyring import Keyring, KeyringError, configured_keyring
 
@@ -347,6 +348,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"'{item}' is not PREFIX=PRICE, e.g. +48=0.04")
             prices[prefix] = float(price)
         return prices
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_we_speak(cls, url: str) -> str:
+        return with_async_driver(url)
 
     @field_validator("fault_point")
     @classmethod

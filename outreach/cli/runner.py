@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
 
-from outreach.errors import CommandError
+from outreach.errors import CommandError, system_reason
 
 # Imported where used: a command's module imports this one, and its `--help` (which loads the module)
 # should not pay for the settings, the database and the wiring (tests/outreach/cli/test_lazy.py).
@@ -76,6 +77,20 @@ def run_with_services(work: Callable[[Services], Awaitable[T]]) -> T:
         raise fail(str(error)) from None
     except DBAPIError as error:
         raise fail(describe_database_error(error)) from None
+    except (ConnectionError, socket.gaierror, TimeoutError) as error:  # the driver could not connect
+        raise fail(unreachable_database(settings.database_url, error)) from None
+
+
+def unreachable_database(url: str, error: OSError) -> str:
+    """Where the database was looked for (host and port: never the user or password) and why it did not
+    answer; a traceback said it with asyncpg's frames."""
+    from sqlalchemy.engine import make_url
+
+    where = make_url(url)
+    return (
+        f"cannot reach the database at {where.host or 'localhost'}:{where.port or 5432} ({system_reason(error)}):"
+        " is it running there? OUTREACH_DATABASE_URL says where to look"
+    )
 
 
 def describe_database_error(error: DBAPIError) -> str:

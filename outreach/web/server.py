@@ -6,13 +6,12 @@ import asyncio
 import errno
 import gc
 import logging
-import os
 import signal
 
 from aiohttp import web
 
 from outreach.bootstrap import Services, announce_channels, announce_keys, bootstrap
-from outreach.errors import CommandError
+from outreach.errors import CommandError, system_reason
 from outreach.settings import Settings
 from outreach.web.app import background_app, create_app
 from outreach.web.prometheus_telemetry import PrometheusTelemetry
@@ -36,8 +35,7 @@ class CannotListen(CommandError):
     """The interface and port asked for cannot be bound; said in one line, with what to do."""
 
     def __init__(self, host: str, port: int, error: OSError) -> None:
-        # asyncio's own strerror repeats the address; the system's words for the errno are enough.
-        reason = (os.strerror(error.errno) if error.errno else str(error)).lower()
+        reason = system_reason(error)
         remedy = LISTEN_REMEDIES.get(error.errno or 0)
         super().__init__(f"cannot listen on {host}:{port}: {reason}" + (f" ({remedy})" if remedy else ""))
 

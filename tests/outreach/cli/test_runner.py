@@ -89,3 +89,31 @@ def test_a_one_shot_commands_log_records_are_json_lines_when_the_format_is_json(
     entries = [json.loads(line) for line in done.stderr.splitlines()]
     assert [(entry["level"], entry["logger"]) for entry in entries] == [("WARNING", "outreach.faults")]
     assert "send_marked #9" in entries[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("url", "line"),
+    [
+        (
+            "mysql://outreach:s3cret@127.0.0.1/outreach",
+            "configuration refused: OUTREACH_DATABASE_URL: mysql:// is not a database outreach speaks:",
+        ),
+        (
+            "postgresql://outreach:s3cret@127.0.0.1:1/outreach",  # nothing listens on port 1
+            "cannot reach the database at 127.0.0.1:1 (connection refused): is it running there?",
+        ),
+    ],
+    ids=["another database", "a database that does not answer"],
+)
+def test_a_database_it_cannot_use_is_said_in_one_line_never_with_its_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, line: str
+) -> None:
+    """Both gave a traceback: a driver's import (MySQLdb) or asyncpg's connect frames."""
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    monkeypatch.setenv("OUTREACH_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["campaign", "status"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    [said] = result.stderr.splitlines()
+    assert said.startswith(line), said
+    assert "s3cret" not in result.output
