@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, TextClause, bindparam, func, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
@@ -159,6 +160,15 @@ def _sent_as(channel: str, provider_id: str) -> tuple[ColumnElement[bool], Colum
     return col(OutboxMessage.channel) == channel, col(OutboxMessage.provider_id) == provider_id
 
 
+def _still_claimed(message_id: int, worker: str | None) -> Update:
+    """An update of the message; with `worker`, only while that worker still holds its claim (one taken
+    over after the lease may be sending elsewhere)."""
+    statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+    if worker is None:
+        return statement
+    return statement.where(col(OutboxMessage.status) == "claimed").where(col(OutboxMessage.claimed_by) == worker)
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -207,13 +217,8 @@ class OutboxRepository:
 
         With `worker`, only while that worker still holds the claim: a row taken over after the lease
         (recover_stale) must not be sent by both. False when the claim was lost."""
-        statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
-        if worker is not None:
-            statement = statement.where(col(OutboxMessage.status) == "claimed").where(
-                col(OutboxMessage.claimed_by) == worker
-            )
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
-            statement.values(status="sending", claimed_at=now)
+            _still_claimed(message_id, worker).values(status="sending", claimed_at=now)
         )
         return int(result.rowcount) == 1
 
@@ -368,13 +373,8 @@ class OutboxRepository:
 
         With `worker`, only while that worker still holds the claim: one taken over after the lease may
         be sending elsewhere, and queued again it would go twice."""
-        statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
-        if worker is not None:
-            statement = statement.where(col(OutboxMessage.status) == "claimed").where(
-                col(OutboxMessage.claimed_by) == worker
-            )
         await self._session.execute(
-            statement.values(
+            _still_claimed(message_id, worker).values(
                 status="queued", next_attempt_at=until, attempts=OutboxMessage.attempts - 1, claimed_by=None
             )
         )

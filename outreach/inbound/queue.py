@@ -118,9 +118,8 @@ class InboundQueue:
         self._lease = lease
         self._clock = clock
         self._workers = workers
-        self._store_errors = StoreErrors(
-            "inbound queue"
-        )  # a sweep every 50 ms: an outage said once, not 19 times a second
+        # A sweep every 50 ms (`outreach work`): an outage is said once, not 19 times a second.
+        self._store_errors = StoreErrors("inbound queue")
         self._sweep_pause = 0.0  # after a defect, the longer pause StoreErrors gives
         # Past half its lease a row in hand could be swept by another process before it is handled.
         self._receiving_first_for = min(BEHIND_AT_MOST_SECONDS, lease.total_seconds() / 2)
