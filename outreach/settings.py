@@ -11,8 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.age_bands import DEFAULT_AGE_BANDS, parse_age_bands
 from flows.texts import PrivacyNotice
-from outreach.database_urls import with_async_driver
 from outreach.faults import FaultPoint
+from storage.database_urls import with_async_driver
 from storage.keyring import Keyring, KeyringError, configured_keyring
 
 RowTimePrecision = Literal["hour", "day"]  # nothing finer: see Settings.row_time_precision

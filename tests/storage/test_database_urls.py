@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.database_urls import with_async_driver
 from outreach.settings import Settings
+from storage.database_urls import with_async_driver
 
 
 @pytest.mark.parametrize(
